@@ -1,0 +1,132 @@
+"""Kubernetes objects as plain dicts: identity, labels, the label-selector matcher, conditions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so).
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "StorageClass",
+        "PriorityClass",
+        "Promise",
+        "PromiseRelease",
+        "Destination",
+        "GitStateStore",
+        "BucketStateStore",
+        "ClusterSecretStore",
+        "ClusterIssuer",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    }
+)
+
+
+@dataclass(frozen=True, order=True)
+class GVK:
+    group: str
+    version: str
+    kind: str
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> GVK:
+        api = str(obj.get("apiVersion", ""))
+        group, _, version = api.rpartition("/")
+        return cls(group, version, str(obj.get("kind", "")))
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+def meta(obj: Mapping[str, Any]) -> dict[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return str(meta(obj).get("name", ""))
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str | None:
+    ns = meta(obj).get("namespace")
+    return str(ns) if ns else None
+
+
+def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
+    labels = meta(obj).get("labels")
+    return dict(labels) if isinstance(labels, dict) else {}
+
+
+def ref(obj: Mapping[str, Any]) -> str:
+    """`Kind/name` or `Kind/namespace/name`: how objects are named in messages."""
+    ns = namespace_of(obj)
+    kind = obj.get("kind", "?")
+    return f"{kind}/{ns}/{name_of(obj)}" if ns else f"{kind}/{name_of(obj)}"
+
+
+def matches_labels(labels: Mapping[str, str], match_labels: Mapping[str, str]) -> bool:
+    """The label-selector matcher (matchLabels semantics: every pair must be present)."""
+    return all(labels.get(k) == v for k, v in match_labels.items())
+
+
+def matches_selector(labels: Mapping[str, str], selector: Mapping[str, Any] | None) -> bool:
+    """A full LabelSelector: matchLabels plus matchExpressions (In, NotIn, Exists, DoesNotExist)."""
+    if not selector:
+        return True
+    if not matches_labels(labels, selector.get("matchLabels") or {}):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def get_condition(obj: Mapping[str, Any], ctype: str) -> dict[str, Any] | None:
+    """The condition of type ``ctype`` in ``obj.status.conditions`` (the one condition helper)."""
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+def merge_conditions(current: list[dict[str, Any]], updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Conditions merged by ``type``: an update replaces the same type, new types are appended."""
+    by_type = {c.get("type"): dict(c) for c in current}
+    order = [c.get("type") for c in current]
+    for u in updates:
+        t = u.get("type")
+        if t not in by_type:
+            order.append(t)
+        by_type[t] = dict(u)
+    return [by_type[t] for t in order]
+
+
+def set_condition(obj: dict[str, Any], ctype: str, status: str, reason: str, message: str, now: str) -> bool:
+    """Set a condition; ``lastTransitionTime`` changes only when the status does. Returns changed."""
+    st = obj.setdefault("status", {})
+    conds = st.setdefault("conditions", [])
+    for c in conds:
+        if c.get("type") == ctype:
+            changed = (c.get("status"), c.get("reason"), c.get("message")) != (status, reason, message)
+            if c.get("status") != status:
+                c["lastTransitionTime"] = now
+            c.update(status=status, reason=reason, message=message)
+            return changed
+    conds.append({"type": ctype, "status": status, "reason": reason, "message": message, "lastTransitionTime": now})
+    return True

@@ -1,0 +1,1 @@
+"""The Kratix pipeline contract and the runners that honour it (see ``runner.run_workflow``)."""

@@ -1,0 +1,221 @@
+"""Executors run one pipeline container: in-process (fast default), subprocess, container runtime."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from kratix_lab.pipeline.contract import PipelineDirs
+from kratix_lab.pipeline.image import PIPELINE_COMMAND, is_catalogue_image
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot run this container at all (as opposed to a container that fails)."""
+
+
+@dataclass(frozen=True)
+class ContainerResult:
+    name: str
+    image: str
+    exit_code: int
+    logs: str
+    seconds: float
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult: ...
+
+
+def container_env(container: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
+    """KRATIX_* first, then the container's own literal ``env`` entries (valueFrom is not modelled)."""
+    merged = dict(env)
+    for e in container.get("env") or []:
+        if "value" in e:
+            merged[str(e["name"])] = str(e["value"])
+    return merged
+
+
+def _catalogue_args(container: dict[str, Any]) -> list[str]:
+    command = list(container.get("command") or [])
+    if command and command != PIPELINE_COMMAND:
+        raise ExecutorError(
+            f"container {container.get('name')!r}: command {command} is not the catalogue entrypoint {PIPELINE_COMMAND}"
+        )
+    return [str(a) for a in container.get("args") or []]
+
+
+class InProcessExecutor:
+    """Calls the catalogue's Python pipelines in this process through the real ``kratix-sdk``.
+
+    The SDK keeps its directories and reads ``KRATIX_*`` from module globals and ``os.environ``,
+    so runs are serialised with a lock and both are restored afterwards.
+    """
+
+    name = "in-process"
+    _lock = threading.Lock()
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        from kratix_lab.pipeline import entrypoint
+
+        image = str(container.get("image", ""))
+        if not is_catalogue_image(image):
+            raise ExecutorError(
+                f"image {image} is not the kratix-lab pipeline image; the in-process executor runs only the "
+                "catalogue's pipelines (use the container executor for other images)"
+            )
+        args = _catalogue_args(container)
+        env = container_env(container, env)
+        buf = io.StringIO()
+        start = time.perf_counter()
+        with self._lock:
+            import kratix_sdk as ks
+
+            saved_dirs = (ks.get_input_dir(), ks.get_output_dir(), ks.get_metadata_dir())
+            saved_env = {k: os.environ.get(k) for k in env}
+            try:
+                os.environ.update(env)
+                entrypoint.point_sdk_at(dirs.input, dirs.output, dirs.metadata)
+                with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+                    code = entrypoint.run(args)
+            finally:
+                entrypoint.point_sdk_at(*saved_dirs)
+                for k, v in saved_env.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        return ContainerResult(str(container.get("name")), image, code, buf.getvalue(), time.perf_counter() - start)
+
+
+class SubprocessExecutor:
+    """Runs the catalogue's pipeline in a fresh Python process (isolated, like a container)."""
+
+    name = "subprocess"
+
+    def __init__(self, timeout: float = 120.0):
+        self.timeout = timeout
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        image = str(container.get("image", ""))
+        if not is_catalogue_image(image):
+            raise ExecutorError(f"image {image} is not the kratix-lab pipeline image; use the container executor")
+        args = _catalogue_args(container)
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KRATIX_")}
+        full_env.update(container_env(container, env))
+        full_env.update(
+            KRATIX_LAB_INPUT_DIR=str(dirs.input),
+            KRATIX_LAB_OUTPUT_DIR=str(dirs.output),
+            KRATIX_LAB_METADATA_DIR=str(dirs.metadata),
+        )
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "kratix_lab.pipeline.entrypoint", *args],
+                env=full_env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or "") if isinstance(e.stdout, str) else ""
+            return ContainerResult(
+                str(container.get("name")),
+                image,
+                124,
+                out + f"\ntimed out after {self.timeout}s\n",
+                self.timeout,
+            )
+        return ContainerResult(
+            str(container.get("name")),
+            image,
+            proc.returncode,
+            proc.stdout + proc.stderr,
+            time.perf_counter() - start,
+        )
+
+
+@cache
+def container_runtime() -> str | None:
+    """``docker`` or ``podman`` when one is on PATH *and* answers (a client without an engine does not)."""
+    for tool in ("docker", "podman"):
+        path = shutil.which(tool)
+        if not path:
+            continue
+        try:
+            ok = subprocess.run([path, "info"], capture_output=True, timeout=10, check=False).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return path
+    return None
+
+
+class ContainerExecutor:
+    """Runs any pipeline image with docker or podman, mounting the three Kratix directories."""
+
+    name = "container"
+
+    def __init__(self, runtime: str | None = None, timeout: float = 600.0):
+        self.runtime = runtime or container_runtime()
+        self.timeout = timeout
+
+    def argv(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> list[str]:
+        if not self.runtime:
+            raise ExecutorError(
+                f"cannot run image {container.get('image')}: no container runtime (docker or podman with a "
+                "running engine) on this machine"
+            )
+        argv = [self.runtime, "run", "--rm", "--network", "none"]
+        argv += ["-v", f"{dirs.input}:/kratix/input:ro", "-v", f"{dirs.output}:/kratix/output"]
+        argv += ["-v", f"{dirs.metadata}:/kratix/metadata"]
+        for k, v in container_env(container, env).items():
+            argv += ["-e", f"{k}={v}"]
+        command = list(container.get("command") or [])
+        if command:
+            argv += ["--entrypoint", str(command[0])]
+        argv.append(str(container["image"]))
+        argv += [str(c) for c in command[1:]] + [str(a) for a in container.get("args") or []]
+        return argv
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        argv = self.argv(container, dirs, env)
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return ContainerResult(
+                str(container.get("name")), str(container["image"]), 124, "timed out\n", self.timeout
+            )
+        return ContainerResult(
+            str(container.get("name")),
+            str(container["image"]),
+            proc.returncode,
+            proc.stdout + proc.stderr,
+            time.perf_counter() - start,
+        )
+
+
+EXECUTORS = {
+    "in-process": InProcessExecutor,
+    "subprocess": SubprocessExecutor,
+    "container": ContainerExecutor,
+}
+
+
+def make_executor(name: str) -> Executor:
+    try:
+        return EXECUTORS[name]()
+    except KeyError:
+        raise ExecutorError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})") from None

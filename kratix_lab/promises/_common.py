@@ -1,0 +1,113 @@
+"""What every catalogue pipeline shares: required labels, safe serialisation, useful status.
+
+Objects are built as Python data and serialised with the one YAML dumper, so a value from a
+request (newlines, quotes, ``: ``, ``$(…)``, unicode) can never change a document's structure.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import kratix_sdk as ks
+
+from kratix_lab.model import dump
+from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
+
+MANAGED_BY = ("app.kubernetes.io/managed-by", "kratix")
+PROMISE_LABEL = "kratix.io/promise-name"
+RESOURCE_LABEL = "kratix.io/resource-name"
+REQUESTS_NAMESPACE = "platform-requests"
+
+
+class PipelineInputError(ValueError):
+    """The request cannot be rendered; the message names the field."""
+
+
+def required_labels(sdk: ks.KratixSDK, resource: ks.Resource) -> dict[str, str]:
+    return {
+        PROMISE_LABEL: sdk.promise_name(),
+        RESOURCE_LABEL: resource.get_name(),
+        MANAGED_BY[0]: MANAGED_BY[1],
+    }
+
+
+def spec_of(resource: ks.Resource) -> dict[str, Any]:
+    spec = resource.get_value("spec", default={})
+    if not isinstance(spec, dict):
+        raise PipelineInputError("spec: expected an object")
+    return spec
+
+
+def need(spec: Mapping[str, Any], field: str, path: str = "spec") -> Any:
+    """A required value, failing the pipeline with the field's path (defence behind the schema)."""
+    value = spec.get(field)
+    if value in (None, ""):
+        raise PipelineInputError(f"{path}.{field}: Required value")
+    return value
+
+
+def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` merged into a copy of ``base``: maps merge recursively, anything else replaces."""
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+class Outputs:
+    """Collects a pipeline's objects, enforces the platform's output rules, writes them."""
+
+    def __init__(self, sdk: ks.KratixSDK, resource: ks.Resource):
+        self.sdk = sdk
+        self.labels = required_labels(sdk, resource)
+        self.objects: list[dict[str, Any]] = []
+
+    def add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        kind = obj.get("kind")
+        meta = obj.setdefault("metadata", {})
+        if kind == "Secret":
+            raise PipelineInputError(
+                f"refusing to output Secret/{meta.get('name')}: pipelines never output kind: Secret "
+                "(use an ExternalSecret)"
+            )
+        if kind not in CLUSTER_SCOPED_KINDS and not meta.get("namespace"):
+            raise PipelineInputError(f"{kind}/{meta.get('name')}: namespaced objects need an explicit namespace")
+        meta["labels"] = {**(meta.get("labels") or {}), **self.labels}
+        self.objects.append(obj)
+        return obj
+
+    def write(self) -> list[str]:
+        names = []
+        for obj in self.objects:
+            meta = obj["metadata"]
+            filename = f"{obj['kind'].lower()}-{meta['name']}.yaml"
+            if filename in names:
+                filename = f"{obj['kind'].lower()}-{meta.get('namespace', '')}-{meta['name']}.yaml"
+            self.sdk.write_output(filename, dump(obj).encode("utf-8"))
+            names.append(filename)
+            print(f"wrote {filename}: {obj['kind']}/{meta['name']}")
+        return names
+
+
+def refs(objects: list[dict[str, Any]]) -> list[str]:
+    return [f"{o['kind']}/{o['metadata']['name']}" for o in objects]
+
+
+def write_status(sdk: ks.KratixSDK, message: str, **fields: Any) -> None:
+    status = ks.Status()
+    status.set("message", message)
+    for k, v in fields.items():
+        status.set(k, v)
+    sdk.write_status(status)
+
+
+def delete_pipeline(sdk: ks.KratixSDK, what: str) -> None:
+    """The common delete pipeline: nothing imperative to undo; Kratix deletes the Works."""
+    resource = sdk.read_resource_input()
+    print(f"delete {sdk.promise_name()}/{resource.get_name()}: {what}")
+    write_status(sdk, f"Deleted: {what}")
