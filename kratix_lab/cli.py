@@ -43,7 +43,11 @@ def _catalogue(args: argparse.Namespace) -> Catalogue:
         if not files:
             raise CLIError(f"{path}: no promise.yaml found")
         for f in files:
-            cat.add(Promise.from_file(f))
+            promise = Promise.from_file(f)
+            if promise.name in cat.promises:
+                print(f"note: Promise {promise.name} from {f} replaces the bundled one", file=sys.stderr)
+                del cat.promises[promise.name]
+            cat.add(promise)
     return cat
 
 
@@ -106,7 +110,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for p in admission.pruned:
         print(f"warning: unknown field {p!r} pruned (not in the {promise.crd.kind} schema)", file=sys.stderr)
     if not admission.ok:
-        print(f"{args.file}: {promise.crd.kind} is invalid ({len(admission.errors)} errors):", file=sys.stderr)
+        name = (admission.object.get("metadata") or {}).get("name", "")
+        count = f"{len(admission.errors)} error{'s' if len(admission.errors) != 1 else ''}"
+        print(f'{args.file}: The {promise.crd.kind} "{name}" is invalid ({count}):', file=sys.stderr)
         for e in admission.errors:
             print(f"  {e}", file=sys.stderr)
         return EXIT_FINDINGS

@@ -141,7 +141,10 @@ def render(
     node.result = run_workflow(promise, admission.object, "configure", executor=executor)
     failed = node.result.failed
     if failed is not None:
-        node.error = f"pipeline {failed.name} failed (exit {failed.exit_code}): {failed.error}"
+        tail = [line for line in failed.logs.splitlines() if line.strip()][-3:]
+        node.error = f"pipeline {failed.name} failed (exit {failed.exit_code}): {failed.error}" + "".join(
+            f"\n  | {line}" for line in tail
+        )
         return node
     for w in node.result.workloads:
         try:

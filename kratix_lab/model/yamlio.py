@@ -100,7 +100,7 @@ def load_one(text: str, source: str = "<string>") -> Any:
     return docs[0].data
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml emitter when available
     """Block style, keys in insertion order, multi-line strings as literal blocks."""
 
     def ignore_aliases(self, data: Any) -> bool:

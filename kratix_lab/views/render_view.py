@@ -58,6 +58,7 @@ def render_summary(node: RenderNode) -> dict[str, Any]:
         "promise": node.promise.name,
         "ok": node.error is None,
         "error": node.error,
+        "object": node.request,
         "pruned": list(node.admission.pruned),
         "status": node.result.status if node.result else {},
         "pipelines": [
