@@ -58,9 +58,8 @@ def test_media_render_out_validates_against_upstream_schemas(tmp_path, capsys):
     assert len(requests) == 8, "the orchestrator and its seven sub-requests"
     res = run_validator(out)
     assert res.returncode == 0, res.stdout
-    summary = res.stdout.strip().splitlines()[-1]
-    assert summary.endswith("0 invalid, 0 unchecked") or " 0 invalid" in summary, summary
-    assert "FAIL" not in res.stdout
+    # 8 requests + 11 outputs; core kinds are checked too (kubernetes-validate is a dev dependency)
+    assert res.stdout.strip().splitlines()[-1] == "19 objects, 0 invalid, 0 unchecked", res.stdout
 
 
 def test_render_out_refuses_a_non_empty_directory(tmp_path, capsys):
