@@ -104,60 +104,78 @@ def run_workflow(
     executor: Executor | None = None,
     workflow_type: str = "resource",
     workdir: Path | None = None,
-    keep_dirs: bool = False,
 ) -> WorkflowResult:
     """Run ``promise``'s ``workflow_type``/``action`` pipelines for ``obj`` (a resource request)."""
     if action not in ("configure", "delete"):
         raise ValueError(f"action must be configure or delete, not {action!r}")
-    executor = executor or InProcessExecutor()
+    pipelines = workflow_pipelines(promise, workflow_type, action)
+    result = WorkflowResult(promise.name, action, ref(obj), [], copy.deepcopy(obj.get("status") or {}))
+    for pipeline in pipelines:
+        input_object = copy.deepcopy(obj)
+        if result.status:
+            input_object["status"] = copy.deepcopy(result.status)
+        run = run_pipeline(
+            promise, pipeline, input_object, action, executor=executor, workflow_type=workflow_type, workdir=workdir
+        )
+        result.pipelines.append(run)
+        if run.phase != "Failed":
+            result.status = merge_status(result.status, run.status_update)
+        if run.phase != "Succeeded":
+            break
+    return result
+
+
+def workflow_pipelines(promise: Promise, workflow_type: str, action: str) -> list[dict[str, Any]]:
+    """The pipelines Kratix runs for this action: all configure pipelines, only the first delete one."""
     pipelines = promise.pipelines(workflow_type, action)
-    if action == "delete":
-        pipelines = pipelines[:1]
+    return pipelines[:1] if action == "delete" else pipelines
+
+
+def run_pipeline(
+    promise: Promise,
+    pipeline: dict[str, Any],
+    input_object: dict[str, Any],
+    action: str,
+    *,
+    executor: Executor | None = None,
+    workflow_type: str = "resource",
+    workdir: Path | None = None,
+) -> PipelineRun:
+    """One pipeline (one Kratix Job): its containers in order over fresh directories."""
+    executor = executor or InProcessExecutor()
     crd = promise.crd
-    status = copy.deepcopy(obj.get("status") or {})
-    result = WorkflowResult(promise.name, action, ref(obj), [], status)
+    name = str(pipeline["metadata"]["name"])
+    env = pipeline_env(
+        action=action,
+        workflow_type=workflow_type,
+        promise_name=promise.name,
+        pipeline_name=name,
+        obj=input_object,
+        plural=crd.plural if crd else "promises",
+        cluster_scoped=(crd.scope == "Cluster") if crd else True,
+    )
+    run = PipelineRun(name, env, input_object, phase="Running")
     base = Path(tempfile.mkdtemp(prefix="kratix-pipeline-", dir=workdir))
     try:
-        for index, pipeline in enumerate(pipelines):
-            name = str(pipeline["metadata"]["name"])
-            input_object = copy.deepcopy(obj)
-            if result.status:
-                input_object["status"] = copy.deepcopy(result.status)
-            env = pipeline_env(
-                action=action,
-                workflow_type=workflow_type,
-                promise_name=promise.name,
-                pipeline_name=name,
-                obj=input_object,
-                plural=crd.plural if crd else "promises",
-                cluster_scoped=(crd.scope == "Cluster") if crd else True,
-            )
-            run = PipelineRun(name, env, input_object, phase="Running")
-            result.pipelines.append(run)
-            dirs = PipelineDirs(base / f"{index}-{name}").create()
-            (dirs.input / "object.yaml").write_text(dump(input_object), encoding="utf-8")
-            _run_containers(run, pipeline, dirs, env, executor)
-            if run.phase == "Failed":
-                break
-            try:
-                run.status_update = read_status(dirs.metadata)
-                run.selectors = read_destination_selectors(dirs.metadata)
-                run.workflow_control = read_workflow_control(dirs.metadata)
-                if action == "configure":
-                    run.workloads = collect_workloads(dirs.output)
-                    run.groups = group_workloads(run.workloads, run.selectors, promise.destination_selectors)
-            except ContractError as e:
-                run.phase, run.error, run.workloads, run.groups = "Failed", str(e), [], []
-                break
-            result.status = merge_status(result.status, run.status_update)
-            if run.workflow_control.suspend:
-                run.phase = "Suspended"
-                break
-            run.phase = "Succeeded"
+        dirs = PipelineDirs(base).create()
+        (dirs.input / "object.yaml").write_text(dump(input_object), encoding="utf-8")
+        _run_containers(run, pipeline, dirs, env, executor)
+        if run.phase == "Failed":
+            return run
+        try:
+            run.status_update = read_status(dirs.metadata)
+            run.selectors = read_destination_selectors(dirs.metadata)
+            run.workflow_control = read_workflow_control(dirs.metadata)
+            if action == "configure":
+                run.workloads = collect_workloads(dirs.output)
+                run.groups = group_workloads(run.workloads, run.selectors, promise.destination_selectors)
+        except ContractError as e:
+            run.phase, run.error, run.workloads, run.groups = "Failed", str(e), [], []
+            return run
+        run.phase = "Suspended" if run.workflow_control.suspend else "Succeeded"
+        return run
     finally:
-        if not keep_dirs:
-            shutil.rmtree(base, ignore_errors=True)
-    return result
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _run_containers(

@@ -1,0 +1,260 @@
+"""Real git repositories (gitpython) with deterministic commits: identity and dates from the lab clock."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from git.objects.fun import tree_entries_from_data
+from gitdb import IStream
+
+from kratix_lab.platform.store import EPOCH
+
+DEFAULT_BRANCH = "main"
+_TREE_MODE = 0o040000
+_BLOB_MODE = 0o100644
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    @property
+    def actor(self) -> git.Actor:
+        return git.Actor(self.name, self.email)
+
+
+def blob_sha(content: bytes) -> str:
+    """The git object id of a blob with this content (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()  # noqa: S324 - git's id
+
+
+def git_date(seconds: int) -> str:
+    return f"{int(EPOCH.timestamp()) + seconds} +0000"
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    message: str
+    author: str
+    date: str
+    files: tuple[str, ...]
+
+
+class GitRepo:
+    """One working clone (or a bare remote) with the few operations the lab needs."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.repo = git.Repo(self.path, odbt=git.GitDB)  # in-process object reads: no git subprocess per object
+
+    # ---- creation ------------------------------------------------------------------------
+
+    @classmethod
+    def init_bare(cls, path: str | Path) -> GitRepo:
+        git.Repo.init(path, bare=True, initial_branch=DEFAULT_BRANCH)
+        return cls(path)
+
+    @classmethod
+    def init(cls, path: str | Path) -> GitRepo:
+        git.Repo.init(path, initial_branch=DEFAULT_BRANCH)
+        return cls(path)
+
+    @classmethod
+    def clone(cls, remote: str | Path, path: str | Path) -> GitRepo:
+        git.Repo.clone_from(str(remote), str(path), branch=None)
+        r = cls(path)
+        r.repo.git.checkout("-B", DEFAULT_BRANCH)
+        return r
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def head(self, ref: str = DEFAULT_BRANCH) -> str | None:
+        if ref == DEFAULT_BRANCH:
+            loose = Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH
+            if loose.exists():  # the common case, read without resolving through gitpython
+                return loose.read_text().strip()
+        try:
+            return self.repo.commit(ref).hexsha
+        except (git.BadName, ValueError):
+            return None
+
+    def _root_tree(self, rev: str) -> bytes | None:
+        sha = self.head(rev)
+        if sha is None:
+            return None
+        data = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        return bytes.fromhex(data[5:45].decode())  # "tree <40 hex>"
+
+    def _walk(self, tree: bytes, base: str) -> Iterator[tuple[str, bytes]]:
+        for name, (mode, sha) in self._tree_entries(tree).items():
+            path = f"{base}/{name}" if base else name
+            if mode == _TREE_MODE:
+                yield from self._walk(sha, path)
+            else:
+                yield path, sha
+
+    def _lookup(self, rev: str, prefix: str) -> tuple[int, bytes] | None:
+        """(mode, sha) of the tree or blob at ``prefix`` (the root tree for "")."""
+        root = self._root_tree(rev)
+        if root is None:
+            return None
+        node = (_TREE_MODE, root)
+        for part in (p for p in prefix.strip("/").split("/") if p):
+            if node[0] != _TREE_MODE:
+                return None
+            node = self._tree_entries(node[1]).get(part)
+            if node is None:
+                return None
+        return node
+
+    def tree_shas(self, prefix: str, rev: str = DEFAULT_BRANCH) -> dict[str, str]:
+        """``{path relative to prefix: blob sha}`` of every file under ``prefix`` at ``rev``."""
+        node = self._lookup(rev, prefix)
+        if node is None or node[0] != _TREE_MODE:
+            return {}
+        return {path: sha.hex() for path, sha in self._walk(node[1], "")}
+
+    def read_files(self, prefix: str, rev: str = DEFAULT_BRANCH) -> dict[str, bytes]:
+        """``{repo path: content}`` of every file under ``prefix`` at ``rev``."""
+        prefix = prefix.strip("/")
+        node = self._lookup(rev, prefix)
+        if node is None:
+            return {}
+        if node[0] != _TREE_MODE:
+            return {prefix: self.repo.odb.stream(node[1]).read()}
+        return {path: self.repo.odb.stream(sha).read() for path, sha in self._walk(node[1], prefix)}
+
+    def log(self, path: str | None = None, max_count: int = 50, rev: str = DEFAULT_BRANCH) -> list[Commit]:
+        if self.head(rev) is None:
+            return []
+        kwargs = {"max_count": max_count}
+        commits = self.repo.iter_commits(rev, paths=path, **kwargs) if path else self.repo.iter_commits(rev, **kwargs)
+        return [self._commit(c) for c in commits]
+
+    def show(self, rev: str) -> Commit:
+        return self._commit(self.repo.commit(rev))
+
+    def _commit(self, c: git.Commit) -> Commit:
+        files = tuple(sorted(c.stats.files)) if c.parents else tuple(sorted(b.path for b in c.tree.traverse() if b.type == "blob"))
+        return Commit(c.hexsha, c.message.rstrip("\n"), f"{c.author.name} <{c.author.email}>", c.authored_datetime.isoformat(), files)
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def replace_dir(
+        self, prefix: str, files: dict[str, bytes], message: str, identity: Identity, when: int
+    ) -> str | None:
+        """Make ``prefix`` hold exactly ``files`` (relative paths) in one commit; None when unchanged.
+
+        Objects are written straight into the object database (no index, no working tree), so a
+        commit costs well under a millisecond; ``sync_worktree`` brings the checkout up to date.
+        """
+        prefix = prefix.strip("/")
+        current = self.tree_shas(prefix)
+        if current == {p: blob_sha(c) for p, c in files.items()}:
+            return None
+        head = self.head()
+        root = self._root_tree(DEFAULT_BRANCH) if head else None
+        new_sub = self._write_files_tree(files) if files else None
+        new_root = self._replace_path(root, [p for p in prefix.split("/") if p], new_sub)
+        if new_root is None:
+            new_root = self._store(b"tree", b"")
+        return self._commit_tree(new_root, head, message, identity, when)
+
+    def remove_dir(self, prefix: str, message: str, identity: Identity, when: int) -> str | None:
+        return self.replace_dir(prefix, {}, message, identity, when)
+
+    def sync_worktree(self) -> None:
+        """Make the checkout (index and files) match HEAD after commits made in the object database."""
+        if self.head() and not self.repo.bare:
+            self.repo.git.reset("--hard", "-q", "HEAD")
+
+    # ---- object-database plumbing ----------------------------------------------------------
+
+    def _store(self, kind: bytes, data: bytes) -> bytes:
+        return self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+
+    def _tree_entries(self, binsha: bytes | None) -> dict[str, tuple[int, bytes]]:
+        if binsha is None:
+            return {}
+        data = self.repo.odb.stream(binsha).read()
+        return {name: (mode, sha) for sha, mode, name in tree_entries_from_data(data)}
+
+    def _write_tree(self, entries: dict[str, tuple[int, bytes]]) -> bytes | None:
+        if not entries:
+            return None
+
+        def order(name: str) -> bytes:  # git sorts a directory as if its name ended in "/"
+            return (name + "/" if entries[name][0] == _TREE_MODE else name).encode()
+
+        data = b"".join(b"%o %s\0" % (entries[n][0], n.encode()) + entries[n][1] for n in sorted(entries, key=order))
+        return self._store(b"tree", data)
+
+    def _write_files_tree(self, files: dict[str, bytes]) -> bytes | None:
+        nested: dict = {}
+        for path, content in files.items():
+            node = nested
+            *dirs, name = path.split("/")
+            for d in dirs:
+                node = node.setdefault(d, {})
+            node[name] = content
+        return self._write_nested(nested)
+
+    def _write_nested(self, node: dict) -> bytes | None:
+        entries: dict[str, tuple[int, bytes]] = {}
+        for name, value in node.items():
+            if isinstance(value, dict):
+                sub = self._write_nested(value)
+                if sub is not None:
+                    entries[name] = (_TREE_MODE, sub)
+            else:
+                entries[name] = (_BLOB_MODE, self._store(b"blob", value))
+        return self._write_tree(entries)
+
+    def _replace_path(self, tree: bytes | None, parts: list[str], new: bytes | None) -> bytes | None:
+        if not parts:
+            return new
+        entries = self._tree_entries(tree)
+        child = entries.get(parts[0])
+        child_tree = child[1] if child and child[0] == _TREE_MODE else None
+        replaced = self._replace_path(child_tree, parts[1:], new)
+        if replaced is None:
+            entries.pop(parts[0], None)
+        else:
+            entries[parts[0]] = (_TREE_MODE, replaced)
+        return self._write_tree(entries)
+
+    def _commit_tree(self, tree: bytes, parent: str | None, message: str, identity: Identity, when: int) -> str:
+        who = f"{identity.name} <{identity.email}> {git_date(when)}"
+        lines = [f"tree {tree.hex()}", *([f"parent {parent}"] if parent else []), f"author {who}", f"committer {who}"]
+        sha = self._store(b"commit", ("\n".join([*lines, "", message]) + "\n").encode()).hex()
+        ref = Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        lock = ref.with_name(ref.name + ".lock")
+        lock.write_text(sha + "\n")
+        os.replace(lock, ref)
+        return sha
+
+    def push(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
+        self.repo.git.push(remote, f"{branch}:{branch}")
+
+    def reset_to_remote(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
+        """Drop local commits that could not be pushed (nothing half-written stays)."""
+        self.repo.git.fetch(remote)
+        if self.head(f"{remote}/{branch}"):
+            self.repo.git.reset("--hard", f"{remote}/{branch}")
+        self.repo.git.clean("-fdq")
+
+
+def environment_without_git_config() -> dict[str, str]:
+    """An environment in which the user's git config cannot change the lab's commits."""
+    env = dict(os.environ)
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
+    return env

@@ -1,0 +1,392 @@
+"""The lab's object store: Kubernetes API-server semantics on SQLite.
+
+Objects keep uid, resourceVersion, generation, creationTimestamp, labels, annotations, finalizers,
+ownerReferences and status. Writes use optimistic concurrency: an update carrying a stale
+``resourceVersion`` is refused (``Conflict``), never merged. Deleting an object with finalizers
+only sets ``deletionTimestamp``; removing the last finalizer removes it and garbage-collects its
+dependents (``ownerReferences``). Several processes may open one store; every write runs in an
+``IMMEDIATE`` transaction (WAL mode), so a killed process leaves the last committed state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kratix_lab.model import GVK, matches_selector
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the simulated clock starts here
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
+
+
+class Conflict(Exception):
+    """The write lost a race (stale resourceVersion) or the object already exists."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Invalid(ValueError):
+    """The object is not a storable Kubernetes object; the message names the field."""
+
+
+def rfc3339(seconds: int) -> str:
+    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    return int((datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - EPOCH).total_seconds())
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    gvk = GVK.of(obj)
+    meta = obj.get("metadata") or {}
+    return gvk.group, gvk.kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+  grp TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+  uid TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (grp, kind, namespace, name)
+);
+CREATE INDEX IF NOT EXISTS objects_kind ON objects (kind, namespace);
+CREATE INDEX IF NOT EXISTS objects_uid ON objects (uid);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL,
+  name TEXT NOT NULL, uid TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,
+  source TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1, last_ts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_obj ON events (kind, namespace, name);
+CREATE TABLE IF NOT EXISTS logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, namespace TEXT NOT NULL, pod TEXT NOT NULL,
+  container TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_pod ON logs (namespace, pod);
+"""
+
+
+class Store:
+    """One lab's objects, events, logs, clock and deterministic id counters."""
+
+    def __init__(self, path: str | Path, seed: str = "kratix-lab"):
+        self.path = Path(path)
+        self.seed = seed
+        self._local = threading.local()
+        self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=60000")
+        with self.transaction():
+            for stmt in _SCHEMA.strip().split(";"):
+                if stmt.strip():
+                    self._conn.execute(stmt)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # ---- transactions --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """An IMMEDIATE (write-locking) transaction; nested calls join the outer one."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    # ---- meta: clock and counters --------------------------------------------------------
+
+    def _meta(self, key: str, default: str) -> str:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value))
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._set_meta(key, value)
+
+    def _counter(self, name: str) -> int:
+        with self.transaction():
+            n = int(self._meta(f"counter:{name}", "0")) + 1
+            self._set_meta(f"counter:{name}", str(n))
+        return n
+
+    def now_seconds(self) -> int:
+        return int(self._meta("clock", "0"))
+
+    def now(self) -> str:
+        return rfc3339(self.now_seconds())
+
+    def advance(self, seconds: int) -> int:
+        with self.transaction():
+            t = self.now_seconds() + int(seconds)
+            self._set_meta("clock", str(t))
+        return t
+
+    def suffix(self, purpose: str) -> str:
+        """A seeded 5-character name suffix (like generateName), the same for the same history."""
+        n = self._counter(f"suffix:{purpose}")
+        digest = hashlib.sha256(f"{self.seed}/{purpose}/{n}".encode()).digest()
+        return "".join(_SUFFIX_ALPHABET[b % len(_SUFFIX_ALPHABET)] for b in digest[:5])
+
+    def _uid(self) -> str:
+        n = self._counter("uid")
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kratix-lab://{self.seed}/{n}"))
+
+    # ---- objects -------------------------------------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str | None = None, group: str | None = None) -> dict[str, Any] | None:
+        sql = "SELECT body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
+        args: list[Any] = [kind, namespace or "", name]
+        if group is not None:
+            sql += " AND grp = ?"
+            args.append(group)
+        rows = self._conn.execute(sql, args).fetchall()
+        return json.loads(rows[0][0]) if rows else None
+
+    def get_by_uid(self, uid: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT body FROM objects WHERE uid = ?", (uid,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def list(
+        self,
+        kind: str | None = None,
+        namespace: str | None = None,
+        selector: Mapping[str, Any] | None = None,
+        group: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Objects of ``kind`` (all kinds when None), optionally in ``namespace``, label-selected.
+
+        ``selector`` is a LabelSelector (``{"matchLabels": …, "matchExpressions": …}``) or a plain
+        label map. Sorted by kind, namespace, name — the order the API server lists in.
+        """
+        sql, args = "SELECT body FROM objects WHERE 1=1", []
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        if namespace is not None:
+            sql += " AND namespace = ?"
+            args.append(namespace)
+        if group is not None:
+            sql += " AND grp = ?"
+            args.append(group)
+        sql += " ORDER BY kind, namespace, name"
+        objs = [json.loads(r[0]) for r in self._conn.execute(sql, args)]
+        if selector:
+            sel = selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
+            objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
+        return objs
+
+    def _check(self, obj: Mapping[str, Any]) -> None:
+        if not isinstance(obj, Mapping):
+            raise Invalid(f"expected an object, got {type(obj).__name__}")
+        for f in ("apiVersion", "kind"):
+            if not obj.get(f):
+                raise Invalid(f"{f}: Required value")
+        if not (obj.get("metadata") or {}).get("name"):
+            raise Invalid("metadata.name: Required value")
+
+    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        self._check(obj)
+        obj = copy.deepcopy(dict(obj))
+        meta = obj.setdefault("metadata", {})
+        with self.transaction():
+            key = _key(obj)
+            if self._conn.execute(
+                "SELECT 1 FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key
+            ).fetchone():
+                raise Conflict(f'{key[1]} "{key[3]}" already exists')
+            for f in ("resourceVersion", "deletionTimestamp"):
+                meta.pop(f, None)
+            meta["uid"] = self._uid()
+            meta["generation"] = 1
+            meta["creationTimestamp"] = self.now()
+            return self._write(obj, insert=True)
+
+    def _write(self, obj: dict[str, Any], insert: bool = False) -> dict[str, Any]:
+        rv = self._counter("resourceVersion")
+        obj["metadata"]["resourceVersion"] = str(rv)
+        key = _key(obj)
+        body = json.dumps(obj, sort_keys=False, separators=(",", ":"))
+        if insert:
+            self._conn.execute(
+                "INSERT INTO objects (grp, kind, namespace, name, uid, rv, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, obj["metadata"]["uid"], rv, body),
+            )
+        else:
+            self._conn.execute(
+                "UPDATE objects SET rv = ?, body = ? WHERE grp=? AND kind=? AND namespace=? AND name=?",
+                (rv, body, *key),
+            )
+        return obj
+
+    def update(self, obj: Mapping[str, Any], *, status: bool = False) -> dict[str, Any]:
+        """Replace an object; refused when its resourceVersion is stale.
+
+        ``status=True`` is the status subresource: only ``.status`` changes. Otherwise ``.status``
+        is kept from storage and ``generation`` increases when anything but metadata changed.
+        Removing the last finalizer of an object being deleted removes it.
+        """
+        self._check(obj)
+        obj = copy.deepcopy(dict(obj))
+        with self.transaction():
+            key = _key(obj)
+            row = self._conn.execute(
+                "SELECT body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key
+            ).fetchone()
+            if not row:
+                raise NotFound(f'{key[1]} "{key[3]}" not found')
+            current = json.loads(row[0])
+            cm, nm = current["metadata"], obj["metadata"]
+            if nm.get("resourceVersion") not in (None, cm["resourceVersion"]):
+                raise Conflict(
+                    f'Operation cannot be fulfilled on {key[1]} "{key[3]}": the object has been modified; '
+                    "please apply your changes to the latest version and try again"
+                )
+            for f in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
+                if f in cm:
+                    nm[f] = cm[f]
+                else:
+                    nm.pop(f, None)
+            if status:
+                new = copy.deepcopy(current)
+                new["status"] = obj.get("status", {})
+                obj = new
+            else:
+                if "status" in current:
+                    obj["status"] = current["status"]
+                else:
+                    obj.pop("status", None)
+                body_old = {k: v for k, v in current.items() if k not in ("metadata", "status")}
+                body_new = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+                if body_old != body_new:
+                    nm["generation"] = int(cm.get("generation", 1)) + 1
+            obj["metadata"]["resourceVersion"] = cm["resourceVersion"]
+            if obj == current:
+                return current  # nothing changed: no new resourceVersion (like the API server)
+            if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers"):
+                self._remove(current)
+                return obj
+            return self._write(obj)
+
+    def update_status(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        return self.update(obj, status=True)
+
+    def delete(self, kind: str, name: str, namespace: str | None = None, group: str | None = None) -> dict[str, Any] | None:
+        """Delete as the API server does: finalizers first, then removal and garbage collection."""
+        with self.transaction():
+            obj = self.get(kind, name, namespace, group)
+            if obj is None:
+                return None
+            meta = obj["metadata"]
+            if meta.get("finalizers"):
+                if not meta.get("deletionTimestamp"):
+                    meta["deletionTimestamp"] = self.now()
+                    return self._write(obj)
+                return obj
+            self._remove(obj)
+            return None
+
+    def _remove(self, obj: dict[str, Any]) -> None:
+        self._conn.execute(
+            "DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", _key(obj)
+        )
+        uid = obj["metadata"]["uid"]
+        # Background garbage collection of dependents (ownerReferences to this uid).
+        pattern = f'%"uid":"{uid}"%'
+        for (body,) in self._conn.execute("SELECT body FROM objects WHERE body LIKE ?", (pattern,)).fetchall():
+            dep = json.loads(body)
+            owners = (dep.get("metadata") or {}).get("ownerReferences") or []
+            if any(o.get("uid") == uid for o in owners):
+                d = dep["metadata"]
+                self.delete(dep["kind"], d["name"], d.get("namespace"), GVK.of(dep).group)
+
+    # ---- events and logs -----------------------------------------------------------------
+
+    def event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str, source: str) -> None:
+        """Record an event; a repeat of the last identical one bumps its count (like kubectl shows)."""
+        meta = obj.get("metadata") or {}
+        ident = (obj.get("kind", ""), meta.get("namespace") or "", meta.get("name", ""))
+        now = self.now_seconds()
+        with self.transaction():
+            row = self._conn.execute(
+                "SELECT seq, type, reason, message FROM events WHERE kind=? AND namespace=? AND name=? "
+                "ORDER BY seq DESC LIMIT 1",
+                ident,
+            ).fetchone()
+            if row and row[1:] == (type_, reason, message):
+                self._conn.execute("UPDATE events SET count = count + 1, last_ts = ? WHERE seq = ?", (now, row[0]))
+                return
+            self._conn.execute(
+                "INSERT INTO events (ts, kind, namespace, name, uid, type, reason, message, source, last_ts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (now, *ident, meta.get("uid", ""), type_, reason, message, source, now),
+            )
+
+    def events(self, kind: str | None = None, name: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT ts, last_ts, kind, namespace, name, type, reason, message, source, count FROM events WHERE 1=1", []
+        for col, val in (("kind", kind), ("name", name), ("namespace", namespace)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        sql += " ORDER BY seq"
+        return [
+            {
+                "firstTimestamp": rfc3339(r[0]),
+                "lastTimestamp": rfc3339(r[1]),
+                "involvedObject": {"kind": r[2], "namespace": r[3] or None, "name": r[4]},
+                "type": r[5],
+                "reason": r[6],
+                "message": r[7],
+                "source": r[8],
+                "count": r[9],
+            }
+            for r in self._conn.execute(sql, args)
+        ]
+
+    def write_log(self, namespace: str, pod: str, container: str, text: str) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO logs (ts, namespace, pod, container, text) VALUES (?, ?, ?, ?, ?)",
+                (self.now_seconds(), namespace, pod, container, text),
+            )
+
+    def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
+        sql, args = "SELECT container, text FROM logs WHERE namespace=? AND pod=?", [namespace, pod]
+        if container:
+            sql += " AND container = ?"
+            args.append(container)
+        return "".join(t for _, t in self._conn.execute(sql + " ORDER BY seq", args))
