@@ -16,6 +16,7 @@ class Context:
     store: Store
     lab_dir: Path
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)  # active fault name -> its parameters
+    lab: Any = None  # the Lab, for controllers that need its repos, Promises or executor
 
     def fault(self, name: str) -> dict[str, Any] | None:
         return self.faults.get(name)

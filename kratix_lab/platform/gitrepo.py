@@ -32,7 +32,7 @@ class Identity:
 
 def blob_sha(content: bytes) -> str:
     """The git object id of a blob with this content (what ``git hash-object`` prints)."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()  # noqa: S324 - git's id
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
 def git_date(seconds: int) -> str:
@@ -143,8 +143,18 @@ class GitRepo:
         return self._commit(self.repo.commit(rev))
 
     def _commit(self, c: git.Commit) -> Commit:
-        files = tuple(sorted(c.stats.files)) if c.parents else tuple(sorted(b.path for b in c.tree.traverse() if b.type == "blob"))
-        return Commit(c.hexsha, c.message.rstrip("\n"), f"{c.author.name} <{c.author.email}>", c.authored_datetime.isoformat(), files)
+        files = (
+            tuple(sorted(c.stats.files))
+            if c.parents
+            else tuple(sorted(b.path for b in c.tree.traverse() if b.type == "blob"))
+        )
+        return Commit(
+            c.hexsha,
+            c.message.rstrip("\n"),
+            f"{c.author.name} <{c.author.email}>",
+            c.authored_datetime.isoformat(),
+            files,
+        )
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -163,10 +173,21 @@ class GitRepo:
         head = self.head()
         root = self._root_tree(DEFAULT_BRANCH) if head else None
         new_sub = self._write_files_tree(files) if files else None
-        new_root = self._replace_path(root, [p for p in prefix.split("/") if p], new_sub)
-        if new_root is None:
-            new_root = self._store(b"tree", b"")
-        return self._commit_tree(new_root, head, message, identity, when)
+        parts = [p for p in prefix.split("/") if p]
+        new_root = self._replace_path(root, parts, (_TREE_MODE, new_sub) if new_sub else None) if parts else new_sub
+        return self._commit_tree(new_root or self._store(b"tree", b""), head, message, identity, when)
+
+    def write_files(self, files: dict[str, bytes], message: str, identity: Identity, when: int) -> str | None:
+        """Set individual files (repo paths) in one commit, leaving everything else alone; None when unchanged."""
+        head = self.head()
+        root = self._root_tree(DEFAULT_BRANCH) if head else None
+        new_root = root
+        for path, content in sorted(files.items()):
+            blob = self._store(b"blob", content)
+            new_root = self._replace_path(new_root, [p for p in path.split("/") if p], (_BLOB_MODE, blob))
+        if new_root == root:
+            return None
+        return self._commit_tree(new_root or self._store(b"tree", b""), head, message, identity, when)
 
     def remove_dir(self, prefix: str, message: str, identity: Identity, when: int) -> str | None:
         return self.replace_dir(prefix, {}, message, identity, when)
@@ -218,10 +239,15 @@ class GitRepo:
                 entries[name] = (_BLOB_MODE, self._store(b"blob", value))
         return self._write_tree(entries)
 
-    def _replace_path(self, tree: bytes | None, parts: list[str], new: bytes | None) -> bytes | None:
-        if not parts:
-            return new
+    def _replace_path(self, tree: bytes | None, parts: list[str], new: tuple[int, bytes] | None) -> bytes | None:
+        """The tree ``tree`` with the entry at ``parts`` set to ``new`` (None removes it); None if empty."""
         entries = self._tree_entries(tree)
+        if len(parts) == 1:
+            if new is None:
+                entries.pop(parts[0], None)
+            else:
+                entries[parts[0]] = new
+            return self._write_tree(entries)
         child = entries.get(parts[0])
         child_tree = child[1] if child and child[0] == _TREE_MODE else None
         replaced = self._replace_path(child_tree, parts[1:], new)

@@ -9,7 +9,6 @@ chart's templates at v0.30.5 make them — mark every one as modelled, and refus
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import os
@@ -45,13 +44,43 @@ DEFAULT_VALUES_PATHS: tuple[Path, ...] = (_REFERENCE / "values.yaml",)
 
 # Helm's InstallOrder (pkg/releaseutil/kind_sorter.go): `helm template` prints objects in this order.
 _INSTALL_ORDER = [
-    "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
-    "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass",
-    "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole",
-    "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding",
-    "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment",
-    "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
-]  # fmt: skip
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+]
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _ALL_VERBS = ["create", "delete", "patch", "update", "get", "list", "watch"]
@@ -171,11 +200,7 @@ def _json_path(parts: Iterable[Any]) -> str:
 def _unknown_keys(error: jsonschema.ValidationError) -> list[str]:
     props = error.schema.get("properties") or {}
     patterns = error.schema.get("patternProperties") or {}
-    return [
-        k
-        for k in error.instance
-        if k not in props and not any(re.search(p, k) for p in patterns)
-    ]
+    return [k for k in error.instance if k not in props and not any(re.search(p, k) for p in patterns)]
 
 
 def validate_values(values: dict, schema_path: Path | None = None) -> list[str]:
@@ -203,16 +228,25 @@ def validate_values(values: dict, schema_path: Path | None = None) -> list[str]:
 # --- values: Helm's coalescing and Go-template truthiness -------------------------------------
 
 
-def _coalesce(defaults: dict[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+def _copy(data: Any) -> Any:
+    """A deep copy of plain YAML data (maps, lists, scalars); several times faster than copy.deepcopy."""
+    if isinstance(data, Mapping):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
+def _coalesce(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's merge of user values over chart defaults: maps merge, lists and scalars replace, null deletes."""
-    out = copy.deepcopy(defaults)
+    out = {k: v for k, v in defaults.items()}
     for k, v in user.items():
         if v is None:
             out.pop(k, None)
-        elif isinstance(v, Mapping) and isinstance(out.get(k), dict):
+        elif isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
             out[k] = _coalesce(out[k], v)
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = v
     return out
 
 
@@ -244,12 +278,12 @@ def _int(values: Mapping[str, Any], dotted: str) -> int:
 
 def _map(values: Mapping[str, Any], dotted: str) -> dict[str, Any]:
     value = _get(values, dotted)
-    return copy.deepcopy(value) if isinstance(value, dict) else {}
+    return _copy(value) if isinstance(value, dict) else {}
 
 
 def _list(values: Mapping[str, Any], dotted: str) -> list[Any]:
     value = _get(values, dotted)
-    return copy.deepcopy(value) if isinstance(value, list) else []
+    return _copy(value) if isinstance(value, list) else []
 
 
 def _keys_sorted(data: Any) -> Any:
@@ -303,7 +337,7 @@ class _Release:
         return meta
 
     def global_annotations(self, *more: str) -> dict[str, Any]:
-        """`merge dict <specific> globalMetadata.annotations`: the first map given wins on a clash."""
+        """globalMetadata.annotations plus the object's own maps (modelled: the object's own win on a clash)."""
         out = _map(self.values, "controlPlane.advanced.globalMetadata.annotations")
         for dotted in more:
             out.update(_map(self.values, dotted))
@@ -364,7 +398,7 @@ def render_chart(source: HelmSource, schema_path: Path | None = None) -> ChartRe
         notes.append(
             f"chart defaults: kratix-lab's built-in copy of the keys it models (no values.yaml; set {VALUES_ENV})"
         )
-    effective = _coalesce(defaults, user)
+    effective = _copy(_coalesce(defaults, user))
     rel = _Release(release, source.namespace, version, effective)
     objects, more_notes = _render(rel)
     return ChartRender(objects=objects, values=effective, notes=notes + more_notes, source=source)
@@ -434,9 +468,7 @@ def _embedded_database(r: _Release) -> bool:
         "controlPlane.backingStore.etcd.deploy.enabled",
         "controlPlane.backingStore.database.external.enabled",
     ]
-    return _on(r.get("controlPlane.backingStore.database.embedded.enabled")) or not any(
-        _on(r.get(o)) for o in others
-    )
+    return _on(r.get("controlPlane.backingStore.database.embedded.enabled")) or not any(_on(r.get(o)) for o in others)
 
 
 def _volume_claim(r: _Release) -> tuple[bool, str]:
@@ -476,8 +508,12 @@ def _service_accounts(r: _Release) -> list[dict]:
     pull = _list(r.values, "controlPlane.advanced.serviceAccount.imagePullSecrets")
     for key, default, pull_secrets in (
         ("serviceAccount", f"vc-{r.name}", pull),
-        ("workloadServiceAccount", f"vc-workload-{r.name}", pull + _list(r.values, "controlPlane.advanced.workloadServiceAccount.imagePullSecrets")),
-    ):  # fmt: skip
+        (
+            "workloadServiceAccount",
+            f"vc-workload-{r.name}",
+            pull + _list(r.values, "controlPlane.advanced.workloadServiceAccount.imagePullSecrets"),
+        ),
+    ):
         base = f"controlPlane.advanced.{key}"
         if not _on(r.get(f"{base}.enabled")):
             continue
@@ -497,7 +533,18 @@ def _service_accounts(r: _Release) -> list[dict]:
 
 
 def _config_yaml(r: _Release) -> str:
-    return dump(_keys_sorted(r.values))
+    """The effective values with sorted keys (as Helm's `toYaml`), through the one YAML dumper."""
+    try:
+        canonical = json.dumps(r.values, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):  # values JSON cannot carry: dump them directly
+        return dump(_keys_sorted(r.values))
+    return _dump_canonical(canonical)
+
+
+@lru_cache(maxsize=256)
+def _dump_canonical(canonical_json: str) -> str:
+    """Cached: a lab re-renders the same Application every reconcile round."""
+    return dump(json.loads(canonical_json))
 
 
 def _config_secret(r: _Release) -> dict:
@@ -512,11 +559,11 @@ def _config_secret(r: _Release) -> dict:
 
 
 def _config_hash(r: _Release) -> str:
-    """vcluster.vClusterConfigHash: sha256 of the base64 config, without privateNodes.autoNodes."""
-    values = copy.deepcopy(r.values)
+    """vcluster.vClusterConfigHash: a digest of the config without privateNodes.autoNodes (modelled: JSON, not toYaml)."""
+    values = dict(r.values)
     if isinstance(values.get("privateNodes"), dict):
-        values["privateNodes"].pop("autoNodes", None)
-    return hashlib.sha256(base64.b64encode(dump(_keys_sorted(values)).encode())).hexdigest()
+        values["privateNodes"] = {k: v for k, v in values["privateNodes"].items() if k != "autoNodes"}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _corefile(r: _Release) -> str:
@@ -534,7 +581,14 @@ def _corefile(r: _Release) -> str:
         lines.append("        kubeconfig /data/vcluster/admin.conf")
     lines.append("        pods insecure")
     lines.append(f"        fallthrough {'cluster.local ' if fallback_host else ''}in-addr.arpa ip6.arpa")
-    lines += ["    }", "    hosts /etc/NodeHosts {", "        ttl 60", "        reload 15s", "        fallthrough", "    }"]
+    lines += [
+        "    }",
+        "    hosts /etc/NodeHosts {",
+        "        ttl 60",
+        "        reload 15s",
+        "        fallthrough",
+        "    }",
+    ]
     lines.append("    prometheus :9153")
     if fallback_host:
         lines.append("    forward . {{.HOST_CLUSTER_DNS}}")
@@ -575,7 +629,11 @@ def _coredns_manifests(r: _Release) -> str:
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {**selector, "kubernetes.io/name": "CoreDNS"}},
+        "metadata": {
+            "name": "coredns",
+            "namespace": "kube-system",
+            "labels": {**selector, "kubernetes.io/name": "CoreDNS"},
+        },
         "spec": {
             "replicas": _int(r.values, "controlPlane.coredns.deployment.replicas"),
             "selector": {"matchLabels": selector},
@@ -591,7 +649,11 @@ def _coredns_manifests(r: _Release) -> str:
         "metadata": {"name": "coredns", "namespace": "kube-system"},
         "data": {"Corefile": _corefile(r), "NodeHosts": ""},
     }
-    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": "kube-system"}}
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "coredns", "namespace": "kube-system"},
+    }
     return "---\n".join(dump(o) for o in (account, config, deployment, service))
 
 
@@ -685,9 +747,13 @@ def _role_rules(r: _Release) -> list[dict]:
                 rules.append(_rule(["cert-manager.io"], [kind], _ALL_VERBS))
     if on("integrations.istio.enabled"):
         rules += [
-            _rule(["networking.istio.io"], ["destinationrules", "gateways", "serviceentries", "virtualservices"], _ALL_VERBS),
+            _rule(
+                ["networking.istio.io"],
+                ["destinationrules", "gateways", "serviceentries", "virtualservices"],
+                _ALL_VERBS,
+            ),
             _rule(["gateway.networking.k8s.io"], ["referencegrants"], _ALL_VERBS),
-        ]  # fmt: skip
+        ]
     return rules + _list(r.values, "rbac.role.extraRules")
 
 
@@ -709,20 +775,44 @@ def _cluster_role_needed(r: _Release) -> bool:
             on("rbac.clusterRole.extraRules"),
             on("networking.replicateServices.fromHost"),
             on("pro"),
-            *(on(f"sync.toHost.{k}.enabled") for k in ("storageClasses", "persistentVolumes", "priorityClasses", "volumeSnapshotContents", "namespaces")),
-            *(on(f"sync.fromHost.{k}.enabled") for k in ("priorityClasses", "volumeSnapshotClasses", "ingressClasses", "runtimeClasses", "nodes", "configMaps", "secrets")),
-            *(is_true(f"sync.fromHost.{k}.enabled") for k in ("storageClasses", "csiNodes", "csiDrivers", "csiStorageCapacities")),
+            *(
+                on(f"sync.toHost.{k}.enabled")
+                for k in (
+                    "storageClasses",
+                    "persistentVolumes",
+                    "priorityClasses",
+                    "volumeSnapshotContents",
+                    "namespaces",
+                )
+            ),
+            *(
+                on(f"sync.fromHost.{k}.enabled")
+                for k in (
+                    "priorityClasses",
+                    "volumeSnapshotClasses",
+                    "ingressClasses",
+                    "runtimeClasses",
+                    "nodes",
+                    "configMaps",
+                    "secrets",
+                )
+            ),
+            *(
+                is_true(f"sync.fromHost.{k}.enabled")
+                for k in ("storageClasses", "csiNodes", "csiDrivers", "csiStorageCapacities")
+            ),
             _distro(r) == "k8s" and on("controlPlane.distro.k8s.scheduler.enabled"),
             on("controlPlane.advanced.virtualScheduler.enabled"),
             on("sync.toHost.pods.hybridScheduling.enabled"),
             on("integrations.kubeVirt.enabled"),
             on("integrations.externalSecrets.enabled"),
-            on("integrations.certManager.enabled") and on("integrations.certManager.sync.fromHost.clusterIssuers.enabled"),
+            on("integrations.certManager.enabled")
+            and on("integrations.certManager.sync.fromHost.clusterIssuers.enabled"),
             on("integrations.metricsServer.enabled") and on("integrations.metricsServer.nodes"),
             on("integrations.istio.enabled"),
             _snapshot_rules_on(r),
         ]
-    )  # fmt: skip
+    )
 
 
 def _cluster_role_rules(r: _Release) -> list[dict]:
@@ -741,8 +831,15 @@ def _cluster_role_rules(r: _Release) -> list[dict]:
     if on("sync.fromHost.nodes.enabled") and on("sync.fromHost.nodes.syncBackChanges"):
         rules.append(_rule([""], ["nodes", "nodes/status"], ["update", "patch"]))
     if on("controlPlane.distro.k8s.scheduler.enabled") or on("controlPlane.advanced.virtualScheduler.enabled"):
-        rules.append(_rule(["storage.k8s.io"], ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities"], watch))
-    for key, resource in (("storageClasses", "storageclasses"), ("csiNodes", "csinodes"), ("csiDrivers", "csidrivers"), ("csiStorageCapacities", "csistoragecapacities")):
+        rules.append(
+            _rule(["storage.k8s.io"], ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities"], watch)
+        )
+    for key, resource in (
+        ("storageClasses", "storageclasses"),
+        ("csiNodes", "csinodes"),
+        ("csiDrivers", "csidrivers"),
+        ("csiStorageCapacities", "csistoragecapacities"),
+    ):
         if _str_bool(r.get(f"sync.fromHost.{key}.enabled")) == "true":
             rules.append(_rule(["storage.k8s.io"], [resource], watch))
     snapshots = _snapshot_rules_on(r)
@@ -761,7 +858,13 @@ def _cluster_role_rules(r: _Release) -> list[dict]:
     if on("sync.fromHost.volumeSnapshotClasses.enabled") or snapshots:
         rules.append(_rule(["snapshot.storage.k8s.io"], ["volumesnapshotclasses"], ["get", "list"]))
     if on("sync.toHost.volumeSnapshotContents.enabled") or snapshots:
-        rules.append(_rule(["snapshot.storage.k8s.io"], ["volumesnapshotcontents"], ["create", "delete", "patch", "update", "get", "list"]))
+        rules.append(
+            _rule(
+                ["snapshot.storage.k8s.io"],
+                ["volumesnapshotcontents"],
+                ["create", "delete", "patch", "update", "get", "list"],
+            )
+        )
     if on("networking.replicateServices.fromHost"):
         rules.append(_rule([""], ["services", "endpoints"], watch))
     if on("sync.toHost.namespaces.enabled"):
@@ -770,11 +873,13 @@ def _cluster_role_rules(r: _Release) -> list[dict]:
         rules.append(_rule(["metrics.k8s.io"], ["nodes"], ["get", "list"]))
     if any(on(f"integrations.{i}.enabled") for i in ("kubeVirt", "externalSecrets", "certManager", "istio")):
         rules.append(_rule(["apiextensions.k8s.io"], ["customresourcedefinitions"], ["get", "list", "watch"]))
-    if on("integrations.externalSecrets.enabled") and on("integrations.externalSecrets.sync.fromHost.clusterStores.enabled"):
+    if on("integrations.externalSecrets.enabled") and on(
+        "integrations.externalSecrets.sync.fromHost.clusterStores.enabled"
+    ):
         rules.append(_rule(["external-secrets.io"], ["clustersecretstores"], ["get", "list", "watch"]))
     if on("integrations.certManager.enabled") and on("integrations.certManager.sync.fromHost.clusterIssuers.enabled"):
         rules.append(_rule(["cert-manager.io"], ["clusterissuers"], ["get", "list", "watch"]))
-    return rules + _list(r.values, "rbac.clusterRole.extraRules")  # fmt: skip
+    return rules + _list(r.values, "rbac.clusterRole.extraRules")
 
 
 def _rbac(r: _Release) -> list[dict]:
@@ -850,7 +955,9 @@ def _services(r: _Release, kind: str) -> list[dict]:
         spec.setdefault("selector", selector)
         labels = r.labels(extra={"vcluster.loft.sh/service": "true", **_map(r.values, "controlPlane.service.labels")})
         annotations = r.global_annotations("controlPlane.service.annotations")
-        out.append({"apiVersion": "v1", "kind": "Service", "metadata": r.meta(r.name, labels, annotations), "spec": spec})
+        out.append(
+            {"apiVersion": "v1", "kind": "Service", "metadata": r.meta(r.name, labels, annotations), "spec": spec}
+        )
     if kind == "StatefulSet":
         ports = [_port("https", 443, 8443)]
         if _on(r.get("controlPlane.backingStore.etcd.embedded.enabled")):
@@ -894,7 +1001,7 @@ def _services(r: _Release, kind: str) -> list[dict]:
                 ),
                 "spec": {
                     "publishNotReadyAddresses": True,
-                    "ports": copy.deepcopy(etcd_ports),
+                    "ports": _copy(etcd_ports),
                     "clusterIP": "None",
                     "selector": etcd_selector,
                 },
@@ -913,7 +1020,7 @@ def _scheduling(r: _Release, base: str) -> dict[str, Any]:
     for key in ("nodeSelector", "affinity", "topologySpreadConstraints", "tolerations"):
         value = r.get(f"{base}.{key}")
         if _on(value):
-            spec[key] = copy.deepcopy(value)
+            spec[key] = _copy(value)
     return spec
 
 
@@ -1146,9 +1253,11 @@ def _etcd_statefulset(r: _Release) -> list[dict]:
     ]
     container: dict[str, Any] = {
         "name": "etcd",
-        "image": r.image(r.get(f"{base}.image.registry") or "", r.get(f"{base}.image.repository"), r.get(f"{base}.image.tag")),
+        "image": r.image(
+            r.get(f"{base}.image.registry") or "", r.get(f"{base}.image.repository"), r.get(f"{base}.image.tag")
+        ),
         "command": command,
-    }  # fmt: skip
+    }
     if _on(r.get(f"{base}.security.containerSecurityContext")):
         container["securityContext"] = _map(r.values, f"{base}.security.containerSecurityContext")
     container["env"] = [_field_env("NAME", "metadata.name"), *_list(r.values, f"{base}.env")]
@@ -1160,10 +1269,14 @@ def _etcd_statefulset(r: _Release) -> list[dict]:
     container["resources"] = _map(r.values, f"{base}.resources")
     probe = {"initialDelaySeconds": 10, "timeoutSeconds": 15, "periodSeconds": 10, "successThreshold": 1}
     container["livenessProbe"] = {
-        "httpGet": {"path": "/livez", "port": 2381, "scheme": "HTTP"}, **probe, "failureThreshold": 8
+        "httpGet": {"path": "/livez", "port": 2381, "scheme": "HTTP"},
+        **probe,
+        "failureThreshold": 8,
     }
     container["startupProbe"] = {
-        "httpGet": {"path": "/readyz", "port": 2381, "scheme": "HTTP"}, **probe, "failureThreshold": 24
+        "httpGet": {"path": "/readyz", "port": 2381, "scheme": "HTTP"},
+        **probe,
+        "failureThreshold": 24,
     }
     if r.get(f"{base}.imagePullPolicy"):
         container["imagePullPolicy"] = r.get(f"{base}.imagePullPolicy")
@@ -1184,7 +1297,7 @@ def _etcd_statefulset(r: _Release) -> list[dict]:
     }
     for key in ("topologySpreadConstraints", "nodeSelector", "tolerations"):
         if _on(r.get(f"{base}.scheduling.{key}")):
-            pod_spec[key] = copy.deepcopy(r.get(f"{base}.scheduling.{key}"))
+            pod_spec[key] = _copy(r.get(f"{base}.scheduling.{key}"))
     pod_spec["automountServiceAccountToken"] = False
     pod_spec["serviceAccountName"] = _service_account_name(r)
     volumes: list[dict[str, Any]] = [{"name": "certs", "secret": {"secretName": f"{r.name}-certs"}}]
@@ -1281,11 +1394,13 @@ def _policies(r: _Release) -> list[dict]:
                 "apiVersion": "v1",
                 "kind": "ResourceQuota",
                 "metadata": r.meta(
-                    f"vc-{r.name}", r.labels(extra=_map(r.values, f"{base}.labels")), r.global_annotations(f"{base}.annotations")
+                    f"vc-{r.name}",
+                    r.labels(extra=_map(r.values, f"{base}.labels")),
+                    r.global_annotations(f"{base}.annotations"),
                 ),
                 "spec": spec,
             }
-        )  # fmt: skip
+        )
     if either_true and limits_on != "false":
         base = "policies.limitRange"
         limit: dict[str, Any] = {
@@ -1301,11 +1416,13 @@ def _policies(r: _Release) -> list[dict]:
                 "apiVersion": "v1",
                 "kind": "LimitRange",
                 "metadata": r.meta(
-                    f"vc-{r.name}", r.labels(extra=_map(r.values, f"{base}.labels")), r.global_annotations(f"{base}.annotations")
+                    f"vc-{r.name}",
+                    r.labels(extra=_map(r.values, f"{base}.labels")),
+                    r.global_annotations(f"{base}.annotations"),
                 ),
                 "spec": {"limits": [limit]},
             }
-        )  # fmt: skip
+        )
     if _on(r.get("policies.networkPolicy.enabled")):
         out += _network_policies(r)
     return out
@@ -1386,7 +1503,7 @@ def _coredns_synced(r: _Release) -> list[dict]:
     }
     for key in ("affinity", "tolerations", "topologySpreadConstraints"):
         if _on(r.get(f"{base}.{key}")):
-            pod_spec[key] = copy.deepcopy(r.get(f"{base}.{key}"))
+            pod_spec[key] = _copy(r.get(f"{base}.{key}"))
     if r.get("controlPlane.coredns.priorityClassName"):
         pod_spec["priorityClassName"] = r.get("controlPlane.coredns.priorityClassName")
     template_meta: dict[str, Any] = {"labels": pod_labels}
@@ -1414,7 +1531,289 @@ def _coredns_synced(r: _Release) -> list[dict]:
 # --- chart defaults when values.yaml is not at hand ----------------------------------------------
 
 # The v0.30.5 defaults of every key the model reads (tests check them against the chart's values.yaml).
-_BUILTIN_DEFAULTS_YAML = """
+_BUILTIN_DEFAULTS_YAML = """\
+sync:
+  toHost:
+    endpoints: {enabled: true}
+    pods:
+      hybridScheduling: {enabled: false}
+    ingresses: {enabled: false}
+    priorityClasses: {enabled: false}
+    networkPolicies: {enabled: false}
+    volumeSnapshots: {enabled: false}
+    volumeSnapshotContents: {enabled: false}
+    podDisruptionBudgets: {enabled: false}
+    serviceAccounts: {enabled: false}
+    storageClasses: {enabled: false}
+    persistentVolumes: {enabled: false}
+    namespaces: {enabled: false}
+  fromHost:
+    configMaps: {enabled: false}
+    csiDrivers: {enabled: auto}
+    csiNodes: {enabled: auto}
+    csiStorageCapacities: {enabled: auto}
+    storageClasses: {enabled: auto}
+    ingressClasses: {enabled: false}
+    runtimeClasses: {enabled: false}
+    priorityClasses: {enabled: false}
+    nodes: {enabled: false, syncBackChanges: false}
+    secrets: {enabled: false}
+    volumeSnapshotClasses: {enabled: false}
+controlPlane:
+  distro:
+    k8s:
+      enabled: false
+      version: ''
+      imagePullPolicy: ''
+      image: {registry: ghcr.io, repository: loft-sh/kubernetes, tag: v1.34.0}
+      scheduler: {enabled: false}
+      env: []
+      securityContext: {}
+      resources:
+        limits: {cpu: 100m, memory: 256Mi}
+        requests: {cpu: 40m, memory: 64Mi}
+    k3s:
+      enabled: false
+      imagePullPolicy: ''
+      image: {registry: '', repository: rancher/k3s, tag: v1.34.1-k3s1}
+      securityContext: {}
+      resources:
+        limits: {cpu: 100m, memory: 256Mi}
+        requests: {cpu: 40m, memory: 64Mi}
+  backingStore:
+    database:
+      embedded: {enabled: false}
+      external: {enabled: false}
+    etcd:
+      embedded: {enabled: false}
+      deploy:
+        enabled: false
+        statefulSet:
+          enabled: true
+          enableServiceLinks: true
+          annotations: {}
+          labels: {}
+          image: {registry: registry.k8s.io, repository: etcd, tag: 3.6.4-0}
+          imagePullPolicy: ''
+          extraArgs: []
+          env: []
+          resources:
+            requests: {cpu: 20m, memory: 150Mi}
+          pods:
+            annotations: {}
+            labels: {}
+          highAvailability: {replicas: 1}
+          scheduling:
+            podManagementPolicy: Parallel
+            nodeSelector: {}
+            affinity: {}
+            tolerations: []
+            topologySpreadConstraints: []
+            priorityClassName: ''
+          security:
+            podSecurityContext: {}
+            containerSecurityContext: {}
+          persistence:
+            volumeClaim:
+              enabled: true
+              retentionPolicy: Retain
+              size: 5Gi
+              storageClass: ''
+              accessModes: [ReadWriteOnce]
+            volumeClaimTemplates: []
+            addVolumes: []
+            addVolumeMounts: []
+        service:
+          enabled: true
+          annotations: {}
+        headlessService:
+          annotations: {}
+  coredns:
+    enabled: true
+    embedded: false
+    overwriteManifests: ''
+    overwriteConfig: ''
+    priorityClassName: ''
+    service:
+      spec: {type: ClusterIP}
+    deployment:
+      annotations: {}
+      labels: {}
+      image: ''
+      replicas: 1
+      pods:
+        labels: {}
+        annotations: {}
+      nodeSelector: {}
+      affinity: {}
+      tolerations: []
+      resources:
+        limits: {cpu: 1000m, memory: 170Mi}
+        requests: {cpu: 20m, memory: 64Mi}
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector:
+          matchLabels: {k8s-app: vcluster-kube-dns}
+  service:
+    enabled: true
+    labels: {}
+    annotations: {}
+    kubeletNodePort: 0
+    httpsNodePort: 0
+    spec: {type: ClusterIP}
+  ingress:
+    enabled: false
+    host: my-host.com
+    pathType: ImplementationSpecific
+    labels: {}
+    annotations: {nginx.ingress.kubernetes.io/backend-protocol: HTTPS, nginx.ingress.kubernetes.io/ssl-passthrough: 'true',
+      nginx.ingress.kubernetes.io/ssl-redirect: 'true'}
+    spec:
+      tls: []
+  statefulSet:
+    labels: {}
+    annotations: {}
+    imagePullPolicy: ''
+    image: {registry: ghcr.io, repository: loft-sh/vcluster-pro, tag: ''}
+    workingDir: ''
+    command: []
+    args: []
+    env: []
+    resources:
+      limits: {ephemeral-storage: 10Gi, memory: 4Gi}
+      requests: {ephemeral-storage: 1Gi, cpu: 200m, memory: 256Mi}
+    pods:
+      labels: {}
+      annotations: {}
+    highAvailability: {replicas: 1}
+    security:
+      podSecurityContext: {}
+      containerSecurityContext: {allowPrivilegeEscalation: false, runAsUser: 0, runAsGroup: 0}
+    persistence:
+      volumeClaim:
+        enabled: auto
+        retentionPolicy: Retain
+        size: 5Gi
+        storageClass: ''
+        accessModes: [ReadWriteOnce]
+      volumeClaimTemplates: []
+      addVolumeMounts: []
+      addVolumes: []
+      dataVolume: []
+      binariesVolume:
+      - name: binaries
+        emptyDir: {}
+    enableServiceLinks: true
+    scheduling:
+      podManagementPolicy: Parallel
+      topologySpreadConstraints: []
+      priorityClassName: ''
+      nodeSelector: {}
+      affinity: {}
+      tolerations: []
+    probes:
+      livenessProbe: {enabled: true, failureThreshold: 60, initialDelaySeconds: 60, timeoutSeconds: 3, periodSeconds: 2}
+      readinessProbe: {enabled: true, failureThreshold: 60, timeoutSeconds: 3, periodSeconds: 2}
+      startupProbe: {enabled: true, failureThreshold: 300, timeoutSeconds: 3, periodSeconds: 6}
+    initContainers: []
+    sidecarContainers: []
+  serviceMonitor: {enabled: false}
+  advanced:
+    defaultImageRegistry: ''
+    virtualScheduler: {enabled: false}
+    serviceAccount:
+      enabled: true
+      name: ''
+      imagePullSecrets: []
+      labels: {}
+      annotations: {}
+    workloadServiceAccount:
+      enabled: true
+      name: ''
+      imagePullSecrets: []
+      annotations: {}
+      labels: {}
+    headlessService:
+      labels: {}
+      annotations: {}
+    kubeVip: {enabled: false}
+    globalMetadata:
+      annotations: {}
+privateNodes: {enabled: false}
+integrations:
+  metricsServer: {enabled: false, nodes: true, pods: true}
+  externalSecrets:
+    enabled: false
+    sync:
+      toHost:
+        stores: {enabled: false}
+      fromHost:
+        clusterStores: {enabled: false}
+  kubeVirt: {enabled: false}
+  certManager:
+    enabled: false
+    sync:
+      toHost:
+        certificates: {enabled: true}
+        issuers: {enabled: true}
+      fromHost:
+        clusterIssuers: {enabled: true}
+  istio: {enabled: false}
+rbac:
+  role:
+    enabled: true
+    overwriteRules: []
+    extraRules: []
+  clusterRole:
+    enabled: auto
+    overwriteRules: []
+    extraRules: []
+  enableVolumeSnapshotRules: {enabled: auto}
+networking:
+  replicateServices:
+    fromHost: []
+  resolveDNS: []
+  advanced:
+    fallbackHostCluster: false
+    proxyKubelets: {byHostname: true, byIP: true}
+policies:
+  resourceQuota:
+    enabled: auto
+    labels: {}
+    annotations: {}
+    quota: {requests.cpu: 10, requests.memory: 20Gi, requests.storage: 100Gi, requests.ephemeral-storage: 60Gi, limits.cpu: 20,
+      limits.memory: 40Gi, limits.ephemeral-storage: 160Gi, services.nodeports: 0, services.loadbalancers: 1, count/endpoints: 40,
+      count/pods: 20, count/services: 20, count/secrets: 100, count/configmaps: 100, count/persistentvolumeclaims: 20}
+    scopeSelector:
+      matchExpressions: []
+    scopes: []
+  limitRange:
+    enabled: auto
+    labels: {}
+    annotations: {}
+    default: {ephemeral-storage: 8Gi, memory: 512Mi, cpu: '1'}
+    defaultRequest: {ephemeral-storage: 3Gi, memory: 128Mi, cpu: 100m}
+    min: {}
+    max: {}
+  networkPolicy:
+    enabled: false
+    labels: {}
+    annotations: {}
+    fallbackDns: 8.8.8.8
+    extraControlPlaneRules: []
+    extraWorkloadRules: []
+    outgoingConnections:
+      platform: true
+      ipBlock:
+        cidr: 0.0.0.0/0
+        except: [100.64.0.0/10, 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]
+plugins: {}
+experimental:
+  deploy:
+    host: {manifests: ''}
+logging: {encoding: console}
 """
 
 

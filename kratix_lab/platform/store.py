@@ -128,7 +128,9 @@ class Store:
         return row[0] if row else default
 
     def _set_meta(self, key: str, value: str) -> None:
-        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value))
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
+        )
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -168,7 +170,9 @@ class Store:
 
     # ---- objects -------------------------------------------------------------------------
 
-    def get(self, kind: str, name: str, namespace: str | None = None, group: str | None = None) -> dict[str, Any] | None:
+    def get(
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+    ) -> dict[str, Any] | None:
         sql = "SELECT body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
         args: list[Any] = [kind, namespace or "", name]
         if group is not None:
@@ -206,7 +210,9 @@ class Store:
         sql += " ORDER BY kind, namespace, name"
         objs = [json.loads(r[0]) for r in self._conn.execute(sql, args)]
         if selector:
-            sel = selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
+            sel = (
+                selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
+            )
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
         return objs
 
@@ -305,7 +311,9 @@ class Store:
     def update_status(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         return self.update(obj, status=True)
 
-    def delete(self, kind: str, name: str, namespace: str | None = None, group: str | None = None) -> dict[str, Any] | None:
+    def delete(
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+    ) -> dict[str, Any] | None:
         """Delete as the API server does: finalizers first, then removal and garbage collection."""
         with self.transaction():
             obj = self.get(kind, name, namespace, group)
@@ -321,9 +329,7 @@ class Store:
             return None
 
     def _remove(self, obj: dict[str, Any]) -> None:
-        self._conn.execute(
-            "DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", _key(obj)
-        )
+        self._conn.execute("DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", _key(obj))
         uid = obj["metadata"]["uid"]
         # Background garbage collection of dependents (ownerReferences to this uid).
         pattern = f'%"uid":"{uid}"%'
@@ -333,6 +339,10 @@ class Store:
             if any(o.get("uid") == uid for o in owners):
                 d = dep["metadata"]
                 self.delete(dep["kind"], d["name"], d.get("namespace"), GVK.of(dep).group)
+
+    def namespaces_in_use(self) -> list[str]:
+        """Every namespace that holds at least one object (the namespace controller's question)."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT namespace FROM objects WHERE namespace != ''")]
 
     # ---- events and logs -----------------------------------------------------------------
 
@@ -356,8 +366,13 @@ class Store:
                 (now, *ident, meta.get("uid", ""), type_, reason, message, source, now),
             )
 
-    def events(self, kind: str | None = None, name: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT ts, last_ts, kind, namespace, name, type, reason, message, source, count FROM events WHERE 1=1", []
+    def events(
+        self, kind: str | None = None, name: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        sql, args = (
+            "SELECT ts, last_ts, kind, namespace, name, type, reason, message, source, count FROM events WHERE 1=1",
+            [],
+        )
         for col, val in (("kind", kind), ("name", name), ("namespace", namespace)):
             if val is not None:
                 sql += f" AND {col} = ?"

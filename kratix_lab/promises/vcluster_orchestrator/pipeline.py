@@ -31,6 +31,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "requests": {"cpu": "200m", "memory": "512Mi"},
         "limits": {"memory": "1Gi"},
         "backingStore": {"database": {"embedded": {"enabled": True}}},
+        "persistence": {},
         "environment": "development",
     },
     "prod": {
@@ -38,6 +39,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "requests": {"cpu": "500m", "memory": "2Gi"},
         "limits": {"memory": "4Gi"},
         "backingStore": {"etcd": {"deploy": {"enabled": True, "statefulSet": {"highAvailability": {"replicas": 3}}}}},
+        # A claim per control-plane replica keeps the control plane a StatefulSet (as the seed's
+        # architecture shows); with deployed etcd and "auto" persistence the chart would render a Deployment.
+        "persistence": {"enabled": True},
         "environment": "production",
     },
 }
@@ -107,7 +111,7 @@ def helm_values(
         "highAvailability": {"replicas": vc.get("replicas", preset["replicas"])},
         "resources": {"requests": requests, "limits": limits},
     }
-    persistence = vc.get("persistence") or {}
+    persistence = {**preset["persistence"], **(vc.get("persistence") or {})}
     if persistence:
         claim: dict[str, Any] = {}
         if "enabled" in persistence:

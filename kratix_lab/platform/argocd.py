@@ -1,0 +1,486 @@
+"""The Argo CD application controller, modelled: git-path and Helm sources, sync, health, projects.
+
+What it does as Argo CD does (docs/kratix-semantics.md): compares the desired objects of a git
+revision (or a rendered Helm chart) with the live ones and reports ``sync.status`` with the
+revision it compared; automated sync applies, ``prune`` deletes what left git, ``selfHeal``
+re-applies drift; an app's health is its worst child's; ``RepeatedResourceWarning`` (one object
+in two files), ``SharedResourceWarning`` (one object in two apps); a missing AppProject, a source
+outside ``sourceRepos`` or a destination outside ``destinations`` is an ``InvalidSpecError``; a
+multi-source ``$values`` reference must be a git repository. Helm sources are rendered by the
+lab's *modelled* chart (``platform.helm``); a chart it does not model is a ``ComparisonError``.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+from kratix_lab.model import GVK, YamlError, load_documents
+from kratix_lab.platform import health as H
+from kratix_lab.platform.controller import Context
+from kratix_lab.platform.store import Conflict
+
+ARGO_GROUP = "argoproj.io"
+ARGO_NS = "argocd"
+TRACKING = "argocd.argoproj.io/tracking-id"
+APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+# kubectl's apply order (Argo CD syncs in this order; prune runs in reverse)
+KIND_ORDER = [
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
+    "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
+    "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
+    "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
+    "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job",
+    "CronJob", "IngressClass", "Ingress", "APIService",
+]  # fmt: skip
+
+
+def kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def tracking_id(app: str, obj: dict[str, Any]) -> str:
+    gvk = GVK.of(obj)
+    meta = obj.get("metadata") or {}
+    return f"{app}:{gvk.group}/{gvk.kind}:{meta.get('namespace') or ''}/{meta.get('name')}"
+
+
+def is_subset(desired: Any, live: Any) -> bool:
+    """Argo CD's comparison, roughly: every field git sets is live as set (server defaults ignored)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(k in live and is_subset(v, live[k]) for k, v in desired.items())
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(desired) == len(live)
+            and all(is_subset(a, b) for a, b in zip(desired, live, strict=True))
+        )
+    return desired == live
+
+
+def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
+    if live is None:
+        return False
+    body_d = {k: v for k, v in desired.items() if k not in ("metadata", "status", "apiVersion")}
+    body_l = {k: v for k, v in live.items() if k not in ("metadata", "status", "apiVersion")}
+    dm, lm = desired.get("metadata") or {}, live.get("metadata") or {}
+    return (
+        is_subset(body_d, body_l)
+        and is_subset(dm.get("labels") or {}, lm.get("labels") or {})
+        and is_subset(
+            {k: v for k, v in (dm.get("annotations") or {}).items() if k != TRACKING}, lm.get("annotations") or {}
+        )
+    )
+
+
+@dataclass
+class Manifests:
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    revision: str | None = None
+    error: str | None = None
+    repeated: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class ArgoCDController:
+    name = "argocd"
+
+    def __init__(self) -> None:
+        self._git_cache: dict[tuple[str, str, str, bool], Manifests] = {}
+
+    def next_due(self, ctx: Context) -> int | None:
+        return None
+
+    def reconcile(self, ctx: Context) -> int:
+        store = ctx.store
+        writes = 0
+        projects = {p["metadata"]["name"]: p for p in store.list("AppProject", ARGO_NS, group=ARGO_GROUP)}
+        for app in store.list("Application", ARGO_NS, group=ARGO_GROUP):
+            try:
+                writes += self._app(ctx, app, projects)
+            except Conflict:
+                writes += 1
+        return writes
+
+    # ---- one Application ---------------------------------------------------------------------
+
+    def _app(self, ctx: Context, app: dict[str, Any], projects: dict[str, Any]) -> int:
+        store, now = ctx.store, ctx.store.now()
+        name = app["metadata"]["name"]
+        if app["metadata"].get("deletionTimestamp"):
+            return self._delete_app(ctx, app)
+        spec = app.get("spec") or {}
+        dest = spec.get("destination") or {}
+        new = copy.deepcopy(app)
+        st = new.setdefault("status", {})
+        invalid = self._validate_spec(spec, projects)
+        conditions = []
+        if invalid:
+            conditions.append({"type": "InvalidSpecError", "message": invalid, "lastTransitionTime": now})
+            st["sync"] = {"status": "Unknown", "comparedTo": {"source": spec.get("source"), "destination": dest}}
+            st["health"] = {"status": H.UNKNOWN, "message": invalid}
+            st["conditions"] = self._keep_times(app, conditions)
+            return self._save(ctx, app, new)
+        manifests = self.manifests(ctx, app)
+        if manifests.error:
+            conditions.append({"type": "ComparisonError", "message": manifests.error, "lastTransitionTime": now})
+            st["sync"] = {
+                "status": "Unknown",
+                "revision": manifests.revision,
+                "comparedTo": {"source": spec.get("source"), "destination": dest},
+            }
+            st["health"] = {"status": H.UNKNOWN, "message": manifests.error}
+            st["conditions"] = self._keep_times(app, conditions)
+            return self._save(ctx, app, new)
+        if manifests.repeated:
+            conditions.append(
+                {
+                    "type": "RepeatedResourceWarning",
+                    "message": "Resource " + "; ".join(manifests.repeated) + " appeared more than once",
+                    "lastTransitionTime": now,
+                }
+            )
+        desired = [self._with_namespace(ctx, o, dest.get("namespace")) for o in manifests.objects]
+        desired.sort(key=lambda o: (kind_rank(o["kind"]), o["metadata"].get("namespace") or "", o["metadata"]["name"]))
+        tracked_before = {self._key_of(r): r for r in (app.get("status") or {}).get("resources") or []}
+        desired_keys = {self._key(o) for o in desired}
+        automated = (spec.get("syncPolicy") or {}).get("automated")
+        last_synced = ((app.get("status") or {}).get("operationState") or {}).get("syncResult", {}).get("revision")
+        live = {self._key(o): self._get(store, o) for o in desired}
+        shared = [
+            f"{o['kind']}/{o['metadata']['name']} is part of applications {name} and {owner}"
+            for o in desired
+            if (owner := self._owner(live[self._key(o)])) not in (None, name)
+        ]
+        out_of_sync = [o for o in desired if not in_sync(o, live[self._key(o)])]
+        to_prune = [
+            r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
+        ]
+        operation = None
+        if automated is not None and (out_of_sync or to_prune):
+            new_revision = manifests.revision != last_synced
+            if new_revision or automated.get("selfHeal") or any(live[self._key(o)] is None for o in out_of_sync):
+                operation = self._sync(
+                    ctx, app, out_of_sync, to_prune if automated.get("prune") else [], manifests.revision
+                )
+                live = {self._key(o): self._get(store, o) for o in desired}
+                out_of_sync = [o for o in desired if not in_sync(o, live[self._key(o)])]
+                to_prune = [
+                    r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
+                ]
+        if shared:
+            conditions.append(
+                {"type": "SharedResourceWarning", "message": "; ".join(shared), "lastTransitionTime": now}
+            )
+        resources, healths = [], []
+        for o in desired:
+            lv = live[self._key(o)]
+            h = H.assess(lv) if o["kind"] != "Application" else None
+            res = {
+                "group": GVK.of(o).group,
+                "version": GVK.of(o).version,
+                "kind": o["kind"],
+                "namespace": o["metadata"].get("namespace"),
+                "name": o["metadata"]["name"],
+                "status": "Synced" if in_sync(o, lv) else "OutOfSync",
+            }
+            if res["namespace"] is None:
+                del res["namespace"]
+            if h is not None:
+                res["health"] = {"status": h.status, **({"message": h.message} if h.message else {})}
+                healths.append(h.status)
+            resources.append(res)
+        for r in to_prune:
+            resources.append({**r, "status": "OutOfSync", "requiresPruning": True})
+        st["resources"] = resources
+        synced = not out_of_sync and not to_prune
+        st["sync"] = {
+            "status": "Synced" if synced else "OutOfSync",
+            "revision": manifests.revision,
+            "comparedTo": {"source": spec.get("source") or spec.get("sources"), "destination": dest},
+        }
+        app_health = H.worst(healths)
+        msg = next(
+            (
+                r["health"].get("message", "")
+                for r in resources
+                if r.get("health", {}).get("status") == app_health and app_health != H.HEALTHY
+            ),
+            "",
+        )
+        st["health"] = {"status": app_health, **({"message": msg} if msg else {})}
+        if operation is not None:
+            st["operationState"] = operation
+        st["reconciledAt"] = now if operation else (app.get("status") or {}).get("reconciledAt", now)
+        if manifests.notes:
+            st["summary"] = {"notes": manifests.notes}
+        st["conditions"] = self._keep_times(app, conditions)
+        return self._save(ctx, app, new) + (1 if operation else 0)
+
+    def _save(self, ctx: Context, app: dict[str, Any], new: dict[str, Any]) -> int:
+        if not new["status"].get("conditions"):
+            new["status"].pop("conditions", None)
+        if (new.get("status") or {}) == (app.get("status") or {}):
+            return 0
+        ctx.store.update_status(new)
+        old_sync = ((app.get("status") or {}).get("sync") or {}).get("status")
+        new_sync = new["status"].get("sync", {}).get("status")
+        if old_sync != new_sync:
+            ctx.store.event(
+                new,
+                "Normal",
+                "ResourceUpdated",
+                f"Updated sync status: {old_sync or 'Unknown'} -> {new_sync}",
+                "argocd-application-controller",
+            )
+        old_h = ((app.get("status") or {}).get("health") or {}).get("status")
+        new_h = new["status"].get("health", {}).get("status")
+        if old_h != new_h:
+            ctx.store.event(
+                new,
+                "Normal",
+                "ResourceUpdated",
+                f"Updated health status: {old_h or 'Unknown'} -> {new_h}",
+                "argocd-application-controller",
+            )
+        return 1
+
+    def _keep_times(self, app: dict[str, Any], conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        old = {(c.get("type"), c.get("message")): c for c in (app.get("status") or {}).get("conditions") or []}
+        return [old.get((c["type"], c["message"]), c) for c in conditions]
+
+    # ---- spec checks -----------------------------------------------------------------------
+
+    def _validate_spec(self, spec: dict[str, Any], projects: dict[str, Any]) -> str | None:
+        pname = spec.get("project") or "default"
+        project = projects.get(pname)
+        if project is None:
+            return f"Application referencing project {pname} which does not exist"
+        pspec = project.get("spec") or {}
+        sources = [spec["source"]] if spec.get("source") else list(spec.get("sources") or [])
+        for src in sources:
+            url = src.get("repoURL", "")
+            if not any(fnmatch.fnmatchcase(url, pat) for pat in pspec.get("sourceRepos") or []):
+                return f"application repo {url} is not permitted in project '{pname}'"
+        dest = spec.get("destination") or {}
+        server, ns = dest.get("server") or IN_CLUSTER, dest.get("namespace") or ""
+        allowed = any(
+            fnmatch.fnmatchcase(server, d.get("server", "*") or "*")
+            and fnmatch.fnmatchcase(ns, d.get("namespace", "*") or "*")
+            for d in pspec.get("destinations") or []
+        )
+        if not allowed:
+            return f"application destination server '{server}' and namespace '{ns}' do not match any of the allowed destinations in project '{pname}'"
+        return None
+
+    # ---- manifests ---------------------------------------------------------------------------
+
+    def manifests(self, ctx: Context, app: dict[str, Any]) -> Manifests:
+        """The desired objects of an app (git path or Helm chart), as Argo CD's repo server renders them."""
+        spec = app.get("spec") or {}
+        if spec.get("sources"):
+            refs = {s["ref"]: s for s in spec["sources"] if s.get("ref")}
+            for r, src in refs.items():
+                if ctx.lab.repo_for(src.get("repoURL", "")) is None:
+                    return Manifests(
+                        error=f"rpc error: unable to resolve '${r}' source: repository {src.get('repoURL')} is not a git "
+                        "repository (a $values reference must point at a git repository source)"
+                    )
+            chart_sources = [s for s in spec["sources"] if not s.get("ref")]
+            if len(chart_sources) != 1:
+                return Manifests(
+                    error="the lab models applications with one rendering source (plus $values references)"
+                )
+            return self._source(ctx, app, chart_sources[0])
+        return self._source(ctx, app, spec.get("source") or {})
+
+    def _source(self, ctx: Context, app: dict[str, Any], src: dict[str, Any]) -> Manifests:
+        if src.get("chart"):
+            return self._helm(ctx, app, src)
+        repo = ctx.lab.repo_for(src.get("repoURL", ""))
+        if repo is None:
+            return Manifests(
+                error=f"rpc error: repository not found: {src.get('repoURL')} (the lab knows only its own repositories)"
+            )
+        rev_name = src.get("targetRevision") or "HEAD"
+        rev = repo.head("main" if rev_name in ("HEAD", "main") else rev_name)
+        if rev is None:
+            return Manifests(error=f"unable to resolve '{rev_name}' to a commit SHA in {src.get('repoURL')}")
+        path = (src.get("path") or "").strip("/")
+        recurse = bool((src.get("directory") or {}).get("recurse"))
+        key = (src.get("repoURL", ""), rev, path, recurse)
+        if key not in self._git_cache:
+            if len(self._git_cache) > 64:
+                self._git_cache.clear()
+            self._git_cache[key] = self._read_git(repo, rev, path, recurse)
+        cached = self._git_cache[key]
+        return Manifests(copy.deepcopy(cached.objects), rev, cached.error, list(cached.repeated))
+
+    def _read_git(self, repo, rev: str, path: str, recurse: bool) -> Manifests:
+        files = repo.read_files(path, rev)
+        seen: dict[str, str] = {}
+        objects: dict[str, dict[str, Any]] = {}
+        repeated = []
+        for fpath in sorted(files):
+            rel = fpath[len(path) + 1 :] if path else fpath
+            if not recurse and "/" in rel:
+                continue
+            if not fpath.endswith((".yaml", ".yml", ".json")):
+                continue
+            try:
+                docs = load_documents(files[fpath].decode("utf-8"), fpath)
+            except (YamlError, UnicodeDecodeError) as e:
+                return Manifests(revision=rev, error=f"rpc error: failed to unmarshal {fpath}: {e}")
+            for d in docs:
+                obj = d.data
+                if not isinstance(obj, dict) or not obj.get("kind") or not obj.get("apiVersion"):
+                    continue
+                ident = f"{GVK.of(obj).group}/{obj['kind']}/{(obj.get('metadata') or {}).get('namespace') or ''}/{(obj.get('metadata') or {}).get('name')}"
+                if ident in seen:
+                    repeated.append(
+                        f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')} ({seen[ident]} and {fpath})"
+                    )
+                seen[ident] = fpath
+                objects[ident] = obj
+        return Manifests(list(objects.values()), rev, None, repeated)
+
+    def _helm(self, ctx: Context, app: dict[str, Any], src: dict[str, Any]) -> Manifests:
+        from kratix_lab.platform.helm import ChartError, HelmSource, render_chart
+
+        helm = src.get("helm") or {}
+        dest = (app.get("spec") or {}).get("destination") or {}
+        source = HelmSource(
+            repo_url=src.get("repoURL", ""),
+            chart=src["chart"],
+            target_revision=str(src.get("targetRevision", "")),
+            release_name=helm.get("releaseName") or app["metadata"]["name"],
+            namespace=dest.get("namespace") or "default",
+            values=copy.deepcopy(helm.get("valuesObject") or {}),
+        )
+        revision = f"{source.chart}-{source.target_revision}"
+        if helm.get("valueFiles"):
+            return Manifests(
+                revision=revision, error="helm.valueFiles need a git $values source; the lab renders helm.valuesObject"
+            )
+        try:
+            rendered = render_chart(source, ctx.lab.vcluster_schema)
+        except ChartError as e:
+            return Manifests(revision=revision, error=f"rpc error: Manifest generation error (cached): {e}")
+        return Manifests(rendered.chart_objects, source.target_revision, None, [], list(rendered.notes))
+
+    # ---- apply / prune -----------------------------------------------------------------------
+
+    def _with_namespace(self, ctx: Context, obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("namespace") and namespace and not ctx.lab.cluster_scoped(obj):
+            meta["namespace"] = namespace
+        return obj
+
+    def _key(self, obj: dict[str, Any]) -> tuple[str, str, str, str]:
+        m = obj["metadata"]
+        return (GVK.of(obj).group, obj["kind"], m.get("namespace") or "", m["name"])
+
+    def _key_of(self, res: dict[str, Any]) -> tuple[str, str, str, str]:
+        return (res.get("group", ""), res["kind"], res.get("namespace") or "", res["name"])
+
+    def _get(self, store, obj: dict[str, Any]) -> dict[str, Any] | None:
+        k = self._key(obj)
+        return store.get(k[1], k[3], k[2] or None, k[0])
+
+    def _owner(self, live: dict[str, Any] | None) -> str | None:
+        if live is None:
+            return None
+        tid = ((live.get("metadata") or {}).get("annotations") or {}).get(TRACKING)
+        return tid.split(":", 1)[0] if tid else None
+
+    def _live_tracked(self, store, res: dict[str, Any], app: str) -> bool:
+        live = store.get(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
+        return live is not None and self._owner(live) == app
+
+    def _sync(
+        self,
+        ctx: Context,
+        app: dict[str, Any],
+        apply: list[dict[str, Any]],
+        prune: list[dict[str, Any]],
+        revision: str | None,
+    ) -> dict[str, Any]:
+        store, now = ctx.store, ctx.store.now()
+        name = app["metadata"]["name"]
+        results, failed = [], []
+        for obj in apply:
+            obj = copy.deepcopy(obj)
+            obj["metadata"].setdefault("annotations", {})[TRACKING] = tracking_id(name, obj)
+            try:
+                verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}")
+                results.append(
+                    {
+                        "kind": obj["kind"],
+                        "name": obj["metadata"]["name"],
+                        "namespace": obj["metadata"].get("namespace"),
+                        "status": "Synced",
+                        "message": f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}",
+                    }
+                )
+            except Exception as e:  # any API error is a failed resource in the sync result, as in Argo CD
+                failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
+                results.append(
+                    {
+                        "kind": obj["kind"],
+                        "name": obj["metadata"]["name"],
+                        "namespace": obj["metadata"].get("namespace"),
+                        "status": "SyncFailed",
+                        "message": str(e),
+                    }
+                )
+        for res in sorted(prune, key=lambda r: -kind_rank(r["kind"])):
+            store.delete(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
+            results.append(
+                {**{k: res.get(k) for k in ("kind", "name", "namespace")}, "status": "Pruned", "message": "pruned"}
+            )
+        phase = "Failed" if failed else "Succeeded"
+        message = (
+            ("one or more objects failed to apply: " + "; ".join(failed))
+            if failed
+            else "successfully synced (all tasks run)"
+        )
+        store.event(
+            app,
+            "Warning" if failed else "Normal",
+            "OperationCompleted",
+            f"Sync operation to {revision} {'failed' if failed else 'succeeded'}",
+            "argocd-application-controller",
+        )
+        return {
+            "phase": phase,
+            "message": message,
+            "startedAt": now,
+            "finishedAt": now,
+            "operation": {"sync": {"revision": revision, "prune": bool(prune)}, "initiatedBy": {"automated": True}},
+            "syncResult": {"revision": revision, "resources": results},
+        }
+
+    def _delete_app(self, ctx: Context, app: dict[str, Any]) -> int:
+        store = ctx.store
+        finalizers = app["metadata"].get("finalizers") or []
+        if APP_FINALIZER not in finalizers:
+            return 0
+        remaining = 0
+        for res in (app.get("status") or {}).get("resources") or []:
+            if self._live_tracked(store, res, app["metadata"]["name"]):
+                live = store.get(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
+                if live and not live["metadata"].get("deletionTimestamp"):
+                    store.delete(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
+                if store.get(res["kind"], res["name"], res.get("namespace"), res.get("group", "")):
+                    remaining += 1
+        if remaining:
+            return 1
+        new = copy.deepcopy(app)
+        new["metadata"]["finalizers"] = [f for f in finalizers if f != APP_FINALIZER]
+        store.update(new)
+        return 1

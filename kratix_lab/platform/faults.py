@@ -1,0 +1,215 @@
+"""Faults the lab can inject, each one showing up in objects, conditions, events and logs as on a
+real cluster. Active faults are stored in the lab (so every process sees them) with their params.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kratix_lab.pipeline.image import image_repository
+
+if TYPE_CHECKING:
+    from kratix_lab.platform.lab import Lab
+
+
+class FaultError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    summary: str
+    symptom: str
+    params: dict[str, str] = field(default_factory=dict)  # name -> default ("" = optional, no default)
+    inject: Callable[[Lab, dict[str, Any]], dict[str, Any]] | None = None  # returns what clear needs
+    clear: Callable[[Lab, dict[str, Any]], None] | None = None
+
+
+STALE_TAG = "v0.0.9"
+
+
+def _unlabel_destination(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
+    dest = lab.store.get("Destination", p["destination"], group="platform.kratix.io")
+    if dest is None:
+        raise FaultError(f"no Destination named {p['destination']!r}")
+    labels = dest["metadata"].get("labels") or {}
+    if p["label"] not in labels:
+        raise FaultError(f"Destination {p['destination']} has no label {p['label']!r}")
+    saved = {p["label"]: labels.pop(p["label"])}
+    lab.store.update(dest)
+    return {"restore": saved}
+
+
+def _relabel_destination(lab: Lab, p: dict[str, Any]) -> None:
+    dest = lab.store.get("Destination", p["destination"], group="platform.kratix.io")
+    if dest is not None:
+        dest["metadata"].setdefault("labels", {}).update(p.get("restore") or {})
+        lab.store.update(dest)
+
+
+def _disable_autosync(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
+    app = lab.store.get("Application", p["app"], "argocd", "argoproj.io")
+    if app is None:
+        raise FaultError(f"no Application {p['app']!r} in argocd")
+    policy = (app.get("spec") or {}).get("syncPolicy") or {}
+    saved = copy.deepcopy(policy.get("automated"))
+    policy.pop("automated", None)
+    app["spec"]["syncPolicy"] = policy
+    lab.store.update(app)
+    return {"restore": json.dumps(saved)}
+
+
+def _enable_autosync(lab: Lab, p: dict[str, Any]) -> None:
+    app = lab.store.get("Application", p["app"], "argocd", "argoproj.io")
+    if app is not None and p.get("restore") not in (None, "null"):
+        app.setdefault("spec", {}).setdefault("syncPolicy", {})["automated"] = json.loads(p["restore"])
+        lab.store.update(app)
+
+
+def _set_pipeline_tag(
+    lab: Lab, promise_name: str, tag: str | None, restore: dict[str, str] | None = None
+) -> dict[str, str]:
+    promise = lab.store.get("Promise", promise_name, group="platform.kratix.io")
+    if promise is None:
+        raise FaultError(f"no Promise named {promise_name!r}")
+    before: dict[str, str] = {}
+    for action in ("configure", "delete"):
+        for i, pl in enumerate(((promise["spec"].get("workflows") or {}).get("resource") or {}).get(action) or []):
+            for j, c in enumerate(pl["spec"]["containers"]):
+                key = f"{action}/{i}/{j}"
+                before[key] = c["image"]
+                c["image"] = restore[key] if restore else f"{image_repository(c['image'])}:{tag}"
+    lab.store.update(promise)
+    return before
+
+
+def _stale_image(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
+    return {"restore": json.dumps(_set_pipeline_tag(lab, p["promise"], STALE_TAG))}
+
+
+def _fresh_image(lab: Lab, p: dict[str, Any]) -> None:
+    _set_pipeline_tag(lab, p["promise"], None, json.loads(p["restore"]))
+
+
+FAULTS: dict[str, Fault] = {
+    f.name: f
+    for f in [
+        Fault(
+            "pipeline-fails",
+            "a Promise's pipeline container exits non-zero",
+            "Job failed, request Reconciled=False (ConfigureWorkflowFailed), message Failing, error in the pod logs",
+            {"promise": "vcluster-core", "request": ""},
+        ),
+        Fault(
+            "destination-unlabelled",
+            "the Destination loses the label the Promises select on",
+            "new Works stay Ready=False UnscheduledWorkloads; placed Works are labelled misplaced",
+            {"destination": "the-cluster", "label": "integratn.tech/cluster-role"},
+            _unlabel_destination,
+            _relabel_destination,
+        ),
+        Fault(
+            "statestore-push-rejected",
+            "the state repository rejects Kratix's pushes",
+            "WorkPlacements WriteSucceeded=False, no new commits in the state repo, Works failing",
+            {"reason": "permission denied"},
+        ),
+        Fault(
+            "argocd-autosync-disabled",
+            "an Argo CD Application loses its automated sync policy",
+            "the Application stays OutOfSync at an old revision while Kratix keeps committing",
+            {"app": "kratix-state-reconciler"},
+            _disable_autosync,
+            _enable_autosync,
+        ),
+        Fault(
+            "pipeline-image-stale",
+            "a Promise runs an old pipeline image (the new one was never rolled out)",
+            f"the Promise's pipeline image tag is {STALE_TAG}; outputs are the old release's (the cluster "
+            "registration writes the seed's plain Secret)",
+            {"promise": "vcluster-argocd-cluster-registration"},
+            _stale_image,
+            _fresh_image,
+        ),
+        Fault(
+            "workload-crashloop",
+            "a workload's containers crash and restart",
+            "pods CrashLoopBackOff with growing restartCount, BackOff events, app Degraded",
+            {"namespace": "", "name": ""},
+        ),
+        Fault(
+            "workload-oomkilled",
+            "a workload's containers are OOM-killed",
+            "pods restart with lastState.terminated.reason OOMKilled (exit 137), app Degraded",
+            {"namespace": "", "name": ""},
+        ),
+    ]
+}
+
+
+class Faults:
+    """The lab's active faults: ``inject(name, **params)``, ``clear(name)``, ``active()``."""
+
+    META_KEY = "faults"
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+
+    def available(self) -> list[Fault]:
+        return list(FAULTS.values())
+
+    def active(self) -> dict[str, dict[str, Any]]:
+        return json.loads(self.lab.store.get_meta(self.META_KEY, "{}") or "{}")
+
+    def _save(self, active: dict[str, dict[str, Any]]) -> None:
+        self.lab.store.set_meta(self.META_KEY, json.dumps(active, sort_keys=True))
+
+    def inject(self, name: str, **params: Any) -> dict[str, Any]:
+        fault = FAULTS.get(name)
+        if fault is None:
+            raise FaultError(f"unknown fault {name!r} (known: {', '.join(FAULTS)})")
+        unknown = set(params) - set(fault.params)
+        if unknown:
+            raise FaultError(
+                f"fault {name} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {', '.join(fault.params) or 'none'})"
+            )
+        active = self.active()
+        if name in active:
+            raise FaultError(f"fault {name} is already active (clear it first)")
+        full = {k: v for k, v in fault.params.items() if v != ""} | {k: str(v) for k, v in params.items()}
+        with self.lab.store.transaction():
+            if fault.inject is not None:
+                full |= fault.inject(self.lab, full)
+            active[name] = full
+            self._save(active)
+        self.lab.store.event(
+            {"kind": "Lab", "metadata": {"name": "faults"}},
+            "Warning",
+            "FaultInjected",
+            f"{name} {json.dumps({k: v for k, v in full.items() if k != 'restore'})}",
+            "kratix-lab",
+        )
+        return full
+
+    def clear(self, name: str) -> None:
+        active = self.active()
+        if name not in active:
+            raise FaultError(f"fault {name} is not active (active: {', '.join(active) or 'none'})")
+        fault = FAULTS[name]
+        with self.lab.store.transaction():
+            if fault.clear is not None:
+                fault.clear(self.lab, active[name])
+            del active[name]
+            self._save(active)
+        self.lab.store.event(
+            {"kind": "Lab", "metadata": {"name": "faults"}}, "Normal", "FaultCleared", name, "kratix-lab"
+        )
+
+    def clear_all(self) -> None:
+        for name in list(self.active()):
+            self.clear(name)

@@ -1,0 +1,167 @@
+"""Argo CD's health assessment of live objects (the built-in checks the lab models).
+
+Kinds without a built-in check have no health (None) and do not count towards an app's health,
+as in Argo CD; ``Application`` children are not assessed (Argo CD ≥ 1.8). Kratix requests get the
+platform's resource customisation (argocd-cm): ``Reconciled`` True → Healthy, False → Degraded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kratix_lab.model import get_condition
+
+HEALTHY, PROGRESSING, DEGRADED, SUSPENDED, MISSING, UNKNOWN = (
+    "Healthy",
+    "Progressing",
+    "Degraded",
+    "Suspended",
+    "Missing",
+    "Unknown",
+)
+# Argo CD's order, best to worst: an app's health is its worst child's.
+ORDER = {HEALTHY: 0, SUSPENDED: 1, PROGRESSING: 2, MISSING: 3, DEGRADED: 4, UNKNOWN: 5}
+REQUEST_GROUPS = ("platform.integratn.tech",)
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    message: str = ""
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: ORDER.get(s, 5)) if statuses else HEALTHY
+
+
+def assess(obj: dict[str, Any] | None) -> Health | None:
+    if obj is None:
+        return Health(MISSING, "resource is missing")
+    kind = obj.get("kind")
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    check = _CHECKS.get(kind)
+    if check is not None:
+        return check(obj)
+    if group in REQUEST_GROUPS:
+        return _kratix_request(obj)
+    return None
+
+
+def _replicas(obj: dict[str, Any], ready_key: str) -> Health:
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    want = spec.get("replicas", 1)
+    if st.get("observedGeneration", 0) < obj["metadata"].get("generation", 1):
+        return Health(PROGRESSING, "Waiting for rollout to finish: observed generation less than desired generation")
+    ready = st.get(ready_key, 0) or 0
+    if ready < want:
+        return Health(
+            PROGRESSING, f"Waiting for rollout to finish: {ready} of {want} updated replicas are available..."
+        )
+    return Health(HEALTHY, f"{obj['kind'].lower()} rolling update complete" if obj["kind"] != "Deployment" else "")
+
+
+def _deployment(obj):
+    return _replicas(obj, "availableReplicas")
+
+
+def _statefulset(obj):
+    return _replicas(obj, "readyReplicas")
+
+
+def _pod(obj):
+    st = obj.get("status") or {}
+    for cs in st.get("containerStatuses") or []:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in (
+            "CrashLoopBackOff",
+            "ImagePullBackOff",
+            "ErrImagePull",
+            "CreateContainerConfigError",
+        ):
+            last = ((cs.get("lastState") or {}).get("terminated") or {}).get("reason")
+            extra = f" (last termination: {last})" if last else ""
+            return Health(DEGRADED, f"{waiting.get('message') or waiting['reason']}{extra}")
+    phase = st.get("phase", "Pending")
+    if phase == "Succeeded":
+        return Health(HEALTHY, "pod completed")
+    if phase == "Failed":
+        return Health(DEGRADED, st.get("message") or "pod failed")
+    if phase == "Running":
+        ready = get_condition(obj, "Ready")
+        if ready and ready.get("status") == "True":
+            return Health(HEALTHY, "")
+        return Health(PROGRESSING, "pod is running but not ready")
+    return Health(PROGRESSING, "pod is pending")
+
+
+def _job(obj):
+    if (get_condition(obj, "Failed") or {}).get("status") == "True":
+        return Health(DEGRADED, (get_condition(obj, "Failed") or {}).get("message", "job failed"))
+    if (get_condition(obj, "Complete") or {}).get("status") == "True":
+        return Health(HEALTHY, "job completed")
+    if (obj.get("spec") or {}).get("suspend"):
+        return Health(SUSPENDED, "job is suspended")
+    return Health(PROGRESSING, "job is running")
+
+
+def _cronjob(obj):
+    if (obj.get("spec") or {}).get("suspend"):
+        return Health(SUSPENDED, "CronJob is suspended")
+    return Health(HEALTHY, "")
+
+
+def _pvc(obj):
+    phase = (obj.get("status") or {}).get("phase")
+    if phase == "Bound":
+        return Health(HEALTHY, "")
+    if phase == "Lost":
+        return Health(DEGRADED, "claim lost")
+    return Health(PROGRESSING, "waiting for the claim to be bound")
+
+
+def _service(obj):
+    if (obj.get("spec") or {}).get("type") == "LoadBalancer" and not (
+        (obj.get("status") or {}).get("loadBalancer") or {}
+    ).get("ingress"):
+        return Health(PROGRESSING, "waiting for a load balancer address")
+    return Health(HEALTHY, "")
+
+
+def _ingress(obj):
+    if ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+        return Health(HEALTHY, "")
+    return Health(PROGRESSING, "waiting for an ingress address")
+
+
+def _external_secret(obj):
+    ready = get_condition(obj, "Ready")
+    if ready is None:
+        return Health(PROGRESSING, "waiting for the secret to be synced")
+    if ready.get("status") == "True":
+        return Health(HEALTHY, ready.get("message", ""))
+    return Health(DEGRADED, ready.get("message", "secret not synced"))
+
+
+def _kratix_request(obj):
+    rec = get_condition(obj, "Reconciled")
+    if rec and rec.get("status") == "True":
+        return Health(HEALTHY, (obj.get("status") or {}).get("message", ""))
+    if rec and rec.get("status") == "False":
+        return Health(DEGRADED, f"{(obj.get('status') or {}).get('message', '')}: {rec.get('reason', '')}")
+    return Health(PROGRESSING, (obj.get("status") or {}).get("message") or "waiting for Kratix")
+
+
+_CHECKS = {
+    "Deployment": _deployment,
+    "StatefulSet": _statefulset,
+    "ReplicaSet": _deployment,
+    "DaemonSet": lambda o: _replicas(o, "numberReady"),
+    "Pod": _pod,
+    "Job": _job,
+    "CronJob": _cronjob,
+    "PersistentVolumeClaim": _pvc,
+    "Service": _service,
+    "Ingress": _ingress,
+    "ExternalSecret": _external_secret,
+}

@@ -1,0 +1,593 @@
+"""The Kratix controller: Promises, resource requests, their workflows (as Jobs) and Works.
+
+Follows upstream Kratix (see docs/kratix-semantics.md): finalizers, one pipeline Job at a time,
+status and conditions (``Pending`` → ``Resource requested``, ``ConfigureWorkflowCompleted``,
+``WorksSucceeded``, ``Reconciled``), a failed pipeline leaves the previous Work in place, and a
+deleted request runs its delete pipeline, then its Works are deleted (which removes their files).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import gzip
+from typing import Any
+
+from kratix_lab.model import get_condition, set_condition
+from kratix_lab.pipeline.contract import WorkloadGroup, merge_status
+from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
+from kratix_lab.platform.controller import Context
+from kratix_lab.platform.store import Conflict, NotFound
+from kratix_lab.promise import Promise
+
+KRATIX_GROUP = "platform.kratix.io"
+KRATIX_API = f"{KRATIX_GROUP}/v1alpha1"
+SYSTEM_NAMESPACE = "kratix-platform-system"
+MANUAL_RECONCILE = "kratix.io/manual-reconciliation"
+FINALIZER_WORKS = "kratix.io/work-cleanup"
+FINALIZER_WORKFLOWS = "kratix.io/workflows-cleanup"
+FINALIZER_DELETE = "kratix.io/delete-workflows"
+WORK_FINALIZER = "finalizers.work.kratix.io/work-placement-cleanup"
+
+
+def compress(content: bytes) -> str:
+    """Work content as Kratix stores it: gzip, then base64 (mtime 0: deterministic)."""
+    return base64.b64encode(gzip.compress(content, mtime=0)).decode()
+
+
+def decompress(content: str) -> bytes:
+    return gzip.decompress(base64.b64decode(content))
+
+
+def short_name(base: str, suffix: str, limit: int = 63) -> str:
+    """``base-suffix`` cut to ``limit`` characters as Kratix does for generated names."""
+    base = base[: limit - len(suffix) - 1].rstrip("-.")
+    return f"{base}-{suffix}"
+
+
+def _conds(obj: dict[str, Any], now: str, *triples: tuple[str, str, str, str]) -> bool:
+    changed = False
+    for ctype, status, reason, message in triples:
+        changed |= set_condition(obj, ctype, status, reason, message, now)
+    return changed
+
+
+class KratixController:
+    name = "kratix"
+
+    def __init__(self) -> None:
+        self.retry_every = 60
+
+    # ---- round -------------------------------------------------------------------------------
+
+    def reconcile(self, ctx: Context) -> int:
+        writes = self._promises(ctx)
+        for promise in ctx.lab.promises():
+            if promise.crd is None:
+                continue
+            for req in ctx.store.list(promise.crd.kind, group=promise.crd.group):
+                try:
+                    writes += self._request(ctx, promise, req)
+                except Conflict:
+                    writes += 1  # someone else wrote it first: look again next round
+        return writes
+
+    def next_due(self, ctx: Context) -> int | None:
+        return None
+
+    # ---- Promises ------------------------------------------------------------------------------
+
+    def _promises(self, ctx: Context) -> int:
+        writes = 0
+        store, now = ctx.store, ctx.store.now()
+        promises = {p["metadata"]["name"]: p for p in store.list("Promise", group=KRATIX_GROUP)}
+        for _name, obj in promises.items():
+            if obj["metadata"].get("deletionTimestamp"):
+                continue
+            missing = [
+                r["name"]
+                for r in (obj.get("spec") or {}).get("requiredPromises") or []
+                if (promises.get(r["name"], {}).get("status") or {}).get("status") != "Available"
+                and r["name"] not in promises
+            ]
+            new = copy.deepcopy(obj)
+            st = new.setdefault("status", {})
+            if missing:
+                st["status"] = "Unavailable"
+                changed = _conds(
+                    new,
+                    now,
+                    (
+                        "RequirementsFulfilled",
+                        "False",
+                        "RequirementsNotInstalled",
+                        f"Required Promises not installed: {', '.join(missing)}",
+                    ),
+                    ("Available", "False", "PromiseUnavailable", "Promise is unavailable: requirements not fulfilled"),
+                )
+            else:
+                st["status"] = "Available"
+                changed = _conds(
+                    new,
+                    now,
+                    ("RequirementsFulfilled", "True", "RequirementsInstalled", "Requirements fulfilled"),
+                    ("Available", "True", "PromiseAvailable", "Ready to fulfil resource requests"),
+                )
+            for k in ("workflows", "workflowsSucceeded", "workflowsFailed"):
+                st.setdefault(k, 0)
+            if changed or new["status"] != obj.get("status"):
+                store.update_status(new)
+                writes += 1
+        return writes
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def _request(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
+        store = ctx.store
+        meta = req["metadata"]
+        if meta.get("deletionTimestamp"):
+            return self._delete(ctx, promise, req)
+        wanted = [FINALIZER_WORKS, FINALIZER_WORKFLOWS]
+        if promise.pipelines("resource", "delete"):
+            wanted.append(FINALIZER_DELETE)
+        if not set(wanted) <= set(meta.get("finalizers") or []):
+            new = copy.deepcopy(req)
+            new["metadata"]["finalizers"] = list(dict.fromkeys([*(meta.get("finalizers") or []), *wanted]))
+            store.update(new)
+            return 1
+        promise_obj = store.get("Promise", promise.name, group=KRATIX_GROUP) or {}
+        if (promise_obj.get("status") or {}).get("status") != "Available":
+            return self._write_status(ctx, req, lambda new: self._pending_on_promise(ctx, new, promise_obj))
+        wf = ((req.get("status") or {}).get("kratix") or {}).get("workflows") or {}
+        running = next((i for i, p in enumerate(wf.get("pipelines") or []) if p.get("phase") == "Running"), None)
+        manual = (meta.get("labels") or {}).get(MANUAL_RECONCILE) == "true"
+        generation_changed = (req.get("status") or {}).get("observedGeneration") != meta.get("generation")
+        if (generation_changed or manual) and (running is None or generation_changed):
+            return self._start_workflow(ctx, promise, req, manual)
+        if running is not None:
+            return self._run_next(ctx, promise, req, running)
+        return self._write_status(ctx, req, lambda new: self._works_conditions(ctx, promise, new))
+
+    def _pending_on_promise(self, ctx: Context, new: dict[str, Any], promise_obj: dict[str, Any]) -> None:
+        st = new.setdefault("status", {})
+        st["message"] = "Pending"
+        reason = get_condition(promise_obj, "RequirementsFulfilled")
+        why = reason["message"] if reason and reason.get("status") == "False" else "Promise is not Available"
+        _conds(new, ctx.store.now(), ("Reconciled", "Unknown", "PromiseNotAvailable", why))
+
+    def _write_status(self, ctx: Context, req: dict[str, Any], mutate) -> int:
+        new = copy.deepcopy(req)
+        mutate(new)
+        if new.get("status") == req.get("status"):
+            return 0
+        ctx.store.update_status(new)
+        return 1
+
+    def _start_workflow(self, ctx: Context, promise: Promise, req: dict[str, Any], manual: bool) -> int:
+        store, now = ctx.store, ctx.store.now()
+        pipelines = workflow_pipelines(promise, "resource", "configure")
+        if manual:  # Kratix removes the label once it has seen it
+            new = copy.deepcopy(req)
+            new["metadata"]["labels"].pop(MANUAL_RECONCILE, None)
+            req = store.update(new)
+        new = copy.deepcopy(req)
+        st = new.setdefault("status", {})
+        st["observedGeneration"] = req["metadata"]["generation"]
+        if st.get("message") in (None, "", "Failing"):
+            st["message"] = "Pending"
+        st["workflows"] = len(pipelines)
+        st.setdefault("workflowsSucceeded", 0)
+        st.setdefault("workflowsFailed", 0)
+        wf = st.setdefault("kratix", {}).setdefault("workflows", {})
+        wf["pipelines"] = [
+            {"name": p["metadata"]["name"], "phase": "Running" if i == 0 else "Pending", "lastTransitionTime": now}
+            for i, p in enumerate(pipelines)
+        ]
+        _conds(
+            new,
+            now,
+            ("ConfigureWorkflowCompleted", "False", "PipelinesInProgress", "Pipelines are still in progress"),
+            ("Reconciled", "Unknown", "WorkflowPending", "Workflow pending"),
+        )
+        store.update_status(new)
+        store.event(
+            new,
+            "Normal",
+            "PipelineStarted",
+            f"Configure Pipeline started: {pipelines[0]['metadata']['name']}"
+            if pipelines
+            else "No configure pipelines",
+            "kratix",
+        )
+        if pipelines:
+            self._job(ctx, promise, new, pipelines[0], "configure")
+        return 1
+
+    def _job(
+        self, ctx: Context, promise: Promise, req: dict[str, Any], pipeline: dict[str, Any], action: str
+    ) -> dict[str, Any]:
+        """The Job (and its Pod) Kratix creates for one pipeline run, in the request's namespace."""
+        store = ctx.store
+        meta = req["metadata"]
+        pname = pipeline["metadata"]["name"]
+        name = short_name(f"kratix-{promise.name}-{meta['name']}-{pname}", store.suffix("job"))
+        labels = {
+            "kratix.io/promise-name": promise.name,
+            "kratix.io/resource-name": meta["name"],
+            "kratix.io/pipeline-name": pname,
+            "kratix.io/workflow-type": "resource",
+            "kratix.io/workflow-action": action,
+            "kratix.io/hash": str(meta.get("generation", 1)),
+            "app.kubernetes.io/managed-by": "Kratix",
+        }
+        containers = [
+            {k: c[k] for k in ("name", "image", "command", "args", "imagePullPolicy") if k in c}
+            for c in (pipeline.get("spec") or {}).get("containers") or []
+        ]
+        job = store.create(
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {
+                    "name": name,
+                    "namespace": meta["namespace"],
+                    "labels": labels,
+                    "annotations": {"kratix-lab.io/modelled": "true"},
+                    "ownerReferences": [
+                        {"apiVersion": req["apiVersion"], "kind": req["kind"], "name": meta["name"], "uid": meta["uid"]}
+                    ],
+                },
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "serviceAccountName": f"{promise.name}-resource-pipeline",
+                            "containers": containers,
+                        },
+                    },
+                },
+                "status": {},
+            }
+        )
+        job = store.update_status(job | {"status": {"active": 1, "startTime": store.now()}})
+        return job
+
+    def _current_job(self, ctx: Context, req: dict[str, Any], pipeline_name: str, action: str) -> dict[str, Any] | None:
+        jobs = ctx.store.list(
+            "Job",
+            req["metadata"]["namespace"],
+            {
+                "kratix.io/resource-name": req["metadata"]["name"],
+                "kratix.io/pipeline-name": pipeline_name,
+                "kratix.io/workflow-action": action,
+            },
+        )
+        active = [j for j in jobs if (j.get("status") or {}).get("active")]
+        return active[-1] if active else None
+
+    def _finish_job(self, ctx: Context, job: dict[str, Any], run: PipelineRun) -> None:
+        """Record the run on the Job and its (completed) Pod, with the container logs."""
+        store, now = ctx.store, ctx.store.now()
+        ok = run.phase in ("Succeeded", "Suspended")
+        pod_name = short_name(job["metadata"]["name"], store.suffix("pod"))
+        ns = job["metadata"]["namespace"]
+        statuses = [
+            {
+                "name": c.name,
+                "image": c.image,
+                "ready": False,
+                "restartCount": 0,
+                "state": {
+                    "terminated": {
+                        "exitCode": c.exit_code,
+                        "reason": "Completed" if c.exit_code == 0 else "Error",
+                        "finishedAt": now,
+                    }
+                },
+            }
+            for c in run.containers
+        ]
+        store.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": pod_name,
+                    "namespace": ns,
+                    "labels": {**job["metadata"]["labels"], "job-name": job["metadata"]["name"]},
+                    "annotations": {"kratix-lab.io/modelled": "true"},
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "Job",
+                            "name": job["metadata"]["name"],
+                            "uid": job["metadata"]["uid"],
+                            "controller": True,
+                        }
+                    ],
+                },
+                "spec": job["spec"]["template"]["spec"],
+                "status": {
+                    "phase": "Succeeded" if ok else "Failed",
+                    "containerStatuses": statuses,
+                    "startTime": job["status"].get("startTime"),
+                },
+            }
+        )
+        for c in run.containers:
+            if c.logs:
+                store.write_log(ns, pod_name, c.name, c.logs if c.logs.endswith("\n") else c.logs + "\n")
+        if run.error and not any(c.exit_code for c in run.containers):
+            store.write_log(ns, pod_name, "kratix", f"error: {run.error}\n")
+        status = (
+            {"startTime": job["status"].get("startTime"), "completionTime": now}
+            if ok
+            else {"startTime": job["status"].get("startTime"), "failed": 1}
+        )
+        if ok:
+            status["succeeded"] = 1
+        cond = (
+            ("Complete", "True", "", "")
+            if ok
+            else ("Failed", "True", "BackoffLimitExceeded", run.error or "Job has reached the specified backoff limit")
+        )
+        new = copy.deepcopy(job)
+        new["status"] = status
+        set_condition(new, cond[0], cond[1], cond[2], cond[3], now)
+        store.update_status(new)
+        store.event(
+            job,
+            "Normal" if ok else "Warning",
+            "Completed" if ok else "BackoffLimitExceeded",
+            f"Job {'completed' if ok else 'failed'}: pipeline {run.name}",
+            "job-controller",
+        )
+
+    def _executor(self, ctx: Context, promise: Promise):
+        return ctx.lab.executor_for(promise, ctx)
+
+    def _run_next(self, ctx: Context, promise: Promise, req: dict[str, Any], index: int) -> int:
+        store, now = ctx.store, ctx.store.now()
+        pipelines = workflow_pipelines(promise, "resource", "configure")
+        pipeline = pipelines[index]
+        pname = pipeline["metadata"]["name"]
+        job = self._current_job(ctx, req, pname, "configure") or self._job(ctx, promise, req, pipeline, "configure")
+        input_object = {k: v for k, v in req.items() if k != "status"} | {
+            "status": copy.deepcopy(req.get("status") or {})
+        }
+        run = run_pipeline(promise, pipeline, input_object, "configure", executor=self._executor(ctx, promise))
+        self._finish_job(ctx, job, run)
+        new = copy.deepcopy(store.get(req["kind"], req["metadata"]["name"], req["metadata"]["namespace"]) or req)
+        st = new.setdefault("status", {})
+        phases = st["kratix"]["workflows"]["pipelines"]
+        phases[index].update(phase=run.phase, lastTransitionTime=now)
+        if run.phase == "Failed":
+            st["workflowsFailed"] = st.get("workflowsFailed", 0) + 1
+            st["message"] = "Failing"
+            _conds(
+                new,
+                now,
+                (
+                    "ConfigureWorkflowCompleted",
+                    "False",
+                    "ConfigureWorkflowFailed",
+                    f"A Configure Pipeline has failed: {pname}",
+                ),
+                ("Reconciled", "False", "ConfigureWorkflowFailed", "Failing"),
+            )
+            store.update_status(new)
+            store.event(new, "Warning", "ConfigureWorkflowFailed", f"Pipeline {pname} failed: {run.error}", "kratix")
+            return 1
+        merged = merge_status(st, run.status_update)
+        merged["kratix"] = st["kratix"]
+        new["status"] = merged
+        self._write_work(ctx, promise, new, pname, run.groups)
+        if run.phase == "Suspended":
+            phases[index]["message"] = run.workflow_control.message or "suspended"
+            store.update_status(new)
+            return 1
+        if index + 1 < len(pipelines):
+            phases[index + 1].update(phase="Running", lastTransitionTime=now)
+            store.update_status(new)
+            self._job(ctx, promise, new, pipelines[index + 1], "configure")
+            return 1
+        st = new["status"]
+        st["workflowsSucceeded"] = st.get("workflowsSucceeded", 0) + 1
+        st["kratix"]["workflows"]["lastSuccessfulConfigureWorkflowTime"] = now
+        if st.get("message") in (None, "", "Pending"):
+            st["message"] = "Resource requested"
+        _conds(new, now, ("ConfigureWorkflowCompleted", "True", "PipelinesExecutedSuccessfully", "Pipelines completed"))
+        self._works_conditions(ctx, promise, new)
+        store.update_status(new)
+        store.event(new, "Normal", "PipelinesExecutedSuccessfully", "All Configure Pipelines completed", "kratix")
+        return 1
+
+    # ---- Works -------------------------------------------------------------------------------
+
+    def _write_work(
+        self, ctx: Context, promise: Promise, req: dict[str, Any], pipeline_name: str, groups: list[WorkloadGroup]
+    ) -> None:
+        store = ctx.store
+        meta = req["metadata"]
+        labels = {
+            "kratix.io/promise-name": promise.name,
+            "kratix.io/resource-name": meta["name"],
+            "kratix.io/pipeline-name": pipeline_name,
+            "kratix.io/work-type": "resource",
+        }
+        spec = {
+            "promiseName": promise.name,
+            "resourceName": meta["name"],
+            "workloadGroups": [
+                {
+                    "id": g.id,
+                    "directory": g.directory,
+                    "workloads": [{"filepath": w.filepath, "content": compress(w.content)} for w in g.workloads],
+                    "destinationSelectors": [{"matchLabels": g.match_labels, "source": "promise"}]
+                    if g.match_labels
+                    else [],
+                }
+                for g in groups
+            ],
+        }
+        existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP)
+        if existing:
+            work = copy.deepcopy(existing[0])
+            if work["spec"] | {"lastExecutionTimestamp": None} == spec | {"lastExecutionTimestamp": None}:
+                return
+            work["spec"] = {**spec, "lastExecutionTimestamp": store.now()}
+            store.update(work)
+            return
+        store.create(
+            {
+                "apiVersion": KRATIX_API,
+                "kind": "Work",
+                "metadata": {
+                    "name": short_name(f"{promise.name}-{meta['name']}-{pipeline_name}", store.suffix("work"), 253),
+                    "namespace": meta["namespace"],
+                    "labels": labels,
+                    "finalizers": [WORK_FINALIZER],
+                    "ownerReferences": [
+                        {"apiVersion": req["apiVersion"], "kind": req["kind"], "name": meta["name"], "uid": meta["uid"]}
+                    ],
+                },
+                "spec": {**spec, "lastExecutionTimestamp": store.now()},
+            }
+        )
+
+    def _works_conditions(self, ctx: Context, promise: Promise, new: dict[str, Any]) -> None:
+        """WorksSucceeded from the Works' Ready, then Reconciled (first match wins)."""
+        store, now = ctx.store, ctx.store.now()
+        meta = new["metadata"]
+        works = store.list(
+            "Work",
+            meta["namespace"],
+            {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
+            group=KRATIX_GROUP,
+        )
+        states = []
+        for w in works:
+            ready = get_condition(w, "Ready")
+            if ready is None or ready.get("status") == "Unknown":
+                states.append("Pending")
+            elif ready.get("status") == "True":
+                states.append("Ready")
+            elif ready.get("reason") == "Misplaced":
+                states.append("Misplaced")
+            elif ready.get("reason") in ("UnscheduledWorkloads", "WorkloadsPending"):
+                states.append("Pending")
+            else:
+                states.append("Failing")
+        if "Failing" in states:
+            works_cond = ("WorksSucceeded", "False", "WorksFailing", "Some works associated with this resource failed")
+        elif "Pending" in states:
+            works_cond = (
+                "WorksSucceeded",
+                "Unknown",
+                "WorksPending",
+                "Some works associated with this resource are not ready",
+            )
+        elif "Misplaced" in states:
+            works_cond = (
+                "WorksSucceeded",
+                "False",
+                "WorksMisplaced",
+                "Some works associated with this resource are misplaced",
+            )
+        else:
+            works_cond = (
+                "WorksSucceeded",
+                "True",
+                "WorksSucceeded",
+                "All works associated with this resource are ready",
+            )
+        configure = get_condition(new, "ConfigureWorkflowCompleted") or {}
+        if configure.get("reason") == "PipelinesInProgress":
+            reconciled = ("Reconciled", "Unknown", "WorkflowPending", "Workflow pending")
+        elif configure.get("status") == "False":
+            reconciled = ("Reconciled", "False", "ConfigureWorkflowFailed", "Failing")
+        elif works_cond[1] == "Unknown":
+            reconciled = ("Reconciled", "Unknown", "WorksPending", "Pending")
+        elif works_cond[1] == "False":
+            reconciled = ("Reconciled", "False", works_cond[2], "Failing")
+        else:
+            reconciled = ("Reconciled", "True", "Reconciled", "Reconciled")
+        _conds(new, now, works_cond, reconciled)
+
+    # ---- delete ------------------------------------------------------------------------------
+
+    def _delete(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
+        store, now = ctx.store, ctx.store.now()
+        meta = req["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if FINALIZER_DELETE in finalizers:
+            pipelines = workflow_pipelines(promise, "resource", "delete")
+            new = copy.deepcopy(req)
+            if pipelines:
+                job = self._job(ctx, promise, req, pipelines[0], "delete")
+                input_object = copy.deepcopy(req)
+                run = run_pipeline(promise, pipelines[0], input_object, "delete", executor=self._executor(ctx, promise))
+                self._finish_job(ctx, job, run)
+                if run.phase == "Failed":
+                    _conds(
+                        new,
+                        now,
+                        (
+                            "DeleteWorkflowCompleted",
+                            "False",
+                            "DeleteWorkflowFailed",
+                            f"The Delete Pipeline has failed: {run.name}",
+                        ),
+                    )
+                    if new.get("status") != req.get("status"):
+                        store.update_status(new)
+                        store.event(
+                            new,
+                            "Warning",
+                            "DeleteWorkflowFailed",
+                            f"Delete pipeline {run.name} failed: {run.error}",
+                            "kratix",
+                        )
+                        return 1
+                    return 0
+                _conds(
+                    new,
+                    now,
+                    ("DeleteWorkflowCompleted", "True", "PipelinesExecutedSuccessfully", "Delete Pipeline completed"),
+                )
+                new = store.update_status(new)
+            new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_DELETE]
+            store.update(new)
+            return 1
+        if FINALIZER_WORKS in finalizers:
+            works = store.list(
+                "Work",
+                meta["namespace"],
+                {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
+                group=KRATIX_GROUP,
+            )
+            if works:
+                for w in works:
+                    if not w["metadata"].get("deletionTimestamp"):
+                        store.delete("Work", w["metadata"]["name"], w["metadata"]["namespace"], KRATIX_GROUP)
+                return 0 if all(w["metadata"].get("deletionTimestamp") for w in works) else 1
+            new = copy.deepcopy(req)
+            new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKS]
+            store.update(new)
+            return 1
+        if FINALIZER_WORKFLOWS in finalizers:
+            for job in store.list(
+                "Job",
+                meta["namespace"],
+                {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
+            ):
+                store.delete("Job", job["metadata"]["name"], meta["namespace"])
+            new = copy.deepcopy(req)
+            new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKFLOWS]
+            with contextlib.suppress(NotFound):
+                store.update(new)
+            return 1
+        return 0

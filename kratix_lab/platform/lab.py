@@ -1,0 +1,603 @@
+"""``Lab(path)``: the seed's whole platform as a directory — Kratix, a Destination, a real git state
+repo, Argo CD, the Helm stage and the workloads — deterministic and shared between processes.
+
+Layout of a lab directory::
+
+    lab.json            what this is (version, seed)
+    store.sqlite        objects, events, logs, the simulated clock (SQLite, WAL)
+    gitops/             the gitops repo (gitops_homelab_2_0): requests in platform/vclusters/<name>.yaml
+    state.git/          the Kratix state store: a bare repo, the "remote"
+    state/              the state store writer's clone (Kratix pushes from here)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kratix_lab import __version__
+from kratix_lab.model import GVK, YamlError, dump, load_documents, load_file, namespace_of
+from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
+from kratix_lab.pipeline.executors import Executor, make_executor
+from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDController
+from kratix_lab.platform.cluster import ClusterController
+from kratix_lab.platform.controller import Context
+from kratix_lab.platform.faults import Faults
+from kratix_lab.platform.gitrepo import GitRepo, Identity
+from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, MANUAL_RECONCILE, SYSTEM_NAMESPACE, KratixController
+from kratix_lab.platform.legacy import FailingExecutor, StaleImageExecutor
+from kratix_lab.platform.scheduler import Scheduler
+from kratix_lab.platform.statestore import StateStoreWriter
+from kratix_lab.platform.store import Store
+from kratix_lab.promise import Promise
+from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
+from kratix_lab.schema import CRD
+
+GITOPS_URL = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
+STATE_URL = "https://github.com/jamesatintegratnio/kratix-platform-state"
+REQUESTS_NAMESPACE = "platform-requests"
+DESTINATION = "the-cluster"
+DESTINATION_LABELS = {"integratn.tech/cluster-role": "control-plane", "environment": "platform"}
+STEP_SECONDS = 5
+GITOPS_IDENTITY = Identity("platform-engineer", "platform@integratn.tech")
+# API versions the lab's "cluster" serves for CRD groups it does not install from Promises.
+SERVED = {"external-secrets.io": {"ExternalSecret": ["v1"], "ClusterSecretStore": ["v1"], "SecretStore": ["v1"]}}
+
+
+class LabError(Exception):
+    """A lab operation failed; the message says what and why."""
+
+
+class AdmissionError(LabError):
+    """The API server refused the object (the message is the server's)."""
+
+
+@dataclass
+class StepResult:
+    time: str
+    writes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.writes.values())
+
+
+@dataclass
+class SettleResult:
+    steps: int
+    time: str
+    quiescent: bool
+    writes: int
+
+
+def default_lab_dir() -> Path:
+    import os
+
+    if os.environ.get("KRATIX_LAB_DIR"):
+        return Path(os.environ["KRATIX_LAB_DIR"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "kratix-lab" / "default"
+
+
+class Lab:
+    """Open (or create) a lab directory. Any number of processes may open the same lab."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        executor: str | Executor = "in-process",
+        seed: str = "kratix-lab",
+        vcluster_schema: Path | None = None,
+        create: bool = True,
+    ):
+        self.path = Path(path) if path is not None else default_lab_dir()
+        marker = self.path / "lab.json"
+        if not marker.exists():
+            if not create:
+                raise LabError(f"{self.path}: no lab here (create one with `kratix-lab lab init`)")
+            if self.path.exists() and any(self.path.iterdir()):
+                raise LabError(f"{self.path}: exists, is not empty and is not a lab; choose another directory")
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.executor = make_executor(executor) if isinstance(executor, str) else executor
+        self.vcluster_schema = vcluster_schema
+        with self._lock():
+            if not marker.exists():
+                self._create(seed)
+            info = json.loads(marker.read_text())
+            self.seed = info["seed"]
+            self.store = Store(self.path / "store.sqlite", self.seed)
+            self.gitops_repo = GitRepo(self.path / "gitops")
+            self.state_remote = GitRepo(self.path / "state.git")
+            self.state_repo = GitRepo(self.path / "state")
+            if not self.store.get_meta("bootstrapped"):
+                self._bootstrap()
+        self.faults = Faults(self)
+        self.controllers = [
+            ArgoCDController(),
+            KratixController(),
+            Scheduler(),
+            StateStoreWriter(),
+            ClusterController(),
+        ]
+        try:
+            from kratix_lab.platform.workloads import WorkloadsController
+
+            self.controllers.append(WorkloadsController())
+        except ImportError:  # pragma: no cover - during development only
+            pass
+        self._promise_cache: dict[tuple[str, str], Promise] = {}
+
+    # ---- paths ---------------------------------------------------------------------------
+
+    @property
+    def state_repo_path(self) -> Path:
+        return self.path / "state"
+
+    @property
+    def state_remote_path(self) -> Path:
+        return self.path / "state.git"
+
+    @property
+    def gitops_repo_path(self) -> Path:
+        return self.path / "gitops"
+
+    def repo_for(self, url: str) -> GitRepo | None:
+        url = url.rstrip("/").removesuffix(".git")
+        if url == GITOPS_URL:
+            return self.gitops_repo
+        if url == STATE_URL:
+            return self.state_remote
+        return None
+
+    # ---- creation ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One writer of the git repositories and one controller round at a time, across processes."""
+        with open(self.path / ".lock", "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _create(self, seed: str) -> None:
+        GitRepo.init(self.path / "gitops")
+        GitRepo.init_bare(self.path / "state.git")
+        GitRepo.clone(self.path / "state.git", self.path / "state")
+        repo = GitRepo(self.path / "gitops")
+        repo.write_files(
+            {
+                "platform/vclusters/00-namespace.yaml": dump(
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": REQUESTS_NAMESPACE}}
+                ).encode(),
+                "platform/vclusters/README.md": b"# vClusters\n\nOne VClusterOrchestrator per file; Argo CD syncs this folder into platform-requests.\n",
+            },
+            "Bootstrap the platform requests folder",
+            GITOPS_IDENTITY,
+            0,
+        )
+        repo.sync_worktree()
+        (self.path / "lab.json").write_text(json.dumps({"kratix-lab": __version__, "seed": seed}, indent=2) + "\n")
+
+    def _bootstrap(self) -> None:
+        s = self.store
+        with s.transaction():
+            for ns in ("kube-system", "argocd", SYSTEM_NAMESPACE, REQUESTS_NAMESPACE):
+                s.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+            s.create(
+                {
+                    "apiVersion": KRATIX_API,
+                    "kind": "GitStateStore",
+                    "metadata": {"name": "default"},
+                    "spec": {
+                        "url": STATE_URL,
+                        "branch": "main",
+                        "path": "clusters",
+                        "authMethod": "basicAuth",
+                        "secretRef": {"name": "kratix-platform-state-store-credentials", "namespace": SYSTEM_NAMESPACE},
+                        "gitAuthor": {"name": "kratix", "email": "kratix@kratix.io"},
+                    },
+                }
+            )
+            s.create(
+                {
+                    "apiVersion": KRATIX_API,
+                    "kind": "Destination",
+                    "metadata": {"name": DESTINATION, "labels": dict(DESTINATION_LABELS)},
+                    "spec": {"path": DESTINATION, "stateStoreRef": {"kind": "GitStateStore", "name": "default"}},
+                }
+            )
+            s.create(
+                {
+                    "apiVersion": "external-secrets.io/v1",
+                    "kind": "ClusterSecretStore",
+                    "metadata": {"name": "onepassword-connect", "annotations": {"kratix-lab.io/modelled": "true"}},
+                    "spec": {
+                        "provider": {
+                            "onepassword": {
+                                "connectHost": "http://onepassword-connect.external-secrets:8080",
+                                "vaults": {"homelab": 1},
+                                "auth": {
+                                    "secretRef": {
+                                        "connectTokenSecretRef": {
+                                            "name": "onepassword-connect-token",
+                                            "namespace": "external-secrets",
+                                            "key": "token",
+                                        }
+                                    }
+                                },
+                            }
+                        }
+                    },
+                }
+            )
+            s.create(
+                {
+                    "apiVersion": f"{ARGO_GROUP}/v1alpha1",
+                    "kind": "AppProject",
+                    "metadata": {"name": "default", "namespace": ARGO_NS},
+                    "spec": {
+                        "sourceRepos": ["*"],
+                        "destinations": [{"server": "*", "namespace": "*"}],
+                        "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+                    },
+                }
+            )
+            for name, url, path, ns in (
+                ("platform", GITOPS_URL, "platform", REQUESTS_NAMESPACE),
+                ("kratix-state-reconciler", STATE_URL, f"clusters/{DESTINATION}", REQUESTS_NAMESPACE),
+            ):
+                s.create(
+                    {
+                        "apiVersion": f"{ARGO_GROUP}/v1alpha1",
+                        "kind": "Application",
+                        "metadata": {"name": name, "namespace": ARGO_NS},
+                        "spec": {
+                            "project": "default",
+                            "source": {
+                                "repoURL": url,
+                                "targetRevision": "HEAD",
+                                "path": path,
+                                "directory": {"recurse": True},
+                            },
+                            "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
+                            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+                        },
+                    }
+                )
+            for name in CATALOGUE_PROMISES:
+                self.install_promise(Promise.from_file(promise_path(name)).doc)
+            s.set_meta("bootstrapped", "1")
+
+    def install_promise(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Install a Promise as Kratix does: the Promise object and its CRD (the API)."""
+        promise = Promise.from_dict(doc)
+        live = self.store.get("Promise", promise.name, group=KRATIX_GROUP)
+        if live is None:
+            obj = self.store.create({k: v for k, v in doc.items() if k != "status"})
+        else:
+            obj = self.store.update(copy.deepcopy(live) | {"spec": doc["spec"]})
+        if promise.crd is not None:
+            crd = copy.deepcopy(doc["spec"]["api"])
+            crd.setdefault("apiVersion", "apiextensions.k8s.io/v1")
+            existing = self.store.get("CustomResourceDefinition", crd["metadata"]["name"], group="apiextensions.k8s.io")
+            if existing is None:
+                self.store.create(crd)
+            else:
+                self.store.update(existing | {"spec": crd["spec"]})
+        return obj
+
+    # ---- Promises and admission ----------------------------------------------------------
+
+    def promises(self) -> list[Promise]:
+        out = []
+        for obj in self.store.list("Promise", group=KRATIX_GROUP):
+            key = (obj["metadata"]["name"], obj["metadata"]["resourceVersion"])
+            if key not in self._promise_cache:
+                self._promise_cache[key] = Promise.from_dict(obj, f"Promise/{key[0]}")
+            out.append(self._promise_cache[key])
+        return out
+
+    def crd_for(self, obj: dict[str, Any]) -> CRD | None:
+        gvk = GVK.of(obj)
+        for p in self.promises():
+            if p.crd is not None and p.crd.group == gvk.group and p.crd.kind == gvk.kind:
+                return p.crd
+        return None
+
+    def cluster_scoped(self, obj: dict[str, Any]) -> bool:
+        crd = self.crd_for(obj)
+        if crd is not None:
+            return crd.scope == "Cluster"
+        return obj.get("kind") in CLUSTER_SCOPED_KINDS
+
+    def admit(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The API server's admission: served version, namespace, CRD schema. Returns what is stored."""
+        gvk = GVK.of(obj)
+        if not gvk.kind or not obj.get("apiVersion"):
+            raise AdmissionError("Object 'Kind' is missing" if not gvk.kind else "Object 'apiVersion' is missing")
+        served = SERVED.get(gvk.group, {}).get(gvk.kind)
+        if served is not None and gvk.version not in served:
+            raise AdmissionError(
+                f'resource mapping not found for name: "{(obj.get("metadata") or {}).get("name")}" namespace: '
+                f'"{namespace_of(obj) or ""}": no matches for kind "{gvk.kind}" in version "{gvk.api_version}" '
+                f"(this cluster serves {gvk.group}/{', '.join(served)})"
+            )
+        crd = self.crd_for(obj)
+        if crd is None and gvk.group.endswith("platform.integratn.tech"):
+            raise AdmissionError(
+                f'no matches for kind "{gvk.kind}" in version "{gvk.api_version}": is its Promise installed?'
+            )
+        if crd is not None:
+            admission = crd.admit(obj)
+            if not admission.ok:
+                raise AdmissionError(admission.message)
+            obj = admission.object
+        if not self.cluster_scoped(obj):
+            ns = namespace_of(obj)
+            if not ns:
+                raise AdmissionError(
+                    f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}: an explicit namespace is required"
+                )
+            if self.store.get("Namespace", ns, group="") is None:
+                raise AdmissionError(f'namespaces "{ns}" not found')
+        return obj
+
+    def apply_object(self, obj: dict[str, Any], manager: str = "kratix-lab") -> str:
+        """Create or update like ``kubectl apply``: returns created, configured or unchanged."""
+        obj = self.admit(copy.deepcopy(obj))
+        gvk = GVK.of(obj)
+        meta = obj["metadata"]
+        live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group)
+        if live is None:
+            self.store.create(obj)
+            return "created"
+        if live["metadata"].get("deletionTimestamp"):
+            raise AdmissionError(f'{gvk.kind} "{meta["name"]}" is being deleted; it cannot be updated')
+        merged = copy.deepcopy(live)
+        for k, v in obj.items():
+            if k in ("metadata", "status"):
+                continue
+            merged[k] = _merge(merged.get(k), v)
+        m = merged["metadata"]
+        m["labels"] = {**(m.get("labels") or {}), **(meta.get("labels") or {})}
+        m["annotations"] = {**(m.get("annotations") or {}), **(meta.get("annotations") or {})}
+        if meta.get("finalizers"):
+            m["finalizers"] = list(dict.fromkeys([*(m.get("finalizers") or []), *meta["finalizers"]]))
+        for k in ("labels", "annotations"):
+            if not m[k]:
+                del m[k]
+        if merged == live:
+            return "unchanged"
+        self.store.update(merged)
+        return "configured"
+
+    # ---- the public surface --------------------------------------------------------------
+
+    def _read(self, file_or_obj: str | Path | dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        if isinstance(file_or_obj, dict):
+            return copy.deepcopy(file_or_obj), None
+        try:
+            docs = load_file(file_or_obj)
+        except YamlError as e:
+            raise LabError(str(e)) from None
+        if len(docs) != 1 or not isinstance(docs[0].data, dict):
+            raise LabError(f"{file_or_obj}: expected exactly one object, found {len(docs)} documents")
+        return docs[0].data, Path(file_or_obj).read_text()
+
+    def apply(self, file_or_obj: str | Path | dict[str, Any]) -> str:
+        """Apply directly to the cluster (like ``kubectl apply -f``), bypassing GitOps."""
+        obj, _ = self._read(file_or_obj)
+        if not self.cluster_scoped(obj) and not namespace_of(obj) and isinstance(obj.get("metadata"), dict):
+            obj["metadata"]["namespace"] = REQUESTS_NAMESPACE if self.crd_for(obj) else "default"
+        return self.apply_object(obj)
+
+    def submit(self, file_or_obj: str | Path | dict[str, Any], message: str | None = None) -> str:
+        """The seed's GitOps entry: validate, then commit the request to the gitops repo. Returns the SHA."""
+        obj, text = self._read(file_or_obj)
+        checked = copy.deepcopy(obj)
+        if isinstance(checked.get("metadata"), dict) and not namespace_of(checked):
+            checked["metadata"]["namespace"] = REQUESTS_NAMESPACE
+        self.admit(checked)  # a request the API server would refuse never reaches git
+        name = checked["metadata"]["name"]
+        folder = "vclusters" if obj["kind"] == "VClusterOrchestrator" else (self.crd_for(checked).plural)
+        path = f"platform/{folder}/{name}.yaml"
+        content = (text if text is not None else dump(obj)).encode()
+        with self._lock():
+            exists = path in self.gitops_repo.read_files(path)
+            verb = "Update" if exists else "Add"
+            sha = self.gitops_repo.write_files(
+                {path: content}, message or f"{verb} {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
+            )
+            self.gitops_repo.sync_worktree()
+        return sha or self.gitops_repo.head()
+
+    def delete(self, kind: str, name: str, namespace: str | None = None) -> str:
+        """Delete: through GitOps when the object came from the gitops repo, else directly."""
+        obj = self.get(kind, name, namespace)
+        if obj is None:
+            raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
+        tracking = ((obj["metadata"].get("annotations") or {}).get(TRACKING) or "").split(":", 1)[0]
+        if tracking == "platform":
+            with self._lock():
+                for path, content in self.gitops_repo.read_files("platform").items():
+                    try:
+                        docs = load_documents(content.decode(), path)
+                    except (YamlError, UnicodeDecodeError):
+                        continue
+                    if any(
+                        isinstance(d.data, dict)
+                        and d.data.get("kind") == obj["kind"]
+                        and (d.data.get("metadata") or {}).get("name") == name
+                        for d in docs
+                    ):
+                        sha = self.gitops_repo.replace_dir(
+                            path, {}, f"Remove {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
+                        )
+                        self.gitops_repo.sync_worktree()
+                        return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); Argo CD prunes it"
+        self.store.delete(obj["kind"], name, namespace_of(obj), GVK.of(obj).group)
+        return f"{obj['kind'].lower()}/{name} deleted"
+
+    def _resolve(self, kind: str) -> tuple[str, str | None]:
+        """A kind as typed by a user (kind, plural or singular, any case) → (Kind, group)."""
+        k = kind.lower()
+        for p in self.promises():
+            if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular):
+                return p.crd.kind, p.crd.group
+        return _BUILTIN_KINDS.get(k, (kind, None))
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        k, group = self._resolve(kind)
+        obj = self.store.get(k, name, namespace, group)
+        if obj is None and namespace is None:
+            matches = [o for o in self.store.list(k, group=group) if o["metadata"]["name"] == name]
+            obj = matches[0] if len(matches) == 1 else None
+        return obj
+
+    def list(
+        self, kind: str, namespace: str | None = None, selector: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        k, group = self._resolve(kind)
+        return self.store.list(k, namespace, selector, group)
+
+    def events(
+        self, kind: str | None = None, name: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.store.events(self._resolve(kind)[0] if kind else None, name, namespace)
+
+    def logs(self, kind: str, name: str, namespace: str | None = None, tail: int | None = None) -> str:
+        """Logs of a Pod, or of the pods of a Job, or of a request's pipeline runs (newest last)."""
+        obj = self.get(kind, name, namespace)
+        if obj is None:
+            raise LabError(f'{kind} "{name}" not found')
+        ns = namespace_of(obj) or ""
+        if obj["kind"] == "Pod":
+            pods = [obj]
+        elif obj["kind"] == "Job":
+            pods = self.store.list("Pod", ns, {"job-name": name})
+        else:
+            pods = self.store.list(
+                "Pod", ns, {"kratix.io/resource-name": name, "kratix.io/promise-name": self._promise_of(obj)}
+            )
+        text = "".join(
+            (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "") + self.store.logs(ns, p["metadata"]["name"])
+            for p in pods
+        )
+        if tail is not None:
+            text = "".join(line + "\n" for line in text.splitlines()[-tail:])
+        return text
+
+    def _promise_of(self, obj: dict[str, Any]) -> str:
+        gvk = GVK.of(obj)
+        return next(
+            (p.name for p in self.promises() if p.crd and (p.crd.group, p.crd.kind) == (gvk.group, gvk.kind)), ""
+        )
+
+    def reconcile(self, kind: str, name: str, namespace: str | None = None) -> None:
+        """Ask Kratix to run the request's workflows again (the manual-reconciliation label)."""
+        obj = self.get(kind, name, namespace)
+        if obj is None:
+            raise LabError(f'{kind} "{name}" not found')
+        obj["metadata"].setdefault("labels", {})[MANUAL_RECONCILE] = "true"
+        self.store.update(obj)
+
+    def now(self) -> str:
+        return self.store.now()
+
+    # ---- controllers -----------------------------------------------------------------------
+
+    def executor_for(self, promise: Promise, ctx: Context) -> Executor:
+        fault = ctx.fault("pipeline-fails")
+        if fault is not None and fault.get("promise") == promise.name:
+            return FailingExecutor(self.executor, fault.get("request") or None)
+        return StaleImageExecutor(self.executor)
+
+    def step(self) -> StepResult:
+        """One controller round: the clock moves on by STEP_SECONDS, then every controller runs once."""
+        with self._lock():
+            self.store.advance(STEP_SECONDS)
+            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+            result = StepResult(self.store.now())
+            for c in self.controllers:
+                result.writes[c.name] = c.reconcile(ctx)
+            return result
+
+    def settle(self, max_steps: int = 1000, horizon: int = 600) -> SettleResult:
+        """Step until nothing changes and nothing is due within ``horizon`` simulated seconds."""
+        steps = writes = 0
+        while steps < max_steps:
+            r = self.step()
+            steps += 1
+            writes += r.total
+            if r.total:
+                continue
+            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+            dues = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
+            now = self.store.now_seconds()
+            if not dues or min(dues) - now > horizon:
+                return SettleResult(steps, self.store.now(), True, writes)
+            jump = min(dues) - now - STEP_SECONDS
+            if jump > 0:
+                self.store.advance(jump)
+        return SettleResult(steps, self.store.now(), False, writes)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _merge(live: Any, desired: Any) -> Any:
+    """``desired`` over ``live``: maps merge (fields only the server set are kept), the rest replaces."""
+    if isinstance(live, dict) and isinstance(desired, dict):
+        out = dict(live)
+        for k, v in desired.items():
+            out[k] = _merge(live.get(k), v)
+        return out
+    return copy.deepcopy(desired)
+
+
+_BUILTIN_KINDS: dict[str, tuple[str, str | None]] = {}
+for _kind, _group, _aliases in (
+    ("Namespace", "", ("ns", "namespaces")),
+    ("Pod", "", ("po", "pods")),
+    ("Service", "", ("svc", "services")),
+    ("ConfigMap", "", ("cm", "configmaps")),
+    ("Secret", "", ("secrets",)),
+    ("ServiceAccount", "", ("sa", "serviceaccounts")),
+    ("PersistentVolumeClaim", "", ("pvc", "persistentvolumeclaims")),
+    ("Deployment", "apps", ("deploy", "deployments")),
+    ("StatefulSet", "apps", ("sts", "statefulsets")),
+    ("ReplicaSet", "apps", ("rs", "replicasets")),
+    ("Job", "batch", ("jobs",)),
+    ("CronJob", "batch", ("cj", "cronjobs")),
+    ("Role", "rbac.authorization.k8s.io", ("roles",)),
+    ("RoleBinding", "rbac.authorization.k8s.io", ("rolebindings",)),
+    ("Ingress", "networking.k8s.io", ("ing", "ingresses")),
+    ("Promise", KRATIX_GROUP, ("promises",)),
+    ("Work", KRATIX_GROUP, ("works",)),
+    ("WorkPlacement", KRATIX_GROUP, ("workplacements", "wp")),
+    ("Destination", KRATIX_GROUP, ("destinations",)),
+    ("GitStateStore", KRATIX_GROUP, ("gitstatestores",)),
+    ("Application", ARGO_GROUP, ("app", "apps", "applications")),
+    ("AppProject", ARGO_GROUP, ("appproj", "appprojects")),
+    ("ExternalSecret", "external-secrets.io", ("es", "externalsecrets")),
+    ("ClusterSecretStore", "external-secrets.io", ("css", "clustersecretstores")),
+    ("CustomResourceDefinition", "apiextensions.k8s.io", ("crd", "crds", "customresourcedefinitions")),
+    ("Event", "", ("ev", "events")),
+):
+    for _alias in (_kind.lower(), *_aliases):
+        _BUILTIN_KINDS[_alias] = (_kind, _group)

@@ -1,0 +1,92 @@
+"""What an old pipeline image does (modelled), for the ``pipeline-image-stale`` fault.
+
+The catalogue's previous release (``v0.0.9``) still had the seed's behaviour: the cluster
+registration wrote a plain ``Secret`` with the kubeconfig. Any other Promise's old image renders
+what the current one does, but says in its log which version ran.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from kratix_lab.model import dump, load_documents
+from kratix_lab.pipeline.contract import PipelineDirs
+from kratix_lab.pipeline.executors import ContainerResult, Executor
+from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
+
+
+def _b64(s: str) -> str:
+    return base64.b64encode(s.encode()).decode()
+
+
+def _seed_registration(dirs: PipelineDirs) -> None:
+    for f in sorted(dirs.output.glob("*.yaml")):
+        docs = load_documents(f.read_text(), str(f))
+        for d in docs:
+            es: dict[str, Any] = d.data
+            if es.get("kind") != "ExternalSecret":
+                continue
+            tmpl = es["spec"]["target"]["template"]
+            name = tmpl["data"]["name"]
+            secret = {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": es["metadata"]["name"],
+                    "namespace": es["metadata"]["namespace"],
+                    "labels": {**es["metadata"].get("labels", {}), **tmpl["metadata"]["labels"]},
+                },
+                "type": "Opaque",
+                "data": {
+                    "name": _b64(name),
+                    "server": _b64(tmpl["data"]["server"]),
+                    "config": _b64("<kubeconfig in git>"),
+                },
+            }
+            f.unlink()
+            (dirs.output / f"secret-{secret['metadata']['name']}.yaml").write_text(dump(secret))
+
+
+class StaleImageExecutor:
+    """Runs a catalogue container; when its tag is not the current release, behaves like the old one."""
+
+    name = "in-process"
+
+    def __init__(self, inner: Executor):
+        self.inner = inner
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        image = str(container.get("image", ""))
+        res = self.inner.run(container, dirs, env)
+        if not is_catalogue_image(image) or image_tag(image) == image_tag(PIPELINE_IMAGE) or res.exit_code != 0:
+            return res
+        note = (
+            f"kratix-lab-pipeline {image_tag(image)} (image {image}; current release is {image_tag(PIPELINE_IMAGE)})\n"
+        )
+        if (
+            env.get("KRATIX_PROMISE_NAME") == "vcluster-argocd-cluster-registration"
+            and env.get("KRATIX_WORKFLOW_ACTION") == "configure"
+        ):
+            _seed_registration(dirs)
+            note += "wrote secret: cluster registration as a plain Secret (behaviour of the old release)\n"
+        return ContainerResult(res.name, res.image, res.exit_code, note + res.logs, res.seconds)
+
+
+class FailingExecutor:
+    """The ``pipeline-fails`` fault: the container exits 1 with an error in its log."""
+
+    name = "in-process"
+
+    def __init__(self, inner: Executor, request: str | None):
+        self.inner = inner
+        self.request = request
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        if self.request and env.get("KRATIX_OBJECT_NAME") != self.request:
+            return self.inner.run(container, dirs, env)
+        logs = (
+            f"reading /kratix/input/object.yaml for {env.get('KRATIX_OBJECT_KIND')}/{env.get('KRATIX_OBJECT_NAME')}\n"
+            "error: render failed: exit status 1 (fault 'pipeline-fails' injected by kratix-lab)\n"
+        )
+        return ContainerResult(str(container.get("name")), str(container.get("image")), 1, logs, 0.0)

@@ -1,0 +1,191 @@
+"""The GitStateStore writer: WorkPlacements → commits in the state repository.
+
+Kratix's layout and messages: resource files under
+``<store.path>/<destination.path>/resources/<ns>/<promise>/<request>/<pipeline>/<id[:5]>/``, each
+write replaces the whole directory in one commit ``Update from: <workplacement>``, a delete commits
+``Delete from: <workplacement>``, and nothing is committed when nothing changed. A rejected push
+drops the local commit (nothing half-written stays) and the placement reports it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kratix_lab.model import set_condition
+from kratix_lab.platform.controller import Context
+from kratix_lab.platform.gitrepo import Identity
+from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
+from kratix_lab.platform.scheduler import WP_FINALIZER
+
+CANARY_FILES = {
+    "dependencies/kratix-canary-namespace.yaml": (
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kratix-worker-system\n"
+    ),
+    "resources/kratix-canary-configmap.yaml": (
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kratix-info\n  namespace: kratix-worker-system\n"
+        b"data:\n  canary: this confirms your infrastructure is reading from Kratix state stores\n"
+    ),
+}
+
+
+class PushRejected(RuntimeError):
+    pass
+
+
+def placement_dir(store_path: str, dest_path: str, wp: dict[str, Any], pipeline: str) -> str:
+    spec, meta = wp["spec"], wp["metadata"]
+    base = "/".join(p.strip("/") for p in (store_path, dest_path) if p and p.strip("/"))
+    labels = meta.get("labels") or {}
+    if spec.get("resourceName"):
+        return f"{base}/resources/{meta['namespace']}/{spec['promiseName']}/{spec['resourceName']}/{pipeline}/{spec['id'][:5]}"
+    return (
+        f"{base}/dependencies/{spec['promiseName']}/{labels.get('kratix.io/pipeline-name', pipeline)}/{spec['id'][:5]}"
+    )
+
+
+class StateStoreWriter:
+    name = "statestore"
+
+    def next_due(self, ctx: Context) -> int | None:
+        return None
+
+    def reconcile(self, ctx: Context) -> int:
+        store = ctx.store
+        repo = ctx.lab.state_repo
+        writes = 0
+        committed = False
+        stores = {s["metadata"]["name"]: s for s in store.list("GitStateStore", group=KRATIX_GROUP)}
+        destinations = {d["metadata"]["name"]: d for d in store.list("Destination", group=KRATIX_GROUP)}
+        for dest in destinations.values():
+            if (dest.get("status") or {}).get("conditions") is None and not dest["metadata"].get("deletionTimestamp"):
+                writes += 1
+                committed |= self._canary(ctx, dest, stores)
+        for wp in store.list("WorkPlacement", group=KRATIX_GROUP):
+            dest = destinations.get(wp["spec"].get("targetDestinationName", ""))
+            gss = (
+                stores.get(((dest or {}).get("spec") or {}).get("stateStoreRef", {}).get("name", "")) if dest else None
+            )
+            deleting = bool(wp["metadata"].get("deletionTimestamp"))
+            if not deleting and (wp.get("status") or {}).get("observedGeneration") == wp["metadata"].get("generation"):
+                continue  # already written
+            if dest is None or gss is None:
+                if deleting:  # nothing to clean where nothing can be reached
+                    self._drop_finalizer(ctx, wp)
+                    writes += 1
+                    continue
+                writes += self._status(
+                    ctx,
+                    wp,
+                    False,
+                    "DestinationNotFound",
+                    f"Destination {wp['spec'].get('targetDestinationName')} or its state store not found",
+                    None,
+                )
+                continue
+            pipeline = (wp["metadata"].get("labels") or {}).get("kratix.io/pipeline-name", "")
+            path = placement_dir(gss["spec"].get("path", ""), dest["spec"].get("path", ""), wp, pipeline)
+            identity = self._identity(gss)
+            try:
+                if deleting:
+                    sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
+                    self._push(ctx, sha)
+                    committed |= sha is not None
+                    self._drop_finalizer(ctx, wp)
+                    writes += 1
+                    continue
+                files = {w["filepath"]: decompress(w["content"]) for w in wp["spec"].get("workloads") or []}
+                sha = repo.replace_dir(
+                    path, files, f"Update from: {wp['metadata']['name']}", identity, store.now_seconds()
+                )
+                self._push(ctx, sha)
+                committed |= sha is not None
+            except PushRejected as e:
+                repo.reset_to_remote()
+                writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
+                store.event(wp, "Warning", "StateStoreWriteFailed", str(e), "workplacement-controller")
+                continue
+            version = sha or (wp.get("status") or {}).get("versionID") or repo.head()
+            writes += self._status(ctx, wp, True, "WorkloadsWrittenToStateStore", f"Written to {path}", version)
+        if committed:
+            repo.sync_worktree()
+        return writes
+
+    def _identity(self, gss: dict[str, Any]) -> Identity:
+        author = (gss.get("spec") or {}).get("gitAuthor") or {}
+        return Identity(author.get("name", "kratix"), author.get("email", "kratix@kratix.io"))
+
+    def _push(self, ctx: Context, sha: str | None) -> None:
+        if sha is None:
+            return
+        fault = ctx.fault("statestore-push-rejected")
+        if fault is not None:
+            raise PushRejected(
+                "failed to push to the state store: remote rejected (pre-receive hook declined: "
+                f"{fault.get('reason', 'permission denied')})"
+            )
+        ctx.lab.state_repo.push()
+
+    def _status(
+        self, ctx: Context, wp: dict[str, Any], ok: bool, reason: str, message: str, version: str | None
+    ) -> int:
+        now = ctx.store.now()
+        new = copy.deepcopy(wp)
+        set_condition(new, "WriteSucceeded", "True" if ok else "False", reason, message, now)
+        set_condition(
+            new,
+            "Ready",
+            "True" if ok else "False",
+            "WorkloadsWrittenToStateStore" if ok else reason,
+            "Ready" if ok else "Failing",
+            now,
+        )
+        set_condition(
+            new,
+            "ScheduleSucceeded",
+            "True",
+            "ScheduledToDestination",
+            f"Scheduled to {wp['spec'].get('targetDestinationName')}",
+            now,
+        )
+        if ok:
+            new["status"]["versionID"] = version
+            new["status"]["observedGeneration"] = wp["metadata"].get("generation")
+        if new.get("status") == wp.get("status"):
+            return 0
+        ctx.store.update_status(new)
+        return 1
+
+    def _drop_finalizer(self, ctx: Context, wp: dict[str, Any]) -> None:
+        new = copy.deepcopy(wp)
+        new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers") or [] if f != WP_FINALIZER]
+        ctx.store.update(new)
+
+    def _canary(self, ctx: Context, dest: dict[str, Any], stores: dict[str, Any]) -> bool:
+        gss = stores.get(((dest.get("spec") or {}).get("stateStoreRef") or {}).get("name", ""))
+        now = ctx.store.now()
+        new = copy.deepcopy(dest)
+        if gss is None:
+            set_condition(new, "Ready", "False", "StateStoreNotFound", "State store not found", now)
+            ctx.store.update_status(new)
+            return False
+        base = "/".join(
+            p.strip("/") for p in (gss["spec"].get("path", ""), dest["spec"].get("path", "")) if p and p.strip("/")
+        )
+        repo = ctx.lab.state_repo
+        sha = repo.write_files(
+            {f"{base}/{rel}": content for rel, content in CANARY_FILES.items()},
+            f"Update from: {dest['metadata']['name']} (canary)",
+            self._identity(gss),
+            ctx.store.now_seconds(),
+        )
+        try:
+            self._push(ctx, sha)
+        except PushRejected as e:
+            repo.reset_to_remote()
+            set_condition(new, "Ready", "False", "StateStoreWriteFailed", str(e), now)
+            ctx.store.update_status(new)
+            return False
+        set_condition(new, "Ready", "True", "TestWorkloadsWritten", "Test documents written to State Store", now)
+        ctx.store.update_status(new)
+        return sha is not None
