@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,10 @@ class GitRepo:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.repo = git.Repo(self.path, odbt=git.GitDB)  # in-process object reads: no git subprocess per object
+        with warnings.catch_warnings():
+            # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.repo = git.Repo(self.path, odbt=git.GitDB)
 
     # ---- creation ------------------------------------------------------------------------
 
@@ -177,14 +181,17 @@ class GitRepo:
         new_root = self._replace_path(root, parts, (_TREE_MODE, new_sub) if new_sub else None) if parts else new_sub
         return self._commit_tree(new_root or self._store(b"tree", b""), head, message, identity, when)
 
-    def write_files(self, files: dict[str, bytes], message: str, identity: Identity, when: int) -> str | None:
-        """Set individual files (repo paths) in one commit, leaving everything else alone; None when unchanged."""
+    def write_files(self, files: dict[str, bytes | None], message: str, identity: Identity, when: int) -> str | None:
+        """Set (or, with None, delete) individual files in one commit, leaving everything else alone.
+
+        Returns the new commit, or None when nothing changed.
+        """
         head = self.head()
         root = self._root_tree(DEFAULT_BRANCH) if head else None
         new_root = root
         for path, content in sorted(files.items()):
-            blob = self._store(b"blob", content)
-            new_root = self._replace_path(new_root, [p for p in path.split("/") if p], (_BLOB_MODE, blob))
+            entry = None if content is None else (_BLOB_MODE, self._store(b"blob", content))
+            new_root = self._replace_path(new_root, [p for p in path.split("/") if p], entry)
         if new_root == root:
             return None
         return self._commit_tree(new_root or self._store(b"tree", b""), head, message, identity, when)

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import copy
 import gzip
+import hashlib
 from typing import Any
 
 from kratix_lab.model import get_condition, set_condition
@@ -116,10 +117,27 @@ class KratixController:
                 )
             for k in ("workflows", "workflowsSucceeded", "workflowsFailed"):
                 st.setdefault(k, 0)
+            generation = obj["metadata"].get("generation", 1)
+            if st.get("observedGeneration") not in (None, generation):
+                writes += self._rerun_requests(ctx, obj)  # a changed Promise re-runs every request
+            st["observedGeneration"] = generation
             if changed or new["status"] != obj.get("status"):
                 store.update_status(new)
                 writes += 1
         return writes
+
+    def _rerun_requests(self, ctx: Context, promise_obj: dict[str, Any]) -> int:
+        promise = Promise.from_dict(promise_obj)
+        if promise.crd is None:
+            return 0
+        n = 0
+        for req in ctx.store.list(promise.crd.kind, group=promise.crd.group):
+            if req["metadata"].get("deletionTimestamp"):
+                continue
+            req["metadata"].setdefault("labels", {})[MANUAL_RECONCILE] = "true"
+            ctx.store.update(req)
+            n += 1
+        return n
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -233,7 +251,7 @@ class KratixController:
                     "name": name,
                     "namespace": meta["namespace"],
                     "labels": labels,
-                    "annotations": {"kratix-lab.io/modelled": "true"},
+                    "annotations": {"kratix-lab.io/modelled": "true", "kratix-lab.io/workloads": "ignore"},
                     "ownerReferences": [
                         {"apiVersion": req["apiVersion"], "kind": req["kind"], "name": meta["name"], "uid": meta["uid"]}
                     ],
@@ -278,8 +296,12 @@ class KratixController:
             {
                 "name": c.name,
                 "image": c.image,
+                "imageID": f"{c.image.split(':', 1)[0]}@sha256:{hashlib.sha256(c.image.encode()).hexdigest()}",
+                "containerID": f"containerd://{hashlib.sha256(f'{pod_name}/{c.name}'.encode()).hexdigest()}",
                 "ready": False,
+                "started": False,
                 "restartCount": 0,
+                "lastState": {},
                 "state": {
                     "terminated": {
                         "exitCode": c.exit_code,
@@ -298,7 +320,7 @@ class KratixController:
                     "name": pod_name,
                     "namespace": ns,
                     "labels": {**job["metadata"]["labels"], "job-name": job["metadata"]["name"]},
-                    "annotations": {"kratix-lab.io/modelled": "true"},
+                    "annotations": {"kratix-lab.io/modelled": "true", "kratix-lab.io/workloads": "ignore"},
                     "ownerReferences": [
                         {
                             "apiVersion": "batch/v1",
@@ -559,6 +581,9 @@ class KratixController:
                     ("DeleteWorkflowCompleted", "True", "PipelinesExecutedSuccessfully", "Delete Pipeline completed"),
                 )
                 new = store.update_status(new)
+                store.event(
+                    new, "Normal", "DeleteWorkflowCompleted", f"Delete Pipeline completed: {run.name}", "kratix"
+                )
             new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_DELETE]
             store.update(new)
             return 1

@@ -35,6 +35,7 @@ from kratix_lab.platform.legacy import FailingExecutor, StaleImageExecutor
 from kratix_lab.platform.scheduler import Scheduler
 from kratix_lab.platform.statestore import StateStoreWriter
 from kratix_lab.platform.store import Store
+from kratix_lab.platform.workloads import WorkloadsController
 from kratix_lab.promise import Promise
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.schema import CRD
@@ -126,12 +127,7 @@ class Lab:
             StateStoreWriter(),
             ClusterController(),
         ]
-        try:
-            from kratix_lab.platform.workloads import WorkloadsController
-
-            self.controllers.append(WorkloadsController())
-        except ImportError:  # pragma: no cover - during development only
-            pass
+        self.controllers.append(WorkloadsController())
         self._promise_cache: dict[tuple[str, str], Promise] = {}
 
     # ---- paths ---------------------------------------------------------------------------
@@ -439,8 +435,8 @@ class Lab:
                         and (d.data.get("metadata") or {}).get("name") == name
                         for d in docs
                     ):
-                        sha = self.gitops_repo.replace_dir(
-                            path, {}, f"Remove {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
+                        sha = self.gitops_repo.write_files(
+                            {path: None}, f"Remove {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
                         )
                         self.gitops_repo.sync_worktree()
                         return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); Argo CD prunes it"
@@ -550,6 +546,23 @@ class Lab:
                 self.store.advance(jump)
         return SettleResult(steps, self.store.now(), False, writes)
 
+    def run_for(self, seconds: int) -> SettleResult:
+        """Let ``seconds`` of simulated time pass, recurring work included (CronJobs, restarts, retries)."""
+        end = self.store.now_seconds() + seconds
+        steps = writes = 0
+        while self.store.now_seconds() + STEP_SECONDS <= end:
+            r = self.step()
+            steps += 1
+            writes += r.total
+            if r.total:
+                continue
+            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+            dues = [d for c in self.controllers for d in (c.next_due(ctx), _periodic(c, ctx)) if d is not None]
+            target = min([*dues, end]) - STEP_SECONDS
+            if target > self.store.now_seconds():
+                self.store.advance(target - self.store.now_seconds())
+        return SettleResult(steps, self.store.now(), False, writes)
+
     def close(self) -> None:
         self.store.close()
 
@@ -558,6 +571,11 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _periodic(controller: Any, ctx: Context) -> int | None:
+    fn = getattr(controller, "next_periodic", None)
+    return fn(ctx) if fn is not None else None
 
 
 def _merge(live: Any, desired: Any) -> Any:

@@ -41,6 +41,10 @@ class Scheduler:
         self._retry_at: int | None = None
 
     def next_due(self, ctx: Context) -> int | None:
+        return None
+
+    def next_periodic(self, ctx: Context) -> int | None:
+        """Unscheduled Works are retried every 60 s for as long as nothing matches."""
         return self._retry_at
 
     def reconcile(self, ctx: Context) -> int:
