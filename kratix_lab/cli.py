@@ -30,6 +30,10 @@ class CLIError(Exception):
     """Reported as ``error: <message>`` with exit code 2."""
 
 
+class NotFoundError(Exception):
+    """An object the command names does not exist: printed as is (kubectl's wording), exit code 1."""
+
+
 def _console() -> Console:
     tty = sys.stdout.isatty()
     return Console(highlight=False, soft_wrap=not tty, width=None if tty else 200)

@@ -169,7 +169,7 @@ class Faults:
     def _save(self, active: dict[str, dict[str, Any]]) -> None:
         self.lab.store.set_meta(self.META_KEY, json.dumps(active, sort_keys=True))
 
-    def inject(self, name: str, **params: Any) -> dict[str, Any]:
+    def inject(self, name: str, /, **params: Any) -> dict[str, Any]:
         fault = FAULTS.get(name)
         if fault is None:
             raise FaultError(f"unknown fault {name!r} (known: {', '.join(FAULTS)})")

@@ -275,6 +275,11 @@ class GitRepo:
         os.replace(lock, ref)
         return sha
 
+    def point_origin_at(self, remote: Path) -> None:
+        origin = self.repo.remote("origin")
+        if Path(origin.url) != Path(remote).resolve():
+            origin.set_url(str(Path(remote).resolve()))
+
     def push(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
         self.repo.git.push(remote, f"{branch}:{branch}")
 

@@ -117,6 +117,7 @@ class Lab:
             self.gitops_repo = GitRepo(self.path / "gitops")
             self.state_remote = GitRepo(self.path / "state.git")
             self.state_repo = GitRepo(self.path / "state")
+            self.state_repo.point_origin_at(self.path / "state.git")  # a moved or copied lab pushes to its own remote
             if not self.store.get_meta("bootstrapped"):
                 self._bootstrap()
         self.faults = Faults(self)

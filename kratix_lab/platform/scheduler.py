@@ -238,6 +238,8 @@ class Scheduler:
         new = copy.deepcopy(wp)
         if misplaced:
             new["metadata"]["labels"][MISPLACED] = "true"
+        else:  # the Destination matches again: the placement is no longer misplaced
+            new["metadata"]["labels"].pop(MISPLACED, None)
         if not misplaced:  # a misplaced placement keeps what it wrote: Kratix does not move it
             new["spec"] = spec
         if new != wp:

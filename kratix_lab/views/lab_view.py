@@ -1,0 +1,716 @@
+"""Views of the embedded lab: kubectl-like tables, describe, events, status, faults, steps and the
+git history of the state and gitops repositories.
+
+Every function returns plain data (a ``TableData``, a dict, a string) or a rich renderable, so the
+CLI, the notebooks and the dashboard show the lab the same way. Nothing here writes to the lab.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from kratix_lab.model import GVK, get_condition, labels_of, namespace_of
+from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
+from kratix_lab.platform.store import parse_time
+
+if TYPE_CHECKING:
+    from kratix_lab.platform.faults import Fault
+    from kratix_lab.platform.gitrepo import Commit
+    from kratix_lab.platform.lab import Lab, StepResult
+
+NONE = "<none>"
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TableData:
+    """A table as plain data: upper-case headers and rows of strings (kubectl's printer model)."""
+
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+    def plain(self) -> str:
+        """Aligned columns separated by three spaces, as kubectl prints them (nothing truncated)."""
+        if not self.headers:
+            return ""
+        widths = [
+            max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h) for i, h in enumerate(self.headers)
+        ]
+        lines = []
+        for row in [self.headers, *self.rows]:
+            cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
+            lines.append("   ".join(cells).rstrip())
+        return "\n".join(lines) + "\n"
+
+    def rich(self, title: str | None = None) -> Table:
+        table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+        for h in self.headers:
+            table.add_column(h, overflow="fold")
+        for r in self.rows:
+            table.add_row(*r)
+        return table
+
+    def records(self) -> list[dict[str, str]]:
+        """The rows as dicts keyed by header (for JSON, notebooks and tests)."""
+        return [dict(zip(self.headers, r, strict=True)) for r in self.rows]
+
+
+# ---- time ----------------------------------------------------------------------------------------
+
+
+def human_duration(seconds: int) -> str:
+    """kubectl's ``HumanDuration``: ``45s``, ``3m10s``, ``45m``, ``2h30m``, ``20h``, ``5d``."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        s = seconds % 60
+        return f"{minutes}m{s}s" if s else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = seconds // 3600
+    if hours < 8:
+        m = minutes % 60
+        return f"{hours}h{m}m" if m else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        h = hours % 24
+        return f"{hours // 24}d{h}h" if h else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        d = (hours // 24) % 365
+        return f"{hours // 24 // 365}y{d}d" if d else f"{hours // 24 // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+def age(timestamp: str | None, now: int) -> str:
+    """The age of an RFC 3339 timestamp on the lab's simulated clock (``now`` in lab seconds)."""
+    if not timestamp:
+        return NONE
+    try:
+        return human_duration(now - parse_time(timestamp))
+    except ValueError:
+        return NONE
+
+
+# ---- kinds --------------------------------------------------------------------------------------
+
+
+class UnknownKindError(LookupError):
+    """The lab serves no resource type by that name."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A resource type resolved from what a user typed (kind, plural, singular or short name)."""
+
+    kind: str
+    group: str | None  # None: the lab knows the kind only from objects of any group
+    namespaced: bool
+    plural: str
+    promise: str | None = None  # the Promise serving it when it is a Kratix request
+
+    @property
+    def resource(self) -> str:
+        """``plural[.group]``, as the API server names a resource in its messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def not_found(self, name: str) -> str:
+        return f'Error from server (NotFound): {self.resource} "{name}" not found'
+
+
+def _plural(kind: str) -> str:
+    k = kind.lower()
+    if k.endswith(("s", "x", "ch", "sh")):
+        return k + "es"
+    if k.endswith("y") and k[-2:-1] not in "aeiou":
+        return k[:-1] + "ies"
+    return k + "s"
+
+
+def resolve_kind(lab: Lab, text: str) -> Kind:
+    """``text`` (``pods``, ``po``, ``VClusterOrchestrator``, ``applications.argoproj.io`` …) → Kind.
+
+    Promise-served kinds first (their CRD's names and short names), then the kinds the lab knows,
+    then any kind present in the store. Raises UnknownKindError.
+    """
+    want = text.strip()
+    base, _, group_hint = want.partition(".")
+    k = base.lower()
+    if not k:
+        raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
+    for p in lab.promises():
+        crd = p.crd
+        if crd is None or (group_hint and crd.group != group_hint):
+            continue
+        if k in (crd.kind.lower(), crd.plural, crd.singular, *(s.lower() for s in crd.short_names)):
+            return Kind(crd.kind, crd.group, crd.scope != "Cluster", crd.plural, p.name)
+    kind, group = lab._resolve(k)  # the lab's own table of built-in kinds and aliases
+    if group is not None and (not group_hint or group == group_hint):
+        return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
+    seen: dict[str, str] = {}
+    for obj in lab.store.list():
+        gvk = GVK.of(obj)
+        if group_hint and gvk.group != group_hint:
+            continue
+        seen.setdefault(gvk.kind, gvk.group)
+    for kind, group in seen.items():
+        if k in (kind.lower(), _plural(kind)):
+            return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
+    raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
+
+
+def parse_selector(text: str) -> dict[str, Any]:
+    """``-l`` syntax → a LabelSelector: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, comma-separated."""
+    match: dict[str, str] = {}
+    exprs: list[dict[str, Any]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            raise ValueError(f"invalid label selector {text!r}: empty requirement")
+        if "!=" in part:
+            key, _, value = part.partition("!=")
+            exprs.append({"key": key.strip(), "operator": "NotIn", "values": [value.strip()]})
+        elif "=" in part:
+            key, _, value = part.partition("==") if "==" in part else part.partition("=")
+            match[key.strip()] = value.strip()
+        elif part.startswith("!"):
+            exprs.append({"key": part[1:].strip(), "operator": "DoesNotExist"})
+        else:
+            exprs.append({"key": part, "operator": "Exists"})
+    for key in [*match, *(e["key"] for e in exprs)]:
+        if not re.fullmatch(r"([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?", key):
+            raise ValueError(f"invalid label selector {text!r}: bad key {key!r}")
+    sel: dict[str, Any] = {}
+    if match:
+        sel["matchLabels"] = match
+    if exprs:
+        sel["matchExpressions"] = exprs
+    return sel
+
+
+def promise_of(lab: Lab, obj: dict[str, Any]) -> str | None:
+    """The name of the Promise serving ``obj``'s kind, or None when it is not a Kratix request."""
+    gvk = GVK.of(obj)
+    for p in lab.promises():
+        if p.crd is not None and (p.crd.group, p.crd.kind) == (gvk.group, gvk.kind):
+            return p.name
+    return None
+
+
+def object_name(obj: dict[str, Any]) -> str:
+    """``-o name``: ``kind[.group]/name`` (``pod/x``, ``application.argoproj.io/media``)."""
+    gvk = GVK.of(obj)
+    kind = gvk.kind.lower() + (f".{gvk.group}" if gvk.group else "")
+    return f"{kind}/{obj['metadata']['name']}"
+
+
+def as_list(objs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several objects as kubectl prints them with ``-o yaml|json``: a ``v1`` List."""
+    return {"apiVersion": "v1", "kind": "List", "items": objs, "metadata": {"resourceVersion": ""}}
+
+
+# ---- get ------------------------------------------------------------------------------------------
+
+
+def _short(rev: str | None, n: int = 7) -> str:
+    if not rev:
+        return ""
+    return rev[:n] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
+
+
+def _cond(obj: dict[str, Any], ctype: str, key: str = "message") -> str:
+    return str((get_condition(obj, ctype) or {}).get(key, ""))
+
+
+def pod_status(pod: dict[str, Any]) -> str:
+    """The STATUS column of ``kubectl get pods`` (the printer's reason logic, simplified)."""
+    st = pod.get("status") or {}
+    reason = st.get("reason") or st.get("phase") or "Pending"
+    running = False
+    for cs in reversed(st.get("containerStatuses") or []):
+        state = cs.get("state") or {}
+        if (state.get("waiting") or {}).get("reason"):
+            reason = state["waiting"]["reason"]
+        elif (state.get("terminated") or {}).get("reason"):
+            reason = state["terminated"]["reason"]
+        elif state.get("terminated"):
+            t = state["terminated"]
+            reason = f"Signal:{t['signal']}" if t.get("signal") else f"ExitCode:{t.get('exitCode', 0)}"
+        elif cs.get("ready") and state.get("running"):
+            running = True
+    if reason == "Completed" and running:
+        reason = "Running"
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        reason = "Terminating"
+    return reason
+
+
+def _pod_ready(pod: dict[str, Any]) -> str:
+    total = len((pod.get("spec") or {}).get("containers") or [])
+    ready = sum(1 for cs in (pod.get("status") or {}).get("containerStatuses") or [] if cs.get("ready"))
+    return f"{ready}/{total}"
+
+
+def _pod_restarts(pod: dict[str, Any], now: int) -> str:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    restarts = sum(int(cs.get("restartCount") or 0) for cs in statuses)
+    finished = [
+        t for cs in statuses if (t := (((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt")))
+    ]
+    if restarts and finished:
+        return f"{restarts} ({age(max(finished), now)} ago)"
+    return str(restarts)
+
+
+def _workload_ready(obj: dict[str, Any]) -> str:
+    want = (obj.get("spec") or {}).get("replicas", 1)
+    return f"{(obj.get('status') or {}).get('readyReplicas', 0) or 0}/{want}"
+
+
+def _images(obj: dict[str, Any]) -> tuple[str, str]:
+    spec = (((obj.get("spec") or {}).get("template") or {}).get("spec")) or {}
+    if obj.get("kind") == "CronJob":
+        spec = (
+            ((((obj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
+        ) or {}
+    cs = spec.get("containers") or []
+    return ",".join(c.get("name", "") for c in cs) or NONE, ",".join(c.get("image", "") for c in cs) or NONE
+
+
+def _labels(obj: dict[str, Any]) -> str:
+    labels = labels_of(obj)
+    return ",".join(f"{k}={v}" for k, v in labels.items()) or NONE
+
+
+def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[str], list[str]]:
+    """(headers, cells) after NAMESPACE and NAME for one object."""
+    kind = obj.get("kind")
+    st = obj.get("status") or {}
+    spec = obj.get("spec") or {}
+    created = age((obj.get("metadata") or {}).get("creationTimestamp"), now)
+    if lab.crd_for(obj) is not None:  # a Kratix request: the printer columns Kratix adds to its CRD
+        h = ["MESSAGE", "STATUS", "AGE"]
+        c = [str(st.get("message", "")), _cond(obj, "Reconciled"), created]
+        if wide:
+            h += ["PROMISE", "GENERATION", "OBSERVED GENERATION"]
+            c += [
+                promise_of(lab, obj) or NONE,
+                str(obj["metadata"].get("generation", "")),
+                str(st.get("observedGeneration", NONE)),
+            ]
+        return h, c
+    if kind == "Pod":
+        h = ["READY", "STATUS", "RESTARTS", "AGE"]
+        c = [_pod_ready(obj), pod_status(obj), _pod_restarts(obj, now), created]
+        if wide:
+            h += ["IP", "NODE"]
+            c += [st.get("podIP") or NONE, spec.get("nodeName") or NONE]
+        return h, c
+    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+        h, c = ["READY", "AGE"], [_workload_ready(obj), created]
+        if wide:
+            h += ["CONTAINERS", "IMAGES"]
+            c += list(_images(obj))
+        return h, c
+    if kind == "Application":
+        sync, health = st.get("sync") or {}, st.get("health") or {}
+        h = ["SYNC STATUS", "HEALTH STATUS", "REVISION"]
+        c = [sync.get("status", "Unknown"), health.get("status", "Unknown"), _short(sync.get("revision"))]
+        if wide:
+            src = spec.get("source") or {}
+            h += ["PROJECT", "SOURCE", "DESTINATION"]
+            c += [
+                spec.get("project", ""),
+                f"{src.get('repoURL', '')} {src.get('chart') or src.get('path') or ''}".strip(),
+                (spec.get("destination") or {}).get("namespace", ""),
+            ]
+        return h, c
+    if kind == "Work":
+        h, c = ["STATUS"], [_cond(obj, "Ready")]
+        if wide:
+            h += ["PROMISE", "RESOURCE", "AGE"]
+            c += [spec.get("promiseName", ""), spec.get("resourceName", ""), created]
+        return h, c
+    if kind == "WorkPlacement":
+        h, c = ["DESTINATION", "VERSION"], [spec.get("targetDestinationName", ""), _short(st.get("versionID"))]
+        if wide:
+            h += ["WRITE SUCCEEDED", "AGE"]
+            c += [_cond(obj, "WriteSucceeded", "status"), created]
+        return h, c
+    if kind == "Job":
+        completions = spec.get("completions", 1)
+        h, c = ["COMPLETIONS", "AGE"], [f"{st.get('succeeded', 0) or 0}/{completions}", created]
+        if wide:
+            start, end = st.get("startTime"), st.get("completionTime")
+            duration = human_duration(parse_time(end) - parse_time(start)) if start and end else ""
+            status = (
+                "Failed"
+                if _cond(obj, "Failed", "status") == "True"
+                else "Complete"
+                if _cond(obj, "Complete", "status") == "True"
+                else "Running"
+            )
+            h += ["STATUS", "DURATION", "CONTAINERS", "IMAGES"]
+            c += [status, duration, *_images(obj)]
+        return h, c
+    if kind == "Destination":
+        return ["LABELS", "AGE"], [_labels(obj), created]
+    if kind == "Namespace":
+        return ["STATUS", "AGE"], ["Terminating" if obj["metadata"].get("deletionTimestamp") else "Active", created]
+    h, c = ["AGE"], [created]
+    if wide:
+        h.append("LABELS")
+        c.append(_labels(obj))
+    return h, c
+
+
+def get_table(lab: Lab, objs: list[dict[str, Any]], *, show_namespace: bool, wide: bool = False) -> TableData:
+    """``kubectl get`` for objects of one kind: NAMESPACE (optional), NAME, then the kind's columns."""
+    now = lab.store.now_seconds()
+    headers: list[str] = []
+    rows = []
+    for obj in objs:
+        h, c = _columns(lab, obj, now, wide)
+        headers = h
+        rows.append(([namespace_of(obj) or ""] if show_namespace else []) + [obj["metadata"]["name"], *c])
+    if not objs:
+        headers = ["AGE"]
+    return TableData((["NAMESPACE"] if show_namespace else []) + ["NAME", *headers], rows)
+
+
+# ---- describe -------------------------------------------------------------------------------------
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_LONG = 200
+
+
+def _title(key: str) -> str:
+    """``targetNamespace`` → ``Target Namespace`` (kubectl describe's rendering of field names)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", key):
+        return key
+    return " ".join(w[:1].upper() + w[1:] for w in _CAMEL.split(key))
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    s = str(value)
+    if len(s) > _LONG and "\n" not in s:
+        return f"{s[:80]}… ({len(s)} characters)"
+    return s
+
+
+def _fields(value: Any, indent: int, lines: list[str]) -> None:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, dict | list) and v:
+                lines.append(f"{pad}{_title(str(k))}:")
+                _fields(v, indent + 1, lines)
+            elif isinstance(v, str) and "\n" in v:
+                lines.append(f"{pad}{_title(str(k))}:")
+                text = v if len(v) <= 4 * _LONG else v[: 4 * _LONG] + f"\n… ({len(v)} characters)"
+                lines.extend(f"{pad}  {line}" for line in text.splitlines())
+            else:
+                lines.append(f"{pad}{_title(str(k))}:  {_scalar(v) if v not in ({}, []) else ''}".rstrip())
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                first = True
+                for k, v in item.items():
+                    marker = "- " if first else "  "
+                    first = False
+                    if isinstance(v, dict | list) and v:
+                        lines.append(f"{pad}{marker}{_title(str(k))}:")
+                        _fields(v, indent + 2, lines)
+                    else:
+                        lines.append(f"{pad}{marker}{_title(str(k))}:  {_scalar(v)}".rstrip())
+            elif isinstance(item, list):
+                lines.append(f"{pad}-")
+                _fields(item, indent + 1, lines)
+            else:
+                lines.append(f"{pad}{_scalar(item)}")
+    else:
+        lines.append(f"{pad}{_scalar(value)}")
+
+
+def _map_lines(label: str, mapping: dict[str, Any], width: int, sep: str = "=") -> list[str]:
+    if not mapping:
+        return [f"{label:<{width}}{NONE}"]
+    return [f"{(label if i == 0 else ''):<{width}}{k}{sep}{_scalar(v)}" for i, (k, v) in enumerate(mapping.items())]
+
+
+def conditions_table(obj: dict[str, Any], now: int) -> TableData:
+    rows = [
+        [
+            str(c.get("type", "")),
+            str(c.get("status", "")),
+            str(c.get("reason", "")),
+            str(c.get("message", "")),
+            age(c.get("lastTransitionTime"), now),
+        ]
+        for c in (obj.get("status") or {}).get("conditions") or []
+    ]
+    return TableData(["TYPE", "STATUS", "REASON", "MESSAGE", "AGE"], rows)
+
+
+def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
+    """``kubectl describe``: metadata, spec, status, a conditions table and the object's events."""
+    now = lab.store.now_seconds()
+    m = obj.get("metadata") or {}
+    w = 14
+    lines = [f"{'Name:':<{w}}{m.get('name', '')}"]
+    if m.get("namespace"):
+        lines.append(f"{'Namespace:':<{w}}{m['namespace']}")
+    lines += _map_lines("Labels:", m.get("labels") or {}, w)
+    lines += _map_lines("Annotations:", m.get("annotations") or {}, w, ": ")
+    lines += [f"{'API Version:':<{w}}{obj.get('apiVersion', '')}", f"{'Kind:':<{w}}{obj.get('kind', '')}"]
+    crd = lab.crd_for(obj)
+    if crd is not None:
+        lines.append(f"{'Promise:':<{w}}{promise_of(lab, obj)}")
+    created = m.get("creationTimestamp")
+    meta_rest = {
+        "creationTimestamp": f"{created} ({age(created, now)} ago)" if created else None,
+        "deletionTimestamp": m.get("deletionTimestamp"),
+        "finalizers": m.get("finalizers"),
+        "generation": m.get("generation"),
+        "ownerReferences": [f"{o.get('kind')}/{o.get('name')}" for o in m.get("ownerReferences") or []] or None,
+        "resourceVersion": m.get("resourceVersion"),
+        "uid": m.get("uid"),
+    }
+    lines.append("Metadata:")
+    _fields({k: v for k, v in meta_rest.items() if v is not None}, 1, lines)
+    for key in [k for k in obj if k not in ("apiVersion", "kind", "metadata", "status")]:
+        value = obj[key]
+        if isinstance(value, dict | list) and value:
+            lines.append(f"{_title(key)}:")
+            _fields(value, 1, lines)
+        else:
+            lines.append(f"{_title(key)}:  {_scalar(value)}")
+    status = {k: v for k, v in (obj.get("status") or {}).items() if k != "conditions"}
+    if status:
+        lines.append("Status:")
+        _fields(status, 1, lines)
+    conds = conditions_table(obj, now)
+    if conds.rows:
+        lines.append("Conditions:")
+        lines += ["  " + line for line in conds.plain().splitlines()]
+    events = lab.store.events(obj.get("kind"), m.get("name"), m.get("namespace") or "")
+    if events:
+        lines.append("Events:")
+        t = TableData(
+            ["Type", "Reason", "Age", "From", "Message"],
+            [[e["type"], e["reason"], _last_seen(e, now), e["source"], e["message"]] for e in events],
+        )
+        plain = t.plain().splitlines()
+        dashes = "   ".join("-" * len(h) for h in t.headers)
+        lines += ["  " + plain[0], "  " + dashes, *("  " + line for line in plain[1:])]
+    else:
+        lines.append(f"{'Events:':<{w}}{NONE}")
+    return "\n".join(lines) + "\n"
+
+
+# ---- events ---------------------------------------------------------------------------------------
+
+
+def _last_seen(e: dict[str, Any], now: int) -> str:
+    last = age(e["lastTimestamp"], now)
+    if e.get("count", 1) > 1:
+        return f"{last} (x{e['count']} over {age(e['firstTimestamp'], now)})"
+    return last
+
+
+def events_table(events: list[dict[str, Any]], now: int, *, show_namespace: bool) -> TableData:
+    """``kubectl events``: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE (oldest first)."""
+    ordered = sorted(enumerate(events), key=lambda ie: (parse_time(ie[1]["lastTimestamp"]), ie[0]))
+    rows = []
+    for _, e in ordered:
+        inv = e["involvedObject"]
+        row = [_last_seen(e, now), e["type"], e["reason"], f"{inv['kind'].lower()}/{inv['name']}", e["message"]]
+        rows.append(([inv.get("namespace") or ""] if show_namespace else []) + row)
+    return TableData(
+        (["NAMESPACE"] if show_namespace else []) + ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows
+    )
+
+
+# ---- lab status -----------------------------------------------------------------------------------
+
+
+def status_data(lab: Lab) -> dict[str, Any]:
+    """What the lab holds, JSON-ready: time, requests by kind, Argo CD apps, faults, repo heads."""
+    requests = []
+    for p in lab.promises():
+        if p.crd is None:
+            continue
+        objs = lab.store.list(p.crd.kind, group=p.crd.group)
+        reconciled = sum(1 for o in objs if (get_condition(o, "Reconciled") or {}).get("status") == "True")
+        requests.append({"kind": p.crd.kind, "promise": p.name, "total": len(objs), "reconciled": reconciled})
+    apps = []
+    for app in lab.store.list("Application", group="argoproj.io"):
+        st = app.get("status") or {}
+        apps.append(
+            {
+                "name": app["metadata"]["name"],
+                "namespace": namespace_of(app),
+                "sync": (st.get("sync") or {}).get("status", "Unknown"),
+                "health": (st.get("health") or {}).get("status", "Unknown"),
+                "revision": (st.get("sync") or {}).get("revision"),
+            }
+        )
+
+    def head(repo: Any) -> dict[str, Any] | None:
+        sha = repo.head()
+        if sha is None:
+            return None
+        c = repo.show(sha)
+        return {"sha": sha, "subject": c.message.splitlines()[0] if c.message else "", "date": c.date}
+
+    now = lab.store.now_seconds()
+    return {
+        "lab": str(lab.path),
+        "time": lab.store.now(),
+        "elapsed": human_duration(now),
+        "requests": requests,
+        "applications": apps,
+        "faults": lab.faults.active(),
+        "stateRepo": head(lab.state_remote),
+        "gitopsRepo": head(lab.gitops_repo),
+    }
+
+
+def status_text(data: dict[str, Any]) -> str:
+    lines = [
+        f"lab:             {data['lab']}",
+        f"simulated time:  {data['time']} ({data['elapsed']} since the lab started)",
+    ]
+    reqs = TableData(
+        ["KIND", "PROMISE", "REQUESTS", "RECONCILED"],
+        [[r["kind"], r["promise"], str(r["total"]), str(r["reconciled"])] for r in data["requests"]],
+    )
+    lines.append("requests:")
+    lines += ["  " + line for line in reqs.plain().splitlines()]
+    apps = TableData(
+        ["NAME", "SYNC STATUS", "HEALTH STATUS", "REVISION"],
+        [[a["name"], a["sync"], a["health"], _short(a["revision"])] for a in data["applications"]],
+    )
+    lines.append("Argo CD applications:")
+    lines += ["  " + line for line in apps.plain().splitlines()] if apps.rows else ["  <none>"]
+    faults = data["faults"]
+    lines.append(
+        "active faults:   "
+        + (", ".join(f"{n} ({_params(p)})" if _params(p) else n for n, p in faults.items()) if faults else "none")
+    )
+    for label, key in (("state repo head:", "stateRepo"), ("gitops repo head:", "gitopsRepo")):
+        h = data[key]
+        lines.append(f"{label:<17}{_short(h['sha'])} {h['subject']}" if h else f"{label:<17}<no commits>")
+    return "\n".join(lines) + "\n"
+
+
+def _params(p: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in p.items() if k != "restore")
+
+
+# ---- faults ---------------------------------------------------------------------------------------
+
+
+def faults_table(available: list[Fault], active: dict[str, dict[str, Any]]) -> TableData:
+    rows = []
+    for f in available:
+        params = ", ".join(f"{k}={v}" if v != "" else f"{k} (optional)" for k, v in f.params.items()) or NONE
+        state = f"active ({_params(active[f.name])})" if f.name in active else "-"
+        rows.append([f.name, state, f.summary, params])
+    return TableData(["NAME", "ACTIVE", "SUMMARY", "PARAMS (defaults)"], rows)
+
+
+def faults_data(available: list[Fault], active: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f.name,
+            "summary": f.summary,
+            "symptom": f.symptom,
+            "params": dict(f.params),
+            "active": f.name in active,
+            "activeParams": {k: v for k, v in active.get(f.name, {}).items() if k != "restore"} or None,
+        }
+        for f in available
+    ]
+
+
+# ---- stepping -------------------------------------------------------------------------------------
+
+
+def steps_table(results: list[StepResult], first: int = 1) -> TableData:
+    """One row per controller round: the time reached and the writes each controller made."""
+    controllers = list(results[0].writes) if results else []
+    rows = [
+        [str(first + i), r.time, *(str(r.writes.get(c, 0)) for c in controllers), str(r.total)]
+        for i, r in enumerate(results)
+    ]
+    return TableData(["STEP", "TIME", *(c.upper() for c in controllers), "TOTAL"], rows)
+
+
+# ---- repositories ---------------------------------------------------------------------------------
+
+
+def _date(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def commit_rows(commits: list[Commit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "sha": c.sha,
+            "short": c.sha[:7],
+            "date": _date(c.date),
+            "author": c.author,
+            "subject": c.message.splitlines()[0] if c.message else "",
+            "files": list(c.files),
+        }
+        for c in commits
+    ]
+
+
+def repo_log_text(commits: list[Commit], files: bool = True) -> str:
+    """``git log --name-only``, one line per commit and its files indented below."""
+    out = []
+    for r in commit_rows(commits):
+        out.append(f"{r['short']}  {r['date']}  {r['author']}  {r['subject']}")
+        if files:
+            out += [f"    {f}" for f in r["files"]]
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def repo_log_table(commits: list[Commit]) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for h in ("SHA", "DATE", "AUTHOR", "SUBJECT", "FILES"):
+        table.add_column(h, overflow="fold", style="yellow" if h == "SHA" else None)
+    for r in commit_rows(commits):
+        table.add_row(r["short"], r["date"], r["author"], r["subject"], "\n".join(r["files"]))
+    return table
+
+
+def commit_text(c: Commit) -> str:
+    """``git show --name-only`` without the diff: header, message, changed files."""
+    lines = [f"commit {c.sha}", f"Author: {c.author}", f"Date:   {_date(c.date)}", ""]
+    lines += [f"    {line}" for line in c.message.splitlines()]
+    lines += ["", f"{len(c.files)} file{'s' if len(c.files) != 1 else ''} changed:"]
+    lines += [f"    {f}" for f in c.files]
+    return "\n".join(lines) + "\n"
