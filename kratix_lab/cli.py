@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gitdb.exc import ODBError
 from rich.console import Console
 from rich.table import Table
 
 from kratix_lab import __version__
 from kratix_lab.catalogue import Catalogue, UnknownKind
 from kratix_lab.fsutil import OutputDirError, atomic_dir
-from kratix_lab.model import dump, dump_all
+from kratix_lab.model import YamlError, dump, dump_all, load_documents, load_file, namespace_of
 from kratix_lab.pipeline.executors import ExecutorError, make_executor
+from kratix_lab.platform.faults import FaultError
+from kratix_lab.platform.lab import AdmissionError, Lab, LabError, default_lab_dir
+from kratix_lab.platform.store import Conflict
 from kratix_lab.promise import Promise, PromiseError
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, admit, read_request, render, write_tree
 from kratix_lab.schema import CRDError, explain
+from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
 from kratix_lab.views.render_view import render_summary, render_tree
 
@@ -154,10 +163,436 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- the embedded lab ----------------------------------------------------------------------------
+
+
+def _lab_path(args: argparse.Namespace) -> Path:
+    return Path(args.lab) if getattr(args, "lab", None) else default_lab_dir()
+
+
+def _open(args: argparse.Namespace) -> Lab:
+    path = _lab_path(args)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{path}: not a directory, so not a lab")
+    return Lab(path, create=False)
+
+
+def _show(table: lv.TableData) -> None:
+    """Rich on a terminal, kubectl's aligned columns when piped."""
+    if sys.stdout.isatty():
+        _console().print(table.rich())
+    else:
+        print(table.plain(), end="")
+
+
+def _find(lab: Lab, kind: lv.Kind, name: str, namespace: str | None) -> list[dict[str, Any]]:
+    if not kind.namespaced or namespace:
+        obj = lab.store.get(kind.kind, name, namespace if kind.namespaced else None, kind.group)
+        return [obj] if obj is not None else []
+    return [o for o in lab.store.list(kind.kind, group=kind.group) if o["metadata"]["name"] == name]
+
+
+def _one(lab: Lab, kind: lv.Kind, name: str, namespace: str | None) -> dict[str, Any]:
+    found = _find(lab, kind, name, namespace)
+    if not found:
+        raise NotFoundError(kind.not_found(name))
+    if len(found) > 1:
+        spaces = ", ".join(namespace_of(o) or "" for o in found)
+        raise CLIError(f'{kind.kind} "{name}" exists in several namespaces ({spaces}); choose one with -n')
+    return found[0]
+
+
+def _kind_and_name(text: str, default_kind: str | None = None) -> tuple[str, str]:
+    if "/" in text:
+        kind, _, name = text.partition("/")
+        if kind and name:
+            return kind, name
+    elif default_kind is not None and text:
+        return default_kind, text
+    raise CLIError(f"{text!r}: expected KIND/NAME")
+
+
+def _remove_lab(path: Path) -> str:
+    """Delete a lab directory (only one holding lab.json) and return its seed."""
+    marker = path / "lab.json"
+    if not marker.is_file():
+        raise CLIError(f"{path}: not a lab (no lab.json); refusing to delete it")
+    try:
+        seed = json.loads(marker.read_text()).get("seed") or "kratix-lab"
+    except (ValueError, OSError):
+        seed = "kratix-lab"
+    shutil.rmtree(path)
+    return seed
+
+
+def cmd_lab_init(args: argparse.Namespace) -> int:
+    path = _lab_path(args)
+    seed = "kratix-lab"
+    if (path / "lab.json").exists():
+        if not args.force:
+            raise CLIError(f"{path}: already a lab (re-create it with `lab init --force` or `lab reset --yes`)")
+        seed = _remove_lab(path)
+    elif path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise CLIError(f"{path}: exists, is not empty and is not a lab (no lab.json); choose another directory")
+    with Lab(path, create=True, seed=seed) as lab:
+        print(f"created lab {path} (simulated time {lab.store.now()})")
+    return EXIT_OK
+
+
+def cmd_lab_reset(args: argparse.Namespace) -> int:
+    path = _lab_path(args)
+    if not (path / "lab.json").is_file():
+        what = "not a lab (no lab.json); refusing to delete it" if path.exists() else "no lab here"
+        raise CLIError(f"{path}: {what}")
+    if not args.yes:
+        raise CLIError(f"lab reset deletes {path} and everything in it; re-run with --yes to confirm")
+    seed = _remove_lab(path)
+    with Lab(path, create=True, seed=seed) as lab:
+        print(f"reset lab {path} (simulated time {lab.store.now()})")
+    return EXIT_OK
+
+
+def cmd_lab_status(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        data = lv.status_data(lab)
+    if args.output == "json":
+        print(json.dumps(data, indent=2))
+    else:
+        print(lv.status_text(data), end="")
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    docs = load_documents(sys.stdin.read(), "<stdin>") if args.filename == "-" else load_file(args.filename)
+    if not docs:
+        raise CLIError(f"{args.filename}: no objects found")
+    failed = 0
+    with _open(args) as lab:
+        for d in docs:
+            if not isinstance(d.data, dict):
+                raise CLIError(f"{args.filename}: document {d.index + 1} (line {d.line}) is not an object")
+            obj = d.data
+            meta = obj.get("metadata")
+            try:
+                if not isinstance(meta, dict) or not meta.get("name"):
+                    raise AdmissionError(f"{obj.get('kind') or 'object'}: resource name may not be empty")
+                result = lab.apply(obj)
+            except (AdmissionError, Conflict) as e:
+                print(f"error: {args.filename} (line {d.line}): {e}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{lv.object_name(obj)} {result}")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    docs = load_file(args.file)
+    if len(docs) != 1 or not isinstance(docs[0].data, dict):
+        raise CLIError(f"{args.file}: expected exactly one object, found {len(docs)} documents")
+    obj = docs[0].data
+    with _open(args) as lab:
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        if obj.get("kind") and obj.get("apiVersion") and lab.crd_for(obj) is None and "integratn.tech" not in group:
+            raise CLIError(
+                f"{args.file}: {obj['kind']} is not a Kratix resource request (no installed Promise serves it); "
+                "submit commits requests to the gitops repo — use `apply -f` for other objects"
+            )
+        before = lab.gitops_repo.head()
+        sha = lab.submit(args.file)
+        if sha == before:
+            print(f"unchanged: the gitops repo already holds this request (HEAD {sha})")
+            return EXIT_OK
+        files = lab.gitops_repo.show(sha).files
+    print(f"{sha}  {' '.join(files)}")
+    print("committed to the gitops repo; `kratix-lab settle` lets Argo CD and Kratix act on it", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        kind = lv.resolve_kind(lab, args.kind)
+        obj = _one(lab, kind, args.name, args.namespace)
+        print(lab.delete(obj["kind"], args.name, namespace_of(obj)))
+    return EXIT_OK
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    if args.name and args.selector:
+        raise CLIError("a NAME cannot be given together with a label selector (-l)")
+    try:
+        selector = lv.parse_selector(args.selector) if args.selector else None
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    with _open(args) as lab:
+        kinds = [lv.resolve_kind(lab, k) for k in args.kind.split(",")]
+        if args.name and len(kinds) > 1:
+            raise CLIError("a NAME can be given for one KIND only")
+        found: list[tuple[lv.Kind, str | None, list[dict[str, Any]]]] = []
+        for kind in kinds:
+            namespace = None if args.all_namespaces or not kind.namespaced else args.namespace
+            if args.name:
+                objs = _find(lab, kind, args.name, namespace)
+                if not objs:
+                    raise NotFoundError(kind.not_found(args.name))
+            else:
+                objs = lab.store.list(kind.kind, namespace, selector, kind.group)
+            found.append((kind, namespace, objs))
+        every = [o for _, _, objs in found for o in objs]
+        if args.output in ("yaml", "json"):
+            doc = every[0] if args.name and len(every) == 1 else lv.as_list(every)
+            print(json.dumps(doc, indent=4) if args.output == "json" else dump(doc).rstrip("\n"))
+            return EXIT_OK
+        if args.output == "name":
+            for o in every:
+                print(lv.object_name(o))
+            return EXIT_OK
+        if not every:
+            namespace = None if args.all_namespaces else args.namespace
+            print(f"No resources found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
+            return EXIT_OK
+        first = True
+        for kind, namespace, objs in found:
+            if not objs:
+                continue
+            if not first:
+                print()
+            first = False
+            table = lv.get_table(
+                lab,
+                objs,
+                show_namespace=kind.namespaced and namespace is None,
+                wide=args.output == "wide",
+                kind_prefix=len(kinds) > 1,
+            )
+            _show(table)
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        kind = lv.resolve_kind(lab, args.kind)
+        obj = _one(lab, kind, args.name, args.namespace)
+        print(lv.describe_text(lab, obj), end="")
+    return EXIT_OK
+
+
+_WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    if args.tail is not None and args.tail < 0:
+        raise CLIError("--tail must be 0 or more")
+    kind_text, name = _kind_and_name(args.target, default_kind="pod")
+    with _open(args) as lab:
+        kind = lv.resolve_kind(lab, kind_text)
+        obj = _one(lab, kind, name, args.namespace)
+        ns = namespace_of(obj)
+        if obj["kind"] in _WORKLOADS:
+            match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            pods = lab.store.list("Pod", ns, match, "") if match else []
+            text = "".join(
+                (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "")
+                + lab.logs("Pod", p["metadata"]["name"], ns)
+                for p in pods
+            )
+        elif obj["kind"] in ("Pod", "Job") or lab.crd_for(obj) is not None:
+            text = lab.logs(obj["kind"], name, ns)
+        else:
+            raise CLIError(f"{kind.kind} has no logs (Pods, Jobs, Deployments/StatefulSets and Kratix requests do)")
+    if args.tail is not None:
+        text = "".join(line + "\n" for line in text.splitlines()[len(text.splitlines()) - args.tail :])
+    print(text, end="")
+    return EXIT_OK
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    namespace = None if args.all_namespaces else args.namespace
+    with _open(args) as lab:
+        if args.for_:
+            kind_text, name = _kind_and_name(args.for_)
+            kind = lv.resolve_kind(lab, kind_text)
+            events = lab.store.events(kind.kind, name, (namespace or None) if kind.namespaced else "")
+        else:
+            events = lab.store.events(None, None, namespace)
+        now = lab.store.now_seconds()
+    if not events:
+        print(f"No events found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
+        return EXIT_OK
+    _show(lv.events_table(events, now, show_namespace=namespace is None))
+    return EXIT_OK
+
+
+def cmd_step(args: argparse.Namespace) -> int:
+    if args.count < 1:
+        raise CLIError("N must be 1 or more")
+    with _open(args) as lab:
+        results = [lab.step() for _ in range(args.count)]
+    _show(lv.steps_table(results))
+    return EXIT_OK
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    if args.max_steps < 1:
+        raise CLIError("--max-steps must be 1 or more")
+    with _open(args) as lab:
+        r = lab.settle(max_steps=args.max_steps)
+    state = "quiescent" if r.quiescent else "NOT quiescent (raise --max-steps, or look at `events` and `get`)"
+    print(f"{r.steps} steps, {r.writes} writes; simulated time {r.time}; {state}")
+    return EXIT_OK if r.quiescent else EXIT_FINDINGS
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> int:
+    """``90s``, ``10m``, ``1h30m``, ``2d`` or plain seconds → seconds (more than zero)."""
+    t = text.strip()
+    if t.isdigit():
+        seconds = int(t)
+    else:
+        m = _DURATION.fullmatch(t)
+        if not t or m is None:
+            raise CLIError(f"invalid duration {text!r} (examples: 90s, 10m, 1h30m, 2d)")
+        d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        seconds = ((d * 24 + h) * 60 + mi) * 60 + s
+    if seconds <= 0:
+        raise CLIError(f"invalid duration {text!r}: must be more than zero")
+    return seconds
+
+
+def cmd_run_for(args: argparse.Namespace) -> int:
+    seconds = parse_duration(args.duration)
+    with _open(args) as lab:
+        r = lab.run_for(seconds)
+    print(f"ran {lv.human_duration(seconds)}: {r.steps} steps, {r.writes} writes; simulated time {r.time}")
+    return EXIT_OK
+
+
+def cmd_fault_list(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        available, active = lab.faults.available(), lab.faults.active()
+    if args.output == "json":
+        print(json.dumps(lv.faults_data(available, active), indent=2))
+    else:
+        _show(lv.faults_table(available, active))
+    return EXIT_OK
+
+
+def cmd_fault_inject(args: argparse.Namespace) -> int:
+    params: dict[str, str] = {}
+    for p in args.params:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise CLIError(f"{p!r}: expected key=value")
+        params[key] = value
+    with _open(args) as lab:
+        full = lab.faults.inject(args.name, **params)
+        symptom = next(f.symptom for f in lab.faults.available() if f.name == args.name)
+    shown = ", ".join(f"{k}={v}" for k, v in full.items() if k != "restore")
+    print(f"injected {args.name}" + (f" ({shown})" if shown else ""))
+    print(f"expect: {symptom}; `kratix-lab settle` or `run-for` lets the platform act", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_fault_clear(args: argparse.Namespace) -> int:
+    if bool(args.name) == bool(args.all):
+        raise CLIError("fault clear takes a fault NAME or --all (not both)")
+    with _open(args) as lab:
+        if args.all:
+            names = list(lab.faults.active())
+            lab.faults.clear_all()
+            print(f"cleared {', '.join(names)}" if names else "no active faults")
+        else:
+            lab.faults.clear(args.name)
+            print(f"cleared {args.name}")
+    return EXIT_OK
+
+
+def _repo(lab: Lab, args: argparse.Namespace) -> tuple[Any, str]:
+    return (lab.gitops_repo, "gitops") if args.gitops else (lab.state_remote, "state")
+
+
+def cmd_repo_log(args: argparse.Namespace) -> int:
+    if args.max_count < 1:
+        raise CLIError("-n must be 1 or more")
+    with _open(args) as lab:
+        repo, which = _repo(lab, args)
+        commits = repo.log(args.path.strip("/") if args.path else None, max_count=args.max_count)
+    if not commits:
+        print(f"no commits in the {which} repo" + (f" touch {args.path}" if args.path else ""), file=sys.stderr)
+        return EXIT_OK
+    if sys.stdout.isatty():
+        _console().print(lv.repo_log_rich(commits))
+    else:
+        print(lv.repo_log_text(commits), end="")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _revision(which: str, rev: str) -> Iterator[None]:
+    """Any revision gitpython/gitdb cannot resolve (or whose objects are missing) → exit 2."""
+    try:
+        yield
+    except (ODBError, ValueError) as e:
+        raise CLIError(f"unknown revision {rev!r} in the {which} repo") from e
+
+
+def cmd_repo_show(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        repo, which = _repo(lab, args)
+        with _revision(which, args.rev):
+            commit = repo.show(args.rev)
+            text = lv.commit_text(commit)
+    print(text, end="")
+    return EXIT_OK
+
+
+def cmd_repo_files(args: argparse.Namespace) -> int:
+    path = (args.path or "").strip("/")
+    with _open(args) as lab:
+        repo, which = _repo(lab, args)
+        rev = args.rev or "main"
+        if args.rev is None and repo.head() is None:
+            print(f"the {which} repo has no commits yet", file=sys.stderr)
+            return EXIT_OK
+        with _revision(which, rev):
+            if repo.head(rev) is None:
+                raise ValueError(rev)
+            tree = repo.tree_shas(path, rev)
+            content = None if tree or not path else repo.read_files(path, rev).get(path)
+    if tree:
+        for rel in sorted(tree):
+            print(f"{path}/{rel}" if path else rel)
+        return EXIT_OK
+    if content is None:
+        raise NotFoundError(f'path "{path}" does not exist in the {which} repo at {rev}')
+    try:
+        sys.stdout.write(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: binary file ({len(content)} bytes), not shown") from None
+    return EXIT_OK
+
+
+EPILOG = """\
+exit codes:
+  0  fine
+  1  the platform said no: a request refused by the API server (admission; its message is
+     printed), an object that does not exist (NotFound), a lab that did not settle, a failing
+     pipeline (render), a write that lost a race (Conflict)
+  2  the command could not run: bad arguments, an unreadable file, an unknown kind, fault,
+     fault parameter or revision, no lab at --lab, or any other lab failure
+
+The lab commands work on the lab directory given by --lab (default: $KRATIX_LAB_DIR, else
+~/.local/share/kratix-lab/default); create it with `kratix-lab lab init`.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="kratix-lab",
         description="Render, run and trace the Kratix request road: Promises, pipelines, state repo, Argo CD, Helm, pods.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--version", action="version", version=f"kratix-lab {__version__}")
     ap.add_argument(
@@ -165,6 +600,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH",
         help="extra Promise file or directory (searched for promise.yaml) besides the bundled catalogue",
+    )
+    ap.add_argument(
+        "--lab",
+        metavar="DIR",
+        help="the lab directory (default: $KRATIX_LAB_DIR, else ~/.local/share/kratix-lab/default)",
     )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -213,15 +653,141 @@ def build_parser() -> argparse.ArgumentParser:
                 default="in-process",
                 help="how pipeline containers run (default in-process; container needs docker or podman)",
             )
+
+    _add_lab_commands(sub)
     return ap
+
+
+def _add_lab_commands(sub: Any) -> None:
+    # --lab is also accepted after the command; SUPPRESS keeps a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lab", metavar="DIR", default=argparse.SUPPRESS, help="the lab directory")
+
+    def add(parent: Any, name: str, helptext: str, func: Any, **kw: Any) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=helptext, description=helptext, parents=[common], **kw)
+        p.set_defaults(func=func)
+        return p
+
+    def namespace(p: argparse.ArgumentParser, all_namespaces: bool = False) -> None:
+        if all_namespaces:
+            g = p.add_mutually_exclusive_group()
+            g.add_argument("-n", "--namespace", help="only this namespace (default: all, with a NAMESPACE column)")
+            g.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace")
+        else:
+            p.add_argument("-n", "--namespace", help="the object's namespace (needed only when the name is ambiguous)")
+
+    lab = sub.add_parser("lab", help="create, inspect or reset the embedded lab")
+    labsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    p = add(
+        labsub,
+        "init",
+        "create the lab directory (Kratix, the state and gitops repos, Argo CD, the Promises)",
+        cmd_lab_init,
+    )
+    p.add_argument("--force", action="store_true", help="re-create the lab if one is already there")
+    p = add(labsub, "status", "the lab at a glance: time, requests, Argo CD apps, faults, repo heads", cmd_lab_status)
+    p.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    p = add(labsub, "reset", "delete the lab (only a directory holding lab.json) and create it afresh", cmd_lab_reset)
+    p.add_argument("--yes", action="store_true", help="confirm: everything in the lab is deleted")
+
+    p = add(
+        sub,
+        "apply",
+        "create or update objects directly in the lab's cluster (like kubectl apply, bypassing GitOps)",
+        cmd_apply,
+    )
+    p.add_argument(
+        "-f", "--filename", required=True, metavar="FILE", help="YAML file (several documents allowed; - for stdin)"
+    )
+    p = add(
+        sub,
+        "submit",
+        "the GitOps road: admit a request, then commit it to the gitops repo (prints the SHA and path)",
+        cmd_submit,
+    )
+    p.add_argument("file", help="one resource request (YAML)")
+    p = add(sub, "delete", "delete an object (through the gitops repo when Argo CD manages it)", cmd_delete)
+    p.add_argument("kind", metavar="KIND")
+    p.add_argument("name", metavar="NAME")
+    namespace(p)
+
+    p = add(sub, "get", "list objects like kubectl get (Kratix printer columns for requests)", cmd_get)
+    p.add_argument(
+        "kind", metavar="KIND", help="kind, plural, singular or short name: pods, vclusterorchestrators, apps, wp …"
+    )
+    p.add_argument("name", metavar="NAME", nargs="?")
+    namespace(p, all_namespaces=True)
+    p.add_argument("-l", "--selector", metavar="key=value,...", help="label selector (=, ==, !=, key, !key)")
+    p.add_argument("-o", "--output", choices=["wide", "yaml", "json", "name"])
+    p = add(sub, "describe", "an object's metadata, spec, status, conditions and events", cmd_describe)
+    p.add_argument("kind", metavar="KIND")
+    p.add_argument("name", metavar="NAME")
+    namespace(p)
+    p = add(sub, "logs", "logs of a Pod, a Job, a Deployment/StatefulSet or a request's pipeline runs", cmd_logs)
+    p.add_argument("target", metavar="KIND/NAME|NAME", help="NAME alone is a Pod")
+    namespace(p)
+    p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    p = add(sub, "events", "events like kubectl events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE", cmd_events)
+    namespace(p, all_namespaces=True)
+    p.add_argument("--for", dest="for_", metavar="KIND/NAME", help="only this object's events")
+
+    p = add(
+        sub, "step", "run N controller rounds (5 simulated seconds each); prints each controller's writes", cmd_step
+    )
+    p.add_argument("count", metavar="N", type=int, nargs="?", default=1)
+    p = add(sub, "settle", "step until nothing changes (exit 1 when not quiescent within --max-steps)", cmd_settle)
+    p.add_argument("--max-steps", type=int, default=1000, metavar="N")
+    p = add(
+        sub, "run-for", "let simulated time pass, recurring work included (CronJobs, restarts, retries)", cmd_run_for
+    )
+    p.add_argument("duration", metavar="DURATION", help="e.g. 90s, 10m, 1h30m")
+
+    fault = sub.add_parser("fault", help="list, inject or clear the lab's faults")
+    faultsub = fault.add_subparsers(dest="fault_command", required=True, metavar="ACTION")
+    p = add(faultsub, "list", "every fault: summary, parameters with defaults, active or not", cmd_fault_list)
+    p.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    p = add(faultsub, "inject", "inject a fault (unknown faults or parameters: exit 2)", cmd_fault_inject)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("params", metavar="key=value", nargs="*")
+    p = add(faultsub, "clear", "clear an active fault, or all of them", cmd_fault_clear)
+    p.add_argument("name", metavar="NAME", nargs="?")
+    p.add_argument("--all", action="store_true")
+
+    repo = sub.add_parser("repo", help="the git history of the state repo (default) or the gitops repo")
+    reposub = repo.add_subparsers(dest="repo_command", required=True, metavar="ACTION")
+    p = add(
+        reposub,
+        "log",
+        "commits: short SHA, date, author, subject, files",
+        cmd_repo_log,
+    )
+    p.add_argument("--gitops", action="store_true", help="the gitops repo instead of the state repo")
+    p.add_argument("path", metavar="PATH", nargs="?", help="only commits touching PATH")
+    p.add_argument("-n", "--max-count", type=int, default=20, metavar="N")
+    p = add(reposub, "show", "a commit's message and changed files", cmd_repo_show)
+    p.add_argument("--gitops", action="store_true", help="the gitops repo instead of the state repo")
+    p.add_argument("rev", metavar="REV")
+    p = add(reposub, "files", "the files under PATH (a file's content when PATH is a file)", cmd_repo_files)
+    p.add_argument("--gitops", action="store_true", help="the gitops repo instead of the state repo")
+    p.add_argument("path", metavar="PATH", nargs="?")
+    p.add_argument("--rev", metavar="REV", help="default: the head of main")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except NotFoundError as e:
+        print(e, file=sys.stderr)
+        return EXIT_FINDINGS
+    except (AdmissionError, Conflict) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FINDINGS
     except (
         CLIError,
+        LabError,
+        FaultError,
+        YamlError,
         RequestError,
         PromiseError,
         CRDError,

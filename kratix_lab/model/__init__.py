@@ -2,6 +2,7 @@
 
 from kratix_lab.model.objects import (
     GVK,
+    clone,
     get_condition,
     labels_of,
     matches_labels,
@@ -19,6 +20,7 @@ __all__ = [
     "GVK",
     "Document",
     "YamlError",
+    "clone",
     "dump",
     "dump_all",
     "get_condition",

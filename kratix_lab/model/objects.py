@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,11 @@ class GVK:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+
+def clone(obj: Any) -> Any:
+    """A deep copy of JSON-shaped data (Kubernetes objects): a JSON round trip, much faster than deepcopy."""
+    return json.loads(json.dumps(obj))
 
 
 def meta(obj: Mapping[str, Any]) -> dict[str, Any]:

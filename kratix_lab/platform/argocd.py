@@ -12,12 +12,12 @@ lab's *modelled* chart (``platform.helm``); a chart it does not model is a ``Com
 
 from __future__ import annotations
 
-import copy
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kratix_lab.model import GVK, YamlError, load_documents
+from kratix_lab.model import GVK, YamlError, clone, load_documents
 from kratix_lab.platform import health as H
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict
@@ -91,6 +91,8 @@ class ArgoCDController:
 
     def __init__(self) -> None:
         self._git_cache: dict[tuple[str, str, str, bool], Manifests] = {}
+        self._helm_cache: dict[str, Manifests] = {}
+        self._fingerprints: dict[str, tuple] = {}
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -115,7 +117,7 @@ class ArgoCDController:
             return self._delete_app(ctx, app)
         spec = app.get("spec") or {}
         dest = spec.get("destination") or {}
-        new = copy.deepcopy(app)
+        new = clone(app)
         st = new.setdefault("status", {})
         invalid = self._validate_spec(spec, projects)
         conditions = []
@@ -126,6 +128,9 @@ class ArgoCDController:
             st["conditions"] = self._keep_times(app, conditions)
             return self._save(ctx, app, new)
         manifests = self.manifests(ctx, app)
+        fingerprint = self._fingerprint(ctx, app, manifests)
+        if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint:
+            return 0  # nothing it compares has changed since the last round
         if manifests.error:
             conditions.append({"type": "ComparisonError", "message": manifests.error, "lastTransitionTime": now})
             st["sync"] = {
@@ -219,7 +224,25 @@ class ArgoCDController:
         if manifests.notes:
             st["summary"] = {"notes": manifests.notes}
         st["conditions"] = self._keep_times(app, conditions)
-        return self._save(ctx, app, new) + (1 if operation else 0)
+        writes = self._save(ctx, app, new) + (1 if operation else 0)
+        if not writes:
+            self._fingerprints[app["metadata"]["uid"]] = fingerprint
+        return writes
+
+    def _fingerprint(self, ctx: Context, app: dict[str, Any], manifests: Manifests) -> tuple:
+        """What an app's comparison depends on: the app, its project, the revision and the live objects."""
+        store = ctx.store
+        dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
+        keys = [self._key(self._with_namespace(ctx, o, dest_ns, copy_obj=False)) for o in manifests.objects]
+        keys += [self._key_of(r) for r in (app.get("status") or {}).get("resources") or []]
+        project = (app.get("spec") or {}).get("project") or "default"
+        return (
+            app["metadata"]["resourceVersion"],
+            store.rv(ARGO_GROUP, "AppProject", ARGO_NS, project),
+            manifests.revision,
+            manifests.error,
+            tuple(store.rv(k[0], k[1], k[2], k[3]) for k in keys),
+        )
 
     def _save(self, ctx: Context, app: dict[str, Any], new: dict[str, Any]) -> int:
         if not new["status"].get("conditions"):
@@ -317,8 +340,7 @@ class ArgoCDController:
             if len(self._git_cache) > 64:
                 self._git_cache.clear()
             self._git_cache[key] = self._read_git(repo, rev, path, recurse)
-        cached = self._git_cache[key]
-        return Manifests(copy.deepcopy(cached.objects), rev, cached.error, list(cached.repeated))
+        return self._git_cache[key]  # shared and read-only: callers copy what they change
 
     def _read_git(self, repo, rev: str, path: str, recurse: bool) -> Manifests:
         files = repo.read_files(path, rev)
@@ -349,17 +371,27 @@ class ArgoCDController:
         return Manifests(list(objects.values()), rev, None, repeated)
 
     def _helm(self, ctx: Context, app: dict[str, Any], src: dict[str, Any]) -> Manifests:
-        from kratix_lab.platform.helm import ChartError, HelmSource, render_chart
-
         helm = src.get("helm") or {}
         dest = (app.get("spec") or {}).get("destination") or {}
+        key = json.dumps([src, app["metadata"]["name"], dest.get("namespace")], sort_keys=True)
+        if key not in self._helm_cache:
+            if len(self._helm_cache) > 512:
+                self._helm_cache.clear()
+            self._helm_cache[key] = self._render_helm(ctx, app, src, helm, dest)
+        return self._helm_cache[key]
+
+    def _render_helm(
+        self, ctx: Context, app: dict[str, Any], src: dict[str, Any], helm: dict[str, Any], dest: dict[str, Any]
+    ) -> Manifests:
+        from kratix_lab.platform.helm import ChartError, HelmSource, render_chart
+
         source = HelmSource(
             repo_url=src.get("repoURL", ""),
             chart=src["chart"],
             target_revision=str(src.get("targetRevision", "")),
             release_name=helm.get("releaseName") or app["metadata"]["name"],
             namespace=dest.get("namespace") or "default",
-            values=copy.deepcopy(helm.get("valuesObject") or {}),
+            values=clone(helm.get("valuesObject") or {}),
         )
         revision = f"{source.chart}-{source.target_revision}"
         if helm.get("valueFiles"):
@@ -374,11 +406,16 @@ class ArgoCDController:
 
     # ---- apply / prune -----------------------------------------------------------------------
 
-    def _with_namespace(self, ctx: Context, obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
-        obj = copy.deepcopy(obj)
-        meta = obj.setdefault("metadata", {})
-        if not meta.get("namespace") and namespace and not ctx.lab.cluster_scoped(obj):
-            meta["namespace"] = namespace
+    def _with_namespace(
+        self, ctx: Context, obj: dict[str, Any], namespace: str | None, copy_obj: bool = True
+    ) -> dict[str, Any]:
+        meta = obj.get("metadata") or {}
+        needs = not meta.get("namespace") and namespace and not ctx.lab.cluster_scoped(obj)
+        if not copy_obj and not needs:
+            return obj
+        obj = clone(obj) if copy_obj else {**obj, "metadata": dict(meta)}
+        if needs:
+            obj.setdefault("metadata", {})["namespace"] = namespace
         return obj
 
     def _key(self, obj: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -414,7 +451,7 @@ class ArgoCDController:
         name = app["metadata"]["name"]
         results, failed = [], []
         for obj in apply:
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
             obj["metadata"].setdefault("annotations", {})[TRACKING] = tracking_id(name, obj)
             try:
                 verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}")
@@ -480,7 +517,7 @@ class ArgoCDController:
                     remaining += 1
         if remaining:
             return 1
-        new = copy.deepcopy(app)
+        new = clone(app)
         new["metadata"]["finalizers"] = [f for f in finalizers if f != APP_FINALIZER]
         store.update(new)
         return 1

@@ -12,11 +12,10 @@ rest of the road (Argo CD health, trace) sees a faithful cluster:
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 from typing import Any
 
-from kratix_lab.model import get_condition, set_condition
+from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.platform.controller import Context
 
 MODELLED = {"kratix-lab.io/modelled": "true"}
@@ -88,7 +87,7 @@ class ClusterController:
             for obj in rendered.synced_objects:
                 m = obj["metadata"]
                 if store.get(obj["kind"], m["name"], m.get("namespace"), obj["apiVersion"].rpartition("/")[0]) is None:
-                    obj = copy.deepcopy(obj)
+                    obj = clone(obj)
                     obj["metadata"]["ownerReferences"] = [owner]
                     store.create(obj)
                     writes += 1
@@ -120,7 +119,7 @@ class ClusterController:
             spec = svc.get("spec") or {}
             if spec.get("clusterIP") or spec.get("type") == "ExternalName":
                 continue
-            new = copy.deepcopy(svc)
+            new = clone(svc)
             m = svc["metadata"]
             new["spec"]["clusterIP"] = _ip("10.43", f"{m.get('namespace')}/{m['name']}")
             ctx.store.update(new)
@@ -145,7 +144,7 @@ class ClusterController:
             kind = ref.get("kind", "SecretStore")
             ns = es["metadata"]["namespace"]
             found = store.get(kind, ref.get("name", ""), None if kind == "ClusterSecretStore" else ns, ESO_GROUP)
-            new = copy.deepcopy(es)
+            new = clone(es)
             target = spec.get("target") or {}
             secret_name = target.get("name") or es["metadata"]["name"]
             if found is None:

@@ -4,12 +4,12 @@ real cluster. Active faults are stored in the lab (so every process sees them) w
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kratix_lab.model import clone
 from kratix_lab.pipeline.image import image_repository
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _disable_autosync(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
     if app is None:
         raise FaultError(f"no Application {p['app']!r} in argocd")
     policy = (app.get("spec") or {}).get("syncPolicy") or {}
-    saved = copy.deepcopy(policy.get("automated"))
+    saved = clone(policy.get("automated"))
     policy.pop("automated", None)
     app["spec"]["syncPolicy"] = policy
     lab.store.update(app)

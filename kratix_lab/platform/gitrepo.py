@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class GitRepo:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._unpushed: set[bytes] = set()  # objects written by this process and not pushed yet
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -207,7 +209,9 @@ class GitRepo:
     # ---- object-database plumbing ----------------------------------------------------------
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        return self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+        binsha = self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+        self._unpushed.add(binsha)
+        return binsha
 
     def _tree_entries(self, binsha: bytes | None) -> dict[str, tuple[int, bytes]]:
         if binsha is None:
@@ -268,11 +272,7 @@ class GitRepo:
         who = f"{identity.name} <{identity.email}> {git_date(when)}"
         lines = [f"tree {tree.hex()}", *([f"parent {parent}"] if parent else []), f"author {who}", f"committer {who}"]
         sha = self._store(b"commit", ("\n".join([*lines, "", message]) + "\n").encode()).hex()
-        ref = Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH
-        ref.parent.mkdir(parents=True, exist_ok=True)
-        lock = ref.with_name(ref.name + ".lock")
-        lock.write_text(sha + "\n")
-        os.replace(lock, ref)
+        _write_ref(Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH, sha)
         return sha
 
     def point_origin_at(self, remote: Path) -> None:
@@ -281,7 +281,44 @@ class GitRepo:
             origin.set_url(str(Path(remote).resolve()))
 
     def push(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
-        self.repo.git.push(remote, f"{branch}:{branch}")
+        """Push ``branch``; to a local bare remote this is done in-process (what git's local
+        transport does: copy the new objects, then move the ref if it is a fast-forward)."""
+        target = Path(self.repo.remote(remote).url)
+        local = self.head(branch)
+        if local is None:
+            return
+        if not (target / "objects").is_dir() or not self._unpushed:
+            self.repo.git.push(remote, f"{branch}:{branch}")
+            self._unpushed.clear()
+            return
+        ref = target / "refs" / "heads" / branch
+        remote_head = ref.read_text().strip() if ref.exists() else GitRepo(target).head(branch)
+        if remote_head is not None and not self._descends_from(local, remote_head):
+            raise git.GitCommandError(["push"], 1, stderr=f"! [rejected] {branch} -> {branch} (non-fast-forward)")
+        src_objects = Path(self.repo.git_dir) / "objects"
+        for binsha in self._unpushed:
+            hexsha = binsha.hex()
+            dst = target / "objects" / hexsha[:2] / hexsha[2:]
+            if not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src_objects / hexsha[:2] / hexsha[2:], dst)
+                except OSError:
+                    shutil.copyfile(src_objects / hexsha[:2] / hexsha[2:], dst)
+        _write_ref(ref, local)
+        _write_ref(Path(self.repo.git_dir) / "refs" / "remotes" / remote / branch, local)
+        self._unpushed.clear()
+
+    def _descends_from(self, sha: str, ancestor: str) -> bool:
+        seen = 0
+        while sha and seen <= len(self._unpushed) + 1:
+            if sha == ancestor:
+                return True
+            data = self.repo.odb.stream(bytes.fromhex(sha)).read().decode("utf-8", "replace")
+            parents = [line[7:] for line in data.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
+            sha = parents[0] if parents else ""
+            seen += 1
+        return False
 
     def reset_to_remote(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
         """Drop local commits that could not be pushed (nothing half-written stays)."""
@@ -289,10 +326,12 @@ class GitRepo:
         if self.head(f"{remote}/{branch}"):
             self.repo.git.reset("--hard", f"{remote}/{branch}")
         self.repo.git.clean("-fdq")
+        self._unpushed.clear()
 
 
-def environment_without_git_config() -> dict[str, str]:
-    """An environment in which the user's git config cannot change the lab's commits."""
-    env = dict(os.environ)
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
-    return env
+def _write_ref(ref: Path, sha: str) -> None:
+    """Move a loose ref atomically (write a lock file, then rename it), as git does."""
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    lock = ref.with_name(ref.name + ".lock")
+    lock.write_text(sha + "\n")
+    os.replace(lock, ref)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import gzip
 import hashlib
 from typing import Any
 
-from kratix_lab.model import get_condition, set_condition
+from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import WorkloadGroup, merge_status
 from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
 from kratix_lab.platform.controller import Context
@@ -92,7 +91,7 @@ class KratixController:
                 if (promises.get(r["name"], {}).get("status") or {}).get("status") != "Available"
                 and r["name"] not in promises
             ]
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             st = new.setdefault("status", {})
             if missing:
                 st["status"] = "Unavailable"
@@ -150,7 +149,7 @@ class KratixController:
         if promise.pipelines("resource", "delete"):
             wanted.append(FINALIZER_DELETE)
         if not set(wanted) <= set(meta.get("finalizers") or []):
-            new = copy.deepcopy(req)
+            new = clone(req)
             new["metadata"]["finalizers"] = list(dict.fromkeys([*(meta.get("finalizers") or []), *wanted]))
             store.update(new)
             return 1
@@ -175,7 +174,7 @@ class KratixController:
         _conds(new, ctx.store.now(), ("Reconciled", "Unknown", "PromiseNotAvailable", why))
 
     def _write_status(self, ctx: Context, req: dict[str, Any], mutate) -> int:
-        new = copy.deepcopy(req)
+        new = clone(req)
         mutate(new)
         if new.get("status") == req.get("status"):
             return 0
@@ -186,10 +185,10 @@ class KratixController:
         store, now = ctx.store, ctx.store.now()
         pipelines = workflow_pipelines(promise, "resource", "configure")
         if manual:  # Kratix removes the label once it has seen it
-            new = copy.deepcopy(req)
+            new = clone(req)
             new["metadata"]["labels"].pop(MANUAL_RECONCILE, None)
             req = store.update(new)
-        new = copy.deepcopy(req)
+        new = clone(req)
         st = new.setdefault("status", {})
         st["observedGeneration"] = req["metadata"]["generation"]
         if st.get("message") in (None, "", "Failing"):
@@ -356,7 +355,7 @@ class KratixController:
             if ok
             else ("Failed", "True", "BackoffLimitExceeded", run.error or "Job has reached the specified backoff limit")
         )
-        new = copy.deepcopy(job)
+        new = clone(job)
         new["status"] = status
         set_condition(new, cond[0], cond[1], cond[2], cond[3], now)
         store.update_status(new)
@@ -377,12 +376,10 @@ class KratixController:
         pipeline = pipelines[index]
         pname = pipeline["metadata"]["name"]
         job = self._current_job(ctx, req, pname, "configure") or self._job(ctx, promise, req, pipeline, "configure")
-        input_object = {k: v for k, v in req.items() if k != "status"} | {
-            "status": copy.deepcopy(req.get("status") or {})
-        }
+        input_object = {k: v for k, v in req.items() if k != "status"} | {"status": clone(req.get("status") or {})}
         run = run_pipeline(promise, pipeline, input_object, "configure", executor=self._executor(ctx, promise))
         self._finish_job(ctx, job, run)
-        new = copy.deepcopy(store.get(req["kind"], req["metadata"]["name"], req["metadata"]["namespace"]) or req)
+        new = clone(store.get(req["kind"], req["metadata"]["name"], req["metadata"]["namespace"]) or req)
         st = new.setdefault("status", {})
         phases = st["kratix"]["workflows"]["pipelines"]
         phases[index].update(phase=run.phase, lastTransitionTime=now)
@@ -457,7 +454,7 @@ class KratixController:
         }
         existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP)
         if existing:
-            work = copy.deepcopy(existing[0])
+            work = clone(existing[0])
             if work["spec"] | {"lastExecutionTimestamp": None} == spec | {"lastExecutionTimestamp": None}:
                 return
             work["spec"] = {**spec, "lastExecutionTimestamp": store.now()}
@@ -547,10 +544,10 @@ class KratixController:
         finalizers = list(meta.get("finalizers") or [])
         if FINALIZER_DELETE in finalizers:
             pipelines = workflow_pipelines(promise, "resource", "delete")
-            new = copy.deepcopy(req)
+            new = clone(req)
             if pipelines:
                 job = self._job(ctx, promise, req, pipelines[0], "delete")
-                input_object = copy.deepcopy(req)
+                input_object = clone(req)
                 run = run_pipeline(promise, pipelines[0], input_object, "delete", executor=self._executor(ctx, promise))
                 self._finish_job(ctx, job, run)
                 if run.phase == "Failed":
@@ -599,7 +596,7 @@ class KratixController:
                     if not w["metadata"].get("deletionTimestamp"):
                         store.delete("Work", w["metadata"]["name"], w["metadata"]["namespace"], KRATIX_GROUP)
                 return 0 if all(w["metadata"].get("deletionTimestamp") for w in works) else 1
-            new = copy.deepcopy(req)
+            new = clone(req)
             new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKS]
             store.update(new)
             return 1
@@ -610,7 +607,7 @@ class KratixController:
                 {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
             ):
                 store.delete("Job", job["metadata"]["name"], meta["namespace"])
-            new = copy.deepcopy(req)
+            new = clone(req)
             new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKFLOWS]
             with contextlib.suppress(NotFound):
                 store.update(new)

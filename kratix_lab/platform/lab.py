@@ -13,7 +13,6 @@ Layout of a lab directory::
 from __future__ import annotations
 
 import contextlib
-import copy
 import fcntl
 import json
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kratix_lab import __version__
-from kratix_lab.model import GVK, YamlError, dump, load_documents, load_file, namespace_of
+from kratix_lab.model import GVK, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.pipeline.executors import Executor, make_executor
 from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDController
@@ -130,6 +129,7 @@ class Lab:
         ]
         self.controllers.append(WorkloadsController())
         self._promise_cache: dict[tuple[str, str], Promise] = {}
+        self._synced_head: str | None = self.state_repo.head()
 
     # ---- paths ---------------------------------------------------------------------------
 
@@ -281,9 +281,9 @@ class Lab:
         if live is None:
             obj = self.store.create({k: v for k, v in doc.items() if k != "status"})
         else:
-            obj = self.store.update(copy.deepcopy(live) | {"spec": doc["spec"]})
+            obj = self.store.update(clone(live) | {"spec": doc["spec"]})
         if promise.crd is not None:
-            crd = copy.deepcopy(doc["spec"]["api"])
+            crd = clone(doc["spec"]["api"])
             crd.setdefault("apiVersion", "apiextensions.k8s.io/v1")
             existing = self.store.get("CustomResourceDefinition", crd["metadata"]["name"], group="apiextensions.k8s.io")
             if existing is None:
@@ -295,11 +295,15 @@ class Lab:
     # ---- Promises and admission ----------------------------------------------------------
 
     def promises(self) -> list[Promise]:
+        """The installed Promises (parsed again only when one changes)."""
         out = []
-        for obj in self.store.list("Promise", group=KRATIX_GROUP):
-            key = (obj["metadata"]["name"], obj["metadata"]["resourceVersion"])
+        for _, name, rv in self.store.versions("Promise", KRATIX_GROUP):
+            key = (name, str(rv))
             if key not in self._promise_cache:
-                self._promise_cache[key] = Promise.from_dict(obj, f"Promise/{key[0]}")
+                obj = self.store.get("Promise", name, None, KRATIX_GROUP)
+                if obj is None:
+                    continue
+                self._promise_cache[key] = Promise.from_dict(obj, f"Promise/{name}")
             out.append(self._promise_cache[key])
         return out
 
@@ -350,7 +354,7 @@ class Lab:
 
     def apply_object(self, obj: dict[str, Any], manager: str = "kratix-lab") -> str:
         """Create or update like ``kubectl apply``: returns created, configured or unchanged."""
-        obj = self.admit(copy.deepcopy(obj))
+        obj = self.admit(clone(obj))
         gvk = GVK.of(obj)
         meta = obj["metadata"]
         live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group)
@@ -359,7 +363,7 @@ class Lab:
             return "created"
         if live["metadata"].get("deletionTimestamp"):
             raise AdmissionError(f'{gvk.kind} "{meta["name"]}" is being deleted; it cannot be updated')
-        merged = copy.deepcopy(live)
+        merged = clone(live)
         for k, v in obj.items():
             if k in ("metadata", "status"):
                 continue
@@ -381,7 +385,7 @@ class Lab:
 
     def _read(self, file_or_obj: str | Path | dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         if isinstance(file_or_obj, dict):
-            return copy.deepcopy(file_or_obj), None
+            return clone(file_or_obj), None
         try:
             docs = load_file(file_or_obj)
         except YamlError as e:
@@ -400,7 +404,7 @@ class Lab:
     def submit(self, file_or_obj: str | Path | dict[str, Any], message: str | None = None) -> str:
         """The seed's GitOps entry: validate, then commit the request to the gitops repo. Returns the SHA."""
         obj, text = self._read(file_or_obj)
-        checked = copy.deepcopy(obj)
+        checked = clone(obj)
         if isinstance(checked.get("metadata"), dict) and not namespace_of(checked):
             checked["metadata"]["namespace"] = REQUESTS_NAMESPACE
         self.admit(checked)  # a request the API server would refuse never reaches git
@@ -520,7 +524,13 @@ class Lab:
 
     def step(self) -> StepResult:
         """One controller round: the clock moves on by STEP_SECONDS, then every controller runs once."""
-        with self._lock():
+        result = self._round()
+        self.sync_checkouts()
+        return result
+
+    def _round(self) -> StepResult:
+        """One round in one store transaction: a process killed mid-round leaves the last whole round."""
+        with self._lock(), self.store.transaction():
             self.store.advance(STEP_SECONDS)
             ctx = Context(self.store, self.path, self.faults.active(), lab=self)
             result = StepResult(self.store.now())
@@ -528,31 +538,42 @@ class Lab:
                 result.writes[c.name] = c.reconcile(ctx)
             return result
 
+    def sync_checkouts(self) -> None:
+        """Bring the writer's clone's files up to its HEAD (commits are made in the object database)."""
+        head = self.state_repo.head()
+        if head != self._synced_head:
+            with self._lock():
+                self.state_repo.sync_worktree()
+            self._synced_head = head
+
     def settle(self, max_steps: int = 1000, horizon: int = 600) -> SettleResult:
         """Step until nothing changes and nothing is due within ``horizon`` simulated seconds."""
         steps = writes = 0
-        while steps < max_steps:
-            r = self.step()
-            steps += 1
-            writes += r.total
-            if r.total:
-                continue
-            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
-            dues = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
-            now = self.store.now_seconds()
-            if not dues or min(dues) - now > horizon:
-                return SettleResult(steps, self.store.now(), True, writes)
-            jump = min(dues) - now - STEP_SECONDS
-            if jump > 0:
-                self.store.advance(jump)
-        return SettleResult(steps, self.store.now(), False, writes)
+        try:
+            while steps < max_steps:
+                r = self._round()
+                steps += 1
+                writes += r.total
+                if r.total:
+                    continue
+                ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+                dues = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
+                now = self.store.now_seconds()
+                if not dues or min(dues) - now > horizon:
+                    return SettleResult(steps, self.store.now(), True, writes)
+                jump = min(dues) - now - STEP_SECONDS
+                if jump > 0:
+                    self.store.advance(jump)
+            return SettleResult(steps, self.store.now(), False, writes)
+        finally:
+            self.sync_checkouts()
 
     def run_for(self, seconds: int) -> SettleResult:
         """Let ``seconds`` of simulated time pass, recurring work included (CronJobs, restarts, retries)."""
         end = self.store.now_seconds() + seconds
         steps = writes = 0
         while self.store.now_seconds() + STEP_SECONDS <= end:
-            r = self.step()
+            r = self._round()
             steps += 1
             writes += r.total
             if r.total:
@@ -562,6 +583,7 @@ class Lab:
             target = min([*dues, end]) - STEP_SECONDS
             if target > self.store.now_seconds():
                 self.store.advance(target - self.store.now_seconds())
+        self.sync_checkouts()
         return SettleResult(steps, self.store.now(), False, writes)
 
     def close(self) -> None:
@@ -586,7 +608,7 @@ def _merge(live: Any, desired: Any) -> Any:
         for k, v in desired.items():
             out[k] = _merge(live.get(k), v)
         return out
-    return copy.deepcopy(desired)
+    return clone(desired)
 
 
 _BUILTIN_KINDS: dict[str, tuple[str, str | None]] = {}

@@ -7,10 +7,9 @@ placement whose Destination stops matching is labelled ``kratix.io/misplaced`` a
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from kratix_lab.model import get_condition, matches_labels, set_condition
+from kratix_lab.model import clone, get_condition, matches_labels, set_condition
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, WORK_FINALIZER
 from kratix_lab.platform.store import Store
@@ -39,6 +38,8 @@ class Scheduler:
 
     def __init__(self) -> None:
         self._retry_at: int | None = None
+        self._done: dict[str, tuple[tuple, bool]] = {}  # work uid -> (fingerprint, unscheduled) when settled
+        self._unscheduled_now = False
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -59,13 +60,31 @@ class Scheduler:
             ).append(wp)
         writes = 0
         self._retry_at = None
+        dest_fp = tuple((d["metadata"]["name"], d["metadata"]["resourceVersion"]) for d in destinations)
         for work in store.list("Work", group=KRATIX_GROUP):
             mine = placements.get(f"{work['metadata']['namespace']}/{work['metadata']['name']}", [])
             if work["metadata"].get("deletionTimestamp"):
                 writes += self._delete_work(store, work, mine)
-            else:
-                writes += self._schedule(ctx, work, mine, destinations)
+                continue
+            fp = (
+                work["metadata"]["resourceVersion"],
+                tuple(sorted((wp["metadata"]["name"], wp["metadata"]["resourceVersion"]) for wp in mine)),
+                dest_fp,
+            )
+            memo = self._done.get(work["metadata"]["uid"])
+            if memo is not None and memo[0] == fp:  # nothing it depends on changed: same decision as before
+                if memo[1]:
+                    self._note_retry(ctx)
+                continue
+            n = self._schedule(ctx, work, mine, destinations)
+            writes += n
+            if n == 0:
+                self._done[work["metadata"]["uid"]] = (fp, bool(self._unscheduled_now))
         return writes
+
+    def _note_retry(self, ctx: Context) -> None:
+        retry = ctx.store.now_seconds() + RETRY_SECONDS
+        self._retry_at = retry if self._retry_at is None else min(self._retry_at, retry)
 
     def _delete_work(self, store: Store, work: dict[str, Any], placements: list[dict[str, Any]]) -> int:
         if placements:
@@ -75,7 +94,7 @@ class Scheduler:
                     store.delete("WorkPlacement", wp["metadata"]["name"], wp["metadata"]["namespace"], KRATIX_GROUP)
                     n += 1
             return n
-        new = copy.deepcopy(work)
+        new = clone(work)
         new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers") or [] if f != WORK_FINALIZER]
         store.update(new)
         return 1
@@ -87,6 +106,7 @@ class Scheduler:
         writes = 0
         is_dependency = (work["metadata"].get("labels") or {}).get("kratix.io/work-type") == "promise"
         unscheduled, misplaced, wanted_names = [], [], set()
+        self._unscheduled_now = False
         for group in work["spec"].get("workloadGroups") or []:
             selectors = group_selectors(group)
             matching = sorted(
@@ -123,7 +143,8 @@ class Scheduler:
             if wp["metadata"]["name"] not in wanted_names and not wp["metadata"].get("deletionTimestamp"):
                 store.delete("WorkPlacement", wp["metadata"]["name"], wp["metadata"]["namespace"], KRATIX_GROUP)
                 writes += 1
-        new = copy.deepcopy(work)
+        new = clone(work)
+        self._unscheduled_now = bool(unscheduled)
         if unscheduled:
             set_condition(
                 new,
@@ -134,8 +155,7 @@ class Scheduler:
                 now,
             )
             set_condition(new, "Ready", "False", "UnscheduledWorkloads", "Pending", now)
-            retry = ctx.store.now_seconds() + RETRY_SECONDS
-            self._retry_at = retry if self._retry_at is None else min(self._retry_at, retry)
+            self._note_retry(ctx)
         else:
             set_condition(
                 new,
@@ -235,7 +255,7 @@ class Scheduler:
             return 1
         if wp["metadata"].get("deletionTimestamp"):
             return 0
-        new = copy.deepcopy(wp)
+        new = clone(wp)
         if misplaced:
             new["metadata"]["labels"][MISPLACED] = "true"
         else:  # the Destination matches again: the placement is no longer misplaced

@@ -9,10 +9,9 @@ drops the local commit (nothing half-written stays) and the placement reports it
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from kratix_lab.model import set_condition
+from kratix_lab.model import clone, set_condition
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.gitrepo import Identity
 from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
@@ -54,13 +53,12 @@ class StateStoreWriter:
         store = ctx.store
         repo = ctx.lab.state_repo
         writes = 0
-        committed = False
         stores = {s["metadata"]["name"]: s for s in store.list("GitStateStore", group=KRATIX_GROUP)}
         destinations = {d["metadata"]["name"]: d for d in store.list("Destination", group=KRATIX_GROUP)}
         for dest in destinations.values():
             if (dest.get("status") or {}).get("conditions") is None and not dest["metadata"].get("deletionTimestamp"):
                 writes += 1
-                committed |= self._canary(ctx, dest, stores)
+                self._canary(ctx, dest, stores)
         for wp in store.list("WorkPlacement", group=KRATIX_GROUP):
             dest = destinations.get(wp["spec"].get("targetDestinationName", ""))
             gss = (
@@ -90,7 +88,6 @@ class StateStoreWriter:
                 if deleting:
                     sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
                     self._push(ctx, sha)
-                    committed |= sha is not None
                     self._drop_finalizer(ctx, wp)
                     writes += 1
                     continue
@@ -99,7 +96,6 @@ class StateStoreWriter:
                     path, files, f"Update from: {wp['metadata']['name']}", identity, store.now_seconds()
                 )
                 self._push(ctx, sha)
-                committed |= sha is not None
             except PushRejected as e:
                 repo.reset_to_remote()
                 writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
@@ -107,8 +103,6 @@ class StateStoreWriter:
                 continue
             version = sha or (wp.get("status") or {}).get("versionID") or repo.head()
             writes += self._status(ctx, wp, True, "WorkloadsWrittenToStateStore", f"Written to {path}", version)
-        if committed:
-            repo.sync_worktree()
         return writes
 
     def _identity(self, gss: dict[str, Any]) -> Identity:
@@ -130,7 +124,7 @@ class StateStoreWriter:
         self, ctx: Context, wp: dict[str, Any], ok: bool, reason: str, message: str, version: str | None
     ) -> int:
         now = ctx.store.now()
-        new = copy.deepcopy(wp)
+        new = clone(wp)
         set_condition(new, "WriteSucceeded", "True" if ok else "False", reason, message, now)
         set_condition(
             new,
@@ -157,14 +151,14 @@ class StateStoreWriter:
         return 1
 
     def _drop_finalizer(self, ctx: Context, wp: dict[str, Any]) -> None:
-        new = copy.deepcopy(wp)
+        new = clone(wp)
         new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers") or [] if f != WP_FINALIZER]
         ctx.store.update(new)
 
     def _canary(self, ctx: Context, dest: dict[str, Any], stores: dict[str, Any]) -> bool:
         gss = stores.get(((dest.get("spec") or {}).get("stateStoreRef") or {}).get("name", ""))
         now = ctx.store.now()
-        new = copy.deepcopy(dest)
+        new = clone(dest)
         if gss is None:
             set_condition(new, "Ready", "False", "StateStoreNotFound", "State store not found", now)
             ctx.store.update_status(new)

@@ -11,7 +11,6 @@ dependents (``ownerReferences``). Several processes may open one store; every wr
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import sqlite3
@@ -22,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kratix_lab.model import GVK, matches_selector
+from kratix_lab.model import GVK, clone, matches_selector
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the simulated clock starts here
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
@@ -46,6 +45,11 @@ def rfc3339(seconds: int) -> str:
 
 def parse_time(text: str) -> int:
     return int((datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - EPOCH).total_seconds())
+
+
+def _json_path_key(key: str) -> str:
+    """A label key quoted for a JSON path (keys hold dots and slashes)."""
+    return key.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -181,6 +185,22 @@ class Store:
         rows = self._conn.execute(sql, args).fetchall()
         return json.loads(rows[0][0]) if rows else None
 
+    def rv(self, group: str, kind: str, namespace: str | None, name: str) -> int | None:
+        """An object's resourceVersion without reading its body (cheap change detection)."""
+        row = self._conn.execute(
+            "SELECT rv FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
+            (group, kind, namespace or "", name),
+        ).fetchone()
+        return row[0] if row else None
+
+    def versions(self, kind: str, group: str | None = None) -> list[tuple[str, str, int]]:
+        """``(namespace, name, resourceVersion)`` of every object of a kind, without bodies."""
+        sql, args = "SELECT namespace, name, rv FROM objects WHERE kind = ?", [kind]
+        if group is not None:
+            sql += " AND grp = ?"
+            args.append(group)
+        return [tuple(r) for r in self._conn.execute(sql + " ORDER BY namespace, name", args)]
+
     def get_by_uid(self, uid: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT body FROM objects WHERE uid = ?", (uid,)).fetchone()
         return json.loads(row[0]) if row else None
@@ -207,12 +227,17 @@ class Store:
         if group is not None:
             sql += " AND grp = ?"
             args.append(group)
-        sql += " ORDER BY kind, namespace, name"
-        objs = [json.loads(r[0]) for r in self._conn.execute(sql, args)]
+        sel = None
         if selector:
             sel = (
                 selector if ("matchLabels" in selector or "matchExpressions" in selector) else {"matchLabels": selector}
             )
+            for key, value in (sel.get("matchLabels") or {}).items():  # filtered inside SQLite, not in Python
+                sql += " AND json_extract(body, ?) = ?"
+                args += [f'$.metadata.labels."{_json_path_key(key)}"', value]
+        sql += " ORDER BY kind, namespace, name"
+        objs = [json.loads(r[0]) for r in self._conn.execute(sql, args)]
+        if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
         return objs
 
@@ -227,7 +252,7 @@ class Store:
 
     def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         self._check(obj)
-        obj = copy.deepcopy(dict(obj))
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         with self.transaction():
             key = _key(obj)
@@ -267,7 +292,7 @@ class Store:
         Removing the last finalizer of an object being deleted removes it.
         """
         self._check(obj)
-        obj = copy.deepcopy(dict(obj))
+        obj = clone(obj)
         with self.transaction():
             key = _key(obj)
             row = self._conn.execute(
@@ -288,7 +313,7 @@ class Store:
                 else:
                     nm.pop(f, None)
             if status:
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["status"] = obj.get("status", {})
                 obj = new
             else:

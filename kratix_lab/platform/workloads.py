@@ -22,7 +22,6 @@ to whichever lab controller models them, as are Kratix pipeline Jobs and their P
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from kratix_lab.model import get_condition, labels_of, matches_selector, name_of, namespace_of, set_condition
+from kratix_lab.model import clone, get_condition, labels_of, matches_selector, name_of, namespace_of, set_condition
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import _SUFFIX_ALPHABET, EPOCH, Conflict, Store, rfc3339
 from kratix_lab.platform.store import parse_time as _parse_time
@@ -638,7 +637,7 @@ class _PodRun:
             if t is None or t > self.now:
                 return
             if not self.changed:
-                self.pod = copy.deepcopy(self.pod)
+                self.pod = clone(self.pod)
                 self.status = self.pod.setdefault("status", {})
                 self.changed = True
             for cs in self._statuses():
@@ -1047,7 +1046,7 @@ class WorkloadsController:
     ) -> Obj | None:
         """Create a pod from a template, already bound to the modelled node (Pending)."""
         tmeta = template.get("metadata") or {}
-        pod_spec = copy.deepcopy(template.get("spec") or {})
+        pod_spec = clone(template.get("spec") or {})
         pod_spec.setdefault("restartPolicy", default_restart)
         pod_spec.setdefault("dnsPolicy", "ClusterFirst")
         pod_spec.setdefault("schedulerName", "default-scheduler")
@@ -1099,7 +1098,7 @@ class WorkloadsController:
 
     def _bind(self, pod: Obj) -> Obj:
         """A pod this controller did not create: the modelled scheduler binds it to the node."""
-        pod = copy.deepcopy(pod)
+        pod = clone(pod)
         pod["metadata"].setdefault("annotations", {})[MODELLED] = "true"
         pod.setdefault("spec", {})["nodeName"] = self.node_name
         pod = self._update(pod)
@@ -1165,10 +1164,10 @@ class WorkloadsController:
 
     def _create_replicaset(self, d: Obj, h: str, replicas: int, desired: int, revision: int, surge: int) -> Obj | None:
         spec = _spec(d)
-        template = copy.deepcopy(spec.get("template") or {})
+        template = clone(spec.get("template") or {})
         tmeta = template.setdefault("metadata", {})
         tmeta["labels"] = {**(tmeta.get("labels") or {}), POD_TEMPLATE_HASH: h}
-        selector = copy.deepcopy(spec.get("selector") or {"matchLabels": dict(labels_of(template))})
+        selector = clone(spec.get("selector") or {"matchLabels": dict(labels_of(template))})
         selector["matchLabels"] = {**(selector.get("matchLabels") or {}), POD_TEMPLATE_HASH: h}
         annotations = {
             k: v
@@ -1222,7 +1221,7 @@ class WorkloadsController:
         notes = {DESIRED_REPLICAS: str(desired), MAX_REPLICAS: str(desired + surge)}
         if before == replicas and all(_annotations(rs).get(k) == v for k, v in notes.items()):
             return
-        rs = copy.deepcopy(rs)
+        rs = clone(rs)
         rs["spec"]["replicas"] = replicas
         rs["metadata"]["annotations"] = {**_annotations(rs), **notes}
         self._update(rs)
@@ -1273,7 +1272,7 @@ class WorkloadsController:
         obj = self._world.get(_key(obj)) or obj
         if all(_annotations(obj).get(k) == v for k, v in notes.items()):
             return obj
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj["metadata"]["annotations"] = {**_annotations(obj), **notes}
         return self._update(obj)
 
@@ -1308,7 +1307,7 @@ class WorkloadsController:
         generation = int(_meta(d).get("generation") or 1)
         st: Obj = {"observedGeneration": generation, **counts}
         _omit_zero(st, *counts)
-        st["conditions"] = copy.deepcopy(old_status.get("conditions") or [])
+        st["conditions"] = clone(old_status.get("conditions") or [])
         holder = {"status": st}
         now = rfc3339(self._now)
 
@@ -1491,7 +1490,7 @@ class WorkloadsController:
         """A PVC from a volumeClaimTemplate, Bound at once (modelled dynamic provisioning)."""
         spec = _spec(sts)
         vmeta = vct.get("metadata") or {}
-        vspec = copy.deepcopy(vct.get("spec") or {})
+        vspec = clone(vct.get("spec") or {})
         vspec.setdefault("volumeMode", "Filesystem")
         meta: Obj = {
             "name": claim_name,
@@ -1515,7 +1514,7 @@ class WorkloadsController:
         )
         if claim is None:
             return None
-        claim = copy.deepcopy(claim)
+        claim = clone(claim)
         claim["spec"]["volumeName"] = f"pvc-{_uid(claim)}"  # the name a dynamic provisioner gives the volume
         return self._update(claim)
 
@@ -1620,7 +1619,7 @@ class WorkloadsController:
         pods = self._world.children(job, "Pod")
         active = [p for p in pods if _active(p)]
         old = _status(job)
-        st: Obj = {"conditions": copy.deepcopy(old.get("conditions") or [])}
+        st: Obj = {"conditions": clone(old.get("conditions") or [])}
         now = rfc3339(self._now)
         if old.get("startTime"):
             st["startTime"] = old["startTime"]
@@ -1697,7 +1696,7 @@ class WorkloadsController:
         spec = _spec(cj)
         name = name_of(cj)
         old = _status(cj)
-        st = copy.deepcopy(old)
+        st = clone(old)
         jobs = {name_of(j): j for j in self._world.children(cj, "Job")}
         active: list[Obj] = []
         for ref in old.get("active") or []:
@@ -1777,7 +1776,7 @@ class WorkloadsController:
                 "apiVersion": "batch/v1",
                 "kind": "Job",
                 "metadata": meta,
-                "spec": copy.deepcopy(template.get("spec") or {}),
+                "spec": clone(template.get("spec") or {}),
             }
         )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
+from rich.text import Text
 
 from kratix_lab.model import GVK, get_condition, labels_of, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
@@ -291,8 +292,8 @@ def _images(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _labels(obj: dict[str, Any]) -> str:
-    labels = labels_of(obj)
-    return ",".join(f"{k}={v}" for k, v in labels.items()) or NONE
+    labels = labels_of(obj)  # sorted by key, as kubectl formats a label set
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or NONE
 
 
 def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[str], list[str]]:
@@ -377,35 +378,44 @@ def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[
     return h, c
 
 
-def get_table(lab: Lab, objs: list[dict[str, Any]], *, show_namespace: bool, wide: bool = False) -> TableData:
-    """``kubectl get`` for objects of one kind: NAMESPACE (optional), NAME, then the kind's columns."""
+def get_table(
+    lab: Lab, objs: list[dict[str, Any]], *, show_namespace: bool, wide: bool = False, kind_prefix: bool = False
+) -> TableData:
+    """``kubectl get`` for objects of one kind: NAMESPACE (optional), NAME, then the kind's columns.
+
+    ``kind_prefix`` names objects ``kind[.group]/name``, as kubectl does when listing several kinds.
+    """
     now = lab.store.now_seconds()
-    headers: list[str] = []
+    headers: list[str] = ["AGE"]
     rows = []
     for obj in objs:
         h, c = _columns(lab, obj, now, wide)
         headers = h
-        rows.append(([namespace_of(obj) or ""] if show_namespace else []) + [obj["metadata"]["name"], *c])
-    if not objs:
-        headers = ["AGE"]
+        name = object_name(obj) if kind_prefix else obj["metadata"]["name"]
+        rows.append(([namespace_of(obj) or ""] if show_namespace else []) + [name, *c])
     return TableData((["NAMESPACE"] if show_namespace else []) + ["NAME", *headers], rows)
 
 
 # ---- describe -------------------------------------------------------------------------------------
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_LONG = 200
+_LONG = 512
+
+
+_TITLES = {"uid": "UID", "ip": "IP", "url": "URL"}
 
 
 def _title(key: str) -> str:
     """``targetNamespace`` → ``Target Namespace`` (kubectl describe's rendering of field names)."""
+    if key in _TITLES:
+        return _TITLES[key]
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", key):
         return key
     return " ".join(w[:1].upper() + w[1:] for w in _CAMEL.split(key))
 
 
 def _scalar(value: Any) -> str:
-    if value is None:
+    if value is None or value == {} or value == []:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -415,31 +425,19 @@ def _scalar(value: Any) -> str:
     return s
 
 
+def _nested(v: Any) -> bool:
+    return (isinstance(v, dict | list) and bool(v)) or (isinstance(v, str) and "\n" in v)
+
+
 def _fields(value: Any, indent: int, lines: list[str]) -> None:
+    """Nested fields as kubectl describe prints them: titled keys, values aligned per block."""
     pad = "  " * indent
     if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict | list) and v:
-                lines.append(f"{pad}{_title(str(k))}:")
-                _fields(v, indent + 1, lines)
-            elif isinstance(v, str) and "\n" in v:
-                lines.append(f"{pad}{_title(str(k))}:")
-                text = v if len(v) <= 4 * _LONG else v[: 4 * _LONG] + f"\n… ({len(v)} characters)"
-                lines.extend(f"{pad}  {line}" for line in text.splitlines())
-            else:
-                lines.append(f"{pad}{_title(str(k))}:  {_scalar(v) if v not in ({}, []) else ''}".rstrip())
+        _entries(value, pad, "", indent, lines)
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, dict) and item:
-                first = True
-                for k, v in item.items():
-                    marker = "- " if first else "  "
-                    first = False
-                    if isinstance(v, dict | list) and v:
-                        lines.append(f"{pad}{marker}{_title(str(k))}:")
-                        _fields(v, indent + 2, lines)
-                    else:
-                        lines.append(f"{pad}{marker}{_title(str(k))}:  {_scalar(v)}".rstrip())
+                _entries(item, pad, "- ", indent, lines)
             elif isinstance(item, list):
                 lines.append(f"{pad}-")
                 _fields(item, indent + 1, lines)
@@ -447,6 +445,23 @@ def _fields(value: Any, indent: int, lines: list[str]) -> None:
                 lines.append(f"{pad}{_scalar(item)}")
     else:
         lines.append(f"{pad}{_scalar(value)}")
+
+
+def _entries(mapping: dict[str, Any], pad: str, marker: str, indent: int, lines: list[str]) -> None:
+    width = max((len(_title(str(k))) + 1 for k, v in mapping.items() if not _nested(v)), default=0)
+    child = indent + (2 if marker else 1)
+    for i, (k, v) in enumerate(mapping.items()):
+        lead = pad + (marker if i == 0 else " " * len(marker))
+        title = _title(str(k)) + ":"
+        if isinstance(v, dict | list) and v:
+            lines.append(f"{lead}{title}")
+            _fields(v, child, lines)
+        elif isinstance(v, str) and "\n" in v:
+            lines.append(f"{lead}{title}")
+            text = v if len(v) <= 4 * _LONG else v[: 4 * _LONG] + f"\n… ({len(v)} characters)"
+            lines.extend(f"{'  ' * child}{line}" for line in text.splitlines())
+        else:
+            lines.append(f"{lead}{title:<{width}}  {_scalar(v)}".rstrip())
 
 
 def _map_lines(label: str, mapping: dict[str, Any], width: int, sep: str = "=") -> list[str]:
@@ -517,9 +532,8 @@ def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
             ["Type", "Reason", "Age", "From", "Message"],
             [[e["type"], e["reason"], _last_seen(e, now), e["source"], e["message"]] for e in events],
         )
-        plain = t.plain().splitlines()
-        dashes = "   ".join("-" * len(h) for h in t.headers)
-        lines += ["  " + plain[0], "  " + dashes, *("  " + line for line in plain[1:])]
+        t.rows.insert(0, ["-" * len(h) for h in t.headers])
+        lines += ["  " + line for line in t.plain().splitlines()]
     else:
         lines.append(f"{'Events:':<{w}}{NONE}")
     return "\n".join(lines) + "\n"
@@ -594,30 +608,36 @@ def status_data(lab: Lab) -> dict[str, Any]:
 
 
 def status_text(data: dict[str, Any]) -> str:
-    lines = [
-        f"lab:             {data['lab']}",
-        f"simulated time:  {data['time']} ({data['elapsed']} since the lab started)",
-    ]
+    """``status_data`` as text: labelled lines, and the requests and Argo CD apps as tables."""
+
+    def line(label: str, value: str) -> str:
+        return f"{label + ':':<18}{value}"
+
+    def head(h: dict[str, Any] | None) -> str:
+        return f"{_short(h['sha'])} {h['subject']}" if h else "<no commits>"
+
     reqs = TableData(
         ["KIND", "PROMISE", "REQUESTS", "RECONCILED"],
         [[r["kind"], r["promise"], str(r["total"]), str(r["reconciled"])] for r in data["requests"]],
     )
-    lines.append("requests:")
-    lines += ["  " + line for line in reqs.plain().splitlines()]
     apps = TableData(
         ["NAME", "SYNC STATUS", "HEALTH STATUS", "REVISION"],
         [[a["name"], a["sync"], a["health"], _short(a["revision"])] for a in data["applications"]],
     )
-    lines.append("Argo CD applications:")
-    lines += ["  " + line for line in apps.plain().splitlines()] if apps.rows else ["  <none>"]
     faults = data["faults"]
-    lines.append(
-        "active faults:   "
-        + (", ".join(f"{n} ({_params(p)})" if _params(p) else n for n, p in faults.items()) if faults else "none")
-    )
-    for label, key in (("state repo head:", "stateRepo"), ("gitops repo head:", "gitopsRepo")):
-        h = data[key]
-        lines.append(f"{label:<17}{_short(h['sha'])} {h['subject']}" if h else f"{label:<17}<no commits>")
+    lines = [
+        line("lab", data["lab"]),
+        line("simulated time", f"{data['time']} ({data['elapsed']} since the lab started)"),
+        "requests:",
+        *("  " + r for r in reqs.plain().splitlines()),
+        "Argo CD applications:",
+        *(("  " + a for a in apps.plain().splitlines()) if apps.rows else ["  <none>"]),
+        line(
+            "active faults", ", ".join(f"{n} ({_params(p)})" if _params(p) else n for n, p in faults.items()) or "none"
+        ),
+        line("state repo head", head(data["stateRepo"])),
+        line("gitops repo head", head(data["gitopsRepo"])),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -698,13 +718,19 @@ def repo_log_text(commits: list[Commit], files: bool = True) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def repo_log_table(commits: list[Commit]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for h in ("SHA", "DATE", "AUTHOR", "SUBJECT", "FILES"):
-        table.add_column(h, overflow="fold", style="yellow" if h == "SHA" else None)
+def repo_log_rich(commits: list[Commit], files: bool = True) -> Text:
+    """``repo_log_text`` with colour: short SHA yellow, subject bold, files dim."""
+    t = Text()
     for r in commit_rows(commits):
-        table.add_row(r["short"], r["date"], r["author"], r["subject"], "\n".join(r["files"]))
-    return table
+        t.append(r["short"], style="yellow")
+        t.append(f"  {r['date']}  {r['author']}  ")
+        t.append(r["subject"], style="bold")
+        t.append("\n")
+        if files:
+            for f in r["files"]:
+                t.append(f"    {f}\n", style="dim")
+    t.rstrip()
+    return t
 
 
 def commit_text(c: Commit) -> str:

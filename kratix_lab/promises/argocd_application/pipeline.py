@@ -11,6 +11,7 @@ from kratix_lab.promises._common import (
     PipelineInputError,
     delete_pipeline,
     need,
+    read_input,
     refs,
     spec_of,
     write_status,
@@ -18,7 +19,7 @@ from kratix_lab.promises._common import (
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name = need(spec, "name")
     source = copy.deepcopy(need(spec, "source"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import kratix_sdk as ks
 
-from kratix_lab.promises._common import Outputs, delete_pipeline, need, refs, spec_of, write_status
+from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name = need(spec, "name")
     project_spec: dict = {

@@ -11,7 +11,7 @@ import json
 
 import kratix_sdk as ks
 
-from kratix_lab.promises._common import Outputs, delete_pipeline, need, refs, spec_of, write_status
+from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 from kratix_lab.promises._external_secrets import external_secret
 
 # External Secrets renders this with Go templates from the 1Password item's fields.
@@ -21,7 +21,7 @@ CLUSTER_CONFIG = json.dumps(
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name, server = need(spec, "name"), need(spec, "server")
     labels = {

@@ -14,6 +14,7 @@ from kratix_lab.promises._common import (
     PipelineInputError,
     delete_pipeline,
     need,
+    read_input,
     refs,
     spec_of,
     write_status,
@@ -21,7 +22,7 @@ from kratix_lab.promises._common import (
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name, namespace = need(spec, "name"), need(spec, "targetNamespace")
     values_yaml = need(spec, "valuesYaml")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import kratix_sdk as ks
 
-from kratix_lab.promises._common import Outputs, delete_pipeline, need, refs, spec_of, write_status
+from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 
 SERVER_BLOCK_LABEL = "integratn.tech/coredns-server-block"
 
@@ -20,7 +20,7 @@ def server_block(zone: str, upstream: str, cache_seconds: int) -> str:
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name = need(spec, "name")
     zone = f"{name}.svc.{spec.get('clusterDomain', 'cluster.local')}"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import kratix_sdk as ks
 
-from kratix_lab.promises._common import Outputs, delete_pipeline, need, refs, spec_of, write_status
+from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 from kratix_lab.promises._external_secrets import external_secret
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name, namespace = need(spec, "name"), need(spec, "targetNamespace")
     secret_name = f"{name}-kubeconfig"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import kratix_sdk as ks
 
-from kratix_lab.promises._common import Outputs, delete_pipeline, need, refs, spec_of, write_status
+from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 
 SYNC_SCRIPT = """\
 set -eu
@@ -27,7 +27,7 @@ fi
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     spec = spec_of(resource)
     name, namespace = need(spec, "name"), need(spec, "targetNamespace")
     title = spec.get("itemTitle") or f"vcluster-{name}-kubeconfig"

@@ -17,6 +17,7 @@ from kratix_lab.promises._common import (
     deep_merge,
     delete_pipeline,
     need,
+    read_input,
     refs,
     spec_of,
     write_status,
@@ -237,7 +238,7 @@ def sub_requests(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def configure(sdk: ks.KratixSDK) -> None:
-    resource = sdk.read_resource_input()
+    resource = read_input(sdk)
     resolved = resolve(spec_of(resource), resource.get_namespace())
     print(
         f"vCluster {resolved['name']}: preset {resolved['preset']}, namespace {resolved['targetNamespace']}, "
