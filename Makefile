@@ -12,9 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: install, then render the seed's media vCluster through every pipeline of the road
+LAB ?= .lab
+
+## run: install, render the seed's media vCluster locally, then run the whole road in a fresh lab
 run: $(STAMP)
 	$(BIN)/kratix-lab render sample_requests/media.yaml
+	$(BIN)/kratix-lab --lab $(LAB) lab init --force
+	$(BIN)/kratix-lab --lab $(LAB) submit sample_requests/media.yaml
+	$(BIN)/kratix-lab --lab $(LAB) submit sample_requests/dev.yaml
+	$(BIN)/kratix-lab --lab $(LAB) settle
+	$(BIN)/kratix-lab --lab $(LAB) lab status
+	$(BIN)/kratix-lab --lab $(LAB) get vclusterorchestrators
+	@echo "The lab is in $(LAB): try 'kratix-lab --lab $(LAB) get applications -n argocd' or 'kratix-lab --lab $(LAB) repo log'"
 
 ## test: install, lint, then run the whole test suite
 test: $(STAMP)
@@ -32,6 +41,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_lab.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

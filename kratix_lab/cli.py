@@ -297,10 +297,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 f"{args.file}: {obj['kind']} is not a Kratix resource request (no installed Promise serves it); "
                 "submit commits requests to the gitops repo — use `apply -f` for other objects"
             )
-        before = lab.gitops_repo.head()
         sha = lab.submit(args.file)
-        if sha == before:
-            print(f"unchanged: the gitops repo already holds this request (HEAD {sha})")
+        if sha is None:
+            print(f"unchanged: the gitops repo already holds this request (HEAD {lab.gitops_repo.head()})")
             return EXIT_OK
         files = lab.gitops_repo.show(sha).files
     print(f"{sha}  {' '.join(files)}")

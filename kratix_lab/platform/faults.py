@@ -139,13 +139,16 @@ FAULTS: dict[str, Fault] = {
         Fault(
             "workload-crashloop",
             "a workload's containers crash and restart",
-            "pods CrashLoopBackOff with growing restartCount, BackOff events, app Degraded",
+            "pods CrashLoopBackOff with growing restartCount and BackOff events; the pod is Degraded and its "
+            "workload Progressing in Argo CD (a Deployment turns Degraded after its progress deadline); "
+            "name matches a pod-name prefix",
             {"namespace": "", "name": ""},
         ),
         Fault(
             "workload-oomkilled",
             "a workload's containers are OOM-killed",
-            "pods restart with lastState.terminated.reason OOMKilled (exit 137), app Degraded",
+            "pods restart with lastState.terminated.reason OOMKilled (exit 137); the pod is Degraded and its "
+            "workload Progressing in Argo CD; name matches a pod-name prefix",
             {"namespace": "", "name": ""},
         ),
     ]

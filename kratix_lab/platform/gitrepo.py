@@ -88,9 +88,10 @@ class GitRepo:
             if loose.exists():  # the common case, read without resolving through gitpython
                 return loose.read_text().strip()
         try:
-            return self.repo.commit(ref).hexsha
+            sha = self.repo.commit(ref).hexsha
         except (git.BadName, ValueError):
             return None
+        return sha if self.repo.odb.has_object(bytes.fromhex(sha)) else None
 
     def _root_tree(self, rev: str) -> bytes | None:
         sha = self.head(rev)

@@ -99,6 +99,8 @@ class Lab:
     ):
         self.path = Path(path) if path is not None else default_lab_dir()
         marker = self.path / "lab.json"
+        if self.path.exists() and not self.path.is_dir():
+            raise LabError(f"{self.path}: is a file, not a lab directory")
         if not marker.exists():
             if not create:
                 raise LabError(f"{self.path}: no lab here (create one with `kratix-lab lab init`)")
@@ -187,7 +189,7 @@ class Lab:
     def _bootstrap(self) -> None:
         s = self.store
         with s.transaction():
-            for ns in ("kube-system", "argocd", SYSTEM_NAMESPACE, REQUESTS_NAMESPACE):
+            for ns in ("default", "kube-system", "argocd", SYSTEM_NAMESPACE, REQUESTS_NAMESPACE):
                 s.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
             s.create(
                 {
@@ -325,6 +327,8 @@ class Lab:
         gvk = GVK.of(obj)
         if not gvk.kind or not obj.get("apiVersion"):
             raise AdmissionError("Object 'Kind' is missing" if not gvk.kind else "Object 'apiVersion' is missing")
+        if not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name"):
+            raise AdmissionError(f"{gvk.kind}: metadata.name: Required value: name or generateName is required")
         served = SERVED.get(gvk.group, {}).get(gvk.kind)
         if served is not None and gvk.version not in served:
             raise AdmissionError(
@@ -402,14 +406,23 @@ class Lab:
         return self.apply_object(obj)
 
     def submit(self, file_or_obj: str | Path | dict[str, Any], message: str | None = None) -> str:
-        """The seed's GitOps entry: validate, then commit the request to the gitops repo. Returns the SHA."""
+        """The seed's GitOps entry: validate, then commit the request to the gitops repo.
+
+        Returns the new commit's SHA, or None when the repo already holds exactly this request.
+        """
         obj, text = self._read(file_or_obj)
         checked = clone(obj)
         if isinstance(checked.get("metadata"), dict) and not namespace_of(checked):
             checked["metadata"]["namespace"] = REQUESTS_NAMESPACE
         self.admit(checked)  # a request the API server would refuse never reaches git
+        crd = self.crd_for(checked)
+        if crd is None:
+            raise LabError(
+                f"{obj.get('kind')} is not a resource request of an installed Promise; submit commits requests "
+                "to the gitops repo (use apply for other objects)"
+            )
         name = checked["metadata"]["name"]
-        folder = "vclusters" if obj["kind"] == "VClusterOrchestrator" else (self.crd_for(checked).plural)
+        folder = "vclusters" if obj["kind"] == "VClusterOrchestrator" else crd.plural
         path = f"platform/{folder}/{name}.yaml"
         content = (text if text is not None else dump(obj)).encode()
         with self._lock():
@@ -419,7 +432,7 @@ class Lab:
                 {path: content}, message or f"{verb} {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
             )
             self.gitops_repo.sync_worktree()
-        return sha or self.gitops_repo.head()
+        return sha  # None: the gitops repo already holds exactly this request
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> str:
         """Delete: through GitOps when the object came from the gitops repo, else directly."""
@@ -448,13 +461,27 @@ class Lab:
         self.store.delete(obj["kind"], name, namespace_of(obj), GVK.of(obj).group)
         return f"{obj['kind'].lower()}/{name} deleted"
 
-    def _resolve(self, kind: str) -> tuple[str, str | None]:
-        """A kind as typed by a user (kind, plural or singular, any case) → (Kind, group)."""
+    def resolve_kind(self, kind: str) -> tuple[str, str | None]:
+        """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group).
+
+        Raises LabError for a kind the lab's API does not serve.
+        """
         k = kind.lower()
         for p in self.promises():
-            if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular):
+            if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular, *p.crd.short_names):
                 return p.crd.kind, p.crd.group
-        return _BUILTIN_KINDS.get(k, (kind, None))
+        if k in _BUILTIN_KINDS:
+            return _BUILTIN_KINDS[k]
+        for stored in self.store.kinds():
+            if stored.lower() == k:
+                return stored, None
+        raise LabError(f'the server doesn\'t have a resource type "{kind}"')
+
+    def _resolve(self, kind: str) -> tuple[str, str | None]:
+        try:
+            return self.resolve_kind(kind)
+        except LabError:
+            return kind, None
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         k, group = self._resolve(kind)
@@ -494,7 +521,7 @@ class Lab:
             for p in pods
         )
         if tail is not None:
-            text = "".join(line + "\n" for line in text.splitlines()[-tail:])
+            text = "".join(line + "\n" for line in text.splitlines()[-tail:]) if tail > 0 else ""
         return text
 
     def _promise_of(self, obj: dict[str, Any]) -> str:
@@ -626,6 +653,10 @@ for _kind, _group, _aliases in (
     ("Job", "batch", ("jobs",)),
     ("CronJob", "batch", ("cj", "cronjobs")),
     ("Role", "rbac.authorization.k8s.io", ("roles",)),
+    ("ClusterRole", "rbac.authorization.k8s.io", ("clusterroles",)),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io", ("clusterrolebindings",)),
+    ("DaemonSet", "apps", ("ds", "daemonsets")),
+    ("Node", "", ("no", "nodes")),
     ("RoleBinding", "rbac.authorization.k8s.io", ("rolebindings",)),
     ("Ingress", "networking.k8s.io", ("ing", "ingresses")),
     ("Promise", KRATIX_GROUP, ("promises",)),

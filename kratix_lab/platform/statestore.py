@@ -110,8 +110,8 @@ class StateStoreWriter:
         return Identity(author.get("name", "kratix"), author.get("email", "kratix@kratix.io"))
 
     def _push(self, ctx: Context, sha: str | None) -> None:
-        if sha is None:
-            return
+        if sha is None and ctx.lab.state_repo.head() == ctx.lab.state_remote.head():
+            return  # nothing new, and nothing left unpushed by an earlier (interrupted) round
         fault = ctx.fault("statestore-push-rejected")
         if fault is not None:
             raise PushRejected(

@@ -201,6 +201,10 @@ class Store:
             args.append(group)
         return [tuple(r) for r in self._conn.execute(sql + " ORDER BY namespace, name", args)]
 
+    def kinds(self) -> list[str]:
+        """Every kind that has at least one object."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT kind FROM objects ORDER BY kind")]
+
     def get_by_uid(self, uid: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT body FROM objects WHERE uid = ?", (uid,)).fetchone()
         return json.loads(row[0]) if row else None

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from kratix_lab.model import GVK, get_condition, labels_of, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
+from kratix_lab.platform.lab import LabError
 from kratix_lab.platform.store import parse_time
 
 if TYPE_CHECKING:
@@ -159,19 +160,16 @@ def resolve_kind(lab: Lab, text: str) -> Kind:
             continue
         if k in (crd.kind.lower(), crd.plural, crd.singular, *(s.lower() for s in crd.short_names)):
             return Kind(crd.kind, crd.group, crd.scope != "Cluster", crd.plural, p.name)
-    kind, group = lab._resolve(k)  # the lab's own table of built-in kinds and aliases
-    if group is not None and (not group_hint or group == group_hint):
-        return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
-    seen: dict[str, str] = {}
-    for obj in lab.store.list():
-        gvk = GVK.of(obj)
-        if group_hint and gvk.group != group_hint:
-            continue
-        seen.setdefault(gvk.kind, gvk.group)
-    for kind, group in seen.items():
-        if k in (kind.lower(), _plural(kind)):
-            return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
-    raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
+    try:
+        kind, group = lab.resolve_kind(k)  # the lab's one table of kinds and aliases
+    except LabError:
+        raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"') from None
+    if group is None:  # a kind only known from stored objects: take its group from one of them
+        sample = lab.store.list(kind)
+        group = GVK.of(sample[0]).group if sample else ""
+    if group_hint and group != group_hint:
+        raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
+    return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
 
 
 def parse_selector(text: str) -> dict[str, Any]:
