@@ -60,7 +60,7 @@ def test_two_processes_submit_and_step_one_lab(tmp_path):
         for sample in ("media.yaml", "dev.yaml")
     ]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     lab = Lab(path, create=False)
     assert lab.settle().quiescent
