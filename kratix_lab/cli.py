@@ -315,6 +315,17 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    with _open(args) as lab:
+        kind = lv.resolve_kind(lab, args.kind)
+        obj = _one(lab, kind, args.name, args.namespace)
+        lab.reconcile(obj["kind"], args.name, namespace_of(obj))
+    print(
+        f"{obj['kind'].lower()}/{args.name} labelled kratix.io/manual-reconciliation=true; Kratix re-runs its workflows"
+    )
+    return EXIT_OK
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     if args.name and args.selector:
         raise CLIError("a NAME cannot be given together with a label selector (-l)")
@@ -706,6 +717,11 @@ def _add_lab_commands(sub: Any) -> None:
     )
     p.add_argument("file", help="one resource request (YAML)")
     p = add(sub, "delete", "delete an object (through the gitops repo when Argo CD manages it)", cmd_delete)
+    p.add_argument("kind", metavar="KIND")
+    p.add_argument("name", metavar="NAME")
+    namespace(p)
+
+    p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
     p.add_argument("kind", metavar="KIND")
     p.add_argument("name", metavar="NAME")
     namespace(p)

@@ -590,3 +590,26 @@ def test_selector_parsing_and_plain_tables():
     t = TableData(["NAME", "AGE"], [["a-long-name", "5s"], ["b", "10m"]])
     assert t.plain() == "NAME          AGE\na-long-name   5s\nb             10m\n"
     assert t.records()[1] == {"NAME": "b", "AGE": "10m"}
+
+
+def test_reconcile_reruns_the_pipeline(fresh, capsys):
+    cli(capsys, fresh, "submit", str(SAMPLES / "dev.yaml"))
+    cli(capsys, fresh, "settle")
+    code, out, _ = cli(capsys, fresh, "reconcile", "vclustercore", "sandbox", "-n", "platform-requests")
+    assert code == 0 and "manual-reconciliation" in out
+    cli(capsys, fresh, "settle")
+    code, out, _ = cli(
+        capsys,
+        fresh,
+        "get",
+        "jobs",
+        "-n",
+        "platform-requests",
+        "-l",
+        "kratix.io/promise-name=vcluster-core",
+        "-o",
+        "name",
+    )
+    assert code == 0 and len(out.split()) == 2
+    code, _, err = cli(capsys, fresh, "reconcile", "vclustercore", "nope", "-n", "platform-requests")
+    assert code == 1 and "not found" in err

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
+from kratix_lab import Lab
 from kratix_lab.model import dump_all, get_condition, load_one
-from kratix_lab.platform.lab import AdmissionError, Lab, LabError
+from kratix_lab.platform.lab import AdmissionError, LabError
 from tests.helpers import SAMPLES, needs_shared, run_validator
 
 SUB_KINDS = [
