@@ -13,7 +13,9 @@ from pathlib import Path
 
 import git
 from git.objects.fun import tree_entries_from_data
-from gitdb import IStream
+from gitdb import OStream
+from gitdb.exc import BadObject
+from gitdb.pack import PackEntity
 
 from kratix_lab.platform.store import EPOCH
 
@@ -55,7 +57,11 @@ class GitRepo:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._unpushed: set[bytes] = set()  # objects written by this process and not pushed yet
+        # Objects and the branch head written by this process but not yet on disk: flush() writes
+        # them as one pack, then moves the ref (readers never see a ref to a missing object).
+        self._pending: dict[bytes, tuple[bytes, bytes]] = {}
+        self._pending_head: str | None = None
+        self._unpushed_packs: list[Path] = []
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -83,21 +89,29 @@ class GitRepo:
     # ---- reading -------------------------------------------------------------------------
 
     def head(self, ref: str = DEFAULT_BRANCH) -> str | None:
+        if ref == DEFAULT_BRANCH and self._pending_head:
+            return self._pending_head
         if ref == DEFAULT_BRANCH:
             loose = Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH
             if loose.exists():  # the common case, read without resolving through gitpython
                 return loose.read_text().strip()
+        if len(ref) == 40 and all(c in "0123456789abcdef" for c in ref):
+            return ref if self._has(bytes.fromhex(ref)) else None
         try:
             sha = self.repo.commit(ref).hexsha
-        except (git.BadName, ValueError):
-            return None
-        return sha if self.repo.odb.has_object(bytes.fromhex(sha)) else None
+        except (git.BadName, BadObject, ValueError):
+            self.repo.odb.update_cache(force=True)
+            try:
+                sha = self.repo.commit(ref).hexsha
+            except (git.BadName, BadObject, ValueError):
+                return None
+        return sha if self._has(bytes.fromhex(sha)) else None
 
     def _root_tree(self, rev: str) -> bytes | None:
         sha = self.head(rev)
         if sha is None:
             return None
-        data = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        data = self._read(bytes.fromhex(sha))
         return bytes.fromhex(data[5:45].decode())  # "tree <40 hex>"
 
     def _walk(self, tree: bytes, base: str) -> Iterator[tuple[str, bytes]]:
@@ -136,8 +150,8 @@ class GitRepo:
         if node is None:
             return {}
         if node[0] != _TREE_MODE:
-            return {prefix: self.repo.odb.stream(node[1]).read()}
-        return {path: self.repo.odb.stream(sha).read() for path, sha in self._walk(node[1], prefix)}
+            return {prefix: self._read(node[1])}
+        return {path: self._read(sha) for path, sha in self._walk(node[1], prefix)}
 
     def log(self, path: str | None = None, max_count: int = 50, rev: str = DEFAULT_BRANCH) -> list[Commit]:
         if self.head(rev) is None:
@@ -204,21 +218,59 @@ class GitRepo:
 
     def sync_worktree(self) -> None:
         """Make the checkout (index and files) match HEAD after commits made in the object database."""
+        self.flush()
         if self.head() and not self.repo.bare:
             self.repo.git.reset("--hard", "-q", "HEAD")
 
     # ---- object-database plumbing ----------------------------------------------------------
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
-        binsha = self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
-        self._unpushed.add(binsha)
+        binsha = hashlib.sha1(b"%s %d\0" % (kind, len(data)) + data).digest()
+        if binsha not in self._pending:
+            self._pending[binsha] = (kind, data)
         return binsha
+
+    def _has(self, binsha: bytes) -> bool:
+        if binsha in self._pending:
+            return True
+        if self.repo.odb.has_object(binsha):
+            return True
+        self.repo.odb.update_cache(force=True)  # another process (or a push) may have added a pack
+        return self.repo.odb.has_object(binsha)
+
+    def _read(self, binsha: bytes) -> bytes:
+        pending = self._pending.get(binsha)
+        if pending is not None:
+            return pending[1]
+        try:
+            return self.repo.odb.stream(binsha).read()
+        except (BadObject, ValueError):
+            self.repo.odb.update_cache(force=True)
+            return self.repo.odb.stream(binsha).read()
+
+    def flush(self) -> None:
+        """Write pending objects as one pack (then its index), then move the branch ref."""
+        if self._pending:
+            pack_dir = Path(self.repo.git_dir) / "objects" / "pack"
+            pack_dir.mkdir(parents=True, exist_ok=True)
+            streams = [OStream(sha, kind, len(data), io.BytesIO(data)) for sha, (kind, data) in self._pending.items()]
+            entity = PackEntity.create(streams, str(pack_dir), object_count=len(streams))
+            pack = Path(entity.pack().path())
+            self._unpushed_packs += [pack, pack.with_suffix(".idx")]
+            self._pending.clear()
+            self.repo.odb.update_cache(force=True)
+        if self._pending_head:
+            _write_ref(Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH, self._pending_head)
+            self._pending_head = None
+        if len(list((Path(self.repo.git_dir) / "objects" / "pack").glob("*.pack"))) > 48:
+            self.repo.git.repack("-adq")  # many small packs slow every lookup: fold them into one
+            self._unpushed_packs = []
+            self.repo.odb.update_cache(force=True)
 
     def _tree_entries(self, binsha: bytes | None) -> dict[str, tuple[int, bytes]]:
         if binsha is None:
             return {}
-        data = self.repo.odb.stream(binsha).read()
-        return {name: (mode, sha) for sha, mode, name in tree_entries_from_data(data)}
+        return {name: (mode, sha) for sha, mode, name in tree_entries_from_data(self._read(binsha))}
 
     def _write_tree(self, entries: dict[str, tuple[int, bytes]]) -> bytes | None:
         if not entries:
@@ -273,7 +325,7 @@ class GitRepo:
         who = f"{identity.name} <{identity.email}> {git_date(when)}"
         lines = [f"tree {tree.hex()}", *([f"parent {parent}"] if parent else []), f"author {who}", f"committer {who}"]
         sha = self._store(b"commit", ("\n".join([*lines, "", message]) + "\n").encode()).hex()
-        _write_ref(Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH, sha)
+        self._pending_head = sha
         return sha
 
     def point_origin_at(self, remote: Path) -> None:
@@ -282,52 +334,55 @@ class GitRepo:
             origin.set_url(str(Path(remote).resolve()))
 
     def push(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
-        """Push ``branch``; to a local bare remote this is done in-process (what git's local
-        transport does: copy the new objects, then move the ref if it is a fast-forward)."""
+        """Push ``branch``. To a local bare remote this is done in-process, as git's local transport
+        does: copy the new packs, then move the remote's ref if it is a fast-forward."""
+        self.flush()
         target = Path(self.repo.remote(remote).url)
         local = self.head(branch)
         if local is None:
             return
-        if not (target / "objects").is_dir() or not self._unpushed:
-            self.repo.git.push(remote, f"{branch}:{branch}")
-            self._unpushed.clear()
-            return
         ref = target / "refs" / "heads" / branch
+        if not (target / "objects").is_dir() or not self._unpushed_packs:
+            self.repo.git.push(remote, f"{branch}:{branch}")
+            self._unpushed_packs = []
+            return
         remote_head = ref.read_text().strip() if ref.exists() else GitRepo(target).head(branch)
+        if remote_head == local:
+            return
         if remote_head is not None and not self._descends_from(local, remote_head):
             raise git.GitCommandError(["push"], 1, stderr=f"! [rejected] {branch} -> {branch} (non-fast-forward)")
-        src_objects = Path(self.repo.git_dir) / "objects"
-        for binsha in self._unpushed:
-            hexsha = binsha.hex()
-            dst = target / "objects" / hexsha[:2] / hexsha[2:]
-            if not dst.exists():
-                dst.parent.mkdir(parents=True, exist_ok=True)
+        dst_dir = target / "objects" / "pack"
+        dst_dir.mkdir(parents=True, exist_ok=True)
+        for src in sorted(self._unpushed_packs, key=lambda p: p.suffix != ".pack"):  # pack before index
+            dst = dst_dir / src.name
+            if src.exists() and not dst.exists():
                 try:
-                    os.link(src_objects / hexsha[:2] / hexsha[2:], dst)
+                    os.link(src, dst)
                 except OSError:
-                    shutil.copyfile(src_objects / hexsha[:2] / hexsha[2:], dst)
+                    shutil.copyfile(src, dst)
         _write_ref(ref, local)
         _write_ref(Path(self.repo.git_dir) / "refs" / "remotes" / remote / branch, local)
-        self._unpushed.clear()
+        self._unpushed_packs = []
 
     def _descends_from(self, sha: str, ancestor: str) -> bool:
-        seen = 0
-        while sha and seen <= len(self._unpushed) + 1:
+        for _ in range(100_000):
+            if not sha:
+                return False
             if sha == ancestor:
                 return True
-            data = self.repo.odb.stream(bytes.fromhex(sha)).read().decode("utf-8", "replace")
+            data = self._read(bytes.fromhex(sha)).decode("utf-8", "replace")
             parents = [line[7:] for line in data.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
             sha = parents[0] if parents else ""
-            seen += 1
         return False
 
     def reset_to_remote(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
         """Drop local commits that could not be pushed (nothing half-written stays)."""
+        self._pending.clear()
+        self._pending_head = None
         self.repo.git.fetch(remote)
         if self.head(f"{remote}/{branch}"):
             self.repo.git.reset("--hard", f"{remote}/{branch}")
         self.repo.git.clean("-fdq")
-        self._unpushed.clear()
 
 
 def _write_ref(ref: Path, sha: str) -> None:

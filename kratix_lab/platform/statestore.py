@@ -50,6 +50,8 @@ class StateStoreWriter:
         return None
 
     def reconcile(self, ctx: Context) -> int:
+        """Commit each placement's write (one commit each), then push them once; a rejected push
+        drops every commit of the round and each of those placements reports it."""
         store = ctx.store
         repo = ctx.lab.state_repo
         writes = 0
@@ -59,6 +61,7 @@ class StateStoreWriter:
             if (dest.get("status") or {}).get("conditions") is None and not dest["metadata"].get("deletionTimestamp"):
                 writes += 1
                 self._canary(ctx, dest, stores)
+        done: list[tuple[dict[str, Any], str, str | None, bool]] = []  # (placement, path, commit, deleting)
         for wp in store.list("WorkPlacement", group=KRATIX_GROUP):
             dest = destinations.get(wp["spec"].get("targetDestinationName", ""))
             gss = (
@@ -84,25 +87,31 @@ class StateStoreWriter:
             pipeline = (wp["metadata"].get("labels") or {}).get("kratix.io/pipeline-name", "")
             path = placement_dir(gss["spec"].get("path", ""), dest["spec"].get("path", ""), wp, pipeline)
             identity = self._identity(gss)
-            try:
-                if deleting:
-                    sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
-                    self._push(ctx, sha)
-                    self._drop_finalizer(ctx, wp)
-                    writes += 1
-                    continue
+            if deleting:
+                sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
+            else:
                 files = {w["filepath"]: decompress(w["content"]) for w in wp["spec"].get("workloads") or []}
                 sha = repo.replace_dir(
                     path, files, f"Update from: {wp['metadata']['name']}", identity, store.now_seconds()
                 )
-                self._push(ctx, sha)
-            except PushRejected as e:
-                repo.reset_to_remote()
+            done.append((wp, path, sha, deleting))
+        if not done:
+            return writes
+        try:
+            self._push(ctx, repo.head() if any(sha for _, _, sha, _ in done) else None)
+        except PushRejected as e:
+            repo.reset_to_remote()
+            for wp, _, _, _ in done:
                 writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
                 store.event(wp, "Warning", "StateStoreWriteFailed", str(e), "workplacement-controller")
-                continue
-            version = sha or (wp.get("status") or {}).get("versionID") or repo.head()
-            writes += self._status(ctx, wp, True, "WorkloadsWrittenToStateStore", f"Written to {path}", version)
+            return writes
+        for wp, path, sha, deleting in done:
+            if deleting:
+                self._drop_finalizer(ctx, wp)
+                writes += 1
+            else:
+                version = sha or (wp.get("status") or {}).get("versionID") or repo.head()
+                writes += self._status(ctx, wp, True, "WorkloadsWrittenToStateStore", f"Written to {path}", version)
         return writes
 
     def _identity(self, gss: dict[str, Any]) -> Identity:
