@@ -13,6 +13,7 @@ lab's *modelled* chart (``platform.helm``); a chart it does not model is a ``Com
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,22 @@ def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
     )
 
 
+_serials = itertools.count(1)
+
+
+@dataclass
+class Compared:
+    """One desired object compared with the live one (cached while neither changes)."""
+
+    key: tuple[str, str, str, str]
+    token: tuple
+    desired: dict[str, Any]
+    synced: bool
+    missing: bool
+    owner: str | None
+    resource: dict[str, Any]
+
+
 @dataclass
 class Manifests:
     objects: list[dict[str, Any]] = field(default_factory=list)
@@ -84,6 +101,7 @@ class Manifests:
     error: str | None = None
     repeated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    serial: int = field(default_factory=lambda: next(_serials))  # identifies this rendering in caches
 
 
 class ArgoCDController:
@@ -93,6 +111,8 @@ class ArgoCDController:
         self._git_cache: dict[tuple[str, str, str, bool], Manifests] = {}
         self._helm_cache: dict[str, Manifests] = {}
         self._fingerprints: dict[str, tuple] = {}
+        self._compared: dict[str, dict[tuple[str, str, str, str], Compared]] = {}
+        self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -149,31 +169,33 @@ class ArgoCDController:
                     "lastTransitionTime": now,
                 }
             )
-        desired = [self._with_namespace(ctx, o, dest.get("namespace")) for o in manifests.objects]
-        desired.sort(key=lambda o: (kind_rank(o["kind"]), o["metadata"].get("namespace") or "", o["metadata"]["name"]))
+        compared = self._compare(ctx, app, manifests, dest.get("namespace"))
         tracked_before = {self._key_of(r): r for r in (app.get("status") or {}).get("resources") or []}
-        desired_keys = {self._key(o) for o in desired}
+        desired_keys = {c.key for c in compared}
         automated = (spec.get("syncPolicy") or {}).get("automated")
         last_synced = ((app.get("status") or {}).get("operationState") or {}).get("syncResult", {}).get("revision")
-        live = {self._key(o): self._get(store, o) for o in desired}
         shared = [
-            f"{o['kind']}/{o['metadata']['name']} is part of applications {name} and {owner}"
-            for o in desired
-            if (owner := self._owner(live[self._key(o)])) not in (None, name)
+            f"{c.desired['kind']}/{c.desired['metadata']['name']} is part of applications {name} and {c.owner}"
+            for c in compared
+            if c.owner not in (None, name)
         ]
-        out_of_sync = [o for o in desired if not in_sync(o, live[self._key(o)])]
+        out_of_sync = [c for c in compared if not c.synced]
         to_prune = [
             r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
         ]
         operation = None
         if automated is not None and (out_of_sync or to_prune):
             new_revision = manifests.revision != last_synced
-            if new_revision or automated.get("selfHeal") or any(live[self._key(o)] is None for o in out_of_sync):
+            if new_revision or automated.get("selfHeal") or any(c.missing for c in out_of_sync):
                 operation = self._sync(
-                    ctx, app, out_of_sync, to_prune if automated.get("prune") else [], manifests.revision
+                    ctx,
+                    app,
+                    [self._with_namespace(ctx, c.desired, dest.get("namespace")) for c in out_of_sync],
+                    to_prune if automated.get("prune") else [],
+                    manifests.revision,
                 )
-                live = {self._key(o): self._get(store, o) for o in desired}
-                out_of_sync = [o for o in desired if not in_sync(o, live[self._key(o)])]
+                compared = self._compare(ctx, app, manifests, dest.get("namespace"))
+                out_of_sync = [c for c in compared if not c.synced]
                 to_prune = [
                     r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
                 ]
@@ -182,22 +204,10 @@ class ArgoCDController:
                 {"type": "SharedResourceWarning", "message": "; ".join(shared), "lastTransitionTime": now}
             )
         resources, healths = [], []
-        for o in desired:
-            lv = live[self._key(o)]
-            h = H.assess(lv) if o["kind"] != "Application" else None
-            res = {
-                "group": GVK.of(o).group,
-                "version": GVK.of(o).version,
-                "kind": o["kind"],
-                "namespace": o["metadata"].get("namespace"),
-                "name": o["metadata"]["name"],
-                "status": "Synced" if in_sync(o, lv) else "OutOfSync",
-            }
-            if res["namespace"] is None:
-                del res["namespace"]
-            if h is not None:
-                res["health"] = {"status": h.status, **({"message": h.message} if h.message else {})}
-                healths.append(h.status)
+        for c in compared:
+            res = dict(c.resource)
+            if "health" in res:
+                healths.append(res["health"]["status"])
             resources.append(res)
         for r in to_prune:
             resources.append({**r, "status": "OutOfSync", "requiresPruning": True})
@@ -228,6 +238,39 @@ class ArgoCDController:
         if not writes:
             self._fingerprints[app["metadata"]["uid"]] = fingerprint
         return writes
+
+    def _compare(
+        self, ctx: Context, app: dict[str, Any], manifests: Manifests, namespace: str | None
+    ) -> list[Compared]:
+        """Each desired object against its live one, in sync order; an object whose desired form and
+        live resourceVersion are unchanged since the last round is not compared again."""
+        store = ctx.store
+        cache = self._compared.setdefault(app["metadata"]["uid"], {})
+        out = []
+        for index, raw in enumerate(manifests.objects):
+            desired = self._with_namespace(ctx, raw, namespace, copy_obj=False)
+            key = self._key(desired)
+            rv = store.rv(*key[:3], key[3])
+            token = (manifests.serial, index, rv)
+            hit = cache.get(key)
+            if hit is not None and hit.token == token:
+                out.append(hit)
+                continue
+            live = store.get(key[1], key[3], key[2] or None, key[0])
+            h = H.assess(live) if desired["kind"] != "Application" else None
+            synced = in_sync(desired, live)
+            gvk = GVK.of(desired)
+            resource: dict[str, Any] = {"group": gvk.group, "version": gvk.version, "kind": desired["kind"]}
+            if desired["metadata"].get("namespace"):
+                resource["namespace"] = desired["metadata"]["namespace"]
+            resource |= {"name": desired["metadata"]["name"], "status": "Synced" if synced else "OutOfSync"}
+            if h is not None:
+                resource["health"] = {"status": h.status, **({"message": h.message} if h.message else {})}
+            hit = Compared(key, token, desired, synced, live is None, self._owner(live), resource)
+            cache[key] = hit
+            out.append(hit)
+        out.sort(key=lambda c: (kind_rank(c.key[1]), c.key[2], c.key[3]))
+        return out
 
     def _fingerprint(self, ctx: Context, app: dict[str, Any], manifests: Manifests) -> tuple:
         """What an app's comparison depends on: the app, its project, the revision and the live objects."""
@@ -343,29 +386,33 @@ class ArgoCDController:
         return self._git_cache[key]  # shared and read-only: callers copy what they change
 
     def _read_git(self, repo, rev: str, path: str, recurse: bool) -> Manifests:
-        files = repo.read_files(path, rev)
         seen: dict[str, str] = {}
         objects: dict[str, dict[str, Any]] = {}
         repeated = []
-        for fpath in sorted(files):
-            rel = fpath[len(path) + 1 :] if path else fpath
+        shas = repo.tree_shas(path, rev)
+        for rel in sorted(shas):
+            fpath = f"{path}/{rel}" if path else rel
             if not recurse and "/" in rel:
                 continue
             if not fpath.endswith((".yaml", ".yml", ".json")):
                 continue
-            try:
-                docs = load_documents(files[fpath].decode("utf-8"), fpath)
-            except (YamlError, UnicodeDecodeError) as e:
-                return Manifests(revision=rev, error=f"rpc error: failed to unmarshal {fpath}: {e}")
-            for d in docs:
-                obj = d.data
+            docs = self._blob_docs.get(shas[rel])
+            if docs is None:  # a blob is parsed once, whichever revision it appears in
+                try:
+                    content = repo.read_files(fpath, rev)[fpath]
+                    docs = [d.data for d in load_documents(content.decode("utf-8"), fpath)]
+                except (YamlError, UnicodeDecodeError) as e:
+                    return Manifests(revision=rev, error=f"rpc error: failed to unmarshal {fpath}: {e}")
+                if len(self._blob_docs) > 20000:
+                    self._blob_docs.clear()
+                self._blob_docs[shas[rel]] = docs
+            for obj in docs:
                 if not isinstance(obj, dict) or not obj.get("kind") or not obj.get("apiVersion"):
                     continue
-                ident = f"{GVK.of(obj).group}/{obj['kind']}/{(obj.get('metadata') or {}).get('namespace') or ''}/{(obj.get('metadata') or {}).get('name')}"
+                meta = obj.get("metadata") or {}
+                ident = f"{GVK.of(obj).group}/{obj['kind']}/{meta.get('namespace') or ''}/{meta.get('name')}"
                 if ident in seen:
-                    repeated.append(
-                        f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')} ({seen[ident]} and {fpath})"
-                    )
+                    repeated.append(f"{obj['kind']}/{meta.get('name')} ({seen[ident]} and {fpath})")
                 seen[ident] = fpath
                 objects[ident] = obj
         return Manifests(list(objects.values()), rev, None, repeated)

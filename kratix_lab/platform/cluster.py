@@ -30,6 +30,10 @@ def _ip(prefix: str, key: str) -> str:
 class ClusterController:
     name = "cluster"
 
+    def __init__(self) -> None:
+        self._synced: set[tuple] = set()  # (app uid, generation, control plane uid) already synced
+        self._synced_es: set[tuple[str, str]] = set()  # (uid, resourceVersion) of ExternalSecrets in sync
+
     def next_due(self, ctx: Context) -> int | None:
         return None
 
@@ -61,6 +65,9 @@ class ClusterController:
             )
             if control_plane is None:
                 continue
+            memo = (app["metadata"]["uid"], app["metadata"].get("generation"), control_plane["metadata"]["uid"])
+            if memo in self._synced:
+                continue
             want = (control_plane.get("spec") or {}).get("replicas", 1)
             if ((control_plane.get("status") or {}).get("readyReplicas") or 0) < want:
                 continue
@@ -91,6 +98,7 @@ class ClusterController:
                     obj["metadata"]["ownerReferences"] = [owner]
                     store.create(obj)
                     writes += 1
+            self._synced.add(memo)
         return writes
 
     def _namespaces(self, ctx: Context) -> int:
@@ -139,6 +147,9 @@ class ClusterController:
         store, now = ctx.store, ctx.store.now()
         writes = 0
         for es in store.list("ExternalSecret", group=ESO_GROUP):
+            memo = (es["metadata"]["uid"], es["metadata"]["resourceVersion"])
+            if memo in self._synced_es:
+                continue  # unchanged since it was last synced
             spec = es.get("spec") or {}
             ref = spec.get("secretStoreRef") or {}
             kind = ref.get("kind", "SecretStore")
@@ -174,8 +185,10 @@ class ClusterController:
                         "external-secrets",
                     )
                 new["status"].setdefault("refreshTime", now)
-                store.update_status(new)
+                new = store.update_status(new)
                 writes += 1
+            if found is not None and (get_condition(new, "Ready") or {}).get("status") == "True":
+                self._synced_es.add((new["metadata"]["uid"], new["metadata"]["resourceVersion"]))
         return writes
 
     def _target_secret(

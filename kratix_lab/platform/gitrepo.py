@@ -62,6 +62,7 @@ class GitRepo:
         self._pending: dict[bytes, tuple[bytes, bytes]] = {}
         self._pending_head: str | None = None
         self._unpushed_packs: list[Path] = []
+        self._trees: dict[bytes, dict[str, tuple[int, bytes]]] = {}
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -270,7 +271,13 @@ class GitRepo:
     def _tree_entries(self, binsha: bytes | None) -> dict[str, tuple[int, bytes]]:
         if binsha is None:
             return {}
-        return {name: (mode, sha) for sha, mode, name in tree_entries_from_data(self._read(binsha))}
+        cached = self._trees.get(binsha)
+        if cached is None:  # trees are immutable: parse each one once
+            cached = {name: (mode, sha) for sha, mode, name in tree_entries_from_data(self._read(binsha))}
+            if len(self._trees) > 50_000:
+                self._trees.clear()
+            self._trees[binsha] = cached
+        return dict(cached)
 
     def _write_tree(self, entries: dict[str, tuple[int, bytes]]) -> bytes | None:
         if not entries:
