@@ -56,6 +56,8 @@ def main() -> None:
     args = ap.parse_args()
     import kratix_lab.pipeline.entrypoint  # noqa: F401 - warm imports: kratix-sdk pulls in the kubernetes client once
 
+    run(1)  # warm-up: first renders compile the chart schema and import the pipeline modules
+
     base = None
     for n in (int(x) for x in args.sizes.split(",")):
         repeats = args.repeat if n <= 10 else 1

@@ -574,44 +574,42 @@ class Lab:
             self._synced_head = head
 
     def settle(self, max_steps: int = 1000, horizon: int = 600) -> SettleResult:
-        """Step until nothing changes and nothing is due within ``horizon`` simulated seconds."""
+        """Step until nothing changes and nothing converges within ``horizon`` simulated seconds.
+
+        Recurring work (CronJob schedules, crash-loop restarts, retries) is not waited for.
+        """
+        return self._run(max_steps=max_steps, horizon=horizon, end=None)
+
+    def run_for(self, seconds: int) -> SettleResult:
+        """Let ``seconds`` of simulated time pass, recurring work included (CronJobs, restarts, retries)."""
+        return self._run(max_steps=None, horizon=None, end=self.store.now_seconds() + seconds)
+
+    def _run(self, *, max_steps: int | None, horizon: int | None, end: int | None) -> SettleResult:
+        """Rounds; when a round changes nothing, the clock jumps to the next due timer."""
         steps = writes = 0
         try:
-            while steps < max_steps:
+            while (max_steps is None or steps < max_steps) and (
+                end is None or self.store.now_seconds() + STEP_SECONDS <= end
+            ):
                 r = self._round()
                 steps += 1
                 writes += r.total
                 if r.total:
                     continue
                 ctx = Context(self.store, self.path, self.faults.active(), lab=self)
-                dues = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
+                timers = [c.next_due(ctx) for c in self.controllers]
+                if end is not None:
+                    timers += [_periodic(c, ctx) for c in self.controllers]
+                dues = [d for d in timers if d is not None]
                 now = self.store.now_seconds()
-                if not dues or min(dues) - now > horizon:
+                if end is None and (not dues or min(dues) - now > (horizon or 0)):
                     return SettleResult(steps, self.store.now(), True, writes)
-                jump = min(dues) - now - STEP_SECONDS
-                if jump > 0:
-                    self.store.advance(jump)
+                target = min([*dues, *([end] if end is not None else [])]) - STEP_SECONDS
+                if target > now:
+                    self.store.advance(target - now)
             return SettleResult(steps, self.store.now(), False, writes)
         finally:
             self.sync_checkouts()
-
-    def run_for(self, seconds: int) -> SettleResult:
-        """Let ``seconds`` of simulated time pass, recurring work included (CronJobs, restarts, retries)."""
-        end = self.store.now_seconds() + seconds
-        steps = writes = 0
-        while self.store.now_seconds() + STEP_SECONDS <= end:
-            r = self._round()
-            steps += 1
-            writes += r.total
-            if r.total:
-                continue
-            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
-            dues = [d for c in self.controllers for d in (c.next_due(ctx), _periodic(c, ctx)) if d is not None]
-            target = min([*dues, end]) - STEP_SECONDS
-            if target > self.store.now_seconds():
-                self.store.advance(target - self.store.now_seconds())
-        self.sync_checkouts()
-        return SettleResult(steps, self.store.now(), False, writes)
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,201 @@
+"""The modelled Argo CD: projects, sources, warnings, prune and self-heal, Helm charts it cannot render."""
+
+from __future__ import annotations
+
+import pytest
+
+from kratix_lab.platform.lab import Lab
+from tests.helpers import SAMPLES
+
+
+@pytest.fixture
+def lab(tmp_path):
+    lab = Lab(tmp_path / "lab")
+    yield lab
+    lab.close()
+
+
+def app(name, source, namespace="default", project="default", **spec):
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {
+            "project": project,
+            "source": source,
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+            **spec,
+        },
+    }
+
+
+def condition_types(lab, name):
+    return [c["type"] for c in lab.get("Application", name, "argocd")["status"].get("conditions", [])]
+
+
+def gitops_file(lab, path, text):
+    from kratix_lab.platform.lab import GITOPS_IDENTITY
+
+    lab.gitops_repo.write_files({path: text.encode()}, f"add {path}", GITOPS_IDENTITY, lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+
+
+GITOPS = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: {value}\n"
+
+
+def test_missing_project_is_an_invalid_spec(lab):
+    lab.apply(app("orphan", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, project="nope"))
+    lab.settle()
+    a = lab.get("Application", "orphan", "argocd")
+    assert a["status"]["conditions"][0]["type"] == "InvalidSpecError"
+    assert "project nope which does not exist" in a["status"]["conditions"][0]["message"]
+    assert a["status"]["sync"]["status"] == "Unknown"
+
+
+def test_project_refuses_source_and_destination(lab):
+    lab.apply(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "AppProject",
+            "metadata": {"name": "narrow", "namespace": "argocd"},
+            "spec": {
+                "sourceRepos": ["https://charts.loft.sh"],
+                "destinations": [{"server": "*", "namespace": "vcluster-*"}],
+            },
+        }
+    )
+    lab.apply(app("wrong-source", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, project="narrow"))
+    lab.apply(
+        app(
+            "wrong-dest",
+            {"repoURL": "https://charts.loft.sh", "chart": "vcluster", "targetRevision": "0.30.4"},
+            namespace="kube-system",
+            project="narrow",
+        )
+    )
+    lab.settle()
+    assert (
+        "is not permitted in project 'narrow'"
+        in lab.get("Application", "wrong-source", "argocd")["status"]["conditions"][0]["message"]
+    )
+    assert (
+        "do not match any of the allowed destinations"
+        in lab.get("Application", "wrong-dest", "argocd")["status"]["conditions"][0]["message"]
+    )
+
+
+def test_git_app_syncs_prunes_and_self_heals(lab):
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    gitops_file(lab, "demo/b.yaml", CM.format(name="b", value="two"))
+    lab.apply(app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}))
+    lab.settle()
+    a = lab.get("Application", "demo", "argocd")
+    assert a["status"]["sync"] == a["status"]["sync"] | {"status": "Synced", "revision": lab.gitops_repo.head()}
+    cm = lab.get("ConfigMap", "a", "default")
+    assert cm["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] == "demo:/ConfigMap:default/a"
+    cm["data"]["k"] = "drifted"
+    lab.store.update(cm)
+    lab.settle()
+    assert lab.get("ConfigMap", "a", "default")["data"]["k"] == "one", "self-heal re-applied git"
+    lab.gitops_repo.write_files({"demo/b.yaml": None}, "remove b", lab_identity(), lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+    lab.settle()
+    assert lab.get("ConfigMap", "b", "default") is None, "prune deleted what left git"
+
+
+def lab_identity():
+    from kratix_lab.platform.lab import GITOPS_IDENTITY
+
+    return GITOPS_IDENTITY
+
+
+def test_repeated_and_shared_resource_warnings(lab):
+    gitops_file(lab, "dup/one.yaml", CM.format(name="same", value="1"))
+    gitops_file(lab, "dup/two.yaml", CM.format(name="same", value="2"))
+    gitops_file(lab, "other/x.yaml", CM.format(name="same", value="2"))
+    lab.apply(app("dup", {"repoURL": GITOPS, "path": "dup", "targetRevision": "HEAD"}))
+    lab.settle()
+    assert "RepeatedResourceWarning" in condition_types(lab, "dup")
+    lab.apply(app("other", {"repoURL": GITOPS, "path": "other", "targetRevision": "HEAD"}))
+    lab.settle()
+    assert "SharedResourceWarning" in condition_types(lab, "dup") + condition_types(lab, "other")
+
+
+def test_a_chart_the_lab_does_not_model_is_a_comparison_error(lab):
+    lab.apply(
+        app("nginx", {"repoURL": "https://charts.bitnami.com/bitnami", "chart": "nginx", "targetRevision": "18.0.0"})
+    )
+    lab.settle()
+    a = lab.get("Application", "nginx", "argocd")
+    assert a["status"]["conditions"][0]["type"] == "ComparisonError"
+    assert "not modelled by kratix-lab" in a["status"]["conditions"][0]["message"]
+    assert a["status"]["health"]["status"] == "Unknown"
+    assert lab.list("Deployment", "default") == [], "never a pretend success"
+
+
+def test_the_seeds_configmap_values_hack_cannot_work(lab):
+    source = {
+        "repoURL": "https://charts.loft.sh",
+        "chart": "vcluster",
+        "targetRevision": "0.30.4",
+        "helm": {"valueFiles": ["$values/values.yaml"]},
+    }
+    values = {
+        "repoURL": "https://kubernetes.default.svc",
+        "targetRevision": "HEAD",
+        "ref": "values",
+        "path": "vcluster-media",
+    }
+    a = app("hack", None)
+    del a["spec"]["source"]
+    a["spec"]["sources"] = [source, values]
+    lab.apply(a)
+    lab.settle()
+    msg = lab.get("Application", "hack", "argocd")["status"]["conditions"][0]["message"]
+    assert "a $values reference must point at a git repository" in msg
+
+
+def test_invalid_helm_values_are_reported(lab):
+    lab.apply(
+        app(
+            "bad-values",
+            {
+                "repoURL": "https://charts.loft.sh",
+                "chart": "vcluster",
+                "targetRevision": "0.30.4",
+                "helm": {
+                    "valuesObject": {"controlPlane": {"statefulSet": {"highAvailability": {"replicas": "three"}}}}
+                },
+            },
+        )
+    )
+    lab.settle()
+    msg = lab.get("Application", "bad-values", "argocd")["status"]["conditions"][0]["message"]
+    assert "controlPlane.statefulSet.highAvailability.replicas" in msg
+
+
+def test_external_secrets_v1beta1_is_not_served(lab):
+    req = {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": "VClusterKubeconfigExternalSecret",
+        "metadata": {"name": "old", "namespace": "platform-requests"},
+        "spec": {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"},
+    }
+    lab.apply(req)
+    lab.settle()
+    state = lab.get("Application", "kratix-state-reconciler", "argocd")
+    assert state["status"]["operationState"]["phase"] == "Failed"
+    assert (
+        'no matches for kind "ExternalSecret" in version "external-secrets.io/v1beta1"'
+        in state["status"]["operationState"]["message"]
+    )
+
+
+def test_media_sample_has_no_warnings(tmp_path):
+    lab = Lab(tmp_path / "lab")
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    for a in lab.list("Application", "argocd"):
+        assert not a["status"].get("conditions"), (a["metadata"]["name"], a["status"].get("conditions"))
