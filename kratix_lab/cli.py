@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from gitdb.exc import ODBError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from kratix_lab import __version__
 from kratix_lab.catalogue import Catalogue, UnknownKind
@@ -23,11 +25,12 @@ from kratix_lab.model import YamlError, dump, dump_all, load_documents, load_fil
 from kratix_lab.pipeline.executors import ExecutorError, make_executor
 from kratix_lab.platform.faults import FaultError
 from kratix_lab.platform.lab import AdmissionError, Lab, LabError, default_lab_dir
-from kratix_lab.platform.store import Conflict
+from kratix_lab.platform.store import Conflict, rfc3339
 from kratix_lab.promise import Promise, PromiseError
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, admit, read_request, render, write_tree
 from kratix_lab.schema import CRDError, explain
+from kratix_lab.trace import TraceError, parse_ref
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
 from kratix_lab.views.render_view import render_summary, render_tree
@@ -323,6 +326,111 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(
         f"{obj['kind'].lower()}/{args.name} labelled kratix.io/manual-reconciliation=true; Kratix re-runs its workflows"
     )
+    return EXIT_OK
+
+
+def _trace_ref(args: argparse.Namespace) -> tuple[str, str, str | None]:
+    kind, name, namespace = parse_ref(args.ref)
+    return kind, name, namespace or args.namespace
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+    from kratix_lab.views import trace_view as tv
+
+    kind, name, namespace = _trace_ref(args)
+    with _open(args) as lab:
+        source = LabSource(lab, read_only=True)
+
+        def render() -> Any:
+            d = diagnose(source, kind, name, namespace)
+            if args.output == "json":
+                return tv.to_json(tv.diagnosis_json(d))
+            if args.output == "md":
+                return tv.diagnosis_markdown(d)
+            if args.output == "mermaid":
+                return tv.trace_mermaid(d.trace)
+            from rich.console import Group
+
+            return Group(Text(d.verdict, style="bold"), tv.trace_tree(d.trace, wide=args.output == "wide", now=d.now))
+
+        if not args.watch:
+            out = render()
+            if isinstance(out, str):
+                print(out, end="")
+            else:
+                _console().print(out)
+            return EXIT_OK
+        from rich.live import Live
+
+        with Live(render(), console=_console(), refresh_per_second=2) as live:
+            try:
+                for _ in range(args.watch_count or 10**9):
+                    time.sleep(args.interval)
+                    live.update(render())
+            except KeyboardInterrupt:
+                pass
+    return EXIT_OK
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from kratix_lab.diagnose import diagnose, fleet
+    from kratix_lab.sources.lab import LabSource
+    from kratix_lab.views import trace_view as tv
+
+    with _open(args) as lab:
+        source = LabSource(lab, read_only=True)
+        if args.all:
+            refs = [(r.name, r.namespace) for r in fleet(source)]
+            results = [diagnose(source, "VClusterOrchestrator", n, ns) for n, ns in refs]
+        else:
+            if not args.ref:
+                raise CLIError("give KIND/NAME, or --all")
+            kind, name, namespace = _trace_ref(args)
+            results = [diagnose(source, kind, name, namespace)]
+    if args.output == "json":
+        print(tv.to_json([tv.diagnosis_json(d) for d in results] if args.all else tv.diagnosis_json(results[0])))
+    elif args.output == "md":
+        print("\n".join(tv.diagnosis_markdown(d) for d in results), end="")
+    else:
+        for d in results:
+            if args.all:
+                print(f"== {d.ref}")
+            print(tv.diagnosis_text(d), end="")
+    return EXIT_OK if all(not d.findings for d in results) else EXIT_FINDINGS
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from kratix_lab.diagnose import fleet
+    from kratix_lab.sources.lab import LabSource
+    from kratix_lab.trace import STAGE_TITLES
+
+    with _open(args) as lab:
+        source = LabSource(lab, read_only=True)
+        rows = fleet(source)
+        now = source.now()
+    if args.output == "json":
+        print(
+            json.dumps(
+                [r.__dict__ | {"since": rfc3339(r.since) if r.since is not None else None} for r in rows], indent=2
+            )
+        )
+        return EXIT_OK
+    if not rows:
+        print("No vClusters found.", file=sys.stderr)
+        return EXIT_OK
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    cols = ["NAMESPACE", "NAME", "PRESET", "K8S", "STAGE", "HEALTH", "SINCE", "MESSAGE"]
+    for c in cols:
+        table.add_column(c, overflow="fold" if args.output == "wide" else "ellipsis", no_wrap=args.output != "wide")
+    for r in rows:
+        age = lv.human_duration(now - r.since) if r.since is not None else "-"
+        message = r.message if args.output == "wide" or len(r.message) <= 80 else r.message[:79] + "…"
+        table.add_row(
+            r.namespace, r.name, r.preset, r.k8s_version, STAGE_TITLES.get(r.stage, r.stage), r.health, age, message
+        )
+    _console().print(table)
     return EXIT_OK
 
 
@@ -721,6 +829,33 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("name", metavar="NAME")
     namespace(p)
 
+    p = add(
+        sub,
+        "trace",
+        "follow a request along the road: pipelines, Works, state-repo commit, Argo CD, Helm, pods",
+        cmd_trace,
+    )
+    p.add_argument("ref", metavar="KIND/NAME", help="e.g. vclusterorchestrator/media or KIND/NAMESPACE/NAME")
+    namespace(p)
+    p.add_argument("-o", "--output", choices=["tree", "wide", "json", "md", "mermaid"], default="tree")
+    p.add_argument("--watch", action="store_true", help="redraw as the lab changes (Ctrl-C to stop)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
+    p.add_argument("--watch-count", type=int, default=0, help=argparse.SUPPRESS)
+
+    p = add(
+        sub,
+        "diagnose",
+        "findings and the verdict: where a request is stuck, since when, why, and the fix (exit 1 on findings)",
+        cmd_diagnose,
+    )
+    p.add_argument("ref", metavar="KIND/NAME", nargs="?")
+    p.add_argument("--all", action="store_true", help="every vCluster")
+    namespace(p)
+    p.add_argument("-o", "--output", choices=["text", "json", "md"], default="text")
+
+    p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
+    p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
+
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
     p.add_argument("kind", metavar="KIND")
     p.add_argument("name", metavar="NAME")
@@ -809,6 +944,7 @@ def main(argv: list[str] | None = None) -> int:
         UnknownKind,
         ExecutorError,
         OutputDirError,
+        TraceError,
         LookupError,
     ) as e:
         print(f"error: {e}", file=sys.stderr)

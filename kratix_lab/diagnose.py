@@ -1,0 +1,524 @@
+"""Diagnose a request: rules over its trace produce findings, and the verdict names the stuck stage.
+
+A finding says what is wrong, where (stage and object), since when, the evidence, and the fix —
+a command or a change. Deeper failures rank first (the first failing stage is the verdict):
+``stuck at <stage> since <time> (<duration>): <reason> → <fix>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kratix_lab.model import load_documents
+from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
+from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
+from kratix_lab.platform.store import rfc3339
+from kratix_lab.sources import Source
+from kratix_lab.trace import STAGE_TITLES, TraceNode, resolve, trace
+
+REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterSecretStore"}
+
+
+@dataclass
+class Finding:
+    id: str
+    severity: str  # error | warning
+    stage: str
+    object: str
+    message: str
+    fix: str
+    since: int | None = None
+    depth: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Diagnosis:
+    ref: str
+    trace: TraceNode
+    findings: list[Finding]
+    verdict: str
+    now: int
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings and self.trace.worst() == HEALTHY
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60}m"
+    return f"{seconds // 86400}d"
+
+
+def _cmd_ref(node: TraceNode) -> str:
+    ns = f" -n {node.namespace}" if node.namespace else ""
+    return f"{node.kind.lower()} {node.name}{ns}"
+
+
+# ---- the rules ---------------------------------------------------------------------------------
+# Each rule looks at one trace node (with its parents) and yields findings.
+
+Rule = Callable[[Source, TraceNode, list[TraceNode], int], Iterator[Finding]]
+RULES: list[tuple[str, Rule]] = []
+
+
+def rule(rule_id: str):
+    def register(fn: Rule) -> Rule:
+        RULES.append((rule_id, fn))
+        return fn
+
+    return register
+
+
+def _request_of(parents: list[TraceNode]) -> TraceNode | None:
+    return next((p for p in reversed(parents) if p.stage == "request"), None)
+
+
+@rule("request-missing")
+def _missing_request(s, n, parents, depth):
+    if n.stage == "request" and n.health == MISSING:
+        parent = _request_of(parents)
+        where = f" (rendered by {parent.ref})" if parent else ""
+        fix = (
+            "check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it with "
+            "`kratix-lab validate FILE` and fix the fields it names"
+        )
+        yield Finding("request-missing", "error", "request", n.ref, n.message + where, fix, None, depth)
+
+
+@rule("promise-unavailable")
+def _promise_unavailable(s, n, parents, depth):
+    if n.stage != "request":
+        return
+    rec = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "Reconciled"), {})
+    if rec.get("reason") == "PromiseNotAvailable":
+        yield Finding(
+            "promise-unavailable",
+            "error",
+            "request",
+            n.ref,
+            f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}",
+            f"install its required Promises (`kratix-lab get promises`, `kratix-lab describe promise {n.evidence.get('promise')}`)",
+            n.since,
+            depth,
+        )
+
+
+@rule("pipeline-failed")
+def _pipeline_failed(s, n, parents, depth):
+    if n.stage == "pipeline" and n.health == DEGRADED:
+        req = _request_of(parents)
+        tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
+        reason = tail[-1] if tail else (n.evidence.get("failure") or "the container exited non-zero")
+        target = _cmd_ref(req) if req else n.name
+        yield Finding(
+            "pipeline-failed",
+            "error",
+            "pipeline",
+            n.ref,
+            f"pipeline {n.evidence.get('pipeline')} failed: {reason}",
+            f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the request or the "
+            f"pipeline, then `kratix-lab reconcile {target}`"
+            if req
+            else "read the pipeline pod's logs",
+            n.since,
+            depth,
+            {"logTail": tail[-5:]},
+        )
+
+
+@rule("pipeline-image-stale")
+def _image_stale(s, n, parents, depth):
+    if n.stage != "pipeline":
+        return
+    for image in n.evidence.get("images", []):
+        if image and is_catalogue_image(image) and image_tag(image) != image_tag(PIPELINE_IMAGE):
+            req = _request_of(parents)
+            yield Finding(
+                "pipeline-image-stale",
+                "warning",
+                "pipeline",
+                n.ref,
+                f"pipeline ran image {image}, not the current release {PIPELINE_IMAGE}: changes to the pipeline code are not running",
+                f"point the Promise {req.evidence.get('promise') if req else ''} at {PIPELINE_IMAGE} (and a pinned tag or "
+                "imagePullPolicy: Always), then reconcile its requests",
+                n.since,
+                depth,
+            )
+
+
+@rule("work-unscheduled")
+def _unscheduled(s, n, parents, depth):
+    if n.stage == "work" and n.health == DEGRADED and "UnscheduledWorkloads" in n.message:
+        selectors: dict[str, str] = {}
+        for g in n.evidence.get("groups", []):
+            for sel in g.get("selectors") or []:
+                selectors.update(sel or {})
+        labels = " ".join(f"{k}={v}" for k, v in selectors.items())
+        yield Finding(
+            "work-unscheduled",
+            "error",
+            "work",
+            n.ref,
+            f"no Destination matches the selectors {selectors or '{}'}: the files are not written anywhere",
+            f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the Promise's destinationSelectors)",
+            n.since,
+            depth,
+            {"selectors": selectors},
+        )
+
+
+@rule("work-misplaced")
+def _misplaced(s, n, parents, depth):
+    if n.stage == "placement" and n.health == DEGRADED and n.message.startswith("misplaced"):
+        yield Finding(
+            "work-misplaced",
+            "warning",
+            "placement",
+            n.ref,
+            n.message,
+            "restore the Destination's labels, or delete the request and create it again to schedule it elsewhere",
+            n.since,
+            depth,
+        )
+
+
+@rule("statestore-write-failed")
+def _write_failed(s, n, parents, depth):
+    if n.stage == "placement" and n.health == DEGRADED and "StateStoreWriteFailed" in n.message:
+        yield Finding(
+            "statestore-write-failed",
+            "error",
+            "placement",
+            n.ref,
+            f"Kratix cannot write to the state store: {n.message.split(': ', 1)[-1]}",
+            "check the GitStateStore's credentials Secret and the branch's push rules "
+            "(`kratix-lab describe gitstatestore default`); Kratix retries on its own once pushes are accepted",
+            n.since,
+            depth,
+        )
+
+
+@rule("commit-not-synced")
+def _not_synced(s, n, parents, depth):
+    if (
+        n.stage != "sync"
+        or n.health == HEALTHY
+        or (n.evidence.get("conditions") and any(c.get("type", "").endswith("Error") for c in n.evidence["conditions"]))
+    ):
+        return
+    if n.message.startswith("sync failed"):
+        return
+    automated = n.evidence.get("automated")
+    fix = (
+        f"enable automated sync on {n.name} (spec.syncPolicy.automated), or sync it by hand: `argocd app sync {n.name}`"
+        if not automated
+        else "wait for Argo CD's next refresh, or `argocd app get --refresh " + n.name + "`"
+    )
+    yield Finding(
+        "commit-not-synced",
+        "error" if not automated else "warning",
+        "sync",
+        n.ref,
+        f"commit {str(n.evidence.get('commit'))[:8]} is written but not applied: {n.message}",
+        fix,
+        n.since,
+        depth,
+    )
+
+
+@rule("sync-failed")
+def _sync_failed(s, n, parents, depth):
+    if n.stage == "sync" and n.message.startswith("sync failed"):
+        yield Finding(
+            "sync-failed",
+            "error",
+            "sync",
+            n.ref,
+            n.message,
+            "fix the objects the API server refused (the message names them), e.g. an API version the cluster does not serve",
+            n.since,
+            depth,
+        )
+
+
+@rule("app-invalid-spec")
+def _invalid_spec(s, n, parents, depth):
+    if n.stage not in ("sync", "helm"):
+        return
+    app_conditions = n.evidence.get("conditions", [])
+    if n.stage == "helm":
+        app = s.get("Application", parents[-1].name if parents else n.name, "argocd", "argoproj.io")
+        app_conditions = ((app or {}).get("status") or {}).get("conditions", [])
+    for c in app_conditions:
+        if c.get("type") == "InvalidSpecError":
+            yield Finding(
+                "app-invalid-spec",
+                "error",
+                n.stage,
+                n.ref,
+                f"Argo CD refuses the Application: {c.get('message')}",
+                "create the AppProject it names, or allow its source repo / destination in the project "
+                "(sourceRepos, destinations)",
+                s.timestamp(c.get("lastTransitionTime")),
+                depth,
+            )
+
+
+@rule("helm-render-failed")
+def _helm_failed(s, n, parents, depth):
+    if n.stage == "helm" and n.health == DEGRADED and "InvalidSpecError" not in n.message:
+        not_modelled = "not modelled by kratix-lab" in n.message
+        yield Finding(
+            "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
+            "error",
+            "helm",
+            n.ref,
+            f"the chart cannot be rendered: {n.message}",
+            "the lab models only vcluster 0.30.x from https://charts.loft.sh"
+            if not_modelled
+            else "fix the values it names (vcluster.helmOverrides / the orchestrator fields), then reconcile the request",
+            n.since,
+            depth,
+        )
+
+
+@rule("workload-not-ready")
+def _workload(s, n, parents, depth):
+    if n.stage != "pod" or n.health != DEGRADED:
+        return
+    last = n.evidence.get("lastTermination") or []
+    oom = "OOMKilled" in last
+    yield Finding(
+        "pod-oomkilled" if oom else "pod-crashloop",
+        "error",
+        "pod",
+        n.ref,
+        f"CrashLoopBackOff: {n.message}" + (" — the container ran out of memory (OOMKilled)" if oom else ""),
+        "raise the memory limit (vcluster.resources.limits.memory in the request) and let Argo CD roll it out"
+        if oom
+        else f"read its logs (`kratix-lab logs pod/{n.name} -n {n.namespace}`) and fix the cause; it restarts on its own",
+        n.since,
+        depth,
+        {"restarts": n.evidence.get("restarts"), "lastTermination": last},
+    )
+
+
+@rule("output-secret")
+def _secret(s, n, parents, depth):
+    if n.stage == "object" and n.kind == "Secret":
+        yield Finding(
+            "output-secret",
+            "error",
+            "commit",
+            n.ref,
+            f"a pipeline wrote a plain Secret to the state repo ({n.evidence.get('file')}): credentials in git",
+            "render an ExternalSecret instead (the platform forbids kind: Secret in pipeline outputs); "
+            "check the Promise's pipeline image is the current release",
+            n.since,
+            depth,
+        )
+
+
+@rule("output-labels")
+def _labels(s, n, parents, depth):
+    if n.stage != "commit":
+        return
+    for fpath in n.evidence.get("files", []):
+        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
+        try:
+            docs = load_documents(content.decode("utf-8"), fpath)
+        except Exception:  # unreadable files are reported by the trace itself
+            continue
+        for d in docs:
+            obj = d.data if isinstance(d.data, dict) else {}
+            meta = obj.get("metadata") or {}
+            missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
+            if obj.get("kind") and missing:
+                yield Finding(
+                    "output-missing-labels",
+                    "warning",
+                    "commit",
+                    f"{obj.get('kind')}/{meta.get('name')}",
+                    f"{fpath} lacks the required labels {', '.join(missing)}",
+                    "add kratix.io/promise-name, kratix.io/resource-name and app.kubernetes.io/managed-by: kratix in the pipeline",
+                    n.since,
+                    depth,
+                )
+            if obj.get("kind") and obj.get("kind") not in CLUSTER_SCOPED and not meta.get("namespace"):
+                yield Finding(
+                    "output-missing-namespace",
+                    "warning",
+                    "commit",
+                    f"{obj.get('kind')}/{meta.get('name')}",
+                    f"{fpath} has no namespace: it lands in whatever namespace Argo CD defaults to",
+                    "set an explicit metadata.namespace in the pipeline",
+                    n.since,
+                    depth,
+                )
+
+
+@rule("object-written-twice")
+def _twice(s, n, parents, depth):
+    if n.stage != "sync":
+        return
+    for c in n.evidence.get("conditions", []):
+        if c.get("type") in ("RepeatedResourceWarning", "SharedResourceWarning"):
+            yield Finding(
+                "object-written-twice",
+                "warning",
+                "sync",
+                n.ref,
+                f"{c['type']}: {c['message']} — one of the writers loses its content",
+                "give each request its own object (e.g. a ConfigMap per vCluster) instead of sharing one",
+                s.timestamp(c.get("lastTransitionTime")),
+                depth,
+            )
+
+
+@rule("object-missing")
+def _object_missing(s, n, parents, depth):
+    if n.stage == "object" and n.health == MISSING:
+        yield Finding(
+            "object-missing",
+            "warning",
+            "object",
+            n.ref,
+            f"{n.ref} is in git ({n.evidence.get('file')}) but not in the cluster",
+            "check the Argo CD Application's sync result (`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+            n.since,
+            depth,
+        )
+
+
+def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
+    """Objects still labelled with a deleted request's name (label-selected lists of the usual kinds)."""
+    out = []
+    for kind, group in (
+        ("Namespace", ""),
+        ("ConfigMap", ""),
+        ("CronJob", "batch"),
+        ("ExternalSecret", "external-secrets.io"),
+        ("Application", "argoproj.io"),
+        ("AppProject", "argoproj.io"),
+    ):
+        for obj in source.list(kind, None, {"kratix.io/resource-name": name}, group=group):
+            out.append(
+                Finding(
+                    "leftovers-after-delete",
+                    "error",
+                    "object",
+                    f"{kind}/{obj['metadata'].get('namespace') or ''}/{obj['metadata']['name']}".replace("//", "/"),
+                    f"{kind} {obj['metadata']['name']} still exists though {name} is gone "
+                    f"(labelled by {obj['metadata'].get('labels', {}).get('kratix.io/promise-name')})",
+                    f"check the delete pipeline's logs and Argo CD's prune; remove it by hand: `kubectl delete {kind.lower()} -l kratix.io/resource-name={name}`",
+                    None,
+                    0,
+                )
+            )
+    return out
+
+
+# ---- the diagnosis ---------------------------------------------------------------------------
+
+BLOCKING = {"commit-not-synced", "sync-failed", "statestore-write-failed", "work-unscheduled"}
+SYMPTOMS = {"request-missing", "object-missing"}
+
+
+def diagnose(source: Source, kind: str, name: str, namespace: str | None = None) -> Diagnosis:
+    root = trace(source, kind, name, namespace)
+    now = source.now()
+    findings: list[Finding] = []
+
+    def visit(node: TraceNode, parents: list[TraceNode], depth: int, blocked: bool) -> None:
+        for rule_id, fn in RULES:
+            if blocked and rule_id in SYMPTOMS:
+                continue  # missing objects below an unapplied commit are its symptoms, not causes
+            found = list(fn(source, node, parents, depth))
+            findings.extend(found)
+            blocked = blocked or any(f.id in BLOCKING for f in found)
+        for c in node.children:
+            visit(c, [*parents, node], depth + 1, blocked)
+
+    visit(root, [], 0, False)
+    if root.health == MISSING:
+        left = leftovers(source, resolve(source, kind).promise, name)
+        findings.extend(left)
+        if not left and findings:
+            findings[0].message += "; nothing labelled with it is left in the cluster"
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for f in findings:
+        if (f.id, f.object) not in seen:
+            seen.add((f.id, f.object))
+            unique.append(f)
+    unique.sort(key=lambda f: (f.severity != "error", -f.depth))
+    return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
+
+
+def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) -> str:
+    if findings:
+        top = findings[0]
+        since = top.since
+        when = f" since {rfc3339(since)} ({_duration(max(0, now - since))})" if since is not None else ""
+        return f"stuck at {STAGE_TITLES.get(top.stage, top.stage)}{when}: {top.message} → {top.fix}"
+    worst_node = max(((n, d) for n, d in root.walk() if n.health != HEALTHY), key=lambda nd: nd[1], default=None)
+    if worst_node is None:
+        return f"healthy: {root.ref} is Healthy at every stage"
+    node, _ = worst_node
+    when = f" since {rfc3339(node.since)} ({_duration(max(0, now - node.since))})" if node.since is not None else ""
+    if node.health == PROGRESSING:
+        return f"in progress at {STAGE_TITLES.get(node.stage, node.stage)}{when}: {node.ref}: {node.message}"
+    return f"{node.health} at {STAGE_TITLES.get(node.stage, node.stage)}{when}: {node.ref}: {node.message}"
+
+
+@dataclass
+class VClusterStatus:
+    name: str
+    namespace: str
+    preset: str
+    k8s_version: str
+    stage: str
+    health: str
+    since: int | None
+    message: str
+
+
+def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterStatus]:
+    """Every vCluster with the stage its road reached, its health, since when, and the verdict."""
+    rk = resolve(source, kind)
+    rows = []
+    for obj in source.list(rk.kind, group=rk.group):
+        meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
+        if d.findings:
+            top = d.findings[0]
+            stage, health, since = top.stage, DEGRADED if top.severity == "error" else PROGRESSING, top.since
+        else:
+            pending = [(n, depth) for n, depth in d.trace.walk() if n.health != HEALTHY]
+            if pending:
+                node = max(pending, key=lambda nd: nd[1])[0]
+                stage, health, since = node.stage, node.health, node.since
+            else:
+                stage, health, since = "pod", HEALTHY, d.trace.since
+        rows.append(
+            VClusterStatus(
+                meta["name"],
+                meta.get("namespace") or "",
+                st.get("preset") or (spec.get("vcluster") or {}).get("preset", "dev"),
+                st.get("k8sVersion") or (spec.get("vcluster") or {}).get("k8sVersion", ""),
+                stage,
+                health,
+                since,
+                d.verdict,
+            )
+        )
+    return rows

@@ -1,0 +1,539 @@
+"""Trace a request along the whole road, through any Source.
+
+``Request → pipeline runs (logs) → Works → WorkPlacements (destination) → the state-repo commit
+and its files → the Argo CD Application that syncs them (its revision against that commit) → the
+live objects → sub-requests (recursively) → the Helm source and what it rendered → workloads → pods``.
+
+Every node has one health vocabulary (Healthy, Progressing, Degraded, Missing, Suspended,
+Unknown), the full message, since when, and evidence (paths, SHAs, conditions, log lines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
+from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
+from kratix_lab.sources import Source
+
+KRATIX = "platform.kratix.io"
+ARGO = "argoproj.io"
+STAGES = ("request", "pipeline", "work", "placement", "commit", "sync", "object", "helm", "workload", "pod")
+STAGE_TITLES = {
+    "request": "request",
+    "pipeline": "pipeline run",
+    "work": "Work",
+    "placement": "WorkPlacement",
+    "commit": "state-repo commit",
+    "sync": "Argo CD sync",
+    "object": "live object",
+    "helm": "Helm release (Argo CD)",
+    "workload": "workload",
+    "pod": "pod",
+}
+HEALTHS = (HEALTHY, PROGRESSING, DEGRADED, MISSING, SUSPENDED, UNKNOWN)
+
+
+class TraceError(LookupError):
+    """The reference cannot be traced (unknown kind); the message says why."""
+
+
+@dataclass
+class TraceNode:
+    kind: str
+    name: str
+    namespace: str | None
+    stage: str
+    health: str
+    message: str = ""
+    since: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    children: list[TraceNode] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+    def walk(self, depth: int = 0):
+        yield self, depth
+        for c in self.children:
+            yield from c.walk(depth + 1)
+
+    def worst(self) -> str:
+        return worst([n.health for n, _ in self.walk()])
+
+
+@dataclass(frozen=True)
+class RequestKind:
+    kind: str
+    group: str
+    promise: str
+
+
+def resolve(source: Source, kind: str) -> RequestKind:
+    """A request kind as typed (kind, plural or singular, any case) → its CRD kind, group and Promise."""
+    k = kind.lower()
+    for p in source.promises():
+        if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular, *[s.lower() for s in p.crd.short_names]):
+            return RequestKind(p.crd.kind, p.crd.group, p.name)
+    known = sorted(p.crd.kind for p in source.promises() if p.crd)
+    raise TraceError(f'no installed Promise serves kind "{kind}" (known: {", ".join(known)})')
+
+
+def parse_ref(text: str) -> tuple[str, str, str | None]:
+    """``KIND/NAME`` or ``KIND/NAMESPACE/NAME`` → (kind, name, namespace)."""
+    parts = text.split("/")
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1], None
+    if len(parts) == 3 and all(parts):
+        return parts[0], parts[2], parts[1]
+    raise TraceError(f"{text!r}: expected KIND/NAME or KIND/NAMESPACE/NAME")
+
+
+class _Tracer:
+    def __init__(self, source: Source, max_depth: int):
+        self.s = source
+        self.max_depth = max_depth
+        self._apps: list[dict[str, Any]] | None = None
+        self._stores: dict[str, dict[str, Any]] | None = None
+        self._kinds = {(p.crd.group, p.crd.kind): p.name for p in source.promises() if p.crd}
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def ts(self, text: str | None) -> int | None:
+        return self.s.timestamp(text)
+
+    def apps(self) -> list[dict[str, Any]]:
+        if self._apps is None:
+            self._apps = self.s.list("Application", "argocd", group=ARGO)
+        return self._apps
+
+    def state_store_url(self, destination: str) -> tuple[str | None, str]:
+        if self._stores is None:
+            self._stores = {g["metadata"]["name"]: g for g in self.s.list("GitStateStore", group=KRATIX)}
+        dest = self.s.get("Destination", destination, group=KRATIX)
+        if dest is None:
+            return None, ""
+        gss = self._stores.get(((dest.get("spec") or {}).get("stateStoreRef") or {}).get("name", ""))
+        if gss is None:
+            return None, ""
+        base = "/".join(
+            p.strip("/")
+            for p in ((gss.get("spec") or {}).get("path", ""), dest["spec"].get("path", ""))
+            if p and p.strip("/")
+        )
+        return (gss.get("spec") or {}).get("url"), base
+
+    # ---- the request -------------------------------------------------------------------
+
+    def request(self, rk: RequestKind, name: str, namespace: str | None, depth: int) -> TraceNode:
+        obj = self.s.get(rk.kind, name, namespace, rk.group)
+        if obj is None and namespace is None:
+            found = [o for o in self.s.list(rk.kind, group=rk.group) if o["metadata"]["name"] == name]
+            obj = found[0] if len(found) == 1 else None
+        if obj is None:
+            return TraceNode(
+                rk.kind,
+                name,
+                namespace,
+                "request",
+                MISSING,
+                f"{rk.kind} {name} is not in the cluster: it was never applied, or the API server refused it"
+                + self._platform_app_hint(name),
+                evidence={"promise": rk.promise},
+            )
+        ns = namespace_of(obj)
+        st = obj.get("status") or {}
+        rec = get_condition(obj, "Reconciled") or {}
+        if obj["metadata"].get("deletionTimestamp"):
+            health, why = (
+                PROGRESSING,
+                f"being deleted (finalizers: {', '.join(obj['metadata'].get('finalizers') or [])})",
+            )
+        elif rec.get("status") == "True":
+            health, why = HEALTHY, rec.get("message", "Reconciled")
+        elif rec.get("status") == "False":
+            health, why = DEGRADED, f"{rec.get('reason', '')}: {rec.get('message', '')}"
+        else:
+            health, why = PROGRESSING, f"{rec.get('reason', 'Pending')}: {rec.get('message', 'waiting for Kratix')}"
+        message = f"{st.get('message', 'Pending')} ({why})" if st.get("message") else why
+        node = TraceNode(
+            rk.kind,
+            name,
+            ns,
+            "request",
+            health,
+            message,
+            self.ts(rec.get("lastTransitionTime") or obj["metadata"].get("creationTimestamp")),
+            {
+                "promise": rk.promise,
+                "generation": obj["metadata"].get("generation"),
+                "observedGeneration": st.get("observedGeneration"),
+                "conditions": st.get("conditions", []),
+                "pipelines": ((st.get("kratix") or {}).get("workflows") or {}).get("pipelines", []),
+            },
+        )
+        node.children += self.pipeline_runs(rk, name, ns)
+        node.children += [
+            self.work(w, depth)
+            for w in self.s.list(
+                "Work", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name}, group=KRATIX
+            )
+        ]
+        return node
+
+    def _platform_app_hint(self, name: str) -> str:
+        for app in self.apps():
+            op = (app.get("status") or {}).get("operationState") or {}
+            if op.get("phase") == "Failed" and name in op.get("message", ""):
+                return f"; Argo CD application {app['metadata']['name']} failed to apply it: {op['message']}"
+        return ""
+
+    def pipeline_runs(self, rk: RequestKind, name: str, ns: str | None) -> list[TraceNode]:
+        jobs = self.s.list("Job", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name})
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for j in sorted(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"])):
+            labels = j["metadata"].get("labels") or {}
+            key = (labels.get("kratix.io/workflow-action", ""), labels.get("kratix.io/pipeline-name", ""))
+            latest[key] = j
+            counts[key] = counts.get(key, 0) + 1
+        nodes = []
+        for key, job in latest.items():
+            st = job.get("status") or {}
+            if (get_condition(job, "Failed") or {}).get("status") == "True":
+                health, phase = DEGRADED, "Failed"
+            elif (get_condition(job, "Complete") or {}).get("status") == "True":
+                health, phase = HEALTHY, "Succeeded"
+            else:
+                health, phase = PROGRESSING, "Running"
+            pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
+            logs = "".join(self.s.logs(p, tail=10) for p in pods)
+            start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
+            images = [c.get("image") for c in job["spec"]["template"]["spec"].get("containers", [])]
+            failed = get_condition(job, "Failed") or {}
+            last_line = next((line for line in reversed(logs.splitlines()) if line.strip()), "")
+            message = f"{key[0]} pipeline {key[1]}: {phase}" + (
+                f" — {last_line}" if phase == "Failed" and last_line else ""
+            )
+            nodes.append(
+                TraceNode(
+                    "Job",
+                    job["metadata"]["name"],
+                    namespace_of(job),
+                    "pipeline",
+                    health,
+                    message,
+                    end or start,
+                    {
+                        "pipeline": key[1],
+                        "action": key[0],
+                        "phase": phase,
+                        "runs": counts[key],
+                        "images": images,
+                        "durationSeconds": (end - start) if start is not None and end is not None else None,
+                        "logTail": logs.splitlines()[-10:],
+                        "failure": failed.get("message"),
+                        "pods": [p["metadata"]["name"] for p in pods],
+                    },
+                )
+            )
+        return nodes
+
+    # ---- Works and placements ----------------------------------------------------------
+
+    def work(self, work: dict[str, Any], depth: int) -> TraceNode:
+        ready = get_condition(work, "Ready") or {}
+        sched = get_condition(work, "ScheduleSucceeded") or {}
+        if ready.get("status") == "True":
+            health, msg = HEALTHY, "all workloads written to their destinations"
+        elif ready.get("reason") in ("UnscheduledWorkloads", "Misplaced", "WorkplacementsFailing"):
+            health = DEGRADED
+            msg = sched.get("message") if ready.get("reason") == "UnscheduledWorkloads" else ready.get("message", "")
+        elif work["metadata"].get("deletionTimestamp"):
+            health, msg = PROGRESSING, "being deleted: its placements remove their files"
+        else:
+            health, msg = PROGRESSING, ready.get("message") or "waiting for the scheduler"
+        groups = work["spec"].get("workloadGroups") or []
+        node = TraceNode(
+            "Work",
+            work["metadata"]["name"],
+            namespace_of(work),
+            "work",
+            health,
+            f"{ready.get('reason', 'Pending')}: {msg}" if health != HEALTHY else msg,
+            self.ts(ready.get("lastTransitionTime") or work["metadata"].get("creationTimestamp")),
+            {
+                "pipeline": (work["metadata"].get("labels") or {}).get("kratix.io/pipeline-name"),
+                "groups": [
+                    {
+                        "id": g["id"][:5],
+                        "directory": g.get("directory"),
+                        "files": [w["filepath"] for w in g.get("workloads") or []],
+                        "selectors": [s.get("matchLabels") for s in g.get("destinationSelectors") or []],
+                    }
+                    for g in groups
+                ],
+                "conditions": (work.get("status") or {}).get("conditions", []),
+            },
+        )
+        for wp in self.s.list(
+            "WorkPlacement", namespace_of(work), {"kratix.io/work": work["metadata"]["name"]}, group=KRATIX
+        ):
+            node.children.append(self.placement(wp, depth))
+        return node
+
+    def placement(self, wp: dict[str, Any], depth: int) -> TraceNode:
+        write = get_condition(wp, "WriteSucceeded") or {}
+        version = (wp.get("status") or {}).get("versionID")
+        dest = wp["spec"].get("targetDestinationName", "")
+        url, base = self.state_store_url(dest)
+        labels = wp["metadata"].get("labels") or {}
+        spec = wp["spec"]
+        if spec.get("resourceName"):
+            path = f"{base}/resources/{wp['metadata']['namespace']}/{spec['promiseName']}/{spec['resourceName']}/{labels.get('kratix.io/pipeline-name', '')}/{spec['id'][:5]}"
+        else:
+            path = f"{base}/dependencies/{spec['promiseName']}/{labels.get('kratix.io/pipeline-name', '')}/{spec['id'][:5]}"
+        if labels.get("kratix.io/misplaced") == "true":
+            health, msg = DEGRADED, f"misplaced: Destination {dest} no longer matches; the files stay where they are"
+        elif write.get("status") == "True":
+            health, msg = HEALTHY, f"written to {dest} at {version[:8] if version else '?'}"
+        elif write.get("status") == "False":
+            health, msg = DEGRADED, f"{write.get('reason')}: {write.get('message')}"
+        else:
+            health, msg = PROGRESSING, f"waiting to be written to {dest}"
+        node = TraceNode(
+            "WorkPlacement",
+            wp["metadata"]["name"],
+            namespace_of(wp),
+            "placement",
+            health,
+            msg,
+            self.ts(write.get("lastTransitionTime") or wp["metadata"].get("creationTimestamp")),
+            {"destination": dest, "versionID": version, "path": path, "stateRepo": url},
+        )
+        if version:
+            node.children.append(self.commit(version, path, url, depth))
+        return node
+
+    # ---- git and Argo CD ---------------------------------------------------------------
+
+    def commit(self, sha: str, path: str, url: str | None, depth: int) -> TraceNode:
+        info = self.s.state_commit(sha)
+        files = self.s.state_files(path, sha)
+        node = TraceNode(
+            "Commit",
+            sha[:12],
+            None,
+            "commit",
+            HEALTHY if info else MISSING,
+            (f"{info.message} ({len(files)} files under {path})" if info else f"commit {sha} is not in the state repo"),
+            self.ts(info.date.replace("+00:00", "Z")) if info else None,
+            {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
+        )
+        app = self.syncing_app(url, path)
+        if app is None:
+            node.children.append(
+                TraceNode(
+                    "Application", "?", "argocd", "sync", MISSING, f"no Argo CD Application syncs {path} of {url}"
+                )
+            )
+            return node
+        node.children.append(self.sync(app, sha, files, depth))
+        return node
+
+    def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
+        for app in self.apps():
+            src = (app.get("spec") or {}).get("source") or {}
+            app_path = (src.get("path") or "").strip("/")
+            same_repo = bool(url) and _norm(src.get("repoURL", "")) == _norm(url or "")
+            if same_repo and (not app_path or path == app_path or path.startswith(app_path + "/")):
+                return app
+        return None
+
+    def sync(self, app: dict[str, Any], sha: str, files: dict[str, bytes], depth: int) -> TraceNode:
+        st = app.get("status") or {}
+        sync = st.get("sync") or {}
+        revision = sync.get("revision")
+        automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated") is not None
+        op = st.get("operationState") or {}
+        synced_rev = (op.get("syncResult") or {}).get("revision")
+        applied = bool(synced_rev) and self.s.is_ancestor(sha, synced_rev)
+        compared = bool(revision) and self.s.is_ancestor(sha, revision)
+        errors = [c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error")]
+        if errors:
+            health, msg = DEGRADED, f"{errors[0]['type']}: {errors[0]['message']}"
+        elif not compared:
+            health, msg = (
+                PROGRESSING,
+                f"written, not yet seen by Argo CD (it compared {revision[:8] if revision else 'nothing yet'})",
+            )
+        elif sync.get("status") == "Synced" or applied:
+            health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"
+        elif not automated:
+            health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies this commit"
+        elif op.get("phase") == "Failed":
+            health, msg = DEGRADED, f"sync failed: {op.get('message')}"
+        else:
+            health, msg = PROGRESSING, f"{sync.get('status', 'Unknown')} at {revision[:8] if revision else '?'}"
+        node = TraceNode(
+            "Application",
+            app["metadata"]["name"],
+            namespace_of(app),
+            "sync",
+            health,
+            msg,
+            self.ts(op.get("finishedAt") or st.get("reconciledAt")),
+            {
+                "sync": sync.get("status"),
+                "revision": revision,
+                "syncedRevision": synced_rev,
+                "commit": sha,
+                "automated": automated,
+                "health": (st.get("health") or {}).get("status"),
+                "conditions": st.get("conditions", []),
+            },
+        )
+        dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
+        for fpath in sorted(files):
+            try:
+                docs = load_documents(files[fpath].decode("utf-8"), fpath)
+            except (YamlError, UnicodeDecodeError) as e:
+                node.children.append(TraceNode("File", fpath, None, "object", DEGRADED, f"not YAML: {e}"))
+                continue
+            for d in docs:
+                if isinstance(d.data, dict) and d.data.get("kind"):
+                    node.children.append(self.live(d.data, fpath, dest_ns, depth))
+        return node
+
+    def live(self, desired: dict[str, Any], fpath: str, dest_ns: str | None, depth: int) -> TraceNode:
+        gvk = GVK.of(desired)
+        meta = desired.get("metadata") or {}
+        ns = meta.get("namespace") or (dest_ns if desired.get("kind") not in ("Namespace",) else None)
+        promise = self._kinds.get((gvk.group, gvk.kind))
+        if promise is not None:
+            rk = RequestKind(gvk.kind, gvk.group, promise)
+            if depth < self.max_depth:
+                sub = self.request(rk, meta.get("name", ""), ns, depth + 1)
+                sub.evidence["file"] = fpath
+                return sub
+        live = self.s.get(gvk.kind, meta.get("name", ""), ns if ns else None, gvk.group)
+        if live is None and ns:
+            live = self.s.get(gvk.kind, meta.get("name", ""), None, gvk.group)
+        h = assess(live)
+        health = h.status if h else HEALTHY
+        message = h.message if h and h.message else ("present" if live else "not in the cluster")
+        node = TraceNode(
+            gvk.kind,
+            meta.get("name", ""),
+            namespace_of(live) if live else ns,
+            "object",
+            health,
+            message,
+            self.ts((live or {}).get("metadata", {}).get("creationTimestamp")),
+            {"file": fpath, "apiVersion": desired.get("apiVersion")},
+        )
+        if (
+            live is not None
+            and gvk.kind == "Application"
+            and (((live.get("spec") or {}).get("source") or {}).get("chart"))
+        ):
+            node.children.append(self.helm(live))
+        return node
+
+    # ---- Helm, workloads, pods ---------------------------------------------------------
+
+    def helm(self, app: dict[str, Any]) -> TraceNode:
+        src = app["spec"]["source"]
+        helm = src.get("helm") or {}
+        st = app.get("status") or {}
+        dest_ns = (app["spec"].get("destination") or {}).get("namespace")
+        errors = [c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error")]
+        health = (st.get("health") or {}).get("status", UNKNOWN)
+        msg = (
+            errors[0]["message"]
+            if errors
+            else (
+                f"chart {src['chart']} {src.get('targetRevision')} from {src.get('repoURL')}: {(st.get('sync') or {}).get('status', 'Unknown')}, "
+                f"{health}"
+                + (f" ({(st.get('health') or {}).get('message')})" if (st.get("health") or {}).get("message") else "")
+            )
+        )
+        node = TraceNode(
+            "HelmRelease",
+            helm.get("releaseName") or app["metadata"]["name"],
+            dest_ns,
+            "helm",
+            DEGRADED if errors else health,
+            msg,
+            self.ts(((st.get("operationState") or {}).get("finishedAt")) or st.get("reconciledAt")),
+            {
+                "chart": src["chart"],
+                "version": src.get("targetRevision"),
+                "repoURL": src.get("repoURL"),
+                "releaseName": helm.get("releaseName") or app["metadata"]["name"],
+                "values": helm.get("valuesObject") or {},
+                "rendered": [f"{r['kind']}/{r['name']}" for r in st.get("resources") or []],
+                "notes": (st.get("summary") or {}).get("notes", []),
+                "modelled": True,
+            },
+        )
+        for r in st.get("resources") or []:
+            if r["kind"] in ("StatefulSet", "Deployment", "DaemonSet"):
+                node.children.append(self.workload(r["kind"], r["name"], r.get("namespace") or dest_ns))
+        for extra in self.s.list("Deployment", dest_ns, {"vcluster.loft.sh/managed-by": node.name}, group="apps"):
+            node.children.append(self.workload("Deployment", extra["metadata"]["name"], dest_ns))
+        return node
+
+    def workload(self, kind: str, name: str, ns: str | None) -> TraceNode:
+        obj = self.s.get(kind, name, ns, "apps")
+        h = assess(obj)
+        spec, st = (obj or {}).get("spec") or {}, (obj or {}).get("status") or {}
+        node = TraceNode(
+            kind,
+            name,
+            ns,
+            "workload",
+            h.status if h else UNKNOWN,
+            (h.message if h and h.message else f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)} ready"),
+            self.ts((obj or {}).get("metadata", {}).get("creationTimestamp")),
+            {"replicas": spec.get("replicas"), "readyReplicas": st.get("readyReplicas", 0)},
+        )
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        if obj is not None and selector:
+            for pod in self.s.list("Pod", ns, selector):
+                node.children.append(self.pod(pod))
+        return node
+
+    def pod(self, pod: dict[str, Any]) -> TraceNode:
+        h = assess(pod)
+        st = pod.get("status") or {}
+        restarts = sum(c.get("restartCount", 0) for c in st.get("containerStatuses") or [])
+        ready = get_condition(pod, "Ready") or {}
+        last = [
+            ((c.get("lastState") or {}).get("terminated") or {}).get("reason")
+            for c in st.get("containerStatuses") or []
+            if (c.get("lastState") or {}).get("terminated")
+        ]
+        return TraceNode(
+            "Pod",
+            pod["metadata"]["name"],
+            namespace_of(pod),
+            "pod",
+            h.status if h else UNKNOWN,
+            (h.message if h and h.message else st.get("phase", "Pending"))
+            + (f" (restarts: {restarts})" if restarts else ""),
+            self.ts(ready.get("lastTransitionTime") or st.get("startTime")),
+            {"phase": st.get("phase"), "restarts": restarts, "lastTermination": last, "podIP": st.get("podIP")},
+        )
+
+
+def _norm(url: str) -> str:
+    return url.rstrip("/").removesuffix(".git")
+
+
+def trace(source: Source, kind: str, name: str, namespace: str | None = None, *, max_depth: int = 3) -> TraceNode:
+    """The road of one request, as a tree of TraceNodes (sub-requests traced up to ``max_depth``)."""
+    rk = resolve(source, kind)
+    return _Tracer(source, max_depth).request(rk, name, namespace, 0)

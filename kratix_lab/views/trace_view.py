@@ -1,0 +1,186 @@
+"""Views of traces and diagnoses shared by every front end: a rich tree, JSON, Markdown, Mermaid.
+
+The JSON schema (``kratix-lab.trace/v1``) is stable: ``{schema, ref, verdict, healthy, findings[],
+trace}`` where a trace node is ``{kind, name, namespace, stage, health, message, since, evidence,
+children[]}`` and ``since`` is RFC 3339 or null.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from rich.tree import Tree
+
+from kratix_lab.diagnose import Diagnosis, Finding
+from kratix_lab.platform.store import rfc3339
+from kratix_lab.trace import STAGE_TITLES, TraceNode
+
+SCHEMA = "kratix-lab.trace/v1"
+HEALTH_STYLE = {
+    "Healthy": "green",
+    "Progressing": "cyan",
+    "Degraded": "bold red",
+    "Missing": "yellow",
+    "Suspended": "magenta",
+    "Unknown": "dim",
+}
+HEALTH_MARK = {"Healthy": "✔", "Progressing": "◌", "Degraded": "✖", "Missing": "?", "Suspended": "‖", "Unknown": "·"}
+
+
+def node_json(node: TraceNode) -> dict[str, Any]:
+    return {
+        "kind": node.kind,
+        "name": node.name,
+        "namespace": node.namespace,
+        "stage": node.stage,
+        "health": node.health,
+        "message": node.message,
+        "since": rfc3339(node.since) if node.since is not None else None,
+        "evidence": node.evidence,
+        "children": [node_json(c) for c in node.children],
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "severity": f.severity,
+        "stage": f.stage,
+        "object": f.object,
+        "message": f.message,
+        "fix": f.fix,
+        "since": rfc3339(f.since) if f.since is not None else None,
+        "evidence": f.evidence,
+    }
+
+
+def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "ref": d.ref,
+        "verdict": d.verdict,
+        "healthy": d.healthy,
+        "now": rfc3339(d.now),
+        "findings": [finding_json(f) for f in d.findings],
+        "trace": node_json(d.trace),
+    }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def _label(node: TraceNode, wide: bool, now: int | None) -> Text:
+    t = Text()
+    t.append(f"{HEALTH_MARK.get(node.health, '·')} ", style=HEALTH_STYLE.get(node.health, ""))
+    t.append(node.ref, style="bold")
+    t.append(f"  [{STAGE_TITLES.get(node.stage, node.stage)}]", style="dim")
+    t.append(f"  {node.health}", style=HEALTH_STYLE.get(node.health, ""))
+    if node.since is not None and now is not None and node.health != "Healthy":
+        t.append(f"  for {max(0, now - node.since)}s", style="dim")
+    message = node.message if wide or len(node.message) <= 100 else node.message[:99] + "…"
+    if message:
+        t.append(f"  {message}")
+    if wide:
+        ev = {
+            k: v
+            for k, v in node.evidence.items()
+            if k in ("versionID", "revision", "path", "sha", "destination", "images", "chart", "version", "file")
+        }
+        if ev:
+            t.append("  " + " ".join(f"{k}={v}" for k, v in ev.items()), style="dim")
+        for line in node.evidence.get("logTail", [])[-5:] if node.health != "Healthy" else []:
+            t.append(f"\n    | {line}", style="dim")
+    return t
+
+
+def trace_tree(node: TraceNode, *, wide: bool = False, now: int | None = None) -> Tree:
+    """The trace as a rich tree (messages cut at 100 characters unless ``wide``)."""
+    tree = Tree(_label(node, wide, now))
+
+    def add(parent: Tree, n: TraceNode) -> None:
+        for c in n.children:
+            add(parent.add(_label(c, wide, now)), c)
+
+    add(tree, node)
+    return tree
+
+
+def diagnosis_text(d: Diagnosis) -> str:
+    lines = [d.verdict, ""]
+    if not d.findings:
+        lines.append("no findings")
+    for i, f in enumerate(d.findings, 1):
+        when = f" since {rfc3339(f.since)}" if f.since is not None else ""
+        lines += [
+            f"{i}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
+            f"   {f.message}",
+            f"   fix: {f.fix}",
+        ]
+        for line in f.evidence.get("logTail", []):
+            lines.append(f"   | {line}")
+    return "\n".join(lines) + "\n"
+
+
+def diagnosis_markdown(d: Diagnosis) -> str:
+    """Markdown for an incident note: verdict, findings with fixes, and the trace as a list."""
+    out = [f"# {d.ref}", "", f"**Verdict:** {d.verdict}", "", f"_as of {rfc3339(d.now)}_", ""]
+    if d.findings:
+        out += [
+            "## Findings",
+            "",
+            "| # | severity | rule | stage | object | what | fix |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for i, f in enumerate(d.findings, 1):
+            cells = [
+                str(i),
+                f.severity,
+                f"`{f.id}`",
+                STAGE_TITLES.get(f.stage, f.stage),
+                f"`{f.object}`",
+                f.message,
+                f.fix,
+            ]
+            out.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        out.append("")
+    out += ["## Trace", ""]
+    for node, depth in d.trace.walk():
+        out.append(
+            f"{'  ' * depth}- **{node.health}** `{node.ref}` ({STAGE_TITLES.get(node.stage, node.stage)}): {node.message}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def trace_mermaid(node: TraceNode) -> str:
+    """A Mermaid flowchart of the trace, coloured by health."""
+    lines = ["flowchart TD"]
+    ids: dict[int, str] = {}
+
+    def nid(n: TraceNode) -> str:
+        if id(n) not in ids:
+            ids[id(n)] = f"n{len(ids)}"
+        return ids[id(n)]
+
+    def esc(text: str) -> str:
+        return text.replace('"', "'").replace("\n", " ")
+
+    for n, _ in node.walk():
+        title = esc(f"{n.kind} {n.name}")
+        lines.append(
+            f'  {nid(n)}["{title}<br/><small>{STAGE_TITLES.get(n.stage, n.stage)}: {n.health}</small>"]:::{n.health.lower()}'
+        )
+    for n, _ in node.walk():
+        for c in n.children:
+            lines.append(f"  {nid(n)} --> {nid(c)}")
+    lines += [
+        "  classDef healthy fill:#e6f4ea,stroke:#2e7d32",
+        "  classDef progressing fill:#e3f2fd,stroke:#1565c0",
+        "  classDef degraded fill:#fdecea,stroke:#c62828",
+        "  classDef missing fill:#fff8e1,stroke:#f9a825",
+        "  classDef suspended fill:#f3e5f5,stroke:#6a1b9a",
+        "  classDef unknown fill:#eeeeee,stroke:#616161",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,251 @@
+"""Trace and diagnose over the lab: a healthy road, every fault found at its stage, clear verdicts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from kratix_lab.cli import main
+from kratix_lab.diagnose import RULES, diagnose, fleet
+from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
+from kratix_lab.sources.lab import LabSource
+from kratix_lab.trace import TraceError, trace
+from kratix_lab.views import trace_view as tv
+from tests.helpers import SAMPLES
+
+EXTRA = {
+    "apiVersion": "platform.integratn.tech/v1alpha1",
+    "kind": "VClusterOrchestrator",
+    "metadata": {"name": "extra", "namespace": "platform-requests"},
+    "spec": {"name": "extra"},
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "lab"
+    lab = Lab(path)
+    lab.submit(SAMPLES / "dev.yaml")
+    assert lab.settle().quiescent
+    lab.close()
+    return path
+
+
+@pytest.fixture
+def lab(template, tmp_path):
+    shutil.copytree(template, tmp_path / "lab")
+    lab = Lab(tmp_path / "lab", create=False)
+    yield lab
+    lab.close()
+
+
+def git(lab, *args):
+    return subprocess.run(["git", *args], cwd=lab.state_remote_path, capture_output=True, text=True, check=True).stdout
+
+
+def test_healthy_media_is_healthy_at_every_stage_and_shas_match(tmp_path):
+    lab = Lab(tmp_path / "lab")
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    source = LabSource(lab)
+    root = trace(source, "vclusterorchestrators", "media")
+    nodes = [n for n, _ in root.walk()]
+    assert {n.health for n in nodes} == {"Healthy"}
+    assert {"request", "pipeline", "work", "placement", "commit", "sync", "object", "helm", "workload", "pod"} <= {
+        n.stage for n in nodes
+    }
+    assert sum(n.stage == "request" for n in nodes) == 8, "the orchestrator and its seven sub-requests"
+    head = git(lab, "rev-parse", "HEAD").strip()
+    state_app = lab.get("Application", "kratix-state-reconciler", "argocd")
+    assert state_app["status"]["sync"]["revision"] == head
+    for n in nodes:
+        if n.stage == "placement":
+            (commit,) = n.children
+            assert commit.evidence["sha"] == n.evidence["versionID"]
+            assert git(lab, "cat-file", "-t", commit.evidence["sha"]).strip() == "commit"
+            (sync,) = commit.children
+            assert sync.evidence["revision"] == head
+            assert commit.evidence["files"], "the files the commit wrote"
+    helm = next(n for n in nodes if n.stage == "helm")
+    assert helm.evidence["chart"] == "vcluster" and helm.evidence["version"] == "0.30.4"
+    assert helm.evidence["values"]["controlPlane"]["statefulSet"]["highAvailability"]["replicas"] == 3
+    pods = [n for n in nodes if n.stage == "pod"]
+    assert len(pods) == 7
+    d = diagnose(source, "VClusterOrchestrator", "media", "platform-requests")
+    assert d.healthy and d.findings == []
+    assert d.verdict == "healthy: VClusterOrchestrator/platform-requests/media is Healthy at every stage"
+
+
+def test_at_least_twelve_rules():
+    assert len(RULES) >= 12
+
+
+def inject(lab, fault, **params):
+    lab.faults.inject(fault, **params)
+
+
+SCENARIOS = [
+    # fault, params, action, request traced, expected rule, expected stage, words in the verdict
+    (
+        "pipeline-fails",
+        {"promise": "vcluster-core"},
+        "reconcile",
+        "sandbox",
+        "pipeline-failed",
+        "pipeline",
+        "render failed",
+    ),
+    ("destination-unlabelled", {}, "extra", "extra", "work-unscheduled", "work", "no Destination matches"),
+    ("destination-unlabelled", {}, "reconcile", "sandbox", "work-misplaced", "placement", "misplaced"),
+    (
+        "statestore-push-rejected",
+        {},
+        "extra",
+        "extra",
+        "statestore-write-failed",
+        "placement",
+        "cannot write to the state store",
+    ),
+    ("argocd-autosync-disabled", {}, "extra", "extra", "commit-not-synced", "sync", "automated sync is off"),
+    ("pipeline-image-stale", {}, None, "sandbox", "output-secret", "commit", "plain Secret"),
+    (
+        "workload-oomkilled",
+        {"namespace": "vcluster-sandbox", "name": "sandbox-0"},
+        "run",
+        "sandbox",
+        "pod-oomkilled",
+        "pod",
+        "ran out of memory",
+    ),
+    (
+        "workload-crashloop",
+        {"namespace": "vcluster-sandbox", "name": "sandbox-0"},
+        "run",
+        "sandbox",
+        "pod-crashloop",
+        "pod",
+        "CrashLoopBackOff",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "action", "name", "rule_id", "stage", "words"),
+    SCENARIOS,
+    ids=[f"{s[0]}-{s[4]}" for s in SCENARIOS],
+)
+def test_each_fault_is_found_at_its_stage_and_clears(lab, fault, params, action, name, rule_id, stage, words):
+    inject(lab, fault, **params)
+    if action == "reconcile":
+        lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    elif action == "extra":
+        lab.submit(EXTRA)
+    lab.settle()
+    if action == "run":
+        lab.run_for(60)
+    source = LabSource(lab)
+    d = diagnose(source, "VClusterOrchestrator", name, "platform-requests")
+    ids = [f.id for f in d.findings]
+    assert rule_id in ids, (ids, d.verdict)
+    top = d.findings[0]
+    assert (top.id, top.stage) == (rule_id, stage), (ids, d.verdict)
+    assert top.fix and top.object
+    assert d.verdict.startswith("stuck at ") and words in d.verdict and "→" in d.verdict, d.verdict
+    assert "since 2026-01-01T" in d.verdict
+    lab.faults.clear(fault)
+    if action == "reconcile" or fault in ("pipeline-fails",):
+        lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.run_for(400)
+    lab.settle()
+    after = diagnose(source, "VClusterOrchestrator", name, "platform-requests")
+    assert after.healthy, after.verdict
+
+
+def test_a_request_the_api_server_refused(lab):
+    # committed straight to the gitops repo (skipping submit's check): Argo CD's apply is refused
+    text = (SAMPLES / "invalid" / "bad-enum.yaml").read_text()
+    lab.gitops_repo.write_files(
+        {"platform/vclusters/huge.yaml": text.encode()}, "add huge", GITOPS_IDENTITY, lab.store.now_seconds()
+    )
+    lab.gitops_repo.sync_worktree()
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "huge", "platform-requests")
+    assert d.findings[0].id == "request-missing"
+    assert d.verdict.startswith("stuck at request: VClusterOrchestrator huge is not in the cluster")
+    assert 'spec.vcluster.preset: Unsupported value: "huge"' in d.verdict
+
+
+def test_a_request_waiting_for_a_destination(lab):
+    lab.faults.inject("destination-unlabelled")
+    lab.submit(EXTRA)
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "extra")
+    assert d.verdict.startswith("stuck at Work since ")
+    assert "no Destination matches the selectors {'integratn.tech/cluster-role': 'control-plane'}" in d.verdict
+    assert "kubectl label destination the-cluster integratn.tech/cluster-role=control-plane" in d.verdict
+
+
+def test_a_failed_pipeline_verdict_names_the_logs_and_the_fix(lab):
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterCore", "sandbox", "platform-requests")
+    assert d.verdict.startswith("stuck at pipeline run since ")
+    assert "pipeline vcluster-core-configure failed: " in d.verdict
+    assert "kratix-lab logs vclustercore/sandbox -n platform-requests" in d.verdict
+    assert "kratix-lab reconcile vclustercore sandbox -n platform-requests" in d.verdict
+    assert d.findings[0].evidence["logTail"]
+
+
+def test_leftovers_after_delete_are_found(lab):
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    assert [f.id for f in diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox").findings] == ["request-missing"]
+    lab.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "orphan", "namespace": "default", "labels": {"kratix.io/resource-name": "sandbox"}},
+        }
+    )
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    assert "leftovers-after-delete" in [f.id for f in d.findings]
+
+
+def test_views(lab):
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    data = json.loads(tv.to_json(tv.diagnosis_json(d)))
+    assert data["schema"] == "kratix-lab.trace/v1" and data["healthy"] is True
+    assert data["trace"]["stage"] == "request" and data["trace"]["children"]
+    assert tv.diagnosis_markdown(d).startswith("# VClusterOrchestrator/platform-requests/sandbox")
+    mermaid = tv.trace_mermaid(d.trace)
+    assert mermaid.startswith("flowchart TD") and ":::healthy" in mermaid
+
+
+def test_unknown_kind_and_bad_ref(lab):
+    with pytest.raises(TraceError, match='no installed Promise serves kind "pizza"'):
+        trace(LabSource(lab), "pizza", "x")
+
+
+def test_cli_trace_diagnose_status(lab, capsys):
+    args = ["--lab", str(lab.path)]
+    assert main([*args, "trace", "vclusterorchestrator/sandbox"]) == 0
+    assert "healthy: VClusterOrchestrator/platform-requests/sandbox" in capsys.readouterr().out
+    assert main([*args, "diagnose", "vclusterorchestrator/sandbox", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["healthy"] is True
+    assert main([*args, "status", "-o", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == "sandbox" and row["health"] == "Healthy" and row["preset"] == "dev"
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    assert main([*args, "diagnose", "--all"]) == 1
+    assert "stuck at pipeline run" in capsys.readouterr().out
+    assert main([*args, "diagnose", "pizza/x"]) == 2
+    assert main([*args, "trace", "nonsense"]) == 2
+    assert "expected KIND/NAME" in capsys.readouterr().err
+    rows = fleet(LabSource(lab))
+    assert rows[0].stage == "pipeline" and rows[0].health == "Degraded"
