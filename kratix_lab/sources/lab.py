@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kratix_lab.model import namespace_of
@@ -15,6 +16,7 @@ class LabSource:
         self.lab = lab
         self.read_only = read_only
         self.name = f"lab {lab.path}"
+        self._ancestors: dict[str, set[str]] = {}
 
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
@@ -57,15 +59,43 @@ class LabSource:
         return self.lab.state_remote.head()
 
     def state_commit(self, sha: str) -> CommitInfo | None:
+        """The commit's message, author and date, read from the object (no diff: files come from trees)."""
+        raw = self._raw_commit(sha)
+        if raw is None:
+            return None
+        header, _, message = raw.partition("\n\n")
+        author = next((line[7:] for line in header.splitlines() if line.startswith("author ")), "")
+        who, _, stamp = author.rpartition(">")
+        seconds = int(stamp.split()[0]) if stamp.strip() else 0
+        date = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return CommitInfo(sha, message.rstrip("\n"), who + ">", date, ())
+
+    def _raw_commit(self, sha: str) -> str | None:
         try:
-            c = self.lab.state_remote.show(sha)
+            return self.lab.state_remote._read(bytes.fromhex(sha)).decode("utf-8", "replace")
         except Exception:  # an unknown or unreadable commit is "not found" to a trace
             return None
-        return CommitInfo(c.sha, c.message, c.author, c.date, c.files)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        """Kratix's state history is linear: walk first parents from ``descendant``."""
-        try:
-            return self.lab.state_remote._descends_from(descendant, ancestor)
-        except Exception:  # a commit this clone does not have is not an ancestor
-            return False
+        """Kratix's state history is linear: ``ancestor`` is on ``descendant``'s first-parent chain.
+
+        The chain of each descendant is walked once and kept (commits never change).
+        """
+        if ancestor == descendant:
+            return True
+        chain = self._ancestors.get(descendant)
+        if chain is None:
+            chain, sha = set(), descendant
+            while sha and sha not in chain:
+                chain.add(sha)
+                known = next((c for c in self._ancestors.values() if sha in c and c is not chain), None)
+                if known is not None:
+                    chain |= known
+                    break
+                raw = self._raw_commit(sha)
+                if raw is None:
+                    break
+                parents = [line[7:] for line in raw.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
+                sha = parents[0] if parents else ""
+            self._ancestors[descendant] = chain
+        return ancestor in chain
