@@ -359,7 +359,7 @@ class _Tracer:
         automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated") is not None
         op = st.get("operationState") or {}
         synced_rev = (op.get("syncResult") or {}).get("revision")
-        applied = bool(synced_rev) and self.s.is_ancestor(sha, synced_rev)
+        applied = bool(synced_rev) and op.get("phase") == "Succeeded" and self.s.is_ancestor(sha, synced_rev)
         compared = bool(revision) and self.s.is_ancestor(sha, revision)
         errors = [c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error")]
         if errors:
@@ -369,12 +369,12 @@ class _Tracer:
                 PROGRESSING,
                 f"written, not yet seen by Argo CD (it compared {revision[:8] if revision else 'nothing yet'})",
             )
+        elif op.get("phase") == "Failed" and sync.get("status") != "Synced" and self._failed_here(op, files):
+            health, msg = DEGRADED, f"sync failed: {op.get('message')}"
         elif sync.get("status") == "Synced" or applied:
             health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"
         elif not automated:
             health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies this commit"
-        elif op.get("phase") == "Failed":
-            health, msg = DEGRADED, f"sync failed: {op.get('message')}"
         else:
             health, msg = PROGRESSING, f"{sync.get('status', 'Unknown')} at {revision[:8] if revision else '?'}"
         node = TraceNode(
@@ -406,6 +406,25 @@ class _Tracer:
                 if isinstance(d.data, dict) and d.data.get("kind"):
                     node.children.append(self.live(d.data, fpath, dest_ns, depth))
         return node
+
+    def _failed_here(self, op: dict[str, Any], files: dict[str, bytes]) -> bool:
+        """Did the failed sync fail on an object of these files (not on someone else's)?"""
+        failed = {
+            (r.get("kind"), r.get("name"))
+            for r in (op.get("syncResult") or {}).get("resources") or []
+            if r.get("status") == "SyncFailed"
+        }
+        for fpath, content in files.items():
+            try:
+                docs = load_documents(content.decode("utf-8"), fpath)
+            except (YamlError, UnicodeDecodeError):
+                continue
+            if any(
+                isinstance(d.data, dict) and (d.data.get("kind"), (d.data.get("metadata") or {}).get("name")) in failed
+                for d in docs
+            ):
+                return True
+        return False
 
     def live(self, desired: dict[str, Any], fpath: str, dest_ns: str | None, depth: int) -> TraceNode:
         gvk = GVK.of(desired)

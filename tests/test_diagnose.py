@@ -249,3 +249,109 @@ def test_cli_trace_diagnose_status(lab, capsys):
     assert "expected KIND/NAME" in capsys.readouterr().err
     rows = fleet(LabSource(lab))
     assert rows[0].stage == "pipeline" and rows[0].health == "Degraded"
+
+
+def request(kind, name, spec):
+    return {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "platform-requests"},
+        "spec": spec,
+    }
+
+
+APP_SPEC = {
+    "name": "demo",
+    "project": "nowhere",
+    "source": {
+        "repoURL": "https://charts.loft.sh",
+        "chart": "vcluster",
+        "targetRevision": "0.30.4",
+        "helm": {"releaseName": "demo"},
+    },
+    "destination": {"namespace": "default"},
+}
+
+
+def test_application_project_missing_then_fixed(lab):
+    lab.apply(request("ArgocdApplication", "demo", APP_SPEC))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "ArgocdApplication", "demo")
+    assert (d.findings[0].id, d.findings[0].stage) == ("app-invalid-spec", "helm")
+    assert "project nowhere which does not exist" in d.verdict
+    lab.apply(
+        request(
+            "ArgocdProject",
+            "nowhere",
+            {"name": "nowhere", "sourceRepos": ["*"], "destinations": [{"namespace": "*", "server": "*"}]},
+        )
+    )
+    lab.settle()
+    assert diagnose(source, "ArgocdApplication", "demo").healthy
+
+
+def test_invalid_helm_values_then_fixed(lab):
+    spec = {**APP_SPEC, "project": "default"}
+    spec["source"] = {
+        **spec["source"],
+        "helm": {
+            "releaseName": "demo",
+            "valuesObject": {"controlPlane": {"statefulSet": {"highAvailability": {"replicas": "three"}}}},
+        },
+    }
+    lab.apply(request("ArgocdApplication", "demo", spec))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "ArgocdApplication", "demo")
+    assert d.findings[0].id == "helm-values-invalid" and d.findings[0].stage == "helm"
+    assert "controlPlane.statefulSet.highAvailability.replicas" in d.verdict
+    spec["source"]["helm"]["valuesObject"]["controlPlane"]["statefulSet"]["highAvailability"]["replicas"] = 1
+    lab.apply(request("ArgocdApplication", "demo", spec))
+    lab.settle()
+    assert diagnose(source, "ArgocdApplication", "demo").healthy
+
+
+def test_sync_failed_then_fixed(lab):
+    spec = {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"}
+    lab.apply(request("VClusterKubeconfigExternalSecret", "old", spec))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "VClusterKubeconfigExternalSecret", "old")
+    assert d.findings[0].id == "sync-failed"
+    assert 'no matches for kind "ExternalSecret" in version "external-secrets.io/v1beta1"' in d.verdict
+    assert diagnose(source, "VClusterOrchestrator", "sandbox").healthy, "another request's failure is not sandbox's"
+    lab.apply(request("VClusterKubeconfigExternalSecret", "old", {**spec, "externalSecretsApiVersion": "v1"}))
+    lab.settle()
+    assert diagnose(source, "VClusterKubeconfigExternalSecret", "old").healthy
+
+
+def test_object_written_by_two_works(lab):
+    project = {"name": "shared", "sourceRepos": ["*"], "destinations": [{"namespace": "*", "server": "*"}]}
+    lab.apply(request("ArgocdProject", "one", project))
+    lab.apply(request("ArgocdProject", "two", {**project, "description": "the second writer"}))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "ArgocdProject", "one")
+    assert "object-written-twice" in [f.id for f in d.findings]
+    assert "RepeatedResourceWarning" in next(f.message for f in d.findings if f.id == "object-written-twice")
+    lab.delete("ArgocdProject", "two", "platform-requests")
+    lab.settle()
+    assert diagnose(source, "ArgocdProject", "one").healthy
+
+
+def test_promise_unavailable_then_fixed(lab):
+    promise = lab.get("Promise", "argocd-project")
+    promise["spec"]["requiredPromises"] = [{"name": "cert-manager", "version": "v1.0.0"}]
+    lab.store.update(promise)
+    lab.apply(request("ArgocdProject", "waiting", {"name": "waiting", "destinations": [{"namespace": "*"}]}))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "ArgocdProject", "waiting")
+    assert d.findings[0].id == "promise-unavailable"
+    assert "cert-manager" in d.verdict
+    promise = lab.get("Promise", "argocd-project")
+    promise["spec"].pop("requiredPromises")
+    lab.store.update(promise)
+    lab.settle()
+    assert diagnose(source, "ArgocdProject", "waiting").healthy
