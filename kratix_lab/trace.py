@@ -373,6 +373,11 @@ class _Tracer:
             health, msg = DEGRADED, f"sync failed: {op.get('message')}"
         elif sync.get("status") == "Synced" or applied:
             health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"
+        elif self._objects_synced(st, files):
+            health, msg = (
+                HEALTHY,
+                f"this commit's objects are Synced (the app is {sync.get('status')} because of others)",
+            )
         elif not automated:
             health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies this commit"
         else:
@@ -406,6 +411,25 @@ class _Tracer:
                 if isinstance(d.data, dict) and d.data.get("kind"):
                     node.children.append(self.live(d.data, fpath, dest_ns, depth))
         return node
+
+    def _objects_synced(self, status: dict[str, Any], files: dict[str, bytes]) -> bool:
+        state = {(r.get("kind"), r.get("name")): r.get("status") for r in status.get("resources") or []}
+        wanted = self._objects_of(files)
+        return bool(wanted) and all(state.get(k) == "Synced" for k in wanted)
+
+    def _objects_of(self, files: dict[str, bytes]) -> list[tuple[Any, Any]]:
+        out = []
+        for fpath, content in files.items():
+            try:
+                docs = load_documents(content.decode("utf-8"), fpath)
+            except (YamlError, UnicodeDecodeError):
+                continue
+            out += [
+                (d.data.get("kind"), (d.data.get("metadata") or {}).get("name"))
+                for d in docs
+                if isinstance(d.data, dict)
+            ]
+        return out
 
     def _failed_here(self, op: dict[str, Any], files: dict[str, bytes]) -> bool:
         """Did the failed sync fail on an object of these files (not on someone else's)?"""
