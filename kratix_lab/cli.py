@@ -48,7 +48,7 @@ class NotFoundError(Exception):
 
 def _console() -> Console:
     tty = sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=not tty, width=None if tty else 200)
+    return Console(highlight=False, soft_wrap=not tty, width=None if tty else 4096)  # piped: never crop
 
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:

@@ -234,6 +234,11 @@ def test_cli_trace_diagnose_status(lab, capsys):
     args = ["--lab", str(lab.path)]
     assert main([*args, "trace", "vclusterorchestrator/sandbox"]) == 0
     assert "healthy: VClusterOrchestrator/platform-requests/sandbox" in capsys.readouterr().out
+    assert main([*args, "trace", "vclusterorchestrator/sandbox", "--watch", "--interval", "0", "--watch-count", "2"]) == 0
+    assert "Healthy" in capsys.readouterr().out
+    for fmt, marker in (("wide", "versionID="), ("md", "**Verdict:**"), ("mermaid", "flowchart TD"), ("json", '"schema"')):
+        assert main([*args, "trace", "vclusterorchestrator/platform-requests/sandbox", "-o", fmt]) == 0
+        assert marker in capsys.readouterr().out, fmt
     assert main([*args, "diagnose", "vclusterorchestrator/sandbox", "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["healthy"] is True
     assert main([*args, "status", "-o", "json"]) == 0
