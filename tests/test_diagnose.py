@@ -234,9 +234,16 @@ def test_cli_trace_diagnose_status(lab, capsys):
     args = ["--lab", str(lab.path)]
     assert main([*args, "trace", "vclusterorchestrator/sandbox"]) == 0
     assert "healthy: VClusterOrchestrator/platform-requests/sandbox" in capsys.readouterr().out
-    assert main([*args, "trace", "vclusterorchestrator/sandbox", "--watch", "--interval", "0", "--watch-count", "2"]) == 0
+    assert (
+        main([*args, "trace", "vclusterorchestrator/sandbox", "--watch", "--interval", "0", "--watch-count", "2"]) == 0
+    )
     assert "Healthy" in capsys.readouterr().out
-    for fmt, marker in (("wide", "versionID="), ("md", "**Verdict:**"), ("mermaid", "flowchart TD"), ("json", '"schema"')):
+    for fmt, marker in (
+        ("wide", "versionID="),
+        ("md", "**Verdict:**"),
+        ("mermaid", "flowchart TD"),
+        ("json", '"schema"'),
+    ):
         assert main([*args, "trace", "vclusterorchestrator/platform-requests/sandbox", "-o", fmt]) == 0
         assert marker in capsys.readouterr().out, fmt
     assert main([*args, "diagnose", "vclusterorchestrator/sandbox", "-o", "json"]) == 0
@@ -360,3 +367,29 @@ def test_promise_unavailable_then_fixed(lab):
     lab.store.update(promise)
     lab.settle()
     assert diagnose(source, "ArgocdProject", "waiting").healthy
+
+
+def test_stale_image_output_misses_the_ownership_labels(lab):
+    lab.faults.inject("pipeline-image-stale")
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    ids = [f.id for f in d.findings]
+    assert {"output-secret", "output-missing-labels", "pipeline-image-stale"} <= set(ids), ids
+    lab.faults.clear("pipeline-image-stale")
+    lab.settle()
+    assert diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox").healthy
+
+
+def test_a_chart_the_lab_does_not_model_then_fixed(lab):
+    spec = {**APP_SPEC, "project": "default"}
+    spec["source"] = {"repoURL": "https://charts.bitnami.com/bitnami", "chart": "nginx", "targetRevision": "18.0.0"}
+    lab.apply(request("ArgocdApplication", "demo", spec))
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "ArgocdApplication", "demo")
+    assert (d.findings[0].id, d.findings[0].stage) == ("helm-render-failed", "helm")
+    assert "not modelled by kratix-lab" in d.verdict
+    spec["source"] = APP_SPEC["source"]
+    lab.apply(request("ArgocdApplication", "demo", spec))
+    lab.settle()
+    assert diagnose(source, "ArgocdApplication", "demo").healthy

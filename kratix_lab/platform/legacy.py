@@ -35,7 +35,7 @@ def _seed_registration(dirs: PipelineDirs) -> None:
                 "metadata": {
                     "name": es["metadata"]["name"],
                     "namespace": es["metadata"]["namespace"],
-                    "labels": {**es["metadata"].get("labels", {}), **tmpl["metadata"]["labels"]},
+                    "labels": dict(tmpl["metadata"]["labels"]),  # the seed's labels: no kratix.io ownership labels
                 },
                 "type": "Opaque",
                 "data": {
