@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -22,24 +21,6 @@ EXTRA = {
     "metadata": {"name": "extra", "namespace": "platform-requests"},
     "spec": {"name": "extra"},
 }
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "lab"
-    lab = Lab(path)
-    lab.submit(SAMPLES / "dev.yaml")
-    assert lab.settle().quiescent
-    lab.close()
-    return path
-
-
-@pytest.fixture
-def lab(template, tmp_path):
-    shutil.copytree(template, tmp_path / "lab")
-    lab = Lab(tmp_path / "lab", create=False)
-    yield lab
-    lab.close()
 
 
 def git(lab, *args):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -10,26 +9,6 @@ import pytest
 from kratix_lab.model import get_condition
 from kratix_lab.platform.faults import FAULTS, FaultError
 from kratix_lab.platform.health import assess
-from kratix_lab.platform.lab import Lab
-from tests.helpers import SAMPLES
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "lab"
-    lab = Lab(path)
-    lab.submit(SAMPLES / "dev.yaml")
-    assert lab.settle().quiescent
-    lab.close()
-    return path
-
-
-@pytest.fixture
-def lab(template, tmp_path):
-    shutil.copytree(template, tmp_path / "lab")
-    lab = Lab(tmp_path / "lab", create=False)
-    yield lab
-    lab.close()
 
 
 def cond(obj, ctype):
