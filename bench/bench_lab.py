@@ -2,12 +2,15 @@
 
 Budgets (design.md): one `media` ≤ 0.5 s wall; 100 vClusters ≤ 30 s, cost linear in vClusters.
 Reports medians over repeats; each repeat uses a fresh lab (its creation is timed separately).
-Run: `.venv/bin/python bench/bench_lab.py [--sizes 1,10,50,100] [--repeat 3]`.
+``--controllers`` also shows where the rounds' time went: seconds in each controller's reconcile,
+summed over the rounds of the first run of each size.
+Run: `.venv/bin/python bench/bench_lab.py [--sizes 1,10,50,100] [--repeat 3] [--controllers]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import statistics
 import tempfile
 import time
@@ -35,10 +38,26 @@ def all_ready(lab: Lab, n: int) -> bool:
     return len(pods) == len(ready) and len(apps) == n + 2
 
 
-def run(n: int) -> tuple[float, float, int]:
+def time_controllers(lab: Lab, spent: collections.Counter[str]) -> None:
+    """Add the seconds each controller's reconcile takes from now on to ``spent`` (wrapped in place)."""
+    for c in lab.controllers:
+
+        def reconcile(ctx, inner=c.reconcile, name=c.name):
+            t = time.perf_counter()
+            try:
+                return inner(ctx)
+            finally:
+                spent[name] += time.perf_counter() - t
+
+        c.reconcile = reconcile
+
+
+def run(n: int, spent: collections.Counter[str] | None = None) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         lab = Lab(Path(d) / "lab")
+        if spent is not None:
+            time_controllers(lab, spent)
         t1 = time.perf_counter()
         for i in range(n):
             lab.submit(request(i) if n > 1 else ROOT / "sample_requests" / "media.yaml")
@@ -53,6 +72,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1,10,50,100")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--controllers", action="store_true", help="also show the seconds spent in each controller")
     args = ap.parse_args()
     import kratix_lab.pipeline.entrypoint  # noqa: F401 - warm imports: kratix-sdk pulls in the kubernetes client once
 
@@ -61,7 +81,8 @@ def main() -> None:
     base = None
     for n in (int(x) for x in args.sizes.split(",")):
         repeats = args.repeat if n <= 10 else 1
-        runs = [run(n) for _ in range(repeats)]
+        spent: collections.Counter[str] = collections.Counter()
+        runs = [run(n, spent if i == 0 and args.controllers else None) for i in range(repeats)]
         med = statistics.median(r[1] for r in runs)
         base = base or med / n
         print(
@@ -69,6 +90,10 @@ def main() -> None:
             f"{med / n / base:.2f}× the per-vCluster cost of the first size), lab creation "
             f"{statistics.median(r[0] for r in runs) * 1000:.0f} ms, {runs[0][2]} steps, n={repeats}"
         )
+        if spent:
+            rest = runs[0][1] - sum(spent.values())
+            parts = [f"{name} {seconds:.2f} s" for name, seconds in spent.most_common()]
+            print(f"      {', '.join(parts)}, submits and the rest {rest:.2f} s")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ pipeline and its outputs are ignored.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +157,7 @@ def run_pipeline(
         cluster_scoped=(crd.scope == "Cluster") if crd else True,
     )
     run = PipelineRun(name, env, input_object, phase="Running")
-    base = Path(tempfile.mkdtemp(prefix="kratix-pipeline-", dir=workdir))
+    base = Path(tempfile.mkdtemp(prefix="kratix-pipeline-", dir=workdir or scratch_root()))
     try:
         dirs = PipelineDirs(base).create()
         (dirs.input / "object.yaml").write_text(dump(input_object), encoding="utf-8")
@@ -176,6 +178,15 @@ def run_pipeline(
         return run
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@cache
+def scratch_root() -> str | None:
+    """Where a pipeline's directories go unless the caller says: a memory filesystem when the
+    machine has one (a run creates, reads and removes a dozen small files, and on a disk those
+    directory operations cost more than the pipeline), else the system's temporary directory."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _run_containers(

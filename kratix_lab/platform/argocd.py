@@ -52,6 +52,8 @@ def tracking_id(app: str, obj: dict[str, Any]) -> str:
 
 def is_subset(desired: Any, live: Any) -> bool:
     """Argo CD's comparison, roughly: every field git sets is live as set (server defaults ignored)."""
+    if desired == live:  # equal is a subset; most subtrees are equal, and comparing them is done in C
+        return True
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(k in live and is_subset(v, live[k]) for k, v in desired.items())
     if isinstance(desired, list):
@@ -102,6 +104,12 @@ class Manifests:
     repeated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     serial: int = field(default_factory=lambda: next(_serials))  # identifies this rendering in caches
+    # What each object's content is, for caches: git objects are (blob sha, document index), the
+    # same across revisions while their file is unchanged; otherwise (serial, index).
+    content_ids: list[tuple[Any, int]] | None = None
+
+    def content_id(self, index: int) -> tuple[Any, int]:
+        return self.content_ids[index] if self.content_ids is not None else (self.serial, index)
 
 
 class ArgoCDController:
@@ -113,6 +121,7 @@ class ArgoCDController:
         self._fingerprints: dict[str, tuple] = {}
         self._compared: dict[str, dict[tuple[str, str, str, str], Compared]] = {}
         self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
+        self._desired_keys: dict[tuple, list[tuple[dict[str, Any], tuple[str, str, str, str]]]] = {}
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -120,8 +129,10 @@ class ArgoCDController:
     def reconcile(self, ctx: Context) -> int:
         store = ctx.store
         writes = 0
-        projects = {p["metadata"]["name"]: p for p in store.list("AppProject", ARGO_NS, group=ARGO_GROUP)}
-        for app in store.list("Application", ARGO_NS, group=ARGO_GROUP):
+        projects = {
+            p["metadata"]["name"]: p for p in store.list("AppProject", ARGO_NS, group=ARGO_GROUP, readonly=True)
+        }
+        for app in store.list("Application", ARGO_NS, group=ARGO_GROUP, readonly=True):
             try:
                 writes += self._app(ctx, app, projects)
             except Conflict:
@@ -137,20 +148,22 @@ class ArgoCDController:
             return self._delete_app(ctx, app)
         spec = app.get("spec") or {}
         dest = spec.get("destination") or {}
-        new = clone(app)
-        st = new.setdefault("status", {})
         invalid = self._validate_spec(spec, projects)
         conditions = []
+        if not invalid:
+            manifests = self.manifests(ctx, app)
+            fingerprint = self._fingerprint(ctx, app, manifests)
+            if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint:
+                return 0  # nothing it compares has changed since the last round
+        # Only top-level status fields are set below, never changed in place: a shallow copy will do.
+        st = dict(app.get("status") or {})
+        new = {**app, "status": st}
         if invalid:
             conditions.append({"type": "InvalidSpecError", "message": invalid, "lastTransitionTime": now})
             st["sync"] = {"status": "Unknown", "comparedTo": {"source": spec.get("source"), "destination": dest}}
             st["health"] = {"status": H.UNKNOWN, "message": invalid}
             st["conditions"] = self._keep_times(app, conditions)
             return self._save(ctx, app, new)
-        manifests = self.manifests(ctx, app)
-        fingerprint = self._fingerprint(ctx, app, manifests)
-        if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint:
-            return 0  # nothing it compares has changed since the last round
         if manifests.error:
             conditions.append({"type": "ComparisonError", "message": manifests.error, "lastTransitionTime": now})
             st["sync"] = {
@@ -190,7 +203,7 @@ class ArgoCDController:
                 operation = self._sync(
                     ctx,
                     app,
-                    [self._with_namespace(ctx, c.desired, dest.get("namespace")) for c in out_of_sync],
+                    [self._with_namespace(ctx, c.desired, dest.get("namespace"), copy_obj=False) for c in out_of_sync],
                     to_prune if automated.get("prune") else [],
                     manifests.revision,
                 )
@@ -247,16 +260,14 @@ class ArgoCDController:
         store = ctx.store
         cache = self._compared.setdefault(app["metadata"]["uid"], {})
         out = []
-        for index, raw in enumerate(manifests.objects):
-            desired = self._with_namespace(ctx, raw, namespace, copy_obj=False)
-            key = self._key(desired)
+        for index, (desired, key) in enumerate(self._desired(ctx, manifests, namespace)):
             rv = store.rv(*key[:3], key[3])
-            token = (manifests.serial, index, rv)
+            token = (manifests.content_id(index), rv)
             hit = cache.get(key)
             if hit is not None and hit.token == token:
                 out.append(hit)
                 continue
-            live = store.get(key[1], key[3], key[2] or None, key[0])
+            live = store.get(key[1], key[3], key[2] or None, key[0], readonly=True)
             h = H.assess(live) if desired["kind"] != "Application" else None
             synced = in_sync(desired, live)
             gvk = GVK.of(desired)
@@ -272,11 +283,29 @@ class ArgoCDController:
         out.sort(key=lambda c: (kind_rank(c.key[1]), c.key[2], c.key[3]))
         return out
 
+    def _desired(
+        self, ctx: Context, manifests: Manifests, namespace: str | None
+    ) -> list[tuple[dict[str, Any], tuple[str, str, str, str]]]:
+        """Each desired object as it lands (the destination namespace added) with its key, worked
+        out once per rendering, namespace and set of installed Promises (they decide what is
+        cluster-scoped); shared and read-only."""
+        token = (manifests.serial, namespace, tuple(ctx.store.versions("Promise")))
+        found = self._desired_keys.get(token)
+        if found is None:
+            if len(self._desired_keys) > 256:
+                self._desired_keys.clear()
+            found = []
+            for raw in manifests.objects:
+                desired = self._with_namespace(ctx, raw, namespace, copy_obj=False)
+                found.append((desired, self._key(desired)))
+            self._desired_keys[token] = found
+        return found
+
     def _fingerprint(self, ctx: Context, app: dict[str, Any], manifests: Manifests) -> tuple:
         """What an app's comparison depends on: the app, its project, the revision and the live objects."""
         store = ctx.store
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
-        keys = [self._key(self._with_namespace(ctx, o, dest_ns, copy_obj=False)) for o in manifests.objects]
+        keys = [key for _, key in self._desired(ctx, manifests, dest_ns)]
         keys += [self._key_of(r) for r in (app.get("status") or {}).get("resources") or []]
         project = (app.get("spec") or {}).get("project") or "default"
         return (
@@ -387,7 +416,7 @@ class ArgoCDController:
 
     def _read_git(self, repo, rev: str, path: str, recurse: bool) -> Manifests:
         seen: dict[str, str] = {}
-        objects: dict[str, dict[str, Any]] = {}
+        objects: dict[str, tuple[dict[str, Any], tuple[str, int]]] = {}  # ident -> (object, content id)
         repeated = []
         shas = repo.tree_shas(path, rev)
         for rel in sorted(shas):
@@ -406,7 +435,7 @@ class ArgoCDController:
                 if len(self._blob_docs) > 20000:
                     self._blob_docs.clear()
                 self._blob_docs[shas[rel]] = docs
-            for obj in docs:
+            for doc_index, obj in enumerate(docs):
                 if not isinstance(obj, dict) or not obj.get("kind") or not obj.get("apiVersion"):
                     continue
                 meta = obj.get("metadata") or {}
@@ -414,8 +443,14 @@ class ArgoCDController:
                 if ident in seen:
                     repeated.append(f"{obj['kind']}/{meta.get('name')} ({seen[ident]} and {fpath})")
                 seen[ident] = fpath
-                objects[ident] = obj
-        return Manifests(list(objects.values()), rev, None, repeated)
+                objects[ident] = (obj, (shas[rel], doc_index))
+        return Manifests(
+            [obj for obj, _ in objects.values()],
+            rev,
+            None,
+            repeated,
+            content_ids=[content for _, content in objects.values()],
+        )
 
     def _helm(self, ctx: Context, app: dict[str, Any], src: dict[str, Any]) -> Manifests:
         helm = src.get("helm") or {}
@@ -446,7 +481,7 @@ class ArgoCDController:
                 revision=revision, error="helm.valueFiles need a git $values source; the lab renders helm.valuesObject"
             )
         try:
-            rendered = render_chart(source, ctx.lab.vcluster_schema)
+            rendered = render_chart(source, ctx.lab.vcluster_schema, shared=True)
         except ChartError as e:
             return Manifests(revision=revision, error=f"rpc error: Manifest generation error (cached): {e}")
         return Manifests(rendered.chart_objects, source.target_revision, None, [], list(rendered.notes))
@@ -483,7 +518,7 @@ class ArgoCDController:
         return tid.split(":", 1)[0] if tid else None
 
     def _live_tracked(self, store, res: dict[str, Any], app: str) -> bool:
-        live = store.get(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
+        live = store.get(res["kind"], res["name"], res.get("namespace"), res.get("group", ""), readonly=True)
         return live is not None and self._owner(live) == app
 
     def _sync(

@@ -53,15 +53,15 @@ class ClusterController:
 
         store = ctx.store
         writes = 0
-        for app in store.list("Application", "argocd", group="argoproj.io"):
+        for app in store.list("Application", "argocd", group="argoproj.io", readonly=True):
             src = (app.get("spec") or {}).get("source") or {}
             if src.get("chart") != "vcluster" or app["metadata"].get("deletionTimestamp"):
                 continue
             helm = src.get("helm") or {}
             release = helm.get("releaseName") or app["metadata"]["name"]
             ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace") or "default"
-            control_plane = store.get("StatefulSet", release, ns, "apps") or store.get(
-                "Deployment", release, ns, "apps"
+            control_plane = store.get("StatefulSet", release, ns, "apps", readonly=True) or store.get(
+                "Deployment", release, ns, "apps", readonly=True
             )
             if control_plane is None:
                 continue
@@ -82,6 +82,7 @@ class ClusterController:
                         helm.get("valuesObject") or {},
                     ),
                     ctx.lab.vcluster_schema,
+                    shared=True,
                 )
             except ChartError:
                 continue
@@ -93,7 +94,8 @@ class ClusterController:
             }
             for obj in rendered.synced_objects:
                 m = obj["metadata"]
-                if store.get(obj["kind"], m["name"], m.get("namespace"), obj["apiVersion"].rpartition("/")[0]) is None:
+                group = obj["apiVersion"].rpartition("/")[0]
+                if store.get(obj["kind"], m["name"], m.get("namespace"), group, readonly=True) is None:
                     obj = clone(obj)
                     obj["metadata"]["ownerReferences"] = [owner]
                     store.create(obj)
@@ -105,7 +107,7 @@ class ClusterController:
         store = ctx.store
         writes = 0
         existing = set()
-        for ns in store.list("Namespace", group=""):
+        for ns in store.list("Namespace", group="", readonly=True):
             existing.add(ns["metadata"]["name"])
             if (ns.get("status") or {}).get("phase") != "Active":
                 store.update_status(ns | {"status": {"phase": "Active"}})
@@ -113,7 +115,7 @@ class ClusterController:
         for namespace in store.namespaces_in_use():
             if namespace in existing:
                 continue
-            for obj in store.list(namespace=namespace):
+            for obj in store.list(namespace=namespace, readonly=True):
                 if not obj["metadata"].get("deletionTimestamp"):
                     store.delete(obj["kind"], obj["metadata"]["name"], namespace, obj["apiVersion"].rpartition("/")[0])
                     writes += 1
@@ -123,7 +125,7 @@ class ClusterController:
 
     def _services(self, ctx: Context) -> int:
         writes = 0
-        for svc in ctx.store.list("Service", group=""):
+        for svc in ctx.store.list("Service", group="", readonly=True):
             spec = svc.get("spec") or {}
             if spec.get("clusterIP") or spec.get("type") == "ExternalName":
                 continue
@@ -136,7 +138,7 @@ class ClusterController:
 
     def _ingresses(self, ctx: Context) -> int:
         writes = 0
-        for ing in ctx.store.list("Ingress", group="networking.k8s.io"):
+        for ing in ctx.store.list("Ingress", group="networking.k8s.io", readonly=True):
             if ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
                 continue
             ctx.store.update_status(ing | {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}})
@@ -146,7 +148,7 @@ class ClusterController:
     def _external_secrets(self, ctx: Context) -> int:
         store, now = ctx.store, ctx.store.now()
         writes = 0
-        for es in store.list("ExternalSecret", group=ESO_GROUP):
+        for es in store.list("ExternalSecret", group=ESO_GROUP, readonly=True):
             memo = (es["metadata"]["uid"], es["metadata"]["resourceVersion"])
             if memo in self._synced_es:
                 continue  # unchanged since it was last synced
@@ -154,7 +156,9 @@ class ClusterController:
             ref = spec.get("secretStoreRef") or {}
             kind = ref.get("kind", "SecretStore")
             ns = es["metadata"]["namespace"]
-            found = store.get(kind, ref.get("name", ""), None if kind == "ClusterSecretStore" else ns, ESO_GROUP)
+            found = store.get(
+                kind, ref.get("name", ""), None if kind == "ClusterSecretStore" else ns, ESO_GROUP, readonly=True
+            )
             new = clone(es)
             target = spec.get("target") or {}
             secret_name = target.get("name") or es["metadata"]["name"]
@@ -221,7 +225,7 @@ class ClusterController:
             "type": template.get("type", "Opaque"),
             "data": data,
         }
-        live = store.get("Secret", name, ns, "")
+        live = store.get("Secret", name, ns, "", readonly=True)
         if live is None:
             store.create(secret)
         elif {k: live.get(k) for k in ("type", "data")} != {k: secret[k] for k in ("type", "data")} or live[

@@ -287,7 +287,12 @@ class GitRepo:
             return (name + "/" if entries[name][0] == _TREE_MODE else name).encode()
 
         data = b"".join(b"%o %s\0" % (entries[n][0], n.encode()) + entries[n][1] for n in sorted(entries, key=order))
-        return self._store(b"tree", data)
+        binsha = self._store(b"tree", data)
+        if binsha not in self._trees:  # what parsing it back would give: the next commit reads it at once
+            if len(self._trees) > 50_000:
+                self._trees.clear()
+            self._trees[binsha] = dict(entries)
+        return binsha
 
     def _write_files_tree(self, files: dict[str, bytes]) -> bytes | None:
         nested: dict = {}

@@ -350,12 +350,50 @@ class _Release:
         return f"{registry}/{repository}:{tag}" if registry else f"{repository}:{tag}"
 
 
-def render_chart(source: HelmSource, schema_path: Path | None = None) -> ChartRender:
+def render_chart(source: HelmSource, schema_path: Path | None = None, *, shared: bool = False) -> ChartRender:
     """The objects `helm template` of ``source`` would give Argo CD, modelled for vcluster 0.30.x.
 
     Raises ChartError for a chart the lab does not model (never a pretend success) and for values
     the chart refuses (every schema error, with its path).
+
+    ``shared=True``: the result may be one made earlier for the same inputs (the source, the
+    schema and values files and their modification times) and the caller must not change it.
+    Argo CD and the modelled vCluster syncer render the same release this way.
     """
+    schema = Path(schema_path) if schema_path is not None else find_schema_file()
+    defaults_file = find_values_file()
+    if not shared:
+        return _render_chart(source, schema, defaults_file)
+    key = (
+        source.repo_url,
+        source.chart,
+        source.target_revision,
+        source.release_name,
+        source.namespace,
+        repr(source.values),  # types and key order included: both can change what is rendered
+        _file_identity(schema),
+        _file_identity(defaults_file),
+    )
+    done = _renders.get(key)
+    if done is None:
+        done = _render_chart(source, schema, defaults_file)
+        if len(_renders) >= _RENDERS_KEPT:
+            _renders.pop(next(iter(_renders)))
+        _renders[key] = done
+    return done
+
+
+_RENDERS_KEPT = 256
+_renders: dict[tuple, ChartRender] = {}  # shared renders (see render_chart), oldest first
+
+
+def _file_identity(path: Path | None) -> tuple[str, int] | None:
+    if path is None or not path.is_file():
+        return None
+    return str(path), path.stat().st_mtime_ns
+
+
+def _render_chart(source: HelmSource, schema: Path | None, defaults_file: Path | None) -> ChartRender:
     if not supported(source.repo_url, source.chart, source.target_revision):
         raise _not_modelled(source)
     version = str(source.target_revision).strip()
@@ -375,7 +413,6 @@ def render_chart(source: HelmSource, schema_path: Path | None = None) -> ChartRe
         "kratix-lab after the chart's templates at v0.30.5, not by helm template",
         "Argo CD applies the rendered objects itself: there is no Helm release Secret (sh.helm.release.v1.*)",
     ]
-    schema = Path(schema_path) if schema_path is not None else find_schema_file()
     if schema is not None and schema.is_file():
         errors = validate_values(user, schema)
         if errors:
@@ -389,7 +426,6 @@ def render_chart(source: HelmSource, schema_path: Path | None = None) -> ChartRe
     else:
         notes.append(f"values not validated: no schema (set {SCHEMA_ENV} to the chart's values.schema.json)")
 
-    defaults_file = find_values_file()
     if defaults_file is not None:
         defaults = _chart_defaults(str(defaults_file), defaults_file.stat().st_mtime_ns)
         notes.append(f"chart defaults from {defaults_file}")

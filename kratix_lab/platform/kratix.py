@@ -58,15 +58,20 @@ class KratixController:
 
     def __init__(self) -> None:
         self.retry_every = 60
+        # Requests whose Works' state was last found already in their status: request uid ->
+        # (request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)).
+        self._settled: dict[str, tuple[Any, ...]] = {}
+        self._works: dict[tuple[str, str, str], tuple[tuple[str, int], ...]] = {}  # see _works_at_start
 
     # ---- round -------------------------------------------------------------------------------
 
     def reconcile(self, ctx: Context) -> int:
         writes = self._promises(ctx)
+        self._works = self._works_at_start(ctx)
         for promise in ctx.lab.promises():
             if promise.crd is None:
                 continue
-            for req in ctx.store.list(promise.crd.kind, group=promise.crd.group):
+            for req in ctx.store.list(promise.crd.kind, group=promise.crd.group, readonly=True):
                 try:
                     writes += self._request(ctx, promise, req)
                 except Conflict:
@@ -76,12 +81,26 @@ class KratixController:
     def next_due(self, ctx: Context) -> int | None:
         return None
 
+    def _works_at_start(self, ctx: Context) -> dict[tuple[str, str, str], tuple[tuple[str, int], ...]]:
+        """Every request's Works as ``((name, resourceVersion), …)`` by (namespace, request, Promise),
+        as this round starts. Within the round a request's Works change only while that request is
+        handled (its pipeline writes them, its deletion deletes them), and each request is handled
+        once, so this is current for every request when it is reached."""
+        store = ctx.store
+        out: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+        for ns, name, rv in store.versions("Work", KRATIX_GROUP):
+            work = store.get("Work", name, ns, KRATIX_GROUP, readonly=True)
+            labels = (work or {}).get("metadata", {}).get("labels") or {}
+            key = (ns, labels.get("kratix.io/resource-name", ""), labels.get("kratix.io/promise-name", ""))
+            out.setdefault(key, []).append((name, rv))
+        return {k: tuple(v) for k, v in out.items()}
+
     # ---- Promises ------------------------------------------------------------------------------
 
     def _promises(self, ctx: Context) -> int:
         writes = 0
         store, now = ctx.store, ctx.store.now()
-        promises = {p["metadata"]["name"]: p for p in store.list("Promise", group=KRATIX_GROUP)}
+        promises = {p["metadata"]["name"]: p for p in store.list("Promise", group=KRATIX_GROUP, readonly=True)}
         for _name, obj in promises.items():
             if obj["metadata"].get("deletionTimestamp"):
                 continue
@@ -153,7 +172,7 @@ class KratixController:
             new["metadata"]["finalizers"] = list(dict.fromkeys([*(meta.get("finalizers") or []), *wanted]))
             store.update(new)
             return 1
-        promise_obj = store.get("Promise", promise.name, group=KRATIX_GROUP) or {}
+        promise_obj = store.get("Promise", promise.name, group=KRATIX_GROUP, readonly=True) or {}
         if (promise_obj.get("status") or {}).get("status") != "Available":
             return self._write_status(ctx, req, lambda new: self._pending_on_promise(ctx, new, promise_obj))
         wf = ((req.get("status") or {}).get("kratix") or {}).get("workflows") or {}
@@ -164,7 +183,18 @@ class KratixController:
             return self._start_workflow(ctx, promise, req, manual)
         if running is not None:
             return self._run_next(ctx, promise, req, running)
-        return self._write_status(ctx, req, lambda new: self._works_conditions(ctx, promise, new))
+        # Settled: its status follows from itself, its Promise and its Works; unchanged, skip it.
+        inputs = (
+            meta["resourceVersion"],
+            (promise_obj.get("metadata") or {}).get("resourceVersion"),
+            self._works.get((meta["namespace"], meta["name"], promise.name), ()),
+        )
+        if self._settled.get(meta["uid"]) == inputs:
+            return 0
+        writes = self._write_status(ctx, req, lambda new: self._works_conditions(ctx, promise, new))
+        if not writes:
+            self._settled[meta["uid"]] = inputs
+        return writes
 
     def _pending_on_promise(self, ctx: Context, new: dict[str, Any], promise_obj: dict[str, Any]) -> None:
         st = new.setdefault("status", {})
@@ -174,7 +204,9 @@ class KratixController:
         _conds(new, ctx.store.now(), ("Reconciled", "Unknown", "PromiseNotAvailable", why))
 
     def _write_status(self, ctx: Context, req: dict[str, Any], mutate) -> int:
-        new = clone(req)
+        """Write the status ``mutate`` makes, if it changed. ``mutate`` changes only ``.status``, so
+        only the status is copied (``req`` may be the store's shared read-only object)."""
+        new = {**req, "status": clone(req["status"])} if "status" in req else dict(req)
         mutate(new)
         if new.get("status") == req.get("status"):
             return 0
@@ -281,6 +313,7 @@ class KratixController:
                 "kratix.io/pipeline-name": pipeline_name,
                 "kratix.io/workflow-action": action,
             },
+            readonly=True,
         )
         active = [j for j in jobs if (j.get("status") or {}).get("active")]
         return active[-1] if active else None
@@ -379,7 +412,7 @@ class KratixController:
         input_object = {k: v for k, v in req.items() if k != "status"} | {"status": clone(req.get("status") or {})}
         run = run_pipeline(promise, pipeline, input_object, "configure", executor=self._executor(ctx, promise))
         self._finish_job(ctx, job, run)
-        new = clone(store.get(req["kind"], req["metadata"]["name"], req["metadata"]["namespace"]) or req)
+        new = clone(store.get(req["kind"], req["metadata"]["name"], req["metadata"]["namespace"], readonly=True) or req)
         st = new.setdefault("status", {})
         phases = st["kratix"]["workflows"]["pipelines"]
         phases[index].update(phase=run.phase, lastTransitionTime=now)
@@ -452,7 +485,7 @@ class KratixController:
                 for g in groups
             ],
         }
-        existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP)
+        existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP, readonly=True)
         if existing:
             work = clone(existing[0])
             if work["spec"] | {"lastExecutionTimestamp": None} == spec | {"lastExecutionTimestamp": None}:
@@ -486,6 +519,7 @@ class KratixController:
             meta["namespace"],
             {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
             group=KRATIX_GROUP,
+            readonly=True,
         )
         states = []
         for w in works:
@@ -590,6 +624,7 @@ class KratixController:
                 meta["namespace"],
                 {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
                 group=KRATIX_GROUP,
+                readonly=True,
             )
             if works:
                 for w in works:
@@ -605,6 +640,7 @@ class KratixController:
                 "Job",
                 meta["namespace"],
                 {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
+                readonly=True,
             ):
                 store.delete("Job", job["metadata"]["name"], meta["namespace"])
             new = clone(req)

@@ -352,7 +352,7 @@ class Lab:
                 raise AdmissionError(
                     f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}: an explicit namespace is required"
                 )
-            if self.store.get("Namespace", ns, group="") is None:
+            if self.store.get("Namespace", ns, group="", readonly=True) is None:
                 raise AdmissionError(f'namespaces "{ns}" not found')
         return obj
 
@@ -361,7 +361,7 @@ class Lab:
         obj = self.admit(clone(obj))
         gvk = GVK.of(obj)
         meta = obj["metadata"]
-        live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group)
+        live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group, readonly=True)
         if live is None:
             self.store.create(obj)
             return "created"

@@ -51,17 +51,19 @@ class Scheduler:
     def reconcile(self, ctx: Context) -> int:
         store = ctx.store
         destinations = [
-            d for d in store.list("Destination", group=KRATIX_GROUP) if not d["metadata"].get("deletionTimestamp")
+            d
+            for d in store.list("Destination", group=KRATIX_GROUP, readonly=True)
+            if not d["metadata"].get("deletionTimestamp")
         ]
         placements: dict[str, list[dict[str, Any]]] = {}
-        for wp in store.list("WorkPlacement", group=KRATIX_GROUP):
+        for wp in store.list("WorkPlacement", group=KRATIX_GROUP, readonly=True):
             placements.setdefault(
                 f"{wp['metadata']['namespace']}/{(wp['metadata'].get('labels') or {}).get('kratix.io/work')}", []
             ).append(wp)
         writes = 0
         self._retry_at = None
         dest_fp = tuple((d["metadata"]["name"], d["metadata"]["resourceVersion"]) for d in destinations)
-        for work in store.list("Work", group=KRATIX_GROUP):
+        for work in store.list("Work", group=KRATIX_GROUP, readonly=True):
             mine = placements.get(f"{work['metadata']['namespace']}/{work['metadata']['name']}", [])
             if work["metadata"].get("deletionTimestamp"):
                 writes += self._delete_work(store, work, mine)
@@ -175,6 +177,7 @@ class Scheduler:
                         work["metadata"]["namespace"],
                         {"kratix.io/work": work["metadata"]["name"]},
                         group=KRATIX_GROUP,
+                        readonly=True,
                     )
                 ]
                 failing = [wp for wp in current if (get_condition(wp, "WriteSucceeded") or {}).get("status") == "False"]
@@ -228,7 +231,7 @@ class Scheduler:
             "resourceName": work["spec"].get("resourceName", ""),
             "workloads": group.get("workloads") or [],
         }
-        wp = store.get("WorkPlacement", name, ns, KRATIX_GROUP)
+        wp = store.get("WorkPlacement", name, ns, KRATIX_GROUP, readonly=True)
         if wp is None:
             store.create(
                 {

@@ -55,14 +55,14 @@ class StateStoreWriter:
         store = ctx.store
         repo = ctx.lab.state_repo
         writes = 0
-        stores = {s["metadata"]["name"]: s for s in store.list("GitStateStore", group=KRATIX_GROUP)}
-        destinations = {d["metadata"]["name"]: d for d in store.list("Destination", group=KRATIX_GROUP)}
+        stores = {s["metadata"]["name"]: s for s in store.list("GitStateStore", group=KRATIX_GROUP, readonly=True)}
+        destinations = {d["metadata"]["name"]: d for d in store.list("Destination", group=KRATIX_GROUP, readonly=True)}
         for dest in destinations.values():
             if (dest.get("status") or {}).get("conditions") is None and not dest["metadata"].get("deletionTimestamp"):
                 writes += 1
                 self._canary(ctx, dest, stores)
         done: list[tuple[dict[str, Any], str, str | None, bool]] = []  # (placement, path, commit, deleting)
-        for wp in store.list("WorkPlacement", group=KRATIX_GROUP):
+        for wp in store.list("WorkPlacement", group=KRATIX_GROUP, readonly=True):
             dest = destinations.get(wp["spec"].get("targetDestinationName", ""))
             gss = (
                 stores.get(((dest or {}).get("spec") or {}).get("stateStoreRef", {}).get("name", "")) if dest else None

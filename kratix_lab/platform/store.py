@@ -11,6 +11,7 @@ dependents (``ownerReferences``). Several processes may open one store; every wr
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import sqlite3
@@ -39,6 +40,7 @@ class Invalid(ValueError):
     """The object is not a storable Kubernetes object; the message names the field."""
 
 
+@functools.lru_cache(maxsize=4096)  # every write stamps the current second; strftime is slow
 def rfc3339(seconds: int) -> str:
     return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -89,12 +91,25 @@ CREATE INDEX IF NOT EXISTS logs_pod ON logs (namespace, pod);
 
 
 class Store:
-    """One lab's objects, events, logs, clock and deterministic id counters."""
+    """One lab's objects, events, logs, clock and deterministic id counters.
+
+    Reads with ``readonly=True`` return objects shared with a cache of parsed bodies, keyed by
+    object and resourceVersion: a body is JSON-decoded again only when its resourceVersion
+    changed (here or in another process). The caller must not change such an object (``clone()``
+    it first); every other read returns a fresh object the caller owns.
+
+    Which resourceVersion is current comes from SQLite: from the row read, or from an index of
+    every object's resourceVersion that this connection's writes keep current and that is read
+    again whenever another connection has committed (SQLite's ``data_version`` says so).
+    """
 
     def __init__(self, path: str | Path, seed: str = "kratix-lab"):
         self.path = Path(path)
         self.seed = seed
         self._local = threading.local()
+        self._parsed: dict[tuple[str, str, str, str], tuple[int, dict[str, Any]]] = {}
+        self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index
+        self._rvs_data_version: int | None = None
         self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -126,30 +141,53 @@ class Store:
             return
         self._conn.execute("BEGIN IMMEDIATE")
         self._local.depth = 1
+        # Meta rows read or written in this transaction: while it holds the write lock nobody else
+        # changes them, so each is read once and written once, at commit.
+        self._local.meta, self._local.meta_dirty = {}, set()
+        self._local.rvs_checked = False
         try:
             yield
+            for key in sorted(self._local.meta_dirty):
+                value = self._local.meta[key]
+                self._conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                    (key, value, value),
+                )
         except BaseException:
             self._conn.execute("ROLLBACK")
+            # Rolled-back writes gave resourceVersions that the next writes will give again.
+            self._parsed.clear()
+            self._rvs = None
             raise
         else:
             self._conn.execute("COMMIT")
         finally:
             self._local.depth = 0
+            self._local.meta = self._local.meta_dirty = None
+            self._local.rvs_checked = False
 
     # ---- meta: clock and counters --------------------------------------------------------
 
     def _meta(self, key: str, default: str) -> str:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        value = self.get_meta(key)
+        return default if value is None else value
 
     def _set_meta(self, key: str, value: str) -> None:
-        self._conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
-        )
+        """Within a transaction (every caller holds one): written at its commit."""
+        self._local.meta[key] = value
+        self._local.meta_dirty.add(key)
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        """A meta value (inside a transaction, as that transaction has set it)."""
+        cache = getattr(self._local, "meta", None)
+        if cache is not None and key in cache:
+            value = cache[key]
+        else:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            value = row[0] if row else None
+            if cache is not None:
+                cache[key] = value
+        return default if value is None else value
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
@@ -186,31 +224,74 @@ class Store:
     # ---- objects -------------------------------------------------------------------------
 
     def get(
-        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None, *, readonly: bool = False
     ) -> dict[str, Any] | None:
-        sql = "SELECT body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
+        """One object, or None. ``readonly=True``: shared with the parsed cache, never to be changed."""
+        if readonly and group is not None:
+            key = (group, kind, namespace or "", name)
+            rv = self.rv(group, kind, namespace, name)
+            return None if rv is None else self._shared(key, rv)
+        sql = "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
         args: list[Any] = [kind, namespace or "", name]
         if group is not None:
             sql += " AND grp = ?"
             args.append(group)
         rows = self._conn.execute(sql, args).fetchall()
-        return json.loads(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        return self._parse(rows[0]) if readonly else json.loads(rows[0][5])
+
+    def _shared(self, key: tuple[str, str, str, str], rv: int) -> dict[str, Any]:
+        """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached)."""
+        hit = self._parsed.get(key)
+        if hit is not None and hit[0] == rv:
+            return hit[1]
+        row = self._conn.execute(
+            "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
+            key,
+        ).fetchone()
+        return self._parse(row)
+
+    def _parse(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version."""
+        key = row[:4]
+        hit = self._parsed.get(key)
+        if hit is not None and hit[0] == row[4]:
+            return hit[1]
+        obj = json.loads(row[5])
+        self._parsed[key] = (row[4], obj)
+        return obj
 
     def rv(self, group: str, kind: str, namespace: str | None, name: str) -> int | None:
         """An object's resourceVersion without reading its body (cheap change detection)."""
-        row = self._conn.execute(
-            "SELECT rv FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
-            (group, kind, namespace or "", name),
-        ).fetchone()
-        return row[0] if row else None
+        return self._rv_index().get(kind, {}).get((group, namespace or "", name))
+
+    def _rv_index(self) -> dict[str, dict[tuple[str, str, str], int]]:
+        """Every object's resourceVersion: kind -> (group, namespace, name) -> resourceVersion.
+
+        This connection's writes keep it current; it is read again from SQLite when another
+        connection has committed since (``PRAGMA data_version`` changes then, and only then).
+        Inside a transaction that is asked once: the write lock keeps every other writer out.
+        """
+        local = self._local
+        if self._rvs is not None and getattr(local, "rvs_checked", False):
+            return self._rvs
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._rvs is None or version != self._rvs_data_version:
+            rows = self._conn.execute("SELECT grp, kind, namespace, name, rv FROM objects")
+            self._rvs = {}
+            for g, k, ns, n, rv in rows:
+                self._rvs.setdefault(k, {})[(g, ns, n)] = rv
+            self._rvs_data_version = version
+        if getattr(local, "depth", 0):
+            local.rvs_checked = True
+        return self._rvs
 
     def versions(self, kind: str, group: str | None = None) -> list[tuple[str, str, int]]:
-        """``(namespace, name, resourceVersion)`` of every object of a kind, without bodies."""
-        sql, args = "SELECT namespace, name, rv FROM objects WHERE kind = ?", [kind]
-        if group is not None:
-            sql += " AND grp = ?"
-            args.append(group)
-        return [tuple(r) for r in self._conn.execute(sql + " ORDER BY namespace, name", args)]
+        """``(namespace, name, resourceVersion)`` of every object of a kind, without bodies,
+        sorted by namespace and name."""
+        objs = self._rv_index().get(kind, {})
+        return sorted((ns, name, rv) for (g, ns, name), rv in objs.items() if group is None or g == group)
 
     def kinds(self) -> list[str]:
         """Every kind that has at least one object."""
@@ -226,12 +307,27 @@ class Store:
         namespace: str | None = None,
         selector: Mapping[str, Any] | None = None,
         group: str | None = None,
+        *,
+        readonly: bool = False,
     ) -> list[dict[str, Any]]:
         """Objects of ``kind`` (all kinds when None), optionally in ``namespace``, label-selected.
 
         ``selector`` is a LabelSelector (``{"matchLabels": …, "matchExpressions": …}``) or a plain
         label map. Sorted by kind, namespace, name — the order the API server lists in.
+        ``readonly=True``: the objects are shared with the parsed cache, never to be changed.
         """
+        if readonly and kind is not None and not selector:
+            # Which objects there are, and their versions, from the index: SQLite is read only
+            # for objects that changed since they were last parsed.
+            objs = self._rv_index().get(kind, {})
+            return [
+                self._shared((g, kind, ns, name), rv)
+                for ns, name, g, rv in sorted(
+                    (ns, name, g, rv)
+                    for (g, ns, name), rv in objs.items()
+                    if (group is None or g == group) and (namespace is None or ns == namespace)
+                )
+            ]
         table = "objects"
         labels = (
             dict((selector or {}).get("matchLabels") or {})
@@ -241,7 +337,7 @@ class Store:
         indexed = next((i for i, k in enumerate(INDEXED_LABELS) if k in labels), None)
         if kind is not None and namespace is not None and indexed is not None:
             table = f"objects INDEXED BY objects_label_ns_{indexed}"  # the planner would pick the wider primary key
-        sql, args = f"SELECT body FROM {table} WHERE 1=1", []
+        sql, args = f"SELECT grp, kind, namespace, name, rv, body FROM {table} WHERE 1=1", []
         if kind is not None:
             sql += " AND kind = ?"
             args.append(kind)
@@ -260,7 +356,8 @@ class Store:
                 sql += f" AND {_label_expr(key)} = ?"
                 args.append(value)
         sql += " ORDER BY kind, namespace, name"
-        objs = [json.loads(r[0]) for r in self._conn.execute(sql, args)]
+        rows = self._conn.execute(sql, args)
+        objs = [self._parse(r) for r in rows] if readonly else [json.loads(r[5]) for r in rows]
         if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
         return objs
@@ -280,9 +377,7 @@ class Store:
         meta = obj.setdefault("metadata", {})
         with self.transaction():
             key = _key(obj)
-            if self._conn.execute(
-                "SELECT 1 FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key
-            ).fetchone():
+            if self.rv(*key) is not None:
                 raise Conflict(f'{key[1]} "{key[3]}" already exists')
             for f in ("resourceVersion", "deletionTimestamp"):
                 meta.pop(f, None)
@@ -295,6 +390,8 @@ class Store:
         rv = self._counter("resourceVersion")
         obj["metadata"]["resourceVersion"] = str(rv)
         key = _key(obj)
+        if self._rvs is not None:
+            self._rvs.setdefault(key[1], {})[(key[0], key[2], key[3])] = rv
         body = json.dumps(obj, sort_keys=False, separators=(",", ":"))
         if insert:
             self._conn.execute(
@@ -316,31 +413,35 @@ class Store:
         Removing the last finalizer of an object being deleted removes it.
         """
         self._check(obj)
-        obj = clone(obj)
+        if not status:
+            obj = clone(obj)
         with self.transaction():
             key = _key(obj)
-            row = self._conn.execute(
-                "SELECT body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key
-            ).fetchone()
-            if not row:
+            rv = self.rv(*key)
+            if rv is None:
                 raise NotFound(f'{key[1]} "{key[3]}" not found')
-            current = json.loads(row[0])
-            cm, nm = current["metadata"], obj["metadata"]
-            if nm.get("resourceVersion") not in (None, cm["resourceVersion"]):
+            stored = self._shared(key, rv)  # read-only: copied below where it is changed or returned
+            # The status subresource copies only the caller's status and the rest of the stored object.
+            current = stored if status else clone(stored)
+            cm = current["metadata"]
+            if (obj.get("metadata") or {}).get("resourceVersion") not in (None, cm["resourceVersion"]):
                 raise Conflict(
                     f'Operation cannot be fulfilled on {key[1]} "{key[3]}": the object has been modified; '
                     "please apply your changes to the latest version and try again"
                 )
-            for f in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
-                if f in cm:
-                    nm[f] = cm[f]
-                else:
-                    nm.pop(f, None)
             if status:
-                new = clone(current)
-                new["status"] = obj.get("status", {})
+                new = {k: None if k == "status" else clone(v) for k, v in stored.items()}  # keeps the key order
+                new["status"] = clone(obj.get("status", {}))
+                if new == current:
+                    return new  # nothing changed: no new resourceVersion (like the API server)
                 obj = new
             else:
+                nm = obj["metadata"]
+                for f in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
+                    if f in cm:
+                        nm[f] = cm[f]
+                    else:
+                        nm.pop(f, None)
                 if "status" in current:
                     obj["status"] = current["status"]
                 else:
@@ -349,9 +450,9 @@ class Store:
                 body_new = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
                 if body_old != body_new:
                     nm["generation"] = int(cm.get("generation", 1)) + 1
-            obj["metadata"]["resourceVersion"] = cm["resourceVersion"]
-            if obj == current:
-                return current  # nothing changed: no new resourceVersion (like the API server)
+                nm["resourceVersion"] = cm["resourceVersion"]
+                if obj == current:
+                    return current  # nothing changed: no new resourceVersion (like the API server)
             if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers"):
                 self._remove(current)
                 return obj
@@ -378,7 +479,11 @@ class Store:
             return None
 
     def _remove(self, obj: dict[str, Any]) -> None:
-        self._conn.execute("DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", _key(obj))
+        key = _key(obj)
+        self._conn.execute("DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key)
+        self._parsed.pop(key, None)
+        if self._rvs is not None:
+            self._rvs.get(key[1], {}).pop((key[0], key[2], key[3]), None)
         uid = obj["metadata"]["uid"]
         # Background garbage collection of dependents (ownerReferences to this uid).
         pattern = f'%"uid":"{uid}"%'

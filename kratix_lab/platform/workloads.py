@@ -808,13 +808,15 @@ class _PodRun:
 
 
 class _World:
-    """The objects of one round (one list per kind), indexed by owner, kept current as we write."""
+    """The objects of one round (one list per kind), indexed by owner, kept current as we write.
+
+    Objects are the store's shared read-only copies: the controller clones what it changes."""
 
     def __init__(self, store: Store, kinds: Mapping[str, str] = _KINDS):
         self.objs: dict[str, dict[tuple[str, str], Obj]] = {k: {} for k in _KINDS}
         self.owned: dict[str, dict[Key, None]] = {}
         for kind, group in kinds.items():
-            for obj in store.list(kind, group=group):
+            for obj in store.list(kind, group=group, readonly=True):
                 if not left_alone(obj):
                     self.put(obj)
 
