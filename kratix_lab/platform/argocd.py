@@ -507,10 +507,6 @@ class ArgoCDController:
     def _key_of(self, res: dict[str, Any]) -> tuple[str, str, str, str]:
         return (res.get("group", ""), res["kind"], res.get("namespace") or "", res["name"])
 
-    def _get(self, store, obj: dict[str, Any]) -> dict[str, Any] | None:
-        k = self._key(obj)
-        return store.get(k[1], k[3], k[2] or None, k[0])
-
     def _owner(self, live: dict[str, Any] | None) -> str | None:
         if live is None:
             return None

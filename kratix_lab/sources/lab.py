@@ -21,12 +21,12 @@ class LabSource:
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
     ) -> dict[str, Any] | None:
-        return self.lab.store.get(kind, name, namespace, group)
+        return self.lab.store.get(kind, name, namespace, group, readonly=True)  # trace never changes objects
 
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
     ) -> list[dict[str, Any]]:
-        return self.lab.store.list(kind, namespace, labels or None, group)
+        return self.lab.store.list(kind, namespace, labels or None, group, readonly=True)
 
     def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         return self.lab.store.events(obj.get("kind"), (obj.get("metadata") or {}).get("name"), namespace_of(obj))
