@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
+from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
 from kratix_lab.sources import Source
 
@@ -118,11 +119,7 @@ class _Tracer:
         gss = self._stores.get(((dest.get("spec") or {}).get("stateStoreRef") or {}).get("name", ""))
         if gss is None:
             return None, ""
-        base = "/".join(
-            p.strip("/")
-            for p in ((gss.get("spec") or {}).get("path", ""), dest["spec"].get("path", ""))
-            if p and p.strip("/")
-        )
+        base = state_store_base((gss.get("spec") or {}).get("path", ""), dest["spec"].get("path", ""))
         return (gss.get("spec") or {}).get("url"), base
 
     # ---- the request -------------------------------------------------------------------
@@ -290,11 +287,7 @@ class _Tracer:
         dest = wp["spec"].get("targetDestinationName", "")
         url, base = self.state_store_url(dest)
         labels = wp["metadata"].get("labels") or {}
-        spec = wp["spec"]
-        if spec.get("resourceName"):
-            path = f"{base}/resources/{wp['metadata']['namespace']}/{spec['promiseName']}/{spec['resourceName']}/{labels.get('kratix.io/pipeline-name', '')}/{spec['id'][:5]}"
-        else:
-            path = f"{base}/dependencies/{spec['promiseName']}/{labels.get('kratix.io/pipeline-name', '')}/{spec['id'][:5]}"
+        path = placement_dir(base, wp)
         if labels.get("kratix.io/misplaced") == "true":
             health, msg = DEGRADED, f"misplaced: Destination {dest} no longer matches; the files stay where they are"
         elif write.get("status") == "True":

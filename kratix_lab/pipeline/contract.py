@@ -252,3 +252,19 @@ def group_workloads(
         labels.update(promise_selectors)
         groups.append(WorkloadGroup(DEFAULT_DIRECTORY, rest, labels))
     return groups
+
+
+def state_store_base(store_path: str, destination_path: str) -> str:
+    """``<store.path>/<destination.path>``: where a Destination's files live in its state store."""
+    return "/".join(p.strip("/") for p in (store_path, destination_path) if p and p.strip("/"))
+
+
+def placement_dir(base: str, placement: dict[str, Any]) -> str:
+    """Kratix's directory for a WorkPlacement's files under ``base`` (see ``state_store_base``):
+    ``resources/<ns>/<promise>/<request>/<pipeline>/<id[:5]>`` or
+    ``dependencies/<promise>/<pipeline>/<id[:5]>``."""
+    spec, meta = placement["spec"], placement["metadata"]
+    pipeline = (meta.get("labels") or {}).get("kratix.io/pipeline-name", "")
+    if spec.get("resourceName"):
+        return f"{base}/resources/{meta['namespace']}/{spec['promiseName']}/{spec['resourceName']}/{pipeline}/{spec['id'][:5]}"
+    return f"{base}/dependencies/{spec['promiseName']}/{pipeline}/{spec['id'][:5]}"

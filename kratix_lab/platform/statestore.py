@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kratix_lab.model import clone, set_condition
+from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.gitrepo import Identity
 from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
@@ -30,17 +31,6 @@ CANARY_FILES = {
 
 class PushRejected(RuntimeError):
     pass
-
-
-def placement_dir(store_path: str, dest_path: str, wp: dict[str, Any], pipeline: str) -> str:
-    spec, meta = wp["spec"], wp["metadata"]
-    base = "/".join(p.strip("/") for p in (store_path, dest_path) if p and p.strip("/"))
-    labels = meta.get("labels") or {}
-    if spec.get("resourceName"):
-        return f"{base}/resources/{meta['namespace']}/{spec['promiseName']}/{spec['resourceName']}/{pipeline}/{spec['id'][:5]}"
-    return (
-        f"{base}/dependencies/{spec['promiseName']}/{labels.get('kratix.io/pipeline-name', pipeline)}/{spec['id'][:5]}"
-    )
 
 
 class StateStoreWriter:
@@ -84,8 +74,7 @@ class StateStoreWriter:
                     None,
                 )
                 continue
-            pipeline = (wp["metadata"].get("labels") or {}).get("kratix.io/pipeline-name", "")
-            path = placement_dir(gss["spec"].get("path", ""), dest["spec"].get("path", ""), wp, pipeline)
+            path = placement_dir(state_store_base(gss["spec"].get("path", ""), dest["spec"].get("path", "")), wp)
             identity = self._identity(gss)
             if deleting:
                 sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
@@ -172,9 +161,7 @@ class StateStoreWriter:
             set_condition(new, "Ready", "False", "StateStoreNotFound", "State store not found", now)
             ctx.store.update_status(new)
             return False
-        base = "/".join(
-            p.strip("/") for p in (gss["spec"].get("path", ""), dest["spec"].get("path", "")) if p and p.strip("/")
-        )
+        base = state_store_base(gss["spec"].get("path", ""), dest["spec"].get("path", ""))
         repo = ctx.lab.state_repo
         sha = repo.write_files(
             {f"{base}/{rel}": content for rel, content in CANARY_FILES.items()},
