@@ -27,3 +27,15 @@ def run_validator(*paths: Path) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+# The orchestrator's seven sub-requests (the seed's six plus ArgocdProject).
+SUB_KINDS = [
+    "VClusterCore",
+    "VClusterCoreDNS",
+    "VClusterKubeconfigSync",
+    "VClusterKubeconfigExternalSecret",
+    "VClusterArgocdClusterRegistration",
+    "ArgocdProject",
+    "ArgocdApplication",
+]

@@ -14,7 +14,7 @@ from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.pipeline.executors import SubprocessExecutor
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.render import read_request, render
-from tests.helpers import SAMPLES, SHARED, needs_shared, run_validator
+from tests.helpers import SAMPLES, SHARED, SUB_KINDS, needs_shared, run_validator
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
 
@@ -53,17 +53,7 @@ def test_promises_validate_against_the_upstream_kratix_crd():
 
 def test_orchestrator_renders_seven_sub_requests(media):
     kinds = sorted(c.request["kind"] for c in media.children)
-    assert kinds == sorted(
-        [
-            "VClusterCore",
-            "VClusterCoreDNS",
-            "VClusterKubeconfigSync",
-            "VClusterKubeconfigExternalSecret",
-            "VClusterArgocdClusterRegistration",
-            "ArgocdProject",
-            "ArgocdApplication",
-        ]
-    )
+    assert kinds == sorted(SUB_KINDS)
     assert all(c.ok for c in media.children)
     assert media.result.status["message"].startswith("Rendered 7 sub-requests: VClusterCore/media,")
     assert media.result.status["preset"] == "prod"

@@ -10,17 +10,7 @@ import pytest
 from kratix_lab import Lab
 from kratix_lab.model import dump_all, get_condition, load_one
 from kratix_lab.platform.lab import AdmissionError, LabError
-from tests.helpers import SAMPLES, needs_shared, run_validator
-
-SUB_KINDS = [
-    "VClusterCore",
-    "VClusterCoreDNS",
-    "VClusterKubeconfigSync",
-    "VClusterKubeconfigExternalSecret",
-    "VClusterArgocdClusterRegistration",
-    "ArgocdProject",
-    "ArgocdApplication",
-]
+from tests.helpers import SAMPLES, SUB_KINDS, needs_shared, run_validator
 
 
 def git(lab: Lab, *args: str) -> str:
