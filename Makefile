@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean notebooks notebooks-refresh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,21 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+## notebooks: open the cookbook in JupyterLab
+notebooks: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## notebooks-refresh: re-run every notebook and store its outputs (what nbval compares)
+notebooks-refresh: $(STAMP)
+	$(BIN)/python notebooks/regenerate.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -776,6 +777,13 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _add_front_ends(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Front ends (the Textual dashboard) add their own commands through the ``kratix_lab.commands``
+    entry point group, so kratix_lab never imports them: ``register(subparsers, parents)``."""
+    for ep in sorted(entry_points(group="kratix_lab.commands"), key=lambda e: e.name):
+        ep.load()(sub, [common])
+
+
 def _add_lab_commands(sub: Any) -> None:
     # --lab is also accepted after the command; SUPPRESS keeps a value given before it.
     common = argparse.ArgumentParser(add_help=False)
@@ -793,6 +801,8 @@ def _add_lab_commands(sub: Any) -> None:
             g.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace")
         else:
             p.add_argument("-n", "--namespace", help="the object's namespace (needed only when the name is ambiguous)")
+
+    _add_front_ends(sub, common)
 
     lab = sub.add_parser("lab", help="create, inspect or reset the embedded lab")
     labsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")

@@ -71,3 +71,33 @@ def _fields(crd: CRD, node: ExplainNode, out: list[str], depth: int, recursive: 
             child = explain(crd, node.version, f"{node.path}.{f.name}" if node.path else f.name)
             if child.fields and child.path.count(".") < 12:
                 _fields(crd, child, out, depth + 1, recursive)
+
+
+def field_rows(crd: CRD, root: str = "spec", version: str | None = None) -> list[dict[str, Any]]:
+    """Every field under ``root`` (depth first) as a row: the API table of the cookbook and the dashboard's form.
+
+    Keys: ``field`` (dotted path), ``type``, ``required``, ``default``, ``allowed`` (enum or None),
+    ``constraints`` (the other constraint lines) and ``description`` (first sentence).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def walk(path: str) -> None:
+        node = explain(crd, version, path)
+        for f in node.fields:
+            child = explain(crd, version, f"{path}.{f.name}")
+            rows.append(
+                {
+                    "field": child.path,
+                    "type": child.type,
+                    "required": child.required,
+                    "default": child.default,
+                    "allowed": list(child.enum) if child.enum else None,
+                    "constraints": [c for c in constraints(child) if not c.startswith(("default:", "allowed values:"))],
+                    "description": child.summary,
+                }
+            )
+            if child.fields and child.path.count(".") < 12:
+                walk(child.path)
+
+    walk(root)
+    return rows
