@@ -31,6 +31,7 @@ from kratix_lab.promise import Promise, PromiseError
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, admit, read_request, render, write_tree
 from kratix_lab.schema import CRDError, explain
+from kratix_lab.startup import skip_slow_optional_imports
 from kratix_lab.trace import TraceError, parse_ref
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
@@ -934,6 +935,7 @@ def _add_lab_commands(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

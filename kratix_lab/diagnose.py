@@ -275,20 +275,37 @@ def _invalid_spec(s, n, parents, depth):
 
 @rule("helm-render-failed")
 def _helm_failed(s, n, parents, depth):
-    if n.stage == "helm" and n.health == DEGRADED and "InvalidSpecError" not in n.message:
-        not_modelled = "not modelled by kratix-lab" in n.message
+    if n.stage != "helm" or n.health != DEGRADED:
+        return
+    app = s.get("Application", parents[-1].name if parents else n.name, "argocd", "argoproj.io")
+    conditions = ((app or {}).get("status") or {}).get("conditions") or []
+    if any(c.get("type") == "InvalidSpecError" for c in conditions):
+        return  # app-invalid-spec says it; the chart was never rendered
+    if n.message.startswith("Failed sync attempt"):
         yield Finding(
-            "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
+            "sync-failed",
             "error",
             "helm",
             n.ref,
-            f"the chart cannot be rendered: {n.message}",
-            "the lab models only vcluster 0.30.x from https://charts.loft.sh"
-            if not_modelled
-            else "fix the values it names (vcluster.helmOverrides / the orchestrator fields), then reconcile the request",
+            n.message,
+            "fix the objects the API server refused (the message names them); Argo CD retries on the next change",
             n.since,
             depth,
         )
+        return
+    not_modelled = "not modelled by kratix-lab" in n.message
+    yield Finding(
+        "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
+        "error",
+        "helm",
+        n.ref,
+        f"the chart cannot be rendered: {n.message}",
+        "the lab models only vcluster 0.30.x from https://charts.loft.sh"
+        if not_modelled
+        else "fix the values it names (vcluster.helmOverrides / the orchestrator fields), then reconcile the request",
+        n.since,
+        depth,
+    )
 
 
 @rule("workload-not-ready")
@@ -370,8 +387,12 @@ def _labels(s, n, parents, depth):
 def _twice(s, n, parents, depth):
     if n.stage != "sync":
         return
+    # The warnings are the whole Application's: only a request whose own files or objects they name is a writer.
+    mine = [*(n.evidence.get("files") or []), *(f"{c.kind}/{c.name} " for c in n.children if c.stage == "object")]
     for c in n.evidence.get("conditions", []):
-        if c.get("type") in ("RepeatedResourceWarning", "SharedResourceWarning"):
+        if c.get("type") in ("RepeatedResourceWarning", "SharedResourceWarning") and any(
+            m in c.get("message", "") + " " for m in mine
+        ):
             yield Finding(
                 "object-written-twice",
                 "warning",

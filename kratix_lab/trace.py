@@ -333,7 +333,7 @@ class _Tracer:
                 )
             )
             return node
-        node.children.append(self.sync(app, sha, files, depth))
+        node.children.append(self.sync(app, sha, files, depth, written=node.since))
         return node
 
     def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
@@ -345,7 +345,9 @@ class _Tracer:
                 return app
         return None
 
-    def sync(self, app: dict[str, Any], sha: str, files: dict[str, bytes], depth: int) -> TraceNode:
+    def sync(
+        self, app: dict[str, Any], sha: str, files: dict[str, bytes], depth: int, written: int | None = None
+    ) -> TraceNode:
         st = app.get("status") or {}
         sync = st.get("sync") or {}
         revision = sync.get("revision")
@@ -354,7 +356,11 @@ class _Tracer:
         synced_rev = (op.get("syncResult") or {}).get("revision")
         applied = bool(synced_rev) and op.get("phase") == "Succeeded" and self.s.is_ancestor(sha, synced_rev)
         compared = bool(revision) and self.s.is_ancestor(sha, revision)
-        errors = [c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error")]
+        # SyncError repeats the failed operation, which is judged per commit below (another request's
+        # failure must not mark this one's objects).
+        errors = [
+            c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error") and c["type"] != "SyncError"
+        ]
         if errors:
             health, msg = DEGRADED, f"{errors[0]['type']}: {errors[0]['message']}"
         elif not compared:
@@ -375,6 +381,9 @@ class _Tracer:
             health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies this commit"
         else:
             health, msg = PROGRESSING, f"{sync.get('status', 'Unknown')} at {revision[:8] if revision else '?'}"
+        since = self.ts(op.get("finishedAt") or st.get("reconciledAt"))
+        if health != HEALTHY and not applied and written is not None and (since is None or written > since):
+            since = written  # waiting on this commit: since it was written, not since the last sync
         node = TraceNode(
             "Application",
             app["metadata"]["name"],
@@ -382,7 +391,7 @@ class _Tracer:
             "sync",
             health,
             msg,
-            self.ts(op.get("finishedAt") or st.get("reconciledAt")),
+            since,
             {
                 "sync": sync.get("status"),
                 "revision": revision,
@@ -391,6 +400,7 @@ class _Tracer:
                 "automated": automated,
                 "health": (st.get("health") or {}).get("status"),
                 "conditions": st.get("conditions", []),
+                "files": sorted(files),
             },
         )
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
@@ -503,7 +513,10 @@ class _Tracer:
             "helm",
             DEGRADED if errors else health,
             msg,
-            self.ts(((st.get("operationState") or {}).get("finishedAt")) or st.get("reconciledAt")),
+            # an error: since the condition appeared, not since the last sync
+            self.ts(errors[0].get("lastTransitionTime"))
+            if errors and errors[0].get("lastTransitionTime")
+            else self.ts(((st.get("operationState") or {}).get("finishedAt")) or st.get("reconciledAt")),
             {
                 "chart": src["chart"],
                 "version": src.get("targetRevision"),

@@ -6,7 +6,10 @@ import shutil
 
 import pytest
 
+from kratix_lab.startup import skip_slow_optional_imports
 from tests.helpers import SAMPLES
+
+skip_slow_optional_imports()  # seconds per xdist worker otherwise (kratix_lab.startup says why)
 
 
 @pytest.fixture(scope="session")

@@ -184,13 +184,46 @@ def test_external_secrets_v1beta1_is_not_served(lab):
         "spec": {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"},
     }
     lab.apply(req)
-    lab.settle()
+    assert lab.settle().quiescent
     state = lab.get("Application", "kratix-state-reconciler", "argocd")
     assert state["status"]["operationState"]["phase"] == "Failed"
     assert (
         'no matches for kind "ExternalSecret" in version "external-secrets.io/v1beta1"'
         in state["status"]["operationState"]["message"]
     )
+
+
+def test_a_failed_automated_sync_is_not_retried_against_the_same_revision(lab):
+    """Argo CD's autoSync: a sync that failed on this revision and source is not attempted again (SyncError);
+    a new commit is. The lab used to retry every round, so settle never went quiet."""
+    spec = {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"}
+    req = {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": "VClusterKubeconfigExternalSecret",
+        "metadata": {"name": "old", "namespace": "platform-requests"},
+        "spec": spec,
+    }
+    lab.apply(req)
+    assert lab.settle().quiescent
+    lab.run_for(600)
+    state = lab.get("Application", "kratix-state-reconciler", "argocd")
+    head = lab.state_remote.head()
+    failed = [
+        e
+        for e in lab.events("Application", "kratix-state-reconciler", "argocd")
+        if e["reason"] == "OperationCompleted" and head in e["message"]
+    ]
+    assert len(failed) == 1, [e["message"] for e in failed]
+    error = next(c for c in state["status"]["conditions"] if c["type"] == "SyncError")
+    assert error["message"].startswith(f"Failed sync attempt to {head}: one or more objects failed to apply")
+    assert state["status"]["sync"]["status"] == "OutOfSync"
+
+    lab.apply({**req, "spec": {**spec, "externalSecretsApiVersion": "v1"}})
+    assert lab.settle().quiescent
+    state = lab.get("Application", "kratix-state-reconciler", "argocd")
+    assert state["status"]["operationState"]["phase"] == "Succeeded"
+    assert state["status"]["sync"]["status"] == "Synced"
+    assert not [c for c in state["status"].get("conditions") or [] if c["type"] == "SyncError"]
 
 
 def test_media_sample_has_no_warnings(tmp_path):

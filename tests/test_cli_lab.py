@@ -613,3 +613,14 @@ def test_reconcile_reruns_the_pipeline(fresh, capsys):
     assert code == 0 and len(out.split()) == 2
     code, _, err = cli(capsys, fresh, "reconcile", "vclustercore", "nope", "-n", "platform-requests")
     assert code == 1 and "not found" in err
+
+
+def test_rich_tables_print_cells_literally():
+    """A pattern or a Go type in a cell is text, not rich markup (it lost "[a-z0-9]" before)."""
+    from rich.console import Console
+
+    from kratix_lab.views.lab_view import TableData
+
+    console = Console(width=200, record=True)
+    console.print(TableData(["PATTERN"], [["^[a-z0-9]x map[string]string [bold]"]]).rich())
+    assert "^[a-z0-9]x map[string]string [bold]" in console.export_text()

@@ -272,6 +272,7 @@ def test_application_project_missing_then_fixed(lab):
     source = LabSource(lab)
     d = diagnose(source, "ArgocdApplication", "demo")
     assert (d.findings[0].id, d.findings[0].stage) == ("app-invalid-spec", "helm")
+    assert [f.id for f in d.findings] == ["app-invalid-spec"], "a refused Application was never rendered"
     assert "project nowhere which does not exist" in d.verdict
     lab.apply(
         request(
@@ -293,11 +294,13 @@ def test_invalid_helm_values_then_fixed(lab):
             "valuesObject": {"controlPlane": {"statefulSet": {"highAvailability": {"replicas": "three"}}}},
         },
     }
+    lab.run_for(300)  # the last sync is long before the bad values arrive
     lab.apply(request("ArgocdApplication", "demo", spec))
     lab.settle()
     source = LabSource(lab)
     d = diagnose(source, "ArgocdApplication", "demo")
     assert d.findings[0].id == "helm-values-invalid" and d.findings[0].stage == "helm"
+    assert source.now() - d.findings[0].since < 120, "stuck since the error appeared, not since the last sync"
     assert "controlPlane.statefulSet.highAvailability.replicas" in d.verdict
     spec["source"]["helm"]["valuesObject"]["controlPlane"]["statefulSet"]["highAvailability"]["replicas"] = 1
     lab.apply(request("ArgocdApplication", "demo", spec))
@@ -374,3 +377,28 @@ def test_a_chart_the_lab_does_not_model_then_fixed(lab):
     lab.apply(request("ArgocdApplication", "demo", spec))
     lab.settle()
     assert diagnose(source, "ArgocdApplication", "demo").healthy
+
+
+def test_an_unapplied_commit_is_stuck_since_it_was_written_not_since_the_last_sync(lab):
+    lab.run_for(900)  # the last sync is now long ago
+    inject(lab, "argocd-autosync-disabled")
+    lab.submit(EXTRA)
+    lab.settle()
+    source = LabSource(lab)
+    d = diagnose(source, "VClusterOrchestrator", "extra", "platform-requests")
+    top = d.findings[0]
+    assert top.id == "commit-not-synced"
+    commit = next(n for n, _ in d.trace.walk() if n.stage == "commit" and top.object in [c.ref for c in n.children])
+    assert top.since == commit.since, (top.since, commit.since)
+    assert source.now() - top.since < 120, d.verdict
+
+
+def test_a_shared_object_is_blamed_on_its_writers_only(lab):
+    project = {"name": "shared", "sourceRepos": ["*"], "destinations": [{"namespace": "*", "server": "*"}]}
+    lab.apply(request("ArgocdProject", "one", project))
+    lab.apply(request("ArgocdProject", "two", {**project, "description": "the second writer"}))
+    lab.settle()
+    source = LabSource(lab)
+    assert "object-written-twice" in [f.id for f in diagnose(source, "ArgocdProject", "two").findings]
+    sandbox = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
+    assert sandbox.healthy, sandbox.verdict

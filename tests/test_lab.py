@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 
@@ -202,3 +203,47 @@ def test_values_in_the_cluster_match_git(media_lab):
     cm = media_lab.get("ConfigMap", "media-vcluster-values", "vcluster-media")
     app = media_lab.get("Application", "media", "argocd")
     assert load_one(cm["data"]["values.yaml"]) == app["spec"]["source"]["helm"]["valuesObject"]
+
+
+def test_the_state_repo_log_reads_right_after_a_push_in_a_long_lived_process(tmp_path):
+    """A Lab kept open (a notebook, the dashboard) reads the state remote's history after each round's push;
+    gitpython's pack cache went stale and raised BadObject on the first read."""
+    lab = Lab(tmp_path / "lab")
+    assert lab.state_remote.log() == []  # nothing pushed yet; gitpython has opened the object store
+    lab.submit(SAMPLES / "media.yaml")
+    for _ in range(4):
+        lab.step()
+        head = lab.state_remote.head()
+        assert lab.state_remote.log()[0].sha == head
+        assert lab.state_remote.show(head).sha == head
+    lab.close()
+
+
+def test_a_failing_delete_pipeline_is_retried_with_backoff_and_settle_goes_quiet(tmp_path):
+    """Kratix requeues a request whose delete pipeline fails with exponential backoff; the lab used to rerun
+    it every round, so settle never finished (1000 failed Jobs)."""
+    lab = Lab(tmp_path / "lab")
+    lab.apply(SAMPLES / "argocd-project.yaml")
+    assert lab.settle().quiescent
+    lab.faults.inject("pipeline-fails", promise="argocd-project")
+    [project] = lab.list("ArgocdProject")
+    lab.delete("ArgocdProject", project["metadata"]["name"], project["metadata"]["namespace"])
+    assert lab.settle().quiescent
+
+    def failed_at():
+        return sorted(
+            get_condition(j, "Failed")["lastTransitionTime"]
+            for j in lab.list("Job")
+            if j["metadata"]["labels"].get("kratix.io/workflow-action") == "delete"
+        )
+
+    assert len(failed_at()) == 1
+    lab.run_for(1800)
+    seconds = [int(t[11:13]) * 3600 + int(t[14:16]) * 60 + int(t[17:19]) for t in failed_at()]
+    gaps = [b - a for a, b in itertools.pairwise(seconds)]
+    assert gaps == [10, 20, 40, 80, 160, 320, 600], gaps
+    assert lab.get("ArgocdProject", project["metadata"]["name"], project["metadata"]["namespace"]) is not None
+    lab.faults.clear("pipeline-fails")
+    lab.run_for(700)
+    assert lab.list("ArgocdProject") == []
+    lab.close()

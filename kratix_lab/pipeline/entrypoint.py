@@ -20,6 +20,7 @@ import kratix_sdk as ks
 
 from kratix_lab.promises import CATALOGUE_PROMISES
 from kratix_lab.promises._common import PipelineInputError
+from kratix_lab.startup import skip_slow_optional_imports
 
 
 class UnknownPipeline(LookupError):
@@ -62,10 +63,18 @@ def run(argv: list[str]) -> int:
     except UnknownPipeline as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    return call(fn)
+
+
+def call(fn: Callable[[ks.KratixSDK], None]) -> int:
+    """Run one pipeline function as a container would: its exit code, errors printed to stderr."""
     try:
         fn(ks.KratixSDK())
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 1
+    except SystemExit as e:  # as the interpreter exits: None is success, a message is printed and fails
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
     except PipelineInputError as e:  # a request the pipeline cannot render: say which field, no traceback
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -77,6 +86,7 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
+    skip_slow_optional_imports()
     env = os.environ
     if "KRATIX_LAB_INPUT_DIR" in env:
         point_sdk_at(

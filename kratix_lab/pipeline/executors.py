@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import shutil
@@ -10,8 +11,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
 from kratix_lab.pipeline.contract import PipelineDirs
@@ -56,14 +60,9 @@ def _catalogue_args(container: dict[str, Any]) -> list[str]:
 
 
 class InProcessExecutor:
-    """Calls the catalogue's Python pipelines in this process through the real ``kratix-sdk``.
-
-    The SDK keeps its directories and reads ``KRATIX_*`` from module globals and ``os.environ``,
-    so runs are serialised with a lock and both are restored afterwards.
-    """
+    """Calls the catalogue's Python pipelines in this process through the real ``kratix-sdk``."""
 
     name = "in-process"
-    _lock = threading.Lock()
 
     def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
         from kratix_lab.pipeline import entrypoint
@@ -76,26 +75,91 @@ class InProcessExecutor:
             )
         args = _catalogue_args(container)
         env = container_env(container, env)
-        buf = io.StringIO()
         start = time.perf_counter()
-        with self._lock:
-            import kratix_sdk as ks
+        code, logs = _in_process(lambda: entrypoint.run(args), dirs, env)
+        return ContainerResult(str(container.get("name")), image, code, logs, time.perf_counter() - start)
 
-            saved_dirs = (ks.get_input_dir(), ks.get_output_dir(), ks.get_metadata_dir())
-            saved_env = {k: os.environ.get(k) for k in env}
-            try:
-                os.environ.update(env)
-                entrypoint.point_sdk_at(dirs.input, dirs.output, dirs.metadata)
-                with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-                    code = entrypoint.run(args)
-            finally:
-                entrypoint.point_sdk_at(*saved_dirs)
-                for k, v in saved_env.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-        return ContainerResult(str(container.get("name")), image, code, buf.getvalue(), time.perf_counter() - start)
+
+_sdk_lock = threading.Lock()
+
+
+def _in_process(run: Callable[[], int], dirs: PipelineDirs, env: dict[str, str]) -> tuple[int, str]:
+    """``run()`` with the SDK pointed at ``dirs`` and ``env`` set; its exit code and output.
+
+    The SDK keeps its directories and reads ``KRATIX_*`` from module globals and ``os.environ``,
+    so runs are serialised with a lock and both are restored afterwards.
+    """
+    from kratix_lab.pipeline import entrypoint
+
+    buf = io.StringIO()
+    with _sdk_lock:
+        import kratix_sdk as ks
+
+        saved_dirs = (ks.get_input_dir(), ks.get_output_dir(), ks.get_metadata_dir())
+        saved_env = {k: os.environ.get(k) for k in env}
+        try:
+            os.environ.update(env)
+            entrypoint.point_sdk_at(dirs.input, dirs.output, dirs.metadata)
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+                code = run()
+        finally:
+            entrypoint.point_sdk_at(*saved_dirs)
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    return code, buf.getvalue()
+
+
+class LocalPipelineExecutor:
+    """Runs images that are not built yet: each maps to a local pipeline file, run in-process.
+
+    For a Promise under development (the lab has no container engine to build and run its image).
+    ``images`` maps an image reference to a Python file shaped like the catalogue's ``pipeline.py``:
+    ``configure(sdk)`` and ``delete(sdk)`` on ``kratix-sdk``, chosen by ``KRATIX_WORKFLOW_ACTION``
+    (the container's ``command`` and ``args`` are not used). The file is read again for every run,
+    so an edit takes effect at the next run, as a rebuilt image pulled with ``imagePullPolicy:
+    Always`` would. Any other image goes to ``inner`` (the in-process catalogue executor by default).
+    """
+
+    name = "local"
+
+    def __init__(self, images: Mapping[str, str | Path], inner: Executor | None = None):
+        self.images = {image: Path(path) for image, path in images.items()}
+        self.inner = inner or InProcessExecutor()
+
+    def run(self, container: dict[str, Any], dirs: PipelineDirs, env: dict[str, str]) -> ContainerResult:
+        image = str(container.get("image", ""))
+        path = self.images.get(image)
+        if path is None:
+            return self.inner.run(container, dirs, env)
+        from kratix_lab.pipeline import entrypoint
+
+        env = container_env(container, env)
+        action = env.get("KRATIX_WORKFLOW_ACTION", "")
+        start = time.perf_counter()
+
+        def run() -> int:
+            module = _load_pipeline(path)
+            fn = getattr(module, action, None)
+            if not callable(fn):
+                print(f"error: {path.name} defines no {action}(sdk) function", file=sys.stderr)
+                return 2
+            return entrypoint.call(fn)
+
+        code, logs = _in_process(run, dirs, env)
+        return ContainerResult(str(container.get("name")), image, code, logs, time.perf_counter() - start)
+
+
+def _load_pipeline(path: Path) -> ModuleType:
+    """A fresh module from ``path`` (never cached, never in ``sys.modules``): the file as it is now."""
+    spec = importlib.util.spec_from_file_location(f"kratix_lab_local_pipeline_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ExecutorError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class SubprocessExecutor:

@@ -197,7 +197,24 @@ class ArgoCDController:
             r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
         ]
         operation = None
-        if automated is not None and (out_of_sync or to_prune):
+        last_op = (app.get("status") or {}).get("operationState") or {}
+        source = spec.get("source") or spec.get("sources")
+        # Argo CD does not retry an automated sync that failed against the same revision and source
+        # (only a new commit, a changed source or a manual sync tries again); it says so in SyncError.
+        failed_here = (
+            last_op.get("phase") in ("Failed", "Error")
+            and (last_op.get("syncResult") or {}).get("revision") == manifests.revision
+            and (last_op.get("syncResult") or {}).get("source") == source
+        )
+        if automated is not None and (out_of_sync or to_prune) and failed_here:
+            conditions.append(
+                {
+                    "type": "SyncError",
+                    "message": f"Failed sync attempt to {manifests.revision}: {last_op.get('message', '')}",
+                    "lastTransitionTime": now,
+                }
+            )
+        elif automated is not None and (out_of_sync or to_prune):
             new_revision = manifests.revision != last_synced
             if new_revision or automated.get("selfHeal") or any(c.missing for c in out_of_sync):
                 operation = self._sync(
@@ -577,7 +594,11 @@ class ArgoCDController:
             "startedAt": now,
             "finishedAt": now,
             "operation": {"sync": {"revision": revision, "prune": bool(prune)}, "initiatedBy": {"automated": True}},
-            "syncResult": {"revision": revision, "resources": results},
+            "syncResult": {
+                "revision": revision,
+                "source": (app.get("spec") or {}).get("source") or (app.get("spec") or {}).get("sources"),
+                "resources": results,
+            },
         }
 
     def _delete_app(self, ctx: Context, app: dict[str, Any]) -> int:

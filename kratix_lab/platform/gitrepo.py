@@ -7,9 +7,10 @@ import io
 import os
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import git
 from git.objects.fun import tree_entries_from_data
@@ -18,6 +19,8 @@ from gitdb.exc import BadObject
 from gitdb.pack import PackEntity
 
 from kratix_lab.platform.store import EPOCH
+
+T = TypeVar("T")
 
 DEFAULT_BRANCH = "main"
 _TREE_MODE = 0o040000
@@ -158,11 +161,26 @@ class GitRepo:
         if self.head(rev) is None:
             return []
         kwargs = {"max_count": max_count}
-        commits = self.repo.iter_commits(rev, paths=path, **kwargs) if path else self.repo.iter_commits(rev, **kwargs)
-        return [self._commit(c) for c in commits]
+
+        def read() -> list[Commit]:
+            commits = (
+                self.repo.iter_commits(rev, paths=path, **kwargs) if path else self.repo.iter_commits(rev, **kwargs)
+            )
+            return [self._commit(c) for c in commits]
+
+        return self._fresh(read)
 
     def show(self, rev: str) -> Commit:
-        return self._commit(self.repo.commit(rev))
+        return self._fresh(lambda: self._commit(self.repo.commit(rev)))
+
+    def _fresh(self, read: Callable[[], T]) -> T:
+        """Run a gitpython read; when a pack written since (a push, another process) is not yet in its
+        object cache, refresh the cache and read again."""
+        try:
+            return read()
+        except (BadObject, ValueError):
+            self.repo.odb.update_cache(force=True)
+            return read()
 
     def _commit(self, c: git.Commit) -> Commit:
         files = (

@@ -18,7 +18,7 @@ from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import WorkloadGroup, merge_status
 from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.store import Conflict, NotFound
+from kratix_lab.platform.store import Conflict, NotFound, parse_time
 from kratix_lab.promise import Promise
 
 KRATIX_GROUP = "platform.kratix.io"
@@ -58,6 +58,7 @@ class KratixController:
 
     def __init__(self) -> None:
         self.retry_every = 60
+        self._delete_due: dict[str, int] = {}  # request uid -> when its failed delete pipeline is retried
         # Requests whose Works' state was last found already in their status: request uid ->
         # (request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)).
         self._settled: dict[str, tuple[Any, ...]] = {}
@@ -80,6 +81,11 @@ class KratixController:
 
     def next_due(self, ctx: Context) -> int | None:
         return None
+
+    def next_periodic(self, ctx: Context) -> int | None:
+        """Failed delete pipelines are retried with backoff for as long as they fail (run_for waits for
+        them; settle does not)."""
+        return min(self._delete_due.values(), default=None)
 
     def _works_at_start(self, ctx: Context) -> dict[tuple[str, str, str], tuple[tuple[str, int], ...]]:
         """Every request's Works as ``((name, resourceVersion), …)`` by (namespace, request, Promise),
@@ -572,6 +578,31 @@ class KratixController:
 
     # ---- delete ------------------------------------------------------------------------------
 
+    def _delete_retry_at(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int | None:
+        """When a failed delete pipeline runs again: Kratix requeues a failing request with exponential
+        backoff (controller-runtime's), here 10 s doubling per failed Job, at most 10 minutes. Counted from
+        the request's failed delete Jobs, so every process opening the lab agrees."""
+        meta = req["metadata"]
+        failed = [
+            job
+            for job in ctx.store.list(
+                "Job",
+                meta["namespace"],
+                {
+                    "kratix.io/promise-name": promise.name,
+                    "kratix.io/resource-name": meta["name"],
+                    "kratix.io/workflow-action": "delete",
+                },
+                group="batch",
+                readonly=True,
+            )
+            if (get_condition(job, "Failed") or {}).get("status") == "True"
+        ]
+        if not failed:
+            return None
+        last = max(parse_time(get_condition(j, "Failed")["lastTransitionTime"]) for j in failed)
+        return last + min(10 * 2 ** (len(failed) - 1), 600)
+
     def _delete(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
         store, now = ctx.store, ctx.store.now()
         meta = req["metadata"]
@@ -580,6 +611,12 @@ class KratixController:
             pipelines = workflow_pipelines(promise, "resource", "delete")
             new = clone(req)
             if pipelines:
+                due = self._delete_retry_at(ctx, promise, req)
+                now_s = ctx.store.now_seconds()
+                if due is not None and now_s < due:
+                    self._delete_due[meta["uid"]] = due
+                    return 0  # backing off after a failed delete pipeline
+                self._delete_due.pop(meta["uid"], None)
                 job = self._job(ctx, promise, req, pipelines[0], "delete")
                 input_object = clone(req)
                 run = run_pipeline(promise, pipelines[0], input_object, "delete", executor=self._executor(ctx, promise))
@@ -595,17 +632,17 @@ class KratixController:
                             f"The Delete Pipeline has failed: {run.name}",
                         ),
                     )
+                    self._delete_due[meta["uid"]] = self._delete_retry_at(ctx, promise, req) or now_s
                     if new.get("status") != req.get("status"):
                         store.update_status(new)
-                        store.event(
-                            new,
-                            "Warning",
-                            "DeleteWorkflowFailed",
-                            f"Delete pipeline {run.name} failed: {run.error}",
-                            "kratix",
-                        )
-                        return 1
-                    return 0
+                    store.event(
+                        new,
+                        "Warning",
+                        "DeleteWorkflowFailed",
+                        f"Delete pipeline {run.name} failed: {run.error}",
+                        "kratix",
+                    )
+                    return 1  # the failed Job (and its Pod) were written
                 _conds(
                     new,
                     now,

@@ -56,7 +56,7 @@ class TableData:
         for h in self.headers:
             table.add_column(h, overflow="fold")
         for r in self.rows:
-            table.add_row(*r)
+            table.add_row(*(Text(c) for c in r))  # literal: "[a-z0-9]" or "map[string]string" is not markup
         return table
 
     def records(self) -> list[dict[str, str]]:
