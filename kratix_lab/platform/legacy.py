@@ -1,8 +1,10 @@
 """What an old pipeline image does (modelled), for the ``pipeline-image-stale`` fault.
 
 The catalogue's previous release (``v0.0.9``) still had the seed's behaviour: the cluster
-registration wrote a plain ``Secret`` with the kubeconfig. Any other Promise's old image renders
-what the current one does, but says in its log which version ran.
+registration wrote a plain ``Secret`` with the kubeconfig, and the CoreDNS Promise wrote every
+vCluster's server block into the one ``kube-system/coredns-custom`` (two vClusters: two Works write
+one object, and one entry is lost). Any other Promise's old image renders what the current one
+does, but says in its log which version ran.
 """
 
 from __future__ import annotations
@@ -48,6 +50,27 @@ def _seed_registration(dirs: PipelineDirs) -> None:
             (dirs.output / f"secret-{secret['metadata']['name']}.yaml").write_text(dump(secret))
 
 
+def _seed_coredns(dirs: PipelineDirs) -> None:
+    for f in sorted(dirs.output.glob("*.yaml")):
+        for d in load_documents(f.read_text(), str(f)):
+            cm: dict[str, Any] = d.data
+            if not isinstance(cm, dict) or cm.get("kind") != "ConfigMap":
+                continue
+            labels = cm["metadata"].get("labels") or {}
+            shared = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": "coredns-custom",  # the seed's one object, whichever vCluster writes it
+                    "namespace": "kube-system",
+                    "labels": {k: v for k, v in labels.items() if k.startswith(("kratix.io/", "app.kubernetes.io/"))},
+                },
+                "data": dict(cm.get("data") or {}),
+            }
+            f.unlink()
+            (dirs.output / "configmap-coredns-custom.yaml").write_text(dump(shared))
+
+
 class StaleImageExecutor:
     """Runs a catalogue container; when its tag is not the current release, behaves like the old one."""
 
@@ -70,7 +93,11 @@ class StaleImageExecutor:
         ):
             _seed_registration(dirs)
             note += "wrote secret: cluster registration as a plain Secret (behaviour of the old release)\n"
-        return ContainerResult(res.name, res.image, res.exit_code, note + res.logs, res.seconds)
+        after = ""
+        if env.get("KRATIX_PROMISE_NAME") == "vcluster-coredns" and env.get("KRATIX_WORKFLOW_ACTION") == "configure":
+            _seed_coredns(dirs)
+            after = "rewrote it as configmap-coredns-custom.yaml: the one shared kube-system/coredns-custom (behaviour of the old release)\n"
+        return ContainerResult(res.name, res.image, res.exit_code, note + res.logs + after, res.seconds)
 
 
 class FailingExecutor:
