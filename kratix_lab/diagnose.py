@@ -42,6 +42,7 @@ class Diagnosis:
     findings: list[Finding]
     verdict: str
     now: int
+    deleted: bool = False  # the request is gone after a clean delete (no findings, nothing left)
 
     @property
     def healthy(self) -> bool:
@@ -472,6 +473,14 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
     visit(root, [], 0, False)
     if root.health == MISSING:
         left = leftovers(source, resolve(source, kind).promise, name)
+        gone = _deleted_at(source, root)
+        if gone is not None and not left:
+            # a clean delete is an outcome, not a failure: the delete pipeline ran and nothing is left
+            verdict_text = (
+                f"deleted: {root.ref} is gone (its delete pipeline completed at {rfc3339(gone)}) "
+                "and nothing labelled with it is left"
+            )
+            return Diagnosis(root.ref, root, [], verdict_text, now, deleted=True)
         findings.extend(left)
         if not left and findings:
             findings[0].message += "; nothing labelled with it is left in the cluster"
@@ -483,6 +492,15 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
             unique.append(f)
     unique.sort(key=lambda f: (f.severity != "error", -f.depth))
     return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
+
+
+def _deleted_at(source: Source, root: TraceNode) -> int | None:
+    """When a missing request's delete pipeline completed (from the events it left behind), else None."""
+    events = source.events({"kind": root.kind, "metadata": {"name": root.name, "namespace": root.namespace}})
+    done = [e for e in events if e.get("reason") == "DeleteWorkflowCompleted"]
+    if not done:
+        return None
+    return source.timestamp(done[-1].get("lastTimestamp") or done[-1].get("firstTimestamp"))
 
 
 def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) -> str:

@@ -444,7 +444,7 @@ def show_diagnosis(d: Any) -> None:
     from kratix_lab.views.trace_view import diagnosis_text
 
     verdict, _, rest = diagnosis_text(d).partition("\n")
-    console.print(Text(verdict, style="bold green" if d.healthy else "bold red"))
+    console.print(Text(verdict, style="bold green" if d.healthy or d.deleted else "bold red"))
     console.print(Text(rest.strip("\n")))
 
 

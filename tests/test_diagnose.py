@@ -184,7 +184,12 @@ def test_a_failed_pipeline_verdict_names_the_logs_and_the_fix(lab):
 def test_leftovers_after_delete_are_found(lab):
     lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
     lab.settle()
-    assert [f.id for f in diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox").findings] == ["request-missing"]
+    clean = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    assert clean.deleted and clean.findings == [] and not clean.healthy
+    assert clean.verdict.startswith("deleted: VClusterOrchestrator/sandbox is gone (its delete pipeline completed at")
+    assert main(["--lab", str(lab.path), "diagnose", "vclusterorchestrator/sandbox"]) == 0
+    never = diagnose(LabSource(lab), "VClusterOrchestrator", "never-was")
+    assert [f.id for f in never.findings] == ["request-missing"] and not never.deleted
     lab.apply(
         {
             "apiVersion": "v1",
@@ -193,7 +198,7 @@ def test_leftovers_after_delete_are_found(lab):
         }
     )
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
-    assert "leftovers-after-delete" in [f.id for f in d.findings]
+    assert "leftovers-after-delete" in [f.id for f in d.findings] and not d.deleted
 
 
 def test_views(lab):
