@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/kratix-lab --lab $(LAB) settle
 	$(BIN)/kratix-lab --lab $(LAB) lab status
 	$(BIN)/kratix-lab --lab $(LAB) get vclusterorchestrators
-	@echo "The lab is in $(LAB): try 'kratix-lab --lab $(LAB) get applications -n argocd' or 'kratix-lab --lab $(LAB) repo log'"
+	@echo "The lab is in $(LAB): open the dashboard with '$(BIN)/kratix-lab --lab $(LAB) tui', or try '$(BIN)/kratix-lab --lab $(LAB) trace vclusterorchestrator/media'"
 
 ## test: install, lint, then run the whole test suite
 test: $(STAMP)

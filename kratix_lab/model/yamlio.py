@@ -121,12 +121,17 @@ def _compose_lines(text: str) -> list[int]:
 def load_documents(text: str, source: str = "<string>") -> list[Document]:
     """Every non-empty document of ``text``; raises YamlError naming ``source`` and the line.
 
-    Text this process dumped is not parsed again: its documents are copied from what was dumped
-    (see ``_remember``); in the lab, pipelines read their input and the lab reads their status and
-    outputs, all written moments before by ``dump``.
+    Text this process dumped or parsed lately is not parsed again: its documents are copied from
+    what was remembered (see ``_remember``); in the lab, pipelines read their input and the lab reads
+    their status and outputs, all written moments before by ``dump``, and a trace reads the same
+    state-repo files on every refresh.
     """
     known = _dumped.get(text)
-    datas = [clone(d) for d in known] if known is not None else _parse_all(text, source)
+    if known is not None:
+        datas = [clone(d) for d in known]
+    else:
+        datas = _parse_all(text, source)
+        _remember(text, datas)  # readers of another process's files (trace, the dashboard) parse each text once
     lines = _compose_lines(text) if len(datas) > 1 else [_first_content_line(text)] * len(datas)
     if len(lines) != len(datas):  # documents that are only "null" are dropped by both; be safe
         lines = [1] * len(datas)
@@ -146,8 +151,9 @@ def _parse_all(text: str, source: str) -> list[Any]:
         raise YamlError(f"{source}: invalid YAML: {e}") from None
 
 
-# Texts ``dump``/``dump_all`` made lately -> (copies of) the documents they hold, oldest first.
-_DUMPED_KEPT = 2048
+# Texts ``dump``/``dump_all`` made or ``load_documents`` parsed lately -> (copies of) the documents
+# they hold, oldest first.
+_DUMPED_KEPT = 8192  # a 100-vCluster lab's state repo holds ~3,600 files
 _dumped: dict[str, list[Any]] = {}
 
 

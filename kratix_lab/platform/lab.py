@@ -405,6 +405,13 @@ class Lab:
             obj["metadata"]["namespace"] = REQUESTS_NAMESPACE if self.crd_for(obj) else "default"
         return self.apply_object(obj)
 
+    @staticmethod
+    def gitops_path(kind: str, name: str, crd: CRD) -> str:
+        """Where ``submit`` commits a request in the gitops repo: vClusters in platform/vclusters/, other
+        requests in platform/<plural>/, one file per name."""
+        folder = "vclusters" if kind == "VClusterOrchestrator" else crd.plural
+        return f"platform/{folder}/{name}.yaml"
+
     def submit(self, file_or_obj: str | Path | dict[str, Any], message: str | None = None) -> str:
         """The seed's GitOps entry: validate, then commit the request to the gitops repo.
 
@@ -422,8 +429,7 @@ class Lab:
                 "to the gitops repo (use apply for other objects)"
             )
         name = checked["metadata"]["name"]
-        folder = "vclusters" if obj["kind"] == "VClusterOrchestrator" else crd.plural
-        path = f"platform/{folder}/{name}.yaml"
+        path = self.gitops_path(obj["kind"], name, crd)
         content = (text if text is not None else dump(obj)).encode()
         with self._lock():
             exists = path in self.gitops_repo.read_files(path)
@@ -434,30 +440,48 @@ class Lab:
             self.gitops_repo.sync_worktree()
         return sha  # None: the gitops repo already holds exactly this request
 
+    def gitops_file(self, obj: dict[str, Any]) -> str | None:
+        """The gitops repo file an object came from (Argo CD's ``platform`` app applied it), else None."""
+        tracking = ((obj["metadata"].get("annotations") or {}).get(TRACKING) or "").split(":", 1)[0]
+        if tracking != "platform":
+            return None
+        for path, content in self.gitops_repo.read_files("platform").items():
+            try:
+                docs = load_documents(content.decode(), path)
+            except (YamlError, UnicodeDecodeError):
+                continue
+            if any(
+                isinstance(d.data, dict)
+                and d.data.get("kind") == obj["kind"]
+                and (d.data.get("metadata") or {}).get("name") == obj["metadata"]["name"]
+                for d in docs
+            ):
+                return path
+        return None
+
+    def delete_route(self, kind: str, name: str, namespace: str | None = None) -> str:
+        """How ``delete`` would remove the object, in a sentence (for a confirmation)."""
+        obj = self.get(kind, name, namespace)
+        if obj is None:
+            raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
+        path = self.gitops_file(obj)
+        if path is not None:
+            return f"removes {path} from the gitops repo; Argo CD (app platform) prunes the request"
+        return f"deletes {obj['kind']} {name} directly (it is not in the gitops repo)"
+
     def delete(self, kind: str, name: str, namespace: str | None = None) -> str:
         """Delete: through GitOps when the object came from the gitops repo, else directly."""
         obj = self.get(kind, name, namespace)
         if obj is None:
             raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
-        tracking = ((obj["metadata"].get("annotations") or {}).get(TRACKING) or "").split(":", 1)[0]
-        if tracking == "platform":
-            with self._lock():
-                for path, content in self.gitops_repo.read_files("platform").items():
-                    try:
-                        docs = load_documents(content.decode(), path)
-                    except (YamlError, UnicodeDecodeError):
-                        continue
-                    if any(
-                        isinstance(d.data, dict)
-                        and d.data.get("kind") == obj["kind"]
-                        and (d.data.get("metadata") or {}).get("name") == name
-                        for d in docs
-                    ):
-                        sha = self.gitops_repo.write_files(
-                            {path: None}, f"Remove {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
-                        )
-                        self.gitops_repo.sync_worktree()
-                        return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); Argo CD prunes it"
+        with self._lock():
+            path = self.gitops_file(obj)
+            if path is not None:
+                sha = self.gitops_repo.write_files(
+                    {path: None}, f"Remove {obj['kind']} {name}", GITOPS_IDENTITY, self.store.now_seconds()
+                )
+                self.gitops_repo.sync_worktree()
+                return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); Argo CD prunes it"
         self.store.delete(obj["kind"], name, namespace_of(obj), GVK.of(obj).group)
         return f"{obj['kind'].lower()}/{name} deleted"
 

@@ -19,6 +19,7 @@ class CommitInfo:
     author: str
     date: str
     files: tuple[str, ...]
+    parents: tuple[str, ...] = ()
 
 
 class Source(Protocol):

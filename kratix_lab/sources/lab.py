@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,9 @@ from kratix_lab.platform.lab import Lab
 from kratix_lab.platform.store import parse_time
 from kratix_lab.sources import CommitInfo
 
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_FILES_KEPT = 8192  # (path, commit) entries: a 100-vCluster lab's trace of every request reads ~1,000
+
 
 class LabSource:
     def __init__(self, lab: Lab, read_only: bool = False):
@@ -17,6 +21,7 @@ class LabSource:
         self.read_only = read_only
         self.name = f"lab {lab.path}"
         self._ancestors: dict[str, set[str]] = {}
+        self._files: dict[tuple[str, str], dict[str, bytes]] = {}  # what a commit holds never changes
 
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
@@ -52,8 +57,22 @@ class LabSource:
     def promises(self) -> list[Any]:
         return self.lab.promises()
 
+    def change_token(self) -> tuple[Any, ...]:
+        """Changes whenever the lab does (objects, the state repo, faults), never with the clock alone:
+        a front end that polls redoes its work only when this differs from the last value."""
+        return (*self.lab.store.version(), self.lab.state_remote.head(), self.lab.store.get_meta("faults"))
+
     def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]:
-        return self.lab.state_remote.read_files(path, rev or "main")
+        if rev is None or not _FULL_SHA.fullmatch(rev):
+            return self.lab.state_remote.read_files(path, rev or "main")  # a branch moves: never kept
+        key = (path, rev)
+        files = self._files.get(key)
+        if files is None:
+            files = self.lab.state_remote.read_files(path, rev)
+            if len(self._files) >= _FILES_KEPT:
+                self._files.pop(next(iter(self._files)))
+            self._files[key] = files
+        return dict(files)
 
     def state_head(self) -> str | None:
         return self.lab.state_remote.head()
@@ -68,7 +87,8 @@ class LabSource:
         who, _, stamp = author.rpartition(">")
         seconds = int(stamp.split()[0]) if stamp.strip() else 0
         date = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return CommitInfo(sha, message.rstrip("\n"), who + ">", date, ())
+        parents = tuple(line[7:] for line in header.splitlines() if line.startswith("parent "))
+        return CommitInfo(sha, message.rstrip("\n"), who + ">", date, (), parents)
 
     def _raw_commit(self, sha: str) -> str | None:
         try:

@@ -62,6 +62,7 @@ def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
         "ref": d.ref,
         "verdict": d.verdict,
         "healthy": d.healthy,
+        "deleted": d.deleted,
         "now": rfc3339(d.now),
         "findings": [finding_json(f) for f in d.findings],
         "trace": node_json(d.trace),
@@ -108,19 +109,23 @@ def trace_tree(node: TraceNode, *, wide: bool = False, now: int | None = None) -
     return tree
 
 
+def finding_text(f: Finding, number: int) -> str:
+    """One finding: its rule, stage and object, what is wrong, the fix, and the log lines it quotes."""
+    when = f" since {rfc3339(f.since)}" if f.since is not None else ""
+    lines = [
+        f"{number}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
+        f"   {f.message}",
+        f"   fix: {f.fix}",
+    ]
+    lines += [f"   | {line}" for line in f.evidence.get("logTail", [])]
+    return "\n".join(lines)
+
+
 def diagnosis_text(d: Diagnosis) -> str:
     lines = [d.verdict, ""]
     if not d.findings:
         lines.append("no findings")
-    for i, f in enumerate(d.findings, 1):
-        when = f" since {rfc3339(f.since)}" if f.since is not None else ""
-        lines += [
-            f"{i}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
-            f"   {f.message}",
-            f"   fix: {f.fix}",
-        ]
-        for line in f.evidence.get("logTail", []):
-            lines.append(f"   | {line}")
+    lines += [finding_text(f, i) for i, f in enumerate(d.findings, 1)]
     return "\n".join(lines) + "\n"
 
 

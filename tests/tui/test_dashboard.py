@@ -1,0 +1,211 @@
+"""The dashboard on an 80×24 terminal: every vCluster, filter, sort, live refresh, the lab clock, and a
+fault injected by another Lab instance showing up with its fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import events
+from textual.pilot import Pilot
+
+from kratix_lab import Lab
+from tests.tui.tui_helpers import UPDATE_ENV, assert_snapshot, drive, screen_text, settle_ui, stable
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.request_detail import RequestDetailScreen
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.vcluster_table import VClusterTable
+
+
+def rows(app) -> list[list[str]]:
+    table = app.screen.query_one(VClusterTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def names(app) -> list[str]:
+    return [r[0] for r in rows(app)]
+
+
+def test_dashboard_lists_both_vclusters_with_stage_and_health(make_app):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        assert isinstance(app.screen, DashboardScreen)
+        table = rows(app)
+        assert [r[:6] for r in table] == [
+            ["media", "prod", "v1.34.3", "pod", "✔ Healthy", "55s"],
+            ["sandbox", "dev", "v1.34.3", "pod", "✔ Healthy", "55s"],
+        ]
+        assert table[0][6].startswith("healthy: VClusterOrchestrator/platform-requests/media")
+        text = screen_text(app)
+        assert "‖ paused" in text and "2026-01-01T00:01:20Z" in text and "vClusters (2)" in text
+        # the selected row's whole message under the table
+        assert "media: healthy: VClusterOrchestrator/platform-requests/media is Healthy at" in text
+
+    drive(app, script)
+
+
+def test_dashboard_snapshot_at_80x24_and_the_readme_screenshot(make_app, sample_lab_path, tmp_path, monkeypatch):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        text = stable(screen_text(app))
+        assert len(text.splitlines()) == 24 and all(len(line) <= 80 for line in text.splitlines())
+        assert_snapshot("dashboard", text)
+        if os.environ.get(UPDATE_ENV):  # the README's picture, taken with the snapshots
+            app.lab_path = Path(".lab")  # what the header shows after `kratix-lab --lab .lab tui`
+            app.screen.query_one("#lab-header").refresh()
+            await pilot.pause()
+            from tests.helpers import ROOT
+
+            (ROOT / "docs").mkdir(exist_ok=True)
+            app.save_screenshot("dashboard.svg", str(ROOT / "docs"))
+
+    drive(app, script)
+
+
+def test_filter_narrows_and_escape_clears(make_app):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("slash", *"sa")
+        assert names(app) == ["sandbox"]
+        assert "filter: sa" in screen_text(app)
+        await pilot.press("enter")  # back to the table, the filter stays
+        assert app.screen.query_one(VClusterTable).has_focus and names(app) == ["sandbox"]
+        await pilot.press("escape")
+        assert names(app) == ["media", "sandbox"]
+        bar = app.screen.query_one(FilterBar)
+        await pilot.press("slash")
+        bar.value = "prod healthy"  # every word must match
+        await pilot.pause()
+        assert names(app) == ["media"]
+        bar.value = "nothing-like-this"
+        await pilot.pause()
+        assert names(app) == [] and "vClusters (0/2)" in screen_text(app)
+        await pilot.press("escape")
+        assert names(app) == ["media", "sandbox"] and not bar.display
+        await pilot.press("slash", "q", "n", "c")  # typed into the filter: not quit, step or create
+        assert app.screen.filter_text == "qnc" and app.steps == 0 and isinstance(app.screen, DashboardScreen)
+
+    drive(app, script)
+
+
+def test_sort_by_key_and_by_clicking_a_header(make_app):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        await pilot.press("S")  # reverse the name order
+        assert names(app) == ["sandbox", "media"] and "sort: name ▼" in screen_text(app)
+        await pilot.press("s")  # next column: stage (both at pod: by name)
+        assert screen.sort_column == "stage" and names(app) == ["media", "sandbox"]
+        for _ in range(3):
+            await pilot.press("s")
+        assert screen.sort_column == "preset" and names(app) == ["sandbox", "media"]  # dev < prod
+        # a click on the NAME header sorts by name; a second click reverses
+        await pilot.click(VClusterTable, offset=(3, 1))
+        assert screen.sort_column == "name" and names(app) == ["media", "sandbox"]
+        await pilot.click(VClusterTable, offset=(3, 1))
+        assert names(app) == ["sandbox", "media"]
+
+    drive(app, script)
+
+
+def test_refresh_picks_up_changes_made_by_another_process(make_app, sample_lab_path):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        assert screen.reader.rows is not None
+        await screen.load()
+        assert not screen.snapshot.recomputed  # nothing changed: fleet() is not run again
+        with Lab(sample_lab_path, create=False) as other:
+            other.step()  # the clock alone: still not recomputed, but the time and SINCE move on
+        await screen.load()
+        await pilot.pause()
+        assert not screen.snapshot.recomputed
+        assert "2026-01-01T00:01:25Z" in screen_text(app) and rows(app)[0][5] == "60s"
+        with Lab(sample_lab_path, create=False) as other:
+            other.reconcile("VClusterOrchestrator", "sandbox", "platform-requests")
+        await screen.load()
+        assert screen.snapshot.recomputed
+
+    drive(app, script)
+
+
+def test_a_fault_injected_elsewhere_shows_as_a_failing_stage_with_its_fix(make_app, sample_lab_path):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        with Lab(sample_lab_path, create=False) as other:
+            other.faults.inject("pipeline-fails", promise="vcluster-core", request="media")
+            other.reconcile("VClusterCore", "media", "platform-requests")
+            other.settle()
+        await app.screen.load()
+        await pilot.pause()
+        media = rows(app)[0]
+        assert media[:5] == ["media", "prod", "v1.34.3", "pipeline run", "✖ Degraded"]
+        assert media[6].startswith("stuck at pipeline run since")
+        assert rows(app)[1][4] == "✔ Healthy"
+        assert "⚠ pipeline-fails" in screen_text(app)  # the header shows the active fault
+        assert "✖ Degraded" in screen_text(app), "the HEALTH column grows when a cell changes in place"
+        await pilot.press("enter")
+        await settle_ui(pilot)
+        assert isinstance(app.screen, RequestDetailScreen)
+        assert "stuck at pipeline run" in screen_text(app)
+        await pilot.press("5")  # the Findings tab of the root: every finding with its fix
+        await settle_ui(pilot)
+        findings = app.screen.details.texts["tab-findings"]
+        assert "pipeline-failed" in findings and "fix: read the logs" in findings
+        assert "kratix-lab reconcile vclustercore media -n platform-requests" in findings
+        with Lab(sample_lab_path, create=False) as other:  # cleared elsewhere while the detail is open
+            other.faults.clear("pipeline-fails")
+        await app.screen.load()
+        await pilot.pause()
+        assert "⚠ pipeline-fails" not in screen_text(app), "the detail's header still shows the cleared fault"
+
+    drive(app, script)
+
+
+def test_keys_typed_quickly_before_enter_move_the_cursor_first(make_app):
+    """enter used to be a priority binding that ran before the table had moved for the keys just before it:
+    "down enter" typed at once opened the first vCluster."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await settle_ui(pilot)
+        app.post_message(events.Key("down", None))
+        app.post_message(events.Key("enter", "\r"))
+        await settle_ui(pilot)
+        assert isinstance(app.screen, RequestDetailScreen)
+        assert app.screen.ref.name == "sandbox", app.screen.ref
+
+    drive(app, script)
+
+
+def test_the_lab_clock_plays_pauses_and_steps_in_worker_processes(make_app, sample_lab_path):
+    app = make_app(play=True, tick=0.05, workers="process", refresh_every=0.5)  # as `kratix-lab tui` runs it
+
+    async def script(pilot: Pilot) -> None:
+        assert "▶ playing" in screen_text(app)
+        while app.steps < 1 or not app.screen.rows:  # the clock's process steps the lab
+            await pilot.pause(0.05)
+        await pilot.press("p")
+        assert not app.playing
+        await settle_ui(pilot)
+        assert "‖ paused" in screen_text(app)
+        paused_at, steps = app.lab_time, app.steps
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert app.steps == steps and app.lab_time == paused_at
+        await pilot.press("n")  # one step while paused
+        await settle_ui(pilot)
+        assert app.steps == steps + 1
+        with Lab(sample_lab_path, create=False) as other:
+            assert other.now() == app.lab_time
+            assert other.store.now_seconds() - 80 == 5 * app.steps  # settled at 00:01:20, 5 s a step
+        await pilot.press("p")
+        assert app.playing
+
+    drive(app, script)

@@ -1,0 +1,120 @@
+"""A request's detail: the verdict, the trace tree, and the side pane's tabs for the selected node."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import TabbedContent
+
+from kratix_lab import Lab
+from tests.tui.tui_helpers import assert_snapshot, drive, screen_text, settle_ui, stable
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.request_detail import RequestDetailScreen
+from tui.widgets.trace_tree import TraceTree
+
+
+async def open_media(pilot: Pilot) -> RequestDetailScreen:
+    await pilot.press("enter")
+    await settle_ui(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, RequestDetailScreen)
+    return screen
+
+
+async def move_to(pilot: Pilot, kind: str, name_part: str = "") -> None:
+    """Put the tree's cursor on the first shown node of ``kind`` (as clicking it would)."""
+    tree = pilot.app.screen.query_one(TraceTree)
+    for line in tree._tree_lines:
+        entry = line.node.data
+        if entry is not None and entry.node.kind == kind and name_part in entry.node.name:
+            tree.move_cursor(line.node)
+            await settle_ui(pilot)
+            return
+    raise AssertionError(f"no {kind} {name_part} in the shown tree")
+
+
+def pane(screen: RequestDetailScreen, tab: str) -> str:
+    return screen.details.texts[tab]
+
+
+def test_enter_opens_the_trace_with_the_verdict_on_top(make_app):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        lines = screen_text(app).splitlines()
+        assert lines[1].strip().startswith("healthy: VClusterOrchestrator/platform-requests/media is Healthy")
+        tree = screen.query_one(TraceTree)
+        assert tree.selected.node.ref == "VClusterOrchestrator/platform-requests/media"
+        # the road down to the sub-requests is open; the sub-requests themselves are not
+        shown = [str(line.node.label) for line in tree._tree_lines]
+        assert any("Commit" in s for s in shown) and any("VClusterCore media" in s for s in shown)
+        assert not any("Namespace vcluster-media" in s for s in shown)
+        # the root's YAML, status and findings
+        assert "kind: VClusterOrchestrator" in pane(screen, "tab-yaml")
+        status = pane(screen, "tab-status")
+        assert "health:  Healthy" in status and "Reconciled" in status and "conditions:" in status
+        assert "no findings" in pane(screen, "tab-findings")
+        assert_snapshot("request_detail", stable(screen_text(app)))
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+    drive(app, script)
+
+
+def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        tabs = screen.query_one(TabbedContent)
+        await pilot.press("down")  # the orchestrator's pipeline run, right under the request
+        await settle_ui(pilot)
+        assert screen.query_one(TraceTree).selected.node.kind == "Job"
+        assert "Healthy pipeline run: Job kratix-vc" in screen_text(app)  # the pane's title
+        await pilot.press("3")
+        assert tabs.active == "tab-logs"
+        logs = pane(screen, "tab-logs")
+        assert logs.strip() and "no logs" not in logs
+        await move_to(pilot, "Commit")
+        await pilot.press("4")
+        assert tabs.active == "tab-repo"
+        repo = pane(screen, "tab-repo")
+        sha = screen.query_one(TraceTree).selected.node.evidence["sha"]
+        assert f"commit {sha}" in repo and "Update from:" in repo
+        assert "diff --git a/clusters/the-cluster/resources/platform-requests/vcluster-orchestrator/media/" in repo
+        assert "+kind: VClusterCore" in repo  # the sub-requests the orchestrator wrote
+        await pilot.press("1")
+        assert "chart" not in pane(screen, "tab-yaml") and "sha:" in pane(screen, "tab-yaml")
+        # a sub-request further down: its own node, its YAML
+        await move_to(pilot, "VClusterCore")
+        assert "kind: VClusterCore" in pane(screen, "tab-yaml")
+        # a live object's repo tab names the file it came from
+        await pilot.press("e")  # expand everything
+        await move_to(pilot, "Namespace", "vcluster-media")
+        await pilot.press("4")
+        assert "vcluster-core" in pane(screen, "tab-repo") and "kind: Namespace" in pane(screen, "tab-repo")
+
+    drive(app, script)
+
+
+def test_the_detail_updates_as_the_request_progresses(make_app, sample_lab_path):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        with Lab(sample_lab_path, create=False) as other:
+            other.faults.inject("workload-crashloop", namespace="vcluster-media", name="media")
+            other.run_for(120)
+        await screen.load()
+        await settle_ui(pilot)
+        assert "stuck at pod" in screen_text(app)
+        tree = screen.query_one(TraceTree)
+        crashing = [
+            line.node
+            for line in tree._tree_lines
+            if "CrashLoopBackOff" in str(line.node.label) or "Degraded" in str(line.node.label)
+        ]
+        assert crashing, "the way to the crashing pod is opened"
+        assert tree.selected.node.ref == "VClusterOrchestrator/platform-requests/media"  # the cursor stayed
+
+    drive(app, script)

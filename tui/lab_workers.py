@@ -1,0 +1,208 @@
+"""Where the dashboard's lab work runs: off the UI, each worker with its own Lab.
+
+SQLite connections are per thread, and a Lab's caches (parsed objects, git trees, parsed state-repo
+files) pay off only when one Lab serves every refresh — so each role (the reader, the lab clock)
+gets one long-lived worker with its own ``Lab``/``LabSource``, running jobs one at a time. A job is
+``job(lab, source)``, picklable (a module-level function or a ``functools.partial`` of one: see
+``tui.jobs``), so it runs the same way in either kind of worker:
+
+- ``LabProcess`` (the default): a spawned process of its own. A 100-vCluster lab's step or fleet read is
+  a second of pure Python; in a thread of the app's process it holds the GIL long enough to make
+  key presses wait (measured: 0.3–2 s stalls), in another process it cannot.
+- ``LabThread``: a thread of the app's process (cheaper to start: the tests use it).
+
+Many processes opening one lab is what the lab is built for (its writes are transactions and take
+a file lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import types
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kratix_lab import Lab
+from kratix_lab.sources.lab import LabSource
+
+T = TypeVar("T")
+Job = Callable[[Lab, LabSource], T]
+WORKER_KINDS = ("process", "thread")
+
+
+def noop(lab: Lab, source: LabSource) -> None:
+    """A job that does nothing: waiting for it waits for every job queued before it."""
+
+
+class _Opened:
+    """The Lab a worker opened, on first use (an unreadable lab is then one job's error, not a dead worker)."""
+
+    def __init__(self, path: str, read_only: bool) -> None:
+        self.path, self.read_only = path, read_only
+        self.lab: Lab | None = None
+        self.source: LabSource | None = None
+
+    def run(self, job: Job[T]) -> T:
+        if self.lab is None or self.source is None:
+            self.lab = Lab(Path(self.path), create=False)
+            self.source = LabSource(self.lab, read_only=self.read_only)
+        return job(self.lab, self.source)
+
+    def close(self) -> None:
+        if self.lab is not None:
+            self.lab.close()
+            self.lab = self.source = None
+
+
+class LabWorker:
+    """One worker: ``await worker.run(job)``; ``submit`` for a Future; ``close`` when done."""
+
+    def __init__(self, path: Path, name: str, *, read_only: bool) -> None:
+        self.path = path
+        self.name = name
+        self.read_only = read_only
+        self._closing = False
+        self._executor = self._start()
+
+    def _start(self) -> Executor:
+        raise NotImplementedError
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        raise NotImplementedError
+
+    async def run(self, job: Job[T]) -> T:
+        """Run ``job(lab, source)`` on the worker and wait for it without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(job))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait (blocking) until the jobs queued so far are done."""
+        self.submit(noop).result(timeout)
+
+    def close(self, *, wait: bool = False) -> None:
+        raise NotImplementedError
+
+
+class LabThread(LabWorker):
+    def _start(self) -> Executor:
+        self._opened = _Opened(str(self.path), self.read_only)  # touched only on the pool's thread
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kratix-lab-{self.name}")
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        return self._executor.submit(self._opened.run, job)
+
+    def close(self, *, wait: bool = False) -> None:
+        """Finish the jobs already queued, close the Lab, and end the thread (``wait``: until it has)."""
+        if not self._closing:
+            self._closing = True
+            self._executor.submit(self._opened.close)
+        self._executor.shutdown(wait=wait)
+
+
+# ---- a worker process --------------------------------------------------------------------------
+
+_opened: _Opened | None = None  # in a worker process: its Lab
+
+
+def _process_init(path: str, read_only: bool) -> None:
+    """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
+    ctrl+c is the dashboard's key), and the Lab is opened on the first job."""
+    global _opened
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the worker's whole life
+    _opened = _Opened(path, read_only)
+
+
+@contextlib.contextmanager
+def _main_left_alone() -> Iterator[None]:
+    """While a worker process is spawned: it needs nothing from ``__main__`` (jobs live in tui.jobs),
+    so it is not told about it — else it would run the main program again, and a program without an
+    ``if __name__ == "__main__"`` guard would start a dashboard in each worker."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _process_run(job: Job[Any]) -> Any:
+    assert _opened is not None
+    return _opened.run(job)
+
+
+class LabProcess(LabWorker):
+    """A worker process (spawned: a process that runs threads is never forked). A process that dies
+    is started again (twice at most); one that cannot start at all (Python cannot spawn this
+    program: say, it was read from stdin) is replaced by a thread — slower under load, never broken."""
+
+    RESTARTS = 2
+
+    def _start(self) -> Executor:
+        self._restarts = getattr(self, "_restarts", -1) + 1
+        self._worked = False
+        self.fallback: LabThread | None = getattr(self, "fallback", None)
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_process_init,
+            initargs=(str(self.path), self.read_only),
+        )
+
+    def _recover(self) -> None:
+        """After the process died: another one, or a thread when processes do not work here."""
+        if self.fallback is not None or self._closing:
+            return
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._worked and self._restarts < self.RESTARTS:
+            self._executor = self._start()
+        else:
+            self.fallback = LabThread(self.path, self.name, read_only=self.read_only)
+
+    def _worked_once(self, future: Future[Any]) -> None:
+        if not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool):
+            self._worked = True
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        if self.fallback is not None:
+            return self.fallback.submit(job)
+        try:
+            with _main_left_alone():  # the first submit spawns the process
+                future = self._executor.submit(_process_run, job)
+        except BrokenProcessPool:
+            self._recover()
+            return self.submit(job)
+        future.add_done_callback(self._worked_once)
+        return future
+
+    async def run(self, job: Job[T]) -> T:
+        try:
+            return await asyncio.wrap_future(self.submit(job))
+        except BrokenProcessPool:  # the process died with this job (a step is one transaction: run it again)
+            self._recover()
+            return await asyncio.wrap_future(self.submit(job))
+
+    def close(self, *, wait: bool = False) -> None:
+        """Let the worker finish its current job (a step is never cut short) and exit."""
+        self._closing = True
+        self._executor.shutdown(wait=wait, cancel_futures=True)
+        if self.fallback is not None:
+            self.fallback.close(wait=wait)
+
+
+def make_worker(kind: str, path: Path, name: str, *, read_only: bool) -> LabWorker:
+    if kind not in WORKER_KINDS:
+        raise ValueError(f"workers must be one of {', '.join(WORKER_KINDS)}, not {kind!r}")
+    cls = LabProcess if kind == "process" else LabThread
+    return cls(path, name, read_only=read_only)

@@ -1,0 +1,527 @@
+"""Create a request (the "Create vCluster" flow): a form generated from the Promise's schema.
+
+A thin view of ``kratix_lab.forms``: the form model decides the fields, the conversions, the
+validation (the schema engine's own messages, at the field they are about), the preview (the
+pipelines run locally: the orchestrator's seven sub-requests) and the submit (a commit to the
+gitops repo, only when nothing is wrong). Empty inputs mean "not set": the placeholder shows the
+default that then applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Collapsible,
+    Footer,
+    Header,
+    Input,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from kratix_lab import forms
+from kratix_lab.forms import FormField, FormInvalid, FormModel, FormResult, FormSection, Preview
+
+INTRO = (
+    "Empty fields are not set: the default shown in grey applies (or the preset decides). "
+    "Maps are key=value, key=value; free-form objects are YAML. "
+    "ctrl+r previews what the pipelines render; ctrl+s commits the request to the gitops repo."
+)
+
+
+def widget_id(path: str) -> str:
+    """A DOM id for a field or section path (ids cannot hold dots)."""
+    return "field-" + path.replace(".", "--")
+
+
+def section_id(path: str) -> str:
+    return "section-" + path.replace(".", "--")
+
+
+class FieldBox(Vertical):
+    """One field of the form: its name and type, the input, the schema's help, and its problems."""
+
+    def __init__(self, field: FormField) -> None:
+        super().__init__(classes="field")
+        self.field = field
+        self.problems: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        f = self.field
+        label = Text(f.name, style="bold")
+        if f.required:
+            label.append(" *", style="bold red")
+        label.append(f"  {self._type_hint()}", style="dim")
+        if f.help:
+            label.append("\n" + f.help, style="dim")
+        yield Static(label, classes="field-label")
+        yield self._make_input()
+        yield Static("", classes="field-error")
+
+    def _type_hint(self) -> str:
+        f = self.field
+        if f.kind == forms.ENUM and f.allowed:
+            return " | ".join(str(v) for v in f.allowed)
+        return f.type or f.kind
+
+    def _make_input(self) -> Widget:
+        f, wid = self.field, widget_id(self.field.path)
+        if f.kind in (forms.ENUM, forms.BOOLEAN):
+            choices = [str(v) for v in f.allowed] if f.kind == forms.ENUM and f.allowed else ["true", "false"]
+            prompt = f.placeholder if f.default is not None else "not set"
+            return Select([(c, c) for c in choices], prompt=prompt, allow_blank=True, id=wid, compact=True)
+        if f.kind == forms.YAML:
+            return TextArea(
+                "", id=wid, show_line_numbers=True, placeholder=f.placeholder, compact=True, tab_behavior="indent"
+            )
+        return Input(placeholder=f.placeholder, id=wid, compact=True)
+
+    @property
+    def input(self) -> Widget:
+        return self.query_one(f"#{widget_id(self.field.path)}")
+
+    @property
+    def value(self) -> str | None:
+        w = self.input
+        if isinstance(w, Select):
+            return None if w.is_blank() else str(w.value)
+        if isinstance(w, TextArea):
+            return w.text
+        assert isinstance(w, Input)
+        return w.value
+
+    def set_value(self, value: str | None) -> None:
+        w = self.input
+        if isinstance(w, Select):
+            if value is None or value == "":
+                w.clear()
+            else:
+                w.value = value
+        elif isinstance(w, TextArea):
+            w.text = value or ""
+        else:
+            assert isinstance(w, Input)
+            w.value = value or ""
+
+    def show_problems(self, messages: list[str]) -> None:
+        if messages == self.problems:
+            return
+        self.problems = list(messages)
+        self.query_one(".field-error", Static).update(Text("\n".join(messages)))
+        self.set_class(bool(messages), "-invalid")
+
+
+def section_children(section: FormSection, *, open_all: bool = False) -> list[Widget]:
+    """What a section shows: its description, its fields, and its sub-sections (closed unless ``open_all``)."""
+    children: list[Widget] = []
+    if section.description:
+        children.append(Static(Text(section.description), classes="section-help"))
+    children += [FieldBox(f) for f in section.fields]
+    children += [SectionView(sub, collapsed=not open_all, open_all=open_all) for sub in section.sections]
+    return children
+
+
+class SectionView(Collapsible):
+    """A nested object of the schema. Its fields are built the first time it opens: a closed
+    section costs one line, so the form opens quickly however large the schema is."""
+
+    def __init__(self, section: FormSection, *, collapsed: bool = True, open_all: bool = False) -> None:
+        title = section.name + (" *" if section.required else "")
+        super().__init__(
+            *(section_children(section, open_all=open_all) if not collapsed else []),
+            title=title,
+            collapsed=collapsed,
+            id=section_id(section.path),
+        )
+        self.section = section
+        self.filled = not collapsed
+
+    async def fill(self, *, open_all: bool = False) -> bool:
+        """Build the section's contents (with ``open_all``, its sub-sections open and built too);
+        False when they were already there."""
+        if self.filled:
+            return False
+        self.filled = True
+        await self.query_one(Collapsible.Contents).mount_all(section_children(self.section, open_all=open_all))
+        return True
+
+
+class CreateScreen(Screen):
+    """Create a request of ``promise`` (the orchestrator: a vCluster) through the GitOps path."""
+
+    TITLE = "Create vCluster"
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("ctrl+s", "submit", "Submit"),
+        Binding("ctrl+r", "preview", "Preview"),
+        Binding("ctrl+o", "toggle_sections", "Open/close sections"),
+        Binding("escape", "cancel", "Cancel"),
+        # the dashboard's `c` opens this screen; here it must not open a second one
+        Binding("c", "already_creating", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    CreateScreen #create-form { height: 1fr; padding: 0 1; }
+    CreateScreen #intro { color: $text-muted; margin-bottom: 1; }
+    CreateScreen #form-problems { color: $error; display: none; margin-bottom: 1; }
+    CreateScreen #form-problems.-shown { display: block; }
+    CreateScreen .field { height: auto; margin-bottom: 1; }
+    CreateScreen .field-error { color: $error; display: none; }
+    CreateScreen .field.-invalid .field-error { display: block; }
+    CreateScreen .field.-invalid Input, CreateScreen .field.-invalid SelectCurrent,
+    CreateScreen .field.-invalid TextArea { background: $error 20%; }
+    CreateScreen .field TextArea { height: auto; min-height: 3; max-height: 12; }
+    CreateScreen .section-help { color: $text-muted; margin-bottom: 1; }
+    CreateScreen Collapsible { padding-left: 1; }
+    CreateScreen #create-buttons { height: auto; margin: 1 0; }
+    CreateScreen #create-buttons Button { margin-right: 2; }
+    CreateScreen #preview-status { height: auto; max-height: 8; margin-bottom: 1; }
+    CreateScreen #preview-objects { height: auto; max-height: 9; border: none; padding: 0; }
+    CreateScreen #preview-objects:focus { border: none; }
+    CreateScreen #preview-yaml-scroll { height: 1fr; border-top: solid $primary; }
+    CreateScreen #read-only { padding: 1 2; color: $warning; }
+    """
+
+    def __init__(self, promise: str = "vcluster-orchestrator", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.promise = promise
+        self.model: FormModel | None = None
+        self.refusal: str | None = None
+        self.result: FormResult | None = None
+        self.last_preview: Preview | None = None
+        self._touched: set[str] = set()
+        self._show_all = False
+        self._ready = False
+        self._preview_yaml: dict[str, str] = {}
+        self._boxes: dict[str, FieldBox] = {}
+        self._pending: dict[str, str] = {}  # values of fields whose section has not been opened yet
+
+    # ---- building the form -------------------------------------------------------------------
+
+    @property
+    def lab(self) -> Any:
+        return self.app.lab
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.app, "read_only", False))
+
+    def _load_model(self) -> None:
+        if self.read_only:
+            self.refusal = "Read-only mode: creating requests is disabled (nothing can be written). Escape goes back."
+            return
+        promise = next((p for p in self.lab.promises() if p.name == self.promise), None)
+        if promise is None:
+            self.refusal = (
+                f"The lab has no Promise named {self.promise!r}: there is nothing to request. Escape goes back."
+            )
+            return
+        try:
+            self.model = forms.form_for(promise)
+        except forms.FormError as e:
+            self.refusal = f"{e}. Escape goes back."
+
+    def compose(self) -> ComposeResult:
+        self._load_model()
+        yield Header()
+        if self.model is None:
+            yield Static(self.refusal or "", id="read-only")
+            yield Footer()
+            return
+        self.title = f"Create {self.model.kind}" if self.model.kind != "VClusterOrchestrator" else "Create vCluster"
+        self.sub_title = f"{self.model.kind} → the gitops repo"
+        with TabbedContent(id="create-tabs"):
+            with TabPane("Form", id="form-tab"), VerticalScroll(id="create-form"):
+                yield Static(INTRO, id="intro")
+                yield Static("", id="form-problems")
+                yield SectionView(self.model.metadata, collapsed=False)
+                yield from section_children(self.model.spec)  # the spec's own fields lie open
+                with Horizontal(id="create-buttons"):
+                    yield Button("Submit (ctrl+s)", id="submit", variant="primary")
+                    yield Button("Preview (ctrl+r)", id="preview")
+                    yield Button("Cancel (esc)", id="cancel")
+            with TabPane("Preview", id="preview-tab"):
+                yield Static("", id="preview-status")
+                yield OptionList(id="preview-objects")
+                with VerticalScroll(id="preview-yaml-scroll"):
+                    yield Static("", id="preview-yaml")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.model is not None:
+            self._catalogue = forms.catalogue_of(self.lab)
+            self._register_boxes()
+            self.call_after_refresh(self._become_ready)
+            self._warm_up()
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        """Import the pipelines' SDK (and the kubernetes client under it) while the user types: the
+        first preview is then quick."""
+        import kratix_lab.pipeline.entrypoint  # noqa: F401
+
+    def _become_ready(self) -> None:
+        self._ready = True
+
+    # ---- values and validation ---------------------------------------------------------------
+
+    def _register_boxes(self) -> None:
+        self._boxes = {box.field.path: box for box in self.query(FieldBox)}
+        for path in [p for p in self._pending if p in self._boxes]:
+            self._boxes[path].set_value(self._pending.pop(path))
+
+    def field_boxes(self) -> dict[str, FieldBox]:
+        """The fields built so far (those of closed sections are built when they first open)."""
+        return self._boxes
+
+    def values(self) -> dict[str, str | None]:
+        return {**self._pending, **{path: box.value for path, box in self._boxes.items()}}
+
+    def set_values(self, values: dict[str, str]) -> None:
+        """Fill fields (e.g. from an existing request with ``forms.values_from_request``)."""
+        assert self.model is not None
+        for path, value in values.items():
+            self.model.field(path)  # an unknown field is an error, not a silent no-op
+            if path in self._boxes:
+                self._boxes[path].set_value(value)
+            else:
+                self._pending[path] = value
+
+    async def reveal(self, path: str) -> FieldBox:
+        """Open the sections down to a field (building them) and return its box."""
+        assert self.model is not None
+        keys = self.model.field(path).keys
+        for i in range(1, len(keys)):
+            for view in self.query(f"#{section_id('.'.join(keys[:i]))}").results(SectionView):
+                view.collapsed = False
+                if await view.fill():
+                    self._register_boxes()
+        return self._boxes[path]
+
+    @on(Collapsible.Expanded)
+    async def _section_opened(self, event: Collapsible.Expanded) -> None:
+        if isinstance(event.collapsible, SectionView) and await event.collapsible.fill():
+            self._register_boxes()
+            if self._show_all:
+                self.validate()
+
+    def validate(self, *, show_all: bool = False) -> FormResult:
+        """Validate everything; show problems at the fields touched so far (all of them with ``show_all``)."""
+        assert self.model is not None
+        self._show_all = self._show_all or show_all
+        self.result = forms.validate(self.model, self.values(), self.lab)
+        by_field = self.result.by_field()
+        name_follows = not self._boxes["metadata.name"].value if "metadata.name" in self._boxes else False
+        for path, box in self._boxes.items():
+            box.show_problems(by_field.get(path, []) if self._visible(path, name_follows) else [])
+        # problems of the whole form, of a section, or of a field not built yet
+        shown = [p.message for p in self.result.problems if p.field not in self._boxes] if self._show_all else []
+        panel = self.query_one("#form-problems", Static)
+        panel.update(Text("\n".join(shown)))
+        panel.set_class(bool(shown), "-shown")
+        return self.result
+
+    def _visible(self, path: str, name_follows: bool) -> bool:
+        if self._show_all or path in self._touched:
+            return True
+        # metadata.name left empty follows spec.name: its problems (a name in use) show with spec.name's
+        return path == "metadata.name" and name_follows and "spec.name" in self._touched
+
+    def _touch(self, widget: Widget | None) -> None:
+        box = next((a for a in (widget.ancestors_with_self if widget else []) if isinstance(a, FieldBox)), None)
+        if box is None or not self._ready or self.model is None:
+            return
+        self._touched.add(box.field.path)
+        self.validate()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(TextArea.Changed)
+    def _changed(self, event: Input.Changed | Select.Changed | TextArea.Changed) -> None:
+        self._touch(event.control)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._touch(event.widget)
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in ("submit", "preview", "toggle_sections") and self.model is None)
+
+    def action_already_creating(self) -> None:
+        """`c` outside an input: this is the create screen already."""
+
+    def action_cancel(self) -> None:
+        """Leave without writing anything."""
+        self.app.pop_screen()
+
+    async def action_toggle_sections(self) -> None:
+        """Open every section (building them all), or close them all when all are open."""
+        assert self.model is not None
+        views = list(self.query(SectionView))
+        expand = any(v.collapsed for v in views) or any(not v.filled for v in views)
+        if not expand:
+            for v in views:
+                v.collapsed = True
+            return
+        with self.app.batch_update():  # one mount per unbuilt section, its sub-sections built open with it
+            for v in views:
+                await v.fill(open_all=True)
+                v.collapsed = False
+        self._register_boxes()
+
+    def action_preview(self) -> None:
+        tabs = self.query_one("#create-tabs", TabbedContent)
+        if tabs.active == "preview-tab":
+            self.refresh_preview()  # again: the form may have changed
+        tabs.active = "preview-tab"
+
+    @on(TabbedContent.TabActivated, pane="#preview-tab")
+    def _preview_tab(self) -> None:
+        self.refresh_preview()
+        self.query_one("#preview-objects", OptionList).focus()
+
+    async def action_submit(self) -> None:
+        if self.model is None or self.read_only:
+            self.notify("Read-only mode: nothing can be written", severity="warning")
+            return
+        result = self.validate(show_all=True)
+        if not result.ok:
+            await self._point_at_problems(result)
+            return
+        try:
+            done = forms.submit(self.model, self.values(), self.lab)
+        except FormInvalid as e:  # the lab changed in between (a name taken meanwhile)
+            await self._point_at_problems(e.result)
+            return
+        except Exception as e:  # the lab refused the commit: say so, nothing was written
+            self._show_form_problem(f"{type(e).__name__}: {e}")
+            self.notify(f"Not submitted: {e}", severity="error", timeout=8)
+            return
+        self.notify(f"Committed {done.path} ({(done.sha or 'unchanged')[:8]}) to the gitops repo")
+        self.app.pop_screen()
+        self.app.open_request(done.kind, done.name, done.namespace)
+
+    @on(Button.Pressed, "#submit")
+    async def _submit_pressed(self) -> None:
+        await self.action_submit()
+
+    @on(Button.Pressed, "#preview")
+    def _preview_pressed(self) -> None:
+        self.action_preview()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def _show_form_problem(self, message: str) -> None:
+        panel = self.query_one("#form-problems", Static)
+        panel.update(Text(message))
+        panel.add_class("-shown")
+
+    async def _point_at_problems(self, result: FormResult) -> None:
+        """Open the sections holding problems, focus the first one, and say nothing was written."""
+        assert self.model is not None
+        self.query_one("#create-tabs", TabbedContent).active = "form-tab"
+        fields = {f.path for f in self.model.fields()}
+        first: FieldBox | None = None
+        for p in result.problems:
+            if p.field not in fields:
+                continue
+            box = await self.reveal(p.field)
+            box.show_problems(result.messages_for(p.field))
+            first = first or box
+        self.validate(show_all=True)  # fields just built may hold problems too; the panel keeps the rest
+        if first is not None:
+            first.input.focus()
+            self.call_after_refresh(first.scroll_visible)
+        else:
+            self.query_one("#create-form").scroll_home()
+        n = len(result.problems)
+        self.notify(f"{n} problem{'s' if n != 1 else ''}: nothing was written", severity="error")
+
+    # ---- preview -------------------------------------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        if self.model is None:
+            return
+        result = self.validate(show_all=True)
+        status = self.query_one("#preview-status", Static)
+        self._preview_yaml = {"request": result.request_yaml}
+        objects = self.query_one("#preview-objects", OptionList)
+        objects.clear_options()
+        objects.add_option(Option(f"{result.kind}/{result.name or '?'}  the request, as committed", id="request"))
+        objects.highlighted = 0
+        if not result.ok:
+            n = len(result.problems)
+            status.update(
+                Text(
+                    f"{n} problem{'s' if n != 1 else ''} in the form; fix them to see what the pipelines render:\n"
+                    + "\n".join(p.message for p in result.problems),
+                    style="red",
+                )
+            )
+            self._show_yaml("request")
+            return
+        status.update(Text("Rendering the request's pipelines locally…", style="italic"))
+        self._show_yaml("request")
+        self._render_preview(result.request)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def _render_preview(self, request: dict[str, Any]) -> None:
+        preview = forms.preview(self._catalogue, request)  # pure: no lab, safe off the UI thread
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_preview, preview)
+
+    def _show_preview(self, preview: Preview) -> None:
+        self.last_preview = preview
+        status = self.query_one("#preview-status", Static)
+        objects = self.query_one("#preview-objects", OptionList)
+        self._preview_yaml = {"request": preview.request_yaml, "admitted": preview.admitted_yaml}
+        objects.clear_options()
+        name = self.result.name if self.result else ""
+        objects.add_option(
+            Option(f"{self.model.kind if self.model else ''}/{name}  the request, as committed", id="request")
+        )
+        if preview.admitted_yaml:
+            objects.add_option(Option("  … as admitted (the schema's defaults applied)", id="admitted"))
+        for i, s in enumerate(preview.sub_requests):
+            key = f"sub-{i}"
+            writes = ", ".join(s.outputs)
+            self._preview_yaml[key] = f"# its pipeline writes: {writes}\n" + s.yaml if writes else s.yaml
+            if s.error:
+                self._preview_yaml[key] = f"# error: {s.error}\n" + self._preview_yaml[key]
+            mark, count = "✗" if s.error else "→", len(s.outputs)
+            objects.add_option(Option(f"{mark} {s.kind}/{s.name}  ({count} object{'s' if count != 1 else ''})", id=key))
+        n = len(preview.sub_requests)
+        if preview.error:
+            status.update(Text(f"The pipeline refused the request: {preview.error}", style="red"))
+        else:
+            status.update(Text(f"{n} sub-request{'s' if n != 1 else ''} rendered by the {self.promise} pipeline"))
+        objects.highlighted = 0
+        self._show_yaml("request")
+
+    @on(OptionList.OptionHighlighted, "#preview-objects")
+    def _object_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self._show_yaml(event.option.id)
+
+    def _show_yaml(self, key: str) -> None:
+        text = self._preview_yaml.get(key, "")
+        self.query_one("#preview-yaml", Static).update(Syntax(text, "yaml", theme="ansi_dark", word_wrap=True))

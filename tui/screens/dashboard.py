@@ -1,0 +1,217 @@
+"""The dashboard: every vCluster with the stage its road reached, its health, since when and why.
+
+Rows come from ``diagnose.fleet`` on the reader (recomputed only when the lab changed), so the
+table refreshes live without ever blocking a key press.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Input, Static
+
+from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
+from tui.screens.base import LabScreen, PaletteCommand
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.lab_header import LabHeader
+from tui.widgets.vcluster_table import COLUMNS, SORT_KEYS, VClusterTable, matches, row_cells, row_key
+
+KIND = "VClusterOrchestrator"
+SORT_ORDER = ["name", "stage", "health", "since", "preset", "k8s", "message"]
+
+
+class DashboardScreen(LabScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
+        # moved its cursor for the keys typed just before ("down down enter" opened the first row)
+        Binding("enter", "open", "Trace"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse sort", show=False),
+        Binding("l", "logs", "Logs"),
+        Binding("d", "describe", "Describe", show=False),
+        Binding("y", "yaml", "YAML", show=False),
+        Binding("r", "reconcile", "Reconcile"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reader = FleetReader()
+        self.snapshot: FleetSnapshot | None = None
+        self.rows: list[Any] = []
+        self.sort_column = "name"
+        self.sort_reverse = False
+        self.filter_text = ""
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield LabHeader(id="lab-header")
+        yield FilterBar(id="filter")
+        yield VClusterTable(id="vclusters")
+        yield Static("", id="selected-message")
+        yield Footer()
+
+    @property
+    def table(self) -> VClusterTable:
+        return self.query_one(VClusterTable)
+
+    def on_mount(self) -> None:
+        self.query_one(FilterBar).display = False
+        self.table.focus()
+        self._title()
+        self.refresh_data()
+
+    # ---- reading --------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read every vCluster's row (on the reader thread) and show it."""
+        await self.read_and_show(self.reader.job(), self._loaded, self._failed)
+
+    def _loaded(self, snapshot: FleetSnapshot) -> None:
+        self.error = None
+        self.rows = self.reader.take(snapshot)
+        self.snapshot = snapshot
+        self.app.lab_time = snapshot.time
+        self.app.faults = tuple(snapshot.faults)
+        self.show()
+
+    def _failed(self, message: str) -> None:
+        self.error = f"cannot read the lab: {message}"
+        self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
+
+    def show(self) -> None:
+        """Filter, sort and show the last snapshot."""
+        snap = self.snapshot
+        if snap is None:
+            return
+        rows = [s for s in self.rows if matches(s, self.filter_text)]
+        rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
+        self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
+        self._title(len(rows), len(self.rows))
+        self._show_selected()
+
+    def _title(self, shown: int | None = None, total: int | None = None) -> None:
+        label = dict(COLUMNS)[self.sort_column].lower()
+        count = "" if total is None else (f" ({shown}/{total})" if shown != total else f" ({total})")
+        title = f"vClusters{count} · sort: {label} {'▼' if self.sort_reverse else '▲'}"
+        if self.filter_text:
+            title += f" · filter: {self.filter_text}"
+        self.table.border_title = title
+
+    def _show_selected(self) -> None:
+        status = self.selected_status()
+        widget = self.query_one("#selected-message", Static)
+        if status is None:
+            empty = self.snapshot is not None and not self.rows
+            widget.update(Text("no vClusters yet: press c to create one" if empty else "", "dim"))
+            return
+        widget.update(Text.assemble((f"{status.name}: ", "bold"), status.message))
+
+    def selected_status(self) -> Any:
+        key = self.table.selected_key
+        if key is None or self.snapshot is None:
+            return None
+        return next((s for s in self.rows if row_key(s) == key), None)
+
+    def selected_ref(self) -> ObjectRef | None:
+        s = self.selected_status()
+        return ObjectRef(KIND, s.name, s.namespace or None) if s is not None else None
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_selected()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.show()
+
+    # ---- filter and sort -------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.show()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        if bar.display or self.filter_text:
+            bar.close()
+            self.filter_text = ""
+            self.show()
+            self.table.focus()
+
+    def action_sort(self) -> None:
+        i = SORT_ORDER.index(self.sort_column)
+        self.sort_column = SORT_ORDER[(i + 1) % len(SORT_ORDER)]
+        self.sort_reverse = False
+        self.show()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.show()
+
+    # ---- actions on the selected vCluster ----------------------------------------------------
+
+    def _with_selected(self, fn: Any) -> None:
+        ref = self.selected_ref()
+        if ref is None:
+            self.notify("no vCluster selected", severity="warning")
+            return
+        fn(ref)
+
+    @on(FilterBar.Submitted)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_open(self) -> None:
+        self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
+
+    def action_logs(self) -> None:
+        self._with_selected(self.app.show_logs)
+
+    def action_describe(self) -> None:
+        self._with_selected(self.app.show_describe)
+
+    def action_yaml(self) -> None:
+        self._with_selected(self.app.show_yaml)
+
+    def action_reconcile(self) -> None:
+        self._with_selected(self.app.reconcile)
+
+    def action_delete(self) -> None:
+        self._with_selected(self.app.delete)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        ref = self.selected_ref()
+        out: list[PaletteCommand] = [
+            ("Filter vClusters", "narrow the table (/)", self.action_filter, "filter"),
+            ("Sort vClusters by the next column", "name, stage, health, since, preset, k8s, message (s)", self.action_sort, "sort"),
+        ]  # fmt: skip
+        if ref is not None:
+            out += [
+                (f"Trace {ref.name}", "the request's road, verdict and findings (enter)", self.action_open, "open"),
+                (f"Logs of {ref.name}", "the pipeline runs' logs (l)", self.action_logs, "logs"),
+                (f"Describe {ref.name}", "kubectl describe (d)", self.action_describe, "describe"),
+                (f"YAML of {ref.name}", "the request as stored (y)", self.action_yaml, "yaml"),
+                (f"Reconcile {ref.name}", "run its workflows again (r)", self.action_reconcile, "reconcile"),
+                (f"Delete {ref.name}", "shows what will be removed first (ctrl+d)", self.action_delete, "delete"),
+            ]
+        return out

@@ -1,0 +1,210 @@
+"""A request's detail: the verdict on top, the trace tree on the left (health-coloured) and, for the
+selected node, a side pane with its YAML, status, logs, state-repo files and diff, and findings.
+Everything updates as the request progresses."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
+from textual.widgets import Footer, TabbedContent, Tree
+
+from kratix_lab.trace import STAGE_TITLES, TraceNode
+from kratix_lab.views.trace_view import HEALTH_STYLE
+from tui.jobs import (
+    NodeDetail,
+    ObjectRef,
+    TraceSnapshot,
+    node_ref,
+    read_node_detail,
+    read_node_logs,
+    read_node_text,
+    read_trace,
+)
+from tui.screens.base import LabScreen, PaletteCommand
+from tui.widgets.lab_header import LabHeader
+from tui.widgets.node_details import TABS, NodeDetails
+from tui.widgets.trace_tree import TraceEntry, TraceTree
+from tui.widgets.verdict_line import VerdictLine
+
+
+class RequestDetailScreen(LabScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("l", "logs", "Logs"),
+        Binding("d", "describe", "Describe", show=False),
+        Binding("y", "yaml", "YAML", show=False),
+        Binding("r", "reconcile", "Reconcile"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("z", "zoom", "Zoom pane", show=False),
+        *(Binding(str(i), f"tab('{tab_id}')", f"{title} tab", show=False) for i, (tab_id, title) in enumerate(TABS, 1)),
+    ]
+
+    def __init__(self, ref: ObjectRef) -> None:
+        super().__init__()
+        self.ref = ref
+        self.snapshot: TraceSnapshot | None = None
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield LabHeader(id="lab-header")
+        yield VerdictLine("reading the trace…", id="verdict")
+        with Horizontal(id="detail-body"):
+            yield TraceTree(id="trace-tree")
+            yield NodeDetails(id="node-details")
+        yield Footer()
+
+    @property
+    def tree(self) -> TraceTree:
+        return self.query_one(TraceTree)
+
+    @property
+    def details(self) -> NodeDetails:
+        return self.query_one(NodeDetails)
+
+    def on_mount(self) -> None:
+        self.tree.border_title = self.ref.title
+        self.tree.focus()
+        self.refresh_data()
+
+    # ---- reading --------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Diagnose the request (on the reader), show the verdict and tree, then the selected node."""
+        await self.read_and_show(read_trace(self.ref), self._loaded, self._failed)
+        if self.snapshot is None or self.is_gone:
+            return
+        trace = self.snapshot.diagnosis.trace
+        try:
+            entry = self._current(self.tree.selected or TraceEntry(trace, (trace.ref,)))
+        except NoMatches:  # closing
+            return
+        await self.load_detail(entry)
+
+    def _loaded(self, snapshot: TraceSnapshot) -> None:
+        self.error = None
+        self.snapshot = snapshot
+        self.app.lab_time = snapshot.time
+        self.app.faults = tuple(snapshot.faults)  # the header shows faults cleared or injected meanwhile
+        self.query_one(VerdictLine).show(snapshot.diagnosis)
+        self.tree.show(snapshot.diagnosis.trace, snapshot.now)
+
+    def _failed(self, message: str) -> None:  # an unknown kind, an unreadable lab
+        self.error = message
+        self.query_one(VerdictLine).update(Text(f"cannot trace {self.ref.title}: {message}", "bold red"))
+
+    def _current(self, entry: TraceEntry) -> TraceEntry:
+        """The entry at the same place in the latest trace (the tree may not have moved its cursor yet)."""
+        return self.tree.entry_at(entry.path) or entry
+
+    @on(Tree.NodeHighlighted, "#trace-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        if event.node.data is not None:
+            self.load_node(event.node.data)
+
+    @work(exclusive=True, group="node")
+    async def load_node(self, entry: TraceEntry) -> None:
+        await self.load_detail(entry)
+
+    async def load_detail(self, entry: TraceEntry) -> None:
+        if self.snapshot is None:
+            return
+        node = entry.node
+
+        def show(detail: NodeDetail) -> None:
+            current = self.tree.selected
+            if current is not None and current.path != entry.path:
+                return  # the cursor moved on while this was read: that node's read shows
+            title = Text.assemble(
+                (node.health, HEALTH_STYLE.get(node.health, "")),
+                f" {STAGE_TITLES.get(node.stage, node.stage)}: ",
+                (f"{node.kind} {node.name}", "bold"),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            self.details.show(title, detail)
+
+        await self.read_and_show(
+            read_node_detail(self.snapshot.diagnosis, node, entry.ancestors),
+            show,
+            lambda message: self.details.show_error(f"cannot read {node.ref}: {message}"),
+        )
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def selected_node(self) -> TraceNode:
+        entry = self.tree.selected
+        if entry is not None:
+            return entry.node
+        if self.snapshot is not None:
+            return self.snapshot.diagnosis.trace
+        return TraceNode(self.ref.kind, self.ref.name, self.ref.namespace, "request", "Unknown")
+
+    def selected_request(self) -> ObjectRef:
+        """The request the selected node belongs to (a sub-request, or this request)."""
+        entry = self.tree.selected
+        if entry is not None:
+            for node in [entry.node, *reversed(entry.ancestors)]:
+                if node.stage == "request":
+                    return ObjectRef(node.kind, node.name, node.namespace)
+        return self.ref
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_zoom(self) -> None:
+        """The side pane full screen (or back): long YAML and logs in 80 columns."""
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self.details, container=False)
+
+    def action_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+
+    def action_logs(self) -> None:
+        from tui.screens.object_pages import LogsScreen
+
+        node = self.selected_node()
+        self.app.push_screen(LogsScreen(f"logs {node.ref}", read_node_logs(node)))
+
+    def action_describe(self) -> None:
+        from tui.screens.object_pages import DescribeScreen
+
+        node = self.selected_node()
+        ref = node_ref(node)
+        if ref is not None:
+            self.app.show_describe(ref)
+        else:
+            self.app.push_screen(DescribeScreen(f"describe {node.ref}", read_node_text(node)))
+
+    def action_yaml(self) -> None:
+        node = self.selected_node()
+        ref = node_ref(node)
+        if ref is None:
+            self.action_tab("tab-yaml")
+            return
+        self.app.show_yaml(ref)
+
+    def action_reconcile(self) -> None:
+        self.app.reconcile(self.selected_request())
+
+    def action_delete(self) -> None:
+        self.app.delete(self.ref)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        node = self.selected_node()
+        req = self.selected_request()
+        return [
+            (f"Logs of {node.kind} {node.name}", "pipeline runs and pods (l)", self.action_logs, "logs"),
+            (f"Describe {node.kind} {node.name}", "kubectl describe (d)", self.action_describe, "describe"),
+            (f"YAML of {node.kind} {node.name}", "the object as stored (y)", self.action_yaml, "yaml"),
+            (f"Reconcile {req.kind} {req.name}", "run its workflows again (r)", self.action_reconcile, "reconcile"),
+            (f"Delete {self.ref.kind} {self.ref.name}", "shows what will be removed first (ctrl+d)", self.action_delete, "delete"),
+            *((f"Show the {title} tab", f"side pane ({i})", lambda t=tab_id: self.action_tab(t), "tab") for i, (tab_id, title) in enumerate(TABS, 1)),
+        ]  # fmt: skip

@@ -1,0 +1,105 @@
+"""The side pane of a request's detail: for the selected trace node, its YAML, status and conditions,
+pipeline logs, state-repo files with the commit's diff, and the findings with their fixes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import ScrollableContainer, Vertical
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui.jobs import NodeDetail
+
+TABS = [
+    ("tab-yaml", "YAML"),
+    ("tab-status", "Status"),
+    ("tab-logs", "Logs"),
+    ("tab-repo", "Repo"),
+    ("tab-findings", "Findings"),
+]
+
+
+def syntax(text: str, lexer: str) -> Syntax:
+    return Syntax(text, lexer, theme="ansi_dark", word_wrap=False, background_color="default")
+
+
+def findings_text(text: str) -> Text:
+    out = Text()
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("fix:"):
+            out.append(line + "\n", style="bold green")
+        elif "[error]" in line:
+            out.append(line + "\n", style="bold red")
+        elif "[warning]" in line:
+            out.append(line + "\n", style="bold yellow")
+        elif stripped.startswith("|"):
+            out.append(line + "\n", style="dim")
+        else:
+            out.append(line + "\n")
+    return out
+
+
+class NodeDetails(Vertical):
+    ALLOW_MAXIMIZE: ClassVar[bool | None] = True  # `z` on the detail screen: the pane full screen
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.texts: dict[str, str] = {tab_id: "" for tab_id, _ in TABS}  # what each tab shows, as text
+        self._shown: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="node-title")
+        with TabbedContent(id="node-tabs"):
+            for tab_id, title in TABS:
+                # YAML, logs and diffs keep their lines (scroll sideways); findings are prose and wrap
+                with TabPane(title, id=tab_id), ScrollableContainer(classes="pane-scroll"):
+                    yield Static(
+                        "", id=f"{tab_id}-text", classes="pane-text" + (" -wrap" if tab_id == "tab-findings" else "")
+                    )
+
+    def text_of(self, tab_id: str) -> Static:
+        return self.query_one(f"#{tab_id}-text", Static)
+
+    def show(self, title: RenderableType, detail: NodeDetail) -> None:
+        """Show a node's detail; a tab whose text did not change is left alone (no re-highlighting)."""
+        texts = {
+            "tab-yaml": detail.yaml,
+            "tab-status": detail.status,
+            "tab-logs": detail.logs,
+            "tab-repo": detail.repo,
+            "tab-findings": detail.findings,
+        }
+        self.query_one("#node-title", Static).update(title)
+        for tab_id, text in texts.items():
+            if self._shown.get(tab_id) != text:
+                self.text_of(tab_id).update(self._render_tab(tab_id, text))
+        self._shown = dict(texts)
+        self.texts = texts
+        self.query_one(TabbedContent).get_tab("tab-findings").label = (
+            "Findings ⚠" if detail.has_findings else "Findings"
+        )
+
+    @staticmethod
+    def _render_tab(tab_id: str, text: str) -> RenderableType:
+        if tab_id == "tab-yaml":
+            return syntax(text, "yaml")
+        if tab_id == "tab-status":
+            return Text(text)
+        if tab_id == "tab-logs":
+            return Text(text) if text else Text("no logs: select a pipeline run, a pod or a request", "dim")
+        if tab_id == "tab-repo":
+            if not text:
+                return Text("nothing in the state repo: select a request, a Work, a WorkPlacement or a commit", "dim")
+            return syntax(text, "diff")
+        return findings_text(text)
+
+    def show_error(self, message: str) -> None:
+        self.texts = {tab_id: message for tab_id, _ in TABS}
+        self._shown = {}
+        for tab_id, _ in TABS:
+            self.text_of(tab_id).update(Text(message, "bold red"))

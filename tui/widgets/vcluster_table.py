@@ -1,0 +1,110 @@
+"""The dashboard's table of vClusters: one row per VClusterOrchestrator, updated in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from kratix_lab.diagnose import VClusterStatus
+from kratix_lab.platform.health import ORDER
+from kratix_lab.trace import STAGE_TITLES, STAGES
+from kratix_lab.views.lab_view import human_duration
+from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
+
+COLUMNS = [
+    ("name", "NAME"),
+    ("preset", "PRESET"),
+    ("k8s", "K8S"),
+    ("stage", "STAGE"),
+    ("health", "HEALTH"),
+    ("since", "SINCE"),
+    ("message", "MESSAGE"),
+]
+MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.lstrip("v").split(".") if p.isdigit())
+
+
+# Sort keys per column; health sorts worst first, stage by how far the road got.
+SORT_KEYS: dict[str, Callable[[VClusterStatus], Any]] = {
+    "name": lambda s: (s.name, s.namespace),
+    "preset": lambda s: (s.preset, s.name),
+    "k8s": lambda s: (_version(s.k8s_version), s.name),
+    "stage": lambda s: (STAGES.index(s.stage) if s.stage in STAGES else len(STAGES), s.name),
+    "health": lambda s: (-ORDER.get(s.health, 0), s.name),
+    "since": lambda s: (s.since if s.since is not None else -1, s.name),
+    "message": lambda s: (s.message, s.name),
+}
+
+
+def row_key(s: VClusterStatus) -> str:
+    return f"{s.namespace}/{s.name}"
+
+
+def health_text(health: str) -> Text:
+    return Text(f"{HEALTH_MARK.get(health, '·')} {health}", style=HEALTH_STYLE.get(health, ""))
+
+
+def row_cells(s: VClusterStatus, now: int) -> list[Any]:
+    since = human_duration(max(0, now - s.since)) if s.since is not None else "-"
+    message = s.message if len(s.message) <= MESSAGE_WIDTH else s.message[: MESSAGE_WIDTH - 1] + "…"
+    return [
+        Text(s.name, style="bold"),
+        s.preset,
+        s.k8s_version,
+        STAGE_TITLES.get(s.stage, s.stage),
+        health_text(s.health),
+        since,
+        message,
+    ]
+
+
+def matches(s: VClusterStatus, text: str) -> bool:
+    """The `/` filter: every word must appear in one of the row's columns (any case)."""
+    hay = " ".join(
+        [s.namespace, s.name, s.preset, s.k8s_version, s.stage, STAGE_TITLES.get(s.stage, ""), s.health, s.message]
+    ).lower()
+    return all(word in hay for word in text.lower().split())
+
+
+class VClusterTable(DataTable):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Trace")]  # shown in the footer
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._keys: list[str] = []
+        self._cells: dict[str, list[Any]] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._keys or not (0 <= self.cursor_row < len(self._keys)):
+            return None
+        return self._keys[self.cursor_row]
+
+    def show(self, rows: list[tuple[str, list[Any]]]) -> None:
+        """Show these rows: cells that changed are updated in place; the cursor stays on its vCluster."""
+        keys = [k for k, _ in rows]
+        if keys == self._keys:
+            for key, cells in rows:
+                for (column, _), new, old in zip(COLUMNS, cells, self._cells[key], strict=True):
+                    if new != old:
+                        self.update_cell(key, column, new, update_width=True)  # "✖ Degraded" is wider than "✔ Healthy"
+        else:
+            selected = self.selected_key
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            if selected in keys:
+                self.move_cursor(row=keys.index(selected), animate=False)
+        self._keys = keys
+        self._cells = dict(rows)

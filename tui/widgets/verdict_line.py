@@ -1,0 +1,27 @@
+"""The first line of a request's detail: where the request is and, if stuck, since when, why and what to do."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kratix_lab.diagnose import Diagnosis
+
+
+def verdict_text(d: Diagnosis) -> Text:
+    if d.healthy:
+        style = "bold green"
+    elif getattr(d, "deleted", False):  # a clean delete: gone, nothing left behind
+        style = "bold"
+    elif d.findings and d.findings[0].severity == "error":
+        style = "bold red"
+    elif d.findings:
+        style = "bold yellow"
+    else:
+        style = "bold cyan"
+    return Text(d.verdict, style=style)
+
+
+class VerdictLine(Static):
+    def show(self, d: Diagnosis) -> None:
+        self.update(verdict_text(d))
