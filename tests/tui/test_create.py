@@ -277,7 +277,11 @@ def test_create_valid_in_the_dashboard(make_app, sample_lab_path):
         await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, CreateScreen)
-        await type_into(pilot, "spec.name", "cool", keys=4)  # a `c` typed into the form stays in the form
+        await settle_ui(pilot)
+        # typing starts in spec.name (it used to start nowhere: keys typed at once were lost)
+        assert pilot.app.focused is screen.field_boxes()["spec.name"].input
+        await pilot.press(*"cool")  # a `c` typed into the form stays in the form
+        assert screen.field_boxes()["spec.name"].value == "cool"
         await type_into(pilot, "spec.vcluster.replicas", "2")
         preset = screen.field_boxes()["spec.vcluster.preset"].input
         preset.focus()

@@ -278,6 +278,10 @@ class CreateScreen(Screen):
 
     def _become_ready(self) -> None:
         self._ready = True
+        # typing starts in the one field a vCluster needs (metadata.name follows spec.name when left empty)
+        first = self._boxes.get("spec.name") or next(iter(self._boxes.values()), None)
+        if first is not None:
+            first.input.focus()
 
     # ---- values and validation ---------------------------------------------------------------
 
