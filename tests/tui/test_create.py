@@ -86,6 +86,7 @@ def test_the_form_its_preview_and_cancel(sample_lab_path):
     app = HostApp(lab)
 
     async def script(pilot: Pilot) -> None:
+        await settle_ui(pilot)  # ready: spec.name focused (and scrolled to)
         screen = pilot.app.screen
         assert isinstance(screen, CreateScreen) and screen.title == "Create vCluster"
         # metadata open, nested sections closed (and not built until opened)

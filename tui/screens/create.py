@@ -361,6 +361,11 @@ class CreateScreen(Screen):
         self._touch(event.control)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # leaving a field that is still empty is not an edit: the form opens with spec.name focused, and clicking
+        # elsewhere must not flag it "Required" before anything was typed (submit shows every problem)
+        box = next((a for a in event.widget.ancestors_with_self if isinstance(a, FieldBox)), None)
+        if box is not None and not box.value:
+            return
         self._touch(event.widget)
 
     # ---- actions -------------------------------------------------------------------------------

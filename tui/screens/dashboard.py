@@ -12,10 +12,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
-from tui.screens.base import LabScreen, PaletteCommand
+from tui.screens.base import PaletteCommand
+from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import COLUMNS, SORT_KEYS, VClusterTable, matches, row_cells, row_key
@@ -24,7 +25,9 @@ KIND = "VClusterOrchestrator"
 SORT_ORDER = ["name", "stage", "health", "since", "preset", "k8s", "message"]
 
 
-class DashboardScreen(LabScreen):
+class DashboardScreen(TableScreen):
+    noun = "vCluster"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
@@ -127,10 +130,6 @@ class DashboardScreen(LabScreen):
     def _highlighted(self) -> None:
         self._show_selected()
 
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
         column = str(event.column_key.value)
@@ -142,21 +141,8 @@ class DashboardScreen(LabScreen):
 
     # ---- filter and sort -------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-        self.show()
-
     def action_clear_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        if bar.display or self.filter_text:
-            bar.close()
-            self.filter_text = ""
-            self.show()
-            self.table.focus()
+        self.close_filter()
 
     def action_sort(self) -> None:
         i = SORT_ORDER.index(self.sort_column)
@@ -170,34 +156,8 @@ class DashboardScreen(LabScreen):
 
     # ---- actions on the selected vCluster ----------------------------------------------------
 
-    def _with_selected(self, fn: Any) -> None:
-        ref = self.selected_ref()
-        if ref is None:
-            self.notify("no vCluster selected", severity="warning")
-            return
-        fn(ref)
-
-    @on(FilterBar.Submitted)
-    def _filter_done(self) -> None:
-        self.table.focus()
-
     def action_open(self) -> None:
         self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
-
-    def action_logs(self) -> None:
-        self._with_selected(self.app.show_logs)
-
-    def action_describe(self) -> None:
-        self._with_selected(self.app.show_describe)
-
-    def action_yaml(self) -> None:
-        self._with_selected(self.app.show_yaml)
-
-    def action_reconcile(self) -> None:
-        self._with_selected(self.app.reconcile)
-
-    def action_delete(self) -> None:
-        self._with_selected(self.app.delete)
 
     def palette_commands(self) -> list[PaletteCommand]:
         ref = self.selected_ref()

@@ -4,16 +4,16 @@ trace, or describes any other object."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer
 
 from kratix_lab.views import lab_view as lv
 from tui.jobs import ObjectListing, ObjectRef, read_objects
-from tui.screens.base import LabScreen, PaletteCommand
+from tui.screens.base import PaletteCommand
+from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.object_table import ObjectTable
@@ -21,7 +21,7 @@ from tui.widgets.object_table import ObjectTable
 REQUEST_ONLY = {"reconcile", "delete"}
 
 
-class ObjectListScreen(LabScreen):
+class ObjectListScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
@@ -38,6 +38,7 @@ class ObjectListScreen(LabScreen):
     def __init__(self, kind: lv.Kind) -> None:
         super().__init__()
         self.kind = kind
+        self.noun = kind.kind
         self.data: ObjectListing | None = None  # the last listing with a table
         self.filter_text = ""
 
@@ -107,59 +108,15 @@ class ObjectListScreen(LabScreen):
 
     # ---- actions ---------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-        self.show()
-
     def action_back(self) -> None:
-        bar = self.query_one(FilterBar)
-        if bar.display or self.filter_text:
-            bar.close()
-            self.filter_text = ""
-            self.show()
-            self.table.focus()
-            return
-        self.app.pop_screen()
-
-    def _with_selected(self, fn: Any) -> None:
-        ref = self.selected_ref()
-        if ref is None:
-            self.notify(f"no {self.kind.kind} selected", severity="warning")
-            return
-        fn(ref)
-
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        self.action_open()
-
-    @on(FilterBar.Submitted)
-    def _filter_done(self) -> None:
-        self.table.focus()
+        if not self.close_filter():
+            self.app.pop_screen()
 
     def action_open(self) -> None:
         if self.is_request_kind:
             self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
         else:
             self._with_selected(self.app.show_describe)
-
-    def action_describe(self) -> None:
-        self._with_selected(self.app.show_describe)
-
-    def action_yaml(self) -> None:
-        self._with_selected(self.app.show_yaml)
-
-    def action_logs(self) -> None:
-        self._with_selected(self.app.show_logs)
-
-    def action_reconcile(self) -> None:
-        self._with_selected(self.app.reconcile)
-
-    def action_delete(self) -> None:
-        self._with_selected(self.app.delete)
 
     def palette_commands(self) -> list[PaletteCommand]:
         ref = self.selected_ref()

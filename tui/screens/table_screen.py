@@ -1,0 +1,83 @@
+"""What the dashboard and the `:` lists share: a table with a `/` filter, and the actions on its selected row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.widgets import DataTable, Input
+
+from tui.jobs import ObjectRef
+from tui.screens.base import LabScreen
+from tui.widgets.filter_bar import FilterBar
+
+
+class TableScreen(LabScreen):
+    """A subclass has ``table``, ``show()`` (redraws with ``filter_text``), ``selected_ref()`` and ``action_open``;
+    ``noun`` names a row in "no … selected"."""
+
+    noun = "object"
+    filter_text = ""
+    table: Any
+
+    def selected_ref(self) -> ObjectRef | None:
+        raise NotImplementedError
+
+    def show(self) -> None:
+        raise NotImplementedError
+
+    def action_open(self) -> None:
+        raise NotImplementedError
+
+    # ---- the filter ------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.show()
+
+    @on(FilterBar.Submitted)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def close_filter(self) -> bool:
+        """Clear and hide the filter; False when there was none to close."""
+        bar = self.query_one(FilterBar)
+        if not (bar.display or self.filter_text):
+            return False
+        bar.close()
+        self.filter_text = ""
+        self.show()
+        self.table.focus()
+        return True
+
+    # ---- the selected row ------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def _with_selected(self, fn: Any) -> None:
+        ref = self.selected_ref()
+        if ref is None:
+            self.notify(f"no {self.noun} selected", severity="warning")
+            return
+        fn(ref)
+
+    def action_logs(self) -> None:
+        self._with_selected(self.app.show_logs)
+
+    def action_describe(self) -> None:
+        self._with_selected(self.app.show_describe)
+
+    def action_yaml(self) -> None:
+        self._with_selected(self.app.show_yaml)
+
+    def action_reconcile(self) -> None:
+        self._with_selected(self.app.reconcile)
+
+    def action_delete(self) -> None:
+        self._with_selected(self.app.delete)
