@@ -39,7 +39,7 @@ lint: $(STAMP)
 
 ## notebooks: open the cookbook in JupyterLab
 notebooks: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(JUPYTER_ARGS) notebooks/
 
 ## notebooks-refresh: re-run every notebook and store its outputs (what nbval compares)
 notebooks-refresh: $(STAMP)
