@@ -69,6 +69,9 @@ class KratixLabApp(App[int]):
         # The lab on the UI thread: for screens that act at once (the create screen submits with it).
         self.lab = Lab(self.lab_path, create=False)
         self.reader = make_worker(workers, self.lab_path, "reader", read_only=True)
+        # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
+        # list opened meanwhile never queues behind it.
+        self.fleet_reader = make_worker(workers, self.lab_path, "fleet", read_only=True)
         self.clock: LabWorker | None = (
             None if read_only else make_worker(workers, self.lab_path, "clock", read_only=False)
         )
@@ -93,15 +96,16 @@ class KratixLabApp(App[int]):
 
     def close_workers(self, *, wait: bool = False) -> None:
         self.reader.close(wait=wait)
+        self.fleet_reader.close(wait=wait)
         if self.clock is not None:
             self.clock.close(wait=wait)
         self.lab.close()
 
     # ---- reading and acting, off the UI thread ---------------------------------------------
 
-    async def read(self, job: Job[T]) -> T:
-        """Run a read on the reader (exceptions propagate to the caller)."""
-        return await self.reader.run(job)
+    async def read(self, job: Job[T], *, fleet: bool = False) -> T:
+        """Run a read on the reader, or the fleet's own reader (exceptions propagate to the caller)."""
+        return await (self.fleet_reader if fleet else self.reader).run(job)
 
     async def act(self, job: Job[T], done: str | Callable[[T], str] | None = None) -> T | None:
         """Run a change on the clock's worker (never racing a step); report the outcome or the error."""

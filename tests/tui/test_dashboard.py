@@ -3,7 +3,9 @@ fault injected by another Lab instance showing up with its fix."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from pathlib import Path
 
 from textual import events
@@ -11,6 +13,7 @@ from textual.pilot import Pilot
 
 from kratix_lab import Lab
 from tests.tui.tui_helpers import UPDATE_ENV, assert_snapshot, drive, screen_text, settle_ui, stable
+from tui.jobs import ObjectRef, read_trace
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.request_detail import RequestDetailScreen
 from tui.widgets.filter_bar import FilterBar
@@ -207,5 +210,29 @@ def test_the_lab_clock_plays_pauses_and_steps_in_worker_processes(make_app, samp
             assert other.store.now_seconds() - 80 == 5 * app.steps  # settled at 00:01:20, 5 s a step
         await pilot.press("p")
         assert app.playing
+
+    drive(app, script)
+
+
+def test_a_detail_never_queues_behind_the_fleet(make_app):
+    """The fleet recompute takes a second at 100 vClusters; it has its own reader, so opening a detail (or a log,
+    a list) while one runs does not wait for it."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await settle_ui(pilot)
+        gate = threading.Event()
+
+        def slow_fleet(lab, source):  # stands in for a long fleet read
+            gate.wait(30)
+
+        blocked = app.fleet_reader.submit(slow_fleet)
+        try:
+            ref = ObjectRef("VClusterOrchestrator", "media", "platform-requests")
+            snapshot = await asyncio.wait_for(app.read(read_trace(ref)), 20)
+            assert snapshot.diagnosis.ref == "VClusterOrchestrator/platform-requests/media"
+            assert not blocked.done(), "the fleet reader was still busy while the detail was read"
+        finally:
+            gate.set()
 
     drive(app, script)

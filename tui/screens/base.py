@@ -30,7 +30,9 @@ class LabScreen(Screen):
         that finishes late must not touch them."""
         return not self.is_attached or self not in self.app.screen_stack
 
-    async def read_and_show(self, job: Job[T], show: Callable[[T], None], fail: Callable[[str], None]) -> None:
+    async def read_and_show(
+        self, job: Job[T], show: Callable[[T], None], fail: Callable[[str], None], *, fleet: bool = False
+    ) -> None:
         """Run a read on the reader, then ``show`` its result (or ``fail`` with the error's message).
 
         A screen closed while the read ran is left alone: its widgets may be gone already (they are
@@ -38,7 +40,7 @@ class LabScreen(Screen):
         """
         error: str | None = None
         try:
-            result = await self.app.read(job)
+            result = await self.app.read(job, fleet=fleet)
         except Exception as e:  # the lab's own message: not found, unknown kind, unreadable lab
             error = str(e)
         if self.is_gone:

@@ -74,7 +74,7 @@ class DashboardScreen(TableScreen):
 
     async def load(self) -> None:
         """Read every vCluster's row (on the reader thread) and show it."""
-        await self.read_and_show(self.reader.job(), self._loaded, self._failed)
+        await self.read_and_show(self.reader.job(), self._loaded, self._failed, fleet=True)
 
     def _loaded(self, snapshot: FleetSnapshot) -> None:
         self.error = None
