@@ -21,7 +21,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from kratix_lab import Lab
-from kratix_lab.model import dump, load_one
+from kratix_lab.model import dump, load_documents, load_one
 from kratix_lab.pipeline.executors import Executor
 from kratix_lab.pipeline.runner import PipelineRun, WorkflowResult, run_workflow
 from kratix_lab.platform.gitrepo import GitRepo
@@ -137,14 +137,12 @@ def run_env_table(run: Any) -> Table:
 
 
 def run_outputs(run: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(file, object) for every document a pipeline wrote to /kratix/output, parsed independently with PyYAML."""
-    import yaml
-
+    """(file, object) for every document a pipeline wrote to /kratix/output (read with kratix_lab's one loader)."""
     return [
-        (w.filepath, obj)
+        (w.filepath, doc.data)
         for w in run.workloads
-        for obj in yaml.safe_load_all(w.content.decode("utf-8"))
-        if isinstance(obj, dict)
+        for doc in load_documents(w.content.decode("utf-8"), w.filepath)
+        if isinstance(doc.data, dict)
     ]
 
 
@@ -283,7 +281,7 @@ def object_status(obj: dict[str, Any]) -> str:
     """One line saying how an object is doing, in the words its controller uses (a request's message is cut at
     60 characters: ``kubectl get`` shows it whole)."""
     from kratix_lab.model import get_condition
-    from kratix_lab.views.lab_view import pod_status
+    from kratix_lab.views.lab_view import pod_ready, pod_status, workload_ready
 
     kind, st = obj.get("kind"), obj.get("status") or {}
     if kind == "Application":
@@ -291,11 +289,9 @@ def object_status(obj: dict[str, Any]) -> str:
         rev = (sync.get("revision") or "")[:8]
         return f"{sync.get('status', 'Unknown')} / {health.get('status', 'Unknown')}" + (f" at {rev}" if rev else "")
     if kind == "Pod":
-        statuses = st.get("containerStatuses") or []
-        ready = sum(1 for c in statuses if c.get("ready"))
-        return f"{pod_status(obj)} ({ready}/{len((obj.get('spec') or {}).get('containers') or [])} ready)"
+        return f"{pod_status(obj)} ({pod_ready(obj)} ready)"
     if kind in ("StatefulSet", "Deployment", "ReplicaSet"):
-        return f"{st.get('readyReplicas', 0) or 0}/{(obj.get('spec') or {}).get('replicas', 1)} ready"
+        return f"{workload_ready(obj)} ready"
     if kind == "Job":
         for ctype in ("Complete", "Failed"):
             if (get_condition(obj, ctype) or {}).get("status") == "True":

@@ -10,19 +10,12 @@ import sys
 import nbformat
 import pytest
 
+from kratix_lab.promises import CATALOGUE_PROMISES
 from tests.helpers import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
-PROMISES = [
-    "vcluster-orchestrator",
-    "vcluster-core",
-    "vcluster-coredns",
-    "vcluster-kubeconfig-sync",
-    "vcluster-kubeconfig-external-secret",
-    "vcluster-argocd-cluster-registration",
-    "argocd-project",
-    "argocd-application",
-]
+# the orchestrator (the request a developer writes) first, then the sub-Promises in the catalogue's order
+PROMISES = [CATALOGUE_PROMISES[-1], *CATALOGUE_PROMISES[:-1]]
 EXPECTED = [
     "00-tour.ipynb",
     *(f"{i:02d}-{name}.ipynb" for i, name in enumerate(PROMISES, start=1)),

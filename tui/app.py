@@ -101,6 +101,12 @@ class KratixLabApp(App[int]):
             self.clock.close(wait=wait)
         self.lab.close()
 
+    def show_lab_state(self) -> None:
+        """The header's lab time and active faults, read once here after every read and step (two meta rows:
+        cheap on the UI thread), whichever screen is shown and whoever changed them."""
+        self.lab_time = self.lab.now()
+        self.faults = tuple(sorted(self.lab.faults.active()))
+
     # ---- reading and acting, off the UI thread ---------------------------------------------
 
     async def read(self, job: Job[T], *, fleet: bool = False) -> T:
@@ -140,7 +146,7 @@ class KratixLabApp(App[int]):
             return
         self._stepping = True
         try:
-            result = await self.clock.run(jobs.step)
+            await self.clock.run(jobs.step)
         except Exception as e:
             self.playing = False
             self.notify(f"the lab clock stopped: {e}", severity="error", timeout=10)
@@ -148,7 +154,7 @@ class KratixLabApp(App[int]):
         finally:
             self._stepping = False
         self.steps += 1
-        self.lab_time = result.time
+        self.show_lab_state()
         self.refresh_screen()
 
     def action_toggle_clock(self) -> None:

@@ -52,9 +52,7 @@ def _unchanged(source: LabSource, token: Any, at: int | None) -> tuple[Any, int,
 @dataclass
 class FleetSnapshot:
     now: int
-    time: str
     rows: list[VClusterStatus] | None  # None: unchanged since the token the reader passed
-    faults: list[str]
     token: Any
     computed_at: int
 
@@ -66,7 +64,7 @@ class FleetSnapshot:
 def read_fleet(token: Any, computed_at: int | None, lab: Lab, source: LabSource) -> FleetSnapshot:
     new, now, same = _unchanged(source, token, computed_at)
     rows = None if same else fleet(source)
-    return FleetSnapshot(now, lab.now(), rows, sorted(lab.faults.active()), new, computed_at if same else now)
+    return FleetSnapshot(now, rows, new, computed_at if same else now)
 
 
 class FleetReader:
@@ -94,14 +92,11 @@ class FleetReader:
 @dataclass
 class TraceSnapshot:
     now: int
-    time: str
     diagnosis: Diagnosis
-    faults: list[str] = field(default_factory=list)
 
 
 def _read_trace(ref: ObjectRef, lab: Lab, source: LabSource) -> TraceSnapshot:
-    diagnosis = diagnose(source, ref.kind, ref.name, ref.namespace)
-    return TraceSnapshot(source.now(), lab.now(), diagnosis, sorted(lab.faults.active()))
+    return TraceSnapshot(source.now(), diagnose(source, ref.kind, ref.name, ref.namespace))
 
 
 def read_trace(ref: ObjectRef):
@@ -215,23 +210,21 @@ def read_resolve_kind(text: str):
 @dataclass
 class ObjectListing:
     now: int
-    time: str
     table: lv.TableData | None  # None: unchanged since the token the screen passed
     refs: list[ObjectRef] = field(default_factory=list)
     token: Any = None
     computed_at: int = 0
-    faults: list[str] = field(default_factory=list)
 
 
 def read_objects(kind: lv.Kind, token: Any, computed_at: int | None, lab: Lab, source: LabSource) -> ObjectListing:
     """``kubectl get KIND -A`` as a table (lab_view.get_table); no table when nothing changed."""
     new, now, same = _unchanged(source, token, computed_at)
     if same:
-        return ObjectListing(now, lab.now(), None, [], new, computed_at or now, sorted(lab.faults.active()))
+        return ObjectListing(now, None, [], new, computed_at or now)
     objs = lab.store.list(kind.kind, None, None, kind.group)
     table = lv.get_table(lab, objs, show_namespace=kind.namespaced)
     refs = [ObjectRef(kind.kind, o["metadata"]["name"], o["metadata"].get("namespace")) for o in objs]
-    return ObjectListing(now, lab.now(), table, refs, new, now, sorted(lab.faults.active()))
+    return ObjectListing(now, table, refs, new, now)
 
 
 # ---- actions (on the clock's worker, never racing a step) -----------------------------------------------

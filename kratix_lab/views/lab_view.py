@@ -257,7 +257,7 @@ def pod_status(pod: dict[str, Any]) -> str:
     return reason
 
 
-def _pod_ready(pod: dict[str, Any]) -> str:
+def pod_ready(pod: dict[str, Any]) -> str:
     total = len((pod.get("spec") or {}).get("containers") or [])
     ready = sum(1 for cs in (pod.get("status") or {}).get("containerStatuses") or [] if cs.get("ready"))
     return f"{ready}/{total}"
@@ -274,7 +274,7 @@ def _pod_restarts(pod: dict[str, Any], now: int) -> str:
     return str(restarts)
 
 
-def _workload_ready(obj: dict[str, Any]) -> str:
+def workload_ready(obj: dict[str, Any]) -> str:
     want = (obj.get("spec") or {}).get("replicas", 1)
     return f"{(obj.get('status') or {}).get('readyReplicas', 0) or 0}/{want}"
 
@@ -313,13 +313,13 @@ def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[
         return h, c
     if kind == "Pod":
         h = ["READY", "STATUS", "RESTARTS", "AGE"]
-        c = [_pod_ready(obj), pod_status(obj), _pod_restarts(obj, now), created]
+        c = [pod_ready(obj), pod_status(obj), _pod_restarts(obj, now), created]
         if wide:
             h += ["IP", "NODE"]
             c += [st.get("podIP") or NONE, spec.get("nodeName") or NONE]
         return h, c
     if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        h, c = ["READY", "AGE"], [_workload_ready(obj), created]
+        h, c = ["READY", "AGE"], [workload_ready(obj), created]
         if wide:
             h += ["CONTAINERS", "IMAGES"]
             c += list(_images(obj))

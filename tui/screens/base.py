@@ -45,6 +45,7 @@ class LabScreen(Screen):
             error = str(e)
         if self.is_gone:
             return
+        self.app.show_lab_state()
         with contextlib.suppress(NoMatches):
             if error is not None:
                 fail(error)

@@ -80,8 +80,6 @@ class DashboardScreen(TableScreen):
         self.error = None
         self.rows = self.reader.take(snapshot)
         self.snapshot = snapshot
-        self.app.lab_time = snapshot.time
-        self.app.faults = tuple(snapshot.faults)
         self.show()
 
     def _failed(self, message: str) -> None:

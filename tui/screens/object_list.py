@@ -72,8 +72,6 @@ class ObjectListScreen(TableScreen):
         await self.read_and_show(job, self._loaded, self._failed)
 
     def _loaded(self, data: ObjectListing) -> None:
-        self.app.lab_time = data.time
-        self.app.faults = tuple(data.faults)
         if data.table is None and self.data is not None:  # unchanged
             self.data.token, self.data.computed_at = data.token, data.computed_at
             return

@@ -89,8 +89,6 @@ class RequestDetailScreen(LabScreen):
     def _loaded(self, snapshot: TraceSnapshot) -> None:
         self.error = None
         self.snapshot = snapshot
-        self.app.lab_time = snapshot.time
-        self.app.faults = tuple(snapshot.faults)  # the header shows faults cleared or injected meanwhile
         self.query_one(VerdictLine).show(snapshot.diagnosis)
         self.tree.show(snapshot.diagnosis.trace, snapshot.now)
 
