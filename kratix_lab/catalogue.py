@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kratix_lab import errors
+from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.model import GVK
 from kratix_lab.promise import Promise, PromiseError
 
 
-class UnknownKind(LookupError):
+class UnknownKind(errors.UnknownKind):
     """No Promise serves the request's apiVersion/kind."""
 
 
@@ -68,3 +70,7 @@ class Catalogue:
         if promise.crd and gvk.kind != promise.crd.kind:
             raise UnknownKind(f'no Promise serves kind "{gvk.kind}" (did you mean "{promise.crd.kind}"?)')
         return promise
+
+    def registry(self) -> KindRegistry:
+        """The built-in kinds plus every request kind these Promises serve (see ``kratix_lab.kube.registry``)."""
+        return KindRegistry.from_crds(promise_crds(p.doc for p in self))

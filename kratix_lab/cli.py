@@ -21,6 +21,7 @@ from rich.text import Text
 
 from kratix_lab import __version__
 from kratix_lab.catalogue import Catalogue, UnknownKind
+from kratix_lab.errors import NotFound, UsageError
 from kratix_lab.fsutil import OutputDirError, atomic_dir
 from kratix_lab.model import YamlError, dump, dump_all, load_documents, load_file, namespace_of
 from kratix_lab.pipeline.executors import ExecutorError, make_executor
@@ -40,12 +41,14 @@ from kratix_lab.views.render_view import render_summary, render_tree
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-class CLIError(Exception):
+class CLIError(UsageError):
     """Reported as ``error: <message>`` with exit code 2."""
 
 
-class NotFoundError(Exception):
+class NotFoundError(NotFound):
     """An object the command names does not exist: printed as is (kubectl's wording), exit code 1."""
+
+    exit_code = EXIT_FINDINGS
 
 
 def _console() -> Console:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kratix_lab.catalogue import Catalogue
+from kratix_lab.errors import Invalid
 from kratix_lab.model import YamlError, clone, dump, load_documents, name_of, namespace_of, ref
 from kratix_lab.promise import Promise
 from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, render
@@ -50,7 +51,7 @@ _INT_RE = re.compile(r"[+-]?[0-9]+")
 _METADATA_FIELDS = ("name", "namespace", "labels", "annotations")
 
 
-class FormError(ValueError):
+class FormError(Invalid):
     """The form cannot be used as asked (an unknown field, a Promise without an API)."""
 
 

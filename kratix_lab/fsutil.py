@@ -9,8 +9,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kratix_lab.errors import Invalid
 
-class OutputDirError(ValueError):
+
+class OutputDirError(Invalid):
     pass
 
 

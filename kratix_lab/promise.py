@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from kratix_lab.errors import Invalid
 from kratix_lab.model import YamlError, load_file, name_of
 from kratix_lab.schema import CRD, CRDError, crd_from_promise
 
@@ -18,7 +19,7 @@ WORKFLOW_TYPES = ("resource", "promise")
 ACTIONS = ("configure", "delete")
 
 
-class PromiseError(ValueError):
+class PromiseError(Invalid):
     """A Promise document is unusable; the message names the file and the field."""
 
 

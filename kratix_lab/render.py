@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kratix_lab.catalogue import Catalogue, UnknownKind
+from kratix_lab.errors import Invalid
 from kratix_lab.model import (
     Document,
     YamlError,
@@ -31,7 +32,7 @@ from kratix_lab.schema import Admission
 DEFAULT_NAMESPACE = "platform-requests"  # where the platform's Argo CD app syncs requests to
 
 
-class RequestError(ValueError):
+class RequestError(Invalid):
     """A request file cannot be admitted; the message names the file, line or field."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kratix_lab.errors import UsageError
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
@@ -36,7 +37,7 @@ STAGE_TITLES = {
 HEALTHS = (HEALTHY, PROGRESSING, DEGRADED, MISSING, SUSPENDED, UNKNOWN)
 
 
-class TraceError(LookupError):
+class TraceError(UsageError, LookupError):
     """The reference cannot be traced (unknown kind); the message says why."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from kratix_lab.errors import Invalid
 from kratix_lab.model.objects import clone
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -86,7 +87,7 @@ class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  #
         raise _NotPlain
 
 
-class YamlError(ValueError):
+class YamlError(Invalid):
     """A YAML document could not be read; the message names the source and the line."""
 
 

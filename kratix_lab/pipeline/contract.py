@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kratix_lab.errors import Invalid
 from kratix_lab.model import YamlError, load_documents, merge_conditions
 
 DEFAULT_DIRECTORY = "."
 
 
-class ContractError(ValueError):
+class ContractError(Invalid):
     """A pipeline broke the Kratix contract (bad metadata file, unreadable output)."""
 
 

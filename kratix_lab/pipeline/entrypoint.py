@@ -18,12 +18,13 @@ from types import ModuleType
 
 import kratix_sdk as ks
 
+from kratix_lab.errors import NotFound
 from kratix_lab.promises import CATALOGUE_PROMISES
 from kratix_lab.promises._common import PipelineInputError
 from kratix_lab.startup import skip_slow_optional_imports
 
 
-class UnknownPipeline(LookupError):
+class UnknownPipeline(NotFound):
     pass
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from kratix_lab.errors import KratixLabError
 from kratix_lab.pipeline.contract import PipelineDirs
 from kratix_lab.pipeline.image import PIPELINE_COMMAND, is_catalogue_image
 
 
-class ExecutorError(RuntimeError):
+class ExecutorError(KratixLabError, RuntimeError):
     """The executor cannot run this container at all (as opposed to a container that fails)."""
 
 

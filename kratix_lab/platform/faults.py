@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kratix_lab.errors import Invalid
 from kratix_lab.model import clone
 from kratix_lab.pipeline.image import image_repository
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from kratix_lab.platform.lab import Lab
 
 
-class FaultError(ValueError):
+class FaultError(Invalid):
     pass
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonschema
 
+from kratix_lab.errors import KratixLabError
 from kratix_lab.model import clone, dump, load_one
 
 CHART = "vcluster"
@@ -86,7 +87,7 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _ALL_VERBS = ["create", "delete", "patch", "update", "get", "list", "watch"]
 
 
-class ChartError(Exception):
+class ChartError(KratixLabError):
     """The chart cannot be rendered: not a modelled chart/version, or values the chart refuses."""
 
     def __init__(self, message: str, errors: Iterable[str] = ()):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kratix_lab import __version__
+from kratix_lab.errors import KratixLabError, Refused
 from kratix_lab.model import GVK, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.pipeline.executors import Executor, make_executor
@@ -50,11 +51,11 @@ GITOPS_IDENTITY = Identity("platform-engineer", "platform@integratn.tech")
 SERVED = {"external-secrets.io": {"ExternalSecret": ["v1"], "ClusterSecretStore": ["v1"], "SecretStore": ["v1"]}}
 
 
-class LabError(Exception):
+class LabError(KratixLabError):
     """A lab operation failed; the message says what and why."""
 
 
-class AdmissionError(LabError):
+class AdmissionError(LabError, Refused):
     """The API server refused the object (the message is the server's)."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kratix_lab.errors import Conflict
 from kratix_lab.model import clone, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.controller import Context
@@ -29,7 +30,7 @@ CANARY_FILES = {
 }
 
 
-class PushRejected(RuntimeError):
+class PushRejected(Conflict, RuntimeError):
     pass
 
 

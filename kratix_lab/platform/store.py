@@ -22,21 +22,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kratix_lab import errors
 from kratix_lab.model import GVK, clone, matches_selector
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the simulated clock starts here
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 
 
-class Conflict(Exception):
+class Conflict(errors.Conflict):
     """The write lost a race (stale resourceVersion) or the object already exists."""
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     pass
 
 
-class Invalid(ValueError):
+class Invalid(errors.Invalid):
     """The object is not a storable Kubernetes object; the message names the field."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import kratix_sdk as ks
 
+from kratix_lab.errors import Invalid
 from kratix_lab.model import dump, load_one
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 
@@ -21,7 +22,7 @@ RESOURCE_LABEL = "kratix.io/resource-name"
 REQUESTS_NAMESPACE = "platform-requests"
 
 
-class PipelineInputError(ValueError):
+class PipelineInputError(Invalid):
     """The request cannot be rendered; the message names the field."""
 
 

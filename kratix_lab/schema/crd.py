@@ -16,6 +16,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from kratix_lab.errors import Invalid
 from kratix_lab.schema.engine import (
     EMBEDDED,
     FORBIDDEN,
@@ -151,7 +152,7 @@ _KRATIX_STATUS_SCHEMA: Schema = {
 }
 
 
-class CRDError(ValueError):
+class CRDError(Invalid):
     """A CRD (or a Promise's ``spec.api``) that cannot be used; names the source and the field."""
 
     def __init__(self, source: str, field_path: str, problem: str) -> None:

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kratix_lab.errors import Invalid
+
 Schema = dict[str, Any]
 
 # field.ErrorType.String() of k8s.io/apimachinery/pkg/util/validation/field.
@@ -327,7 +329,7 @@ _POSIX_CLASSES = {
 }
 
 
-class PatternError(ValueError):
+class PatternError(Invalid):
     """A ``pattern`` that Go's regexp package would refuse (or that we cannot run faithfully)."""
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
+from kratix_lab.errors import UnknownKind
 from kratix_lab.model import GVK, get_condition, labels_of, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.platform.lab import LabError
@@ -111,7 +112,7 @@ def age(timestamp: str | None, now: int) -> str:
 # ---- kinds --------------------------------------------------------------------------------------
 
 
-class UnknownKindError(LookupError):
+class UnknownKindError(UnknownKind):
     """The lab serves no resource type by that name."""
 
 
