@@ -42,7 +42,7 @@ class Catalogue:
         try:
             return self.promises[name]
         except KeyError:
-            raise LookupError(f"no Promise named {name!r} (known: {', '.join(self.promises)})") from None
+            raise errors.NotFound(f"no Promise named {name!r} (known: {', '.join(self.promises)})") from None
 
     def for_kind(self, kind: str, group: str | None = None) -> Promise:
         """The Promise whose API has this kind (case-insensitive, like kubectl), optionally in ``group``."""

@@ -20,20 +20,19 @@ from rich.table import Table
 from rich.text import Text
 
 from kratix_lab import __version__
-from kratix_lab.catalogue import Catalogue, UnknownKind
-from kratix_lab.errors import NotFound, UsageError
-from kratix_lab.fsutil import OutputDirError, atomic_dir
-from kratix_lab.model import YamlError, dump, dump_all, load_documents, load_file, namespace_of
-from kratix_lab.pipeline.executors import ExecutorError, make_executor
-from kratix_lab.platform.faults import FaultError
-from kratix_lab.platform.lab import AdmissionError, Lab, LabError, default_lab_dir
+from kratix_lab.catalogue import Catalogue
+from kratix_lab.errors import EXIT_BUG, KratixLabError, NotFound, UsageError
+from kratix_lab.fsutil import atomic_dir
+from kratix_lab.kube.refs import ObjectRef
+from kratix_lab.model import dump, dump_all, load_documents, load_file, namespace_of
+from kratix_lab.pipeline.executors import make_executor
+from kratix_lab.platform.lab import AdmissionError, Lab, default_lab_dir
 from kratix_lab.platform.store import Conflict, rfc3339
-from kratix_lab.promise import Promise, PromiseError
+from kratix_lab.promise import Promise
 from kratix_lab.promises import load_catalogue
-from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, admit, read_request, render, write_tree
-from kratix_lab.schema import CRDError, explain
+from kratix_lab.render import DEFAULT_NAMESPACE, admit, read_request, render, write_tree
+from kratix_lab.schema import explain
 from kratix_lab.startup import skip_slow_optional_imports
-from kratix_lab.trace import TraceError, parse_ref
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
 from kratix_lab.views.render_view import render_summary, render_tree
@@ -210,16 +209,6 @@ def _one(lab: Lab, kind: lv.Kind, name: str, namespace: str | None) -> dict[str,
     return found[0]
 
 
-def _kind_and_name(text: str, default_kind: str | None = None) -> tuple[str, str]:
-    if "/" in text:
-        kind, _, name = text.partition("/")
-        if kind and name:
-            return kind, name
-    elif default_kind is not None and text:
-        return default_kind, text
-    raise CLIError(f"{text!r}: expected KIND/NAME")
-
-
 def _remove_lab(path: Path) -> str:
     """Delete a lab directory (only one holding lab.json) and return its seed."""
     marker = path / "lab.json"
@@ -315,28 +304,38 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refs(args: argparse.Namespace) -> list[ObjectRef]:
+    """The objects a command names: ``KIND NAME [NAME…]`` or ``KIND/NAME [KIND/NAME…]`` (kubectl's rules)."""
+    return ObjectRef.parse_args(args.refs, args.namespace)
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
+    refs = _refs(args)
     with _open(args) as lab:
-        kind = lv.resolve_kind(lab, args.kind)
-        obj = _one(lab, kind, args.name, args.namespace)
-        print(lab.delete(obj["kind"], args.name, namespace_of(obj)))
+        for ref in refs:
+            kind = lv.resolve_kind(lab, ref.kind)
+            obj = _one(lab, kind, ref.name, ref.namespace)
+            print(lab.delete(obj["kind"], ref.name, namespace_of(obj)))
     return EXIT_OK
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
+    refs = _refs(args)
     with _open(args) as lab:
-        kind = lv.resolve_kind(lab, args.kind)
-        obj = _one(lab, kind, args.name, args.namespace)
-        lab.reconcile(obj["kind"], args.name, namespace_of(obj))
-    print(
-        f"{obj['kind'].lower()}/{args.name} labelled kratix.io/manual-reconciliation=true; Kratix re-runs its workflows"
-    )
+        for ref in refs:
+            kind = lv.resolve_kind(lab, ref.kind)
+            obj = _one(lab, kind, ref.name, ref.namespace)
+            lab.reconcile(obj["kind"], ref.name, namespace_of(obj))
+            print(
+                f"{obj['kind'].lower()}/{ref.name} labelled kratix.io/manual-reconciliation=true; "
+                "Kratix re-runs its workflows"
+            )
     return EXIT_OK
 
 
 def _trace_ref(args: argparse.Namespace) -> tuple[str, str, str | None]:
-    kind, name, namespace = parse_ref(args.ref)
-    return kind, name, namespace or args.namespace
+    ref = ObjectRef.parse_one(args.refs, args.namespace, namespace_form=True)
+    return ref.kind, ref.name, ref.namespace or args.namespace
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -387,11 +386,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     with _open(args) as lab:
         source = LabSource(lab, read_only=True)
         if args.all:
+            if args.refs:
+                raise CLIError("give KIND/NAME or --all, not both")
             refs = [(r.name, r.namespace) for r in fleet(source)]
             results = [diagnose(source, "VClusterOrchestrator", n, ns) for n, ns in refs]
         else:
-            if not args.ref:
-                raise CLIError("give KIND/NAME, or --all")
+            if not args.refs:
+                raise CLIError("give KIND/NAME (or KIND NAME), or --all")
             kind, name, namespace = _trace_ref(args)
             results = [diagnose(source, kind, name, namespace)]
     if args.output == "json":
@@ -440,62 +441,89 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    if args.name and args.selector:
+    refs = ObjectRef.parse_args(args.refs, args.namespace, all_namespaces=args.all_namespaces, require_name=False)
+    named = any(r.name for r in refs)
+    if named and args.selector:
         raise CLIError("a NAME cannot be given together with a label selector (-l)")
     try:
         selector = lv.parse_selector(args.selector) if args.selector else None
     except ValueError as e:
         raise CLIError(str(e)) from None
     with _open(args) as lab:
-        kinds = [lv.resolve_kind(lab, k) for k in args.kind.split(",")]
-        if args.name and len(kinds) > 1:
-            raise CLIError("a NAME can be given for one KIND only")
+        # KIND[,KIND…] lists; KIND NAME… or KIND/NAME… names (kubectl's builder rules, kratix_lab.kube.refs)
+        wanted: dict[tuple[str, str | None], tuple[lv.Kind, list[str]]] = {}
+        for ref in refs:
+            for text in ref.kind.split(",") if not ref.name else [ref.kind]:
+                kind = lv.resolve_kind(lab, text)
+                wanted.setdefault((kind.kind, kind.group), (kind, []))[1].extend([ref.name] if ref.name else [])
+        kinds = [k for k, _ in wanted.values()]
         found: list[tuple[lv.Kind, str | None, list[dict[str, Any]]]] = []
-        for kind in kinds:
+        missing: list[str] = []
+        for kind, names in wanted.values():
             namespace = None if args.all_namespaces or not kind.namespaced else args.namespace
-            if args.name:
-                objs = _find(lab, kind, args.name, namespace)
-                if not objs:
-                    raise NotFoundError(kind.not_found(args.name))
+            if names:
+                objs = []
+                for name in names:
+                    hits = _find(lab, kind, name, namespace)
+                    objs.extend(hits)
+                    if not hits:
+                        missing.append(kind.not_found(name))
             else:
                 objs = lab.store.list(kind.kind, namespace, selector, kind.group)
             found.append((kind, namespace, objs))
         every = [o for _, _, objs in found for o in objs]
-        if args.output in ("yaml", "json"):
-            doc = every[0] if args.name and len(every) == 1 else lv.as_list(every)
-            print(json.dumps(doc, indent=4) if args.output == "json" else dump(doc).rstrip("\n"))
-            return EXIT_OK
-        if args.output == "name":
-            for o in every:
-                print(lv.object_name(o))
-            return EXIT_OK
-        if not every:
-            namespace = None if args.all_namespaces else args.namespace
-            print(f"No resources found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
-            return EXIT_OK
-        first = True
-        for kind, namespace, objs in found:
-            if not objs:
-                continue
-            if not first:
-                print()
-            first = False
-            table = lv.get_table(
-                lab,
-                objs,
-                show_namespace=kind.namespaced and namespace is None,
-                wide=args.output == "wide",
-                kind_prefix=len(kinds) > 1,
-            )
-            _show(table)
+        if missing and not every:
+            raise NotFoundError("\n".join(missing))
+        if missing:  # kubectl prints what it found, then an error per missing name, and exits 1
+            code = _print_get(args, lab, found, every, kinds, named)
+            print("\n".join(missing), file=sys.stderr)
+            return code or EXIT_FINDINGS
+        return _print_get(args, lab, found, every, kinds, named)
+
+
+def _print_get(
+    args: argparse.Namespace,
+    lab: Lab,
+    found: list[tuple[lv.Kind, str | None, list[dict[str, Any]]]],
+    every: list[dict[str, Any]],
+    kinds: list[lv.Kind],
+    named: bool,
+) -> int:
+    if args.output in ("yaml", "json"):
+        doc = every[0] if named and len(every) == 1 else lv.as_list(every)
+        print(json.dumps(doc, indent=4) if args.output == "json" else dump(doc).rstrip("\n"))
+        return EXIT_OK
+    if args.output == "name":
+        for o in every:
+            print(lv.object_name(o))
+        return EXIT_OK
+    if not every:
+        namespace = None if args.all_namespaces else args.namespace
+        print(f"No resources found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
+        return EXIT_OK
+    first = True
+    for kind, namespace, objs in found:
+        if not objs:
+            continue
+        if not first:
+            print()
+        first = False
+        table = lv.get_table(
+            lab,
+            objs,
+            show_namespace=kind.namespaced and namespace is None,
+            wide=args.output == "wide",
+            kind_prefix=len(kinds) > 1,
+        )
+        _show(table)
     return EXIT_OK
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
+    refs = _refs(args)
     with _open(args) as lab:
-        kind = lv.resolve_kind(lab, args.kind)
-        obj = _one(lab, kind, args.name, args.namespace)
-        print(lv.describe_text(lab, obj), end="")
+        objs = [_one(lab, lv.resolve_kind(lab, ref.kind), ref.name, ref.namespace) for ref in refs]
+        print("\n\n".join(lv.describe_text(lab, obj) for obj in objs), end="")
     return EXIT_OK
 
 
@@ -505,7 +533,15 @@ _WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
 def cmd_logs(args: argparse.Namespace) -> int:
     if args.tail is not None and args.tail < 0:
         raise CLIError("--tail must be 0 or more")
-    kind_text, name = _kind_and_name(args.target, default_kind="pod")
+    if len(args.target) > 2:
+        raise CLIError("expected POD or KIND/NAME, and at most one CONTAINER (kubectl logs POD [CONTAINER])")
+    target = args.target[0]
+    if len(args.target) == 2:
+        if args.container and args.container != args.target[1]:
+            raise CLIError(f"container given twice: {args.target[1]!r} and -c {args.container!r}")
+        args.container = args.target[1]
+    ref = ObjectRef.parse(target) if "/" in target else ObjectRef("pod", target)
+    kind_text, name = ref.kind, ref.name
     with _open(args) as lab:
         kind = lv.resolve_kind(lab, kind_text)
         obj = _one(lab, kind, name, args.namespace)
@@ -515,11 +551,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
             pods = lab.store.list("Pod", ns, match, "") if match else []
             text = "".join(
                 (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "")
-                + lab.logs("Pod", p["metadata"]["name"], ns)
+                + lab.logs("Pod", p["metadata"]["name"], ns, container=args.container)
                 for p in pods
             )
         elif obj["kind"] in ("Pod", "Job") or lab.crd_for(obj) is not None:
-            text = lab.logs(obj["kind"], name, ns)
+            text = lab.logs(obj["kind"], name, ns, container=args.container)
         else:
             raise CLIError(f"{kind.kind} has no logs (Pods, Jobs, Deployments/StatefulSets and Kratix requests do)")
     if args.tail is not None:
@@ -532,9 +568,9 @@ def cmd_events(args: argparse.Namespace) -> int:
     namespace = None if args.all_namespaces else args.namespace
     with _open(args) as lab:
         if args.for_:
-            kind_text, name = _kind_and_name(args.for_)
-            kind = lv.resolve_kind(lab, kind_text)
-            events = lab.store.events(kind.kind, name, (namespace or None) if kind.namespaced else "")
+            ref = ObjectRef.parse(args.for_)  # kubectl events --for takes KIND/NAME only
+            kind = lv.resolve_kind(lab, ref.kind)
+            events = lab.store.events(kind.kind, ref.name, (namespace or None) if kind.namespaced else "")
         else:
             events = lab.store.events(None, None, namespace)
         now = lab.store.now_seconds()
@@ -806,6 +842,14 @@ def _add_lab_commands(sub: Any) -> None:
         else:
             p.add_argument("-n", "--namespace", help="the object's namespace (needed only when the name is ambiguous)")
 
+    def refs(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "refs",
+            metavar="KIND NAME [NAME…] | KIND/NAME [KIND/NAME…]",
+            nargs="+",
+            help="e.g. vco media, or vco/media pod/x (not mixed, as in kubectl)",
+        )
+
     _add_front_ends(sub, common)
 
     lab = sub.add_parser("lab", help="create, inspect or reset the embedded lab")
@@ -838,9 +882,8 @@ def _add_lab_commands(sub: Any) -> None:
         cmd_submit,
     )
     p.add_argument("file", help="one resource request (YAML)")
-    p = add(sub, "delete", "delete an object (through the gitops repo when Argo CD manages it)", cmd_delete)
-    p.add_argument("kind", metavar="KIND")
-    p.add_argument("name", metavar="NAME")
+    p = add(sub, "delete", "delete objects (through the gitops repo when Argo CD manages them)", cmd_delete)
+    refs(p)
     namespace(p)
 
     p = add(
@@ -849,7 +892,7 @@ def _add_lab_commands(sub: Any) -> None:
         "follow a request along the road: pipelines, Works, state-repo commit, Argo CD, Helm, pods",
         cmd_trace,
     )
-    p.add_argument("ref", metavar="KIND/NAME", help="e.g. vclusterorchestrator/media or KIND/NAMESPACE/NAME")
+    p.add_argument("refs", metavar="KIND/NAME", nargs="+", help="e.g. vco/media or vco media (or KIND/NAMESPACE/NAME)")
     namespace(p)
     p.add_argument("-o", "--output", choices=["tree", "wide", "json", "md", "mermaid"], default="tree")
     p.add_argument("--watch", action="store_true", help="redraw as the lab changes (Ctrl-C to stop)")
@@ -862,7 +905,7 @@ def _add_lab_commands(sub: Any) -> None:
         "findings and the verdict: where a request is stuck, since when, why, and the fix (exit 1 on findings)",
         cmd_diagnose,
     )
-    p.add_argument("ref", metavar="KIND/NAME", nargs="?")
+    p.add_argument("refs", metavar="KIND/NAME", nargs="*", help="e.g. vco/media or vco media")
     p.add_argument("--all", action="store_true", help="every vCluster")
     namespace(p)
     p.add_argument("-o", "--output", choices=["text", "json", "md"], default="text")
@@ -871,25 +914,31 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
 
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
-    p.add_argument("kind", metavar="KIND")
-    p.add_argument("name", metavar="NAME")
+    refs(p)
     namespace(p)
 
     p = add(sub, "get", "list objects like kubectl get (Kratix printer columns for requests)", cmd_get)
     p.add_argument(
-        "kind", metavar="KIND", help="kind, plural, singular or short name: pods, vclusterorchestrators, apps, wp …"
+        "refs",
+        metavar="KIND[,KIND…] [NAME…] | KIND/NAME…",
+        nargs="+",
+        help="kind, plural, singular or short name (pods, vco, apps, wp …), then names; or KIND/NAME forms",
     )
-    p.add_argument("name", metavar="NAME", nargs="?")
     namespace(p, all_namespaces=True)
     p.add_argument("-l", "--selector", metavar="key=value,...", help="label selector (=, ==, !=, key, !key)")
     p.add_argument("-o", "--output", choices=["wide", "yaml", "json", "name"])
     p = add(sub, "describe", "an object's metadata, spec, status, conditions and events", cmd_describe)
-    p.add_argument("kind", metavar="KIND")
-    p.add_argument("name", metavar="NAME")
+    refs(p)
     namespace(p)
     p = add(sub, "logs", "logs of a Pod, a Job, a Deployment/StatefulSet or a request's pipeline runs", cmd_logs)
-    p.add_argument("target", metavar="KIND/NAME|NAME", help="NAME alone is a Pod")
+    p.add_argument(
+        "target",
+        metavar="POD|KIND/NAME [CONTAINER]",
+        nargs="+",
+        help="NAME alone is a Pod; job/NAME, deploy/NAME or a request (its pipeline pods) as KIND/NAME",
+    )
     namespace(p)
+    p.add_argument("-c", "--container", metavar="CONTAINER", help="only this container's logs")
     p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
     p = add(sub, "events", "events like kubectl events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE", cmd_events)
     namespace(p, all_namespaces=True)
@@ -938,34 +987,36 @@ def _add_lab_commands(sub: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code follows the error's class (``kratix_lab.errors``).
+
+    0 ok; 1 refused or findings (admission, conflicts, kubectl's NotFound of a named object);
+    2 usage, not found, invalid input, cannot run. Any other exception is a bug: its traceback is
+    printed with a request to report it, and the exit code is 70 (EX_SOFTWARE).
+    """
     skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except NotFoundError as e:
         print(e, file=sys.stderr)
-        return EXIT_FINDINGS
-    except (AdmissionError, Conflict) as e:
+        return e.exit_code
+    except KratixLabError as e:
         print(f"error: {e}", file=sys.stderr)
-        return EXIT_FINDINGS
-    except (
-        CLIError,
-        LabError,
-        FaultError,
-        YamlError,
-        RequestError,
-        PromiseError,
-        CRDError,
-        UnknownKind,
-        ExecutorError,
-        OutputDirError,
-        TraceError,
-        LookupError,
-    ) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+        return e.exit_code
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(
+            f"error: internal error ({type(e).__name__}: {e}); this is a kratix-lab bug: please report it "
+            "with the command you ran and the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

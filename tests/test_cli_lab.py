@@ -3,6 +3,7 @@ step/settle/run-for, fault and repo — output as kubectl/git print it, and ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -624,3 +625,118 @@ def test_rich_tables_print_cells_literally():
     console = Console(width=200, record=True)
     console.print(TableData(["PATTERN"], [["^[a-z0-9]x map[string]string [bold]"]]).rich())
     assert "^[a-z0-9]x map[string]string [bold]" in console.export_text()
+
+
+# ---- object references: KIND NAME… and KIND/NAME… everywhere (kratix_lab.kube.refs) ------------------
+
+MIXED = "there is no need to specify a resource type as a separate argument"
+
+
+@pytest.mark.parametrize(
+    "refs",
+    [["vclusterorchestrator", "media"], ["vco", "media"], ["vclusterorchestrator/media"], ["VCO/media"]],
+)
+def test_get_and_describe_accept_both_reference_forms(media, capsys, refs):
+    code, out, _ = cli(capsys, media, "get", *refs, "-o", "name")
+    assert (code, out) == (0, "vclusterorchestrator.platform.integratn.tech/media\n")
+    code, out, _ = cli(capsys, media, "describe", *refs)
+    assert code == 0 and out.startswith("Name:") and "media" in out.splitlines()[0]
+
+
+def test_get_several_names_and_kinds(media, capsys):
+    _, out, _ = cli(capsys, media, "get", "ns", "argocd", "vcluster-media", "-o", "name")
+    assert out == "namespace/argocd\nnamespace/vcluster-media\n"
+    _, out2, _ = cli(capsys, media, "get", "ns/argocd", "namespace/vcluster-media", "-o", "name")
+    assert out2 == out
+    code, out, err = cli(capsys, media, "get", "ns", "argocd", "nope", "-o", "name")
+    assert (
+        code == 1
+        and out == "namespace/argocd\n"
+        and err == 'Error from server (NotFound): namespaces "nope" not found\n'
+    )
+    code, out, _ = cli(capsys, media, "get", "vco,ns", "-A", "-o", "name")
+    assert code == 0 and "namespace/argocd" in out and "vclusterorchestrator.platform.integratn.tech/media" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["get", "vco", "vco/media"], MIXED),
+        (["describe", "vco/media", "media"], MIXED),
+        (["delete", "ns", "ns/argocd"], MIXED),
+        (["reconcile", "vco/media", "dev"], MIXED),
+        (["trace", "vco", "vco/media"], MIXED),
+        (["diagnose", "vco/media", "x"], MIXED),
+        (["get", "vco/a/b/c"], "may not have more than one slash"),
+        (["describe", "vco/"], "must have a single resource and name"),
+        (["describe", "vco"], "expected KIND/NAME"),
+        (["reconcile", "/media"], "must have a single resource and name"),
+        (["get", "vco", "media", "-A"], "cannot be retrieved by name across all namespaces"),
+        (["trace", "vco", "a", "b"], "expected one object, got 2"),
+        (["diagnose", "vco/media", "--all"], "not both"),
+        (["events", "--for", "vco", "media"], "unrecognized arguments"),
+    ],
+)
+def test_mixed_and_bad_references_are_refused_like_kubectl(media, capsys, args, message):
+    with contextlib.suppress(SystemExit):  # argparse errors exit 2 themselves
+        code, _, err = cli(capsys, media, *args)
+        assert code == 2 and message in err, err
+        return
+    assert message in capsys.readouterr().err
+
+
+def test_trace_diagnose_reconcile_and_delete_accept_both_forms(fresh, capsys):
+    cli(capsys, fresh, "submit", str(SAMPLES / "dev.yaml"))
+    cli(capsys, fresh, "settle")
+    traces = [
+        cli(capsys, fresh, "trace", *refs, "-o", "json")[1]
+        for refs in (
+            ["vco/sandbox"],
+            ["vco", "sandbox"],
+            ["vclusterorchestrators", "sandbox", "-n", "platform-requests"],
+        )
+    ]
+    assert traces[0] == traces[1] == traces[2] and '"stage"' in traces[0]
+    assert cli(capsys, fresh, "diagnose", "vco", "sandbox")[0] == cli(capsys, fresh, "diagnose", "vco/sandbox")[0] == 0
+    code, out, _ = cli(capsys, fresh, "reconcile", "vcc/sandbox", "vco/sandbox", "-n", "platform-requests")
+    assert code == 0 and out.count("manual-reconciliation") == 2 and out.startswith("vclustercore/sandbox")
+    code, out, _ = cli(capsys, fresh, "delete", "vco/sandbox")
+    assert code == 0 and "gitops repo" in out
+    cli(capsys, fresh, "settle")
+    code, _, err = cli(capsys, fresh, "delete", "vco", "sandbox")
+    assert (
+        code == 1
+        and err == 'Error from server (NotFound): vclusterorchestrators.platform.integratn.tech "sandbox" not found\n'
+    )
+
+
+def test_logs_container_and_positional_container(media, capsys):
+    lab = Lab(media, create=False)
+    pod = lab.list("Pod", "platform-requests", {"kratix.io/promise-name": "vcluster-orchestrator"})[0]
+    spec = pod["spec"]
+    names = [c["name"] for c in [*(spec.get("initContainers") or []), *spec["containers"]]]
+    pod_name = pod["metadata"]["name"]
+    whole = cli(capsys, media, "logs", f"pod/{pod_name}", "-n", "platform-requests")[1]
+    parts = [cli(capsys, media, "logs", pod_name, "-n", "platform-requests", "-c", n)[1] for n in names]
+    assert "".join(parts) and all(p in whole for p in parts if p)
+    assert cli(capsys, media, "logs", pod_name, names[-1], "-n", "platform-requests")[1] == parts[-1]
+    code, out, _ = cli(capsys, media, "logs", "vco/media", "-c", names[-1])
+    assert code == 0 and parts[-1] in out
+    code, _, err = cli(capsys, media, "logs", "vco/media", "-c", "nope")
+    assert code == 2 and "container nope is not valid for pod" in err
+    code, _, err = cli(capsys, media, "logs", pod_name, "a", "-c", "b", "-n", "platform-requests")
+    assert code == 2 and "container given twice" in err
+    code, _, err = cli(capsys, media, "logs", "a/b/c")
+    assert code == 2 and "more than one slash" in err
+
+
+def test_a_bug_exits_70_with_a_traceback_hint(media, capsys, monkeypatch):
+    from kratix_lab import cli as cli_module
+
+    def boom(args):
+        raise KeyError("x")
+
+    monkeypatch.setattr(cli_module, "cmd_describe", boom)  # build_parser binds the command at each main()
+    code, _, err = cli(capsys, media, "describe", "ns", "argocd")
+    assert code == 70
+    assert "Traceback" in err and "KeyError" in err and "kratix-lab bug" in err and "error: 'x'" not in err

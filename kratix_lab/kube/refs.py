@@ -45,16 +45,19 @@ class ObjectRef:
         return f"{self.kind}/{self.name}"
 
     @classmethod
-    def parse(cls, text: str, namespace: str | None = None) -> ObjectRef:
-        """One ``KIND/NAME`` argument."""
+    def parse(cls, text: str, namespace: str | None = None, *, namespace_form: bool = False) -> ObjectRef:
+        """One ``KIND/NAME`` argument (``KIND/NAMESPACE/NAME`` too with ``namespace_form``, a lab extension
+        kept for ``trace``/``diagnose``; kubectl itself refuses a second slash)."""
         if "/" not in text:
             raise RefError(f"{text!r}: expected KIND/NAME")
         seg = text.split("/")
+        if len(seg) == 3 and namespace_form and all(seg):
+            return cls(seg[0], seg[2], seg[1])
         if len(seg) != 2:
             raise RefError(MORE_THAN_ONE_SLASH)
         kind, name = seg
         if not kind or not name or "," in kind:
-            raise RefError(SINGLE_RESOURCE_AND_NAME)
+            raise RefError(f"{text!r}: {SINGLE_RESOURCE_AND_NAME} (expected KIND/NAME)")
         return cls(kind, name, namespace)
 
     @classmethod
@@ -65,6 +68,7 @@ class ObjectRef:
         *,
         all_namespaces: bool = False,
         require_name: bool = True,
+        namespace_form: bool = False,
     ) -> list[ObjectRef]:
         """The object arguments of a command (everything after the verb), as kubectl reads them.
 
@@ -82,12 +86,12 @@ class ObjectRef:
         if slashed and slashed != len(args):
             raise RefError(MIXED_FORMS)
         if slashed:
-            refs = [cls.parse(a, namespace) for a in args]
+            refs = [cls.parse(a, namespace, namespace_form=namespace_form) for a in args]
         else:
             kind, names = args[0], args[1:]
             if not names:
                 if require_name:
-                    raise RefError(f"{kind}: a name is required (KIND NAME or KIND/NAME)")
+                    raise RefError(f"{kind!r}: expected KIND/NAME or KIND NAME (a name is required)")
                 return [cls(kind, "", namespace)]
             if "," in kind:
                 raise RefError(SINGLE_RESOURCE_AND_NAME)
@@ -97,9 +101,9 @@ class ObjectRef:
         return refs
 
     @classmethod
-    def parse_one(cls, args: Sequence[str], namespace: str | None = None) -> ObjectRef:
-        """Exactly one object (``trace``, ``logs``, ``describe`` of one): ``KIND NAME`` or ``KIND/NAME``."""
-        refs = cls.parse_args(args, namespace)
+    def parse_one(cls, args: Sequence[str], namespace: str | None = None, *, namespace_form: bool = False) -> ObjectRef:
+        """Exactly one object (``trace``, ``diagnose``): ``KIND NAME`` or ``KIND/NAME``."""
+        refs = cls.parse_args(args, namespace, namespace_form=namespace_form)
         if len(refs) != 1:
             raise RefError(f"expected one object, got {len(refs)}: {' '.join(map(str, refs))}")
         return refs[0]

@@ -527,8 +527,20 @@ class Lab:
     ) -> list[dict[str, Any]]:
         return self.store.events(self._resolve(kind)[0] if kind else None, name, namespace)
 
-    def logs(self, kind: str, name: str, namespace: str | None = None, tail: int | None = None) -> str:
-        """Logs of a Pod, or of the pods of a Job, or of a request's pipeline runs (newest last)."""
+    def logs(
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        tail: int | None = None,
+        container: str | None = None,
+    ) -> str:
+        """Logs of a Pod, or of the pods of a Job, or of a request's pipeline runs (newest last).
+
+        ``container`` keeps one container's lines; a pod without that container is refused as the API
+        server does (``pkg/registry/core/pod/strategy.go``, ``LogLocation``:
+        ``container X is not valid for pod Y``).
+        """
         obj = self.get(kind, name, namespace)
         if obj is None:
             raise LabError(f'{kind} "{name}" not found')
@@ -541,8 +553,14 @@ class Lab:
             pods = self.store.list(
                 "Pod", ns, {"kratix.io/resource-name": name, "kratix.io/promise-name": self._promise_of(obj)}
             )
+        if container is not None:
+            having = [p for p in pods if container in _container_names(p)]
+            if pods and not having:
+                raise LabError(f"container {container} is not valid for pod {pods[-1]['metadata']['name']}")
+            pods = having
         text = "".join(
-            (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "") + self.store.logs(ns, p["metadata"]["name"])
+            (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "")
+            + self.store.logs(ns, p["metadata"]["name"], container)
             for p in pods
         )
         if tail is not None:
@@ -659,6 +677,11 @@ def _merge(live: Any, desired: Any) -> Any:
             out[k] = _merge(live.get(k), v)
         return out
     return clone(desired)
+
+
+def _container_names(pod: dict[str, Any]) -> set[str]:
+    spec = pod.get("spec") or {}
+    return {str(c.get("name")) for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]}
 
 
 _BUILTIN_KINDS: dict[str, tuple[str, str | None]] = {}
