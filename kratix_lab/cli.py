@@ -24,10 +24,11 @@ from kratix_lab.catalogue import Catalogue
 from kratix_lab.errors import EXIT_BUG, KratixLabError, NotFound, UsageError
 from kratix_lab.fsutil import atomic_dir
 from kratix_lab.kube.refs import ObjectRef
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import dump, dump_all, load_documents, load_file, namespace_of
 from kratix_lab.pipeline.executors import make_executor
 from kratix_lab.platform.lab import AdmissionError, Lab, default_lab_dir
-from kratix_lab.platform.store import Conflict, rfc3339
+from kratix_lab.platform.store import Conflict
 from kratix_lab.promise import Promise
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import DEFAULT_NAMESPACE, admit, read_request, render, write_tree

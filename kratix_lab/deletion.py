@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kratix_lab.platform.health import MISSING
+from kratix_lab.kube.health import MISSING
 from kratix_lab.trace import TraceNode
 
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
-from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
-from kratix_lab.platform.store import rfc3339
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, TraceNode, resolve, trace
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kratix_lab.errors import UsageError
+from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
-from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
 from kratix_lab.sources import Source
 
 KRATIX = "platform.kratix.io"

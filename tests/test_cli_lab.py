@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from kratix_lab.cli import main, parse_duration
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import load_one
 from kratix_lab.platform.lab import Lab
-from kratix_lab.platform.store import rfc3339
 from kratix_lab.views.lab_view import TableData, human_duration, parse_selector
 from tests.helpers import SAMPLES
 

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
+from kratix_lab.kube.health import assess
 from kratix_lab.model import get_condition
 from kratix_lab.platform.faults import FAULTS, FaultError
-from kratix_lab.platform.health import assess
 
 
 def cond(obj, ctype):

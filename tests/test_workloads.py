@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from kratix_lab.kube.times import EPOCH, rfc3339
 from kratix_lab.model import dump_all, get_condition
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.store import EPOCH, Store, rfc3339
+from kratix_lab.platform.store import Store
 from kratix_lab.platform.workloads import CronSchedule, WorkloadsController, template_hash
 from tests.helpers import needs_shared, run_validator
 

@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from kratix_lab.kube import health as H
 from kratix_lab.model import GVK, YamlError, clone, load_documents
-from kratix_lab.platform import health as H
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict
 

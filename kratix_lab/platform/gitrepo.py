@@ -18,7 +18,7 @@ from gitdb import OStream
 from gitdb.exc import BadObject
 from gitdb.pack import PackEntity
 
-from kratix_lab.platform.store import EPOCH
+from kratix_lab.kube.times import EPOCH
 
 T = TypeVar("T")
 

@@ -14,11 +14,12 @@ import gzip
 import hashlib
 from typing import Any
 
+from kratix_lab.kube.times import parse_time
 from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import WorkloadGroup, merge_status
 from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.store import Conflict, NotFound, parse_time
+from kratix_lab.platform.store import Conflict, NotFound
 from kratix_lab.promise import Promise
 
 KRATIX_GROUP = "platform.kratix.io"

@@ -11,21 +11,19 @@ dependents (``ownerReferences``). Several processes may open one store; every wr
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kratix_lab import errors
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import GVK, clone, matches_selector
 
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # the simulated clock starts here
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 
 
@@ -39,16 +37,6 @@ class NotFound(errors.NotFound):
 
 class Invalid(errors.Invalid):
     """The object is not a storable Kubernetes object; the message names the field."""
-
-
-@functools.lru_cache(maxsize=4096)  # every write stamps the current second; strftime is slow
-def rfc3339(seconds: int) -> str:
-    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@functools.lru_cache(maxsize=16384)  # a trace parses the same timestamps on every refresh; strptime is slow
-def parse_time(text: str) -> int:
-    return int((datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - EPOCH).total_seconds())
 
 
 def _label_expr(key: str) -> str:

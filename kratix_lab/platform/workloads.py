@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from kratix_lab.kube.times import EPOCH, rfc3339
+from kratix_lab.kube.times import parse_time as _parse_time
 from kratix_lab.model import clone, get_condition, labels_of, matches_selector, name_of, namespace_of, set_condition
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.store import _SUFFIX_ALPHABET, EPOCH, Conflict, Store, rfc3339
-from kratix_lab.platform.store import parse_time as _parse_time
+from kratix_lab.platform.store import _SUFFIX_ALPHABET, Conflict, Store
 
 MODELLED = "kratix-lab.io/modelled"
 WORKLOADS = "kratix-lab.io/workloads"  # "ignore": another lab controller models this object

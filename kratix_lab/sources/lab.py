@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from kratix_lab.kube.times import parse_time
 from kratix_lab.model import namespace_of
 from kratix_lab.platform.lab import Lab
-from kratix_lab.platform.store import parse_time
 from kratix_lab.sources import CommitInfo
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")

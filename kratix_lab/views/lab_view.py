@@ -8,105 +8,48 @@ CLI, the notebooks and the dashboard show the lab the same way. Nothing here wri
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 
 from kratix_lab.errors import UnknownKind
-from kratix_lab.model import GVK, get_condition, labels_of, namespace_of
+from kratix_lab.kube.times import parse_time
+from kratix_lab.model import GVK, get_condition, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.platform.lab import LabError
-from kratix_lab.platform.store import parse_time
+from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, re-exported for lab_view callers)
+    NONE,
+    TableData,
+    _cond,
+    _images,
+    _labels,
+    _last_seen,
+    _pod_restarts,
+    _short,
+    age,
+    as_list,
+    conditions_table,
+    events_table,
+    human_duration,
+    object_name,
+    parse_selector,
+    pod_ready,
+    pod_status,
+    workload_ready,
+)
 
 if TYPE_CHECKING:
     from kratix_lab.platform.faults import Fault
     from kratix_lab.platform.gitrepo import Commit
     from kratix_lab.platform.lab import Lab, StepResult
 
-NONE = "<none>"
-
 
 # ---- tables ------------------------------------------------------------------------------------
 
 
-@dataclass
-class TableData:
-    """A table as plain data: upper-case headers and rows of strings (kubectl's printer model)."""
-
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-
-    def plain(self) -> str:
-        """Aligned columns separated by three spaces, as kubectl prints them (nothing truncated)."""
-        if not self.headers:
-            return ""
-        widths = [
-            max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h) for i, h in enumerate(self.headers)
-        ]
-        lines = []
-        for row in [self.headers, *self.rows]:
-            cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
-            lines.append("   ".join(cells).rstrip())
-        return "\n".join(lines) + "\n"
-
-    def rich(self, title: str | None = None) -> Table:
-        table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
-        for h in self.headers:
-            table.add_column(h, overflow="fold")
-        for r in self.rows:
-            table.add_row(*(Text(c) for c in r))  # literal: "[a-z0-9]" or "map[string]string" is not markup
-        return table
-
-    def records(self) -> list[dict[str, str]]:
-        """The rows as dicts keyed by header (for JSON, notebooks and tests)."""
-        return [dict(zip(self.headers, r, strict=True)) for r in self.rows]
-
-
 # ---- time ----------------------------------------------------------------------------------------
-
-
-def human_duration(seconds: int) -> str:
-    """kubectl's ``HumanDuration``: ``45s``, ``3m10s``, ``45m``, ``2h30m``, ``20h``, ``5d``."""
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        s = seconds % 60
-        return f"{minutes}m{s}s" if s else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = seconds // 3600
-    if hours < 8:
-        m = minutes % 60
-        return f"{hours}h{m}m" if m else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d{h}h" if h else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        d = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{d}d" if d else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
-
-
-def age(timestamp: str | None, now: int) -> str:
-    """The age of an RFC 3339 timestamp on the lab's simulated clock (``now`` in lab seconds)."""
-    if not timestamp:
-        return NONE
-    try:
-        return human_duration(now - parse_time(timestamp))
-    except ValueError:
-        return NONE
 
 
 # ---- kinds --------------------------------------------------------------------------------------
@@ -173,34 +116,6 @@ def resolve_kind(lab: Lab, text: str) -> Kind:
     return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
 
 
-def parse_selector(text: str) -> dict[str, Any]:
-    """``-l`` syntax → a LabelSelector: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, comma-separated."""
-    match: dict[str, str] = {}
-    exprs: list[dict[str, Any]] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            raise ValueError(f"invalid label selector {text!r}: empty requirement")
-        if "!=" in part:
-            key, _, value = part.partition("!=")
-            exprs.append({"key": key.strip(), "operator": "NotIn", "values": [value.strip()]})
-        elif "=" in part:
-            key, _, value = part.partition("==") if "==" in part else part.partition("=")
-            match[key.strip()] = value.strip()
-        elif part.startswith("!"):
-            exprs.append({"key": part[1:].strip(), "operator": "DoesNotExist"})
-        else:
-            exprs.append({"key": part, "operator": "Exists"})
-    for key in [*match, *(e["key"] for e in exprs)]:
-        if not re.fullmatch(r"([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?", key):
-            raise ValueError(f"invalid label selector {text!r}: bad key {key!r}")
-    sel: dict[str, Any] = {}
-    if match:
-        sel["matchLabels"] = match
-    if exprs:
-        sel["matchExpressions"] = exprs
-    return sel
-
-
 def promise_of(lab: Lab, obj: dict[str, Any]) -> str | None:
     """The name of the Promise serving ``obj``'s kind, or None when it is not a Kratix request."""
     gvk = GVK.of(obj)
@@ -210,89 +125,7 @@ def promise_of(lab: Lab, obj: dict[str, Any]) -> str | None:
     return None
 
 
-def object_name(obj: dict[str, Any]) -> str:
-    """``-o name``: ``kind[.group]/name`` (``pod/x``, ``application.argoproj.io/media``)."""
-    gvk = GVK.of(obj)
-    kind = gvk.kind.lower() + (f".{gvk.group}" if gvk.group else "")
-    return f"{kind}/{obj['metadata']['name']}"
-
-
-def as_list(objs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several objects as kubectl prints them with ``-o yaml|json``: a ``v1`` List."""
-    return {"apiVersion": "v1", "kind": "List", "items": objs, "metadata": {"resourceVersion": ""}}
-
-
 # ---- get ------------------------------------------------------------------------------------------
-
-
-def _short(rev: str | None, n: int = 7) -> str:
-    if not rev:
-        return ""
-    return rev[:n] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
-
-
-def _cond(obj: dict[str, Any], ctype: str, key: str = "message") -> str:
-    return str((get_condition(obj, ctype) or {}).get(key, ""))
-
-
-def pod_status(pod: dict[str, Any]) -> str:
-    """The STATUS column of ``kubectl get pods`` (the printer's reason logic, simplified)."""
-    st = pod.get("status") or {}
-    reason = st.get("reason") or st.get("phase") or "Pending"
-    running = False
-    for cs in reversed(st.get("containerStatuses") or []):
-        state = cs.get("state") or {}
-        if (state.get("waiting") or {}).get("reason"):
-            reason = state["waiting"]["reason"]
-        elif (state.get("terminated") or {}).get("reason"):
-            reason = state["terminated"]["reason"]
-        elif state.get("terminated"):
-            t = state["terminated"]
-            reason = f"Signal:{t['signal']}" if t.get("signal") else f"ExitCode:{t.get('exitCode', 0)}"
-        elif cs.get("ready") and state.get("running"):
-            running = True
-    if reason == "Completed" and running:
-        reason = "Running"
-    if (pod.get("metadata") or {}).get("deletionTimestamp"):
-        reason = "Terminating"
-    return reason
-
-
-def pod_ready(pod: dict[str, Any]) -> str:
-    total = len((pod.get("spec") or {}).get("containers") or [])
-    ready = sum(1 for cs in (pod.get("status") or {}).get("containerStatuses") or [] if cs.get("ready"))
-    return f"{ready}/{total}"
-
-
-def _pod_restarts(pod: dict[str, Any], now: int) -> str:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    restarts = sum(int(cs.get("restartCount") or 0) for cs in statuses)
-    finished = [
-        t for cs in statuses if (t := (((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt")))
-    ]
-    if restarts and finished:
-        return f"{restarts} ({age(max(finished), now)} ago)"
-    return str(restarts)
-
-
-def workload_ready(obj: dict[str, Any]) -> str:
-    want = (obj.get("spec") or {}).get("replicas", 1)
-    return f"{(obj.get('status') or {}).get('readyReplicas', 0) or 0}/{want}"
-
-
-def _images(obj: dict[str, Any]) -> tuple[str, str]:
-    spec = (((obj.get("spec") or {}).get("template") or {}).get("spec")) or {}
-    if obj.get("kind") == "CronJob":
-        spec = (
-            ((((obj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
-        ) or {}
-    cs = spec.get("containers") or []
-    return ",".join(c.get("name", "") for c in cs) or NONE, ",".join(c.get("image", "") for c in cs) or NONE
-
-
-def _labels(obj: dict[str, Any]) -> str:
-    labels = labels_of(obj)  # sorted by key, as kubectl formats a label set
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or NONE
 
 
 def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[str], list[str]]:
@@ -469,20 +302,6 @@ def _map_lines(label: str, mapping: dict[str, Any], width: int, sep: str = "=") 
     return [f"{(label if i == 0 else ''):<{width}}{k}{sep}{_scalar(v)}" for i, (k, v) in enumerate(mapping.items())]
 
 
-def conditions_table(obj: dict[str, Any], now: int) -> TableData:
-    rows = [
-        [
-            str(c.get("type", "")),
-            str(c.get("status", "")),
-            str(c.get("reason", "")),
-            str(c.get("message", "")),
-            age(c.get("lastTransitionTime"), now),
-        ]
-        for c in (obj.get("status") or {}).get("conditions") or []
-    ]
-    return TableData(["TYPE", "STATUS", "REASON", "MESSAGE", "AGE"], rows)
-
-
 def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
     """``kubectl describe``: metadata, spec, status, a conditions table and the object's events."""
     now = lab.store.now_seconds()
@@ -539,26 +358,6 @@ def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
 
 
 # ---- events ---------------------------------------------------------------------------------------
-
-
-def _last_seen(e: dict[str, Any], now: int) -> str:
-    last = age(e["lastTimestamp"], now)
-    if e.get("count", 1) > 1:
-        return f"{last} (x{e['count']} over {age(e['firstTimestamp'], now)})"
-    return last
-
-
-def events_table(events: list[dict[str, Any]], now: int, *, show_namespace: bool) -> TableData:
-    """``kubectl events``: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE (oldest first)."""
-    ordered = sorted(enumerate(events), key=lambda ie: (parse_time(ie[1]["lastTimestamp"]), ie[0]))
-    rows = []
-    for _, e in ordered:
-        inv = e["involvedObject"]
-        row = [_last_seen(e, now), e["type"], e["reason"], f"{inv['kind'].lower()}/{inv['name']}", e["message"]]
-        rows.append(([inv.get("namespace") or ""] if show_namespace else []) + row)
-    return TableData(
-        (["NAMESPACE"] if show_namespace else []) + ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows
-    )
 
 
 # ---- lab status -----------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ import difflib
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, Finding
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import dump
-from kratix_lab.platform.store import rfc3339
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, TraceNode
-from kratix_lab.views.lab_view import conditions_table, events_table, human_duration
+from kratix_lab.views.kube_view import conditions_table, events_table, human_duration
 from kratix_lab.views.trace_view import finding_text
 
 # Trace nodes that stand for no stored object (a git commit, the Helm source) or an unknown one.

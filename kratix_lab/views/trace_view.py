@@ -14,7 +14,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from kratix_lab.diagnose import Diagnosis, Finding
-from kratix_lab.platform.store import rfc3339
+from kratix_lab.kube.times import rfc3339
 from kratix_lab.trace import STAGE_TITLES, TraceNode
 
 SCHEMA = "kratix-lab.trace/v1"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from kratix_lab.views.lab_view import TableData
+from kratix_lab.views.kube_view import TableData
 
 
 class ObjectTable(DataTable):

@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from kratix_lab.platform.health import HEALTHY
+from kratix_lab.kube.health import HEALTHY
 from kratix_lab.trace import TraceNode
-from kratix_lab.views.lab_view import human_duration
+from kratix_lab.views.kube_view import human_duration
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
 
 Path = tuple[str, ...]

@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from kratix_lab.diagnose import VClusterStatus
-from kratix_lab.platform.health import ORDER
+from kratix_lab.kube.health import ORDER
 from kratix_lab.trace import STAGE_TITLES, STAGES
-from kratix_lab.views.lab_view import human_duration
+from kratix_lab.views.kube_view import human_duration
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
 
 COLUMNS = [
