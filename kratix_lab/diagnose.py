@@ -13,13 +13,12 @@ from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import load_documents
+from kratix_lab.model import GVK, load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, TraceNode, resolve, trace
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterSecretStore"}
 
 
 @dataclass
@@ -371,7 +370,11 @@ def _labels(s, n, parents, depth):
                     n.since,
                     depth,
                 )
-            if obj.get("kind") and obj.get("kind") not in CLUSTER_SCOPED and not meta.get("namespace"):
+            if (
+                obj.get("kind")
+                and not meta.get("namespace")
+                and s.kinds().namespaced(str(obj["kind"]), GVK.of(obj).group)
+            ):
                 yield Finding(
                     "output-missing-namespace",
                     "warning",

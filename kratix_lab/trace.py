@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kratix_lab.errors import UsageError
+from kratix_lab.errors import UnknownKind, UsageError
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
@@ -74,12 +74,17 @@ class RequestKind:
 
 
 def resolve(source: Source, kind: str) -> RequestKind:
-    """A request kind as typed (kind, plural or singular, any case) → its CRD kind, group and Promise."""
-    k = kind.lower()
-    for p in source.promises():
-        if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular, *[s.lower() for s in p.crd.short_names]):
-            return RequestKind(p.crd.kind, p.crd.group, p.name)
+    """A request kind as typed (kind, plural, singular, short name or ``plural.group``, any case) → its
+    CRD kind, group and Promise, through the source's kind registry."""
     known = sorted(p.crd.kind for p in source.promises() if p.crd)
+    try:
+        info = source.kinds().resolve(kind)
+    except UnknownKind:
+        info = None
+    if info is not None:
+        for p in source.promises():
+            if p.crd and (p.crd.group, p.crd.kind) == (info.group, info.kind):
+                return RequestKind(p.crd.kind, p.crd.group, p.name)
     raise TraceError(f'no installed Promise serves kind "{kind}" (known: {", ".join(known)})')
 
 

@@ -244,3 +244,28 @@ def test_invalid_carries_field_causes() -> None:
     assert errors.Cause("r", "m").to_dict() == {"reason": "r", "message": "m"}
     assert (e.reason, e.code) == ("Invalid", 422)
     assert (errors.Forbidden.reason, errors.Forbidden.code) == ("Forbidden", 403)
+
+
+def test_output_missing_namespace_asks_the_registry_for_the_scope() -> None:
+    """A cluster-scoped kind (PriorityClass, ClusterIssuer …) without a namespace is fine; a Deployment is not
+    (diagnose used to carry its own, shorter list of cluster-scoped kinds)."""
+    from kratix_lab import diagnose
+    from kratix_lab.trace import TraceNode
+
+    files = {
+        "out/pc.yaml": b"apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\n",
+        "out/ci.yaml": b"apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: ca\n",
+        "out/dep.yaml": b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+    }
+
+    class Stub:
+        def state_files(self, path, rev=None):
+            return {path: files[path]}
+
+        def kinds(self):
+            return KindRegistry.from_crds([])
+
+    node = TraceNode("Commit", "abc", None, "commit", "Healthy", evidence={"files": list(files), "sha": "abc"})
+    rule = dict(diagnose.RULES)["output-labels"]
+    found = [f for f in rule(Stub(), node, [], 0) if f.id == "output-missing-namespace"]
+    assert [f.object for f in found] == ["Deployment/web"]

@@ -405,6 +405,14 @@ class KindRegistry:
         self._kinds: dict[tuple[str, str], KindInfo] = {}
         for k in kinds:
             self._kinds[(k.group, k.kind)] = k
+        # name → kind, first registered wins; full names (kind, plural, singular) before short names
+        self._exact: dict[str, KindInfo] = {}
+        self._short: dict[str, KindInfo] = {}
+        for k in self._kinds.values():
+            for n in (k.kind.lower(), k.plural, k.singular):
+                self._exact.setdefault(n, k)
+            for n in k.short_names:
+                self._short.setdefault(n, k)
 
     @classmethod
     def from_crds(cls, crds: Iterable[Mapping[str, Any]], *, builtins: bool = True) -> KindRegistry:
@@ -490,13 +498,7 @@ class KindRegistry:
     def _match_exact(self, want: str) -> KindInfo | None:
         # kind, plural and singular of every kind before any short name (kubectl expands short names
         # only when the resource is not otherwise found: cli-runtime shortcut.go, ResourceShortcuts).
-        for k in self:
-            if want in (k.kind.lower(), k.plural, k.singular):
-                return k
-        for k in self:
-            if want in k.short_names:
-                return k
-        return None
+        return self._exact.get(want) or self._short.get(want)
 
     def _hint(self, want: str) -> str:
         candidates = sorted({n for k in self for n in (*k.names, k.resource.lower())})

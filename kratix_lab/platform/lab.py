@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from kratix_lab import __version__
-from kratix_lab.errors import KratixLabError, Refused
+from kratix_lab.errors import KratixLabError, Refused, UnknownKind
+from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.model import GVK, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.pipeline.executors import Executor, make_executor
@@ -132,6 +133,7 @@ class Lab:
         ]
         self.controllers.append(WorkloadsController())
         self._promise_cache: dict[tuple[str, str], Promise] = {}
+        self._kinds: tuple[tuple[int, ...], KindRegistry] | None = None
         self._synced_head: str | None = self.state_repo.head()
 
     # ---- paths ---------------------------------------------------------------------------
@@ -309,6 +311,15 @@ class Lab:
                 self._promise_cache[key] = Promise.from_dict(obj, f"Promise/{name}")
             out.append(self._promise_cache[key])
         return out
+
+    def kinds(self) -> KindRegistry:
+        """The lab's kind registry: the built-in and upstream kinds plus the installed Promises' request
+        kinds (``kratix_lab.kube.registry``), rebuilt only when a Promise changes."""
+        promises = self.promises()
+        key = tuple(id(p) for p in promises)  # cached Promise objects live as long as the lab
+        if self._kinds is None or self._kinds[0] != key:
+            self._kinds = (key, KindRegistry.from_crds(promise_crds(p.doc for p in promises)))
+        return self._kinds[1]
 
     def crd_for(self, obj: dict[str, Any]) -> CRD | None:
         gvk = GVK.of(obj)
@@ -489,18 +500,18 @@ class Lab:
     def resolve_kind(self, kind: str) -> tuple[str, str | None]:
         """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group).
 
-        Raises LabError for a kind the lab's API does not serve.
+        Resolved by the kind registry (``kinds()``), then among the kinds of stored objects (group
+        None: any). Raises LabError for a kind the lab's API does not serve.
         """
-        k = kind.lower()
-        for p in self.promises():
-            if p.crd and k in (p.crd.kind.lower(), p.crd.plural, p.crd.singular, *p.crd.short_names):
-                return p.crd.kind, p.crd.group
-        if k in _BUILTIN_KINDS:
-            return _BUILTIN_KINDS[k]
-        for stored in self.store.kinds():
-            if stored.lower() == k:
-                return stored, None
-        raise LabError(f'the server doesn\'t have a resource type "{kind}"')
+        try:
+            info = self.kinds().resolve(kind)
+            return info.kind, info.group
+        except UnknownKind as e:
+            k = kind.lower()
+            for stored in self.store.kinds():
+                if stored.lower() == k:
+                    return stored, None
+            raise LabError(str(e)) from None
 
     def _resolve(self, kind: str) -> tuple[str, str | None]:
         try:
@@ -682,40 +693,3 @@ def _merge(live: Any, desired: Any) -> Any:
 def _container_names(pod: dict[str, Any]) -> set[str]:
     spec = pod.get("spec") or {}
     return {str(c.get("name")) for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]}
-
-
-_BUILTIN_KINDS: dict[str, tuple[str, str | None]] = {}
-for _kind, _group, _aliases in (
-    ("Namespace", "", ("ns", "namespaces")),
-    ("Pod", "", ("po", "pods")),
-    ("Service", "", ("svc", "services")),
-    ("ConfigMap", "", ("cm", "configmaps")),
-    ("Secret", "", ("secrets",)),
-    ("ServiceAccount", "", ("sa", "serviceaccounts")),
-    ("PersistentVolumeClaim", "", ("pvc", "persistentvolumeclaims")),
-    ("Deployment", "apps", ("deploy", "deployments")),
-    ("StatefulSet", "apps", ("sts", "statefulsets")),
-    ("ReplicaSet", "apps", ("rs", "replicasets")),
-    ("Job", "batch", ("jobs",)),
-    ("CronJob", "batch", ("cj", "cronjobs")),
-    ("Role", "rbac.authorization.k8s.io", ("roles",)),
-    ("ClusterRole", "rbac.authorization.k8s.io", ("clusterroles",)),
-    ("ClusterRoleBinding", "rbac.authorization.k8s.io", ("clusterrolebindings",)),
-    ("DaemonSet", "apps", ("ds", "daemonsets")),
-    ("Node", "", ("no", "nodes")),
-    ("RoleBinding", "rbac.authorization.k8s.io", ("rolebindings",)),
-    ("Ingress", "networking.k8s.io", ("ing", "ingresses")),
-    ("Promise", KRATIX_GROUP, ("promises",)),
-    ("Work", KRATIX_GROUP, ("works",)),
-    ("WorkPlacement", KRATIX_GROUP, ("workplacements", "wp")),
-    ("Destination", KRATIX_GROUP, ("destinations",)),
-    ("GitStateStore", KRATIX_GROUP, ("gitstatestores",)),
-    ("Application", ARGO_GROUP, ("app", "apps", "applications")),
-    ("AppProject", ARGO_GROUP, ("appproj", "appprojects")),
-    ("ExternalSecret", "external-secrets.io", ("es", "externalsecrets")),
-    ("ClusterSecretStore", "external-secrets.io", ("css", "clustersecretstores")),
-    ("CustomResourceDefinition", "apiextensions.k8s.io", ("crd", "crds", "customresourcedefinitions")),
-    ("Event", "", ("ev", "events")),
-):
-    for _alias in (_kind.lower(), *_aliases):
-        _BUILTIN_KINDS[_alias] = (_kind, _group)

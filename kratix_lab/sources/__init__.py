@@ -9,7 +9,10 @@ number of API requests on a real cluster.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from kratix_lab.kube.registry import KindRegistry
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,18 @@ class Source(Protocol):
 
     def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]: ...
 
-    def logs(self, pod: dict[str, Any], tail: int | None = None) -> str: ...
+    def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
+        """The pod's log (every container's, in order, or only ``container``'s); the last ``tail`` lines."""
+        ...
+
+    def kinds(self) -> KindRegistry:
+        """The kinds the platform serves (``kratix_lab.kube.registry``): the one resolver of what users type."""
+        ...
+
+    def change_token(self) -> Any:
+        """A value that changes whenever the platform does (never with the clock alone): a front end
+        that polls redoes its work only when it differs from the last one."""
+        ...
 
     def now(self) -> int:
         """Seconds on the platform's clock (the lab's simulated one, or the wall clock)."""

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from kratix_lab.kube.registry import KindRegistry
 from kratix_lab.kube.times import parse_time
 from kratix_lab.model import namespace_of
 from kratix_lab.platform.lab import Lab
@@ -36,8 +37,8 @@ class LabSource:
     def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
         return self.lab.store.events(obj.get("kind"), (obj.get("metadata") or {}).get("name"), namespace_of(obj))
 
-    def logs(self, pod: dict[str, Any], tail: int | None = None) -> str:
-        text = self.lab.store.logs(namespace_of(pod) or "", pod["metadata"]["name"])
+    def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
+        text = self.lab.store.logs(namespace_of(pod) or "", pod["metadata"]["name"], container)
         if tail is not None:
             lines = text.splitlines()[-tail:] if tail > 0 else []
             text = "".join(line + "\n" for line in lines)
@@ -56,6 +57,9 @@ class LabSource:
 
     def promises(self) -> list[Any]:
         return self.lab.promises()
+
+    def kinds(self) -> KindRegistry:
+        return self.lab.kinds()
 
     def change_token(self) -> tuple[Any, ...]:
         """Changes whenever the lab does (objects, the state repo, faults), never with the clock alone:

@@ -90,30 +90,31 @@ def _plural(kind: str) -> str:
 def resolve_kind(lab: Lab, text: str) -> Kind:
     """``text`` (``pods``, ``po``, ``VClusterOrchestrator``, ``applications.argoproj.io`` …) → Kind.
 
-    Promise-served kinds first (their CRD's names and short names), then the kinds the lab knows,
-    then any kind present in the store. Raises UnknownKindError.
+    The lab's kind registry resolves it (``kratix_lab.kube.registry``: built-in, upstream and
+    Promise-served kinds, by kind, plural, singular, short name or ``plural.group``); a kind known
+    only from stored objects comes next. Raises UnknownKindError.
     """
-    want = text.strip()
-    base, _, group_hint = want.partition(".")
-    k = base.lower()
-    if not k:
+    if not text.strip():
         raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
-    for p in lab.promises():
-        crd = p.crd
-        if crd is None or (group_hint and crd.group != group_hint):
-            continue
-        if k in (crd.kind.lower(), crd.plural, crd.singular, *(s.lower() for s in crd.short_names)):
-            return Kind(crd.kind, crd.group, crd.scope != "Cluster", crd.plural, p.name)
     try:
-        kind, group = lab.resolve_kind(k)  # the lab's one table of kinds and aliases
-    except LabError:
-        raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"') from None
-    if group is None:  # a kind only known from stored objects: take its group from one of them
+        info = lab.kinds().resolve(text)
+    except UnknownKind as e:
+        base, _, group_hint = text.strip().partition(".")
+        try:
+            kind, group = lab.resolve_kind(base)  # kinds of stored objects
+        except LabError:
+            raise UnknownKindError(str(e)) from None
         sample = lab.store.list(kind)
         group = GVK.of(sample[0]).group if sample else ""
-    if group_hint and group != group_hint:
-        raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
-    return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
+        if group_hint and group != group_hint:
+            raise UnknownKindError(str(e)) from None
+        return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
+    promise = None
+    if not info.builtin:
+        promise = next(
+            (p.name for p in lab.promises() if p.crd and (p.crd.group, p.crd.kind) == (info.group, info.kind)), None
+        )
+    return Kind(info.kind, info.group, info.namespaced, info.plural, promise)
 
 
 def promise_of(lab: Lab, obj: dict[str, Any]) -> str | None:
