@@ -101,9 +101,5 @@ class Promise:
         return list(wf)
 
     @property
-    def required_promises(self) -> list[dict[str, Any]]:
-        return list(self.spec.get("requiredPromises") or [])
-
-    @property
     def dependencies(self) -> list[dict[str, Any]]:
         return list(self.spec.get("dependencies") or [])

@@ -87,14 +87,6 @@ def read_request(path: str | Path) -> dict[str, Any]:
     return _one_request(docs, str(path))
 
 
-def read_request_text(text: str, source: str = "<stdin>") -> dict[str, Any]:
-    try:
-        docs = load_documents(text, source)
-    except YamlError as e:
-        raise RequestError(str(e)) from None
-    return _one_request(docs, source)
-
-
 def _one_request(docs: list[Document], source: str) -> dict[str, Any]:
     if not docs:
         raise RequestError(f"{source}: empty: no YAML document found (expected one resource request)")

@@ -394,17 +394,6 @@ def show_conditions(lab: Lab, obj: dict[str, Any], title: str | None = None) -> 
     console.print(table(data.records(), data.headers, title))
 
 
-def show_events(
-    lab: Lab, kind: str | None = None, name: str | None = None, namespace: str | None = None, title: str | None = None
-) -> None:
-    """``kubectl events`` for one object (or a namespace, or everything), oldest first."""
-    from kratix_lab.views.lab_view import events_table
-
-    events = lab.events(kind, name, namespace)
-    data = events_table(events, lab.store.now_seconds(), show_namespace=namespace is None)
-    console.print(table(data.records(), data.headers, title))
-
-
 def show_commits(commits: Sequence[Any], title: str | None = None) -> None:
     """Commits of a lab repository (``repo.log()``), newest first: short SHA, date, author, subject and files."""
     from kratix_lab.views.lab_view import repo_log_rich

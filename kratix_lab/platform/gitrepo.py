@@ -32,10 +32,6 @@ class Identity:
     name: str
     email: str
 
-    @property
-    def actor(self) -> git.Actor:
-        return git.Actor(self.name, self.email)
-
 
 def blob_sha(content: bytes) -> str:
     """The git object id of a blob with this content (what ``git hash-object`` prints)."""

@@ -294,10 +294,6 @@ class Store:
         """Every kind that has at least one object."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT kind FROM objects ORDER BY kind")]
 
-    def get_by_uid(self, uid: str) -> dict[str, Any] | None:
-        row = self._conn.execute("SELECT body FROM objects WHERE uid = ?", (uid,)).fetchone()
-        return json.loads(row[0]) if row else None
-
     def list(
         self,
         kind: str | None = None,

@@ -130,13 +130,6 @@ class TraceTree(Tree[TraceEntry]):
         node = self._by_path.get(path)
         return node.data if node is not None else None
 
-    def select_path(self, path: Path) -> bool:
-        """Put the cursor on the node at ``path`` (expanding its ancestors); False when there is none."""
-        if path not in self._by_path:
-            return False
-        self._restore_cursor(path)
-        return True
-
     def action_expand_all(self) -> None:
         self.root.expand_all()
 
