@@ -8,6 +8,7 @@ number of API requests on a real cluster.
 
 from __future__ import annotations
 
+import builtins
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,9 @@ class Source(Protocol):
 
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
-    ) -> list[dict[str, Any]]: ...
+    ) -> builtins.list[dict[str, Any]]: ...
 
-    def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]: ...
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
         """The pod's log (every container's, in order, or only ``container``'s); the last ``tail`` lines."""
@@ -64,7 +65,7 @@ class Source(Protocol):
         """An RFC 3339 timestamp as seconds on the same clock as ``now()``."""
         ...
 
-    def promises(self) -> list[Any]: ...
+    def promises(self) -> builtins.list[Any]: ...
 
     def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -31,10 +32,10 @@ class LabSource:
 
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         return self.lab.store.list(kind, namespace, labels or None, group, readonly=True)
 
-    def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self.lab.store.events(obj.get("kind"), (obj.get("metadata") or {}).get("name"), namespace_of(obj))
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
@@ -55,7 +56,7 @@ class LabSource:
         except ValueError:
             return None
 
-    def promises(self) -> list[Any]:
+    def promises(self) -> builtins.list[Any]:
         return self.lab.promises()
 
     def kinds(self) -> KindRegistry:

@@ -9,6 +9,7 @@ tests of live mode replay a cluster's answers.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 from typing import Any
@@ -47,10 +48,10 @@ class Recorder:
 
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         return self._ask("list", kind, namespace, labels, group)  # type: ignore[no-any-return]
 
-    def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self._ask("events", obj)  # type: ignore[no-any-return]
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
@@ -62,7 +63,7 @@ class Recorder:
     def timestamp(self, text: str | None) -> int | None:
         return self._ask("timestamp", text)  # type: ignore[no-any-return]
 
-    def promises(self) -> list[Any]:
+    def promises(self) -> builtins.list[Any]:
         return self._ask("promises")  # type: ignore[no-any-return]
 
     def kinds(self) -> KindRegistry:
@@ -108,10 +109,10 @@ class RecordedSource:
 
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         return self._answer("list", kind, namespace, labels, group)  # type: ignore[no-any-return]
 
-    def events(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self._answer("events", obj)  # type: ignore[no-any-return]
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
@@ -123,7 +124,7 @@ class RecordedSource:
     def timestamp(self, text: str | None) -> int | None:
         return self._answer("timestamp", text)  # type: ignore[no-any-return]
 
-    def promises(self) -> list[Any]:
+    def promises(self) -> builtins.list[Any]:
         return self._answer("promises")  # type: ignore[no-any-return]
 
     def kinds(self) -> KindRegistry:
