@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kratix_lab import sources
 from kratix_lab.diagnose import diagnose, fleet
+from kratix_lab.sources import factory
 from kratix_lab.sources.lab import LabSource
 from kratix_lab.sources.recorded import NotRecorded, RecordedSource, Recorder
 from kratix_lab.trace import TraceError, trace
@@ -57,7 +57,7 @@ def test_errors_replay_identically_and_unrecorded_questions_are_refused(lab):
 def test_sources_open_is_the_composition_root(lab):
     path = lab.path
     lab.close()
-    source = sources.open(path, read_only=True)
+    source = factory.open(path, read_only=True)
     assert isinstance(source, LabSource) and source.read_only
     assert source.kinds().resolve("vco").kind == "VClusterOrchestrator"
     assert [r.name for r in fleet(source)] == ["sandbox"]

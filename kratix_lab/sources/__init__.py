@@ -9,9 +9,7 @@ number of API requests on a real cluster.
 from __future__ import annotations
 
 import builtins
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -74,13 +72,3 @@ class Source(Protocol):
     def state_commit(self, sha: str) -> CommitInfo | None: ...
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
-
-
-def open(lab: str | os.PathLike[str], *, read_only: bool = False, create: bool = False) -> Source:
-    """The composition root: a ``Source`` for a platform. Today a lab directory (``LabSource``); a live
-    cluster's source joins here later. Front ends that must stay platform-agnostic open sources through
-    this function and never import ``kratix_lab.platform`` themselves (import-linter enforces it)."""
-    from kratix_lab.platform.lab import Lab
-    from kratix_lab.sources.lab import LabSource
-
-    return LabSource(Lab(Path(lab), create=create), read_only=read_only)
