@@ -4,12 +4,15 @@ Kratix's layout and messages: resource files under
 ``<store.path>/<destination.path>/resources/<ns>/<promise>/<request>/<pipeline>/<id[:5]>/``, each
 write replaces the whole directory in one commit ``Update from: <workplacement>``, a delete commits
 ``Delete from: <workplacement>``, and nothing is committed when nothing changed. A rejected push
-drops the local commit (nothing half-written stays) and the placement reports it.
+drops the local commit (nothing half-written stays) and the placement reports it; so does a push
+that fails (an unwritable remote, a full disk): see ``GitRepo.push``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from git import GitCommandError
 
 from kratix_lab.model import clone, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
@@ -116,7 +119,13 @@ class StateStoreWriter:
                 "failed to push to the state store: remote rejected (pre-receive hook declined: "
                 f"{fault.get('reason', 'permission denied')})"
             )
-        ctx.lab.state_repo.push()
+        try:
+            ctx.lab.state_repo.push()
+        except (OSError, GitCommandError) as e:
+            # A push that fails (an unwritable remote, a full disk) is handled like a rejected one:
+            # the remote's ref has not moved, the round's local commits are dropped, Kratix retries.
+            detail = getattr(e, "stderr", "") or str(e)
+            raise PushRejected(f"failed to push to the state store: {str(detail).strip()}") from e
 
     def _status(
         self, ctx: Context, wp: dict[str, Any], ok: bool, reason: str, message: str, version: str | None
