@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,12 +113,17 @@ class Lab:
         with self._lock():
             if not marker.exists():
                 self._create(seed)
-            info = json.loads(marker.read_text())
-            self.seed = info["seed"]
-            self.store = Store(self.path / "store.sqlite", self.seed)
+            self.seed = _read_marker(marker)
+            _check_parts(self.path)
+            try:
+                self.store = Store(self.path / "store.sqlite", self.seed)
+            except sqlite3.DatabaseError as e:
+                raise LabError(f"{self.path / 'store.sqlite'}: {e} (the lab is damaged)") from None
             self.gitops_repo = GitRepo(self.path / "gitops")
             self.state_remote = GitRepo(self.path / "state.git")
             self.state_repo = GitRepo(self.path / "state")
+            for repo in (self.gitops_repo, self.state_remote, self.state_repo):
+                repo.repair()  # an interrupted write (a kill, a full disk) never wedges the lab
             self.state_repo.point_origin_at(self.path / "state.git")  # a moved or copied lab pushes to its own remote
             if not self.store.get_meta("bootstrapped"):
                 self._bootstrap()
@@ -184,6 +190,7 @@ class Lab:
             0,
         )
         repo.sync_worktree()
+        Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
         (self.path / "lab.json").write_text(json.dumps({"kratix-lab": __version__, "seed": seed}, indent=2) + "\n")
 
     def _bootstrap(self) -> None:
@@ -643,6 +650,31 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+LAB_PARTS = ("store.sqlite", "gitops", "state.git", "state")
+
+
+def _read_marker(marker: Path) -> str:
+    """The seed from lab.json; a damaged lab.json is an error naming it, never a reason to re-create."""
+    try:
+        info = json.loads(marker.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise LabError(f"{marker}: not a valid lab.json ({e}); the lab is damaged") from None
+    if not isinstance(info, dict) or "kratix-lab" not in info or not isinstance(info.get("seed"), str):
+        raise LabError(f'{marker}: not a lab.json (expected "kratix-lab" and "seed"); the lab is damaged')
+    return info["seed"]
+
+
+def _check_parts(path: Path) -> None:
+    """A lab whose store or repositories are missing (or whose store is empty) is reported, never
+    re-initialised: re-creating store.sqlite would silently lose its objects, faults and clock."""
+    for name in LAB_PARTS:
+        part = path / name
+        if not part.exists():
+            raise LabError(f"{part}: missing; the lab is damaged (restore it, or re-create the lab with `lab reset`)")
+    if (path / "store.sqlite").stat().st_size == 0:
+        raise LabError(f"{path / 'store.sqlite'}: empty; the lab is damaged (restore it, or `lab reset`)")
 
 
 def _periodic(controller: Any, ctx: Context) -> int | None:
