@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -174,6 +175,7 @@ class Lab:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _create(self, seed: str) -> None:
+        os.chmod(self.path, 0o700)  # private: store.sqlite holds the lab's Secrets
         GitRepo.init(self.path / "gitops")
         GitRepo.init_bare(self.path / "state.git")
         GitRepo.clone(self.path / "state.git", self.path / "state")
@@ -191,6 +193,7 @@ class Lab:
         )
         repo.sync_worktree()
         Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
+        os.chmod(self.path / "store.sqlite", 0o600)
         (self.path / "lab.json").write_text(json.dumps({"kratix-lab": __version__, "seed": seed}, indent=2) + "\n")
 
     def _bootstrap(self) -> None:
