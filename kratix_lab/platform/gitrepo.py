@@ -28,6 +28,23 @@ _TREE_MODE = 0o040000
 _BLOB_MODE = 0o100644
 
 
+NAME_MAX = 255  # bytes in one file name on Linux file systems (ext4, xfs, btrfs, tmpfs)
+
+
+class GitPathError(ValueError):
+    """A path the repository could hold but no checkout could: nothing was committed."""
+
+
+def check_path(path: str) -> None:
+    """Refuse a repository path with a component longer than NAME_MAX bytes (``git reset`` of a
+    checkout fails on it with "File name too long", and so would every later checkout)."""
+    for part in path.split("/"):
+        if len(part.encode()) > NAME_MAX:
+            raise GitPathError(
+                f"{path}: file name {part[:40]}… is {len(part.encode())} bytes; file systems allow {NAME_MAX}"
+            )
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str
@@ -207,6 +224,8 @@ class GitRepo:
         commit costs well under a millisecond; ``sync_worktree`` brings the checkout up to date.
         """
         prefix = prefix.strip("/")
+        for rel in files:
+            check_path(f"{prefix}/{rel}" if prefix else rel)
         current = self.tree_shas(prefix)
         if current == {p: blob_sha(c) for p, c in files.items()}:
             return None
@@ -222,6 +241,8 @@ class GitRepo:
 
         Returns the new commit, or None when nothing changed.
         """
+        for path in files:
+            check_path(path)
         head = self.head()
         root = self._root_tree(DEFAULT_BRANCH) if head else None
         new_root = root

@@ -30,7 +30,7 @@ from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDCont
 from kratix_lab.platform.cluster import ClusterController
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.faults import Faults
-from kratix_lab.platform.gitrepo import GitRepo, Identity
+from kratix_lab.platform.gitrepo import NAME_MAX, GitRepo, Identity
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, MANUAL_RECONCILE, SYSTEM_NAMESPACE, KratixController
 from kratix_lab.platform.legacy import FailingExecutor, StaleImageExecutor
 from kratix_lab.platform.scheduler import Scheduler
@@ -440,6 +440,13 @@ class Lab:
             )
         name = checked["metadata"]["name"]
         path = self.gitops_path(obj["kind"], name, crd)
+        if len(path.rpartition("/")[2].encode()) > NAME_MAX:
+            # The API server allows 253 characters; the gitops file <name>.yaml must fit a file name.
+            raise AdmissionError(
+                f"{obj['kind']}: metadata.name: Too long: the gitops file {path[:60]}… would have a "
+                f"{len(path.rpartition('/')[2].encode())}-byte file name; file systems allow {NAME_MAX} "
+                f"(at most {NAME_MAX - len('.yaml')} characters)"
+            )
         content = (text if text is not None else dump(obj)).encode()
         with self._lock():
             exists = path in self.gitops_repo.read_files(path)

@@ -17,7 +17,7 @@ from git import GitCommandError
 from kratix_lab.model import clone, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.gitrepo import Identity
+from kratix_lab.platform.gitrepo import GitPathError, Identity, check_path
 from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
 from kratix_lab.platform.scheduler import WP_FINALIZER
 
@@ -79,6 +79,12 @@ class StateStoreWriter:
                 continue
             path = placement_dir(state_store_base(gss["spec"].get("path", ""), dest["spec"].get("path", "")), wp)
             identity = self._identity(gss)
+            try:
+                for w in [] if deleting else wp["spec"].get("workloads") or []:
+                    check_path(f"{path}/{w['filepath']}")
+            except GitPathError as e:  # nothing committed; the placement says why
+                writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
+                continue
             if deleting:
                 sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
             else:
