@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean notebooks notebooks-refresh
+.PHONY: run test lint format bench clean notebooks notebooks-refresh soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+
+## soak: the robustness suite (tests/robustness/) at length: many kill -9 trials of settle/submit/delete,
+## failed pushes, full disks, concurrent writers (and the intake fuzzers), then trials per kind.
+## KRATIX_LAB_SOAK sets the size: 1 (the default here) gives each suite its long count, N>1 N trials per kind;
+## unset (make test) gives the short, under-a-minute version.
+KRATIX_LAB_SOAK ?= 1
+soak: $(STAMP)
+	KRATIX_LAB_SOAK=$(KRATIX_LAB_SOAK) $(BIN)/pytest -n 2 -q -p tests.robustness.soak_report tests/robustness/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

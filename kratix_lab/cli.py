@@ -211,14 +211,24 @@ def _one(lab: Lab, kind: lv.Kind, name: str, namespace: str | None) -> dict[str,
 
 
 def _remove_lab(path: Path) -> str:
-    """Delete a lab directory (only one holding lab.json) and return its seed."""
+    """Delete a lab directory and return its seed: only a recognisable lab (a valid lab.json, the
+    lab's parts, nothing else), so ``--force`` never takes other files with it."""
+    from kratix_lab.platform.lab import LAB_PARTS, LabError, _read_marker
+
     marker = path / "lab.json"
     if not marker.is_file():
         raise CLIError(f"{path}: not a lab (no lab.json); refusing to delete it")
     try:
-        seed = json.loads(marker.read_text()).get("seed") or "kratix-lab"
-    except (ValueError, OSError):
-        seed = "kratix-lab"
+        seed = _read_marker(marker)
+    except LabError as e:
+        raise CLIError(f"{e}; refusing to delete {path} (delete it by hand if it is yours)") from None
+    known = {"lab.json", ".lock", *LAB_PARTS, "store.sqlite-wal", "store.sqlite-shm", "store.sqlite-journal"}
+    other = sorted(p.name for p in path.iterdir() if p.name not in known)
+    if other:
+        raise CLIError(
+            f"{path}: holds files that are not part of a lab ({', '.join(other)}); refusing to delete it "
+            f"(it would delete them with lab.json, {', '.join(LAB_PARTS)})"
+        )
     shutil.rmtree(path)
     return seed
 
@@ -1008,6 +1018,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # a damaged, unwritable or full lab or output: one line naming the path
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as e:
         import traceback
 

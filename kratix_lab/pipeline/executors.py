@@ -176,7 +176,12 @@ class SubprocessExecutor:
         if not is_catalogue_image(image):
             raise ExecutorError(f"image {image} is not the kratix-lab pipeline image; use the container executor")
         args = _catalogue_args(container)
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KRATIX_")}
+        # Isolated like a container: Kratix's variables and what the Promise sets, nothing of the
+        # caller's environment (an exported AWS_SECRET_ACCESS_KEY must not reach a pipeline) beyond
+        # a fixed PATH and the PYTHONPATH that lets the child import kratix_lab from a source tree.
+        full_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+        if os.environ.get("PYTHONPATH"):
+            full_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         full_env.update(container_env(container, env))
         full_env.update(
             KRATIX_LAB_INPUT_DIR=str(dirs.input),

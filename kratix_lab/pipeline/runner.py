@@ -13,6 +13,7 @@ import copy
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -157,7 +158,7 @@ def run_pipeline(
         cluster_scoped=(crd.scope == "Cluster") if crd else True,
     )
     run = PipelineRun(name, env, input_object, phase="Running")
-    base = Path(tempfile.mkdtemp(prefix="kratix-pipeline-", dir=workdir or scratch_root()))
+    base = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=workdir or scratch_root()))
     try:
         dirs = PipelineDirs(base).create()
         (dirs.input / "object.yaml").write_text(dump(input_object), encoding="utf-8")
@@ -186,7 +187,49 @@ def scratch_root() -> str | None:
     machine has one (a run creates, reads and removes a dozen small files, and on a disk those
     directory operations cost more than the pipeline), else the system's temporary directory."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    root = shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    clean_stale_scratch(Path(root or tempfile.gettempdir()))
+    return root
+
+
+SCRATCH_PREFIX = "kratix-pipeline-"
+_STALE_UNOWNED_SECONDS = 3600
+
+
+def clean_stale_scratch(root: Path) -> list[Path]:
+    """Remove pipeline directories a killed process left (they hold copies of requests): those
+    named for a process that no longer runs, and unnamed ones (older versions) older than an hour.
+    Runs once per process, when the scratch root is first chosen."""
+    removed: list[Path] = []
+    try:
+        entries = list(root.glob(f"{SCRATCH_PREFIX}*"))
+    except OSError:
+        return removed
+    now = time.time()
+    for d in entries:
+        pid = d.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        try:
+            if pid.isdigit() and "-" in d.name[len(SCRATCH_PREFIX) :]:
+                if _alive(int(pid)):
+                    continue
+            elif now - d.stat().st_mtime < _STALE_UNOWNED_SECONDS:
+                continue
+            if d.is_dir() and d.stat().st_uid == os.getuid():
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_containers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from gitdb import OStream
 from gitdb.exc import BadObject
 from gitdb.pack import PackEntity
 
+from kratix_lab.errors import Invalid
 from kratix_lab.kube.times import EPOCH
 
 T = TypeVar("T")
@@ -25,6 +27,23 @@ T = TypeVar("T")
 DEFAULT_BRANCH = "main"
 _TREE_MODE = 0o040000
 _BLOB_MODE = 0o100644
+
+
+NAME_MAX = 255  # bytes in one file name on Linux file systems (ext4, xfs, btrfs, tmpfs)
+
+
+class GitPathError(Invalid):
+    """A path the repository could hold but no checkout could: nothing was committed."""
+
+
+def check_path(path: str) -> None:
+    """Refuse a repository path with a component longer than NAME_MAX bytes (``git reset`` of a
+    checkout fails on it with "File name too long", and so would every later checkout)."""
+    for part in path.split("/"):
+        if len(part.encode()) > NAME_MAX:
+            raise GitPathError(
+                f"{path}: file name {part[:40]}… is {len(part.encode())} bytes; file systems allow {NAME_MAX}"
+            )
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,6 @@ class GitRepo:
         # them as one pack, then moves the ref (readers never see a ref to a missing object).
         self._pending: dict[bytes, tuple[bytes, bytes]] = {}
         self._pending_head: str | None = None
-        self._unpushed_packs: list[Path] = []
         self._trees: dict[bytes, dict[str, tuple[int, bytes]]] = {}
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
@@ -203,6 +221,8 @@ class GitRepo:
         commit costs well under a millisecond; ``sync_worktree`` brings the checkout up to date.
         """
         prefix = prefix.strip("/")
+        for rel in files:
+            check_path(f"{prefix}/{rel}" if prefix else rel)
         current = self.tree_shas(prefix)
         if current == {p: blob_sha(c) for p, c in files.items()}:
             return None
@@ -218,6 +238,8 @@ class GitRepo:
 
         Returns the new commit, or None when nothing changed.
         """
+        for path in files:
+            check_path(path)
         head = self.head()
         root = self._root_tree(DEFAULT_BRANCH) if head else None
         new_root = root
@@ -269,9 +291,7 @@ class GitRepo:
             pack_dir = Path(self.repo.git_dir) / "objects" / "pack"
             pack_dir.mkdir(parents=True, exist_ok=True)
             streams = [OStream(sha, kind, len(data), io.BytesIO(data)) for sha, (kind, data) in self._pending.items()]
-            entity = PackEntity.create(streams, str(pack_dir), object_count=len(streams))
-            pack = Path(entity.pack().path())
-            self._unpushed_packs += [pack, pack.with_suffix(".idx")]
+            PackEntity.create(streams, str(pack_dir), object_count=len(streams))
             self._pending.clear()
             self.repo.odb.update_cache(force=True)
         if self._pending_head:
@@ -279,7 +299,6 @@ class GitRepo:
             self._pending_head = None
         if len(list((Path(self.repo.git_dir) / "objects" / "pack").glob("*.pack"))) > 48:
             self.repo.git.repack("-adq")  # many small packs slow every lookup: fold them into one
-            self._unpushed_packs = []
             self.repo.odb.update_cache(force=True)
 
     def _tree_entries(self, binsha: bytes | None) -> dict[str, tuple[int, bytes]]:
@@ -361,16 +380,24 @@ class GitRepo:
 
     def push(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:
         """Push ``branch``. To a local bare remote this is done in-process, as git's local transport
-        does: copy the new packs, then move the remote's ref if it is a fast-forward."""
+        does: copy every pack the remote lacks, then move the remote's ref if it is a fast-forward.
+
+        Every local pack whose name the remote lacks is sent, not only the packs this process wrote:
+        a process killed (or a push failed) after writing objects here and before copying them must
+        not let a later push move the remote's ref to commits whose objects never arrived. Each file
+        is written under a temporary name and renamed into place, index before pack (gitdb finds a
+        pack by its ``.pack``, git by its ``.idx`` and only when the ``.pack`` exists), so a full
+        disk or a kill never leaves a partial pack that readers would see. Errors (``OSError``) and a
+        non-fast-forward (``GitCommandError``) leave the remote's ref where it was.
+        """
         self.flush()
         target = Path(self.repo.remote(remote).url)
         local = self.head(branch)
         if local is None:
             return
         ref = target / "refs" / "heads" / branch
-        if not (target / "objects").is_dir() or not self._unpushed_packs:
+        if not (target / "objects").is_dir():
             self.repo.git.push(remote, f"{branch}:{branch}")
-            self._unpushed_packs = []
             return
         remote_head = ref.read_text().strip() if ref.exists() else GitRepo(target).head(branch)
         if remote_head == local:
@@ -379,16 +406,55 @@ class GitRepo:
             raise git.GitCommandError(["push"], 1, stderr=f"! [rejected] {branch} -> {branch} (non-fast-forward)")
         dst_dir = target / "objects" / "pack"
         dst_dir.mkdir(parents=True, exist_ok=True)
-        for src in sorted(self._unpushed_packs, key=lambda p: p.suffix != ".pack"):  # pack before index
-            dst = dst_dir / src.name
-            if src.exists() and not dst.exists():
-                try:
-                    os.link(src, dst)
-                except OSError:
-                    shutil.copyfile(src, dst)
+        src_dir = Path(self.repo.git_dir) / "objects" / "pack"
+        for pack in sorted(src_dir.glob("pack-*.pack")):
+            idx = pack.with_suffix(".idx")
+            if (dst_dir / pack.name).exists() or not idx.exists():
+                continue
+            _install(idx, dst_dir / idx.name)
+            _install(pack, dst_dir / pack.name)
         _write_ref(ref, local)
         _write_ref(Path(self.repo.git_dir) / "refs" / "remotes" / remote / branch, local)
-        self._unpushed_packs = []
+
+    def repair(self) -> list[str]:
+        """Set aside what an interrupted write can leave in the pack directory, so reads work again.
+
+        A pack shorter than a pack's header and trailer, or one whose index is missing or empty, is
+        what a full disk or a kill during an older, non-atomic copy left; gitdb fails on every read
+        while it is there (``'NoneType' object has no attribute 'map'``). Its index is rebuilt with
+        ``git index-pack`` when the pack is whole; otherwise the files are renamed to ``*.damaged``
+        (kept, not deleted, and invisible to git and gitdb). Temporary files of an interrupted
+        copy are removed. Returns what was done, one line each. Call it holding the lab's lock.
+        """
+        pack_dir = Path(self.repo.git_dir) / "objects" / "pack"
+        done: list[str] = []
+        if not pack_dir.is_dir():
+            return done
+        for tmp in pack_dir.iterdir():
+            # ours, and gitdb's mkstemp files of a pack write that failed (``pack*``/``index*``, no dot)
+            if tmp.name.startswith(_TMP_PREFIX) or re.fullmatch(r"(pack|index)[a-z0-9_]{8}", tmp.name):
+                tmp.unlink(missing_ok=True)
+                done.append(f"removed {tmp}")
+        for pack in sorted(pack_dir.glob("pack-*.pack")):
+            idx = pack.with_suffix(".idx")
+            if pack.stat().st_size >= 32 and idx.exists() and idx.stat().st_size >= 8 + 256 * 4:
+                continue
+            if pack.stat().st_size >= 32:
+                try:
+                    tmp_idx = pack_dir / f"{_TMP_PREFIX}{idx.name}"
+                    self.repo.git.execute(["git", "index-pack", "-o", str(tmp_idx), str(pack)])
+                    os.replace(tmp_idx, idx)
+                    done.append(f"rebuilt {idx}")
+                    continue
+                except (git.GitCommandError, OSError):
+                    (pack_dir / f"{_TMP_PREFIX}{idx.name}").unlink(missing_ok=True)
+            for f in (pack, idx):
+                if f.exists():
+                    os.replace(f, f.with_name(f.name + ".damaged"))
+            done.append(f"set aside {pack} (incomplete)")
+        if done:
+            self.repo.odb.update_cache(force=True)
+        return done
 
     def _descends_from(self, sha: str, ancestor: str) -> bool:
         for _ in range(100_000):
@@ -411,9 +477,34 @@ class GitRepo:
         self.repo.git.clean("-fdq")
 
 
+_TMP_PREFIX = "tmp_kratix_lab_"
+
+
+def _install(src: Path, dst: Path) -> None:
+    """Put ``src`` at ``dst`` all at once: link or copy to a temporary name, then rename. On any
+    error (a full disk: ``ENOSPC``) the temporary file is removed and nothing appears at ``dst``."""
+    tmp = dst.with_name(_TMP_PREFIX + dst.name)
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _write_ref(ref: Path, sha: str) -> None:
     """Move a loose ref atomically (write a lock file, then rename it), as git does."""
     ref.parent.mkdir(parents=True, exist_ok=True)
     lock = ref.with_name(ref.name + ".lock")
-    lock.write_text(sha + "\n")
-    os.replace(lock, ref)
+    try:
+        lock.write_text(sha + "\n")
+        os.replace(lock, ref)
+    except BaseException:
+        lock.unlink(missing_ok=True)  # a stale lock would make git refuse every later update of the ref
+        raise

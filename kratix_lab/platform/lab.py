@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDCont
 from kratix_lab.platform.cluster import ClusterController
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.faults import Faults
-from kratix_lab.platform.gitrepo import GitRepo, Identity
+from kratix_lab.platform.gitrepo import NAME_MAX, GitRepo, Identity
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, MANUAL_RECONCILE, SYSTEM_NAMESPACE, KratixController
 from kratix_lab.platform.legacy import FailingExecutor, StaleImageExecutor
 from kratix_lab.platform.scheduler import Scheduler
@@ -114,12 +116,17 @@ class Lab:
         with self._lock():
             if not marker.exists():
                 self._create(seed)
-            info = json.loads(marker.read_text())
-            self.seed = info["seed"]
-            self.store = Store(self.path / "store.sqlite", self.seed)
+            self.seed = _read_marker(marker)
+            _check_parts(self.path)
+            try:
+                self.store = Store(self.path / "store.sqlite", self.seed)
+            except sqlite3.DatabaseError as e:
+                raise LabError(f"{self.path / 'store.sqlite'}: {e} (the lab is damaged)") from None
             self.gitops_repo = GitRepo(self.path / "gitops")
             self.state_remote = GitRepo(self.path / "state.git")
             self.state_repo = GitRepo(self.path / "state")
+            for repo in (self.gitops_repo, self.state_remote, self.state_repo):
+                repo.repair()  # an interrupted write (a kill, a full disk) never wedges the lab
             self.state_repo.point_origin_at(self.path / "state.git")  # a moved or copied lab pushes to its own remote
             if not self.store.get_meta("bootstrapped"):
                 self._bootstrap()
@@ -171,6 +178,7 @@ class Lab:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _create(self, seed: str) -> None:
+        os.chmod(self.path, 0o700)  # private: store.sqlite holds the lab's Secrets
         GitRepo.init(self.path / "gitops")
         GitRepo.init_bare(self.path / "state.git")
         GitRepo.clone(self.path / "state.git", self.path / "state")
@@ -187,6 +195,8 @@ class Lab:
             0,
         )
         repo.sync_worktree()
+        Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
+        os.chmod(self.path / "store.sqlite", 0o600)
         (self.path / "lab.json").write_text(json.dumps({"kratix-lab": __version__, "seed": seed}, indent=2) + "\n")
 
     def _bootstrap(self) -> None:
@@ -442,6 +452,13 @@ class Lab:
             )
         name = checked["metadata"]["name"]
         path = self.gitops_path(obj["kind"], name, crd)
+        if len(path.rpartition("/")[2].encode()) > NAME_MAX:
+            # The API server allows 253 characters; the gitops file <name>.yaml must fit a file name.
+            raise AdmissionError(
+                f"{obj['kind']}: metadata.name: Too long: the gitops file {path[:60]}… would have a "
+                f"{len(path.rpartition('/')[2].encode())}-byte file name; file systems allow {NAME_MAX} "
+                f"(at most {NAME_MAX - len('.yaml')} characters)"
+            )
         content = (text if text is not None else dump(obj)).encode()
         with self._lock():
             exists = path in self.gitops_repo.read_files(path)
@@ -673,6 +690,31 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+LAB_PARTS = ("store.sqlite", "gitops", "state.git", "state")
+
+
+def _read_marker(marker: Path) -> str:
+    """The seed from lab.json; a damaged lab.json is an error naming it, never a reason to re-create."""
+    try:
+        info = json.loads(marker.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise LabError(f"{marker}: not a valid lab.json ({e}); the lab is damaged") from None
+    if not isinstance(info, dict) or "kratix-lab" not in info or not isinstance(info.get("seed"), str):
+        raise LabError(f'{marker}: not a lab.json (expected "kratix-lab" and "seed"); the lab is damaged')
+    return info["seed"]
+
+
+def _check_parts(path: Path) -> None:
+    """A lab whose store or repositories are missing (or whose store is empty) is reported, never
+    re-initialised: re-creating store.sqlite would silently lose its objects, faults and clock."""
+    for name in LAB_PARTS:
+        part = path / name
+        if not part.exists():
+            raise LabError(f"{part}: missing; the lab is damaged (restore it, or re-create the lab with `lab reset`)")
+    if (path / "store.sqlite").stat().st_size == 0:
+        raise LabError(f"{path / 'store.sqlite'}: empty; the lab is damaged (restore it, or `lab reset`)")
 
 
 def _periodic(controller: Any, ctx: Context) -> int | None:

@@ -4,18 +4,21 @@ Kratix's layout and messages: resource files under
 ``<store.path>/<destination.path>/resources/<ns>/<promise>/<request>/<pipeline>/<id[:5]>/``, each
 write replaces the whole directory in one commit ``Update from: <workplacement>``, a delete commits
 ``Delete from: <workplacement>``, and nothing is committed when nothing changed. A rejected push
-drops the local commit (nothing half-written stays) and the placement reports it.
+drops the local commit (nothing half-written stays) and the placement reports it; so does a push
+that fails (an unwritable remote, a full disk): see ``GitRepo.push``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from git import GitCommandError
+
 from kratix_lab.errors import Conflict
 from kratix_lab.model import clone, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.gitrepo import Identity
+from kratix_lab.platform.gitrepo import GitPathError, Identity, check_path
 from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
 from kratix_lab.platform.scheduler import WP_FINALIZER
 
@@ -77,6 +80,12 @@ class StateStoreWriter:
                 continue
             path = placement_dir(state_store_base(gss["spec"].get("path", ""), dest["spec"].get("path", "")), wp)
             identity = self._identity(gss)
+            try:
+                for w in [] if deleting else wp["spec"].get("workloads") or []:
+                    check_path(f"{path}/{w['filepath']}")
+            except GitPathError as e:  # nothing committed; the placement says why
+                writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
+                continue
             if deleting:
                 sha = repo.remove_dir(path, f"Delete from: {wp['metadata']['name']}", identity, store.now_seconds())
             else:
@@ -117,7 +126,13 @@ class StateStoreWriter:
                 "failed to push to the state store: remote rejected (pre-receive hook declined: "
                 f"{fault.get('reason', 'permission denied')})"
             )
-        ctx.lab.state_repo.push()
+        try:
+            ctx.lab.state_repo.push()
+        except (OSError, GitCommandError) as e:
+            # A push that fails (an unwritable remote, a full disk) is handled like a rejected one:
+            # the remote's ref has not moved, the round's local commits are dropped, Kratix retries.
+            detail = getattr(e, "stderr", "") or str(e)
+            raise PushRejected(f"failed to push to the state store: {str(detail).strip()}") from e
 
     def _status(
         self, ctx: Context, wp: dict[str, Any], ok: bool, reason: str, message: str, version: str | None

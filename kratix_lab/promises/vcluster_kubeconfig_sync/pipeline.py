@@ -11,16 +11,44 @@ import kratix_sdk as ks
 
 from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
 
-SYNC_SCRIPT = """\
-set -eu
-kubectl get secret "vc-${VCLUSTER_NAME}" -n "${VCLUSTER_NAMESPACE}" -o jsonpath='{.data.config}' \\
-  | base64 -d > /tmp/kubeconfig
-if op item get "${OP_ITEM_TITLE}" --vault "${OP_VAULT}" >/dev/null 2>&1; then
-  op item edit "${OP_ITEM_TITLE}" --vault "${OP_VAULT}" "kubeconfig[password]=$(cat /tmp/kubeconfig)" >/dev/null
+# The script fails closed and keeps the secret off every command line:
+# - no pipeline (``kubectl … | base64 -d`` under ``set -eu`` ignores kubectl's failure, as /bin/sh may
+#   lack ``pipefail``): each step writes a file and ``set -e`` stops at the first failure; an empty
+#   kubeconfig is refused, so a failed read never overwrites the stored item with nothing;
+# - the kubeconfig reaches ``op`` in a JSON item template file (``--template``), never as an
+#   assignment argument (arguments are readable in /proc by every process; 1Password's CLI docs:
+#   "If you're assigning sensitive values, use a JSON template instead");
+# - files are made under ``umask 077`` in a private ``mktemp -d`` directory and removed on exit;
+# - ``--`` ends ``op``'s options before the item title, and values are passed as ``--flag=value``,
+#   so a title or vault starting with ``-`` is never read as an option.
+SYNC_SCRIPT = r"""set -eu
+umask 077
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+kubectl get secret "vc-${VCLUSTER_NAME}" -n "${VCLUSTER_NAMESPACE}" -o 'jsonpath={.data.config}' > "$work/config.b64"
+base64 -d < "$work/config.b64" > "$work/kubeconfig"
+if [ ! -s "$work/kubeconfig" ]; then
+  echo "error: secret vc-${VCLUSTER_NAME} in ${VCLUSTER_NAMESPACE} has no kubeconfig (data.config); item left unchanged" >&2
+  exit 1
+fi
+awk 'function esc(s,  o, i, c) {
+    o = ""
+    for (i = 1; i <= length(s); i++) {
+      c = substr(s, i, 1)
+      if (c == "\\") o = o "\\\\"; else if (c == "\"") o = o "\\\""; else if (c == "\t") o = o "\\t"
+      else if (c == "\r") o = o "\\r"; else o = o c
+    }
+    return o
+  }
+  { v = v (NR > 1 ? "\\n" : "") esc($0) }
+  END {
+    printf "{\"title\": \"%s\", \"category\": \"LOGIN\", \"fields\": [{\"id\": \"kubeconfig\", \"label\": \"kubeconfig\", \"type\": \"CONCEALED\", \"value\": \"%s\"}]}\n", esc(ENVIRON["OP_ITEM_TITLE"]), v
+  }' "$work/kubeconfig" > "$work/item.json"
+if op item get --vault="${OP_VAULT}" -- "${OP_ITEM_TITLE}" >/dev/null 2>&1; then
+  op item edit --vault="${OP_VAULT}" --template="$work/item.json" -- "${OP_ITEM_TITLE}" >/dev/null
   echo "updated ${OP_VAULT}/${OP_ITEM_TITLE}"
 else
-  op item create --vault "${OP_VAULT}" --category login --title "${OP_ITEM_TITLE}" \\
-    "kubeconfig[password]=$(cat /tmp/kubeconfig)" >/dev/null
+  op item create --vault="${OP_VAULT}" --template="$work/item.json" >/dev/null
   echo "created ${OP_VAULT}/${OP_ITEM_TITLE}"
 fi
 """
