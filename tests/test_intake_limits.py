@@ -165,3 +165,13 @@ def test_a_hostile_gitops_file_is_a_comparison_error_on_its_application_only(lab
     assert cond["type"] == "ComparisonError" and "bad/cm.yaml" in cond["message"]
     assert lab.get("ConfigMap", "good", "default")["data"] == {"k": "v"}
     assert lab.get("Application", "good", "argocd")["status"]["sync"]["status"] == "Synced"
+
+
+def test_error_messages_quote_values_truncated(tmp_path, capsys):
+    f = tmp_path / "long.yaml"
+    f.write_text(
+        REQUEST_HEAD.replace("{name: x}", "{name: x, labels: {a: " + "-" * 2_000_000 + "}}") + "spec: {name: x}\n"
+    )
+    assert main(["validate", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "... (1998976 more characters)" in err and len(err) < 10_000
