@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from kratix_lab.catalogue import Catalogue
 from kratix_lab.errors import Invalid
 from kratix_lab.model import YamlError, clone, dump, load_documents, name_of, namespace_of, ref
+from kratix_lab.model.yamlio import MAX_REQUEST_BYTES, request_too_large
 from kratix_lab.promise import Promise
 from kratix_lab.render import DEFAULT_NAMESPACE, RequestError, render
 from kratix_lab.schema import CRD, explain
@@ -482,6 +483,9 @@ def build_request(model: FormModel, values: Mapping[str, Any]) -> Built:
         raise FormError(f"no field {unknown[0]!r} in the {model.kind} form (fields: {', '.join(fields)})")
     obj: dict[str, Any] = {"apiVersion": model.api_version, "kind": model.kind, "metadata": {}}
     problems = []
+    sizes = {p: len(v) for p, v in values.items() if isinstance(v, str)}
+    if sum(sizes.values()) > MAX_REQUEST_BYTES:  # the API server's body limit, refused before any parsing
+        return Built(obj, [Problem(max(sizes, key=sizes.__getitem__), request_too_large())])
     for path, f in fields.items():
         try:
             v = convert(f, values.get(path))

@@ -55,10 +55,13 @@ class _NotPlain(Exception):
 
 
 class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parser when available
+    source = "<string>"
+
     def construct_document(self, node: Any) -> Any:
         """Plain maps, sequences and scalars built directly, as the safe constructor builds them
         (its generator-based two-step construction is most of a load's cost); a document with
-        anything else is constructed by PyYAML."""
+        anything else is constructed by PyYAML. The intake limits are checked first."""
+        _check_graph(node, self.source, lambda n: self.construct_yaml_int(n))
         try:
             return self._plain(node, set())
         except _NotPlain:
@@ -89,6 +92,126 @@ class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  #
 
 class YamlError(Invalid):
     """A YAML document could not be read; the message names the source and the line."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake limits: what the API server refuses before it looks at an object, checked on the node
+# graph (which the composer builds with one node per anchor, so a bomb costs nothing yet) before
+# anything is constructed.
+# ---------------------------------------------------------------------------------------------
+
+# k8s.io/apiserver/pkg/server/config.go (NewConfig): ``MaxRequestBodyBytes: int64(3 * 1024 * 1024)``;
+# handlers/rest.go limitedReadBody answers errors.NewRequestEntityTooLargeError("limit is %d").
+MAX_REQUEST_BYTES = 3 * 1024 * 1024
+# go-yaml v2.2.8+/v3 decode.go (the fix of CVE-2019-11253/11254): an alias-expansion ratio allowed
+# per decode count, 99% up to 400,000 decodes scaling to 10% at 4,000,000, checked once more than
+# 100 alias-driven decodes and 1,000 decodes happened; over it: "document contains excessive aliasing".
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+# Nesting: go-yaml v3 refuses beyond 10,000 levels ("exceeded max depth of 10000"); the lab's
+# validators and renderers recurse per level, so the lab refuses beyond this many, at intake.
+MAX_DEPTH = 128
+# Integers: the API server holds int64 (JSON numbers beyond it are not integers any more); Python
+# refuses to convert more than 4,300 digits at all. The lab refuses an integer outside int64/uint64.
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
+# Tags PyYAML constructs into values JSON cannot hold (the API server and Argo CD hold JSON).
+_NOT_JSON = {
+    "tag:yaml.org,2002:binary": "!!binary data",
+    "tag:yaml.org,2002:set": "a !!set",
+    "tag:yaml.org,2002:omap": "an !!omap",
+    "tag:yaml.org,2002:pairs": "!!pairs",
+}
+_QUOTE_MAX = 64
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def quote_truncated(value: str, limit: int = _QUOTE_MAX) -> str:
+    """``value`` quoted for an error message, cut to ``limit`` characters (a 50 MB value is never echoed)."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value) - limit} more characters)"
+
+
+def _allowed_alias_ratio(decodes: int) -> float:
+    """go-yaml decode.go ``allowedAliasRatio``."""
+    if decodes <= _ALIAS_LOW:
+        return 0.99
+    if decodes >= _ALIAS_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * ((decodes - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW))
+
+
+def _where(source: str, node: Any) -> str:
+    mark = node.start_mark
+    return f"{source}:{mark.line + 1}:{mark.column + 1}"
+
+
+def _check_graph(root: Any, source: str, construct_int: Any) -> None:
+    """Refuse, naming the line, what the API server or go-yaml refuses: excessive aliasing, depth,
+    duplicate keys, integers out of range and values JSON cannot hold. Iterative, so any depth or
+    a recursive alias is walked without recursion; aliases are counted as go-yaml counts decodes."""
+    decodes = aliased = 0
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, in_alias = stack.pop()
+        decodes += 1
+        if id(node) in seen:
+            in_alias = True  # the composer shares one node between an anchor and its aliases
+        if in_alias:
+            aliased += 1
+            if aliased > 100 and decodes > 1000 and aliased / decodes > _allowed_alias_ratio(decodes):
+                raise YamlError(f"{_where(source, node)}: invalid YAML: document contains excessive aliasing")
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise YamlError(f"{_where(source, node)}: invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        cls = type(node)
+        if cls is ScalarNode:
+            if in_alias:
+                continue
+            tag = node.tag
+            if tag == _TIMESTAMP:
+                # go-yaml v2 decode.go scalar(): "It looks like a timestamp but for backward
+                # compatibility reasons we set it as a string" (into interface{}, as kubectl and
+                # Argo CD decode): the text is kept, never a date JSON cannot hold.
+                node.tag = _STR
+                continue
+            if tag in _NOT_JSON:
+                raise YamlError(
+                    f"{_where(source, node)}: invalid YAML: {quote_truncated(node.value)} is {_NOT_JSON[tag]}, "
+                    "which JSON cannot hold"
+                )
+            if tag == "tag:yaml.org,2002:int":
+                digits = sum(c.isalnum() for c in node.value)
+                value = construct_int(node) if digits <= 40 else None
+                if value is None or not _INT_MIN <= value <= _INT_MAX:
+                    raise YamlError(
+                        f"{_where(source, node)}: invalid YAML: integer {quote_truncated(node.value, 32)} "
+                        "is out of range (int64/uint64)"
+                    )
+            continue
+        if cls is MappingNode:
+            if node.tag in _NOT_JSON:
+                raise YamlError(f"{_where(source, node)}: invalid YAML: {_NOT_JSON[node.tag]}, which JSON cannot hold")
+            if not in_alias:
+                keys: dict[tuple[str, str], int] = {}
+                for key, _ in node.value:
+                    if type(key) is ScalarNode and key.tag not in _KEY_TAGS_WITH_MEANING:
+                        ident = (key.tag, key.value)
+                        if ident in keys:
+                            # go-yaml v3 decode.go (what kubectl's strict decoding and Argo CD use)
+                            raise YamlError(
+                                f"{_where(source, key)}: invalid YAML: mapping key "
+                                f"{quote_truncated(key.value)} already defined at line {keys[ident]}"
+                            )
+                        keys[ident] = key.start_mark.line + 1
+            for key, value in reversed(node.value):
+                stack.append((value, depth + 1, in_alias))
+                stack.append((key, depth + 1, in_alias))
+        elif cls is SequenceNode:
+            if node.tag in _NOT_JSON:
+                raise YamlError(f"{_where(source, node)}: invalid YAML: {_NOT_JSON[node.tag]}, which JSON cannot hold")
+            for value in reversed(node.value):
+                stack.append((value, depth + 1, in_alias))
 
 
 @dataclass(frozen=True)
@@ -139,9 +262,30 @@ def load_documents(text: str, source: str = "<string>") -> list[Document]:
     return [Document(d, source, i, ln) for i, (d, ln) in enumerate(zip(datas, lines, strict=True))]
 
 
+def request_too_large() -> str:
+    return f"Request entity too large: limit is {MAX_REQUEST_BYTES}"
+
+
+def check_size(text: str | bytes, source: str) -> None:
+    """The API server's request-body limit (3 MiB), with its message."""
+    size = len(text)
+    if isinstance(text, str) and MAX_REQUEST_BYTES // 4 < size <= MAX_REQUEST_BYTES:
+        size = len(text.encode("utf-8", "surrogatepass"))  # a character is at most 4 bytes
+    if size > MAX_REQUEST_BYTES:
+        raise YamlError(f"{source}: {request_too_large()}")
+
+
 def _parse_all(text: str, source: str) -> list[Any]:
+    check_size(text, source)
+    loader = _Loader(text)
+    loader.source = source
     try:
-        return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+        out = []
+        while loader.check_data():
+            d = loader.get_data()
+            if d is not None:
+                out.append(d)
+        return out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -150,6 +294,8 @@ def _parse_all(text: str, source: str) -> list[Any]:
         raise YamlError(f"{where}: invalid YAML: {problem}{context}") from None
     except yaml.YAMLError as e:
         raise YamlError(f"{source}: invalid YAML: {e}") from None
+    finally:
+        loader.dispose()
 
 
 # Texts ``dump``/``dump_all`` made or ``load_documents`` parsed lately -> (copies of) the documents
@@ -195,6 +341,8 @@ def load_file(path: str | Path) -> list[Document]:
     """Documents of a file; a missing or unreadable file is a YamlError naming it."""
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_REQUEST_BYTES:  # refused before it is read
+            raise YamlError(f"{p}: {request_too_large()}")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise YamlError(f"{p}: no such file") from None

@@ -42,6 +42,7 @@ from kratix_lab.platform.workloads import WorkloadsController
 from kratix_lab.promise import Promise
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.schema import CRD
+from kratix_lab.schema.builtin import builtin_errors
 
 GITOPS_URL = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
 STATE_URL = "https://github.com/jamesatintegratnio/kratix-platform-state"
@@ -368,6 +369,10 @@ class Lab:
             if not admission.ok:
                 raise AdmissionError(admission.message)
             obj = admission.object
+        else:  # a built-in kind: the API server's kind and ObjectMeta rules (kratix_lab/schema/builtin.py)
+            refused = builtin_errors(obj, namespaced=not self.cluster_scoped(obj))
+            if refused:
+                raise AdmissionError(refused)
         if not self.cluster_scoped(obj):
             ns = namespace_of(obj)
             if not ns:

@@ -211,8 +211,37 @@ def render_value(v: Any) -> str:
     if isinstance(v, int | float):
         return go_number(v)
     if isinstance(v, str):
-        return go_quote(v)
+        return (
+            go_quote(v)
+            if len(v) <= _SHOWN_MAX
+            else go_quote(v[:_SHOWN_MAX]) + f"... ({len(v) - _SHOWN_MAX} more characters)"
+        )
+    if isinstance(v, dict | list) and _size_over(v, _SHOWN_MAX):
+        return f"<{json_type(v)} of more than {_SHOWN_MAX} characters, omitted>"
     return go_json(v)
+
+
+# A bad value is quoted up to this many characters (issue 18: a 50 MB value was echoed in full).
+_SHOWN_MAX = 1024
+
+
+def _size_over(v: Any, limit: int) -> bool:
+    """Whether ``v``'s JSON is surely longer than ``limit``, without building it (it may be huge)."""
+    budget, stack = limit, [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            budget -= 2 * len(x) + 2
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            budget -= len(x) + 2
+            stack.extend(x)
+        else:
+            budget -= len(x) + 2 if isinstance(x, str) else 4
+        if budget < 0:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
