@@ -359,7 +359,7 @@ def _labels(s, n, parents, depth):
             obj = d.data if isinstance(d.data, dict) else {}
             meta = obj.get("metadata") or {}
             missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
-            if obj.get("kind") and missing:
+            if obj.get("kind") and missing and not _is_promise_request(s, obj):
                 yield Finding(
                     "output-missing-labels",
                     "warning",
@@ -385,6 +385,52 @@ def _labels(s, n, parents, depth):
                     n.since,
                     depth,
                 )
+
+
+def _is_promise_request(s, obj: dict) -> bool:
+    """Whether ``obj`` is a request of an installed Promise (Kratix labels those itself)."""
+    return _promise_of_request(s, obj) is not None
+
+
+def _promise_of_request(s, obj: dict) -> str | None:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return next((p.name for p in s.promises() if p.crd and (p.crd.kind, p.crd.group) == (obj.get("kind"), group)), None)
+
+
+@rule("promise-label-flap")
+def _promise_label_flap(s, n, parents, depth):
+    """A committed request labelled ``kratix.io/promise-name`` with another Promise's name. Kratix sets that
+    label to the request's own Promise on every reconcile (syntasso/kratix
+    internal/controller/dynamic_resource_request_controller.go:159-165, setPromiseLabels :1783-1791);
+    Argo CD's self-heal puts git's value back: the two flap for ever."""
+    if n.stage != "commit":
+        return
+    for fpath in n.evidence.get("files", []):
+        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
+        try:
+            docs = load_documents(content.decode("utf-8"), fpath)
+        except Exception:  # unreadable files are reported by the trace itself
+            continue
+        for d in docs:
+            obj = d.data if isinstance(d.data, dict) else {}
+            own = _promise_of_request(s, obj)
+            label = ((obj.get("metadata") or {}).get("labels") or {}).get("kratix.io/promise-name")
+            if own is None or label in (None, own):
+                continue
+            meta = obj.get("metadata") or {}
+            yield Finding(
+                "promise-label-flap",
+                "error",
+                "commit",
+                f"{obj.get('kind')}/{meta.get('name')}",
+                f"{fpath} labels this {obj.get('kind')} request kratix.io/promise-name={label}, but Kratix labels "
+                f"every request with its own Promise ({own}): Kratix and Argo CD's self-heal overwrite each other",
+                "in the pipeline that renders it, record the parent under keys Kratix does not own "
+                "(integratn.tech/parent-promise, integratn.tech/parent-resource) and drop kratix.io/promise-name; "
+                "if an old pipeline image is running, roll out the current one",
+                n.since,
+                depth,
+            )
 
 
 @rule("object-written-twice")

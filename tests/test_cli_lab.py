@@ -145,7 +145,9 @@ def test_lab_status(media, capsys):
     code, out, _ = cli(capsys, media, "lab", "status")
     assert code == 0
     assert f"lab:              {media}" in out
-    assert "simulated time:   2026-01-01T00:01:20Z" in out
+    # 00:01:30: Kratix's first reconcile of each request only sets its kratix.io/promise-name label
+    # (dynamic_resource_request_controller.go:159-165), one round before finalizers and workflows.
+    assert "simulated time:   2026-01-01T00:01:30Z" in out
     assert re.search(r"VClusterOrchestrator\s+vcluster-orchestrator\s+1\s+1", out)
     assert re.search(r"media\s+Synced\s+Healthy\s+0\.30\.4", out)
     assert "active faults:    none" in out
@@ -168,7 +170,7 @@ def test_get_requests_shows_the_kratix_printer_columns(media, capsys):
     assert row["NAMESPACE"] == "platform-requests" and row["NAME"] == "media"
     assert row["MESSAGE"].startswith("Rendered 7 sub-requests: VClusterCore/media")
     assert row["STATUS"] == "Reconciled"
-    assert row["AGE"] == "75s"  # created at 00:00:05 on the simulated clock, now 00:01:20
+    assert row["AGE"] == "85s"  # created at 00:00:05 on the simulated clock, now 00:01:30
     code, out, _ = cli(capsys, media, "get", "VClusterCore", "media", "-n", "platform-requests", "-o", "wide")
     (row,) = parse_table(out)
     assert "NAMESPACE" not in row, "-n: no NAMESPACE column"
@@ -324,7 +326,7 @@ def test_events_table(media, capsys):
     _, out, _ = cli(capsys, media, "events", "--for", "vclusterorchestrator/media")
     rows = parse_table(out)
     assert [r["REASON"] for r in rows] == ["PipelineStarted", "PipelinesExecutedSuccessfully"]
-    assert rows[0]["LAST SEEN"] == "70s"
+    assert rows[0]["LAST SEEN"] == "75s"
     code, _, err = cli(capsys, media, "events", "--for", "pizza/x")
     assert code == 2 and "pizza" in err
     code, _, err = cli(capsys, media, "events", "--for", "media")

@@ -132,7 +132,8 @@ FAULTS: dict[str, Fault] = {
             "pipeline-image-stale",
             "a Promise runs an old pipeline image (the new one was never rolled out)",
             f"the Promise's pipeline image tag is {STALE_TAG}; outputs are the old release's (the cluster "
-            "registration writes the seed's plain Secret; CoreDNS writes the seed's one shared coredns-custom)",
+            "registration writes the seed's plain Secret; CoreDNS writes the seed's one shared coredns-custom; the "
+            "orchestrator labels its sub-requests kratix.io/promise-name: vcluster-orchestrator, which flaps against Kratix)",
             {"promise": "vcluster-argocd-cluster-registration"},
             _stale_image,
             _fresh_image,

@@ -29,6 +29,7 @@ MANUAL_RECONCILE = "kratix.io/manual-reconciliation"
 FINALIZER_WORKS = "kratix.io/work-cleanup"
 FINALIZER_WORKFLOWS = "kratix.io/workflows-cleanup"
 FINALIZER_DELETE = "kratix.io/delete-workflows"
+PROMISE_NAME_LABEL = "kratix.io/promise-name"  # api/v1alpha1 PromiseNameLabel
 WORK_FINALIZER = "finalizers.work.kratix.io/work-placement-cleanup"
 
 
@@ -39,6 +40,27 @@ def compress(content: bytes) -> str:
 
 def decompress(content: str) -> bytes:
     return gzip.decompress(base64.b64decode(content))
+
+
+_MAX_NAME_LENGTH = 63 - 1 - 5  # upstream maxNameLength: a 5-character id plus the separator
+
+
+def generate_object_name(name: str, suffix: str) -> str:
+    """A generated Kratix object name, as ``GenerateObjectName`` makes it.
+
+    Upstream (syntasso/kratix ae170e2, lib/objectutil/name.go:11-19, 38-47): a name longer than
+    ``maxNameLength`` (57) is cut to ``name[0:maxNameLength-1]`` (56 characters), trailing
+    non-alphanumerics are dropped, then ``-`` and five characters are added (upstream: the first five of
+    a UUID; the lab: a seeded suffix, so runs are deterministic). Used for pipeline Jobs
+    (api/v1alpha1/pipeline_factory.go:436-446) and Works (work-creator/lib/work_creator.go:40-48, 211).
+    """
+    if len(suffix) != 5:
+        raise ValueError(f"generate_object_name: suffix {suffix!r} must be 5 characters")
+    if len(name) > _MAX_NAME_LENGTH:
+        name = name[: _MAX_NAME_LENGTH - 1]
+    while name and not (name[-1].isascii() and name[-1].isalnum()):
+        name = name[:-1]
+    return f"{name}-{suffix}"
 
 
 def short_name(base: str, suffix: str, limit: int = 63) -> str:
@@ -171,6 +193,8 @@ class KratixController:
         meta = req["metadata"]
         if meta.get("deletionTimestamp"):
             return self._delete(ctx, promise, req)
+        if (meta.get("labels") or {}).get(PROMISE_NAME_LABEL) != promise.name:
+            return self._set_promise_label(ctx, promise, req)
         wanted = [FINALIZER_WORKS, FINALIZER_WORKFLOWS]
         if promise.pipelines("resource", "delete"):
             wanted.append(FINALIZER_DELETE)
@@ -202,6 +226,19 @@ class KratixController:
         if not writes:
             self._settled[meta["uid"]] = inputs
         return writes
+
+    def _set_promise_label(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
+        """Label the request ``kratix.io/promise-name=<its Promise>``, overwriting any other value, and
+        end this reconcile (the update triggers the next one).
+
+        Upstream: internal/controller/dynamic_resource_request_controller.go:159-165 (the check, before
+        finalizers and workflows) and :1783-1791 (``setPromiseLabels``). Kratix owns this key: a request
+        whose source (e.g. a git file Argo CD self-heals) sets another value flaps between the two
+        writers; ``diagnose`` reports that as ``promise-label-flap``."""
+        new = clone(req)
+        new["metadata"].setdefault("labels", {})[PROMISE_NAME_LABEL] = promise.name
+        ctx.store.update(new)
+        return 1
 
     def _pending_on_promise(self, ctx: Context, new: dict[str, Any], promise_obj: dict[str, Any]) -> None:
         st = new.setdefault("status", {})
@@ -267,7 +304,7 @@ class KratixController:
         store = ctx.store
         meta = req["metadata"]
         pname = pipeline["metadata"]["name"]
-        name = short_name(f"kratix-{promise.name}-{meta['name']}-{pname}", store.suffix("job"))
+        name = generate_object_name(f"kratix-{promise.name}-{meta['name']}-{pname}", store.suffix("job"))
         labels = {
             "kratix.io/promise-name": promise.name,
             "kratix.io/resource-name": meta["name"],
@@ -505,7 +542,9 @@ class KratixController:
                 "apiVersion": KRATIX_API,
                 "kind": "Work",
                 "metadata": {
-                    "name": short_name(f"{promise.name}-{meta['name']}-{pipeline_name}", store.suffix("work"), 253),
+                    "name": generate_object_name(
+                        f"{promise.name}-{meta['name']}-{pipeline_name}", store.suffix("work")
+                    ),
                     "namespace": meta["namespace"],
                     "labels": labels,
                     "finalizers": [WORK_FINALIZER],

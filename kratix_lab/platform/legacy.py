@@ -3,7 +3,8 @@
 The catalogue's previous release (``v0.0.9``) still had the seed's behaviour: the cluster
 registration wrote a plain ``Secret`` with the kubeconfig, and the CoreDNS Promise wrote every
 vCluster's server block into the one ``kube-system/coredns-custom`` (two vClusters: two Works write
-one object, and one entry is lost). Any other Promise's old image renders what the current one
+one object, and one entry is lost), and the orchestrator labelled its sub-requests
+``kratix.io/promise-name: vcluster-orchestrator`` (a label Kratix owns: it flaps). Any other Promise's old image renders what the current one
 does, but says in its log which version ran.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from kratix_lab.model import dump, load_documents
+from kratix_lab.model import dump, dump_all, load_documents
 from kratix_lab.pipeline.contract import PipelineDirs
 from kratix_lab.pipeline.executors import ContainerResult, Executor
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
@@ -71,6 +72,28 @@ def _seed_coredns(dirs: PipelineDirs) -> None:
             (dirs.output / "configmap-coredns-custom.yaml").write_text(dump(shared))
 
 
+def _seed_orchestrator(dirs: PipelineDirs) -> None:
+    """The old orchestrator labelled its sub-requests like any output, ``kratix.io/promise-name:
+    vcluster-orchestrator`` (the seed's "add kratix.io/promise-name to all outputs"). Kratix relabels
+    every request with its own Promise (dynamic_resource_request_controller.go:159-165), so the label
+    flaps between Kratix and Argo CD's self-heal."""
+    for f in sorted(dirs.output.glob("*.yaml")):
+        docs = [d.data for d in load_documents(f.read_text(), str(f))]
+        changed = False
+        for obj in docs:
+            if not isinstance(obj, dict) or not str(obj.get("apiVersion", "")).startswith("platform.integratn.tech/"):
+                continue
+            labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+            parent = labels.pop("integratn.tech/parent-promise", None)
+            resource = labels.pop("integratn.tech/parent-resource", None)
+            if parent:
+                labels["kratix.io/promise-name"] = parent
+                labels["kratix.io/resource-name"] = resource or ""
+                changed = True
+        if changed:
+            f.write_text(dump_all(docs))
+
+
 class StaleImageExecutor:
     """Runs a catalogue container; when its tag is not the current release, behaves like the old one."""
 
@@ -94,6 +117,12 @@ class StaleImageExecutor:
             _seed_registration(dirs)
             note += "wrote secret: cluster registration as a plain Secret (behaviour of the old release)\n"
         after = ""
+        if (
+            env.get("KRATIX_PROMISE_NAME") == "vcluster-orchestrator"
+            and env.get("KRATIX_WORKFLOW_ACTION") == "configure"
+        ):
+            _seed_orchestrator(dirs)
+            after = "labelled the sub-requests kratix.io/promise-name: vcluster-orchestrator (behaviour of the old release)\n"
         if env.get("KRATIX_PROMISE_NAME") == "vcluster-coredns" and env.get("KRATIX_WORKFLOW_ACTION") == "configure":
             _seed_coredns(dirs)
             after = "rewrote it as configmap-coredns-custom.yaml: the one shared kube-system/coredns-custom (behaviour of the old release)\n"

@@ -19,6 +19,9 @@ from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 MANAGED_BY = ("app.kubernetes.io/managed-by", "kratix")
 PROMISE_LABEL = "kratix.io/promise-name"
 RESOURCE_LABEL = "kratix.io/resource-name"
+REQUEST_GROUP = "platform.integratn.tech"  # the catalogue Promises' API group: objects in it are Kratix requests
+PARENT_PROMISE_LABEL = "integratn.tech/parent-promise"
+PARENT_RESOURCE_LABEL = "integratn.tech/parent-resource"
 REQUESTS_NAMESPACE = "platform-requests"
 
 
@@ -32,6 +35,25 @@ def required_labels(sdk: ks.KratixSDK, resource: ks.Resource) -> dict[str, str]:
         RESOURCE_LABEL: resource.get_name(),
         MANAGED_BY[0]: MANAGED_BY[1],
     }
+
+
+def sub_request_labels(sdk: ks.KratixSDK, resource: ks.Resource) -> dict[str, str]:
+    """The labels a pipeline puts on a request it renders (a sub-request of another Promise).
+
+    Kratix owns ``kratix.io/promise-name`` on every request: it sets it to the request's own Promise
+    on first reconcile (syntasso/kratix internal/controller/dynamic_resource_request_controller.go:159-165,
+    1783-1791). A pipeline that writes the parent Promise's name there makes Argo CD (self-heal) and Kratix
+    overwrite each other for ever, so the parent is recorded under keys Kratix does not own."""
+    return {
+        PARENT_PROMISE_LABEL: sdk.promise_name(),
+        PARENT_RESOURCE_LABEL: resource.get_name(),
+        MANAGED_BY[0]: MANAGED_BY[1],
+    }
+
+
+def is_request(obj: Mapping[str, Any]) -> bool:
+    """Whether ``obj`` is a request of one of the catalogue's Promises (its apiVersion's group)."""
+    return str(obj.get("apiVersion", "")).split("/", 1)[0] == REQUEST_GROUP
 
 
 def read_input(sdk: ks.KratixSDK) -> ks.Resource:
@@ -76,6 +98,7 @@ class Outputs:
     def __init__(self, sdk: ks.KratixSDK, resource: ks.Resource):
         self.sdk = sdk
         self.labels = required_labels(sdk, resource)
+        self.request_labels = sub_request_labels(sdk, resource)
         self.objects: list[dict[str, Any]] = []
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +111,7 @@ class Outputs:
             )
         if kind not in CLUSTER_SCOPED_KINDS and not meta.get("namespace"):
             raise PipelineInputError(f"{kind}/{meta.get('name')}: namespaced objects need an explicit namespace")
-        meta["labels"] = {**(meta.get("labels") or {}), **self.labels}
+        meta["labels"] = {**(meta.get("labels") or {}), **(self.request_labels if is_request(obj) else self.labels)}
         self.objects.append(obj)
         return obj
 
