@@ -232,3 +232,79 @@ def test_media_sample_has_no_warnings(tmp_path):
     lab.settle()
     for a in lab.list("Application", "argocd"):
         assert not a["status"].get("conditions"), (a["metadata"]["name"], a["status"].get("conditions"))
+
+
+# ---- item 8: the three-way comparison --------------------------------------------------------------
+
+
+def test_a_field_removed_from_git_is_out_of_sync_then_pruned_by_sync(lab):
+    """Argo CD compares three ways when the live object carries kubectl's last-applied annotation
+    (argoproj/gitops-engine pkg/diff/diff.go:74-133 Diff → 692-724 ThreeWayDiff; the patch of
+    773-820 threeWayMergePatch deletes what the last apply set and git no longer does). A key removed
+    from git is OutOfSync (not a subset that passes), and the sync removes it from the live object;
+    a key only the server (or another writer) set is never touched."""
+    two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {team: x, tier: y}\ndata:\n  k: one\n  gone: soon\n"
+    gitops_file(lab, "demo/a.yaml", two)
+    lab.apply(app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, syncPolicy={}))
+    lab.settle()
+    assert (
+        lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "OutOfSync"
+    )  # manual: nothing applied
+    lab.apply(app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}))
+    lab.settle()
+    cm = lab.get("ConfigMap", "a", "default")
+    applied = cm["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    assert '"gone":"soon"' in applied
+    cm["data"]["server-side"] = "kept"  # a field no configuration ever set
+    lab.store.update(cm)
+    lab.settle()
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "Synced", (
+        "extra live fields are ignored"
+    )
+
+    # with the app not syncing, dropping a key and a label from git is OutOfSync
+    spec = app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, syncPolicy={})
+    lab.apply(spec)
+    lab.store.update(lab.get("Application", "demo", "argocd") | {"spec": spec["spec"]})
+    gitops_file(lab, "demo/a.yaml", two.replace("  gone: soon\n", "").replace(", tier: y", ""))
+    lab.settle()
+    a = lab.get("Application", "demo", "argocd")
+    assert a["status"]["sync"]["status"] == "OutOfSync"
+    assert [r["status"] for r in a["status"]["resources"]] == ["OutOfSync"]
+
+    # an automated sync removes exactly the fields git dropped, not the server's
+    lab.store.update(lab.get("Application", "demo", "argocd") | {"spec": app("demo", spec["spec"]["source"])["spec"]})
+    lab.settle()
+    cm = lab.get("ConfigMap", "a", "default")
+    assert cm["data"] == {"k": "one", "server-side": "kept"}
+    assert cm["metadata"]["labels"] == {"team": "x"}
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "Synced"
+
+
+def test_an_apiversion_change_is_out_of_sync(lab):
+    """The three-way patch carries a changed apiVersion (gitops-engine pkg/diff/diff.go:773-820: the
+    patch from last-applied to config includes it), so the predicted live object differs from the
+    stored one: OutOfSync until synced."""
+    from kratix_lab.platform.argocd import in_sync
+
+    live = {
+        "apiVersion": "example.io/v1beta1",
+        "kind": "Thing",
+        "metadata": {
+            "name": "t",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"example.io/v1beta1","kind":"Thing","metadata":{"name":"t"},"spec":{"a":1}}'
+            },
+        },
+        "spec": {"a": 1},
+    }
+    desired = {"apiVersion": "example.io/v1", "kind": "Thing", "metadata": {"name": "t"}, "spec": {"a": 1}}
+    assert not in_sync(desired, live)
+    assert in_sync(desired | {"apiVersion": "example.io/v1beta1"}, live)
+    # a damaged annotation falls back to the two-way comparison (diff.go:122-131), as upstream does
+    broken = live | {
+        "metadata": {"name": "t", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{"}}
+    }
+    assert in_sync(desired, broken)
+    # without the annotation (an object Argo CD never applied) only the two-way part applies
+    assert in_sync(desired, live | {"metadata": {"name": "t"}})

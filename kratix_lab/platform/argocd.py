@@ -26,6 +26,8 @@ from kratix_lab.platform.store import Conflict
 ARGO_GROUP = "argoproj.io"
 ARGO_NS = "argocd"
 TRACKING = "argocd.argoproj.io/tracking-id"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -65,17 +67,75 @@ def is_subset(desired: Any, live: Any) -> bool:
     return desired == live
 
 
+def last_applied(live: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The configuration last applied to ``live`` (its ``kubectl.kubernetes.io/last-applied-configuration``
+    annotation), or None: gitops-engine pkg/diff/diff.go:823-845 GetLastAppliedConfigAnnotation."""
+    text = (((live or {}).get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not text:
+        return None
+    if text in _parsed:
+        return _parsed[text]
+    try:
+        orig = json.loads(text)
+    except ValueError:  # upstream logs and falls back to the two-way diff (diff.go:122-131)
+        orig = None
+    if len(_parsed) > 4096:
+        _parsed.clear()
+    _parsed[text] = orig if isinstance(orig, dict) else None  # shared and read-only
+    return _parsed[text]
+
+
+_parsed: dict[str, dict[str, Any] | None] = {}
+
+
+def removed_fields(orig: Any, config: Any, live: Any) -> bool:
+    """Whether a map field the last apply set, and the desired config no longer sets, is still live:
+    the part of a three-way merge patch that deletes (gitops-engine pkg/diff/diff.go:692-724
+    ThreeWayDiff and 773-820 threeWayMergePatch; lists are replaced whole, so the two-way check
+    covers them)."""
+    if not (isinstance(orig, dict) and isinstance(config, dict) and isinstance(live, dict)):
+        return False
+    for k, v in orig.items():
+        if k not in live:
+            continue
+        if k not in config:
+            return True
+        if isinstance(v, dict) and removed_fields(v, config[k], live[k]):
+            return True
+    return False
+
+
+def _meta_map(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    got = (obj.get("metadata") or {}).get(key) or {}
+    return {k: v for k, v in got.items() if k not in _OWN_ANNOTATIONS} if key == "annotations" else got
+
+
 def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
+    """Argo CD's comparison of one object (gitops-engine pkg/diff/diff.go:76-133 Diff): every field git
+    sets is live as set (fields only the server set are ignored), and, when the live object carries
+    the configuration last applied to it, the three-way part too: a field git no longer sets that
+    the last apply set is OutOfSync until a sync removes it, and so is a changed apiVersion."""
     if live is None:
         return False
     body_d = {k: v for k, v in desired.items() if k not in ("metadata", "status", "apiVersion")}
     body_l = {k: v for k, v in live.items() if k not in ("metadata", "status", "apiVersion")}
-    dm, lm = desired.get("metadata") or {}, live.get("metadata") or {}
-    return (
+    if not (
         is_subset(body_d, body_l)
-        and is_subset(dm.get("labels") or {}, lm.get("labels") or {})
-        and is_subset(
-            {k: v for k, v in (dm.get("annotations") or {}).items() if k != TRACKING}, lm.get("annotations") or {}
+        and is_subset(_meta_map(desired, "labels"), _meta_map(live, "labels"))
+        and is_subset(_meta_map(desired, "annotations"), _meta_map(live, "annotations"))
+    ):
+        return False
+    orig = last_applied(live)
+    if orig is None:
+        return True
+    if orig.get("apiVersion") != desired.get("apiVersion") and live.get("apiVersion") != desired.get("apiVersion"):
+        return False
+    orig_body = {k: v for k, v in orig.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+    return not (
+        removed_fields(orig_body, body_d, body_l)
+        or removed_fields(_meta_map(orig, "labels"), _meta_map(desired, "labels"), _meta_map(live, "labels"))
+        or removed_fields(
+            _meta_map(orig, "annotations"), _meta_map(desired, "annotations"), _meta_map(live, "annotations")
         )
     )
 
@@ -547,9 +607,18 @@ class ArgoCDController:
         results, failed = [], []
         for obj in apply:
             obj = clone(obj)
-            obj["metadata"].setdefault("annotations", {})[TRACKING] = tracking_id(name, obj)
+            annotations = obj["metadata"].setdefault("annotations", {})
+            annotations[TRACKING] = tracking_id(name, obj)
+            # Argo CD applies as ``kubectl apply`` does: the object records the configuration applied
+            # (kubectl's last-applied annotation, read back by the three-way diff), and a field the
+            # previous configuration set that this one does not is removed.
+            annotations.pop(LAST_APPLIED, None)
+            config = json.dumps({k: v for k, v in obj.items() if k != "status"}, separators=(",", ":"))
+            key = self._key(obj)
+            previous = last_applied(ctx.store.get(key[1], key[3], key[2] or None, key[0], readonly=True))
+            annotations[LAST_APPLIED] = config
             try:
-                verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}")
+                verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}", previous=previous)
                 results.append(
                     {
                         "kind": obj["kind"],

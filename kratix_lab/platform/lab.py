@@ -356,8 +356,13 @@ class Lab:
                 raise AdmissionError(f'namespaces "{ns}" not found')
         return obj
 
-    def apply_object(self, obj: dict[str, Any], manager: str = "kratix-lab") -> str:
-        """Create or update like ``kubectl apply``: returns created, configured or unchanged."""
+    def apply_object(
+        self, obj: dict[str, Any], manager: str = "kratix-lab", previous: dict[str, Any] | None = None
+    ) -> str:
+        """Create or update like ``kubectl apply``: returns created, configured or unchanged.
+
+        ``previous`` is the configuration applied last time (kubectl's last-applied annotation): a map
+        field it set that ``obj`` no longer sets is removed, as kubectl's three-way merge does."""
         obj = self.admit(clone(obj))
         gvk = GVK.of(obj)
         meta = obj["metadata"]
@@ -372,9 +377,17 @@ class Lab:
             if k in ("metadata", "status"):
                 continue
             merged[k] = _merge(merged.get(k), v)
+        if previous:
+            for k, v in previous.items():
+                if k not in ("metadata", "status", "apiVersion", "kind"):
+                    _drop_removed(merged, k, v, obj)
         m = merged["metadata"]
         m["labels"] = {**(m.get("labels") or {}), **(meta.get("labels") or {})}
         m["annotations"] = {**(m.get("annotations") or {}), **(meta.get("annotations") or {})}
+        if previous:
+            for k in ("labels", "annotations"):
+                for key, v in (((previous.get("metadata") or {}).get(k)) or {}).items():
+                    _drop_removed(m[k], key, v, meta.get(k) or {})
         if meta.get("finalizers"):
             m["finalizers"] = list(dict.fromkeys([*(m.get("finalizers") or []), *meta["finalizers"]]))
         for k in ("labels", "annotations"):
@@ -648,6 +661,18 @@ class Lab:
 def _periodic(controller: Any, ctx: Context) -> int | None:
     fn = getattr(controller, "next_periodic", None)
     return fn(ctx) if fn is not None else None
+
+
+def _drop_removed(live: dict[str, Any], key: str, previous: Any, config: dict[str, Any]) -> None:
+    """Remove ``live[key]`` where the previous configuration set it and ``config`` does not
+    (recursing through maps both still set)."""
+    if key not in live:
+        return
+    if key not in config:
+        del live[key]
+    elif isinstance(previous, dict) and isinstance(config[key], dict) and isinstance(live[key], dict):
+        for k, v in previous.items():
+            _drop_removed(live[key], k, v, config[key])
 
 
 def _merge(live: Any, desired: Any) -> Any:
