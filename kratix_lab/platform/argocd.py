@@ -21,7 +21,7 @@ from typing import Any
 from kratix_lab.model import GVK, YamlError, clone, load_documents
 from kratix_lab.platform import health as H
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.store import Conflict
+from kratix_lab.platform.store import Conflict, parse_time, rfc3339
 
 ARGO_GROUP = "argoproj.io"
 ARGO_NS = "argocd"
@@ -30,6 +30,11 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# An automated sync's retry strategy when the app sets none (argo-cd v3.5.1
+# controller/appcontroller.go:2383 ``Retry: appv1.RetryStrategy{Limit: 5}``) and the default backoff
+# (pkg/apis/application/v1alpha1/application_defaults.go:6-8): 5 s ×2, at most 3 min.
+RETRY_LIMIT, RETRY_SECONDS, RETRY_FACTOR, RETRY_MAX_SECONDS = 5, 5, 2, 180
 
 # kubectl's apply order (Argo CD syncs in this order; prune runs in reverse)
 KIND_ORDER = [
@@ -140,6 +145,20 @@ def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
     )
 
 
+def operation_message(op: dict[str, Any]) -> str:
+    """A sync operation's message with the objects that failed and why: Argo CD keeps each object's
+    error in ``syncResult.resources`` (a failed dry run's message names none, gitops-engine
+    pkg/sync/sync_context.go:455-457), as its UI shows them beside the message."""
+    msg = op.get("message", "")
+    failed = [
+        f"{r.get('kind')}/{r.get('name')}: {r.get('message', '')}"
+        for r in (op.get("syncResult") or {}).get("resources") or []
+        if r.get("status") == "SyncFailed"
+    ]
+    missing = [f for f in failed if f not in msg]
+    return f"{msg} [{'; '.join(missing)}]" if missing else msg
+
+
 _serials = itertools.count(1)
 
 
@@ -182,9 +201,11 @@ class ArgoCDController:
         self._compared: dict[str, dict[tuple[str, str, str, str], Compared]] = {}
         self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
         self._desired_keys: dict[tuple, list[tuple[dict[str, Any], tuple[str, str, str, str]]]] = {}
+        self._retry_due: dict[str, int] = {}  # app uid -> simulated second its sync is retried
 
     def next_due(self, ctx: Context) -> int | None:
-        return None
+        """When the next retry of a failed automated sync is due (bounded: the retry limit ends them)."""
+        return min(self._retry_due.values(), default=None)
 
     def reconcile(self, ctx: Context) -> int:
         store = ctx.store
@@ -213,7 +234,8 @@ class ArgoCDController:
         if not invalid:
             manifests = self.manifests(ctx, app)
             fingerprint = self._fingerprint(ctx, app, manifests)
-            if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint:
+            retrying = ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running"
+            if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint and not retrying:
                 return 0  # nothing it compares has changed since the last round
         # Only top-level status fields are set below, never changed in place: a shallow copy will do.
         st = dict(app.get("status") or {})
@@ -246,6 +268,8 @@ class ArgoCDController:
         tracked_before = {self._key_of(r): r for r in (app.get("status") or {}).get("resources") or []}
         desired_keys = {c.key for c in compared}
         automated = (spec.get("syncPolicy") or {}).get("automated")
+        if automated is not None and automated.get("enabled") is False:
+            automated = None  # types.go:1531-1536 IsAutomatedSyncEnabled: ``enabled: false`` turns it off
         last_synced = ((app.get("status") or {}).get("operationState") or {}).get("syncResult", {}).get("revision")
         shared = [
             f"{c.desired['kind']}/{c.desired['metadata']['name']} is part of applications {name} and {c.owner}"
@@ -259,24 +283,40 @@ class ArgoCDController:
         operation = None
         last_op = (app.get("status") or {}).get("operationState") or {}
         source = spec.get("source") or spec.get("sources")
+        uid = app["metadata"]["uid"]
+        self._retry_due.pop(uid, None)
+        # A failed operation with retries left is "Running" with finishedAt set; it is retried when
+        # NextRetryAt(finishedAt, retryCount) is reached (appcontroller.go:1548-1578).
+        retry_count = 0
+        if last_op.get("phase") == "Running" and last_op.get("finishedAt"):
+            retry_count = int(last_op.get("retryCount") or 0)
+            due = parse_time(last_op["finishedAt"]) + _backoff(self._retry(spec), retry_count)
+            if store.now_seconds() < due:
+                self._retry_due[uid] = due
+                automated, operation = None, None
         # Argo CD does not retry an automated sync that failed against the same revision and source
-        # (only a new commit, a changed source or a manual sync tries again); it says so in SyncError.
-        failed_here = (
-            last_op.get("phase") in ("Failed", "Error")
-            and (last_op.get("syncResult") or {}).get("revision") == manifests.revision
-            and (last_op.get("syncResult") or {}).get("source") == source
-        )
+        # once its retries are spent (only a new commit, a changed source or a manual sync tries again):
+        # appcontroller.go:2393-2400 alreadyAttemptedSync, "Failed last sync attempt to [rev]: msg".
+        attempted_here = (last_op.get("syncResult") or {}).get("revision") == manifests.revision and (
+            last_op.get("syncResult") or {}
+        ).get("source") == source
+        failed_here = last_op.get("phase") in ("Failed", "Error") and attempted_here
         if automated is not None and (out_of_sync or to_prune) and failed_here:
             conditions.append(
                 {
                     "type": "SyncError",
-                    "message": f"Failed sync attempt to {manifests.revision}: {last_op.get('message', '')}",
+                    "message": f"Failed last sync attempt to [{manifests.revision}]: {last_op.get('message', '')}",
                     "lastTransitionTime": now,
                 }
             )
         elif automated is not None and (out_of_sync or to_prune):
             new_revision = manifests.revision != last_synced
-            if new_revision or automated.get("selfHeal") or any(c.missing for c in out_of_sync):
+            prune_only = not out_of_sync
+            if prune_only and not automated.get("prune"):
+                pass  # appcontroller.go:2352-2364: nothing to do but prune, and automated prune is off
+            elif new_revision or automated.get("selfHeal") or retry_count:
+                # appcontroller.go:2401-2403: without selfHeal, a drifted (or deleted) object is not
+                # re-synced to the revision last synced successfully
                 operation = self._sync(
                     ctx,
                     app,
@@ -284,6 +324,7 @@ class ArgoCDController:
                     to_prune if automated.get("prune") else [],
                     manifests.revision,
                 )
+                self._retried(ctx, app, operation, retry_count)
                 compared = self._compare(ctx, app, manifests, dest.get("namespace"))
                 out_of_sync = [c for c in compared if not c.synced]
                 to_prune = [
@@ -420,6 +461,30 @@ class ArgoCDController:
                 "argocd-application-controller",
             )
         return 1
+
+    @staticmethod
+    def _retry(spec: dict[str, Any]) -> dict[str, Any]:
+        return (spec.get("syncPolicy") or {}).get("retry") or {"limit": RETRY_LIMIT}
+
+    def _retried(self, ctx: Context, app: dict[str, Any], op: dict[str, Any], count: int) -> None:
+        """A failed sync with retries left becomes ``Running`` with ``retryCount`` + 1 and the time of
+        the next attempt in its message; with none left its message counts the retries
+        (appcontroller.go:1619-1640)."""
+        if op["phase"] != "Failed":
+            if count:
+                op["retryCount"] = count
+            return
+        retry = self._retry(app.get("spec") or {})
+        limit = int(retry.get("limit", RETRY_LIMIT))
+        now = ctx.store.now_seconds()
+        if count < limit or limit < 0:
+            at = now + _backoff(retry, count)
+            op["phase"], op["retryCount"] = "Running", count + 1
+            op["message"] += f". Retrying attempt #{count + 1} at {_kitchen(at)}."
+            self._retry_due[app["metadata"]["uid"]] = now + _backoff(retry, count + 1)
+        elif count:
+            op["retryCount"] = count
+            op["message"] += f" (retried {count} times)."
 
     def _keep_times(self, app: dict[str, Any], conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         old = {(c.get("type"), c.get("message")): c for c in (app.get("status") or {}).get("conditions") or []}
@@ -602,10 +667,35 @@ class ArgoCDController:
         prune: list[dict[str, Any]],
         revision: str | None,
     ) -> dict[str, Any]:
-        store, now = ctx.store, ctx.store.now()
+        store = ctx.store
         name = app["metadata"]["name"]
         results, failed = [], []
+        # A client dry-run of every object gates the sync: if one fails, nothing is applied or pruned
+        # (gitops-engine pkg/sync/sync_context.go:424-458; a custom resource whose CRD is missing is
+        # skipped when the CRD is part of this sync, 881-898).
+        kinds_in_sync = {
+            (o.get("spec") or {}).get("names", {}).get("kind")
+            for o in apply
+            if o.get("kind") == "CustomResourceDefinition"
+        }
         for obj in apply:
+            try:
+                ctx.lab.admit(clone(obj), dry_run=True)
+            except Exception as e:
+                if obj.get("kind") in kinds_in_sync:
+                    continue
+                failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
+                results.append(self._result(obj, "SyncFailed", str(e)))
+        if failed:
+            return self._operation(
+                ctx, app, revision, results, "one or more objects failed to apply (dry run)", bool(prune)
+            )
+        # Tasks run in order of sync wave, then kind, then name, and a failed wave stops the sync
+        # (pkg/sync/sync_tasks.go:85-110 Less; sync_context.go:560-600).
+        apply = sorted(apply, key=lambda o: (_wave(o), kind_rank(o["kind"]), o["metadata"]["name"]))
+        for i, obj in enumerate(apply):
+            if failed and _wave(obj) != _wave(apply[i - 1]):
+                break
             obj = clone(obj)
             annotations = obj["metadata"].setdefault("annotations", {})
             annotations[TRACKING] = tracking_id(name, obj)
@@ -619,37 +709,44 @@ class ArgoCDController:
             annotations[LAST_APPLIED] = config
             try:
                 verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}", previous=previous)
-                results.append(
-                    {
-                        "kind": obj["kind"],
-                        "name": obj["metadata"]["name"],
-                        "namespace": obj["metadata"].get("namespace"),
-                        "status": "Synced",
-                        "message": f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}",
-                    }
-                )
+                results.append(self._result(obj, "Synced", f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}"))
             except Exception as e:  # any API error is a failed resource in the sync result, as in Argo CD
                 failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
-                results.append(
-                    {
-                        "kind": obj["kind"],
-                        "name": obj["metadata"]["name"],
-                        "namespace": obj["metadata"].get("namespace"),
-                        "status": "SyncFailed",
-                        "message": str(e),
-                    }
-                )
+                results.append(self._result(obj, "SyncFailed", str(e)))
+        if failed:
+            return self._operation(
+                ctx, app, revision, results, "one or more objects failed to apply: " + "; ".join(failed), bool(prune)
+            )
         for res in sorted(prune, key=lambda r: -kind_rank(r["kind"])):
             store.delete(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
             results.append(
                 {**{k: res.get(k) for k in ("kind", "name", "namespace")}, "status": "Pruned", "message": "pruned"}
             )
+        return self._operation(ctx, app, revision, results, None, bool(prune))
+
+    @staticmethod
+    def _result(obj: dict[str, Any], status: str, message: str) -> dict[str, Any]:
+        return {
+            "kind": obj["kind"],
+            "name": obj["metadata"]["name"],
+            "namespace": obj["metadata"].get("namespace"),
+            "status": status,
+            "message": message,
+        }
+
+    def _operation(
+        self,
+        ctx: Context,
+        app: dict[str, Any],
+        revision: str | None,
+        results: list[dict[str, Any]],
+        failure: str | None,
+        prune: bool,
+    ) -> dict[str, Any]:
+        store, now = ctx.store, ctx.store.now()
+        failed = failure is not None
         phase = "Failed" if failed else "Succeeded"
-        message = (
-            ("one or more objects failed to apply: " + "; ".join(failed))
-            if failed
-            else "successfully synced (all tasks run)"
-        )
+        message = failure or "successfully synced (all tasks run)"
         store.event(
             app,
             "Warning" if failed else "Normal",
@@ -662,7 +759,7 @@ class ArgoCDController:
             "message": message,
             "startedAt": now,
             "finishedAt": now,
-            "operation": {"sync": {"revision": revision, "prune": bool(prune)}, "initiatedBy": {"automated": True}},
+            "operation": {"sync": {"revision": revision, "prune": prune}, "initiatedBy": {"automated": True}},
             "syncResult": {
                 "revision": revision,
                 "source": (app.get("spec") or {}).get("source") or (app.get("spec") or {}).get("sources"),
@@ -689,3 +786,39 @@ class ArgoCDController:
         new["metadata"]["finalizers"] = [f for f in finalizers if f != APP_FINALIZER]
         store.update(new)
         return 1
+
+
+def _wave(obj: dict[str, Any]) -> int:
+    """An object's sync wave (``argocd.argoproj.io/sync-wave``, default 0): gitops-engine
+    pkg/sync/syncwaves/waves.go:12-24."""
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(SYNC_WAVE)
+    try:
+        return int(text) if text is not None else 0
+    except ValueError:
+        return 0
+
+
+def _backoff(retry: dict[str, Any], count: int) -> int:
+    """Seconds from a failed attempt to the next: duration × factor^count, at most maxDuration
+    (argo-cd v3.5.1 pkg/apis/application/v1alpha1/types.go:1567-1595 NextRetryAt)."""
+    backoff = retry.get("backoff") or {}
+    duration = _seconds(backoff.get("duration"), RETRY_SECONDS)
+    cap = _seconds(backoff.get("maxDuration"), RETRY_MAX_SECONDS)
+    wait = duration * float(backoff.get("factor", RETRY_FACTOR)) ** count
+    return int(min(cap, wait) if cap > 0 else wait)
+
+
+def _seconds(text: Any, default: int) -> int:
+    if text in (None, ""):
+        return default
+    text = str(text)
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) if text.isdigit() else default
+
+
+def _kitchen(seconds: int) -> str:
+    """Go's time.Kitchen layout ("3:04PM") of a simulated second."""
+    hh, mm = int(rfc3339(seconds)[11:13]), rfc3339(seconds)[14:16]
+    return f"{(hh % 12) or 12}:{mm}{'AM' if hh < 12 else 'PM'}"

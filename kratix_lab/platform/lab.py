@@ -322,8 +322,9 @@ class Lab:
             return crd.scope == "Cluster"
         return obj.get("kind") in CLUSTER_SCOPED_KINDS
 
-    def admit(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The API server's admission: served version, namespace, CRD schema. Returns what is stored."""
+    def admit(self, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+        """The API server's admission: served version, namespace, CRD schema. Returns what is stored.
+        ``dry_run`` is a client dry-run (``kubectl apply --dry-run=client``): the namespace need not exist."""
         gvk = GVK.of(obj)
         if not gvk.kind or not obj.get("apiVersion"):
             raise AdmissionError("Object 'Kind' is missing" if not gvk.kind else "Object 'apiVersion' is missing")
@@ -352,7 +353,7 @@ class Lab:
                 raise AdmissionError(
                     f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}: an explicit namespace is required"
                 )
-            if self.store.get("Namespace", ns, group="", readonly=True) is None:
+            if not dry_run and self.store.get("Namespace", ns, group="", readonly=True) is None:
                 raise AdmissionError(f'namespaces "{ns}" not found')
         return obj
 
