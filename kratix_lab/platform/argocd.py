@@ -678,9 +678,10 @@ class ArgoCDController:
             for o in apply
             if o.get("kind") == "CustomResourceDefinition"
         }
+        dry: dict[int, dict[str, Any]] = {}  # id(desired) -> what the dry run admitted (applied below)
         for obj in apply:
             try:
-                ctx.lab.admit(clone(obj), dry_run=True)
+                dry[id(obj)] = ctx.lab.admit(clone(obj), dry_run=True)
             except Exception as e:
                 if obj.get("kind") in kinds_in_sync:
                     continue
@@ -693,9 +694,13 @@ class ArgoCDController:
         # Tasks run in order of sync wave, then kind, then name, and a failed wave stops the sync
         # (pkg/sync/sync_tasks.go:85-110 Less; sync_context.go:560-600).
         apply = sorted(apply, key=lambda o: (_wave(o), kind_rank(o["kind"]), o["metadata"]["name"]))
+        schemas_changed = False
         for i, obj in enumerate(apply):
             if failed and _wave(obj) != _wave(apply[i - 1]):
                 break
+            # an object applied earlier in this sync may change admission (a CRD, a Promise): re-admit then
+            admitted = dry.get(id(obj)) if not schemas_changed else None
+            schemas_changed = schemas_changed or obj.get("kind") in ("CustomResourceDefinition", "Promise")
             obj = clone(obj)
             annotations = obj["metadata"].setdefault("annotations", {})
             annotations[TRACKING] = tracking_id(name, obj)
@@ -707,8 +712,13 @@ class ArgoCDController:
             key = self._key(obj)
             previous = last_applied(ctx.store.get(key[1], key[3], key[2] or None, key[0], readonly=True))
             annotations[LAST_APPLIED] = config
+            if admitted is not None:  # the dry run's object (defaults applied) with this apply's annotations
+                admitted["metadata"]["annotations"] = {**(admitted["metadata"].get("annotations") or {}), **annotations}
+                obj = admitted
             try:
-                verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}", previous=previous)
+                verb = ctx.lab.apply_object(
+                    obj, manager=f"argocd/{name}", previous=previous, admitted=admitted is not None
+                )
                 results.append(self._result(obj, "Synced", f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}"))
             except Exception as e:  # any API error is a failed resource in the sync result, as in Argo CD
                 failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")

@@ -353,18 +353,33 @@ class Lab:
                 raise AdmissionError(
                     f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}: an explicit namespace is required"
                 )
-            if not dry_run and self.store.get("Namespace", ns, group="", readonly=True) is None:
-                raise AdmissionError(f'namespaces "{ns}" not found')
+            if not dry_run:
+                self._namespace_exists(obj)
         return obj
 
+    def _namespace_exists(self, obj: dict[str, Any]) -> None:
+        ns = namespace_of(obj)
+        if ns and not self.cluster_scoped(obj) and self.store.get("Namespace", ns, group="", readonly=True) is None:
+            raise AdmissionError(f'namespaces "{ns}" not found')
+
     def apply_object(
-        self, obj: dict[str, Any], manager: str = "kratix-lab", previous: dict[str, Any] | None = None
+        self,
+        obj: dict[str, Any],
+        manager: str = "kratix-lab",
+        previous: dict[str, Any] | None = None,
+        admitted: bool = False,
     ) -> str:
         """Create or update like ``kubectl apply``: returns created, configured or unchanged.
 
         ``previous`` is the configuration applied last time (kubectl's last-applied annotation): a map
-        field it set that ``obj`` no longer sets is removed, as kubectl's three-way merge does."""
-        obj = self.admit(clone(obj))
+        field it set that ``obj`` no longer sets is removed, as kubectl's three-way merge does.
+        ``admitted``: ``obj`` is what a dry run (``admit(..., dry_run=True)``) returned; only the
+        namespace is checked again."""
+        if admitted:
+            self._namespace_exists(obj)
+            obj = clone(obj)
+        else:
+            obj = self.admit(clone(obj))
         gvk = GVK.of(obj)
         meta = obj["metadata"]
         live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group, readonly=True)
