@@ -15,7 +15,7 @@ from typing import Any
 
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
-from kratix_lab.platform.argocd import operation_message
+from kratix_lab.platform.argocd import operation_message, sync_failed
 from kratix_lab.platform.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
 from kratix_lab.sources import Source
 
@@ -184,7 +184,7 @@ class _Tracer:
     def _platform_app_hint(self, name: str) -> str:
         for app in self.apps():
             op = (app.get("status") or {}).get("operationState") or {}
-            if op.get("phase") == "Failed" and name in operation_message(op):
+            if sync_failed(op) and name in operation_message(op):
                 return f"; Argo CD application {app['metadata']['name']} failed to apply it: {operation_message(op)}"
         return ""
 
@@ -369,7 +369,7 @@ class _Tracer:
                 PROGRESSING,
                 f"written, not yet seen by Argo CD (it compared {revision[:8] if revision else 'nothing yet'})",
             )
-        elif op.get("phase") == "Failed" and sync.get("status") != "Synced" and self._failed_here(op, files):
+        elif sync_failed(op) and sync.get("status") != "Synced" and self._failed_here(op, files):
             health, msg = DEGRADED, f"sync failed: {operation_message(op)}"
         elif sync.get("status") == "Synced" or applied:
             health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"

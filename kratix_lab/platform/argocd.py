@@ -145,6 +145,12 @@ def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
     )
 
 
+def sync_failed(op: dict[str, Any]) -> bool:
+    """A failed sync: ``Failed``, or ``Running`` between a failed attempt and its retry (argo-cd
+    v3.5.1 controller/appcontroller.go:1619-1634 sets Running with finishedAt and retryCount)."""
+    return op.get("phase") == "Failed" or (op.get("phase") == "Running" and bool(op.get("retryCount")))
+
+
 def operation_message(op: dict[str, Any]) -> str:
     """A sync operation's message with the objects that failed and why: Argo CD keeps each object's
     error in ``syncResult.resources`` (a failed dry run's message names none, gitops-engine
