@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kratix_lab.errors import UnknownKind, UsageError
-from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, assess, worst
+from kratix_lab.kube.health import (
+    DEGRADED,
+    HEALTHY,
+    MISSING,
+    PROGRESSING,
+    SUSPENDED,
+    UNKNOWN,
+    assess,
+    operation_message,
+    sync_failed,
+    worst,
+)
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.sources import Source
@@ -189,8 +200,8 @@ class _Tracer:
     def _platform_app_hint(self, name: str) -> str:
         for app in self.apps():
             op = (app.get("status") or {}).get("operationState") or {}
-            if op.get("phase") == "Failed" and name in op.get("message", ""):
-                return f"; Argo CD application {app['metadata']['name']} failed to apply it: {op['message']}"
+            if sync_failed(op) and name in operation_message(op):
+                return f"; Argo CD application {app['metadata']['name']} failed to apply it: {operation_message(op)}"
         return ""
 
     def pipeline_runs(self, rk: RequestKind, name: str, ns: str | None) -> list[TraceNode]:
@@ -374,8 +385,8 @@ class _Tracer:
                 PROGRESSING,
                 f"written, not yet seen by Argo CD (it compared {revision[:8] if revision else 'nothing yet'})",
             )
-        elif op.get("phase") == "Failed" and sync.get("status") != "Synced" and self._failed_here(op, files):
-            health, msg = DEGRADED, f"sync failed: {op.get('message')}"
+        elif sync_failed(op) and sync.get("status") != "Synced" and self._failed_here(op, files):
+            health, msg = DEGRADED, f"sync failed: {operation_message(op)}"
         elif sync.get("status") == "Synced" or applied:
             health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"
         elif self._objects_synced(st, files):

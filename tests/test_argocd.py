@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from kratix_lab.platform.lab import Lab
@@ -186,16 +188,22 @@ def test_external_secrets_v1beta1_is_not_served(lab):
     lab.apply(req)
     assert lab.settle().quiescent
     state = lab.get("Application", "kratix-state-reconciler", "argocd")
-    assert state["status"]["operationState"]["phase"] == "Failed"
-    assert (
-        'no matches for kind "ExternalSecret" in version "external-secrets.io/v1beta1"'
-        in state["status"]["operationState"]["message"]
+    op = state["status"]["operationState"]
+    assert op["phase"] == "Failed"
+    # the dry run refused it: upstream's message, the object's error in its sync result
+    assert op["message"] == "one or more objects failed to apply (dry run) (retried 5 times)."
+    assert any(
+        'no matches for kind "ExternalSecret" in version "external-secrets.io/v1beta1"' in r["message"]
+        for r in op["syncResult"]["resources"]
+        if r["status"] == "SyncFailed"
     )
 
 
 def test_a_failed_automated_sync_is_not_retried_against_the_same_revision(lab):
-    """Argo CD's autoSync: a sync that failed on this revision and source is not attempted again (SyncError);
-    a new commit is. The lab used to retry every round, so settle never went quiet."""
+    """Argo CD's autoSync: once its retries are spent, a sync that failed on this revision and source is
+    not attempted again (SyncError "Failed last sync attempt to [rev]: …", argo-cd v3.5.1
+    controller/appcontroller.go:2393-2400); a new commit is. The lab used to retry every round, so
+    settle never went quiet."""
     spec = {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"}
     req = {
         "apiVersion": "platform.integratn.tech/v1alpha1",
@@ -213,9 +221,11 @@ def test_a_failed_automated_sync_is_not_retried_against_the_same_revision(lab):
         for e in lab.events("Application", "kratix-state-reconciler", "argocd")
         if e["reason"] == "OperationCompleted" and head in e["message"]
     ]
-    assert len(failed) == 1, [e["message"] for e in failed]
+    assert sum(e["count"] for e in failed) == 6, "the first attempt and five retries, then no more"
     error = next(c for c in state["status"]["conditions"] if c["type"] == "SyncError")
-    assert error["message"].startswith(f"Failed sync attempt to {head}: one or more objects failed to apply")
+    assert error["message"] == (
+        f"Failed last sync attempt to [{head}]: one or more objects failed to apply (dry run) (retried 5 times)."
+    )
     assert state["status"]["sync"]["status"] == "OutOfSync"
 
     lab.apply({**req, "spec": {**spec, "externalSecretsApiVersion": "v1"}})
@@ -232,3 +242,220 @@ def test_media_sample_has_no_warnings(tmp_path):
     lab.settle()
     for a in lab.list("Application", "argocd"):
         assert not a["status"].get("conditions"), (a["metadata"]["name"], a["status"].get("conditions"))
+
+
+# ---- item 8: the three-way comparison --------------------------------------------------------------
+
+
+def test_a_field_removed_from_git_is_out_of_sync_then_pruned_by_sync(lab):
+    """Argo CD compares three ways when the live object carries kubectl's last-applied annotation
+    (argoproj/gitops-engine pkg/diff/diff.go:74-133 Diff → 692-724 ThreeWayDiff; the patch of
+    773-820 threeWayMergePatch deletes what the last apply set and git no longer does). A key removed
+    from git is OutOfSync (not a subset that passes), and the sync removes it from the live object;
+    a key only the server (or another writer) set is never touched."""
+    two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {team: x, tier: y}\ndata:\n  k: one\n  gone: soon\n"
+    gitops_file(lab, "demo/a.yaml", two)
+    lab.apply(app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, syncPolicy={}))
+    lab.settle()
+    assert (
+        lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "OutOfSync"
+    )  # manual: nothing applied
+    lab.apply(app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}))
+    lab.settle()
+    cm = lab.get("ConfigMap", "a", "default")
+    applied = cm["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    assert '"gone":"soon"' in applied
+    cm["data"]["server-side"] = "kept"  # a field no configuration ever set
+    lab.store.update(cm)
+    lab.settle()
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "Synced", (
+        "extra live fields are ignored"
+    )
+
+    # with the app not syncing, dropping a key and a label from git is OutOfSync
+    spec = app("demo", {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}, syncPolicy={})
+    lab.apply(spec)
+    lab.store.update(lab.get("Application", "demo", "argocd") | {"spec": spec["spec"]})
+    gitops_file(lab, "demo/a.yaml", two.replace("  gone: soon\n", "").replace(", tier: y", ""))
+    lab.settle()
+    a = lab.get("Application", "demo", "argocd")
+    assert a["status"]["sync"]["status"] == "OutOfSync"
+    assert [r["status"] for r in a["status"]["resources"]] == ["OutOfSync"]
+
+    # an automated sync removes exactly the fields git dropped, not the server's
+    lab.store.update(lab.get("Application", "demo", "argocd") | {"spec": app("demo", spec["spec"]["source"])["spec"]})
+    lab.settle()
+    cm = lab.get("ConfigMap", "a", "default")
+    assert cm["data"] == {"k": "one", "server-side": "kept"}
+    assert cm["metadata"]["labels"] == {"team": "x"}
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "Synced"
+
+
+def test_an_apiversion_change_is_out_of_sync(lab):
+    """The three-way patch carries a changed apiVersion (gitops-engine pkg/diff/diff.go:773-820: the
+    patch from last-applied to config includes it), so the predicted live object differs from the
+    stored one: OutOfSync until synced."""
+    from kratix_lab.platform.argocd import in_sync
+
+    live = {
+        "apiVersion": "example.io/v1beta1",
+        "kind": "Thing",
+        "metadata": {
+            "name": "t",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"example.io/v1beta1","kind":"Thing","metadata":{"name":"t"},"spec":{"a":1}}'
+            },
+        },
+        "spec": {"a": 1},
+    }
+    desired = {"apiVersion": "example.io/v1", "kind": "Thing", "metadata": {"name": "t"}, "spec": {"a": 1}}
+    assert not in_sync(desired, live)
+    assert in_sync(desired | {"apiVersion": "example.io/v1beta1"}, live)
+    # a damaged annotation falls back to the two-way comparison (diff.go:122-131), as upstream does
+    broken = live | {
+        "metadata": {"name": "t", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{"}}
+    }
+    assert in_sync(desired, broken)
+    # without the annotation (an object Argo CD never applied) only the two-way part applies
+    assert in_sync(desired, live | {"metadata": {"name": "t"}})
+
+
+def test_a_failed_automated_sync_is_retried_five_times_with_backoff(lab):
+    """An automated sync carries ``Retry: {Limit: 5}`` (argo-cd v3.5.1 controller/appcontroller.go:2383);
+    a failed attempt becomes Running with ``retryCount`` + 1 and "Retrying attempt #n at …"
+    (1619-1634), and is retried at NextRetryAt(finishedAt, retryCount) (1548-1578): 5 s × 2^n, at
+    most 3 min (pkg/apis/application/v1alpha1/types.go:1567-1595). After the fifth retry the message
+    counts them (1636-1639). So the attempts are 10, 20, 40, 80 and 160 s apart."""
+    lab.apply(
+        {
+            "apiVersion": "platform.integratn.tech/v1alpha1",
+            "kind": "VClusterKubeconfigExternalSecret",
+            "metadata": {"name": "old", "namespace": "platform-requests"},
+            "spec": {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"},
+        }
+    )
+    seen, times = [], []
+    for _ in range(400):
+        lab.settle(max_steps=1)
+        op = (lab.get("Application", "kratix-state-reconciler", "argocd").get("status") or {}).get("operationState")
+        if op and op.get("phase") != "Succeeded" and (op.get("phase"), op.get("retryCount")) not in seen:
+            seen.append((op.get("phase"), op.get("retryCount")))
+            times.append(lab.store.now_seconds())
+        if op and op.get("phase") == "Failed":
+            break
+    assert seen == [("Running", n) for n in range(1, 6)] + [("Failed", 5)], seen
+    assert [b - a for a, b in itertools.pairwise(times)] == [10, 20, 40, 80, 160]
+    op = lab.get("Application", "kratix-state-reconciler", "argocd")["status"]["operationState"]
+    assert op["message"] == "one or more objects failed to apply (dry run) (retried 5 times)."
+
+
+def test_retry_backoff_honours_the_apps_strategy():
+    """types.go:1567-1595 NextRetryAt: duration × factor^n, capped by maxDuration."""
+    from kratix_lab.platform.argocd import _backoff
+
+    assert [_backoff({"limit": 5}, n) for n in range(7)] == [5, 10, 20, 40, 80, 160, 180]
+    custom = {"backoff": {"duration": "1m", "factor": 3, "maxDuration": "5m"}}
+    assert [_backoff(custom, n) for n in range(4)] == [60, 180, 300, 300]
+
+
+# ---- item 6: sync ------------------------------------------------------------------------------------
+
+SRC = {"repoURL": GITOPS, "path": "demo", "targetRevision": "HEAD"}
+
+
+def _op(lab, name="demo"):
+    return lab.get("Application", name, "argocd")["status"]["operationState"]
+
+
+def test_a_dry_run_of_every_object_gates_the_sync(lab):
+    """gitops-engine pkg/sync/sync_context.go:424-458: a ``kubectl apply --dry-run`` of all the
+    manifests runs first, and if any fails the sync is refused with "one or more objects failed to
+    apply (dry run)": nothing is applied (no partial sync)."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    gitops_file(
+        lab, "demo/bad.yaml", "apiVersion: platform.integratn.tech/v1alpha1\nkind: NoSuchKind\nmetadata:\n  name: x\n"
+    )
+    lab.apply(app("demo", SRC))
+    lab.settle()
+    op = _op(lab)
+    assert op["message"].startswith("one or more objects failed to apply (dry run)")
+    assert [r["name"] for r in op["syncResult"]["resources"] if r["status"] == "SyncFailed"] == ["x"]
+    assert lab.get("ConfigMap", "a", "default") is None, "the good object was not applied either"
+
+
+def test_sync_waves_order_the_apply_and_a_failed_wave_stops_it(lab):
+    """gitops-engine pkg/sync/sync_tasks.go:85-110 (wave, then kind, then name) with the wave read from
+    ``argocd.argoproj.io/sync-wave`` (pkg/sync/syncwaves/waves.go:12-24); a wave that fails ends the
+    sync before the next one (sync_context.go:560-600)."""
+    wave = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n  annotations: {{argocd.argoproj.io/sync-wave: '{w}'}}\ndata: {{}}\n"
+    gitops_file(lab, "demo/a.yaml", wave.format(name="a", ns="default", w="2"))
+    gitops_file(lab, "demo/b.yaml", wave.format(name="b", ns="default", w="-1"))
+    gitops_file(lab, "demo/c.yaml", CM.format(name="c", value="x"))
+    lab.apply(app("demo", SRC))
+    lab.settle()
+    assert [r["name"] for r in _op(lab)["syncResult"]["resources"]] == ["b", "c", "a"]
+
+    # wave 3 fails (its namespace does not exist: the client dry run passes, the apply does not); wave 4 never runs
+    gitops_file(lab, "demo/d.yaml", wave.format(name="d", ns="nowhere", w="3"))
+    gitops_file(lab, "demo/e.yaml", wave.format(name="e", ns="default", w="4"))
+    lab.settle()
+    results = {r["name"]: r["status"] for r in _op(lab)["syncResult"]["resources"]}
+    assert results == {"d": "SyncFailed"}
+    assert lab.get("ConfigMap", "e", "default") is None
+
+
+def test_without_self_heal_drift_is_not_resynced_on_the_same_revision(lab):
+    """argo-cd v3.5.1 controller/appcontroller.go:2393-2403: once a sync to this revision succeeded,
+    an app without selfHeal skips auto-sync ("most recent sync already to …"): an object deleted or
+    changed by hand stays so, OutOfSync, until the next commit."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    lab.apply(app("demo", SRC, syncPolicy={"automated": {"prune": True}}))
+    lab.settle()
+    lab.store.delete("ConfigMap", "a", "default", "")
+    lab.settle()
+    assert lab.get("ConfigMap", "a", "default") is None
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "OutOfSync"
+    gitops_file(lab, "demo/b.yaml", CM.format(name="b", value="two"))
+    lab.settle()
+    assert lab.get("ConfigMap", "a", "default") is not None, "a new revision syncs again"
+
+
+def test_automated_enabled_false_disables_auto_sync(lab):
+    """argo-cd v3.5.1 pkg/apis/application/v1alpha1/types.go:1531-1536 IsAutomatedSyncEnabled:
+    ``automated: {enabled: false}`` is not automated."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    lab.apply(app("demo", SRC, syncPolicy={"automated": {"enabled": False, "prune": True, "selfHeal": True}}))
+    lab.settle()
+    assert lab.get("ConfigMap", "a", "default") is None
+    assert lab.get("Application", "demo", "argocd")["status"]["sync"]["status"] == "OutOfSync"
+
+
+def test_directory_sources_recurse_only_when_asked(lab):
+    """argo-cd v3.5.1 reposerver/repository/repository.go:2190-2198 (findManifests): a directory source reads only
+    its own directory unless ``directory.recurse: true``."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    gitops_file(lab, "demo/sub/b.yaml", CM.format(name="b", value="two"))
+    lab.apply(app("demo", SRC))
+    lab.settle()
+    assert lab.get("ConfigMap", "b", "default") is None
+    lab.apply(app("recursive", SRC | {"directory": {"recurse": True}}, namespace="default"))
+    lab.settle()
+    assert lab.get("ConfigMap", "b", "default") is not None
+
+
+def test_prune_only_changes_do_not_sync_without_automated_prune(lab):
+    """argo-cd v3.5.1 controller/appcontroller.go:2352-2364: when every difference is an object to
+    prune and automated prune is off, auto-sync is skipped: the object stays, marked requiresPruning."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    gitops_file(lab, "demo/b.yaml", CM.format(name="b", value="two"))
+    lab.apply(app("demo", SRC, syncPolicy={"automated": {"selfHeal": True}}))
+    lab.settle()
+    synced_to = _op(lab)["syncResult"]["revision"]
+    lab.gitops_repo.write_files({"demo/b.yaml": None}, "remove b", lab_identity(), lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+    lab.settle()
+    a = lab.get("Application", "demo", "argocd")
+    assert lab.get("ConfigMap", "b", "default") is not None
+    assert a["status"]["operationState"]["syncResult"]["revision"] == synced_to, "no sync ran"
+    assert [r["name"] for r in a["status"]["resources"] if r.get("requiresPruning")] == ["b"]
+    assert a["status"]["sync"]["status"] == "OutOfSync"

@@ -165,3 +165,23 @@ _CHECKS = {
     "Ingress": _ingress,
     "ExternalSecret": _external_secret,
 }
+
+
+def sync_failed(op: dict[str, Any]) -> bool:
+    """A failed sync: ``Failed``, or ``Running`` between a failed attempt and its retry (argo-cd
+    v3.5.1 controller/appcontroller.go:1619-1634 sets Running with finishedAt and retryCount)."""
+    return op.get("phase") == "Failed" or (op.get("phase") == "Running" and bool(op.get("retryCount")))
+
+
+def operation_message(op: dict[str, Any]) -> str:
+    """A sync operation's message with the objects that failed and why: Argo CD keeps each object's
+    error in ``syncResult.resources`` (a failed dry run's message names none, gitops-engine
+    pkg/sync/sync_context.go:455-457), as its UI shows them beside the message."""
+    msg = op.get("message", "")
+    failed = [
+        f"{r.get('kind')}/{r.get('name')}: {r.get('message', '')}"
+        for r in (op.get("syncResult") or {}).get("resources") or []
+        if r.get("status") == "SyncFailed"
+    ]
+    missing = [f for f in failed if f not in msg]
+    return f"{msg} [{'; '.join(missing)}]" if missing else msg

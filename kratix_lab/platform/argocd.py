@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kratix_lab.kube import health as H
+from kratix_lab.kube.times import parse_time, rfc3339
 from kratix_lab.model import GVK, YamlError, clone, load_documents
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict
@@ -26,8 +27,15 @@ from kratix_lab.platform.store import Conflict
 ARGO_GROUP = "argoproj.io"
 ARGO_NS = "argocd"
 TRACKING = "argocd.argoproj.io/tracking-id"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# An automated sync's retry strategy when the app sets none (argo-cd v3.5.1
+# controller/appcontroller.go:2383 ``Retry: appv1.RetryStrategy{Limit: 5}``) and the default backoff
+# (pkg/apis/application/v1alpha1/application_defaults.go:6-8): 5 s ×2, at most 3 min.
+RETRY_LIMIT, RETRY_SECONDS, RETRY_FACTOR, RETRY_MAX_SECONDS = 5, 5, 2, 180
 
 # kubectl's apply order (Argo CD syncs in this order; prune runs in reverse)
 KIND_ORDER = [
@@ -65,17 +73,75 @@ def is_subset(desired: Any, live: Any) -> bool:
     return desired == live
 
 
+def last_applied(live: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The configuration last applied to ``live`` (its ``kubectl.kubernetes.io/last-applied-configuration``
+    annotation), or None: gitops-engine pkg/diff/diff.go:823-845 GetLastAppliedConfigAnnotation."""
+    text = (((live or {}).get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not text:
+        return None
+    if text in _parsed:
+        return _parsed[text]
+    try:
+        orig = json.loads(text)
+    except ValueError:  # upstream logs and falls back to the two-way diff (diff.go:122-131)
+        orig = None
+    if len(_parsed) > 4096:
+        _parsed.clear()
+    _parsed[text] = orig if isinstance(orig, dict) else None  # shared and read-only
+    return _parsed[text]
+
+
+_parsed: dict[str, dict[str, Any] | None] = {}
+
+
+def removed_fields(orig: Any, config: Any, live: Any) -> bool:
+    """Whether a map field the last apply set, and the desired config no longer sets, is still live:
+    the part of a three-way merge patch that deletes (gitops-engine pkg/diff/diff.go:692-724
+    ThreeWayDiff and 773-820 threeWayMergePatch; lists are replaced whole, so the two-way check
+    covers them)."""
+    if not (isinstance(orig, dict) and isinstance(config, dict) and isinstance(live, dict)):
+        return False
+    for k, v in orig.items():
+        if k not in live:
+            continue
+        if k not in config:
+            return True
+        if isinstance(v, dict) and removed_fields(v, config[k], live[k]):
+            return True
+    return False
+
+
+def _meta_map(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    got = (obj.get("metadata") or {}).get(key) or {}
+    return {k: v for k, v in got.items() if k not in _OWN_ANNOTATIONS} if key == "annotations" else got
+
+
 def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
+    """Argo CD's comparison of one object (gitops-engine pkg/diff/diff.go:76-133 Diff): every field git
+    sets is live as set (fields only the server set are ignored), and, when the live object carries
+    the configuration last applied to it, the three-way part too: a field git no longer sets that
+    the last apply set is OutOfSync until a sync removes it, and so is a changed apiVersion."""
     if live is None:
         return False
     body_d = {k: v for k, v in desired.items() if k not in ("metadata", "status", "apiVersion")}
     body_l = {k: v for k, v in live.items() if k not in ("metadata", "status", "apiVersion")}
-    dm, lm = desired.get("metadata") or {}, live.get("metadata") or {}
-    return (
+    if not (
         is_subset(body_d, body_l)
-        and is_subset(dm.get("labels") or {}, lm.get("labels") or {})
-        and is_subset(
-            {k: v for k, v in (dm.get("annotations") or {}).items() if k != TRACKING}, lm.get("annotations") or {}
+        and is_subset(_meta_map(desired, "labels"), _meta_map(live, "labels"))
+        and is_subset(_meta_map(desired, "annotations"), _meta_map(live, "annotations"))
+    ):
+        return False
+    orig = last_applied(live)
+    if orig is None:
+        return True
+    if orig.get("apiVersion") != desired.get("apiVersion") and live.get("apiVersion") != desired.get("apiVersion"):
+        return False
+    orig_body = {k: v for k, v in orig.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+    return not (
+        removed_fields(orig_body, body_d, body_l)
+        or removed_fields(_meta_map(orig, "labels"), _meta_map(desired, "labels"), _meta_map(live, "labels"))
+        or removed_fields(
+            _meta_map(orig, "annotations"), _meta_map(desired, "annotations"), _meta_map(live, "annotations")
         )
     )
 
@@ -122,9 +188,11 @@ class ArgoCDController:
         self._compared: dict[str, dict[tuple[str, str, str, str], Compared]] = {}
         self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
         self._desired_keys: dict[tuple, list[tuple[dict[str, Any], tuple[str, str, str, str]]]] = {}
+        self._retry_due: dict[str, int] = {}  # app uid -> simulated second its sync is retried
 
     def next_due(self, ctx: Context) -> int | None:
-        return None
+        """When the next retry of a failed automated sync is due (bounded: the retry limit ends them)."""
+        return min(self._retry_due.values(), default=None)
 
     def reconcile(self, ctx: Context) -> int:
         store = ctx.store
@@ -153,7 +221,8 @@ class ArgoCDController:
         if not invalid:
             manifests = self.manifests(ctx, app)
             fingerprint = self._fingerprint(ctx, app, manifests)
-            if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint:
+            retrying = ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running"
+            if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint and not retrying:
                 return 0  # nothing it compares has changed since the last round
         # Only top-level status fields are set below, never changed in place: a shallow copy will do.
         st = dict(app.get("status") or {})
@@ -186,6 +255,8 @@ class ArgoCDController:
         tracked_before = {self._key_of(r): r for r in (app.get("status") or {}).get("resources") or []}
         desired_keys = {c.key for c in compared}
         automated = (spec.get("syncPolicy") or {}).get("automated")
+        if automated is not None and automated.get("enabled") is False:
+            automated = None  # types.go:1531-1536 IsAutomatedSyncEnabled: ``enabled: false`` turns it off
         last_synced = ((app.get("status") or {}).get("operationState") or {}).get("syncResult", {}).get("revision")
         shared = [
             f"{c.desired['kind']}/{c.desired['metadata']['name']} is part of applications {name} and {c.owner}"
@@ -199,24 +270,40 @@ class ArgoCDController:
         operation = None
         last_op = (app.get("status") or {}).get("operationState") or {}
         source = spec.get("source") or spec.get("sources")
+        uid = app["metadata"]["uid"]
+        self._retry_due.pop(uid, None)
+        # A failed operation with retries left is "Running" with finishedAt set; it is retried when
+        # NextRetryAt(finishedAt, retryCount) is reached (appcontroller.go:1548-1578).
+        retry_count = 0
+        if last_op.get("phase") == "Running" and last_op.get("finishedAt"):
+            retry_count = int(last_op.get("retryCount") or 0)
+            due = parse_time(last_op["finishedAt"]) + _backoff(self._retry(spec), retry_count)
+            if store.now_seconds() < due:
+                self._retry_due[uid] = due
+                automated, operation = None, None
         # Argo CD does not retry an automated sync that failed against the same revision and source
-        # (only a new commit, a changed source or a manual sync tries again); it says so in SyncError.
-        failed_here = (
-            last_op.get("phase") in ("Failed", "Error")
-            and (last_op.get("syncResult") or {}).get("revision") == manifests.revision
-            and (last_op.get("syncResult") or {}).get("source") == source
-        )
+        # once its retries are spent (only a new commit, a changed source or a manual sync tries again):
+        # appcontroller.go:2393-2400 alreadyAttemptedSync, "Failed last sync attempt to [rev]: msg".
+        attempted_here = (last_op.get("syncResult") or {}).get("revision") == manifests.revision and (
+            last_op.get("syncResult") or {}
+        ).get("source") == source
+        failed_here = last_op.get("phase") in ("Failed", "Error") and attempted_here
         if automated is not None and (out_of_sync or to_prune) and failed_here:
             conditions.append(
                 {
                     "type": "SyncError",
-                    "message": f"Failed sync attempt to {manifests.revision}: {last_op.get('message', '')}",
+                    "message": f"Failed last sync attempt to [{manifests.revision}]: {last_op.get('message', '')}",
                     "lastTransitionTime": now,
                 }
             )
         elif automated is not None and (out_of_sync or to_prune):
             new_revision = manifests.revision != last_synced
-            if new_revision or automated.get("selfHeal") or any(c.missing for c in out_of_sync):
+            prune_only = not out_of_sync
+            if prune_only and not automated.get("prune"):
+                pass  # appcontroller.go:2352-2364: nothing to do but prune, and automated prune is off
+            elif new_revision or automated.get("selfHeal") or retry_count:
+                # appcontroller.go:2401-2403: without selfHeal, a drifted (or deleted) object is not
+                # re-synced to the revision last synced successfully
                 operation = self._sync(
                     ctx,
                     app,
@@ -224,6 +311,7 @@ class ArgoCDController:
                     to_prune if automated.get("prune") else [],
                     manifests.revision,
                 )
+                self._retried(ctx, app, operation, retry_count)
                 compared = self._compare(ctx, app, manifests, dest.get("namespace"))
                 out_of_sync = [c for c in compared if not c.synced]
                 to_prune = [
@@ -360,6 +448,30 @@ class ArgoCDController:
                 "argocd-application-controller",
             )
         return 1
+
+    @staticmethod
+    def _retry(spec: dict[str, Any]) -> dict[str, Any]:
+        return (spec.get("syncPolicy") or {}).get("retry") or {"limit": RETRY_LIMIT}
+
+    def _retried(self, ctx: Context, app: dict[str, Any], op: dict[str, Any], count: int) -> None:
+        """A failed sync with retries left becomes ``Running`` with ``retryCount`` + 1 and the time of
+        the next attempt in its message; with none left its message counts the retries
+        (appcontroller.go:1619-1640)."""
+        if op["phase"] != "Failed":
+            if count:
+                op["retryCount"] = count
+            return
+        retry = self._retry(app.get("spec") or {})
+        limit = int(retry.get("limit", RETRY_LIMIT))
+        now = ctx.store.now_seconds()
+        if count < limit or limit < 0:
+            at = now + _backoff(retry, count)
+            op["phase"], op["retryCount"] = "Running", count + 1
+            op["message"] += f". Retrying attempt #{count + 1} at {_kitchen(at)}."
+            self._retry_due[app["metadata"]["uid"]] = now + _backoff(retry, count + 1)
+        elif count:
+            op["retryCount"] = count
+            op["message"] += f" (retried {count} times)."
 
     def _keep_times(self, app: dict[str, Any], conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         old = {(c.get("type"), c.get("message")): c for c in (app.get("status") or {}).get("conditions") or []}
@@ -542,45 +654,96 @@ class ArgoCDController:
         prune: list[dict[str, Any]],
         revision: str | None,
     ) -> dict[str, Any]:
-        store, now = ctx.store, ctx.store.now()
+        store = ctx.store
         name = app["metadata"]["name"]
         results, failed = [], []
+        # A client dry-run of every object gates the sync: if one fails, nothing is applied or pruned
+        # (gitops-engine pkg/sync/sync_context.go:424-458; a custom resource whose CRD is missing is
+        # skipped when the CRD is part of this sync, 881-898).
+        kinds_in_sync = {
+            (o.get("spec") or {}).get("names", {}).get("kind")
+            for o in apply
+            if o.get("kind") == "CustomResourceDefinition"
+        }
+        dry: dict[int, dict[str, Any]] = {}  # id(desired) -> what the dry run admitted (applied below)
         for obj in apply:
-            obj = clone(obj)
-            obj["metadata"].setdefault("annotations", {})[TRACKING] = tracking_id(name, obj)
             try:
-                verb = ctx.lab.apply_object(obj, manager=f"argocd/{name}")
-                results.append(
-                    {
-                        "kind": obj["kind"],
-                        "name": obj["metadata"]["name"],
-                        "namespace": obj["metadata"].get("namespace"),
-                        "status": "Synced",
-                        "message": f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}",
-                    }
+                dry[id(obj)] = ctx.lab.admit(clone(obj), dry_run=True)
+            except Exception as e:
+                if obj.get("kind") in kinds_in_sync:
+                    continue
+                failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
+                results.append(self._result(obj, "SyncFailed", str(e)))
+        if failed:
+            return self._operation(
+                ctx, app, revision, results, "one or more objects failed to apply (dry run)", bool(prune)
+            )
+        # Tasks run in order of sync wave, then kind, then name, and a failed wave stops the sync
+        # (pkg/sync/sync_tasks.go:85-110 Less; sync_context.go:560-600).
+        apply = sorted(apply, key=lambda o: (_wave(o), kind_rank(o["kind"]), o["metadata"]["name"]))
+        schemas_changed = False
+        for i, obj in enumerate(apply):
+            if failed and _wave(obj) != _wave(apply[i - 1]):
+                break
+            # an object applied earlier in this sync may change admission (a CRD, a Promise): re-admit then
+            admitted = dry.get(id(obj)) if not schemas_changed else None
+            schemas_changed = schemas_changed or obj.get("kind") in ("CustomResourceDefinition", "Promise")
+            obj = clone(obj)
+            annotations = obj["metadata"].setdefault("annotations", {})
+            annotations[TRACKING] = tracking_id(name, obj)
+            # Argo CD applies as ``kubectl apply`` does: the object records the configuration applied
+            # (kubectl's last-applied annotation, read back by the three-way diff), and a field the
+            # previous configuration set that this one does not is removed.
+            annotations.pop(LAST_APPLIED, None)
+            config = json.dumps({k: v for k, v in obj.items() if k != "status"}, separators=(",", ":"))
+            key = self._key(obj)
+            previous = last_applied(ctx.store.get(key[1], key[3], key[2] or None, key[0], readonly=True))
+            annotations[LAST_APPLIED] = config
+            if admitted is not None:  # the dry run's object (defaults applied) with this apply's annotations
+                admitted["metadata"]["annotations"] = {**(admitted["metadata"].get("annotations") or {}), **annotations}
+                obj = admitted
+            try:
+                verb = ctx.lab.apply_object(
+                    obj, manager=f"argocd/{name}", previous=previous, admitted=admitted is not None
                 )
+                results.append(self._result(obj, "Synced", f"{obj['kind'].lower()}/{obj['metadata']['name']} {verb}"))
             except Exception as e:  # any API error is a failed resource in the sync result, as in Argo CD
                 failed.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
-                results.append(
-                    {
-                        "kind": obj["kind"],
-                        "name": obj["metadata"]["name"],
-                        "namespace": obj["metadata"].get("namespace"),
-                        "status": "SyncFailed",
-                        "message": str(e),
-                    }
-                )
+                results.append(self._result(obj, "SyncFailed", str(e)))
+        if failed:
+            return self._operation(
+                ctx, app, revision, results, "one or more objects failed to apply: " + "; ".join(failed), bool(prune)
+            )
         for res in sorted(prune, key=lambda r: -kind_rank(r["kind"])):
             store.delete(res["kind"], res["name"], res.get("namespace"), res.get("group", ""))
             results.append(
                 {**{k: res.get(k) for k in ("kind", "name", "namespace")}, "status": "Pruned", "message": "pruned"}
             )
+        return self._operation(ctx, app, revision, results, None, bool(prune))
+
+    @staticmethod
+    def _result(obj: dict[str, Any], status: str, message: str) -> dict[str, Any]:
+        return {
+            "kind": obj["kind"],
+            "name": obj["metadata"]["name"],
+            "namespace": obj["metadata"].get("namespace"),
+            "status": status,
+            "message": message,
+        }
+
+    def _operation(
+        self,
+        ctx: Context,
+        app: dict[str, Any],
+        revision: str | None,
+        results: list[dict[str, Any]],
+        failure: str | None,
+        prune: bool,
+    ) -> dict[str, Any]:
+        store, now = ctx.store, ctx.store.now()
+        failed = failure is not None
         phase = "Failed" if failed else "Succeeded"
-        message = (
-            ("one or more objects failed to apply: " + "; ".join(failed))
-            if failed
-            else "successfully synced (all tasks run)"
-        )
+        message = failure or "successfully synced (all tasks run)"
         store.event(
             app,
             "Warning" if failed else "Normal",
@@ -593,7 +756,7 @@ class ArgoCDController:
             "message": message,
             "startedAt": now,
             "finishedAt": now,
-            "operation": {"sync": {"revision": revision, "prune": bool(prune)}, "initiatedBy": {"automated": True}},
+            "operation": {"sync": {"revision": revision, "prune": prune}, "initiatedBy": {"automated": True}},
             "syncResult": {
                 "revision": revision,
                 "source": (app.get("spec") or {}).get("source") or (app.get("spec") or {}).get("sources"),
@@ -620,3 +783,39 @@ class ArgoCDController:
         new["metadata"]["finalizers"] = [f for f in finalizers if f != APP_FINALIZER]
         store.update(new)
         return 1
+
+
+def _wave(obj: dict[str, Any]) -> int:
+    """An object's sync wave (``argocd.argoproj.io/sync-wave``, default 0): gitops-engine
+    pkg/sync/syncwaves/waves.go:12-24."""
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(SYNC_WAVE)
+    try:
+        return int(text) if text is not None else 0
+    except ValueError:
+        return 0
+
+
+def _backoff(retry: dict[str, Any], count: int) -> int:
+    """Seconds from a failed attempt to the next: duration × factor^count, at most maxDuration
+    (argo-cd v3.5.1 pkg/apis/application/v1alpha1/types.go:1567-1595 NextRetryAt)."""
+    backoff = retry.get("backoff") or {}
+    duration = _seconds(backoff.get("duration"), RETRY_SECONDS)
+    cap = _seconds(backoff.get("maxDuration"), RETRY_MAX_SECONDS)
+    wait = duration * float(backoff.get("factor", RETRY_FACTOR)) ** count
+    return int(min(cap, wait) if cap > 0 else wait)
+
+
+def _seconds(text: Any, default: int) -> int:
+    if text in (None, ""):
+        return default
+    text = str(text)
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) if text.isdigit() else default
+
+
+def _kitchen(seconds: int) -> str:
+    """Go's time.Kitchen layout ("3:04PM") of a simulated second."""
+    hh, mm = int(rfc3339(seconds)[11:13]), rfc3339(seconds)[14:16]
+    return f"{(hh % 12) or 12}:{mm}{'AM' if hh < 12 else 'PM'}"

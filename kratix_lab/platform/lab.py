@@ -345,8 +345,9 @@ class Lab:
             return crd.scope == "Cluster"
         return obj.get("kind") in CLUSTER_SCOPED_KINDS
 
-    def admit(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The API server's admission: served version, namespace, CRD schema. Returns what is stored."""
+    def admit(self, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+        """The API server's admission: served version, namespace, CRD schema. Returns what is stored.
+        ``dry_run`` is a client dry-run (``kubectl apply --dry-run=client``): the namespace need not exist."""
         gvk = GVK.of(obj)
         if not gvk.kind or not obj.get("apiVersion"):
             raise AdmissionError("Object 'Kind' is missing" if not gvk.kind else "Object 'apiVersion' is missing")
@@ -379,13 +380,33 @@ class Lab:
                 raise AdmissionError(
                     f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}: an explicit namespace is required"
                 )
-            if self.store.get("Namespace", ns, group="", readonly=True) is None:
-                raise AdmissionError(f'namespaces "{ns}" not found')
+            if not dry_run:
+                self._namespace_exists(obj)
         return obj
 
-    def apply_object(self, obj: dict[str, Any], manager: str = "kratix-lab") -> str:
-        """Create or update like ``kubectl apply``: returns created, configured or unchanged."""
-        obj = self.admit(clone(obj))
+    def _namespace_exists(self, obj: dict[str, Any]) -> None:
+        ns = namespace_of(obj)
+        if ns and not self.cluster_scoped(obj) and self.store.get("Namespace", ns, group="", readonly=True) is None:
+            raise AdmissionError(f'namespaces "{ns}" not found')
+
+    def apply_object(
+        self,
+        obj: dict[str, Any],
+        manager: str = "kratix-lab",
+        previous: dict[str, Any] | None = None,
+        admitted: bool = False,
+    ) -> str:
+        """Create or update like ``kubectl apply``: returns created, configured or unchanged.
+
+        ``previous`` is the configuration applied last time (kubectl's last-applied annotation): a map
+        field it set that ``obj`` no longer sets is removed, as kubectl's three-way merge does.
+        ``admitted``: ``obj`` is what a dry run (``admit(..., dry_run=True)``) returned; only the
+        namespace is checked again."""
+        if admitted:
+            self._namespace_exists(obj)
+            obj = clone(obj)
+        else:
+            obj = self.admit(clone(obj))
         gvk = GVK.of(obj)
         meta = obj["metadata"]
         live = self.store.get(gvk.kind, meta["name"], namespace_of(obj), gvk.group, readonly=True)
@@ -399,9 +420,17 @@ class Lab:
             if k in ("metadata", "status"):
                 continue
             merged[k] = _merge(merged.get(k), v)
+        if previous:
+            for k, v in previous.items():
+                if k not in ("metadata", "status", "apiVersion", "kind"):
+                    _drop_removed(merged, k, v, obj)
         m = merged["metadata"]
         m["labels"] = {**(m.get("labels") or {}), **(meta.get("labels") or {})}
         m["annotations"] = {**(m.get("annotations") or {}), **(meta.get("annotations") or {})}
+        if previous:
+            for k in ("labels", "annotations"):
+                for key, v in (((previous.get("metadata") or {}).get(k)) or {}).items():
+                    _drop_removed(m[k], key, v, meta.get(k) or {})
         if meta.get("finalizers"):
             m["finalizers"] = list(dict.fromkeys([*(m.get("finalizers") or []), *meta["finalizers"]]))
         for k in ("labels", "annotations"):
@@ -725,6 +754,18 @@ def _check_parts(path: Path) -> None:
 def _periodic(controller: Any, ctx: Context) -> int | None:
     fn = getattr(controller, "next_periodic", None)
     return fn(ctx) if fn is not None else None
+
+
+def _drop_removed(live: dict[str, Any], key: str, previous: Any, config: dict[str, Any]) -> None:
+    """Remove ``live[key]`` where the previous configuration set it and ``config`` does not
+    (recursing through maps both still set)."""
+    if key not in live:
+        return
+    if key not in config:
+        del live[key]
+    elif isinstance(previous, dict) and isinstance(config[key], dict) and isinstance(live[key], dict):
+        for k, v in previous.items():
+            _drop_removed(live[key], k, v, config[key])
 
 
 def _merge(live: Any, desired: Any) -> Any:
