@@ -29,6 +29,7 @@ from kratix_lab.serve.watch import Event, parse_bool
 
 MAX_BODY = 3 * 1024 * 1024  # the API server's default request body limit (apiserver MaxRequestBodyBytes)
 BOOKMARK_SECONDS = 10.0
+DRAIN_LIMIT = 8 * MAX_BODY  # an oversized body is read and dropped up to this much, then the connection closes
 UNSUPPORTED_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "binding", "ephemeral-containers"}
 
 
@@ -91,6 +92,12 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request("invalid Content-Length") from None
         if length > MAX_BODY:
             self.close_connection = True
+            left = min(length, DRAIN_LIMIT)  # read what the client sends so it sees the answer, up to a cap
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
             raise ApiError(
                 413, "RequestEntityTooLarge", f"the request body is {length} bytes; the limit is {MAX_BODY} bytes"
             )
