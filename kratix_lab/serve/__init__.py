@@ -18,7 +18,7 @@ from kratix_lab.serve.api import LabApi
 from kratix_lab.serve.server import ApiServer
 from kratix_lab.serve.tls import make_credentials, write_kubeconfig
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.05  # a watch event reaches clients within this of the commit (budget: 100 ms)
 
 
 @dataclass
