@@ -638,6 +638,31 @@ def cmd_run_for(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kratix_lab import serve  # cryptography and http.server only for this command
+
+    if args.address not in ("127.0.0.1", "localhost", "::1") and not args.allow_remote:
+        raise CLIError(
+            f"--address {args.address}: serving beyond this machine needs --allow-remote (the token is the only guard)"
+        )
+    path = _lab_path(args)
+    if not (path / "lab.json").exists():
+        raise CLIError(f"{path}: no lab here (create one with `kratix-lab lab init`)")
+    if args.address not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: serving the lab on {args.address}: anyone who can reach it and has the token can change the lab",
+            file=sys.stderr,
+        )
+    run = serve.start(
+        path, address=args.address, port=args.port, kubeconfig=args.kubeconfig, speed=args.speed, paused=args.paused
+    )
+    clock = "paused (kratix-lab step/settle move it)" if args.paused else f"{args.speed:g} lab seconds per second"
+    print(f"serving {path} at {run.url}; lab clock {clock}; Ctrl-C stops", file=sys.stderr)
+    print(f"export KUBECONFIG={run.kubeconfig.resolve()}", flush=True)
+    serve.serve_forever(run)
+    return EXIT_OK
+
+
 def cmd_fault_list(args: argparse.Namespace) -> int:
     with _open(args) as lab:
         available, active = lab.faults.available(), lab.faults.active()
@@ -965,6 +990,15 @@ def _add_lab_commands(sub: Any) -> None:
         sub, "run-for", "let simulated time pass, recurring work included (CronJobs, restarts, retries)", cmd_run_for
     )
     p.add_argument("duration", metavar="DURATION", help="e.g. 90s, 10m, 1h30m")
+
+    p = add(sub, "serve", "serve the lab as a Kubernetes API for kubectl and the kubernetes client", cmd_serve)
+    p.add_argument("--address", default="127.0.0.1", help="the address to bind (default 127.0.0.1)")
+    p.add_argument("--allow-remote", action="store_true", help="allow an --address other than loopback")
+    p.add_argument("--port", type=int, default=0, help="the port (default 0: any free port)")
+    p.add_argument("--kubeconfig", metavar="FILE", help="where to write the kubeconfig (default DIR/kubeconfig)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--speed", type=float, default=1.0, metavar="X", help="lab seconds per wall second (default 1)")
+    g.add_argument("--paused", action="store_true", help="the clock moves only with kratix-lab step/settle")
 
     fault = sub.add_parser("fault", help="list, inject or clear the lab's faults")
     faultsub = fault.add_subparsers(dest="fault_command", required=True, metavar="ACTION")

@@ -1,0 +1,414 @@
+"""The HTTPS server: routing, bearer-token auth, content negotiation, chunked watch and log streams.
+
+Everything that is not modelled answers with a ``Status`` (404/405/415) saying so — never a hang, a 500
+page or a traceback. Endpoints and the request sequences kubectl 1.32 sends: ``docs/live.md`` §5.2.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from kratix_lab.kube.registry import KindInfo
+from kratix_lab.serve import discovery, openapi
+from kratix_lab.serve.api import LabApi, parse_body
+from kratix_lab.serve.status import ApiError, bad_request, not_modelled, success
+from kratix_lab.serve.tables import table
+from kratix_lab.serve.tls import Credentials
+from kratix_lab.serve.watch import Event, parse_bool
+
+MAX_BODY = 3 * 1024 * 1024  # the API server's default request body limit (apiserver MaxRequestBodyBytes)
+BOOKMARK_SECONDS = 10.0
+DRAIN_LIMIT = 8 * MAX_BODY  # an oversized body is read and dropped up to this much, then the connection closes
+UNSUPPORTED_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "binding", "ephemeral-containers"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ApiServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _send(self, code: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, obj: Any, ctype: str = "application/json", warnings: list[str] = ()) -> None:  # type: ignore[assignment]
+        headers = {}
+        if warnings:
+            headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
+        self._send(code, json.dumps(obj, separators=(",", ":")).encode(), ctype, headers)
+
+    def _error(self, e: ApiError) -> None:
+        self._json(e.code, e.status())
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _start_stream(self, ctype: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+
+    def _end_stream(self) -> None:
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise ApiError(
+                411, "LengthRequired", "a request body needs a Content-Length (chunked bodies are not modelled)"
+            )
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise bad_request("invalid Content-Length") from None
+        if length > MAX_BODY:
+            self.close_connection = True
+            left = min(length, DRAIN_LIMIT)  # read what the client sends so it sees the answer, up to a cap
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            raise ApiError(
+                413, "RequestEntityTooLarge", f"the request body is {length} bytes; the limit is {MAX_BODY} bytes"
+            )
+        return self.rfile.read(length) if length else b""
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.server.token.encode())
+
+    # ---- dispatch ----------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        body = b""
+        try:
+            if self.command in ("POST", "PUT", "PATCH", "DELETE"):
+                body = self._body()
+            if not self._authorized():
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    "Unauthorized: a bearer token from the kubeconfig kratix-lab serve wrote is required",
+                )
+            if self.headers.get("Upgrade"):
+                raise not_modelled(f"protocol upgrade to {self.headers['Upgrade']!r} (exec, attach, port-forward)")
+            url = urlsplit(self.path)
+            params = dict(parse_qsl(url.query, keep_blank_values=True))
+            segs = [unquote(s) for s in url.path.split("/") if s]
+            self._route(segs, params, body)
+        except ApiError as e:
+            self._error(e)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
+        except Exception as e:
+            if self.server.verbose:
+                traceback.print_exc()
+            try:
+                self._error(ApiError(500, "InternalError", f"kratix-lab serve: {type(e).__name__}: {e}"))
+            except OSError:
+                self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def _route(self, segs: list[str], params: dict[str, str], body: bytes) -> None:
+        api = self.server.api
+        method = self.command
+        accept = self.headers.get("Accept", "")
+        if segs in (["version"], ["version", ""]):
+            return self._json(200, discovery.SERVER_VERSION)
+        if segs in (["healthz"], ["livez"], ["readyz"]):
+            return self._send(200, b"ok", "text/plain")
+        if method not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
+            raise not_modelled(f"{method} {self.path}")
+        if segs[:1] == ["openapi"]:
+            if segs == ["openapi", "v3"]:
+                return self._json(200, openapi.index(api.registry()))
+            if len(segs) >= 3 and segs[1] == "v3":
+                rest = segs[2:]
+                group, version = (
+                    ("", rest[1])
+                    if rest[0] == "api" and len(rest) == 2
+                    else (rest[1], rest[2])
+                    if rest[0] == "apis" and len(rest) == 3
+                    else ("", "")
+                )
+                doc = openapi.document(api.registry(), group, version) if version else None
+                if doc is not None:
+                    return self._json(200, doc)
+            raise ApiError(
+                404, "NotFound", f"{self.path}: no OpenAPI document here (OpenAPI v2 is not modelled; kubectl uses v3)"
+            )
+        if segs == ["api"]:
+            if "as=APIGroupDiscoveryList" in accept:
+                return self._json(200, discovery.aggregated(api.registry(), core=True), discovery.AGGREGATED)
+            return self._json(200, discovery.api_versions())
+        if segs == ["apis"]:
+            if "as=APIGroupDiscoveryList" in accept:
+                return self._json(200, discovery.aggregated(api.registry(), core=False), discovery.AGGREGATED)
+            return self._json(200, discovery.group_list(api.registry()))
+        if segs[:1] == ["api"] and len(segs) >= 2:
+            group, version, rest = "", segs[1], segs[2:]
+        elif segs[:1] == ["apis"] and len(segs) >= 2:
+            if len(segs) == 2:
+                g = discovery.group(api.registry(), segs[1])
+                if g is None:
+                    raise ApiError(
+                        404, "NotFound", f"the server could not find the requested resource (group {segs[1]})"
+                    )
+                return self._json(200, g)
+            group, version, rest = segs[1], segs[2], segs[3:]
+        else:
+            raise ApiError(
+                404,
+                "NotFound",
+                f"the server could not find the requested resource ({self.path}); kratix-lab serve models /api, /apis, /openapi/v3 and /version",
+            )
+        if not rest:
+            doc = discovery.resource_list(api.registry(), group, version)
+            if doc is None:
+                raise ApiError(404, "NotFound", f"the server could not find the requested resource ({group}/{version})")
+            return self._json(200, doc)
+        ns = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            ns, rest = rest[1], rest[2:]
+        plural, name, sub = rest[0], rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None
+        if len(rest) > 3:
+            raise ApiError(404, "NotFound", f"the server could not find the requested resource ({self.path})")
+        k = api.kind(group, version, plural)
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if body and "protobuf" in ctype:
+            raise not_modelled("a protobuf request body (send JSON)", 415)
+        if sub is not None:
+            return self._subresource(k, ns, name or "", sub, params, body, ctype)
+        if name is None:
+            if method == "GET":
+                if parse_bool(params.get("watch")):
+                    return self._watch(k, ns, params, accept)
+                items, rv, nxt = api.list(k, ns, params)
+                if "as=Table" in accept:
+                    return self._json(200, self._table(items, params, rv, nxt))
+                meta: dict[str, Any] = {"resourceVersion": rv}
+                if nxt:
+                    meta["continue"] = nxt
+                return self._json(
+                    200, {"apiVersion": k.api_version, "kind": f"{k.kind}List", "metadata": meta, "items": items}
+                )
+            if method == "POST":
+                obj, warnings = api.create(k, ns, parse_body(body), params)
+                return self._json(201, obj, warnings=warnings)
+            raise not_modelled(f"{method} on a collection (deletecollection)")
+        if method == "GET":
+            obj = api.get(k, ns, name)
+            if "as=Table" in accept:
+                return self._json(200, self._table([obj], params, obj["metadata"].get("resourceVersion", ""), None))
+            return self._json(200, obj)
+        if method == "PUT":
+            obj, warnings = api.update(k, ns, name, parse_body(body), params)
+            return self._json(200, obj, warnings=warnings)
+        if method == "PATCH":
+            obj, warnings, created = api.patch(k, ns, name, ctype, body, params)
+            return self._json(201 if created else 200, obj, warnings=warnings)
+        if method == "DELETE":
+            left = api.delete(k, ns, name, params, parse_body(body) if body.strip() else None)
+            if left is not None:
+                return self._json(200, left)
+            return self._json(200, success({"name": name, "group": k.group, "kind": k.plural}))
+        raise not_modelled(f"{method} on {k.plural}")
+
+    def _table(self, items: list[dict[str, Any]], params: dict[str, str], rv: str, nxt: str | None) -> dict[str, Any]:
+        api = self.server.api
+        with api.lock:
+            t = table(api.lab, items, include_object=params.get("includeObject") == "Object", rv=rv)
+        if nxt:
+            t["metadata"]["continue"] = nxt
+        return t
+
+    def _subresource(
+        self, k: KindInfo, ns: str | None, name: str, sub: str, params: dict[str, str], body: bytes, ctype: str
+    ) -> None:
+        api = self.server.api
+        if sub == "log" and k.group == "" and k.kind == "Pod" and self.command == "GET":
+            return self._log(ns or "default", name, params)
+        if sub == "status":
+            if self.command == "GET":
+                return self._json(200, api.get(k, ns, name))
+            if self.command == "PUT":
+                obj, _ = api.update(k, ns, name, parse_body(body), params, status=True)
+                return self._json(200, obj)
+            if self.command == "PATCH":
+                obj, _, _ = api.patch(k, ns, name, ctype, body, params, status=True)
+                return self._json(200, obj)
+        if sub in UNSUPPORTED_SUBRESOURCES:
+            raise not_modelled(f"{k.plural}/{sub}")
+        raise ApiError(404, "NotFound", f"the server could not find the requested resource ({k.plural}/{sub})")
+
+    # ---- streams -----------------------------------------------------------------------
+
+    def _log(self, ns: str, pod: str, params: dict[str, str]) -> None:
+        api = self.server.api
+        text = api.logs(ns, pod, params)
+        if not parse_bool(params.get("follow")):
+            return self._send(200, text.encode(), "text/plain")
+        self._start_stream("text/plain")
+        if text:
+            self._chunk(text.encode())
+        sent = len(api.logs(ns, pod, {**params, "tailLines": ""}))
+        while not self.server.stopping.is_set():
+            api.hub.wait(1.0)
+            try:
+                full = api.logs(ns, pod, {**params, "tailLines": ""})
+            except ApiError:
+                break  # the pod is gone
+            if len(full) > sent:
+                self._chunk(full[sent:].encode())
+                sent = len(full)
+        self._end_stream()
+
+    def _watch(self, k: KindInfo, ns: str | None, params: dict[str, str], accept: str) -> None:
+        from kratix_lab.serve.selectors import field_selector, label_selector, matches
+
+        api = self.server.api
+        as_table = "as=Table" in accept
+        labels = label_selector(params.get("labelSelector"))
+        fields = field_selector(params.get("fieldSelector"))
+        bookmarks = parse_bool(params.get("allowWatchBookmarks"))
+        timeout = min(float(params.get("timeoutSeconds") or 1800), 3600.0)
+        raw_rv = params.get("resourceVersion", "")
+        api.hub.poll()
+        initial: list[dict[str, Any]] = []
+        if raw_rv in ("", "0"):
+            items, rv_text, _ = api.list(
+                k, ns, {kk: v for kk, v in params.items() if kk in ("labelSelector", "fieldSelector")}
+            )
+            initial, last = items, int(rv_text)
+        else:
+            try:
+                last = int(raw_rv)
+            except ValueError:
+                raise bad_request(f"invalid resourceVersion {raw_rv!r}") from None
+        self._start_stream("application/json")
+        deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + BOOKMARK_SECONDS
+
+        def send(kind: str, obj: dict[str, Any]) -> None:
+            if as_table:
+                with api.lock:
+                    obj = table(
+                        api.lab,
+                        [obj],
+                        include_object=params.get("includeObject") == "Object",
+                        rv=obj["metadata"].get("resourceVersion", ""),
+                    )
+            self._chunk(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+
+        try:
+            for obj in initial:
+                send("ADDED", obj)
+            while time.monotonic() < deadline and not self.server.stopping.is_set():
+                events = api.hub.since(last)
+                if events is None:
+                    expired = ApiError(410, "Expired", f"too old resource version: {last} ({api.hub.floor})")
+                    self._chunk(json.dumps({"type": "ERROR", "object": expired.status()}).encode() + b"\n")
+                    break
+                for e in events:
+                    last = max(last, e.rv)
+                    if self._wanted(k, ns, e) and matches(_with_kind(k, e.obj), labels, fields):
+                        send(e.type, _with_kind(k, e.obj))
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    self._chunk(
+                        json.dumps(
+                            {
+                                "type": "BOOKMARK",
+                                "object": {
+                                    "kind": k.kind,
+                                    "apiVersion": k.api_version,
+                                    "metadata": {"resourceVersion": str(max(last, api.hub.rv))},
+                                },
+                            }
+                        ).encode()
+                        + b"\n"
+                    )
+                    next_bookmark = time.monotonic() + BOOKMARK_SECONDS
+                api.hub.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        self._end_stream()
+
+    @staticmethod
+    def _wanted(k: KindInfo, ns: str | None, e: Event) -> bool:
+        return e.kind == k.kind and e.group == k.group and (ns is None or not k.namespaced or e.namespace == ns)
+
+
+def _with_kind(k: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
+    if "apiVersion" in obj and "kind" in obj:
+        return obj
+    return {"apiVersion": k.api_version, "kind": k.kind, **obj}
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: LabApi, creds: Credentials, *, verbose: bool = False) -> None:
+        super().__init__(address, Handler)
+        self.api = api
+        self.token = creds.token
+        self.verbose = verbose
+        self.stopping = threading.Event()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = Path(tmp) / "tls.crt", Path(tmp) / "tls.key"
+            cert.write_bytes(creds.cert_pem + creds.ca_pem)
+            key.write_bytes(creds.key_pem)
+            key.chmod(0o600)
+            ctx.load_cert_chain(cert, key)
+        self._ctx = ctx
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = self.socket.accept()
+        return self._ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.settimeout(30)
+            request.do_handshake()
+            request.settimeout(None)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.verbose:
+            super().handle_error(request, client_address)

@@ -1,0 +1,203 @@
+"""The kubernetes Python client against ``kratix-lab serve``, and the server's security answers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import stat
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+from kubernetes import client, config, watch
+
+from tests.serve.conftest import SAMPLES
+
+GROUP, VERSION, PLURAL, NS = "platform.integratn.tech", "v1alpha1", "vclusterorchestrators", "platform-requests"
+
+
+@pytest.fixture(scope="module")
+def api_client(served):
+    return config.new_client_from_config(config_file=str(served.kubeconfig))
+
+
+def _request(served, path, *, token="good", method="GET", body=None, headers=None):
+    cfg = yaml.safe_load(served.kubeconfig.read_text())
+    ca = base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+    ctx = ssl.create_default_context(cadata=ca)
+    h = dict(headers or {})
+    if token == "good":
+        h["Authorization"] = f"Bearer {served.token}"
+    elif token:
+        h["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(served.url + path, data=body, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_custom_objects_create_get_list_patch_delete(api_client):
+    co = client.CustomObjectsApi(api_client)
+    body = yaml.safe_load((SAMPLES / "dev.yaml").read_text())
+    body["metadata"]["name"] = body["spec"]["name"] = "pyclient"
+    created = co.create_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, body)
+    assert created["metadata"]["uid"] and created["metadata"]["resourceVersion"]
+    got = co.get_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pyclient")
+    assert got["spec"]["name"] == "pyclient"
+    names = [o["metadata"]["name"] for o in co.list_namespaced_custom_object(GROUP, VERSION, NS, PLURAL)["items"]]
+    assert "pyclient" in names
+    patched = co.patch_namespaced_custom_object(
+        GROUP, VERSION, NS, PLURAL, "pyclient", {"metadata": {"labels": {"a": "b"}}}
+    )
+    assert patched["metadata"]["labels"]["a"] == "b"
+    with pytest.raises(client.ApiException) as e:
+        co.create_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, body)
+    assert e.value.status == 409 and json.loads(e.value.body)["reason"] == "AlreadyExists"
+    stale = dict(got, metadata={**got["metadata"], "resourceVersion": "1"})
+    with pytest.raises(client.ApiException) as e:
+        co.replace_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pyclient", stale)
+    assert e.value.status == 409 and json.loads(e.value.body)["reason"] == "Conflict"
+    bad = dict(body, spec={**body["spec"], "vcluster": {"preset": "huge"}})
+    bad["metadata"] = {"name": "pybad", "namespace": NS}
+    with pytest.raises(client.ApiException) as e:
+        co.create_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, bad)
+    status = json.loads(e.value.body)
+    assert e.value.status == 422 and status["reason"] == "Invalid"
+    assert status["details"]["causes"][0]["field"] == "spec.vcluster.preset"
+    co.delete_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pyclient")
+
+
+def test_core_objects_and_dry_run(api_client):
+    core = client.CoreV1Api(api_client)
+    cm = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="pycm", labels={"k": "v"}), data={"a": "1"})
+    core.create_namespaced_config_map("default", cm, dry_run="All")
+    with pytest.raises(client.ApiException) as e:
+        core.read_namespaced_config_map("pycm", "default")
+    assert e.value.status == 404
+    core.create_namespaced_config_map("default", cm)
+    assert core.read_namespaced_config_map("pycm", "default").data == {"a": "1"}
+    assert [c.metadata.name for c in core.list_namespaced_config_map("default", label_selector="k=v").items] == ["pycm"]
+    assert core.list_namespaced_config_map("default", label_selector="k!=v").items == []
+    assert [
+        c.metadata.name for c in core.list_config_map_for_all_namespaces(field_selector="metadata.name=pycm").items
+    ] == ["pycm"]
+    core.patch_namespaced_config_map("pycm", "default", {"data": {"b": "2"}})
+    assert core.read_namespaced_config_map("pycm", "default").data == {"a": "1", "b": "2"}
+    page = core.list_namespace(limit=1)
+    assert len(page.items) == 1 and page.metadata._continue
+    rest = core.list_namespace(limit=100, _continue=page.metadata._continue)
+    assert page.items[0].metadata.name not in [n.metadata.name for n in rest.items]
+    core.delete_namespaced_config_map("pycm", "default")
+    with pytest.raises(client.ApiException):
+        core.read_namespaced_config_map("pycm", "default")
+
+
+def test_watch_resumes_after_a_reconnect_without_losing_an_event(api_client):
+    core = client.CoreV1Api(api_client)
+    listed = core.list_namespaced_config_map("default")
+    rv = listed.metadata.resource_version
+    for n in range(3):
+        core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"w{n}")))
+    seen = []
+    w = watch.Watch()
+    for ev in w.stream(core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=5):
+        seen.append((ev["type"], ev["object"].metadata.name))
+        rv = ev["object"].metadata.resource_version
+        if len(seen) == 1:
+            break  # the connection drops after the first event
+    w.stop()
+    core.delete_namespaced_config_map("w0", "default")
+    for ev in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=2):
+        seen.append((ev["type"], ev["object"].metadata.name))
+    assert seen == [("ADDED", "w0"), ("ADDED", "w1"), ("ADDED", "w2"), ("DELETED", "w0")]
+
+
+def test_watch_from_a_too_old_resource_version_is_410(served, api_client):
+    hub = served.api.hub
+    floor = hub.floor
+    hub.floor = 10**9  # as if the window had moved on
+    try:
+        status, body = _request(served, "/api/v1/namespaces/default/configmaps?watch=True&resourceVersion=5")
+    finally:
+        hub.floor = floor
+    event = json.loads(body.splitlines()[0])
+    assert status == 200 and event["type"] == "ERROR"
+    assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
+
+
+def test_pod_logs(api_client, served):
+    core = client.CoreV1Api(api_client)
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="pylog"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
+    )
+    core.create_namespaced_pod("default", pod)
+    with served.api.lock:
+        served.api.lab.store.write_log("default", "pylog", "main", "one\ntwo\nthree\n")
+    assert core.read_namespaced_pod_log("pylog", "default") == "one\ntwo\nthree\n"
+    assert core.read_namespaced_pod_log("pylog", "default", container="main", tail_lines=1) == "three\n"
+    with pytest.raises(client.ApiException) as e:
+        core.read_namespaced_pod_log("pylog", "default", container="no-such")
+    assert e.value.status == 400 and "is not valid for pod pylog" in json.loads(e.value.body)["message"]
+    with pytest.raises(client.ApiException) as e:
+        core.read_namespaced_pod_log("nosuchpod", "default")
+    assert e.value.status == 404
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_requests_without_the_token_are_401(served, token):
+    status, body = _request(served, "/api/v1/namespaces", token=token)
+    assert status == 401
+    assert json.loads(body)["kind"] == "Status" and json.loads(body)["reason"] == "Unauthorized"
+
+
+def test_kubeconfig_is_private(served):
+    assert stat.S_IMODE(served.kubeconfig.stat().st_mode) == 0o600
+    cfg = yaml.safe_load(served.kubeconfig.read_text())
+    assert cfg["current-context"] == "kratix-lab" and cfg["users"][0]["user"]["token"] == served.token
+    assert served.url.startswith("https://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "ctype", "code"),
+    [
+        ("POST", "/api/v1/namespaces/default/configmaps", b"x" * (3 * 1024 * 1024 + 1), "application/json", 413),
+        ("POST", "/api/v1/namespaces/default/configmaps", b"{not json: [", "application/json", 400),
+        (
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            b"\x0a\x0bk8s\x00",
+            "application/vnd.kubernetes.protobuf",
+            415,
+        ),
+        ("POST", "/api/v1/namespaces/default/pods/x/exec", b"", "application/json", 405),
+        ("GET", "/nothing/here", None, "", 404),
+        ("GET", "/apis/no.such.group/v1/things", None, "", 404),
+        ("GET", "/openapi/v2", None, "", 404),
+        ("PATCH", "/api/v1/namespaces/default/configmaps/x", b"{}", "text/plain", 404),
+    ],
+)
+def test_bad_requests_answer_a_status(served, method, path, body, ctype, code):
+    status, raw = _request(served, path, method=method, body=body, headers={"Content-Type": ctype} if ctype else {})
+    assert status == code
+    answer = json.loads(raw)
+    assert answer["kind"] == "Status" and answer["code"] == code and answer["message"]
+
+
+def test_concurrent_requests_are_served(served):
+    results = []
+
+    def get():
+        results.append(_request(served, "/api/v1/namespaces")[0])
+
+    threads = [threading.Thread(target=get) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 8
