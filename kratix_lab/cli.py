@@ -36,6 +36,7 @@ from kratix_lab.schema import explain
 from kratix_lab.startup import skip_slow_optional_imports
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
+from kratix_lab.views.literal import LiteralConsole, LiteralStream
 from kratix_lab.views.render_view import render_summary, render_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -52,8 +53,13 @@ class NotFoundError(NotFound):
 
 
 def _console() -> Console:
-    tty = sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=not tty, width=None if tty else 4096)  # piped: never crop
+    """The console for rich output: data printed literally (markup off, control characters escaped:
+    ``views.literal``), writing to the real stdout (its own colour codes must not be escaped)."""
+    out = sys.stdout.inner if isinstance(sys.stdout, LiteralStream) else sys.stdout
+    tty = out.isatty()
+    return LiteralConsole(
+        file=out, highlight=False, soft_wrap=not tty, width=None if tty else 4096
+    )  # piped: never crop
 
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:
@@ -1040,6 +1046,19 @@ def main(argv: list[str] | None = None) -> int:
     """
     skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
+    if getattr(args, "owns_terminal", False):  # the dashboard draws the screen itself
+        return _run(args)
+    # Everything else prints data from objects and repos: control characters in it are escaped, never sent to
+    # the terminal (issue 18 item 11; views/literal.py).
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = LiteralStream(out), LiteralStream(err)
+    try:
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except NotFoundError as e:

@@ -14,7 +14,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         description="Open the Textual dashboard on the lab (press ? inside for the keys).",
     )
     p.add_argument("--read-only", action="store_true", help="hide every action that changes the lab")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, owns_terminal=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
@@ -112,7 +113,7 @@ class DashboardScreen(TableScreen):
             empty = self.snapshot is not None and not self.rows
             widget.update(Text("no vClusters yet: press c to create one" if empty else "", "dim"))
             return
-        widget.update(Text.assemble((f"{status.name}: ", "bold"), status.message))
+        widget.update(Text.assemble((f"{printable(status.name)}: ", "bold"), printable(status.message)))
 
     def selected_status(self) -> Any:
         key = self.table.selected_key

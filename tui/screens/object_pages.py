@@ -16,6 +16,7 @@ from textual.widgets import Footer, Static
 
 from kratix_lab import Lab
 from kratix_lab.sources.lab import LabSource
+from kratix_lab.views.literal import printable
 from tui.screens.base import LabScreen
 from tui.widgets.lab_header import LabHeader
 
@@ -66,6 +67,7 @@ class TextPageScreen(LabScreen):
             self.query_one("#page-text", Static).update(Text(message, "bold red"))
 
     def render_text(self, text: str) -> RenderableType:
+        text = printable(text)  # data shown literally: control characters escaped (views/literal.py)
         if not text:
             return Text(self.EMPTY, "dim")
         if self.LEXER:

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
+from kratix_lab.views.literal import printable
 from tui.jobs import NodeDetail
 
 TABS = [
@@ -86,6 +87,7 @@ class NodeDetails(Vertical):
 
     @staticmethod
     def _render_tab(tab_id: str, text: str) -> RenderableType:
+        text = printable(text)  # data shown literally: control characters escaped (views/literal.py)
         if tab_id == "tab-yaml":
             return syntax(text, "yaml")
         if tab_id == "tab-status":

@@ -13,6 +13,7 @@ from textual.widgets.tree import TreeNode
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.trace import TraceNode
 from kratix_lab.views.kube_view import human_duration
+from kratix_lab.views.literal import printable
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
 
 Path = tuple[str, ...]
@@ -32,8 +33,8 @@ def node_label(node: TraceNode, now: int) -> Text:
     t = Text(no_wrap=True)
     style = HEALTH_STYLE.get(node.health, "")
     t.append(f"{HEALTH_MARK.get(node.health, '·')} ", style=style)
-    t.append(node.kind, style="bold")
-    t.append(f" {node.name}")
+    t.append(printable(node.kind), style="bold")
+    t.append(f" {printable(node.name)}")
     if node.health != HEALTHY:
         t.append(f"  {node.health}", style=style)
         if node.since is not None:

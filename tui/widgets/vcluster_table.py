@@ -13,6 +13,7 @@ from kratix_lab.diagnose import VClusterStatus
 from kratix_lab.kube.health import ORDER
 from kratix_lab.trace import STAGE_TITLES, STAGES
 from kratix_lab.views.kube_view import human_duration
+from kratix_lab.views.literal import literal
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
 
 COLUMNS = [
@@ -54,14 +55,14 @@ def health_text(health: str) -> Text:
 def row_cells(s: VClusterStatus, now: int) -> list[Any]:
     since = human_duration(max(0, now - s.since)) if s.since is not None else "-"
     message = s.message if len(s.message) <= MESSAGE_WIDTH else s.message[: MESSAGE_WIDTH - 1] + "…"
-    return [
-        Text(s.name, style="bold"),
-        s.preset,
-        s.k8s_version,
+    return [  # data shown literally (views/literal.py): never markup, control characters escaped
+        literal(s.name, style="bold"),
+        literal(s.preset),
+        literal(s.k8s_version),
         STAGE_TITLES.get(s.stage, s.stage),
         health_text(s.health),
         since,
-        message,
+        literal(message),
     ]
 
 

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kratix_lab.diagnose import Diagnosis
+from kratix_lab.views.literal import literal
 
 
 def verdict_text(d: Diagnosis) -> Text:
@@ -19,7 +20,7 @@ def verdict_text(d: Diagnosis) -> Text:
         style = "bold yellow"
     else:
         style = "bold cyan"
-    return Text(d.verdict, style=style)
+    return literal(d.verdict, style=style)
 
 
 class VerdictLine(Static):
