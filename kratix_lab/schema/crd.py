@@ -890,10 +890,14 @@ def _properties_of(s: Schema) -> tuple[dict[str, Schema], list[str]]:
 
 
 def _root_properties(schema: Schema) -> dict[str, Schema]:
+    """The root's fields as the API server publishes them: ``metadata`` is always ObjectMeta, whatever the CRD
+    restricts of ``metadata.name``/``generateName`` (those restrictions are enforced at admission only;
+    apiextensions-apiserver pkg/controller/openapi/builder/builder.go buildKubeNative sets the root's metadata to an
+    ObjectMeta reference)."""
     props = dict(_properties_of(schema)[0])
     for k, standard in _STANDARD_ROOT.items():
         declared = props.get(k)
-        if not isinstance(declared, dict) or (k == "metadata" and not declared.get("properties")):
+        if not isinstance(declared, dict) or k == "metadata":
             props[k] = standard
     return props
 
