@@ -396,7 +396,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import diagnose, fleet
+    from kratix_lab.diagnose import diagnose, fleet, platform_findings
     from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
@@ -412,16 +412,25 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
                 raise CLIError("give KIND/NAME (or KIND NAME), or --all")
             kind, name, namespace = _trace_ref(args)
             results = [diagnose(source, kind, name, namespace)]
+        # --all: the platform's own problems too (an Application that cannot read git stops every request in it)
+        platform = platform_findings(source) if args.all else []
     if args.output == "json":
-        print(tv.to_json([tv.diagnosis_json(d) for d in results] if args.all else tv.diagnosis_json(results[0])))
+        data = [tv.diagnosis_json(d) for d in results] + [tv.finding_json(f) for f in platform]
+        print(tv.to_json(data if args.all else tv.diagnosis_json(results[0])))
     elif args.output == "md":
         print("\n".join(tv.diagnosis_markdown(d) for d in results), end="")
+        for f in platform:
+            print(f"\n# {f.object}\n\n**{f.id}:** {f.message} → {f.fix}")
     else:
         for d in results:
             if args.all:
                 print(f"== {d.ref}")
             print(tv.diagnosis_text(d), end="")
-    return EXIT_OK if all(not d.findings for d in results) else EXIT_FINDINGS
+        for i, f in enumerate(platform, 1):
+            if i == 1:
+                print("== the platform's Argo CD applications")
+            print(tv.finding_text(f, i))
+    return EXIT_OK if all(not d.findings for d in results) and not platform else EXIT_FINDINGS
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -91,6 +91,8 @@ def _missing_request(s, n, parents, depth):
             "check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it with "
             "`kratix-lab validate FILE` and fix the fields it names"
         )
+        if "cannot read git" in n.message:
+            fix = "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the problem)"
         yield Finding("request-missing", "error", "request", n.ref, n.message + where, fix, None, depth)
 
 
@@ -271,6 +273,64 @@ def _invalid_spec(s, n, parents, depth):
                 s.timestamp(c.get("lastTransitionTime")),
                 depth,
             )
+
+
+def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every Argo CD Application that cannot generate its manifests, with its ``ComparisonError`` condition
+    (argo-cd controller/state.go: a file of the source the repo-server cannot unmarshal fails the whole
+    comparison; the Application's live objects stay as last synced)."""
+    out = []
+    for app in s.list("Application", "argocd", group="argoproj.io"):
+        for c in (app.get("status") or {}).get("conditions") or []:
+            if c.get("type") == "ComparisonError":
+                out.append((app, c))
+    return out
+
+
+@rule("app-comparison-error")
+def _comparison_error(s, n, parents, depth):
+    """A request applied by an Application that can no longer compare git with the cluster: the request keeps
+    running as last synced, but no change to it in git is applied until the file the error names is fixed."""
+    if n.stage != "request" or n.health == MISSING:
+        return
+    for app, c in comparison_errors(s):
+        applied = any(
+            r.get("kind") == n.kind and r.get("name") == n.name and r.get("namespace") == n.namespace
+            for r in (app.get("status") or {}).get("resources") or []
+        )
+        if applied:
+            yield Finding(  # a warning: the request runs as last synced; its changes in git wait
+                "app-comparison-error",
+                "warning",
+                "request",
+                n.ref,
+                f"Argo CD application {app['metadata']['name']}, which applies this request, cannot read git: "
+                f"{c.get('message', '')}; changes to the request in git are not applied",
+                "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
+                "problem), then commit",
+                s.timestamp(c.get("lastTransitionTime")),
+                depth,
+                {"application": app["metadata"]["name"]},
+            )
+
+
+def platform_findings(s: Source) -> list[Finding]:
+    """Problems of the platform itself, outside any request's road: Applications that cannot compare
+    (``diagnose --all`` lists them after the vClusters)."""
+    return [
+        Finding(
+            "app-comparison-error",
+            "error",
+            "sync",
+            f"Application/argocd/{app['metadata']['name']}",
+            f"Argo CD application {app['metadata']['name']} cannot read git: {c.get('message', '')}; nothing it "
+            "syncs is updated, and requests new in its files are not applied",
+            "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
+            "problem), then commit",
+            s.timestamp(c.get("lastTransitionTime")),
+        )
+        for app, c in comparison_errors(s)
+    ]
 
 
 @rule("helm-render-failed")

@@ -202,6 +202,10 @@ class _Tracer:
             op = (app.get("status") or {}).get("operationState") or {}
             if sync_failed(op) and name in operation_message(op):
                 return f"; Argo CD application {app['metadata']['name']} failed to apply it: {operation_message(op)}"
+        for app in self.apps():  # a file Argo CD cannot read stops the whole Application (controller/state.go)
+            for c in (app.get("status") or {}).get("conditions") or []:
+                if c.get("type") == "ComparisonError":
+                    return f"; Argo CD application {app['metadata']['name']} cannot read git: {c.get('message', '')}"
         return ""
 
     def pipeline_runs(self, rk: RequestKind, name: str, ns: str | None) -> list[TraceNode]:

@@ -175,3 +175,43 @@ def test_error_messages_quote_values_truncated(tmp_path, capsys):
     assert main(["validate", str(f)]) == 1
     err = capsys.readouterr().err
     assert "... (1998976 more characters)" in err and len(err) < 10_000
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["  blob: !!binary aGVsbG8=\n", "  tags: !!set {a, b}\n", "  name: bad\n  name: again\n"],
+    ids=["binary", "set", "duplicate"],
+)
+def test_a_hostile_request_in_git_is_shown_by_diagnose_and_the_rest_keeps_running(tmp_path, capsys, hostile):
+    """Issue 18 item 10: a request file Argo CD cannot unmarshal stops the ``platform`` Application
+    (ComparisonError naming the file, argo-cd controller/state.go) — settle goes on, the vClusters already
+    running stay Healthy at every stage, and diagnose says where the problem is: on the missing request, on
+    every request that Application applies (their changes in git wait), and in ``diagnose --all``."""
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.platform.lab import Lab
+    from kratix_lab.sources.lab import LabSource
+
+    path = tmp_path / "lab"
+    with Lab(path) as lab:
+        lab.submit(SAMPLES / "media.yaml")
+        assert lab.settle().quiescent
+        gitops_file(
+            lab,
+            "platform/vclusters/bad.yaml",
+            "apiVersion: platform.integratn.tech/v1alpha1\nkind: VClusterOrchestrator\n"
+            "metadata:\n  name: bad\n  namespace: platform-requests\n  annotations:\n    t: 2026-01-01\nspec:\n"
+            + hostile,
+        )
+        assert lab.settle().quiescent
+        source = LabSource(lab)
+        media = diagnose(source, "VClusterOrchestrator", "media", "platform-requests")
+        assert {n.health for n, _ in media.trace.walk()} == {"Healthy"}  # the vCluster keeps running
+        assert [f.id for f in media.findings] == ["app-comparison-error"]
+        assert media.findings[0].severity == "warning" and "platform/vclusters/bad.yaml" in media.findings[0].message
+        bad = diagnose(source, "VClusterOrchestrator", "bad", "platform-requests")
+        assert bad.findings[0].id == "request-missing"
+        assert "cannot read git" in bad.verdict and "platform/vclusters/bad.yaml" in bad.verdict
+        assert "fix or remove the file" in bad.findings[0].fix
+    assert main(["--lab", str(path), "diagnose", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert "== the platform's Argo CD applications" in out and "Application/argocd/platform" in out
