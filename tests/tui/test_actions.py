@@ -238,7 +238,7 @@ def test_read_only_hides_every_mutating_action(make_app, sample_lab_path):
         assert isinstance(app.screen, DashboardScreen)  # no dialog, no create screen
         with Lab(sample_lab_path, create=False) as other:
             assert MANUAL_RECONCILE not in (other.get("VClusterOrchestrator", "media")["metadata"].get("labels") or {})
-            assert other.now() == "2026-01-01T00:01:20Z"
+            assert other.now() == "2026-01-01T00:01:30Z"
         # the detail screen too; and the help lists none of them
         await pilot.press("enter")
         await settle_ui(pilot)

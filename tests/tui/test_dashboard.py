@@ -36,12 +36,12 @@ def test_dashboard_lists_both_vclusters_with_stage_and_health(make_app):
         assert isinstance(app.screen, DashboardScreen)
         table = rows(app)
         assert [r[:6] for r in table] == [
-            ["media", "prod", "v1.34.3", "pod", "✔ Healthy", "55s"],
-            ["sandbox", "dev", "v1.34.3", "pod", "✔ Healthy", "55s"],
+            ["media", "prod", "v1.34.3", "pod", "✔ Healthy", "60s"],
+            ["sandbox", "dev", "v1.34.3", "pod", "✔ Healthy", "60s"],
         ]
         assert table[0][6].startswith("healthy: VClusterOrchestrator/platform-requests/media")
         text = screen_text(app)
-        assert "‖ paused" in text and "2026-01-01T00:01:20Z" in text and "vClusters (2)" in text
+        assert "‖ paused" in text and "2026-01-01T00:01:30Z" in text and "vClusters (2)" in text
         # the selected row's whole message under the table
         assert "media: healthy: VClusterOrchestrator/platform-requests/media is Healthy at" in text
 
@@ -128,7 +128,7 @@ def test_refresh_picks_up_changes_made_by_another_process(make_app, sample_lab_p
         await screen.load()
         await pilot.pause()
         assert not screen.snapshot.recomputed
-        assert "2026-01-01T00:01:25Z" in screen_text(app) and rows(app)[0][5] == "60s"
+        assert "2026-01-01T00:01:35Z" in screen_text(app) and rows(app)[0][5] == "65s"
         with Lab(sample_lab_path, create=False) as other:
             other.reconcile("VClusterOrchestrator", "sandbox", "platform-requests")
         await screen.load()
@@ -207,7 +207,7 @@ def test_the_lab_clock_plays_pauses_and_steps_in_worker_processes(make_app, samp
         assert app.steps == steps + 1
         with Lab(sample_lab_path, create=False) as other:
             assert other.now() == app.lab_time
-            assert other.store.now_seconds() - 80 == 5 * app.steps  # settled at 00:01:20, 5 s a step
+            assert other.store.now_seconds() - 90 == 5 * app.steps  # settled at 00:01:30, 5 s a step
         await pilot.press("p")
         assert app.playing
 
