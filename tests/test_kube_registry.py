@@ -265,6 +265,9 @@ def test_output_missing_namespace_asks_the_registry_for_the_scope() -> None:
         def kinds(self):
             return KindRegistry.from_crds([])
 
+        def promises(self):  # no Promise serves these kinds (output-labels asks, for Kratix's own label)
+            return []
+
     node = TraceNode("Commit", "abc", None, "commit", "Healthy", evidence={"files": list(files), "sha": "abc"})
     rule = dict(diagnose.RULES)["output-labels"]
     found = [f for f in rule(Stub(), node, [], 0) if f.id == "output-missing-namespace"]
