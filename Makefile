@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean notebooks notebooks-refresh soak
+.PHONY: run test lint format bench clean notebooks notebooks-refresh soak book
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 ## notebooks: open the cookbook in JupyterLab
 notebooks: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(JUPYTER_ARGS) notebooks/
+
+## book: the cookbook as a static website (Jupyter Book 2) from the notebooks' stored outputs, in build/book/html
+book: $(STAMP)
+	$(BIN)/python book/build.py
 
 ## notebooks-refresh: re-run every notebook and store its outputs (what nbval compares)
 notebooks-refresh: $(STAMP)

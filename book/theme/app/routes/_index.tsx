@@ -1,5 +1,5 @@
+import katexCss from 'katex/dist/katex.min.css';
 import {
-  KatexCSS,
   getMetaTagsForArticle,
   responseNoArticle,
   responseNoSite,
@@ -30,7 +30,8 @@ export const meta: V2_MetaFunction<typeof loader> = ({ data, location }) => {
   });
 };
 
-export const links: LinksFunction = () => [KatexCSS];
+// kratix-lab: KaTeX's stylesheet (and its fonts) from the katex package, not from a CDN.
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: katexCss }];
 
 export const loader: LoaderFunction = async ({ params, request }) => {
   const config = await getConfig();
