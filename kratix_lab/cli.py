@@ -184,11 +184,13 @@ def _lab_path(args: argparse.Namespace) -> Path:
     return Path(args.lab) if getattr(args, "lab", None) else default_lab_dir()
 
 
-def _open(args: argparse.Namespace) -> Lab:
+def _open(args: argparse.Namespace, *, reads_only: bool = False) -> Lab:
+    """The lab of ``--lab``. A command that only reads (``reads_only``) also works on a lab the user may not
+    write: it is then opened read-only (``Lab.open_for_reading``)."""
     path = _lab_path(args)
     if path.exists() and not path.is_dir():
         raise CLIError(f"{path}: not a directory, so not a lab")
-    return Lab(path, create=False)
+    return Lab.open_for_reading(path) if reads_only else Lab(path, create=False)
 
 
 def _show(table: lv.TableData) -> None:
@@ -267,7 +269,7 @@ def cmd_lab_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_lab_status(args: argparse.Namespace) -> int:
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         data = lv.status_data(lab)
     if args.output == "json":
         print(json.dumps(data, indent=2))
@@ -361,7 +363,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from kratix_lab.views import trace_view as tv
 
     kind, name, namespace = _trace_ref(args)
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         source = LabSource(lab, read_only=True)
 
         def render() -> Any:
@@ -400,7 +402,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         source = LabSource(lab, read_only=True)
         if args.all:
             if args.refs:
@@ -438,7 +440,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from kratix_lab.sources.lab import LabSource
     from kratix_lab.trace import STAGE_TITLES
 
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         source = LabSource(lab, read_only=True)
         rows = fleet(source)
         now = source.now()
@@ -475,7 +477,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         selector = lv.parse_selector(args.selector) if args.selector else None
     except ValueError as e:
         raise CLIError(str(e)) from None
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         # KIND[,KIND…] lists; KIND NAME… or KIND/NAME… names (kubectl's builder rules, kratix_lab.kube.refs)
         wanted: dict[tuple[str, str | None], tuple[lv.Kind, list[str]]] = {}
         for ref in refs:
@@ -547,7 +549,7 @@ def _print_get(
 
 def cmd_describe(args: argparse.Namespace) -> int:
     refs = _refs(args)
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         objs = [_one(lab, lv.resolve_kind(lab, ref.kind), ref.name, ref.namespace) for ref in refs]
         print("\n\n".join(lv.describe_text(lab, obj) for obj in objs), end="")
     return EXIT_OK
@@ -568,7 +570,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         args.container = args.target[1]
     ref = ObjectRef.parse(target) if "/" in target else ObjectRef("pod", target)
     kind_text, name = ref.kind, ref.name
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         kind = lv.resolve_kind(lab, kind_text)
         obj = _one(lab, kind, name, args.namespace)
         ns = namespace_of(obj)
@@ -592,7 +594,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     namespace = None if args.all_namespaces else args.namespace
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         if args.for_:
             ref = ObjectRef.parse(args.for_)  # kubectl events --for takes KIND/NAME only
             kind = lv.resolve_kind(lab, ref.kind)
@@ -679,7 +681,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_fault_list(args: argparse.Namespace) -> int:
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         available, active = lab.faults.available(), lab.faults.active()
     if args.output == "json":
         print(json.dumps(lv.faults_data(available, active), indent=2))
@@ -725,7 +727,7 @@ def _repo(lab: Lab, args: argparse.Namespace) -> tuple[Any, str]:
 def cmd_repo_log(args: argparse.Namespace) -> int:
     if args.max_count < 1:
         raise CLIError("-n must be 1 or more")
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         repo, which = _repo(lab, args)
         commits = repo.log(args.path.strip("/") if args.path else None, max_count=args.max_count)
     if not commits:
@@ -748,7 +750,7 @@ def _revision(which: str, rev: str) -> Iterator[None]:
 
 
 def cmd_repo_show(args: argparse.Namespace) -> int:
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         repo, which = _repo(lab, args)
         with _revision(which, args.rev):
             commit = repo.show(args.rev)
@@ -759,7 +761,7 @@ def cmd_repo_show(args: argparse.Namespace) -> int:
 
 def cmd_repo_files(args: argparse.Namespace) -> int:
     path = (args.path or "").strip("/")
-    with _open(args) as lab:
+    with _open(args, reads_only=True) as lab:
         repo, which = _repo(lab, args)
         rev = args.rev or "main"
         if args.rev is None and repo.head() is None:

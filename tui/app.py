@@ -67,7 +67,7 @@ class KratixLabApp(App[int]):
         self.tick = tick
         self.refresh_every = refresh_every
         # The lab on the UI thread: for screens that act at once (the create screen submits with it).
-        self.lab = Lab(self.lab_path, create=False)
+        self.lab = Lab.open_for_reading(self.lab_path) if read_only else Lab(self.lab_path, create=False)
         self.reader = make_worker(workers, self.lab_path, "reader", read_only=True)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
@@ -275,14 +275,15 @@ class KratixLabApp(App[int]):
 def main(args: argparse.Namespace) -> int:
     """``kratix-lab tui``: 0 when quit, 2 when the lab cannot be opened (the message says why)."""
     path = Path(args.lab) if getattr(args, "lab", None) else default_lab_dir()
+    read_only = bool(getattr(args, "read_only", False))
     try:
-        Lab(path, create=False).close()
+        (Lab.open_for_reading(path) if read_only else Lab(path, create=False)).close()
     except LabError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"error: {path}: cannot open the lab: {e.strerror or e}", file=sys.stderr)
         return 2
-    app = KratixLabApp(path, read_only=bool(getattr(args, "read_only", False)))
+    app = KratixLabApp(path, read_only=read_only)
     app.run()
     return app.return_code or 0

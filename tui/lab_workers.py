@@ -52,7 +52,8 @@ class _Opened:
 
     def run(self, job: Job[T]) -> T:
         if self.lab is None or self.source is None:
-            self.lab = Lab(Path(self.path), create=False)
+            # a reader also works on a lab the user may not write (Lab.open_for_reading)
+            self.lab = Lab.open_for_reading(Path(self.path)) if self.read_only else Lab(Path(self.path), create=False)
             self.source = LabSource(self.lab, read_only=self.read_only)
         return job(self.lab, self.source)
 

@@ -13,6 +13,7 @@ Layout of a lab directory::
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -101,19 +102,68 @@ class Lab:
         seed: str = "kratix-lab",
         vcluster_schema: Path | None = None,
         create: bool = True,
+        read_only: bool = False,
     ):
+        """``read_only=True`` opens an existing lab without writing anything — no lock file, no repair, a read-only
+        SQLite connection — so reading commands work on a lab the user may not write (issue 18 item 14); a lab
+        that needs repairing or was never bootstrapped is an error saying to open it writable once."""
         self.path = Path(path) if path is not None else default_lab_dir()
+        self.read_only = read_only
         marker = self.path / "lab.json"
         if self.path.exists() and not self.path.is_dir():
             raise LabError(f"{self.path}: is a file, not a lab directory")
         if not marker.exists():
-            if not create:
+            if not create or read_only:
                 raise LabError(f"{self.path}: no lab here (create one with `kratix-lab lab init`)")
             if self.path.exists() and any(self.path.iterdir()):
                 raise LabError(f"{self.path}: exists, is not empty and is not a lab; choose another directory")
             self.path.mkdir(parents=True, exist_ok=True)
         self.executor = make_executor(executor) if isinstance(executor, str) else executor
         self.vcluster_schema = vcluster_schema
+        if read_only:
+            self._open_read_only(marker)
+        else:
+            self._open_writable(marker, seed)
+        self.faults = Faults(self)
+        self.controllers = [
+            ArgoCDController(),
+            KratixController(),
+            Scheduler(),
+            StateStoreWriter(),
+            ClusterController(),
+        ]
+        self.controllers.append(WorkloadsController())
+        self._promise_cache: dict[tuple[str, str], Promise] = {}
+        self._kinds: tuple[tuple[int, ...], KindRegistry] | None = None
+        self._synced_head: str | None = self.state_repo.head()
+
+    @classmethod
+    def open_for_reading(cls, path: str | Path, **kwargs: Any) -> Lab:
+        """Open a lab to read it: as usual when it may be written (the lock keeps the view consistent with
+        writers), read-only when the user may not write it (a read-only mount, or permissions)."""
+        try:
+            return cls(path, create=False, **kwargs)
+        except PermissionError:
+            return cls(path, create=False, read_only=True, **kwargs)
+        except OSError as e:
+            if e.errno != errno.EROFS:
+                raise
+            return cls(path, create=False, read_only=True, **kwargs)
+
+    def _open_read_only(self, marker: Path) -> None:
+        self.seed = _read_marker(marker)
+        _check_parts(self.path)
+        try:
+            self.store = Store(self.path / "store.sqlite", self.seed, read_only=True)
+        except sqlite3.DatabaseError as e:
+            raise LabError(f"{self.path / 'store.sqlite'}: {e} (the lab is damaged)") from None
+        self.gitops_repo = GitRepo(self.path / "gitops")
+        self.state_remote = GitRepo(self.path / "state.git")
+        self.state_repo = GitRepo(self.path / "state")
+        if not self.store.get_meta("bootstrapped"):
+            raise LabError(f"{self.path}: the lab was never started; open it once with a command that may write it")
+
+    def _open_writable(self, marker: Path, seed: str) -> None:
         with self._lock():
             if not marker.exists():
                 self._create(seed)
@@ -131,18 +181,6 @@ class Lab:
             self.state_repo.point_origin_at(self.path / "state.git")  # a moved or copied lab pushes to its own remote
             if not self.store.get_meta("bootstrapped"):
                 self._bootstrap()
-        self.faults = Faults(self)
-        self.controllers = [
-            ArgoCDController(),
-            KratixController(),
-            Scheduler(),
-            StateStoreWriter(),
-            ClusterController(),
-        ]
-        self.controllers.append(WorkloadsController())
-        self._promise_cache: dict[tuple[str, str], Promise] = {}
-        self._kinds: tuple[tuple[int, ...], KindRegistry] | None = None
-        self._synced_head: str | None = self.state_repo.head()
 
     # ---- paths ---------------------------------------------------------------------------
 

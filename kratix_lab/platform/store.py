@@ -11,10 +11,12 @@ dependents (``ownerReferences``). Several processes may open one store; every wr
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import sqlite3
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -93,13 +95,17 @@ class Store:
     again whenever another connection has committed (SQLite's ``data_version`` says so).
     """
 
-    def __init__(self, path: str | Path, seed: str = "kratix-lab"):
+    def __init__(self, path: str | Path, seed: str = "kratix-lab", *, read_only: bool = False):
         self.path = Path(path)
         self.seed = seed
+        self.read_only = read_only
         self._local = threading.local()
         self._parsed: dict[tuple[str, str, str, str], tuple[int, dict[str, Any]]] = {}
         self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index
         self._rvs_data_version: int | None = None
+        if read_only:
+            self._conn = self._connect_read_only()
+            return
         self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -112,6 +118,26 @@ class Store:
             for stmt in _SCHEMA.replace("{label_indexes}", label_indexes).strip().split(";"):
                 if stmt.strip():
                     self._conn.execute(stmt)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that never writes, for a lab the user may only read (a read-only mount or permissions).
+
+        ``mode=ro`` first: it sees other processes' commits, but SQLite needs the WAL's ``-shm`` file for that
+        (https://sqlite.org/wal.html#readonly); when it cannot have it, the file is opened ``immutable`` (nobody can
+        be writing a database this process may not write next to)."""
+        if not self.path.is_file():
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(self.path))
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        for extra in ("", "&immutable=1"):
+            conn = sqlite3.connect(uri + extra, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("SELECT count(*) FROM meta").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                if extra:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._conn.close()
