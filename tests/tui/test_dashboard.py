@@ -74,6 +74,8 @@ def test_filter_narrows_and_escape_clears(make_app):
         await pilot.press("slash", *"sa")
         assert names(app) == ["sandbox"]
         assert "filter: sa" in screen_text(app)
+        header = screen_text(app).splitlines()[0]  # the filter box sits under the header, not over it (issue 17.11)
+        assert "kratix-lab" in header and "2026-01-01T00:01:30Z" in header and "paused" in header
         await pilot.press("enter")  # back to the table, the filter stays
         assert app.screen.query_one(VClusterTable).has_focus and names(app) == ["sandbox"]
         await pilot.press("escape")

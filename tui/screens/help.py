@@ -13,16 +13,28 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
+def _own(node: object, key: str, action: str) -> bool:
+    """Whether a class of this app (``tui.*``) declares the binding on ``node``: Textual's own (focus moves,
+    copy, ctrl+q, the palette) are left out of the help — the footer and ctrl+p show those."""
+    for cls in type(node).__mro__:
+        for b in cls.__dict__.get("BINDINGS", []):
+            keys, act = (b.key, b.action) if isinstance(b, Binding) else (b[0], b[1])
+            if act == action and key in [k.strip() for k in keys.split(",")]:
+                return cls.__module__.split(".")[0] == "tui"
+    return False
+
+
 def key_rows(app: App, screen: Screen) -> list[tuple[str, str, str]]:
-    """(key, what it does, where it works) for every active binding of ``screen``."""
+    """(key, what it does, where it works) for every active binding of ``screen`` that this app declares: the
+    screen's and its widgets' keys first ("this screen"), then the app's ("everywhere")."""
     rows = []
     for key, active in screen.active_bindings.items():
         binding = active.binding
         node = active.node
-        where = "everywhere" if node is app else ("this screen" if node is screen else type(node).__name__)
+        if not _own(node, key, binding.action):
+            continue
+        where = "everywhere" if node is app else "this screen"
         what = binding.description or binding.action.replace("_", " ")
-        if active.tooltip:
-            what += f" — {active.tooltip}"
         rows.append((binding.key_display or app.get_key_display(binding) or key, what, where))
     order = {"this screen": 0, "everywhere": 1}
     return sorted(rows, key=lambda r: order.get(r[2], 2))  # stable: each group keeps the bindings' order
