@@ -628,6 +628,9 @@ def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) 
     return f"{node.health} at {STAGE_TITLES.get(node.stage, node.stage)}{when}: {node.ref}: {node.message}"
 
 
+DELETING = "Deleting"  # a fleet row's state while its request is being deleted (not one of the trace's healths)
+
+
 @dataclass
 class VClusterStatus:
     name: str
@@ -657,6 +660,9 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
                 stage, health, since = node.stage, node.health, node.since
             else:
                 stage, health, since = "pod", HEALTHY, d.trace.since
+        if meta.get("deletionTimestamp") and health != DEGRADED:
+            # being deleted (its delete pipeline, finalizers, pruning): say so, not "Progressing" (issue 17.11)
+            health, since = DELETING, source.timestamp(meta["deletionTimestamp"])
         rows.append(
             VClusterStatus(
                 meta["name"],

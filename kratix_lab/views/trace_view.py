@@ -25,8 +25,17 @@ HEALTH_STYLE = {
     "Missing": "yellow",
     "Suspended": "magenta",
     "Unknown": "dim",
+    "Deleting": "yellow",
 }
-HEALTH_MARK = {"Healthy": "✔", "Progressing": "◌", "Degraded": "✖", "Missing": "?", "Suspended": "‖", "Unknown": "·"}
+HEALTH_MARK = {
+    "Healthy": "✔",
+    "Progressing": "◌",
+    "Degraded": "✖",
+    "Missing": "?",
+    "Suspended": "‖",
+    "Unknown": "·",
+    "Deleting": "⌫",
+}
 
 
 def node_json(node: TraceNode) -> dict[str, Any]:
