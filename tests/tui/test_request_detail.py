@@ -118,3 +118,21 @@ def test_the_detail_updates_as_the_request_progresses(make_app, sample_lab_path)
         assert tree.selected.node.ref == "VClusterOrchestrator/platform-requests/media"  # the cursor stayed
 
     drive(app, script)
+
+
+def test_z_zooms_the_side_pane_then_the_tree_then_neither(make_app):
+    """Issue 17 item 11: `z` zooms the tree too (a deep trace's names uncut at 80 columns)."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        tree = screen.query_one(TraceTree)
+        await pilot.press("z")
+        assert screen.maximized is screen.details
+        await pilot.press("z")
+        await settle_ui(pilot)
+        assert screen.maximized is tree and "VClusterOrchestrator media" in screen_text(app)
+        await pilot.press("z")
+        assert screen.maximized is None
+
+    drive(app, script)

@@ -41,7 +41,7 @@ class RequestDetailScreen(LabScreen):
         Binding("y", "yaml", "YAML", show=False),
         Binding("r", "reconcile", "Reconcile"),
         Binding("ctrl+d", "delete", "Delete"),
-        Binding("z", "zoom", "Zoom pane", show=False),
+        Binding("z", "zoom", "Zoom: side pane, tree, both", show=False),
         *(Binding(str(i), f"tab('{tab_id}')", f"{title} tab", show=False) for i, (tab_id, title) in enumerate(TABS, 1)),
     ]
 
@@ -156,11 +156,16 @@ class RequestDetailScreen(LabScreen):
         self.app.pop_screen()
 
     def action_zoom(self) -> None:
-        """The side pane full screen (or back): long YAML and logs in 80 columns."""
-        if self.maximized is not None:
-            self.minimize()
-        else:
+        """`z` cycles: the side pane full screen (long YAML and logs in 80 columns), then the tree (a deep trace's
+        names uncut), then both side by side again."""
+        tree = self.query_one(TraceTree)
+        if self.maximized is None:
             self.maximize(self.details, container=False)
+        elif self.maximized is self.details:
+            self.minimize()
+            self.maximize(tree, container=False)
+        else:
+            self.minimize()
 
     def action_tab(self, tab_id: str) -> None:
         self.query_one(TabbedContent).active = tab_id

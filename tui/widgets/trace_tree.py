@@ -59,6 +59,7 @@ def entries(root: TraceNode) -> list[TraceEntry]:
 
 
 class TraceTree(Tree[TraceEntry]):
+    ALLOW_MAXIMIZE: ClassVar[bool | None] = True  # `z` on the detail screen: the tree full screen
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "expand_all", "Expand all", show=False),
         Binding("E", "collapse_all", "Collapse all", show=False),
