@@ -20,6 +20,9 @@ class DeletePlan:
     ref: str
     how: str
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    # The name to type before the delete goes ahead (a production vCluster, as GitHub asks for a repository's
+    # name); None when one keystroke confirms.
+    confirm_name: str | None = None
 
     def items(self) -> list[str]:
         """Every object and file the delete removes, as listed."""
@@ -33,8 +36,15 @@ class DeletePlan:
         return "\n".join(lines) + "\n"
 
 
-def delete_plan(root: TraceNode, how: str) -> DeletePlan:
-    """The plan for deleting the request at ``root`` (its trace); ``how`` says by which route."""
+def needs_typed_name(obj: dict | None) -> bool:
+    """A request whose vCluster runs the ``prod`` preset: deleting it takes its name typed, not one key."""
+    spec = (obj or {}).get("spec") or {}
+    return isinstance(spec.get("vcluster"), dict) and spec["vcluster"].get("preset") == "prod"
+
+
+def delete_plan(root: TraceNode, how: str, obj: dict | None = None) -> DeletePlan:
+    """The plan for deleting the request at ``root`` (its trace, ``obj`` the request itself when known); ``how``
+    says by which route."""
     groups: dict[str, list[str]] = {
         "sub-requests": [],
         "Works": [],
@@ -67,4 +77,5 @@ def delete_plan(root: TraceNode, how: str) -> DeletePlan:
             add("Helm releases, workloads and pods", node.ref)
         elif node.stage == "pipeline":
             add("pipeline runs", node.ref)
-    return DeletePlan(root.ref, how, [(title, items) for title, items in groups.items() if items])
+    sections = [(title, items) for title, items in groups.items() if items]
+    return DeletePlan(root.ref, how, sections, root.name if needs_typed_name(obj) else None)

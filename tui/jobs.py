@@ -252,8 +252,9 @@ def delete(ref: ObjectRef):
 
 def _delete_plan(ref: ObjectRef, lab: Lab, source: LabSource) -> DeletePlan:
     how = lab.delete_route(ref.kind, ref.name, ref.namespace)
-    resolve(source, ref.kind)  # a TraceError for a kind no Promise serves
-    return delete_plan(trace(source, ref.kind, ref.name, ref.namespace), how)
+    rk = resolve(source, ref.kind)  # a TraceError for a kind no Promise serves
+    obj = source.get(rk.kind, ref.name, ref.namespace, rk.group)
+    return delete_plan(trace(source, ref.kind, ref.name, ref.namespace), how, obj)
 
 
 def read_delete_plan(ref: ObjectRef):

@@ -51,14 +51,24 @@ def test_delete_lists_what_will_be_removed_then_removes_it(make_app, sample_lab_
             == "removes platform/vclusters/media.yaml from the gitops repo; Argo CD (app platform) prunes the request"
         )
         text = screen_text(app)
-        assert "Delete VClusterOrchestrator/platform-requests/media?" in text and "Delete (y)" in text
+        assert "Delete VClusterOrchestrator/platform-requests/media?" in text
+        assert "This is a prod vCluster. Type media to delete it" in text  # issue 17 item 11
         assert_snapshot("confirm_delete", stable(text))
-        await pilot.press("n")  # cancel: nothing happens
+        await pilot.press("escape")  # cancel: nothing happens
         assert isinstance(app.screen, DashboardScreen)
         with Lab(sample_lab_path, create=False) as other:
             assert other.gitops_repo.read_files("platform/vclusters/media.yaml")
         await pilot.press("ctrl+d")
         await settle_ui(pilot)
+        await pilot.press("y", "enter")  # one key does not delete a prod vCluster: "y" is typed, not the name
+        await pilot.click("#confirm")
+        await settle_ui(pilot)
+        assert isinstance(app.screen, ConfirmDeleteScreen) and app.screen.query_one("#confirm").disabled
+        app.screen.query_one("#confirm-name").value = ""
+        await pilot.press(*"medi")
+        assert app.screen.query_one("#confirm").disabled
+        await pilot.press("a")
+        assert not app.screen.query_one("#confirm").disabled
         await pilot.click("#confirm")
         await settle_ui(pilot)
         app.clock.flush()  # the delete ran on the clock's worker
@@ -76,6 +86,24 @@ def test_delete_lists_what_will_be_removed_then_removes_it(make_app, sample_lab_
         app.open_request("VClusterOrchestrator", "media", "platform-requests")
         await settle_ui(pilot)
         assert "deleted: VClusterOrchestrator/platform-requests/media is gone" in screen_text(app)
+
+    drive(app, script)
+
+
+def test_a_dev_vcluster_is_deleted_with_one_key(make_app, sample_lab_path):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("down", "ctrl+d")  # sandbox: the dev preset
+        await settle_ui(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDeleteScreen) and dialog.plan.confirm_name is None
+        assert "Delete (y)" in screen_text(app) and not dialog.query("#confirm-name")
+        await pilot.press("y")
+        await settle_ui(pilot)
+        app.clock.flush()
+        with Lab(sample_lab_path, create=False) as other:
+            assert not other.gitops_repo.read_files("platform/vclusters/sandbox.yaml")
 
     drive(app, script)
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from kratix_lab.deletion import DeletePlan
 
@@ -42,29 +42,60 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             yield Static(Text(f"Delete {self.plan.ref}?", "bold red"), id="confirm-title")
             with VerticalScroll(id="confirm-plan"):
                 yield Static(plan_text(self.plan), id="confirm-plan-text")
+            allowed = getattr(self.app, "allows", lambda action: True)("delete")
+            if self.plan.confirm_name and allowed:
+                # a production vCluster: its name typed, as GitHub asks for a repository's, not one key
+                yield Static(
+                    Text.assemble("This is a prod vCluster. Type ", (self.plan.confirm_name, "bold"), " to delete it:"),
+                    id="confirm-name-prompt",
+                )
+                yield Input(placeholder=self.plan.confirm_name, id="confirm-name")
             with Horizontal(id="confirm-buttons"):
-                if getattr(self.app, "allows", lambda action: True)("delete"):
-                    yield Button("Delete (y)", variant="error", id="confirm")
-                yield Button("Cancel (n)", id="cancel")
+                if allowed:
+                    label = "Delete" if self.plan.confirm_name else "Delete (y)"
+                    yield Button(label, variant="error", id="confirm", disabled=bool(self.plan.confirm_name))
+                yield Button("Cancel (n)" if not self.plan.confirm_name else "Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-plan", VerticalScroll).border_title = "what will be removed"
-        self.query_one("#cancel", Button).focus()
+        if self.plan.confirm_name and self.query("#confirm-name"):
+            self.query_one("#confirm-name", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def typed(self) -> bool:
+        """Whether the delete may go ahead: no name asked for, or exactly the name typed."""
+        if not self.plan.confirm_name:
+            return True
+        inputs = self.query("#confirm-name")
+        return bool(inputs) and self.query_one("#confirm-name", Input).value == self.plan.confirm_name
+
+    @on(Input.Changed, "#confirm-name")
+    def _name_changed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self.typed()
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#confirm-name")
+    def _name_submitted(self) -> None:
+        if self.typed():
+            self.dismiss(True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
-            return getattr(self.app, "allows", lambda action: True)("delete")
+            return getattr(self.app, "allows", lambda action: True)("delete") and self.typed()
         return True
 
     def action_confirm(self) -> None:
-        self.dismiss(True)
+        if self.typed():
+            self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
-        self.dismiss(True)
+        if self.typed():
+            self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
