@@ -72,3 +72,27 @@ def test_hostile_strings_round_trip_byte_for_byte(value):
 @given(st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=80), max_size=5))
 def test_any_string_map_round_trips(mapping):
     assert load_one(dump({"m": mapping})) == {"m": mapping}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("apiVersion: !!int apiVersion\n", "f.yaml:1:13: invalid YAML: cannot decode 'apiVersion' as a !!int"),
+        ("--- !!int a\n", "f.yaml:1:5: invalid YAML: cannot decode 'a' as a !!int"),
+        ("x: !!float abc\n", "f.yaml: invalid YAML: could not convert string to float: 'abc'"),
+        ("x: !!bool maybe\n", "f.yaml: invalid YAML: cannot decode 'maybe'"),
+        ("b:\n  <<: !!int\n", "f.yaml:2:7: invalid YAML: cannot decode '' as a !!int"),
+    ],
+)
+def test_an_explicit_tag_on_a_value_it_cannot_hold_is_a_yaml_error(text, message):
+    """Found by `make soak` (issue 18's fuzzing at length): these were a raw ValueError/KeyError/IndexError."""
+    with pytest.raises(YamlError) as e:
+        load_documents(text, "f.yaml")
+    assert str(e.value) == message
+
+
+def test_a_tab_the_pure_python_scanner_refuses_does_not_escape_as_a_scanner_error():
+    """Found by `make soak`: the C scanner reads 'a<TAB>piVersion' as a key, the pure-Python one (used only to find
+    each document's line) raised ScannerError; the documents load and their lines fall back to 1."""
+    docs = load_documents("a\tpiVersion: x\n---\nb: 1\n", "f.yaml")
+    assert [d.data for d in docs] == [{"a\tpiVersion": "x"}, {"b": 1}]

@@ -182,7 +182,13 @@ def _check_graph(root: Any, source: str, construct_int: Any) -> None:
                 )
             if tag == "tag:yaml.org,2002:int":
                 digits = sum(c.isalnum() for c in node.value)
-                value = construct_int(node) if digits <= 40 else None
+                try:
+                    value = construct_int(node) if digits <= 40 else None
+                except (ValueError, IndexError):  # an explicit !!int on text: go-yaml "cannot decode … as a !!int"
+                    raise YamlError(
+                        f"{_where(source, node)}: invalid YAML: cannot decode {quote_truncated(node.value, 32)} "
+                        "as a !!int"
+                    ) from None
                 if value is None or not _INT_MIN <= value <= _INT_MAX:
                     raise YamlError(
                         f"{_where(source, node)}: invalid YAML: integer {quote_truncated(node.value, 32)} "
@@ -237,6 +243,8 @@ def _compose_lines(text: str) -> list[int]:
             node = loader.get_node()
             if node is not None:
                 lines.append(node.start_mark.line + 1)
+    except yaml.YAMLError:  # the pure-Python scanner refuses some text the C one reads (a tab): lines unknown
+        return []
     finally:
         loader.dispose()
     return lines
@@ -294,6 +302,11 @@ def _parse_all(text: str, source: str) -> list[Any]:
         raise YamlError(f"{where}: invalid YAML: {problem}{context}") from None
     except yaml.YAMLError as e:
         raise YamlError(f"{source}: invalid YAML: {e}") from None
+    except YamlError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # a constructor refusing a tagged value
+        what = str(e)[:200] if not isinstance(e, KeyError) else f"cannot decode {quote_truncated(str(e.args[0]), 32)}"
+        raise YamlError(f"{source}: invalid YAML: {what}") from None
     finally:
         loader.dispose()
 
