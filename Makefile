@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean notebooks notebooks-refresh soak book
+.PHONY: run test lint format bench clean notebooks notebooks-refresh soak book image
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 ## notebooks: open the cookbook in JupyterLab
 notebooks: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(JUPYTER_ARGS) notebooks/
+
+## image: the catalogue's pipeline image, tagged as the Promises reference it (podman: sudo scripts/setup-podman.sh)
+image: $(STAMP)
+	$(BIN)/python scripts/build_image.py
 
 ## book: the cookbook as a static website (Jupyter Book 2) from the notebooks' stored outputs, in build/book/html
 book: $(STAMP)

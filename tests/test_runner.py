@@ -14,7 +14,6 @@ from kratix_lab.pipeline.executors import (
     ContainerResult,
     ExecutorError,
     InProcessExecutor,
-    container_runtime,
     make_executor,
 )
 from kratix_lab.pipeline.runner import run_workflow
@@ -238,19 +237,11 @@ def test_container_executor_command_line(tmp_path):
 
 def test_container_executor_without_a_runtime_says_so(tmp_path):
     with pytest.raises(ExecutorError, match="no container runtime"):
-        ContainerExecutor(runtime="").argv({"name": "c", "image": "img"}, PipelineDirs(tmp_path), {})
+        executor = ContainerExecutor()
+        executor.runtime = None  # as on a machine where neither docker nor podman answers
+        executor.argv({"name": "c", "image": "img"}, PipelineDirs(tmp_path), {})
     with pytest.raises(ExecutorError, match="unknown executor 'kubernetes'"):
         make_executor("kubernetes")
-
-
-@pytest.mark.skipif(container_runtime() is None, reason="no docker or podman engine on this machine")
-def test_container_executor_runs_busybox(tmp_path):  # pragma: no cover - needs an engine
-    res = ContainerExecutor().run(
-        {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo hi > /kratix/output/x"]},
-        PipelineDirs(tmp_path).create(),
-        {},
-    )
-    assert res.exit_code == 0
 
 
 def test_malformed_promises_are_refused_naming_the_field():

@@ -52,6 +52,11 @@ def point_sdk_at(input_dir: Path, output_dir: Path, metadata_dir: Path) -> None:
 
 def run(argv: list[str]) -> int:
     """Run one catalogue pipeline; the exit code is what the container would exit with."""
+    if argv in (["--version"], ["version"]):
+        from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag
+
+        print(f"kratix-lab-pipeline {image_tag(PIPELINE_IMAGE)} ({PIPELINE_IMAGE})")
+        return 0
     if len(argv) != 1:
         print("usage: kratix-lab-pipeline PROMISE_NAME  (action from KRATIX_WORKFLOW_ACTION)", file=sys.stderr)
         return 2
