@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kratix_lab.kube.registry import KindInfo
+from kratix_lab.kube.times import EPOCH
 from kratix_lab.serve import discovery, openapi
 from kratix_lab.serve.api import LabApi, parse_body
 from kratix_lab.serve.status import ApiError, bad_request, not_modelled, success
@@ -40,6 +41,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the lab's clock: a client measures ages on the server's clock (live mode's
+        ``Kube.now``), and here that clock is the lab's simulated one."""
+        if timestamp is None:
+            with self.server.api.lock:
+                timestamp = EPOCH.timestamp() + self.server.api.lab.store.now_seconds()
+        return super().date_time_string(timestamp)
 
     # ---- plumbing ----------------------------------------------------------------------
 
