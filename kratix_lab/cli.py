@@ -185,6 +185,49 @@ def _open(args: argparse.Namespace) -> Lab:
     return Lab(path, create=False)
 
 
+# ---- live mode (kratix_lab.live): the same commands through a cluster's API -----------------------
+
+
+def _live(args: argparse.Namespace) -> bool:
+    """Live mode: a kubeconfig, a context or the in-cluster config was given (and no --lab)."""
+    wanted = bool(
+        getattr(args, "context", None) or getattr(args, "kubeconfig", None) or getattr(args, "in_cluster", False)
+    )
+    if wanted and getattr(args, "lab", None):
+        raise CLIError("give --lab DIR (the embedded lab) or --context/--kubeconfig (a cluster), not both")
+    return wanted
+
+
+@contextlib.contextmanager
+def _source(args: argparse.Namespace) -> Iterator[Any]:
+    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only)."""
+    if _live(args):
+        from kratix_lab.live.repos import parse_overrides
+        from kratix_lab.sources.factory import open_live
+
+        if args.request_timeout <= 0:
+            raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
+        yield open_live(
+            context=args.context,
+            kubeconfig=args.kubeconfig,
+            in_cluster=args.in_cluster,
+            repos=parse_overrides(args.repo),
+            cache_dir=args.cache_dir,
+            timeout=args.request_timeout,
+        )
+        return
+    from kratix_lab.sources.lab import LabSource
+
+    with _open(args) as lab:
+        yield LabSource(lab, read_only=True)
+
+
+def _platform_line(args: argparse.Namespace, source: Any) -> None:
+    """Live mode's first line: which platform is read (stderr, so -o json stays one JSON document)."""
+    if _live(args):
+        print(f"platform: {source.name} (live, read-only)", file=sys.stderr)
+
+
 def _show(table: lv.TableData) -> None:
     """Rich on a terminal, kubectl's aligned columns when piped."""
     if sys.stdout.isatty():
@@ -351,12 +394,11 @@ def _trace_ref(args: argparse.Namespace) -> tuple[str, str, str | None]:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import diagnose
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
     kind, name, namespace = _trace_ref(args)
-    with _open(args) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
 
         def render() -> Any:
             d = diagnose(source, kind, name, namespace)
@@ -391,11 +433,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import diagnose, fleet
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
-    with _open(args) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
@@ -420,11 +461,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import fleet
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.trace import STAGE_TITLES
 
-    with _open(args) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
         rows = fleet(source)
         now = source.now()
     if args.output == "json":
@@ -878,6 +918,22 @@ def _add_lab_commands(sub: Any) -> None:
         else:
             p.add_argument("-n", "--namespace", help="the object's namespace (needed only when the name is ambiguous)")
 
+    def live(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("live mode (a cluster instead of the lab; read-only)")
+        g.add_argument("--context", metavar="NAME", help="read this kubeconfig context's cluster (live mode)")
+        g.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig (default $KUBECONFIG, ~/.kube/config)")
+        g.add_argument("--in-cluster", action="store_true", help="use the pod's service account (live mode)")
+        g.add_argument(
+            "--repo",
+            action="append",
+            metavar="URL=PATH_OR_URL",
+            help="clone the state repo URL from PATH_OR_URL instead (a mirror, or a served lab's state.git)",
+        )
+        g.add_argument("--cache-dir", metavar="DIR", help="where state-repo clones live (default ~/.cache/kratix-lab)")
+        g.add_argument(
+            "--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per API request (default 30)"
+        )
+
     def refs(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "refs",
@@ -934,6 +990,7 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("--watch", action="store_true", help="redraw as the lab changes (Ctrl-C to stop)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
     p.add_argument("--watch-count", type=int, default=0, help=argparse.SUPPRESS)
+    live(p)
 
     p = add(
         sub,
@@ -945,9 +1002,11 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="every vCluster")
     namespace(p)
     p.add_argument("-o", "--output", choices=["text", "json", "md"], default="text")
+    live(p)
 
     p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
+    live(p)
 
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
     refs(p)

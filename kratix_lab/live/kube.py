@@ -20,6 +20,7 @@ rejected credentials), ``AccessDenied`` (403), ``NotServed`` (the kind is not se
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import os
@@ -127,9 +128,9 @@ def load(
     try:
         contexts, current = config.list_kube_config_contexts(config_file=path)
     except ConfigException as e:
-        raise LiveError(f"kubeconfig {path}: {e}") from None
+        raise LiveError(f"kubeconfig {path}: {_one_line(e)}") from None
     except Exception as e:  # YAML errors and the like: not a kubeconfig
-        raise LiveError(f"kubeconfig {path}: not a valid kubeconfig ({type(e).__name__}: {e})") from None
+        raise LiveError(f"kubeconfig {path}: not a valid kubeconfig ({type(e).__name__}: {_one_line(e)})") from None
     names = [c.get("name") for c in contexts or []]
     if context is not None and context not in names:
         raise LiveError(
@@ -142,10 +143,14 @@ def load(
     try:
         config.load_kube_config(config_file=path, context=name, client_configuration=cfg, persist_config=False)
     except ConfigException as e:
-        raise LiveError(f"kubeconfig {path}, context {name}: {e}") from None
+        raise LiveError(f"kubeconfig {path}, context {name}: {_one_line(e)}") from None
     except Exception as e:
-        raise LiveError(f"kubeconfig {path}, context {name}: {type(e).__name__}: {e}") from None
+        raise LiveError(f"kubeconfig {path}, context {name}: {type(e).__name__}: {_one_line(e)}") from None
     return _client(cfg), Target(name, cfg.host, path)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
 
 
 def _client(cfg: Any) -> Any:
@@ -249,21 +254,20 @@ class Kube:
     def _transport(self, e: BaseException) -> LiveError:
         from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError, SSLError
 
+        # NewConnectionError is a ConnectTimeoutError in urllib3 2: test it first
+        if isinstance(e, NewConnectionError | ConnectionError) and "timed out" not in str(e).lower():
+            return LiveError(f"cannot reach the API server at {self.target.server}: connection refused or no route")
         if isinstance(e, ReadTimeoutError | ConnectTimeoutError) or "timed out" in str(e).lower():
             return self._timed_out()
         if isinstance(e, SSLError):
-            return LiveError(f"TLS error talking to {self.target.server}: {e}")
-        if isinstance(e, NewConnectionError | ConnectionError):
-            return LiveError(f"cannot reach the API server at {self.target.server}: connection refused or no route")
+            return LiveError(f"TLS error talking to {self.target.server}: {_one_line(e)}")
         return LiveError(f"cannot reach the API server at {self.target.server}: {type(e).__name__}: {e}")
 
     def _note_date(self, headers: Any) -> None:
         date = headers.get("Date") if headers else None
         if date:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 self.server_time = email.utils.parsedate_to_datetime(date).astimezone(UTC).timestamp()
-            except (TypeError, ValueError):
-                pass
 
     def get_json(self, path: str, query: dict[str, Any] | None = None, accept: str = "application/json") -> Any:
         """The decoded body of a 2xx answer; ``None`` for 404; raises for 403 and other errors."""

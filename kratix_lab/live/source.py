@@ -60,10 +60,7 @@ class LiveSource:
 
     def _info(self, kind: str, group: str | None) -> KindInfo | None:
         reg = self.kinds()
-        if group is not None:
-            found = reg.get(group, kind)
-        else:
-            found = next((k for k in reg if k.kind == kind), None)
+        found = reg.get(group, kind) if group is not None else next((k for k in reg if k.kind == kind), None)
         if found is None:
             self.not_served.add((group, kind))
         return found
