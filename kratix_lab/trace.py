@@ -324,24 +324,46 @@ class _Tracer:
             {"destination": dest, "versionID": version, "path": path, "stateRepo": url},
         )
         if version:
-            node.children.append(self.commit(version, path, url, depth))
+            node.children.append(self.commit(version, path, url, depth, wp))
         return node
 
     # ---- git and Argo CD ---------------------------------------------------------------
 
-    def commit(self, sha: str, path: str, url: str | None, depth: int) -> TraceNode:
+    def commit(self, sha: str, path: str, url: str | None, depth: int, wp: dict[str, Any] | None = None) -> TraceNode:
         info = self.s.state_commit(sha)
         files = self.s.state_files(path, sha)
-        node = TraceNode(
-            "Commit",
-            sha[:12],
-            None,
-            "commit",
-            HEALTHY if info else MISSING,
-            (f"{info.message} ({len(files)} files under {path})" if info else f"commit {sha} is not in the state repo"),
-            self.ts(info.date.replace("+00:00", "Z")) if info else None,
-            {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
-        )
+        # A source that cannot read the state repo (live mode: no access, a BucketStateStore) says why;
+        # the files then come from the WorkPlacement itself and the commit is Unknown, never Missing.
+        repo_error = getattr(self.s, "state_repo_error", None)
+        unreadable = repo_error(url) if info is None and repo_error is not None else None
+        if unreadable and wp is not None:
+            files = placement_files(wp, path)
+            node = TraceNode(
+                "Commit",
+                sha[:12],
+                None,
+                "commit",
+                UNKNOWN,
+                f"{unreadable}: {len(files)} files under {path} read from the WorkPlacement's spec.workloads instead "
+                "(the commit's message, author and ancestry are unknown)",
+                None,
+                {"sha": sha, "path": path, "files": sorted(files), "author": None, "filesFrom": "WorkPlacement"},
+            )
+        else:
+            node = TraceNode(
+                "Commit",
+                sha[:12],
+                None,
+                "commit",
+                HEALTHY if info else MISSING,
+                (
+                    f"{info.message} ({len(files)} files under {path})"
+                    if info
+                    else f"commit {sha} is not in the state repo"
+                ),
+                self.ts(info.date.replace("+00:00", "Z")) if info else None,
+                {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
+            )
         app = self.syncing_app(url, path)
         if app is None:
             node.children.append(
@@ -350,7 +372,7 @@ class _Tracer:
                 )
             )
             return node
-        node.children.append(self.sync(app, sha, files, depth, written=node.since))
+        node.children.append(self.sync(app, sha, files, depth, written=node.since, history=not unreadable))
         return node
 
     def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
@@ -363,7 +385,13 @@ class _Tracer:
         return None
 
     def sync(
-        self, app: dict[str, Any], sha: str, files: dict[str, bytes], depth: int, written: int | None = None
+        self,
+        app: dict[str, Any],
+        sha: str,
+        files: dict[str, bytes],
+        depth: int,
+        written: int | None = None,
+        history: bool = True,
     ) -> TraceNode:
         st = app.get("status") or {}
         sync = st.get("sync") or {}
@@ -380,6 +408,17 @@ class _Tracer:
         ]
         if errors:
             health, msg = DEGRADED, f"{errors[0]['type']}: {errors[0]['message']}"
+        elif not history and not compared and not applied:
+            # without the repo's history, "Argo CD's revision holds this commit" cannot be decided
+            health, msg = (
+                (HEALTHY, "this commit's objects are Synced (ancestry unknown: the state repo is unreadable)")
+                if self._objects_synced(st, files)
+                else (
+                    UNKNOWN,
+                    f"cannot tell whether Argo CD's revision {revision[:8] if revision else '?'} holds commit "
+                    f"{sha[:8]}: the state repo is unreadable",
+                )
+            )
         elif not compared:
             health, msg = (
                 PROGRESSING,
@@ -593,6 +632,23 @@ class _Tracer:
             self.ts(ready.get("lastTransitionTime") or st.get("startTime")),
             {"phase": st.get("phase"), "restarts": restarts, "lastTermination": last, "podIP": st.get("podIP")},
         )
+
+
+def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:
+    """The files a WorkPlacement holds (``spec.workloads[].content``, gzip then base64:
+    ``kratix api/v1alpha1/work_types.go`` Workload, ``lib/compression/compression.go``) by repo path."""
+    import base64
+    import binascii
+    import gzip
+
+    out = {}
+    for w in (wp.get("spec") or {}).get("workloads") or []:
+        try:
+            content = gzip.decompress(base64.b64decode(w.get("content") or ""))
+        except (binascii.Error, OSError, EOFError):
+            content = (w.get("content") or "").encode()  # not compressed: as written
+        out[f"{path}/{w.get('filepath', '')}".replace("//", "/")] = content
+    return out
 
 
 def _norm(url: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from kratix_lab.kube.registry import KindInfo, KindRegistry, promise_crds
 from kratix_lab.kube.times import parse_time
 from kratix_lab.live.kube import Kube
-from kratix_lab.live.repos import RepoUnavailable, StateRepo, StateRepos
+from kratix_lab.live.repos import RepoUnavailable, StateRepo, StateRepos, norm_url
 from kratix_lab.model import namespace_of
 from kratix_lab.promise import Promise
 from kratix_lab.sources import CommitInfo
@@ -195,6 +195,20 @@ class LiveSource:
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         repo = self._holding(descendant)
         return repo.is_ancestor(ancestor, descendant) if repo else ancestor == descendant
+
+    def state_repo_error(self, url: str | None) -> str | None:
+        """Why the state repo at ``url`` cannot be read (None when it can): trace then reads the
+        WorkPlacement's own files and says so on the commit node."""
+        if not url:
+            return "no GitStateStore holds this Destination's files (a BucketStateStore is not read)"
+        repo = next((r for r in self.state_repos() if norm_url(r.url) == norm_url(url)), None)
+        if repo is None:
+            repo = self.repos.repo(url)
+        try:
+            repo.ensure()
+        except RepoUnavailable as e:
+            return str(e)
+        return None
 
     def repo_errors(self) -> builtins.list[str]:
         return [r.error for r in self.state_repos() if r.error]
