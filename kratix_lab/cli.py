@@ -228,6 +228,29 @@ def _platform_line(args: argparse.Namespace, source: Any) -> None:
         print(f"platform: {source.name} (live, read-only)", file=sys.stderr)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Live mode's checks (kratix_lab.live.doctor): always a cluster (the current context by default)."""
+    from kratix_lab.live.doctor import report
+    from kratix_lab.live.repos import parse_overrides
+    from kratix_lab.sources.factory import open_live
+
+    if getattr(args, "lab", None):
+        raise CLIError("doctor checks a cluster for live mode; --lab is not used")
+    if args.request_timeout <= 0:
+        raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
+    source = open_live(
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        in_cluster=args.in_cluster,
+        repos=parse_overrides(args.repo),
+        cache_dir=args.cache_dir,
+        timeout=args.request_timeout,
+    )
+    text, ok = report(source)  # type: ignore[arg-type]
+    print(text, end="")
+    return EXIT_OK if ok else EXIT_FINDINGS
+
+
 def _show(table: lv.TableData) -> None:
     """Rich on a terminal, kubectl's aligned columns when piped."""
     if sys.stdout.isatty():
@@ -1006,6 +1029,13 @@ def _add_lab_commands(sub: Any) -> None:
 
     p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
+    live(p)
+    p = add(
+        sub,
+        "doctor",
+        "live mode's checks: connectivity, served kinds, RBAC, state repo; prints the read-only ClusterRole",
+        cmd_doctor,
+    )
     live(p)
 
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)

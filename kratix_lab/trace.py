@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kratix_lab.errors import UnknownKind, UsageError
+from kratix_lab.errors import Forbidden, UnknownKind, UsageError
 from kratix_lab.kube.health import (
     DEGRADED,
     HEALTHY,
@@ -46,6 +46,13 @@ STAGE_TITLES = {
     "pod": "pod",
 }
 HEALTHS = (HEALTHY, PROGRESSING, DEGRADED, MISSING, SUSPENDED, UNKNOWN)
+# What a live source raises for a kind the identity may not read (403) or the cluster does not serve
+# (404 on the kind): that node becomes Unknown with the reason, never Missing, and the trace goes on.
+UNREADABLE = (Forbidden, UnknownKind)
+
+
+def unreadable(kind: str, name: str, namespace: str | None, stage: str, error: Exception) -> TraceNode:
+    return TraceNode(kind, name, namespace, stage, UNKNOWN, str(error), evidence={"error": str(error)})
 
 
 class TraceError(UsageError, LookupError):
@@ -114,6 +121,7 @@ class _Tracer:
         self.s = source
         self.max_depth = max_depth
         self._apps: list[dict[str, Any]] | None = None
+        self._apps_error: Exception | None = None
         self._stores: dict[str, dict[str, Any]] | None = None
         self._kinds = {(p.crd.group, p.crd.kind): p.name for p in source.promises() if p.crd}
 
@@ -124,7 +132,10 @@ class _Tracer:
 
     def apps(self) -> list[dict[str, Any]]:
         if self._apps is None:
-            self._apps = self.s.list("Application", "argocd", group=ARGO)
+            try:
+                self._apps = self.s.list("Application", "argocd", group=ARGO)
+            except UNREADABLE as e:
+                self._apps, self._apps_error = [], e
         return self._apps
 
     def state_store_url(self, destination: str) -> tuple[str | None, str]:
@@ -142,10 +153,13 @@ class _Tracer:
     # ---- the request -------------------------------------------------------------------
 
     def request(self, rk: RequestKind, name: str, namespace: str | None, depth: int) -> TraceNode:
-        obj = self.s.get(rk.kind, name, namespace, rk.group)
-        if obj is None and namespace is None:
-            found = [o for o in self.s.list(rk.kind, group=rk.group) if o["metadata"]["name"] == name]
-            obj = found[0] if len(found) == 1 else None
+        try:
+            obj = self.s.get(rk.kind, name, namespace, rk.group)
+            if obj is None and namespace is None:
+                found = [o for o in self.s.list(rk.kind, group=rk.group) if o["metadata"]["name"] == name]
+                obj = found[0] if len(found) == 1 else None
+        except UNREADABLE as e:
+            return unreadable(rk.kind, name, namespace, "request", e)
         if obj is None:
             return TraceNode(
                 rk.kind,
@@ -189,12 +203,14 @@ class _Tracer:
             },
         )
         node.children += self.pipeline_runs(rk, name, ns)
-        node.children += [
-            self.work(w, depth)
-            for w in self.s.list(
+        try:
+            works = self.s.list(
                 "Work", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name}, group=KRATIX
             )
-        ]
+        except UNREADABLE as e:
+            node.children.append(unreadable("Work", "?", ns, "work", e))
+            return node
+        node.children += [self.work(w, depth) for w in works]
         return node
 
     def _platform_app_hint(self, name: str) -> str:
@@ -205,7 +221,10 @@ class _Tracer:
         return ""
 
     def pipeline_runs(self, rk: RequestKind, name: str, ns: str | None) -> list[TraceNode]:
-        jobs = self.s.list("Job", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name})
+        try:
+            jobs = self.s.list("Job", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name})
+        except UNREADABLE as e:
+            return [unreadable("Job", "?", ns, "pipeline", e)]
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
         for j in sorted(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"])):
@@ -222,8 +241,11 @@ class _Tracer:
                 health, phase = HEALTHY, "Succeeded"
             else:
                 health, phase = PROGRESSING, "Running"
-            pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
-            logs = "".join(self.s.logs(p, tail=10) for p in pods)
+            try:
+                pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
+                logs = "".join(self.s.logs(p, tail=10) for p in pods)
+            except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
+                pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
             images = [c.get("image") for c in job["spec"]["template"]["spec"].get("containers", [])]
             failed = get_condition(job, "Failed") or {}
@@ -292,9 +314,14 @@ class _Tracer:
                 "conditions": (work.get("status") or {}).get("conditions", []),
             },
         )
-        for wp in self.s.list(
-            "WorkPlacement", namespace_of(work), {"kratix.io/work": work["metadata"]["name"]}, group=KRATIX
-        ):
+        try:
+            wps = self.s.list(
+                "WorkPlacement", namespace_of(work), {"kratix.io/work": work["metadata"]["name"]}, group=KRATIX
+            )
+        except UNREADABLE as e:
+            node.children.append(unreadable("WorkPlacement", "?", namespace_of(work), "placement", e))
+            return node
+        for wp in wps:
             node.children.append(self.placement(wp, depth))
         return node
 
@@ -302,7 +329,12 @@ class _Tracer:
         write = get_condition(wp, "WriteSucceeded") or {}
         version = (wp.get("status") or {}).get("versionID")
         dest = wp["spec"].get("targetDestinationName", "")
-        url, base = self.state_store_url(dest)
+        try:
+            url, base = self.state_store_url(dest)
+        except UNREADABLE as e:
+            url, base, store_error = None, "", e
+        else:
+            store_error = None
         labels = wp["metadata"].get("labels") or {}
         path = placement_dir(base, wp)
         if labels.get("kratix.io/misplaced") == "true":
@@ -323,7 +355,9 @@ class _Tracer:
             self.ts(write.get("lastTransitionTime") or wp["metadata"].get("creationTimestamp")),
             {"destination": dest, "versionID": version, "path": path, "stateRepo": url},
         )
-        if version:
+        if version and store_error is not None:
+            node.children.append(unreadable("Commit", version[:12], None, "commit", store_error))
+        elif version:
             node.children.append(self.commit(version, path, url, depth, wp))
         return node
 
@@ -365,6 +399,9 @@ class _Tracer:
                 {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
             )
         app = self.syncing_app(url, path)
+        if app is None and self._apps_error is not None:
+            node.children.append(unreadable("Application", "?", "argocd", "sync", self._apps_error))
+            return node
         if app is None:
             node.children.append(
                 TraceNode(
@@ -520,9 +557,14 @@ class _Tracer:
                 sub = self.request(rk, meta.get("name", ""), ns, depth + 1)
                 sub.evidence["file"] = fpath
                 return sub
-        live = self.s.get(gvk.kind, meta.get("name", ""), ns if ns else None, gvk.group)
-        if live is None and ns:
-            live = self.s.get(gvk.kind, meta.get("name", ""), None, gvk.group)
+        try:
+            live = self.s.get(gvk.kind, meta.get("name", ""), ns if ns else None, gvk.group)
+            if live is None and ns:
+                live = self.s.get(gvk.kind, meta.get("name", ""), None, gvk.group)
+        except UNREADABLE as e:
+            node = unreadable(gvk.kind, meta.get("name", ""), ns, "object", e)
+            node.evidence.update({"file": fpath, "apiVersion": desired.get("apiVersion")})
+            return node
         h = assess(live)
         health = h.status if h else HEALTHY
         message = h.message if h and h.message else ("present" if live else "not in the cluster")
@@ -587,12 +629,20 @@ class _Tracer:
         for r in st.get("resources") or []:
             if r["kind"] in ("StatefulSet", "Deployment", "DaemonSet"):
                 node.children.append(self.workload(r["kind"], r["name"], r.get("namespace") or dest_ns))
-        for extra in self.s.list("Deployment", dest_ns, {"vcluster.loft.sh/managed-by": node.name}, group="apps"):
+        try:
+            extras = self.s.list("Deployment", dest_ns, {"vcluster.loft.sh/managed-by": node.name}, group="apps")
+        except UNREADABLE as e:
+            node.children.append(unreadable("Deployment", "?", dest_ns, "workload", e))
+            return node
+        for extra in extras:
             node.children.append(self.workload("Deployment", extra["metadata"]["name"], dest_ns))
         return node
 
     def workload(self, kind: str, name: str, ns: str | None) -> TraceNode:
-        obj = self.s.get(kind, name, ns, "apps")
+        try:
+            obj = self.s.get(kind, name, ns, "apps")
+        except UNREADABLE as e:
+            return unreadable(kind, name, ns, "workload", e)
         h = assess(obj)
         spec, st = (obj or {}).get("spec") or {}, (obj or {}).get("status") or {}
         node = TraceNode(
@@ -607,7 +657,12 @@ class _Tracer:
         )
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
         if obj is not None and selector:
-            for pod in self.s.list("Pod", ns, selector):
+            try:
+                pods = self.s.list("Pod", ns, selector)
+            except UNREADABLE as e:
+                node.children.append(unreadable("Pod", "?", ns, "pod", e))
+                return node
+            for pod in pods:
                 node.children.append(self.pod(pod))
         return node
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from kratix_lab.kube.registry import KindInfo, KindRegistry, promise_crds
 from kratix_lab.kube.times import parse_time
-from kratix_lab.live.kube import Kube
+from kratix_lab.live.kube import Kube, NotServed
 from kratix_lab.live.repos import RepoUnavailable, StateRepo, StateRepos, norm_url
 from kratix_lab.model import namespace_of
 from kratix_lab.promise import Promise
@@ -58,11 +58,16 @@ class LiveSource:
             self._registry = self.kube.registry([dict(c) for c in promise_crds(p.doc for p in self.promises())])
         return self._registry
 
-    def _info(self, kind: str, group: str | None) -> KindInfo | None:
+    def _info(self, kind: str, group: str | None) -> KindInfo:
         reg = self.kinds()
         found = reg.get(group, kind) if group is not None else next((k for k in reg if k.kind == kind), None)
         if found is None:
             self.not_served.add((group, kind))
+            crd = f"{kind} ({group or 'core'})" if group is not None else kind
+            raise NotServed(
+                f"not served: {self.kube.target.server} has no kind {crd}; install its CRD "
+                "(or the Promise / operator that brings it)"
+            )
         return found
 
     # ---- objects ---------------------------------------------------------------------------
@@ -71,7 +76,7 @@ class LiveSource:
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
     ) -> dict[str, Any] | None:
         k = self._info(kind, group)
-        if k is None or not name:
+        if not name:
             return None
         # The lab keys cluster-scoped objects by namespace "": a namespace given for one, or none for a
         # namespaced kind, finds nothing there — and would be a malformed request here.
@@ -83,16 +88,12 @@ class LiveSource:
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
     ) -> builtins.list[dict[str, Any]]:
         k = self._info(kind, group)
-        if k is None:
-            return []
         if not k.namespaced and namespace:
             return []
         return self.kube.list(k, namespace, selector(labels))
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         ev = self._info("Event", "")
-        if ev is None:
-            return []
         meta = obj.get("metadata") or {}
         fields = [f"involvedObject.kind={obj.get('kind')}", f"involvedObject.name={meta.get('name')}"]
         return self.kube.list(ev, namespace_of(obj) or None, None, ",".join(fields))
