@@ -616,6 +616,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
         args.container = args.target[1]
     ref = ObjectRef.parse(target) if "/" in target else ObjectRef("pod", target)
     kind_text, name = ref.kind, ref.name
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            text = commands.logs(source, kind_text, name, args.namespace, args.container)
+        if args.tail is not None:
+            text = "".join(line + "\n" for line in text.splitlines()[len(text.splitlines()) - args.tail :])
+        print(text, end="")
+        return EXIT_OK
     with _open(args) as lab:
         kind = lv.resolve_kind(lab, kind_text)
         obj = _one(lab, kind, name, args.namespace)
@@ -640,6 +650,19 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     namespace = None if args.all_namespaces else args.namespace
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            ref = ObjectRef.parse(args.for_) if args.for_ else None
+            events = commands.events(source, (ref.kind, ref.name) if ref else None, namespace)
+            now = source.now()
+        if not events:
+            print(f"No events found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
+            return EXIT_OK
+        _show(lv.events_table(events, now, show_namespace=namespace is None))
+        return EXIT_OK
     with _open(args) as lab:
         if args.for_:
             ref = ObjectRef.parse(args.for_)  # kubectl events --for takes KIND/NAME only
@@ -1065,9 +1088,11 @@ def _add_lab_commands(sub: Any) -> None:
     namespace(p)
     p.add_argument("-c", "--container", metavar="CONTAINER", help="only this container's logs")
     p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    live(p)
     p = add(sub, "events", "events like kubectl events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE", cmd_events)
     namespace(p, all_namespaces=True)
     p.add_argument("--for", dest="for_", metavar="KIND/NAME", help="only this object's events")
+    live(p)
 
     p = add(
         sub, "step", "run N controller rounds (5 simulated seconds each); prints each controller's writes", cmd_step

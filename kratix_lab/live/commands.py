@@ -1,0 +1,77 @@
+"""The read-side commands in live mode that are not trace/diagnose/status: ``logs`` and ``events``,
+answered through the ``Source`` protocol the same way the lab answers them (``Lab.logs``,
+``Store.events``), so a served lab prints the same lines through the API as from its directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kratix_lab.errors import NotFound, UsageError
+from kratix_lab.kube.registry import KindInfo
+from kratix_lab.live.source import LiveSource
+from kratix_lab.model import namespace_of
+
+WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
+
+
+def find(source: LiveSource, info: KindInfo, name: str, namespace: str | None) -> dict[str, Any]:
+    """One named object: in ``namespace`` when given, else the only one by that name in any namespace."""
+    if not info.namespaced or namespace:
+        obj = source.get(info.kind, name, namespace if info.namespaced else None, info.group)
+        if obj is None:
+            raise NotFound(info.not_found(name))
+        return obj
+    hits = [o for o in source.list(info.kind, None, None, info.group) if o["metadata"]["name"] == name]
+    if not hits:
+        raise NotFound(info.not_found(name))
+    if len(hits) > 1:
+        spaces = ", ".join(sorted(namespace_of(o) or "" for o in hits))
+        raise UsageError(f"{info.kind} {name} exists in several namespaces ({spaces}): give -n NAMESPACE")
+    return hits[0]
+
+
+def _containers(pod: dict[str, Any]) -> set[str]:
+    spec = pod.get("spec") or {}
+    return {c.get("name") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
+
+
+def logs(source: LiveSource, kind_text: str, name: str, namespace: str | None, container: str | None) -> str:
+    """A Pod's log, a Job's or a workload's pods' logs, or a request's pipeline pods' logs (``Lab.logs``)."""
+    info = source.kinds().resolve(kind_text)
+    obj = find(source, info, name, namespace)
+    ns = namespace_of(obj) or ""
+    if obj["kind"] == "Pod":
+        pods = [obj]
+    elif obj["kind"] == "Job":
+        pods = source.list("Pod", ns, {"job-name": name}, "")
+    elif obj["kind"] in WORKLOADS:
+        match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        pods = source.list("Pod", ns, match, "") if match else []
+    else:
+        promise = next(
+            (p.name for p in source.promises() if p.crd and (p.crd.group, p.crd.kind) == (info.group, info.kind)), None
+        )
+        if promise is None:
+            raise UsageError(f"{info.kind} has no logs (Pods, Jobs, Deployments/StatefulSets and Kratix requests do)")
+        pods = source.list("Pod", ns, {"kratix.io/resource-name": name, "kratix.io/promise-name": promise}, "")
+    if container is not None:
+        having = [p for p in pods if container in _containers(p)]
+        if pods and not having:
+            raise UsageError(f"container {container} is not valid for pod {pods[-1]['metadata']['name']}")
+        pods = having
+    return "".join(
+        (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "") + source.logs(p, container=container)
+        for p in pods
+    )
+
+
+def events(source: LiveSource, for_ref: tuple[str, str] | None, namespace: str | None) -> list[dict[str, Any]]:
+    """core/v1 Events: of one object (``--for KIND/NAME``), or all in ``namespace`` (every one when None)."""
+    if for_ref is not None:
+        info = source.kinds().resolve(for_ref[0])
+        ns = namespace if info.namespaced else None
+        return source.events({"kind": info.kind, "metadata": {"name": for_ref[1], "namespace": ns}})
+    return source.list("Event", namespace, None, "")
+
+
+__all__ = ["events", "find", "logs"]
