@@ -222,6 +222,18 @@ def _source(args: argparse.Namespace) -> Iterator[Any]:
         yield LabSource(lab, read_only=True)
 
 
+def _lab_or_live(args: argparse.Namespace) -> Any:
+    """``get``/``describe``: the lab, or in live mode a cluster shaped as the lab views read one."""
+    if _live(args):
+        from kratix_lab.live.commands import LabShape
+
+        cm = _source(args)
+        source = cm.__enter__()
+        _platform_line(args, source)
+        return LabShape(source)
+    return _open(args)
+
+
 def _platform_line(args: argparse.Namespace, source: Any) -> None:
     """Live mode's first line: which platform is read (stderr, so -o json stays one JSON document)."""
     if _live(args):
@@ -523,7 +535,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         selector = lv.parse_selector(args.selector) if args.selector else None
     except ValueError as e:
         raise CLIError(str(e)) from None
-    with _open(args) as lab:
+    with _lab_or_live(args) as lab:
         # KIND[,KIND…] lists; KIND NAME… or KIND/NAME… names (kubectl's builder rules, kratix_lab.kube.refs)
         wanted: dict[tuple[str, str | None], tuple[lv.Kind, list[str]]] = {}
         for ref in refs:
@@ -595,7 +607,7 @@ def _print_get(
 
 def cmd_describe(args: argparse.Namespace) -> int:
     refs = _refs(args)
-    with _open(args) as lab:
+    with _lab_or_live(args) as lab:
         objs = [_one(lab, lv.resolve_kind(lab, ref.kind), ref.name, ref.namespace) for ref in refs]
         print("\n\n".join(lv.describe_text(lab, obj) for obj in objs), end="")
     return EXIT_OK
@@ -1075,9 +1087,11 @@ def _add_lab_commands(sub: Any) -> None:
     namespace(p, all_namespaces=True)
     p.add_argument("-l", "--selector", metavar="key=value,...", help="label selector (=, ==, !=, key, !key)")
     p.add_argument("-o", "--output", choices=["wide", "yaml", "json", "name"])
+    live(p)
     p = add(sub, "describe", "an object's metadata, spec, status, conditions and events", cmd_describe)
     refs(p)
     namespace(p)
+    live(p)
     p = add(sub, "logs", "logs of a Pod, a Job, a Deployment/StatefulSet or a request's pipeline runs", cmd_logs)
     p.add_argument(
         "target",

@@ -75,3 +75,89 @@ def events(source: LiveSource, for_ref: tuple[str, str] | None, namespace: str |
 
 
 __all__ = ["events", "find", "logs"]
+
+
+def selector_text(sel: dict[str, Any] | None) -> str | None:
+    """A LabelSelector (``kube_view.parse_selector``'s) as a ``labelSelector`` query string."""
+    if not sel:
+        return None
+    parts = [f"{k}={v}" for k, v in (sel.get("matchLabels") or {}).items()]
+    for e in sel.get("matchExpressions") or []:
+        op, key, values = e.get("operator"), e["key"], e.get("values") or []
+        if op == "Exists":
+            parts.append(key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})" if len(values) != 1 else f"{key}!={values[0]}")
+        elif op == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+    return ",".join(parts) or None
+
+
+class _Store:
+    def __init__(self, source: LiveSource) -> None:
+        self.source = source
+
+    def get(
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None, **_: Any
+    ) -> dict[str, Any] | None:
+        return self.source.get(kind, name, namespace, group)
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        selector: dict[str, Any] | None = None,
+        group: str | None = None,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
+        info = self.source._info(kind, group)
+        if not info.namespaced and namespace:
+            return []
+        return self.source.kube.list(info, namespace, selector_text(selector))
+
+    def now_seconds(self) -> int:
+        return self.source.now()
+
+    def events(self, kind: str | None, name: str | None, namespace: str | None) -> list[dict[str, Any]]:
+        return self.source.events({"kind": kind, "metadata": {"name": name, "namespace": namespace or None}})
+
+
+class LabShape:
+    """What ``kratix_lab.views.lab_view``'s ``get``/``describe`` printers read from a lab, answered by a
+    LiveSource: so ``kratix-lab get`` and ``describe`` print a cluster exactly as they print the lab."""
+
+    def __init__(self, source: LiveSource) -> None:
+        self.source = source
+        self.store = _Store(source)
+
+    def kinds(self) -> Any:
+        return self.source.kinds()
+
+    def promises(self) -> list[Any]:
+        return self.source.promises()
+
+    def crd_for(self, obj: dict[str, Any]) -> Any:
+        from kratix_lab.model import GVK
+
+        gvk = GVK.of(obj)
+        return next(
+            (
+                p.crd
+                for p in self.promises()
+                if p.crd is not None and (p.crd.group, p.crd.kind) == (gvk.group, gvk.kind)
+            ),
+            None,
+        )
+
+    def resolve_kind(self, base: str) -> tuple[str, str]:
+        from kratix_lab.errors import UnknownKind
+
+        raise UnknownKind(f'the server doesn\'t have a resource type "{base}"')
+
+    def __enter__(self) -> LabShape:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,4 +1,4 @@
-"""logs and events in live mode print what the lab prints (against the same lab, served)."""
+"""get, describe, logs and events in live mode print what the lab prints (against the same lab, served)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ COMMANDS = [
     ["events", "-n", "platform-requests"],
     ["events", "--for", "vco/sandbox", "-n", "platform-requests"],
     ["events", "-A"],
+    ["get", "vco", "-n", "platform-requests"],
+    ["get", "vco,works", "-A", "-o", "wide"],
+    ["get", "pods", "-n", "platform-requests", "-l", "kratix.io/promise-name=vcluster-core"],
+    ["get", "pods", "-A", "-l", "kratix.io/promise-name!=vcluster-core,!nothere"],
+    ["get", "vco/sandbox", "-n", "platform-requests", "-o", "yaml"],
+    ["get", "destinations", "-o", "name"],
+    ["describe", "vco", "sandbox", "-n", "platform-requests"],
+    ["describe", "statefulset/sandbox", "-n", "vcluster-sandbox"],
 ]
 
 
