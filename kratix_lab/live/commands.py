@@ -4,6 +4,7 @@ answered through the ``Source`` protocol the same way the lab answers them (``La
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from kratix_lab.errors import NotFound, UsageError
@@ -111,7 +112,7 @@ class _Store:
         selector: dict[str, Any] | None = None,
         group: str | None = None,
         **_: Any,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         info = self.source._info(kind, group)
         if not info.namespaced and namespace:
             return []
@@ -120,7 +121,7 @@ class _Store:
     def now_seconds(self) -> int:
         return self.source.now()
 
-    def events(self, kind: str | None, name: str | None, namespace: str | None) -> list[dict[str, Any]]:
+    def events(self, kind: str | None, name: str | None, namespace: str | None) -> builtins.list[dict[str, Any]]:
         return self.source.events({"kind": kind, "metadata": {"name": name, "namespace": namespace or None}})
 
 
