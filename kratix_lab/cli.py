@@ -214,6 +214,7 @@ def _source(args: argparse.Namespace) -> Iterator[Any]:
             repos=parse_overrides(args.repo),
             cache_dir=args.cache_dir,
             timeout=args.request_timeout,
+            write=getattr(args, "write", False),
         )
         return
     from kratix_lab.sources.lab import LabSource
@@ -237,7 +238,8 @@ def _lab_or_live(args: argparse.Namespace) -> Any:
 def _platform_line(args: argparse.Namespace, source: Any) -> None:
     """Live mode's first line: which platform is read (stderr, so -o json stays one JSON document)."""
     if _live(args):
-        print(f"platform: {source.name} (live, read-only)", file=sys.stderr)
+        mode = "read-only" if source.read_only else "writes allowed (--write)"
+        print(f"platform: {source.name} (live, {mode})", file=sys.stderr)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -410,6 +412,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     refs = _refs(args)
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            for ref in refs:
+                obj = commands.reconcile(source, ref.kind, ref.name, ref.namespace)
+                print(
+                    f"{obj['kind'].lower()}/{ref.name} labelled kratix.io/manual-reconciliation=true; "
+                    "Kratix re-runs its workflows"
+                )
+        return EXIT_OK
     with _open(args) as lab:
         for ref in refs:
             kind = lv.resolve_kind(lab, ref.kind)
@@ -1076,6 +1090,8 @@ def _add_lab_commands(sub: Any) -> None:
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
     refs(p)
     namespace(p)
+    live(p)
+    p.add_argument("--write", action="store_true", help="live mode: allow this write (live mode is read-only)")
 
     p = add(sub, "get", "list objects like kubectl get (Kratix printer columns for requests)", cmd_get)
     p.add_argument(

@@ -162,3 +162,20 @@ class LabShape:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+MANUAL_RECONCILE = "kratix.io/manual-reconciliation"  # kratix api/v1alpha1/promise_types.go (Kratix removes it)
+
+
+def reconcile(source: LiveSource, kind_text: str, name: str, namespace: str | None) -> dict[str, Any]:
+    """Label a request for manual reconciliation with one merge patch (not GET + Update: no lost update)."""
+    from kratix_lab.errors import Forbidden
+
+    if source.read_only:
+        raise Forbidden("live mode is read-only: reconcile patches the request's labels; add --write to allow writes")
+    info = source.kinds().resolve(kind_text)
+    obj = find(source, info, name, namespace)
+    if not any(p.crd and (p.crd.group, p.crd.kind) == (info.group, info.kind) for p in source.promises()):
+        raise UsageError(f"{info.kind} is not a Kratix request kind (no installed Promise serves it)")
+    patch = {"metadata": {"labels": {MANUAL_RECONCILE: "true"}}}
+    return source.kube.merge_patch(info, name, namespace_of(obj), patch)

@@ -194,7 +194,13 @@ class Kube:
     # ---- requests ------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, query: dict[str, Any] | None = None, accept: str = "application/json"
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        accept: str = "application/json",
+        body: Any = None,
+        content_type: str | None = None,
     ) -> tuple[int, bytes]:
         """(status, body) of one request; raises ``LiveError`` for transport failures and 401, retries 429
         after its Retry-After while the deadline allows. Other statuses are returned to the caller."""
@@ -216,7 +222,8 @@ class Kube:
                     path,
                     method,
                     query_params=params,
-                    header_params={"Accept": accept},
+                    header_params={"Accept": accept, **({"Content-Type": content_type} if content_type else {})},
+                    body=body,
                     auth_settings=["BearerToken"],
                     _preload_content=False,
                     _request_timeout=(min(left, self.timeout), left),
@@ -294,6 +301,19 @@ class Kube:
             self.request("GET", "/version")
         stamp = self.server_time if self.server_time is not None else time.time()
         return int(stamp - EPOCH.timestamp())
+
+    def merge_patch(self, k: KindInfo, name: str, namespace: str | None, patch: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH`` with ``application/merge-patch+json`` (what ``kubectl label`` sends for a custom
+        resource): the patched object; raises ``AccessDenied`` (403) or ``ApiStatusError``."""
+        path = self.path(k, namespace, name)
+        status, body = self.request(
+            "PATCH", path, {"fieldManager": "kratix-lab"}, body=patch, content_type="application/merge-patch+json"
+        )
+        if status == 403:
+            raise _denied("patch", k, namespace, AccessDenied(_message(body)))
+        if not 200 <= status < 300:
+            raise ApiStatusError(f"PATCH {path}: {status} {_message(body)}".rstrip(), status)
+        return _typed(k, json.loads(body))
 
     # ---- discovery -----------------------------------------------------------------------
 

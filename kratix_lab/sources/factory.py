@@ -30,8 +30,9 @@ def open_live(
     repos: dict[str, str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     timeout: float = 30.0,
+    write: bool = False,
 ) -> Source:
-    """A live cluster as a ``Source`` (``kratix_lab.live.source.LiveSource``, read-only): a kubeconfig
+    """A live cluster as a ``Source`` (``kratix_lab.live.source.LiveSource``, read-only unless ``write``): a kubeconfig
     context (the current one when None) or the in-cluster config; ``repos`` maps a state-repo URL to
     where to clone it from. Raises ``kratix_lab.live.kube.LiveError`` naming what is wrong."""
     from kratix_lab.live.kube import Kube, load
@@ -39,4 +40,4 @@ def open_live(
     from kratix_lab.live.source import LiveSource
 
     api, target = load(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    return LiveSource(Kube(api, target, timeout=timeout), StateRepos(cache_dir, repos))
+    return LiveSource(Kube(api, target, timeout=timeout), StateRepos(cache_dir, repos), read_only=not write)
