@@ -378,6 +378,15 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         raise CLIError(f"{args.file}: expected exactly one object, found {len(docs)} documents")
     obj = docs[0].data
+    if _live(args):
+        from kratix_lab.live import gitops
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            sha, rel = gitops.create(source, obj, _gitops_repo(args))
+        print(f"{sha}  {rel}")
+        print("committed and pushed to the gitops repo; Argo CD applies it at its next sync", file=sys.stderr)
+        return EXIT_OK
     with _open(args) as lab:
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         if obj.get("kind") and obj.get("apiVersion") and lab.crd_for(obj) is None and "integratn.tech" not in group:
@@ -395,6 +404,18 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gitops_repo(args: argparse.Namespace) -> Any:
+    from kratix_lab.live.gitops import GitOpsRepo
+
+    if not getattr(args, "write", False):
+        from kratix_lab.errors import Forbidden
+
+        raise Forbidden("live mode is read-only: this commits to the gitops repo; add --write to allow it")
+    if not args.gitops_repo:
+        raise CLIError("live mode: give --gitops-repo URL (the repo Argo CD syncs the requests from)")
+    return GitOpsRepo(args.gitops_repo, branch=args.gitops_branch, path=args.gitops_path, cache_dir=args.cache_dir)
+
+
 def _refs(args: argparse.Namespace) -> list[ObjectRef]:
     """The objects a command names: ``KIND NAME [NAME…]`` or ``KIND/NAME [KIND/NAME…]`` (kubectl's rules)."""
     return ObjectRef.parse_args(args.refs, args.namespace)
@@ -402,6 +423,17 @@ def _refs(args: argparse.Namespace) -> list[ObjectRef]:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     refs = _refs(args)
+    if _live(args):
+        from kratix_lab.live import gitops
+
+        repo = _gitops_repo(args)
+        with _source(args) as source:
+            _platform_line(args, source)
+            for ref in refs:
+                info = source.kinds().resolve(ref.kind)
+                sha, rel = gitops.delete(source, info.kind, ref.name, ref.namespace, repo)
+                print(f"{sha}  removed {rel}")
+        return EXIT_OK
     with _open(args) as lab:
         for ref in refs:
             kind = lv.resolve_kind(lab, ref.kind)
@@ -1006,6 +1038,13 @@ def _add_lab_commands(sub: Any) -> None:
             "--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per API request (default 30)"
         )
 
+    def gitops_args(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("live mode writes (GitOps: commit and push to the gitops repo)")
+        g.add_argument("--write", action="store_true", help="allow this write (live mode is read-only)")
+        g.add_argument("--gitops-repo", metavar="URL", help="the repo Argo CD syncs the requests from")
+        g.add_argument("--gitops-branch", default="main", metavar="BRANCH", help="default main")
+        g.add_argument("--gitops-path", default="platform/vclusters", metavar="DIR", help="default platform/vclusters")
+
     def refs(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "refs",
@@ -1046,9 +1085,13 @@ def _add_lab_commands(sub: Any) -> None:
         cmd_submit,
     )
     p.add_argument("file", help="one resource request (YAML)")
+    live(p)
+    gitops_args(p)
     p = add(sub, "delete", "delete objects (through the gitops repo when Argo CD manages them)", cmd_delete)
     refs(p)
     namespace(p)
+    live(p)
+    gitops_args(p)
 
     p = add(
         sub,
