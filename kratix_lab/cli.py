@@ -383,7 +383,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
         with _source(args) as source:
             _platform_line(args, source)
-            sha, rel = gitops.create(source, obj, _gitops_repo(args))
+            sha, rel = gitops.create(source, obj, _gitops_repo(args, source, str(obj.get("kind") or "")))
         print(f"{sha}  {rel}")
         print("committed and pushed to the gitops repo; Argo CD applies it at its next sync", file=sys.stderr)
         return EXIT_OK
@@ -404,16 +404,22 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _gitops_repo(args: argparse.Namespace) -> Any:
-    from kratix_lab.live.gitops import GitOpsRepo
+def _gitops_repo(args: argparse.Namespace, source: Any, kind: str | None = None) -> Any:
+    """The gitops repo to commit to: --gitops-repo, else the one Argo CD applies the requests from."""
+    from kratix_lab.live.gitops import GitOpsRepo, locate
+    from kratix_lab.live.repos import norm_url, parse_overrides
 
     if not getattr(args, "write", False):
         from kratix_lab.errors import Forbidden
 
         raise Forbidden("live mode is read-only: this commits to the gitops repo; add --write to allow it")
-    if not args.gitops_repo:
-        raise CLIError("live mode: give --gitops-repo URL (the repo Argo CD syncs the requests from)")
-    return GitOpsRepo(args.gitops_repo, branch=args.gitops_branch, path=args.gitops_path, cache_dir=args.cache_dir)
+    url, branch = args.gitops_repo, args.gitops_branch
+    if not url:
+        url, found_branch, app_path, app = locate(source, kind)
+        branch = args.gitops_branch if args.gitops_branch != "main" else found_branch
+        print(f"gitops repo: {url} ({branch}), from Argo CD application {app} (path {app_path})", file=sys.stderr)
+    remote = {norm_url(k): v for k, v in parse_overrides(args.repo).items()}.get(norm_url(url), url)
+    return GitOpsRepo(remote, branch=branch, path=args.gitops_path, cache_dir=args.cache_dir)
 
 
 def _refs(args: argparse.Namespace) -> list[ObjectRef]:
@@ -426,9 +432,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if _live(args):
         from kratix_lab.live import gitops
 
-        repo = _gitops_repo(args)
         with _source(args) as source:
             _platform_line(args, source)
+            repo = _gitops_repo(args, source)
             for ref in refs:
                 info = source.kinds().resolve(ref.kind)
                 sha, rel = gitops.delete(source, info.kind, ref.name, ref.namespace, repo)

@@ -7,8 +7,8 @@ holds the user's own changes; commits go through the git CLI (``git commit``), s
 hooks and commit signing apply. A rebase that conflicts (someone changed the same file) is aborted: the
 error says so, nothing is pushed, and the commit is kept on a branch of the clone (nothing is lost).
 
-Not here yet: finding the gitops repo from the Argo CD Application that syncs the requests (the
-``argocd.argoproj.io/tracking-id`` annotation) — ``--gitops-repo``/``--gitops-path`` name it.
+The repo is found from the cluster (``locate``: the Application whose tracking annotation an existing
+request carries) unless ``--gitops-repo`` names it; ``--repo URL=PATH_OR_URL`` maps its URL elsewhere.
 """
 
 from __future__ import annotations
@@ -125,6 +125,37 @@ class GitOpsRepo:
             return "head"
 
 
+TRACKING = "argocd.argoproj.io/tracking-id"  # argo-cd common/common.go; format util/argo/resource_tracking.go
+
+
+def locate(source: LiveSource, kind: str | None = None) -> tuple[str, str, str, str]:
+    """The gitops repo the requests come from: (repo URL, branch, the app's source path, app name).
+
+    An existing request's ``argocd.argoproj.io/tracking-id`` (``<app>:<group>/<kind>:<ns>/<name>``,
+    ``<app>`` being ``<namespace>_<name>`` for apps outside the control-plane namespace) names the
+    Application that applied it; its ``spec.source`` is the repo. Raises ``NotFound`` when no request is
+    tracked (give ``--gitops-repo``)."""
+    kinds = [p.crd for p in source.promises() if p.crd is not None]
+    kinds.sort(key=lambda c: c.kind != kind)  # the kind being written first
+    for crd in kinds:
+        for obj in source.list(crd.kind, None, None, crd.group):
+            tid = ((obj.get("metadata") or {}).get("annotations") or {}).get(TRACKING)
+            if not tid or ":" not in tid:
+                continue
+            app = tid.split(":", 1)[0]
+            ns, _, name = app.rpartition("_")
+            found = source.get("Application", name, ns or "argocd", "argoproj.io")
+            src = ((found or {}).get("spec") or {}).get("source") or {}
+            if src.get("repoURL"):
+                rev = src.get("targetRevision") or "HEAD"
+                branch = "main" if rev in ("HEAD", "") else rev
+                return src["repoURL"], branch, str(src.get("path") or ""), name
+    raise NotFound(
+        "no request on the cluster carries Argo CD's tracking annotation, so the gitops repo cannot be found: "
+        "give --gitops-repo URL"
+    )
+
+
 def create(source: LiveSource, obj: dict[str, Any], repo: GitOpsRepo) -> tuple[str, str]:
     """Admit ``obj`` with the cluster's CRD (its Promise's ``spec.api``, through the schema engine), check
     the name is free on the cluster and in the repo, commit ``<path>/<name>.yaml`` and push.
@@ -174,4 +205,4 @@ def delete(source: LiveSource, kind: str, name: str, namespace: str | None, repo
     return repo.commit_and_push(f"Remove {kind} {name}"), rel
 
 
-__all__ = ["ATTEMPTS", "GitOpsError", "GitOpsRepo", "create", "delete"]
+__all__ = ["ATTEMPTS", "GitOpsError", "GitOpsRepo", "create", "delete", "locate"]

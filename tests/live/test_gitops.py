@@ -139,5 +139,30 @@ def test_cli_submit_and_delete_live(lab, tmp_path, remote, capsys):
         assert "removed platform/vclusters/delta.yaml" in capsys.readouterr().out
         assert main(["delete", "vco/delta", "-n", "platform-requests", "--write", *args]) == 2
         assert "not defined under platform/vclusters" in capsys.readouterr().err
-        assert main(["submit", str(f), "--write", "--kubeconfig", str(run.kubeconfig)]) == 2
-        assert "give --gitops-repo URL" in capsys.readouterr().err
+
+
+def test_the_gitops_repo_is_found_from_argo_cds_tracking_annotation(lab, tmp_path, remote, capsys):
+    from kratix_lab.cli import main
+    from kratix_lab.model import dump
+    from kratix_lab.platform.lab import GITOPS_URL
+
+    path = lab.path
+    lab.close()
+    f = tmp_path / "eps.yaml"
+    f.write_text(dump(request("eps")))
+    with served(path, tmp_path / "kubeconfig") as run:
+        src = open_live(kubeconfig=run.kubeconfig, cache_dir=tmp_path / "c")
+        assert gitops.locate(src, "VClusterOrchestrator") == (GITOPS_URL, "main", "platform", "platform")
+        # the located URL, cloned from a stand-in through --repo URL=PATH
+        args = [
+            "--kubeconfig",
+            str(run.kubeconfig),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--repo",
+            f"{GITOPS_URL}={remote}",
+        ]
+        assert main(["submit", str(f), "--write", *args]) == 0
+        captured = capsys.readouterr()
+        assert f"gitops repo: {GITOPS_URL} (main), from Argo CD application platform (path platform)" in captured.err
+        assert "platform/vclusters/eps.yaml" in git(remote, "ls-tree", "-r", "--name-only", "main")
