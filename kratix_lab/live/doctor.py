@@ -54,6 +54,12 @@ def cluster_role(source: LiveSource, name: str = "kratix-lab-reader") -> dict[st
     }
 
 
+def write_rules(source: LiveSource) -> list[dict[str, Any]]:
+    """The extra rules ``--write`` needs: ``patch`` on the request kinds (the reconcile label)."""
+    requests = rules(source)[len(READ_RULES) :]
+    return [{"apiGroups": [g], "resources": r, "verbs": ["patch"]} for g, r in requests]
+
+
 def allowed_resources(role: dict[str, Any]) -> frozenset[str]:
     """``plural.group`` (``plural`` for core) of every resource the role names: serve's limited tokens."""
     out = set()
@@ -140,9 +146,11 @@ def report(source: LiveSource) -> tuple[str, bool]:
             "",
             "# The minimal read-only ClusterRole for live mode (bind it to your user or group):",
             dump(role).rstrip("\n"),
-            "# Writes (--write) are not built yet: live mode is read-only and asks for no other verbs.",
+            "# For --write: `reconcile` also needs patch on the request kinds (GitOps submit/delete need only",
+            "# git access to the gitops repo, nothing on the cluster):",
+            dump({"rules": write_rules(source)}).rstrip("\n"),
         ]
     return "\n".join(lines) + "\n", all(c.ok for c in checks)
 
 
-__all__ = ["READ_RULES", "Check", "allowed_resources", "cluster_role", "report", "rules", "run"]
+__all__ = ["READ_RULES", "Check", "allowed_resources", "cluster_role", "report", "rules", "run", "write_rules"]
