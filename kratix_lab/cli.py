@@ -193,6 +193,86 @@ def _open(args: argparse.Namespace, *, reads_only: bool = False) -> Lab:
     return Lab.open_for_reading(path) if reads_only else Lab(path, create=False)
 
 
+# ---- live mode (kratix_lab.live): the same commands through a cluster's API -----------------------
+
+
+def _live(args: argparse.Namespace) -> bool:
+    """Live mode: a kubeconfig, a context or the in-cluster config was given (and no --lab)."""
+    wanted = bool(
+        getattr(args, "context", None) or getattr(args, "kubeconfig", None) or getattr(args, "in_cluster", False)
+    )
+    if wanted and getattr(args, "lab", None):
+        raise CLIError("give --lab DIR (the embedded lab) or --context/--kubeconfig (a cluster), not both")
+    return wanted
+
+
+@contextlib.contextmanager
+def _source(args: argparse.Namespace) -> Iterator[Any]:
+    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only)."""
+    if _live(args):
+        from kratix_lab.live.repos import parse_overrides
+        from kratix_lab.sources.factory import open_live
+
+        if args.request_timeout <= 0:
+            raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
+        yield open_live(
+            context=args.context,
+            kubeconfig=args.kubeconfig,
+            in_cluster=args.in_cluster,
+            repos=parse_overrides(args.repo),
+            cache_dir=args.cache_dir,
+            timeout=args.request_timeout,
+            write=getattr(args, "write", False),
+        )
+        return
+    from kratix_lab.sources.lab import LabSource
+
+    with _open(args, reads_only=True) as lab:
+        yield LabSource(lab, read_only=True)
+
+
+def _lab_or_live(args: argparse.Namespace) -> Any:
+    """``get``/``describe``: the lab, or in live mode a cluster shaped as the lab views read one."""
+    if _live(args):
+        from kratix_lab.live.commands import LabShape
+
+        cm = _source(args)
+        source = cm.__enter__()
+        _platform_line(args, source)
+        return LabShape(source)
+    return _open(args, reads_only=True)
+
+
+def _platform_line(args: argparse.Namespace, source: Any) -> None:
+    """Live mode's first line: which platform is read (stderr, so -o json stays one JSON document)."""
+    if _live(args):
+        mode = "read-only" if source.read_only else "writes allowed (--write)"
+        print(f"platform: {source.name} (live, {mode})", file=sys.stderr)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Live mode's checks (kratix_lab.live.doctor): always a cluster (the current context by default)."""
+    from kratix_lab.live.doctor import report
+    from kratix_lab.live.repos import parse_overrides
+    from kratix_lab.sources.factory import open_live
+
+    if getattr(args, "lab", None):
+        raise CLIError("doctor checks a cluster for live mode; --lab is not used")
+    if args.request_timeout <= 0:
+        raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
+    source = open_live(
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        in_cluster=args.in_cluster,
+        repos=parse_overrides(args.repo),
+        cache_dir=args.cache_dir,
+        timeout=args.request_timeout,
+    )
+    text, ok = report(source)  # type: ignore[arg-type]
+    print(text, end="")
+    return EXIT_OK if ok else EXIT_FINDINGS
+
+
 def _show(table: lv.TableData) -> None:
     """Rich on a terminal, kubectl's aligned columns when piped."""
     if sys.stdout.isatty():
@@ -306,6 +386,15 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         raise CLIError(f"{args.file}: expected exactly one object, found {len(docs)} documents")
     obj = docs[0].data
+    if _live(args):
+        from kratix_lab.live import gitops
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            sha, rel = gitops.create(source, obj, _gitops_repo(args, source, str(obj.get("kind") or "")))
+        print(f"{sha}  {rel}")
+        print("committed and pushed to the gitops repo; Argo CD applies it at its next sync", file=sys.stderr)
+        return EXIT_OK
     with _open(args) as lab:
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         if obj.get("kind") and obj.get("apiVersion") and lab.crd_for(obj) is None and "integratn.tech" not in group:
@@ -323,6 +412,24 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gitops_repo(args: argparse.Namespace, source: Any, kind: str | None = None) -> Any:
+    """The gitops repo to commit to: --gitops-repo, else the one Argo CD applies the requests from."""
+    from kratix_lab.live.gitops import GitOpsRepo, locate
+    from kratix_lab.live.repos import norm_url, parse_overrides
+
+    if not getattr(args, "write", False):
+        from kratix_lab.errors import Forbidden
+
+        raise Forbidden("live mode is read-only: this commits to the gitops repo; add --write to allow it")
+    url, branch = args.gitops_repo, args.gitops_branch
+    if not url:
+        url, found_branch, app_path, app = locate(source, kind)
+        branch = args.gitops_branch if args.gitops_branch != "main" else found_branch
+        print(f"gitops repo: {url} ({branch}), from Argo CD application {app} (path {app_path})", file=sys.stderr)
+    remote = {norm_url(k): v for k, v in parse_overrides(args.repo).items()}.get(norm_url(url), url)
+    return GitOpsRepo(remote, branch=branch, path=args.gitops_path, cache_dir=args.cache_dir)
+
+
 def _refs(args: argparse.Namespace) -> list[ObjectRef]:
     """The objects a command names: ``KIND NAME [NAME…]`` or ``KIND/NAME [KIND/NAME…]`` (kubectl's rules)."""
     return ObjectRef.parse_args(args.refs, args.namespace)
@@ -330,6 +437,17 @@ def _refs(args: argparse.Namespace) -> list[ObjectRef]:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     refs = _refs(args)
+    if _live(args):
+        from kratix_lab.live import gitops
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            repo = _gitops_repo(args, source)
+            for ref in refs:
+                info = source.kinds().resolve(ref.kind)
+                sha, rel = gitops.delete(source, info.kind, ref.name, ref.namespace, repo)
+                print(f"{sha}  removed {rel}")
+        return EXIT_OK
     with _open(args) as lab:
         for ref in refs:
             kind = lv.resolve_kind(lab, ref.kind)
@@ -340,6 +458,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     refs = _refs(args)
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            for ref in refs:
+                obj = commands.reconcile(source, ref.kind, ref.name, ref.namespace)
+                print(
+                    f"{obj['kind'].lower()}/{ref.name} labelled kratix.io/manual-reconciliation=true; "
+                    "Kratix re-runs its workflows"
+                )
+        return EXIT_OK
     with _open(args) as lab:
         for ref in refs:
             kind = lv.resolve_kind(lab, ref.kind)
@@ -359,12 +489,11 @@ def _trace_ref(args: argparse.Namespace) -> tuple[str, str, str | None]:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import diagnose
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
     kind, name, namespace = _trace_ref(args)
-    with _open(args, reads_only=True) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
 
         def render() -> Any:
             d = diagnose(source, kind, name, namespace)
@@ -399,11 +528,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import diagnose, fleet, platform_findings
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.views import trace_view as tv
 
-    with _open(args, reads_only=True) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
@@ -437,11 +565,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import fleet
-    from kratix_lab.sources.lab import LabSource
     from kratix_lab.trace import STAGE_TITLES
 
-    with _open(args, reads_only=True) as lab:
-        source = LabSource(lab, read_only=True)
+    with _source(args) as source:
+        _platform_line(args, source)
         rows = fleet(source)
         now = source.now()
     if args.output == "json":
@@ -477,7 +604,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         selector = lv.parse_selector(args.selector) if args.selector else None
     except ValueError as e:
         raise CLIError(str(e)) from None
-    with _open(args, reads_only=True) as lab:
+    with _lab_or_live(args) as lab:
         # KIND[,KIND…] lists; KIND NAME… or KIND/NAME… names (kubectl's builder rules, kratix_lab.kube.refs)
         wanted: dict[tuple[str, str | None], tuple[lv.Kind, list[str]]] = {}
         for ref in refs:
@@ -549,7 +676,7 @@ def _print_get(
 
 def cmd_describe(args: argparse.Namespace) -> int:
     refs = _refs(args)
-    with _open(args, reads_only=True) as lab:
+    with _lab_or_live(args) as lab:
         objs = [_one(lab, lv.resolve_kind(lab, ref.kind), ref.name, ref.namespace) for ref in refs]
         print("\n\n".join(lv.describe_text(lab, obj) for obj in objs), end="")
     return EXIT_OK
@@ -570,6 +697,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
         args.container = args.target[1]
     ref = ObjectRef.parse(target) if "/" in target else ObjectRef("pod", target)
     kind_text, name = ref.kind, ref.name
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            text = commands.logs(source, kind_text, name, args.namespace, args.container)
+        if args.tail is not None:
+            text = "".join(line + "\n" for line in text.splitlines()[len(text.splitlines()) - args.tail :])
+        print(text, end="")
+        return EXIT_OK
     with _open(args, reads_only=True) as lab:
         kind = lv.resolve_kind(lab, kind_text)
         obj = _one(lab, kind, name, args.namespace)
@@ -594,6 +731,19 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     namespace = None if args.all_namespaces else args.namespace
+    if _live(args):
+        from kratix_lab.live import commands
+
+        with _source(args) as source:
+            _platform_line(args, source)
+            ref = ObjectRef.parse(args.for_) if args.for_ else None
+            events = commands.events(source, (ref.kind, ref.name) if ref else None, namespace)
+            now = source.now()
+        if not events:
+            print(f"No events found{f' in {namespace} namespace' if namespace else ''}.", file=sys.stderr)
+            return EXIT_OK
+        _show(lv.events_table(events, now, show_namespace=namespace is None))
+        return EXIT_OK
     with _open(args, reads_only=True) as lab:
         if args.for_:
             ref = ObjectRef.parse(args.for_)  # kubectl events --for takes KIND/NAME only
@@ -895,6 +1045,29 @@ def _add_lab_commands(sub: Any) -> None:
         else:
             p.add_argument("-n", "--namespace", help="the object's namespace (needed only when the name is ambiguous)")
 
+    def live(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("live mode (a cluster instead of the lab; read-only)")
+        g.add_argument("--context", metavar="NAME", help="read this kubeconfig context's cluster (live mode)")
+        g.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig (default $KUBECONFIG, ~/.kube/config)")
+        g.add_argument("--in-cluster", action="store_true", help="use the pod's service account (live mode)")
+        g.add_argument(
+            "--repo",
+            action="append",
+            metavar="URL=PATH_OR_URL",
+            help="clone the state repo URL from PATH_OR_URL instead (a mirror, or a served lab's state.git)",
+        )
+        g.add_argument("--cache-dir", metavar="DIR", help="where state-repo clones live (default ~/.cache/kratix-lab)")
+        g.add_argument(
+            "--request-timeout", type=float, default=30.0, metavar="SECONDS", help="per API request (default 30)"
+        )
+
+    def gitops_args(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("live mode writes (GitOps: commit and push to the gitops repo)")
+        g.add_argument("--write", action="store_true", help="allow this write (live mode is read-only)")
+        g.add_argument("--gitops-repo", metavar="URL", help="the repo Argo CD syncs the requests from")
+        g.add_argument("--gitops-branch", default="main", metavar="BRANCH", help="default main")
+        g.add_argument("--gitops-path", default="platform/vclusters", metavar="DIR", help="default platform/vclusters")
+
     def refs(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "refs",
@@ -935,9 +1108,13 @@ def _add_lab_commands(sub: Any) -> None:
         cmd_submit,
     )
     p.add_argument("file", help="one resource request (YAML)")
+    live(p)
+    gitops_args(p)
     p = add(sub, "delete", "delete objects (through the gitops repo when Argo CD manages them)", cmd_delete)
     refs(p)
     namespace(p)
+    live(p)
+    gitops_args(p)
 
     p = add(
         sub,
@@ -951,6 +1128,7 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("--watch", action="store_true", help="redraw as the lab changes (Ctrl-C to stop)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
     p.add_argument("--watch-count", type=int, default=0, help=argparse.SUPPRESS)
+    live(p)
 
     p = add(
         sub,
@@ -962,13 +1140,24 @@ def _add_lab_commands(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="every vCluster")
     namespace(p)
     p.add_argument("-o", "--output", choices=["text", "json", "md"], default="text")
+    live(p)
 
     p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
+    live(p)
+    p = add(
+        sub,
+        "doctor",
+        "live mode's checks: connectivity, served kinds, RBAC, state repo; prints the read-only ClusterRole",
+        cmd_doctor,
+    )
+    live(p)
 
     p = add(sub, "reconcile", "re-run a request's workflows (the kratix.io/manual-reconciliation label)", cmd_reconcile)
     refs(p)
     namespace(p)
+    live(p)
+    p.add_argument("--write", action="store_true", help="live mode: allow this write (live mode is read-only)")
 
     p = add(sub, "get", "list objects like kubectl get (Kratix printer columns for requests)", cmd_get)
     p.add_argument(
@@ -980,9 +1169,11 @@ def _add_lab_commands(sub: Any) -> None:
     namespace(p, all_namespaces=True)
     p.add_argument("-l", "--selector", metavar="key=value,...", help="label selector (=, ==, !=, key, !key)")
     p.add_argument("-o", "--output", choices=["wide", "yaml", "json", "name"])
+    live(p)
     p = add(sub, "describe", "an object's metadata, spec, status, conditions and events", cmd_describe)
     refs(p)
     namespace(p)
+    live(p)
     p = add(sub, "logs", "logs of a Pod, a Job, a Deployment/StatefulSet or a request's pipeline runs", cmd_logs)
     p.add_argument(
         "target",
@@ -993,9 +1184,11 @@ def _add_lab_commands(sub: Any) -> None:
     namespace(p)
     p.add_argument("-c", "--container", metavar="CONTAINER", help="only this container's logs")
     p.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    live(p)
     p = add(sub, "events", "events like kubectl events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE", cmd_events)
     namespace(p, all_namespaces=True)
     p.add_argument("--for", dest="for_", metavar="KIND/NAME", help="only this object's events")
+    live(p)
 
     p = add(
         sub, "step", "run N controller rounds (5 simulated seconds each); prints each controller's writes", cmd_step

@@ -16,7 +16,7 @@ from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import GVK, load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
-from kratix_lab.trace import STAGE_TITLES, TraceNode, resolve, trace
+from kratix_lab.trace import STAGE_TITLES, UNREADABLE, TraceNode, resolve, trace
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
 
@@ -541,7 +541,11 @@ def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
         ("Application", "argoproj.io"),
         ("AppProject", "argoproj.io"),
     ):
-        for obj in source.list(kind, None, {"kratix.io/resource-name": name}, group=group):
+        try:
+            objs = source.list(kind, None, {"kratix.io/resource-name": name}, group=group)
+        except UNREADABLE:  # live mode: a kind this identity may not list, or the cluster does not serve
+            continue
+        for obj in objs:
             out.append(
                 Finding(
                     "leftovers-after-delete",
@@ -573,7 +577,10 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
         for rule_id, fn in RULES:
             if blocked and rule_id in SYMPTOMS:
                 continue  # missing objects below an unapplied commit are its symptoms, not causes
-            found = list(fn(source, node, parents, depth))
+            try:
+                found = list(fn(source, node, parents, depth))
+            except UNREADABLE:  # live mode: what the rule reads is forbidden or not served (the trace says so)
+                continue
             findings.extend(found)
             blocked = blocked or any(f.id in BLOCKING for f in found)
         for c in node.children:
@@ -605,7 +612,10 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
 
 def _deleted_at(source: Source, root: TraceNode) -> int | None:
     """When a missing request's delete pipeline completed (from the events it left behind), else None."""
-    events = source.events({"kind": root.kind, "metadata": {"name": root.name, "namespace": root.namespace}})
+    try:
+        events = source.events({"kind": root.kind, "metadata": {"name": root.name, "namespace": root.namespace}})
+    except UNREADABLE:
+        return None
     done = [e for e in events if e.get("reason") == "DeleteWorkflowCompleted"]
     if not done:
         return None

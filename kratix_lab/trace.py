@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kratix_lab.errors import UnknownKind, UsageError
+from kratix_lab.errors import Forbidden, UnknownKind, UsageError
 from kratix_lab.kube.health import (
     DEGRADED,
     HEALTHY,
@@ -46,6 +46,13 @@ STAGE_TITLES = {
     "pod": "pod",
 }
 HEALTHS = (HEALTHY, PROGRESSING, DEGRADED, MISSING, SUSPENDED, UNKNOWN)
+# What a live source raises for a kind the identity may not read (403) or the cluster does not serve
+# (404 on the kind): that node becomes Unknown with the reason, never Missing, and the trace goes on.
+UNREADABLE = (Forbidden, UnknownKind)
+
+
+def unreadable(kind: str, name: str, namespace: str | None, stage: str, error: Exception) -> TraceNode:
+    return TraceNode(kind, name, namespace, stage, UNKNOWN, str(error), evidence={"error": str(error)})
 
 
 class TraceError(UsageError, LookupError):
@@ -114,6 +121,7 @@ class _Tracer:
         self.s = source
         self.max_depth = max_depth
         self._apps: list[dict[str, Any]] | None = None
+        self._apps_error: Exception | None = None
         self._stores: dict[str, dict[str, Any]] | None = None
         self._kinds = {(p.crd.group, p.crd.kind): p.name for p in source.promises() if p.crd}
 
@@ -124,7 +132,10 @@ class _Tracer:
 
     def apps(self) -> list[dict[str, Any]]:
         if self._apps is None:
-            self._apps = self.s.list("Application", "argocd", group=ARGO)
+            try:
+                self._apps = self.s.list("Application", "argocd", group=ARGO)
+            except UNREADABLE as e:
+                self._apps, self._apps_error = [], e
         return self._apps
 
     def state_store_url(self, destination: str) -> tuple[str | None, str]:
@@ -142,10 +153,13 @@ class _Tracer:
     # ---- the request -------------------------------------------------------------------
 
     def request(self, rk: RequestKind, name: str, namespace: str | None, depth: int) -> TraceNode:
-        obj = self.s.get(rk.kind, name, namespace, rk.group)
-        if obj is None and namespace is None:
-            found = [o for o in self.s.list(rk.kind, group=rk.group) if o["metadata"]["name"] == name]
-            obj = found[0] if len(found) == 1 else None
+        try:
+            obj = self.s.get(rk.kind, name, namespace, rk.group)
+            if obj is None and namespace is None:
+                found = [o for o in self.s.list(rk.kind, group=rk.group) if o["metadata"]["name"] == name]
+                obj = found[0] if len(found) == 1 else None
+        except UNREADABLE as e:
+            return unreadable(rk.kind, name, namespace, "request", e)
         if obj is None:
             return TraceNode(
                 rk.kind,
@@ -189,12 +203,14 @@ class _Tracer:
             },
         )
         node.children += self.pipeline_runs(rk, name, ns)
-        node.children += [
-            self.work(w, depth)
-            for w in self.s.list(
+        try:
+            works = self.s.list(
                 "Work", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name}, group=KRATIX
             )
-        ]
+        except UNREADABLE as e:
+            node.children.append(unreadable("Work", "?", ns, "work", e))
+            return node
+        node.children += [self.work(w, depth) for w in works]
         return node
 
     def _platform_app_hint(self, name: str) -> str:
@@ -209,7 +225,10 @@ class _Tracer:
         return ""
 
     def pipeline_runs(self, rk: RequestKind, name: str, ns: str | None) -> list[TraceNode]:
-        jobs = self.s.list("Job", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name})
+        try:
+            jobs = self.s.list("Job", ns, {"kratix.io/promise-name": rk.promise, "kratix.io/resource-name": name})
+        except UNREADABLE as e:
+            return [unreadable("Job", "?", ns, "pipeline", e)]
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
         for j in sorted(jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"])):
@@ -226,8 +245,11 @@ class _Tracer:
                 health, phase = HEALTHY, "Succeeded"
             else:
                 health, phase = PROGRESSING, "Running"
-            pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
-            logs = "".join(self.s.logs(p, tail=10) for p in pods)
+            try:
+                pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
+                logs = "".join(self.s.logs(p, tail=10) for p in pods)
+            except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
+                pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
             images = [c.get("image") for c in job["spec"]["template"]["spec"].get("containers", [])]
             failed = get_condition(job, "Failed") or {}
@@ -296,9 +318,14 @@ class _Tracer:
                 "conditions": (work.get("status") or {}).get("conditions", []),
             },
         )
-        for wp in self.s.list(
-            "WorkPlacement", namespace_of(work), {"kratix.io/work": work["metadata"]["name"]}, group=KRATIX
-        ):
+        try:
+            wps = self.s.list(
+                "WorkPlacement", namespace_of(work), {"kratix.io/work": work["metadata"]["name"]}, group=KRATIX
+            )
+        except UNREADABLE as e:
+            node.children.append(unreadable("WorkPlacement", "?", namespace_of(work), "placement", e))
+            return node
+        for wp in wps:
             node.children.append(self.placement(wp, depth))
         return node
 
@@ -306,7 +333,12 @@ class _Tracer:
         write = get_condition(wp, "WriteSucceeded") or {}
         version = (wp.get("status") or {}).get("versionID")
         dest = wp["spec"].get("targetDestinationName", "")
-        url, base = self.state_store_url(dest)
+        try:
+            url, base = self.state_store_url(dest)
+        except UNREADABLE as e:
+            url, base, store_error = None, "", e
+        else:
+            store_error = None
         labels = wp["metadata"].get("labels") or {}
         path = placement_dir(base, wp)
         if labels.get("kratix.io/misplaced") == "true":
@@ -327,26 +359,53 @@ class _Tracer:
             self.ts(write.get("lastTransitionTime") or wp["metadata"].get("creationTimestamp")),
             {"destination": dest, "versionID": version, "path": path, "stateRepo": url},
         )
-        if version:
-            node.children.append(self.commit(version, path, url, depth))
+        if version and store_error is not None:
+            node.children.append(unreadable("Commit", version[:12], None, "commit", store_error))
+        elif version:
+            node.children.append(self.commit(version, path, url, depth, wp))
         return node
 
     # ---- git and Argo CD ---------------------------------------------------------------
 
-    def commit(self, sha: str, path: str, url: str | None, depth: int) -> TraceNode:
+    def commit(self, sha: str, path: str, url: str | None, depth: int, wp: dict[str, Any] | None = None) -> TraceNode:
         info = self.s.state_commit(sha)
         files = self.s.state_files(path, sha)
-        node = TraceNode(
-            "Commit",
-            sha[:12],
-            None,
-            "commit",
-            HEALTHY if info else MISSING,
-            (f"{info.message} ({len(files)} files under {path})" if info else f"commit {sha} is not in the state repo"),
-            self.ts(info.date.replace("+00:00", "Z")) if info else None,
-            {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
-        )
+        # A source that cannot read the state repo (live mode: no access, a BucketStateStore) says why;
+        # the files then come from the WorkPlacement itself and the commit is Unknown, never Missing.
+        repo_error = getattr(self.s, "state_repo_error", None)
+        unreadable = repo_error(url) if info is None and repo_error is not None else None
+        if unreadable and wp is not None:
+            files = placement_files(wp, path)
+            node = TraceNode(
+                "Commit",
+                sha[:12],
+                None,
+                "commit",
+                UNKNOWN,
+                f"{unreadable}: {len(files)} files under {path} read from the WorkPlacement's spec.workloads instead "
+                "(the commit's message, author and ancestry are unknown)",
+                None,
+                {"sha": sha, "path": path, "files": sorted(files), "author": None, "filesFrom": "WorkPlacement"},
+            )
+        else:
+            node = TraceNode(
+                "Commit",
+                sha[:12],
+                None,
+                "commit",
+                HEALTHY if info else MISSING,
+                (
+                    f"{info.message} ({len(files)} files under {path})"
+                    if info
+                    else f"commit {sha} is not in the state repo"
+                ),
+                self.ts(info.date.replace("+00:00", "Z")) if info else None,
+                {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
+            )
         app = self.syncing_app(url, path)
+        if app is None and self._apps_error is not None:
+            node.children.append(unreadable("Application", "?", "argocd", "sync", self._apps_error))
+            return node
         if app is None:
             node.children.append(
                 TraceNode(
@@ -354,7 +413,7 @@ class _Tracer:
                 )
             )
             return node
-        node.children.append(self.sync(app, sha, files, depth, written=node.since))
+        node.children.append(self.sync(app, sha, files, depth, written=node.since, history=not unreadable))
         return node
 
     def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
@@ -367,7 +426,13 @@ class _Tracer:
         return None
 
     def sync(
-        self, app: dict[str, Any], sha: str, files: dict[str, bytes], depth: int, written: int | None = None
+        self,
+        app: dict[str, Any],
+        sha: str,
+        files: dict[str, bytes],
+        depth: int,
+        written: int | None = None,
+        history: bool = True,
     ) -> TraceNode:
         st = app.get("status") or {}
         sync = st.get("sync") or {}
@@ -384,6 +449,17 @@ class _Tracer:
         ]
         if errors:
             health, msg = DEGRADED, f"{errors[0]['type']}: {errors[0]['message']}"
+        elif not history and not compared and not applied:
+            # without the repo's history, "Argo CD's revision holds this commit" cannot be decided
+            health, msg = (
+                (HEALTHY, "this commit's objects are Synced (ancestry unknown: the state repo is unreadable)")
+                if self._objects_synced(st, files)
+                else (
+                    UNKNOWN,
+                    f"cannot tell whether Argo CD's revision {revision[:8] if revision else '?'} holds commit "
+                    f"{sha[:8]}: the state repo is unreadable",
+                )
+            )
         elif not compared:
             health, msg = (
                 PROGRESSING,
@@ -485,9 +561,14 @@ class _Tracer:
                 sub = self.request(rk, meta.get("name", ""), ns, depth + 1)
                 sub.evidence["file"] = fpath
                 return sub
-        live = self.s.get(gvk.kind, meta.get("name", ""), ns if ns else None, gvk.group)
-        if live is None and ns:
-            live = self.s.get(gvk.kind, meta.get("name", ""), None, gvk.group)
+        try:
+            live = self.s.get(gvk.kind, meta.get("name", ""), ns if ns else None, gvk.group)
+            if live is None and ns:
+                live = self.s.get(gvk.kind, meta.get("name", ""), None, gvk.group)
+        except UNREADABLE as e:
+            node = unreadable(gvk.kind, meta.get("name", ""), ns, "object", e)
+            node.evidence.update({"file": fpath, "apiVersion": desired.get("apiVersion")})
+            return node
         h = assess(live)
         health = h.status if h else HEALTHY
         message = h.message if h and h.message else ("present" if live else "not in the cluster")
@@ -552,12 +633,20 @@ class _Tracer:
         for r in st.get("resources") or []:
             if r["kind"] in ("StatefulSet", "Deployment", "DaemonSet"):
                 node.children.append(self.workload(r["kind"], r["name"], r.get("namespace") or dest_ns))
-        for extra in self.s.list("Deployment", dest_ns, {"vcluster.loft.sh/managed-by": node.name}, group="apps"):
+        try:
+            extras = self.s.list("Deployment", dest_ns, {"vcluster.loft.sh/managed-by": node.name}, group="apps")
+        except UNREADABLE as e:
+            node.children.append(unreadable("Deployment", "?", dest_ns, "workload", e))
+            return node
+        for extra in extras:
             node.children.append(self.workload("Deployment", extra["metadata"]["name"], dest_ns))
         return node
 
     def workload(self, kind: str, name: str, ns: str | None) -> TraceNode:
-        obj = self.s.get(kind, name, ns, "apps")
+        try:
+            obj = self.s.get(kind, name, ns, "apps")
+        except UNREADABLE as e:
+            return unreadable(kind, name, ns, "workload", e)
         h = assess(obj)
         spec, st = (obj or {}).get("spec") or {}, (obj or {}).get("status") or {}
         node = TraceNode(
@@ -572,7 +661,12 @@ class _Tracer:
         )
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
         if obj is not None and selector:
-            for pod in self.s.list("Pod", ns, selector):
+            try:
+                pods = self.s.list("Pod", ns, selector)
+            except UNREADABLE as e:
+                node.children.append(unreadable("Pod", "?", ns, "pod", e))
+                return node
+            for pod in pods:
                 node.children.append(self.pod(pod))
         return node
 
@@ -597,6 +691,23 @@ class _Tracer:
             self.ts(ready.get("lastTransitionTime") or st.get("startTime")),
             {"phase": st.get("phase"), "restarts": restarts, "lastTermination": last, "podIP": st.get("podIP")},
         )
+
+
+def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:
+    """The files a WorkPlacement holds (``spec.workloads[].content``, gzip then base64:
+    ``kratix api/v1alpha1/work_types.go`` Workload, ``lib/compression/compression.go``) by repo path."""
+    import base64
+    import binascii
+    import gzip
+
+    out = {}
+    for w in (wp.get("spec") or {}).get("workloads") or []:
+        try:
+            content = gzip.decompress(base64.b64decode(w.get("content") or ""))
+        except (binascii.Error, OSError, EOFError):
+            content = (w.get("content") or "").encode()  # not compressed: as written
+        out[f"{path}/{w.get('filepath', '')}".replace("//", "/")] = content
+    return out
 
 
 def _norm(url: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kratix_lab.kube.registry import KindInfo
+from kratix_lab.kube.times import EPOCH
 from kratix_lab.serve import discovery, openapi
 from kratix_lab.serve.api import LabApi, parse_body
 from kratix_lab.serve.status import ApiError, bad_request, not_modelled, success
@@ -40,6 +41,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the lab's clock: a client measures ages on the server's clock (live mode's
+        ``Kube.now``), and here that clock is the lab's simulated one."""
+        if timestamp is None:
+            with self.server.api.lock:
+                timestamp = EPOCH.timestamp() + self.server.api.lab.store.now_seconds()
+        return super().date_time_string(timestamp)
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -106,7 +115,28 @@ class Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() in self.server.limited:
+            return True
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.server.token.encode())
+
+    def _check_limited(self, k: KindInfo, ns: str | None, name: str | None) -> None:
+        """A token from ``ApiServer.limited`` may use only its listed resources (``plural.group``, or
+        ``plural`` for the core group): a minimal RBAC for live mode's permission tests. The 403 reads as
+        the API server's (``k8s.io/apiserver`` ``responsewriters.ForbiddenStatusError``)."""
+        token = self.headers.get("Authorization", "").partition(" ")[2].strip()
+        allowed = self.server.limited.get(token)
+        resource = f"{k.plural}.{k.group}" if k.group else k.plural
+        if allowed is None or resource in allowed:
+            return
+        verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch"}.get(
+            self.command, self.command.lower()
+        )
+        where = f' in the namespace "{ns}"' if ns else " at the cluster scope"
+        raise ApiError(
+            403,
+            "Forbidden",
+            f'{resource} is forbidden: User "limited" cannot {verb} resource "{k.plural}" in API group "{k.group}"{where}',
+        )
 
     # ---- dispatch ----------------------------------------------------------------------
 
@@ -206,6 +236,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(rest) > 3:
             raise ApiError(404, "NotFound", f"the server could not find the requested resource ({self.path})")
         k = api.kind(group, version, plural)
+        self._check_limited(k, ns, name)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         if body and "protobuf" in ctype:
             raise not_modelled("a protobuf request body (send JSON)", 415)
@@ -385,6 +416,7 @@ class ApiServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.api = api
         self.token = creds.token
+        self.limited: dict[str, frozenset[str]] = {}  # extra bearer tokens → the resources they may use
         self.verbose = verbose
         self.stopping = threading.Event()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -20,3 +20,24 @@ def open(lab: str | os.PathLike[str], *, read_only: bool = False, create: bool =
     from kratix_lab.sources.lab import LabSource
 
     return LabSource(Lab(Path(lab), create=create), read_only=read_only)
+
+
+def open_live(
+    *,
+    context: str | None = None,
+    kubeconfig: str | os.PathLike[str] | None = None,
+    in_cluster: bool = False,
+    repos: dict[str, str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    timeout: float = 30.0,
+    write: bool = False,
+) -> Source:
+    """A live cluster as a ``Source`` (``kratix_lab.live.source.LiveSource``, read-only unless ``write``): a kubeconfig
+    context (the current one when None) or the in-cluster config; ``repos`` maps a state-repo URL to
+    where to clone it from. Raises ``kratix_lab.live.kube.LiveError`` naming what is wrong."""
+    from kratix_lab.live.kube import Kube, load
+    from kratix_lab.live.repos import StateRepos
+    from kratix_lab.live.source import LiveSource
+
+    api, target = load(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
+    return LiveSource(Kube(api, target, timeout=timeout), StateRepos(cache_dir, repos), read_only=not write)

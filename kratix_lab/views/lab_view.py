@@ -303,6 +303,12 @@ def _map_lines(label: str, mapping: dict[str, Any], width: int, sep: str = "=") 
     return [f"{(label if i == 0 else ''):<{width}}{k}{sep}{_scalar(v)}" for i, (k, v) in enumerate(mapping.items())]
 
 
+def _event_source(e: dict[str, Any]) -> str:
+    """The FROM column: the lab's events name their source; core/v1 Events carry ``source.component``."""
+    src = e.get("source")
+    return str(src.get("component", "")) if isinstance(src, dict) else str(src or "")
+
+
 def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
     """``kubectl describe``: metadata, spec, status, a conditions table and the object's events."""
     now = lab.store.now_seconds()
@@ -349,7 +355,7 @@ def describe_text(lab: Lab, obj: dict[str, Any]) -> str:
         lines.append("Events:")
         t = TableData(
             ["Type", "Reason", "Age", "From", "Message"],
-            [[e["type"], e["reason"], _last_seen(e, now), e["source"], e["message"]] for e in events],
+            [[e["type"], e["reason"], _last_seen(e, now), _event_source(e), e["message"]] for e in events],
         )
         t.rows.insert(0, ["-" * len(h) for h in t.headers])
         lines += ["  " + line for line in t.plain().splitlines()]
