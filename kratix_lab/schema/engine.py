@@ -645,12 +645,32 @@ def validate(obj: Any, schema: Schema | None, path: str = "", *, old: Any = None
 VALIDATIONS = "x-kubernetes-validations"
 
 
+@functools.lru_cache(maxsize=1)
+def _cel() -> Any:
+    """The package's native module. ``import cel`` also imports its command-line tool (~0.2 s, which
+    the first admission would pay); the extension alone loads in ~10 ms."""
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("cel")
+    for where in (spec.submodule_search_locations or []) if spec else []:
+        for so in sorted(Path(where).glob("cel.*.so")) + sorted(Path(where).glob("cel.*.pyd")):
+            loader = importlib.machinery.ExtensionFileLoader("cel.cel", str(so))
+            mspec = importlib.util.spec_from_file_location("cel.cel", so, loader=loader)
+            if mspec is not None:
+                mod = importlib.util.module_from_spec(mspec)
+                loader.exec_module(mod)
+                return mod
+    import cel  # pragma: no cover - layouts without a separate extension file
+
+    return cel  # pragma: no cover
+
+
 @functools.lru_cache(maxsize=512)
 def compile_rule(rule: str) -> Any:
     """Compile one rule; ``ValueError`` carries the parser's message (the CRD refuses the rule)."""
-    import cel
-
-    return cel.compile(rule)
+    return _cel().compile(rule)
 
 
 def _is_url(s: str) -> bool:
@@ -664,9 +684,7 @@ def _is_url(s: str) -> bool:
 
 
 def _cel_context(variables: dict[str, Any]) -> Any:
-    import cel
-
-    ctx = cel.Context(variables)
+    ctx = _cel().Context(variables)
     ctx.add_function("isURL", _is_url)
     return ctx
 
@@ -689,8 +707,22 @@ def _cel_field_path(path: str, fp: str) -> str:
     return f"{path}.{fp}" if path else fp
 
 
+_HAS_RULES: dict[int, tuple[Schema, bool]] = {}
+
+
+def _has_rules(s: Schema) -> bool:
+    """Whether ``s`` or a schema below it carries rules (cached per schema object: most carry none)."""
+    hit = _HAS_RULES.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    subs = [*_props(s).values(), _items(s), _additional(s)[1]]
+    found = bool(s.get(VALIDATIONS)) or any(isinstance(c, dict) and _has_rules(c) for c in subs)
+    _HAS_RULES[id(s)] = (s, found)
+    return found
+
+
 def _validate_cel(x: Any, old: Any, s: Schema, path: str, out: list[FieldError]) -> None:
-    if x is None:
+    if x is None or not _has_rules(s):
         return  # validation.go: only non-null values are validated
     rules = s.get(VALIDATIONS)
     if isinstance(rules, list) and rules:
