@@ -459,3 +459,18 @@ def test_prune_only_changes_do_not_sync_without_automated_prune(lab):
     assert a["status"]["operationState"]["syncResult"]["revision"] == synced_to, "no sync ran"
     assert [r["name"] for r in a["status"]["resources"] if r.get("requiresPruning")] == ["b"]
     assert a["status"]["sync"]["status"] == "OutOfSync"
+
+
+def test_pvc_health_follows_the_phase_switch():
+    """gitops-engine pkg/health/health_pvc.go getCorev1PVCHealth: Lost → Degraded, Pending → Progressing,
+    Bound → Healthy, no/other phase → Unknown (the default branch)."""
+    from kratix_lab.kube.health import assess
+
+    def pvc(status):
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "d"}, "status": status}
+
+    assert assess(pvc({"phase": "Bound"})).status == "Healthy"
+    assert assess(pvc({"phase": "Lost"})).status == "Degraded"
+    assert assess(pvc({"phase": "Pending"})).status == "Progressing"
+    assert assess(pvc({})).status == "Unknown"
+    assert assess(pvc({"phase": "Weird"})).status == "Unknown"

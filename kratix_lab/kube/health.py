@@ -112,12 +112,16 @@ def _cronjob(obj):
 
 
 def _pvc(obj):
+    """gitops-engine ``pkg/health/health_pvc.go`` ``getCorev1PVCHealth``: a switch on ``status.phase`` —
+    Lost → Degraded, Pending → Progressing, Bound → Healthy, anything else (no phase yet) → Unknown."""
     phase = (obj.get("status") or {}).get("phase")
     if phase == "Bound":
         return Health(HEALTHY, "")
     if phase == "Lost":
         return Health(DEGRADED, "claim lost")
-    return Health(PROGRESSING, "waiting for the claim to be bound")
+    if phase == "Pending":
+        return Health(PROGRESSING, "waiting for the claim to be bound")
+    return Health(UNKNOWN, "")
 
 
 def _service(obj):

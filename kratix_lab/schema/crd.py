@@ -31,6 +31,7 @@ from kratix_lab.schema.engine import (
     PatternError,
     Schema,
     compile_pattern,
+    compile_rule,
     default,
     go_quote,
     is_dns1123_label,
@@ -582,10 +583,19 @@ class _Loader:
                     "uniqueItems cannot be set to true since the runtime complexity becomes quadratic",
                 )
             )
-        if "x-kubernetes-validations" in s:
-            self.warnings.append(
-                f"{self.prefix}{where}.x-kubernetes-validations: CEL validation rules are not evaluated by kratix-lab"
-            )
+        rules = s.get("x-kubernetes-validations")
+        if isinstance(rules, list):
+            for i, rule in enumerate(rules):
+                text = rule.get("rule") if isinstance(rule, dict) else None
+                if not isinstance(text, str) or not text.strip():
+                    raise self.fail(f"{where}.x-kubernetes-validations[{i}].rule", REQUIRED)
+                try:
+                    compile_rule(text)
+                except ValueError as e:
+                    raise self.fail(
+                        f"{where}.x-kubernetes-validations[{i}].rule",
+                        f"{INVALID}: {go_quote(text)}: compilation failed: {e}",
+                    ) from None
         list_type = s.get(LIST_TYPE)
         if list_type is not None:
             if list_type not in ("atomic", "set", "map"):
