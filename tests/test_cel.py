@@ -23,17 +23,18 @@ def _msgs(obj, schema, old=None):
     return [str(e) for e in validate(obj, schema, "spec", old=old)]
 
 
-def test_default_message_and_omitted_object_value():
-    """validation.go ruleMessageOrDefault: no message → "failed rule: <rule>"; objects omit the value."""
+def test_default_message_and_the_schema_type_as_value():
+    """validation.go ruleMessageOrDefault: no message → "failed rule: <rule>"; the error's value is the schema type
+    (``sts.Type``), as kubectl shows it: `Invalid value: "object": …` (e.g. grafana/k6-operator#697)."""
     assert _msgs({"chart": "a", "path": "b"}, OBJ) == [
-        "spec: Invalid value: failed rule: has(self.chart) != has(self.path)"
+        'spec: Invalid value: "object": failed rule: has(self.chart) != has(self.path)'
     ]
     assert _msgs({"chart": "a"}, OBJ) == []
-    assert _msgs({}, OBJ) == ["spec: Invalid value: failed rule: has(self.chart) != has(self.path)"]
+    assert _msgs({}, OBJ) == ['spec: Invalid value: "object": failed rule: has(self.chart) != has(self.path)']
 
 
-def test_scalar_rule_shows_the_value_and_message_and_field_path():
-    """validation.go: scalar value printed; message trimmed; fieldPath appended to the path."""
+def test_scalar_rule_message_and_field_path():
+    """validation.go: the schema type as the value; message trimmed; fieldPath appended to the path."""
     s = {
         "type": "object",
         "properties": {
@@ -41,8 +42,8 @@ def test_scalar_rule_shows_the_value_and_message_and_field_path():
         },
         "x-kubernetes-validations": [{"rule": "self.n != 4", "message": "not four", "fieldPath": ".n"}],
     }
-    assert _msgs({"n": 7}, s) == ["spec.n: Invalid value: 7: too big"]
-    assert _msgs({"n": 4}, s) == ["spec.n: Invalid value: not four"]
+    assert _msgs({"n": 7}, s) == ['spec.n: Invalid value: "integer": too big']
+    assert _msgs({"n": 4}, s) == ['spec.n: Invalid value: "object": not four']
 
 
 def test_reason_required_and_forbidden():
@@ -60,7 +61,7 @@ def test_transition_rule_runs_only_on_update():
     """validation.go: rules using oldSelf are skipped without an old value (create)."""
     s = {"type": "string", "x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "immutable"}]}
     assert validate("a", s) == []
-    assert [str(e) for e in validate("b", s, "spec.x", old="a")] == ['spec.x: Invalid value: "b": immutable']
+    assert [str(e) for e in validate("b", s, "spec.x", old="a")] == ['spec.x: Invalid value: "string": immutable']
     assert validate("a", s, "spec.x", old="a") == []
 
 
@@ -76,9 +77,9 @@ def test_string_list_regex_and_url_libraries():
     }
     assert _msgs({"items": ["a", "b"], "url": "https://x.example/p"}, s) == []
     assert _msgs({"items": ["A", "b", "c"], "url": "not a url"}, s) == [
-        "spec: Invalid value: lowercase",
-        "spec: Invalid value: url",
-        "spec: Invalid value: few",
+        'spec: Invalid value: "object": lowercase',
+        'spec: Invalid value: "object": url',
+        'spec: Invalid value: "object": few',
     ]
 
 
@@ -86,7 +87,7 @@ def test_runtime_error_is_reported_not_raised():
     """validation.go: "<err> evaluating rule: <rule>" for no-such-key and friends."""
     s = {"type": "object", "x-kubernetes-validations": [{"rule": "self.missing == 1"}]}
     (msg,) = _msgs({}, s)
-    assert msg.startswith("spec: Invalid value: ") and "evaluating rule: self.missing == 1" in msg
+    assert msg.startswith('spec: Invalid value: "object": ') and "evaluating rule: self.missing == 1" in msg
 
 
 def test_null_is_not_validated():
@@ -130,4 +131,4 @@ def test_catalogue_application_with_chart_and_path_is_refused_at_admission(capsy
 
     sample = Path(__file__).parent.parent / "sample_requests" / "invalid" / "application-chart-and-path.yaml"
     assert main(["validate", str(sample)]) == 1
-    assert "spec.source: Invalid value: exactly one of chart" in capsys.readouterr().err
+    assert 'spec.source: Invalid value: "object": exactly one of chart' in capsys.readouterr().err
