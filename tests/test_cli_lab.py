@@ -253,7 +253,9 @@ def test_get_label_selector(media, capsys):
     assert row["NAME"].startswith("vcluster-core-media-")
     _, out, _ = cli(capsys, media, "get", "pods", "-n", "vcluster-media", "-l", "app!=vcluster", "-o", "name")
     assert all("media-etcd" in n or "coredns" in n for n in out.split())
-    code, _, err = cli(capsys, media, "get", "pods", "-l", "app in (x)")
+    _, out, _ = cli(capsys, media, "get", "pods", "-n", "vcluster-media", "-l", "app in (vcluster,x)", "-o", "name")
+    assert out.split() and all("media-etcd" not in n and "coredns" not in n for n in out.split())
+    code, _, err = cli(capsys, media, "get", "pods", "-l", "app in (x")
     assert code == 2 and "invalid label selector" in err
     code, _, err = cli(capsys, media, "get", "pods", "media-0", "-l", "app=vcluster")
     assert code == 2 and "cannot be given together" in err
@@ -587,7 +589,13 @@ def test_selector_parsing_and_plain_tables():
             {"key": "h", "operator": "DoesNotExist"},
         ],
     }
-    for bad in ("a=b,", "in (x)"):
+    assert parse_selector("a in (x, y),b notin (z)") == {  # set-based (labels/selector.go Parse)
+        "matchExpressions": [
+            {"key": "a", "operator": "In", "values": ["x", "y"]},
+            {"key": "b", "operator": "NotIn", "values": ["z"]},
+        ]
+    }
+    for bad in ("a=b,", "in (x)", "a in ()", "a in (x", "a in (x))"):
         with pytest.raises(ValueError, match="invalid label selector"):
             parse_selector(bad)
     t = TableData(["NAME", "AGE"], [["a-long-name", "5s"], ["b", "10m"]])

@@ -21,6 +21,7 @@ EXPECTED = [
     *(f"{i:02d}-{name}.ipynb" for i, name in enumerate(PROMISES, start=1)),
     "09-new-promise.ipynb",
     "10-troubleshooting.ipynb",
+    "11-kubectl.ipynb",
 ]
 OUTLINE = ["Overview", "Prerequisites", "Summary", "Next"]
 

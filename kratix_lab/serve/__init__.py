@@ -8,8 +8,10 @@ for the endpoints and ``docs/serve.md`` for the user's view.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,16 @@ class Running:
     token: str
     threads: list[threading.Thread] = field(default_factory=list)
     steps: int = 0
+    held: threading.Event = field(default_factory=threading.Event)  # set: the lab clock stands still
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Stop the lab clock for a while (API writes still land): to look at an in-between state."""
+        self.held.set()
+        try:
+            yield
+        finally:
+            self.held.clear()
 
     def stop(self) -> None:
         self.server.stopping.set()
@@ -77,6 +89,8 @@ def start(
     def clock() -> None:
         interval = STEP_SECONDS / speed
         while not server.stopping.wait(interval):
+            if run.held.is_set():
+                continue
             with api.lock:
                 lab.step()
             run.steps += 1

@@ -1,7 +1,7 @@
 """Label and field selectors of list/watch requests.
 
-Label selectors use the lab's one parser and matcher (``views.lab_view.parse_selector``,
-``model.objects.matches_selector``) plus the set-based ``in``/``notin`` forms kubectl sends.
+Label selectors use the lab's one parser and matcher (``views.lab_view.parse_selector``, which also
+reads the set-based ``in``/``notin`` forms, and ``model.objects.matches_selector``).
 Field selectors: ``metadata.name``, ``metadata.namespace`` and any dotted path (events'
 ``involvedObject.*``, ``type``, ``reason``) with ``=``, ``==``, ``!=``.
 """
@@ -15,28 +15,14 @@ from kratix_lab.model.objects import matches_selector
 from kratix_lab.serve.status import bad_request
 from kratix_lab.views.lab_view import parse_selector
 
-_SET = re.compile(r"\s*([^\s,!=()]+)\s+(in|notin)\s+\(([^)]*)\)\s*")
-
 
 def label_selector(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
-    exprs: list[dict[str, Any]] = []
-
-    def take(m: re.Match[str]) -> str:
-        values = [v.strip() for v in m.group(3).split(",") if v.strip()]
-        exprs.append({"key": m.group(1), "operator": "In" if m.group(2) == "in" else "NotIn", "values": values})
-        return ""
-
-    rest = _SET.sub(take, text)
-    rest = ",".join(p for p in rest.split(",") if p.strip())
     try:
-        sel = parse_selector(rest) if rest else {}
+        return parse_selector(text)
     except ValueError as e:
         raise bad_request(f"unable to parse requirement: {e}") from None
-    if exprs:
-        sel["matchExpressions"] = [*sel.get("matchExpressions", []), *exprs]
-    return sel
 
 
 def field_selector(text: str | None) -> list[tuple[str, str, str]]:

@@ -94,14 +94,42 @@ def age(timestamp: str | None, now: int) -> str:
         return NONE
 
 
+_SET_REQUIREMENT = re.compile(r"([^\s,!=()]+)\s+(in|notin)\s+\(([^()]*)\)")
+
+
+def _requirements(text: str) -> list[str]:
+    """Split a selector at the commas outside parentheses (``a in (x,y),b`` → two requirements)."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*parts, cur]
+
+
 def parse_selector(text: str) -> dict[str, Any]:
-    """``-l`` syntax → a LabelSelector: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, comma-separated."""
+    """``-l`` syntax → a LabelSelector: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, ``k in (a,b)``, ``k notin (a)``.
+
+    The lab's one label-selector parser (the CLI's ``-l`` and ``kratix-lab serve``'s ``labelSelector``), the
+    grammar of ``k8s.io/apimachinery/pkg/labels/selector.go`` (``Parse``); matching is
+    ``model.objects.matches_selector``.
+    """
     match: dict[str, str] = {}
     exprs: list[dict[str, Any]] = []
-    for part in (p.strip() for p in text.split(",")):
+    for part in (p.strip() for p in _requirements(text)):
         if not part:
             raise ValueError(f"invalid label selector {text!r}: empty requirement")
-        if "!=" in part:
+        if m := _SET_REQUIREMENT.fullmatch(part):
+            values = [v.strip() for v in m.group(3).split(",") if v.strip()]
+            if not values:
+                raise ValueError(f"invalid label selector {text!r}: {part!r} has no values")
+            exprs.append({"key": m.group(1), "operator": "In" if m.group(2) == "in" else "NotIn", "values": values})
+        elif "(" in part or ")" in part:
+            raise ValueError(f"invalid label selector {text!r}: cannot parse {part!r}")
+        elif "!=" in part:
             key, _, value = part.partition("!=")
             exprs.append({"key": key.strip(), "operator": "NotIn", "values": [value.strip()]})
         elif "=" in part:

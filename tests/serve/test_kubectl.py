@@ -45,6 +45,10 @@ def test_apply_wait_get_describe_logs(kubectl):
     pods = kubectl("get", "pods", *NS, "-l", "kratix.io/promise-name=vcluster-core", "-o", "name").stdout.split()
     assert pods and all(p.startswith("pod/kratix-vcluster-core-sandbox") for p in pods)
     assert kubectl("get", "pods", *NS, "-l", "kratix.io/promise-name=nothing-such").stdout == ""
+    in_set = kubectl("get", "pods", *NS, "-l", "kratix.io/promise-name in (vcluster-core,nothing-such)", "-o", "name")
+    assert in_set.stdout.split() == pods
+    bad = kubectl("get", "pods", *NS, "-l", "a in (x", check=False)
+    assert bad.returncode != 0
     described = kubectl("describe", "vco", "sandbox", *NS).stdout
     assert "Events:" in described and "PipelineStarted" in described
     logs = kubectl("logs", "-l", "kratix.io/promise-name=vcluster-core", *NS).stdout
@@ -118,16 +122,22 @@ def test_get_watch_shows_a_new_request_reconciling(kubectl):
 def test_explain_reads_the_crd_schema(kubectl):
     out = kubectl("explain", "vclusterorchestrator.spec.vcluster").stdout
     assert "KIND:       VClusterOrchestrator" in out
-    assert "preset" in out and "replicas" in out
+    assert "DESCRIPTION:\n    Sizing and behaviour of the virtual cluster." in out
+    assert "  preset\t<string>\n  enum: dev, prod\n    Sizing preset: dev" in out  # the CRD's enum and description
+    assert "  replicas\t<integer>\n    Control-plane replicas" in out
 
 
-def test_delete_waits_for_the_delete_pipeline(kubectl):
+def test_delete_shows_terminating_then_waits_for_the_delete_pipeline(kubectl, served):
     kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
     _reconciled(kubectl, "sandbox")
-    kubectl("delete", "vco", "sandbox", *NS, "--wait=false")
-    obj = json.loads(kubectl("get", "vco", "sandbox", *NS, "-o", "json", check=False).stdout or "{}")
-    if obj:  # still there: terminating behind Kratix's finalizers while the delete pipeline runs
-        assert obj["metadata"].get("deletionTimestamp") and obj["metadata"].get("finalizers")
+    with served.hold():  # the lab clock stands still: the delete pipeline cannot run yet
+        kubectl("delete", "vco", "sandbox", *NS, "--wait=false")
+        obj = json.loads(kubectl("get", "vco", "sandbox", *NS, "-o", "json").stdout)
+        # terminating behind Kratix's finalizers while the delete pipeline runs
+        assert obj["metadata"]["deletionTimestamp"] and obj["metadata"]["finalizers"]
+        assert kubectl("get", "vco", *NS, "-o", "name").stdout.split() == [
+            "vclusterorchestrator.platform.integratn.tech/sandbox"
+        ]
     kubectl("wait", "--for=delete", "vco/sandbox", *NS, "--timeout=180s", timeout=200)
     gone = kubectl("get", "vco", "sandbox", *NS, check=False)
     assert gone.returncode == 1 and "NotFound" in gone.stderr
