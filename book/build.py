@@ -60,7 +60,8 @@ class Part:
 
 def road(notebooks: list[str]) -> list[Part]:
     """The navigation, in the order of the road: tour, the Promises (orchestrator first, then the sub-Promises in
-    the catalogue's order: the notebooks' numbers), the new-Promise tutorial, troubleshooting.
+    the catalogue's order: the notebooks' numbers), the new-Promise tutorial, troubleshooting, then the same
+    troubleshooting with the real kubectl.
 
     A notebook that fits nowhere is an error, so a new one cannot silently miss the site."""
     from kratix_lab.promises import CATALOGUE_PROMISES
@@ -68,18 +69,20 @@ def road(notebooks: list[str]) -> list[Part]:
     promises = [CATALOGUE_PROMISES[-1], *CATALOGUE_PROMISES[:-1]]  # the request a developer writes, then its parts
     wanted = {f"{i:02d}-{name}.ipynb" for i, name in enumerate(promises, start=1)}
     by_name = set(notebooks)
-    unplaced = sorted(by_name - wanted - {"00-tour.ipynb", "09-new-promise.ipynb", "10-troubleshooting.ipynb"})
+    after = ("09-new-promise.ipynb", "10-troubleshooting.ipynb", "11-kubectl.ipynb")
+    unplaced = sorted(by_name - wanted - {"00-tour.ipynb", *after})
     if unplaced:
         raise BookError(
             f"notebooks/{unplaced[0]}: not on the road (expected 00-tour, NN-<promise> for "
-            f"{', '.join(promises)}, 09-new-promise or 10-troubleshooting); name it so or add it to book/build.py road()"
+            f"{', '.join(promises)}, 09-new-promise, 10-troubleshooting or 11-kubectl); name it so or add it to "
+            "book/build.py road()"
         )
     missing = sorted((wanted | {"00-tour.ipynb"}) - by_name)
     if missing:
         raise BookError(f"notebooks/{missing[0]}: missing; the book's road needs it")
     parts = [Part(None, ("00-tour.ipynb",))]
     parts.append(Part("The Promises, in road order", tuple(sorted(wanted))))
-    parts += [Part(None, (name,)) for name in ("09-new-promise.ipynb", "10-troubleshooting.ipynb") if name in by_name]
+    parts += [Part(None, (name,)) for name in after if name in by_name]
     return parts
 
 

@@ -40,7 +40,7 @@ def test_the_navigation_follows_the_road():
     parts = book.road(names)
     flat = [f for p in parts for f in p.files]
     assert flat[0] == "00-tour.ipynb" and flat[1] == "01-vcluster-orchestrator.ipynb"
-    assert flat[-2:] == ["09-new-promise.ipynb", "10-troubleshooting.ipynb"]
+    assert flat[-3:] == ["09-new-promise.ipynb", "10-troubleshooting.ipynb", "11-kubectl.ipynb"]
     assert sorted(flat) == sorted(n for n in names if n in flat) and len(flat) >= 11
 
 
