@@ -135,9 +135,11 @@ def test_delete_shows_terminating_then_waits_for_the_delete_pipeline(kubectl, se
         obj = json.loads(kubectl("get", "vco", "sandbox", *NS, "-o", "json").stdout)
         # terminating behind Kratix's finalizers while the delete pipeline runs
         assert obj["metadata"]["deletionTimestamp"] and obj["metadata"]["finalizers"]
-        assert kubectl("get", "vco", *NS, "-o", "name").stdout.split() == [
+        # still listed while it terminates (other tests of this module may have left their own requests)
+        assert (
             "vclusterorchestrator.platform.integratn.tech/sandbox"
-        ]
+            in kubectl("get", "vco", *NS, "-o", "name").stdout.split()
+        )
     kubectl("wait", "--for=delete", "vco/sandbox", *NS, "--timeout=180s", timeout=200)
     gone = kubectl("get", "vco", "sandbox", *NS, check=False)
     assert gone.returncode == 1 and "NotFound" in gone.stderr
