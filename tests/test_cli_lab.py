@@ -181,13 +181,16 @@ def test_get_requests_shows_the_kratix_printer_columns(media, capsys):
 def test_get_applications_synced_and_healthy(media, capsys):
     code, out, _ = cli(capsys, media, "get", "applications", "-n", "argocd")
     assert code == 0
-    rows = {r["NAME"]: r for r in parse_table(out)}
+    assert out.splitlines()[0].split() == ["NAME", "SYNC", "STATUS", "HEALTH", "STATUS"]
+    code, wide, _ = cli(capsys, media, "get", "applications", "-n", "argocd", "-o", "wide")
+    rows = {r["NAME"]: r for r in parse_table(wide)}
     assert set(rows) == {"kratix-state-reconciler", "media", "platform"}
     for r in rows.values():
         assert (r["SYNC STATUS"], r["HEALTH STATUS"]) == ("Synced", "Healthy")
     lab = Lab(media, create=False)
     assert rows["kratix-state-reconciler"]["REVISION"] == lab.state_remote.head()[:7]
     assert rows["media"]["REVISION"] == "0.30.4"
+    assert "REVISION" not in out  # Revision is a priority-10 printer column: -o wide only, as kubectl shows it
 
 
 def test_get_pods_ready_and_wide(media, capsys):

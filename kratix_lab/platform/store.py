@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_kind ON objects (kind, namespace);
 CREATE INDEX IF NOT EXISTS objects_uid ON objects (uid);
+CREATE INDEX IF NOT EXISTS objects_rv ON objects (rv);
 {label_indexes}
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
@@ -309,6 +310,13 @@ class Store:
         objs = self._rv_index().get(kind, {})
         return sorted((ns, name, rv) for (g, ns, name), rv in objs.items() if group is None or g == group)
 
+    def written_since(self, rv: int) -> list[tuple[str, str, str, str, int]]:
+        """``(group, kind, namespace, name, resourceVersion)`` of every object written after ``rv``, in order
+        (a watch's catch-up: ``kratix_lab/serve/watch.py``)."""
+        return self._conn.execute(
+            "SELECT grp, kind, namespace, name, rv FROM objects WHERE rv > ? ORDER BY rv", (rv,)
+        ).fetchall()
+
     def version(self) -> tuple[int, int]:
         """(the last resourceVersion given out, the number of objects): it changes whenever an object is
         created, changed or removed, here or in another process, and never with the clock alone — a
@@ -481,14 +489,44 @@ class Store:
         return self.update(obj, status=True)
 
     def delete(
-        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        group: str | None = None,
+        propagation: str = "Background",
     ) -> dict[str, Any] | None:
-        """Delete as the API server does: finalizers first, then removal and garbage collection."""
+        """Delete as the API server does: finalizers first, then removal and garbage collection of dependents
+        (``ownerReferences``) by ``propagation`` (``k8s.io/kubernetes/pkg/controller/garbagecollector/
+        garbagecollector.go``): ``Background`` removes the object and then its dependents; ``Foreground`` keeps
+        it (``deletionTimestamp``, finalizer ``foregroundDeletion``) until its dependents are gone
+        (``processDeletingDependentsItem``); ``Orphan`` removes the owner reference from its dependents and
+        leaves them (``orphanDependents``)."""
+        if propagation not in ("Background", "Foreground", "Orphan"):
+            raise ValueError(f"propagationPolicy {propagation!r} is not one of Background, Foreground, Orphan")
         with self.transaction():
             obj = self.get(kind, name, namespace, group)
             if obj is None:
                 return None
             meta = obj["metadata"]
+            if propagation == "Orphan":
+                for dep in self._dependents(meta["uid"]):
+                    refs = [o for o in dep["metadata"].get("ownerReferences") or [] if o.get("uid") != meta["uid"]]
+                    if refs:
+                        dep["metadata"]["ownerReferences"] = refs
+                    else:
+                        dep["metadata"].pop("ownerReferences", None)
+                    self._write(dep)
+            elif propagation == "Foreground" and "foregroundDeletion" not in (meta.get("finalizers") or []):
+                dependents = self._dependents(meta["uid"])
+                if dependents:
+                    meta["finalizers"] = [*(meta.get("finalizers") or []), "foregroundDeletion"]
+                    meta.setdefault("deletionTimestamp", self.now())
+                    self._write(obj)
+                    for dep in dependents:
+                        d = dep["metadata"]
+                        self.delete(dep["kind"], d["name"], d.get("namespace"), GVK.of(dep).group)
+                    return self.get(kind, name, namespace, group)
             if meta.get("finalizers"):
                 if not meta.get("deletionTimestamp"):
                     meta["deletionTimestamp"] = self.now()
@@ -496,6 +534,15 @@ class Store:
                 return obj
             self._remove(obj)
             return None
+
+    def _dependents(self, uid: str) -> list[dict[str, Any]]:
+        pattern = f'%"uid":"{uid}"%'
+        out = []
+        for (body,) in self._conn.execute("SELECT body FROM objects WHERE body LIKE ?", (pattern,)).fetchall():
+            dep = json.loads(body)
+            if any(o.get("uid") == uid for o in (dep.get("metadata") or {}).get("ownerReferences") or []):
+                out.append(dep)
+        return out
 
     def _remove(self, obj: dict[str, Any]) -> None:
         key = _key(obj)
@@ -505,13 +552,20 @@ class Store:
             self._rvs.get(key[1], {}).pop((key[0], key[2], key[3]), None)
         uid = obj["metadata"]["uid"]
         # Background garbage collection of dependents (ownerReferences to this uid).
-        pattern = f'%"uid":"{uid}"%'
-        for (body,) in self._conn.execute("SELECT body FROM objects WHERE body LIKE ?", (pattern,)).fetchall():
-            dep = json.loads(body)
-            owners = (dep.get("metadata") or {}).get("ownerReferences") or []
-            if any(o.get("uid") == uid for o in owners):
-                d = dep["metadata"]
-                self.delete(dep["kind"], d["name"], d.get("namespace"), GVK.of(dep).group)
+        for dep in self._dependents(uid):
+            d = dep["metadata"]
+            self.delete(dep["kind"], d["name"], d.get("namespace"), GVK.of(dep).group)
+        # an owner deleted in the foreground goes when its last dependent has gone
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            for (body,) in self._conn.execute("SELECT body FROM objects WHERE uid = ?", (ref.get("uid"),)).fetchall():
+                owner = json.loads(body)
+                om = owner["metadata"]
+                if "foregroundDeletion" in (om.get("finalizers") or []) and not self._dependents(om["uid"]):
+                    om["finalizers"] = [f for f in om["finalizers"] if f != "foregroundDeletion"]
+                    if om["finalizers"]:
+                        self._write(owner)
+                    else:
+                        self._remove(owner)
 
     def namespaces_in_use(self) -> list[str]:
         """Every namespace that holds at least one object (the namespace controller's question)."""

@@ -1,5 +1,5 @@
-"""Patch bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge (as a merge patch whose
-lists of named items merge by ``name``) and server-side apply (last applier wins, no field-manager conflicts)."""
+"""Patch bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge (the built-ins' merge keys)
+and the merge under server-side apply (``fields.py`` decides ownership, conflicts and removals)."""
 
 from __future__ import annotations
 
@@ -21,34 +21,93 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
-def strategic_merge(target: Any, patch: Any) -> Any:
-    """Merge patch, except lists whose items all have a ``name`` merge item by item (containers, ports, env)."""
-    if isinstance(patch, list) and isinstance(target, list):
-        if all(isinstance(i, dict) and "name" in i for i in [*patch, *target]):
-            out = [copy.deepcopy(i) for i in target]
-            for item in patch:
-                at = next((n for n, t in enumerate(out) if t["name"] == item["name"]), None)
-                if at is None:
-                    out.append(copy.deepcopy(item))
-                else:
-                    out[at] = strategic_merge(out[at], item)
-            return out
-        return copy.deepcopy(patch)
+# Lists that merge item by item, and their merge keys: the ``patchStrategy:"merge" patchMergeKey:…`` tags of
+# ``k8s.io/api/core/v1/types.go`` and ``apps/v1/types.go`` for the fields of the built-ins the lab models. Any other
+# list is replaced whole, as the API server does. ``ports`` merges by ``containerPort`` in a container and by
+# ``port`` in a Service.
+MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "imagePullSecrets": "name",
+    "hostAliases": "ip",
+    "topologySpreadConstraints": "topologyKey",
+    "conditions": "type",
+    "ownerReferences": "uid",
+    "resourceClaims": "name",
+}
+MERGE_PRIMITIVES = {"finalizers"}  # ObjectMeta.Finalizers: patchStrategy:"merge" on a list of strings
+
+
+def _merge_key(field: str, items: list[Any]) -> str | None:
+    if field == "ports":
+        return "containerPort" if any(isinstance(i, dict) and "containerPort" in i for i in items) else "port"
+    return MERGE_KEYS.get(field)
+
+
+def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
+    """A strategic merge patch of a built-in (``k8s.io/apimachinery/pkg/util/strategicpatch/patch.go``): a merge
+    patch whose keyed lists merge item by item, with the ``$patch: replace|delete`` directives, ``$patch: delete``
+    items in keyed lists and ``$deleteFromPrimitiveList/<field>``; ``$setElementOrder`` and ``$retainKeys`` are
+    read and ignored (the lab keeps the merged order)."""
+    if isinstance(patch, list):
+        if not isinstance(target, list):
+            target = []
+        key = _merge_key(field, [*patch, *target])
+        if field in MERGE_PRIMITIVES and all(not isinstance(i, (dict, list)) for i in patch):
+            return [*target, *(i for i in patch if i not in target)]
+        if key is None or not all(isinstance(i, dict) for i in [*patch, *target]):
+            return copy.deepcopy(patch)
+        if any(i.get("$patch") == "replace" for i in patch):
+            return [copy.deepcopy(i) for i in patch if i.get("$patch") != "replace"]
+        out = [copy.deepcopy(i) for i in target]
+        for item in patch:
+            if key not in item:
+                raise bad_request(f"strategic merge patch: an item of {field} has no merge key {key!r}")
+            at = next((n for n, t in enumerate(out) if t.get(key) == item[key]), None)
+            if item.get("$patch") == "delete":
+                if at is not None:
+                    del out[at]
+            elif at is None:
+                out.append(strategic_merge({}, item))
+            else:
+                out[at] = strategic_merge(out[at], item)
+        return out
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
+    directive = patch.get("$patch")
+    if directive == "delete":
+        return None
+    if directive == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if directive not in (None, "merge"):
+        raise bad_request(f"strategic merge patch: unknown $patch directive {directive!r}")
     out = dict(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
+        if k.startswith("$deleteFromPrimitiveList/"):
+            name = k.split("/", 1)[1]
+            if isinstance(out.get(name), list) and isinstance(v, list):
+                out[name] = [i for i in out[name] if i not in v]
+            continue
         if k.startswith("$"):
-            continue  # $patch / $setElementOrder directives: the lab keeps the merge result
+            continue  # $patch (handled above), $setElementOrder/…, $retainKeys
         if v is None:
             out.pop(k, None)
+            continue
+        merged = strategic_merge(out.get(k), v, k)
+        if merged is None:
+            out.pop(k, None)
         else:
-            out[k] = strategic_merge(out.get(k), v)
+            out[k] = merged
     return out
 
 
 def apply_patch(live: Any, applied: Any) -> Any:
-    """Server-side apply with one field manager's intent: the applied fields win, others stay."""
+    """The merge under server-side apply: the applied fields win, others stay (``fields.apply`` around it)."""
     if isinstance(live, dict) and isinstance(applied, dict):
         out = dict(live)
         for k, v in applied.items():

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kratix_lab.kube.registry import KindInfo
 from kratix_lab.kube.times import EPOCH
-from kratix_lab.serve import discovery, openapi
+from kratix_lab.serve import discovery, fields, openapi
 from kratix_lab.serve.api import LabApi, parse_body
 from kratix_lab.serve.status import ApiError, bad_request, not_modelled, success
 from kratix_lab.serve.tables import table
@@ -66,7 +66,10 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, code: int, obj: Any, ctype: str = "application/json", warnings: list[str] = ()) -> None:  # type: ignore[assignment]
         headers = {}
         if warnings:
-            headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
+            # RFC 7234 warn-text is a quoted-string: \ and " escaped (apiserver pkg/warning, net/http headers)
+            headers["Warning"] = ", ".join(
+                '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings
+            )
         self._send(code, json.dumps(obj, separators=(",", ":")).encode(), ctype, headers)
 
     def _error(self, e: ApiError) -> None:
@@ -252,11 +255,12 @@ class Handler(BaseHTTPRequestHandler):
                 meta: dict[str, Any] = {"resourceVersion": rv}
                 if nxt:
                     meta["continue"] = nxt
-                return self._json(
-                    200, {"apiVersion": k.api_version, "kind": f"{k.kind}List", "metadata": meta, "items": items}
-                )
+                head = {"apiVersion": k.api_version, "kind": f"{k.kind}List", "metadata": meta}
+                body = json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"items":['
+                body += b",".join(api.encoded(o) for o in items) + b"]}"
+                return self._send(200, body, "application/json")
             if method == "POST":
-                obj, warnings = api.create(k, ns, parse_body(body), params)
+                obj, warnings = api.create(k, ns, parse_body(body), params, self._manager(params, ctype))
                 return self._json(201, obj, warnings=warnings)
             raise not_modelled(f"{method} on a collection (deletecollection)")
         if method == "GET":
@@ -265,10 +269,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(200, self._table([obj], params, obj["metadata"].get("resourceVersion", ""), None))
             return self._json(200, obj)
         if method == "PUT":
-            obj, warnings = api.update(k, ns, name, parse_body(body), params)
+            obj, warnings = api.update(k, ns, name, parse_body(body), params, self._manager(params, ctype))
             return self._json(200, obj, warnings=warnings)
         if method == "PATCH":
-            obj, warnings, created = api.patch(k, ns, name, ctype, body, params)
+            obj, warnings, created = api.patch(k, ns, name, ctype, body, params, self._manager(params, ctype))
             return self._json(201 if created else 200, obj, warnings=warnings)
         if method == "DELETE":
             left = api.delete(k, ns, name, params, parse_body(body) if body.strip() else None)
@@ -276,6 +280,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(200, left)
             return self._json(200, success({"name": name, "group": k.group, "kind": k.plural}))
         raise not_modelled(f"{method} on {k.plural}")
+
+    def _manager(self, params: dict[str, str], ctype: str) -> str:
+        return fields.manager_of(
+            params, self.headers.get("User-Agent", ""), apply=ctype == "application/apply-patch+yaml"
+        )
 
     def _table(self, items: list[dict[str, Any]], params: dict[str, str], rv: str, nxt: str | None) -> dict[str, Any]:
         api = self.server.api
@@ -295,10 +304,10 @@ class Handler(BaseHTTPRequestHandler):
             if self.command == "GET":
                 return self._json(200, api.get(k, ns, name))
             if self.command == "PUT":
-                obj, _ = api.update(k, ns, name, parse_body(body), params, status=True)
+                obj, _ = api.update(k, ns, name, parse_body(body), params, self._manager(params, ctype), status=True)
                 return self._json(200, obj)
             if self.command == "PATCH":
-                obj, _, _ = api.patch(k, ns, name, ctype, body, params, status=True)
+                obj, _, _ = api.patch(k, ns, name, ctype, body, params, self._manager(params, ctype), status=True)
                 return self._json(200, obj)
         if sub in UNSUPPORTED_SUBRESOURCES:
             raise not_modelled(f"{k.plural}/{sub}")
@@ -350,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise bad_request(f"invalid resourceVersion {raw_rv!r}") from None
         self._start_stream("application/json")
         deadline = time.monotonic() + timeout
-        next_bookmark = time.monotonic() + BOOKMARK_SECONDS
+        next_bookmark = time.monotonic() + self.server.bookmark_seconds
 
         def send(kind: str, obj: dict[str, Any]) -> None:
             if as_table:
@@ -361,7 +370,10 @@ class Handler(BaseHTTPRequestHandler):
                         include_object=params.get("includeObject") == "Object",
                         rv=obj["metadata"].get("resourceVersion", ""),
                     )
-            self._chunk(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+                self._chunk(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+                return
+            # encoded once per object version, whatever the number of watchers
+            self._chunk(b'{"type":"' + kind.encode() + b'","object":' + api.encoded(obj) + b"}\n")
 
         try:
             for obj in initial:
@@ -390,7 +402,7 @@ class Handler(BaseHTTPRequestHandler):
                         ).encode()
                         + b"\n"
                     )
-                    next_bookmark = time.monotonic() + BOOKMARK_SECONDS
+                    next_bookmark = time.monotonic() + self.server.bookmark_seconds
                 api.hub.wait(min(1.0, max(0.0, deadline - time.monotonic())))
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
@@ -418,6 +430,7 @@ class ApiServer(ThreadingHTTPServer):
         self.token = creds.token
         self.limited: dict[str, frozenset[str]] = {}  # extra bearer tokens → the resources they may use
         self.verbose = verbose
+        self.bookmark_seconds = BOOKMARK_SECONDS  # how often a watch that allows bookmarks gets one
         self.stopping = threading.Event()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory() as tmp:

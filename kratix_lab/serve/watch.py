@@ -11,7 +11,7 @@ watch_cache.go``, ``getAllEventsSinceLocked``: "too old resource version").
 
 from __future__ import annotations
 
-import collections
+import bisect
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -37,49 +37,67 @@ class WatchHub:
         self.store = store
         self.lock = lock
         self.cond = threading.Condition()
-        self.events: collections.deque[Event] = collections.deque(maxlen=window)
+        self.window = window
+        self.events: list[Event] = []  # sorted by rv; trimmed to the last ``window`` when it doubles
+        self._rvs: list[int] = []  # the events' rvs, for a binary search: 50 watchers each ask per change
         with lock:
             self._index = {k: dict(v) for k, v in store._rv_index().items()}
-            self.rv = store.version()[0]
+            self.rv, self._count = store.version()
         self.floor = self.rv  # events after this resourceVersion are all in the ring
         self._bodies: dict[tuple[str, str, str, str], dict[str, Any]] = {}
 
     def poll(self) -> int:
-        """Record the changes since the last poll; returns how many events were added."""
+        """Record the changes since the last poll; returns how many events were added.
+
+        Cheap when the lab writes all the time: only the rows written since the last poll are read
+        (``Store.written_since``); the whole index is compared only when the object count says that
+        something was removed."""
         with self.lock:
-            index = self.store._rv_index()
-            counter = self.store.version()[0]
-            if counter == self.rv and sum(map(len, index.values())) == sum(map(len, self._index.values())):
+            counter, count = self.store.version()
+            if counter == self.rv and count == self._count:
                 return 0
             new: list[Event] = []
-            for kind in set(index) | set(self._index):
-                now, before = index.get(kind, {}), self._index.get(kind, {})
-                for key, rv in now.items():
-                    old = before.get(key)
-                    if old == rv:
-                        continue
-                    g, ns, name = key
-                    obj = self.store.get(kind, name, ns or None, g, readonly=True)
-                    if obj is None:
-                        continue
-                    self._bodies[(g, kind, ns, name)] = obj
-                    new.append(Event(rv, "ADDED" if old is None else "MODIFIED", g, kind, ns, name, obj))
-                for key in before.keys() - now.keys():
-                    g, ns, name = key
-                    body = self._bodies.pop((g, kind, ns, name), None) or {
-                        "apiVersion": f"{g}/v1" if g else "v1",
-                        "kind": kind,
-                        "metadata": {"name": name, "namespace": ns or None, "resourceVersion": str(counter)},
-                    }
-                    new.append(Event(counter, "DELETED", g, kind, ns, name, body))
-            self._index = {k: dict(v) for k, v in index.items()}
-            self.rv = counter
+            added = 0
+            for g, kind, ns, name, rv in self.store.written_since(self.rv):
+                before = self._index.setdefault(kind, {})
+                old = before.get((g, ns, name))
+                if old == rv:
+                    continue
+                obj = self.store.get(kind, name, ns or None, g, readonly=True)
+                if obj is None:
+                    continue
+                if old is None:
+                    added += 1
+                previous = self._bodies.get((g, kind, ns, name))
+                if old is not None and previous is not None and _uid(previous) != _uid(obj):
+                    # removed and created again between two polls: a watcher sees both
+                    new.append(Event(rv, "DELETED", g, kind, ns, name, previous))
+                    old = None
+                self._bodies[(g, kind, ns, name)] = obj
+                before[(g, ns, name)] = rv
+                new.append(Event(rv, "ADDED" if old is None else "MODIFIED", g, kind, ns, name, obj))
+            if count < self._count + added:  # something was removed: find what
+                index = self.store._rv_index()
+                for kind, before in self._index.items():
+                    now = index.get(kind, {})
+                    for key in before.keys() - now.keys():
+                        g, ns, name = key
+                        body = self._bodies.pop((g, kind, ns, name), None) or {
+                            "apiVersion": f"{g}/v1" if g else "v1",
+                            "kind": kind,
+                            "metadata": {"name": name, "namespace": ns or None, "resourceVersion": str(counter)},
+                        }
+                        new.append(Event(counter, "DELETED", g, kind, ns, name, body))
+                self._index = {k: dict(v) for k, v in index.items()}
+            self.rv, self._count = counter, count
         new.sort(key=lambda e: e.rv)
         with self.cond:
-            for e in new:
-                if len(self.events) == self.events.maxlen:
-                    self.floor = self.events[0].rv
-                self.events.append(e)
+            self.events.extend(new)
+            self._rvs.extend(e.rv for e in new)
+            if len(self.events) > 2 * self.window:
+                cut = len(self.events) - self.window
+                self.floor = self.events[cut - 1].rv
+                del self.events[:cut], self._rvs[:cut]
             self.cond.notify_all()
         return len(new)
 
@@ -88,7 +106,7 @@ class WatchHub:
         with self.cond:
             if rv < self.floor:
                 return None
-            return [e for e in self.events if e.rv > rv]
+            return self.events[bisect.bisect_right(self._rvs, rv) :]
 
     def wait(self, timeout: float) -> None:
         with self.cond:
@@ -104,3 +122,7 @@ def parse_bool(text: str | None) -> bool:
     if text in ("0", "f", "F", "FALSE", "false", "False", ""):
         return False
     raise ValueError(f"invalid boolean {text!r}")
+
+
+def _uid(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid", ""))

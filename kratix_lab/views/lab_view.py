@@ -161,12 +161,15 @@ def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[
         return h, c
     if kind == "Application":
         sync, health = st.get("sync") or {}, st.get("health") or {}
-        h = ["SYNC STATUS", "HEALTH STATUS", "REVISION"]
-        c = [sync.get("status", "Unknown"), health.get("status", "Unknown"), _short(sync.get("revision"))]
+        # the Application CRD's printer columns: Revision and Project have priority 10 (wide only)
+        # (argo-cd manifests/crds/application-crd.yaml, additionalPrinterColumns)
+        h = ["SYNC STATUS", "HEALTH STATUS"]
+        c = [sync.get("status", "Unknown"), health.get("status", "Unknown")]
         if wide:
             src = spec.get("source") or {}
-            h += ["PROJECT", "SOURCE", "DESTINATION"]
+            h += ["REVISION", "PROJECT", "SOURCE", "DESTINATION"]
             c += [
+                _short(sync.get("revision")),
                 spec.get("project", ""),
                 f"{src.get('repoURL', '')} {src.get('chart') or src.get('path') or ''}".strip(),
                 (spec.get("destination") or {}).get("namespace", ""),

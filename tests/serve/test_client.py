@@ -179,7 +179,7 @@ def test_kubeconfig_is_private(served):
         ("GET", "/nothing/here", None, "", 404),
         ("GET", "/apis/no.such.group/v1/things", None, "", 404),
         ("GET", "/openapi/v2", None, "", 404),
-        ("PATCH", "/api/v1/namespaces/default/configmaps/x", b"{}", "text/plain", 404),
+        ("PATCH", "/api/v1/namespaces/default/configmaps/x", b"{}", "text/plain", 415),  # type first, as patch.go
     ],
 )
 def test_bad_requests_answer_a_status(served, method, path, body, ctype, code):
@@ -201,3 +201,115 @@ def test_concurrent_requests_are_served(served):
     for t in threads:
         t.join()
     assert results == [200] * 8
+
+
+def _vco(name: str, **extra_spec) -> bytes:
+    body = yaml.safe_load((SAMPLES / "dev.yaml").read_text())
+    body["metadata"] = {"name": name, "namespace": NS}
+    body["spec"] = {**body["spec"], "name": name, **extra_spec}
+    return json.dumps(body).encode()
+
+
+def _post_vco(served, name, query="", **extra):
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/{PLURAL}{query}"
+    cfg = yaml.safe_load(served.kubeconfig.read_text())
+    ctx = ssl.create_default_context(
+        cadata=base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+    )
+    req = urllib.request.Request(
+        served.url + path,
+        data=_vco(name, **extra),
+        method="POST",
+        headers={"Authorization": f"Bearer {served.token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return r.status, r.headers.get("Warning"), json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Warning"), json.loads(e.read())
+
+
+def test_field_validation_warns_refuses_or_ignores_an_unknown_field(served):
+    status, warning, body = _post_vco(served, "fv-warn", bogus=1)
+    assert status == 201 and 'unknown field \\"spec.bogus\\"' in warning and "bogus" not in body["spec"]
+    status, warning, body = _post_vco(served, "fv-strict", "?fieldValidation=Strict", bogus=1)
+    assert status == 400 and body["reason"] == "BadRequest"
+    assert body["message"] == 'strict decoding error: unknown field "spec.bogus"'
+    status, warning, body = _post_vco(served, "fv-ignore", "?fieldValidation=Ignore", bogus=1)
+    assert status == 201 and warning is None
+    for name in ("fv-warn", "fv-ignore"):
+        _request(served, f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/{PLURAL}/{name}", method="DELETE")
+
+
+def test_events_are_selected_by_their_involved_object(api_client, served):
+    core = client.CoreV1Api(api_client)
+    cm = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="evented"))
+    made = core.create_namespaced_config_map("default", cm)
+    with served.api.lock:
+        served.api.lab.store.event(
+            made.to_dict()
+            | {"kind": "ConfigMap", "metadata": {"name": "evented", "namespace": "default", "uid": made.metadata.uid}},
+            "Warning",
+            "Poked",
+            "poked by a test",
+            "test",
+        )
+    sel = f"involvedObject.name=evented,involvedObject.kind=ConfigMap,involvedObject.uid={made.metadata.uid}"
+    events = core.list_namespaced_event("default", field_selector=sel).items
+    assert [(e.reason, e.message, e.type) for e in events] == [("Poked", "poked by a test", "Warning")]
+    assert core.list_namespaced_event("default", field_selector="involvedObject.name=nobody").items == []
+    assert all(
+        e.involved_object.name != "evented"
+        for e in core.list_namespaced_event("default", field_selector="involvedObject.name!=evented").items
+    )
+    core.delete_namespaced_config_map("evented", "default")
+
+
+def test_logs_follow_streams_new_lines(api_client, served):
+    core = client.CoreV1Api(api_client)
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="follow"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
+    )
+    core.create_namespaced_pod("default", pod)
+    with served.api.lock:
+        served.api.lab.store.write_log("default", "follow", "main", "first\n")
+    resp = core.read_namespaced_pod_log("follow", "default", follow=True, _preload_content=False)
+    lines = []
+
+    def read():
+        for line in resp.stream(decode_content=True):
+            lines.append(line.decode())
+            if "second" in "".join(lines):
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with served.api.lock:
+        served.api.lab.store.write_log("default", "follow", "main", "second\n")
+    served.api.hub.poll()
+    reader.join(20)
+    resp.release_conn()
+    assert "".join(lines) == "first\nsecond\n"
+    core.delete_namespaced_pod("follow", "default")
+
+
+def test_a_watch_that_allows_bookmarks_gets_them(served):
+    before = served.server.bookmark_seconds
+    served.server.bookmark_seconds = 0.1
+    try:
+        cfg = yaml.safe_load(served.kubeconfig.read_text())
+        ctx = ssl.create_default_context(
+            cadata=base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+        )
+        req = urllib.request.Request(
+            served.url + "/api/v1/namespaces/default/secrets?watch=true&allowWatchBookmarks=true&timeoutSeconds=3",
+            headers={"Authorization": f"Bearer {served.token}"},
+        )
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            events = [json.loads(line) for line in r.read().splitlines() if line.strip()]
+    finally:
+        served.server.bookmark_seconds = before
+    marks = [e for e in events if e["type"] == "BOOKMARK"]
+    assert marks and int(marks[-1]["object"]["metadata"]["resourceVersion"]) > 0
+    assert marks[-1]["object"]["kind"] == "Secret"

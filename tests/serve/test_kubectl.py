@@ -150,3 +150,106 @@ def test_unsupported_verbs_answer_a_status(kubectl):
     assert p.returncode == 1 and "doesn't have a resource type" in p.stderr
     p = kubectl("get", "--raw", "/nothing/here", check=False)
     assert p.returncode == 1 and "NotFound" in p.stderr
+
+
+CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: owned
+  namespace: default
+data:
+{}
+"""
+
+
+def test_server_side_apply_owns_fields_conflicts_and_removes(kubectl):
+    kubectl("apply", "--server-side", "-f", "-", stdin=CM.format('  a: "1"\n  b: "1"'))
+    kubectl("patch", "configmap", "owned", "--type", "merge", "-p", '{"data":{"a":"2"}}')
+    clash = kubectl("apply", "--server-side", "-f", "-", stdin=CM.format('  a: "1"\n  b: "1"'), check=False)
+    assert clash.returncode != 0
+    assert 'Apply failed with 1 conflict: conflict with "kubectl-patch"' in clash.stderr and ".data.a" in clash.stderr
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=CM.format('  a: "1"'))
+    obj = json.loads(kubectl("get", "configmap", "owned", "-o", "json", "--show-managed-fields").stdout)
+    assert obj["data"] == {"a": "1"}  # b left the applied configuration: removed
+    managers = {(m["manager"], m["operation"]) for m in obj["metadata"]["managedFields"]}
+    assert managers == {("kubectl", "Apply")}  # the forced apply took .data.a from kubectl-patch
+
+
+def test_a_strategic_merge_patch_of_a_custom_resource_is_refused_as_the_api_server_does(kubectl):
+    kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
+    p = kubectl("patch", "vco", "sandbox", *NS, "-p", '{"metadata":{"labels":{"x":"y"}}}', check=False)
+    assert p.returncode != 0 and "application/strategic-merge-patch+json is not supported" in p.stderr
+    assert "accepted media types include" in p.stderr
+
+
+def _family(kubectl, name: str, *, child_finalizer: bool = False) -> None:
+    """A ConfigMap ``name`` and its dependent ``name-child`` (an ownerReference to it)."""
+    # (`kubectl create configmap` sends protobuf, which serve does not model: a manifest instead)
+    kubectl(
+        "create",
+        "-f",
+        "-",
+        stdin=json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}}),
+    )
+    uid = kubectl("get", "configmap", name, "-n", "default", "-o", "jsonpath={.metadata.uid}").stdout
+    child = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"{name}-child",
+            "namespace": "default",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": name, "uid": uid}],
+            **({"finalizers": ["example.com/hold"]} if child_finalizer else {}),
+        },
+    }
+    kubectl("create", "-f", "-", stdin=json.dumps(child))
+
+
+def _exists(kubectl, name: str) -> bool:
+    return kubectl("get", "configmap", name, "-n", "default", check=False).returncode == 0
+
+
+def test_delete_propagation_policies(kubectl):
+    _family(kubectl, "bg")
+    kubectl("delete", "configmap", "bg", "-n", "default")
+    assert not _exists(kubectl, "bg") and not _exists(kubectl, "bg-child")  # garbage-collected
+
+    _family(kubectl, "orph")
+    kubectl("delete", "configmap", "orph", "-n", "default", "--cascade=orphan")
+    child = json.loads(kubectl("get", "configmap", "orph-child", "-n", "default", "-o", "json").stdout)
+    assert not _exists(kubectl, "orph") and "ownerReferences" not in child["metadata"]
+
+    _family(kubectl, "fg", child_finalizer=True)
+    kubectl("delete", "configmap", "fg", "-n", "default", "--cascade=foreground", "--wait=false")
+    owner = json.loads(kubectl("get", "configmap", "fg", "-n", "default", "-o", "json").stdout)
+    assert owner["metadata"]["finalizers"] == ["foregroundDeletion"] and owner["metadata"]["deletionTimestamp"]
+    assert json.loads(kubectl("get", "configmap", "fg-child", "-n", "default", "-o", "json").stdout)["metadata"][
+        "deletionTimestamp"
+    ]
+    kubectl(
+        "patch",
+        "configmap",
+        "fg-child",
+        "-n",
+        "default",
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"remove","path":"/metadata/finalizers"}]',
+    )
+    assert not _exists(kubectl, "fg-child") and not _exists(kubectl, "fg")  # the owner went with its last dependent
+
+
+def test_tables_carry_each_kinds_columns(kubectl):
+    kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
+    _reconciled(kubectl, "sandbox")  # pipeline pods, the request's Applications
+    apps = kubectl("get", "applications", "-n", "argocd").stdout.splitlines()
+    assert apps[0].split() == ["NAME", "SYNC", "STATUS", "HEALTH", "STATUS"]  # Argo CD's printer columns
+    assert any(line.split()[1:3] == ["Synced", "Healthy"] for line in apps[1:])
+    pods = kubectl("get", "pods", "-A").stdout.splitlines()
+    assert pods[0].split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert len(pods) > 1
+    wide = kubectl("get", "pods", "-A", "-o", "wide").stdout.splitlines()[0].split()
+    assert "NODE" in wide and "IP" in wide
+    works = kubectl("get", "workplacements", "-A", "-o", "wide").stdout.splitlines()[0]
+    assert works.startswith("NAMESPACE")
