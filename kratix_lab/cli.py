@@ -527,16 +527,17 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import diagnose, fleet, platform_findings
+    from kratix_lab.diagnose import all_healthy, diagnose, fleet, fleet_summary, platform_findings
     from kratix_lab.views import trace_view as tv
 
+    rows: list[Any] = []
     with _source(args) as source:
         _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            refs = [(r.name, r.namespace) for r in fleet(source)]
-            results = [diagnose(source, "VClusterOrchestrator", n, ns) for n, ns in refs]
+            rows = fleet(source)
+            results = [diagnose(source, "VClusterOrchestrator", r.name, r.namespace) for r in rows]
         else:
             if not args.refs:
                 raise CLIError("give KIND/NAME (or KIND NAME), or --all")
@@ -560,39 +561,80 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             if i == 1:
                 print("== the platform's Argo CD applications")
             print(tv.finding_text(f, i))
+        if args.all:  # the last line: the fleet by health (issue 17 item 3)
+            extra = f"; {len(platform)} platform finding{'s' if len(platform) != 1 else ''}" if platform else ""
+            print(fleet_summary(rows) + extra)
+    if args.all:  # exit 1 when anything is not Healthy, so CI can gate on it
+        return EXIT_OK if all_healthy(rows) and not platform else EXIT_FINDINGS
     return EXIT_OK if all(not d.findings for d in results) and not platform else EXIT_FINDINGS
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import fleet
+    """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
+    from kratix_lab.diagnose import all_healthy, fleet, fleet_summary
     from kratix_lab.trace import STAGE_TITLES
 
     with _source(args) as source:
         _platform_line(args, source)
         rows = fleet(source)
         now = source.now()
+    code = EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
     if args.output == "json":
         print(
             json.dumps(
                 [r.__dict__ | {"since": rfc3339(r.since) if r.since is not None else None} for r in rows], indent=2
             )
         )
-        return EXIT_OK
+        return code
     if not rows:
         print("No vClusters found.", file=sys.stderr)
-        return EXIT_OK
-    table = Table(box=None, pad_edge=False, show_edge=False)
+        return code
+    console = _console()
+    wide = args.output == "wide"
     cols = ["NAMESPACE", "NAME", "PRESET", "K8S", "STAGE", "HEALTH", "SINCE", "MESSAGE"]
-    for c in cols:
-        table.add_column(c, overflow="fold" if args.output == "wide" else "ellipsis", no_wrap=args.output != "wide")
-    for r in rows:
-        age = lv.human_duration(now - r.since) if r.since is not None else "-"
-        message = r.message if args.output == "wide" or len(r.message) <= 80 else r.message[:79] + "…"
-        table.add_row(
-            r.namespace, r.name, r.preset, r.k8s_version, STAGE_TITLES.get(r.stage, r.stage), r.health, age, message
-        )
-    _console().print(table)
-    return EXIT_OK
+    cells = [
+        [
+            r.namespace,
+            r.name,
+            r.preset,
+            r.k8s_version,
+            STAGE_TITLES.get(r.stage, r.stage),
+            r.health,
+            lv.human_duration(now - r.since) if r.since is not None else "-",
+            r.message if wide or console.is_terminal or len(r.message) <= 80 else r.message[:79] + "…",
+        ]
+        for r in rows
+    ]
+    widths = _status_widths(cols, cells, console.width if console.is_terminal and not wide else None)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for c, w in zip(cols, widths, strict=True):
+        table.add_column(c, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
+    for cell in cells:
+        table.add_row(*cell)
+    console.print(table)
+    print(fleet_summary(rows))
+    return code
+
+
+# ``status`` on a terminal: MESSAGE gives way first (down to MIN), then these columns (each to its minimum); NAME
+# and HEALTH keep their width (issue 17 item 3; kubectl's wide columns are the ones that wrap, never NAME).
+_STATUS_SHRINK = (("MESSAGE", 20), ("NAMESPACE", 6), ("STAGE", 6), ("K8S", 4), ("PRESET", 4), ("MESSAGE", 1))
+
+
+def _status_widths(cols: list[str], cells: list[list[str]], width: int | None) -> list[int | None]:
+    """Each column's width for ``status``: natural when piped (``width`` None) or when the table fits; else
+    shrunk in ``_STATUS_SHRINK``'s order until it fits ``width`` (two spaces between columns)."""
+    natural = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    if width is None:
+        return [None] * len(cols)
+    widths = list(natural)
+    for name, least in _STATUS_SHRINK:
+        excess = sum(widths) + 2 * (len(cols) - 1) - width
+        if excess <= 0:
+            break
+        i = cols.index(name)
+        widths[i] = max(least, widths[i] - excess)
+    return list(widths)
 
 
 def cmd_get(args: argparse.Namespace) -> int:

@@ -686,3 +686,23 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
             )
         )
     return rows
+
+
+SUMMARY_ORDER = (HEALTHY, DEGRADED, PROGRESSING, DELETING, MISSING)
+
+
+def fleet_summary(rows: list[VClusterStatus]) -> str:
+    """One line counting the fleet by health, e.g. ``30 vClusters: 27 Healthy, 1 Degraded, 2 Progressing`` (the last
+    line of ``status`` and ``diagnose --all``)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.health] = counts.get(r.health, 0) + 1
+    order = [*SUMMARY_ORDER, *sorted(set(counts) - set(SUMMARY_ORDER))]
+    parts = [f"{counts[h]} {h}" for h in order if counts.get(h)]
+    noun = "vCluster" if len(rows) == 1 else "vClusters"
+    return f"{len(rows)} {noun}: {', '.join(parts)}" if parts else f"0 {noun}"
+
+
+def all_healthy(rows: list[VClusterStatus]) -> bool:
+    """Whether every vCluster is Healthy (``status`` and ``diagnose --all`` exit 1 otherwise, so CI can gate on them)."""
+    return all(r.health == HEALTHY for r in rows)
