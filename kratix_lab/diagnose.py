@@ -170,7 +170,8 @@ def _unscheduled(s, n, parents, depth):
             "error",
             "work",
             n.ref,
-            f"no Destination matches the selectors {selectors or '{}'}: the files are not written anywhere",
+            f"no Destination matches the selectors {','.join(labels.split()) or '(none)'}: the files are not written "
+            "anywhere",
             f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the Promise's destinationSelectors)",
             n.since,
             depth,
@@ -608,6 +609,50 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
             unique.append(f)
     unique.sort(key=lambda f: (f.severity != "error", -f.depth))
     return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
+
+
+def unknown_request(source: Source, d: Diagnosis) -> str | None:
+    """The NotFound message for a request that is nowhere — not in the cluster, not among the objects an Argo CD
+    Application manages (git), with no events and nothing labelled with its name — with the closest names of
+    that kind ("did you mean media?"); None when the request is known somewhere (issue 17 item 8: a typo in
+    ``trace vco/medai`` is NotFound, not a Missing tree).
+
+    Argo CD lists every object of its source in ``status.resources``, applied or not (argo-cd
+    controller/state.go, ``CompareAppState``: a desired object without a live one is OutOfSync), so a request
+    committed but never applied, or refused, is known there."""
+    root = d.trace
+    if root.stage != "request" or root.health != MISSING or d.deleted or d.findings[1:]:
+        return None  # present, gone after a delete, or leaving leftovers behind
+    if "; Argo CD application " in root.message:
+        return None  # an Application failed to apply it or cannot read the file holding it
+    names: set[str] = set()
+    try:
+        if source.events({"kind": root.kind, "metadata": {"name": root.name, "namespace": root.namespace}}):
+            return None
+        apps = source.list("Application", "argocd", group="argoproj.io")
+        names |= {o["metadata"]["name"] for o in source.list(root.kind, group=resolve(source, root.kind).group)}
+    except UNREADABLE:
+        return None  # live mode without the rights to tell: the trace says what it could not read
+    for app in apps:
+        for r in (app.get("status") or {}).get("resources") or []:
+            if r.get("kind") != root.kind:
+                continue
+            if r.get("name") == root.name and root.namespace in (None, r.get("namespace")):
+                return None
+            names.add(str(r.get("name")))
+    where = f" in namespace {root.namespace}" if root.namespace else ""
+    close = _close_names(root.name, names)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return (
+        f'{root.kind} "{root.name}" not found{where}: not in the cluster, not in any Argo CD Application\'s '
+        f"source, no events{hint}"
+    )
+
+
+def _close_names(name: str, names: set[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, sorted(names), n=2, cutoff=0.6)
 
 
 def _deleted_at(source: Source, root: TraceNode) -> int | None:

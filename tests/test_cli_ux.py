@@ -91,3 +91,111 @@ def test_a_progressing_vcluster_fails_the_gate_too(lab, capsys):
     assert code == 1 and summary.startswith("2 vClusters: 1 Healthy, 1 "), summary
     code, out, _ = cli(capsys, lab.path, "diagnose", "--all")
     assert code == 1 and out.splitlines()[-1] == summary
+
+
+# ---- item 8: CLI exactness ---------------------------------------------------------------------------------------
+
+
+def test_a_typo_in_a_request_name_is_not_found_with_the_closest_name(fleet_lab, capsys):
+    for args in (["trace", "vclusterorchestrator/medai"], ["diagnose", "vco", "medai", "-n", "platform-requests"]):
+        code, out, err = cli(capsys, fleet_lab, *args)
+        assert code == 2 and out == "", args
+        assert err.startswith('error: VClusterOrchestrator "medai" not found') and "did you mean media?" in err, err
+    code, _, err = cli(capsys, fleet_lab, "trace", "vco/zzzzzz")
+    assert code == 2 and "not found" in err and "did you mean" not in err
+
+
+def test_a_request_known_to_git_or_gone_after_a_delete_is_still_traced(lab, capsys):
+    """Not NotFound: a request committed but not applied (Argo CD lists it OutOfSync), or deleted (its events)."""
+    lab.faults.inject("argocd-autosync-disabled", app="platform")
+    text = (SAMPLES / "dev.yaml").read_text().replace("sandbox", "ghost")
+    (lab.path / "ghost.yaml").write_text(text)
+    lab.submit(lab.path / "ghost.yaml")
+    lab.settle()
+    code, out, err = cli(capsys, lab.path, "trace", "vco/ghost")
+    assert code == 0 and "VClusterOrchestrator/ghost" in out and "not found" not in err
+    lab.faults.clear("argocd-autosync-disabled")
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    code, out, _ = cli(capsys, lab.path, "diagnose", "vco/sandbox")
+    assert code == 0 and out.startswith("deleted: VClusterOrchestrator/sandbox is gone")
+
+
+def test_a_fault_aimed_at_an_unknown_object_is_refused(fleet_lab, capsys):
+    before = Lab.open_for_reading(fleet_lab)
+    active = dict(before.faults.active())
+    before.close()
+    for args, words in (
+        (["pipeline-fails", "promise=nope"], "promise=nope: no Promise named 'nope'"),
+        (["argocd-autosync-disabled", "app=platfrm"], "did you mean platform?"),
+        (["destination-unlabelled", "destination=elsewhere"], "no Destination named 'elsewhere'"),
+    ):
+        code, out, err = cli(capsys, fleet_lab, "fault", "inject", *args)
+        assert code == 2 and out == "" and words in err, err
+    after = Lab.open_for_reading(fleet_lab)
+    assert after.faults.active() == active, "nothing injected"
+    after.close()
+
+
+def test_explain_describes_the_kind_and_suggests_close_names(capsys):
+    assert main(["explain", "vco"]) == 0
+    out = capsys.readouterr().out
+    assert "KIND:       VClusterOrchestrator" in out and "<empty>" not in out.split("FIELDS:")[0]
+    assert "A complete vCluster environment." in out.split("FIELDS:")[0]
+    assert main(["explain", "VClusterOrchestrater"]) == 2
+    assert 'did you mean "VClusterOrchestrator"?' in capsys.readouterr().err
+    assert main(["explain", "vclusterorchestrator.spec.vcluster.presett"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        'error: VClusterOrchestrator: field "spec.vcluster.presett" does not exist (did you mean "spec.vcluster.preset"?)\n'
+    )
+    assert "promise.yaml" not in err and not re.search(r"(^|\s)/\w", err), "never an absolute path"
+
+
+def test_wide_output_has_no_python_reprs_and_counts_are_plural_right(fleet_lab, capsys):
+    code, out, _ = cli(capsys, fleet_lab, "trace", "vco/media", "-o", "wide")
+    assert code == 0
+    assert "images=ghcr.io/" in out and "['" not in out and "{'" not in out
+    assert "(1 file under " in out and "1 files" not in out
+
+
+def test_a_destinationless_verdict_names_the_selector_as_a_label(lab):
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    lab.faults.inject("destination-unlabelled")
+    (lab.path / "extra.yaml").write_text((SAMPLES / "dev.yaml").read_text().replace("sandbox", "extra"))
+    lab.submit(lab.path / "extra.yaml")
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "extra")
+    text = " ".join(f.message for f in d.findings)
+    assert "selectors integratn.tech/cluster-role=control-plane:" in text and "{'" not in text, text
+
+
+def test_logs_of_a_modelled_pod_say_why_there_are_none(fleet_lab, capsys):
+    code, out, err = cli(capsys, fleet_lab, "logs", "media-0", "-n", "vcluster-media")
+    assert code == 0 and out == ""
+    assert err.startswith("pod media-0 is modelled by kratix-lab: no container runs in the lab, so there are no logs")
+    assert "`kratix-lab describe pod media-0 -n vcluster-media`" in err
+    code, out, err = cli(capsys, fleet_lab, "logs", "statefulset/media", "-n", "vcluster-media")
+    assert code == 0 and out == "" and err.startswith("pods media-0, media-1, media-2 are modelled")
+    code, out, err = cli(capsys, fleet_lab, "logs", "vcc/media", "-n", "platform-requests")
+    assert code == 0 and "wrote " in out and "modelled" not in err, "a pipeline pod has its logs"
+
+
+def test_trace_watch_says_the_lab_clock_is_not_running_until_it_moves(lab, capsys, monkeypatch):
+    import kratix_lab.cli as cli_module
+
+    watch = ["trace", "vco/sandbox", "--watch", "--interval", "0", "--watch-count", "2"]
+    code, out, _ = cli(capsys, lab.path, *watch)
+    assert code == 0 and "the lab clock is not running" in out and f"kratix-lab --lab {lab.path} settle" in out
+    lab.close()
+
+    def another_shell_steps(_seconds):
+        with Lab(lab.path, create=False) as other:
+            other.step()
+
+    monkeypatch.setattr(cli_module.time, "sleep", another_shell_steps)
+    code, out, _ = cli(capsys, lab.path, *watch)
+    last = out.rsplit("healthy: ", 1)[-1]
+    assert code == 0 and "the lab clock is not running" not in last, "the note goes once the clock moves"

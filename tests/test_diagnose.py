@@ -165,7 +165,7 @@ def test_a_request_waiting_for_a_destination(lab):
     lab.settle()
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "extra")
     assert d.verdict.startswith("stuck at Work since ")
-    assert "no Destination matches the selectors {'integratn.tech/cluster-role': 'control-plane'}" in d.verdict
+    assert "no Destination matches the selectors integratn.tech/cluster-role=control-plane:" in d.verdict
     assert "kubectl label destination the-cluster integratn.tech/cluster-role=control-plane" in d.verdict
 
 

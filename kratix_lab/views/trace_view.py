@@ -100,10 +100,19 @@ def _label(node: TraceNode, wide: bool, now: int | None) -> Text:
             if k in ("versionID", "revision", "path", "sha", "destination", "images", "chart", "version", "file")
         }
         if ev:
-            t.append("  " + " ".join(f"{k}={v}" for k, v in ev.items()), style="dim")
+            t.append("  " + " ".join(f"{k}={_plain(v)}" for k, v in ev.items()), style="dim")
         for line in node.evidence.get("logTail", [])[-5:] if node.health != "Healthy" else []:
             t.append(f"\n    | {line}", style="dim")
     return t
+
+
+def _plain(value: Any) -> str:
+    """An evidence value as a person reads it: a list as ``a,b``, a mapping as ``k=v,…`` (never a Python repr)."""
+    if isinstance(value, list | tuple):
+        return ",".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_plain(v)}" for k, v in value.items())
+    return str(value)
 
 
 def trace_tree(node: TraceNode, *, wide: bool = False, now: int | None = None) -> Tree:
