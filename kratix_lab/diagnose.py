@@ -8,7 +8,7 @@ a command or a change. Deeper failures rank first (the first failing stage is th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
@@ -17,6 +17,7 @@ from kratix_lab.model import GVK, load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, UNREADABLE, TraceNode, resolve, trace
+from kratix_lab.words import kinds
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
 
@@ -32,6 +33,11 @@ class Finding:
     since: int | None = None
     depth: int = 0
     evidence: dict[str, Any] = field(default_factory=dict)
+    objects: list[str] = field(default_factory=list)  # every object a merged finding covers (``object`` is the first)
+
+    def covers(self, ref: str) -> bool:
+        """Whether this finding is about the object ``ref`` (one of a merged finding's objects)."""
+        return ref == self.object or ref in self.objects
 
 
 @dataclass
@@ -607,6 +613,7 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
         if (f.id, f.object) not in seen:
             seen.add((f.id, f.object))
             unique.append(f)
+    unique = merge_siblings(unique)
     unique.sort(key=lambda f: (f.severity != "error", -f.depth))
     return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
 
@@ -653,6 +660,35 @@ def _close_names(name: str, names: set[str]) -> list[str]:
     import difflib
 
     return difflib.get_close_matches(name, sorted(names), n=2, cutoff=0.6)
+
+
+def merge_siblings(findings: list[Finding]) -> list[Finding]:
+    """Identical findings (same rule, severity, stage, message and fix) on objects of one kind are one finding
+    listing the objects, ``8 WorkPlacements: misplaced: …`` (issue 17 item 9): the reader sees the
+    problem once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold every object; ``since`` is
+    the earliest."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        kind = f.object.split("/", 1)[0]
+        groups.setdefault((f.id, f.severity, f.stage, f.message, f.fix, kind), []).append(f)
+    out = []
+    for (*_, kind), group in groups.items():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        refs = [f.object for f in group]
+        out.append(
+            replace(
+                first,
+                message=f"{kinds(len(group), kind)}: {first.message}",
+                since=min((f.since for f in group if f.since is not None), default=None),
+                depth=max(f.depth for f in group),
+                evidence={**first.evidence, "objects": refs},
+                objects=refs,
+            )
+        )
+    return out
 
 
 def _deleted_at(source: Source, root: TraceNode) -> int | None:

@@ -199,3 +199,46 @@ def test_trace_watch_says_the_lab_clock_is_not_running_until_it_moves(lab, capsy
     code, out, _ = cli(capsys, lab.path, *watch)
     last = out.rsplit("healthy: ", 1)[-1]
     assert code == 0 and "the lab clock is not running" not in last, "the note goes once the clock moves"
+
+
+# ---- item 9: identical findings on sibling objects are one --------------------------------------------------------
+
+
+def test_identical_findings_on_sibling_objects_are_one_finding_listing_them(lab, capsys):
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    lab.faults.inject("destination-unlabelled")
+    (lab.path / "extra.yaml").write_text((SAMPLES / "dev.yaml").read_text().replace("sandbox", "extra"))
+    lab.submit(lab.path / "extra.yaml")  # a new request makes Kratix re-check sandbox's placements too
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    misplaced = [n.ref for n, _ in d.trace.walk() if n.stage == "placement" and n.message.startswith("misplaced")]
+    assert len(misplaced) > 1, "the fault misplaces every WorkPlacement of the request"
+    (finding,) = [f for f in d.findings if f.id == "work-misplaced"]
+    assert sorted(finding.objects) == sorted(misplaced) == sorted(finding.evidence["objects"])
+    assert finding.message.startswith(f"{len(misplaced)} WorkPlacements: misplaced: Destination the-cluster")
+    assert all(finding.covers(ref) for ref in misplaced)
+    code, out, _ = cli(capsys, lab.path, "diagnose", "vco/sandbox")
+    assert code == 1 and out.count("work-misplaced") == 1
+    assert f"{len(misplaced)} WorkPlacements: misplaced" in out.splitlines()[0], "the verdict counts them"
+    assert "   objects: " + ", ".join(finding.objects) in out
+
+
+def test_findings_differing_in_message_fix_or_kind_stay_apart():
+    from kratix_lab.diagnose import Finding, merge_siblings
+
+    def f(obj, message="gone", fix="restore it"):
+        return Finding("object-missing", "warning", "object", obj, message, fix, since=10)
+
+    same = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b")])
+    assert (
+        len(same) == 1
+        and same[0].message == "2 ConfigMaps: gone"
+        and same[0].objects == ["ConfigMap/ns/a", "ConfigMap/ns/b"]
+    )
+    apart = merge_siblings(
+        [f("ConfigMap/ns/a"), f("ConfigMap/ns/b", message="other"), f("Secret/ns/c"), f("ConfigMap/ns/d", fix="x")]
+    )
+    assert [x.object for x in apart] == ["ConfigMap/ns/a", "ConfigMap/ns/b", "Secret/ns/c", "ConfigMap/ns/d"]
+    assert all(not x.objects for x in apart)

@@ -133,6 +133,7 @@ def finding_text(f: Finding, number: int) -> str:
     lines = [
         f"{number}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
         f"   {f.message}",
+        *([f"   objects: {', '.join(f.objects)}"] if f.objects else []),  # a merged finding (diagnose.merge_siblings)
         f"   fix: {f.fix}",
     ]
     lines += [f"   | {line}" for line in f.evidence.get("logTail", [])]
@@ -163,7 +164,7 @@ def diagnosis_markdown(d: Diagnosis) -> str:
                 f.severity,
                 f"`{f.id}`",
                 STAGE_TITLES.get(f.stage, f.stage),
-                f"`{f.object}`",
+                ", ".join(f"`{o}`" for o in f.objects or [f.object]),
                 f.message,
                 f.fix,
             ]
