@@ -69,6 +69,17 @@ def _cmd_ref(node: TraceNode) -> str:
     return f"{node.kind.lower()} {node.name}{ns}"
 
 
+def mode(source: Source) -> str:
+    """``lab`` or ``live``: where the user is, so a fix names commands that work there (issue 17 item 6). A source
+    says so by its ``mode`` attribute (``LiveSource``: live); any other is the lab."""
+    return "live" if getattr(source, "mode", "lab") == "live" else "lab"
+
+
+def fix_for(source: Source, *, lab: str, live: str) -> str:
+    """The fix as the user runs it: ``kratix-lab …`` commands in the lab, kubectl/git/argocd commands live."""
+    return live if mode(source) == "live" else lab
+
+
 # ---- the rules ---------------------------------------------------------------------------------
 # Each rule looks at one trace node (with its parents) and yields findings.
 
@@ -537,8 +548,47 @@ def _object_missing(s, n, parents, depth):
         )
 
 
+TRACKING_ID = "argocd.argoproj.io/tracking-id"
+
+
+def _not_pruning(source: Source, obj: dict[str, Any]) -> str | None:
+    """The Argo CD Application that manages ``obj`` (its tracking id, ``<app>:<group>/<kind>:<ns>/<name>``) when it
+    does not prune automatically, else None. Argo CD deletes an object that left git only when a sync prunes:
+    automated sync with ``prune: true`` (argo-cd controller/appcontroller.go:2352-2364, "nothing to do but prune,
+    and automated prune is off"; docs/user-guide/auto_sync.md "Automatic Pruning"), or a manual sync with prune."""
+    meta = obj.get("metadata") or {}
+    tracking = (meta.get("annotations") or {}).get(TRACKING_ID) or ""
+    app_name = tracking.split(":", 1)[0]
+    if not app_name:
+        return None
+    try:
+        app = source.get("Application", app_name, "argocd", "argoproj.io")
+    except UNREADABLE:
+        return None
+    if app is None:
+        return None
+    automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated")
+    if automated is None or automated.get("enabled") is False or not automated.get("prune"):
+        return app_name
+    return None
+
+
+def _prune_fix(source: Source, app: str) -> str:
+    why = f"Argo CD application {app} does not prune what left git (no automated sync with prune)"
+    return fix_for(
+        source,
+        lab=f"{why}: turn it on — `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set "
+        "spec.syncPolicy.automated to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, "
+        "`kratix-lab settle` — and Argo CD prunes them",
+        live=f"{why}: turn it on — `kubectl patch application {app} -n argocd --type merge -p "
+        '\'{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}\'` — or prune once: '
+        f"`argocd app sync {app} --prune`",
+    )
+
+
 def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
-    """Objects still labelled with a deleted request's name (label-selected lists of the usual kinds)."""
+    """Objects still labelled with a deleted request's name (label-selected lists of the usual kinds). The fix names
+    the cause when there is one to see: the Argo CD Application managing them does not prune."""
     out = []
     for kind, group in (
         ("Namespace", ""),
@@ -553,17 +603,31 @@ def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
         except UNREADABLE:  # live mode: a kind this identity may not list, or the cluster does not serve
             continue
         for obj in objs:
+            ns = obj["metadata"].get("namespace")
+            app = _not_pruning(source, obj)
+            fix = (
+                _prune_fix(source, app)
+                if app
+                else fix_for(
+                    source,
+                    lab="check the delete pipeline's logs and Argo CD's prune; remove it by hand: "
+                    f"`kratix-lab delete {kind.lower()}/{obj['metadata']['name']}{f' -n {ns}' if ns else ''}`",
+                    live="check the delete pipeline's logs and Argo CD's prune; remove it by hand: "
+                    f"`kubectl delete {kind.lower()} -l kratix.io/resource-name={name}{f' -n {ns}' if ns else ''}`",
+                )
+            )
             out.append(
                 Finding(
                     "leftovers-after-delete",
                     "error",
                     "object",
-                    f"{kind}/{obj['metadata'].get('namespace') or ''}/{obj['metadata']['name']}".replace("//", "/"),
+                    f"{kind}/{ns or ''}/{obj['metadata']['name']}".replace("//", "/"),
                     f"{kind} {obj['metadata']['name']} still exists though {name} is gone "
                     f"(labelled by {obj['metadata'].get('labels', {}).get('kratix.io/promise-name')})",
-                    f"check the delete pipeline's logs and Argo CD's prune; remove it by hand: `kubectl delete {kind.lower()} -l kratix.io/resource-name={name}`",
+                    fix,
                     None,
                     0,
+                    {"application": app} if app else {},
                 )
             )
     return out
@@ -604,6 +668,14 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
                 "and nothing labelled with it is left"
             )
             return Diagnosis(root.ref, root, [], verdict_text, now, deleted=True)
+        if left:  # it existed and was deleted: what it left behind is the problem, not its absence (issue 17.12)
+            findings = [
+                f
+                for f in findings
+                if not (
+                    f.id == "request-missing" and f.object == root.ref and "; Argo CD application " not in f.message
+                )
+            ]
         findings.extend(left)
         if not left and findings:
             findings[0].message += "; nothing labelled with it is left in the cluster"
@@ -703,7 +775,18 @@ def _deleted_at(source: Source, root: TraceNode) -> int | None:
     return source.timestamp(done[-1].get("lastTimestamp") or done[-1].get("firstTimestamp"))
 
 
+LEFTOVERS_SHOWN = 4
+
+
 def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) -> str:
+    if findings and all(f.id == "leftovers-after-delete" for f in findings):
+        refs = [o for f in findings for o in (f.objects or [f.object])]
+        shown = ", ".join(refs[:LEFTOVERS_SHOWN]) + (
+            f", and {len(refs) - LEFTOVERS_SHOWN} more" if len(refs) > LEFTOVERS_SHOWN else ""
+        )
+        fixes = list(dict.fromkeys(f.fix for f in findings))
+        fix = fixes[0] if len(fixes) == 1 else f"{fixes[0]}; and {len(fixes) - 1} more (each finding names its own)"
+        return f"deleted, but {kinds(len(refs), 'object')} labelled with it remain ({shown}) → {fix}"
     if findings:
         top = findings[0]
         since = top.since

@@ -242,3 +242,55 @@ def test_findings_differing_in_message_fix_or_kind_stay_apart():
     )
     assert [x.object for x in apart] == ["ConfigMap/ns/a", "ConfigMap/ns/b", "Secret/ns/c", "ConfigMap/ns/d"]
     assert all(not x.objects for x in apart)
+
+
+# ---- item 12: deleted, resources remain --------------------------------------------------------------------------
+
+
+def test_a_deleted_request_with_leftovers_has_the_leftovers_as_its_verdict_and_the_lab_fix_works(lab, capsys):
+    import yaml
+
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    lab.faults.inject("argocd-autosync-disabled")  # kratix-state-reconciler: nothing is pruned
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox")
+    ids = {f.id for f in d.findings}
+    assert ids == {"leftovers-after-delete"}, ids  # not request-missing: it was deleted, its objects remain
+    left = [o for f in d.findings for o in (f.objects or [f.object])]
+    assert "Namespace/vcluster-sandbox" in left
+    assert d.verdict.startswith(f"deleted, but {len(left)} objects labelled with it remain (Namespace/vcluster-sandbox")
+    assert "Argo CD application kratix-state-reconciler does not prune what left git" in d.verdict
+    assert all(f.evidence["application"] == "kratix-state-reconciler" for f in d.findings)
+    code, out, _ = cli(capsys, lab.path, "diagnose", "vco/sandbox")
+    assert code == 1 and out.splitlines()[0] == d.verdict
+
+    # the fix, run as the verdict says (kratix-lab get … -o yaml, set automated prune, apply, settle)
+    assert "`kratix-lab get application kratix-state-reconciler -n argocd -o yaml > app.yaml`" in d.verdict
+    code, out, _ = cli(capsys, lab.path, "get", "application", "kratix-state-reconciler", "-n", "argocd", "-o", "yaml")
+    app = yaml.safe_load(out)
+    app["spec"].setdefault("syncPolicy", {})["automated"] = {"prune": True, "selfHeal": True}
+    (lab.path / "app.yaml").write_text(yaml.safe_dump(app))
+    assert cli(capsys, lab.path, "apply", "-f", str(lab.path / "app.yaml"))[0] == 0
+    assert cli(capsys, lab.path, "settle")[0] == 0
+    code, out, _ = cli(capsys, lab.path, "diagnose", "vco/sandbox")
+    assert code == 0 and out.startswith("deleted: VClusterOrchestrator/sandbox is gone"), out
+
+
+def test_leftovers_nobody_prunes_are_removed_by_hand_with_a_command_for_where_the_user_is(lab):
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    class LiveLike(LabSource):
+        mode = "live"
+
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    orphan = {"name": "orphan", "namespace": "default", "labels": {"kratix.io/resource-name": "sandbox"}}
+    lab.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": orphan})
+    (f,) = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox").findings
+    assert f.id == "leftovers-after-delete" and f.fix.endswith("`kratix-lab delete configmap/orphan -n default`")
+    (f,) = diagnose(LiveLike(lab), "VClusterOrchestrator", "sandbox").findings
+    assert f.fix.endswith("`kubectl delete configmap -l kratix.io/resource-name=sandbox -n default`")
