@@ -34,6 +34,7 @@ class Finding:
     depth: int = 0
     evidence: dict[str, Any] = field(default_factory=dict)
     objects: list[str] = field(default_factory=list)  # every object a merged finding covers (``object`` is the first)
+    keys: str = ""  # the fix as the dashboard does it, naming its keys ("press `l` …, then `r` …"); "" = ``fix``
 
     def covers(self, ref: str) -> bool:
         """Whether this finding is about the object ``ref`` (one of a merged finding's objects)."""
@@ -52,6 +53,15 @@ class Diagnosis:
     @property
     def healthy(self) -> bool:
         return not self.findings and self.trace.worst() == HEALTHY
+
+    @property
+    def dashboard_verdict(self) -> str:
+        """The verdict as the dashboard shows it: the fix by the keys that do it when the top finding has them
+        (``Finding.keys``: "press `l` …, then `r` …"), else the verdict itself (issue 17 item 6)."""
+        top = self.findings[0] if self.findings else None
+        if top is not None and top.keys and self.verdict.endswith(f" → {top.fix}"):
+            return self.verdict[: -len(top.fix)] + top.keys
+        return self.verdict
 
 
 def _duration(seconds: int) -> str:
@@ -104,12 +114,15 @@ def _missing_request(s, n, parents, depth):
     if n.stage == "request" and n.health == MISSING:
         parent = _request_of(parents)
         where = f" (rendered by {parent.ref})" if parent else ""
-        fix = (
-            "check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it with "
-            "`kratix-lab validate FILE` and fix the fields it names"
+        fix = fix_for(
+            s,
+            lab="check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it "
+            "with `kratix-lab validate FILE` and fix the fields it names",
+            live="check that the request was committed and applied: `kubectl get applications -n argocd`; validate it "
+            "with `kubectl apply --dry-run=server -f FILE` and fix the fields it names",
         )
         if "cannot read git" in n.message:
-            fix = "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the problem)"
+            fix = _gitops_file_fix(s)
         yield Finding("request-missing", "error", "request", n.ref, n.message + where, fix, None, depth)
 
 
@@ -125,7 +138,13 @@ def _promise_unavailable(s, n, parents, depth):
             "request",
             n.ref,
             f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}",
-            f"install its required Promises (`kratix-lab get promises`, `kratix-lab describe promise {n.evidence.get('promise')}`)",
+            fix_for(
+                s,
+                lab=f"install its required Promises (`kratix-lab get promises`, "
+                f"`kratix-lab describe promise {n.evidence.get('promise')}`)",
+                live=f"install its required Promises (`kubectl get promises`, "
+                f"`kubectl describe promise {n.evidence.get('promise')}`)",
+            ),
             n.since,
             depth,
         )
@@ -137,20 +156,36 @@ def _pipeline_failed(s, n, parents, depth):
         req = _request_of(parents)
         tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
         reason = tail[-1] if tail else (n.evidence.get("failure") or "the container exited non-zero")
-        target = _cmd_ref(req) if req else n.name
+        if req:
+            target = _cmd_ref(req)
+            selector = f"kratix.io/promise-name={req.evidence.get('promise')},kratix.io/resource-name={req.name}"
+            fix = fix_for(
+                s,
+                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the "
+                f"request or the pipeline, then `kratix-lab reconcile {target}`",
+                live=f"read the logs (`kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix`), fix the "
+                f"request or the pipeline, then `kubectl label {target} kratix.io/manual-reconciliation=true "
+                "--overwrite`",
+            )
+        else:
+            fix = fix_for(
+                s,
+                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}`)",
+                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace} --all-containers`)",
+            )
         yield Finding(
             "pipeline-failed",
             "error",
             "pipeline",
             n.ref,
             f"pipeline {n.evidence.get('pipeline')} failed: {reason}",
-            f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the request or the "
-            f"pipeline, then `kratix-lab reconcile {target}`"
-            if req
-            else "read the pipeline pod's logs",
+            fix,
             n.since,
             depth,
             {"logTail": tail[-5:]},
+            keys="press `l` for the pipeline's logs, fix the request or the pipeline, then `r` to reconcile"
+            if req
+            else "",
         )
 
 
@@ -189,7 +224,14 @@ def _unscheduled(s, n, parents, depth):
             n.ref,
             f"no Destination matches the selectors {','.join(labels.split()) or '(none)'}: the files are not written "
             "anywhere",
-            f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the Promise's destinationSelectors)",
+            fix_for(
+                s,
+                lab="label a Destination to match: `kratix-lab get destination the-cluster -o yaml > destination.yaml`, "
+                f"add {labels} to metadata.labels, `kratix-lab apply -f destination.yaml` (or fix the Promise's "
+                "destinationSelectors)",
+                live=f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the "
+                "Promise's destinationSelectors)",
+            ),
             n.since,
             depth,
             {"selectors": selectors},
@@ -205,7 +247,14 @@ def _misplaced(s, n, parents, depth):
             "placement",
             n.ref,
             n.message,
-            "restore the Destination's labels, or delete the request and create it again to schedule it elsewhere",
+            fix_for(
+                s,
+                lab="restore the Destination's labels (`kratix-lab get destination the-cluster -o yaml > "
+                "destination.yaml`, edit metadata.labels, `kratix-lab apply -f destination.yaml`), or delete the "
+                "request and submit it again to schedule it elsewhere",
+                live="restore the Destination's labels (`kubectl label destination the-cluster KEY=VALUE`), or delete "
+                "the request and create it again to schedule it elsewhere",
+            ),
             n.since,
             depth,
         )
@@ -221,7 +270,12 @@ def _write_failed(s, n, parents, depth):
             n.ref,
             f"Kratix cannot write to the state store: {n.message.split(': ', 1)[-1]}",
             "check the GitStateStore's credentials Secret and the branch's push rules "
-            "(`kratix-lab describe gitstatestore default`); Kratix retries on its own once pushes are accepted",
+            + fix_for(
+                s,
+                lab="(`kratix-lab describe gitstatestore default`)",
+                live="(`kubectl describe gitstatestore default`)",
+            )
+            + "; Kratix retries on its own once pushes are accepted",
             n.since,
             depth,
         )
@@ -238,11 +292,16 @@ def _not_synced(s, n, parents, depth):
     if n.message.startswith("sync failed"):
         return
     automated = n.evidence.get("automated")
-    fix = (
-        f"enable automated sync on {n.name} (spec.syncPolicy.automated), or sync it by hand: `argocd app sync {n.name}`"
-        if not automated
-        else "wait for Argo CD's next refresh, or `argocd app get --refresh " + n.name + "`"
-    )
+    if not automated:
+        fix = _autosync_fix(s, n.name, f"enable automated sync on {n.name}", "or sync it by hand")
+        keys = ""
+    else:
+        fix = fix_for(
+            s,
+            lab="Argo CD applies it at its next refresh: let the lab run (`kratix-lab settle`)",
+            live=f"wait for Argo CD's next refresh, or `argocd app get {n.name} --refresh`",
+        )
+        keys = "Argo CD applies it at its next refresh: press `n` to step the lab clock, `p` to play it"
     yield Finding(
         "commit-not-synced",
         "error" if not automated else "warning",
@@ -252,6 +311,31 @@ def _not_synced(s, n, parents, depth):
         fix,
         n.since,
         depth,
+        keys=keys if mode(s) == "lab" else "",
+    )
+
+
+def _autosync_fix(s: Source, app: str, what: str, instead: str) -> str:
+    """How to turn automated sync (with prune and self-heal) on for an Argo CD Application, where the user is."""
+    return fix_for(
+        s,
+        lab=f"{what}: `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set spec.syncPolicy.automated "
+        "to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, `kratix-lab settle`",
+        live=f"{what}: `kubectl patch application {app} -n argocd --type merge -p "
+        '\'{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}\'`, '
+        f"{instead}: `argocd app sync {app}" + (" --prune`" if "prune" in instead else "`"),
+    )
+
+
+def _gitops_file_fix(s: Source) -> str:
+    """How to fix or remove a file in the gitops repo that Argo CD cannot read, where the user is."""
+    return fix_for(
+        s,
+        lab="fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the problem; "
+        "`kratix-lab submit FILE` commits a fixed request, `kratix-lab delete KIND/NAME` removes one), then "
+        "`kratix-lab settle`",
+        live="fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
+        "problem), then `git commit` and `git push`",
     )
 
 
@@ -324,8 +408,7 @@ def _comparison_error(s, n, parents, depth):
                 n.ref,
                 f"Argo CD application {app['metadata']['name']}, which applies this request, cannot read git: "
                 f"{c.get('message', '')}; changes to the request in git are not applied",
-                "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
-                "problem), then commit",
+                _gitops_file_fix(s),
                 s.timestamp(c.get("lastTransitionTime")),
                 depth,
                 {"application": app["metadata"]["name"]},
@@ -343,8 +426,7 @@ def platform_findings(s: Source) -> list[Finding]:
             f"Application/argocd/{app['metadata']['name']}",
             f"Argo CD application {app['metadata']['name']} cannot read git: {c.get('message', '')}; nothing it "
             "syncs is updated, and requests new in its files are not applied",
-            "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
-            "problem), then commit",
+            _gitops_file_fix(s),
             s.timestamp(c.get("lastTransitionTime")),
         )
         for app, c in comparison_errors(s)
@@ -372,6 +454,16 @@ def _helm_failed(s, n, parents, depth):
         )
         return
     not_modelled = "not modelled by kratix-lab" in n.message
+    req = _request_of(parents)
+    reconcile = (
+        fix_for(
+            s,
+            lab=f"`kratix-lab reconcile {_cmd_ref(req)}`",
+            live=f"`kubectl label {_cmd_ref(req)} kratix.io/manual-reconciliation=true --overwrite`",
+        )
+        if req
+        else "reconcile the request"
+    )
     yield Finding(
         "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
         "error",
@@ -380,9 +472,10 @@ def _helm_failed(s, n, parents, depth):
         f"the chart cannot be rendered: {n.message}",
         "the lab models only vcluster 0.30.x from https://charts.loft.sh"
         if not_modelled
-        else "fix the values it names (vcluster.helmOverrides / the orchestrator fields), then reconcile the request",
+        else f"fix the values it names (vcluster.helmOverrides / the orchestrator fields), then {reconcile}",
         n.since,
         depth,
+        keys="" if not_modelled or not req else "fix the values it names in the request, then press `r` to reconcile",
     )
 
 
@@ -392,18 +485,41 @@ def _workload(s, n, parents, depth):
         return
     last = n.evidence.get("lastTermination") or []
     oom = "OOMKilled" in last
+    root = next((p for p in parents if p.stage == "request"), None)
+    if oom:
+        memory = "spec.vcluster.resources.limits.memory"
+        gitops = f"platform/vclusters/{root.name}.yaml" if root and root.kind == "VClusterOrchestrator" else None
+        fix = fix_for(
+            s,
+            lab=f"raise the memory limit ({memory} in the request): `kratix-lab repo files --gitops {gitops} > "
+            f"{root.name}.yaml`, edit it, `kratix-lab submit {root.name}.yaml`, `kratix-lab settle` (Argo CD rolls "
+            "it out)"
+            if gitops and root
+            else f"raise the memory limit ({memory} in the request), submit it again and let Argo CD roll it out",
+            live=f"raise the memory limit ({memory} in the request): edit {gitops or 'its file'} in the gitops repo, "
+            "`git commit` and `git push` (or `kratix-lab submit FILE --write`); Argo CD rolls it out",
+        )
+        keys = f"press `e` to edit the request and raise {memory}; Argo CD rolls it out"
+    else:
+        fix = fix_for(
+            s,
+            lab=f"see why it exits (`kratix-lab describe pod {n.name} -n {n.namespace}`: its last state and events; the "
+            "lab models the pod, so it has no logs) and fix the cause; it restarts on its own",
+            live=f"read its logs (`kubectl logs {n.name} -n {n.namespace} --previous`) and fix the cause; it restarts "
+            "on its own",
+        )
+        keys = "press `d` to describe the pod (its last state and events), fix the cause; it restarts on its own"
     yield Finding(
         "pod-oomkilled" if oom else "pod-crashloop",
         "error",
         "pod",
         n.ref,
         f"CrashLoopBackOff: {n.message}" + (" — the container ran out of memory (OOMKilled)" if oom else ""),
-        "raise the memory limit (vcluster.resources.limits.memory in the request) and let Argo CD roll it out"
-        if oom
-        else f"read its logs (`kratix-lab logs pod/{n.name} -n {n.namespace}`) and fix the cause; it restarts on its own",
+        fix,
         n.since,
         depth,
         {"restarts": n.evidence.get("restarts"), "lastTermination": last},
+        keys=keys,
     )
 
 
@@ -542,7 +658,12 @@ def _object_missing(s, n, parents, depth):
             "object",
             n.ref,
             f"{n.ref} is in git ({n.evidence.get('file')}) but not in the cluster",
-            "check the Argo CD Application's sync result (`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+            "check the Argo CD Application's sync result "
+            + fix_for(
+                s,
+                lab="(`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+                live="(`kubectl describe application kratix-state-reconciler -n argocd`)",
+            ),
             n.since,
             depth,
         )

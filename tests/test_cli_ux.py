@@ -294,3 +294,111 @@ def test_leftovers_nobody_prunes_are_removed_by_hand_with_a_command_for_where_th
     assert f.id == "leftovers-after-delete" and f.fix.endswith("`kratix-lab delete configmap/orphan -n default`")
     (f,) = diagnose(LiveLike(lab), "VClusterOrchestrator", "sandbox").findings
     assert f.fix.endswith("`kubectl delete configmap -l kratix.io/resource-name=sandbox -n default`")
+
+
+# ---- item 6: the fix is whole and runnable where the user is ----------------------------------------------------
+
+
+def _commands(fix: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", fix)
+
+
+def _live_like():
+    from kratix_lab.sources.lab import LabSource
+
+    class LiveLike(LabSource):  # the lab read as live mode reads a cluster: fixes name kubectl/git/argocd
+        mode = "live"
+
+    return LiveLike
+
+
+def test_a_failed_pipeline_fix_runs_as_written_in_the_lab_and_names_kubectl_live(fleet_lab, capsys):
+    import shlex
+
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    with Lab.open_for_reading(fleet_lab) as lab:
+        d = diagnose(LabSource(lab), "VClusterCore", "sandbox", "platform-requests")
+        live = diagnose(_live_like()(lab), "VClusterCore", "sandbox", "platform-requests")
+    top = d.findings[0]
+    assert top.id == "pipeline-failed" and d.verdict.endswith(top.fix)
+    commands = _commands(top.fix)
+    assert [c.split()[:2] for c in commands] == [["kratix-lab", "logs"], ["kratix-lab", "reconcile"]]
+    logs = shlex.split(commands[0])[1:]
+    code, out, _ = cli(capsys, fleet_lab, *logs)
+    assert code == 0 and "fault 'pipeline-fails' injected" in out, "the logs the fix points at say why"
+    assert not any(c.startswith("kratix-lab") for c in _commands(live.findings[0].fix))
+    assert _commands(live.findings[0].fix) == [
+        "kubectl logs -n platform-requests -l kratix.io/promise-name=vcluster-core,kratix.io/resource-name=sandbox "
+        "--all-containers --prefix",
+        "kubectl label vclustercore sandbox -n platform-requests kratix.io/manual-reconciliation=true --overwrite",
+    ]
+    # the dashboard: the keys that do it, the rest of the verdict unchanged
+    assert d.dashboard_verdict == d.verdict[: -len(top.fix)] + top.keys
+    assert "`l`" in top.keys and "`r` to reconcile" in top.keys
+
+
+def test_reconcile_as_the_fix_says_reruns_the_pipeline(lab, capsys):
+    import shlex
+
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    lab.faults.clear("pipeline-fails")
+    fix = diagnose(LabSource(lab), "VClusterCore", "sandbox", "platform-requests").findings[0].fix
+    reconcile = shlex.split(_commands(fix)[1])[1:]
+    assert cli(capsys, lab.path, *reconcile)[0] == 0 and cli(capsys, lab.path, "settle")[0] == 0
+    assert diagnose(LabSource(lab), "VClusterCore", "sandbox", "platform-requests").healthy
+
+
+def test_an_unscheduled_work_fix_runs_as_written_in_the_lab(lab, capsys):
+    import yaml
+
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    lab.faults.inject("destination-unlabelled")
+    (lab.path / "extra.yaml").write_text((SAMPLES / "dev.yaml").read_text().replace("sandbox", "extra"))
+    lab.submit(lab.path / "extra.yaml")
+    lab.settle()
+    d = diagnose(LabSource(lab), "VClusterOrchestrator", "extra")
+    top = d.findings[0]
+    assert top.id == "work-unscheduled"
+    get, apply = _commands(top.fix)
+    assert get == "kratix-lab get destination the-cluster -o yaml > destination.yaml"
+    assert (
+        apply == "kratix-lab apply -f destination.yaml" and "add integratn.tech/cluster-role=control-plane" in top.fix
+    )
+    code, out, _ = cli(capsys, lab.path, "get", "destination", "the-cluster", "-o", "yaml")
+    dest = yaml.safe_load(out)
+    dest["metadata"].setdefault("labels", {})["integratn.tech/cluster-role"] = "control-plane"
+    (lab.path / "destination.yaml").write_text(yaml.safe_dump(dest))
+    assert cli(capsys, lab.path, "apply", "-f", str(lab.path / "destination.yaml"))[0] == 0
+    assert cli(capsys, lab.path, "settle")[0] == 0
+    code, out, _ = cli(capsys, lab.path, "status")
+    assert code == 0 and out.splitlines()[-1] == "2 vClusters: 2 Healthy"
+    live = diagnose(_live_like()(lab), "VClusterOrchestrator", "sandbox")
+    assert live.healthy
+
+
+def test_fixes_live_name_no_lab_only_commands(lab):
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.recorded import Recorder
+
+    lab.faults.inject("argocd-autosync-disabled")
+    (lab.path / "extra.yaml").write_text((SAMPLES / "dev.yaml").read_text().replace("sandbox", "extra"))
+    lab.submit(lab.path / "extra.yaml")
+    lab.settle()
+    source = _live_like()(lab)
+    d = diagnose(source, "VClusterOrchestrator", "extra")
+    top = d.findings[0]
+    assert top.id == "commit-not-synced"
+    assert "kubectl patch application kratix-state-reconciler -n argocd" in top.fix
+    assert "`argocd app sync kratix-state-reconciler`" in top.fix and "kratix-lab" not in top.fix
+    assert d.dashboard_verdict == d.verdict, "no dashboard keys for this one (the fix is an edit)"
+    recorded = Recorder(source)
+    assert recorded.mode == "live" and recorded.replay().mode == "live"
