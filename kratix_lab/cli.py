@@ -1033,9 +1033,11 @@ exit codes:
   0  fine
   1  the platform said no: a request refused by the API server (admission; its message is
      printed), an object that does not exist (NotFound), a lab that did not settle, a failing
-     pipeline (render), a write that lost a race (Conflict)
+     pipeline (render), a write that lost a race (Conflict); diagnose's findings; status and
+     diagnose --all when any vCluster is not Healthy
   2  the command could not run: bad arguments, an unreadable file, an unknown kind, fault,
-     fault parameter or revision, no lab at --lab, or any other lab failure
+     fault parameter or revision, no lab at --lab, a request trace/diagnose finds nowhere (with
+     the closest names), or any other lab failure
 
 The lab commands work on the lab directory given by --lab (default: $KRATIX_LAB_DIR, else
 ~/.local/share/kratix-lab/default); create it with `kratix-lab lab init`.
