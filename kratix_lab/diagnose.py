@@ -856,25 +856,28 @@ def _close_names(name: str, names: set[str]) -> list[str]:
 
 
 def merge_siblings(findings: list[Finding]) -> list[Finding]:
-    """Identical findings (same rule, severity, stage, message and fix) on objects of one kind are one finding
-    listing the objects, ``8 WorkPlacements: misplaced: …`` (issue 17 item 9): the reader sees the
-    problem once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold every object; ``since`` is
-    the earliest."""
+    """Identical findings — same rule, severity, stage and fix — on several objects are one finding listing the
+    objects (issue 17 item 9): ``8 WorkPlacements: misplaced: …`` when the messages are the same too, else the
+    count followed by each distinct message (``8 objects: Namespace vcluster-x still exists …; ConfigMap …``). The
+    reader sees the problem and its fix once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold
+    every object; ``since`` is the earliest."""
     groups: dict[tuple[str, ...], list[Finding]] = {}
     for f in findings:
-        kind = f.object.split("/", 1)[0]
-        groups.setdefault((f.id, f.severity, f.stage, f.message, f.fix, kind), []).append(f)
+        groups.setdefault((f.id, f.severity, f.stage, f.fix), []).append(f)
     out = []
-    for (*_, kind), group in groups.items():
+    for group in groups.values():
         first = group[0]
         if len(group) == 1:
             out.append(first)
             continue
         refs = [f.object for f in group]
+        kind_set = {r.split("/", 1)[0] for r in refs}
+        count = kinds(len(group), kind_set.pop() if len(kind_set) == 1 else "object")
+        messages = list(dict.fromkeys(f.message for f in group))
         out.append(
             replace(
                 first,
-                message=f"{kinds(len(group), kind)}: {first.message}",
+                message=f"{count}: {'; '.join(messages)}",
                 since=min((f.since for f in group if f.since is not None), default=None),
                 depth=max(f.depth for f in group),
                 evidence={**first.evidence, "objects": refs},

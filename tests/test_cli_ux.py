@@ -225,22 +225,18 @@ def test_identical_findings_on_sibling_objects_are_one_finding_listing_them(lab,
     assert "   objects: " + ", ".join(finding.objects) in out
 
 
-def test_findings_differing_in_message_fix_or_kind_stay_apart():
+def test_findings_merge_by_rule_and_fix_and_keep_every_message():
     from kratix_lab.diagnose import Finding, merge_siblings
 
-    def f(obj, message="gone", fix="restore it"):
-        return Finding("object-missing", "warning", "object", obj, message, fix, since=10)
+    def f(obj, message="gone", fix="restore it", rule="object-missing"):
+        return Finding(rule, "warning", "object", obj, message, fix, since=10)
 
-    same = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b")])
-    assert (
-        len(same) == 1
-        and same[0].message == "2 ConfigMaps: gone"
-        and same[0].objects == ["ConfigMap/ns/a", "ConfigMap/ns/b"]
-    )
-    apart = merge_siblings(
-        [f("ConfigMap/ns/a"), f("ConfigMap/ns/b", message="other"), f("Secret/ns/c"), f("ConfigMap/ns/d", fix="x")]
-    )
-    assert [x.object for x in apart] == ["ConfigMap/ns/a", "ConfigMap/ns/b", "Secret/ns/c", "ConfigMap/ns/d"]
+    (same,) = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b")])
+    assert same.message == "2 ConfigMaps: gone" and same.objects == ["ConfigMap/ns/a", "ConfigMap/ns/b"]
+    (mixed,) = merge_siblings([f("ConfigMap/ns/a", "a is gone"), f("Namespace/b", "b is gone")])
+    assert mixed.message == "2 objects: a is gone; b is gone" and mixed.objects == ["ConfigMap/ns/a", "Namespace/b"]
+    apart = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b", fix="x"), f("ConfigMap/ns/c", rule="other")])
+    assert [x.object for x in apart] == ["ConfigMap/ns/a", "ConfigMap/ns/b", "ConfigMap/ns/c"]
     assert all(not x.objects for x in apart)
 
 
