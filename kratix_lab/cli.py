@@ -510,12 +510,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     with _source(args) as source:
         _platform_line(args, source)
 
-        _known(source, diagnose(source, kind, name, namespace))
+        first = _known(source, diagnose(source, kind, name, namespace))
         # --watch only reads: in the lab, time moves only when something steps it (issue 17 item 8)
         started = None if _live(args) or not args.watch else source.now()
 
-        def render() -> Any:
-            d = diagnose(source, kind, name, namespace)
+        def render(d: Any = None) -> Any:
+            d = d or diagnose(source, kind, name, namespace)
             if args.output == "json":
                 return tv.to_json(tv.diagnosis_json(d))
             if args.output == "md":
@@ -530,7 +530,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return Group(*parts)
 
         if not args.watch:
-            out = render()
+            out = render(first)
             if isinstance(out, str):
                 print(out, end="")
             else:
@@ -538,7 +538,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return EXIT_OK
         from rich.live import Live
 
-        with Live(render(), console=_console(), refresh_per_second=2) as live:
+        with Live(render(first), console=_console(), refresh_per_second=2) as live:
             try:
                 for _ in range(args.watch_count or 10**9):
                     time.sleep(args.interval)
