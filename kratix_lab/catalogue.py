@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,13 +51,21 @@ class Catalogue:
             p
             for p in self
             if p.crd is not None
-            and kind.lower() in (p.crd.kind.lower(), p.crd.plural.lower(), p.crd.singular.lower())
+            and kind.lower() in (p.crd.kind.lower(), p.crd.plural.lower(), p.crd.singular.lower(), *p.crd.short_names)
             and (group is None or p.crd.group == group)
         ]
         if not matches:
             known = ", ".join(sorted(p.crd.kind for p in self if p.crd)) or "none"
             where = f" in group {group}" if group else ""
-            raise UnknownKind(f'no Promise serves kind "{kind}"{where} (known kinds: {known})')
+            names = {
+                n.lower(): p.crd.kind
+                for p in self
+                if p.crd is not None
+                for n in (p.crd.kind, p.crd.plural, p.crd.singular, *p.crd.short_names)
+            }
+            close = difflib.get_close_matches(kind.lower(), names, n=1, cutoff=0.75)
+            hint = f'did you mean "{names[close[0]]}"? ' if close else ""
+            raise UnknownKind(f'no Promise serves kind "{kind}"{where} ({hint}known kinds: {known})')
         return matches[0]
 
     def for_object(self, obj: dict) -> Promise:

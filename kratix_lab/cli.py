@@ -33,11 +33,13 @@ from kratix_lab.promise import Promise
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import DEFAULT_NAMESPACE, admit, read_request, render, write_tree
 from kratix_lab.schema import explain
+from kratix_lab.schema.crd import CRDError
 from kratix_lab.startup import skip_slow_optional_imports
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views.explain_view import explain_text
 from kratix_lab.views.literal import LiteralConsole, LiteralStream
 from kratix_lab.views.render_view import render_summary, render_tree
+from kratix_lab.words import plural
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -120,7 +122,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     cat = _catalogue(args)
     kind, _, path = args.target.partition(".")
     promise = cat.for_kind(kind)
-    node = explain(promise.crd, promise.crd.storage_version, path)
+    try:
+        node = explain(promise.crd, promise.crd.storage_version, path)
+    except CRDError as e:  # named by the kind, not by the Promise file's absolute path (issue 17 item 8)
+        raise CLIError(f"{promise.crd.kind}: {e.problem}") from None
     print(explain_text(promise.crd, node, recursive=args.recursive), end="")
     return EXIT_OK
 
@@ -173,7 +178,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.out:
         with atomic_dir(args.out) as scratch:
             written = write_tree(node, scratch)
-        print(f"wrote {len(written)} files to {args.out}", file=sys.stderr)
+        print(f"wrote {plural(len(written), 'file')} to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -487,6 +492,16 @@ def _trace_ref(args: argparse.Namespace) -> tuple[str, str, str | None]:
     return ref.kind, ref.name, ref.namespace or args.namespace
 
 
+def _known(source: Any, d: Any) -> Any:
+    """``d`` unless its request is nowhere (a typo): then NotFound, exit 2, with the closest names."""
+    from kratix_lab.diagnose import unknown_request
+
+    message = unknown_request(source, d)
+    if message is not None:
+        raise NotFound(message)
+    return d
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import diagnose
     from kratix_lab.views import trace_view as tv
@@ -495,8 +510,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     with _source(args) as source:
         _platform_line(args, source)
 
-        def render() -> Any:
-            d = diagnose(source, kind, name, namespace)
+        first = _known(source, diagnose(source, kind, name, namespace))
+        # --watch only reads: in the lab, time moves only when something steps it (issue 17 item 8)
+        started = None if _live(args) or not args.watch else source.now()
+
+        def render(d: Any = None) -> Any:
+            d = d or diagnose(source, kind, name, namespace)
             if args.output == "json":
                 return tv.to_json(tv.diagnosis_json(d))
             if args.output == "md":
@@ -505,10 +524,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
                 return tv.trace_mermaid(d.trace)
             from rich.console import Group
 
-            return Group(Text(d.verdict, style="bold"), tv.trace_tree(d.trace, wide=args.output == "wide", now=d.now))
+            parts = [Text(d.verdict, style="bold"), tv.trace_tree(d.trace, wide=args.output == "wide", now=d.now)]
+            if started is not None and d.now == started:
+                parts.append(Text(_clock_note(args, d.now), style="yellow"))
+            return Group(*parts)
 
         if not args.watch:
-            out = render()
+            out = render(first)
             if isinstance(out, str):
                 print(out, end="")
             else:
@@ -516,7 +538,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return EXIT_OK
         from rich.live import Live
 
-        with Live(render(), console=_console(), refresh_per_second=2) as live:
+        with Live(render(first), console=_console(), refresh_per_second=2) as live:
             try:
                 for _ in range(args.watch_count or 10**9):
                     time.sleep(args.interval)
@@ -526,22 +548,33 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _clock_note(args: argparse.Namespace, now: int) -> str:
+    """What ``trace --watch`` says while the lab's simulated clock stands still: watching steps nothing."""
+    lab = f"--lab {args.lab} " if getattr(args, "lab", None) else ""
+    return (
+        f"the lab clock is not running (it has stood at {rfc3339(now)} since the watch began; watching steps "
+        f"nothing): run it from another shell with `kratix-lab {lab}serve` (its clock runs), `kratix-lab {lab}tui` "
+        f"(p plays), or step it: `kratix-lab {lab}settle`, `kratix-lab {lab}run-for 5m`"
+    )
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import diagnose, fleet, platform_findings
+    from kratix_lab.diagnose import all_healthy, diagnose, fleet, fleet_summary, platform_findings
     from kratix_lab.views import trace_view as tv
 
+    rows: list[Any] = []
     with _source(args) as source:
         _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            refs = [(r.name, r.namespace) for r in fleet(source)]
-            results = [diagnose(source, "VClusterOrchestrator", n, ns) for n, ns in refs]
+            rows = fleet(source)
+            results = [diagnose(source, "VClusterOrchestrator", r.name, r.namespace) for r in rows]
         else:
             if not args.refs:
                 raise CLIError("give KIND/NAME (or KIND NAME), or --all")
             kind, name, namespace = _trace_ref(args)
-            results = [diagnose(source, kind, name, namespace)]
+            results = [_known(source, diagnose(source, kind, name, namespace))]
         # --all: the platform's own problems too (an Application that cannot read git stops every request in it)
         platform = platform_findings(source) if args.all else []
     if args.output == "json":
@@ -560,39 +593,80 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             if i == 1:
                 print("== the platform's Argo CD applications")
             print(tv.finding_text(f, i))
+        if args.all:  # the last line: the fleet by health (issue 17 item 3)
+            extra = f"; {len(platform)} platform finding{'s' if len(platform) != 1 else ''}" if platform else ""
+            print(fleet_summary(rows) + extra)
+    if args.all:  # exit 1 when anything is not Healthy, so CI can gate on it
+        return EXIT_OK if all_healthy(rows) and not platform else EXIT_FINDINGS
     return EXIT_OK if all(not d.findings for d in results) and not platform else EXIT_FINDINGS
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import fleet
+    """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
+    from kratix_lab.diagnose import all_healthy, fleet, fleet_summary
     from kratix_lab.trace import STAGE_TITLES
 
     with _source(args) as source:
         _platform_line(args, source)
         rows = fleet(source)
         now = source.now()
+    code = EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
     if args.output == "json":
         print(
             json.dumps(
                 [r.__dict__ | {"since": rfc3339(r.since) if r.since is not None else None} for r in rows], indent=2
             )
         )
-        return EXIT_OK
+        return code
     if not rows:
         print("No vClusters found.", file=sys.stderr)
-        return EXIT_OK
-    table = Table(box=None, pad_edge=False, show_edge=False)
+        return code
+    console = _console()
+    wide = args.output == "wide"
     cols = ["NAMESPACE", "NAME", "PRESET", "K8S", "STAGE", "HEALTH", "SINCE", "MESSAGE"]
-    for c in cols:
-        table.add_column(c, overflow="fold" if args.output == "wide" else "ellipsis", no_wrap=args.output != "wide")
-    for r in rows:
-        age = lv.human_duration(now - r.since) if r.since is not None else "-"
-        message = r.message if args.output == "wide" or len(r.message) <= 80 else r.message[:79] + "…"
-        table.add_row(
-            r.namespace, r.name, r.preset, r.k8s_version, STAGE_TITLES.get(r.stage, r.stage), r.health, age, message
-        )
-    _console().print(table)
-    return EXIT_OK
+    cells = [
+        [
+            r.namespace,
+            r.name,
+            r.preset,
+            r.k8s_version,
+            STAGE_TITLES.get(r.stage, r.stage),
+            r.health,
+            lv.human_duration(now - r.since) if r.since is not None else "-",
+            r.message if wide or console.is_terminal or len(r.message) <= 80 else r.message[:79] + "…",
+        ]
+        for r in rows
+    ]
+    widths = _status_widths(cols, cells, console.width if console.is_terminal and not wide else None)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for c, w in zip(cols, widths, strict=True):
+        table.add_column(c, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
+    for cell in cells:
+        table.add_row(*cell)
+    console.print(table)
+    print(fleet_summary(rows))
+    return code
+
+
+# ``status`` on a terminal: MESSAGE gives way first (down to MIN), then these columns (each to its minimum); NAME
+# and HEALTH keep their width (issue 17 item 3; kubectl's wide columns are the ones that wrap, never NAME).
+_STATUS_SHRINK = (("MESSAGE", 20), ("NAMESPACE", 6), ("STAGE", 6), ("K8S", 4), ("PRESET", 4), ("MESSAGE", 1))
+
+
+def _status_widths(cols: list[str], cells: list[list[str]], width: int | None) -> list[int | None]:
+    """Each column's width for ``status``: natural when piped (``width`` None) or when the table fits; else
+    shrunk in ``_STATUS_SHRINK``'s order until it fits ``width`` (two spaces between columns)."""
+    natural = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    if width is None:
+        return [None] * len(cols)
+    widths = list(natural)
+    for name, least in _STATUS_SHRINK:
+        excess = sum(widths) + 2 * (len(cols) - 1) - width
+        if excess <= 0:
+            break
+        i = cols.index(name)
+        widths[i] = max(least, widths[i] - excess)
+    return list(widths)
 
 
 def cmd_get(args: argparse.Namespace) -> int:
@@ -685,6 +759,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
 _WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
 
 
+def _modelled(pod: dict[str, Any]) -> bool:
+    """A pod the lab models (state and events, no process): ``kratix-lab.io/modelled`` (platform/cluster.py)."""
+    return ((pod.get("metadata") or {}).get("annotations") or {}).get("kratix-lab.io/modelled") == "true"
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
     if args.tail is not None and args.tail < 0:
         raise CLIError("--tail must be 0 or more")
@@ -711,18 +790,29 @@ def cmd_logs(args: argparse.Namespace) -> int:
         kind = lv.resolve_kind(lab, kind_text)
         obj = _one(lab, kind, name, args.namespace)
         ns = namespace_of(obj)
+        silent: list[str] = []  # modelled pods: no container runs, so there are no logs (issue 17 item 8)
         if obj["kind"] in _WORKLOADS:
             match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             pods = lab.store.list("Pod", ns, match, "") if match else []
-            text = "".join(
-                (f"==> {p['metadata']['name']} <==\n" if len(pods) > 1 else "")
-                + lab.logs("Pod", p["metadata"]["name"], ns, container=args.container)
-                for p in pods
-            )
+            logs = [(p, lab.logs("Pod", p["metadata"]["name"], ns, container=args.container)) for p in pods]
+            silent = [p["metadata"]["name"] for p, log in logs if not log and _modelled(p)]
+            shown = [(p, log) for p, log in logs if p["metadata"]["name"] not in silent]
+            text = "".join((f"==> {p['metadata']['name']} <==\n" if len(shown) > 1 else "") + log for p, log in shown)
         elif obj["kind"] in ("Pod", "Job") or lab.crd_for(obj) is not None:
             text = lab.logs(obj["kind"], name, ns, container=args.container)
+            if obj["kind"] == "Pod" and not text and _modelled(obj):
+                silent = [name]
         else:
             raise CLIError(f"{kind.kind} has no logs (Pods, Jobs, Deployments/StatefulSets and Kratix requests do)")
+    if silent:
+        first = silent[0]
+        print(
+            f"{'pod ' + first + ' is' if len(silent) == 1 else 'pods ' + ', '.join(silent) + ' are'} modelled by "
+            "kratix-lab: no container runs in the lab, so there are no logs; the pod's state is in "
+            f"`kratix-lab describe pod {first} -n {ns}` and "
+            f"`kratix-lab events --for pod/{first} -n {ns}`",
+            file=sys.stderr,
+        )
     if args.tail is not None:
         text = "".join(line + "\n" for line in text.splitlines()[len(text.splitlines()) - args.tail :])
     print(text, end="")
@@ -774,7 +864,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     with _open(args) as lab:
         r = lab.settle(max_steps=args.max_steps)
     state = "quiescent" if r.quiescent else "NOT quiescent (raise --max-steps, or look at `events` and `get`)"
-    print(f"{r.steps} steps, {r.writes} writes; simulated time {r.time}; {state}")
+    print(f"{plural(r.steps, 'step')}, {plural(r.writes, 'write')}; simulated time {r.time}; {state}")
     return EXIT_OK if r.quiescent else EXIT_FINDINGS
 
 
@@ -801,7 +891,10 @@ def cmd_run_for(args: argparse.Namespace) -> int:
     seconds = parse_duration(args.duration)
     with _open(args) as lab:
         r = lab.run_for(seconds)
-    print(f"ran {lv.human_duration(seconds)}: {r.steps} steps, {r.writes} writes; simulated time {r.time}")
+    print(
+        f"ran {lv.human_duration(seconds)}: {plural(r.steps, 'step')}, {plural(r.writes, 'write')}; "
+        f"simulated time {r.time}"
+    )
     return EXIT_OK
 
 
@@ -940,9 +1033,11 @@ exit codes:
   0  fine
   1  the platform said no: a request refused by the API server (admission; its message is
      printed), an object that does not exist (NotFound), a lab that did not settle, a failing
-     pipeline (render), a write that lost a race (Conflict)
+     pipeline (render), a write that lost a race (Conflict); diagnose's findings; status and
+     diagnose --all when any vCluster is not Healthy
   2  the command could not run: bad arguments, an unreadable file, an unknown kind, fault,
-     fault parameter or revision, no lab at --lab, or any other lab failure
+     fault parameter or revision, no lab at --lab, a request trace/diagnose finds nowhere (with
+     the closest names), or any other lab failure
 
 The lab commands work on the lab directory given by --lab (default: $KRATIX_LAB_DIR, else
 ~/.local/share/kratix-lab/default); create it with `kratix-lab lab init`.

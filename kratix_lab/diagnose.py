@@ -8,7 +8,7 @@ a command or a change. Deeper failures rank first (the first failing stage is th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
@@ -17,6 +17,7 @@ from kratix_lab.model import GVK, load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, UNREADABLE, TraceNode, resolve, trace
+from kratix_lab.words import kinds
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
 
@@ -32,6 +33,12 @@ class Finding:
     since: int | None = None
     depth: int = 0
     evidence: dict[str, Any] = field(default_factory=dict)
+    objects: list[str] = field(default_factory=list)  # every object a merged finding covers (``object`` is the first)
+    keys: str = ""  # the fix as the dashboard does it, naming its keys ("press `l` …, then `r` …"); "" = ``fix``
+
+    def covers(self, ref: str) -> bool:
+        """Whether this finding is about the object ``ref`` (one of a merged finding's objects)."""
+        return ref == self.object or ref in self.objects
 
 
 @dataclass
@@ -47,6 +54,15 @@ class Diagnosis:
     def healthy(self) -> bool:
         return not self.findings and self.trace.worst() == HEALTHY
 
+    @property
+    def dashboard_verdict(self) -> str:
+        """The verdict as the dashboard shows it: the fix by the keys that do it when the top finding has them
+        (``Finding.keys``: "press `l` …, then `r` …"), else the verdict itself (issue 17 item 6)."""
+        top = self.findings[0] if self.findings else None
+        if top is not None and top.keys and self.verdict.endswith(f" → {top.fix}"):
+            return self.verdict[: -len(top.fix)] + top.keys
+        return self.verdict
+
 
 def _duration(seconds: int) -> str:
     if seconds < 120:
@@ -61,6 +77,17 @@ def _duration(seconds: int) -> str:
 def _cmd_ref(node: TraceNode) -> str:
     ns = f" -n {node.namespace}" if node.namespace else ""
     return f"{node.kind.lower()} {node.name}{ns}"
+
+
+def mode(source: Source) -> str:
+    """``lab`` or ``live``: where the user is, so a fix names commands that work there (issue 17 item 6). A source
+    says so by its ``mode`` attribute (``LiveSource``: live); any other is the lab."""
+    return "live" if getattr(source, "mode", "lab") == "live" else "lab"
+
+
+def fix_for(source: Source, *, lab: str, live: str) -> str:
+    """The fix as the user runs it: ``kratix-lab …`` commands in the lab, kubectl/git/argocd commands live."""
+    return live if mode(source) == "live" else lab
 
 
 # ---- the rules ---------------------------------------------------------------------------------
@@ -87,12 +114,15 @@ def _missing_request(s, n, parents, depth):
     if n.stage == "request" and n.health == MISSING:
         parent = _request_of(parents)
         where = f" (rendered by {parent.ref})" if parent else ""
-        fix = (
-            "check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it with "
-            "`kratix-lab validate FILE` and fix the fields it names"
+        fix = fix_for(
+            s,
+            lab="check that the request was committed and applied: `kratix-lab get applications -n argocd`; validate it "
+            "with `kratix-lab validate FILE` and fix the fields it names",
+            live="check that the request was committed and applied: `kubectl get applications -n argocd`; validate it "
+            "with `kubectl apply --dry-run=server -f FILE` and fix the fields it names",
         )
         if "cannot read git" in n.message:
-            fix = "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the problem)"
+            fix = _gitops_file_fix(s)
         yield Finding("request-missing", "error", "request", n.ref, n.message + where, fix, None, depth)
 
 
@@ -108,7 +138,13 @@ def _promise_unavailable(s, n, parents, depth):
             "request",
             n.ref,
             f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}",
-            f"install its required Promises (`kratix-lab get promises`, `kratix-lab describe promise {n.evidence.get('promise')}`)",
+            fix_for(
+                s,
+                lab=f"install its required Promises (`kratix-lab get promises`, "
+                f"`kratix-lab describe promise {n.evidence.get('promise')}`)",
+                live=f"install its required Promises (`kubectl get promises`, "
+                f"`kubectl describe promise {n.evidence.get('promise')}`)",
+            ),
             n.since,
             depth,
         )
@@ -120,20 +156,36 @@ def _pipeline_failed(s, n, parents, depth):
         req = _request_of(parents)
         tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
         reason = tail[-1] if tail else (n.evidence.get("failure") or "the container exited non-zero")
-        target = _cmd_ref(req) if req else n.name
+        if req:
+            target = _cmd_ref(req)
+            selector = f"kratix.io/promise-name={req.evidence.get('promise')},kratix.io/resource-name={req.name}"
+            fix = fix_for(
+                s,
+                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the "
+                f"request or the pipeline, then `kratix-lab reconcile {target}`",
+                live=f"read the logs (`kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix`), fix the "
+                f"request or the pipeline, then `kubectl label {target} kratix.io/manual-reconciliation=true "
+                "--overwrite`",
+            )
+        else:
+            fix = fix_for(
+                s,
+                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}`)",
+                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace} --all-containers`)",
+            )
         yield Finding(
             "pipeline-failed",
             "error",
             "pipeline",
             n.ref,
             f"pipeline {n.evidence.get('pipeline')} failed: {reason}",
-            f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the request or the "
-            f"pipeline, then `kratix-lab reconcile {target}`"
-            if req
-            else "read the pipeline pod's logs",
+            fix,
             n.since,
             depth,
             {"logTail": tail[-5:]},
+            keys="press `l` for the pipeline's logs, fix the request or the pipeline, then `r` to reconcile"
+            if req
+            else "",
         )
 
 
@@ -170,8 +222,16 @@ def _unscheduled(s, n, parents, depth):
             "error",
             "work",
             n.ref,
-            f"no Destination matches the selectors {selectors or '{}'}: the files are not written anywhere",
-            f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the Promise's destinationSelectors)",
+            f"no Destination matches the selectors {','.join(labels.split()) or '(none)'}: the files are not written "
+            "anywhere",
+            fix_for(
+                s,
+                lab="label a Destination to match: `kratix-lab get destination the-cluster -o yaml > destination.yaml`, "
+                f"add {labels} to metadata.labels, `kratix-lab apply -f destination.yaml` (or fix the Promise's "
+                "destinationSelectors)",
+                live=f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the "
+                "Promise's destinationSelectors)",
+            ),
             n.since,
             depth,
             {"selectors": selectors},
@@ -187,7 +247,14 @@ def _misplaced(s, n, parents, depth):
             "placement",
             n.ref,
             n.message,
-            "restore the Destination's labels, or delete the request and create it again to schedule it elsewhere",
+            fix_for(
+                s,
+                lab="restore the Destination's labels (`kratix-lab get destination the-cluster -o yaml > "
+                "destination.yaml`, edit metadata.labels, `kratix-lab apply -f destination.yaml`), or delete the "
+                "request and submit it again to schedule it elsewhere",
+                live="restore the Destination's labels (`kubectl label destination the-cluster KEY=VALUE`), or delete "
+                "the request and create it again to schedule it elsewhere",
+            ),
             n.since,
             depth,
         )
@@ -203,7 +270,12 @@ def _write_failed(s, n, parents, depth):
             n.ref,
             f"Kratix cannot write to the state store: {n.message.split(': ', 1)[-1]}",
             "check the GitStateStore's credentials Secret and the branch's push rules "
-            "(`kratix-lab describe gitstatestore default`); Kratix retries on its own once pushes are accepted",
+            + fix_for(
+                s,
+                lab="(`kratix-lab describe gitstatestore default`)",
+                live="(`kubectl describe gitstatestore default`)",
+            )
+            + "; Kratix retries on its own once pushes are accepted",
             n.since,
             depth,
         )
@@ -220,11 +292,16 @@ def _not_synced(s, n, parents, depth):
     if n.message.startswith("sync failed"):
         return
     automated = n.evidence.get("automated")
-    fix = (
-        f"enable automated sync on {n.name} (spec.syncPolicy.automated), or sync it by hand: `argocd app sync {n.name}`"
-        if not automated
-        else "wait for Argo CD's next refresh, or `argocd app get --refresh " + n.name + "`"
-    )
+    if not automated:
+        fix = _autosync_fix(s, n.name, f"enable automated sync on {n.name}", "or sync it by hand")
+        keys = ""
+    else:
+        fix = fix_for(
+            s,
+            lab="Argo CD applies it at its next refresh: let the lab run (`kratix-lab settle`)",
+            live=f"wait for Argo CD's next refresh, or `argocd app get {n.name} --refresh`",
+        )
+        keys = "Argo CD applies it at its next refresh: press `n` to step the lab clock, `p` to play it"
     yield Finding(
         "commit-not-synced",
         "error" if not automated else "warning",
@@ -234,6 +311,31 @@ def _not_synced(s, n, parents, depth):
         fix,
         n.since,
         depth,
+        keys=keys if mode(s) == "lab" else "",
+    )
+
+
+def _autosync_fix(s: Source, app: str, what: str, instead: str) -> str:
+    """How to turn automated sync (with prune and self-heal) on for an Argo CD Application, where the user is."""
+    return fix_for(
+        s,
+        lab=f"{what}: `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set spec.syncPolicy.automated "
+        "to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, `kratix-lab settle`",
+        live=f"{what}: `kubectl patch application {app} -n argocd --type merge -p "
+        '\'{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}\'`, '
+        f"{instead}: `argocd app sync {app}" + (" --prune`" if "prune" in instead else "`"),
+    )
+
+
+def _gitops_file_fix(s: Source) -> str:
+    """How to fix or remove a file in the gitops repo that Argo CD cannot read, where the user is."""
+    return fix_for(
+        s,
+        lab="fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the problem; "
+        "`kratix-lab submit FILE` commits a fixed request, `kratix-lab delete KIND/NAME` removes one), then "
+        "`kratix-lab settle`",
+        live="fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
+        "problem), then `git commit` and `git push`",
     )
 
 
@@ -306,8 +408,7 @@ def _comparison_error(s, n, parents, depth):
                 n.ref,
                 f"Argo CD application {app['metadata']['name']}, which applies this request, cannot read git: "
                 f"{c.get('message', '')}; changes to the request in git are not applied",
-                "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
-                "problem), then commit",
+                _gitops_file_fix(s),
                 s.timestamp(c.get("lastTransitionTime")),
                 depth,
                 {"application": app["metadata"]["name"]},
@@ -325,8 +426,7 @@ def platform_findings(s: Source) -> list[Finding]:
             f"Application/argocd/{app['metadata']['name']}",
             f"Argo CD application {app['metadata']['name']} cannot read git: {c.get('message', '')}; nothing it "
             "syncs is updated, and requests new in its files are not applied",
-            "fix or remove the file the error names in the gitops repo (`kratix-lab validate FILE` shows the "
-            "problem), then commit",
+            _gitops_file_fix(s),
             s.timestamp(c.get("lastTransitionTime")),
         )
         for app, c in comparison_errors(s)
@@ -354,6 +454,16 @@ def _helm_failed(s, n, parents, depth):
         )
         return
     not_modelled = "not modelled by kratix-lab" in n.message
+    req = _request_of(parents)
+    reconcile = (
+        fix_for(
+            s,
+            lab=f"`kratix-lab reconcile {_cmd_ref(req)}`",
+            live=f"`kubectl label {_cmd_ref(req)} kratix.io/manual-reconciliation=true --overwrite`",
+        )
+        if req
+        else "reconcile the request"
+    )
     yield Finding(
         "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
         "error",
@@ -362,9 +472,10 @@ def _helm_failed(s, n, parents, depth):
         f"the chart cannot be rendered: {n.message}",
         "the lab models only vcluster 0.30.x from https://charts.loft.sh"
         if not_modelled
-        else "fix the values it names (vcluster.helmOverrides / the orchestrator fields), then reconcile the request",
+        else f"fix the values it names (vcluster.helmOverrides / the orchestrator fields), then {reconcile}",
         n.since,
         depth,
+        keys="" if not_modelled or not req else "fix the values it names in the request, then press `r` to reconcile",
     )
 
 
@@ -374,18 +485,41 @@ def _workload(s, n, parents, depth):
         return
     last = n.evidence.get("lastTermination") or []
     oom = "OOMKilled" in last
+    root = next((p for p in parents if p.stage == "request"), None)
+    if oom:
+        memory = "spec.vcluster.resources.limits.memory"
+        gitops = f"platform/vclusters/{root.name}.yaml" if root and root.kind == "VClusterOrchestrator" else None
+        fix = fix_for(
+            s,
+            lab=f"raise the memory limit ({memory} in the request): `kratix-lab repo files --gitops {gitops} > "
+            f"{root.name}.yaml`, edit it, `kratix-lab submit {root.name}.yaml`, `kratix-lab settle` (Argo CD rolls "
+            "it out)"
+            if gitops and root
+            else f"raise the memory limit ({memory} in the request), submit it again and let Argo CD roll it out",
+            live=f"raise the memory limit ({memory} in the request): edit {gitops or 'its file'} in the gitops repo, "
+            "`git commit` and `git push` (or `kratix-lab submit FILE --write`); Argo CD rolls it out",
+        )
+        keys = f"press `e` to edit the request and raise {memory}; Argo CD rolls it out"
+    else:
+        fix = fix_for(
+            s,
+            lab=f"see why it exits (`kratix-lab describe pod {n.name} -n {n.namespace}`: its last state and events; the "
+            "lab models the pod, so it has no logs) and fix the cause; it restarts on its own",
+            live=f"read its logs (`kubectl logs {n.name} -n {n.namespace} --previous`) and fix the cause; it restarts "
+            "on its own",
+        )
+        keys = "press `d` to describe the pod (its last state and events), fix the cause; it restarts on its own"
     yield Finding(
         "pod-oomkilled" if oom else "pod-crashloop",
         "error",
         "pod",
         n.ref,
         f"CrashLoopBackOff: {n.message}" + (" — the container ran out of memory (OOMKilled)" if oom else ""),
-        "raise the memory limit (vcluster.resources.limits.memory in the request) and let Argo CD roll it out"
-        if oom
-        else f"read its logs (`kratix-lab logs pod/{n.name} -n {n.namespace}`) and fix the cause; it restarts on its own",
+        fix,
         n.since,
         depth,
         {"restarts": n.evidence.get("restarts"), "lastTermination": last},
+        keys=keys,
     )
 
 
@@ -524,14 +658,58 @@ def _object_missing(s, n, parents, depth):
             "object",
             n.ref,
             f"{n.ref} is in git ({n.evidence.get('file')}) but not in the cluster",
-            "check the Argo CD Application's sync result (`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+            "check the Argo CD Application's sync result "
+            + fix_for(
+                s,
+                lab="(`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+                live="(`kubectl describe application kratix-state-reconciler -n argocd`)",
+            ),
             n.since,
             depth,
         )
 
 
+TRACKING_ID = "argocd.argoproj.io/tracking-id"
+
+
+def _not_pruning(source: Source, obj: dict[str, Any]) -> str | None:
+    """The Argo CD Application that manages ``obj`` (its tracking id, ``<app>:<group>/<kind>:<ns>/<name>``) when it
+    does not prune automatically, else None. Argo CD deletes an object that left git only when a sync prunes:
+    automated sync with ``prune: true`` (argo-cd controller/appcontroller.go:2352-2364, "nothing to do but prune,
+    and automated prune is off"; docs/user-guide/auto_sync.md "Automatic Pruning"), or a manual sync with prune."""
+    meta = obj.get("metadata") or {}
+    tracking = (meta.get("annotations") or {}).get(TRACKING_ID) or ""
+    app_name = tracking.split(":", 1)[0]
+    if not app_name:
+        return None
+    try:
+        app = source.get("Application", app_name, "argocd", "argoproj.io")
+    except UNREADABLE:
+        return None
+    if app is None:
+        return None
+    automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated")
+    if automated is None or automated.get("enabled") is False or not automated.get("prune"):
+        return app_name
+    return None
+
+
+def _prune_fix(source: Source, app: str) -> str:
+    why = f"Argo CD application {app} does not prune what left git (no automated sync with prune)"
+    return fix_for(
+        source,
+        lab=f"{why}: turn it on — `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set "
+        "spec.syncPolicy.automated to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, "
+        "`kratix-lab settle` — and Argo CD prunes them",
+        live=f"{why}: turn it on — `kubectl patch application {app} -n argocd --type merge -p "
+        '\'{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}\'` — or prune once: '
+        f"`argocd app sync {app} --prune`",
+    )
+
+
 def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
-    """Objects still labelled with a deleted request's name (label-selected lists of the usual kinds)."""
+    """Objects still labelled with a deleted request's name (label-selected lists of the usual kinds). The fix names
+    the cause when there is one to see: the Argo CD Application managing them does not prune."""
     out = []
     for kind, group in (
         ("Namespace", ""),
@@ -546,17 +724,31 @@ def leftovers(source: Source, promise: str, name: str) -> list[Finding]:
         except UNREADABLE:  # live mode: a kind this identity may not list, or the cluster does not serve
             continue
         for obj in objs:
+            ns = obj["metadata"].get("namespace")
+            app = _not_pruning(source, obj)
+            fix = (
+                _prune_fix(source, app)
+                if app
+                else fix_for(
+                    source,
+                    lab="check the delete pipeline's logs and Argo CD's prune; remove it by hand: "
+                    f"`kratix-lab delete {kind.lower()}/{obj['metadata']['name']}{f' -n {ns}' if ns else ''}`",
+                    live="check the delete pipeline's logs and Argo CD's prune; remove it by hand: "
+                    f"`kubectl delete {kind.lower()} -l kratix.io/resource-name={name}{f' -n {ns}' if ns else ''}`",
+                )
+            )
             out.append(
                 Finding(
                     "leftovers-after-delete",
                     "error",
                     "object",
-                    f"{kind}/{obj['metadata'].get('namespace') or ''}/{obj['metadata']['name']}".replace("//", "/"),
+                    f"{kind}/{ns or ''}/{obj['metadata']['name']}".replace("//", "/"),
                     f"{kind} {obj['metadata']['name']} still exists though {name} is gone "
                     f"(labelled by {obj['metadata'].get('labels', {}).get('kratix.io/promise-name')})",
-                    f"check the delete pipeline's logs and Argo CD's prune; remove it by hand: `kubectl delete {kind.lower()} -l kratix.io/resource-name={name}`",
+                    fix,
                     None,
                     0,
+                    {"application": app} if app else {},
                 )
             )
     return out
@@ -597,6 +789,14 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
                 "and nothing labelled with it is left"
             )
             return Diagnosis(root.ref, root, [], verdict_text, now, deleted=True)
+        if left:  # it existed and was deleted: what it left behind is the problem, not its absence (issue 17.12)
+            findings = [
+                f
+                for f in findings
+                if not (
+                    f.id == "request-missing" and f.object == root.ref and "; Argo CD application " not in f.message
+                )
+            ]
         findings.extend(left)
         if not left and findings:
             findings[0].message += "; nothing labelled with it is left in the cluster"
@@ -606,8 +806,85 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
         if (f.id, f.object) not in seen:
             seen.add((f.id, f.object))
             unique.append(f)
+    unique = merge_siblings(unique)
     unique.sort(key=lambda f: (f.severity != "error", -f.depth))
     return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
+
+
+def unknown_request(source: Source, d: Diagnosis) -> str | None:
+    """The NotFound message for a request that is nowhere — not in the cluster, not among the objects an Argo CD
+    Application manages (git), with no events and nothing labelled with its name — with the closest names of
+    that kind ("did you mean media?"); None when the request is known somewhere (issue 17 item 8: a typo in
+    ``trace vco/medai`` is NotFound, not a Missing tree).
+
+    Argo CD lists every object of its source in ``status.resources``, applied or not (argo-cd
+    controller/state.go, ``CompareAppState``: a desired object without a live one is OutOfSync), so a request
+    committed but never applied, or refused, is known there."""
+    root = d.trace
+    if root.stage != "request" or root.health != MISSING or d.deleted or d.findings[1:]:
+        return None  # present, gone after a delete, or leaving leftovers behind
+    if "; Argo CD application " in root.message:
+        return None  # an Application failed to apply it or cannot read the file holding it
+    names: set[str] = set()
+    try:
+        if source.events({"kind": root.kind, "metadata": {"name": root.name, "namespace": root.namespace}}):
+            return None
+        apps = source.list("Application", "argocd", group="argoproj.io")
+        names |= {o["metadata"]["name"] for o in source.list(root.kind, group=resolve(source, root.kind).group)}
+    except UNREADABLE:
+        return None  # live mode without the rights to tell: the trace says what it could not read
+    for app in apps:
+        for r in (app.get("status") or {}).get("resources") or []:
+            if r.get("kind") != root.kind:
+                continue
+            if r.get("name") == root.name and root.namespace in (None, r.get("namespace")):
+                return None
+            names.add(str(r.get("name")))
+    where = f" in namespace {root.namespace}" if root.namespace else ""
+    close = _close_names(root.name, names)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return (
+        f'{root.kind} "{root.name}" not found{where}: not in the cluster, not in any Argo CD Application\'s '
+        f"source, no events{hint}"
+    )
+
+
+def _close_names(name: str, names: set[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, sorted(names), n=2, cutoff=0.6)
+
+
+def merge_siblings(findings: list[Finding]) -> list[Finding]:
+    """Identical findings — same rule, severity, stage and fix — on several objects are one finding listing the
+    objects (issue 17 item 9): ``8 WorkPlacements: misplaced: …`` when the messages are the same too, else the
+    count followed by each distinct message (``8 objects: Namespace vcluster-x still exists …; ConfigMap …``). The
+    reader sees the problem and its fix once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold
+    every object; ``since`` is the earliest."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.id, f.severity, f.stage, f.fix), []).append(f)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        refs = [f.object for f in group]
+        kind_set = {r.split("/", 1)[0] for r in refs}
+        count = kinds(len(group), kind_set.pop() if len(kind_set) == 1 else "object")
+        messages = list(dict.fromkeys(f.message for f in group))
+        out.append(
+            replace(
+                first,
+                message=f"{count}: {'; '.join(messages)}",
+                since=min((f.since for f in group if f.since is not None), default=None),
+                depth=max(f.depth for f in group),
+                evidence={**first.evidence, "objects": refs},
+                objects=refs,
+            )
+        )
+    return out
 
 
 def _deleted_at(source: Source, root: TraceNode) -> int | None:
@@ -622,7 +899,18 @@ def _deleted_at(source: Source, root: TraceNode) -> int | None:
     return source.timestamp(done[-1].get("lastTimestamp") or done[-1].get("firstTimestamp"))
 
 
+LEFTOVERS_SHOWN = 4
+
+
 def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) -> str:
+    if findings and all(f.id == "leftovers-after-delete" for f in findings):
+        refs = [o for f in findings for o in (f.objects or [f.object])]
+        shown = ", ".join(refs[:LEFTOVERS_SHOWN]) + (
+            f", and {len(refs) - LEFTOVERS_SHOWN} more" if len(refs) > LEFTOVERS_SHOWN else ""
+        )
+        fixes = list(dict.fromkeys(f.fix for f in findings))
+        fix = fixes[0] if len(fixes) == 1 else f"{fixes[0]}; and {len(fixes) - 1} more (each finding names its own)"
+        return f"deleted, but {kinds(len(refs), 'object')} labelled with it remain ({shown}) → {fix}"
     if findings:
         top = findings[0]
         since = top.since
@@ -686,3 +974,23 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
             )
         )
     return rows
+
+
+SUMMARY_ORDER = (HEALTHY, DEGRADED, PROGRESSING, DELETING, MISSING)
+
+
+def fleet_summary(rows: list[VClusterStatus]) -> str:
+    """One line counting the fleet by health, e.g. ``30 vClusters: 27 Healthy, 1 Degraded, 2 Progressing`` (the last
+    line of ``status`` and ``diagnose --all``)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.health] = counts.get(r.health, 0) + 1
+    order = [*SUMMARY_ORDER, *sorted(set(counts) - set(SUMMARY_ORDER))]
+    parts = [f"{counts[h]} {h}" for h in order if counts.get(h)]
+    noun = "vCluster" if len(rows) == 1 else "vClusters"
+    return f"{len(rows)} {noun}: {', '.join(parts)}" if parts else f"0 {noun}"
+
+
+def all_healthy(rows: list[VClusterStatus]) -> bool:
+    """Whether every vCluster is Healthy (``status`` and ``diagnose --all`` exit 1 otherwise, so CI can gate on them)."""
+    return all(r.health == HEALTHY for r in rows)

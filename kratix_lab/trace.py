@@ -29,6 +29,7 @@ from kratix_lab.kube.health import (
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.sources import Source
+from kratix_lab.words import plural
 
 KRATIX = "platform.kratix.io"
 ARGO = "argoproj.io"
@@ -382,7 +383,7 @@ class _Tracer:
                 None,
                 "commit",
                 UNKNOWN,
-                f"{unreadable}: {len(files)} files under {path} read from the WorkPlacement's spec.workloads instead "
+                f"{unreadable}: {plural(len(files), 'file')} under {path} read from the WorkPlacement's spec.workloads instead "
                 "(the commit's message, author and ancestry are unknown)",
                 None,
                 {"sha": sha, "path": path, "files": sorted(files), "author": None, "filesFrom": "WorkPlacement"},
@@ -395,7 +396,7 @@ class _Tracer:
                 "commit",
                 HEALTHY if info else MISSING,
                 (
-                    f"{info.message} ({len(files)} files under {path})"
+                    f"{info.message} ({plural(len(files), 'file')} under {path})"
                     if info
                     else f"commit {sha} is not in the state repo"
                 ),

@@ -441,7 +441,7 @@ def test_submit_then_step_settle_and_run_for(fresh, capsys):
         parts = [int(r[c]) for c in ("ARGOCD", "KRATIX", "SCHEDULER", "STATESTORE", "CLUSTER", "WORKLOADS")]
         assert sum(parts) == int(r["TOTAL"])
     code, out, _ = cli(capsys, fresh, "settle", "--max-steps", "1")
-    assert code == 1 and out.startswith("1 steps,") and "NOT quiescent" in out
+    assert code == 1 and out.startswith("1 step,") and "NOT quiescent" in out
     before = Lab(fresh, create=False).store.now_seconds()
     code, out, _ = cli(capsys, fresh, "run-for", "90s")
     after = Lab(fresh, create=False).store.now_seconds()

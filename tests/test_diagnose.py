@@ -165,8 +165,11 @@ def test_a_request_waiting_for_a_destination(lab):
     lab.settle()
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "extra")
     assert d.verdict.startswith("stuck at Work since ")
-    assert "no Destination matches the selectors {'integratn.tech/cluster-role': 'control-plane'}" in d.verdict
-    assert "kubectl label destination the-cluster integratn.tech/cluster-role=control-plane" in d.verdict
+    assert "no Destination matches the selectors integratn.tech/cluster-role=control-plane:" in d.verdict
+    assert (
+        "`kratix-lab get destination the-cluster -o yaml > destination.yaml`, add integratn.tech/cluster-role=control-plane"
+        in d.verdict
+    )
 
 
 def test_a_failed_pipeline_verdict_names_the_logs_and_the_fix(lab):

@@ -41,6 +41,8 @@ def selector(labels: dict[str, str] | None) -> str | None:
 
 
 class LiveSource:
+    mode = "live"  # fixes name kubectl/git commands (kratix_lab.diagnose.fix_for)
+
     def __init__(self, kube: Kube, repos: StateRepos | None = None, *, read_only: bool = True) -> None:
         self.kube = kube
         self.repos = repos or StateRepos()

@@ -4,6 +4,7 @@ real cluster. Active faults are stored in the lab (so every process sees them) w
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,6 +158,14 @@ FAULTS: dict[str, Fault] = {
 }
 
 
+# fault parameters that name an object: kind, namespace, group (checked by Faults.inject)
+_REFERENCES = {
+    "promise": ("Promise", None, "platform.kratix.io"),
+    "destination": ("Destination", None, "platform.kratix.io"),
+    "app": ("Application", "argocd", "argoproj.io"),
+}
+
+
 class Faults:
     """The lab's active faults: ``inject(name, **params)``, ``clear(name)``, ``active()``."""
 
@@ -183,10 +192,11 @@ class Faults:
             raise FaultError(
                 f"fault {name} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {', '.join(fault.params) or 'none'})"
             )
+        full = {k: v for k, v in fault.params.items() if v != ""} | {k: str(v) for k, v in params.items()}
+        self._check_references(name, full)
         active = self.active()
         if name in active:
             raise FaultError(f"fault {name} is already active (clear it first)")
-        full = {k: v for k, v in fault.params.items() if v != ""} | {k: str(v) for k, v in params.items()}
         with self.lab.store.transaction():
             if fault.inject is not None:
                 full |= fault.inject(self.lab, full)
@@ -200,6 +210,25 @@ class Faults:
             "kratix-lab",
         )
         return full
+
+    def _check_references(self, name: str, params: dict[str, Any]) -> None:
+        """A parameter naming a Promise, Destination or Argo CD Application must name one that exists: a fault aimed
+        at nothing would be reported as injected and change nothing (issue 17 item 8). Refused with the known names
+        and the closest one."""
+        for key, (kind, namespace, group) in _REFERENCES.items():
+            wanted = params.get(key)
+            if not wanted:
+                continue
+            known = sorted(o["metadata"]["name"] for o in self.lab.store.list(kind, namespace, group=group))
+            if wanted in known:
+                continue
+            close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            where = f" in {namespace}" if namespace else ""
+            raise FaultError(
+                f"fault {name}: {key}={wanted}: no {kind} named {wanted!r}{where} "
+                f"(known: {', '.join(known) or 'none'}){hint}"
+            )
 
     def clear(self, name: str) -> None:
         active = self.active()

@@ -13,6 +13,7 @@ only warn about, or that make the CRD non-structural, are kept in ``CRD.warnings
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -930,7 +931,9 @@ def explain(crd: CRD, version: str | None, field_path: str = "") -> ExplainNode:
     for seg in segments:
         props, req = (root_props, _properties_of(schema)[1]) if not walked else _properties_of(node)
         if seg not in props:
-            raise CRDError(crd.source, "", f"field {go_quote('.'.join([*walked, seg]))} does not exist")
+            close = difflib.get_close_matches(seg, [k for k in props if isinstance(k, str)], n=1, cutoff=0.6)
+            hint = f" (did you mean {go_quote('.'.join([*walked, close[0]]))}?)" if close else ""
+            raise CRDError(crd.source, "", f"field {go_quote('.'.join([*walked, seg]))} does not exist{hint}")
         node, required = props[seg], seg in req
         walked.append(seg)
 
@@ -962,7 +965,11 @@ def explain(crd: CRD, version: str | None, field_path: str = "") -> ExplainNode:
         path=".".join(walked),
         name=walked[-1] if walked else crd.kind,
         type=type_name(node) or ("Object" if not walked else ""),
-        description=str(node.get("description") or ""),
+        # the root: its own description, else the spec's (a Promise's CRD says what a request is there; kubectl
+        # would print <empty>, which tells the reader nothing about the kind: issue 17 item 8)
+        description=str(
+            node.get("description") or (not walked and (root_props.get("spec") or {}).get("description")) or ""
+        ),
         required=required,
         default=node.get("default"),
         enum=tuple(node["enum"]) if isinstance(node.get("enum"), list) else None,

@@ -18,6 +18,8 @@ _FILES_KEPT = 8192  # (path, commit) entries: a 100-vCluster lab's trace of ever
 
 
 class LabSource:
+    mode = "lab"  # fixes name kratix-lab commands (kratix_lab.diagnose.fix_for)
+
     def __init__(self, lab: Lab, read_only: bool = False):
         self.lab = lab
         self.read_only = read_only

@@ -34,6 +34,7 @@ class Recorder:
         self.inner = inner
         self.name = inner.name
         self.read_only = inner.read_only
+        self.mode = getattr(inner, "mode", "lab")
         self.answers: dict[str, Any] = {}
 
     def _ask(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -85,16 +86,19 @@ class Recorder:
         return self._ask("is_ancestor", ancestor, descendant)  # type: ignore[no-any-return]
 
     def replay(self) -> RecordedSource:
-        return RecordedSource(dict(self.answers), name=f"recording of {self.name}", read_only=True)
+        return RecordedSource(dict(self.answers), name=f"recording of {self.name}", read_only=True, mode=self.mode)
 
 
 class RecordedSource:
     """Answers from a recording only (see ``Recorder``); raises ``NotRecorded`` for anything else."""
 
-    def __init__(self, answers: dict[str, Any], name: str = "recording", read_only: bool = True) -> None:
+    def __init__(
+        self, answers: dict[str, Any], name: str = "recording", read_only: bool = True, mode: str = "lab"
+    ) -> None:
         self.answers = answers
         self.name = name
         self.read_only = read_only
+        self.mode = mode
 
     def _answer(self, method: str, *args: Any, **kwargs: Any) -> Any:
         key = _key(method, args, kwargs)

@@ -190,7 +190,7 @@ def node_findings(diagnosis: Diagnosis, node: TraceNode, *, is_root: bool = Fals
     """The findings about this node (every finding for the root of the trace)."""
     if is_root:
         return list(diagnosis.findings)
-    return [f for f in diagnosis.findings if f.object == node.ref]
+    return [f for f in diagnosis.findings if f.covers(node.ref)]
 
 
 def node_findings_text(diagnosis: Diagnosis, node: TraceNode, *, is_root: bool = False) -> str:

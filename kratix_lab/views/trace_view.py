@@ -100,10 +100,19 @@ def _label(node: TraceNode, wide: bool, now: int | None) -> Text:
             if k in ("versionID", "revision", "path", "sha", "destination", "images", "chart", "version", "file")
         }
         if ev:
-            t.append("  " + " ".join(f"{k}={v}" for k, v in ev.items()), style="dim")
+            t.append("  " + " ".join(f"{k}={_plain(v)}" for k, v in ev.items()), style="dim")
         for line in node.evidence.get("logTail", [])[-5:] if node.health != "Healthy" else []:
             t.append(f"\n    | {line}", style="dim")
     return t
+
+
+def _plain(value: Any) -> str:
+    """An evidence value as a person reads it: a list as ``a,b``, a mapping as ``k=v,…`` (never a Python repr)."""
+    if isinstance(value, list | tuple):
+        return ",".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_plain(v)}" for k, v in value.items())
+    return str(value)
 
 
 def trace_tree(node: TraceNode, *, wide: bool = False, now: int | None = None) -> Tree:
@@ -124,6 +133,7 @@ def finding_text(f: Finding, number: int) -> str:
     lines = [
         f"{number}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
         f"   {f.message}",
+        *([f"   objects: {', '.join(f.objects)}"] if f.objects else []),  # a merged finding (diagnose.merge_siblings)
         f"   fix: {f.fix}",
     ]
     lines += [f"   | {line}" for line in f.evidence.get("logTail", [])]
@@ -154,7 +164,7 @@ def diagnosis_markdown(d: Diagnosis) -> str:
                 f.severity,
                 f"`{f.id}`",
                 STAGE_TITLES.get(f.stage, f.stage),
-                f"`{f.object}`",
+                ", ".join(f"`{o}`" for o in f.objects or [f.object]),
                 f.message,
                 f.fix,
             ]

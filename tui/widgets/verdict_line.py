@@ -20,7 +20,7 @@ def verdict_text(d: Diagnosis) -> Text:
         style = "bold yellow"
     else:
         style = "bold cyan"
-    return literal(d.verdict, style=style)
+    return literal(getattr(d, "dashboard_verdict", d.verdict), style=style)  # the fix by its keys (17.6)
 
 
 class VerdictLine(Static):
