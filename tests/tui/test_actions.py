@@ -176,7 +176,7 @@ def test_help_lists_the_apps_own_keys_first_and_no_framework_keys(make_app):
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         shown = [key for key, _, _ in help_screen.rows]
-        assert shown[0] == "⏎" and set(shown) == {"⏎", "/", "s", "S", "l", "d", "y", "r", "^d", "esc"} | {
+        assert shown[0] == "⏎" and set(shown) == {"⏎", "/", "!", "s", "S", "l", "d", "y", "r", "^d", "esc"} | {
             "?",
             ":",
             "c",
