@@ -47,7 +47,7 @@ def test_enter_opens_the_trace_with_the_verdict_on_top(make_app):
         assert tree.selected.node.ref == "VClusterOrchestrator/platform-requests/media"
         # the road down to the sub-requests is open; the sub-requests themselves are not
         shown = [str(line.node.label) for line in tree._tree_lines]
-        assert any("Commit" in s for s in shown) and any("VClusterCore media" in s for s in shown)
+        assert any("delivered @" in s for s in shown) and any("VClusterCore media" in s for s in shown)
         assert not any("Namespace vcluster-media" in s for s in shown)
         # the root's YAML, status and findings
         assert "kind: VClusterOrchestrator" in pane(screen, "tab-yaml")
@@ -75,6 +75,9 @@ def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
         assert tabs.active == "tab-logs"
         logs = pane(screen, "tab-logs")
         assert logs.strip() and "no logs" not in logs
+        await move_to(pilot, "Work")  # the folded delivery chain: enter shows it whole (issue 17.4)
+        await pilot.press("enter")
+        await settle_ui(pilot)
         await move_to(pilot, "Commit")
         await pilot.press("4")
         assert tabs.active == "tab-repo"
@@ -134,5 +137,46 @@ def test_z_zooms_the_side_pane_then_the_tree_then_neither(make_app):
         assert screen.maximized is tree and "VClusterOrchestrator media" in screen_text(app)
         await pilot.press("z")
         assert screen.maximized is None
+
+    drive(app, script)
+
+
+def test_the_trace_is_compact_rolls_up_and_opens_on_the_failing_node(make_app, sample_lab_path):
+    """Issue 17.4: a healthy Work → WorkPlacement → commit → Argo CD chain is one line that enter or space
+    unfolds; the root is Degraded when a pod below it is; the cursor starts on the failing pod."""
+    with Lab(sample_lab_path, create=False) as lab:
+        lab.faults.inject("workload-oomkilled", namespace="vcluster-media", name="media-0")
+        lab.settle()
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)  # media is first: Degraded
+        tree = screen.query_one(TraceTree)
+        assert screen.ref.name == "media"
+        assert tree.selected.node.ref == "Pod/vcluster-media/media-0", tree.selected.node.ref
+        labels = [str(line.node.label) for line in tree._tree_lines]
+        assert labels[0].startswith("✖ VClusterOrchestrator media  Degraded below")
+        assert any(label.startswith("✔ delivered @") for label in labels)
+        assert not any("WorkPlacement" in label or "Commit" in label for label in labels)
+        assert any(label.startswith("✖ Pod media-0  Degraded") for label in labels)
+        assert "✖ Pod media-0" in screen_text(app)  # on screen at 80×24
+        # enter on the orchestrator's folded chain: the Work, its WorkPlacement, the commit and the sync
+        await move_to(pilot, "Work", "vcluster-orchestrator-media")
+        await pilot.press("enter")
+        await settle_ui(pilot)
+        labels = [str(line.node.label) for line in tree._tree_lines]
+        assert any(label.startswith("✔ Work vcluster-orchestrator-media") for label in labels)
+        assert any(label.startswith("✔ WorkPlacement ") for label in labels)
+        assert any(label.startswith("✔ Commit ") for label in labels)
+        assert tree.selected.node.kind == "Work" and "tab-yaml" in screen.details.texts
+        # space does the same on another folded chain (VClusterCore's, once its request is open)
+        await move_to(pilot, "VClusterCore")
+        await pilot.press("space")
+        await settle_ui(pilot)
+        await move_to(pilot, "Work", "vcluster-core-media")
+        assert tree.selected.node.evidence.get("chain")
+        await pilot.press("space")
+        await settle_ui(pilot)
+        await move_to(pilot, "WorkPlacement", "vcluster-core-media")
 
     drive(app, script)

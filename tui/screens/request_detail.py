@@ -90,7 +90,8 @@ class RequestDetailScreen(LabScreen):
         self.error = None
         self.snapshot = snapshot
         self.query_one(VerdictLine).show(snapshot.diagnosis)
-        self.tree.show(snapshot.diagnosis.trace, snapshot.now)
+        d = snapshot.diagnosis
+        self.tree.show(d.trace, snapshot.now, failing=d.findings[0].object if d.findings else None)
 
     def _failed(self, message: str) -> None:  # an unknown kind, an unreadable lab
         self.error = message
