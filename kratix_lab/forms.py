@@ -618,6 +618,11 @@ def validate(model: FormModel, values: Mapping[str, Any], lab: Lab | None = None
         result.problems += in_use(model, lab, built.request)
         if result.ok:
             result.problems += _lab_admission(lab, built.request)
+    spec = built.request.get("spec")
+    spec_name = spec.get("name") if isinstance(spec, dict) else None
+    if is_empty(values.get("metadata.name")) and spec_name and name_of(built.request) == spec_name:
+        result.problems = _on_spec_name(result.problems)
+    result.problems = [_with_hint(p) for p in result.problems]
     if not result.ok:
         result.admitted = None
     order = {
@@ -626,6 +631,57 @@ def validate(model: FormModel, values: Mapping[str, Any], lab: Lab | None = None
     result.problems.sort(key=lambda p: order.get(p.field, len(order)))  # the form's order, top to bottom
     result.warnings.sort(key=lambda p: order.get(p.field, len(order)))
     return result
+
+
+def _on_spec_name(problems: list[Problem]) -> list[Problem]:
+    """``metadata.name`` left empty is filled from ``spec.name`` (``build_request``): its problems (a name in
+    use, a name the API server refuses) are the user's ``spec.name``'s, shown where it was typed — once, when
+    ``spec.name`` has its own message about the same value already."""
+    own = any(p.field == "spec.name" for p in problems)
+    out = []
+    for p in problems:
+        if p.field != "metadata.name":
+            out.append(p)
+        elif "Invalid value" in p.message and own:
+            continue  # spec.name's own pattern error says it
+        else:
+            out.append(Problem("spec.name", f"{p.message} (metadata.name is filled from spec.name)"))
+    return out
+
+
+# The API server quotes a field's pattern (or a name rule's regex); beside it, what it means in plain words.
+_PLAIN_WORDS = {
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?": "lowercase letters, digits and '-', starting and ending with a letter or digit",
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*": (
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+    ),
+    r"[a-z]([-a-z0-9]*[a-z0-9])?": (
+        "lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+    ),
+    r"[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?": "a number, then optionally a unit: 512Mi, 2Gi, 1.5G, 500m",
+    r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+": "a duration: a number and a unit (ms, s, m, h), e.g. 30s, 5m, 1h30m",
+    r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])": (
+        "an IPv4 address: four numbers 0-255 joined by '.', e.g. 10.96.0.10"
+    ),
+    r"https://": "a URL starting with https://",
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?": (
+        "letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty)"
+    ),
+}
+_QUOTED_REGEX = re.compile(r"(?:should match|regex used for validation is) '([^']*)'")
+
+
+def plain_words(message: str) -> str | None:
+    """What the regex an API server message quotes means, in plain words (None: no regex, or one not known)."""
+    m = _QUOTED_REGEX.search(message)
+    if m is None:
+        return None
+    return _PLAIN_WORDS.get(m.group(1).removeprefix("^").removesuffix("$"))
+
+
+def _with_hint(p: Problem) -> Problem:
+    words = plain_words(p.message)
+    return Problem(p.field, f"{p.message}\n↳ {words}") if words else p
 
 
 def gitops_path(model: FormModel, obj: Mapping[str, Any]) -> str:
