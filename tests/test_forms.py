@@ -627,3 +627,39 @@ def test_plain_words_for_the_regexes_the_api_server_quotes():
     assert "'-' and '.'" in (plain_words(subdomain) or "")
     assert plain_words("x in body should match '^[xyz]+$'") is None
     assert plain_words("x: Required value") is None
+
+
+def test_editing_a_request_in_git(lab, model):
+    """Issue 17.7: the values of a committed request; its own name is not "in use"; a rename is refused; the diff
+    of the file; the commit through Lab.submit ("Update …"); a request applied directly is not in git."""
+    with pytest.raises(forms.FormError, match=r"sandbox is not in the gitops repo \(platform/vclusters/sandbox.yaml\)"):
+        forms.edit_values(model, lab, "sandbox")  # applied directly, never committed
+    forms.submit(model, {"spec.name": "demo", "spec.vcluster.preset": "dev"}, lab)
+    values = forms.edit_values(model, lab, "demo")
+    assert values == {
+        "metadata.name": "demo",
+        "metadata.namespace": "platform-requests",
+        "spec.name": "demo",
+        "spec.vcluster.preset": "dev",
+    }
+    assert forms.validate(model, values, lab).problems  # as a new request: taken
+    assert forms.validate(model, values, lab, editing="demo").ok  # as its edit: its own file
+    renamed = forms.validate(model, {**values, "metadata.name": "demo2"}, lab, editing="demo")
+    assert [p.field for p in renamed.problems] == ["metadata.name"] and "an edit keeps the name" in renamed.problems[
+        0
+    ].message
+    changed = {**values, "spec.vcluster.replicas": "2"}
+    result = forms.validate(model, changed, lab, editing="demo")
+    assert forms.edit_diff(model, lab, forms.validate(model, values, lab, editing="demo"), "demo") == ""
+    diff = forms.edit_diff(model, lab, result, "demo")
+    assert diff.startswith("--- a/platform/vclusters/demo.yaml\n+++ b/platform/vclusters/demo.yaml\n")
+    assert "+    replicas: 2\n" in diff and diff.count("\n-") == 0
+    head = lab.gitops_repo.head()
+    bad = {**values, "spec.vcluster.replicas": "lots"}
+    with pytest.raises(FormInvalid):
+        forms.submit(model, bad, lab, editing="demo")
+    assert lab.gitops_repo.head() == head
+    done = forms.submit(model, changed, lab, editing="demo")
+    assert done.path == "platform/vclusters/demo.yaml" and done.sha != head
+    assert lab.gitops_repo.show(done.sha).message.startswith("Update VClusterOrchestrator demo")
+    assert forms.edit_values(model, lab, "demo")["spec.vcluster.replicas"] == "2"

@@ -92,7 +92,7 @@ def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
         await move_to(pilot, "VClusterCore")
         assert "kind: VClusterCore" in pane(screen, "tab-yaml")
         # a live object's repo tab names the file it came from
-        await pilot.press("e")  # expand everything
+        await pilot.press("plus")  # expand everything (e edits the request)
         await move_to(pilot, "Namespace", "vcluster-media")
         await pilot.press("4")
         assert "vcluster-core" in pane(screen, "tab-repo") and "kind: Namespace" in pane(screen, "tab-repo")

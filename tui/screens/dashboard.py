@@ -49,6 +49,7 @@ class DashboardScreen(TableScreen):
         Binding("l", "logs", "Logs", show=False),  # the footer's room goes to `!` (? and ctrl+p list l and s)
         Binding("d", "describe", "Describe", show=False),
         Binding("y", "yaml", "YAML", show=False),
+        Binding("e", "edit", "Edit", show=False),  # ? and ctrl+p list it (the footer is full at 80 columns)
         Binding("r", "reconcile", "Reconcile"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -202,6 +203,12 @@ class DashboardScreen(TableScreen):
                 (f"Logs of {ref.name}", "the pipeline runs' logs (l)", self.action_logs, "logs"),
                 (f"Describe {ref.name}", "kubectl describe (d)", self.action_describe, "describe"),
                 (f"YAML of {ref.name}", "the request as stored (y)", self.action_yaml, "yaml"),
+                (
+                    f"Edit {ref.name}",
+                    "the request in git, in the create form; a diff before the commit (e)",
+                    self.action_edit,
+                    "edit",
+                ),
                 (f"Reconcile {ref.name}", "run its workflows again (r)", self.action_reconcile, "reconcile"),
                 (f"Delete {ref.name}", "shows what will be removed first (ctrl+d)", self.action_delete, "delete"),
             ]

@@ -85,8 +85,9 @@ def failing_path(rows: list[TraceEntry], failing: str | None) -> Path:
 class TraceTree(Tree[TraceEntry]):
     ALLOW_MAXIMIZE: ClassVar[bool | None] = True  # `z` on the detail screen: the tree full screen
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "expand_all", "Expand all", show=False),
-        Binding("E", "collapse_all", "Collapse all", show=False),
+        # + and -: `e` edits the request (as in k9s) on the detail screen
+        Binding("plus", "expand_all", "Expand all", show=False, key_display="+"),
+        Binding("minus", "collapse_all", "Collapse all", show=False, key_display="-"),
     ]
 
     def __init__(self, **kwargs: object) -> None:
