@@ -129,3 +129,24 @@ def test_a_problem_appearing_under_the_focused_field_is_scrolled_into_view(make_
         assert checked >= 2
 
     drive(app, script)
+
+
+def test_a_field_focused_in_a_section_just_opened_is_scrolled_into_view(sample_lab_path):
+    """A field in a closed section (built when it opens) focused at once — as a problem pointed at on submit, or
+    the edit form opening in the field a fix names — is on screen, though it had no size when it got the focus."""
+    lab = Lab(sample_lab_path, create=False)
+    app = HostApp(lab)
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        await settle_ui(pilot)
+        for path in ("spec.vcluster.resources.limits.memory", "spec.vcluster.persistence.size"):
+            box = await screen.reveal(path)
+            box.input.focus()
+            await settle_ui(pilot)
+            assert on_screen(box.input), f"{path}: focused at {box.input.region}, off screen"
+
+    try:
+        drive(app, script)
+    finally:
+        lab.close()

@@ -314,7 +314,6 @@ class CreateScreen(Screen):
             if target is not None:
                 box = await self.reveal(target)
                 box.input.focus()
-                self.call_after_refresh(box.scroll_visible, animate=False)
                 return
         # typing starts in the one field a vCluster needs (metadata.name follows spec.name when left empty)
         first = self._boxes.get("spec.name") or next(iter(self._boxes.values()), None)
@@ -408,6 +407,27 @@ class CreateScreen(Screen):
     @on(TextArea.Changed)
     def _changed(self, event: Input.Changed | Select.Changed | TextArea.Changed) -> None:
         self._touch(event.control)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused field in view — its label, input and problems — however it got the focus (tab, a click,
+        a problem pointed at, a section just built): issue 17.10."""
+        box = next((a for a in event.widget.ancestors_with_self if isinstance(a, FieldBox)), None)
+        if box is not None:
+            self._keep_in_view(box, 10)
+
+    def _keep_in_view(self, box: FieldBox, tries: int) -> None:
+        # a field in a section just built has no size, and the form no room to scroll to it, until the next
+        # layouts: Textual's scroll_visible then does nothing (it checks the widget's size), so scroll again
+        # after each refresh until the input is inside the form's visible part (a few refreshes at most)
+        focused = self.app.focused
+        if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
+            return
+        # (checked on every one of those refreshes: a scroll the focus itself asked for may land after ours)
+        form = self.query_one("#create-form")
+        if box.size and not form.content_region.contains_region(focused.region):
+            form.scroll_to_widget(box, animate=False, top=True, immediate=True)  # at the top: label, input, problems
+        if tries > 0:
+            self.call_after_refresh(self._keep_in_view, box, tries - 1)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         # leaving a field that is still empty is not an edit: the form opens with spec.name focused, and clicking
