@@ -59,13 +59,13 @@ def test_the_oom_fix_through_e_from_the_failing_vclusters_detail(make_app, sampl
         await settle_ui(pilot)
         assert isinstance(app.screen, CreateScreen) and form.field_boxes()[MEMORY].problems
         assert "↳ a number, then optionally a unit" in form.field_boxes()[MEMORY].problems[0]
-        memory.value = "4Gi"
+        memory.value = "8Gi"  # the prod preset's limit is 4Gi
         await pilot.pause()
         await pilot.press("ctrl+s")
         await settle_ui(pilot)
         confirm = app.screen
         assert isinstance(confirm, ConfirmEditScreen)
-        assert "+    resources:\n+      limits:\n+        memory: 4Gi\n" in confirm.diff
+        assert "+    resources:\n+      limits:\n+        memory: 8Gi\n" in confirm.diff
         assert f"--- a/{MEDIA}" in confirm.diff and "git diff" in screen_text(app)
         with Lab(sample_lab_path, create=False) as lab:
             assert lab.gitops_repo.head() == head, "nothing is written before the diff is confirmed"
@@ -73,7 +73,7 @@ def test_the_oom_fix_through_e_from_the_failing_vclusters_detail(make_app, sampl
         await settle_ui(pilot)
         assert app.screen is detail, "back to the detail, which follows the new commit"
         request = in_git(sample_lab_path)
-        assert request["spec"]["vcluster"]["resources"]["limits"]["memory"] == "4Gi"
+        assert request["spec"]["vcluster"]["resources"]["limits"]["memory"] == "8Gi"
         assert request["spec"]["exposure"]["hostname"] == "media.integratn.tech"  # the rest as it was
         with Lab(sample_lab_path, create=False) as lab:
             commit = lab.gitops_repo.show(lab.gitops_repo.head())
@@ -84,7 +84,7 @@ def test_the_oom_fix_through_e_from_the_failing_vclusters_detail(make_app, sampl
             lab.settle()  # Argo CD applies it; the orchestrator renders the new limit down to the StatefulSet
             sts = lab.get("StatefulSet", "media", "vcluster-media")
             limits = [c.get("resources", {}).get("limits", {}) for c in sts["spec"]["template"]["spec"]["containers"]]
-            assert {"memory": "4Gi"}.items() <= limits[0].items(), limits
+            assert {"memory": "8Gi"}.items() <= limits[0].items(), limits
 
     drive(app, script)
 
