@@ -144,6 +144,10 @@ def test_a_field_focused_in_a_section_just_opened_is_scrolled_into_view(sample_l
             box = await screen.reveal(path)
             box.input.focus()
             await settle_ui(pilot)
+            for _ in range(30):  # the layout of the sections just built takes a few refreshes (more on a busy machine)
+                if on_screen(box.input):
+                    break
+                await pilot.pause()
             assert on_screen(box.input), f"{path}: focused at {box.input.region}, off screen"
 
     try:

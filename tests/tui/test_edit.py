@@ -52,6 +52,10 @@ def test_the_oom_fix_through_e_from_the_failing_vclusters_detail(make_app, sampl
         memory = form.field_boxes()[MEMORY].input
         assert isinstance(memory, Input) and app.focused is memory
         form_area = form.query_one("#create-form").content_region
+        for _ in range(30):  # the layout of the sections just built takes a few refreshes (more on a busy machine)
+            if form_area.contains_region(memory.region):
+                break
+            await pilot.pause()
         assert form_area.contains_region(memory.region), "the focused field is on screen (issue 17.10)"
         # validated the same way as a new request: a bad quantity is refused at the field, nothing is written
         await pilot.press(*"lots")

@@ -413,7 +413,7 @@ class CreateScreen(Screen):
         a problem pointed at, a section just built): issue 17.10."""
         box = next((a for a in event.widget.ancestors_with_self if isinstance(a, FieldBox)), None)
         if box is not None:
-            self._keep_in_view(box, 10)
+            self._keep_in_view(box, 30)
 
     def _keep_in_view(self, box: FieldBox, tries: int) -> None:
         # a field in a section just built has no size, and the form no room to scroll to it, until the next
