@@ -70,7 +70,7 @@ def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
         await pilot.press("down")  # the orchestrator's pipeline run, right under the request
         await settle_ui(pilot)
         assert screen.query_one(TraceTree).selected.node.kind == "Job"
-        assert "Healthy pipeline run: Job kratix-vc" in screen_text(app)  # the pane's title
+        assert "Healthy pipeline run: Job" in screen_text(app)  # the pane's title
         await pilot.press("3")
         assert tabs.active == "tab-logs"
         logs = pane(screen, "tab-logs")
@@ -178,5 +178,32 @@ def test_the_trace_is_compact_rolls_up_and_opens_on_the_failing_node(make_app, s
         await pilot.press("space")
         await settle_ui(pilot)
         await move_to(pilot, "WorkPlacement", "vcluster-core-media")
+
+    drive(app, script)
+
+
+def test_pods_and_statefulsets_keep_their_names_at_80_columns(make_app, sample_lab_path):
+    """Issue 17.4: in the compact tree at 80×24 the failing pods' and their StatefulSets' names are whole; `z` `z`
+    (the tree full screen) shows every name whole."""
+    with Lab(sample_lab_path, create=False) as lab:
+        lab.faults.inject("workload-oomkilled", namespace="vcluster-media")
+        lab.settle()
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        text = screen_text(app)
+        assert "Findings ⚠" in text  # the side pane keeps its tabs whole
+        for name in ("StatefulSet media ", "StatefulSet media-etcd", "Pod media-0", "Pod media-etcd-2"):
+            assert name in text, f"{name!r} cut:\n{text}"
+        await pilot.press("z", "z")
+        await settle_ui(pilot)
+        assert screen.maximized is screen.tree
+        assert screen.tree.size.width >= 76, "the zoomed tree takes the whole width (inside its border)"
+        pods = [n.name for n, _ in screen.snapshot.diagnosis.trace.walk() if n.kind == "Pod"]
+        shown = screen_text(app)
+        assert [p for p in pods if f"Pod {p}" not in shown and "coredns" not in p] == []
+        coredns = next(p for p in pods if "coredns" in p)
+        assert f"Pod {coredns}" in shown, shown
 
     drive(app, script)
