@@ -415,19 +415,27 @@ class CreateScreen(Screen):
         if box is not None:
             self._keep_in_view(box, 30)
 
-    def _keep_in_view(self, box: FieldBox, tries: int) -> None:
+    def _keep_in_view(self, box: FieldBox, tries: int, stable: int = 0) -> None:
         # a field in a section just built has no size, and the form no room to scroll to it, until the next
         # layouts: Textual's scroll_visible then does nothing (it checks the widget's size), so scroll again
-        # after each refresh until the input is inside the form's visible part (a few refreshes at most)
+        # after each refresh until the input has been inside the form's visible part three refreshes running
+        # (a scroll the focus itself asked for, from the stale layout, may land after ours)
         focused = self.app.focused
         if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
             return
-        # (checked on every one of those refreshes: a scroll the focus itself asked for may land after ours)
         form = self.query_one("#create-form")
-        if box.size and not form.content_region.contains_region(focused.region):
-            form.scroll_to_widget(box, animate=False, top=True, immediate=True)  # at the top: label, input, problems
-        if tries > 0:
-            self.call_after_refresh(self._keep_in_view, box, tries - 1)
+        if box.size and form.content_region.contains_region(focused.region):
+            stable += 1
+        else:
+            stable = 0
+            if box.size:
+                form.scroll_to_widget(
+                    box, animate=False, top=True, immediate=True
+                )  # at the top: label, input, problems
+        if stable >= 3 or tries <= 0:
+            return
+        self.call_after_refresh(self._keep_in_view, box, tries - 1, stable)
+        self.refresh()  # a refresh must come for the check after it to run
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         # leaving a field that is still empty is not an edit: the form opens with spec.name focused, and clicking
