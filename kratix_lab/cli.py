@@ -524,7 +524,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
                 return tv.trace_mermaid(d.trace)
             from rich.console import Group
 
-            parts = [Text(d.verdict, style="bold"), tv.trace_tree(d.trace, wide=args.output == "wide", now=d.now)]
+            if args.output == "wide":  # every node of the road, whole messages
+                parts = [Text(d.verdict, style="bold"), tv.trace_tree(d.trace, wide=True, now=d.now)]
+            else:
+                # the default: one line per resource, healthy delivery chains folded, cut to a terminal's width
+                console = _console()
+                width = console.width if console.is_terminal else None
+                parts = [Text(d.verdict, style="bold"), tv.trace_compact(d.trace, now=d.now, width=width)]
             if started is not None and d.now == started:
                 parts.append(Text(_clock_note(args, d.now), style="yellow"))
             return Group(*parts)
@@ -1219,7 +1225,14 @@ def _add_lab_commands(sub: Any) -> None:
     )
     p.add_argument("refs", metavar="KIND/NAME", nargs="+", help="e.g. vco/media or vco media (or KIND/NAMESPACE/NAME)")
     namespace(p)
-    p.add_argument("-o", "--output", choices=["tree", "wide", "json", "md", "mermaid"], default="tree")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=["tree", "wide", "json", "md", "mermaid"],
+        default="tree",
+        help="tree (default): one line per resource, a healthy Work → WorkPlacement → commit → Argo CD chain "
+        "folded into one; wide: every node with its whole message and evidence",
+    )
     p.add_argument("--watch", action="store_true", help="redraw as the lab changes (Ctrl-C to stop)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch")
     p.add_argument("--watch-count", type=int, default=0, help=argparse.SUPPRESS)

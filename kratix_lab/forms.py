@@ -595,8 +595,11 @@ class FormResult:
         return dump(self.request)
 
 
-def validate(model: FormModel, values: Mapping[str, Any], lab: Lab | None = None) -> FormResult:
-    """Convert, admit with the schema engine, and — given a lab — check the name is free there.
+def validate(
+    model: FormModel, values: Mapping[str, Any], lab: Lab | None = None, *, editing: str | None = None
+) -> FormResult:
+    """Convert, admit with the schema engine, and — given a lab — check the name is free there
+    (``editing``: the name of the request being edited, which its own file and object do not take).
 
     Admission errors carry the API server's wording and are mapped to the field they are about
     (errors for a field whose value could not even be converted are not repeated).
@@ -615,9 +618,14 @@ def validate(model: FormModel, values: Mapping[str, Any], lab: Lab | None = None
     if admission.ok and not built.problems:
         result.admitted = admission.object
     if lab is not None and not {"metadata.name", "metadata.namespace"} & {p.field for p in result.problems}:
-        result.problems += in_use(model, lab, built.request)
+        result.problems += in_use(model, lab, built.request, editing=editing)
         if result.ok:
             result.problems += _lab_admission(lab, built.request)
+    spec = built.request.get("spec")
+    spec_name = spec.get("name") if isinstance(spec, dict) else None
+    if is_empty(values.get("metadata.name")) and spec_name and name_of(built.request) == spec_name:
+        result.problems = _on_spec_name(result.problems)
+    result.problems = [_with_hint(p) for p in result.problems]
     if not result.ok:
         result.admitted = None
     order = {
@@ -628,6 +636,57 @@ def validate(model: FormModel, values: Mapping[str, Any], lab: Lab | None = None
     return result
 
 
+def _on_spec_name(problems: list[Problem]) -> list[Problem]:
+    """``metadata.name`` left empty is filled from ``spec.name`` (``build_request``): its problems (a name in
+    use, a name the API server refuses) are the user's ``spec.name``'s, shown where it was typed — once, when
+    ``spec.name`` has its own message about the same value already."""
+    own = any(p.field == "spec.name" for p in problems)
+    out = []
+    for p in problems:
+        if p.field != "metadata.name":
+            out.append(p)
+        elif "Invalid value" in p.message and own:
+            continue  # spec.name's own pattern error says it
+        else:
+            out.append(Problem("spec.name", f"{p.message} (metadata.name is filled from spec.name)"))
+    return out
+
+
+# The API server quotes a field's pattern (or a name rule's regex); beside it, what it means in plain words.
+_PLAIN_WORDS = {
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?": "lowercase letters, digits and '-', starting and ending with a letter or digit",
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*": (
+        "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+    ),
+    r"[a-z]([-a-z0-9]*[a-z0-9])?": (
+        "lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+    ),
+    r"[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?": "a number, then optionally a unit: 512Mi, 2Gi, 1.5G, 500m",
+    r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+": "a duration: a number and a unit (ms, s, m, h), e.g. 30s, 5m, 1h30m",
+    r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])": (
+        "an IPv4 address: four numbers 0-255 joined by '.', e.g. 10.96.0.10"
+    ),
+    r"https://": "a URL starting with https://",
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?": (
+        "letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty)"
+    ),
+}
+_QUOTED_REGEX = re.compile(r"(?:should match|regex used for validation is) '([^']*)'")
+
+
+def plain_words(message: str) -> str | None:
+    """What the regex an API server message quotes means, in plain words (None: no regex, or one not known)."""
+    m = _QUOTED_REGEX.search(message)
+    if m is None:
+        return None
+    return _PLAIN_WORDS.get(m.group(1).removeprefix("^").removesuffix("$"))
+
+
+def _with_hint(p: Problem) -> Problem:
+    words = plain_words(p.message)
+    return Problem(p.field, f"{p.message}\n↳ {words}") if words else p
+
+
 def gitops_path(model: FormModel, obj: Mapping[str, Any]) -> str:
     """Where ``Lab.submit`` commits the request in the gitops repo."""
     from kratix_lab.platform.lab import Lab
@@ -635,7 +694,7 @@ def gitops_path(model: FormModel, obj: Mapping[str, Any]) -> str:
     return Lab.gitops_path(model.kind, name_of(obj), model.crd)
 
 
-def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any]) -> list[Problem]:
+def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str | None = None) -> list[Problem]:
     """Names the request would take that the lab already has: submitting would replace another request.
 
     The gitops repo keeps one file per request name (whatever its namespace), so a name is in use
@@ -646,13 +705,23 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any]) -> list[Problem]:
     if not name:
         return []
     problems = []
+    if editing is not None and name != editing:
+        return [
+            Problem(
+                "metadata.name",
+                f'metadata.name: an edit keeps the name "{editing}" (a new name is a new request: create it, then '
+                "delete this one)",
+            )
+        ]
     existing = [
         o
         for o in lab.store.list(model.kind, group=model.crd.group, readonly=True)
         if (o.get("metadata") or {}).get("name") == name
     ]
     path = gitops_path(model, obj)
-    if existing:
+    if editing is not None:  # its own object and file: what the edit replaces
+        existing = []
+    elif existing:
         o = existing[0]
         where = f' in namespace "{namespace_of(o)}"' if namespace_of(o) else ""
         gone = " (being deleted)" if (o.get("metadata") or {}).get("deletionTimestamp") else ""
@@ -663,7 +732,7 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any]) -> list[Problem]:
                 f"(submitting would replace {path} in the gitops repo)",
             )
         )
-    elif path in lab.gitops_repo.read_files(path):
+    if editing is None and not existing and path in lab.gitops_repo.read_files(path):
         problems.append(
             Problem(
                 "metadata.name",
@@ -783,16 +852,118 @@ class Submitted:
     sha: str | None  # the commit
 
 
-def submit(model: FormModel, values: Mapping[str, Any], lab: Lab) -> Submitted:
+def submit(model: FormModel, values: Mapping[str, Any], lab: Lab, *, editing: str | None = None) -> Submitted:
     """Validate (conversions, schema, name free in the lab) and commit the request to the gitops repo.
+    ``editing``: the name of the request in git these values replace (``Lab.submit`` commits "Update …").
 
     Raises FormInvalid — and writes nothing — when anything is wrong.
     """
-    result = validate(model, values, lab)
+    result = validate(model, values, lab, editing=editing)
     if not result.ok:
         raise FormInvalid(result)
+    if editing is not None:
+        found = request_in_git(model, lab, editing)
+        if found is None:
+            raise FormError(f"{model.kind} {editing} is not in the gitops repo any more: nothing to edit")
+        sha = _submit_text(lab, edited_text(found, result.request), f"Update {model.kind} {editing}")
+        return Submitted(result.kind, result.name, result.namespace, found.path, sha)
     sha = lab.submit(result.request)
     return Submitted(result.kind, result.name, result.namespace, gitops_path(model, result.request), sha)
+
+
+# ------------------------------------------------------------------------------------------------
+# Editing a request in git (the dashboard's `e`): the same form, prefilled; a diff before the commit
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InGit:
+    """A request as the gitops repo holds it: its file, its text and the object."""
+
+    path: str
+    text: str
+    request: dict[str, Any]
+
+
+def request_in_git(model: FormModel, lab: Lab, name: str) -> InGit | None:
+    """The request ``name`` of the form's kind as committed to the gitops repo (None: no such file). A file
+    that is not one request of this kind is an error naming the file."""
+    path = _git_path(model, name)
+    content = lab.gitops_repo.read_files(path).get(path)
+    if content is None:
+        return None
+    try:
+        text = content.decode("utf-8")
+        docs = [d.data for d in load_documents(text, path) if d.data is not None]
+    except (UnicodeDecodeError, YamlError) as e:
+        raise FormError(f"{path} in the gitops repo cannot be edited here: {e}") from None
+    if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != model.kind:
+        raise FormError(f"{path} in the gitops repo is not one {model.kind}: edit it in git")
+    return InGit(path, text, docs[0])
+
+
+def _git_path(model: FormModel, name: str) -> str:
+    """``Lab.gitops_path`` of the form's kind for ``name``."""
+    from kratix_lab.platform.lab import Lab
+
+    return Lab.gitops_path(model.kind, name, model.crd)
+
+
+def edit_values(model: FormModel, lab: Lab, name: str) -> dict[str, str]:
+    """The form's values for the request ``name`` in git (raises FormError when it is not there)."""
+    found = request_in_git(model, lab, name)
+    if found is None:
+        raise FormError(
+            f"{model.kind} {name} is not in the gitops repo ({_git_path(model, name)}): only requests "
+            "committed there are edited here (one applied directly is changed with kubectl)"
+        )
+    return values_from_request(model, found.request)
+
+
+def edited_text(found: InGit | None, request: Mapping[str, Any]) -> str:
+    """The file an edit commits: the comment lines heading the file in git, then the request as the form built
+    it — without the ``metadata.namespace`` the form fills in when the file left it to the default (the same
+    request: ``Lab.submit`` defaults it too), so the diff shows what the user changed."""
+    obj = clone(dict(request))
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    if found is not None:
+        original = found.request.get("metadata") if isinstance(found.request.get("metadata"), dict) else {}
+        if "namespace" not in original and meta.get("namespace") == DEFAULT_NAMESPACE:
+            del meta["namespace"]
+    head = []
+    for line in (found.text if found is not None else "").splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        head.append(line if line.endswith("\n") else line + "\n")
+    return "".join(head) + dump(obj)
+
+
+def edit_diff(model: FormModel, lab: Lab, result: FormResult, name: str) -> str:
+    """``git diff`` of the edit: the request's file in git against what the commit would write ("" when the
+    edit changes nothing)."""
+    import difflib
+
+    found = request_in_git(model, lab, name)
+    old = found.text if found is not None else ""
+    path = _git_path(model, name)
+    new = edited_text(found, result.request)
+    if old == new:
+        return ""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=2
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _submit_text(lab: Lab, text: str, message: str) -> str | None:
+    """``Lab.submit`` of a request's text (its comments kept): the same admission, path and commit as a file."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="kratix-lab-edit-") as tmp:
+        path = Path(tmp) / "request.yaml"
+        path.write_text(text)
+        return lab.submit(path, message)
 
 
 def catalogue_of(lab: Lab) -> Catalogue:

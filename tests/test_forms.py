@@ -395,6 +395,9 @@ def test_admission_errors_are_the_engines_and_sit_at_their_fields(model):
     assert not result.ok and result.admitted is None
     # the very texts the API server (our schema engine) gives, nothing reworded
     engine = model.crd.admit(forms.build_request(model, values).request)
+    # the API server's text, then (for a regex) what it means in plain words
+    assert any("\n↳ lowercase letters" in p.message for p in result.problems)
+    result.problems = [forms.Problem(p.field, p.message.split("\n↳ ")[0]) for p in result.problems]
     assert sorted(p.message for p in result.problems) == sorted(str(e) for e in engine.errors)
     by_field = result.by_field()
     assert by_field["spec.name"] == [
@@ -435,11 +438,16 @@ def test_required_name_missing(model):
     ]
 
 
-def test_a_bad_spec_name_is_reported_at_both_names_when_metadata_name_follows_it(model):
+def test_a_bad_spec_name_is_reported_once_at_spec_name_when_metadata_name_follows_it(model):
+    """Issue 17.10: metadata.name left empty is filled from spec.name; what the API server says about it is said
+    at spec.name, where the user typed (once: spec.name's own pattern error already names the value)."""
     result = forms.validate(model, {"spec.name": "x" * 37})
     assert [p.field for p in result.problems] == ["spec.name"]
     assert result.problems[0].message == "spec.name: Too long: may not be more than 36 bytes"
     result = forms.validate(model, {"spec.name": "Demo"})
+    assert [p.field for p in result.problems] == ["spec.name"]
+    assert result.problems[0].message.startswith('spec.name: Invalid value: "Demo": spec.name in body should match')
+    result = forms.validate(model, {"spec.name": "Demo", "metadata.name": "Demo"})  # typed: its own problem
     assert sorted(p.field for p in result.problems) == ["metadata.name", "spec.name"]
 
 
@@ -472,13 +480,16 @@ def test_array_errors_belong_to_the_yaml_field(catalogue):
 def test_a_name_already_in_use_is_refused_before_anything_is_written(lab, model):
     head = lab.gitops_repo.head()
     result = forms.validate(model, {"spec.name": "sandbox"}, lab)
-    assert problems(result) == [
+    assert problems(result) == [  # at spec.name, where it was typed: metadata.name follows it (issue 17.10)
         (
-            "metadata.name",
+            "spec.name",
             'metadata.name: VClusterOrchestrator "sandbox" already exists in namespace "platform-requests"; choose '
-            "another name (submitting would replace platform/vclusters/sandbox.yaml in the gitops repo)",
+            "another name (submitting would replace platform/vclusters/sandbox.yaml in the gitops repo) "
+            "(metadata.name is filled from spec.name)",
         )
     ]
+    typed = forms.validate(model, {"spec.name": "sandbox", "metadata.name": "sandbox"}, lab)
+    assert [p.field for p in typed.problems] == ["metadata.name"]  # typed there: reported there
     with pytest.raises(FormInvalid, match=r"^1 problem; nothing was written:\nmetadata.name: VClusterOrchestrator"):
         forms.submit(model, {"spec.name": "sandbox", "spec.vcluster.preset": "prod"}, lab)
     assert lab.gitops_repo.head() == head
@@ -514,10 +525,10 @@ def test_submit_commits_the_request_and_only_then_the_name_is_taken(lab, model):
     assert lab.gitops_repo.log(max_count=1)[0].message.strip() == "Add VClusterOrchestrator demo"
     # committed, not yet synced: the name is taken all the same
     again = forms.validate(model, values, lab)
-    assert [p.field for p in again.problems] == ["metadata.name"]
+    assert [p.field for p in again.problems] == ["spec.name"]  # metadata.name follows it
     assert again.problems[0].message == (
         'metadata.name: platform/vclusters/demo.yaml is already in the gitops repo (a VClusterOrchestrator "demo" '
-        "committed and not yet synced); choose another name"
+        "committed and not yet synced); choose another name (metadata.name is filled from spec.name)"
     )
     with pytest.raises(FormInvalid):
         forms.submit(model, values, lab)
@@ -603,3 +614,52 @@ def test_preview_of_a_refused_request_says_why_and_renders_nothing(catalogue, mo
 def test_catalogue_of_a_lab_is_its_installed_promises(lab):
     cat = forms.catalogue_of(lab)
     assert len(cat) == 8 and cat.get("vcluster-orchestrator").crd.kind == "VClusterOrchestrator"
+
+
+def test_plain_words_for_the_regexes_the_api_server_quotes():
+    """Issue 17.10: the API server's regex errors get a plain-words hint; an unknown regex gets none."""
+    from kratix_lab.forms import plain_words
+
+    assert plain_words("x: Invalid value: \"A\": x in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'") == (
+        "lowercase letters, digits and '-', starting and ending with a letter or digit"
+    )
+    subdomain = "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    assert "'-' and '.'" in (plain_words(subdomain) or "")
+    assert plain_words("x in body should match '^[xyz]+$'") is None
+    assert plain_words("x: Required value") is None
+
+
+def test_editing_a_request_in_git(lab, model):
+    """Issue 17.7: the values of a committed request; its own name is not "in use"; a rename is refused; the diff
+    of the file; the commit through Lab.submit ("Update …"); a request applied directly is not in git."""
+    with pytest.raises(forms.FormError, match=r"sandbox is not in the gitops repo \(platform/vclusters/sandbox.yaml\)"):
+        forms.edit_values(model, lab, "sandbox")  # applied directly, never committed
+    forms.submit(model, {"spec.name": "demo", "spec.vcluster.preset": "dev"}, lab)
+    values = forms.edit_values(model, lab, "demo")
+    assert values == {
+        "metadata.name": "demo",
+        "metadata.namespace": "platform-requests",
+        "spec.name": "demo",
+        "spec.vcluster.preset": "dev",
+    }
+    assert forms.validate(model, values, lab).problems  # as a new request: taken
+    assert forms.validate(model, values, lab, editing="demo").ok  # as its edit: its own file
+    renamed = forms.validate(model, {**values, "metadata.name": "demo2"}, lab, editing="demo")
+    assert [p.field for p in renamed.problems] == ["metadata.name"] and "an edit keeps the name" in renamed.problems[
+        0
+    ].message
+    changed = {**values, "spec.vcluster.replicas": "2"}
+    result = forms.validate(model, changed, lab, editing="demo")
+    assert forms.edit_diff(model, lab, forms.validate(model, values, lab, editing="demo"), "demo") == ""
+    diff = forms.edit_diff(model, lab, result, "demo")
+    assert diff.startswith("--- a/platform/vclusters/demo.yaml\n+++ b/platform/vclusters/demo.yaml\n")
+    assert "+    replicas: 2\n" in diff and diff.count("\n-") == 0
+    head = lab.gitops_repo.head()
+    bad = {**values, "spec.vcluster.replicas": "lots"}
+    with pytest.raises(FormInvalid):
+        forms.submit(model, bad, lab, editing="demo")
+    assert lab.gitops_repo.head() == head
+    done = forms.submit(model, changed, lab, editing="demo")
+    assert done.path == "platform/vclusters/demo.yaml" and done.sha != head
+    assert lab.gitops_repo.show(done.sha).message.startswith("Update VClusterOrchestrator demo")
+    assert forms.edit_values(model, lab, "demo")["spec.vcluster.replicas"] == "2"

@@ -30,7 +30,7 @@ from tui.lab_workers import Job, LabWorker, make_worker
 T = TypeVar("T")
 
 # Actions that change the lab: hidden (bindings, palette commands, buttons) in read-only mode.
-MUTATING_ACTIONS = frozenset({"create", "reconcile", "delete", "toggle_clock", "step_clock"})
+MUTATING_ACTIONS = frozenset({"create", "edit", "reconcile", "delete", "toggle_clock", "step_clock"})
 
 
 class KratixLabApp(App[int]):
@@ -196,6 +196,21 @@ class KratixLabApp(App[int]):
             self.notify(f"the create screen is not available: {e}", severity="error")
             return
         self.push_screen(CreateScreen())
+
+    def edit_request(self, ref: ObjectRef, focus_hints: tuple[str, ...] = ()) -> None:
+        """`e` (as k9s): the create form prefilled from the request's file in the gitops repo; the same
+        validation, a diff of the file, then a commit through ``Lab.submit``. ``focus_hints``: texts naming the
+        field to start in (the findings' fixes)."""
+        if not self.allows("edit"):
+            self.notify("read-only: this dashboard does not change the lab", severity="warning")
+            return
+        from tui.screens.create import CreateScreen
+
+        promise = next((p.name for p in self.lab.promises() if p.crd is not None and p.crd.kind == ref.kind), None)
+        if promise is None:
+            self.notify(f"{ref.kind} is not a request of an installed Promise: nothing to edit", severity="warning")
+            return
+        self.push_screen(CreateScreen(promise, edit=ref.name, focus_hints=focus_hints))
 
     def show_describe(self, ref: ObjectRef) -> None:
         from tui.screens.object_pages import DescribeScreen

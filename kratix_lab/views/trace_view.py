@@ -14,8 +14,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 from kratix_lab.diagnose import Diagnosis, Finding
+from kratix_lab.kube.health import HEALTHY, ORDER
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.trace import STAGE_TITLES, TraceNode
+from kratix_lab.views.kube_view import human_duration
 
 SCHEMA = "kratix-lab.trace/v1"
 HEALTH_STYLE = {
@@ -83,11 +85,14 @@ def to_json(data: Any) -> str:
 
 
 def _label(node: TraceNode, wide: bool, now: int | None) -> Text:
+    health, culprit = rollup(node)
     t = Text()
-    t.append(f"{HEALTH_MARK.get(node.health, '·')} ", style=HEALTH_STYLE.get(node.health, ""))
+    t.append(f"{HEALTH_MARK.get(health, '·')} ", style=HEALTH_STYLE.get(health, ""))
     t.append(node.ref, style="bold")
     t.append(f"  [{STAGE_TITLES.get(node.stage, node.stage)}]", style="dim")
-    t.append(f"  {node.health}", style=HEALTH_STYLE.get(node.health, ""))
+    t.append(f"  {health}", style=HEALTH_STYLE.get(health, ""))
+    if culprit is not None:
+        t.append(f" below ({culprit.ref}; the request itself: {node.health})", style=HEALTH_STYLE.get(health, ""))
     if node.since is not None and now is not None and node.health != "Healthy":
         t.append(f"  for {max(0, now - node.since)}s", style="dim")
     message = node.message if wide or len(node.message) <= 100 else node.message[:99] + "…"
@@ -125,6 +130,137 @@ def trace_tree(node: TraceNode, *, wide: bool = False, now: int | None = None) -
 
     add(tree, node)
     return tree
+
+
+# ---- the compact trace ---------------------------------------------------------------------------
+# One line per resource, as `crossplane beta trace` and `kubectl tree` print one: a healthy delivery chain
+# (Work → WorkPlacement → state-repo commit → Argo CD sync) is one line, "delivered @<sha>, synced", with what
+# Argo CD applied below it; a request's health rolls up what is below it. `-o wide` (and the dashboard's
+# enter/space on the line) shows the whole chain.
+
+CHAIN = ("work", "placement", "commit", "sync")  # the stages a healthy chain folds, top down
+
+
+def delivery_chain(node: TraceNode) -> list[TraceNode] | None:
+    """The Work → WorkPlacement → commit → Argo CD sync nodes starting at ``node`` when each is Healthy and the
+    only child of the one above (one destination); None when the chain is not whole and healthy."""
+    chain = [node]
+    while len(chain) < len(CHAIN):
+        here = chain[-1]
+        if here.stage != CHAIN[len(chain) - 1] or here.health != HEALTHY or len(here.children) != 1:
+            return None
+        chain.append(here.children[0])
+    last = chain[-1]
+    return chain if last.stage == CHAIN[-1] and last.health == HEALTHY else None
+
+
+def compact(
+    node: TraceNode,
+    expanded: frozenset[str] | set[str] = frozenset(),
+    chains: dict[str, list[TraceNode]] | None = None,
+) -> TraceNode:
+    """A copy of the trace with each healthy delivery chain folded into its Work's node: that node keeps the
+    Work's kind, name and namespace (so the Work is what a front end shows for it) and has the synced
+    Application's children; ``evidence["chain"]`` lists the folded nodes. Works whose ref is in ``expanded``
+    stay whole (the dashboard's enter/space on the folded line). ``chains``, when given, gets each folded
+    chain's nodes by the Work's ref (a front end that needs a node's real ancestors: its commit, its sync)."""
+    chain = delivery_chain(node) if node.ref not in expanded else None
+    if chain is None:
+        return TraceNode(
+            node.kind,
+            node.name,
+            node.namespace,
+            node.stage,
+            node.health,
+            node.message,
+            node.since,
+            node.evidence,
+            [compact(c, expanded, chains) for c in node.children],
+        )
+    if chains is not None:
+        chains[node.ref] = chain
+    work, _, commit, app = chain
+    sha = str(commit.evidence.get("sha") or commit.name)
+    return TraceNode(
+        work.kind,
+        work.name,
+        work.namespace,
+        work.stage,
+        HEALTHY,
+        f"delivered @{sha[:8]}, synced by {app.name}",
+        app.since,
+        {**work.evidence, "chain": [n.ref for n in chain], "sha": sha, "application": app.name},
+        [compact(c, expanded, chains) for c in app.children],
+    )
+
+
+def is_folded(node: TraceNode) -> bool:
+    """Is this node a folded delivery chain (``compact``)?"""
+    return bool(node.evidence.get("chain"))
+
+
+def rollup(node: TraceNode) -> tuple[str, TraceNode | None]:
+    """The health a request shows: its own, or the worst below it when that is worse (a Healthy orchestrator
+    over a Degraded VClusterCore is Degraded) — with the first node that has it. Other nodes show their own."""
+    if node.stage != "request" or not node.children:
+        return node.health, None
+    worst: TraceNode | None = None
+    for n, _ in node.walk():
+        if worst is None or ORDER.get(n.health, 0) > ORDER.get(worst.health, 0):
+            worst = n
+    if worst is None or worst is node or ORDER.get(worst.health, 0) <= ORDER.get(node.health, 0):
+        return node.health, None
+    return worst.health, worst
+
+
+def compact_label(node: TraceNode, now: int | None) -> Text:
+    """One resource's line: mark, kind and name first (never cut), then the health and since when (not
+    Healthy), then the message — what a narrow terminal cuts."""
+    health, culprit = rollup(node)
+    style = HEALTH_STYLE.get(health, "")
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append(f"{HEALTH_MARK.get(health, '·')} ", style=style)
+    if is_folded(node):
+        t.append(node.message, style=style)
+        t.append(f"  ({node.kind} {node.name})", style="dim")
+        return t
+    t.append(node.kind, style="bold")
+    t.append(f" {node.name}")  # namespaces: -o wide (the verdict above names the root's)
+    if health != HEALTHY:
+        t.append(f"  {health}", style=style)
+        since = culprit.since if culprit is not None else node.since
+        if since is not None and now is not None:
+            t.append(f" {human_duration(max(0, now - since))}", style="dim")
+        if culprit is not None:
+            t.append(f"  below: {culprit.kind} {culprit.name}: {culprit.message}")
+            return t
+    if node.message:
+        t.append(f"  {node.message}", style="" if health != HEALTHY else "dim")
+    return t
+
+
+def compact_lines(node: TraceNode, *, now: int | None = None, width: int | None = None) -> list[Text]:
+    """The compact trace (``compact`` first) as lines with tree guides, each cut to ``width`` (None: not cut)."""
+    out: list[Text] = []
+
+    def visit(n: TraceNode, lead: str, last: bool, depth: int) -> None:
+        guide = "" if depth == 0 else lead + ("└─ " if last else "├─ ")
+        line = Text(guide, style="dim", no_wrap=True, overflow="ellipsis")
+        line.append_text(compact_label(n, now))
+        if width is not None:
+            line.truncate(width, overflow="ellipsis")
+        out.append(line)
+        child_lead = "" if depth == 0 else lead + ("   " if last else "│  ")
+        for i, c in enumerate(n.children):
+            visit(c, child_lead, i == len(n.children) - 1, depth + 1)
+
+    visit(node, "", True, 0)
+    return out
+
+
+def trace_compact(node: TraceNode, *, now: int | None = None, width: int | None = None) -> Text:
+    """``kratix-lab trace``'s default output: one line per resource, healthy delivery chains folded."""
+    return Text("\n", no_wrap=True).join(compact_lines(compact(node), now=now, width=width))
 
 
 def finding_text(f: Finding, number: int) -> str:

@@ -176,7 +176,7 @@ def test_help_lists_the_apps_own_keys_first_and_no_framework_keys(make_app):
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         shown = [key for key, _, _ in help_screen.rows]
-        assert shown[0] == "⏎" and set(shown) == {"⏎", "/", "s", "S", "l", "d", "y", "r", "^d", "esc"} | {
+        assert shown[0] == "⏎" and set(shown) == {"⏎", "/", "!", "e", "s", "S", "l", "d", "y", "r", "^d", "esc"} | {
             "?",
             ":",
             "c",
@@ -197,7 +197,7 @@ def test_help_lists_the_apps_own_keys_first_and_no_framework_keys(make_app):
         await settle_ui(pilot)
         await pilot.press("question_mark")
         shown = {key for key, _, _ in app.screen.rows}
-        assert {"esc", "l", "r", "^d", "1", "5", "z", "e", "E"} <= shown
+        assert {"esc", "l", "r", "^d", "1", "5", "z", "e", "+", "-"} <= shown
 
     drive(app, script)
 
@@ -284,7 +284,7 @@ def test_read_only_hides_every_mutating_action(make_app, sample_lab_path):
         await settle_ui(pilot)
         assert not {b.binding.key for b in app.screen.active_bindings.values()} & MUTATING_KEYS
         await pilot.press("question_mark")
-        assert not {k for k, _, _ in app.screen.rows} & {"r", "^d", "c", "p", "n"}
+        assert not {k for k, _, _ in app.screen.rows} & {"r", "e", "^d", "c", "p", "n"}
         await pilot.press("escape")
         assert not [t for t in command_titles(app) if t.startswith(("Reconcile", "Delete"))]
         # a delete dialog opened anyway offers no Delete button

@@ -41,7 +41,7 @@ def test_dashboard_lists_both_vclusters_with_stage_and_health(make_app):
         ]
         assert table[0][6].startswith("healthy: VClusterOrchestrator/platform-requests/media")
         text = screen_text(app)
-        assert "‖ paused" in text and "2026-01-01T00:01:30Z" in text and "vClusters (2)" in text
+        assert "‖ paused" in text and "2026-01-01T00:01:30Z" in text and "vClusters 2 " in text
         # the selected row's whole message under the table
         assert "media: healthy: VClusterOrchestrator/platform-requests/media is Healthy at" in text
 
@@ -87,7 +87,7 @@ def test_filter_narrows_and_escape_clears(make_app):
         assert names(app) == ["media"]
         bar.value = "nothing-like-this"
         await pilot.pause()
-        assert names(app) == [] and "vClusters (0/2)" in screen_text(app)
+        assert names(app) == [] and "vClusters 0/2" in screen_text(app)
         await pilot.press("escape")
         assert names(app) == ["media", "sandbox"] and not bar.display
         await pilot.press("slash", "q", "n", "c")  # typed into the filter: not quit, step or create
@@ -101,6 +101,9 @@ def test_sort_by_key_and_by_clicking_a_header(make_app):
 
     async def script(pilot: Pilot) -> None:
         screen = app.screen
+        assert "sort: health ▲" in screen_text(app)  # problems first by default (both Healthy: by name)
+        for _ in range(5):  # health → since, preset, k8s, message → name
+            await pilot.press("s")
         await pilot.press("S")  # reverse the name order
         assert names(app) == ["sandbox", "media"] and "sort: name ▼" in screen_text(app)
         await pilot.press("s")  # next column: stage (both at pod: by name)

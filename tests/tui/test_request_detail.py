@@ -47,7 +47,7 @@ def test_enter_opens_the_trace_with_the_verdict_on_top(make_app):
         assert tree.selected.node.ref == "VClusterOrchestrator/platform-requests/media"
         # the road down to the sub-requests is open; the sub-requests themselves are not
         shown = [str(line.node.label) for line in tree._tree_lines]
-        assert any("Commit" in s for s in shown) and any("VClusterCore media" in s for s in shown)
+        assert any("delivered @" in s for s in shown) and any("VClusterCore media" in s for s in shown)
         assert not any("Namespace vcluster-media" in s for s in shown)
         # the root's YAML, status and findings
         assert "kind: VClusterOrchestrator" in pane(screen, "tab-yaml")
@@ -70,11 +70,14 @@ def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
         await pilot.press("down")  # the orchestrator's pipeline run, right under the request
         await settle_ui(pilot)
         assert screen.query_one(TraceTree).selected.node.kind == "Job"
-        assert "Healthy pipeline run: Job kratix-vc" in screen_text(app)  # the pane's title
+        assert "Healthy pipeline run: Job" in screen_text(app)  # the pane's title
         await pilot.press("3")
         assert tabs.active == "tab-logs"
         logs = pane(screen, "tab-logs")
         assert logs.strip() and "no logs" not in logs
+        await move_to(pilot, "Work")  # the folded delivery chain: enter shows it whole (issue 17.4)
+        await pilot.press("enter")
+        await settle_ui(pilot)
         await move_to(pilot, "Commit")
         await pilot.press("4")
         assert tabs.active == "tab-repo"
@@ -89,7 +92,7 @@ def test_moving_in_the_tree_shows_logs_repo_files_and_the_commit_diff(make_app):
         await move_to(pilot, "VClusterCore")
         assert "kind: VClusterCore" in pane(screen, "tab-yaml")
         # a live object's repo tab names the file it came from
-        await pilot.press("e")  # expand everything
+        await pilot.press("plus")  # expand everything (e edits the request)
         await move_to(pilot, "Namespace", "vcluster-media")
         await pilot.press("4")
         assert "vcluster-core" in pane(screen, "tab-repo") and "kind: Namespace" in pane(screen, "tab-repo")
@@ -134,5 +137,73 @@ def test_z_zooms_the_side_pane_then_the_tree_then_neither(make_app):
         assert screen.maximized is tree and "VClusterOrchestrator media" in screen_text(app)
         await pilot.press("z")
         assert screen.maximized is None
+
+    drive(app, script)
+
+
+def test_the_trace_is_compact_rolls_up_and_opens_on_the_failing_node(make_app, sample_lab_path):
+    """Issue 17.4: a healthy Work → WorkPlacement → commit → Argo CD chain is one line that enter or space
+    unfolds; the root is Degraded when a pod below it is; the cursor starts on the failing pod."""
+    with Lab(sample_lab_path, create=False) as lab:
+        lab.faults.inject("workload-oomkilled", namespace="vcluster-media", name="media-0")
+        lab.settle()
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)  # media is first: Degraded
+        tree = screen.query_one(TraceTree)
+        assert screen.ref.name == "media"
+        assert tree.selected.node.ref == "Pod/vcluster-media/media-0", tree.selected.node.ref
+        labels = [str(line.node.label) for line in tree._tree_lines]
+        assert labels[0].startswith("✖ VClusterOrchestrator media  Degraded below")
+        assert any(label.startswith("✔ delivered @") for label in labels)
+        assert not any("WorkPlacement" in label or "Commit" in label for label in labels)
+        assert any(label.startswith("✖ Pod media-0  Degraded") for label in labels)
+        assert "✖ Pod media-0" in screen_text(app)  # on screen at 80×24
+        # enter on the orchestrator's folded chain: the Work, its WorkPlacement, the commit and the sync
+        await move_to(pilot, "Work", "vcluster-orchestrator-media")
+        await pilot.press("enter")
+        await settle_ui(pilot)
+        labels = [str(line.node.label) for line in tree._tree_lines]
+        assert any(label.startswith("✔ Work vcluster-orchestrator-media") for label in labels)
+        assert any(label.startswith("✔ WorkPlacement ") for label in labels)
+        assert any(label.startswith("✔ Commit ") for label in labels)
+        assert tree.selected.node.kind == "Work" and "tab-yaml" in screen.details.texts
+        # space does the same on another folded chain (VClusterCore's, once its request is open)
+        await move_to(pilot, "VClusterCore")
+        await pilot.press("space")
+        await settle_ui(pilot)
+        await move_to(pilot, "Work", "vcluster-core-media")
+        assert tree.selected.node.evidence.get("chain")
+        await pilot.press("space")
+        await settle_ui(pilot)
+        await move_to(pilot, "WorkPlacement", "vcluster-core-media")
+
+    drive(app, script)
+
+
+def test_pods_and_statefulsets_keep_their_names_at_80_columns(make_app, sample_lab_path):
+    """Issue 17.4: in the compact tree at 80×24 the failing pods' and their StatefulSets' names are whole; `z` `z`
+    (the tree full screen) shows every name whole."""
+    with Lab(sample_lab_path, create=False) as lab:
+        lab.faults.inject("workload-oomkilled", namespace="vcluster-media")
+        lab.settle()
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_media(pilot)
+        text = screen_text(app)
+        assert "Findings ⚠" in text  # the side pane keeps its tabs whole
+        for name in ("StatefulSet media ", "StatefulSet media-etcd", "Pod media-0", "Pod media-etcd-2"):
+            assert name in text, f"{name!r} cut:\n{text}"
+        await pilot.press("z", "z")
+        await settle_ui(pilot)
+        assert screen.maximized is screen.tree
+        assert screen.tree.size.width >= 76, "the zoomed tree takes the whole width (inside its border)"
+        pods = [n.name for n, _ in screen.snapshot.diagnosis.trace.walk() if n.kind == "Pod"]
+        shown = screen_text(app)
+        assert [p for p in pods if f"Pod {p}" not in shown and "coredns" not in p] == []
+        coredns = next(p for p in pods if "coredns" in p)
+        assert f"Pod {coredns}" in shown, shown
 
     drive(app, script)

@@ -49,7 +49,7 @@ def test_dashboard_detail_and_quit_in_tmux(sample_lab_path: Path, tmp_path: Path
     command = f"{exe} --lab {sample_lab_path} tui; echo EXIT=$?; sleep 60"
     term.tmux("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", command)
     try:
-        screen = term.wait_for("vClusters (2)", "sandbox", "▶ playing")
+        screen = term.wait_for("vClusters 2 ", "sandbox", "▶ playing")
         lines = screen.splitlines()
         assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
         assert "media    prod" in screen and "✔ Healthy" in screen
@@ -61,7 +61,7 @@ def test_dashboard_detail_and_quit_in_tmux(sample_lab_path: Path, tmp_path: Path
             "▼ ✔ VClusterOrchestrator media",
         )
         term.keys("Escape")
-        term.wait_for("vClusters (2)")
+        term.wait_for("vClusters 2 ")
         term.keys("q")
         term.wait_for("EXIT=0")
     finally:

@@ -9,6 +9,7 @@ default that then applies.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from rich.syntax import Syntax
@@ -42,6 +43,12 @@ INTRO = (
     "Empty fields are not set: the default shown in grey applies (or the preset decides). "
     "Maps are key=value, key=value; free-form objects are YAML. "
     "ctrl+r previews what the pipelines render; ctrl+s commits the request to the gitops repo."
+)
+
+
+EDIT_INTRO = (
+    "The request as committed to the gitops repo. Change what you need; empty fields are not set (the default "
+    "applies). ctrl+s validates it as a new request is, then shows the diff of the file; y commits it."
 )
 
 
@@ -198,9 +205,22 @@ class CreateScreen(Screen):
     CreateScreen #read-only { padding: 1 2; color: $warning; }
     """
 
-    def __init__(self, promise: str = "vcluster-orchestrator", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        promise: str = "vcluster-orchestrator",
+        *,
+        edit: str | None = None,
+        focus_hints: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        """``edit``: the name of a request in the gitops repo to edit (the form prefilled from its file, the
+        name fixed, a diff before the commit); ``focus_hints``: texts that may name the field to start in
+        (a finding's fix: "raise vcluster.resources.limits.memory")."""
         super().__init__(**kwargs)
         self.promise = promise
+        self.edit = edit
+        self.focus_hints = focus_hints
+        self._edit_values: dict[str, str] = {}
         self.model: FormModel | None = None
         self.refusal: str | None = None
         self.result: FormResult | None = None
@@ -234,7 +254,10 @@ class CreateScreen(Screen):
             return
         try:
             self.model = forms.form_for(promise)
+            if self.edit is not None:
+                self._edit_values = forms.edit_values(self.model, self.lab, self.edit)
         except forms.FormError as e:
+            self.model = None
             self.refusal = f"{e}. Escape goes back."
 
     def compose(self) -> ComposeResult:
@@ -246,9 +269,12 @@ class CreateScreen(Screen):
             return
         self.title = f"Create {self.model.kind}" if self.model.kind != "VClusterOrchestrator" else "Create vCluster"
         self.sub_title = f"{self.model.kind} → the gitops repo"
+        if self.edit is not None:
+            self.title = f"Edit {self.model.kind} {self.edit}"
+            self.sub_title = "from the gitops repo; ctrl+s shows the diff, y commits it"
         with TabbedContent(id="create-tabs"):
             with TabPane("Form", id="form-tab"), VerticalScroll(id="create-form"):
-                yield Static(INTRO, id="intro")
+                yield Static(INTRO if self.edit is None else EDIT_INTRO, id="intro")
                 yield Static("", id="form-problems")
                 yield SectionView(self.model.metadata, collapsed=False)
                 yield from section_children(self.model.spec)  # the spec's own fields lie open
@@ -266,6 +292,8 @@ class CreateScreen(Screen):
     def on_mount(self) -> None:
         if self.model is not None:
             self._catalogue = forms.catalogue_of(self.lab)
+            if self.edit is not None:
+                self.set_values(self._edit_values)
             self._register_boxes()
             self.call_after_refresh(self._become_ready)
             self._warm_up()
@@ -276,12 +304,32 @@ class CreateScreen(Screen):
         first preview is then quick."""
         import kratix_lab.pipeline.entrypoint  # noqa: F401
 
-    def _become_ready(self) -> None:
+    async def _become_ready(self) -> None:
         self._ready = True
+        if self.edit is not None:
+            for path in ("metadata.name", "metadata.namespace"):  # an edit keeps the request's name
+                if path in self._boxes:
+                    self._boxes[path].input.disabled = True
+            target = self._hinted_field()
+            if target is not None:
+                box = await self.reveal(target)
+                box.input.focus()
+                return
         # typing starts in the one field a vCluster needs (metadata.name follows spec.name when left empty)
         first = self._boxes.get("spec.name") or next(iter(self._boxes.values()), None)
         if first is not None:
             first.input.focus()
+
+    def _hinted_field(self) -> str | None:
+        """The first form field a focus hint names (``vcluster.resources.limits.memory`` is spec's)."""
+        assert self.model is not None
+        paths = {f.path for f in self.model.fields()}
+        for hint in self.focus_hints:
+            for word in re.findall(r"[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)+", hint):
+                for path in (word, f"spec.{word}"):
+                    if path in paths:
+                        return path
+        return None
 
     # ---- values and validation ---------------------------------------------------------------
 
@@ -329,7 +377,7 @@ class CreateScreen(Screen):
         """Validate everything; show problems at the fields touched so far (all of them with ``show_all``)."""
         assert self.model is not None
         self._show_all = self._show_all or show_all
-        self.result = forms.validate(self.model, self.values(), self.lab)
+        self.result = forms.validate(self.model, self.values(), self.lab, editing=self.edit)
         by_field = self.result.by_field()
         name_follows = not self._boxes["metadata.name"].value if "metadata.name" in self._boxes else False
         for path, box in self._boxes.items():
@@ -359,6 +407,35 @@ class CreateScreen(Screen):
     @on(TextArea.Changed)
     def _changed(self, event: Input.Changed | Select.Changed | TextArea.Changed) -> None:
         self._touch(event.control)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused field in view — its label, input and problems — however it got the focus (tab, a click,
+        a problem pointed at, a section just built): issue 17.10."""
+        box = next((a for a in event.widget.ancestors_with_self if isinstance(a, FieldBox)), None)
+        if box is not None:
+            self._keep_in_view(box, 30)
+
+    def _keep_in_view(self, box: FieldBox, tries: int, stable: int = 0) -> None:
+        # a field in a section just built has no size, and the form no room to scroll to it, until the next
+        # layouts: Textual's scroll_visible then does nothing (it checks the widget's size), so scroll again
+        # after each refresh until the input has been inside the form's visible part three refreshes running
+        # (a scroll the focus itself asked for, from the stale layout, may land after ours)
+        focused = self.app.focused
+        if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
+            return
+        form = self.query_one("#create-form")
+        if box.size and form.content_region.contains_region(focused.region):
+            stable += 1
+        else:
+            stable = 0
+            if box.size:
+                form.scroll_to_widget(
+                    box, animate=False, top=True, immediate=True
+                )  # at the top: label, input, problems
+        if stable >= 3 or tries <= 0:
+            return
+        self.call_after_refresh(self._keep_in_view, box, tries - 1, stable)
+        self.refresh()  # a refresh must come for the check after it to run
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         # leaving a field that is still empty is not an edit: the form opens with spec.name focused, and clicking
@@ -414,8 +491,38 @@ class CreateScreen(Screen):
         if not result.ok:
             await self._point_at_problems(result)
             return
+        if self.edit is not None:
+            self._confirm_edit(result)
+            return
+        await self._submit()
+
+    def _confirm_edit(self, result: FormResult) -> None:
+        """The edit's diff against the file in git; committed only when confirmed."""
+        from tui.screens.confirm_edit import ConfirmEditScreen
+
+        assert self.model is not None and self.edit is not None
         try:
-            done = forms.submit(self.model, self.values(), self.lab)
+            diff = forms.edit_diff(self.model, self.lab, result, self.edit)
+        except forms.FormError as e:
+            self._show_form_problem(str(e))
+            return
+        if not diff:
+            self.notify("no change: the form holds what the gitops repo has; nothing to commit", severity="warning")
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await self._submit()
+
+        self.app.push_screen(
+            ConfirmEditScreen(f"Commit this change to {self.model.kind} {self.edit} in the gitops repo?", diff),
+            confirmed,
+        )
+
+    async def _submit(self) -> None:
+        assert self.model is not None
+        try:
+            done = forms.submit(self.model, self.values(), self.lab, editing=self.edit)
         except FormInvalid as e:  # the lab changed in between (a name taken meanwhile)
             await self._point_at_problems(e.result)
             return
@@ -423,8 +530,15 @@ class CreateScreen(Screen):
             self._show_form_problem(f"{type(e).__name__}: {e}")
             self.notify(f"Not submitted: {e}", severity="error", timeout=8)
             return
-        self.notify(f"Committed {done.path} ({(done.sha or 'unchanged')[:8]}) to the gitops repo")
+        self.notify(
+            f"Committed {done.path} ({(done.sha or 'unchanged')[:8]}) to the gitops repo"
+            + ("; Argo CD applies it, then Kratix re-runs the request's workflows" if self.edit else "")
+        )
         self.app.pop_screen()
+        below = self.app.screen
+        if self.edit is not None and getattr(getattr(below, "ref", None), "name", None) == done.name:
+            below.refresh_data()  # edited from its detail: that detail follows the new commit
+            return
         self.app.open_request(done.kind, done.name, done.namespace)
 
     @on(Button.Pressed, "#submit")

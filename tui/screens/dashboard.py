@@ -14,13 +14,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
-from tui.widgets.vcluster_table import COLUMNS, SORT_KEYS, VClusterTable, matches, row_cells, row_key
+from tui.widgets.vcluster_table import (
+    COLUMNS,
+    SORT_KEYS,
+    VClusterTable,
+    health_counts,
+    matches,
+    row_cells,
+    row_key,
+)
 
 KIND = "VClusterOrchestrator"
 SORT_ORDER = ["name", "stage", "health", "since", "preset", "k8s", "message"]
@@ -34,11 +43,13 @@ class DashboardScreen(TableScreen):
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
         Binding("enter", "open", "Trace"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("s", "sort", "Sort"),
+        Binding("exclamation_mark", "problems", "Problems", key_display="!"),
+        Binding("s", "sort", "Sort", show=False),  # health, worst first, is the default order (? lists s)
         Binding("S", "reverse", "Reverse sort", show=False),
-        Binding("l", "logs", "Logs"),
+        Binding("l", "logs", "Logs", show=False),  # the footer's room goes to `!` (? and ctrl+p list l and s)
         Binding("d", "describe", "Describe", show=False),
         Binding("y", "yaml", "YAML", show=False),
+        Binding("e", "edit", "Edit", show=False),  # ? and ctrl+p list it (the footer is full at 80 columns)
         Binding("r", "reconcile", "Reconcile"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -49,9 +60,10 @@ class DashboardScreen(TableScreen):
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
-        self.sort_column = "name"
+        self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
+        self.problems_only = False  # `!`: only the vClusters that are not Healthy
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -87,21 +99,35 @@ class DashboardScreen(TableScreen):
         self.error = f"cannot read the lab: {message}"
         self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
 
-    def show(self) -> None:
-        """Filter, sort and show the last snapshot."""
+    def show(self, *, to_top: bool = False) -> None:
+        """Filter, sort and show the last snapshot; ``to_top`` (a new order or filter) puts the cursor on
+        the first row and scrolls there, so what the new order puts first is what is seen."""
         snap = self.snapshot
         if snap is None:
+            self._title()
             return
-        rows = [s for s in self.rows if matches(s, self.filter_text)]
+        rows = [
+            s for s in self.rows if matches(s, self.filter_text) and not (self.problems_only and s.health == HEALTHY)
+        ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
+        if to_top and rows:
+            self.table.move_cursor(row=0, animate=False)
+            self.table.scroll_home(animate=False)
         self._title(len(rows), len(self.rows))
         self._show_selected()
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
+        """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a
+        problem is noticed whatever the order and wherever the cursor is (issue 17.2)."""
         label = dict(COLUMNS)[self.sort_column].lower()
-        count = "" if total is None else (f" ({shown}/{total})" if shown != total else f" ({total})")
-        title = f"vClusters{count} · sort: {label} {'▼' if self.sort_reverse else '▲'}"
+        count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
+        title = f"vClusters{count}"
+        if total is not None:
+            title += "".join(f" · {mark} {n}" for mark, n in health_counts(self.rows))
+        title += f" · sort: {label} {'▼' if self.sort_reverse else '▲'}"
+        if self.problems_only:
+            title += " · not healthy"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
         self.table.border_title = title
@@ -136,22 +162,28 @@ class DashboardScreen(TableScreen):
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column, self.sort_reverse = column, False
-        self.show()
+        self.show(to_top=True)
 
     # ---- filter and sort -------------------------------------------------------------------
 
     def action_clear_filter(self) -> None:
-        self.close_filter()
+        if not self.close_filter() and self.problems_only:
+            self.action_problems()
+
+    def action_problems(self) -> None:
+        """`!`: show only the vClusters that are not Healthy (again: all of them)."""
+        self.problems_only = not self.problems_only
+        self.show(to_top=True)
 
     def action_sort(self) -> None:
         i = SORT_ORDER.index(self.sort_column)
         self.sort_column = SORT_ORDER[(i + 1) % len(SORT_ORDER)]
         self.sort_reverse = False
-        self.show()
+        self.show(to_top=True)
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self.show()
+        self.show(to_top=True)
 
     # ---- actions on the selected vCluster ----------------------------------------------------
 
@@ -162,6 +194,7 @@ class DashboardScreen(TableScreen):
         ref = self.selected_ref()
         out: list[PaletteCommand] = [
             ("Filter vClusters", "narrow the table (/)", self.action_filter, "filter"),
+            ("Show only the vClusters that are not Healthy", "or all of them again (!)", self.action_problems, "problems"),
             ("Sort vClusters by the next column", "name, stage, health, since, preset, k8s, message (s)", self.action_sort, "sort"),
         ]  # fmt: skip
         if ref is not None:
@@ -170,6 +203,12 @@ class DashboardScreen(TableScreen):
                 (f"Logs of {ref.name}", "the pipeline runs' logs (l)", self.action_logs, "logs"),
                 (f"Describe {ref.name}", "kubectl describe (d)", self.action_describe, "describe"),
                 (f"YAML of {ref.name}", "the request as stored (y)", self.action_yaml, "yaml"),
+                (
+                    f"Edit {ref.name}",
+                    "the request in git, in the create form; a diff before the commit (e)",
+                    self.action_edit,
+                    "edit",
+                ),
                 (f"Reconcile {ref.name}", "run its workflows again (r)", self.action_reconcile, "reconcile"),
                 (f"Delete {ref.name}", "shows what will be removed first (ctrl+d)", self.action_delete, "delete"),
             ]

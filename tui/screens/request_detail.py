@@ -36,7 +36,8 @@ from tui.widgets.verdict_line import VerdictLine
 class RequestDetailScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("l", "logs", "Logs"),
+        Binding("e", "edit", "Edit"),
+        Binding("l", "logs", "Logs", show=False),  # the footer's room goes to e (the Logs tab is 3)
         Binding("d", "describe", "Describe", show=False),
         Binding("y", "yaml", "YAML", show=False),
         Binding("r", "reconcile", "Reconcile"),
@@ -90,7 +91,8 @@ class RequestDetailScreen(LabScreen):
         self.error = None
         self.snapshot = snapshot
         self.query_one(VerdictLine).show(snapshot.diagnosis)
-        self.tree.show(snapshot.diagnosis.trace, snapshot.now)
+        d = snapshot.diagnosis
+        self.tree.show(d.trace, snapshot.now, failing=d.findings[0].object if d.findings else None)
 
     def _failed(self, message: str) -> None:  # an unknown kind, an unreadable lab
         self.error = message
@@ -197,6 +199,12 @@ class RequestDetailScreen(LabScreen):
     def action_reconcile(self) -> None:
         self.app.reconcile(self.selected_request())
 
+    def action_edit(self) -> None:
+        """`e`: edit this request in git, starting in the field the findings' fixes name (the OOM fix:
+        vcluster.resources.limits.memory)."""
+        fixes = tuple(f.fix for f in self.snapshot.diagnosis.findings) if self.snapshot is not None else ()
+        self.app.edit_request(self.ref, fixes)
+
     def action_delete(self) -> None:
         self.app.delete(self.ref)
 
@@ -207,6 +215,7 @@ class RequestDetailScreen(LabScreen):
             (f"Logs of {node.kind} {node.name}", "pipeline runs and pods (l)", self.action_logs, "logs"),
             (f"Describe {node.kind} {node.name}", "kubectl describe (d)", self.action_describe, "describe"),
             (f"YAML of {node.kind} {node.name}", "the object as stored (y)", self.action_yaml, "yaml"),
+            (f"Edit {self.ref.kind} {self.ref.name}", "the request in git; a diff before the commit (e)", self.action_edit, "edit"),
             (f"Reconcile {req.kind} {req.name}", "run its workflows again (r)", self.action_reconcile, "reconcile"),
             (f"Delete {self.ref.kind} {self.ref.name}", "shows what will be removed first (ctrl+d)", self.action_delete, "delete"),
             *((f"Show the {title} tab", f"side pane ({i})", lambda t=tab_id: self.action_tab(t), "tab") for i, (tab_id, title) in enumerate(TABS, 1)),

@@ -79,5 +79,8 @@ class TableScreen(LabScreen):
     def action_reconcile(self) -> None:
         self._with_selected(self.app.reconcile)
 
+    def action_edit(self) -> None:
+        self._with_selected(self.app.edit_request)
+
     def action_delete(self) -> None:
         self._with_selected(self.app.delete)

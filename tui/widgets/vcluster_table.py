@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from kratix_lab.diagnose import VClusterStatus
-from kratix_lab.kube.health import ORDER
+from kratix_lab.kube.health import HEALTHY, ORDER
 from kratix_lab.trace import STAGE_TITLES, STAGES
 from kratix_lab.views.kube_view import human_duration
 from kratix_lab.views.literal import literal
@@ -64,6 +64,16 @@ def row_cells(s: VClusterStatus, now: int) -> list[Any]:
         since,
         literal(message),
     ]
+
+
+def health_counts(rows: list[VClusterStatus]) -> list[tuple[str, int]]:
+    """(mark, count) for each health other than Healthy that some row has, worst first: ``[("✖", 1), ("◌", 2)]``."""
+    counts: dict[str, int] = {}
+    for s in rows:
+        if s.health != HEALTHY:
+            counts[s.health] = counts.get(s.health, 0) + 1
+    worst_first = sorted(counts, key=lambda h: (-ORDER.get(h, 0), h))
+    return [(HEALTH_MARK.get(h, "·"), counts[h]) for h in worst_first]
 
 
 def matches(s: VClusterStatus, text: str) -> bool:
