@@ -59,9 +59,15 @@ class Diagnosis:
         """The verdict as the dashboard shows it: the fix by the keys that do it when the top finding has them
         (``Finding.keys``: "press `l` …, then `r` …"), else the verdict itself (issue 17 item 6)."""
         top = self.findings[0] if self.findings else None
-        if top is not None and top.keys and self.verdict.endswith(f" → {top.fix}"):
-            return self.verdict[: -len(top.fix)] + top.keys
-        return self.verdict
+        if top is None or not self.verdict.endswith(f" → {top.fix}"):
+            return self.verdict
+        head = self.verdict[: -len(top.fix) - 3]
+        if len(head) > VERDICT_HEAD:  # the reason gives way, the fix stays whole: a few lines at 80 columns
+            head = head[: VERDICT_HEAD - 1].rstrip() + "…"
+        return f"{head} → {top.keys or top.fix}"
+
+
+VERDICT_HEAD = 200  # characters of "stuck at … since …: reason" the dashboard keeps before the fix
 
 
 def _duration(seconds: int) -> str:
@@ -858,8 +864,9 @@ def _close_names(name: str, names: set[str]) -> list[str]:
 def merge_siblings(findings: list[Finding]) -> list[Finding]:
     """Identical findings — same rule, severity, stage and fix — on several objects are one finding listing the
     objects (issue 17 item 9): ``8 WorkPlacements: misplaced: …`` when the messages are the same too, else the
-    count followed by each distinct message (``8 objects: Namespace vcluster-x still exists …; ConfigMap …``). The
-    reader sees the problem and its fix once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold
+    count, the first message and how many others differ (``7 Pods: CrashLoopBackOff … (and 6 other messages like it)``;
+    ``evidence["messages"]`` has them all): a verdict stays a few lines at 80 columns. The reader sees the problem and
+    its fix once, and how far it reaches. ``objects`` and ``evidence["objects"]`` hold
     every object; ``since`` is the earliest."""
     groups: dict[tuple[str, ...], list[Finding]] = {}
     for f in findings:
@@ -877,10 +884,11 @@ def merge_siblings(findings: list[Finding]) -> list[Finding]:
         out.append(
             replace(
                 first,
-                message=f"{count}: {'; '.join(messages)}",
+                message=f"{count}: {messages[0]}"
+                + (f" (and {kinds(len(messages) - 1, 'other message')} like it)" if len(messages) > 1 else ""),
                 since=min((f.since for f in group if f.since is not None), default=None),
                 depth=max(f.depth for f in group),
-                evidence={**first.evidence, "objects": refs},
+                evidence={**first.evidence, "objects": refs, **({"messages": messages} if len(messages) > 1 else {})},
                 objects=refs,
             )
         )

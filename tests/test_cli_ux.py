@@ -113,7 +113,7 @@ def test_a_request_known_to_git_or_gone_after_a_delete_is_still_traced(lab, caps
     lab.submit(lab.path / "ghost.yaml")
     lab.settle()
     code, out, err = cli(capsys, lab.path, "trace", "vco/ghost")
-    assert code == 0 and "VClusterOrchestrator/ghost" in out and "not found" not in err
+    assert code == 0 and "VClusterOrchestrator ghost" in out and "not found" not in err  # the compact trace
     lab.faults.clear("argocd-autosync-disabled")
     lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
     lab.settle()
@@ -234,7 +234,11 @@ def test_findings_merge_by_rule_and_fix_and_keep_every_message():
     (same,) = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b")])
     assert same.message == "2 ConfigMaps: gone" and same.objects == ["ConfigMap/ns/a", "ConfigMap/ns/b"]
     (mixed,) = merge_siblings([f("ConfigMap/ns/a", "a is gone"), f("Namespace/b", "b is gone")])
-    assert mixed.message == "2 objects: a is gone; b is gone" and mixed.objects == ["ConfigMap/ns/a", "Namespace/b"]
+    assert mixed.message == "2 objects: a is gone (and 1 other message like it)"
+    assert mixed.evidence["messages"] == ["a is gone", "b is gone"] and mixed.objects == [
+        "ConfigMap/ns/a",
+        "Namespace/b",
+    ]
     apart = merge_siblings([f("ConfigMap/ns/a"), f("ConfigMap/ns/b", fix="x"), f("ConfigMap/ns/c", rule="other")])
     assert [x.object for x in apart] == ["ConfigMap/ns/a", "ConfigMap/ns/b", "ConfigMap/ns/c"]
     assert all(not x.objects for x in apart)
