@@ -9,6 +9,7 @@ for the endpoints and ``docs/serve.md`` for the user's view.
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -108,6 +109,14 @@ def start(
 
 
 def serve_forever(run: Running) -> None:
+    """Serve until Ctrl-C or SIGTERM (a service manager's or ``kill``'s stop; also the only way to stop a serve
+    started by a parent that ignores SIGINT, which its children inherit), then stop cleanly."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     try:
         while True:
             time.sleep(3600)

@@ -65,6 +65,8 @@ def test_paused_serve_moves_only_when_another_shell_steps_and_warns_on_a_remote_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as on a terminal: pytest-xdist's workers ignore SIGINT and a child inherits that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = proc.stdout.readline()
@@ -77,6 +79,24 @@ def test_paused_serve_moves_only_when_another_shell_steps_and_warns_on_a_remote_
         assert _date(kubeconfig) - first == 15  # three rounds of 5 lab seconds, from another process
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=180)  # a loaded CI machine: stopping joins the server threads
+        _, err = proc.communicate(timeout=60)
     assert "warning: serving the lab on 0.0.0.0" in err and "paused" in err
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
+def test_sigterm_stops_serve_cleanly_even_when_sigint_is_ignored(tmp_path):
+    lab = _lab(tmp_path)
+    proc = subprocess.Popen(
+        [*CLI, "--lab", str(lab), "serve", "--port", "0", "--kubeconfig", str(tmp_path / "kc")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as under a parent that ignores it
+    )
+    try:
+        assert proc.stdout.readline().startswith("export KUBECONFIG=")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err
