@@ -923,9 +923,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         path, address=args.address, port=args.port, kubeconfig=args.kubeconfig, speed=args.speed, paused=args.paused
     )
     clock = "paused (kratix-lab step/settle move it)" if args.paused else f"{args.speed:g} lab seconds per second"
-    print(f"serving {path} at {run.url}; lab clock {clock}; Ctrl-C stops", file=sys.stderr)
-    print(f"export KUBECONFIG={run.kubeconfig.resolve()}", flush=True)
-    serve.serve_forever(run)
+
+    def announce() -> None:
+        print(f"serving {path} at {run.url}; lab clock {clock}; Ctrl-C stops", file=sys.stderr)
+        print(f"export KUBECONFIG={run.kubeconfig.resolve()}", flush=True)
+
+    serve.serve_forever(run, announce)
     return EXIT_OK
 
 

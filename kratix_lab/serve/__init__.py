@@ -12,7 +12,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +21,8 @@ from kratix_lab.serve.api import LabApi
 from kratix_lab.serve.server import ApiServer
 from kratix_lab.serve.tls import make_credentials, write_kubeconfig
 
-POLL_SECONDS = (
-    0.02  # a watch event reaches clients within this of the commit (budget: 100 ms); an idle poll is two SQLite reads
-)
+# a watch event reaches clients within this of the commit (budget: 100 ms); an idle poll is two SQLite reads
+POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -108,9 +107,10 @@ def start(
     return run
 
 
-def serve_forever(run: Running) -> None:
+def serve_forever(run: Running, announce: Callable[[], None] = lambda: None) -> None:
     """Serve until Ctrl-C or SIGTERM (a service manager's or ``kill``'s stop; also the only way to stop a serve
-    started by a parent that ignores SIGINT, which its children inherit), then stop cleanly."""
+    started by a parent that ignores SIGINT, which its children inherit), then stop cleanly. ``announce`` runs once
+    SIGTERM is handled: whoever reads what it prints may stop the server at once."""
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -118,6 +118,7 @@ def serve_forever(run: Running) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
     try:
+        announce()
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
