@@ -562,10 +562,7 @@ class Store:
                 om = owner["metadata"]
                 if "foregroundDeletion" in (om.get("finalizers") or []) and not self._dependents(om["uid"]):
                     om["finalizers"] = [f for f in om["finalizers"] if f != "foregroundDeletion"]
-                    if om["finalizers"]:
-                        self._write(owner)
-                    else:
-                        self._remove(owner)
+                    self.update(owner)  # removes it when that was its last finalizer
 
     def namespaces_in_use(self) -> list[str]:
         """Every namespace that holds at least one object (the namespace controller's question)."""

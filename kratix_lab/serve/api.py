@@ -343,20 +343,13 @@ class LabApi:
         status: bool = False,
     ) -> tuple[dict[str, Any], list[str], bool]:
         """Returns (object, warnings, created)."""
-        if ctype not in PATCH_TYPES:
+        # custom resources have no patch strategies (apiextensions-apiserver customresource_handler.go)
+        accepted = PATCH_TYPES if native(k) else tuple(t for t in PATCH_TYPES if "strategic" not in t)
+        if ctype not in accepted:
             raise ApiError(
                 415,
                 "UnsupportedMediaType",
-                f"the body of the request was in an unknown format - accepted media types include: "
-                f"{', '.join(PATCH_TYPES)}",
-            )
-        if ctype == "application/strategic-merge-patch+json" and not native(k):
-            # custom resources have no patch strategies (apiextensions-apiserver customresource_handler.go)
-            raise ApiError(
-                415,
-                "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types include: "
-                "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+                f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}",
             )
         apply = ctype == "application/apply-patch+yaml"
         force = _force(params, apply)

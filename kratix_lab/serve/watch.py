@@ -39,7 +39,6 @@ class WatchHub:
         self.cond = threading.Condition()
         self.window = window
         self.events: list[Event] = []  # sorted by rv; trimmed to the last ``window`` when it doubles
-        self._rvs: list[int] = []  # the events' rvs, for a binary search: 50 watchers each ask per change
         with lock:
             self._index = {k: dict(v) for k, v in store._rv_index().items()}
             self.rv, self._count = store.version()
@@ -93,11 +92,10 @@ class WatchHub:
         new.sort(key=lambda e: e.rv)
         with self.cond:
             self.events.extend(new)
-            self._rvs.extend(e.rv for e in new)
             if len(self.events) > 2 * self.window:
                 cut = len(self.events) - self.window
                 self.floor = self.events[cut - 1].rv
-                del self.events[:cut], self._rvs[:cut]
+                del self.events[:cut]
             self.cond.notify_all()
         return len(new)
 
@@ -106,7 +104,7 @@ class WatchHub:
         with self.cond:
             if rv < self.floor:
                 return None
-            return self.events[bisect.bisect_right(self._rvs, rv) :]
+            return self.events[bisect.bisect_right(self.events, rv, key=lambda e: e.rv) :]  # 50 watchers ask per change
 
     def wait(self, timeout: float) -> None:
         with self.cond:

@@ -24,10 +24,23 @@ def api_client(served):
     return config.new_client_from_config(config_file=str(served.kubeconfig))
 
 
-def _request(served, path, *, token="good", method="GET", body=None, headers=None):
+def _ctx(served) -> ssl.SSLContext:
+    """Trust the served lab's CA (from the kubeconfig it wrote)."""
     cfg = yaml.safe_load(served.kubeconfig.read_text())
     ca = base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-    ctx = ssl.create_default_context(cadata=ca)
+    return ssl.create_default_context(cadata=ca)
+
+
+def _pod(core, name: str) -> None:
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
+    )
+    core.create_namespaced_pod("default", pod)
+
+
+def _request(served, path, *, token="good", method="GET", body=None, headers=None):
+    ctx = _ctx(served)
     h = dict(headers or {})
     if token == "good":
         h["Authorization"] = f"Bearer {served.token}"
@@ -132,11 +145,7 @@ def test_watch_from_a_too_old_resource_version_is_410(served, api_client):
 
 def test_pod_logs(api_client, served):
     core = client.CoreV1Api(api_client)
-    pod = client.V1Pod(
-        metadata=client.V1ObjectMeta(name="pylog"),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
-    )
-    core.create_namespaced_pod("default", pod)
+    _pod(core, "pylog")
     with served.api.lock:
         served.api.lab.store.write_log("default", "pylog", "main", "one\ntwo\nthree\n")
     assert core.read_namespaced_pod_log("pylog", "default") == "one\ntwo\nthree\n"
@@ -212,10 +221,7 @@ def _vco(name: str, **extra_spec) -> bytes:
 
 def _post_vco(served, name, query="", **extra):
     path = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/{PLURAL}{query}"
-    cfg = yaml.safe_load(served.kubeconfig.read_text())
-    ctx = ssl.create_default_context(
-        cadata=base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-    )
+    ctx = _ctx(served)
     req = urllib.request.Request(
         served.url + path,
         data=_vco(name, **extra),
@@ -267,11 +273,7 @@ def test_events_are_selected_by_their_involved_object(api_client, served):
 
 def test_logs_follow_streams_new_lines(api_client, served):
     core = client.CoreV1Api(api_client)
-    pod = client.V1Pod(
-        metadata=client.V1ObjectMeta(name="follow"),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image="busybox")]),
-    )
-    core.create_namespaced_pod("default", pod)
+    _pod(core, "follow")
     with served.api.lock:
         served.api.lab.store.write_log("default", "follow", "main", "first\n")
     resp = core.read_namespaced_pod_log("follow", "default", follow=True, _preload_content=False)
@@ -298,10 +300,7 @@ def test_a_watch_that_allows_bookmarks_gets_them(served):
     before = served.server.bookmark_seconds
     served.server.bookmark_seconds = 0.1
     try:
-        cfg = yaml.safe_load(served.kubeconfig.read_text())
-        ctx = ssl.create_default_context(
-            cadata=base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-        )
+        ctx = _ctx(served)
         req = urllib.request.Request(
             served.url + "/api/v1/namespaces/default/secrets?watch=true&allowWatchBookmarks=true&timeoutSeconds=3",
             headers={"Authorization": f"Bearer {served.token}"},
