@@ -317,17 +317,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def _log(self, ns: str, pod: str, params: dict[str, str]) -> None:
         api = self.server.api
-        text = api.logs(ns, pod, params)
+        whole = {**params, "tailLines": ""}
+        with api.lock:  # the tail and the length followed from come from one snapshot of the log
+            text = api.logs(ns, pod, params)
+            sent = len(api.logs(ns, pod, whole))
         if not parse_bool(params.get("follow")):
             return self._send(200, text.encode(), "text/plain")
         self._start_stream("text/plain")
         if text:
             self._chunk(text.encode())
-        sent = len(api.logs(ns, pod, {**params, "tailLines": ""}))
         while not self.server.stopping.is_set():
             api.hub.wait(1.0)
             try:
-                full = api.logs(ns, pod, {**params, "tailLines": ""})
+                full = api.logs(ns, pod, whole)
             except ApiError:
                 break  # the pod is gone
             if len(full) > sent:
