@@ -13,10 +13,10 @@ from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import GVK, load_documents
+from kratix_lab.model import GVK, load_documents, namespace_of
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
-from kratix_lab.trace import STAGE_TITLES, UNREADABLE, TraceNode, resolve, trace
+from kratix_lab.trace import STAGE_TITLES, UNREADABLE, RequestKind, TraceNode, declared_requests, resolve, trace
 from kratix_lab.words import kinds
 
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
@@ -313,7 +313,9 @@ def _not_synced(s, n, parents, depth):
         "error" if not automated else "warning",
         "sync",
         n.ref,
-        f"commit {str(n.evidence.get('commit'))[:8]} is written but not applied: {n.message}",
+        n.message  # a request in git Argo CD does not apply: the node names it and the revision
+        if n.evidence.get("resource")
+        else f"commit {str(n.evidence.get('commit'))[:8]} is written but not applied: {n.message}",
         fix,
         n.since,
         depth,
@@ -804,7 +806,10 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
                 )
             ]
         findings.extend(left)
-        if not left and findings:
+        if any(f.id in BLOCKING for f in findings):
+            # in git, not applied: the Application that does not apply it is the cause (issue 17 item 1)
+            findings = [f for f in findings if not (f.id == "request-missing" and f.object == root.ref)]
+        elif not left and findings and findings[0].id == "request-missing":
             findings[0].message += "; nothing labelled with it is left in the cluster"
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -950,10 +955,19 @@ class VClusterStatus:
 
 
 def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterStatus]:
-    """Every vCluster with the stage its road reached, its health, since when, and the verdict."""
+    """Every vCluster with the stage its road reached, its health, since when, and the verdict.
+
+    The fleet is the cluster's requests and the ones Argo CD lists from git without a live object (issue 17
+    item 1: a request committed but never applied is a row, stuck where Argo CD should apply it)."""
     rk = resolve(source, kind)
     rows = []
-    for obj in source.list(rk.kind, group=rk.group):
+    objects = source.list(rk.kind, group=rk.group)
+    live = {(namespace_of(o) or "", o["metadata"]["name"]) for o in objects}
+    try:
+        apps = source.list("Application", "argocd", group="argoproj.io")
+    except UNREADABLE:
+        apps = []  # live mode without the right to read Applications: the cluster's requests only
+    for obj in objects:
         meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
         d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
         if d.findings:
@@ -981,7 +995,23 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
                 d.verdict,
             )
         )
+    for _, entry in declared_requests(apps, rk):
+        key = (entry.get("namespace") or "", str(entry.get("name")))
+        if key not in live:
+            live.add(key)
+            rows.append(_git_only_row(source, rk, *key))
+    rows.sort(key=lambda r: (r.namespace, r.name))
     return rows
+
+
+def _git_only_row(source: Source, rk: RequestKind, namespace: str, name: str) -> VClusterStatus:
+    """A request in git that is not in the cluster: its stage and health are the Application's that should apply
+    it (the request itself has no preset or version to show but what git holds, which the seam does not read)."""
+    d = diagnose(source, rk.kind, name, namespace or None)
+    top = d.findings[0] if d.findings else None
+    stage = top.stage if top else "request"
+    health = MISSING if top is None else DEGRADED if top.severity == "error" else PROGRESSING
+    return VClusterStatus(name, namespace, "", "", stage, health, top.since if top else None, d.verdict)
 
 
 SUMMARY_ORDER = (HEALTHY, DEGRADED, PROGRESSING, DELETING, MISSING)

@@ -162,6 +162,21 @@ class _Tracer:
         except UNREADABLE as e:
             return unreadable(rk.kind, name, namespace, "request", e)
         if obj is None:
+            declared = self.declared(rk, name, namespace) if depth == 0 else None
+            if declared is not None:
+                app, entry = declared
+                node = TraceNode(
+                    rk.kind,
+                    name,
+                    entry.get("namespace") or namespace,
+                    "request",
+                    MISSING,
+                    f"{rk.kind} {name} is in git (Argo CD application {app['metadata']['name']} lists it "
+                    f"{entry.get('status', 'Unknown')}) but not in the cluster",
+                    evidence={"promise": rk.promise, "application": app["metadata"]["name"]},
+                )
+                node.children.append(self.applying(app, entry))
+                return node
             return TraceNode(
                 rk.kind,
                 name,
@@ -213,6 +228,64 @@ class _Tracer:
             return node
         node.children += [self.work(w, depth) for w in works]
         return node
+
+    def declared(
+        self, rk: RequestKind, name: str, namespace: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The Application whose source (git) holds this request, and its entry there, when Argo CD lists it."""
+        for app, entry in declared_requests(self.apps(), rk):
+            if entry.get("name") == name and namespace in (None, entry.get("namespace")):
+                return app, entry
+        return None
+
+    def applying(self, app: dict[str, Any], entry: dict[str, Any]) -> TraceNode:
+        """The Application that should apply a request it lists from git but that is not in the cluster: why it
+        has not (issue 17 item 1). Argo CD compares every object of its source with the cluster whether or not it
+        syncs (argo-cd controller/state.go ``CompareAppState``: a desired object without a live one is OutOfSync,
+        health Missing); only a sync applies it — automated (``spec.syncPolicy.automated``, appcontroller.go
+        ``autoSync`` returns early without it) or by hand."""
+        st = app.get("status") or {}
+        sync = st.get("sync") or {}
+        revision = sync.get("revision") or ""
+        automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated") is not None
+        op = st.get("operationState") or {}
+        errors = [
+            c for c in st.get("conditions") or [] if c.get("type", "").endswith("Error") and c["type"] != "SyncError"
+        ]
+        what = f"{entry.get('kind')} {entry.get('name')}"
+        since = None  # Argo CD records no time for "became OutOfSync"; the last sync is not when this began
+        if errors:
+            health, msg = DEGRADED, f"{errors[0]['type']}: {errors[0].get('message', '')}"
+            since = self.ts(errors[0].get("lastTransitionTime"))
+        elif sync_failed(op) and str(entry.get("name")) in operation_message(op):
+            health, msg = DEGRADED, f"sync failed: {operation_message(op)}"
+            since = self.ts(op.get("finishedAt"))
+        elif op.get("phase") == "Running":
+            health, msg = PROGRESSING, f"syncing {revision[:8]}: applying {what}"
+        elif not automated:
+            health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies {what}"
+        else:
+            health, msg = PROGRESSING, f"OutOfSync at {revision[:8]}: Argo CD applies {what} at its next sync"
+        return TraceNode(
+            "Application",
+            app["metadata"]["name"],
+            namespace_of(app),
+            "sync",
+            health,
+            msg,
+            since,
+            {
+                "sync": sync.get("status"),
+                "revision": revision,
+                "syncedRevision": (op.get("syncResult") or {}).get("revision"),
+                "commit": revision,
+                "automated": automated,
+                "health": (st.get("health") or {}).get("status"),
+                "conditions": st.get("conditions", []),
+                "resource": entry,
+                "files": [],
+            },
+        )
 
     def _platform_app_hint(self, name: str) -> str:
         for app in self.apps():
@@ -713,6 +786,24 @@ def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:
 
 def _norm(url: str) -> str:
     return url.rstrip("/").removesuffix(".git")
+
+
+def declared_requests(apps: list[dict[str, Any]], rk: RequestKind) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every request of this kind an Argo CD Application lists from its source (git), with the Application.
+
+    ``status.resources`` holds every object of the source whether or not it is live (argo-cd
+    controller/state.go ``CompareAppState``), plus live objects no longer in git marked ``requiresPruning``
+    (controller/sync.go): those are not in git, so they are left out."""
+    out = []
+    for app in apps:
+        for entry in (app.get("status") or {}).get("resources") or []:
+            if (
+                entry.get("kind") == rk.kind
+                and (entry.get("group") or "") == rk.group
+                and not entry.get("requiresPruning")
+            ):
+                out.append((app, entry))
+    return out
 
 
 def trace(source: Source, kind: str, name: str, namespace: str | None = None, *, max_depth: int = 3) -> TraceNode:

@@ -154,9 +154,11 @@ def test_a_request_the_api_server_refused(lab):
     lab.gitops_repo.sync_worktree()
     lab.settle()
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "huge", "platform-requests")
-    assert d.findings[0].id == "request-missing"
-    assert d.verdict.startswith("stuck at request: VClusterOrchestrator huge is not in the cluster")
+    # the cause is the Application whose sync the API server refused, not the request's absence (issue 17 item 1)
+    assert [(f.id, f.object) for f in d.findings] == [("sync-failed", "Application/argocd/platform")]
+    assert d.verdict.startswith("stuck at Argo CD sync since "), d.verdict
     assert 'spec.vcluster.preset: Unsupported value: "huge"' in d.verdict
+    assert "is in git (Argo CD application platform lists it" in d.trace.message
 
 
 def test_a_request_waiting_for_a_destination(lab):
