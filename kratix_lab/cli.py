@@ -396,11 +396,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
         with _source(args) as source:
             _platform_line(args, source)
+            if args.apply:
+                applied = gitops.server_side_apply(source, obj)
+                print(f"{lv.object_name(applied)} serverside-applied")
+                print("applied to the cluster, not committed: the gitops repo does not hold it", file=sys.stderr)
+                return EXIT_OK
             sha, rel = gitops.create(source, obj, _gitops_repo(args, source, str(obj.get("kind") or "")))
         print(f"{sha}  {rel}")
         print("committed and pushed to the gitops repo; Argo CD applies it at its next sync", file=sys.stderr)
         return EXIT_OK
     with _open(args) as lab:
+        if args.apply:  # the lab's apply admits it as the API server would
+            print(f"{lv.object_name(obj)} {lab.apply(obj)}")
+            print("applied to the lab's cluster, not committed: the gitops repo does not hold it", file=sys.stderr)
+            return EXIT_OK
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         if obj.get("kind") and obj.get("apiVersion") and lab.crd_for(obj) is None and "integratn.tech" not in group:
             raise CLIError(
@@ -1212,6 +1221,12 @@ def _add_lab_commands(sub: Any) -> None:
         cmd_submit,
     )
     p.add_argument("file", help="one resource request (YAML)")
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="apply the request to the cluster (live: server-side apply, field manager kratix-lab) instead of "
+        "committing it to the gitops repo",
+    )
     live(p)
     gitops_args(p)
     p = add(sub, "delete", "delete objects (through the gitops repo when Argo CD manages them)", cmd_delete)

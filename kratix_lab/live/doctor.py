@@ -55,9 +55,11 @@ def cluster_role(source: LiveSource, name: str = "kratix-lab-reader") -> dict[st
 
 
 def write_rules(source: LiveSource) -> list[dict[str, Any]]:
-    """The extra rules ``--write`` needs: ``patch`` on the request kinds (the reconcile label)."""
+    """The extra rules ``--write`` needs: ``patch`` on the request kinds (the reconcile label, ``submit --apply``)
+    and ``create`` (a server-side apply that creates the object is authorised as a create too:
+    k8s.io/apiserver pkg/endpoints/handlers/patch.go ``PatchResource``, ``createAuthorizerAttributes``)."""
     requests = rules(source)[len(READ_RULES) :]
-    return [{"apiGroups": [g], "resources": r, "verbs": ["patch"]} for g, r in requests]
+    return [{"apiGroups": [g], "resources": r, "verbs": ["patch", "create"]} for g, r in requests]
 
 
 def allowed_resources(role: dict[str, Any]) -> frozenset[str]:
@@ -146,7 +148,7 @@ def report(source: LiveSource) -> tuple[str, bool]:
             "",
             "# The minimal read-only ClusterRole for live mode (bind it to your user or group):",
             dump(role).rstrip("\n"),
-            "# For --write: `reconcile` also needs patch on the request kinds (GitOps submit/delete need only",
+            "# For --write: `reconcile` and `submit --apply` also need patch (and create) on the request kinds (GitOps submit/delete need only",
             "# git access to the gitops repo, nothing on the cluster):",
             dump({"rules": write_rules(source)}).rstrip("\n"),
         ]

@@ -156,6 +156,33 @@ def locate(source: LiveSource, kind: str | None = None) -> tuple[str, str, str, 
     )
 
 
+def admit(source: LiveSource, obj: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The request checked against the cluster's CRD (its Promise's ``spec.api``, through the schema engine):
+    (the CRD, the admitted object). Raises ``Invalid`` naming each field, before anything is written."""
+    kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
+    promise = next((p for p in source.promises() if p.crd and p.crd.kind == kind), None)
+    if promise is None or promise.crd is None:
+        raise Invalid(f"kind {kind!r}: no installed Promise on {source.name} serves it")
+    admission = promise.crd.admit(obj)
+    if not admission.ok:
+        causes = [Cause("FieldValueInvalid", str(e).removeprefix(f"{e.path}: "), e.path) for e in admission.errors]
+        raise Invalid(f"{kind} {name} is invalid: " + "; ".join(str(e) for e in admission.errors), causes=causes)
+    return promise.crd, admission.object
+
+
+def server_side_apply(source: LiveSource, obj: dict[str, Any]) -> dict[str, Any]:
+    """``submit --apply``: the request admitted as ``create`` does, then applied to the cluster with one
+    server-side apply (field manager ``kratix-lab``, never forced) instead of a commit to the gitops repo.
+    The object is what the user wrote (defaults are the API server's to add). Returns the applied object."""
+    if source.read_only:
+        from kratix_lab.errors import Forbidden
+
+        raise Forbidden("live mode is read-only: --apply writes the request to the cluster; add --write")
+    crd, admitted = admit(source, obj)
+    info = source.kinds().resolve(f"{crd.kind}.{crd.group}")
+    return source.kube.apply_patch(info, str(obj["metadata"]["name"]), namespace_of(admitted), obj)
+
+
 def create(source: LiveSource, obj: dict[str, Any], repo: GitOpsRepo) -> tuple[str, str]:
     """Admit ``obj`` with the cluster's CRD (its Promise's ``spec.api``, through the schema engine), check
     the name is free on the cluster and in the repo, commit ``<path>/<name>.yaml`` and push.
@@ -164,17 +191,10 @@ def create(source: LiveSource, obj: dict[str, Any], repo: GitOpsRepo) -> tuple[s
         from kratix_lab.errors import Forbidden
 
         raise Forbidden("live mode is read-only: creating a request commits to the gitops repo; add --write")
-    kind, meta = obj.get("kind"), obj.get("metadata") or {}
-    name = meta.get("name")
-    promise = next((p for p in source.promises() if p.crd and p.crd.kind == kind), None)
-    if promise is None or promise.crd is None:
-        raise Invalid(f"kind {kind!r}: no installed Promise on {source.name} serves it")
-    admission = promise.crd.admit(obj)
-    if not admission.ok:
-        causes = [Cause("FieldValueInvalid", str(e).removeprefix(f"{e.path}: "), e.path) for e in admission.errors]
-        raise Invalid(f"{kind} {name} is invalid: " + "; ".join(str(e) for e in admission.errors), causes=causes)
-    ns = namespace_of(admission.object)
-    if source.get(str(kind), str(name), ns, promise.crd.group) is not None:
+    kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
+    crd, admitted = admit(source, obj)
+    ns = namespace_of(admitted)
+    if source.get(str(kind), str(name), ns, crd.group) is not None:
         raise AlreadyExists(f"{kind} {name} already exists on {source.name}")
     repo.sync()
     if repo.find(str(kind), str(name), ns) is not None:
@@ -205,4 +225,4 @@ def delete(source: LiveSource, kind: str, name: str, namespace: str | None, repo
     return repo.commit_and_push(f"Remove {kind} {name}"), rel
 
 
-__all__ = ["ATTEMPTS", "GitOpsError", "GitOpsRepo", "create", "delete", "locate"]
+__all__ = ["ATTEMPTS", "GitOpsError", "GitOpsRepo", "admit", "create", "delete", "locate", "server_side_apply"]

@@ -315,6 +315,29 @@ class Kube:
             raise ApiStatusError(f"PATCH {path}: {status} {_message(body)}".rstrip(), status)
         return _typed(k, json.loads(body))
 
+    def apply_patch(
+        self, k: KindInfo, name: str, namespace: str | None, obj: dict[str, Any], manager: str = "kratix-lab"
+    ) -> dict[str, Any]:
+        """Server-side apply: ``PATCH`` with ``application/apply-patch+yaml`` and ``fieldManager`` (what
+        ``kubectl apply --server-side`` sends; JSON is YAML), never ``force``: a field another manager owns is a
+        409 whose message names it (apimachinery managedfields/internal/conflict.go). Creates the object when it
+        does not exist. Raises ``AccessDenied`` (403), ``Conflict`` (409), ``Invalid`` (422) or ``ApiStatusError``."""
+        from kratix_lab.errors import Conflict, Invalid
+
+        path = self.path(k, namespace, name)
+        status, body = self.request(
+            "PATCH", path, {"fieldManager": manager}, body=obj, content_type="application/apply-patch+yaml"
+        )
+        if status == 403:
+            raise _denied("patch", k, namespace, AccessDenied(_message(body)))
+        if status == 409:
+            raise Conflict(_message(body) or f"PATCH {path}: 409 Conflict")
+        if status == 422:
+            raise Invalid(_message(body) or f"PATCH {path}: 422 Invalid")
+        if not 200 <= status < 300:
+            raise ApiStatusError(f"PATCH {path}: {status} {_message(body)}".rstrip(), status)
+        return _typed(k, json.loads(body))
+
     # ---- discovery -----------------------------------------------------------------------
 
     def registry(self, crds: list[dict[str, Any]] | None = None) -> KindRegistry:

@@ -63,7 +63,7 @@ def test_forbidden_kinds_are_unknown_nodes_and_the_cluster_role_completes_the_tr
         role_text, write_text = out.split("(bind it to your user or group):\n", 1)[1].split("# For --write", 1)
         printed = yaml.safe_load(role_text)
         extra = yaml.safe_load(write_text.split("\n", 2)[2])
-        assert extra["rules"] and all(r["verbs"] == ["patch"] for r in extra["rules"])
+        assert extra["rules"] and all(r["verbs"] == ["patch", "create"] for r in extra["rules"])
         assert "vclusterorchestrators" in extra["rules"][0]["resources"]
         assert printed == role and printed["kind"] == "ClusterRole"
         assert all(r["verbs"] == ["get", "list", "watch"] for r in printed["rules"])
