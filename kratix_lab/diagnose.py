@@ -640,7 +640,13 @@ def _twice(s, n, parents, depth):
     if n.stage != "sync":
         return
     # The warnings are the whole Application's: only a request whose own files or objects they name is a writer.
-    mine = [*(n.evidence.get("files") or []), *(f"{c.kind}/{c.name} " for c in n.children if c.stage == "object")]
+    # Shared names "Kind/name is part of …"; Repeated names the resource key "group/Kind/namespace/name appeared …"
+    objects = [c for c in n.children if c.stage == "object"]
+    mine = [
+        *(n.evidence.get("files") or []),
+        *(f"{c.kind}/{c.name} " for c in objects),
+        *(f"/{c.kind}/{ns}/{c.name} appeared " for c in objects for ns in {c.namespace or "", ""}),
+    ]
     for c in n.evidence.get("conditions", []):
         if c.get("type") in ("RepeatedResourceWarning", "SharedResourceWarning") and any(
             m in c.get("message", "") + " " for m in mine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
@@ -120,9 +121,26 @@ def test_repeated_and_shared_resource_warnings(lab):
     lab.apply(app("dup", {"repoURL": GITOPS, "path": "dup", "targetRevision": "HEAD"}))
     lab.settle()
     assert "RepeatedResourceWarning" in condition_types(lab, "dup")
+    (repeated,) = [
+        c
+        for c in lab.get("Application", "dup", "argocd")["status"]["conditions"]
+        if c["type"] == "RepeatedResourceWarning"
+    ]
+    # argo-cd controller/state.go DeduplicateTargetObjects: one condition per key, word for word
+    assert repeated["message"] == "Resource /ConfigMap/default/same appeared 2 times among application resources."
     lab.apply(app("other", {"repoURL": GITOPS, "path": "other", "targetRevision": "HEAD"}))
     lab.settle()
     assert "SharedResourceWarning" in condition_types(lab, "dup") + condition_types(lab, "other")
+    shared = [
+        c["message"]
+        for a in ("dup", "other")
+        for c in lab.get("Application", a, "argocd")["status"].get("conditions", [])
+        if c["type"] == "SharedResourceWarning"
+    ]
+    # controller/state.go CompareAppState: "%s/%s is part of applications %s and %s" (kind/name, this app, the owner)
+    assert shared and all(
+        re.fullmatch(r"ConfigMap/same is part of applications (dup|other) and (dup|other)", m) for m in shared
+    )
 
 
 def test_a_chart_the_lab_does_not_model_is_a_comparison_error(lab):
@@ -474,3 +492,96 @@ def test_pvc_health_follows_the_phase_switch():
     assert assess(pvc({"phase": "Pending"})).status == "Progressing"
     assert assess(pvc({})).status == "Unknown"
     assert assess(pvc({"phase": "Weird"})).status == "Unknown"
+
+
+def test_deployment_health_follows_gitops_engine_in_its_order_and_words():
+    """gitops-engine pkg/health/health_deployment.go getAppsv1DeploymentHealth: paused → Suspended; an unobserved
+    generation → Progressing; ProgressDeadlineExceeded → Degraded; then updated < desired, old replicas pending
+    termination, available < updated → Progressing with upstream's messages; else Healthy."""
+    from kratix_lab.kube.health import assess
+
+    def dep(spec=None, status=None, generation=2, conditions=()):
+        st = {"observedGeneration": 2, **(status or {}), "conditions": list(conditions)}
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "generation": generation},
+            "spec": {"replicas": 3, **(spec or {})},
+            "status": st,
+        }
+
+    done = {"replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}
+    assert assess(dep(status=done)).status == "Healthy"
+    assert assess(dep({"paused": True}, done)) == assess(dep({"paused": True}))
+    assert assess(dep({"paused": True})).message == "Deployment is paused"
+    h = assess(dep(status=done, generation=3))
+    assert (h.status, h.message) == (
+        "Progressing",
+        "Waiting for rollout to finish: observed deployment generation less then desired generation",
+    )
+    stuck = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
+    h = assess(dep(status={"replicas": 3, "updatedReplicas": 1}, conditions=[stuck]))
+    assert (h.status, h.message) == ("Degraded", 'Deployment "web" exceeded its progress deadline')
+    for status, message in (
+        ({"replicas": 3, "updatedReplicas": 1}, "1 out of 3 new replicas have been updated..."),
+        ({"replicas": 4, "updatedReplicas": 3}, "1 old replicas are pending termination..."),
+        ({"replicas": 3, "updatedReplicas": 3, "availableReplicas": 2}, "2 of 3 updated replicas are available..."),
+    ):
+        h = assess(dep(status=status))
+        assert (h.status, h.message) == ("Progressing", f"Waiting for rollout to finish: {message}")
+
+
+def test_cronjob_health_is_argo_cds_lua_check_word_for_word():
+    """argo-cd resource_customizations/batch/CronJob/health.lua (31087e21): suspended → Suspended; no status →
+    Progressing; never scheduled, never succeeded, or running → Healthy (with the Lua's caveats); the last success
+    older than the last schedule → Degraded."""
+    from kratix_lab.kube.health import assess
+
+    def cj(status, suspend=False):
+        obj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"}, "spec": {"suspend": suspend}}
+        return obj if status is None else {**obj, "status": status}
+
+    early, late = "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"
+    cases = [
+        (cj({}, suspend=True), "Suspended", "CronJob is Suspended"),
+        (cj(None), "Progressing", "Waiting for CronJob"),
+        (cj({}), "Healthy", "CronJob has not been scheduled yet"),
+        (cj({"lastScheduleTime": late}), "Healthy", "The Cronjob never completed succesfully. It may not be healthy"),
+        (
+            cj({"lastScheduleTime": late, "lastSuccessfulTime": early, "active": [{"name": "c-1"}]}),
+            "Healthy",
+            "The job is running. Its last execution may not have been successful",
+        ),
+        (
+            cj({"lastScheduleTime": late, "lastSuccessfulTime": early}),
+            "Degraded",
+            "CronJob has not completed its last execution successfully",
+        ),
+        (
+            cj({"lastScheduleTime": early, "lastSuccessfulTime": late}),
+            "Healthy",
+            "CronJob has completed its last execution successfully",
+        ),
+    ]
+    for obj, status, message in cases:
+        h = assess(obj)
+        assert (h.status, h.message) == (status, message), obj
+
+
+def test_a_missing_child_does_not_set_the_apps_health_but_no_live_child_is_missing(lab):
+    """argo-cd controller/health.go setApplicationHealth: "Missing resources should not affect parent app health -
+    the OutOfSync status already indicates resources are missing"; an app whose resources are all missing is
+    Missing (containsResources && !containsLiveResources)."""
+    gitops_file(lab, "demo/a.yaml", CM.format(name="a", value="one"))
+    lab.apply(app("demo", SRC, syncPolicy={"automated": {"enabled": False}}))
+    lab.settle()
+    st = lab.get("Application", "demo", "argocd")["status"]
+    assert (st["sync"]["status"], st["health"]["status"]) == ("OutOfSync", "Missing"), "nothing is live"
+    lab.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "default"}})
+    gitops_file(lab, "demo/b.yaml", CM.format(name="b", value="two"))
+    lab.run_for(200)  # the next refresh compares again
+    lab.settle()
+    st = lab.get("Application", "demo", "argocd")["status"]
+    b = next(r for r in st["resources"] if r["name"] == "b")
+    assert (b["status"], b["health"]["status"]) == ("OutOfSync", "Missing")
+    assert (st["sync"]["status"], st["health"]["status"]) == ("OutOfSync", "Healthy"), "b's absence is OutOfSync only"

@@ -33,7 +33,11 @@ def test_the_old_coredns_image_writes_the_one_shared_object_and_an_entry_is_lost
     assert not [f for f in state_files(lab) if "/configmap-coredns-custom-" in f]
     app = lab.get("Application", "kratix-state-reconciler", "argocd")
     (repeated,) = [c for c in app["status"]["conditions"] if c["type"] == "RepeatedResourceWarning"]
-    assert "ConfigMap/coredns-custom" in repeated["message"]
+    # argo-cd controller/state.go DeduplicateTargetObjects, word for word (the key is group/kind/namespace/name)
+    assert (
+        repeated["message"]
+        == "Resource /ConfigMap/kube-system/coredns-custom appeared 2 times among application resources."
+    )
     live = lab.get("ConfigMap", "coredns-custom", "kube-system")
     assert len(live["data"]) == 1, "one vCluster's entry is lost"
     assert "kratix-lab-pipeline v0.0.9" in lab.logs("VClusterCoreDNS", "sandbox", "platform-requests")

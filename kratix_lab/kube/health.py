@@ -62,7 +62,35 @@ def _replicas(obj: dict[str, Any], ready_key: str) -> Health:
 
 
 def _deployment(obj):
-    return _replicas(obj, "availableReplicas")
+    """gitops-engine ``pkg/health/health_deployment.go`` ``getAppsv1DeploymentHealth`` (after kubectl's
+    rollout_status.go): paused → Suspended; a Progressing condition with reason ``ProgressDeadlineExceeded`` →
+    Degraded; then the three rollout waits, in upstream's order and words; an unobserved generation → Progressing."""
+    spec, st, meta = obj.get("spec") or {}, obj.get("status") or {}, obj.get("metadata") or {}
+    if spec.get("paused"):
+        return Health(SUSPENDED, "Deployment is paused")
+    if meta.get("generation", 1) > st.get("observedGeneration", 0):
+        return Health(
+            PROGRESSING, "Waiting for rollout to finish: observed deployment generation less then desired generation"
+        )
+    if (get_condition(obj, "Progressing") or {}).get("reason") == "ProgressDeadlineExceeded":
+        return Health(DEGRADED, f'Deployment "{meta.get("name", "")}" exceeded its progress deadline')
+    want, updated = spec.get("replicas", 1), st.get("updatedReplicas", 0)
+    if updated < want:
+        return Health(
+            PROGRESSING, f"Waiting for rollout to finish: {updated} out of {want} new replicas have been updated..."
+        )
+    if st.get("replicas", 0) > updated:
+        return Health(
+            PROGRESSING,
+            f"Waiting for rollout to finish: {st.get('replicas', 0) - updated} old replicas are pending termination...",
+        )
+    if st.get("availableReplicas", 0) < updated:
+        return Health(
+            PROGRESSING,
+            f"Waiting for rollout to finish: {st.get('availableReplicas', 0)} of {updated} updated replicas are "
+            "available...",
+        )
+    return Health(HEALTHY, "")
 
 
 def _statefulset(obj):
@@ -106,9 +134,24 @@ def _job(obj):
 
 
 def _cronjob(obj):
-    if (obj.get("spec") or {}).get("suspend"):
-        return Health(SUSPENDED, "CronJob is suspended")
-    return Health(HEALTHY, "")
+    """Argo CD's built-in Lua check, word for word (argo-cd ``resource_customizations/batch/CronJob/health.lua``
+    at 31087e21): suspended → Suspended; never succeeded, or a run active → Healthy with a caveat; the last
+    success older than the last schedule → Degraded (RFC 3339 times compare as strings, as in the Lua); no
+    status at all → Progressing."""
+    if (obj.get("spec") or {}).get("suspend") is True:
+        return Health(SUSPENDED, "CronJob is Suspended")
+    st = obj.get("status")
+    if st is None:
+        return Health(PROGRESSING, "Waiting for CronJob")
+    if st.get("lastScheduleTime") is None:
+        return Health(HEALTHY, "CronJob has not been scheduled yet")
+    if st.get("lastSuccessfulTime") is None:
+        return Health(HEALTHY, "The Cronjob never completed succesfully. It may not be healthy")  # upstream's spelling
+    if st.get("active"):
+        return Health(HEALTHY, "The job is running. Its last execution may not have been successful")
+    if st["lastSuccessfulTime"] < st["lastScheduleTime"]:
+        return Health(DEGRADED, "CronJob has not completed its last execution successfully")
+    return Health(HEALTHY, "CronJob has completed its last execution successfully")
 
 
 def _pvc(obj):

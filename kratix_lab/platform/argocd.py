@@ -167,7 +167,7 @@ class Manifests:
     objects: list[dict[str, Any]] = field(default_factory=list)
     revision: str | None = None
     error: str | None = None
-    repeated: list[str] = field(default_factory=list)
+    repeated: list[tuple[dict[str, Any], int]] = field(default_factory=list)  # (the object, how many times)
     notes: list[str] = field(default_factory=list)
     serial: int = field(default_factory=lambda: next(_serials))  # identifies this rendering in caches
     # What each object's content is, for caches: git objects are (blob sha, document index), the
@@ -243,11 +243,14 @@ class ArgoCDController:
             st["health"] = {"status": H.UNKNOWN, "message": manifests.error}
             st["conditions"] = self._keep_times(app, conditions)
             return self._save(ctx, app, new)
-        if manifests.repeated:
+        for raw, count in manifests.repeated:
+            # one condition per object, in argo-cd's words (controller/state.go DeduplicateTargetObjects: the
+            # key is kube.ResourceKey — group/kind/namespace/name, the destination namespace filled in)
+            g, k, ns, n = self._key(self._with_namespace(ctx, raw, dest.get("namespace"), copy_obj=False))
             conditions.append(
                 {
                     "type": "RepeatedResourceWarning",
-                    "message": "Resource " + "; ".join(manifests.repeated) + " appeared more than once",
+                    "message": f"Resource {g}/{k}/{ns}/{n} appeared {count} times among application resources.",
                     "lastTransitionTime": now,
                 }
             )
@@ -317,14 +320,14 @@ class ArgoCDController:
                 to_prune = [
                     r for k, r in tracked_before.items() if k not in desired_keys and self._live_tracked(store, r, name)
                 ]
-        if shared:
-            conditions.append(
-                {"type": "SharedResourceWarning", "message": "; ".join(shared), "lastTransitionTime": now}
-            )
+        # one condition per object, in argo-cd's words (controller/state.go CompareAppState)
+        conditions += [{"type": "SharedResourceWarning", "message": m, "lastTransitionTime": now} for m in shared]
         resources, healths = [], []
         for c in compared:
             res = dict(c.resource)
-            if "health" in res:
+            # a missing child does not count: OutOfSync already says so (argo-cd controller/health.go
+            # setApplicationHealth, "Missing resources should not affect parent app health")
+            if "health" in res and not c.missing:
                 healths.append(res["health"]["status"])
             resources.append(res)
         for r in to_prune:
@@ -337,6 +340,8 @@ class ArgoCDController:
             "comparedTo": {"source": spec.get("source") or spec.get("sources"), "destination": dest},
         }
         app_health = H.worst(healths)
+        if compared and all(c.missing for c in compared):
+            app_health = H.MISSING  # resources expected and none live (setApplicationHealth, containsLiveResources)
         msg = next(
             (
                 r["health"].get("message", "")
@@ -544,9 +549,8 @@ class ArgoCDController:
         return self._git_cache[key]  # shared and read-only: callers copy what they change
 
     def _read_git(self, repo, rev: str, path: str, recurse: bool) -> Manifests:
-        seen: dict[str, str] = {}
         objects: dict[str, tuple[dict[str, Any], tuple[str, int]]] = {}  # ident -> (object, content id)
-        repeated = []
+        counts: dict[str, int] = {}
         shas = repo.tree_shas(path, rev)
         for rel in sorted(shas):
             fpath = f"{path}/{rel}" if path else rel
@@ -569,15 +573,13 @@ class ArgoCDController:
                     continue
                 meta = obj.get("metadata") or {}
                 ident = f"{GVK.of(obj).group}/{obj['kind']}/{meta.get('namespace') or ''}/{meta.get('name')}"
-                if ident in seen:
-                    repeated.append(f"{obj['kind']}/{meta.get('name')} ({seen[ident]} and {fpath})")
-                seen[ident] = fpath
-                objects[ident] = (obj, (shas[rel], doc_index))
+                counts[ident] = counts.get(ident, 0) + 1
+                objects[ident] = (obj, (shas[rel], doc_index))  # the last one wins, as upstream keeps it
         return Manifests(
             [obj for obj, _ in objects.values()],
             rev,
             None,
-            repeated,
+            [(objects[ident][0], n) for ident, n in counts.items() if n > 1],
             content_ids=[content for _, content in objects.values()],
         )
 
