@@ -19,7 +19,7 @@ from gitdb import OStream
 from gitdb.exc import BadObject
 from gitdb.pack import PackEntity
 
-from kratix_lab.errors import Invalid
+from kratix_lab.errors import Conflict, Invalid
 from kratix_lab.kube.times import EPOCH
 
 T = TypeVar("T")
@@ -79,6 +79,7 @@ class GitRepo:
         # them as one pack, then moves the ref (readers never see a ref to a missing object).
         self._pending: dict[bytes, tuple[bytes, bytes]] = {}
         self._pending_head: str | None = None
+        self._base_head: str | None = None
         self._trees: dict[bytes, dict[str, tuple[int, bytes]]] = {}
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
@@ -295,8 +296,9 @@ class GitRepo:
             self._pending.clear()
             self.repo.odb.update_cache(force=True)
         if self._pending_head:
-            _write_ref(Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH, self._pending_head)
-            self._pending_head = None
+            head, base = self._pending_head, self._base_head
+            self._pending_head = self._base_head = None  # refused or not, the next commit starts from the ref
+            _write_ref(Path(self.repo.git_dir) / "refs" / "heads" / DEFAULT_BRANCH, head, base)
         if len(list((Path(self.repo.git_dir) / "objects" / "pack").glob("*.pack"))) > 48:
             self.repo.git.repack("-adq")  # many small packs slow every lookup: fold them into one
             self.repo.odb.update_cache(force=True)
@@ -370,8 +372,20 @@ class GitRepo:
         who = f"{identity.name} <{identity.email}> {git_date(when)}"
         lines = [f"tree {tree.hex()}", *([f"parent {parent}"] if parent else []), f"author {who}", f"committer {who}"]
         sha = self._store(b"commit", ("\n".join([*lines, "", message]) + "\n").encode()).hex()
+        if self._pending_head is None:
+            self._base_head = parent  # what the ref must still hold when flush() moves it
         self._pending_head = sha
         return sha
+
+    def accept_pushes(self) -> None:
+        """Let ``git push`` update this non-bare repo's checked-out branch and its files
+        (``receive.denyCurrentBranch=updateInstead``, git-config(1)): the lab's gitops repo then takes pushes
+        from a clone as a hosted repo does; ``flush`` never writes over a ref a push moved (``RefMoved``)."""
+        with self.repo.config_reader() as r:
+            if r.get_value("receive", "denyCurrentBranch", default="") == "updateInstead":
+                return
+        with self.repo.config_writer() as w:
+            w.set_value("receive", "denyCurrentBranch", "updateInstead")
 
     def point_origin_at(self, remote: Path) -> None:
         origin = self.repo.remote("origin")
@@ -413,7 +427,7 @@ class GitRepo:
                 continue
             _install(idx, dst_dir / idx.name)
             _install(pack, dst_dir / pack.name)
-        _write_ref(ref, local)
+        _write_ref(ref, local, remote_head)
         _write_ref(Path(self.repo.git_dir) / "refs" / "remotes" / remote / branch, local)
 
     def repair(self) -> list[str]:
@@ -498,12 +512,61 @@ def _install(src: Path, dst: Path) -> None:
         raise
 
 
-def _write_ref(ref: Path, sha: str) -> None:
-    """Move a loose ref atomically (write a lock file, then rename it), as git does."""
+class RefMoved(Conflict):
+    """The branch moved (a ``git push``, another process) between reading it and writing a commit on it."""
+
+
+_ANY = object()
+LOCK_WAIT = 2.0  # seconds to wait for git's lock on a ref (git itself holds it for milliseconds)
+
+
+def _read_ref(ref: Path) -> str | None:
+    """A branch's SHA: the loose ref, else its line in ``packed-refs`` (git pack-refs, gc), else None."""
+    if ref.exists():
+        return ref.read_text().strip() or None
+    refs = next((p for p in ref.parents if p.name == "refs"), None)
+    git_dir = refs.parent if refs is not None else None
+    if git_dir is None or not (git_dir / "packed-refs").exists():
+        return None
+    packed = git_dir / "packed-refs"
+    name = ref.relative_to(git_dir).as_posix()
+    for line in packed.read_text().splitlines():
+        sha, _, refname = line.partition(" ")
+        if refname == name:
+            return sha
+    return None
+
+
+def _write_ref(ref: Path, sha: str, expected: object = _ANY) -> None:
+    """Move a loose ref atomically as git does: take ``<ref>.lock`` exclusively (``O_EXCL``: git's own lock,
+    so a ``git push`` into the repo and the lab never both move the ref), check the ref still holds
+    ``expected`` (compare-and-swap: a commit made on a head that moved since is refused, never written over
+    the push), write the lock, rename it over the ref. Raises ``RefMoved`` when the ref moved, ``Conflict``
+    when the lock stays taken for ``LOCK_WAIT`` seconds."""
+    import time
+
     ref.parent.mkdir(parents=True, exist_ok=True)
     lock = ref.with_name(ref.name + ".lock")
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    f"{lock}: another git process is updating the branch (or a stale lock: remove the file)"
+                ) from None
+            time.sleep(0.01)
     try:
-        lock.write_text(sha + "\n")
+        with os.fdopen(fd, "w") as f:
+            if expected is not _ANY and _read_ref(ref) != expected:
+                raise RefMoved(
+                    f"{ref.name} of {ref.parents[2] if len(ref.parents) > 2 else ref.parent} moved to "
+                    f"{(_read_ref(ref) or 'nothing')[:8]} while this commit was made on {str(expected)[:8]} "
+                    "(a push?): nothing was written over it; try again"
+                )
+            f.write(sha + "\n")
         os.replace(lock, ref)
     except BaseException:
         lock.unlink(missing_ok=True)  # a stale lock would make git refuse every later update of the ref

@@ -218,7 +218,7 @@ class Lab:
 
     def _create(self, seed: str) -> None:
         os.chmod(self.path, 0o700)  # private: store.sqlite holds the lab's Secrets
-        GitRepo.init(self.path / "gitops")
+        GitRepo.init(self.path / "gitops").accept_pushes()  # `git push` to it works, as to a hosted repo
         GitRepo.init_bare(self.path / "state.git")
         GitRepo.clone(self.path / "state.git", self.path / "state")
         repo = GitRepo(self.path / "gitops")

@@ -75,6 +75,7 @@ def start(
     if speed <= 0:
         raise ValueError(f"--speed must be a positive number of lab seconds per wall second, got {speed}")
     lab = Lab(lab_dir, executor=executor, create=False)
+    lab.gitops_repo.accept_pushes()  # a lab made before pushes were taken: clone DIR/gitops, commit, push
     api = LabApi(lab)
     creds = make_credentials(address)
     server = ApiServer((address, port), api, creds, verbose=verbose)

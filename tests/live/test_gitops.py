@@ -166,3 +166,58 @@ def test_the_gitops_repo_is_found_from_argo_cds_tracking_annotation(lab, tmp_pat
         captured = capsys.readouterr()
         assert f"gitops repo: {GITOPS_URL} (main), from Argo CD application platform (path platform)" in captured.err
         assert "platform/vclusters/eps.yaml" in git(remote, "ls-tree", "-r", "--name-only", "main")
+
+
+def test_a_request_pushed_to_the_served_labs_gitops_repo_appears_once_argo_cd_syncs(lab, tmp_path, identity, capsys):
+    """Issue 14: GitOps create against the served lab itself — `submit --write` clones the lab's gitops repo (the
+    URL Argo CD's tracking annotation names, mapped with --repo), commits with the user's git identity and pushes
+    (the lab's gitops repo takes pushes: receive.denyCurrentBranch=updateInstead); the request is not in the cluster
+    until the lab's Argo CD syncs the new revision, then it is — read through the API."""
+    from kratix_lab.cli import main
+    from kratix_lab.model import dump
+    from kratix_lab.platform.lab import GITOPS_URL
+    from tests.live.conftest import live_args, live_source
+
+    path = lab.path
+    lab.close()
+    f = tmp_path / "pushed.yaml"
+    f.write_text(dump(request("pushed")))
+    with served(path, tmp_path / "kubeconfig") as run:
+        args = [*live_args(run.kubeconfig, path, tmp_path / "c"), "--repo", f"{GITOPS_URL}={path / 'gitops'}"]
+        assert main(["submit", str(f), "--write", *args]) == 0
+        sha = capsys.readouterr().out.split()[0]
+        src = live_source(run.kubeconfig, path, tmp_path / "c")
+        group = "platform.integratn.tech"
+        assert src.get("VClusterOrchestrator", "pushed", "platform-requests", group) is None, "not synced yet"
+        assert git(path / "gitops", "log", "-1", "--format=%H %an") == f"{sha} Site Reliability\n"
+        assert git(path / "gitops", "status", "--porcelain") == "", "the push updated the lab's checkout too"
+        with run.api.lock:
+            assert run.api.lab.settle().quiescent
+        run.api.hub.poll()
+        obj = src.get("VClusterOrchestrator", "pushed", "platform-requests", group)
+        assert obj is not None and obj["spec"]["name"] == "pushed"
+        app = src.get("Application", "platform", "argocd", "argoproj.io")
+        assert app["status"]["sync"]["revision"] == sha
+
+
+def test_the_lab_never_writes_over_a_pushed_commit(lab, tmp_path, identity):
+    """A commit the lab made on a head that a push then moved is refused at flush (git's ref lock, then a
+    compare-and-swap), never written over the push; the lab's next commit builds on the pushed one."""
+    from kratix_lab.platform.gitrepo import GitRepo, Identity, RefMoved
+
+    repo = lab.gitops_repo
+    repo.accept_pushes()
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(lab.path / "gitops"), str(clone))
+    repo.write_files({"platform/vclusters/lab.txt": b"lab\n"}, "lab commit", Identity("lab", "lab@x"), 0)
+    (clone / "pushed.txt").write_text("pushed\n")
+    git(clone, "add", ".")
+    git(clone, "commit", "-q", "-m", "pushed")
+    git(clone, "push", "-q", "origin", "HEAD:main")
+    pushed = git(clone, "rev-parse", "HEAD").strip()
+    with pytest.raises(RefMoved, match="moved to"):
+        repo.flush()
+    assert GitRepo(lab.path / "gitops").head() == pushed, "the push is kept"
+    again = repo.write_files({"platform/vclusters/lab.txt": b"lab\n"}, "lab commit", Identity("lab", "lab@x"), 0)
+    repo.sync_worktree()
+    assert git(lab.path / "gitops", "rev-parse", "HEAD~1").strip() == pushed and again is not None
