@@ -10,6 +10,7 @@ that syncs the state repo is shared by every request and stays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from kratix_lab.kube.health import MISSING
 from kratix_lab.trace import TraceNode
@@ -36,13 +37,13 @@ class DeletePlan:
         return "\n".join(lines) + "\n"
 
 
-def needs_typed_name(obj: dict | None) -> bool:
+def needs_typed_name(obj: dict[str, Any] | None) -> bool:
     """A request whose vCluster runs the ``prod`` preset: deleting it takes its name typed, not one key."""
     spec = (obj or {}).get("spec") or {}
     return isinstance(spec.get("vcluster"), dict) and spec["vcluster"].get("preset") == "prod"
 
 
-def delete_plan(root: TraceNode, how: str, obj: dict | None = None) -> DeletePlan:
+def delete_plan(root: TraceNode, how: str, obj: dict[str, Any] | None = None) -> DeletePlan:
     """The plan for deleting the request at ``root`` (its trace, ``obj`` the request itself when known); ``how``
     says by which route."""
     groups: dict[str, list[str]] = {

@@ -103,7 +103,7 @@ Rule = Callable[[Source, TraceNode, list[TraceNode], int], Iterator[Finding]]
 RULES: list[tuple[str, Rule]] = []
 
 
-def rule(rule_id: str):
+def rule(rule_id: str) -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
         RULES.append((rule_id, fn))
         return fn
@@ -116,7 +116,7 @@ def _request_of(parents: list[TraceNode]) -> TraceNode | None:
 
 
 @rule("request-missing")
-def _missing_request(s, n, parents, depth):
+def _missing_request(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "request" and n.health == MISSING:
         parent = _request_of(parents)
         where = f" (rendered by {parent.ref})" if parent else ""
@@ -133,10 +133,10 @@ def _missing_request(s, n, parents, depth):
 
 
 @rule("promise-unavailable")
-def _promise_unavailable(s, n, parents, depth):
+def _promise_unavailable(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "request":
         return
-    rec = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "Reconciled"), {})
+    rec: dict[str, Any] = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "Reconciled"), {})
     if rec.get("reason") == "PromiseNotAvailable":
         yield Finding(
             "promise-unavailable",
@@ -157,7 +157,7 @@ def _promise_unavailable(s, n, parents, depth):
 
 
 @rule("pipeline-failed")
-def _pipeline_failed(s, n, parents, depth):
+def _pipeline_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "pipeline" and n.health == DEGRADED:
         req = _request_of(parents)
         tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
@@ -196,7 +196,7 @@ def _pipeline_failed(s, n, parents, depth):
 
 
 @rule("pipeline-image-stale")
-def _image_stale(s, n, parents, depth):
+def _image_stale(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "pipeline":
         return
     for image in n.evidence.get("images", []):
@@ -216,7 +216,7 @@ def _image_stale(s, n, parents, depth):
 
 
 @rule("work-unscheduled")
-def _unscheduled(s, n, parents, depth):
+def _unscheduled(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "work" and n.health == DEGRADED and "UnscheduledWorkloads" in n.message:
         selectors: dict[str, str] = {}
         for g in n.evidence.get("groups", []):
@@ -245,7 +245,7 @@ def _unscheduled(s, n, parents, depth):
 
 
 @rule("work-misplaced")
-def _misplaced(s, n, parents, depth):
+def _misplaced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "placement" and n.health == DEGRADED and n.message.startswith("misplaced"):
         yield Finding(
             "work-misplaced",
@@ -267,7 +267,7 @@ def _misplaced(s, n, parents, depth):
 
 
 @rule("statestore-write-failed")
-def _write_failed(s, n, parents, depth):
+def _write_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "placement" and n.health == DEGRADED and "StateStoreWriteFailed" in n.message:
         yield Finding(
             "statestore-write-failed",
@@ -288,7 +288,7 @@ def _write_failed(s, n, parents, depth):
 
 
 @rule("commit-not-synced")
-def _not_synced(s, n, parents, depth):
+def _not_synced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if (
         n.stage != "sync"
         or n.health == HEALTHY
@@ -348,7 +348,7 @@ def _gitops_file_fix(s: Source) -> str:
 
 
 @rule("sync-failed")
-def _sync_failed(s, n, parents, depth):
+def _sync_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "sync" and n.message.startswith("sync failed"):
         yield Finding(
             "sync-failed",
@@ -363,7 +363,7 @@ def _sync_failed(s, n, parents, depth):
 
 
 @rule("app-invalid-spec")
-def _invalid_spec(s, n, parents, depth):
+def _invalid_spec(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage not in ("sync", "helm"):
         return
     app_conditions = n.evidence.get("conditions", [])
@@ -398,7 +398,7 @@ def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 
 
 @rule("app-comparison-error")
-def _comparison_error(s, n, parents, depth):
+def _comparison_error(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """A request applied by an Application that can no longer compare git with the cluster: the request keeps
     running as last synced, but no change to it in git is applied until the file the error names is fixed."""
     if n.stage != "request" or n.health == MISSING:
@@ -442,7 +442,7 @@ def platform_findings(s: Source) -> list[Finding]:
 
 
 @rule("helm-render-failed")
-def _helm_failed(s, n, parents, depth):
+def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "helm" or n.health != DEGRADED:
         return
     app = s.get("Application", parents[-1].name if parents else n.name, "argocd", "argoproj.io")
@@ -488,7 +488,7 @@ def _helm_failed(s, n, parents, depth):
 
 
 @rule("workload-not-ready")
-def _workload(s, n, parents, depth):
+def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "pod" or n.health != DEGRADED:
         return
     last = n.evidence.get("lastTermination") or []
@@ -532,7 +532,7 @@ def _workload(s, n, parents, depth):
 
 
 @rule("output-secret")
-def _secret(s, n, parents, depth):
+def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "object" and n.kind == "Secret":
         yield Finding(
             "output-secret",
@@ -548,7 +548,7 @@ def _secret(s, n, parents, depth):
 
 
 @rule("output-labels")
-def _labels(s, n, parents, depth):
+def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "commit":
         return
     for fpath in n.evidence.get("files", []):
@@ -589,18 +589,18 @@ def _labels(s, n, parents, depth):
                 )
 
 
-def _is_promise_request(s, obj: dict) -> bool:
+def _is_promise_request(s: Source, obj: dict[str, Any]) -> bool:
     """Whether ``obj`` is a request of an installed Promise (Kratix labels those itself)."""
     return _promise_of_request(s, obj) is not None
 
 
-def _promise_of_request(s, obj: dict) -> str | None:
+def _promise_of_request(s: Source, obj: dict[str, Any]) -> str | None:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     return next((p.name for p in s.promises() if p.crd and (p.crd.kind, p.crd.group) == (obj.get("kind"), group)), None)
 
 
 @rule("promise-label-flap")
-def _promise_label_flap(s, n, parents, depth):
+def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """A committed request labelled ``kratix.io/promise-name`` with another Promise's name. Kratix sets that
     label to the request's own Promise on every reconcile (syntasso/kratix
     internal/controller/dynamic_resource_request_controller.go:159-165, setPromiseLabels :1783-1791);
@@ -636,7 +636,7 @@ def _promise_label_flap(s, n, parents, depth):
 
 
 @rule("object-written-twice")
-def _twice(s, n, parents, depth):
+def _twice(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "sync":
         return
     # The warnings are the whole Application's: only a request whose own files or objects they name is a writer.
@@ -664,7 +664,7 @@ def _twice(s, n, parents, depth):
 
 
 @rule("object-missing")
-def _object_missing(s, n, parents, depth):
+def _object_missing(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "object" and n.health == MISSING:
         yield Finding(
             "object-missing",

@@ -10,6 +10,7 @@ Unknown), the full message, since when, and evidence (paths, SHAs, conditions, l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,7 @@ class TraceNode:
     def ref(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
-    def walk(self, depth: int = 0):
+    def walk(self, depth: int = 0) -> Iterator[tuple[TraceNode, int]]:
         yield self, depth
         for c in self.children:
             yield from c.walk(depth + 1)
@@ -364,7 +365,7 @@ class _Tracer:
             health, msg = HEALTHY, "all workloads written to their destinations"
         elif ready.get("reason") in ("UnscheduledWorkloads", "Misplaced", "WorkplacementsFailing"):
             health = DEGRADED
-            msg = sched.get("message") if ready.get("reason") == "UnscheduledWorkloads" else ready.get("message", "")
+            msg = str((sched if ready.get("reason") == "UnscheduledWorkloads" else ready).get("message") or "")
         elif work["metadata"].get("deletionTimestamp"):
             health, msg = PROGRESSING, "being deleted: its placements remove their files"
         else:
@@ -407,6 +408,7 @@ class _Tracer:
         write = get_condition(wp, "WriteSucceeded") or {}
         version = (wp.get("status") or {}).get("versionID")
         dest = wp["spec"].get("targetDestinationName", "")
+        store_error: Exception | None
         try:
             url, base = self.state_store_url(dest)
         except UNREADABLE as e:
@@ -447,8 +449,8 @@ class _Tracer:
         # A source that cannot read the state repo (live mode: no access, a BucketStateStore) says why;
         # the files then come from the WorkPlacement itself and the commit is Unknown, never Missing.
         repo_error = getattr(self.s, "state_repo_error", None)
-        unreadable = repo_error(url) if info is None and repo_error is not None else None
-        if unreadable and wp is not None:
+        repo_unreadable = repo_error(url) if info is None and repo_error is not None else None
+        if repo_unreadable and wp is not None:
             files = placement_files(wp, path)
             node = TraceNode(
                 "Commit",
@@ -456,7 +458,7 @@ class _Tracer:
                 None,
                 "commit",
                 UNKNOWN,
-                f"{unreadable}: {plural(len(files), 'file')} under {path} read from the WorkPlacement's spec.workloads instead "
+                f"{repo_unreadable}: {plural(len(files), 'file')} under {path} read from the WorkPlacement's spec.workloads instead "
                 "(the commit's message, author and ancestry are unknown)",
                 None,
                 {"sha": sha, "path": path, "files": sorted(files), "author": None, "filesFrom": "WorkPlacement"},
@@ -487,7 +489,7 @@ class _Tracer:
                 )
             )
             return node
-        node.children.append(self.sync(app, sha, files, depth, written=node.since, history=not unreadable))
+        node.children.append(self.sync(app, sha, files, depth, written=node.since, history=not repo_unreadable))
         return node
 
     def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
@@ -514,8 +516,8 @@ class _Tracer:
         automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated") is not None
         op = st.get("operationState") or {}
         synced_rev = (op.get("syncResult") or {}).get("revision")
-        applied = bool(synced_rev) and op.get("phase") == "Succeeded" and self.s.is_ancestor(sha, synced_rev)
-        compared = bool(revision) and self.s.is_ancestor(sha, revision)
+        applied = bool(op.get("phase") == "Succeeded" and self.s.is_ancestor(sha, synced_rev)) if synced_rev else False
+        compared = self.s.is_ancestor(sha, revision) if revision else False
         # SyncError repeats the failed operation, which is judged per commit below (another request's
         # failure must not mark this one's objects).
         errors = [
@@ -542,14 +544,17 @@ class _Tracer:
         elif sync_failed(op) and sync.get("status") != "Synced" and self._failed_here(op, files):
             health, msg = DEGRADED, f"sync failed: {operation_message(op)}"
         elif sync.get("status") == "Synced" or applied:
-            health, msg = HEALTHY, f"synced at {(synced_rev or revision)[:8]}"
+            health, msg = HEALTHY, f"synced at {str(synced_rev or revision)[:8]}"
         elif self._objects_synced(st, files):
             health, msg = (
                 HEALTHY,
                 f"this commit's objects are Synced (the app is {sync.get('status')} because of others)",
             )
         elif not automated:
-            health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies this commit"
+            health, msg = (
+                DEGRADED,
+                f"OutOfSync at {str(revision)[:8]}: automated sync is off, nothing applies this commit",
+            )
         else:
             health, msg = PROGRESSING, f"{sync.get('status', 'Unknown')} at {revision[:8] if revision else '?'}"
         since = self.ts(op.get("finishedAt") or st.get("reconciledAt"))

@@ -93,3 +93,25 @@ def test_a_kind_the_cluster_does_not_serve_is_unknown_naming_the_crd(lab, tmp_pa
         assert node.health == "Unknown" and node.stage == "object"
         assert node.message.startswith(f"not served: {run.url} has no kind AppProject (argoproj.io); install its CRD")
         assert not [n for n, _ in root.walk() if n.health == "Missing"]
+
+
+def test_an_unreadable_state_repo_and_forbidden_applications_together_are_unknown_nodes(lab, tmp_path):
+    """Both fallbacks at once — the commit's files from the WorkPlacement and no right to list Applications — once
+    called the repo's error text as if it were the Unknown-node function (found by mypy --strict on trace.py)."""
+    path = lab.path
+    lab.close()
+    with served(path, tmp_path / "kubeconfig") as run:
+        role = cluster_role(_source(run.kubeconfig, path, tmp_path / "c1"))
+        run.server.limited["noapps"] = allowed_resources(role) - {"applications.argoproj.io"}
+        kubeconfig = _kubeconfig_with_token(run, tmp_path / "noapps", "noapps")
+        src = open_live(
+            kubeconfig=kubeconfig, repos={STATE_URL: str(tmp_path / "no-such-repo")}, cache_dir=tmp_path / "c"
+        )
+        root = trace(src, "vco", "sandbox", "platform-requests")
+        commits = [n for n, _ in root.walk() if n.stage == "commit"]
+        assert commits and all(n.evidence.get("filesFrom") == "WorkPlacement" for n in commits)
+        syncs = [c for n in commits for c in n.children]
+        assert syncs and all(
+            s.health == "Unknown" and s.message.startswith("forbidden: cannot list applications.argoproj.io")
+            for s in syncs
+        ), [s.message for s in syncs]
