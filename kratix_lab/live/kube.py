@@ -255,6 +255,43 @@ class Kube:
             return status, body
         raise LiveError(f"the API server at {self.target.server} kept answering 429 Too Many Requests")
 
+    def open_stream(self, path: str, query: dict[str, Any], *, read_timeout: float) -> Any:
+        """A ``GET`` whose body is read as it comes (a watch): the open urllib3 response, its status 2xx.
+        Raises ``AccessDenied`` (403), ``ApiStatusError`` (other statuses; ``status`` 410 for an expired
+        resourceVersion) or ``LiveError`` (transport). The caller reads it line by line and releases it."""
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        self.bucket.acquire()
+        params = [(k, v) for k, v in query.items() if v is not None]
+        with self._lock:
+            self.requests += 1
+            self.log.append(("GET", path + "?" + "&".join(f"{k}={v}" for k, v in params)))
+        try:
+            resp = self.api.call_api(
+                path,
+                "GET",
+                query_params=params,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=(self.timeout, read_timeout),
+            )[0]
+        except ApiException as e:
+            body = e.body.encode() if isinstance(e.body, str) else (e.body or b"")
+            if e.status == 403:
+                raise AccessDenied(_message(body) or f"forbidden: GET {path}") from None
+            raise ApiStatusError(f"WATCH {path}: {e.status} {_message(body)}".rstrip(), e.status or 0) from None
+        except (HTTPError, OSError) as e:
+            raise self._transport(e) from None
+        if not 200 <= resp.status < 300:
+            body = resp.data or b""
+            resp.release_conn()
+            if resp.status == 403:
+                raise AccessDenied(_message(body) or f"forbidden: GET {path}")
+            raise ApiStatusError(f"WATCH {path}: {resp.status} {_message(body)}".rstrip(), resp.status)
+        return resp
+
     def _timed_out(self) -> LiveError:
         return LiveError(f"the API server at {self.target.server} did not answer within {self.timeout:g}s (timeout)")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from kratix_lab.platform.lab import STEP_SECONDS, Lab
 from kratix_lab.serve.api import LabApi
 from kratix_lab.serve.server import ApiServer
-from kratix_lab.serve.tls import make_credentials, write_kubeconfig
+from kratix_lab.serve.tls import Credentials, make_credentials, write_kubeconfig
 
 # a watch event reaches clients within this of the commit (budget: 100 ms); an idle poll is two SQLite reads
 POLL_SECONDS = 0.02
@@ -35,6 +35,7 @@ class Running:
     threads: list[threading.Thread] = field(default_factory=list)
     steps: int = 0
     held: threading.Event = field(default_factory=threading.Event)  # set: the lab clock stands still
+    credentials: Credentials | None = None  # the CA and token the kubeconfig holds (``start(credentials=…)``)
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
@@ -71,19 +72,20 @@ def start(
     paused: bool = False,
     executor: str = "in-process",
     verbose: bool = False,
+    credentials: Credentials | None = None,
 ) -> Running:
     if speed <= 0:
         raise ValueError(f"--speed must be a positive number of lab seconds per wall second, got {speed}")
     lab = Lab(lab_dir, executor=executor, create=False)
     lab.gitops_repo.accept_pushes()  # a lab made before pushes were taken: clone DIR/gitops, commit, push
     api = LabApi(lab)
-    creds = make_credentials(address)
+    creds = credentials or make_credentials(address)  # given: serve again with the same CA and token (a restart)
     server = ApiServer((address, port), api, creds, verbose=verbose)
     host = f"[{address}]" if ":" in address else address
     url = f"https://{host}:{server.server_address[1]}"
     path = Path(kubeconfig) if kubeconfig else Path(lab_dir) / "kubeconfig"
     write_kubeconfig(path, url, creds)
-    run = Running(server, api, url, path, creds.token)
+    run = Running(server, api, url, path, creds.token, credentials=creds)
 
     def poller() -> None:
         while not server.stopping.wait(POLL_SECONDS):

@@ -1,0 +1,362 @@
+"""A watch cache behind the seam (issue 15): list each kind once, then watch it, as client-go's reflector
+and informer do (k8s.io/client-go tools/cache/reflector.go ``ListAndWatch``), so a fleet of any size costs
+one watch connection per kind rather than one request per question.
+
+``Informer`` keeps one kind: a paginated LIST (its ``resourceVersion`` is where the watch starts), then a
+WATCH with ``allowWatchBookmarks`` resumed from the last resourceVersion seen (an event's or a
+bookmark's) whenever the connection ends — the server's ``timeoutSeconds``, a dropped connection, a
+server restart (retried with a capped backoff). A ``410 Gone`` (the server no longer has that
+resourceVersion: reflector.go ``isExpiredError``) is answered by a fresh LIST, compared with what was
+kept so that every object added, changed or removed meanwhile is reported once — nothing lost, nothing
+reported twice. ``metadata.managedFields`` is dropped from what is kept (nothing here reads it; on a real
+cluster it is a large share of every object).
+
+``CachedSource`` is a ``LiveSource`` whose ``get``/``list`` of the watched kinds are answered from the
+informers (label-selected lists through the one matcher, ``model.matches_labels``); other kinds, events,
+logs and the state repo go to the API as in direct mode. ``change_token()`` moves only when a watched
+object changed, so a poller (``status -w``, the dashboard) recomputes only then.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kratix_lab.kube.registry import KindInfo
+from kratix_lab.live.kube import AccessDenied, ApiStatusError, Kube, LiveError, _denied, _message, _typed
+from kratix_lab.live.repos import StateRepos
+from kratix_lab.live.source import KRATIX, LiveSource
+from kratix_lab.model import matches_labels
+
+WATCH_SECONDS = 300  # the server closes a watch after this; the informer resumes it from its last resourceVersion
+BACKOFF_FIRST, BACKOFF_MAX = 0.2, 5.0  # reflector.go's backoff manager: 800 ms doubling to 30 s; shorter here
+# The kinds trace and diagnose read, besides the request kinds of the installed Promises (see ``CachedSource``).
+WATCHED = (
+    (KRATIX, "Promise"),
+    (KRATIX, "Work"),
+    (KRATIX, "WorkPlacement"),
+    (KRATIX, "Destination"),
+    (KRATIX, "GitStateStore"),
+    ("argoproj.io", "Application"),
+    ("batch", "Job"),
+    ("", "Pod"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+)
+
+Change = Callable[[str, "dict[str, Any] | None", "dict[str, Any] | None"], None]  # (type, old, new)
+
+
+class Expired(Exception):
+    """410 Gone: the resourceVersion to resume from is older than the server keeps."""
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+def _trim(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "managedFields" in meta:
+        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+    return obj
+
+
+class Informer:
+    """One kind's objects, kept up to date from a LIST and a resumed WATCH (see the module docstring)."""
+
+    def __init__(self, kube: Kube, kind: KindInfo, on_change: Change | None = None) -> None:
+        self.kube, self.kind, self.on_change = kube, kind, on_change
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rv = ""
+        self.synced = threading.Event()
+        self.error: Exception | None = None  # the last error that stopped a list or watch (retried)
+        self.lists = 0  # full LISTs made: 1, plus one per 410
+        self.watches = 0  # WATCH connections opened
+        self.events = 0  # changes applied (ADDED/MODIFIED/DELETED, and the ones a relist found)
+        self._stop = threading.Event()
+        self._resp: Any = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"informer-{kind.plural}", daemon=True)
+
+    # ---- the loop ----------------------------------------------------------------------------
+
+    def start(self) -> Informer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        resp = self._resp
+        if resp is not None:  # wake a blocked read
+            with contextlib.suppress(Exception):
+                resp.shutdown() if hasattr(resp, "shutdown") else resp.close()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        need_list, backoff = True, BACKOFF_FIRST
+        while not self._stop.is_set():
+            try:
+                if need_list:
+                    self._relist()
+                    need_list = False
+                self._watch()
+                backoff = BACKOFF_FIRST  # a watch that ran and ended (timeout, bookmark) is no failure
+            except Expired:
+                need_list = True
+            except AccessDenied as e:  # may not list/watch this kind: say so and stop (no retry storm)
+                self.error = e
+                self.synced.set()
+                return
+            except (LiveError, ApiStatusError, OSError, ValueError) as e:
+                if self._stop.is_set():
+                    return
+                self.error = e
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            except Exception as e:  # a dropped stream surfaces as urllib3/http.client errors
+                if self._stop.is_set():
+                    return
+                self.error = e
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def _relist(self) -> None:
+        """A full LIST; after a 410, every difference with what was kept is reported as an event."""
+        fresh: dict[tuple[str, str], dict[str, Any]] = {}
+        token: str | None = None
+        rv = ""
+        while True:
+            query = {"limit": 500, "continue": token}
+            status, body = self.kube.request("GET", self.kube.path(self.kind, None), query)
+            if status == 403:
+                raise _denied("list", self.kind, None, AccessDenied(_message(body)))
+            if status == 410:  # a continue token expired mid-list: start the list again
+                fresh, token, rv = {}, None, ""
+                continue
+            if not 200 <= status < 300:
+                raise ApiStatusError(f"LIST {self.kind.plural}: {status} {_message(body)}".rstrip(), status)
+            doc = json.loads(body)
+            for item in doc.get("items") or []:
+                obj = _trim(_typed(self.kind, item))
+                fresh[_key(obj)] = obj
+            rv = (doc.get("metadata") or {}).get("resourceVersion") or rv
+            token = (doc.get("metadata") or {}).get("continue") or None
+            if not token:
+                break
+        with self._lock:
+            old, self.objects, self.rv = self.objects, fresh, rv
+            self.lists += 1
+        if self.synced.is_set():  # a relist after 410: report what changed meanwhile, once each
+            for key, obj in fresh.items():
+                before = old.get(key)
+                if before is None:
+                    self._changed("ADDED", None, obj)
+                elif _rv(before) != _rv(obj):
+                    self._changed("MODIFIED", before, obj)
+            for key, before in old.items():
+                if key not in fresh:
+                    self._changed("DELETED", before, None)
+        self.error = None
+        self.synced.set()
+
+    def _watch(self) -> None:
+        query = {
+            "watch": "1",
+            "resourceVersion": self.rv,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(WATCH_SECONDS),
+        }
+        try:
+            resp = self.kube.open_stream(self.kube.path(self.kind, None), query, read_timeout=WATCH_SECONDS + 30)
+        except ApiStatusError as e:
+            if e.status == 410:
+                raise Expired(str(e)) from None
+            raise
+        self._resp = resp
+        self.watches += 1
+        try:
+            for line in _lines(resp):
+                if self._stop.is_set():
+                    return
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        raise Expired(obj.get("message", "410 Gone"))
+                    raise ApiStatusError(f"WATCH {self.kind.plural}: {obj.get('message', obj)}", obj.get("code", 500))
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if kind == "BOOKMARK":
+                    if rv:
+                        self.rv = rv
+                    continue
+                obj = _trim(_typed(self.kind, obj))
+                key = _key(obj)
+                with self._lock:
+                    before = self.objects.get(key)
+                    if kind == "DELETED":
+                        self.objects.pop(key, None)
+                    else:
+                        self.objects[key] = obj
+                    if rv:
+                        self.rv = rv
+                if kind == "DELETED":
+                    self._changed("DELETED", before, None)
+                elif before is None or _rv(before) != _rv(obj):
+                    self._changed("ADDED" if before is None else "MODIFIED", before, obj)
+        finally:
+            self._resp = None
+            resp.release_conn()
+
+    def _changed(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        self.events += 1
+        if self.on_change is not None:
+            self.on_change(kind, old, new)
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def get(self, name: str, namespace: str | None) -> dict[str, Any] | None:
+        with self._lock:
+            return self.objects.get((namespace or "", name))
+
+    def list(self, namespace: str | None, labels: dict[str, str] | None) -> builtins.list[dict[str, Any]]:
+        with self._lock:
+            objs = list(self.objects.values())
+        return [
+            o
+            for o in objs
+            if (namespace is None or (o.get("metadata") or {}).get("namespace") == namespace)
+            and (not labels or matches_labels((o.get("metadata") or {}).get("labels") or {}, labels))
+        ]
+
+
+def _rv(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def _lines(resp: Any) -> Iterator[str]:
+    from kubernetes.watch.watch import iter_resp_lines
+
+    yield from iter_resp_lines(resp)
+
+
+class CachedSource(LiveSource):
+    """A ``LiveSource`` answering the watched kinds from informers (see the module docstring).
+
+    ``start()`` lists every watched kind the cluster serves (the ``WATCHED`` kinds and the request kind of
+    every installed Promise) and starts its watch; a Promise installed later gets its informer at the next
+    ``start()`` (``refresh_kinds``). Objects are shared and read-only, as the lab's are."""
+
+    def __init__(self, kube: Kube, repos: StateRepos | None = None, *, read_only: bool = True) -> None:
+        super().__init__(kube, repos, read_only=read_only)
+        # one connection per watch plus the direct reads: urllib3 keeps 10 per host by default
+        pool = getattr(getattr(kube.api, "rest_client", None), "pool_manager", None)
+        if pool is not None and hasattr(pool, "connection_pool_kw"):
+            pool.connection_pool_kw["maxsize"] = max(pool.connection_pool_kw.get("maxsize") or 0, 4 + 2 * len(WATCHED))
+            pool.clear()
+        self.informers: dict[tuple[str, str], Informer] = {}
+        self._token = 0
+        self._token_lock = threading.Lock()
+        self.listeners: builtins.list[Change] = []
+
+    def start(self, timeout: float = 60.0) -> CachedSource:
+        """Start an informer per watched kind the cluster serves and wait for their first lists."""
+        self.refresh_kinds()
+        deadline = time.monotonic() + timeout
+        for inf in self.informers.values():
+            if not inf.synced.wait(max(0.0, deadline - time.monotonic())):
+                raise LiveError(
+                    f"the watch cache did not fill within {timeout:g}s: {inf.kind.plural}: {inf.error or 'no answer'}"
+                )
+        return self
+
+    def refresh_kinds(self) -> None:
+        wanted = list(WATCHED) + [(p.crd.group, p.crd.kind) for p in super().promises() if p.crd is not None]
+        reg = self.kinds()
+        for group, kind in wanted:
+            k = reg.get(group, kind)
+            if k is None or (group, kind) in self.informers:
+                continue
+            self.informers[(group, kind)] = Informer(self.kube, k, self._on_change).start()
+
+    def stop(self) -> None:
+        for inf in self.informers.values():
+            inf.stop()
+
+    def __enter__(self) -> CachedSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _on_change(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        with self._token_lock:
+            self._token += 1
+        if (new or old or {}).get("kind") == "Promise":
+            self._promises = None
+        for listener in list(self.listeners):
+            listener(kind, old, new)
+
+    def _informer(self, kind: str, group: str | None) -> Informer | None:
+        if group is not None:
+            inf = self.informers.get((group, kind))
+        else:
+            inf = next((i for (g, k), i in self.informers.items() if k == kind), None)
+        if inf is None or not inf.synced.is_set() or isinstance(inf.error, AccessDenied):
+            return None  # not watched (or not allowed): ask the API, which says why
+        return inf
+
+    # ---- the Source protocol over the cache --------------------------------------------------------
+
+    def get(
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+    ) -> dict[str, Any] | None:
+        inf = self._informer(kind, group)
+        if inf is None:
+            return super().get(kind, name, namespace, group)
+        if not name or inf.kind.namespaced != bool(namespace):
+            return None
+        return inf.get(name, namespace)
+
+    def list(
+        self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        inf = self._informer(kind, group)
+        if inf is None:
+            return super().list(kind, namespace, labels, group)
+        if not inf.kind.namespaced and namespace:
+            return []
+        return inf.list(namespace, labels)
+
+    def promises(self) -> builtins.list[Any]:
+        inf = self._informer("Promise", KRATIX)
+        if inf is None:
+            return super().promises()
+        from kratix_lab.promise import Promise
+
+        if self._promises is None:
+            objs = sorted(inf.list(None, None), key=lambda o: o["metadata"]["name"])
+            self._promises = (
+                time.monotonic(),
+                [Promise.from_dict(o, f"Promise/{o['metadata']['name']}") for o in objs],
+            )
+        return list(self._promises[1])
+
+    def change_token(self) -> int:
+        """Moves only when a watched object changed (direct mode's moves at every call)."""
+        with self._token_lock:
+            return self._token
+
+    def watch_connections(self) -> int:
+        return sum(1 for i in self.informers.values() if i._resp is not None)
+
+
+__all__ = ["WATCHED", "CachedSource", "Expired", "Informer"]
