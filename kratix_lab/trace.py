@@ -267,26 +267,7 @@ class _Tracer:
             health, msg = DEGRADED, f"OutOfSync at {revision[:8]}: automated sync is off, nothing applies {what}"
         else:
             health, msg = PROGRESSING, f"OutOfSync at {revision[:8]}: Argo CD applies {what} at its next sync"
-        return TraceNode(
-            "Application",
-            app["metadata"]["name"],
-            namespace_of(app),
-            "sync",
-            health,
-            msg,
-            since,
-            {
-                "sync": sync.get("status"),
-                "revision": revision,
-                "syncedRevision": (op.get("syncResult") or {}).get("revision"),
-                "commit": revision,
-                "automated": automated,
-                "health": (st.get("health") or {}).get("status"),
-                "conditions": st.get("conditions", []),
-                "resource": entry,
-                "files": [],
-            },
-        )
+        return _sync_node(app, health, msg, since, commit=revision, automated=automated, resource=entry, files=[])
 
     def _platform_app_hint(self, name: str) -> str:
         for app in self.apps():
@@ -560,25 +541,7 @@ class _Tracer:
         since = self.ts(op.get("finishedAt") or st.get("reconciledAt"))
         if health != HEALTHY and not applied and written is not None and (since is None or written > since):
             since = written  # waiting on this commit: since it was written, not since the last sync
-        node = TraceNode(
-            "Application",
-            app["metadata"]["name"],
-            namespace_of(app),
-            "sync",
-            health,
-            msg,
-            since,
-            {
-                "sync": sync.get("status"),
-                "revision": revision,
-                "syncedRevision": synced_rev,
-                "commit": sha,
-                "automated": automated,
-                "health": (st.get("health") or {}).get("status"),
-                "conditions": st.get("conditions", []),
-                "files": sorted(files),
-            },
-        )
+        node = _sync_node(app, health, msg, since, commit=sha, automated=automated, files=sorted(files))
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
         for fpath in sorted(files):
             try:
@@ -791,6 +754,34 @@ def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:
 
 def _norm(url: str) -> str:
     return url.rstrip("/").removesuffix(".git")
+
+
+def _sync_node(
+    app: dict[str, Any], health: str, message: str, since: int | None, *, commit: Any, automated: bool, **evidence: Any
+) -> TraceNode:
+    """An Argo CD Application at the sync stage, with what it says of its sync, the commit the node is about and
+    whether auto-sync is on (``evidence`` adds the files, or the git entry)."""
+    st = app.get("status") or {}
+    sync = st.get("sync") or {}
+    return TraceNode(
+        "Application",
+        app["metadata"]["name"],
+        namespace_of(app),
+        "sync",
+        health,
+        message,
+        since,
+        {
+            "sync": sync.get("status"),
+            "revision": sync.get("revision"),
+            "syncedRevision": ((st.get("operationState") or {}).get("syncResult") or {}).get("revision"),
+            "commit": commit,
+            "automated": automated,
+            "health": (st.get("health") or {}).get("status"),
+            "conditions": st.get("conditions", []),
+            **evidence,
+        },
+    )
 
 
 def declared_requests(apps: list[dict[str, Any]], rk: RequestKind) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -12,17 +12,16 @@ import pytest
 
 from kratix_lab.diagnose import diagnose, fleet
 from kratix_lab.live.cache import WATCHED, CachedSource
-from kratix_lab.platform.lab import STATE_URL
 from kratix_lab.sources.factory import open_live
 from kratix_lab.trace import trace
 from kratix_lab.views.trace_view import node_json as trace_json
-from tests.live.conftest import served
+from tests.live.conftest import live_source, served
 
 GROUP = "platform.integratn.tech"
 
 
 def cached(run, path, cache_dir) -> CachedSource:
-    direct = open_live(kubeconfig=run.kubeconfig, repos={STATE_URL: str(path / "state.git")}, cache_dir=cache_dir)
+    direct = live_source(run.kubeconfig, path, cache_dir)
     return CachedSource(direct.kube, direct.repos).start()
 
 
@@ -70,9 +69,7 @@ def test_the_cache_answers_as_direct_mode_does_with_one_watch_per_kind(lab, tmp_
     path = lab.path
     lab.close()
     with served(path, tmp_path / "kubeconfig") as run:
-        direct = open_live(
-            kubeconfig=run.kubeconfig, repos={STATE_URL: str(path / "state.git")}, cache_dir=tmp_path / "d"
-        )
+        direct = live_source(run.kubeconfig, path, tmp_path / "d")
         with cached(run, path, tmp_path / "c") as src:
             kinds = {k for (_, k) in src.informers}
             assert {k for _, k in WATCHED} | {"VClusterOrchestrator", "VClusterCore"} <= kinds
@@ -194,9 +191,7 @@ def test_a_kind_the_identity_may_not_watch_is_read_directly_and_says_why(lab, tm
     path = lab.path
     lab.close()
     with served(path, tmp_path / "kubeconfig") as run:
-        direct = open_live(
-            kubeconfig=run.kubeconfig, repos={STATE_URL: str(path / "state.git")}, cache_dir=tmp_path / "d"
-        )
+        direct = live_source(run.kubeconfig, path, tmp_path / "d")
         run.server.limited["nojobs"] = allowed_resources(cluster_role(direct)) - {"jobs.batch"}
         doc = yaml.safe_load(run.kubeconfig.read_text())
         doc["users"][0]["user"]["token"] = "nojobs"
