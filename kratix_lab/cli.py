@@ -220,7 +220,7 @@ def _source(args: argparse.Namespace) -> Iterator[Any]:
 
         if args.request_timeout <= 0:
             raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
-        yield open_live(
+        source = open_live(
             context=args.context,
             kubeconfig=args.kubeconfig,
             in_cluster=args.in_cluster,
@@ -228,7 +228,14 @@ def _source(args: argparse.Namespace) -> Iterator[Any]:
             cache_dir=args.cache_dir,
             timeout=args.request_timeout,
             write=getattr(args, "write", False),
+            watch=getattr(args, "watch", False),
         )
+        try:
+            yield source
+        finally:
+            stop = getattr(source, "stop", None)
+            if stop is not None:
+                stop()
         return
     from kratix_lab.sources.lab import LabSource
 
@@ -619,26 +626,38 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
     from kratix_lab.diagnose import all_healthy, fleet, fleet_summary
-    from kratix_lab.trace import STAGE_TITLES
 
     with _source(args) as source:
         _platform_line(args, source)
         rows = fleet(source)
         now = source.now()
+        if getattr(args, "watch", False):
+            return _watch_status(args, source, rows, now)
     code = EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
     if args.output == "json":
-        print(
-            json.dumps(
-                [r.__dict__ | {"since": rfc3339(r.since) if r.since is not None else None} for r in rows], indent=2
-            )
-        )
+        print(json.dumps([_status_json(r) for r in rows], indent=2))
         return code
     if not rows:
         print("No vClusters found.", file=sys.stderr)
         return code
-    console = _console()
-    wide = args.output == "wide"
-    cols = ["NAMESPACE", "NAME", "PRESET", "K8S", "STAGE", "HEALTH", "SINCE", "MESSAGE"]
+    _print_status(rows, now, _console(), args.output == "wide")
+    print(fleet_summary(rows))
+    return code
+
+
+STATUS_COLUMNS = ["NAMESPACE", "NAME", "PRESET", "K8S", "STAGE", "HEALTH", "SINCE", "MESSAGE"]
+
+
+def _status_json(r: Any) -> dict[str, Any]:
+    return r.__dict__ | {"since": rfc3339(r.since) if r.since is not None else None}
+
+
+def _print_status(
+    rows: list[Any], now: int, console: Any, wide: bool, widths: list[int | None] | None = None
+) -> list[int | None]:
+    """The rows as ``status`` prints them (``widths`` given: no header, those widths — ``status -w``'s updates)."""
+    from kratix_lab.trace import STAGE_TITLES
+
     cells = [
         [
             r.namespace,
@@ -652,15 +671,72 @@ def cmd_status(args: argparse.Namespace) -> int:
         ]
         for r in rows
     ]
-    widths = _status_widths(cols, cells, console.width if console.is_terminal and not wide else None)
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for c, w in zip(cols, widths, strict=True):
+    header = widths is None
+    if widths is None:
+        widths = _status_widths(STATUS_COLUMNS, cells, console.width if console.is_terminal and not wide else None)
+    table = Table(box=None, pad_edge=False, show_edge=False, show_header=header)
+    for c, w in zip(STATUS_COLUMNS, widths, strict=True):
         table.add_column(c, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
     for cell in cells:
         table.add_row(*cell)
     console.print(table)
-    print(fleet_summary(rows))
-    return code
+    return widths
+
+
+def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int) -> int:
+    """``status -w``, as ``kubectl get -w``: the table, then a row for each vCluster whose stage, health or
+    message changes (``-o json``: one JSON object per line). The fleet is computed again when the platform
+    changed — the lab's change token, or live a change the watch cache saw (``kratix_lab.live.cache``: one watch
+    per kind, no polling of the API) — or a minute of lab time passed; Ctrl-C stops it (exit 0, or 1 when the
+    last rows were not all Healthy)."""
+    import signal
+    import threading
+    import time
+
+    from kratix_lab.diagnose import all_healthy, fleet
+
+    console, wide = _console(), args.output == "wide"
+
+    def show(changed: list[Any], at: int, widths: list[int | None] | None) -> list[int | None] | None:
+        if args.output == "json":
+            for r in changed:
+                print(json.dumps(_status_json(r)), flush=True)
+            return widths
+        if changed or widths is None:
+            widths = _print_status(changed, at, console, wide, widths)
+        return widths
+
+    def shown(r: Any) -> tuple[str, str, str]:
+        return (r.stage, r.health, r.message)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)  # as Ctrl-C (a parent that ignores SIGINT: a CI runner, xdist)
+    last = {(r.namespace, r.name): shown(r) for r in rows}
+    widths = show(rows, now, None)
+    token, computed = source.change_token(), now
+    try:
+        while True:
+            time.sleep(0.5)
+            new_token, now = source.change_token(), source.now()
+            if new_token == token and now - computed < 60:
+                continue
+            token, computed = new_token, now
+            rows = fleet(source)
+            seen = {(r.namespace, r.name): shown(r) for r in rows}
+            widths = show([r for r in rows if last.get((r.namespace, r.name)) != shown(r)], now, widths)
+            for ns, name in sorted(last.keys() - seen.keys()):
+                print(
+                    json.dumps({"namespace": ns, "name": name, "gone": True})
+                    if args.output == "json"
+                    else f"{ns}  {name}  (gone)",
+                    flush=True,
+                )
+            last = seen
+    except KeyboardInterrupt:
+        return EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
 
 
 # ``status`` on a terminal: MESSAGE gives way first (down to MIN), then these columns (each to its minimum); NAME
@@ -1270,6 +1346,9 @@ def _add_lab_commands(sub: Any) -> None:
 
     p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
+    p.add_argument(
+        "-w", "--watch", action="store_true", help="keep printing the vClusters that change (live: a watch cache)"
+    )
     live(p)
     p = add(
         sub,

@@ -31,13 +31,20 @@ def open_live(
     cache_dir: str | os.PathLike[str] | None = None,
     timeout: float = 30.0,
     write: bool = False,
+    watch: bool = False,
 ) -> Source:
     """A live cluster as a ``Source`` (``kratix_lab.live.source.LiveSource``, read-only unless ``write``): a kubeconfig
     context (the current one when None) or the in-cluster config; ``repos`` maps a state-repo URL to
-    where to clone it from. Raises ``kratix_lab.live.kube.LiveError`` naming what is wrong."""
+    where to clone it from; ``watch``: a ``CachedSource`` (one watch per kind, started; ``stop()`` it). Raises
+    ``kratix_lab.live.kube.LiveError`` naming what is wrong."""
     from kratix_lab.live.kube import Kube, load
     from kratix_lab.live.repos import StateRepos
     from kratix_lab.live.source import LiveSource
 
     api, target = load(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
+    if watch:  # list once, then watch (kratix_lab.live.cache): for commands that keep reading
+        from kratix_lab.live.cache import CachedSource
+
+        kube = Kube(api, target, timeout=timeout)
+        return CachedSource(kube, StateRepos(cache_dir, repos), read_only=not write).start()
     return LiveSource(Kube(api, target, timeout=timeout), StateRepos(cache_dir, repos), read_only=not write)
