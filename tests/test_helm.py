@@ -681,3 +681,20 @@ def test_packaged_reference_files_are_the_upstream_copies():
     for name in ("values.schema.json", "values.yaml", "Chart.yaml"):
         shipped = Path(helm.__file__).resolve().parent / "chart" / name
         assert shipped.read_bytes() == (SHARED / "reference" / "vcluster" / name).read_bytes(), name
+
+
+def test_every_chart_file_is_package_data():
+    """pyproject.toml's package-data globs take every file in helm/chart/ into a wheel (checked by hand with
+    `pip wheel . --no-deps` too): an installed kratix-lab finds its chart reference without ../shared."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "kratix_lab.platform.helm"
+    ]
+    chart = Path(helm.__file__).resolve().parent / "chart"
+    files = sorted(p.relative_to(chart.parent).as_posix() for p in chart.iterdir() if p.is_file())
+    assert files, chart
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+    assert missing == [], f"not in [tool.setuptools.package-data]: {missing}"
