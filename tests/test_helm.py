@@ -11,6 +11,10 @@ import pytest
 from kratix_lab.model import dump, load_file, load_one, matches_selector
 from kratix_lab.platform import helm
 from kratix_lab.platform.helm import ChartError, HelmSource, render_chart, supported, validate_values
+from kratix_lab.platform.helm import reference as helm_reference
+from kratix_lab.platform.helm.rbac import _ALL_VERBS
+from kratix_lab.platform.helm.render import _INSTALL_ORDER
+from kratix_lab.platform.helm.values import _coalesce
 from tests.helpers import SAMPLES, SHARED, needs_shared, run_validator
 
 REPO = "https://charts.loft.sh"
@@ -216,7 +220,7 @@ def test_media_deployed_etcd(media):
 
 
 def test_media_etcd_resources_follow_values():
-    values = helm._coalesce(
+    values = _coalesce(
         MEDIA_VALUES,
         {
             "controlPlane": {
@@ -282,7 +286,7 @@ def test_media_ingress(media):
 
 def test_media_rbac(media):
     role = find(media.objects, "Role", "vc-media")
-    assert {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": helm._ALL_VERBS} in role[
+    assert {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": _ALL_VERBS} in role[
         "rules"
     ]  # 3 replicas elect a leader
     binding = find(media.objects, "RoleBinding", "vc-media")
@@ -369,7 +373,7 @@ def test_embedded_etcd_is_a_statefulset_with_etcd_ports_on_the_headless_service(
 
 
 def test_explicit_volume_claim_with_deployed_etcd_is_a_statefulset():
-    values = helm._coalesce(
+    values = _coalesce(
         MEDIA_VALUES,
         {"controlPlane": {"statefulSet": {"persistence": {"volumeClaim": {"enabled": True, "size": "9Gi"}}}}},
     )
@@ -492,7 +496,7 @@ def test_services_select_the_right_pods(media):
 
 
 def test_objects_follow_helm_install_order(scenario_renders):
-    order = {k: i for i, k in enumerate(helm._INSTALL_ORDER)}
+    order = {k: i for i, k in enumerate(_INSTALL_ORDER)}
     for r in scenario_renders.values():
         keys = [(order[o["kind"]], o["metadata"]["name"]) for o in r.chart_objects]
         assert keys == sorted(keys)
@@ -511,7 +515,7 @@ def test_render_is_deterministic_and_leaves_the_input_alone():
 
 
 def test_values_merge_like_helm():
-    merged = helm._coalesce(
+    merged = _coalesce(
         {"a": {"b": 1, "c": [1, 2], "d": {"e": 1}}, "x": 1},
         {"a": {"c": [3], "d": {"f": 2}}, "x": None},
     )
@@ -584,7 +588,7 @@ def test_schema_from_the_environment(tmp_path, monkeypatch):
 
 def test_no_schema_means_not_validated(monkeypatch, tmp_path):
     monkeypatch.setenv(helm.SCHEMA_ENV, str(tmp_path / "missing.json"))
-    monkeypatch.setattr(helm, "DEFAULT_SCHEMA_PATHS", ())
+    monkeypatch.setattr(helm_reference, "DEFAULT_SCHEMA_PATHS", ())
     assert not helm.schema_available()
     assert validate_values({"replicas": "three"}) == []
     r = render({"controlPlane": {"statefulSet": {"highAvailability": {"replicas": 2}}}})
@@ -619,10 +623,10 @@ def test_built_in_defaults_are_the_charts(monkeypatch):
         else:
             assert built_in == ref, path
 
-    check(helm._builtin_defaults(), reference, "values")
+    check(helm_reference._builtin_defaults(), reference, "values")
     with_file = {key: render(values, release=release) for key, (release, values) in SCENARIOS.items()}
     monkeypatch.delenv(helm.VALUES_ENV, raising=False)
-    monkeypatch.setattr(helm, "DEFAULT_VALUES_PATHS", ())
+    monkeypatch.setattr(helm_reference, "DEFAULT_VALUES_PATHS", ())
     for key, (release, values) in SCENARIOS.items():
         built_in = render(values, release=release)
         assert any("built-in copy" in n for n in built_in.notes)
@@ -663,8 +667,34 @@ def test_every_rendered_object_is_valid_kubernetes(tmp_path, scenario_renders):
     assert f"{total} objects, 0 invalid, 0 unchecked" in result.stdout, result.stdout
 
 
-def test_reference_paths_resolve_beside_the_checkout():
-    assert (
-        helm.DEFAULT_SCHEMA_PATHS[0].resolve() == (SHARED / "reference" / "vcluster" / "values.schema.json").resolve()
-    )
-    assert isinstance(helm.DEFAULT_VALUES_PATHS[0], Path)
+def test_reference_files_ship_with_the_package():
+    """The chart's reference is package data (issue 11): found inside the installed package, never via ../shared."""
+    package = Path(helm.__file__).resolve().parent / "chart"
+    assert (package / "values.schema.json",) == helm_reference.DEFAULT_SCHEMA_PATHS
+    assert (package / "values.yaml",) == helm_reference.DEFAULT_VALUES_PATHS
+    assert all(p.is_file() for p in (*helm_reference.DEFAULT_SCHEMA_PATHS, *helm_reference.DEFAULT_VALUES_PATHS))
+    assert helm_reference.MODELLED_DEFAULTS.is_file()
+
+
+@needs_shared
+def test_packaged_reference_files_are_the_upstream_copies():
+    for name in ("values.schema.json", "values.yaml", "Chart.yaml"):
+        shipped = Path(helm.__file__).resolve().parent / "chart" / name
+        assert shipped.read_bytes() == (SHARED / "reference" / "vcluster" / name).read_bytes(), name
+
+
+def test_every_chart_file_is_package_data():
+    """pyproject.toml's package-data globs take every file in helm/chart/ into a wheel (checked by hand with
+    `pip wheel . --no-deps` too): an installed kratix-lab finds its chart reference without ../shared."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "kratix_lab.platform.helm"
+    ]
+    chart = Path(helm.__file__).resolve().parent / "chart"
+    files = sorted(p.relative_to(chart.parent).as_posix() for p in chart.iterdir() if p.is_file())
+    assert files, chart
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+    assert missing == [], f"not in [tool.setuptools.package-data]: {missing}"

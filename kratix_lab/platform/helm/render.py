@@ -1,0 +1,217 @@
+"""The render: `helm template` of the vCluster chart, modelled.
+
+``render_chart`` checks the source and the values (against the chart's values.schema.json when it
+is at hand), coalesces them over the chart defaults and asks each template module for its objects,
+which it sorts in Helm's install order (pkg/releaseutil/kind_sorter.go).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kratix_lab.model import clone
+from kratix_lab.platform.helm.control_plane import _config_secret, _control_plane
+from kratix_lab.platform.helm.coredns import _coredns_configmap
+from kratix_lab.platform.helm.etcd import _etcd_statefulset
+from kratix_lab.platform.helm.policies import _ingress, _policies
+from kratix_lab.platform.helm.rbac import _rbac, _service_accounts
+from kratix_lab.platform.helm.reference import (
+    SCHEMA_ENV,
+    VALUES_ENV,
+    _builtin_defaults,
+    _chart_defaults,
+    find_schema_file,
+    find_values_file,
+    validate_values,
+)
+from kratix_lab.platform.helm.release import _control_plane_kind, _Release
+from kratix_lab.platform.helm.services import _services
+from kratix_lab.platform.helm.source import CHART, ChartError, ChartRender, HelmSource, _not_modelled, supported
+from kratix_lab.platform.helm.syncer import _coredns_synced
+from kratix_lab.platform.helm.values import _coalesce, _on
+
+# Helm's InstallOrder (pkg/releaseutil/kind_sorter.go): `helm template` prints objects in this order.
+_INSTALL_ORDER = [
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+]
+_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def render_chart(source: HelmSource, schema_path: Path | None = None, *, shared: bool = False) -> ChartRender:
+    """The objects `helm template` of ``source`` would give Argo CD, modelled for vcluster 0.30.x.
+
+    Raises ChartError for a chart the lab does not model (never a pretend success) and for values
+    the chart refuses (every schema error, with its path).
+
+    ``shared=True``: the result may be one made earlier for the same inputs (the source, the
+    schema and values files and their modification times) and the caller must not change it.
+    Argo CD and the modelled vCluster syncer render the same release this way.
+    """
+    schema = Path(schema_path) if schema_path is not None else find_schema_file()
+    defaults_file = find_values_file()
+    if not shared:
+        return _render_chart(source, schema, defaults_file)
+    key = (
+        source.repo_url,
+        source.chart,
+        source.target_revision,
+        source.release_name,
+        source.namespace,
+        repr(source.values),  # types and key order included: both can change what is rendered
+        _file_identity(schema),
+        _file_identity(defaults_file),
+    )
+    done = _renders.get(key)
+    if done is None:
+        done = _render_chart(source, schema, defaults_file)
+        if len(_renders) >= _RENDERS_KEPT:
+            _renders.pop(next(iter(_renders)))
+        _renders[key] = done
+    return done
+
+
+_RENDERS_KEPT = 256
+_renders: dict[tuple, ChartRender] = {}  # shared renders (see render_chart), oldest first
+
+
+def _file_identity(path: Path | None) -> tuple[str, int] | None:
+    if path is None or not path.is_file():
+        return None
+    return str(path), path.stat().st_mtime_ns
+
+
+def _render_chart(source: HelmSource, schema: Path | None, defaults_file: Path | None) -> ChartRender:
+    if not supported(source.repo_url, source.chart, source.target_revision):
+        raise _not_modelled(source)
+    version = str(source.target_revision).strip()
+    release = source.release_name
+    if not release or len(release) > 53 or not _RELEASE_NAME.fullmatch(release):
+        raise ChartError(
+            f"release name {release!r} is invalid: Helm needs a lowercase DNS-1123 name of at most 53 characters"
+        )
+    if not source.namespace or not _DNS_LABEL.fullmatch(source.namespace) or len(source.namespace) > 63:
+        raise ChartError(f"namespace {source.namespace!r} is invalid: expected a DNS-1123 label")
+    user = source.values if source.values is not None else {}
+    if not isinstance(user, dict):
+        raise ChartError(f"values of release {release}: expected a mapping, got {type(user).__name__}")
+
+    notes = [
+        f"modelled render of {CHART} {version} (release {release}, namespace {source.namespace}): built by "
+        "kratix-lab after the chart's templates at v0.30.5, not by helm template",
+        "Argo CD applies the rendered objects itself: there is no Helm release Secret (sh.helm.release.v1.*)",
+    ]
+    if schema is not None and schema.is_file():
+        errors = validate_values(user, schema)
+        if errors:
+            listing = "\n".join(f"- {e}" for e in errors)
+            raise ChartError(
+                f"values don't meet the specifications of the schema(s) in the following chart(s):\n"
+                f"{CHART} {version} (release {release}, {len(errors)} error{'s' * (len(errors) != 1)}):\n{listing}",
+                errors,
+            )
+        notes.append(f"values validated against {schema}")
+    else:
+        notes.append(f"values not validated: no schema (set {SCHEMA_ENV} to the chart's values.schema.json)")
+
+    if defaults_file is not None:
+        defaults = _chart_defaults(str(defaults_file), defaults_file.stat().st_mtime_ns)
+        notes.append(f"chart defaults from {defaults_file}")
+    else:
+        defaults = _builtin_defaults()
+        notes.append(
+            f"chart defaults: kratix-lab's built-in copy of the keys it models (no values.yaml; set {VALUES_ENV})"
+        )
+    effective = clone(_coalesce(defaults, user))
+    rel = _Release(release, source.namespace, version, effective)
+    objects, more_notes = _render(rel)
+    return ChartRender(objects=objects, values=effective, notes=notes + more_notes, source=source)
+
+
+def _render(r: _Release) -> tuple[list[dict], list[str]]:
+    _check_fails(r)
+    notes: list[str] = []
+    kind, why = _control_plane_kind(r)
+    notes.append(f"control plane: {kind} {r.name} ({why})")
+    chart: list[dict] = [
+        *_service_accounts(r),
+        _config_secret(r),
+        *_coredns_configmap(r),
+        *_rbac(r),
+        *_services(r, kind),
+        _control_plane(r, kind),
+        *_etcd_statefulset(r),
+        *_ingress(r),
+        *_policies(r),
+    ]
+    order = {k: i for i, k in enumerate(_INSTALL_ORDER)}
+    chart.sort(key=lambda o: (order.get(o["kind"], len(order)), o["kind"], o["metadata"]["name"]))
+    synced = _coredns_synced(r)
+    if synced:
+        notes.append(
+            f"CoreDNS: Deployment {synced[0]['metadata']['name']} models what vCluster's syncer puts in the host "
+            "namespace at runtime (in a real cluster: the synced CoreDNS pods); it is not chart output"
+        )
+    unmodelled = [
+        label
+        for dotted, label in (
+            ("controlPlane.serviceMonitor.enabled", "ServiceMonitor"),
+            ("privateNodes.enabled", "private nodes"),
+            ("plugins", "plugins"),
+            ("experimental.deploy.host.manifests", "experimental.deploy host manifests"),
+        )
+        if _on(r.get(dotted))
+    ]
+    if unmodelled:
+        notes.append("set in values but not modelled: " + ", ".join(unmodelled))
+    return chart + synced, notes
+
+
+def _check_fails(r: _Release) -> None:
+    """The chart's own `fail` calls, which make `helm template` exit with an error."""
+    stores = [
+        r.get("controlPlane.backingStore.etcd.embedded.enabled"),
+        r.get("controlPlane.backingStore.etcd.deploy.enabled"),
+        r.get("controlPlane.backingStore.database.embedded.enabled"),
+        r.get("controlPlane.backingStore.database.external.enabled"),
+    ]
+    if sum(map(_on, stores)) > 1:
+        raise ChartError("execution error: you can only enable one backingStore at the same time")
+    if _on(r.get("controlPlane.distro.k3s.enabled")) and _on(r.get("controlPlane.distro.k8s.enabled")):
+        raise ChartError("execution error: you can only enable one distro at the same time")
