@@ -4,9 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kratix_lab.platform.store import Store
+
+if TYPE_CHECKING:
+    from kratix_lab.pipeline.executors import Executor
+    from kratix_lab.platform.gitrepo import GitRepo
+    from kratix_lab.promise import Promise
+
+
+class LabServices(Protocol):
+    """What of the Lab a controller may use (its repos, Promises, admission and pipeline executor) — the Lab
+    implements it; a controller never sees the rest of it."""
+
+    state_repo: GitRepo
+    state_remote: GitRepo
+    vcluster_schema: Path | None
+
+    def promises(self) -> list[Promise]: ...
+    def repo_for(self, url: str) -> GitRepo | None: ...
+    def cluster_scoped(self, obj: dict[str, Any]) -> bool: ...
+    def admit(self, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]: ...
+    def apply_object(
+        self,
+        obj: dict[str, Any],
+        manager: str = "kratix-lab",
+        previous: dict[str, Any] | None = None,
+        admitted: bool = False,
+    ) -> str: ...
+    def executor_for(self, promise: Promise, ctx: Context) -> Executor: ...
 
 
 @dataclass
@@ -16,7 +43,7 @@ class Context:
     store: Store
     lab_dir: Path
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)  # active fault name -> its parameters
-    lab: Any = None  # the Lab, for controllers that need its repos, Promises or executor
+    lab: LabServices | None = None  # None only for a controller tried alone (tests); the lab always sets it
 
     def fault(self, name: str) -> dict[str, Any] | None:
         return self.faults.get(name)

@@ -276,6 +276,13 @@ class GitRepo:
         self.repo.odb.update_cache(force=True)  # another process (or a push) may have added a pack
         return self.repo.odb.has_object(binsha)
 
+    def raw_object(self, sha: str) -> bytes | None:
+        """An object's content by SHA (a commit's header and message, a tree, a blob); None when unknown."""
+        try:
+            return self._read(bytes.fromhex(sha))
+        except (BadObject, ValueError, OSError):
+            return None
+
     def _read(self, binsha: bytes) -> bytes:
         pending = self._pending.get(binsha)
         if pending is not None:

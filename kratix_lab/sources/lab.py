@@ -98,10 +98,8 @@ class LabSource:
         return CommitInfo(sha, message.rstrip("\n"), who + ">", date, (), parents)
 
     def _raw_commit(self, sha: str) -> str | None:
-        try:
-            return self.lab.state_remote._read(bytes.fromhex(sha)).decode("utf-8", "replace")
-        except Exception:  # an unknown or unreadable commit is "not found" to a trace
-            return None
+        raw = self.lab.state_remote.raw_object(sha)  # an unknown or unreadable commit is "not found" to a trace
+        return raw.decode("utf-8", "replace") if raw is not None else None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Kratix's state history is linear: ``ancestor`` is on ``descendant``'s first-parent chain.

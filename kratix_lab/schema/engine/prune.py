@@ -23,15 +23,21 @@ def prune(obj: Any, schema: Schema | None, path: str = "", *, is_resource_root: 
     return out
 
 
-def _prune(x: Any, s: Schema | None, path: str, out: list[str], *, embedded_root: bool = False) -> None:
-    if isinstance(s, dict) and s.get(PRESERVE) is True:
-        _skip_prune(x, s, path, out, embedded_root=embedded_root)
-        return
+def _prune(
+    x: Any, s: Schema | None, path: str, out: list[str], *, embedded_root: bool = False, skip: bool = False
+) -> None:
+    """Drop (and record in ``out``) what ``s`` does not declare. Under ``x-kubernetes-preserve-unknown-fields``
+    (``skip``, upstream's ``skipPrune``) unknown keys stay but declared ones are still pruned inside, and list
+    items carry the skip on (k8s.io/apiextensions-apiserver pkg/apiserver/schema/pruning/algorithm.go ``prune``
+    and ``skipPrune``)."""
+    if not skip and isinstance(s, dict) and s.get(PRESERVE) is True:
+        skip = True
     if isinstance(x, dict):
         if s is None:
-            for k in list(x):
-                out.append(_join(path, k))
-                del x[k]
+            if not skip:
+                for k in list(x):
+                    out.append(_join(path, k))
+                    del x[k]
             return
         embedded = embedded_root or s.get(EMBEDDED) is True
         props = _props(s)
@@ -45,35 +51,15 @@ def _prune(x: Any, s: Schema | None, path: str, out: list[str], *, embedded_root
                 _prune(x[k], props[k], _join(path, k), out)
             elif has_additional:
                 _prune(x[k], additional, _join(path, k), out)
-            else:
+            elif not skip:
                 out.append(_join(path, k))
                 del x[k]
     elif isinstance(x, list):
         items = _items(s)
+        if skip and items is None:
+            return
         for i, v in enumerate(x):
-            _prune(v, items, f"{path}[{i}]", out)
-
-
-def _skip_prune(x: Any, s: Schema, path: str, out: list[str], *, embedded_root: bool = False) -> None:
-    """Under preserve-unknown-fields: keep unknown keys but still prune inside declared ones."""
-    if isinstance(x, dict):
-        embedded = embedded_root or s.get(EMBEDDED) is True
-        props = _props(s)
-        has_additional, additional = _additional(s)
-        for k in list(x):
-            if embedded and k in META_FIELDS:
-                if k == "metadata" and isinstance(x[k], dict):
-                    out.extend(prune_object_meta(x[k], _join(path, k)))
-                continue
-            if k in props:
-                _prune(x[k], props[k], _join(path, k), out)
-            elif has_additional:
-                _prune(x[k], additional, _join(path, k), out)
-    elif isinstance(x, list):
-        items = _items(s)
-        if items is not None:
-            for i, v in enumerate(x):
-                _skip_prune(v, items, f"{path}[{i}]", out)
+            _prune(v, items, f"{path}[{i}]", out, skip=skip)
 
 
 def prune_object_meta(meta: dict[str, Any], path: str = "metadata") -> list[str]:
