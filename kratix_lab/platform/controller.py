@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kratix_lab.platform.store import Store
 
 if TYPE_CHECKING:
-    from kratix_lab.pipeline.executors import Executor
     from kratix_lab.platform.gitrepo import GitRepo
     from kratix_lab.promise import Promise
 
@@ -33,7 +32,7 @@ class LabServices(Protocol):
         previous: dict[str, Any] | None = None,
         admitted: bool = False,
     ) -> str: ...
-    def executor_for(self, promise: Promise, ctx: Context) -> Executor: ...
+    def executor_for(self, promise: Promise, ctx: Context) -> Any: ...  # a pipeline.executors.Executor
 
 
 @dataclass
