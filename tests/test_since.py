@@ -207,3 +207,27 @@ def test_status_and_diagnose_show_about_a_minute_and_json_carries_timestamps(unl
     misplaced = [line for line in out.splitlines() if "WorkPlacement/" in line and "misplaced: Destination" in line]
     assert misplaced and all(re.search(r"Degraded  for \d+s  ", line) for line in misplaced), misplaced
     assert not re.search(r"for \d{3,}s", out), "durations are human (46m, not 2800s)"
+
+
+def test_an_argo_cd_condition_keeps_its_time_until_its_message_changes(tmp_path):
+    """argo-cd pkg/apis/application/v1alpha1/types.go:3713-3749 ``SetConditions``: a condition of the same type and
+    message keeps its lastTransitionTime; a new message is a new condition, with a new time."""
+    from tests.test_argocd import app
+
+    def condition(lab):
+        (c,) = lab.get("Application", "nginx", "argocd")["status"]["conditions"]
+        return c["type"], c["lastTransitionTime"]
+
+    source = {"repoURL": "https://charts.bitnami.com/bitnami", "chart": "nginx", "targetRevision": "18.0.0"}
+    with Lab(tmp_path / "lab") as lab:
+        lab.apply(app("nginx", source))
+        lab.settle()
+        kind, first = condition(lab)
+        assert kind == "ComparisonError"
+        lab.run_for(10 * 60)
+        lab.apply(app("nginx", source | {"helm": {"valuesObject": {"replicaCount": 2}}}))  # compared again
+        lab.settle()
+        assert condition(lab) == (kind, first), "the same error: since it first appeared"
+        lab.apply(app("nginx", source | {"chart": "redis"}))  # another message
+        lab.settle()
+        assert condition(lab)[1] > first

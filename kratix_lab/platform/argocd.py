@@ -474,6 +474,9 @@ class ArgoCDController:
             op["message"] += f" (retried {count} times)."
 
     def _keep_times(self, app: dict[str, Any], conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A condition of the same type and message keeps its lastTransitionTime (when the problem began); a new
+        message is a new condition, timed now (argo-cd pkg/apis/application/v1alpha1/types.go:3713-3749
+        ``SetConditions``, commit 37ee0097)."""
         old = {(c.get("type"), c.get("message")): c for c in (app.get("status") or {}).get("conditions") or []}
         return [old.get((c["type"], c["message"]), c) for c in conditions]
 
