@@ -713,6 +713,11 @@ class _Tracer:
             return node
         for extra in extras:
             node.children.append(self.workload("Deployment", extra["metadata"]["name"], dest_ns))
+        if node.health != HEALTHY and not errors:
+            # Argo CD times the app's health (appcontroller.go:2437-2450: it moves only when the status
+            # changes); else the trouble of what it rendered; not the last sync
+            when = self.ts((st.get("health") or {}).get("lastTransitionTime"))
+            node.since = when if when is not None else _trouble_below(node, node.since)
         return node
 
     def workload(self, kind: str, name: str, ns: str | None) -> TraceNode:
@@ -743,6 +748,8 @@ class _Tracer:
                 return node
             for pod in pods:
                 node.children.append(self.pod(pod))
+        if node.health != HEALTHY and not went_bad(obj):
+            node.since = _trouble_below(node, node.since)  # no condition of its own: since its pods' trouble
         return node
 
     def pod(self, pod: dict[str, Any]) -> TraceNode:
@@ -766,6 +773,14 @@ class _Tracer:
             self.ts(ready.get("lastTransitionTime") or st.get("startTime")),
             {"phase": st.get("phase"), "restarts": restarts, "lastTermination": last, "podIP": st.get("podIP")},
         )
+
+
+def _trouble_below(node: TraceNode, otherwise: int | None) -> int | None:
+    """When the trouble of ``node``'s children began (the earliest ``since`` of those not Healthy), else
+    ``otherwise``: the time of a node whose own status has none (a StatefulSet without conditions, whose pod
+    crashes)."""
+    times = [c.since for c in node.children if c.health != HEALTHY and c.since is not None]
+    return min(times) if times else otherwise
 
 
 def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:

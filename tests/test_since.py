@@ -228,6 +228,73 @@ def test_an_argo_cd_condition_keeps_its_time_until_its_message_changes(tmp_path)
         lab.apply(app("nginx", source | {"helm": {"valuesObject": {"replicaCount": 2}}}))  # compared again
         lab.settle()
         assert condition(lab) == (kind, first), "the same error: since it first appeared"
+        # the app's health is timed too, and moves only when its status does (appcontroller.go:2437-2450)
+        assert lab.get("Application", "nginx", "argocd")["status"]["health"] == {
+            "status": "Unknown",
+            "message": lab.get("Application", "nginx", "argocd")["status"]["health"]["message"],
+            "lastTransitionTime": first,
+        }
         lab.apply(app("nginx", source | {"chart": "redis"}))  # another message
         lab.settle()
         assert condition(lab)[1] > first
+
+
+@pytest.fixture(scope="module")
+def aged_template(tmp_path_factory) -> Path:
+    """sandbox settled and then 40 lab-minutes old, every stage Healthy."""
+    path = tmp_path_factory.mktemp("aged") / "lab"
+    with Lab(path) as lab:
+        lab.submit(SAMPLES / "dev.yaml")
+        assert lab.settle().quiescent
+        lab.run_for(AGE)
+        assert diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox", "platform-requests").healthy
+    return path
+
+
+STRICT = {"isolationMode": "strict"}  # an edit that changes what the pipelines write (a new commit)
+FAULTS = [
+    ("destination-unlabelled", {}, "reconcile"),
+    ("pipeline-fails", {"promise": "vcluster-core"}, "reconcile"),
+    ("workload-crashloop", {"namespace": "vcluster-sandbox", "name": "sandbox-0"}, None),
+    ("workload-oomkilled", {"namespace": "vcluster-sandbox", "name": "sandbox-0"}, None),
+    ("statestore-push-rejected", {}, "edit"),
+    ("argocd-autosync-disabled", {}, "edit"),
+]
+
+
+@pytest.mark.parametrize(("fault", "params", "action"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_every_node_in_trouble_dates_from_the_fault_not_from_its_creation(
+    aged_template, tmp_path, fault, params, action
+):
+    """Whatever the fault, on a vCluster 40 minutes old: every node of the trace that is not Healthy — the failing
+    one and those above and below it (a StatefulSet without conditions, the Helm release, the Work) — says it
+    has been so since the fault or later, and the verdict, the findings and the fleet row agree."""
+    shutil.copytree(aged_template, tmp_path / "lab")
+    with Lab(tmp_path / "lab", create=False) as lab:
+        fault_at = lab.store.now_seconds()
+        lab.faults.inject(fault, **params)
+        if action == "reconcile":
+            lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+        elif action == "edit":
+            edited = json.loads(json.dumps(DEV))
+            edited["spec"]["vcluster"] = STRICT
+            lab.submit(edited)
+        lab.run_for(5 * 60 if action == "edit" else AFTER)
+        source = LabSource(lab)
+        d = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
+        (row,) = fleet(source)
+    assert d.findings and d.since is not None, d.verdict
+    troubled = [(n.ref, n.health, n.since) for n, _ in d.trace.walk() if n.health not in ("Healthy",)]
+    assert troubled, d.verdict
+    old = [(ref, health, rfc3339(since)) for ref, health, since in troubled if since is None or since < fault_at]
+    assert not old, old
+    assert all(f.since is not None and f.since >= fault_at for f in d.findings), [(f.id, f.since) for f in d.findings]
+    assert row.since == d.since and fault_at <= d.since <= d.now
+
+
+DEV = {
+    "apiVersion": "platform.integratn.tech/v1alpha1",
+    "kind": "VClusterOrchestrator",
+    "metadata": {"name": "sandbox", "namespace": "platform-requests"},
+    "spec": {"name": "sandbox"},
+}
