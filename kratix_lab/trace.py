@@ -734,9 +734,7 @@ class _Tracer:
             "workload",
             h.status if h else UNKNOWN,
             (h.message if h and h.message else f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)} ready"),
-            self.problem_since(obj)
-            if h is not None and h.status != HEALTHY
-            else self.ts((obj or {}).get("metadata", {}).get("creationTimestamp")),
+            self.ts((obj or {}).get("metadata", {}).get("creationTimestamp")),
             {"replicas": spec.get("replicas"), "readyReplicas": st.get("readyReplicas", 0)},
         )
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
@@ -748,8 +746,12 @@ class _Tracer:
                 return node
             for pod in pods:
                 node.children.append(self.pod(pod))
-        if node.health != HEALTHY and not went_bad(obj):
-            node.since = _trouble_below(node, node.since)  # no condition of its own: since its pods' trouble
+        if obj is not None and node.health != HEALTHY:
+            # its own condition that went bad (a Deployment's Available=False); else, having none (a StatefulSet),
+            # since its pods' trouble began; else its first Warning event, else its creation
+            own = went_bad(obj)
+            below = _trouble_below(node, None)
+            node.since = self.ts(own) if own else below if below is not None else self.problem_since(obj)
         return node
 
     def pod(self, pod: dict[str, Any]) -> TraceNode:
