@@ -24,7 +24,7 @@ from kratix_lab.catalogue import Catalogue
 from kratix_lab.errors import EXIT_BUG, KratixLabError, NotFound, UsageError
 from kratix_lab.fsutil import atomic_dir
 from kratix_lab.kube.refs import ObjectRef
-from kratix_lab.kube.times import rfc3339
+from kratix_lab.kube.times import ago, rfc3339
 from kratix_lab.model import dump, dump_all, load_documents, load_file, namespace_of
 from kratix_lab.pipeline.executors import make_executor
 from kratix_lab.platform.lab import AdmissionError, Lab, default_lab_dir
@@ -666,7 +666,7 @@ def _print_status(
             r.k8s_version,
             STAGE_TITLES.get(r.stage, r.stage),
             r.health,
-            lv.human_duration(now - r.since) if r.since is not None else "-",
+            ago(r.since, now),  # computed when shown, from the row's timestamp
             r.message if wide or console.is_terminal or len(r.message) <= 80 else r.message[:79] + "…",
         ]
         for r in rows

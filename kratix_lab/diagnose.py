@@ -3,6 +3,11 @@
 A finding says what is wrong, where (stage and object), since when, the evidence, and the fix —
 a command or a change. Deeper failures rank first (the first failing stage is the verdict):
 ``stuck at <stage> since <time> (<duration>): <reason> → <fix>``.
+
+"Since" is when the problem began (``trace``: the lastTransitionTime of the condition that went bad, or the
+first event of the failure; the object's creation only when nothing better exists). It is kept as a timestamp;
+the duration beside it is computed when it is shown (``Verdict.text(now)``, ``kube.times.human_duration``),
+never frozen into a message: a row read a minute later says a minute more (issue 17 item 5).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
-from kratix_lab.kube.times import rfc3339
+from kratix_lab.kube.times import ago, rfc3339
 from kratix_lab.model import GVK, load_documents, namespace_of
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
@@ -41,14 +46,51 @@ class Finding:
         return ref == self.object or ref in self.objects
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict in parts, so its duration is computed when it is shown: ``lead`` (``stuck at WorkPlacement``),
+    ``since`` (when the problem began, lab seconds; None: no time to give) and ``rest`` (``: <reason> → <fix>``)."""
+
+    lead: str
+    since: int | None = None
+    rest: str = ""
+
+    def text(self, now: int | None = None) -> str:
+        """``<lead> since <RFC 3339> (<duration at now>)<rest>``; without ``now``, the timestamp only (JSON,
+        Markdown: text that stays true whenever it is read)."""
+        if self.since is None:
+            return self.lead + self.rest
+        when = f" since {rfc3339(self.since)}" + (f" ({ago(self.since, now)})" if now is not None else "")
+        return self.lead + when + self.rest
+
+    @property
+    def summary(self) -> str:
+        """The verdict without its time: a fleet row's MESSAGE, beside the row's own SINCE column."""
+        return self.lead + self.rest
+
+
 @dataclass
 class Diagnosis:
     ref: str
     trace: TraceNode
     findings: list[Finding]
-    verdict: str
+    judged: Verdict
     now: int
     deleted: bool = False  # the request is gone after a clean delete (no findings, nothing left)
+
+    @property
+    def verdict(self) -> str:
+        """The verdict as of the diagnosis (``now``), its duration included; ``verdict_at`` for a later moment."""
+        return self.judged.text(self.now)
+
+    def verdict_at(self, now: int) -> str:
+        """The verdict with its duration as of ``now`` (the display's clock)."""
+        return self.judged.text(now)
+
+    @property
+    def since(self) -> int | None:
+        """When the verdict's problem began (lab seconds), or None."""
+        return self.judged.since
 
     @property
     def healthy(self) -> bool:
@@ -68,16 +110,6 @@ class Diagnosis:
 
 
 VERDICT_HEAD = 200  # characters of "stuck at … since …: reason" the dashboard keeps before the fix
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60}m"
-    return f"{seconds // 86400}d"
 
 
 def _cmd_ref(node: TraceNode) -> str:
@@ -802,7 +834,7 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
                 f"deleted: {root.ref} is gone (its delete pipeline completed at {rfc3339(gone)}) "
                 "and nothing labelled with it is left"
             )
-            return Diagnosis(root.ref, root, [], verdict_text, now, deleted=True)
+            return Diagnosis(root.ref, root, [], Verdict(verdict_text), now, deleted=True)
         if left:  # it existed and was deleted: what it left behind is the problem, not its absence (issue 17.12)
             findings = [
                 f
@@ -825,7 +857,7 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
             unique.append(f)
     unique = merge_siblings(unique)
     unique.sort(key=lambda f: (f.severity != "error", -f.depth))
-    return Diagnosis(root.ref, root, unique, verdict(root, unique, now, source), now)
+    return Diagnosis(root.ref, root, unique, verdict(root, unique), now)
 
 
 def unknown_request(source: Source, d: Diagnosis) -> str | None:
@@ -921,7 +953,9 @@ def _deleted_at(source: Source, root: TraceNode) -> int | None:
 LEFTOVERS_SHOWN = 4
 
 
-def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) -> str:
+def verdict(root: TraceNode, findings: list[Finding]) -> Verdict:
+    """Where the request is: the top finding (``stuck at``), else the deepest node not Healthy (``in progress
+    at``), else ``healthy``; its ``since`` is that finding's or node's."""
     if findings and all(f.id == "leftovers-after-delete" for f in findings):
         refs = [o for f in findings for o in (f.objects or [f.object])]
         shown = ", ".join(refs[:LEFTOVERS_SHOWN]) + (
@@ -929,20 +963,18 @@ def verdict(root: TraceNode, findings: list[Finding], now: int, source: Source) 
         )
         fixes = list(dict.fromkeys(f.fix for f in findings))
         fix = fixes[0] if len(fixes) == 1 else f"{fixes[0]}; and {len(fixes) - 1} more (each finding names its own)"
-        return f"deleted, but {kinds(len(refs), 'object')} labelled with it remain ({shown}) → {fix}"
+        return Verdict(f"deleted, but {kinds(len(refs), 'object')} labelled with it remain ({shown}) → {fix}")
     if findings:
         top = findings[0]
-        since = top.since
-        when = f" since {rfc3339(since)} ({_duration(max(0, now - since))})" if since is not None else ""
-        return f"stuck at {STAGE_TITLES.get(top.stage, top.stage)}{when}: {top.message} → {top.fix}"
+        return Verdict(f"stuck at {STAGE_TITLES.get(top.stage, top.stage)}", top.since, f": {top.message} → {top.fix}")
     worst_node = max(((n, d) for n, d in root.walk() if n.health != HEALTHY), key=lambda nd: nd[1], default=None)
     if worst_node is None:
-        return f"healthy: {root.ref} is Healthy at every stage"
+        return Verdict(f"healthy: {root.ref} is Healthy at every stage")
     node, _ = worst_node
-    when = f" since {rfc3339(node.since)} ({_duration(max(0, now - node.since))})" if node.since is not None else ""
-    if node.health == PROGRESSING:
-        return f"in progress at {STAGE_TITLES.get(node.stage, node.stage)}{when}: {node.ref}: {node.message}"
-    return f"{node.health} at {STAGE_TITLES.get(node.stage, node.stage)}{when}: {node.ref}: {node.message}"
+    state = "in progress" if node.health == PROGRESSING else node.health
+    return Verdict(
+        f"{state} at {STAGE_TITLES.get(node.stage, node.stage)}", node.since, f": {node.ref}: {node.message}"
+    )
 
 
 DELETING = "Deleting"  # a fleet row's state while its request is being deleted (not one of the trace's healths)
@@ -956,8 +988,8 @@ class VClusterStatus:
     k8s_version: str
     stage: str
     health: str
-    since: int | None
-    message: str
+    since: int | None  # when the row's problem began (its verdict's since); shown as a duration at display time
+    message: str  # the verdict without its time (``Verdict.summary``): never a duration that goes stale
 
 
 def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterStatus]:
@@ -998,7 +1030,7 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
                 stage,
                 health,
                 since,
-                d.verdict,
+                d.judged.summary,
             )
         )
     for _, entry in declared_requests(apps, rk):
@@ -1017,7 +1049,7 @@ def _git_only_row(source: Source, rk: RequestKind, namespace: str, name: str) ->
     top = d.findings[0] if d.findings else None
     stage = top.stage if top else "request"
     health = MISSING if top is None else DEGRADED if top.severity == "error" else PROGRESSING
-    return VClusterStatus(name, namespace, "", "", stage, health, top.since if top else None, d.verdict)
+    return VClusterStatus(name, namespace, "", "", stage, health, top.since if top else None, d.judged.summary)
 
 
 SUMMARY_ORDER = (HEALTHY, DEGRADED, PROGRESSING, DELETING, MISSING)

@@ -53,6 +53,38 @@ HEALTHS = (HEALTHY, PROGRESSING, DEGRADED, MISSING, SUSPENDED, UNKNOWN)
 UNREADABLE = (Forbidden, UnknownKind)
 
 
+# Condition types whose ``True`` is the trouble (every other type is in trouble when ``False``): a Job's
+# ``Failed``, a Deployment's ``ReplicaFailure``, kstatus' ``Stalled``; Argo CD's ``*Error``/``*Warning``
+# conditions carry no status at all — being there is the trouble.
+TROUBLE_WHEN_TRUE = ("Failed", "ReplicaFailure", "Stalled")
+
+
+def _in_trouble(c: dict[str, Any]) -> bool:
+    ctype = str(c.get("type", ""))
+    if "status" not in c:
+        return ctype.endswith(("Error", "Warning"))
+    return c.get("status") == ("True" if ctype in TROUBLE_WHEN_TRUE else "False")
+
+
+def went_bad(obj: dict[str, Any] | None, *types: str) -> str | None:
+    """When ``obj``'s trouble began, as its conditions say: the lastTransitionTime of the condition that went
+    bad — of ``types`` when given, else of any — the earliest of those still bad (a problem began with its first
+    symptom). None when no bad condition has a time.
+
+    A lastTransitionTime moves only when the condition's status flips (kubernetes/apimachinery
+    pkg/api/meta/conditions.go:25-68 ``SetStatusCondition``, commit eed236ce; the lab's
+    ``model.objects.set_condition`` does the same), so it is when the problem began, not the last reconcile."""
+    times = [
+        str(c["lastTransitionTime"])
+        for c in ((obj or {}).get("status") or {}).get("conditions") or []
+        if isinstance(c, dict)
+        and (not types or c.get("type") in types)
+        and _in_trouble(c)
+        and c.get("lastTransitionTime")
+    ]
+    return min(times) if times else None  # RFC 3339 in UTC sorts as time does
+
+
 def unreadable(kind: str, name: str, namespace: str | None, stage: str, error: Exception) -> TraceNode:
     return TraceNode(kind, name, namespace, stage, UNKNOWN, str(error), evidence={"error": str(error)})
 
@@ -131,6 +163,33 @@ class _Tracer:
 
     def ts(self, text: str | None) -> int | None:
         return self.s.timestamp(text)
+
+    def problem_since(self, obj: dict[str, Any] | None, *types: str, also: dict[str, Any] | None = None) -> int | None:
+        """When the trouble of ``obj`` began — a trace node's ``since`` when it is not Healthy (issue 17 item 5):
+        1. the lastTransitionTime of its condition that went bad (``went_bad``; of ``types`` when given);
+        2. else that of ``also``, the object that reports it (a misplaced WorkPlacement: its Work's ``Ready``);
+        3. else the first Warning event of the failure (after the object's last Normal event; an event
+           aggregated with a count keeps its firstTimestamp);
+        4. else the object's creation — only when nothing better exists.
+        None for no object."""
+        if obj is None:
+            return None
+        for holder in (obj, also):
+            when = went_bad(holder, *types)
+            if when:
+                return self.ts(when)
+        try:
+            events = self.s.events(obj)
+        except UNREADABLE:
+            events = []
+        last_normal = max((e.get("lastTimestamp") or "" for e in events if e.get("type") != "Warning"), default="")
+        failure = [
+            e.get("firstTimestamp") or e.get("lastTimestamp") or ""
+            for e in events
+            if e.get("type") == "Warning" and (e.get("lastTimestamp") or "") >= last_normal
+        ]
+        first = min((t for t in failure if t), default=None)
+        return self.ts(first or obj["metadata"].get("creationTimestamp"))
 
     def apps(self) -> list[dict[str, Any]]:
         if self._apps is None:
@@ -321,7 +380,7 @@ class _Tracer:
                     "pipeline",
                     health,
                     message,
-                    end or start,
+                    self.problem_since(job, "Failed") if health == DEGRADED else end or start,
                     {
                         "pipeline": key[1],
                         "action": key[0],
@@ -382,10 +441,10 @@ class _Tracer:
             node.children.append(unreadable("WorkPlacement", "?", namespace_of(work), "placement", e))
             return node
         for wp in wps:
-            node.children.append(self.placement(wp, depth))
+            node.children.append(self.placement(wp, depth, work))
         return node
 
-    def placement(self, wp: dict[str, Any], depth: int) -> TraceNode:
+    def placement(self, wp: dict[str, Any], depth: int, work: dict[str, Any] | None = None) -> TraceNode:
         write = get_condition(wp, "WriteSucceeded") or {}
         version = (wp.get("status") or {}).get("versionID")
         dest = wp["spec"].get("targetDestinationName", "")
@@ -406,6 +465,14 @@ class _Tracer:
             health, msg = DEGRADED, f"{write.get('reason')}: {write.get('message')}"
         else:
             health, msg = PROGRESSING, f"waiting to be written to {dest}"
+        if labels.get("kratix.io/misplaced") == "true":
+            # since it stopped matching, not since it was written: upstream marks the WorkPlacement
+            # ScheduleSucceeded=False (and Ready=False Misplaced) and the Work Ready=False Misplaced (kratix
+            # internal/controller/scheduler.go:116-133, 436-451); a label alone has no time
+            misplaced_work = work if (get_condition(work or {}, "Ready") or {}).get("reason") == "Misplaced" else None
+            since = self.problem_since(wp, "ScheduleSucceeded", "Ready", also=misplaced_work)
+        else:
+            since = self.ts(write.get("lastTransitionTime") or wp["metadata"].get("creationTimestamp"))
         node = TraceNode(
             "WorkPlacement",
             wp["metadata"]["name"],
@@ -413,7 +480,7 @@ class _Tracer:
             "placement",
             health,
             msg,
-            self.ts(write.get("lastTransitionTime") or wp["metadata"].get("creationTimestamp")),
+            since,
             {"destination": dest, "versionID": version, "path": path, "stateRepo": url},
         )
         if version and store_error is not None:
@@ -539,7 +606,9 @@ class _Tracer:
         else:
             health, msg = PROGRESSING, f"{sync.get('status', 'Unknown')} at {revision[:8] if revision else '?'}"
         since = self.ts(op.get("finishedAt") or st.get("reconciledAt"))
-        if health != HEALTHY and not applied and written is not None and (since is None or written > since):
+        if errors and errors[0].get("lastTransitionTime"):
+            since = self.ts(errors[0]["lastTransitionTime"])  # since the condition appeared, not the last refresh
+        elif health != HEALTHY and not applied and written is not None and (since is None or written > since):
             since = written  # waiting on this commit: since it was written, not since the last sync
         node = _sync_node(app, health, msg, since, commit=sha, automated=automated, files=sorted(files))
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
@@ -621,7 +690,10 @@ class _Tracer:
             "object",
             health,
             message,
-            self.ts((live or {}).get("metadata", {}).get("creationTimestamp")),
+            # not Healthy: since its trouble began; else since it exists
+            self.problem_since(live)
+            if health != HEALTHY
+            else self.ts((live or {}).get("metadata", {}).get("creationTimestamp")),
             {"file": fpath, "apiVersion": desired.get("apiVersion")},
         )
         if (
@@ -682,6 +754,11 @@ class _Tracer:
             return node
         for extra in extras:
             node.children.append(self.workload("Deployment", extra["metadata"]["name"], dest_ns))
+        if node.health != HEALTHY and not errors:
+            # Argo CD times the app's health (appcontroller.go:2437-2450: it moves only when the status
+            # changes); else the trouble of what it rendered; not the last sync
+            when = self.ts((st.get("health") or {}).get("lastTransitionTime"))
+            node.since = when if when is not None else _trouble_below(node, node.since)
         return node
 
     def workload(self, kind: str, name: str, ns: str | None) -> TraceNode:
@@ -710,6 +787,12 @@ class _Tracer:
                 return node
             for pod in pods:
                 node.children.append(self.pod(pod))
+        if obj is not None and node.health != HEALTHY:
+            # its own condition that went bad (a Deployment's Available=False); else, having none (a StatefulSet),
+            # since its pods' trouble began; else its first Warning event, else its creation
+            own = went_bad(obj)
+            below = _trouble_below(node, None)
+            node.since = self.ts(own) if own else below if below is not None else self.problem_since(obj)
         return node
 
     def pod(self, pod: dict[str, Any]) -> TraceNode:
@@ -733,6 +816,14 @@ class _Tracer:
             self.ts(ready.get("lastTransitionTime") or st.get("startTime")),
             {"phase": st.get("phase"), "restarts": restarts, "lastTermination": last, "podIP": st.get("podIP")},
         )
+
+
+def _trouble_below(node: TraceNode, otherwise: int | None) -> int | None:
+    """When the trouble of ``node``'s children began (the earliest ``since`` of those not Healthy), else
+    ``otherwise``: the time of a node whose own status has none (a StatefulSet without conditions, whose pod
+    crashes)."""
+    times = [c.since for c in node.children if c.health != HEALTHY and c.since is not None]
+    return min(times) if times else otherwise
 
 
 def placement_files(wp: dict[str, Any], path: str) -> dict[str, bytes]:

@@ -23,7 +23,8 @@ from kratix_lab.trace import TraceNode, resolve, trace
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views import node_view as nv
 
-# A minute of lab time makes rows stale even when nothing changed: the verdicts and ages quote durations.
+# A minute of lab time makes rows stale even when nothing changed: object lists quote AGE as text (fleet rows keep
+# timestamps, their SINCE is computed when shown, issue 17 item 5).
 STALE_AFTER = 60
 
 

@@ -230,7 +230,7 @@ class ArgoCDController:
         if invalid:
             conditions.append({"type": "InvalidSpecError", "message": invalid, "lastTransitionTime": now})
             st["sync"] = {"status": "Unknown", "comparedTo": {"source": spec.get("source"), "destination": dest}}
-            st["health"] = {"status": H.UNKNOWN, "message": invalid}
+            st["health"] = _health(app, H.UNKNOWN, invalid, now)
             st["conditions"] = self._keep_times(app, conditions)
             return self._save(ctx, app, new)
         if manifests.error:
@@ -240,7 +240,7 @@ class ArgoCDController:
                 "revision": manifests.revision,
                 "comparedTo": {"source": spec.get("source"), "destination": dest},
             }
-            st["health"] = {"status": H.UNKNOWN, "message": manifests.error}
+            st["health"] = _health(app, H.UNKNOWN, manifests.error, now)
             st["conditions"] = self._keep_times(app, conditions)
             return self._save(ctx, app, new)
         for raw, count in manifests.repeated:
@@ -350,7 +350,7 @@ class ArgoCDController:
             ),
             "",
         )
-        st["health"] = {"status": app_health, **({"message": msg} if msg else {})}
+        st["health"] = _health(app, app_health, msg, now)
         if operation is not None:
             st["operationState"] = operation
         st["reconciledAt"] = now if operation else (app.get("status") or {}).get("reconciledAt", now)
@@ -479,6 +479,9 @@ class ArgoCDController:
             op["message"] += f" (retried {count} times)."
 
     def _keep_times(self, app: dict[str, Any], conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A condition of the same type and message keeps its lastTransitionTime (when the problem began); a new
+        message is a new condition, timed now (argo-cd pkg/apis/application/v1alpha1/types.go:3713-3749
+        ``SetConditions``, commit 37ee0097)."""
         old = {(c.get("type"), c.get("message")): c for c in (app.get("status") or {}).get("conditions") or []}
         return [old.get((c["type"], c["message"]), c) for c in conditions]
 
@@ -785,6 +788,15 @@ class ArgoCDController:
         new["metadata"]["finalizers"] = [f for f in finalizers if f != APP_FINALIZER]
         store.update(new)
         return 1
+
+
+def _health(app: dict[str, Any], status: str, message: str, now: str) -> dict[str, Any]:
+    """The Application's ``status.health``; its lastTransitionTime moves only when the health status changes
+    (argo-cd controller/appcontroller.go:2437-2450, commit 37ee0097: "the ONLY place … aware of the previous and
+    updated health statuses"), so a Degraded app says since when it is Degraded, not when it was last refreshed."""
+    old = (app.get("status") or {}).get("health") or {}
+    since = old.get("lastTransitionTime") if old.get("status") == status and old.get("lastTransitionTime") else now
+    return {"status": status, **({"message": message} if message else {}), "lastTransitionTime": since}
 
 
 def _wave(obj: dict[str, Any]) -> int:

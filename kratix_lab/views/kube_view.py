@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import human_duration, parse_time
 from kratix_lab.model import GVK, get_condition, labels_of
 
 NONE = "<none>"
@@ -51,37 +51,6 @@ class TableData:
     def records(self) -> list[dict[str, str]]:
         """The rows as dicts keyed by header (for JSON, notebooks and tests)."""
         return [dict(zip(self.headers, r, strict=True)) for r in self.rows]
-
-
-def human_duration(seconds: int) -> str:
-    """kubectl's ``HumanDuration``: ``45s``, ``3m10s``, ``45m``, ``2h30m``, ``20h``, ``5d``."""
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        s = seconds % 60
-        return f"{minutes}m{s}s" if s else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = seconds // 3600
-    if hours < 8:
-        m = minutes % 60
-        return f"{hours}h{m}m" if m else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        h = hours % 24
-        return f"{hours // 24}d{h}h" if h else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        d = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{d}d" if d else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
 
 
 def age(timestamp: str | None, now: int) -> str:

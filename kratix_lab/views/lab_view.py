@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from kratix_lab.errors import UnknownKind
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import human_duration, parse_time
 from kratix_lab.model import GVK, get_condition, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.platform.lab import LabError
@@ -32,7 +32,6 @@ from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, r
     as_list,
     conditions_table,
     events_table,
-    human_duration,
     object_name,
     parse_selector,
     pod_ready,

@@ -11,11 +11,11 @@ import difflib
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, Finding
-from kratix_lab.kube.times import rfc3339
+from kratix_lab.kube.times import ago, rfc3339
 from kratix_lab.model import dump
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, TraceNode
-from kratix_lab.views.kube_view import conditions_table, events_table, human_duration
+from kratix_lab.views.kube_view import conditions_table, events_table
 from kratix_lab.views.trace_view import finding_text
 
 # Trace nodes that stand for no stored object (a git commit, the Helm source) or an unknown one.
@@ -47,7 +47,7 @@ def node_yaml(source: Source, node: TraceNode) -> str:
 
 def node_status_text(source: Source, node: TraceNode, now: int) -> str:
     """Health, full message, since when, the evidence, the conditions table and the object's events."""
-    since = f"{rfc3339(node.since)} ({human_duration(max(0, now - node.since))} ago)" if node.since is not None else "-"
+    since = f"{rfc3339(node.since)} ({ago(node.since, now)} ago)" if node.since is not None else "-"
     lines = [
         f"{node.ref}",
         f"stage:   {STAGE_TITLES.get(node.stage, node.stage)}",
@@ -193,9 +193,11 @@ def node_findings(diagnosis: Diagnosis, node: TraceNode, *, is_root: bool = Fals
     return [f for f in diagnosis.findings if f.covers(node.ref)]
 
 
-def node_findings_text(diagnosis: Diagnosis, node: TraceNode, *, is_root: bool = False) -> str:
+def node_findings_text(diagnosis: Diagnosis, node: TraceNode, *, is_root: bool = False, now: int | None = None) -> str:
+    """The findings about ``node``, durations as of ``now`` (the display's clock; default: the diagnosis's)."""
+    now = diagnosis.now if now is None else now
     found = node_findings(diagnosis, node, is_root=is_root)
     if not found:
-        return f"no findings about {node.ref}\n" if not is_root else f"{diagnosis.verdict}\n\nno findings\n"
-    head = [diagnosis.verdict, ""] if is_root else []
-    return "\n".join(head + [finding_text(f, i) for i, f in enumerate(found, 1)]) + "\n"
+        return f"no findings about {node.ref}\n" if not is_root else f"{diagnosis.verdict_at(now)}\n\nno findings\n"
+    head = [diagnosis.verdict_at(now), ""] if is_root else []
+    return "\n".join(head + [finding_text(f, i, now) for i, f in enumerate(found, 1)]) + "\n"

@@ -2,7 +2,9 @@
 
 The JSON schema (``kratix-lab.trace/v1``) is stable: ``{schema, ref, verdict, healthy, findings[],
 trace}`` where a trace node is ``{kind, name, namespace, stage, health, message, since, evidence,
-children[]}`` and ``since`` is RFC 3339 or null.
+children[]}`` and ``since`` is RFC 3339 or null. A diagnosis has ``since`` (when its verdict's problem began)
+and ``now`` (when it was read), both RFC 3339: JSON carries timestamps, never durations (its ``verdict`` text
+names the time, not how long ago it was), so it stays true whenever it is read.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from rich.tree import Tree
 
 from kratix_lab.diagnose import Diagnosis, Finding
 from kratix_lab.kube.health import HEALTHY, ORDER
-from kratix_lab.kube.times import rfc3339
+from kratix_lab.kube.times import ago, rfc3339
 from kratix_lab.trace import STAGE_TITLES, TraceNode
-from kratix_lab.views.kube_view import human_duration
 
 SCHEMA = "kratix-lab.trace/v1"
 HEALTH_STYLE = {
@@ -71,7 +72,8 @@ def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "ref": d.ref,
-        "verdict": d.verdict,
+        "verdict": d.judged.text(),
+        "since": rfc3339(d.since) if d.since is not None else None,
         "healthy": d.healthy,
         "deleted": d.deleted,
         "now": rfc3339(d.now),
@@ -94,7 +96,7 @@ def _label(node: TraceNode, wide: bool, now: int | None) -> Text:
     if culprit is not None:
         t.append(f" below ({culprit.ref}; the request itself: {node.health})", style=HEALTH_STYLE.get(health, ""))
     if node.since is not None and now is not None and node.health != "Healthy":
-        t.append(f"  for {max(0, now - node.since)}s", style="dim")
+        t.append(f"  for {ago(node.since, now)}", style="dim")
     message = node.message if wide or len(node.message) <= 100 else node.message[:99] + "…"
     if message:
         t.append(f"  {message}")
@@ -230,7 +232,7 @@ def compact_label(node: TraceNode, now: int | None) -> Text:
         t.append(f"  {health}", style=style)
         since = culprit.since if culprit is not None else node.since
         if since is not None and now is not None:
-            t.append(f" {human_duration(max(0, now - since))}", style="dim")
+            t.append(f" {ago(since, now)}", style="dim")
         if culprit is not None:
             t.append(f"  below: {culprit.kind} {culprit.name}: {culprit.message}")
             return t
@@ -263,9 +265,14 @@ def trace_compact(node: TraceNode, *, now: int | None = None, width: int | None 
     return Text("\n", no_wrap=True).join(compact_lines(compact(node), now=now, width=width))
 
 
-def finding_text(f: Finding, number: int) -> str:
-    """One finding: its rule, stage and object, what is wrong, the fix, and the log lines it quotes."""
-    when = f" since {rfc3339(f.since)}" if f.since is not None else ""
+def finding_text(f: Finding, number: int, now: int | None = None) -> str:
+    """One finding: its rule, stage and object, what is wrong, the fix, and the log lines it quotes; with ``now``
+    (the display's clock), how long ago its problem began."""
+    when = (
+        f" since {rfc3339(f.since)}" + (f" ({ago(f.since, now)})" if now is not None else "")
+        if f.since is not None
+        else ""
+    )
     lines = [
         f"{number}. [{f.severity}] {f.id} at {STAGE_TITLES.get(f.stage, f.stage)}{when}: {f.object}",
         f"   {f.message}",
@@ -276,17 +283,19 @@ def finding_text(f: Finding, number: int) -> str:
     return "\n".join(lines)
 
 
-def diagnosis_text(d: Diagnosis) -> str:
-    lines = [d.verdict, ""]
+def diagnosis_text(d: Diagnosis, now: int | None = None) -> str:
+    """The verdict and the findings, durations as of ``now`` (the display's clock; default: the diagnosis's)."""
+    now = d.now if now is None else now
+    lines = [d.verdict_at(now), ""]
     if not d.findings:
         lines.append("no findings")
-    lines += [finding_text(f, i) for i, f in enumerate(d.findings, 1)]
+    lines += [finding_text(f, i, now) for i, f in enumerate(d.findings, 1)]
     return "\n".join(lines) + "\n"
 
 
 def diagnosis_markdown(d: Diagnosis) -> str:
     """Markdown for an incident note: verdict, findings with fixes, and the trace as a list."""
-    out = [f"# {d.ref}", "", f"**Verdict:** {d.verdict}", "", f"_as of {rfc3339(d.now)}_", ""]
+    out = [f"# {d.ref}", "", f"**Verdict:** {d.verdict_at(d.now)}", "", f"_as of {rfc3339(d.now)}_", ""]
     if d.findings:
         out += [
             "## Findings",

@@ -154,7 +154,7 @@ def test_a_fault_injected_elsewhere_shows_as_a_failing_stage_with_its_fix(make_a
         await pilot.pause()
         media = rows(app)[0]
         assert media[:5] == ["media", "prod", "v1.34.3", "pipeline run", "✖ Degraded"]
-        assert media[6].startswith("stuck at pipeline run since")
+        assert media[6].startswith("stuck at pipeline run: "), "the row's time is its SINCE column (17.5)"
         assert rows(app)[1][4] == "✔ Healthy"
         assert "⚠ pipeline-fails" in screen_text(app)  # the header shows the active fault
         assert "✖ Degraded" in screen_text(app), "the HEALTH column grows when a cell changes in place"

@@ -15,8 +15,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from kratix_lab.kube.health import HEALTHY, ORDER
+from kratix_lab.kube.times import ago
 from kratix_lab.trace import TraceNode
-from kratix_lab.views.kube_view import human_duration
 from kratix_lab.views.literal import printable
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE, compact, is_folded, rollup
 
@@ -47,7 +47,7 @@ def node_label(node: TraceNode, now: int) -> Text:
         t.append(f"  {health}" + (" below" if culprit is not None else ""), style=style)
         since = culprit.since if culprit is not None else node.since
         if since is not None:
-            t.append(f" {human_duration(max(0, now - since))}", style="dim")
+            t.append(f" {ago(since, now)}", style="dim")
     return t
 
 

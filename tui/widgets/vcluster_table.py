@@ -11,8 +11,8 @@ from textual.widgets import DataTable
 
 from kratix_lab.diagnose import VClusterStatus
 from kratix_lab.kube.health import HEALTHY, ORDER
+from kratix_lab.kube.times import ago
 from kratix_lab.trace import STAGE_TITLES, STAGES
-from kratix_lab.views.kube_view import human_duration
 from kratix_lab.views.literal import literal
 from kratix_lab.views.trace_view import HEALTH_MARK, HEALTH_STYLE
 
@@ -53,7 +53,7 @@ def health_text(health: str) -> Text:
 
 
 def row_cells(s: VClusterStatus, now: int) -> list[Any]:
-    since = human_duration(max(0, now - s.since)) if s.since is not None else "-"
+    since = ago(s.since, now)  # computed now, from the row's timestamp (issue 17 item 5)
     message = s.message if len(s.message) <= MESSAGE_WIDTH else s.message[: MESSAGE_WIDTH - 1] + "…"
     return [  # data shown literally (views/literal.py): never markup, control characters escaped
         literal(s.name, style="bold"),
