@@ -472,6 +472,11 @@ def cmd_delete(args: argparse.Namespace) -> int:
     with _open(args) as lab:
         for ref in refs:
             kind = lv.resolve_kind(lab, ref.kind)
+            if lab.get(kind.kind, ref.name, ref.namespace) is None and lab.never_applied(
+                kind.kind, ref.name, ref.namespace
+            ):
+                print(lab.delete(kind.kind, ref.name, ref.namespace))  # in git, never applied (issue 17 item 1)
+                continue
             obj = _one(lab, kind, ref.name, ref.namespace)
             print(lab.delete(obj["kind"], ref.name, namespace_of(obj)))
     return EXIT_OK

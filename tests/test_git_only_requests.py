@@ -137,3 +137,25 @@ def test_a_name_in_no_application_and_not_in_the_cluster_is_still_not_found(ghos
     code, out, err = cli(capsys, ghost_lab.path, "diagnose", "vco/ghots")
     assert out == ""
     assert code == 2 and "did you mean ghost?" in err, err
+
+
+def test_a_request_never_applied_is_deleted_from_git(ghost_lab, capsys):
+    """`delete vco/ghost` (and the dashboard's delete) removes the file: the request exists only there."""
+    route = ghost_lab.delete_route("vco", "ghost", "platform-requests")
+    assert (
+        route
+        == "removes platform/vclusters/ghost.yaml from the gitops repo (the request was never applied: nothing to prune)"
+    )
+    ghost_lab.close()
+    code, out, _ = cli(capsys, ghost_lab.path, "delete", "vco/ghost", "-n", "platform-requests")
+    assert code == 0 and out.startswith("removed platform/vclusters/ghost.yaml from the gitops repo ("), out
+    assert "never applied" in out
+    again = Lab(ghost_lab.path, create=False)
+    try:
+        assert "platform/vclusters/ghost.yaml" not in again.gitops_repo.read_files("platform/vclusters")
+        again.settle()
+        assert [r.name for r in fleet(LabSource(again))] == ["sandbox"], "the row is gone"
+    finally:
+        again.close()
+    code, _, err = cli(capsys, ghost_lab.path, "delete", "vco/ghost", "-n", "platform-requests")
+    assert code == 1 and 'vclusterorchestrators.platform.integratn.tech "ghost" not found' in err, err  # as kubectl

@@ -546,24 +546,39 @@ class Lab:
         tracking = ((obj["metadata"].get("annotations") or {}).get(TRACKING) or "").split(":", 1)[0]
         if tracking != "platform":
             return None
+        return self._gitops_path(obj["kind"], obj["metadata"]["name"], None)
+
+    def _gitops_path(self, kind: str, name: str, namespace: str | None) -> str | None:
+        """The file under platform/ of the gitops repo that defines ``kind``/``name`` (in ``namespace`` when given
+        and the document names one), else None."""
         for path, content in self.gitops_repo.read_files("platform").items():
             try:
                 docs = load_documents(content.decode(), path)
             except (YamlError, UnicodeDecodeError):
                 continue
-            if any(
-                isinstance(d.data, dict)
-                and d.data.get("kind") == obj["kind"]
-                and (d.data.get("metadata") or {}).get("name") == obj["metadata"]["name"]
-                for d in docs
-            ):
-                return path
+            for d in docs:
+                meta = (d.data.get("metadata") or {}) if isinstance(d.data, dict) else {}
+                if (
+                    isinstance(d.data, dict)
+                    and d.data.get("kind") == kind
+                    and meta.get("name") == name
+                    and (namespace is None or meta.get("namespace") in (None, namespace))
+                ):
+                    return path
         return None
+
+    def never_applied(self, kind: str, name: str, namespace: str | None) -> str | None:
+        """The gitops file of a request committed but not in the cluster (Argo CD never applied it), else None."""
+        resolved, _ = self.resolve_kind(kind)
+        return self._gitops_path(resolved, name, namespace)
 
     def delete_route(self, kind: str, name: str, namespace: str | None = None) -> str:
         """How ``delete`` would remove the object, in a sentence (for a confirmation)."""
         obj = self.get(kind, name, namespace)
         if obj is None:
+            path = self.never_applied(kind, name, namespace)
+            if path is not None:
+                return f"removes {path} from the gitops repo (the request was never applied: nothing to prune)"
             raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
         path = self.gitops_file(obj)
         if path is not None:
@@ -571,10 +586,19 @@ class Lab:
         return f"deletes {obj['kind']} {name} directly (it is not in the gitops repo)"
 
     def delete(self, kind: str, name: str, namespace: str | None = None) -> str:
-        """Delete: through GitOps when the object came from the gitops repo, else directly."""
+        """Delete: through GitOps when the object came from the gitops repo, else directly. A request committed
+        but never applied (in git, not in the cluster: issue 17 item 1) is removed from git."""
         obj = self.get(kind, name, namespace)
         if obj is None:
-            raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
+            path = self.never_applied(kind, name, namespace)
+            if path is None:
+                raise LabError(f'{kind} "{name}" not found' + (f' in namespace "{namespace}"' if namespace else ""))
+            with self._lock():
+                sha = self.gitops_repo.write_files(
+                    {path: None}, f"Remove {name} (never applied)", GITOPS_IDENTITY, self.store.now_seconds()
+                )
+                self.gitops_repo.sync_worktree()
+            return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); it was never applied"
         with self._lock():
             path = self.gitops_file(obj)
             if path is not None:
