@@ -87,8 +87,9 @@ def mermaid(text: str) -> None:
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> Table:
     """A rich table from a list of dicts (columns: the given keys, else the first row's). Every cell is literal text
-    (``[a-z0-9]`` in a pattern or ``map[string]string`` is not read as rich markup); text wraps at spaces, and a
-    column of identifiers (no cell has a space) never wraps, so a name is never broken mid-word."""
+    (``[a-z0-9]`` in a pattern or ``map[string]string`` is not read as rich markup); text wraps at spaces, a
+    column of identifiers (no cell has a space) never wraps, and a word too long for its column is cut with …:
+    a name is never broken mid-word."""
     rows = list(rows)
     cols = list(columns or (rows[0].keys() if rows else []))
     t = Table(title=title, title_justify="left", header_style="bold", min_width=min(len(title or ""), WIDTH))
@@ -96,7 +97,7 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, 
     for i, c in enumerate(cols):
         # a column of identifiers (no cell has a space) never wraps: a name is cut with … rather than broken mid-word
         names = bool(cells) and all(" " not in row[i] and "\n" not in row[i] for row in cells)
-        t.add_column(c, overflow="ellipsis" if names else "fold", no_wrap=names)
+        t.add_column(c, overflow="ellipsis", no_wrap=names)
     for row in cells:
         t.add_row(*(Text(v) for v in row))
     return t
@@ -121,6 +122,7 @@ def api_table(promise: str | Promise, root: str = "spec") -> Table:
         )
     t = table(rows, title=f"{crd.kind} ({crd.group}/{crd.storage_version}): {root}")
     t.columns[0].no_wrap = True
+    t.columns[3].overflow = "fold"  # a pattern is shown whole, folded if it must be: it is not a name
     return t
 
 
@@ -202,7 +204,9 @@ def kubectl_get(
     from kratix_lab.views.lab_view import get_table
 
     objs = lab.list(kind, namespace, selector)
-    data = get_table(lab, objs, show_namespace=namespace is None, wide=wide)
+    # a NAMESPACE column only for namespaced objects (as ``kratix-lab get -A`` prints it)
+    namespaced = any(o["metadata"].get("namespace") for o in objs)
+    data = get_table(lab, objs, show_namespace=namespace is None and namespaced, wide=wide)
     return table(
         data.records(),
         data.headers,
@@ -573,10 +577,8 @@ def submit(lab: Lab, name: str) -> str:
 
 
 def settle_line(result: Any) -> str:
-    """A ``SettleResult`` in words (what ``kratix-lab settle`` prints), never its dataclass repr."""
-    rounds = f"{result.steps} round{'s' if result.steps != 1 else ''}"
-    state = "quiescent" if result.quiescent else "NOT quiescent (something is still due)"
-    return f"settled after {rounds}, {result.writes} writes; simulated time {result.time}; {state}"
+    """A ``SettleResult`` in words, as ``kratix-lab settle`` prints it (``str``), never its dataclass repr."""
+    return str(result)
 
 
 def settle(lab: Lab) -> Any:
