@@ -614,12 +614,12 @@ def show_requests(lab: Lab, kinds: Iterable[str], name: str, namespace: str = "p
     return t
 
 
-def request_conditions(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> dict[str, Any]:
+def request_conditions(lab: Lab, kind: str, name: str, namespace: str | None = "platform-requests") -> dict[str, Any]:
     """A request's conditions as ``kratix-lab describe`` lists them (ages on the lab's clock). Returns it."""
     obj = lab.get(kind, name, namespace)
     if obj is None:
         raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
-    command(f"describe {kind.lower()}/{name} -n {namespace}", key="d")
+    command(f"describe {kind.lower()}/{name}" + (f" -n {namespace}" if namespace else ""), key="d")
     show_conditions(lab, obj, f"{kind}/{name} conditions")
     return obj
 
@@ -804,3 +804,189 @@ def _register_formatters() -> None:
 
 
 _register_formatters()
+
+
+# ---- breaking the road on purpose and mending it (10-troubleshooting): faults, reconciles, checks -----------------
+
+
+def inject(lab: Lab, fault: str, **params: str) -> None:
+    """``kratix-lab fault inject NAME key=value…``: break one stage of the road the way the real failure would."""
+    command("fault inject " + " ".join([fault, *(f"{k}={v}" for k, v in params.items())]))
+    lab.faults.inject(fault, **params)
+
+
+def clear(lab: Lab, fault: str) -> None:
+    """``kratix-lab fault clear NAME``: the fault is mended."""
+    command(f"fault clear {fault}")
+    lab.faults.clear(fault)
+
+
+def show_faults(lab: Lab) -> None:
+    """``kratix-lab fault list``: every fault the lab can inject, its parameters, and which are active."""
+    from kratix_lab.views.lab_view import faults_table
+
+    command("fault list")
+    data = faults_table(lab.faults.available(), lab.faults.active())
+    console.print(table(data.records(), data.headers))
+
+
+def reconcile(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> None:
+    """``kratix-lab reconcile``: ask Kratix to run the request's workflows again (the manual-reconciliation label)."""
+    command(f"reconcile {kind.lower()}/{name} -n {namespace}", key="r")
+    lab.reconcile(kind, name, namespace)
+
+
+def run_for(lab: Lab, seconds: int) -> Any:
+    """``kratix-lab run-for Ns``: let simulated time pass, recurring work included (retries, restarts, CronJobs)."""
+    command(f"run-for {seconds}s")
+    result = lab.run_for(seconds)
+    show_text(f"ran {seconds}s: " + str(result).rsplit("; ", 1)[0])  # as the CLI: time ran out, so never quiescent
+    return result
+
+
+def wait(lab: Lab, max_steps: int = 1000) -> Any:
+    """``kratix-lab settle`` without the table of changes: one line saying how it ended. Returns the result."""
+    command("settle" + (f" --max-steps {max_steps}" if max_steps != 1000 else ""), key="p", note="play the clock")
+    result = lab.settle(max_steps=max_steps)
+    show_text(str(result))
+    return result
+
+
+def delete(lab: Lab, kind: str, name: str, namespace: str) -> None:
+    """``kratix-lab delete``: through the gitops repo when Argo CD manages the object, else in the cluster."""
+    command(f"delete {kind.lower()}/{name} -n {namespace}", key="ctrl+d")
+    show_text(lab.delete(kind, name, namespace))
+
+
+def request(kind: str, name: str, spec: dict[str, Any], namespace: str = "platform-requests") -> dict[str, Any]:
+    """A request of the catalogue's API group: ``request("ArgocdProject", "one", {...})``."""
+    return {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def apply(lab: Lab, obj: dict[str, Any]) -> None:
+    """``kratix-lab apply -f FILE``: create or update an object in the cluster directly (bypassing GitOps)."""
+    command(f"apply -f {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", note="the object as YAML")
+    lab.apply(obj)
+
+
+def commit_to_gitops(lab: Lab, path: str, text: str, message: str) -> None:
+    """What a ``git commit && git push`` to the gitops repo does: no admission check on the way (``submit`` checks)."""
+    from kratix_lab.platform.lab import GITOPS_IDENTITY
+
+    command("repo log --gitops -n 1", note=f"after: git commit -m {message!r} {path} && git push")
+    lab.gitops_repo.write_files({path: text.encode()}, message, GITOPS_IDENTITY, lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+
+
+class Scenarios:
+    """Break, diagnose, fix, verify: ``check`` diagnoses a request as ``kratix-lab diagnose`` does, insists on the
+    verdict and the rules, and records them; ``verify`` diagnoses it again after the fix and insists it is healthy
+    (or, deleted, that nothing is left). ``rows`` is the record: one row per rule that fired."""
+
+    def __init__(self, lab: Lab, namespace: str = "platform-requests"):
+        self.lab, self.namespace = lab, namespace
+        self.rows: list[dict[str, str]] = []
+
+    def _diagnose(self, kind: str, name: str) -> Any:
+        from kratix_lab.diagnose import diagnose
+        from kratix_lab.sources.lab import LabSource
+
+        return diagnose(LabSource(self.lab), kind, name, self.namespace)
+
+    def healthy(self, kind: str, name: str) -> bool:
+        return self._diagnose(kind, name).healthy
+
+    def check(self, scenario: str, kind: str, name: str, *rules: str, verdict: str | None = None) -> Any:
+        """Each of ``rules`` is among the findings and the verdict (the first finding) is ``verdict`` (default: the
+        first of ``rules``). Returns the diagnosis."""
+        from kratix_lab.trace import STAGE_TITLES
+
+        d = show_diagnose(self.lab, kind, name, self.namespace)
+        ids = [f.id for f in d.findings]
+        assert ids and ids[0] == (verdict or rules[0]), (ids, d.verdict)
+        for rule in rules:
+            assert rule in ids, (rule, ids, d.verdict)
+            found = next(f for f in d.findings if f.id == rule)
+            self.rows.append(
+                {
+                    "scenario": scenario,
+                    "request": f"{kind}/{name}",
+                    "rule": rule,
+                    "stage": STAGE_TITLES[found.stage],
+                    "first finding": ids[0],
+                    "fixed": "",
+                }
+            )
+        return d
+
+    def verify(self, kind: str, name: str, deleted: bool = False) -> None:
+        command(f"diagnose {kind.lower()}/{name} -n {self.namespace}", key="enter")
+        d = self._diagnose(kind, name)
+        show_text(d.verdict, style="bold green" if d.healthy or d.deleted else "bold")
+        if not deleted:
+            assert d.healthy, d.verdict
+        else:
+            assert d.deleted and not d.findings and "nothing labelled with it is left" in d.verdict, d.verdict
+        for row in self.rows:
+            if row["request"] == f"{kind}/{name}":
+                row["fixed"] = "yes"
+
+    def show(self) -> None:
+        console.print(table(self.rows, ["scenario", "rule", "stage", "first finding", "fixed"], "scenarios"))
+
+
+def try_submit(lab: Lab, name: str) -> str:
+    """``kratix-lab submit`` of a request the API server would refuse: returns (and prints) why it was refused."""
+    from kratix_lab.platform.lab import AdmissionError
+
+    command(f"submit sample_requests/{name}.yaml", key="c")
+    try:
+        lab.submit(SAMPLES / f"{name}.yaml")
+    except AdmissionError as e:
+        show_text(f"submit refused it: {e}")
+        return str(e)
+    raise AssertionError(f"sample_requests/{name}.yaml was accepted")
+
+
+def diagnose_live(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> tuple[Any, Any]:
+    """The same diagnosis twice: through the Kubernetes API (``kratix-lab serve --paused`` answering for the lab,
+    read by live mode's ``LiveSource``, the state repo from a clone) and from the lab itself. Prints the first."""
+    from kratix_lab import serve
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.platform.lab import STATE_URL
+    from kratix_lab.sources.factory import open_live
+    from kratix_lab.sources.lab import LabSource
+
+    scratch = scratch_dir("live")
+    command("serve --paused", note="in another shell: it writes a kubeconfig and answers the Kubernetes API")
+    running = serve.start(lab.path, paused=True, kubeconfig=scratch / "kubeconfig")
+    try:
+        live = open_live(
+            kubeconfig=scratch / "kubeconfig", repos={STATE_URL: str(lab.path / "state.git")}, cache_dir=scratch
+        )
+        through_api = diagnose(live, kind, name, namespace)
+    finally:
+        running.stop()
+    command(f"--kubeconfig FILE diagnose {kind.lower()}/{name} -n {namespace}")
+    show_diagnosis(through_api)
+    return through_api, diagnose(LabSource(lab), kind, name, namespace)
+
+
+def same_but_the_fix(a: Any, b: Any) -> bool:
+    """Two diagnoses say the same — verdict, findings, trace — except the fixes (live mode names kubectl commands)."""
+    from kratix_lab.views.trace_view import diagnosis_json
+
+    def strip(d: Any) -> dict[str, Any]:
+        data = diagnosis_json(d)
+        return {
+            **data,
+            "verdict": d.verdict.removesuffix(d.findings[0].fix) if d.findings else d.verdict,
+            "findings": [{k: v for k, v in f.items() if k != "fix"} for f in data["findings"]],
+        }
+
+    return strip(a) == strip(b)

@@ -24,7 +24,7 @@ from tests.helpers import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-STEPWISE = ["00-tour.ipynb"]  # every code cell one step, its command beside it
+STEPWISE = ["00-tour.ipynb", "10-troubleshooting.ipynb"]  # every code cell one step, its command beside it
 MAX_LINES = 8
 CHANGE_LINES = 10
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
