@@ -564,14 +564,14 @@ def command(args: str, key: str | None = None, note: str | None = None) -> None:
     console.print(line, no_wrap=True, overflow="ellipsis")
 
 
-def submit(lab: Lab, name: str) -> str:
+def submit(lab: Lab, name: str, show_file: bool = True) -> str:
     """The GitOps road's first step: admit ``sample_requests/<name>.yaml`` as the API server would and commit it to
     the gitops repo (``lab.submit``); shows the commit and the file. Returns the commit's SHA."""
     command(f"submit sample_requests/{name}.yaml", key="c", note="the create form")
     sha = lab.submit(SAMPLES / f"{name}.yaml")
     (commit,) = new_commits(lab, repo="gitops")[:1]
     show_commits([commit], "gitops repo: the new commit")
-    for path in commit.files:
+    for path in commit.files if show_file else []:
         show_yaml((lab.gitops_repo_path / path).read_text(encoding="utf-8"), path)
     return sha
 
@@ -940,17 +940,21 @@ class Scenarios:
         console.print(table(self.rows, ["scenario", "rule", "stage", "first finding", "fixed"], "scenarios"))
 
 
-def try_submit(lab: Lab, name: str) -> str:
-    """``kratix-lab submit`` of a request the API server would refuse: returns (and prints) why it was refused."""
+def try_submit(lab: Lab, request: str | dict[str, Any]) -> str:
+    """``kratix-lab submit`` of a request the API server would refuse (a sample's name, or the request itself):
+    returns (and prints) why it was refused."""
     from kratix_lab.platform.lab import AdmissionError
 
-    command(f"submit sample_requests/{name}.yaml", key="c")
+    if isinstance(request, str):
+        command(f"submit sample_requests/{request}.yaml", key="c")
+    else:
+        command(f"submit {request['kind'].lower()}-{request['metadata']['name']}.yaml", key="c")
     try:
-        lab.submit(SAMPLES / f"{name}.yaml")
+        lab.submit(SAMPLES / f"{request}.yaml" if isinstance(request, str) else request)
     except AdmissionError as e:
         show_text(f"submit refused it: {e}")
         return str(e)
-    raise AssertionError(f"sample_requests/{name}.yaml was accepted")
+    raise AssertionError(f"{request} was accepted")
 
 
 def diagnose_live(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> tuple[Any, Any]:
@@ -990,3 +994,86 @@ def same_but_the_fix(a: Any, b: Any) -> bool:
         }
 
     return strip(a) == strip(b)
+
+
+# ---- one Promise up close (01–08): its API, a sample, the pipeline run, the state repo ------------------------------
+
+
+def show_api(promise: str) -> Table:
+    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table."""
+    kind = load_catalogue().get(promise).crd.kind
+    command(f"explain {kind.lower()}.spec --recursive")
+    t = api_table(promise)
+    console.print(t)
+    return t
+
+
+def show_sample(name: str) -> dict[str, Any]:
+    """A request from sample_requests/ as YAML (``kratix-lab validate`` prints it with the schema's defaults)."""
+    command(f"validate sample_requests/{name}.yaml", note="the file with the schema's defaults applied")
+    request = sample(name)
+    show_yaml(request, title=f"sample_requests/{name}.yaml")
+    return request
+
+
+def variant(request: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A copy of ``request`` with some ``spec`` fields replaced."""
+    import copy
+
+    out = copy.deepcopy(request)
+    out["spec"].update(spec)
+    return out
+
+
+def render(request: dict[str, Any], file: str | None = None) -> tuple[WorkflowResult, PipelineRun]:
+    """``kratix-lab render FILE``: admit the request and run its configure pipeline here (``run_configure``); shows
+    the run, the input object and the environment Kratix gives the container. Returns the result and the run."""
+    kind = request["kind"].lower()
+    command(f"render {file or kind + '.yaml'}", note="-o json: the status and logs too")
+    result = run_configure(request)
+    (run, *_) = result.pipelines
+    show_text(f"pipeline {run.name}: {run.phase} (exit code {run.exit_code})")
+    show_yaml(run.input_object, title="/kratix/input/object.yaml")
+    console.print(run_env_table(run))
+    return result, run
+
+
+def variants_table(variants: dict[str, dict[str, Any]], row: Any, title: str) -> list[dict[str, Any]]:
+    """Each request of ``variants`` (label → request) run through its real pipeline; ``row(object)`` turns the one
+    object it writes into a table row. Prints the table and returns the rows."""
+    command("render FILE", note="one run per variation")
+    rows = []
+    for label, req in variants.items():
+        (run, *_) = run_configure(req).pipelines
+        [(_, obj)] = run_outputs(run)
+        rows.append({"variation": label, **row(obj)})
+    console.print(table(rows, title=title))
+    return rows
+
+
+def appproject_row(project: dict[str, Any]) -> dict[str, str]:
+    """What an AppProject allows (07-argocd-project): description, sources, destinations, kinds."""
+    spec = project["spec"]
+    return {
+        "description": spec["description"],
+        "sourceRepos": "\n".join(spec["sourceRepos"]) or "(none: no Application allowed)",
+        "destinations": "\n".join(f"{d['server']} {d['namespace']}" for d in spec["destinations"]),
+        "cluster kinds": ", ".join(f"{w['group']}/{w['kind']}" for w in spec.get("clusterResourceWhitelist", []))
+        or "(none)",
+        "namespaced kinds": ", ".join(
+            f"{w['group'] or 'core'}/{w['kind']}" for w in spec.get("namespaceResourceWhitelist", [])
+        )
+        or "(all)",
+    }
+
+
+def show_state(lab: Lab, resource: str, promise: str, namespace: str = "platform-requests") -> list[str]:
+    """Where a request's files are in the state repo: its Works and their commits, the last commit, the folder.
+    Returns the files' paths."""
+    command(f"get works,workplacements -n {namespace} -l kratix.io/resource-name={resource}")
+    console.print(works_table(lab, resource, promise))
+    command("repo log -n 1", key="4", note="the detail's Repo tab")
+    show_commits(new_commits(lab)[:1])
+    prefix = f"clusters/the-cluster/resources/{namespace}/{promise}"
+    console.print(repo_tree(lab.state_remote, prefix))
+    return list(lab.state_remote.read_files(prefix))
