@@ -1072,8 +1072,86 @@ def show_state(lab: Lab, resource: str, promise: str, namespace: str = "platform
     Returns the files' paths."""
     command(f"get works,workplacements -n {namespace} -l kratix.io/resource-name={resource}")
     console.print(works_table(lab, resource, promise))
-    command("repo log -n 1", key="4", note="the detail's Repo tab")
-    show_commits(new_commits(lab)[:1])
     prefix = f"clusters/the-cluster/resources/{namespace}/{promise}"
+    command(f"repo log -n 1 {prefix}", key="4", note="the detail's Repo tab")
+    show_commits(new_commits(lab, path=prefix)[:1])
     console.print(repo_tree(lab.state_remote, prefix))
     return list(lab.state_remote.read_files(prefix))
+
+
+def application_row(app: dict[str, Any]) -> dict[str, str]:
+    """What an Application deploys and how it syncs (08-argocd-application): source, values, sync policy."""
+    src, sync = app["spec"]["source"], app["spec"]["syncPolicy"]
+    chart = f"chart {src['chart']} {src['targetRevision']}" if src.get("chart") else None
+    return {
+        "source": chart or f"git {src['path']} @ {src['targetRevision']}",
+        "helm values": ", ".join(flatten(src.get("helm", {}).get("valuesObject", {}))) or "(none)",
+        "automated": ", ".join(f"{k}={v}" for k, v in sync["automated"].items()),
+        "syncOptions": ", ".join(sync["syncOptions"]),
+    }
+
+
+def with_values(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of an ``ArgocdApplication`` request with one Helm value set: ``with_values(r, "a.b.c", 3)``."""
+    out = variant(request)
+    node = out["spec"]["source"]["helm"]["valuesObject"]
+    *parents, leaf = path.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return out
+
+
+def seed_values_application() -> dict[str, Any]:
+    """The seed's Application as its document writes it: two sources, the values from ``$values`` — a ``ref`` to
+    the API server's URL (the seed's "ConfigMap hack")."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "media-seed", "namespace": "argocd"},
+        "spec": {
+            "project": "vcluster-media",
+            "sources": [
+                {
+                    "repoURL": "https://charts.loft.sh",
+                    "chart": "vcluster",
+                    "targetRevision": "0.30.4",
+                    "helm": {"valueFiles": ["$values/values.yaml"]},
+                },
+                {
+                    "repoURL": "https://kubernetes.default.svc",
+                    "targetRevision": "HEAD",
+                    "ref": "values",
+                    "path": "vcluster-media",
+                },
+            ],
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "vcluster-media"},
+            "syncPolicy": {"automated": {"selfHeal": True, "prune": True}},
+        },
+    }
+
+
+def app_condition(lab: Lab, name: str) -> dict[str, Any]:
+    """An Application's first condition, printed as Argo CD shows it (``kratix-lab describe``)."""
+    command(f"describe application/{name} -n argocd", key="d")
+    condition = ((lab.get("Application", name, "argocd") or {}).get("status") or {}).get("conditions", [{}])[0]
+    show_text(f"{condition.get('type')}: {condition.get('message')}", style="red")
+    return condition
+
+
+def show_app_resources(lab: Lab, name: str) -> list[dict[str, Any]]:
+    """What an Application's source rendered (its ``status.resources``), each object's sync and health."""
+    command(f"get application {name} -n argocd -o yaml", key="y", note="status.resources")
+    resources = (lab.get("Application", name, "argocd") or {}).get("status", {}).get("resources") or []
+    rows = [
+        {"kind": r["kind"], "name": r["name"], "sync": r["status"], "health": (r.get("health") or {}).get("status", "")}
+        for r in resources
+    ]
+    console.print(table(rows, title=f"Application {name}: status.resources"))
+    return resources
+
+
+def submit_object(lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None) -> str:
+    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git). Returns the SHA."""
+    command(f"submit {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", key=key, note=note)
+    return lab.submit(obj)

@@ -28,6 +28,7 @@ ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 STEPWISE = [
     "00-tour.ipynb",
     "07-argocd-project.ipynb",
+    "08-argocd-application.ipynb",
     "10-troubleshooting.ipynb",
 ]  # every code cell one step, its command beside it
 MAX_LINES = 8
@@ -94,7 +95,9 @@ def broken_words(text: str) -> list[str]:
                 continue
             tail, head = cell_a.split()[-1], cell_b.split()[0]
             joined = tail + head.rstrip(".,;:)")  # a sentence's full stop is not part of a name
-            prose = tail[0].isupper()  # "Cluster-scoped" / "kinds": a sentence wrapped at a space; names are lowercase
+            # "Cluster-scoped" / "kinds", "length:" / "..63": a sentence wrapped at a space (names are lowercase and do
+            # not end in a colon or comma)
+            prose = tail[0].isupper() or tail[-1] in ",;:"
             if JOINED.search(joined) and "…" not in joined and not PATTERN.search(joined) and not prose:
                 found.append(f"{cell_a.strip()!r} / {cell_b.strip()!r}")
     return found
@@ -118,6 +121,7 @@ def test_the_checks_catch_what_they_look_for():
     assert broken_words(prose) == []
     assert broken_words("│ a │ Cluster-scoped │\n│   │ kinds the      │") == []
     assert broken_words("│ a │ Argo CD runs │\n│   │ in.          │") == []
+    assert broken_words("│ a │ $; length: │\n│   │ ..63       │") == []
     pattern = "│ a │ ^[a-z0-9]([-a │\n│   │ -z0-9]*[a-z0-9])?$ │"  # a regex folded on purpose
     assert broken_words(pattern) == []
     table = "objects (namespace: names)\n" + "│ created │ x │\n" * 11 + "└──┘"
