@@ -7,6 +7,7 @@ copy) in Jupyter; the width and colours are fixed so nbval can compare the store
 from __future__ import annotations
 
 import atexit
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -86,14 +87,19 @@ def mermaid(text: str) -> None:
 
 def table(rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> Table:
     """A rich table from a list of dicts (columns: the given keys, else the first row's). Every cell is literal text
-    (``[a-z0-9]`` in a pattern or ``map[string]string`` is not read as rich markup); long cells wrap, never cut."""
+    (``[a-z0-9]`` in a pattern or ``map[string]string`` is not read as rich markup); text wraps at spaces, a
+    column of identifiers (no cell has a space) never wraps, and a word too long for its column is cut with …:
+    a name is never broken mid-word."""
     rows = list(rows)
     cols = list(columns or (rows[0].keys() if rows else []))
     t = Table(title=title, title_justify="left", header_style="bold", min_width=min(len(title or ""), WIDTH))
-    for c in cols:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*(Text("" if r.get(c) is None else str(r.get(c))) for c in cols))
+    cells = [["" if r.get(c) is None else str(r.get(c)) for c in cols] for r in rows]
+    for i, c in enumerate(cols):
+        # a column of identifiers (no cell has a space) never wraps: a name is cut with … rather than broken mid-word
+        names = bool(cells) and all(" " not in row[i] and "\n" not in row[i] for row in cells)
+        t.add_column(c, overflow="ellipsis", no_wrap=names)
+    for row in cells:
+        t.add_row(*(Text(v) for v in row))
     return t
 
 
@@ -116,6 +122,7 @@ def api_table(promise: str | Promise, root: str = "spec") -> Table:
         )
     t = table(rows, title=f"{crd.kind} ({crd.group}/{crd.storage_version}): {root}")
     t.columns[0].no_wrap = True
+    t.columns[3].overflow = "fold"  # a pattern is shown whole, folded if it must be: it is not a name
     return t
 
 
@@ -193,15 +200,17 @@ def kubectl_get(
     wide: bool = False,
     title: str | None = None,
 ) -> Table:
-    """``kubectl get`` of the lab (the CLI's columns), as a literal table."""
+    """``kubectl get`` of the lab (the CLI's columns), as a literal table titled with the equivalent command."""
     from kratix_lab.views.lab_view import get_table
 
     objs = lab.list(kind, namespace, selector)
-    data = get_table(lab, objs, show_namespace=namespace is None, wide=wide)
+    # a NAMESPACE column only for namespaced objects (as ``kratix-lab get -A`` prints it)
+    namespaced = any(o["metadata"].get("namespace") for o in objs)
+    data = get_table(lab, objs, show_namespace=namespace is None and namespaced, wide=wide)
     return table(
         data.records(),
         data.headers,
-        title or f"kubectl get {kind.lower()}" + (f" -n {namespace}" if namespace else " -A"),
+        title or f"$ kratix-lab get {kind.lower()}" + (f" -n {namespace}" if namespace else " -A"),
     )
 
 
@@ -356,24 +365,57 @@ def changes(before: dict[ObjectKey, dict[str, Any]], after: dict[ObjectKey, dict
     return rows
 
 
-def changes_table(rows: list[dict[str, str]], title: str | None = None) -> Table:
-    """``changes`` rows grouped: objects of one kind with the same change and status share a line."""
+def shorten(name: str, width: int) -> str:
+    """``name`` cut in the middle to ``width`` characters (its start and its distinguishing end kept), never broken."""
+    if len(name) <= width:
+        return name
+    head = (width - 1) * 2 // 3
+    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+
+def changes_table(rows: list[dict[str, str]], title: str | None = None, limit: int = 10, names: int = 3) -> Table:
+    """``changes`` rows grouped: objects of one kind with the same change and status share a line. A summary, not a
+    dump: at most ``limit`` lines and ``names`` names a line, each with a count of what was left out ("… and 4
+    more"); a name too long for its column is cut in the middle with …, never broken across lines (``kratix-lab get``
+    shows it whole)."""
     groups: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
     for r in rows:
         groups.setdefault((r["change"], r["kind"], r["fields"], r["status"]), []).append((r["namespace"], r["name"]))
     order = {"created": 0, "updated": 1, "deleted": 2}
+    ordered = sorted(groups.items(), key=lambda g: (order[g[0][0]], g[0][1]))
+    shown = ordered[:limit]
+    kind_w = max([len("kind"), *(len(k) for (_, k, _, _), _ in shown)])
+    avail = WIDTH - 13 - len("updated") - kind_w  # four columns: five borders and a space each side of a cell
+    natural = max([len("objects"), *(len(f"{ns}: {n}") for _, refs in shown for ns, n in refs[:names])])
+    obj_w = min(natural, max(24, avail // 2))
     t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("change", "kind", "objects (namespace: names)", "what changed", "status now"):
-        t.add_column(col, overflow="fold")
+    t.add_column("change", no_wrap=True)
+    t.add_column("kind", no_wrap=True)
+    t.add_column("objects (namespace: names)", width=obj_w, overflow="ellipsis")
+    t.add_column("status now (fields changed)", overflow="ellipsis")
     style = {"created": "green", "updated": "cyan", "deleted": "red"}
-    for (change, kind, fields, status), refs in sorted(groups.items(), key=lambda g: (order[g[0][0]], g[0][1])):
+    for (change, kind, fields, status), refs in shown:
         by_ns: dict[str, list[str]] = {}
-        for ns, name in refs:
+        for ns, name in refs[:names]:
             by_ns.setdefault(ns, []).append(name)
-        objects = "\n".join(f"{ns}: {', '.join(names)}" if ns else ", ".join(names) for ns, names in by_ns.items())
-        if len(refs) > 3:
-            objects = f"({len(refs)}) {objects}"
-        t.add_row(Text(change, style=style[change]), Text(kind), Text(objects), Text(fields), Text(status))
+        lines = []
+        for ns, ns_names in by_ns.items():
+            one = (f"{ns}: " if ns else "") + ", ".join(ns_names)
+            if len(one) <= obj_w:
+                lines.append(one)
+            else:  # the namespace on a line of its own, then one name a line
+                lines += ([f"{ns}:"] if ns else []) + [shorten(n, obj_w) for n in ns_names]
+        objects = Text("\n".join(lines))
+        if len(refs) > names:
+            objects.append(f"\n… and {len(refs) - names} more ({len(refs)} in all)", style="dim")
+        now = Text(status)
+        if fields:
+            now.append(f"{' ' if status else ''}({fields})", style="dim")
+        t.add_row(Text(change, style=style[change]), Text(kind), objects, now)
+    if len(ordered) > limit:
+        left = ordered[limit:]
+        more = f"… and {len(left)} more lines: {sum(len(refs) for _, refs in left)} objects"
+        t.add_row(Text("…", style="dim"), Text(""), Text(more, style="dim"), Text(""))
     return t
 
 
@@ -394,13 +436,39 @@ def show_conditions(lab: Lab, obj: dict[str, Any], title: str | None = None) -> 
     console.print(table(data.records(), data.headers, title))
 
 
-def show_commits(commits: Sequence[Any], title: str | None = None) -> None:
-    """Commits of a lab repository (``repo.log()``), newest first: short SHA, date, author, subject and files."""
-    from kratix_lab.views.lab_view import repo_log_rich
-
+def show_commits(commits: Sequence[Any], title: str | None = None, limit: int | None = None) -> None:
+    """Commits of a lab repository (``repo.log()``), newest first: short SHA, date, author, subject and files
+    (the first ``limit`` commits, then a count of the others: ``kratix-lab repo log`` lists them all)."""
+    commits = list(commits)
     if title:
         console.print(Text(title, style="bold"))
-    console.print(repo_log_rich(list(commits)) if commits else Text("no commits", style="dim"))
+    shown = commits if limit is None else commits[:limit]
+    if not commits:
+        console.print(Text("no commits", style="dim"))
+    for c in shown:
+        _print_commit(c)
+    if len(shown) < len(commits):
+        console.print(Text(f"… and {len(commits) - len(shown)} more commits ($ kratix-lab repo log)", style="dim"))
+
+
+def _print_commit(c: Any) -> None:
+    """One commit as ``repo log`` prints it: its header and folders cut with … at the console's width rather than
+    wrapped mid-word, its files grouped by folder (a folder's files share a line, wrapped between names)."""
+    from kratix_lab.views.lab_view import commit_rows
+
+    (r,) = commit_rows([c])
+    head = Text()
+    head.append(r["short"], style="yellow")
+    head.append(f"  {r['date']}  {r['author']}  ")
+    head.append(r["subject"], style="bold")
+    console.print(head, no_wrap=True, overflow="ellipsis")
+    folders: dict[str, list[str]] = {}
+    for f in r["files"]:
+        folder, _, name = f.rpartition("/")
+        folders.setdefault(folder, []).append(name)
+    for folder, names in folders.items():
+        console.print(Text(f"    {folder}/", style="dim"), no_wrap=True, overflow="ellipsis")
+        console.print(Text("      " + ", ".join(names), style="dim"))
 
 
 def new_commits(lab: Lab, since: str | None = None, repo: str = "state", path: str | None = None) -> list[Any]:
@@ -461,6 +529,7 @@ def step_and_show(lab: Lab, rounds: int = 1) -> Stage:
     commits pushed to the state repo meanwhile. Returns a ``Stage`` for assertions."""
     from kratix_lab.views.lab_view import steps_table
 
+    command("step" + (f" {rounds}" if rounds != 1 else ""), key="n")
     before, head = snapshot(lab), lab.state_remote.head()
     results = [lab.step() for _ in range(rounds)]
     data = steps_table(results)
@@ -468,7 +537,7 @@ def step_and_show(lab: Lab, rounds: int = 1) -> Stage:
     rows = show_changes(before, snapshot(lab), "objects that changed")
     commits = new_commits(lab, head)
     if commits:
-        show_commits(commits, f"state-repo commits pushed ({len(commits)})")
+        show_commits(commits, f"state-repo commits pushed ({len(commits)})", limit=3)
     return Stage(results, rows, commits)
 
 
@@ -477,3 +546,612 @@ def scratch_dir(name: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"kratix-lab-cookbook-{name}-"))
     _labs.append(path)
     return path
+
+
+# ---- one step per cell: the equivalent command beside each step, summaries instead of dumps ---------------------
+
+COMMAND_STYLE = "bold magenta"
+
+
+def command(args: str, key: str | None = None, note: str | None = None) -> None:
+    """The CLI command that does what the cell does (``$ kratix-lab <args>``, run against the lab's directory with
+    ``--lab DIR``) and, where there is one, the dashboard key (``kratix-lab tui``)."""
+    line = Text(f"$ kratix-lab {args}", style=COMMAND_STYLE)
+    if key:
+        line.append(f"   dashboard: {key}", style="dim")
+    if note:
+        line.append(f"   ({note})", style="dim")
+    console.print(line, no_wrap=True, overflow="ellipsis")
+
+
+def submit(lab: Lab, name: str, show_file: bool = True) -> str:
+    """The GitOps road's first step: admit ``sample_requests/<name>.yaml`` as the API server would and commit it to
+    the gitops repo (``lab.submit``); shows the commit and the file. Returns the commit's SHA."""
+    command(f"submit sample_requests/{name}.yaml", key="c", note="the create form")
+    sha = lab.submit(SAMPLES / f"{name}.yaml")
+    (commit,) = new_commits(lab, repo="gitops")[:1]
+    show_commits([commit], "gitops repo: the new commit")
+    for path in commit.files if show_file else []:
+        show_yaml((lab.gitops_repo_path / path).read_text(encoding="utf-8"), path)
+    return sha
+
+
+def settle_line(result: Any) -> str:
+    """A ``SettleResult`` in words, as ``kratix-lab settle`` prints it (``str``), never its dataclass repr."""
+    return str(result)
+
+
+def settle(lab: Lab) -> Any:
+    """``lab.settle()``: rounds until nothing changes and nothing is due within ten simulated minutes; prints the
+    command, a one-line summary and what changed meanwhile (a capped table). Returns the ``SettleResult``."""
+    command("settle", key="p", note="play the clock")
+    before = snapshot(lab)
+    result = lab.settle()
+    show_text(settle_line(result))
+    show_changes(before, snapshot(lab), "objects that changed")
+    return result
+
+
+def show_requests(lab: Lab, kinds: Iterable[str], name: str, namespace: str = "platform-requests") -> Table:
+    """Requests of several kinds named ``name``: each one's Kratix MESSAGE and its ``Reconciled`` condition."""
+    from kratix_lab.model import get_condition
+
+    kinds = sorted(kinds)
+    command(f"get {','.join(k.lower() for k in kinds)} -n {namespace}")
+    rows = []
+    for kind in kinds:
+        request = lab.get(kind, name, namespace) or {}
+        rec = get_condition(request, "Reconciled") or {}
+        rows.append(
+            {
+                "kind": kind,
+                "MESSAGE": (request.get("status") or {}).get("message", "(not found)"),
+                "Reconciled": f"{rec.get('status', '—')} ({rec.get('reason', '')})",
+            }
+        )
+    t = table(rows)
+    console.print(t)
+    return t
+
+
+def request_conditions(lab: Lab, kind: str, name: str, namespace: str | None = "platform-requests") -> dict[str, Any]:
+    """A request's conditions as ``kratix-lab describe`` lists them (ages on the lab's clock). Returns it."""
+    obj = lab.get(kind, name, namespace)
+    if obj is None:
+        raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
+    command(f"describe {kind.lower()}/{name}" + (f" -n {namespace}" if namespace else ""), key="d")
+    show_conditions(lab, obj, f"{kind}/{name} conditions")
+    return obj
+
+
+def show_logs(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> None:
+    """``kratix-lab logs``: a Pod's, a Job's or a request's pipeline runs' log lines (newest last)."""
+    command(f"logs {kind.lower()}/{name} -n {namespace}", key="l")
+    show_text(lab.logs(kind, name, namespace))
+
+
+def show_spec(lab: Lab, kind: str, name: str, namespace: str, keys: Sequence[str], elide: Sequence[str] = ()) -> None:
+    """Some top-level fields of an object's spec as YAML (each field in ``elide`` shown as ``…``)."""
+    obj = lab.get(kind, name, namespace)
+    if obj is None:
+        raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
+    command(f"get {kind.lower()} {name} -n {namespace} -o yaml", key="y")
+    spec = obj.get("spec") or {}
+    shown = {k: spec[k] for k in keys if k in spec}
+    for path in elide:
+        head, _, leaf = path.rpartition(".")
+        if not head:
+            shown[leaf] = "…"
+        elif isinstance(shown.get(head), dict) and leaf in shown[head]:
+            shown[head] = {**shown[head], leaf: "…"}
+    show_yaml(
+        shown,
+        f"{kind} {namespace}/{name}: spec ({', '.join(keys)})" + (f"; {', '.join(elide)} elided" if elide else ""),
+    )
+
+
+def show_request(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> dict[str, Any]:
+    """A request as ``kratix-lab get`` lists it and its conditions as ``describe`` shows them. Returns it."""
+    obj = lab.get(kind, name, namespace)
+    if obj is None:
+        raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
+    show(kubectl_get(lab, f"{kind.lower()}s", namespace))
+    return request_conditions(lab, kind, name, namespace)
+
+
+def last_pod_ready(lab: Lab, namespace: str) -> str:
+    """When the last pod of ``namespace`` turned Ready (its Ready condition's lastTransitionTime), as RFC 3339."""
+    times = [
+        c["lastTransitionTime"]
+        for pod in lab.list("Pod", namespace)
+        for c in (pod.get("status") or {}).get("conditions") or []
+        if c.get("type") == "Ready" and c.get("status") == "True"
+    ]
+    if not times:
+        raise LookupError(f"no Ready pod in namespace {namespace}")
+    return max(times)
+
+
+def _trace(lab: Lab, kind: str, name: str, namespace: str) -> Any:
+    from kratix_lab.sources.lab import LabSource
+    from kratix_lab.trace import trace
+
+    return trace(LabSource(lab), kind, name, namespace)
+
+
+def show_trace(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> Any:
+    """``kratix-lab trace``: one line per resource, each healthy Work → WorkPlacement → commit → Argo CD chain folded
+    into one "delivered @<sha>, synced" line, lines cut with … at the notebook's width. Returns the full trace."""
+    from kratix_lab.views.trace_view import trace_compact
+
+    command(f"trace {kind.lower()}/{name} -n {namespace}", key="enter", note="-o wide: every node")
+    root = _trace(lab, kind, name, namespace)
+    console.print(trace_compact(root, now=lab.store.now_seconds(), width=WIDTH))
+    return root
+
+
+def show_diagnose(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> Any:
+    """``kratix-lab diagnose``: the verdict, then the findings with their fixes. Returns the ``Diagnosis``."""
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+
+    command(f"diagnose {kind.lower()}/{name} -n {namespace}", key="enter", note="the detail's verdict")
+    d = diagnose(LabSource(lab), kind, name, namespace)
+    show_diagnosis(d)
+    return d
+
+
+# the road's roles, in order: (stage of the trace, the box's title, what it counts)
+ROLES = [
+    ("request", "request", "{kind} {name}"),
+    ("pipeline", "Kratix pipelines", "{n} pipeline run{s}"),
+    ("work", "Works → WorkPlacements", "{n} Work{s}"),
+    ("commit", "state repo", "{n} commit{s}"),
+    ("sync", "Argo CD", "{n} sync{s} of the state repo"),
+    ("subrequest", "sub-requests", "{n} sub-request{s}"),
+    ("helm", "Helm", "{n} chart render{s}"),
+    ("workload", "workloads", "{n} workload{s}"),
+    ("pod", "pods", "{n} pod{s}"),
+]
+
+
+def road_roles(root: Any) -> dict[str, list[Any]]:
+    """The trace's nodes by role: the root request, its sub-requests, and every other node by its stage."""
+    roles: dict[str, list[Any]] = {}
+    for n, depth in root.walk():
+        role = n.stage if n.stage != "request" else ("request" if depth == 0 else "subrequest")
+        roles.setdefault(role, []).append(n)
+    return roles
+
+
+def road_mermaid(root: Any, gitops: str | None = None, platform_app: dict[str, Any] | None = None) -> str:
+    """The seed's architecture diagram at the level of roles: one box per role of the road (request → Kratix
+    pipelines → Works → state repo → Argo CD → sub-requests → Helm → workloads → pods) with how many of the trace's
+    nodes play it, coloured by the worst health among them — instead of one box per machine-named object."""
+    from kratix_lab.kube.health import ORDER
+
+    roles = road_roles(root)
+
+    def worst(nodes: list[Any]) -> str:
+        return max((n.health for n in nodes), key=lambda h: ORDER.get(h, 0)).lower()
+
+    lines = ["flowchart LR"]
+    if gitops:
+        lines.append(f'  gitops["gitops repo<br/><small>{gitops}</small>"]:::healthy')
+    if platform_app is not None:
+        st = platform_app.get("status") or {}
+        sync, health = (st.get("sync") or {}).get("status", "Unknown"), (st.get("health") or {}).get("status")
+        lines.append(f'  platform["Argo CD: platform app<br/><small>{sync}, {health}</small>"]:::{health.lower()}')
+    present = [(stage, title, what) for stage, title, what in ROLES if roles.get(stage)]
+    for stage, title, what in present:
+        nodes = roles[stage]
+        text = what.format(n=len(nodes), s="" if len(nodes) == 1 else "s", kind=root.kind, name=root.name)
+        if stage == "subrequest":
+            text += "<br/>one per sub-Promise"
+        if stage == "workload":  # "2 StatefulSets, 1 Deployment"
+            kinds = sorted({n.kind for n in nodes})
+            counts = [(sum(n.kind == k for n in nodes), k) for k in kinds]
+            text = ", ".join(f"{c} {k}{'s' if c != 1 else ''}" for c, k in counts)
+        lines.append(f'  {stage}["{title}<br/><small>{text}</small>"]:::{worst(nodes)}')
+    chain = (["gitops"] if gitops else []) + (["platform"] if platform_app is not None else [])
+    chain += [stage for stage, _, _ in present]
+    lines += [f"  {a} --> {b}" for a, b in itertools.pairwise(chain)]
+    if roles.get("subrequest") and roles.get("pipeline"):
+        lines.append("  subrequest -. each runs its own pipeline .-> pipeline")
+    lines += [
+        "  classDef healthy fill:#e6f4ea,stroke:#2e7d32",
+        "  classDef progressing fill:#e3f2fd,stroke:#1565c0",
+        "  classDef degraded fill:#fdecea,stroke:#c62828",
+        "  classDef missing fill:#fff8e1,stroke:#f9a825",
+        "  classDef suspended fill:#f3e5f5,stroke:#6a1b9a",
+        "  classDef unknown fill:#eeeeee,stroke:#616161",
+    ]
+    return "\n".join(lines)
+
+
+def show_road(lab: Lab, kind: str, name: str, namespace: str = "platform-requests", gitops_sha: str = "") -> Any:
+    """The road of one request as a role-level diagram (``road_mermaid``) drawn from its live trace, the gitops
+    commit and the ``platform`` Application in front. Returns the trace."""
+    command(f"trace {kind.lower()}/{name} -n {namespace} -o mermaid", note="every node, machine-named")
+    root = _trace(lab, kind, name, namespace)
+    path = f"platform/vclusters/{name}.yaml" + (f" @{gitops_sha[:8]}" if gitops_sha else "")
+    mermaid(road_mermaid(root, path, lab.get("Application", "platform", "argocd")))
+    return root
+
+
+def trace_line(root: Any) -> str:
+    """A trace in one line: its root, how many nodes, and how many are not Healthy (``show_trace`` prints it)."""
+    nodes = [n for n, _ in root.walk()]
+    bad = sum(n.health != "Healthy" for n in nodes)
+    return f"trace of {root.kind}/{root.name}: {len(nodes)} nodes, " + (f"{bad} not Healthy" if bad else "all Healthy")
+
+
+def _register_formatters() -> None:
+    """Result objects of kratix_lab shown as words when a cell ends with one (``lab.settle()``), not as a repr."""
+    from IPython import get_ipython
+
+    from kratix_lab.diagnose import Diagnosis
+    from kratix_lab.platform.lab import SettleResult
+    from kratix_lab.trace import TraceNode
+
+    ip = get_ipython()
+    if ip is None:
+        return
+    plain = ip.display_formatter.formatters["text/plain"]
+    plain.for_type(SettleResult, lambda obj, p, cycle: p.text(settle_line(obj)))
+    plain.for_type(TraceNode, lambda obj, p, cycle: p.text(trace_line(obj)))
+    plain.for_type(Diagnosis, lambda obj, p, cycle: p.text(obj.verdict))
+
+
+_register_formatters()
+
+
+# ---- breaking the road on purpose and mending it (10-troubleshooting): faults, reconciles, checks -----------------
+
+
+def inject(lab: Lab, fault: str, **params: str) -> None:
+    """``kratix-lab fault inject NAME key=value…``: break one stage of the road the way the real failure would."""
+    command("fault inject " + " ".join([fault, *(f"{k}={v}" for k, v in params.items())]))
+    lab.faults.inject(fault, **params)
+
+
+def clear(lab: Lab, fault: str) -> None:
+    """``kratix-lab fault clear NAME``: the fault is mended."""
+    command(f"fault clear {fault}")
+    lab.faults.clear(fault)
+
+
+def show_faults(lab: Lab) -> None:
+    """``kratix-lab fault list``: every fault the lab can inject, its parameters, and which are active."""
+    from kratix_lab.views.lab_view import faults_table
+
+    command("fault list")
+    data = faults_table(lab.faults.available(), lab.faults.active())
+    console.print(table(data.records(), data.headers))
+
+
+def reconcile(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> None:
+    """``kratix-lab reconcile``: ask Kratix to run the request's workflows again (the manual-reconciliation label)."""
+    command(f"reconcile {kind.lower()}/{name} -n {namespace}", key="r")
+    lab.reconcile(kind, name, namespace)
+
+
+def run_for(lab: Lab, seconds: int) -> Any:
+    """``kratix-lab run-for Ns``: let simulated time pass, recurring work included (retries, restarts, CronJobs)."""
+    command(f"run-for {seconds}s")
+    result = lab.run_for(seconds)
+    show_text(f"ran {seconds}s: " + str(result).rsplit("; ", 1)[0])  # as the CLI: time ran out, so never quiescent
+    return result
+
+
+def wait(lab: Lab, max_steps: int = 1000) -> Any:
+    """``kratix-lab settle`` without the table of changes: one line saying how it ended. Returns the result."""
+    command("settle" + (f" --max-steps {max_steps}" if max_steps != 1000 else ""), key="p", note="play the clock")
+    result = lab.settle(max_steps=max_steps)
+    show_text(str(result))
+    return result
+
+
+def delete(lab: Lab, kind: str, name: str, namespace: str) -> None:
+    """``kratix-lab delete``: through the gitops repo when Argo CD manages the object, else in the cluster."""
+    command(f"delete {kind.lower()}/{name} -n {namespace}", key="ctrl+d")
+    show_text(lab.delete(kind, name, namespace))
+
+
+def request(kind: str, name: str, spec: dict[str, Any], namespace: str = "platform-requests") -> dict[str, Any]:
+    """A request of the catalogue's API group: ``request("ArgocdProject", "one", {...})``."""
+    return {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def apply(lab: Lab, obj: dict[str, Any]) -> None:
+    """``kratix-lab apply -f FILE``: create or update an object in the cluster directly (bypassing GitOps)."""
+    command(f"apply -f {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", note="the object as YAML")
+    lab.apply(obj)
+
+
+def commit_to_gitops(lab: Lab, path: str, text: str, message: str) -> None:
+    """What a ``git commit && git push`` to the gitops repo does: no admission check on the way (``submit`` checks)."""
+    from kratix_lab.platform.lab import GITOPS_IDENTITY
+
+    command("repo log --gitops -n 1", note=f"after: git commit -m {message!r} {path} && git push")
+    lab.gitops_repo.write_files({path: text.encode()}, message, GITOPS_IDENTITY, lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+
+
+class Scenarios:
+    """Break, diagnose, fix, verify: ``check`` diagnoses a request as ``kratix-lab diagnose`` does, insists on the
+    verdict and the rules, and records them; ``verify`` diagnoses it again after the fix and insists it is healthy
+    (or, deleted, that nothing is left). ``rows`` is the record: one row per rule that fired."""
+
+    def __init__(self, lab: Lab, namespace: str = "platform-requests"):
+        self.lab, self.namespace = lab, namespace
+        self.rows: list[dict[str, str]] = []
+
+    def _diagnose(self, kind: str, name: str) -> Any:
+        from kratix_lab.diagnose import diagnose
+        from kratix_lab.sources.lab import LabSource
+
+        return diagnose(LabSource(self.lab), kind, name, self.namespace)
+
+    def healthy(self, kind: str, name: str) -> bool:
+        return self._diagnose(kind, name).healthy
+
+    def check(self, scenario: str, kind: str, name: str, *rules: str, verdict: str | None = None) -> Any:
+        """Each of ``rules`` is among the findings and the verdict (the first finding) is ``verdict`` (default: the
+        first of ``rules``). Returns the diagnosis."""
+        from kratix_lab.trace import STAGE_TITLES
+
+        d = show_diagnose(self.lab, kind, name, self.namespace)
+        ids = [f.id for f in d.findings]
+        assert ids and ids[0] == (verdict or rules[0]), (ids, d.verdict)
+        for rule in rules:
+            assert rule in ids, (rule, ids, d.verdict)
+            found = next(f for f in d.findings if f.id == rule)
+            self.rows.append(
+                {
+                    "scenario": scenario,
+                    "request": f"{kind}/{name}",
+                    "rule": rule,
+                    "stage": STAGE_TITLES[found.stage],
+                    "first finding": ids[0],
+                    "fixed": "",
+                }
+            )
+        return d
+
+    def verify(self, kind: str, name: str, deleted: bool = False) -> None:
+        command(f"diagnose {kind.lower()}/{name} -n {self.namespace}", key="enter")
+        d = self._diagnose(kind, name)
+        show_text(d.verdict, style="bold green" if d.healthy or d.deleted else "bold")
+        if not deleted:
+            assert d.healthy, d.verdict
+        else:
+            assert d.deleted and not d.findings and "nothing labelled with it is left" in d.verdict, d.verdict
+        for row in self.rows:
+            if row["request"] == f"{kind}/{name}":
+                row["fixed"] = "yes"
+
+    def show(self) -> None:
+        console.print(table(self.rows, ["scenario", "rule", "stage", "first finding", "fixed"], "scenarios"))
+
+
+def try_submit(lab: Lab, request: str | dict[str, Any]) -> str:
+    """``kratix-lab submit`` of a request the API server would refuse (a sample's name, or the request itself):
+    returns (and prints) why it was refused."""
+    from kratix_lab.platform.lab import AdmissionError
+
+    if isinstance(request, str):
+        command(f"submit sample_requests/{request}.yaml", key="c")
+    else:
+        command(f"submit {request['kind'].lower()}-{request['metadata']['name']}.yaml", key="c")
+    try:
+        lab.submit(SAMPLES / f"{request}.yaml" if isinstance(request, str) else request)
+    except AdmissionError as e:
+        show_text(f"submit refused it: {e}")
+        return str(e)
+    raise AssertionError(f"{request} was accepted")
+
+
+def diagnose_live(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> tuple[Any, Any]:
+    """The same diagnosis twice: through the Kubernetes API (``kratix-lab serve --paused`` answering for the lab,
+    read by live mode's ``LiveSource``, the state repo from a clone) and from the lab itself. Prints the first."""
+    from kratix_lab import serve
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.platform.lab import STATE_URL
+    from kratix_lab.sources.factory import open_live
+    from kratix_lab.sources.lab import LabSource
+
+    scratch = scratch_dir("live")
+    command("serve --paused", note="in another shell: it writes a kubeconfig and answers the Kubernetes API")
+    running = serve.start(lab.path, paused=True, kubeconfig=scratch / "kubeconfig")
+    try:
+        live = open_live(
+            kubeconfig=scratch / "kubeconfig", repos={STATE_URL: str(lab.path / "state.git")}, cache_dir=scratch
+        )
+        through_api = diagnose(live, kind, name, namespace)
+    finally:
+        running.stop()
+    command(f"--kubeconfig FILE diagnose {kind.lower()}/{name} -n {namespace}")
+    show_diagnosis(through_api)
+    return through_api, diagnose(LabSource(lab), kind, name, namespace)
+
+
+def same_but_the_fix(a: Any, b: Any) -> bool:
+    """Two diagnoses say the same — verdict, findings, trace — except the fixes (live mode names kubectl commands)."""
+    from kratix_lab.views.trace_view import diagnosis_json
+
+    def strip(d: Any) -> dict[str, Any]:
+        data = diagnosis_json(d)
+        return {
+            **data,
+            "verdict": d.verdict.removesuffix(d.findings[0].fix) if d.findings else d.verdict,
+            "findings": [{k: v for k, v in f.items() if k != "fix"} for f in data["findings"]],
+        }
+
+    return strip(a) == strip(b)
+
+
+# ---- one Promise up close (01–08): its API, a sample, the pipeline run, the state repo ------------------------------
+
+
+def show_api(promise: str) -> Table:
+    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table."""
+    kind = load_catalogue().get(promise).crd.kind
+    command(f"explain {kind.lower()}.spec --recursive")
+    t = api_table(promise)
+    console.print(t)
+    return t
+
+
+def show_sample(name: str) -> dict[str, Any]:
+    """A request from sample_requests/ as YAML (``kratix-lab validate`` prints it with the schema's defaults)."""
+    command(f"validate sample_requests/{name}.yaml", note="the file with the schema's defaults applied")
+    request = sample(name)
+    show_yaml(request, title=f"sample_requests/{name}.yaml")
+    return request
+
+
+def variant(request: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A copy of ``request`` with some ``spec`` fields replaced."""
+    import copy
+
+    out = copy.deepcopy(request)
+    out["spec"].update(spec)
+    return out
+
+
+def render(request: dict[str, Any], file: str | None = None) -> tuple[WorkflowResult, PipelineRun]:
+    """``kratix-lab render FILE``: admit the request and run its configure pipeline here (``run_configure``); shows
+    the run, the input object and the environment Kratix gives the container. Returns the result and the run."""
+    kind = request["kind"].lower()
+    command(f"render {file or kind + '.yaml'}", note="-o json: the status and logs too")
+    result = run_configure(request)
+    (run, *_) = result.pipelines
+    show_text(f"pipeline {run.name}: {run.phase} (exit code {run.exit_code})")
+    show_yaml(run.input_object, title="/kratix/input/object.yaml")
+    console.print(run_env_table(run))
+    return result, run
+
+
+def variants_table(variants: dict[str, dict[str, Any]], row: Any, title: str) -> list[dict[str, Any]]:
+    """Each request of ``variants`` (label → request) run through its real pipeline; ``row(object)`` turns the one
+    object it writes into a table row. Prints the table and returns the rows."""
+    command("render FILE", note="one run per variation")
+    rows = []
+    for label, req in variants.items():
+        (run, *_) = run_configure(req).pipelines
+        [(_, obj)] = run_outputs(run)
+        rows.append({"variation": label, **row(obj)})
+    console.print(table(rows, title=title))
+    return rows
+
+
+def appproject_row(project: dict[str, Any]) -> dict[str, str]:
+    """What an AppProject allows (07-argocd-project): description, sources, destinations, kinds."""
+    spec = project["spec"]
+    return {
+        "description": spec["description"],
+        "sourceRepos": "\n".join(spec["sourceRepos"]) or "(none: no Application allowed)",
+        "destinations": "\n".join(f"{d['server']} {d['namespace']}" for d in spec["destinations"]),
+        "cluster kinds": ", ".join(f"{w['group']}/{w['kind']}" for w in spec.get("clusterResourceWhitelist", []))
+        or "(none)",
+        "namespaced kinds": ", ".join(
+            f"{w['group'] or 'core'}/{w['kind']}" for w in spec.get("namespaceResourceWhitelist", [])
+        )
+        or "(all)",
+    }
+
+
+def show_state(lab: Lab, resource: str, promise: str, namespace: str = "platform-requests") -> list[str]:
+    """Where a request's files are in the state repo: its Works and their commits, the last commit, the folder.
+    Returns the files' paths."""
+    command(f"get works,workplacements -n {namespace} -l kratix.io/resource-name={resource}")
+    console.print(works_table(lab, resource, promise))
+    prefix = f"clusters/the-cluster/resources/{namespace}/{promise}"
+    command(f"repo log -n 1 {prefix}", key="4", note="the detail's Repo tab")
+    show_commits(new_commits(lab, path=prefix)[:1])
+    console.print(repo_tree(lab.state_remote, prefix))
+    return list(lab.state_remote.read_files(prefix))
+
+
+def application_row(app: dict[str, Any]) -> dict[str, str]:
+    """What an Application deploys and how it syncs (08-argocd-application): source, values, sync policy."""
+    src, sync = app["spec"]["source"], app["spec"]["syncPolicy"]
+    chart = f"chart {src['chart']} {src['targetRevision']}" if src.get("chart") else None
+    return {
+        "source": chart or f"git {src['path']} @ {src['targetRevision']}",
+        "helm values": ", ".join(flatten(src.get("helm", {}).get("valuesObject", {}))) or "(none)",
+        "automated": ", ".join(f"{k}={v}" for k, v in sync["automated"].items()),
+        "syncOptions": ", ".join(sync["syncOptions"]),
+    }
+
+
+def with_values(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of an ``ArgocdApplication`` request with one Helm value set: ``with_values(r, "a.b.c", 3)``."""
+    out = variant(request)
+    node = out["spec"]["source"]["helm"]["valuesObject"]
+    *parents, leaf = path.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return out
+
+
+def seed_values_application() -> dict[str, Any]:
+    """The seed's Application as its document writes it: two sources, the values from ``$values`` — a ``ref`` to
+    the API server's URL (the seed's "ConfigMap hack")."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "media-seed", "namespace": "argocd"},
+        "spec": {
+            "project": "vcluster-media",
+            "sources": [
+                {
+                    "repoURL": "https://charts.loft.sh",
+                    "chart": "vcluster",
+                    "targetRevision": "0.30.4",
+                    "helm": {"valueFiles": ["$values/values.yaml"]},
+                },
+                {
+                    "repoURL": "https://kubernetes.default.svc",
+                    "targetRevision": "HEAD",
+                    "ref": "values",
+                    "path": "vcluster-media",
+                },
+            ],
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "vcluster-media"},
+            "syncPolicy": {"automated": {"selfHeal": True, "prune": True}},
+        },
+    }
+
+
+def app_condition(lab: Lab, name: str) -> dict[str, Any]:
+    """An Application's first condition, printed as Argo CD shows it (``kratix-lab describe``)."""
+    command(f"describe application/{name} -n argocd", key="d")
+    condition = ((lab.get("Application", name, "argocd") or {}).get("status") or {}).get("conditions", [{}])[0]
+    show_text(f"{condition.get('type')}: {condition.get('message')}", style="red")
+    return condition
+
+
+def show_app_resources(lab: Lab, name: str) -> list[dict[str, Any]]:
+    """What an Application's source rendered (its ``status.resources``), each object's sync and health."""
+    command(f"get application {name} -n argocd -o yaml", key="y", note="status.resources")
+    resources = (lab.get("Application", name, "argocd") or {}).get("status", {}).get("resources") or []
+    rows = [
+        {"kind": r["kind"], "name": r["name"], "sync": r["status"], "health": (r.get("health") or {}).get("status", "")}
+        for r in resources
+    ]
+    console.print(table(rows, title=f"Application {name}: status.resources"))
+    return resources
+
+
+def submit_object(lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None) -> str:
+    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git). Returns the SHA."""
+    command(f"submit {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", key=key, note=note)
+    return lab.submit(obj)

@@ -81,6 +81,13 @@ class SettleResult:
     quiescent: bool
     writes: int
 
+    def __str__(self) -> str:
+        """In words, as ``kratix-lab settle`` prints it (``print(lab.settle())`` in a notebook), not the repr."""
+        from kratix_lab.words import plural
+
+        state = "quiescent" if self.quiescent else "NOT quiescent"
+        return f"{plural(self.steps, 'step')}, {plural(self.writes, 'write')}; simulated time {self.time}; {state}"
+
 
 def default_lab_dir() -> Path:
     import os
