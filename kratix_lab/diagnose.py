@@ -162,22 +162,34 @@ def _pipeline_failed(s, n, parents, depth):
         req = _request_of(parents)
         tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
         reason = tail[-1] if tail else (n.evidence.get("failure") or "the container exited non-zero")
+        # The failing container is an init container of the pipeline pod (Kratix's reader, the Pipeline's
+        # containers, work-writer: api/v1alpha1/pipeline_factory.go:350-362): name it, or the logs shown
+        # are the status-writer's (kubectl's default container) and say nothing.
+        container = n.evidence.get("container")
+        pods = n.evidence.get("pods") or []
+        c_opt = f" -c {container}" if container else ""
         if req:
             target = _cmd_ref(req)
             selector = f"kratix.io/promise-name={req.evidence.get('promise')},kratix.io/resource-name={req.name}"
+            live_logs = (
+                f"kubectl logs -n {req.namespace} {pods[-1]}{c_opt}"
+                if container and pods
+                else f"kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix"
+            )
             fix = fix_for(
                 s,
-                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the "
+                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}{c_opt}`), fix the "
                 f"request or the pipeline, then `kratix-lab reconcile {target}`",
-                live=f"read the logs (`kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix`), fix the "
+                live=f"read the logs (`{live_logs}`), fix the "
                 f"request or the pipeline, then `kubectl label {target} kratix.io/manual-reconciliation=true "
                 "--overwrite`",
             )
         else:
             fix = fix_for(
                 s,
-                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}`)",
-                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace} --all-containers`)",
+                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}{c_opt}`)",
+                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace}"
+                f"{c_opt or ' --all-containers'}`)",
             )
         yield Finding(
             "pipeline-failed",

@@ -28,6 +28,7 @@ from kratix_lab.kube.health import (
 )
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
+from kratix_lab.pipeline.pod import failed_container, user_containers
 from kratix_lab.sources import Source
 from kratix_lab.words import plural
 
@@ -246,13 +247,17 @@ class _Tracer:
                 health, phase = HEALTHY, "Succeeded"
             else:
                 health, phase = PROGRESSING, "Running"
+            container = None
             try:
                 pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
-                logs = "".join(self.s.logs(p, tail=10) for p in pods)
+                # the failing container is an init container (a Pipeline's own containers run between
+                # Kratix's reader and work-writer): its log, by name, is the one that says why
+                container = next((c for p in reversed(pods) if (c := failed_container(p))), None)
+                logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods)
             except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
                 pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
-            images = [c.get("image") for c in job["spec"]["template"]["spec"].get("containers", [])]
+            images = [c.get("image") for c in user_containers(job["spec"]["template"]["spec"])]
             failed = get_condition(job, "Failed") or {}
             last_line = next((line for line in reversed(logs.splitlines()) if line.strip()), "")
             message = f"{key[0]} pipeline {key[1]}: {phase}" + (
@@ -277,6 +282,7 @@ class _Tracer:
                         "logTail": logs.splitlines()[-10:],
                         "failure": failed.get("message"),
                         "pods": [p["metadata"]["name"] for p in pods],
+                        "container": container,
                     },
                 )
             )

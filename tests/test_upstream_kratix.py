@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import pytest
@@ -137,3 +139,173 @@ def test_a_sub_request_labelled_with_the_parent_promise_flaps_and_diagnose_says_
     top["metadata"]["labels"]["kratix.io/manual-reconciliation"] = "true"
     lab.store.update(top)
     assert lab.settle().quiescent
+
+
+# ---- issue 12 item 5: the pipeline pod ----------------------------------------------------------
+
+
+def _pipeline_pods(lab, promise, action="configure"):
+    return lab.list(
+        "Pod", "platform-requests", {"kratix.io/promise-name": promise, "kratix.io/workflow-action": action}
+    )
+
+
+def test_pipeline_pod_runs_user_containers_as_init_containers_between_reader_and_work_writer(media_lab):
+    """api/v1alpha1/pipeline_factory.go:350-362: init containers ``reader``, the Pipeline's containers,
+    then ``work-writer`` (configure only); the one container is ``status-writer`` (:418-433). The reader,
+    work-writer and status-writer run Kratix's pipeline-adapter (:199-271); restartPolicy defaults to
+    ``OnFailure`` and the backoffLimit to the cluster's (pipeline_types.go:96-99, factory :340-348)."""
+    from kratix_lab.pipeline.pod import PIPELINE_ADAPTER_IMG
+
+    core = media_lab.get("Promise", "vcluster-core")
+    user = [c["name"] for c in core["spec"]["workflows"]["resource"]["configure"][0]["spec"]["containers"]]
+    (pod,) = _pipeline_pods(media_lab, "vcluster-core")
+    spec = pod["spec"]
+    assert [c["name"] for c in spec["initContainers"]] == ["reader", *user, "work-writer"]
+    assert [c["name"] for c in spec["containers"]] == ["status-writer"]
+    assert spec["restartPolicy"] == "OnFailure"
+    assert {c["image"] for c in [spec["initContainers"][0], spec["initContainers"][-1], *spec["containers"]]} == {
+        PIPELINE_ADAPTER_IMG
+    }
+    assert spec["initContainers"][-1]["args"][:1] == ["work-creator"]
+    job = media_lab.get("Job", pod["metadata"]["labels"]["job-name"], "platform-requests")
+    assert "backoffLimit" not in job["spec"]
+    assert job["metadata"]["annotations"]["kratix.io/job-resource-name"] == "media"
+    assert job["metadata"]["annotations"]["kratix.io/job-resource-kind"] == "VClusterCore"
+    # every container ran and completed, in order
+    st = pod["status"]
+    assert [c["name"] for c in st["initContainerStatuses"]] == ["reader", *user, "work-writer"]
+    assert all(c["state"]["terminated"]["exitCode"] == 0 for c in st["initContainerStatuses"] + st["containerStatuses"])
+
+
+def test_delete_pipeline_pod_has_no_work_writer(tmp_path):
+    """api/v1alpha1/pipeline_factory.go:359-361: a delete workflow's init containers are ``reader`` and the
+    Pipeline's containers; ``status-writer`` is the container; no ``work-writer``; the ServiceAccount is
+    the delete one (pipeline_types.go:296)."""
+    lab = Lab(tmp_path / "lab")
+    lab.submit(SAMPLES / "media.yaml")
+    assert lab.settle().quiescent
+    lab.delete("VClusterOrchestrator", "media", "platform-requests")
+    pods = []
+    for _ in range(60):  # the request's Jobs and pods go with it: look while the delete pipeline has run
+        lab.step()
+        pods = _pipeline_pods(lab, "argocd-application", "delete")
+        if pods:
+            break
+    assert pods
+    spec = pods[0]["spec"]
+    assert spec["initContainers"][0]["name"] == "reader"
+    assert "work-writer" not in [c["name"] for c in spec["initContainers"]]
+    assert [c["name"] for c in spec["containers"]] == ["status-writer"]
+    pipeline = pods[0]["metadata"]["labels"]["kratix.io/pipeline-name"]
+    assert spec["serviceAccountName"] == f"argocd-application-resource-delete-{pipeline}"
+
+
+def test_pipeline_service_account_is_promise_resource_action_pipeline(media_lab):
+    """api/v1alpha1/pipeline_types.go:296 (``ID: <promise>-resource-<action>-<pipeline>``) and
+    pipeline_factory.go:88-104 (the ServiceAccount is named by the ID unless the Pipeline sets
+    ``rbac.serviceAccount``; it carries the promise-name label and Kratix creates it)."""
+    for pod in media_lab.list("Pod", "platform-requests", {"app.kubernetes.io/managed-by": "Kratix"}):
+        labels = pod["metadata"]["labels"]
+        expected = (
+            f"{labels['kratix.io/promise-name']}-resource-{labels['kratix.io/workflow-action']}-"
+            f"{labels['kratix.io/pipeline-name']}"
+        )
+        assert pod["spec"]["serviceAccountName"] == expected
+        sa = media_lab.get("ServiceAccount", expected, "platform-requests")
+        assert sa is not None, expected
+        assert sa["metadata"]["labels"] == {"kratix.io/promise-name": labels["kratix.io/promise-name"]}
+
+
+def test_go_json_marshals_as_encoding_json():
+    """lib/hash/hasher.go:11-17 marshals ``.spec`` with Go's ``json.Marshal``: keys sorted, compact, and
+    ``<``, ``>``, ``&`` escaped as \\u003c, \\u003e, \\u0026."""
+    from kratix_lab.pipeline.pod import go_json, spec_hash
+
+    assert go_json({"b": 1, "a": "<x> & y", "c": [True, None], "d": "é"}) == (
+        '{"a":"\\u003cx\\u003e \\u0026 y","b":1,"c":[true,null],"d":"é"}'
+    )
+    assert spec_hash(None) == hashlib.md5(b"null").hexdigest()
+
+
+def test_kratix_hash_is_md5_of_promise_and_request_spec_hashes(media_lab):
+    """api/v1alpha1/pipeline_factory.go:482-510 and lib/hash/hasher.go:11-21: ``kratix.io/hash`` is
+    ``md5("<md5(promise .spec JSON)>-<md5(request .spec JSON)>")`` on the Job and its pod."""
+    core = media_lab.get("VClusterCore", "media", "platform-requests")
+    promise = media_lab.get("Promise", "vcluster-core")
+
+    def md5_json(v):
+        return hashlib.md5(json.dumps(v, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    expected = hashlib.md5(f"{md5_json(promise['spec'])}-{md5_json(core['spec'])}".encode()).hexdigest()
+    (pod,) = _pipeline_pods(media_lab, "vcluster-core")
+    assert pod["metadata"]["labels"]["kratix.io/hash"] == expected
+    job = media_lab.get("Job", pod["metadata"]["labels"]["job-name"], "platform-requests")
+    assert job["metadata"]["labels"]["kratix.io/hash"] == expected
+
+
+def test_every_pipeline_container_carries_the_kratix_env(media_lab):
+    """api/v1alpha1/pipeline_factory.go:166-197 (``defaultEnvVars``): reader (:205), each Pipeline
+    container (:281, :304, before its own env) and status-writer (:424) get the KRATIX_* variables."""
+    (pod,) = _pipeline_pods(media_lab, "vcluster-core")
+    spec = pod["spec"]
+    want = {
+        "KRATIX_WORKFLOW_ACTION": "configure",
+        "KRATIX_WORKFLOW_TYPE": "resource",
+        "KRATIX_PROMISE_NAME": "vcluster-core",
+        "KRATIX_PIPELINE_NAME": pod["metadata"]["labels"]["kratix.io/pipeline-name"],
+        "KRATIX_OBJECT_KIND": "VClusterCore",
+        "KRATIX_OBJECT_GROUP": "platform.integratn.tech",
+        "KRATIX_OBJECT_VERSION": "v1alpha1",
+        "KRATIX_OBJECT_NAME": "media",
+        "KRATIX_OBJECT_NAMESPACE": "platform-requests",
+        "KRATIX_CRD_PLURAL": "vclustercores",
+        "KRATIX_CLUSTER_SCOPED": "false",
+    }
+    for c in [*spec["initContainers"], *spec["containers"]]:
+        if c["name"] == "work-writer":
+            continue  # :234-251: only the trace variables
+        env = {e["name"]: e["value"] for e in c["env"]}
+        assert {k: env.get(k) for k in want} == want, c["name"]
+
+
+def test_a_failing_pipeline_container_is_an_init_container_that_logs_and_trace_name(tmp_path):
+    """api/v1alpha1/pipeline_factory.go:350-362: the Pipeline's container that fails is an init container;
+    later init containers and status-writer never start (waiting PodInitializing) and ``kubectl get pod``
+    shows ``Init:Error`` (kubernetes printers.go printPod). ``trace`` records the failing container by name
+    and reads its log; ``diagnose`` gives the ``logs -c <container>`` command."""
+    from kratix_lab.diagnose import diagnose
+    from kratix_lab.sources.lab import LabSource
+    from kratix_lab.views.kube_view import pod_status
+
+    lab = Lab(tmp_path / "lab")
+    lab.submit(SAMPLES / "media.yaml")
+    assert lab.settle().quiescent
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "media", "platform-requests")
+    lab.settle()
+    pods = sorted(_pipeline_pods(lab, "vcluster-core"), key=lambda p: p["metadata"]["creationTimestamp"])
+    pod = pods[-1]
+    user = [c["name"] for c in pod["spec"]["initContainers"][1:-1]]
+    st = pod["status"]
+    assert st["phase"] == "Failed"
+    states = {c["name"]: c["state"] for c in st["initContainerStatuses"]}
+    assert states["reader"]["terminated"]["exitCode"] == 0
+    assert states[user[0]]["terminated"] == {**states[user[0]]["terminated"], "exitCode": 1, "reason": "Error"}
+    assert states["work-writer"] == {"waiting": {"reason": "PodInitializing"}}
+    assert st["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    assert pod_status(pod) == "Init:Error"
+    assert "render failed" in lab.logs("Pod", pod["metadata"]["name"], "platform-requests", container=user[0])
+    with pytest.raises(Exception, match="container nope is not valid"):
+        lab.logs("Pod", pod["metadata"]["name"], "platform-requests", container="nope")
+    d = diagnose(LabSource(lab), "VClusterCore", "media", "platform-requests")
+    failed = [f for f in d.findings if f.id == "pipeline-failed"]
+    assert failed
+    assert failed[0].evidence["logTail"] and "render failed" in failed[0].evidence["logTail"][-1]
+    assert f"kratix-lab logs vclustercore/media -n platform-requests -c {user[0]}" in failed[0].fix
+    from kratix_lab.trace import trace
+
+    t = trace(LabSource(lab), "VClusterCore", "media", "platform-requests")
+    runs = [n for n, _ in t.walk() if n.stage == "pipeline" and n.evidence.get("phase") == "Failed"]
+    assert runs and runs[0].evidence["container"] == user[0]
+    assert runs[0].evidence["images"] == [c["image"] for c in pod["spec"]["initContainers"][1:-1]]

@@ -16,7 +16,17 @@ from typing import Any
 
 from kratix_lab.kube.times import parse_time
 from kratix_lab.model import clone, get_condition, set_condition
-from kratix_lab.pipeline.contract import WorkloadGroup, merge_status
+from kratix_lab.pipeline.contract import WorkloadGroup, merge_status, pipeline_env
+from kratix_lab.pipeline.pod import (
+    KRATIX_CONTAINERS,
+    container_status,
+    pipeline_volumes,
+    reader_container,
+    spec_hash,
+    status_writer_container,
+    user_container,
+    work_writer_container,
+)
 from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict, NotFound
@@ -86,6 +96,7 @@ class KratixController:
         # (request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)).
         self._settled: dict[str, tuple[Any, ...]] = {}
         self._works: dict[tuple[str, str, str], tuple[tuple[str, int], ...]] = {}  # see _works_at_start
+        self._promise_hashes: dict[str, tuple[Any, str]] = {}  # Promise name -> (resourceVersion, spec md5)
 
     # ---- round -------------------------------------------------------------------------------
 
@@ -300,24 +311,67 @@ class KratixController:
     def _job(
         self, ctx: Context, promise: Promise, req: dict[str, Any], pipeline: dict[str, Any], action: str
     ) -> dict[str, Any]:
-        """The Job (and its Pod) Kratix creates for one pipeline run, in the request's namespace."""
+        """The Job (and its Pod) Kratix creates for one pipeline run, in the request's namespace.
+
+        Shaped as upstream's ``PipelineFactory.pipelineJob`` (syntasso/kratix ae170e2,
+        api/v1alpha1/pipeline_factory.go:315-406): init containers ``reader``, the Pipeline's own
+        containers, then ``work-writer`` (configure only, :353-362); one container, ``status-writer``
+        (:418-433). Every container carries the ``KRATIX_*`` environment (:166-197). The ServiceAccount
+        is ``<promise>-resource-<action>-<pipeline>`` unless the Pipeline names one (:88-104,
+        pipeline_types.go:296); restartPolicy ``OnFailure`` and the backoffLimit are the Pipeline's or
+        the defaults (:340-348, pipeline_types.go:96-99). Labels :449-466 (``kratix.io/hash`` from
+        :482-510), annotations :468-480."""
         store = ctx.store
         meta = req["metadata"]
         pname = pipeline["metadata"]["name"]
+        pspec = pipeline.get("spec") or {}
         name = generate_object_name(f"kratix-{promise.name}-{meta['name']}-{pname}", store.suffix("job"))
         labels = {
             "kratix.io/promise-name": promise.name,
-            "kratix.io/resource-name": meta["name"],
-            "kratix.io/pipeline-name": pname,
             "kratix.io/workflow-type": "resource",
             "kratix.io/workflow-action": action,
-            "kratix.io/hash": str(meta.get("generation", 1)),
+            "kratix.io/pipeline-name": pname,
             "app.kubernetes.io/managed-by": "Kratix",
+            "kratix.io/resource-name": meta["name"],
+            "kratix.io/hash": self._request_hash(ctx, promise, req),
+            **((pipeline.get("metadata") or {}).get("labels") or {}),
         }
-        containers = [
-            {k: c[k] for k in ("name", "image", "command", "args", "imagePullPolicy") if k in c}
-            for c in (pipeline.get("spec") or {}).get("containers") or []
+        crd = promise.crd
+        env = [
+            {"name": k, "value": v}
+            for k, v in pipeline_env(
+                action=action,
+                workflow_type="resource",
+                promise_name=promise.name,
+                pipeline_name=pname,
+                obj=req,
+                plural=crd.plural if crd else "",
+                cluster_scoped=bool(crd and crd.scope == "Cluster"),
+            ).items()
         ]
+        init = [reader_container(env), *(user_container(c, env) for c in pspec.get("containers") or [])]
+        if action == "configure":
+            init.append(work_writer_container(promise.name, pname, meta))
+        sa = ((pspec.get("rbac") or {}).get("serviceAccount")) or f"{promise.name}-resource-{action}-{pname}"
+        self._service_account(ctx, meta["namespace"], sa, promise.name)
+        job_spec: dict[str, Any] = {
+            "template": {
+                "metadata": {
+                    "labels": labels,
+                    "annotations": dict((pipeline.get("metadata") or {}).get("annotations") or {}),
+                },
+                "spec": {
+                    "initContainers": init,
+                    "containers": [status_writer_container(env)],
+                    "restartPolicy": pspec.get("restartPolicy") or "OnFailure",
+                    "serviceAccountName": sa,
+                    "volumes": pipeline_volumes(promise.name, action) + list(pspec.get("volumes") or []),
+                },
+            },
+        }
+        backoff = (pspec.get("jobOptions") or {}).get("backoffLimit")
+        if backoff is not None:
+            job_spec["backoffLimit"] = backoff
         job = store.create(
             {
                 "apiVersion": "batch/v1",
@@ -326,27 +380,54 @@ class KratixController:
                     "name": name,
                     "namespace": meta["namespace"],
                     "labels": labels,
-                    "annotations": {"kratix-lab.io/modelled": "true", "kratix-lab.io/workloads": "ignore"},
+                    "annotations": {
+                        "kratix.io/job-resource-namespace": meta["namespace"],
+                        "kratix.io/job-resource-name": meta["name"],
+                        "kratix.io/job-resource-kind": req["kind"],
+                        "kratix.io/job-resource-api-version": req["apiVersion"],
+                        "kratix-lab.io/modelled": "true",
+                        "kratix-lab.io/workloads": "ignore",
+                    },
                     "ownerReferences": [
                         {"apiVersion": req["apiVersion"], "kind": req["kind"], "name": meta["name"], "uid": meta["uid"]}
                     ],
                 },
-                "spec": {
-                    "backoffLimit": 0,
-                    "template": {
-                        "metadata": {"labels": labels},
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "serviceAccountName": f"{promise.name}-resource-pipeline",
-                            "containers": containers,
-                        },
-                    },
-                },
+                "spec": job_spec,
                 "status": {},
             }
         )
         job = store.update_status(job | {"status": {"active": 1, "startTime": store.now()}})
         return job
+
+    def _request_hash(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> str:
+        """``kratix.io/hash``: md5 of "<md5 of the Promise's spec>-<md5 of the request's spec>", each spec
+        marshalled as Go's ``encoding/json`` does (lib/hash/hasher.go:11-21,
+        api/v1alpha1/pipeline_factory.go:482-510). The Promise is the stored one (what Kratix reads)."""
+        stored = ctx.store.get("Promise", promise.name, group=KRATIX_GROUP, readonly=True)
+        pspec = (stored or promise.doc).get("spec")
+        rv = ((stored or {}).get("metadata") or {}).get("resourceVersion")
+        memo = self._promise_hashes.get(promise.name)
+        if memo is None or memo[0] != rv or rv is None:
+            memo = (rv, spec_hash(pspec))
+            self._promise_hashes[promise.name] = memo
+        return hashlib.md5(f"{memo[1]}-{spec_hash(req.get('spec'))}".encode()).hexdigest()
+
+    def _service_account(self, ctx: Context, namespace: str, name: str, promise_name: str) -> None:
+        """The pipeline's ServiceAccount, created once (api/v1alpha1/pipeline_factory.go:88-104; Kratix
+        applies it with the Job's shared resources). Its Role/RoleBinding are not modelled."""
+        if ctx.store.get("ServiceAccount", name, namespace, readonly=True) is None:
+            ctx.store.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {
+                        "name": name,
+                        "namespace": namespace,
+                        "labels": {PROMISE_NAME_LABEL: promise_name},
+                        "annotations": {"kratix-lab.io/modelled": "true"},
+                    },
+                }
+            )
 
     def _current_job(self, ctx: Context, req: dict[str, Any], pipeline_name: str, action: str) -> dict[str, Any] | None:
         jobs = ctx.store.list(
@@ -368,26 +449,28 @@ class KratixController:
         ok = run.phase in ("Succeeded", "Suspended")
         pod_name = short_name(job["metadata"]["name"], store.suffix("pod"))
         ns = job["metadata"]["namespace"]
-        statuses = [
-            {
-                "name": c.name,
-                "image": c.image,
-                "imageID": f"{c.image.split(':', 1)[0]}@sha256:{hashlib.sha256(c.image.encode()).hexdigest()}",
-                "containerID": f"containerd://{hashlib.sha256(f'{pod_name}/{c.name}'.encode()).hexdigest()}",
-                "ready": False,
-                "started": False,
-                "restartCount": 0,
-                "lastState": {},
-                "state": {
-                    "terminated": {
-                        "exitCode": c.exit_code,
-                        "reason": "Completed" if c.exit_code == 0 else "Error",
-                        "finishedAt": now,
-                    }
-                },
-            }
-            for c in run.containers
-        ]
+        spec = job["spec"]["template"]["spec"]
+        ran = {c.name: c.exit_code for c in run.containers}
+        # A run that failed with no container exiting non-zero broke Kratix's output contract: the
+        # Kratix container that reads the outputs (work-writer for configure, status-writer for delete) fails.
+        contract_failure = run.phase == "Failed" and not any(c.exit_code for c in run.containers)
+        has_writer = any(c["name"] == "work-writer" for c in spec.get("initContainers") or [])
+        failing = ("work-writer" if has_writer else "status-writer") if contract_failure else None
+        stopped = False
+        init_statuses, statuses = [], []
+        for i, c in enumerate([*(spec.get("initContainers") or []), *(spec.get("containers") or [])]):
+            cname = c["name"]
+            if stopped:
+                code = None
+            elif cname in ran and cname not in KRATIX_CONTAINERS:
+                code = ran[cname]
+            elif cname == failing:
+                code = 1
+            else:
+                code = 0
+            stopped = stopped or bool(code)
+            entry = container_status(cname, c.get("image", ""), pod_name, code, now)
+            (init_statuses if i < len(spec.get("initContainers") or []) else statuses).append(entry)
         store.create(
             {
                 "apiVersion": "v1",
@@ -407,9 +490,10 @@ class KratixController:
                         }
                     ],
                 },
-                "spec": job["spec"]["template"]["spec"],
+                "spec": spec,
                 "status": {
                     "phase": "Succeeded" if ok else "Failed",
+                    "initContainerStatuses": init_statuses,
                     "containerStatuses": statuses,
                     "startTime": job["status"].get("startTime"),
                 },
@@ -418,8 +502,8 @@ class KratixController:
         for c in run.containers:
             if c.logs:
                 store.write_log(ns, pod_name, c.name, c.logs if c.logs.endswith("\n") else c.logs + "\n")
-        if run.error and not any(c.exit_code for c in run.containers):
-            store.write_log(ns, pod_name, "kratix", f"error: {run.error}\n")
+        if contract_failure:
+            store.write_log(ns, pod_name, failing, f"error: {run.error}\n")
         status = (
             {"startTime": job["status"].get("startTime"), "completionTime": now}
             if ok
