@@ -13,7 +13,7 @@ from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import GVK, load_documents
+from kratix_lab.model import GVK, get_condition, load_documents
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, UNREADABLE, TraceNode, resolve, trace
@@ -136,14 +136,24 @@ def _missing_request(s, n, parents, depth):
 def _promise_unavailable(s, n, parents, depth):
     if n.stage != "request":
         return
-    rec = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "Reconciled"), {})
-    if rec.get("reason") == "PromiseNotAvailable":
+    # PromiseAvailable=False, reason PromiseRequirementsNotInstalled, on the request (kratix
+    # lib/resourceutil/util.go:32-34, 496-508; dynamic_resource_request_controller.go:189-191)
+    rec = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "PromiseAvailable"), {})
+    if rec.get("status") == "False":
+        why = ""
+        try:  # the Promise's own condition names what it waits for
+            promise = s.get("Promise", str(n.evidence.get("promise")), None, "platform.kratix.io") or {}
+        except UNREADABLE:
+            promise = {}
+        req_cond = get_condition(promise, "RequirementsFulfilled") or {}
+        if req_cond.get("status") == "False" and req_cond.get("message"):
+            why = f" ({req_cond['message']})"
         yield Finding(
             "promise-unavailable",
             "error",
             "request",
             n.ref,
-            f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}",
+            f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}{why}",
             fix_for(
                 s,
                 lab=f"install its required Promises (`kratix-lab get promises`, "
@@ -280,7 +290,14 @@ def _misplaced(s, n, parents, depth):
 
 @rule("statestore-write-failed")
 def _write_failed(s, n, parents, depth):
-    if n.stage == "placement" and n.health == DEGRADED and "StateStoreWriteFailed" in n.message:
+    # WriteSucceeded=False reason WorkloadsFailedWrite (kratix api/v1alpha1/workplacement_types.go:138-155);
+    # a Destination or store that does not exist is not a write the store refused
+    if (
+        n.stage == "placement"
+        and n.health == DEGRADED
+        and n.message.startswith("WorkloadsFailedWrite")
+        and not n.message.endswith("not found")
+    ):
         yield Finding(
             "statestore-write-failed",
             "error",

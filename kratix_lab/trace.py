@@ -294,10 +294,11 @@ class _Tracer:
         ready = get_condition(work, "Ready") or {}
         sched = get_condition(work, "ScheduleSucceeded") or {}
         if ready.get("status") == "True":
-            health, msg = HEALTHY, "all workloads written to their destinations"
+            health, msg = HEALTHY, "every workload group scheduled to a destination (AllWorkplacementsScheduled)"
         elif ready.get("reason") in ("UnscheduledWorkloads", "Misplaced", "WorkplacementsFailing"):
             health = DEGRADED
-            msg = sched.get("message") if ready.get("reason") == "UnscheduledWorkloads" else ready.get("message", "")
+            # ScheduleSucceeded says which groups or placements (kratix scheduler.go:100-133, work_controller.go:177-192)
+            msg = f"{ready.get('reason')}: {sched.get('message') or ready.get('message', '')}"
         elif work["metadata"].get("deletionTimestamp"):
             health, msg = PROGRESSING, "being deleted: its placements remove their files"
         else:
@@ -348,8 +349,16 @@ class _Tracer:
             store_error = None
         labels = wp["metadata"].get("labels") or {}
         path = placement_dir(base, wp)
-        if labels.get("kratix.io/misplaced") == "true":
-            health, msg = DEGRADED, f"misplaced: Destination {dest} no longer matches; the files stay where they are"
+        sched = get_condition(wp, "ScheduleSucceeded")
+        # misplaced: the ScheduleSucceeded condition says so now (the kratix.io/misplaced label, once set, stays:
+        # kratix scheduler.go:300-327, 437-457); a placement without conditions goes by the label
+        if (sched or {}).get("reason") == "DestinationSelectorMismatch" or (
+            sched is None and labels.get("kratix.io/misplaced") == "true"
+        ):
+            health, msg = (
+                DEGRADED,
+                f"misplaced: Destination {dest} no longer matches; Kratix does not move it and keeps writing updates there",
+            )
         elif write.get("status") == "True":
             health, msg = HEALTHY, f"written to {dest} at {version[:8] if version else '?'}"
         elif write.get("status") == "False":

@@ -309,3 +309,259 @@ def test_a_failing_pipeline_container_is_an_init_container_that_logs_and_trace_n
     runs = [n for n, _ in t.walk() if n.stage == "pipeline" and n.evidence.get("phase") == "Failed"]
     assert runs and runs[0].evidence["container"] == user[0]
     assert runs[0].evidence["images"] == [c["image"] for c in pod["spec"]["initContainers"][1:-1]]
+
+
+# ---- issue 12 item 3: status ------------------------------------------------------------------
+
+
+def _cond(obj, ctype):
+    from kratix_lab.model import get_condition
+
+    return get_condition(obj, ctype) or {}
+
+
+def _core(lab):
+    return lab.get("VClusterCore", "sandbox", "platform-requests")
+
+
+def test_workflows_succeeded_counts_this_runs_pipelines_and_resets_on_a_manual_retry(lab):
+    """lib/workflow/reconciler.go:297-333: ``workflowsSucceeded`` is the number of pipelines completed in
+    the current run (:277-290, :318-319), and a manual retry resets ``workflowsFailed`` to 0 and the
+    pipelines to Pending (:309-310, :328-333); a failure sets ``workflowsFailed`` to 1, not +1
+    (:433-434); a completed workflow shows workflowsSucceeded = workflows
+    (dynamic_resource_request_controller.go:1181-1201)."""
+    core = _core(lab)
+    n = core["status"]["workflows"]
+    assert n >= 1 and core["status"]["workflowsSucceeded"] == n and core["status"]["workflowsFailed"] == 0
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    assert _core(lab)["status"]["workflowsSucceeded"] == n, "a second run does not add to the count"
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    for _ in range(2):
+        lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+        lab.settle()
+        st = _core(lab)["status"]
+        assert (st["workflowsSucceeded"], st["workflowsFailed"]) == (0, 1)
+    lab.faults.clear("pipeline-fails")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.step()  # the run has started: counters reset
+    st = _core(lab)["status"]
+    assert (st["workflowsSucceeded"], st["workflowsFailed"]) == (0, 0)
+    assert st["kratix"]["workflows"]["pipelines"][0]["phase"] in ("Running", "Succeeded")
+    lab.settle()
+    st = _core(lab)["status"]
+    assert (st["workflowsSucceeded"], st["workflowsFailed"]) == (n, 0)
+
+
+def test_message_is_pending_at_each_start_and_a_failure_sets_conditions_only(lab):
+    """lib/workflow/reconciler.go:719-731: each run sets ``status.message`` to ``Pending`` whatever it was;
+    a failed pipeline sets ``ConfigureWorkflowCompleted=False ConfigureWorkflowFailed`` ("A Configure
+    Pipeline has failed: <pipeline>") and ``Reconciled=False`` ("Failing") and leaves the message
+    (reconciler.go:428-445; lib/resourceutil/util.go:63-72, 134-142); on success the work-creator turns
+    ``Pending`` into ``Resource requested`` (work-creator/lib/status_updater.go:36-49)."""
+    core = _core(lab)
+    core["status"]["message"] = "set by an earlier pipeline"
+    lab.store.update_status(core)
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.step()
+    assert _core(lab)["status"]["message"] == "Pending"
+    lab.settle()
+    core = _core(lab)
+    pipeline = core["status"]["kratix"]["workflows"]["pipelines"][0]["name"]
+    assert core["status"]["message"] == "Pending"
+    assert _cond(core, "ConfigureWorkflowCompleted") | {"lastTransitionTime": None} == {
+        "type": "ConfigureWorkflowCompleted",
+        "status": "False",
+        "reason": "ConfigureWorkflowFailed",
+        "message": f"A Configure Pipeline has failed: {pipeline}",
+        "lastTransitionTime": None,
+    }
+    assert (_cond(core, "Reconciled")["status"], _cond(core, "Reconciled")["message"]) == ("False", "Failing")
+    lab.faults.clear("pipeline-fails")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    assert _core(lab)["status"]["message"] != "Pending"  # the pipeline's own, else "Resource requested"
+
+
+def test_work_is_ready_once_scheduled_and_fails_only_when_a_placement_write_fails(lab):
+    """internal/controller/scheduler.go:134-148: every group placed → the Work is ``Ready=True``
+    ``AllWorkplacementsScheduled`` ("Ready"), ScheduleSucceeded "All workplacements scheduled
+    successfully", whether or not the placements are written yet; work_controller.go:161-201: only a
+    placement with ``WriteSucceeded=False`` makes it ``Ready=False WorkplacementsFailing`` ("Failing",
+    ScheduleSucceeded "Workplacements failed to write: [<placements>]")."""
+    (work,) = lab.list(
+        "Work", "platform-requests", {"kratix.io/resource-name": "sandbox", "kratix.io/promise-name": "vcluster-core"}
+    )
+    assert (_cond(work, "Ready")["reason"], _cond(work, "Ready")["message"]) == ("AllWorkplacementsScheduled", "Ready")
+    assert _cond(work, "ScheduleSucceeded")["message"] == "All workplacements scheduled successfully"
+    # a placement not written yet (no WriteSucceeded) does not make the Work pending
+    (wp,) = lab.list("WorkPlacement", "platform-requests", {"kratix.io/work": work["metadata"]["name"]})
+    wp["status"]["conditions"] = [c for c in wp["status"]["conditions"] if c["type"] == "ScheduleSucceeded"]
+    lab.store.update_status(wp)
+    lab.step()
+    work = lab.get("Work", work["metadata"]["name"], "platform-requests")
+    assert _cond(work, "Ready")["status"] == "True"
+    # a failed write does
+    wp = lab.get("WorkPlacement", wp["metadata"]["name"], "platform-requests")
+    wp["status"]["conditions"].append(
+        {
+            "type": "WriteSucceeded",
+            "status": "False",
+            "reason": "WorkloadsFailedWrite",
+            "message": "boom",
+            "lastTransitionTime": lab.now(),
+        }
+    )
+    lab.store.update_status(wp)
+    lab.step()
+    work = lab.get("Work", work["metadata"]["name"], "platform-requests")
+    assert (_cond(work, "Ready")["reason"], _cond(work, "Ready")["message"]) == ("WorkplacementsFailing", "Failing")
+    assert _cond(work, "ScheduleSucceeded")["message"] == f"Workplacements failed to write: [{wp['metadata']['name']}]"
+
+
+def test_workplacement_conditions_use_upstream_reasons(lab):
+    """api/v1alpha1/workplacement_types.go:105-155 and scheduler.go:459-466: written →
+    ``WriteSucceeded=True WorkloadsWrittenToStateStore`` ("Workloads written to State Store"),
+    ``Ready=True WorkloadsWrittenToTargetDestination`` ("Ready"), ``ScheduleSucceeded=True
+    ScheduledToDestination`` ("Scheduled to correct Destination"); a failed write →
+    ``WriteSucceeded=False WorkloadsFailedWrite`` (the error) and ``Ready=False WorkloadsFailedWrite``
+    ("Failing")."""
+    from tests.test_faults import second_vcluster
+
+    wp = lab.list("WorkPlacement", "platform-requests", {"kratix.io/resource-name": "sandbox"})[0]
+    got = {c["type"]: (c["status"], c["reason"], c["message"]) for c in wp["status"]["conditions"]}
+    assert got == {
+        "WriteSucceeded": ("True", "WorkloadsWrittenToStateStore", "Workloads written to State Store"),
+        "Ready": ("True", "WorkloadsWrittenToTargetDestination", "Ready"),
+        "ScheduleSucceeded": ("True", "ScheduledToDestination", "Scheduled to correct Destination"),
+    }
+    lab.faults.inject("statestore-push-rejected")
+    second_vcluster(lab)
+    lab.settle()
+    (wp,) = lab.list("WorkPlacement", "platform-requests", {"kratix.io/resource-name": "extra"})
+    assert _cond(wp, "WriteSucceeded")["reason"] == "WorkloadsFailedWrite"
+    assert "remote rejected" in _cond(wp, "WriteSucceeded")["message"]
+    assert (_cond(wp, "Ready")["status"], _cond(wp, "Ready")["reason"], _cond(wp, "Ready")["message"]) == (
+        "False",
+        "WorkloadsFailedWrite",
+        "Failing",
+    )
+
+
+def test_unscheduled_work_lists_its_group_ids(lab):
+    """internal/controller/scheduler.go:100-115: ``ScheduleSucceeded=False UnscheduledWorkloads`` "No
+    matching destination found for workloadGroups: [<ids>]", ``Ready=False`` "Pending"; the Work counts
+    its groups and the placements created (:89-96)."""
+    from tests.test_faults import second_vcluster
+
+    lab.faults.inject("destination-unlabelled")
+    second_vcluster(lab)
+    lab.settle()
+    (work,) = lab.list("Work", "platform-requests", {"kratix.io/resource-name": "extra"})
+    ids = [g["id"] for g in work["spec"]["workloadGroups"]]
+    assert (
+        _cond(work, "ScheduleSucceeded")["message"]
+        == f"No matching destination found for workloadGroups: [{','.join(ids)}]"
+    )
+    assert (_cond(work, "Ready")["reason"], _cond(work, "Ready")["message"]) == ("UnscheduledWorkloads", "Pending")
+    assert (work["status"]["workPlacements"], work["status"]["workPlacementsCreated"]) == (len(ids), 0)
+
+
+def test_a_request_of_an_unavailable_promise_shows_promise_available_false(lab):
+    """dynamic_resource_request_controller.go:189-198 and 1505-1529, lib/resourceutil/util.go:32-36,
+    496-520: the request gets ``PromiseAvailable=False PromiseRequirementsNotInstalled`` ("Promise
+    Requirements are not installed") and message ``Pending``, before finalizers or workflows; once the
+    Promise is Available, ``PromiseAvailable=True`` (reason ``PromiseAvailable``) and the workflow runs."""
+    promise = lab.get("Promise", "argocd-project")
+    promise["spec"]["requiredPromises"] = [{"name": "cert-manager", "version": "v1.0.0"}]
+    lab.store.update(promise)
+    lab.apply(
+        {
+            "apiVersion": "platform.integratn.tech/v1alpha1",
+            "kind": "ArgocdProject",
+            "metadata": {"name": "waiting", "namespace": "platform-requests"},
+            "spec": {"name": "waiting", "destinations": [{"namespace": "*"}]},
+        }
+    )
+    lab.settle()
+    req = lab.get("ArgocdProject", "waiting", "platform-requests")
+    c = _cond(req, "PromiseAvailable")
+    assert (c["status"], c["reason"], c["message"]) == (
+        "False",
+        "PromiseRequirementsNotInstalled",
+        "Promise Requirements are not installed",
+    )
+    assert req["status"]["message"] == "Pending"
+    assert not req["metadata"].get("finalizers")
+    promise = lab.get("Promise", "argocd-project")
+    promise["spec"].pop("requiredPromises")
+    lab.store.update(promise)
+    lab.settle()
+    req = lab.get("ArgocdProject", "waiting", "platform-requests")
+    assert (_cond(req, "PromiseAvailable")["status"], _cond(req, "PromiseAvailable")["reason"]) == (
+        "True",
+        "PromiseAvailable",
+    )
+    assert _cond(req, "Reconciled")["status"] == "True"
+
+
+def test_canary_commit_message_is_upstreams(lab):
+    """internal/controller/destination_controller.go:47, 231-233 (``UpdateFiles("", "kratix-canary", …)``)
+    and lib/writers/git.go:188-193, 292: the canary commit is ``Update from: kratix-canary``."""
+    import subprocess
+
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=lab.state_remote_path, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert "Update from: kratix-canary" in log
+    assert not [m for m in log if "(canary)" in m]
+
+
+def test_request_and_work_finalizers_are_upstreams(lab):
+    """dynamic_resource_request_controller.go:63-64, 1793-1795 and shared.go:28-29: every request carries
+    ``kratix.io/work-cleanup``, ``kratix.io/workflows-cleanup``, ``kratix.io/delete-workflows`` and
+    ``kratix.io/resource-binding-cleanup`` (with or without a delete workflow); a Work carries
+    ``kratix.io/work-cleanup`` (work_controller.go:50, 116-125). Deleting the request removes them all."""
+    four = [
+        "kratix.io/work-cleanup",
+        "kratix.io/workflows-cleanup",
+        "kratix.io/delete-workflows",
+        "kratix.io/resource-binding-cleanup",
+    ]
+    for kind in ("VClusterOrchestrator", "VClusterCore", "ArgocdApplication"):
+        for req in lab.list(kind, "platform-requests"):
+            assert req["metadata"]["finalizers"] == four, (kind, req["metadata"]["finalizers"])
+    for work in lab.list("Work", "platform-requests"):
+        assert work["metadata"]["finalizers"] == ["kratix.io/work-cleanup"]
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    assert lab.get("VClusterOrchestrator", "sandbox", "platform-requests") is None
+    assert lab.get("VClusterCore", "sandbox", "platform-requests") is None
+
+
+def test_a_promise_change_marks_requests_run_from_start_not_manual(lab):
+    """internal/controller/promise_controller.go:683 and 1163-1185 (reconcileAllRRs): a changed Promise
+    labels each of its requests ``internal.workflows.kratix.io/run-from-start=true``, not the user's
+    ``kratix.io/manual-reconciliation``; the workflow removes it when it starts the run
+    (lib/workflow/reconciler.go:681-685)."""
+    jobs_before = len(lab.list("Job", "platform-requests", {"kratix.io/promise-name": "vcluster-core"}))
+    written = []  # the labels of every write of the request: the label lives within one round
+    update = lab.store.update
+
+    def recording(obj, **kw):
+        if obj.get("kind") == "VClusterCore":
+            written.append(dict((obj.get("metadata") or {}).get("labels") or {}))
+        return update(obj, **kw)
+
+    lab.store.update = recording
+    promise = lab.get("Promise", "vcluster-core")
+    promise["spec"]["workflows"]["resource"]["configure"][0]["metadata"].setdefault("labels", {})["lab/rev"] = "2"
+    lab.store.update(promise)
+    lab.settle()
+    lab.store.update = update
+    assert any(w.get("internal.workflows.kratix.io/run-from-start") == "true" for w in written), written
+    assert not any("kratix.io/manual-reconciliation" in w for w in written)
+    labels = _core(lab)["metadata"].get("labels") or {}
+    assert "internal.workflows.kratix.io/run-from-start" not in labels
+    assert len(lab.list("Job", "platform-requests", {"kratix.io/promise-name": "vcluster-core"})) > jobs_before

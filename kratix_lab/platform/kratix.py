@@ -35,12 +35,17 @@ from kratix_lab.promise import Promise
 KRATIX_GROUP = "platform.kratix.io"
 KRATIX_API = f"{KRATIX_GROUP}/v1alpha1"
 SYSTEM_NAMESPACE = "kratix-platform-system"
-MANUAL_RECONCILE = "kratix.io/manual-reconciliation"
+MANUAL_RECONCILE = "kratix.io/manual-reconciliation"  # lib/resourceutil/util.go:29
+RUN_FROM_START = "internal.workflows.kratix.io/run-from-start"  # lib/resourceutil/util.go:30
+# The request's finalizers, in upstream's order (dynamic_resource_request_controller.go:63-64, 1793-1795;
+# shared.go:28-29); all four on every request, whether or not its Promise has a delete workflow.
 FINALIZER_WORKS = "kratix.io/work-cleanup"
 FINALIZER_WORKFLOWS = "kratix.io/workflows-cleanup"
 FINALIZER_DELETE = "kratix.io/delete-workflows"
+FINALIZER_BINDING = "kratix.io/resource-binding-cleanup"
+REQUEST_FINALIZERS = (FINALIZER_WORKS, FINALIZER_WORKFLOWS, FINALIZER_DELETE, FINALIZER_BINDING)
 PROMISE_NAME_LABEL = "kratix.io/promise-name"  # api/v1alpha1 PromiseNameLabel
-WORK_FINALIZER = "finalizers.work.kratix.io/work-placement-cleanup"
+WORK_FINALIZER = "kratix.io/work-cleanup"  # internal/controller/work_controller.go:50, 116-125
 
 
 def compress(content: bytes) -> str:
@@ -185,6 +190,10 @@ class KratixController:
         return writes
 
     def _rerun_requests(self, ctx: Context, promise_obj: dict[str, Any]) -> int:
+        """A changed Promise re-runs every request's workflow from the start: Kratix labels each
+        ``internal.workflows.kratix.io/run-from-start=true`` (promise_controller.go:683, 1163-1185), not
+        with the user's manual-reconciliation label; the workflow removes it when it starts
+        (lib/workflow/reconciler.go:681-685)."""
         promise = Promise.from_dict(promise_obj)
         if promise.crd is None:
             return 0
@@ -192,7 +201,7 @@ class KratixController:
         for req in ctx.store.list(promise.crd.kind, group=promise.crd.group):
             if req["metadata"].get("deletionTimestamp"):
                 continue
-            req["metadata"].setdefault("labels", {})[MANUAL_RECONCILE] = "true"
+            req["metadata"].setdefault("labels", {})[RUN_FROM_START] = "true"
             ctx.store.update(req)
             n += 1
         return n
@@ -206,20 +215,21 @@ class KratixController:
             return self._delete(ctx, promise, req)
         if (meta.get("labels") or {}).get(PROMISE_NAME_LABEL) != promise.name:
             return self._set_promise_label(ctx, promise, req)
-        wanted = [FINALIZER_WORKS, FINALIZER_WORKFLOWS]
-        if promise.pipelines("resource", "delete"):
-            wanted.append(FINALIZER_DELETE)
-        if not set(wanted) <= set(meta.get("finalizers") or []):
+        promise_obj = store.get("Promise", promise.name, group=KRATIX_GROUP, readonly=True) or {}
+        available = get_condition(promise_obj, "Available")
+        if available is not None and available.get("status") == "False":
+            return self._write_status(ctx, req, lambda new: self._promise_unavailable(ctx, new))
+        if (get_condition(req, "PromiseAvailable") or {}).get("status") == "False":
+            return self._write_status(ctx, req, lambda new: self._promise_available(ctx, new))
+        if not set(REQUEST_FINALIZERS) <= set(meta.get("finalizers") or []):
             new = clone(req)
-            new["metadata"]["finalizers"] = list(dict.fromkeys([*(meta.get("finalizers") or []), *wanted]))
+            new["metadata"]["finalizers"] = list(dict.fromkeys([*(meta.get("finalizers") or []), *REQUEST_FINALIZERS]))
             store.update(new)
             return 1
-        promise_obj = store.get("Promise", promise.name, group=KRATIX_GROUP, readonly=True) or {}
-        if (promise_obj.get("status") or {}).get("status") != "Available":
-            return self._write_status(ctx, req, lambda new: self._pending_on_promise(ctx, new, promise_obj))
         wf = ((req.get("status") or {}).get("kratix") or {}).get("workflows") or {}
         running = next((i for i, p in enumerate(wf.get("pipelines") or []) if p.get("phase") == "Running"), None)
-        manual = (meta.get("labels") or {}).get(MANUAL_RECONCILE) == "true"
+        labels = meta.get("labels") or {}
+        manual = labels.get(MANUAL_RECONCILE) == "true" or labels.get(RUN_FROM_START) == "true"
         generation_changed = (req.get("status") or {}).get("observedGeneration") != meta.get("generation")
         if (generation_changed or manual) and (running is None or generation_changed):
             return self._start_workflow(ctx, promise, req, manual)
@@ -251,12 +261,24 @@ class KratixController:
         ctx.store.update(new)
         return 1
 
-    def _pending_on_promise(self, ctx: Context, new: dict[str, Any], promise_obj: dict[str, Any]) -> None:
-        st = new.setdefault("status", {})
-        st["message"] = "Pending"
-        reason = get_condition(promise_obj, "RequirementsFulfilled")
-        why = reason["message"] if reason and reason.get("status") == "False" else "Promise is not Available"
-        _conds(new, ctx.store.now(), ("Reconciled", "Unknown", "PromiseNotAvailable", why))
+    def _promise_unavailable(self, ctx: Context, new: dict[str, Any]) -> None:
+        """A Promise that cannot fulfil requests (its ``Available`` condition False): the request's message
+        becomes ``Pending`` and ``PromiseAvailable=False`` (reason ``PromiseRequirementsNotInstalled``); no
+        finalizers, no workflow (dynamic_resource_request_controller.go:189-191, 1505-1520;
+        lib/resourceutil/util.go:32-34, 496-508). Set once: the status is not rewritten while it holds."""
+        if (get_condition(new, "PromiseAvailable") or {}).get("status") == "False":
+            return
+        new.setdefault("status", {})["message"] = "Pending"
+        _conds(
+            new,
+            ctx.store.now(),
+            ("PromiseAvailable", "False", "PromiseRequirementsNotInstalled", "Promise Requirements are not installed"),
+        )
+
+    def _promise_available(self, ctx: Context, new: dict[str, Any]) -> None:
+        """The Promise is Available again: ``PromiseAvailable=True`` (reason ``PromiseAvailable``), then the
+        next reconcile goes on (dynamic_resource_request_controller.go:193-198, 1522-1529; util.go:510-520)."""
+        _conds(new, ctx.store.now(), ("PromiseAvailable", "True", "PromiseAvailable", "Promise Requirements are met"))
 
     def _write_status(self, ctx: Context, req: dict[str, Any], mutate) -> int:
         """Write the status ``mutate`` makes, if it changed. ``mutate`` changes only ``.status``, so
@@ -271,18 +293,20 @@ class KratixController:
     def _start_workflow(self, ctx: Context, promise: Promise, req: dict[str, Any], manual: bool) -> int:
         store, now = ctx.store, ctx.store.now()
         pipelines = workflow_pipelines(promise, "resource", "configure")
-        if manual:  # Kratix removes the label once it has seen it
+        if manual:  # Kratix removes the labels once it has seen them (lib/workflow/reconciler.go:676-685)
             new = clone(req)
             new["metadata"]["labels"].pop(MANUAL_RECONCILE, None)
+            new["metadata"]["labels"].pop(RUN_FROM_START, None)
             req = store.update(new)
         new = clone(req)
         st = new.setdefault("status", {})
         st["observedGeneration"] = req["metadata"]["generation"]
-        if st.get("message") in (None, "", "Failing"):
-            st["message"] = "Pending"
+        # Each run starts from "Pending" (reconciler.go:726-731) with its counters reset: workflowsSucceeded
+        # counts the pipelines completed in this run, workflowsFailed goes back to 0 (reconciler.go:297-333).
+        st["message"] = "Pending"
         st["workflows"] = len(pipelines)
-        st.setdefault("workflowsSucceeded", 0)
-        st.setdefault("workflowsFailed", 0)
+        st["workflowsSucceeded"] = 0
+        st["workflowsFailed"] = 0
         wf = st.setdefault("kratix", {}).setdefault("workflows", {})
         wf["pipelines"] = [
             {"name": p["metadata"]["name"], "phase": "Running" if i == 0 else "Pending", "lastTransitionTime": now}
@@ -292,7 +316,7 @@ class KratixController:
             new,
             now,
             ("ConfigureWorkflowCompleted", "False", "PipelinesInProgress", "Pipelines are still in progress"),
-            ("Reconciled", "Unknown", "WorkflowPending", "Workflow pending"),
+            ("Reconciled", "Unknown", "WorkflowPending", "Pending"),
         )
         store.update_status(new)
         store.event(
@@ -545,8 +569,9 @@ class KratixController:
         phases = st["kratix"]["workflows"]["pipelines"]
         phases[index].update(phase=run.phase, lastTransitionTime=now)
         if run.phase == "Failed":
-            st["workflowsFailed"] = st.get("workflowsFailed", 0) + 1
-            st["message"] = "Failing"
+            # Conditions and workflowsFailed=1 only; status.message is left as the run set it
+            # (lib/workflow/reconciler.go:428-445, lib/resourceutil/util.go:63-72, 134-142).
+            st["workflowsFailed"] = 1
             _conds(
                 new,
                 now,
@@ -559,7 +584,13 @@ class KratixController:
                 ("Reconciled", "False", "ConfigureWorkflowFailed", "Failing"),
             )
             store.update_status(new)
-            store.event(new, "Warning", "ConfigureWorkflowFailed", f"Pipeline {pname} failed: {run.error}", "kratix")
+            store.event(
+                new,
+                "Warning",
+                "ConfigureWorkflowFailed",
+                f"A resource/configure Pipeline has failed: {pname}",
+                "kratix",
+            )
             return 1
         merged = merge_status(st, run.status_update)
         merged["kratix"] = st["kratix"]
@@ -570,12 +601,13 @@ class KratixController:
             store.update_status(new)
             return 1
         if index + 1 < len(pipelines):
+            new["status"]["workflowsSucceeded"] = index + 1  # completed in this run (reconciler.go:277-290, 318-319)
             phases[index + 1].update(phase="Running", lastTransitionTime=now)
             store.update_status(new)
             self._job(ctx, promise, new, pipelines[index + 1], "configure")
             return 1
         st = new["status"]
-        st["workflowsSucceeded"] = st.get("workflowsSucceeded", 0) + 1
+        st["workflowsSucceeded"] = len(pipelines)  # dynamic_resource_request_controller.go:1181-1201
         st["kratix"]["workflows"]["lastSuccessfulConfigureWorkflowTime"] = now
         if st.get("message") in (None, "", "Pending"):
             st["message"] = "Resource requested"
@@ -641,7 +673,11 @@ class KratixController:
         )
 
     def _works_conditions(self, ctx: Context, promise: Promise, new: dict[str, Any]) -> None:
-        """WorksSucceeded from the Works' Ready, then Reconciled (first match wins)."""
+        """WorksSucceeded from the Works' ``Ready`` condition *message* (``Failing``, ``Misplaced``,
+        ``Pending``, ``Ready``; none or empty counts as Pending), naming the Works; then Reconciled
+        (first match wins). Upstream: dynamic_resource_request_controller.go:1139-1179 (getWorksStatus),
+        :828-865 (updateWorksSucceededCondition), :1021-1055 (updateReconciledCondition);
+        lib/resourceutil/util.go:74-112, 124-152."""
         store, now = ctx.store, ctx.store.now()
         meta = new["metadata"]
         works = store.list(
@@ -651,34 +687,30 @@ class KratixController:
             group=KRATIX_GROUP,
             readonly=True,
         )
-        states = []
+        by: dict[str, list[str]] = {"Failing": [], "Misplaced": [], "Pending": [], "Ready": []}
         for w in works:
-            ready = get_condition(w, "Ready")
-            if ready is None or ready.get("status") == "Unknown":
-                states.append("Pending")
-            elif ready.get("status") == "True":
-                states.append("Ready")
-            elif ready.get("reason") == "Misplaced":
-                states.append("Misplaced")
-            elif ready.get("reason") in ("UnscheduledWorkloads", "WorkloadsPending"):
-                states.append("Pending")
-            else:
-                states.append("Failing")
-        if "Failing" in states:
-            works_cond = ("WorksSucceeded", "False", "WorksFailing", "Some works associated with this resource failed")
-        elif "Pending" in states:
+            message = (get_condition(w, "Ready") or {}).get("message") or "Pending"
+            by.get(message, []).append(w["metadata"]["name"])
+        if by["Failing"]:
+            works_cond = (
+                "WorksSucceeded",
+                "False",
+                "WorksFailing",
+                f"Some works associated with this resource failed: [{','.join(by['Failing'])}]",
+            )
+        elif by["Pending"]:
             works_cond = (
                 "WorksSucceeded",
                 "Unknown",
                 "WorksPending",
-                "Some works associated with this resource are not ready",
+                f"Some works associated with this resource are not ready: [{','.join(by['Pending'])}]",
             )
-        elif "Misplaced" in states:
+        elif by["Misplaced"]:
             works_cond = (
                 "WorksSucceeded",
                 "False",
                 "WorksMisplaced",
-                "Some works associated with this resource are misplaced",
+                f"Some works associated with this resource are misplaced: [{','.join(by['Misplaced'])}]",
             )
         else:
             works_cond = (
@@ -689,13 +721,13 @@ class KratixController:
             )
         configure = get_condition(new, "ConfigureWorkflowCompleted") or {}
         if configure.get("reason") == "PipelinesInProgress":
-            reconciled = ("Reconciled", "Unknown", "WorkflowPending", "Workflow pending")
+            reconciled = ("Reconciled", "Unknown", "WorkflowPending", "Pending")
         elif configure.get("status") == "False":
             reconciled = ("Reconciled", "False", "ConfigureWorkflowFailed", "Failing")
         elif works_cond[1] == "Unknown":
             reconciled = ("Reconciled", "Unknown", "WorksPending", "Pending")
         elif works_cond[1] == "False":
-            reconciled = ("Reconciled", "False", works_cond[2], "Failing")
+            reconciled = ("Reconciled", "False", "WorksFailing", "Failing")
         else:
             reconciled = ("Reconciled", "True", "Reconciled", "Reconciled")
         _conds(new, now, works_cond, reconciled)
@@ -806,6 +838,14 @@ class KratixController:
                 store.delete("Job", job["metadata"]["name"], meta["namespace"])
             new = clone(req)
             new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKFLOWS]
+            with contextlib.suppress(NotFound):
+                store.update(new)
+            return 1
+        if FINALIZER_BINDING in finalizers:
+            # The request's ResourceBinding is deleted (dynamic_resource_request_controller.go:1295-1300);
+            # the lab does not model ResourceBindings, so only the finalizer goes.
+            new = clone(req)
+            new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_BINDING]
             with contextlib.suppress(NotFound):
                 store.update(new)
             return 1
