@@ -565,3 +565,172 @@ def test_a_promise_change_marks_requests_run_from_start_not_manual(lab):
     labels = _core(lab)["metadata"].get("labels") or {}
     assert "internal.workflows.kratix.io/run-from-start" not in labels
     assert len(lab.list("Job", "platform-requests", {"kratix.io/promise-name": "vcluster-core"})) > jobs_before
+
+
+# ---- issue 12 item 4: failure paths -----------------------------------------------------------
+
+
+def _configure_jobs(lab, promise="vcluster-core", name="sandbox"):
+    return lab.list(
+        "Job",
+        "platform-requests",
+        {"kratix.io/promise-name": promise, "kratix.io/resource-name": name, "kratix.io/workflow-action": "configure"},
+    )
+
+
+def test_a_failed_configure_workflow_is_retried_after_the_reconciliation_interval(lab):
+    """dynamic_resource_request_controller.go:221-230, 1472-1500, 1775-1781 with shared.go:35 and
+    cmd/main.go:639-644: the workflow re-runs (Kratix sets the manual-reconciliation label) once the
+    ConfigureWorkflowCompleted condition is older than the reconciliation interval (10 h by default),
+    when it is True and, with ``reconcileAfterFailure`` (default on), when it failed."""
+    from kratix_lab.platform.kratix import RECONCILIATION_INTERVAL
+
+    assert RECONCILIATION_INTERVAL == 10 * 3600
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    assert _cond(_core(lab), "ConfigureWorkflowCompleted")["reason"] == "ConfigureWorkflowFailed"
+    lab.faults.clear("pipeline-fails")
+    jobs = len(_configure_jobs(lab))
+    lab.run_for(RECONCILIATION_INTERVAL - 60)
+    assert len(_configure_jobs(lab)) == jobs, "not before the interval"
+    assert _cond(_core(lab), "Reconciled")["status"] == "False"
+    lab.run_for(120)
+    assert len(_configure_jobs(lab)) == jobs + 1
+    core = _core(lab)
+    assert _cond(core, "Reconciled")["status"] == "True"
+    assert "kratix.io/manual-reconciliation" not in (core["metadata"].get("labels") or {})
+    # a successful workflow runs again after the interval too
+    lab.run_for(RECONCILIATION_INTERVAL + 60)
+    assert len(_configure_jobs(lab)) == jobs + 2
+
+
+class _WorkflowControl:
+    """Runs the real pipeline, then writes ``workflow-control.yaml`` for one Promise's pipeline."""
+
+    name = "in-process"
+
+    def __init__(self, inner, promise, text, extra_output=None):
+        self.inner, self.promise, self.text, self.extra_output = inner, promise, text, extra_output
+
+    def run(self, container, dirs, env):
+        res = self.inner.run(container, dirs, env)
+        if env.get("KRATIX_PROMISE_NAME") == self.promise and env.get("KRATIX_WORKFLOW_ACTION") == "configure":
+            if self.text:
+                (dirs.metadata / "workflow-control.yaml").write_text(self.text)
+            if self.extra_output:
+                (dirs.output / "extra-configmap.yaml").write_text(self.extra_output)
+        return res
+
+
+def test_retry_after_skips_the_work_suspends_the_workflow_and_retries_it(tmp_path):
+    """work-creator/lib/work_creator.go:102-112: with ``retryAfter`` (or ``suspend``) no Work is created or
+    updated; work-creator/cmd/update_status.go:119-153 and lib/status_updater.go:72-126: the request is
+    labelled ``kratix.io/workflow-suspended=true``, the pipeline is ``Suspended`` with the message,
+    ``nextRetryAt`` = now + retryAfter and ``attempts``; Reconciled is ``Unknown WorkflowSuspended``
+    (lib/resourceutil/util.go:164-172). When nextRetryAt passes the label goes and the suspended pipeline
+    runs again (dynamic_resource_request_controller.go:796-812, lib/workflow/reconciler.go:243-283)."""
+    from kratix_lab.kube.times import parse_time
+    from tests.test_faults import second_vcluster
+
+    lab = Lab(tmp_path / "lab")
+    lab.submit(SAMPLES / "dev.yaml")
+    assert lab.settle().quiescent
+    inner = lab.executor
+    lab.executor = _WorkflowControl(inner, "vcluster-core", "retryAfter: 10m\nmessage: waiting for the database\n")
+    second_vcluster(lab)
+    lab.settle()
+    core = lab.get("VClusterCore", "extra", "platform-requests")
+    assert core["metadata"]["labels"]["kratix.io/workflow-suspended"] == "true"
+    p = core["status"]["kratix"]["workflows"]["pipelines"][0]
+    assert (p["phase"], p["message"], p["attempts"]) == ("Suspended", "waiting for the database", 1)
+    suspended_at = parse_time(p["lastTransitionTime"])
+    assert parse_time(p["nextRetryAt"]) == suspended_at + 600
+    assert (_cond(core, "Reconciled")["reason"], _cond(core, "Reconciled")["message"]) == (
+        "WorkflowSuspended",
+        "Suspended",
+    )
+    assert (
+        lab.list(
+            "Work", "platform-requests", {"kratix.io/resource-name": "extra", "kratix.io/promise-name": "vcluster-core"}
+        )
+        == []
+    )
+    lab.run_for(700)  # retried once: still asks to wait
+    p = lab.get("VClusterCore", "extra", "platform-requests")["status"]["kratix"]["workflows"]["pipelines"][0]
+    assert (p["phase"], p["attempts"]) == ("Suspended", 2)
+    lab.executor = inner
+    lab.run_for(700)
+    core = lab.get("VClusterCore", "extra", "platform-requests")
+    assert "kratix.io/workflow-suspended" not in core["metadata"]["labels"]
+    assert core["status"]["kratix"]["workflows"]["pipelines"][0]["phase"] == "Succeeded"
+    assert lab.list(
+        "Work", "platform-requests", {"kratix.io/resource-name": "extra", "kratix.io/promise-name": "vcluster-core"}
+    )
+    assert _cond(core, "Reconciled")["status"] == "True"
+    lab.close()
+
+
+def test_suspend_waits_until_the_label_is_removed(lab):
+    """work-creator/cmd/update_status.go:128-153: ``suspend: true`` without ``retryAfter`` suspends with no
+    ``nextRetryAt``; Kratix only re-runs the suspended pipeline once the ``kratix.io/workflow-suspended``
+    label is removed (lib/workflow/reconciler.go:247-248, 398-407); the Work is not updated meanwhile
+    (work_creator.go:102-112)."""
+    (work,) = lab.list(
+        "Work", "platform-requests", {"kratix.io/resource-name": "sandbox", "kratix.io/promise-name": "vcluster-core"}
+    )
+    inner = lab.executor
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\ndata: {a: b}\n"
+    lab.executor = _WorkflowControl(inner, "vcluster-core", "suspend: true\n", extra_output=cm)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    lab.run_for(3600)
+    core = _core(lab)
+    p = core["status"]["kratix"]["workflows"]["pipelines"][0]
+    assert p["phase"] == "Suspended" and "nextRetryAt" not in p and "attempts" not in p
+    assert lab.get("Work", work["metadata"]["name"], "platform-requests")["spec"] == work["spec"], "no Work update"
+    lab.executor = _WorkflowControl(inner, "vcluster-core", "", extra_output=cm)
+    core["metadata"]["labels"].pop("kratix.io/workflow-suspended")
+    lab.store.update(core)
+    lab.settle()
+    work = lab.get("Work", work["metadata"]["name"], "platform-requests")
+    files = [w["filepath"] for g in work["spec"]["workloadGroups"] for w in g["workloads"]]
+    assert "extra-configmap.yaml" in files
+    assert _core(lab)["status"]["kratix"]["workflows"]["pipelines"][0]["phase"] == "Succeeded"
+
+
+def test_a_misplaced_workplacement_keeps_its_label_and_receives_updates(lab):
+    """internal/controller/scheduler.go:116-133 and 283-327: when a placement's Destination stops matching,
+    the Work shows ``ScheduleSucceeded=False DestinationSelectorMismatch`` ("Target destination no longer
+    matches destinationSelectors for workloadGroups: [<ids>]") and ``Ready=False Misplaced``; the
+    placement is labelled ``kratix.io/misplaced``, not moved, and keeps receiving the group's workloads
+    (updateWorkPlacement sets spec.workloads either way); the label is never removed."""
+    lab.faults.inject("destination-unlabelled")
+    lab.settle()
+    (work,) = lab.list(
+        "Work", "platform-requests", {"kratix.io/resource-name": "sandbox", "kratix.io/promise-name": "vcluster-core"}
+    )
+    ids = [g["id"] for g in work["spec"]["workloadGroups"]]
+    sched = _cond(work, "ScheduleSucceeded")
+    assert (sched["status"], sched["reason"]) == ("False", "DestinationSelectorMismatch")
+    assert (
+        sched["message"]
+        == f"Target destination no longer matches destinationSelectors for workloadGroups: [{','.join(ids)}]"
+    )
+    assert (_cond(work, "Ready")["reason"], _cond(work, "Ready")["message"]) == ("Misplaced", "Misplaced")
+    (wp,) = lab.list("WorkPlacement", "platform-requests", {"kratix.io/work": work["metadata"]["name"]})
+    assert wp["metadata"]["labels"]["kratix.io/misplaced"] == "true"
+    assert _cond(wp, "ScheduleSucceeded")["reason"] == "DestinationSelectorMismatch"
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\ndata: {a: b}\n"
+    lab.executor = _WorkflowControl(lab.executor, "vcluster-core", "", extra_output=cm)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    wp = lab.get("WorkPlacement", wp["metadata"]["name"], "platform-requests")
+    assert "extra-configmap.yaml" in [w["filepath"] for w in wp["spec"]["workloads"]], "still receives updates"
+    assert wp["spec"]["targetDestinationName"] == "the-cluster"
+    assert _cond(wp, "WriteSucceeded")["status"] == "True"
+    core = _core(lab)
+    assert (_cond(core, "WorksSucceeded")["reason"], _cond(core, "Reconciled")["reason"]) == (
+        "WorksMisplaced",
+        "WorksFailing",
+    )

@@ -14,7 +14,7 @@ import gzip
 import hashlib
 from typing import Any
 
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import parse_time, rfc3339
 from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import WorkloadGroup, merge_status, pipeline_env
 from kratix_lab.pipeline.pod import (
@@ -37,6 +37,11 @@ KRATIX_API = f"{KRATIX_GROUP}/v1alpha1"
 SYSTEM_NAMESPACE = "kratix-platform-system"
 MANUAL_RECONCILE = "kratix.io/manual-reconciliation"  # lib/resourceutil/util.go:29
 RUN_FROM_START = "internal.workflows.kratix.io/run-from-start"  # lib/resourceutil/util.go:30
+WORKFLOW_SUSPENDED = "kratix.io/workflow-suspended"  # api/v1alpha1/promise_types.go:50
+# How often Kratix re-runs a request's configure workflow, also after a failure (reconcileAfterFailure,
+# default true): internal/controller/shared.go:35, cmd/main.go:639-644.
+RECONCILIATION_INTERVAL = 10 * 3600
+RECONCILE_AFTER_FAILURE = True
 # The request's finalizers, in upstream's order (dynamic_resource_request_controller.go:63-64, 1793-1795;
 # shared.go:28-29); all four on every request, whether or not its Promise has a delete workflow.
 FINALIZER_WORKS = "kratix.io/work-cleanup"
@@ -95,8 +100,8 @@ class KratixController:
     name = "kratix"
 
     def __init__(self) -> None:
-        self.retry_every = 60
-        self._delete_due: dict[str, int] = {}  # request uid -> when its failed delete pipeline is retried
+        self._due: dict[str, int] = {}  # request uid -> when Kratix looks at it again (interval, retryAfter)
+        self._due_memo: dict[str, tuple[Any, int | None]] = {}  # uid -> (resourceVersion, interval due)
         # Requests whose Works' state was last found already in their status: request uid ->
         # (request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)).
         self._settled: dict[str, tuple[Any, ...]] = {}
@@ -106,6 +111,7 @@ class KratixController:
     # ---- round -------------------------------------------------------------------------------
 
     def reconcile(self, ctx: Context) -> int:
+        self._due = {}
         writes = self._promises(ctx)
         self._works = self._works_at_start(ctx)
         for promise in ctx.lab.promises():
@@ -122,9 +128,9 @@ class KratixController:
         return None
 
     def next_periodic(self, ctx: Context) -> int | None:
-        """Failed delete pipelines are retried with backoff for as long as they fail (run_for waits for
-        them; settle does not)."""
-        return min(self._delete_due.values(), default=None)
+        """When a request's workflow runs again on its own: the reconciliation interval (after a success
+        or a failure) or a pipeline's ``retryAfter`` (run_for waits for them; settle does not)."""
+        return min(self._due.values(), default=None)
 
     def _works_at_start(self, ctx: Context) -> dict[tuple[str, str, str], tuple[tuple[str, int], ...]]:
         """Every request's Works as ``((name, resourceVersion), …)`` by (namespace, request, Promise),
@@ -227,12 +233,23 @@ class KratixController:
             store.update(new)
             return 1
         wf = ((req.get("status") or {}).get("kratix") or {}).get("workflows") or {}
-        running = next((i for i, p in enumerate(wf.get("pipelines") or []) if p.get("phase") == "Running"), None)
+        phases = [p.get("phase") for p in wf.get("pipelines") or []]
+        running = phases.index("Running") if "Running" in phases else None
         labels = meta.get("labels") or {}
         manual = labels.get(MANUAL_RECONCILE) == "true" or labels.get(RUN_FROM_START) == "true"
         generation_changed = (req.get("status") or {}).get("observedGeneration") != meta.get("generation")
+        if not manual and not generation_changed and labels.get(RUN_FROM_START) != "true":
+            due = self._interval_due(req)
+            if due is not None and ctx.store.now_seconds() > due:
+                return self._force_rerun(ctx, req)
+            if due is not None:
+                self._due[meta["uid"]] = due
         if (generation_changed or manual) and (running is None or generation_changed):
             return self._start_workflow(ctx, promise, req, manual)
+        if labels.get(WORKFLOW_SUSPENDED) == "true":
+            return self._suspended(ctx, req, wf)
+        if "Suspended" in phases and running is None:
+            return self._resume(ctx, req, phases.index("Suspended"))
         if running is not None:
             return self._run_next(ctx, promise, req, running)
         # Settled: its status follows from itself, its Promise and its Works; unchanged, skip it.
@@ -260,6 +277,75 @@ class KratixController:
         new["metadata"].setdefault("labels", {})[PROMISE_NAME_LABEL] = promise.name
         ctx.store.update(new)
         return 1
+
+    def _interval_due(self, req: dict[str, Any]) -> int | None:
+        """When Kratix re-runs the configure workflow on its own: the reconciliation interval after the
+        ``ConfigureWorkflowCompleted`` condition last changed, if it is True, or False with
+        ``ConfigureWorkflowFailed`` (reconcileAfterFailure); never while a run is in progress.
+        Upstream: dynamic_resource_request_controller.go:221-230, 1454-1458, 1472-1500, 1775-1781."""
+        uid, rv = req["metadata"]["uid"], req["metadata"]["resourceVersion"]
+        memo = self._due_memo.get(uid)
+        if memo is not None and memo[0] == rv:
+            return memo[1]
+        cond = get_condition(req, "ConfigureWorkflowCompleted")
+        due = None
+        if cond is not None and cond.get("lastTransitionTime"):
+            failed = cond.get("status") == "False" and cond.get("reason") == "ConfigureWorkflowFailed"
+            if cond.get("status") == "True" or (RECONCILE_AFTER_FAILURE and failed):
+                due = parse_time(cond["lastTransitionTime"]) + RECONCILIATION_INTERVAL
+        self._due_memo[uid] = (rv, due)
+        return due
+
+    def _force_rerun(self, ctx: Context, req: dict[str, Any]) -> int:
+        """The interval has passed: Kratix sets the manual-reconciliation label, and the next reconcile runs
+        the workflow (dynamic_resource_request_controller.go:1472-1500)."""
+        new = clone(req)
+        new["metadata"].setdefault("labels", {})[MANUAL_RECONCILE] = "true"
+        ctx.store.update(new)
+        return 1
+
+    def _suspended(self, ctx: Context, req: dict[str, Any], wf: dict[str, Any]) -> int:
+        """A workflow a pipeline suspended (``kratix.io/workflow-suspended=true``): nothing runs; with a
+        ``nextRetryAt`` that has passed, the label is removed and the suspended pipeline runs again
+        (dynamic_resource_request_controller.go:760-820, 1825-1838). A manual reconcile or a spec change
+        runs the workflow from the start (handled before this)."""
+        retry_at = next(
+            (
+                parse_time(p["nextRetryAt"])
+                for p in wf.get("pipelines") or []
+                if p.get("phase") == "Suspended" and p.get("nextRetryAt")
+            ),
+            None,
+        )
+        if retry_at is None:
+            return 0
+        if ctx.store.now_seconds() > retry_at:
+            new = clone(req)
+            new["metadata"]["labels"].pop(WORKFLOW_SUSPENDED, None)
+            ctx.store.update(new)
+            return 1
+        self._due[req["metadata"]["uid"]] = retry_at + 1
+        return 0
+
+    def _resume(self, ctx: Context, req: dict[str, Any], index: int) -> int:
+        """The suspension was lifted (label removed): the suspended pipeline runs again, not the ones before
+        it (lib/workflow/reconciler.go:243-253, 279-283, 398-407); its message goes, its attempts and
+        nextRetryAt stay (lib/resourceutil/util.go:394-433)."""
+        now = ctx.store.now()
+
+        def mutate(new: dict[str, Any]) -> None:
+            p = new["status"]["kratix"]["workflows"]["pipelines"][index]
+            p.pop("message", None)
+            p.update(phase="Running", lastTransitionTime=now)
+            new["status"]["message"] = "Pending"
+            _conds(
+                new,
+                now,
+                ("ConfigureWorkflowCompleted", "False", "PipelinesInProgress", "Pipelines are still in progress"),
+                ("Reconciled", "Unknown", "WorkflowPending", "Pending"),
+            )
+
+        return self._write_status(ctx, req, mutate)
 
     def _promise_unavailable(self, ctx: Context, new: dict[str, Any]) -> None:
         """A Promise that cannot fulfil requests (its ``Available`` condition False): the request's message
@@ -293,10 +379,13 @@ class KratixController:
     def _start_workflow(self, ctx: Context, promise: Promise, req: dict[str, Any], manual: bool) -> int:
         store, now = ctx.store, ctx.store.now()
         pipelines = workflow_pipelines(promise, "resource", "configure")
-        if manual:  # Kratix removes the labels once it has seen them (lib/workflow/reconciler.go:676-685)
+        labels = req["metadata"].get("labels") or {}
+        if {MANUAL_RECONCILE, RUN_FROM_START, WORKFLOW_SUSPENDED} & set(labels):
+            # Kratix removes the labels once it has seen them (lib/workflow/reconciler.go:676-685); a run
+            # from the start also lifts a suspension (dynamic_resource_request_controller.go:768-792)
             new = clone(req)
-            new["metadata"]["labels"].pop(MANUAL_RECONCILE, None)
-            new["metadata"]["labels"].pop(RUN_FROM_START, None)
+            for key in (MANUAL_RECONCILE, RUN_FROM_START, WORKFLOW_SUSPENDED):
+                new["metadata"]["labels"].pop(key, None)
             req = store.update(new)
         new = clone(req)
         st = new.setdefault("status", {})
@@ -312,6 +401,7 @@ class KratixController:
             {"name": p["metadata"]["name"], "phase": "Running" if i == 0 else "Pending", "lastTransitionTime": now}
             for i, p in enumerate(pipelines)
         ]
+        wf.pop("suspendedGeneration", None)  # ResetPipelineStatusToPending (lib/resourceutil/util.go:435-447)
         _conds(
             new,
             now,
@@ -595,11 +685,9 @@ class KratixController:
         merged = merge_status(st, run.status_update)
         merged["kratix"] = st["kratix"]
         new["status"] = merged
-        self._write_work(ctx, promise, new, pname, run.groups)
         if run.phase == "Suspended":
-            phases[index]["message"] = run.workflow_control.message or "suspended"
-            store.update_status(new)
-            return 1
+            return self._suspend(ctx, new, index, run)
+        self._write_work(ctx, promise, new, pname, run.groups)
         if index + 1 < len(pipelines):
             new["status"]["workflowsSucceeded"] = index + 1  # completed in this run (reconciler.go:277-290, 318-319)
             phases[index + 1].update(phase="Running", lastTransitionTime=now)
@@ -615,6 +703,46 @@ class KratixController:
         self._works_conditions(ctx, promise, new)
         store.update_status(new)
         store.event(new, "Normal", "PipelinesExecutedSuccessfully", "All Configure Pipelines completed", "kratix")
+        return 1
+
+    def _suspend(self, ctx: Context, new: dict[str, Any], index: int, run: PipelineRun) -> int:
+        """``workflow-control.yaml`` asked to ``suspend`` or ``retryAfter``: no Work is created or updated
+        (work-creator/lib/work_creator.go:102-112); the status-writer labels the request
+        ``kratix.io/workflow-suspended=true`` and marks the pipeline ``Suspended`` with the message and, for
+        a retry, ``nextRetryAt`` and ``attempts`` (work-creator/cmd/update_status.go:119-153,
+        lib/status_updater.go:72-126); Reconciled is ``Unknown WorkflowSuspended`` ("Suspended",
+        lib/resourceutil/util.go:164-172). Later pipelines do not run."""
+        store, now = ctx.store, ctx.store.now()
+        wc = run.workflow_control
+        wf = new["status"]["kratix"]["workflows"]
+        p = wf["pipelines"][index]
+        if wc.message:
+            p["message"] = wc.message
+        else:
+            p.pop("message", None)
+        retry = wc.retry_seconds
+        if retry is not None:
+            p["nextRetryAt"] = rfc3339(store.now_seconds() + retry)
+            p["attempts"] = int(p.get("attempts") or 0) + 1
+        else:
+            p.pop("nextRetryAt", None)
+            p.pop("attempts", None)
+        wf["suspendedGeneration"] = new["metadata"].get("generation")
+        new["status"]["workflowsSucceeded"] = index
+        _conds(new, now, ("Reconciled", "Unknown", "WorkflowSuspended", "Suspended"))
+        current = clone(
+            store.get(new["kind"], new["metadata"]["name"], new["metadata"]["namespace"], readonly=True) or new
+        )
+        current["metadata"].setdefault("labels", {})[WORKFLOW_SUSPENDED] = "true"
+        labelled = store.update(current)
+        store.update_status({**new, "metadata": labelled["metadata"]})
+        store.event(
+            new,
+            "Warning",
+            "WorkflowSuspended",
+            f"'{WORKFLOW_SUSPENDED}' label set to 'true' for resource request; skipping reconciliation",
+            "kratix",
+        )
         return 1
 
     # ---- Works -------------------------------------------------------------------------------
@@ -734,30 +862,23 @@ class KratixController:
 
     # ---- delete ------------------------------------------------------------------------------
 
-    def _delete_retry_at(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int | None:
-        """When a failed delete pipeline runs again: Kratix requeues a failing request with exponential
-        backoff (controller-runtime's), here 10 s doubling per failed Job, at most 10 minutes. Counted from
-        the request's failed delete Jobs, so every process opening the lab agrees."""
+    def _last_delete_job(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> dict[str, Any] | None:
+        """The request's most recent delete Job (lib/workflow/reconciler.go:774-782)."""
         meta = req["metadata"]
-        failed = [
-            job
-            for job in ctx.store.list(
-                "Job",
-                meta["namespace"],
-                {
-                    "kratix.io/promise-name": promise.name,
-                    "kratix.io/resource-name": meta["name"],
-                    "kratix.io/workflow-action": "delete",
-                },
-                group="batch",
-                readonly=True,
-            )
-            if (get_condition(job, "Failed") or {}).get("status") == "True"
-        ]
-        if not failed:
-            return None
-        last = max(parse_time(get_condition(j, "Failed")["lastTransitionTime"]) for j in failed)
-        return last + min(10 * 2 ** (len(failed) - 1), 600)
+        jobs = ctx.store.list(
+            "Job",
+            meta["namespace"],
+            {
+                "kratix.io/promise-name": promise.name,
+                "kratix.io/resource-name": meta["name"],
+                "kratix.io/workflow-action": "delete",
+            },
+            group="batch",
+            readonly=True,
+        )
+        return max(
+            jobs, key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]), default=None
+        )
 
     def _delete(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
         store, now = ctx.store, ctx.store.now()
@@ -767,37 +888,33 @@ class KratixController:
             pipelines = workflow_pipelines(promise, "resource", "delete")
             new = clone(req)
             if pipelines:
-                due = self._delete_retry_at(ctx, promise, req)
-                now_s = ctx.store.now_seconds()
-                if due is not None and now_s < due:
-                    self._delete_due[meta["uid"]] = due
-                    return 0  # backing off after a failed delete pipeline
-                self._delete_due.pop(meta["uid"], None)
+                # A failed delete Job is not re-run on its own: Kratix reports the failure each time and
+                # creates a new Job only for the manual-reconciliation label (lib/workflow/reconciler.go:69-148:
+                # :105 creates one only without a previous Job or with the label; :142-143 a failed one is
+                # ErrDeletePipelineFailed). The Job itself retries its pod (restartPolicy OnFailure).
+                last = self._last_delete_job(ctx, promise, req)
+                manual = (meta.get("labels") or {}).get(MANUAL_RECONCILE) == "true"
+                if last is not None and not manual:
+                    return 0  # its failure is already on the request (below)
+                if manual:
+                    new["metadata"]["labels"].pop(MANUAL_RECONCILE, None)
+                    new = store.update(new)  # reconciler.go:150-156
+                    req = new
+                    new = clone(new)
                 job = self._job(ctx, promise, req, pipelines[0], "delete")
                 input_object = clone(req)
                 run = run_pipeline(promise, pipelines[0], input_object, "delete", executor=self._executor(ctx, promise))
                 self._finish_job(ctx, job, run)
                 if run.phase == "Failed":
+                    # dynamic_resource_request_controller.go:1323-1333; lib/resourceutil/util.go:174-184
                     _conds(
                         new,
                         now,
-                        (
-                            "DeleteWorkflowCompleted",
-                            "False",
-                            "DeleteWorkflowFailed",
-                            f"The Delete Pipeline has failed: {run.name}",
-                        ),
+                        ("DeleteWorkflowCompleted", "False", "DeleteWorkflowFailed", "The Delete Pipeline has failed"),
                     )
-                    self._delete_due[meta["uid"]] = self._delete_retry_at(ctx, promise, req) or now_s
                     if new.get("status") != req.get("status"):
                         store.update_status(new)
-                    store.event(
-                        new,
-                        "Warning",
-                        "DeleteWorkflowFailed",
-                        f"Delete pipeline {run.name} failed: {run.error}",
-                        "kratix",
-                    )
+                    store.event(new, "Warning", "Failed Pipeline", "The Delete Pipeline has failed", "kratix")
                     return 1  # the failed Job (and its Pod) were written
                 _conds(
                     new,
