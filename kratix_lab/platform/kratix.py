@@ -2,8 +2,10 @@
 
 Follows upstream Kratix (see docs/kratix-semantics.md): finalizers, one pipeline Job at a time,
 status and conditions (``Pending`` → ``Resource requested``, ``ConfigureWorkflowCompleted``,
-``WorksSucceeded``, ``Reconciled``), a failed pipeline leaves the previous Work in place, and a
-deleted request runs its delete pipeline, then its Works are deleted (which removes their files).
+``WorksSucceeded``, ``Reconciled``), a failed pipeline leaves the previous Work in place (and is retried
+after the reconciliation interval), workflow-control suspends, and a deleted request runs its delete
+pipeline (once; again only when asked), then its Works are deleted (which removes their files).
+Each behaviour and its upstream line: docs/upstream.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 A resource Work's group goes to one matching Destination (kept once chosen); a dependency Work
 goes to all. No match: the Work is ``Ready=False UnscheduledWorkloads`` and retried every 60 s. A
-placement whose Destination stops matching is labelled ``kratix.io/misplaced`` and not moved.
+placement whose Destination stops matching is labelled ``kratix.io/misplaced`` (for good) and not moved; it
+keeps receiving its group's workloads (kratix internal/controller/scheduler.go:283-327). A placed Work is
+``Ready=True`` at once; only a placement's failed write fails it (work_controller.go:161-201).
 """
 
 from __future__ import annotations
