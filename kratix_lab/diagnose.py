@@ -18,7 +18,7 @@ from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.times import ago, rfc3339
-from kratix_lab.model import GVK, load_documents, namespace_of
+from kratix_lab.model import GVK, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, UNREADABLE, RequestKind, TraceNode, declared_requests, resolve, trace
@@ -168,14 +168,24 @@ def _missing_request(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
 def _promise_unavailable(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "request":
         return
-    rec: dict[str, Any] = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "Reconciled"), {})
-    if rec.get("reason") == "PromiseNotAvailable":
+    # PromiseAvailable=False, reason PromiseRequirementsNotInstalled, on the request (kratix
+    # lib/resourceutil/util.go:32-34, 496-508; dynamic_resource_request_controller.go:189-191)
+    rec: dict[str, Any] = next((c for c in n.evidence.get("conditions", []) if c.get("type") == "PromiseAvailable"), {})
+    if rec.get("status") == "False":
+        why = ""
+        try:  # the Promise's own condition names what it waits for
+            promise = s.get("Promise", str(n.evidence.get("promise")), None, "platform.kratix.io") or {}
+        except UNREADABLE:
+            promise = {}
+        req_cond = get_condition(promise, "RequirementsFulfilled") or {}
+        if req_cond.get("status") == "False" and req_cond.get("message"):
+            why = f" ({req_cond['message']})"
         yield Finding(
             "promise-unavailable",
             "error",
             "request",
             n.ref,
-            f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}",
+            f"the Promise {n.evidence.get('promise')} is not Available: {rec.get('message')}{why}",
             fix_for(
                 s,
                 lab=f"install its required Promises (`kratix-lab get promises`, "
@@ -194,22 +204,34 @@ def _pipeline_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
         req = _request_of(parents)
         tail = [line for line in n.evidence.get("logTail", []) if line.strip()]
         reason = tail[-1] if tail else (n.evidence.get("failure") or "the container exited non-zero")
+        # The failing container is an init container of the pipeline pod (Kratix's reader, the Pipeline's
+        # containers, work-writer: api/v1alpha1/pipeline_factory.go:350-362): name it, or the logs shown
+        # are the status-writer's (kubectl's default container) and say nothing.
+        container = n.evidence.get("container")
+        pods = n.evidence.get("pods") or []
+        c_opt = f" -c {container}" if container else ""
         if req:
             target = _cmd_ref(req)
             selector = f"kratix.io/promise-name={req.evidence.get('promise')},kratix.io/resource-name={req.name}"
+            live_logs = (
+                f"kubectl logs -n {req.namespace} {pods[-1]}{c_opt}"
+                if container and pods
+                else f"kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix"
+            )
             fix = fix_for(
                 s,
-                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}`), fix the "
+                lab=f"read the logs (`kratix-lab logs {req.kind.lower()}/{req.name} -n {req.namespace}{c_opt}`), fix the "
                 f"request or the pipeline, then `kratix-lab reconcile {target}`",
-                live=f"read the logs (`kubectl logs -n {req.namespace} -l {selector} --all-containers --prefix`), fix the "
+                live=f"read the logs (`{live_logs}`), fix the "
                 f"request or the pipeline, then `kubectl label {target} kratix.io/manual-reconciliation=true "
                 "--overwrite`",
             )
         else:
             fix = fix_for(
                 s,
-                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}`)",
-                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace} --all-containers`)",
+                lab=f"read the pipeline pod's logs (`kratix-lab logs job/{n.name} -n {n.namespace}{c_opt}`)",
+                live=f"read the pipeline pod's logs (`kubectl logs job/{n.name} -n {n.namespace}"
+                f"{c_opt or ' --all-containers'}`)",
             )
         yield Finding(
             "pipeline-failed",
@@ -300,7 +322,14 @@ def _misplaced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) ->
 
 @rule("statestore-write-failed")
 def _write_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
-    if n.stage == "placement" and n.health == DEGRADED and "StateStoreWriteFailed" in n.message:
+    # WriteSucceeded=False reason WorkloadsFailedWrite (kratix api/v1alpha1/workplacement_types.go:138-155);
+    # a Destination or store that does not exist is not a write the store refused
+    if (
+        n.stage == "placement"
+        and n.health == DEGRADED
+        and n.message.startswith("WorkloadsFailedWrite")
+        and not n.message.endswith("not found")
+    ):
         yield Finding(
             "statestore-write-failed",
             "error",

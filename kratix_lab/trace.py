@@ -29,6 +29,7 @@ from kratix_lab.kube.health import (
 )
 from kratix_lab.model import GVK, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
+from kratix_lab.pipeline.pod import failed_container, user_containers
 from kratix_lab.sources import Source
 from kratix_lab.words import plural
 
@@ -360,13 +361,17 @@ class _Tracer:
                 health, phase = HEALTHY, "Succeeded"
             else:
                 health, phase = PROGRESSING, "Running"
+            container = None
             try:
                 pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
-                logs = "".join(self.s.logs(p, tail=10) for p in pods)
+                # the failing container is an init container (a Pipeline's own containers run between
+                # Kratix's reader and work-writer): its log, by name, is the one that says why
+                container = next((c for p in reversed(pods) if (c := failed_container(p))), None)
+                logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods)
             except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
                 pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
-            images = [c.get("image") for c in job["spec"]["template"]["spec"].get("containers", [])]
+            images = [c.get("image") for c in user_containers(job["spec"]["template"]["spec"])]
             failed = get_condition(job, "Failed") or {}
             last_line = next((line for line in reversed(logs.splitlines()) if line.strip()), "")
             message = f"{key[0]} pipeline {key[1]}: {phase}" + (
@@ -391,6 +396,7 @@ class _Tracer:
                         "logTail": logs.splitlines()[-10:],
                         "failure": failed.get("message"),
                         "pods": [p["metadata"]["name"] for p in pods],
+                        "container": container,
                     },
                 )
             )
@@ -402,10 +408,11 @@ class _Tracer:
         ready = get_condition(work, "Ready") or {}
         sched = get_condition(work, "ScheduleSucceeded") or {}
         if ready.get("status") == "True":
-            health, msg = HEALTHY, "all workloads written to their destinations"
+            health, msg = HEALTHY, "every workload group scheduled to a destination (AllWorkplacementsScheduled)"
         elif ready.get("reason") in ("UnscheduledWorkloads", "Misplaced", "WorkplacementsFailing"):
             health = DEGRADED
-            msg = str((sched if ready.get("reason") == "UnscheduledWorkloads" else ready).get("message") or "")
+            # ScheduleSucceeded says which groups or placements (kratix scheduler.go:100-133, work_controller.go:177-192)
+            msg = f"{ready.get('reason')}: {sched.get('message') or ready.get('message') or ''}"
         elif work["metadata"].get("deletionTimestamp"):
             health, msg = PROGRESSING, "being deleted: its placements remove their files"
         else:
@@ -457,8 +464,16 @@ class _Tracer:
             store_error = None
         labels = wp["metadata"].get("labels") or {}
         path = placement_dir(base, wp)
-        if labels.get("kratix.io/misplaced") == "true":
-            health, msg = DEGRADED, f"misplaced: Destination {dest} no longer matches; the files stay where they are"
+        sched = get_condition(wp, "ScheduleSucceeded")
+        # misplaced: the ScheduleSucceeded condition says so now (the kratix.io/misplaced label, once set, stays:
+        # kratix scheduler.go:300-327, 437-457); a placement without conditions goes by the label
+        if (sched or {}).get("reason") == "DestinationSelectorMismatch" or (
+            sched is None and labels.get("kratix.io/misplaced") == "true"
+        ):
+            health, msg = (
+                DEGRADED,
+                f"misplaced: Destination {dest} no longer matches; Kratix does not move it and keeps writing updates there",
+            )
         elif write.get("status") == "True":
             health, msg = HEALTHY, f"written to {dest} at {version[:8] if version else '?'}"
         elif write.get("status") == "False":

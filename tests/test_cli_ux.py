@@ -329,11 +329,14 @@ def test_a_failed_pipeline_fix_runs_as_written_in_the_lab_and_names_kubectl_live
     code, out, _ = cli(capsys, fleet_lab, *logs)
     assert code == 0 and "fault 'pipeline-fails' injected" in out, "the logs the fix points at say why"
     assert not any(c.startswith("kratix-lab") for c in _commands(live.findings[0].fix))
-    assert _commands(live.findings[0].fix) == [
-        "kubectl logs -n platform-requests -l kratix.io/promise-name=vcluster-core,kratix.io/resource-name=sandbox "
-        "--all-containers --prefix",
-        "kubectl label vclustercore sandbox -n platform-requests kratix.io/manual-reconciliation=true --overwrite",
-    ]
+    live_logs, live_label = _commands(live.findings[0].fix)
+    # the failing container is an init container of the pipeline pod (kratix pipeline_factory.go:350-362): named
+    assert live_logs.startswith("kubectl logs -n platform-requests kratix-vcluster-core-sandbox-")
+    assert live_logs.endswith(" -c render")
+    assert (
+        live_label
+        == "kubectl label vclustercore sandbox -n platform-requests kratix.io/manual-reconciliation=true --overwrite"
+    )
     # the dashboard: the keys that do it, the rest of the verdict unchanged
     assert d.dashboard_verdict == d.verdict[: -len(top.fix)] + top.keys
     assert "`l`" in top.keys and "`r` to reconcile" in top.keys

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 
@@ -219,31 +218,38 @@ def test_the_state_repo_log_reads_right_after_a_push_in_a_long_lived_process(tmp
     lab.close()
 
 
-def test_a_failing_delete_pipeline_is_retried_with_backoff_and_settle_goes_quiet(tmp_path):
-    """Kratix requeues a request whose delete pipeline fails with exponential backoff; the lab used to rerun
-    it every round, so settle never finished (1000 failed Jobs)."""
+def test_a_failing_delete_pipeline_is_not_rerun_until_asked_and_settle_goes_quiet(tmp_path):
+    """kratix lib/workflow/reconciler.go:69-148: a failed delete Job is reported
+    (ErrDeletePipelineFailed, DeleteWorkflowCompleted=False "The Delete Pipeline has failed") and no new
+    Job is created until the request carries ``kratix.io/manual-reconciliation`` (:105-121); the lab used
+    to rerun it every round (1000 failed Jobs), then with backoff. The Job retries its own pod
+    (restartPolicy OnFailure)."""
     lab = Lab(tmp_path / "lab")
     lab.apply(SAMPLES / "argocd-project.yaml")
     assert lab.settle().quiescent
     lab.faults.inject("pipeline-fails", promise="argocd-project")
     [project] = lab.list("ArgocdProject")
-    lab.delete("ArgocdProject", project["metadata"]["name"], project["metadata"]["namespace"])
+    name, ns = project["metadata"]["name"], project["metadata"]["namespace"]
+    lab.delete("ArgocdProject", name, ns)
     assert lab.settle().quiescent
 
-    def failed_at():
-        return sorted(
-            get_condition(j, "Failed")["lastTransitionTime"]
-            for j in lab.list("Job")
-            if j["metadata"]["labels"].get("kratix.io/workflow-action") == "delete"
-        )
+    def delete_jobs():
+        return [j for j in lab.list("Job") if j["metadata"]["labels"].get("kratix.io/workflow-action") == "delete"]
 
-    assert len(failed_at()) == 1
+    assert len(delete_jobs()) == 1
+    assert delete_jobs()[0]["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure"
     lab.run_for(1800)
-    seconds = [int(t[11:13]) * 3600 + int(t[14:16]) * 60 + int(t[17:19]) for t in failed_at()]
-    gaps = [b - a for a, b in itertools.pairwise(seconds)]
-    assert gaps == [10, 20, 40, 80, 160, 320, 600], gaps
-    assert lab.get("ArgocdProject", project["metadata"]["name"], project["metadata"]["namespace"]) is not None
+    assert len(delete_jobs()) == 1, "not re-run on its own"
+    cond = get_condition(lab.get("ArgocdProject", name, ns), "DeleteWorkflowCompleted")
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False",
+        "DeleteWorkflowFailed",
+        "The Delete Pipeline has failed",
+    )
     lab.faults.clear("pipeline-fails")
     lab.run_for(700)
+    assert lab.get("ArgocdProject", name, ns) is not None, "still waiting for someone to ask"
+    lab.reconcile("ArgocdProject", name, ns)
+    lab.settle()
     assert lab.list("ArgocdProject") == []
     lab.close()

@@ -88,6 +88,25 @@ class WorkflowControl:
     retry_after: str | None = None
     message: str | None = None
 
+    @property
+    def stops(self) -> bool:
+        """``suspend`` or ``retryAfter``: the pipeline's outputs make no Work and the workflow stops
+        (kratix work-creator/lib/workflow_control.go ``IfSuspendOrRetry``; work_creator.go:102-112)."""
+        return self.suspend or bool(self.retry_after)
+
+    @property
+    def retry_seconds(self) -> int | None:
+        """``retryAfter`` as whole seconds (Go's ``time.ParseDuration`` units), or None."""
+        if not self.retry_after:
+            return None
+        total = 0.0
+        for num, _, unit in _DURATION_PART.findall(self.retry_after):
+            total += float(num) * _UNIT_SECONDS[unit]
+        return int(total)
+
+
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
 
 def pipeline_env(
     *,
@@ -206,6 +225,7 @@ def read_destination_selectors(metadata_dir: Path) -> list[DestinationSelector]:
 
 
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+_DURATION_PART = re.compile(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)")
 
 
 def read_workflow_control(metadata_dir: Path) -> WorkflowControl:

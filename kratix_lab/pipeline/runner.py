@@ -175,7 +175,7 @@ def run_pipeline(
         except ContractError as e:
             run.phase, run.error, run.workloads, run.groups = "Failed", str(e), [], []
             return run
-        run.phase = "Suspended" if run.workflow_control.suspend else "Succeeded"
+        run.phase = "Suspended" if run.workflow_control.stops else "Succeeded"
         return run
     finally:
         shutil.rmtree(base, ignore_errors=True)

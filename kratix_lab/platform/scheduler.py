@@ -2,7 +2,9 @@
 
 A resource Work's group goes to one matching Destination (kept once chosen); a dependency Work
 goes to all. No match: the Work is ``Ready=False UnscheduledWorkloads`` and retried every 60 s. A
-placement whose Destination stops matching is labelled ``kratix.io/misplaced`` and not moved.
+placement whose Destination stops matching is labelled ``kratix.io/misplaced`` (for good) and not moved; it
+keeps receiving its group's workloads (kratix internal/controller/scheduler.go:283-327). A placed Work is
+``Ready=True`` at once; only a placement's failed write fails it (work_controller.go:161-201).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, WORK_FINALIZER
 from kratix_lab.platform.store import Store
 
 WP_FINALIZER = "finalizers.workplacement.kratix.io/repo-cleanup"
-MISPLACED = "kratix.io/misplaced"
+MISPLACED = "kratix.io/misplaced"  # scheduler.go misscheduledLabel
+MISMATCH = "DestinationSelectorMismatch"  # workplacement_controller.go:54
+MISMATCH_MESSAGE = "Target destination no longer matches destinationSelectors"  # workplacement_controller.go:55
 RETRY_SECONDS = 60
 
 
@@ -109,7 +113,8 @@ class Scheduler:
         is_dependency = (work["metadata"].get("labels") or {}).get("kratix.io/work-type") == "promise"
         unscheduled, misplaced, wanted_names = [], [], set()
         self._unscheduled_now = False
-        for group in work["spec"].get("workloadGroups") or []:
+        groups = work["spec"].get("workloadGroups") or []
+        for group in groups:
             selectors = group_selectors(group)
             matching = sorted(
                 (d for d in destinations if destination_matches(d, selectors)), key=lambda d: d["metadata"]["name"]
@@ -132,78 +137,91 @@ class Scheduler:
                 else:
                     targets = matching[:1]
             if not targets:
-                unscheduled.append(group["directory"])
+                unscheduled.append(group["id"])
                 continue
+            group_misplaced = False
             for dest in targets:
                 name = f"{work['metadata']['name']}.{dest['metadata']['name']}-{group['id'][:5]}"
                 wanted_names.add(name)
                 still_matches = destination_matches(dest, selectors)
-                if not still_matches:
-                    misplaced.append(name)
-                writes += self._ensure_placement(store, work, group, dest, name, misplaced=not still_matches)
+                group_misplaced |= not still_matches
+                writes += self._ensure_placement(store, work, group, dest, name, misplaced=not still_matches, now=now)
+            if group_misplaced:
+                misplaced.append(group["id"])
         for wp in placements:  # groups that disappeared from the Work
             if wp["metadata"]["name"] not in wanted_names and not wp["metadata"].get("deletionTimestamp"):
                 store.delete("WorkPlacement", wp["metadata"]["name"], wp["metadata"]["namespace"], KRATIX_GROUP)
                 writes += 1
         new = clone(work)
         self._unscheduled_now = bool(unscheduled)
+        schedule, ready = self._work_conditions(store, work, unscheduled, misplaced)
+        set_condition(new, "ScheduleSucceeded", *schedule, now)
+        set_condition(new, "Ready", *ready, now)
         if unscheduled:
-            set_condition(
-                new,
-                "ScheduleSucceeded",
-                "False",
-                "UnscheduledWorkloads",
-                "No matching destination found for workload groups: " + ", ".join(unscheduled) + "; retrying every 60s",
-                now,
-            )
-            set_condition(new, "Ready", "False", "UnscheduledWorkloads", "Pending", now)
             self._note_retry(ctx)
-        else:
-            set_condition(
-                new,
-                "ScheduleSucceeded",
-                "True",
-                "AllWorkplacementsScheduled",
-                "All workloads scheduled to destinations",
-                now,
-            )
-            if misplaced:
-                set_condition(new, "Ready", "False", "Misplaced", "Misplaced: " + ", ".join(sorted(misplaced)), now)
-            else:
-                current = [
-                    wp
-                    for wp in store.list(
-                        "WorkPlacement",
-                        work["metadata"]["namespace"],
-                        {"kratix.io/work": work["metadata"]["name"]},
-                        group=KRATIX_GROUP,
-                        readonly=True,
-                    )
-                ]
-                failing = [wp for wp in current if (get_condition(wp, "WriteSucceeded") or {}).get("status") == "False"]
-                ready = [wp for wp in current if (get_condition(wp, "Ready") or {}).get("status") == "True"]
-                if failing:
-                    set_condition(
-                        new,
-                        "Ready",
-                        "False",
-                        "WorkplacementsFailing",
-                        "Failing: "
-                        + "; ".join((get_condition(wp, "WriteSucceeded") or {}).get("message", "") for wp in failing),
-                        now,
-                    )
-                elif len(ready) == len(wanted_names) and wanted_names:
-                    set_condition(new, "Ready", "True", "AllWorkplacementsScheduled", "Ready", now)
-                else:
-                    set_condition(new, "Ready", "False", "WorkloadsPending", "Pending", now)
-        new["status"]["workPlacements"] = len(wanted_names)
-        new["status"]["workPlacementsCreated"] = len(wanted_names)
+        new["status"]["workPlacements"] = len(groups)
+        new["status"]["workPlacementsCreated"] = len(groups) - len(unscheduled)
         if new.get("status") != work.get("status"):
             store.update_status(new)
             writes += 1
-            if unscheduled and (get_condition(work, "ScheduleSucceeded") or {}).get("status") != "False":
-                store.event(work, "Warning", "UnscheduledWorkloads", "No matching destination found", "scheduler")
+            if unscheduled and (get_condition(work, "ScheduleSucceeded") or {}).get("reason") != "UnscheduledWorkloads":
+                store.event(
+                    work,
+                    "Normal",
+                    "NoMatchingDestination",
+                    f"waiting for a destination with labels for workloadGroup: {', '.join(unscheduled)}",
+                    "scheduler",
+                )
+            if misplaced and (get_condition(work, "ScheduleSucceeded") or {}).get("reason") != MISMATCH:
+                store.event(work, "Warning", MISMATCH, schedule[2], "scheduler")
         return writes
+
+    def _work_conditions(
+        self, store: Store, work: dict[str, Any], unscheduled: list[str], misplaced: list[str]
+    ) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+        """The Work's (ScheduleSucceeded, Ready) as (status, reason, message) each. Unscheduled groups,
+        then misplaced ones, else scheduled: Ready=True ``AllWorkplacementsScheduled`` as soon as every
+        group has its placement (internal/controller/scheduler.go:88-155) — whether or not they are
+        written yet; only a placement with ``WriteSucceeded=False`` fails it (work_controller.go:161-201).
+        Group IDs and placement names are listed as upstream lists them, ``[a,b]``."""
+        if unscheduled:
+            return (
+                (
+                    "False",
+                    "UnscheduledWorkloads",
+                    f"No matching destination found for workloadGroups: [{','.join(unscheduled)}]",
+                ),
+                ("False", "UnscheduledWorkloads", "Pending"),
+            )
+        if misplaced:
+            return (
+                (
+                    "False",
+                    MISMATCH,
+                    f"Target destination no longer matches destinationSelectors for workloadGroups: [{','.join(misplaced)}]",
+                ),
+                ("False", "Misplaced", "Misplaced"),
+            )
+        failed = [
+            wp["metadata"]["name"]
+            for wp in store.list(
+                "WorkPlacement",
+                work["metadata"]["namespace"],
+                {"kratix.io/work": work["metadata"]["name"]},
+                group=KRATIX_GROUP,
+                readonly=True,
+            )
+            if (get_condition(wp, "WriteSucceeded") or {}).get("status") == "False"
+        ]
+        if failed:
+            return (
+                ("False", "WorkplacementsFailing", f"Workplacements failed to write: [{','.join(failed)}]"),
+                ("False", "WorkplacementsFailing", "Failing"),
+            )
+        return (
+            ("True", "AllWorkplacementsScheduled", "All workplacements scheduled successfully"),
+            ("True", "AllWorkplacementsScheduled", "Ready"),
+        )
 
     def _ensure_placement(
         self,
@@ -213,7 +231,13 @@ class Scheduler:
         dest: dict[str, Any],
         name: str,
         misplaced: bool,
+        now: str,
     ) -> int:
+        """Create or update the group's placement on ``dest``. A misplaced placement (its Destination no
+        longer matches) is not moved: it keeps receiving the group's workloads, is labelled
+        ``kratix.io/misplaced`` (the label stays: Kratix never removes it) and reports
+        ``ScheduleSucceeded=False DestinationSelectorMismatch``, ``Ready=False Misplaced``
+        (internal/controller/scheduler.go:283-327, 430-484; workplacement_controller.go:54-55)."""
         ns = work["metadata"]["namespace"]
         labels = {
             "kratix.io/work": work["metadata"]["name"],
@@ -233,7 +257,7 @@ class Scheduler:
         }
         wp = store.get("WorkPlacement", name, ns, KRATIX_GROUP, readonly=True)
         if wp is None:
-            store.create(
+            wp = store.create(
                 {
                     "apiVersion": KRATIX_API,
                     "kind": "WorkPlacement",
@@ -255,17 +279,35 @@ class Scheduler:
                     "spec": spec,
                 }
             )
+            self._placement_status(store, wp, misplaced, now)
             return 1
         if wp["metadata"].get("deletionTimestamp"):
             return 0
         new = clone(wp)
         if misplaced:
             new["metadata"]["labels"][MISPLACED] = "true"
-        else:  # the Destination matches again: the placement is no longer misplaced
-            new["metadata"]["labels"].pop(MISPLACED, None)
-        if not misplaced:  # a misplaced placement keeps what it wrote: Kratix does not move it
-            new["spec"] = spec
+        new["spec"] = spec
+        writes = 0
         if new != wp:
-            store.update(new)
-            return 1
-        return 0
+            wp = store.update(new)
+            writes += 1
+        return writes + self._placement_status(store, wp, misplaced, now)
+
+    def _placement_status(self, store: Store, wp: dict[str, Any], misplaced: bool, now: str) -> int:
+        """scheduler.go:430-484 (updateWorkPlacementStatus)."""
+        new = clone(wp)
+        if misplaced:
+            set_condition(new, "Ready", "False", "Misplaced", "Misplaced", now)
+            set_condition(new, "ScheduleSucceeded", "False", MISMATCH, MISMATCH_MESSAGE, now)
+        else:
+            changed = set_condition(
+                new, "ScheduleSucceeded", "True", "ScheduledToDestination", "Scheduled to correct Destination", now
+            )
+            if changed and (get_condition(new, "WriteSucceeded") or {}).get("status") != "True":
+                set_condition(new, "Ready", "False", "ScheduledToDestination", "Pending", now)
+            elif changed:  # scheduled to a matching Destination again, already written
+                set_condition(new, "Ready", "True", "WorkloadsWrittenToTargetDestination", "Ready", now)
+        if new.get("status") == wp.get("status"):
+            return 0
+        store.update_status(new)
+        return 1

@@ -15,7 +15,7 @@ from typing import Any
 from git import GitCommandError
 
 from kratix_lab.errors import Conflict
-from kratix_lab.model import clone, set_condition
+from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.gitrepo import GitPathError, Identity, check_path
@@ -104,13 +104,13 @@ class StateStoreWriter:
                 writes += self._status(ctx, wp, False, "StateStoreWriteFailed", str(e), None)
                 store.event(wp, "Warning", "StateStoreWriteFailed", str(e), "workplacement-controller")
             return writes
-        for wp, path, sha, deleting in done:
+        for wp, _path, sha, deleting in done:
             if deleting:
                 self._drop_finalizer(ctx, wp)
                 writes += 1
             else:
                 version = sha or (wp.get("status") or {}).get("versionID") or repo.head()
-                writes += self._status(ctx, wp, True, "WorkloadsWrittenToStateStore", f"Written to {path}", version)
+                writes += self._status(ctx, wp, True, "", "", version)
         return writes
 
     def _identity(self, gss: dict[str, Any]) -> Identity:
@@ -137,28 +137,26 @@ class StateStoreWriter:
     def _status(
         self, ctx: Context, wp: dict[str, Any], ok: bool, reason: str, message: str, version: str | None
     ) -> int:
+        """The placement's write conditions as the WorkPlacement controller sets them
+        (internal/controller/workplacement_controller.go:233-264; api/v1alpha1/workplacement_types.go:105-155):
+        written → ``WriteSucceeded=True WorkloadsWrittenToStateStore`` and, unless the scheduler marked it
+        misplaced, ``Ready=True WorkloadsWrittenToTargetDestination``; failed → ``WriteSucceeded=False
+        WorkloadsFailedWrite`` with the error and ``Ready=False WorkloadsFailedWrite "Failing"``.
+        ``reason`` is the lab's name for the failure (its Event's reason); ScheduleSucceeded is the
+        scheduler's."""
         now = ctx.store.now()
         new = clone(wp)
-        set_condition(new, "WriteSucceeded", "True" if ok else "False", reason, message, now)
-        set_condition(
-            new,
-            "Ready",
-            "True" if ok else "False",
-            "WorkloadsWrittenToStateStore" if ok else reason,
-            "Ready" if ok else "Failing",
-            now,
-        )
-        set_condition(
-            new,
-            "ScheduleSucceeded",
-            "True",
-            "ScheduledToDestination",
-            f"Scheduled to {wp['spec'].get('targetDestinationName')}",
-            now,
-        )
         if ok:
+            set_condition(
+                new, "WriteSucceeded", "True", "WorkloadsWrittenToStateStore", "Workloads written to State Store", now
+            )
+            if (get_condition(new, "ScheduleSucceeded") or {}).get("status") != "False":
+                set_condition(new, "Ready", "True", "WorkloadsWrittenToTargetDestination", "Ready", now)
             new["status"]["versionID"] = version
             new["status"]["observedGeneration"] = wp["metadata"].get("generation")
+        else:
+            set_condition(new, "WriteSucceeded", "False", "WorkloadsFailedWrite", message, now)
+            set_condition(new, "Ready", "False", "WorkloadsFailedWrite", "Failing", now)
         if new.get("status") == wp.get("status"):
             return 0
         ctx.store.update_status(new)
@@ -181,7 +179,7 @@ class StateStoreWriter:
         repo = ctx.lab.state_repo
         sha = repo.write_files(
             {f"{base}/{rel}": content for rel, content in CANARY_FILES.items()},
-            f"Update from: {dest['metadata']['name']} (canary)",
+            "Update from: kratix-canary",  # destination_controller.go:47, 231-233; lib/writers/git.go:188-193, 292
             self._identity(gss),
             ctx.store.now_seconds(),
         )

@@ -146,6 +146,9 @@ def pod_status(pod: dict[str, Any]) -> str:
     st = pod.get("status") or {}
     reason = st.get("reason") or st.get("phase") or "Pending"
     running = False
+    init = _init_status(pod)
+    if init:  # a failed or unfinished init container names the STATUS, as printPod's init loop does
+        return "Terminating" if (pod.get("metadata") or {}).get("deletionTimestamp") else init
     for cs in reversed(st.get("containerStatuses") or []):
         state = cs.get("state") or {}
         if (state.get("waiting") or {}).get("reason"):
@@ -162,6 +165,27 @@ def pod_status(pod: dict[str, Any]) -> str:
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         reason = "Terminating"
     return reason
+
+
+def _init_status(pod: dict[str, Any]) -> str:
+    """``Init:<reason>`` / ``Init:ExitCode:<n>`` / ``Init:<done>/<total>`` while init containers have not
+    all completed (kubernetes pkg/printers/internalversion/printers.go ``printPod``, its
+    InitContainerStatuses loop; restartable sidecars are not modelled); "" once they have."""
+    statuses = (pod.get("status") or {}).get("initContainerStatuses") or []
+    total = len((pod.get("spec") or {}).get("initContainers") or [])
+    for i, cs in enumerate(statuses):
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), state.get("waiting") or {}
+        if term and term.get("exitCode", 0) == 0:
+            continue
+        if term:
+            if term.get("reason"):
+                return f"Init:{term['reason']}"
+            return f"Init:Signal:{term['signal']}" if term.get("signal") else f"Init:ExitCode:{term.get('exitCode')}"
+        if waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            return f"Init:{waiting['reason']}"
+        return f"Init:{i}/{total}"
+    return ""
 
 
 def pod_ready(pod: dict[str, Any]) -> str:

@@ -80,7 +80,8 @@ def test_failed_push_is_a_rejected_push_and_the_next_settle_converges(tmp_path, 
         failed = [
             wp
             for wp in lab.list("WorkPlacement")
-            if (get_condition(wp, "WriteSucceeded") or {}).get("reason") == "StateStoreWriteFailed"
+            if (get_condition(wp, "WriteSucceeded") or {}).get("reason")
+            == "WorkloadsFailedWrite"  # workplacement_types.go
         ]
         assert failed, "the failed push is reported on the placements"
         assert "failed to push to the state store" in get_condition(failed[0], "WriteSucceeded")["message"]

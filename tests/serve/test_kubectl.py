@@ -51,9 +51,12 @@ def test_apply_wait_get_describe_logs(kubectl):
     assert bad.returncode != 0
     described = kubectl("describe", "vco", "sandbox", *NS).stdout
     assert "Events:" in described and "PipelineStarted" in described
-    logs = kubectl("logs", "-l", "kratix.io/promise-name=vcluster-core", *NS).stdout
+    # the Pipeline's containers are init containers (kratix pipeline_factory.go:350-362): kubectl's default
+    # container is status-writer, so the pipeline's own log is asked for by name or with --all-containers
+    assert "wrote" not in kubectl("logs", "-l", "kratix.io/promise-name=vcluster-core", *NS).stdout
+    logs = kubectl("logs", "-l", "kratix.io/promise-name=vcluster-core", *NS, "--all-containers").stdout
     assert "wrote" in logs
-    one = kubectl("logs", pods[0], *NS, "--tail=1").stdout
+    one = kubectl("logs", pods[0], *NS, "-c", "render", "--tail=1").stdout
     assert len(one.splitlines()) == 1
     works = kubectl("get", "works,workplacements", *NS).stdout
     assert "work.platform.kratix.io/" in works and "workplacement.platform.kratix.io/" in works

@@ -36,8 +36,8 @@ def test_dashboard_lists_both_vclusters_with_stage_and_health(make_app):
         assert isinstance(app.screen, DashboardScreen)
         table = rows(app)
         assert [r[:6] for r in table] == [
-            ["media", "prod", "v1.34.3", "pod", "✔ Healthy", "60s"],
-            ["sandbox", "dev", "v1.34.3", "pod", "✔ Healthy", "60s"],
+            ["media", "prod", "v1.34.3", "pod", "✔ Healthy", "65s"],
+            ["sandbox", "dev", "v1.34.3", "pod", "✔ Healthy", "65s"],
         ]
         assert table[0][6].startswith("healthy: VClusterOrchestrator/platform-requests/media")
         text = screen_text(app)
@@ -133,7 +133,7 @@ def test_refresh_picks_up_changes_made_by_another_process(make_app, sample_lab_p
         await screen.load()
         await pilot.pause()
         assert not screen.snapshot.recomputed
-        assert "2026-01-01T00:01:35Z" in screen_text(app) and rows(app)[0][5] == "65s"
+        assert "2026-01-01T00:01:35Z" in screen_text(app) and rows(app)[0][5] == "70s"
         with Lab(sample_lab_path, create=False) as other:
             other.reconcile("VClusterOrchestrator", "sandbox", "platform-requests")
         await screen.load()
