@@ -96,7 +96,8 @@ class DashboardScreen(TableScreen):
         self.show()
 
     def _failed(self, message: str) -> None:
-        self.error = f"cannot read the lab: {message}"
+        what = "the cluster" if getattr(self.app, "live", False) else "the lab"
+        self.error = f"cannot read {what}: {message}"
         self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
 
     def show(self, *, to_top: bool = False) -> None:
