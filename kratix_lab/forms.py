@@ -733,7 +733,7 @@ def in_use(
                 f"(submitting would replace {path} in the gitops repo)",
             )
         )
-    if editing is None and not existing and platform.actions.gitops_file(path) is not None:
+    if editing is None and not existing and platform.actions.gitops_file(path, model.kind) is not None:
         problems.append(
             Problem(
                 "metadata.name",
@@ -887,7 +887,7 @@ def request_in_git(model: FormModel, platform: Platform, name: str) -> InGit | N
     """The request ``name`` of the form's kind as committed to the gitops repo (None: no such file). A file
     that is not one request of this kind is an error naming the file."""
     path = _git_path(model, name, platform)
-    content = platform.actions.gitops_file(path)
+    content = platform.actions.gitops_file(path, model.kind)
     if content is None:
         return None
     try:

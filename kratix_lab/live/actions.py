@@ -44,29 +44,35 @@ class LiveActions:
         self.settings = settings or GitOpsSettings()
         self.read_only = source.read_only
         self.where = source.name
-        self._repo: gitops.GitOpsRepo | None = None
-        self._synced = 0.0
+        self._repos: dict[str | None, gitops.GitOpsRepo] = {}
+        self._synced: dict[str, float] = {}
 
     # ---- the gitops repo -------------------------------------------------------------------
 
-    def repo(self, kind: str | None = None) -> gitops.GitOpsRepo:
-        """The gitops repo's clone (located once: ``--gitops-repo``, else Argo CD's Application)."""
-        if self._repo is None:
+    def repo(self, kind: str | None) -> gitops.GitOpsRepo:
+        """The clone of the gitops repo requests of ``kind`` come from (``--gitops-repo``, else the repo of the
+        Argo CD Application that applied one: ``gitops.locate`` — per kind, since sub-requests come from the
+        state repo), located once."""
+        key = None if self.settings.repo else kind
+        if key not in self._repos:
             s = self.settings
             url, branch = s.repo, s.branch
             if not url:
                 url, found, _path, _app = gitops.locate(self.source, kind)
                 branch = s.branch if s.branch != "main" else found
             remote = {norm_url(k): v for k, v in s.repos}.get(norm_url(url), url)
-            self._repo = gitops.GitOpsRepo(remote, branch=branch, path=s.path, cache_dir=s.cache_dir)
-        return self._repo
+            self._repos[key] = gitops.GitOpsRepo(remote, branch=branch, path=s.path, cache_dir=s.cache_dir)
+        return self._repos[key]
 
-    def _fresh_repo(self) -> gitops.GitOpsRepo:
-        repo = self.repo()
-        if time.monotonic() - self._synced > SYNC_SECONDS:
+    def _fresh_repo(self, kind: str | None) -> gitops.GitOpsRepo:
+        repo = self.repo(kind)
+        if time.monotonic() - self._synced.get(repo.remote, 0.0) > SYNC_SECONDS:
             repo.sync()
-            self._synced = time.monotonic()
+            self._synced[repo.remote] = time.monotonic()
         return repo
+
+    def _written(self, repo: gitops.GitOpsRepo) -> None:
+        self._synced.pop(repo.remote, None)  # read it afresh next time
 
     def _writable(self, what: str) -> None:
         if self.read_only:
@@ -80,11 +86,11 @@ class LiveActions:
     def gitops_path(self, kind: str, name: str, crd: Any) -> str:
         return f"{self.settings.path.strip('/')}/{name}.yaml"
 
-    def gitops_file(self, path: str) -> bytes | None:
+    def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
         """The file in the gitops repo's clone (fetched when older than ``SYNC_SECONDS``); None when there
         is none — or when the repo cannot be found or read (a create then says why, before it writes)."""
         try:
-            target = self._fresh_repo().dir / path
+            target = self._fresh_repo(kind).dir / path
         except KratixLabError:
             return None
         return target.read_bytes() if target.is_file() else None
@@ -93,7 +99,7 @@ class LiveActions:
         self._writable("creating a request commits to the gitops repo")
         repo = self.repo(str(request.get("kind") or ""))
         sha, _rel = gitops.create(self.source, request, repo)
-        self._synced = 0.0
+        self._written(repo)
         return sha
 
     def submit_text(self, text: str, message: str) -> str | None:
@@ -115,7 +121,7 @@ class LiveActions:
         (repo.dir / rel).write_text(text)
         gitops._git(repo.dir, "add", "--", rel)
         sha = repo.commit_and_push(message)
-        self._synced = 0.0
+        self._written(repo)
         return sha
 
     def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
@@ -123,8 +129,8 @@ class LiveActions:
         return f"{obj['kind'].lower()}/{name} labelled {commands.MANUAL_RECONCILE}=true; Kratix re-runs its workflows"
 
     def delete_route(self, kind: str, name: str, namespace: str | None) -> str:
-        self._writable("deleting a request commits to the gitops repo")
-        repo = self._fresh_repo()
+        """Reads only (the gitops repo's clone): asked on a reader before the confirmation."""
+        repo = self._fresh_repo(kind)
         rel = repo.find(kind, name, namespace)
         if rel is None:
             raise NotFound(f"{kind} {name} is not defined under {repo.path} in the gitops repo {repo.remote}")
@@ -132,8 +138,9 @@ class LiveActions:
 
     def delete(self, kind: str, name: str, namespace: str | None) -> str:
         self._writable("deleting a request commits to the gitops repo")
-        sha, rel = gitops.delete(self.source, kind, name, namespace, self.repo(kind))
-        self._synced = 0.0
+        repo = self.repo(kind)
+        sha, rel = gitops.delete(self.source, kind, name, namespace, repo)
+        self._written(repo)
         return f"removed {rel} from the gitops repo ({sha[:8]}); Argo CD prunes it at its next sync"
 
     def close(self) -> None:

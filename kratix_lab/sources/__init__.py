@@ -123,8 +123,8 @@ class Actions(Protocol):
         """Where a create commits the request ``kind``/``name`` in the gitops repo."""
         ...
 
-    def gitops_file(self, path: str) -> bytes | None:
-        """The file at ``path`` in the gitops repo (None: no such file)."""
+    def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
+        """The file at ``path`` in the gitops repo that holds requests of ``kind`` (None: no such file)."""
         ...
 
     def submit(self, request: dict[str, Any]) -> str | None:

@@ -187,7 +187,7 @@ class LabActions:
     def gitops_path(self, kind: str, name: str, crd: Any) -> str:
         return Lab.gitops_path(kind, name, crd)
 
-    def gitops_file(self, path: str) -> bytes | None:
+    def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
         return self.lab.gitops_repo.read_files(path).get(path)
 
     def submit(self, request: dict[str, Any]) -> str | None:

@@ -217,3 +217,75 @@ def test_tui_live_flags_and_their_errors(tmp_path, capsys):
     assert "--write is for live mode" in capsys.readouterr().err
     assert main(argparse.Namespace(lab=None, kubeconfig=str(missing), context="x", request_timeout=0.0)) == 2
     assert "--request-timeout must be a positive number of seconds, got 0" in capsys.readouterr().err
+
+
+def test_write_delete_and_create_commit_to_the_gitops_repo(sample_lab_path, tmp_path, monkeypatch):
+    """``--write``: ctrl+d shows what will be removed, then removes the request's file from the gitops repo the
+    requests come from (found from Argo CD's tracking annotation — not the state repo the sub-requests come from);
+    the create form validates against the cluster and commits through the same GitOps code as ``submit``."""
+    import subprocess
+
+    from kratix_lab.model import load_one
+    from kratix_lab.platform.lab import GITOPS_URL
+    from tests.tui.test_create import type_into
+    from tui.screens.confirm_delete import ConfirmDeleteScreen
+    from tui.screens.create import CreateScreen
+
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Site Reliability")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "sre@example.com")
+    remote = tmp_path / "gitops.git"  # a stand-in for the platform's gitops repo: the lab's, as a bare repo
+    subprocess.run(["git", "clone", "-q", "--bare", str(sample_lab_path / "gitops"), str(remote)], check=True)
+
+    def files() -> list[str]:
+        out = subprocess.run(
+            ["git", "ls-tree", "-r", "--name-only", "main"], cwd=remote, capture_output=True, text=True
+        )
+        return out.stdout.split()
+
+    with served(sample_lab_path, tmp_path / "kubeconfig") as run:
+        app = KratixLabApp(
+            PlatformSettings(
+                kubeconfig=str(run.kubeconfig),
+                repos=((STATE_URL, str(sample_lab_path / "state.git")), (GITOPS_URL, str(remote))),
+                cache_dir=str(tmp_path / "cache"),
+                write=True,
+            ),
+            play=False,
+            workers="thread",
+            refresh_every=0,
+        )
+        app.animation_level = "none"
+
+        async def script(pilot: Pilot) -> None:
+            await settle_ui(pilot)
+            await pilot.press("down", "ctrl+d")  # sandbox
+            await settle_ui(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDeleteScreen), screen_text(app)
+            assert dialog.plan.how.startswith(f"removes platform/vclusters/sandbox.yaml from the gitops repo {remote}")
+            assert "VClusterCore/platform-requests/sandbox" in dialog.plan.items()
+            await pilot.press("y")
+            await settle_ui(pilot)
+            app.writer.flush()
+            assert "platform/vclusters/sandbox.yaml" not in files()
+
+            await pilot.press("c")
+            await settle_ui(pilot)
+            form = app.screen
+            assert isinstance(form, CreateScreen) and form.model is not None
+            await type_into(pilot, "spec.name", "media")  # on the cluster already: refused at the field
+            assert 'VClusterOrchestrator "media" already exists' in "\n".join(form.field_boxes()["spec.name"].problems)
+            await type_into(pilot, "spec.name", "fresh")
+            assert not form.field_boxes()["spec.name"].problems
+            await pilot.press("ctrl+s")
+            await settle_ui(pilot)
+            assert not isinstance(app.screen, CreateScreen)
+            assert "platform/vclusters/fresh.yaml" in files()
+
+        drive(app, script)
+        app.close_workers(wait=True)
+    shown = subprocess.run(
+        ["git", "show", "main:platform/vclusters/fresh.yaml"], cwd=remote, capture_output=True, text=True, check=True
+    )
+    assert load_one(shown.stdout)["spec"] == {"name": "fresh"}
