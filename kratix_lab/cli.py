@@ -654,8 +654,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     widths = _status_widths(cols, cells, console.width if console.is_terminal and not wide else None)
     table = Table(box=None, pad_edge=False, show_edge=False)
+    # PRESET and K8S are the request kind's printer columns (diagnose.fleet_columns): headed by their names
+    heads = dict(
+        zip(("PRESET", "K8S"), (n.upper() for n in next((r.columns for r in rows if r.columns), ())), strict=False)
+    )
     for c, w in zip(cols, widths, strict=True):
-        table.add_column(c, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
+        table.add_column(heads.get(c, c), overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
     for cell in cells:
         table.add_row(*cell)
     console.print(table)
