@@ -420,13 +420,22 @@ class CreateScreen(Screen):
         assert self.result is not None
         by_field = self.result.by_field()
         name_follows = not self._boxes["metadata.name"].value if "metadata.name" in self._boxes else False
+        focused = self.app.focused
         for path, box in self._boxes.items():
+            before = box.problems
             box.show_problems(by_field.get(path, []) if self._visible(path, name_follows) else [])
+            if box.problems != before and focused is not None and box in focused.ancestors_with_self:
+                # the answer came after the focus did: the problem that appeared under the field comes into view too
+                self.call_after_refresh(self._problems_in_view, box)
         # problems of the whole form, of a section, or of a field not built yet
         shown = [p.message for p in self.result.problems if p.field not in self._boxes] if self._show_all else []
         panel = self.query_one("#form-problems", Static)
         panel.update(Text("\n".join(shown)))
         panel.set_class(bool(shown), "-shown")
+
+    def _problems_in_view(self, box: FieldBox) -> None:
+        if box.is_attached and box.problems:
+            box.query_one(".field-error").scroll_visible(animate=False, immediate=True)
 
     def _visible(self, path: str, name_follows: bool) -> bool:
         if self._show_all or path in self._touched:
