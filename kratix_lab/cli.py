@@ -680,8 +680,12 @@ def _print_status(
     if widths is None:
         widths = _status_widths(STATUS_COLUMNS, cells, console.width if console.is_terminal and not wide else None)
     table = Table(box=None, pad_edge=False, show_edge=False, show_header=header)
+    # PRESET and K8S are the request kind's printer columns (diagnose.fleet_columns): headed by their names
+    heads = dict(
+        zip(("PRESET", "K8S"), (n.upper() for n in next((r.columns for r in rows if r.columns), ())), strict=False)
+    )
     for c, w in zip(STATUS_COLUMNS, widths, strict=True):
-        table.add_column(c, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
+        table.add_column(heads.get(c, c), overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
     for cell in cells:
         table.add_row(*cell)
     console.print(table)
@@ -1214,11 +1218,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _add_front_ends(sub: Any, common: argparse.ArgumentParser) -> None:
+def _add_front_ends(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Front ends (the Textual dashboard) add their own commands through the ``kratix_lab.commands``
-    entry point group, so kratix_lab never imports them: ``register(subparsers, parents)``."""
+    entry point group, so kratix_lab never imports them: ``register(subparsers, parents)`` — ``parents``:
+    ``--lab``, then live mode's flags and its GitOps write flags (the same as the other live commands')."""
     for ep in sorted(entry_points(group="kratix_lab.commands"), key=lambda e: e.name):
-        ep.load()(sub, [common])
+        ep.load()(sub, parents)
 
 
 def _add_lab_commands(sub: Any) -> None:
@@ -1270,7 +1275,12 @@ def _add_lab_commands(sub: Any) -> None:
             help="e.g. vco media, or vco/media pod/x (not mixed, as in kubectl)",
         )
 
-    _add_front_ends(sub, common)
+    def parent(add_args: Any) -> argparse.ArgumentParser:
+        p = argparse.ArgumentParser(add_help=False)
+        add_args(p)
+        return p
+
+    _add_front_ends(sub, [common, parent(live), parent(gitops_args)])
 
     lab = sub.add_parser("lab", help="create, inspect or reset the embedded lab")
     labsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")

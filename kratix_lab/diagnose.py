@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
+from kratix_lab.kube.registry import PrinterColumn, column_text
 from kratix_lab.kube.times import ago, rfc3339
 from kratix_lab.model import GVK, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
@@ -1011,6 +1012,9 @@ DELETING = "Deleting"  # a fleet row's state while its request is being deleted 
 
 @dataclass
 class VClusterStatus:
+    """A fleet row. ``preset`` and ``k8s_version`` are the first two of the request kind's printer columns (its
+    CRD's ``additionalPrinterColumns``: Preset and K8s for the VClusterOrchestrator); ``columns`` names them."""
+
     name: str
     namespace: str
     preset: str
@@ -1019,6 +1023,16 @@ class VClusterStatus:
     health: str
     since: int | None  # when the row's problem began (its verdict's since); shown as a duration at display time
     message: str  # the verdict without its time (``Verdict.summary``): never a duration that goes stale
+    columns: tuple[str, ...] = ()  # the printer columns' names the two values come from (``fleet_columns``)
+
+
+def fleet_columns(source: Source, rk: RequestKind) -> tuple[PrinterColumn, ...]:
+    """The request kind's printer columns a fleet row shows: its CRD's ``additionalPrinterColumns`` of priority 0
+    that are not dates (SINCE says when), the first two — never a field path written here, so another request
+    kind (a ``VClusterOrchestratorV2``) lists what its own CRD says."""
+    info = source.kinds().get(rk.group, rk.kind)
+    cols = info.printer_columns if info is not None else ()
+    return tuple(c for c in cols if c.priority == 0 and c.type != "date")[:2]
 
 
 def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterStatus]:
@@ -1028,6 +1042,8 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
     item 1: a request committed but never applied is a row, stuck where Argo CD should apply it)."""
     rk = resolve(source, kind)
     rows = []
+    columns = fleet_columns(source, rk)
+    names = tuple(c.name for c in columns)
     objects = source.list(rk.kind, group=rk.group)
     live = {(namespace_of(o) or "", o["metadata"]["name"]) for o in objects}
     try:
@@ -1035,7 +1051,8 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
     except UNREADABLE:
         apps = []  # live mode without the right to read Applications: the cluster's requests only
     for obj in objects:
-        meta, spec, st = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        meta = obj["metadata"]
+        cells = [column_text(obj, c) for c in columns] + ["", ""]
         d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
         if d.findings:
             top = d.findings[0]
@@ -1054,19 +1071,20 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
             VClusterStatus(
                 meta["name"],
                 meta.get("namespace") or "",
-                st.get("preset") or (spec.get("vcluster") or {}).get("preset", "dev"),
-                st.get("k8sVersion") or (spec.get("vcluster") or {}).get("k8sVersion", ""),
+                cells[0],
+                cells[1],
                 stage,
                 health,
                 since,
                 d.judged.summary,
+                names,
             )
         )
     for _, entry in declared_requests(apps, rk):
         key = (entry.get("namespace") or "", str(entry.get("name")))
         if key not in live:
             live.add(key)
-            rows.append(_git_only_row(source, rk, *key))
+            rows.append(replace(_git_only_row(source, rk, *key), columns=names))
     rows.sort(key=lambda r: (r.namespace, r.name))
     return rows
 

@@ -33,7 +33,7 @@ from kratix_lab.schema.engine import INT_OR_STRING, to_json_like
 from kratix_lab.views.explain_view import constraints as constraint_lines
 
 if TYPE_CHECKING:
-    from kratix_lab.platform.lab import Lab
+    from kratix_lab.sources import Platform, Source
 
 # How a field is entered (and converted): the form's own vocabulary, one per input widget.
 STRING = "string"
@@ -65,6 +65,9 @@ class FormInvalid(FormError):
         super().__init__(
             f"{n} problem{'s' if n != 1 else ''}; nothing was written:\n" + "\n".join(map(str, result.problems))
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FormInvalid, (self.result,))  # picklable with its result (the dashboard's worker processes)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -552,7 +555,7 @@ def _text(v: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# Validation: conversions, the schema engine, and (with a lab) names already in use
+# Validation: conversions, the schema engine, and (with a platform) names already in use
 # ------------------------------------------------------------------------------------------------
 
 
@@ -596,10 +599,11 @@ class FormResult:
 
 
 def validate(
-    model: FormModel, values: Mapping[str, Any], lab: Lab | None = None, *, editing: str | None = None
+    model: FormModel, values: Mapping[str, Any], platform: Platform | None = None, *, editing: str | None = None
 ) -> FormResult:
-    """Convert, admit with the schema engine, and — given a lab — check the name is free there
-    (``editing``: the name of the request being edited, which its own file and object do not take).
+    """Convert, admit with the schema engine, and — given a platform (``kratix_lab.sources.Platform``: the
+    lab's or a live cluster's source and actions) — check the name is free there and that the platform
+    admits it (``editing``: the name of the request being edited, which its own file and object do not take).
 
     Admission errors carry the API server's wording and are mapped to the field they are about
     (errors for a field whose value could not even be converted are not repeated).
@@ -617,10 +621,10 @@ def validate(
         result.warnings.append(Problem(model.owner_of(p), f"{p}: unknown field, dropped by the API server"))
     if admission.ok and not built.problems:
         result.admitted = admission.object
-    if lab is not None and not {"metadata.name", "metadata.namespace"} & {p.field for p in result.problems}:
-        result.problems += in_use(model, lab, built.request, editing=editing)
+    if platform is not None and not {"metadata.name", "metadata.namespace"} & {p.field for p in result.problems}:
+        result.problems += in_use(model, platform, built.request, editing=editing)
         if result.ok:
-            result.problems += _lab_admission(lab, built.request)
+            result.problems += _admission(platform, built.request)
     spec = built.request.get("spec")
     spec_name = spec.get("name") if isinstance(spec, dict) else None
     if is_empty(values.get("metadata.name")) and spec_name and name_of(built.request) == spec_name:
@@ -687,15 +691,15 @@ def _with_hint(p: Problem) -> Problem:
     return Problem(p.field, f"{p.message}\n↳ {words}") if words else p
 
 
-def gitops_path(model: FormModel, obj: Mapping[str, Any]) -> str:
-    """Where ``Lab.submit`` commits the request in the gitops repo."""
-    from kratix_lab.platform.lab import Lab
-
-    return Lab.gitops_path(model.kind, name_of(obj), model.crd)
+def gitops_path(model: FormModel, obj: Mapping[str, Any], platform: Platform) -> str:
+    """Where a submit commits the request in the platform's gitops repo (``Actions.gitops_path``)."""
+    return platform.actions.gitops_path(model.kind, name_of(obj) or "", model.crd)
 
 
-def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str | None = None) -> list[Problem]:
-    """Names the request would take that the lab already has: submitting would replace another request.
+def in_use(
+    model: FormModel, platform: Platform, obj: Mapping[str, Any], *, editing: str | None = None
+) -> list[Problem]:
+    """Names the request would take that the platform already has: submitting would replace another request.
 
     The gitops repo keeps one file per request name (whatever its namespace), so a name is in use
     when any request of the kind has it, or when its file is committed but not yet synced; and two
@@ -713,12 +717,9 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str |
                 "delete this one)",
             )
         ]
-    existing = [
-        o
-        for o in lab.store.list(model.kind, group=model.crd.group, readonly=True)
-        if (o.get("metadata") or {}).get("name") == name
-    ]
-    path = gitops_path(model, obj)
+    requests = platform.source.list(model.kind, None, None, model.crd.group)
+    existing = [o for o in requests if (o.get("metadata") or {}).get("name") == name]
+    path = gitops_path(model, obj, platform)
     if editing is not None:  # its own object and file: what the edit replaces
         existing = []
     elif existing:
@@ -732,7 +733,7 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str |
                 f"(submitting would replace {path} in the gitops repo)",
             )
         )
-    if editing is None and not existing and path in lab.gitops_repo.read_files(path):
+    if editing is None and not existing and platform.actions.gitops_file(path, model.kind) is not None:
         problems.append(
             Problem(
                 "metadata.name",
@@ -742,7 +743,7 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str |
         )
     spec_name = (obj.get("spec") or {}).get("name") if isinstance(obj.get("spec"), Mapping) else None
     if isinstance(spec_name, str) and spec_name:
-        for o in lab.store.list(model.kind, group=model.crd.group, readonly=True):
+        for o in requests:
             if (o.get("spec") or {}).get("name") == spec_name and (o.get("metadata") or {}).get("name") != name:
                 problems.append(
                     Problem(
@@ -752,26 +753,21 @@ def in_use(model: FormModel, lab: Lab, obj: Mapping[str, Any], *, editing: str |
                     )
                 )
                 break
-    if ns and model.crd.namespaced and lab.store.get("Namespace", ns, group="", readonly=True) is None:
-        problems.append(Problem("metadata.namespace", f'metadata.namespace: namespaces "{ns}" not found in the lab'))
+    if ns and model.crd.namespaced and platform.source.get("Namespace", ns, None, "") is None:
+        where = platform.actions.where
+        problems.append(Problem("metadata.namespace", f'metadata.namespace: namespaces "{ns}" not found in {where}'))
     return problems
 
 
-def _lab_admission(lab: Lab, obj: dict[str, Any]) -> list[Problem]:
-    """The lab's own admission (its installed Promise, served versions) as a form-level problem."""
-    from kratix_lab.platform.lab import LabError
+def _admission(platform: Platform, obj: dict[str, Any]) -> list[Problem]:
+    """The platform's own admission (its installed Promise, served versions: ``Actions.admit``) as a
+    form-level problem."""
+    from kratix_lab.errors import KratixLabError
 
     try:
-        lab.admit(clone(obj))
-    except LabError as e:
+        platform.actions.admit(clone(obj))
+    except KratixLabError as e:
         return [Problem("", str(e))]
-    if lab.crd_for(obj) is None:
-        return [
-            Problem(
-                "",
-                f"{obj.get('kind')} ({obj.get('apiVersion')}) is not served by the lab: its Promise is not installed",
-            )
-        ]
     return []
 
 
@@ -852,23 +848,25 @@ class Submitted:
     sha: str | None  # the commit
 
 
-def submit(model: FormModel, values: Mapping[str, Any], lab: Lab, *, editing: str | None = None) -> Submitted:
-    """Validate (conversions, schema, name free in the lab) and commit the request to the gitops repo.
-    ``editing``: the name of the request in git these values replace (``Lab.submit`` commits "Update …").
+def submit(model: FormModel, values: Mapping[str, Any], platform: Platform, *, editing: str | None = None) -> Submitted:
+    """Validate (conversions, schema, name free on the platform) and commit the request to the gitops repo
+    (``Actions.submit``). ``editing``: the name of the request in git these values replace (committed as
+    "Update …" with ``Actions.submit_text``, its comments kept).
 
     Raises FormInvalid — and writes nothing — when anything is wrong.
     """
-    result = validate(model, values, lab, editing=editing)
+    result = validate(model, values, platform, editing=editing)
     if not result.ok:
         raise FormInvalid(result)
     if editing is not None:
-        found = request_in_git(model, lab, editing)
+        found = request_in_git(model, platform, editing)
         if found is None:
             raise FormError(f"{model.kind} {editing} is not in the gitops repo any more: nothing to edit")
-        sha = _submit_text(lab, edited_text(found, result.request), f"Update {model.kind} {editing}")
+        text = edited_text(found, result.request)
+        sha = platform.actions.submit_text(text, f"Update {model.kind} {editing}")
         return Submitted(result.kind, result.name, result.namespace, found.path, sha)
-    sha = lab.submit(result.request)
-    return Submitted(result.kind, result.name, result.namespace, gitops_path(model, result.request), sha)
+    sha = platform.actions.submit(result.request)
+    return Submitted(result.kind, result.name, result.namespace, gitops_path(model, result.request, platform), sha)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -885,11 +883,11 @@ class InGit:
     request: dict[str, Any]
 
 
-def request_in_git(model: FormModel, lab: Lab, name: str) -> InGit | None:
+def request_in_git(model: FormModel, platform: Platform, name: str) -> InGit | None:
     """The request ``name`` of the form's kind as committed to the gitops repo (None: no such file). A file
     that is not one request of this kind is an error naming the file."""
-    path = _git_path(model, name)
-    content = lab.gitops_repo.read_files(path).get(path)
+    path = _git_path(model, name, platform)
+    content = platform.actions.gitops_file(path, model.kind)
     if content is None:
         return None
     try:
@@ -902,19 +900,17 @@ def request_in_git(model: FormModel, lab: Lab, name: str) -> InGit | None:
     return InGit(path, text, docs[0])
 
 
-def _git_path(model: FormModel, name: str) -> str:
-    """``Lab.gitops_path`` of the form's kind for ``name``."""
-    from kratix_lab.platform.lab import Lab
-
-    return Lab.gitops_path(model.kind, name, model.crd)
+def _git_path(model: FormModel, name: str, platform: Platform) -> str:
+    """``Actions.gitops_path`` of the form's kind for ``name``."""
+    return platform.actions.gitops_path(model.kind, name, model.crd)
 
 
-def edit_values(model: FormModel, lab: Lab, name: str) -> dict[str, str]:
+def edit_values(model: FormModel, platform: Platform, name: str) -> dict[str, str]:
     """The form's values for the request ``name`` in git (raises FormError when it is not there)."""
-    found = request_in_git(model, lab, name)
+    found = request_in_git(model, platform, name)
     if found is None:
         raise FormError(
-            f"{model.kind} {name} is not in the gitops repo ({_git_path(model, name)}): only requests "
+            f"{model.kind} {name} is not in the gitops repo ({_git_path(model, name, platform)}): only requests "
             "committed there are edited here (one applied directly is changed with kubectl)"
         )
     return values_from_request(model, found.request)
@@ -938,14 +934,14 @@ def edited_text(found: InGit | None, request: Mapping[str, Any]) -> str:
     return "".join(head) + dump(obj)
 
 
-def edit_diff(model: FormModel, lab: Lab, result: FormResult, name: str) -> str:
+def edit_diff(model: FormModel, platform: Platform, result: FormResult, name: str) -> str:
     """``git diff`` of the edit: the request's file in git against what the commit would write ("" when the
     edit changes nothing)."""
     import difflib
 
-    found = request_in_git(model, lab, name)
+    found = request_in_git(model, platform, name)
     old = found.text if found is not None else ""
-    path = _git_path(model, name)
+    path = _git_path(model, name, platform)
     new = edited_text(found, result.request)
     if old == new:
         return ""
@@ -955,20 +951,9 @@ def edit_diff(model: FormModel, lab: Lab, result: FormResult, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _submit_text(lab: Lab, text: str, message: str) -> str | None:
-    """``Lab.submit`` of a request's text (its comments kept): the same admission, path and commit as a file."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory(prefix="kratix-lab-edit-") as tmp:
-        path = Path(tmp) / "request.yaml"
-        path.write_text(text)
-        return lab.submit(path, message)
-
-
-def catalogue_of(lab: Lab) -> Catalogue:
-    """The lab's installed Promises as a Catalogue (what ``preview`` renders with)."""
-    return Catalogue({p.name: p for p in lab.promises()})
+def catalogue_of(source: Source) -> Catalogue:
+    """The platform's installed Promises (``Source.promises``) as a Catalogue (what ``preview`` renders with)."""
+    return Catalogue({p.name: p for p in source.promises()})
 
 
 __all__ = [

@@ -43,3 +43,40 @@ def test_a_failing_delete_stays_degraded(tmp_path):
         lab.delete("VClusterOrchestrator", "media", "platform-requests")
         lab.run_for(60)
         assert _row(lab, "media").health == DEGRADED
+
+
+def test_the_fleet_columns_are_the_request_kinds_printer_columns(lab):
+    """Issue 10 item 2: the fleet's two request columns (the dashboard's and ``status``'s PRESET and K8S) are the
+    request kind's CRD ``additionalPrinterColumns`` — for the VClusterOrchestrator Preset (.spec.vcluster.preset)
+    and K8s (.spec.vcluster.k8sVersion) — not field paths written in the code: a CRD saying other columns (as a
+    ``VClusterOrchestratorV2`` may) lists those, and a path that finds nothing is an empty cell."""
+    from dataclasses import replace
+
+    from kratix_lab.kube.registry import PrinterColumn, column_text
+    from tui.widgets.vcluster_table import column_labels
+
+    source = LabSource(lab)
+    row = next(r for r in fleet(source) if r.name == "sandbox")
+    assert (row.preset, row.k8s_version, row.columns) == ("dev", "v1.34.3", ("Preset", "K8s"))
+    assert column_labels([row])["preset"] == "PRESET" and column_labels([row])["k8s"] == "K8S"
+
+    class OtherColumns(LabSource):
+        def kinds(self):
+            reg = super().kinds()
+            vco = reg.get("platform.integratn.tech", "VClusterOrchestrator")
+            cols = (
+                PrinterColumn("Isolation", ".spec.vcluster.isolationMode"),
+                PrinterColumn("Wide", ".spec.nothing", priority=1),  # wide only: not a fleet column
+                PrinterColumn("Replicas", ".spec.vcluster.replicas", "integer"),
+                PrinterColumn("Age", ".metadata.creationTimestamp", "date"),  # SINCE says when
+            )
+            reg._kinds[(vco.group, vco.kind)] = replace(vco, printer_columns=cols)
+            return reg
+
+    other = next(r for r in fleet(OtherColumns(lab)) if r.name == "sandbox")
+    assert (other.preset, other.k8s_version, other.columns) == ("standard", "", ("Isolation", "Replicas"))
+    assert column_labels([other])["preset"] == "ISOLATION" and column_labels([other])["k8s"] == "REPLICAS"
+    obj = {"spec": {"a": [{"b": True}], "m": {"x": 1}}}
+    assert column_text(obj, PrinterColumn("B", ".spec.a[0].b")) == "true"
+    assert column_text(obj, PrinterColumn("M", ".spec.m")) == '{"x":1}'
+    assert column_text(obj, PrinterColumn("N", ".spec.a[3].b")) == ""

@@ -11,6 +11,7 @@ from kratix_lab import forms
 from kratix_lab.forms import FormError, FormField, FormInvalid, Problem
 from kratix_lab.model import load_file, load_one
 from kratix_lab.promise import Promise
+from kratix_lab.sources.lab import lab_platform
 from tests.helpers import SAMPLES, SUB_KINDS
 
 
@@ -479,7 +480,7 @@ def test_array_errors_belong_to_the_yaml_field(catalogue):
 
 def test_a_name_already_in_use_is_refused_before_anything_is_written(lab, model):
     head = lab.gitops_repo.head()
-    result = forms.validate(model, {"spec.name": "sandbox"}, lab)
+    result = forms.validate(model, {"spec.name": "sandbox"}, lab_platform(lab))
     assert problems(result) == [  # at spec.name, where it was typed: metadata.name follows it (issue 17.10)
         (
             "spec.name",
@@ -488,16 +489,16 @@ def test_a_name_already_in_use_is_refused_before_anything_is_written(lab, model)
             "(metadata.name is filled from spec.name)",
         )
     ]
-    typed = forms.validate(model, {"spec.name": "sandbox", "metadata.name": "sandbox"}, lab)
+    typed = forms.validate(model, {"spec.name": "sandbox", "metadata.name": "sandbox"}, lab_platform(lab))
     assert [p.field for p in typed.problems] == ["metadata.name"]  # typed there: reported there
     with pytest.raises(FormInvalid, match=r"^1 problem; nothing was written:\nmetadata.name: VClusterOrchestrator"):
-        forms.submit(model, {"spec.name": "sandbox", "spec.vcluster.preset": "prod"}, lab)
+        forms.submit(model, {"spec.name": "sandbox", "spec.vcluster.preset": "prod"}, lab_platform(lab))
     assert lab.gitops_repo.head() == head
     assert lab.get("VClusterOrchestrator", "sandbox", "platform-requests")["spec"]["vcluster"]["preset"] == "dev"
 
 
 def test_another_request_for_the_same_vcluster_is_refused(lab, model):
-    result = forms.validate(model, {"metadata.name": "sandbox-2", "spec.name": "sandbox"}, lab)
+    result = forms.validate(model, {"metadata.name": "sandbox-2", "spec.name": "sandbox"}, lab_platform(lab))
     assert problems(result) == [
         (
             "spec.name",
@@ -508,14 +509,14 @@ def test_another_request_for_the_same_vcluster_is_refused(lab, model):
 
 
 def test_a_namespace_the_lab_lacks_is_refused(lab, model):
-    result = forms.validate(model, {"spec.name": "demo", "metadata.namespace": "team-a"}, lab)
+    result = forms.validate(model, {"spec.name": "demo", "metadata.namespace": "team-a"}, lab_platform(lab))
     assert problems(result) == [("metadata.namespace", 'metadata.namespace: namespaces "team-a" not found in the lab')]
 
 
 def test_submit_commits_the_request_and_only_then_the_name_is_taken(lab, model):
     head = lab.gitops_repo.head()
     values = {"spec.name": "demo", "spec.vcluster.preset": "prod", "spec.integrations.argocd.clusterLabels": "team=sre"}
-    done = forms.submit(model, values, lab)
+    done = forms.submit(model, values, lab_platform(lab))
     assert done == forms.Submitted(
         "VClusterOrchestrator", "demo", "platform-requests", "platform/vclusters/demo.yaml", lab.gitops_repo.head()
     )
@@ -524,27 +525,29 @@ def test_submit_commits_the_request_and_only_then_the_name_is_taken(lab, model):
     assert committed == forms.build_request(model, values).request
     assert lab.gitops_repo.log(max_count=1)[0].message.strip() == "Add VClusterOrchestrator demo"
     # committed, not yet synced: the name is taken all the same
-    again = forms.validate(model, values, lab)
+    again = forms.validate(model, values, lab_platform(lab))
     assert [p.field for p in again.problems] == ["spec.name"]  # metadata.name follows it
     assert again.problems[0].message == (
         'metadata.name: platform/vclusters/demo.yaml is already in the gitops repo (a VClusterOrchestrator "demo" '
         "committed and not yet synced); choose another name (metadata.name is filled from spec.name)"
     )
     with pytest.raises(FormInvalid):
-        forms.submit(model, values, lab)
+        forms.submit(model, values, lab_platform(lab))
     assert lab.gitops_repo.head() == done.sha
 
 
 def test_submit_of_an_invalid_form_writes_nothing(lab, model):
     head = lab.gitops_repo.head()
     with pytest.raises(FormInvalid) as exc:
-        forms.submit(model, {"spec.name": "demo", "spec.vcluster.replicas": "many"}, lab)
+        forms.submit(model, {"spec.name": "demo", "spec.vcluster.replicas": "many"}, lab_platform(lab))
     assert exc.value.result.problems == [
         Problem("spec.vcluster.replicas", "spec.vcluster.replicas: must be an integer, got 'many'")
     ]
     assert str(exc.value) == "1 problem; nothing was written:\nspec.vcluster.replicas: must be an integer, got 'many'"
     with pytest.raises(FormInvalid, match=r"^2 problems; nothing was written:"):
-        forms.submit(model, {"spec.name": "demo", "spec.vcluster.replicas": "0", "spec.exposure.apiPort": "0"}, lab)
+        forms.submit(
+            model, {"spec.name": "demo", "spec.vcluster.replicas": "0", "spec.exposure.apiPort": "0"}, lab_platform(lab)
+        )
     assert lab.gitops_repo.head() == head
     assert lab.gitops_repo.read_files("platform/vclusters/demo.yaml") == {}
     assert lab.get("VClusterOrchestrator", "demo", "platform-requests") is None
@@ -559,7 +562,7 @@ def test_a_kind_the_lab_does_not_serve_is_a_form_level_problem(lab, catalogue, m
     doc["spec"]["api"]["spec"]["group"] = "other.integratn.tech"
     doc["spec"]["api"]["metadata"]["name"] = "vclusterorchestrators.other.integratn.tech"
     other = forms.form_for(Promise.from_dict(doc))
-    result = forms.validate(other, {"spec.name": "demo"}, lab)
+    result = forms.validate(other, {"spec.name": "demo"}, lab_platform(lab))
     assert problems(result) == [
         (
             "",
@@ -569,7 +572,7 @@ def test_a_kind_the_lab_does_not_serve_is_a_form_level_problem(lab, catalogue, m
     doc["spec"]["api"]["spec"]["group"] = "other.platform.integratn.tech"
     doc["spec"]["api"]["metadata"]["name"] = "vclusterorchestrators.other.platform.integratn.tech"
     other = forms.form_for(Promise.from_dict(doc))
-    result = forms.validate(other, {"spec.name": "demo"}, lab)
+    result = forms.validate(other, {"spec.name": "demo"}, lab_platform(lab))
     assert problems(result) == [
         (
             "",
@@ -633,33 +636,38 @@ def test_editing_a_request_in_git(lab, model):
     """Issue 17.7: the values of a committed request; its own name is not "in use"; a rename is refused; the diff
     of the file; the commit through Lab.submit ("Update …"); a request applied directly is not in git."""
     with pytest.raises(forms.FormError, match=r"sandbox is not in the gitops repo \(platform/vclusters/sandbox.yaml\)"):
-        forms.edit_values(model, lab, "sandbox")  # applied directly, never committed
-    forms.submit(model, {"spec.name": "demo", "spec.vcluster.preset": "dev"}, lab)
-    values = forms.edit_values(model, lab, "demo")
+        forms.edit_values(model, lab_platform(lab), "sandbox")  # applied directly, never committed
+    forms.submit(model, {"spec.name": "demo", "spec.vcluster.preset": "dev"}, lab_platform(lab))
+    values = forms.edit_values(model, lab_platform(lab), "demo")
     assert values == {
         "metadata.name": "demo",
         "metadata.namespace": "platform-requests",
         "spec.name": "demo",
         "spec.vcluster.preset": "dev",
     }
-    assert forms.validate(model, values, lab).problems  # as a new request: taken
-    assert forms.validate(model, values, lab, editing="demo").ok  # as its edit: its own file
-    renamed = forms.validate(model, {**values, "metadata.name": "demo2"}, lab, editing="demo")
+    assert forms.validate(model, values, lab_platform(lab)).problems  # as a new request: taken
+    assert forms.validate(model, values, lab_platform(lab), editing="demo").ok  # as its edit: its own file
+    renamed = forms.validate(model, {**values, "metadata.name": "demo2"}, lab_platform(lab), editing="demo")
     assert [p.field for p in renamed.problems] == ["metadata.name"] and "an edit keeps the name" in renamed.problems[
         0
     ].message
     changed = {**values, "spec.vcluster.replicas": "2"}
-    result = forms.validate(model, changed, lab, editing="demo")
-    assert forms.edit_diff(model, lab, forms.validate(model, values, lab, editing="demo"), "demo") == ""
-    diff = forms.edit_diff(model, lab, result, "demo")
+    result = forms.validate(model, changed, lab_platform(lab), editing="demo")
+    assert (
+        forms.edit_diff(
+            model, lab_platform(lab), forms.validate(model, values, lab_platform(lab), editing="demo"), "demo"
+        )
+        == ""
+    )
+    diff = forms.edit_diff(model, lab_platform(lab), result, "demo")
     assert diff.startswith("--- a/platform/vclusters/demo.yaml\n+++ b/platform/vclusters/demo.yaml\n")
     assert "+    replicas: 2\n" in diff and diff.count("\n-") == 0
     head = lab.gitops_repo.head()
     bad = {**values, "spec.vcluster.replicas": "lots"}
     with pytest.raises(FormInvalid):
-        forms.submit(model, bad, lab, editing="demo")
+        forms.submit(model, bad, lab_platform(lab), editing="demo")
     assert lab.gitops_repo.head() == head
-    done = forms.submit(model, changed, lab, editing="demo")
+    done = forms.submit(model, changed, lab_platform(lab), editing="demo")
     assert done.path == "platform/vclusters/demo.yaml" and done.sha != head
     assert lab.gitops_repo.show(done.sha).message.startswith("Update VClusterOrchestrator demo")
-    assert forms.edit_values(model, lab, "demo")["spec.vcluster.replicas"] == "2"
+    assert forms.edit_values(model, lab_platform(lab), "demo")["spec.vcluster.replicas"] == "2"

@@ -1,5 +1,7 @@
 """The import contracts (pyproject.toml [tool.importlinter]) hold, and they bite: a copy of the package whose
-trace.py imports kratix_lab.platform fails lint-imports."""
+trace.py imports kratix_lab.platform fails lint-imports; so does one whose dashboard (tui) or create form
+(kratix_lab.forms) loads the lab, directly or through a module that does (only the composition root
+kratix_lab.sources.factory may)."""
 
 from __future__ import annotations
 
@@ -41,10 +43,33 @@ def test_contracts_are_kept_and_a_trace_importing_the_lab_breaks_them(tmp_path):
     src = _copy(tmp_path)
     ok = _lint(src)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "Contracts: 7 kept, 0 broken." in ok.stdout
+    assert "Contracts: 8 kept, 0 broken." in ok.stdout
     trace = src / "kratix_lab" / "trace.py"
     trace.write_text(trace.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
     bad = _lint(src)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "kratix_lab.trace is not allowed to import kratix_lab.platform" in bad.stdout
     assert "BROKEN" in bad.stdout
+
+
+def test_the_dashboard_and_the_form_loading_the_lab_break_the_contract(tmp_path):
+    """tui and kratix_lab.forms reach a platform only through Source + Actions (issue 10): a job importing the
+    lab, a screen importing LabSource (which loads the lab), or the form importing it at run time is refused."""
+    src = _copy(tmp_path)
+    jobs = src / "tui" / "jobs.py"
+    jobs.write_text(jobs.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
+    screen = src / "tui" / "screens" / "object_pages.py"
+    screen.write_text(screen.read_text() + "\nfrom kratix_lab.sources.lab import LabSource  # noqa: E402\n")
+    form = src / "kratix_lab" / "forms.py"
+    form.write_text(
+        form.read_text() + "\n\ndef _lab():\n    from kratix_lab.platform.lab import Lab\n\n    return Lab\n"
+    )
+    bad = _lint(src)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    out = " ".join(bad.stdout.split())
+    assert "the dashboard (tui) and the create form (kratix_lab.forms) never import the lab" in out
+    assert "kratix_lab.forms is not allowed to import kratix_lab.platform" in out
+    assert "tui is not allowed to import kratix_lab.platform" in out
+    assert "- tui.jobs -> kratix_lab.platform.lab" in out
+    assert "- tui.screens.object_pages -> kratix_lab.sources.lab" in out  # indirect: LabSource loads the lab
+    assert "Contracts: 3 kept, 1 broken." in out

@@ -76,7 +76,7 @@ def test_scope_and_cluster_scoped_kinds(registry: KindRegistry) -> None:
 def test_printer_columns_from_the_promise_crd(registry: KindRegistry) -> None:
     vco = registry.resolve("vco")
     names = [c.name for c in vco.printer_columns]
-    assert names[:2] == ["Preset", "K8s Version"]
+    assert names[:2] == ["Preset", "K8s"]
     assert vco.printer_columns[0].json_path == ".spec.vcluster.preset"
     assert vco.schema is not None and "spec" in vco.schema["properties"]
     # a CRD without additionalPrinterColumns gets the API server's implicit Age column

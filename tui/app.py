@@ -1,10 +1,12 @@
 """The kratix-lab SRE dashboard: every vCluster's road at a glance, where a request is stuck and why,
 and the actions an SRE takes (create, reconcile, delete) — a thin front end over kratix_lab.
 
-Workers: the UI (this app, and ``app.lab`` for screens that act right away), a reader (every
-refresh: fleet, trace, diagnose, pages) and, in lab mode, the lab clock (steps and the actions, so
-they never race a step). Each owns its own Lab; the reader and the clock are processes of their own
-by default (see ``tui.lab_workers``).
+The platform is the embedded lab or, in live mode (``--context``/``--kubeconfig``), a cluster; the app
+reads and changes it only through ``kratix_lab.sources.Source`` and ``Actions`` — never a ``Lab`` —
+in workers: a reader (every refresh: trace, diagnose, pages, the create form's validation), the fleet's
+own reader, and the writer (reconcile, delete, create; in the lab also the clock's steps, so actions
+never race a step). Each opens its own platform from picklable ``PlatformSettings``; they are
+processes of their own by default (see ``tui.lab_workers``). The UI thread reads nothing itself.
 """
 
 from __future__ import annotations
@@ -21,20 +23,25 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from kratix_lab import Lab
-from kratix_lab.platform.lab import LabError, default_lab_dir
+from kratix_lab.errors import KratixLabError
+from kratix_lab.sources.factory import PlatformSettings, open_platform
 from tui import jobs
 from tui.jobs import ObjectRef
-from tui.lab_workers import Job, LabWorker, make_worker
+from tui.lab_workers import Header, Job, LabWorker, make_worker
 
 T = TypeVar("T")
 
-# Actions that change the lab: hidden (bindings, palette commands, buttons) in read-only mode.
+# Actions that change the platform: hidden (bindings, palette commands, buttons) in read-only mode.
 MUTATING_ACTIONS = frozenset({"create", "edit", "reconcile", "delete", "toggle_clock", "step_clock"})
+LIVE_REFRESH = 5.0  # seconds between two reads of a cluster (k9s polls every 2 s; a fleet costs more)
+
+# Actions of the lab's clock: a live cluster has none (its controllers run by themselves).
+CLOCK_ACTIONS = frozenset({"toggle_clock", "step_clock"})
 
 
 class KratixLabApp(App[int]):
-    """``KratixLabApp(lab_path, read_only=False, play=True)``: the dashboard on one lab directory."""
+    """``KratixLabApp(platform, read_only=False, play=True)``: the dashboard on one platform — a lab
+    directory (a path) or ``PlatformSettings`` (a lab, or a cluster in live mode)."""
 
     TITLE = "kratix-lab"
     CSS_PATH = "app.tcss"
@@ -50,10 +57,11 @@ class KratixLabApp(App[int]):
     lab_time: reactive[str] = reactive("")
     playing: reactive[bool] = reactive(False)
     faults: reactive[tuple[str, ...]] = reactive(())
+    platform_name: reactive[str] = reactive("")
 
     def __init__(
         self,
-        lab_path: str | Path,
+        platform: PlatformSettings | str | Path,
         *,
         read_only: bool = False,
         play: bool = True,
@@ -62,23 +70,33 @@ class KratixLabApp(App[int]):
         workers: str = "process",
     ) -> None:
         super().__init__()
-        self.lab_path = Path(lab_path)
-        self.read_only = read_only
+        self.settings = platform if isinstance(platform, PlatformSettings) else PlatformSettings(lab=str(platform))
+        self.live = self.settings.live
+        self.lab_path: Path | None = None if self.live else Path(str(self.settings.lab))
+        # live mode is read-only unless started with --write
+        self.read_only = read_only or (self.live and not self.settings.write)
+        self.has_clock = not self.live
         self.tick = tick
         self.refresh_every = refresh_every
-        # The lab on the UI thread: for screens that act at once (the create screen submits with it).
-        self.lab = Lab.open_for_reading(self.lab_path) if read_only else Lab(self.lab_path, create=False)
-        self.reader = make_worker(workers, self.lab_path, "reader", read_only=True)
+        self.reader = make_worker(workers, self.settings, "reader", read_only=True)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
-        self.fleet_reader = make_worker(workers, self.lab_path, "fleet", read_only=True)
-        self.clock: LabWorker | None = (
-            None if read_only else make_worker(workers, self.lab_path, "clock", read_only=False)
+        self.fleet_reader = make_worker(workers, self.settings, "fleet", read_only=True)
+        # Every change (and, in the lab, every step of its clock) on one worker of its own.
+        self.writer: LabWorker | None = (
+            None if self.read_only else make_worker(workers, self.settings, "writer", read_only=False)
         )
+        for worker in (self.reader, self.fleet_reader, self.writer):
+            if worker is not None:
+                worker.on_header = self._show_header
         self._stepping = False
         self.steps = 0  # steps this app has taken (the clock's and `n`)
-        self.set_reactive(KratixLabApp.playing, play and not read_only)
-        self.set_reactive(KratixLabApp.lab_time, self.lab.now())
+        self.set_reactive(KratixLabApp.playing, play and not self.read_only and self.has_clock)
+
+    @property
+    def clock(self) -> LabWorker | None:
+        """The writer's worker, where the lab's clock steps (None when read-only)."""
+        return self.writer
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -86,7 +104,8 @@ class KratixLabApp(App[int]):
         from tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
-        if self.clock is not None and self.tick > 0:
+        self.run_worker(self._read_platform_name(), group="platform-name")
+        if self.clock is not None and self.has_clock and self.tick > 0:
             self.set_interval(self.tick, self._clock_tick, name="lab clock")
         if self.refresh_every > 0:
             self.set_interval(self.refresh_every, self.refresh_screen, name="refresh")
@@ -97,15 +116,20 @@ class KratixLabApp(App[int]):
     def close_workers(self, *, wait: bool = False) -> None:
         self.reader.close(wait=wait)
         self.fleet_reader.close(wait=wait)
-        if self.clock is not None:
-            self.clock.close(wait=wait)
-        self.lab.close()
+        if self.writer is not None:
+            self.writer.close(wait=wait)
 
-    def show_lab_state(self) -> None:
-        """The header's lab time and active faults, read once here after every read and step (two meta rows:
-        cheap on the UI thread), whichever screen is shown and whoever changed them."""
-        self.lab_time = self.lab.now()
-        self.faults = tuple(sorted(self.lab.faults.active()))
+    def _show_header(self, header: Header) -> None:
+        """The header's lab time and active faults, as the worker read them after its last job (two meta
+        rows, read in the worker), whichever screen is shown and whoever changed them."""
+        self.lab_time = header.time
+        self.faults = header.faults
+
+    async def _read_platform_name(self) -> None:
+        try:
+            self.platform_name = await self.read(jobs.read_platform_name)
+        except Exception as e:  # an unreachable cluster: every screen's read says so too
+            self.platform_name = f"{self.settings.context or 'live'}: {e}" if self.live else ""
 
     # ---- reading and acting, off the UI thread ---------------------------------------------
 
@@ -113,14 +137,29 @@ class KratixLabApp(App[int]):
         """Run a read on the reader, or the fleet's own reader (exceptions propagate to the caller)."""
         return await (self.fleet_reader if fleet else self.reader).run(job)
 
+    async def write(self, job: Job[T]) -> T:
+        """Run a change on the writer's worker and return its result (exceptions propagate: the caller shows
+        them where they belong, e.g. the create form's problems panel)."""
+        if self.writer is None:
+            from kratix_lab.errors import Forbidden
+
+            raise Forbidden(self.read_only_reason)
+        return await self.writer.run(job)
+
+    @property
+    def read_only_reason(self) -> str:
+        if self.live and not self.settings.write:
+            return "read-only: live mode changes nothing on the cluster unless the dashboard is started with --write"
+        return "read-only: this dashboard does not change the lab"
+
     async def act(self, job: Job[T], done: str | Callable[[T], str] | None = None) -> T | None:
-        """Run a change on the clock's worker (never racing a step); report the outcome or the error."""
-        if self.clock is None:
-            self.notify("read-only: this dashboard does not change the lab", severity="warning")
+        """Run a change on the writer's worker (never racing a step); report the outcome or the error."""
+        if self.writer is None:
+            self.notify(self.read_only_reason, severity="warning")
             return None
         try:
-            result = await self.clock.run(job)
-        except Exception as e:  # the lab's own message (not found, conflict, a bad request…)
+            result = await self.writer.run(job)
+        except Exception as e:  # the platform's own message (not found, conflict, a bad request…)
             self.notify(str(e), title="failed", severity="error", timeout=8)
             return None
         if done is not None:
@@ -129,7 +168,7 @@ class KratixLabApp(App[int]):
         return result
 
     def refresh_screen(self) -> None:
-        """Ask the visible screen to read the lab again (it skips the work when nothing changed)."""
+        """Ask the visible screen to read the platform again (it skips the work when nothing changed)."""
         refresh = getattr(self.screen, "refresh_data", None)
         if refresh is not None:
             refresh()
@@ -142,19 +181,20 @@ class KratixLabApp(App[int]):
 
     @work(exclusive=True, group="lab-clock")
     async def step_lab(self) -> None:
-        if self.clock is None or self._stepping:
+        if self.clock is None or not self.has_clock or self._stepping:
             return
         self._stepping = True
         try:
             await self.clock.run(jobs.step)
         except Exception as e:
             self.playing = False
+            if self.clock.closing:  # the app is quitting: the step was cut off, nothing to say
+                return
             self.notify(f"the lab clock stopped: {e}", severity="error", timeout=10)
             return
         finally:
             self._stepping = False
         self.steps += 1
-        self.show_lab_state()
         self.refresh_screen()
 
     def action_toggle_clock(self) -> None:
@@ -199,14 +239,21 @@ class KratixLabApp(App[int]):
 
     def edit_request(self, ref: ObjectRef, focus_hints: tuple[str, ...] = ()) -> None:
         """`e` (as k9s): the create form prefilled from the request's file in the gitops repo; the same
-        validation, a diff of the file, then a commit through ``Lab.submit``. ``focus_hints``: texts naming the
-        field to start in (the findings' fixes)."""
+        validation, a diff of the file, then a commit (``Actions.submit_text``). ``focus_hints``: texts naming
+        the field to start in (the findings' fixes)."""
         if not self.allows("edit"):
-            self.notify("read-only: this dashboard does not change the lab", severity="warning")
+            self.notify(self.read_only_reason, severity="warning")
             return
+        self.run_worker(self._edit_request(ref, focus_hints), group="actions")
+
+    async def _edit_request(self, ref: ObjectRef, focus_hints: tuple[str, ...]) -> None:
         from tui.screens.create import CreateScreen
 
-        promise = next((p.name for p in self.lab.promises() if p.crd is not None and p.crd.kind == ref.kind), None)
+        try:
+            promise = await self.read(jobs.read_request_promise(ref.kind))
+        except Exception as e:
+            self.notify(str(e), title=f"cannot edit {ref.title}", severity="error", timeout=8)
+            return
         if promise is None:
             self.notify(f"{ref.kind} is not a request of an installed Promise: nothing to edit", severity="warning")
             return
@@ -230,12 +277,7 @@ class KratixLabApp(App[int]):
     # ---- actions on a request ----------------------------------------------------------------
 
     def reconcile(self, ref: ObjectRef) -> None:
-        self.run_worker(
-            self.act(
-                jobs.reconcile(ref), f"reconcile requested: Kratix runs {ref.title}'s workflows again on the next step"
-            ),
-            group="actions",
-        )
+        self.run_worker(self.act(jobs.reconcile(ref), lambda message: message), group="actions")
 
     def delete(self, ref: ObjectRef) -> None:
         """Show what a delete removes; delete (through the gitops repo) only when confirmed."""
@@ -244,6 +286,9 @@ class KratixLabApp(App[int]):
     async def _confirm_delete(self, ref: ObjectRef) -> None:
         from tui.screens.confirm_delete import ConfirmDeleteScreen
 
+        if self.writer is None:
+            self.notify(self.read_only_reason, severity="warning")
+            return
         try:
             plan = await self.read(jobs.read_delete_plan(ref))
         except Exception as e:
@@ -262,6 +307,8 @@ class KratixLabApp(App[int]):
     # ---- read-only mode and the command palette --------------------------------------------
 
     def allows(self, action: str) -> bool:
+        if action in CLOCK_ACTIONS and not self.has_clock:
+            return False
         return not (self.read_only and action in MUTATING_ACTIONS)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -288,17 +335,35 @@ class KratixLabApp(App[int]):
 
 
 def main(args: argparse.Namespace) -> int:
-    """``kratix-lab tui``: 0 when quit, 2 when the lab cannot be opened (the message says why)."""
-    path = Path(args.lab) if getattr(args, "lab", None) else default_lab_dir()
-    read_only = bool(getattr(args, "read_only", False))
+    """``kratix-lab tui``: 0 when quit, 2 when the platform cannot be opened (the message says why).
+
+    The lab of ``--lab`` (or the default one), or in live mode the cluster of ``--context``/``--kubeconfig``
+    (read-only unless ``--write``; writes go through GitOps as ``submit``/``delete`` do)."""
     try:
-        (Lab.open_for_reading(path) if read_only else Lab(path, create=False)).close()
-    except LabError as e:
+        settings = PlatformSettings.from_args(args)
+    except KratixLabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    read_only = bool(getattr(args, "read_only", False)) or (settings.live and not settings.write)
+    try:
+        platform = open_platform(settings, read_only=read_only)
+    except KratixLabError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: {path}: cannot open the lab: {e.strerror or e}", file=sys.stderr)
+        print(f"error: {settings.lab}: cannot open the lab: {e.strerror or e}", file=sys.stderr)
         return 2
-    app = KratixLabApp(path, read_only=read_only)
+    try:
+        if settings.live:
+            platform.source.promises()  # reachable, and allowed to read Promises: else one line, exit 2
+            mode = "read-only" if read_only else "writes allowed (--write)"
+            print(f"platform: {platform.source.name} (live, {mode})", file=sys.stderr)
+    except KratixLabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        platform.close()
+    # a cluster is polled every LIVE_REFRESH seconds (each refresh is a few API requests per vCluster)
+    app = KratixLabApp(settings, read_only=read_only, refresh_every=LIVE_REFRESH if settings.live else 1.0)
     app.run()
     return app.return_code or 0

@@ -11,9 +11,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "tui",
         parents=parents,
         help="the SRE dashboard: every vCluster's road, trace, diagnose, create, reconcile, delete",
-        description="Open the Textual dashboard on the lab (press ? inside for the keys).",
+        description=(
+            "Open the Textual dashboard on the lab (press ? inside for the keys) — or, with --context/--kubeconfig, "
+            "on a cluster (live mode: read-only unless --write; create and delete commit to the gitops repo)."
+        ),
     )
-    p.add_argument("--read-only", action="store_true", help="hide every action that changes the lab")
+    p.add_argument("--read-only", action="store_true", help="hide every action that changes the platform")
     p.set_defaults(func=run, owns_terminal=True)
 
 

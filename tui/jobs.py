@@ -1,10 +1,11 @@
-"""What the screens ask of the lab, as jobs for a worker (``job(lab, source)``, see tui.lab_workers).
+"""What the screens ask of the platform, as jobs for a worker (``job(source, actions)``, see tui.lab_workers).
 
-No Textual here, and no platform logic either: each job asks kratix_lab (fleet, diagnose, trace,
-the views, the Lab's actions) and packs the answer for a screen. Jobs are module-level functions,
-bound to their arguments with ``functools.partial``, so they can run in another process.
-Refreshes are cheap when nothing changed: the screen passes the lab's last change token and gets
-no rows back while it is the same (``LabSource.change_token``).
+No Textual here, and no platform logic either: each job asks kratix_lab (fleet, diagnose, trace, the
+views over a ``Source``, the platform's ``Actions``) and packs the answer for a screen. The same jobs
+serve the lab and a live cluster; none holds a ``Lab``. Jobs are module-level functions, bound to their
+arguments with ``functools.partial``, so they can run in another process. Refreshes are cheap when
+nothing changed: the screen passes the platform's last change token and gets no rows back while it is
+the same (``Source.change_token``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from kratix_lab import Lab
+from kratix_lab import forms
 from kratix_lab.deletion import DeletePlan, delete_plan
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose, fleet
+from kratix_lab.errors import NotFound
+from kratix_lab.live import commands as live_commands
 from kratix_lab.model import dump
-from kratix_lab.platform.lab import StepResult
-from kratix_lab.sources.lab import LabSource
+from kratix_lab.sources import Actions, Platform, Source
+from kratix_lab.sources.shape import SourceShape
 from kratix_lab.trace import TraceNode, resolve, trace
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views import node_view as nv
@@ -41,7 +44,7 @@ class ObjectRef:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
 
-def _unchanged(source: LabSource, token: Any, at: int | None) -> tuple[Any, int, bool]:
+def _unchanged(source: Source, token: Any, at: int | None) -> tuple[Any, int, bool]:
     """(the lab's change token, the lab time now, whether the caller's last answer still holds)."""
     new, now = source.change_token(), source.now()
     return new, now, token is not None and at is not None and new == token and now - at < STALE_AFTER
@@ -62,7 +65,7 @@ class FleetSnapshot:
         return self.rows is not None
 
 
-def read_fleet(token: Any, computed_at: int | None, lab: Lab, source: LabSource) -> FleetSnapshot:
+def read_fleet(token: Any, computed_at: int | None, source: Source, actions: Actions) -> FleetSnapshot:
     new, now, same = _unchanged(source, token, computed_at)
     rows = None if same else fleet(source)
     return FleetSnapshot(now, rows, new, computed_at if same else now)
@@ -96,7 +99,7 @@ class TraceSnapshot:
     diagnosis: Diagnosis
 
 
-def _read_trace(ref: ObjectRef, lab: Lab, source: LabSource) -> TraceSnapshot:
+def _read_trace(ref: ObjectRef, source: Source, actions: Actions) -> TraceSnapshot:
     return TraceSnapshot(source.now(), diagnose(source, ref.kind, ref.name, ref.namespace))
 
 
@@ -117,7 +120,7 @@ class NodeDetail:
 
 
 def _read_node_detail(
-    diagnosis: Diagnosis, node: TraceNode, ancestors: list[TraceNode], lab: Lab, source: LabSource
+    diagnosis: Diagnosis, node: TraceNode, ancestors: list[TraceNode], source: Source, actions: Actions
 ) -> NodeDetail:
     is_root = not ancestors
     return NodeDetail(
@@ -142,31 +145,37 @@ def node_ref(node: TraceNode) -> ObjectRef | None:
 # ---- pages about one object ---------------------------------------------------------------------
 
 
-def _object(lab: Lab, ref: ObjectRef) -> dict[str, Any]:
-    obj = lab.get(ref.kind, ref.name, ref.namespace)
+def _object(source: Source, ref: ObjectRef) -> dict[str, Any]:
+    """The object a screen names (its namespace may be left out when the name is unique, as ``Lab.get``)."""
+    info = source.kinds().resolve(ref.kind)
+    ns = ref.namespace if info.namespaced else None
+    obj = source.get(info.kind, ref.name, ns, info.group) if ns or not info.namespaced else None
+    if obj is None and info.namespaced and not ns:
+        same = [o for o in source.list(info.kind, None, None, info.group) if o["metadata"]["name"] == ref.name]
+        obj = same[0] if len(same) == 1 else None
     if obj is None:
-        raise LookupError(f"{ref.title} is not in the cluster (deleted, or not created yet)")
+        raise NotFound(f"{ref.title} is not in the cluster (deleted, or not created yet)")
     return obj
 
 
-def _describe(ref: ObjectRef, lab: Lab, source: LabSource) -> str:
-    return lv.describe_text(lab, _object(lab, ref))
+def _describe(ref: ObjectRef, source: Source, actions: Actions) -> str:
+    return lv.describe_text(SourceShape(source), _object(source, ref))
 
 
-def _yaml(ref: ObjectRef, lab: Lab, source: LabSource) -> str:
-    return dump(_object(lab, ref))
+def _yaml(ref: ObjectRef, source: Source, actions: Actions) -> str:
+    return dump(_object(source, ref))
 
 
-def _logs(ref: ObjectRef, lab: Lab, source: LabSource) -> str:
-    _object(lab, ref)
-    return lab.logs(ref.kind, ref.name, ref.namespace)
+def _logs(ref: ObjectRef, source: Source, actions: Actions) -> str:
+    obj = _object(source, ref)
+    return live_commands.logs(source, ref.kind, ref.name, obj["metadata"].get("namespace"), None)  # type: ignore[arg-type]
 
 
-def _node_logs(node: TraceNode, lab: Lab, source: LabSource) -> str:
+def _node_logs(node: TraceNode, source: Source, actions: Actions) -> str:
     return nv.node_logs(source, node)
 
 
-def _node_text(node: TraceNode, lab: Lab, source: LabSource) -> str:
+def _node_text(node: TraceNode, source: Source, actions: Actions) -> str:
     return nv.node_status_text(source, node, source.now()) + "\n" + nv.node_yaml(source, node)
 
 
@@ -194,14 +203,13 @@ def read_node_text(node: TraceNode):
 # ---- `:` jump to a kind --------------------------------------------------------------------------
 
 
-def read_kinds(lab: Lab, source: LabSource) -> list[str]:
-    """Every kind the lab holds objects of, and every request kind (even with no requests yet)."""
-    kinds = set(lab.store.kinds()) | {p.crd.kind for p in lab.promises() if p.crd is not None}
-    return sorted(kinds, key=str.lower)
+def read_kinds(source: Source, actions: Actions) -> list[str]:
+    """Every kind the platform serves (its kind registry: built-in kinds and every CRD, request kinds too)."""
+    return sorted({k.kind for k in source.kinds()}, key=str.lower)
 
 
-def _resolve_kind(text: str, lab: Lab, source: LabSource) -> lv.Kind:
-    return lv.resolve_kind(lab, text)
+def _resolve_kind(text: str, source: Source, actions: Actions) -> lv.Kind:
+    return lv.resolve_kind(SourceShape(source), text)
 
 
 def read_resolve_kind(text: str):
@@ -217,42 +225,44 @@ class ObjectListing:
     computed_at: int = 0
 
 
-def read_objects(kind: lv.Kind, token: Any, computed_at: int | None, lab: Lab, source: LabSource) -> ObjectListing:
+def read_objects(kind: lv.Kind, token: Any, computed_at: int | None, source: Source, actions: Actions) -> ObjectListing:
     """``kubectl get KIND -A`` as a table (lab_view.get_table); no table when nothing changed."""
     new, now, same = _unchanged(source, token, computed_at)
     if same:
         return ObjectListing(now, None, [], new, computed_at or now)
-    objs = lab.store.list(kind.kind, None, None, kind.group)
-    table = lv.get_table(lab, objs, show_namespace=kind.namespaced)
+    objs = source.list(kind.kind, None, None, kind.group)
+    table = lv.get_table(SourceShape(source), objs, show_namespace=kind.namespaced)
     refs = [ObjectRef(kind.kind, o["metadata"]["name"], o["metadata"].get("namespace")) for o in objs]
     return ObjectListing(now, table, refs, new, now)
 
 
-# ---- actions (on the clock's worker, never racing a step) -----------------------------------------------
+# ---- actions (on the writer's worker — in the lab, the clock's: never racing a step) ------------------
 
 
-def step(lab: Lab, source: LabSource) -> StepResult:
-    return lab.step()
+def step(source: Source, actions: Actions) -> Any:
+    if actions.clock is None:
+        raise NotFound(f"{actions.where} has no clock to step: its controllers run by themselves")
+    return actions.clock.step()
 
 
-def _reconcile(ref: ObjectRef, lab: Lab, source: LabSource) -> None:
-    lab.reconcile(ref.kind, ref.name, ref.namespace)
+def _reconcile(ref: ObjectRef, source: Source, actions: Actions) -> str:
+    return actions.reconcile(ref.kind, ref.name, ref.namespace)
 
 
 def reconcile(ref: ObjectRef):
     return partial(_reconcile, ref)
 
 
-def _delete(ref: ObjectRef, lab: Lab, source: LabSource) -> str:
-    return lab.delete(ref.kind, ref.name, ref.namespace)
+def _delete(ref: ObjectRef, source: Source, actions: Actions) -> str:
+    return actions.delete(ref.kind, ref.name, ref.namespace)
 
 
 def delete(ref: ObjectRef):
     return partial(_delete, ref)
 
 
-def _delete_plan(ref: ObjectRef, lab: Lab, source: LabSource) -> DeletePlan:
-    how = lab.delete_route(ref.kind, ref.name, ref.namespace)
+def _delete_plan(ref: ObjectRef, source: Source, actions: Actions) -> DeletePlan:
+    how = actions.delete_route(ref.kind, ref.name, ref.namespace)
     rk = resolve(source, ref.kind)  # a TraceError for a kind no Promise serves
     obj = source.get(rk.kind, ref.name, ref.namespace, rk.group)
     return delete_plan(trace(source, ref.kind, ref.name, ref.namespace), how, obj)
@@ -260,3 +270,81 @@ def _delete_plan(ref: ObjectRef, lab: Lab, source: LabSource) -> DeletePlan:
 
 def read_delete_plan(ref: ObjectRef):
     return partial(_delete_plan, ref)
+
+
+# ---- the create form (validation and submit run here, never on the UI thread) -----------------------
+
+
+@dataclass
+class FormStart:
+    """What the create screen starts from: the form's model (None: refused, ``refusal`` says why), the
+    values of the request being edited, and the Promises to preview with."""
+
+    model: forms.FormModel | None
+    refusal: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    catalogue: Any = None
+
+
+def _form_start(promise: str, edit: str | None, source: Source, actions: Actions) -> FormStart:
+    found = next((p for p in source.promises() if p.name == promise), None)
+    if found is None:
+        where = "The lab" if actions.where == "the lab" else actions.where[:1].upper() + actions.where[1:]
+        return FormStart(None, f"{where} has no Promise named {promise!r}: there is nothing to request.")
+    try:
+        model = forms.form_for(found)
+        values = forms.edit_values(model, Platform(source, actions), edit) if edit is not None else {}
+    except forms.FormError as e:
+        return FormStart(None, f"{e}.")
+    return FormStart(model, None, values, forms.catalogue_of(source))
+
+
+def read_form_start(promise: str, edit: str | None):
+    return partial(_form_start, promise, edit)
+
+
+def _validate_form(
+    model: forms.FormModel, values: dict[str, str | None], editing: str | None, source: Source, actions: Actions
+) -> forms.FormResult:
+    return forms.validate(model, values, Platform(source, actions), editing=editing)
+
+
+def validate_form(model: forms.FormModel, values: dict[str, str | None], editing: str | None):
+    """``forms.validate`` against the platform (names in use, its admission): on the reader, per change."""
+    return partial(_validate_form, model, values, editing)
+
+
+def _edit_diff(model: forms.FormModel, result: forms.FormResult, name: str, source: Source, actions: Actions) -> str:
+    return forms.edit_diff(model, Platform(source, actions), result, name)
+
+
+def read_edit_diff(model: forms.FormModel, result: forms.FormResult, name: str):
+    return partial(_edit_diff, model, result, name)
+
+
+def _submit_form(
+    model: forms.FormModel, values: dict[str, str | None], editing: str | None, source: Source, actions: Actions
+) -> forms.Submitted:
+    return forms.submit(model, values, Platform(source, actions), editing=editing)
+
+
+def submit_form(model: forms.FormModel, values: dict[str, str | None], editing: str | None):
+    """``forms.submit`` (validate again, then the GitOps commit): on the writer."""
+    return partial(_submit_form, model, values, editing)
+
+
+def _request_promise(kind: str, source: Source, actions: Actions) -> str | None:
+    return next((p.name for p in source.promises() if p.crd is not None and p.crd.kind == kind), None)
+
+
+def read_request_promise(kind: str):
+    """The name of the Promise serving request kind ``kind`` (None: not a request kind)."""
+    return partial(_request_promise, kind)
+
+
+# ---- the header's platform line ----------------------------------------------------------------------
+
+
+def read_platform_name(source: Source, actions: Actions) -> str:
+    """What the header names: ``lab DIR`` or ``context NAME (SERVER)``."""
+    return source.name

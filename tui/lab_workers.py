@@ -1,10 +1,13 @@
-"""Where the dashboard's lab work runs: off the UI, each worker with its own Lab.
+"""Where the dashboard's platform work runs: off the UI, each worker with its own open platform.
 
-SQLite connections are per thread, and a Lab's caches (parsed objects, git trees, parsed state-repo
-files) pay off only when one Lab serves every refresh — so each role (the reader, the lab clock)
-gets one long-lived worker with its own ``Lab``/``LabSource``, running jobs one at a time. A job is
-``job(lab, source)``, picklable (a module-level function or a ``functools.partial`` of one: see
-``tui.jobs``), so it runs the same way in either kind of worker:
+Each role (the reader, the fleet's reader, the writer — in the lab, the clock) gets one long-lived
+worker that opens the platform itself from picklable ``PlatformSettings`` (a lab directory, or a
+kubeconfig context with its timeout, repo overrides and cache directory) through the composition root
+``kratix_lab.sources.factory.open_platform`` — the dashboard never holds a ``Lab``. A lab's caches
+(parsed objects, git trees, parsed state-repo files) and SQLite connections pay off only when one lab
+serves every refresh; a live source keeps its discovery and Promises. A job is ``job(source, actions)``
+(``kratix_lab.sources.Source`` and ``Actions``), picklable (a module-level function or a
+``functools.partial`` of one: see ``tui.jobs``), so it runs the same way in either kind of worker:
 
 - ``LabProcess`` (the default): a spawned process of its own. A 100-vCluster lab's step or fleet read is
   a second of pure Python; in a thread of the app's process it holds the GIL long enough to make
@@ -13,6 +16,10 @@ gets one long-lived worker with its own ``Lab``/``LabSource``, running jobs one 
 
 Many processes opening one lab is what the lab is built for (its writes are transactions and take
 a file lock).
+
+Every answer comes back with the platform's ``Header`` state read after the job (the lab's time and
+active faults; nothing for a live cluster, whose header is its context and server): the UI thread never
+reads the platform itself.
 """
 
 from __future__ import annotations
@@ -21,67 +28,95 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from kratix_lab import Lab
-from kratix_lab.sources.lab import LabSource
+from kratix_lab.sources import Actions, Platform, Source
+from kratix_lab.sources.factory import PlatformSettings, open_platform
 
 T = TypeVar("T")
-Job = Callable[[Lab, LabSource], T]
+Job = Callable[[Source, Actions], T]
 WORKER_KINDS = ("process", "thread")
 
 
-def noop(lab: Lab, source: LabSource) -> None:
+def noop(source: Source, actions: Actions) -> None:
     """A job that does nothing: waiting for it waits for every job queued before it."""
 
 
+@dataclass(frozen=True)
+class Header:
+    """What the header shows of a platform with a clock (the lab): its time and active faults."""
+
+    time: str
+    faults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    value: T
+    header: Header | None
+
+
 class _Opened:
-    """The Lab a worker opened, on first use (an unreadable lab is then one job's error, not a dead worker)."""
+    """The platform a worker opened, on first use (an unreadable lab or an unreachable cluster is then one
+    job's error, not a dead worker)."""
 
-    def __init__(self, path: str, read_only: bool) -> None:
-        self.path, self.read_only = path, read_only
-        self.lab: Lab | None = None
-        self.source: LabSource | None = None
+    def __init__(self, settings: PlatformSettings, read_only: bool) -> None:
+        self.settings, self.read_only = settings, read_only
+        self.platform: Platform | None = None
 
-    def run(self, job: Job[T]) -> T:
-        if self.lab is None or self.source is None:
+    def run(self, job: Job[T]) -> Answer[T]:
+        if self.platform is None:
             # a reader also works on a lab the user may not write (Lab.open_for_reading)
-            self.lab = Lab.open_for_reading(Path(self.path)) if self.read_only else Lab(Path(self.path), create=False)
-            self.source = LabSource(self.lab, read_only=self.read_only)
-        return job(self.lab, self.source)
+            self.platform = open_platform(self.settings, read_only=self.read_only)
+        value = job(self.platform.source, self.platform.actions)
+        clock = self.platform.actions.clock
+        return Answer(value, Header(clock.time(), clock.faults()) if clock is not None else None)
 
     def close(self) -> None:
-        if self.lab is not None:
-            self.lab.close()
-            self.lab = self.source = None
+        if self.platform is not None:
+            self.platform.close()
+            self.platform = None
 
 
 class LabWorker:
-    """One worker: ``await worker.run(job)``; ``submit`` for a Future; ``close`` when done."""
+    """One worker: ``await worker.run(job)``; ``submit`` for a Future of its ``Answer``; ``close`` when done.
+    ``on_header`` (when set) gets the platform's header state after each job ``run`` awaited."""
 
-    def __init__(self, path: Path, name: str, *, read_only: bool) -> None:
-        self.path = path
+    def __init__(self, settings: PlatformSettings, name: str, *, read_only: bool) -> None:
+        self.settings = settings
         self.name = name
         self.read_only = read_only
+        self.on_header: Callable[[Header], None] | None = None
         self._closing = False
         self._executor = self._start()
 
     def _start(self) -> Executor:
         raise NotImplementedError
 
-    def submit(self, job: Job[T]) -> Future[T]:
+    def submit(self, job: Job[T]) -> Future[Answer[T]]:
         raise NotImplementedError
 
+    @property
+    def closing(self) -> bool:
+        """True once ``close`` was asked: a job cut off now failed because the app is quitting."""
+        return self._closing
+
     async def run(self, job: Job[T]) -> T:
-        """Run ``job(lab, source)`` on the worker and wait for it without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(job))
+        """Run ``job(source, actions)`` on the worker and wait for it without blocking the event loop."""
+        return self._take(await asyncio.wrap_future(self.submit(job)))
+
+    def _take(self, answer: Answer[T]) -> T:
+        if answer.header is not None and self.on_header is not None:
+            self.on_header(answer.header)
+        return answer.value
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait (blocking) until the jobs queued so far are done."""
@@ -93,14 +128,14 @@ class LabWorker:
 
 class LabThread(LabWorker):
     def _start(self) -> Executor:
-        self._opened = _Opened(str(self.path), self.read_only)  # touched only on the pool's thread
+        self._opened = _Opened(self.settings, self.read_only)  # touched only on the pool's thread
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kratix-lab-{self.name}")
 
-    def submit(self, job: Job[T]) -> Future[T]:
+    def submit(self, job: Job[T]) -> Future[Answer[T]]:
         return self._executor.submit(self._opened.run, job)
 
     def close(self, *, wait: bool = False) -> None:
-        """Finish the jobs already queued, close the Lab, and end the thread (``wait``: until it has)."""
+        """Finish the jobs already queued, close the platform, and end the thread (``wait``: until it has)."""
         if not self._closing:
             self._closing = True
             self._executor.submit(self._opened.close)
@@ -109,19 +144,19 @@ class LabThread(LabWorker):
 
 # ---- a worker process --------------------------------------------------------------------------
 
-_opened: _Opened | None = None  # in a worker process: its Lab
+_opened: _Opened | None = None  # in a worker process: its platform
 
 
-def _process_init(path: str, read_only: bool) -> None:
+def _process_init(settings: PlatformSettings, read_only: bool) -> None:
     """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
-    ctrl+c is the dashboard's key), and the Lab is opened on the first job."""
+    ctrl+c is the dashboard's key), and the platform is opened on the first job."""
     global _opened
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the worker's whole life
-    _opened = _Opened(path, read_only)
+    _opened = _Opened(settings, read_only)
 
 
 @contextlib.contextmanager
@@ -138,9 +173,21 @@ def _main_left_alone() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _process_run(job: Job[Any]) -> Any:
+class WorkerError(Exception):
+    """An error raised in a worker process that cannot travel back as itself (it does not pickle): its
+    message, under its class's name."""
+
+
+def _process_run(job: Job[Any]) -> Answer[Any]:
     assert _opened is not None
-    return _opened.run(job)
+    try:
+        return _opened.run(job)
+    except Exception as e:
+        try:
+            pickle.loads(pickle.dumps(e))
+        except Exception:
+            raise WorkerError(f"{type(e).__name__}: {e}") from None
+        raise
 
 
 class LabProcess(LabWorker):
@@ -158,7 +205,7 @@ class LabProcess(LabWorker):
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_process_init,
-            initargs=(str(self.path), self.read_only),
+            initargs=(self.settings, self.read_only),
         )
 
     def _recover(self) -> None:
@@ -169,13 +216,13 @@ class LabProcess(LabWorker):
         if self._worked and self._restarts < self.RESTARTS:
             self._executor = self._start()
         else:
-            self.fallback = LabThread(self.path, self.name, read_only=self.read_only)
+            self.fallback = LabThread(self.settings, self.name, read_only=self.read_only)
 
     def _worked_once(self, future: Future[Any]) -> None:
         if not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool):
             self._worked = True
 
-    def submit(self, job: Job[T]) -> Future[T]:
+    def submit(self, job: Job[T]) -> Future[Answer[T]]:
         if self.fallback is not None:
             return self.fallback.submit(job)
         try:
@@ -189,10 +236,10 @@ class LabProcess(LabWorker):
 
     async def run(self, job: Job[T]) -> T:
         try:
-            return await asyncio.wrap_future(self.submit(job))
+            return self._take(await asyncio.wrap_future(self.submit(job)))
         except BrokenProcessPool:  # the process died with this job (a step is one transaction: run it again)
             self._recover()
-            return await asyncio.wrap_future(self.submit(job))
+            return self._take(await asyncio.wrap_future(self.submit(job)))
 
     def close(self, *, wait: bool = False) -> None:
         """Let the worker finish its current job (a step is never cut short) and exit."""
@@ -202,8 +249,8 @@ class LabProcess(LabWorker):
             self.fallback.close(wait=wait)
 
 
-def make_worker(kind: str, path: Path, name: str, *, read_only: bool) -> LabWorker:
+def make_worker(kind: str, settings: PlatformSettings, name: str, *, read_only: bool) -> LabWorker:
     if kind not in WORKER_KINDS:
         raise ValueError(f"workers must be one of {', '.join(WORKER_KINDS)}, not {kind!r}")
     cls = LabProcess if kind == "process" else LabThread
-    return cls(path, name, read_only=read_only)
+    return cls(settings, name, read_only=read_only)

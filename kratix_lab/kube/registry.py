@@ -35,6 +35,31 @@ class PrinterColumn:
     format: str = ""
 
 
+def column_text(obj: Mapping[str, Any], column: PrinterColumn) -> str:
+    """A printer column's cell for ``obj``: its ``jsonPath`` (the subset CRDs use: ``.a.b``, ``.a[0].b``,
+    ``.metadata.labels.x``) evaluated as the API server's table convertor does
+    (apiextensions-apiserver pkg/registry/customresource/tableconvertor/tableconvertor.go: one value per
+    cell; a path that finds nothing is an empty cell). Lists and maps print as JSON; booleans as true/false."""
+    import json
+    import re
+
+    value: Any = obj
+    for key, index in re.findall(r"\.([^.\[\]]+)|\[(\d+)\]", column.json_path):
+        if key and isinstance(value, Mapping):
+            value = value.get(key)
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return ""
+        if value is None:
+            return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
 # apiextensions-apiserver pkg/apiserver/customresource_handler.go (getColumnsForVersion): a CRD version
 # without additionalPrinterColumns is printed with one "Age" column over metadata.creationTimestamp;
 # a version that lists columns gets exactly those (NAME always comes first, from the table convertor).
@@ -516,4 +541,13 @@ def promise_crds(promises: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any
     return out
 
 
-__all__ = ["AGE_COLUMN", "BUILTIN_KINDS", "KindInfo", "KindRegistry", "PrinterColumn", "kind_from_crd", "promise_crds"]
+__all__ = [
+    "AGE_COLUMN",
+    "BUILTIN_KINDS",
+    "KindInfo",
+    "KindRegistry",
+    "PrinterColumn",
+    "column_text",
+    "kind_from_crd",
+    "promise_crds",
+]

@@ -11,6 +11,7 @@ from kratix_lab.errors import NotFound, UsageError
 from kratix_lab.kube.registry import KindInfo
 from kratix_lab.live.source import LiveSource
 from kratix_lab.model import namespace_of
+from kratix_lab.sources.shape import SourceShape, SourceStore
 
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
 
@@ -96,14 +97,10 @@ def selector_text(sel: dict[str, Any] | None) -> str | None:
     return ",".join(parts) or None
 
 
-class _Store:
-    def __init__(self, source: LiveSource) -> None:
-        self.source = source
+class _Store(SourceStore):
+    """``SourceStore`` with the whole label selector sent to the API server (``labelSelector``)."""
 
-    def get(
-        self, kind: str, name: str, namespace: str | None = None, group: str | None = None, **_: Any
-    ) -> dict[str, Any] | None:
-        return self.source.get(kind, name, namespace, group)
+    source: LiveSource
 
     def list(
         self,
@@ -118,50 +115,14 @@ class _Store:
             return []
         return self.source.kube.list(info, namespace, selector_text(selector))
 
-    def now_seconds(self) -> int:
-        return self.source.now()
 
-    def events(self, kind: str | None, name: str | None, namespace: str | None) -> builtins.list[dict[str, Any]]:
-        return self.source.events({"kind": kind, "metadata": {"name": name, "namespace": namespace or None}})
-
-
-class LabShape:
+class LabShape(SourceShape):
     """What ``kratix_lab.views.lab_view``'s ``get``/``describe`` printers read from a lab, answered by a
     LiveSource: so ``kratix-lab get`` and ``describe`` print a cluster exactly as they print the lab."""
 
     def __init__(self, source: LiveSource) -> None:
-        self.source = source
+        super().__init__(source)
         self.store = _Store(source)
-
-    def kinds(self) -> Any:
-        return self.source.kinds()
-
-    def promises(self) -> list[Any]:
-        return self.source.promises()
-
-    def crd_for(self, obj: dict[str, Any]) -> Any:
-        from kratix_lab.model import GVK
-
-        gvk = GVK.of(obj)
-        return next(
-            (
-                p.crd
-                for p in self.promises()
-                if p.crd is not None and (p.crd.group, p.crd.kind) == (gvk.group, gvk.kind)
-            ),
-            None,
-        )
-
-    def resolve_kind(self, base: str) -> tuple[str, str]:
-        from kratix_lab.errors import UnknownKind
-
-        raise UnknownKind(f'the server doesn\'t have a resource type "{base}"')
-
-    def __enter__(self) -> LabShape:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 MANUAL_RECONCILE = "kratix.io/manual-reconciliation"  # kratix api/v1alpha1/promise_types.go (Kratix removes it)

@@ -1,19 +1,26 @@
-"""The Source seam: what trace, diagnose and the front ends may ask of a platform.
+"""The Source seam: what trace, diagnose and the front ends may ask of a platform — and do to it.
 
-Two implementations answer the same questions the same way: ``LabSource`` (the embedded lab) and,
-later, a live-cluster source (the Kubernetes API plus a clone of the state repo). Every question
-is a label-selected list or a get — never a scan of every object — so a trace costs a bounded
-number of API requests on a real cluster.
+Two implementations answer the same questions the same way: ``LabSource`` (the embedded lab) and
+``LiveSource`` (the Kubernetes API plus a clone of the state repo). Every question is a label-selected
+list or a get — never a scan of every object — so a trace costs a bounded number of API requests on a
+real cluster.
+
+What a front end may change goes through ``Actions`` (``LabActions``: the lab's own methods;
+``LiveActions``: a merge patch and GitOps commits, as the CLI's live commands). Only the lab has a
+``Clock`` (step, settle, its simulated time and faults). A ``Platform`` is the pair, opened by the
+composition root ``kratix_lab.sources.factory.open_platform`` from picklable ``PlatformSettings`` — so
+the dashboard and the create form never import ``kratix_lab.platform`` (import-linter enforces it).
 """
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from kratix_lab.kube.registry import KindRegistry
+    from kratix_lab.schema import CRD
 
 
 @dataclass(frozen=True)
@@ -72,3 +79,83 @@ class Source(Protocol):
     def state_commit(self, sha: str) -> CommitInfo | None: ...
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
+
+
+class Clock(Protocol):
+    """The lab's simulated clock (a live cluster has none: its controllers run by themselves)."""
+
+    def step(self) -> Any:
+        """One controller round (the clock moves on)."""
+        ...
+
+    def settle(self) -> Any:
+        """Step until nothing changes."""
+        ...
+
+    def time(self) -> str:
+        """The platform's time as RFC 3339 (what the dashboard's header shows)."""
+        ...
+
+    def faults(self) -> tuple[str, ...]:
+        """The names of the faults injected now (sorted)."""
+        ...
+
+
+class Actions(Protocol):
+    """What a front end may change on a platform, and the reads its writes depend on (where the gitops
+    repo keeps a request). Every write raises a ``kratix_lab.errors.KratixLabError`` naming why it was
+    refused (``Forbidden`` when the platform was opened read-only); nothing is half-written."""
+
+    read_only: bool
+    where: str  # how messages name the platform: "the lab", or "context NAME (SERVER)"
+
+    @property
+    def clock(self) -> Clock | None:
+        """The lab's clock; None for a live cluster."""
+        ...
+
+    def admit(self, obj: dict[str, Any]) -> None:
+        """The platform's own admission of a request (served kind and version, namespace, schema): raises
+        an error with the API server's message when it would be refused; writes nothing."""
+        ...
+
+    def gitops_path(self, kind: str, name: str, crd: CRD) -> str:
+        """Where a create commits the request ``kind``/``name`` in the gitops repo."""
+        ...
+
+    def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
+        """The file at ``path`` in the gitops repo that holds requests of ``kind`` (None: no such file)."""
+        ...
+
+    def submit(self, request: dict[str, Any]) -> str | None:
+        """Create a request through GitOps (admit, then commit it to the gitops repo): the commit's SHA
+        (None: the repo already holds exactly this request)."""
+        ...
+
+    def submit_text(self, text: str, message: str) -> str | None:
+        """Commit an edited request's file (its comments kept) with ``message``: the commit's SHA."""
+        ...
+
+    def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
+        """Ask Kratix to run the request's workflows again; returns what was done, in a sentence."""
+        ...
+
+    def delete_route(self, kind: str, name: str, namespace: str | None) -> str:
+        """How ``delete`` would remove the object, in a sentence (for a confirmation); writes nothing."""
+        ...
+
+    def delete(self, kind: str, name: str, namespace: str | None) -> str:
+        """Delete (through the gitops repo for a request that came from it); returns what was done."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Platform(NamedTuple):
+    """A platform as front ends hold it: what they read (``source``) and what they do (``actions``)."""
+
+    source: Source
+    actions: Actions
+
+    def close(self) -> None:
+        self.actions.close()

@@ -11,7 +11,7 @@ from kratix_lab.kube.registry import KindRegistry
 from kratix_lab.kube.times import parse_time
 from kratix_lab.model import namespace_of
 from kratix_lab.platform.lab import Lab
-from kratix_lab.sources import CommitInfo
+from kratix_lab.sources import CommitInfo, Platform
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _FILES_KEPT = 8192  # (path, commit) entries: a 100-vCluster lab's trace of every request reads ~1,000
@@ -124,3 +124,102 @@ class LabSource:
                 sha = parents[0] if parents else ""
             self._ancestors[descendant] = chain
         return ancestor in chain
+
+
+class LabClock:
+    """The lab's simulated clock: ``Lab.step``/``settle``, its time and active faults (a read-only lab's
+    clock is read, never stepped)."""
+
+    def __init__(self, lab: Lab, read_only: bool = False) -> None:
+        self.lab = lab
+        self.read_only = read_only
+
+    def _writable(self) -> None:
+        if self.read_only:
+            from kratix_lab.errors import Forbidden
+
+            raise Forbidden("read-only: the lab's clock is not stepped here")
+
+    def step(self) -> Any:
+        self._writable()
+        return self.lab.step()
+
+    def settle(self) -> Any:
+        self._writable()
+        return self.lab.settle()
+
+    def time(self) -> str:
+        return self.lab.now()
+
+    def faults(self) -> tuple[str, ...]:
+        return tuple(sorted(self.lab.faults.active()))
+
+
+class LabActions:
+    """The ``Actions`` of the embedded lab: its own methods (``Lab.submit``, ``reconcile``, ``delete`` …),
+    the ones ``kratix-lab submit``/``reconcile``/``delete`` call. Read-only: every write is refused."""
+
+    where = "the lab"
+
+    def __init__(self, lab: Lab, read_only: bool = False) -> None:
+        self.lab = lab
+        self.read_only = read_only
+        self.clock = LabClock(lab, read_only)
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            from kratix_lab.errors import Forbidden
+
+            raise Forbidden(f"read-only: this dashboard does not change the lab ({what} refused)")
+
+    def admit(self, obj: dict[str, Any]) -> None:
+        from kratix_lab.model import clone
+        from kratix_lab.platform.lab import LabError
+
+        self.lab.admit(clone(obj))
+        if self.lab.crd_for(obj) is None:
+            raise LabError(
+                f"{obj.get('kind')} ({obj.get('apiVersion')}) is not served by the lab: its Promise is not installed"
+            )
+
+    def gitops_path(self, kind: str, name: str, crd: Any) -> str:
+        return Lab.gitops_path(kind, name, crd)
+
+    def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
+        return self.lab.gitops_repo.read_files(path).get(path)
+
+    def submit(self, request: dict[str, Any]) -> str | None:
+        self._writable("submit")
+        return self.lab.submit(request)
+
+    def submit_text(self, text: str, message: str) -> str | None:
+        """``Lab.submit`` of a request's text (its comments kept): the same admission, path and commit as a file."""
+        import tempfile
+        from pathlib import Path
+
+        self._writable("submit")
+        with tempfile.TemporaryDirectory(prefix="kratix-lab-edit-") as tmp:
+            path = Path(tmp) / "request.yaml"
+            path.write_text(text)
+            return self.lab.submit(path, message)
+
+    def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
+        self._writable("reconcile")
+        self.lab.reconcile(kind, name, namespace)
+        title = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+        return f"reconcile requested: Kratix runs {title}'s workflows again on the next step"
+
+    def delete_route(self, kind: str, name: str, namespace: str | None) -> str:
+        return self.lab.delete_route(kind, name, namespace)
+
+    def delete(self, kind: str, name: str, namespace: str | None) -> str:
+        self._writable("delete")
+        return self.lab.delete(kind, name, namespace)
+
+    def close(self) -> None:
+        self.lab.close()
+
+
+def lab_platform(lab: Lab, *, read_only: bool = False) -> Platform:
+    """An open ``Lab`` as a ``Platform`` (its source and actions); closing it closes the lab."""
+    return Platform(LabSource(lab, read_only=read_only), LabActions(lab, read_only=read_only))

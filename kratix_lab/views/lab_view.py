@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from kratix_lab.errors import UnknownKind
+from kratix_lab.errors import KratixLabError, UnknownKind
 from kratix_lab.kube.times import human_duration, parse_time
 from kratix_lab.model import GVK, get_condition, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
-from kratix_lab.platform.lab import LabError
 from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, re-exported for lab_view callers)
     NONE,
     TableData,
@@ -101,7 +100,7 @@ def resolve_kind(lab: Lab, text: str) -> Kind:
         base, _, group_hint = text.strip().partition(".")
         try:
             kind, group = lab.resolve_kind(base)  # kinds of stored objects
-        except LabError:
+        except KratixLabError:  # the lab's LabError, or a Source's UnknownKind (sources/shape.py)
             raise UnknownKindError(str(e)) from None
         sample = lab.store.list(kind)
         group = GVK.of(sample[0]).group if sample else ""

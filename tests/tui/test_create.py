@@ -14,20 +14,23 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, Static, TextArea
 
-from kratix_lab import Lab
+from kratix_lab import Lab, forms
 from kratix_lab.diagnose import fleet
 from kratix_lab.model import load_one
 from kratix_lab.platform.lab import LabError
+from kratix_lab.sources.factory import PlatformSettings
 from kratix_lab.sources.lab import LabSource
 from tests.helpers import SUB_KINDS
 from tests.tui.tui_helpers import drive, screen_text, settle_ui
+from tui.lab_workers import make_worker
 from tui.screens.create import CreateScreen, FieldBox, SectionView, section_id, widget_id
 
 DEMO = "platform/vclusters/demo.yaml"
 
 
 class HostApp(App):
-    """What the dashboard offers a screen: a lab, read-only mode and opening a request's detail."""
+    """What the dashboard offers a screen: workers reading and writing the lab (the screen never holds it),
+    read-only mode and opening a request's detail. ``lab`` is the test's own handle on the same lab."""
 
     def __init__(self, lab: Lab, read_only: bool = False, promise: str = "vcluster-orchestrator") -> None:
         super().__init__()
@@ -35,9 +38,22 @@ class HostApp(App):
         self.read_only = read_only
         self.promise = promise
         self.opened: list[tuple[str, str, str | None]] = []
+        settings = PlatformSettings(lab=str(lab.path))
+        self.reader = make_worker("thread", settings, "reader", read_only=True)
+        self.writer = make_worker("thread", settings, "writer", read_only=False)
+
+    async def read(self, job: Any) -> Any:
+        return await self.reader.run(job)
+
+    async def write(self, job: Any) -> Any:
+        return await self.writer.run(job)
 
     def on_mount(self) -> None:
         self.push_screen(CreateScreen(promise=self.promise))
+
+    def on_unmount(self) -> None:
+        self.reader.close(wait=True)
+        self.writer.close(wait=True)
 
     def open_request(self, kind: str, name: str, namespace: str | None) -> None:
         self.opened.append((kind, name, namespace))
@@ -46,6 +62,7 @@ class HostApp(App):
 async def type_into(pilot: Pilot, path: str, text: str, *, keys: int = 1) -> None:
     """Open the field's sections, focus its input and enter ``text``: all but the last ``keys``
     characters are pasted in at once (an edit, as a paste is), the rest typed key by key."""
+    await settle_ui(pilot)  # the form is read on the reader
     screen = pilot.app.screen
     box = await screen.reveal(path)
     box.input.focus()
@@ -59,7 +76,7 @@ async def type_into(pilot: Pilot, path: str, text: str, *, keys: int = 1) -> Non
         box.input.value = head
         box.input.cursor_position = len(head)
     await pilot.press(*tail)
-    await pilot.pause()
+    await settle_ui(pilot)  # the validation runs on the reader
 
 
 def error_text(screen: CreateScreen, path: str) -> str:
@@ -211,12 +228,12 @@ def test_inline_validation_and_nothing_written_on_refusal(sample_lab_path, monke
                 "spec.integrations.argocd.workloadRepo.path": "",
             }
         )
-        assert screen.validate().ok
+        assert (await screen.validate()).ok
 
         def refuse(*args: Any, **kwargs: Any) -> str:
             raise LabError("the gitops repo is locked")
 
-        monkeypatch.setattr(lab, "submit", refuse)
+        monkeypatch.setattr(Lab, "submit", refuse)  # the writer's own Lab
         screen.query_one("#create-form").scroll_end(animate=False)
         await pilot.pause()
         await pilot.click("#submit")
@@ -271,7 +288,8 @@ def test_create_valid_in_the_dashboard(make_app, sample_lab_path):
     from tui.screens.request_detail import RequestDetailScreen
 
     app = make_app(refresh_every=0)  # the screens refresh after each step; no timer needed
-    head = app.lab.gitops_repo.head()
+    with Lab(sample_lab_path, create=False) as lab:
+        head = lab.gitops_repo.head()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("c")
@@ -300,7 +318,9 @@ def test_create_valid_in_the_dashboard(make_app, sample_lab_path):
             "cool",
             "platform-requests",
         )
-        committed = app.lab.gitops_repo.read_files("platform/vclusters/cool.yaml")["platform/vclusters/cool.yaml"]
+        with Lab(sample_lab_path, create=False) as lab:
+            committed = lab.gitops_repo.read_files("platform/vclusters/cool.yaml")["platform/vclusters/cool.yaml"]
+            new_head = lab.gitops_repo.head()
         assert load_one(committed.decode()) == {
             "apiVersion": "platform.integratn.tech/v1alpha1",
             "kind": "VClusterOrchestrator",
@@ -311,13 +331,14 @@ def test_create_valid_in_the_dashboard(make_app, sample_lab_path):
                 "integrations": {"argocd": {"clusterLabels": {"team": "sre"}}},
             },
         }
-        assert app.lab.gitops_repo.head() != head
+        assert new_head != head
         assert "is not in the cluster" in screen_text(app)  # committed, not yet synced by Argo CD
         await pilot.press("n")  # one lab step: Argo CD applies it, Kratix starts its pipeline
         await settle_ui(pilot)
         assert "is not in the cluster" not in screen_text(app)
 
-        assert app.lab.settle().quiescent
+        with Lab(sample_lab_path, create=False) as lab:
+            assert lab.settle().quiescent
         await pilot.press("escape")
         await settle_ui(pilot)
         assert isinstance(pilot.app.screen, DashboardScreen)
@@ -341,7 +362,8 @@ def test_create_invalid_in_the_dashboard_writes_nothing(make_app, sample_lab_pat
     from tui.screens.dashboard import DashboardScreen
 
     app = make_app(refresh_every=0)  # the screens refresh after each step; no timer needed
-    head = app.lab.gitops_repo.head()
+    with Lab(sample_lab_path, create=False) as lab:
+        head = lab.gitops_repo.head()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("c")
@@ -350,7 +372,7 @@ def test_create_invalid_in_the_dashboard_writes_nothing(make_app, sample_lab_pat
         await type_into(pilot, "spec.name", "demo")
         await type_into(pilot, "spec.vcluster.replicas", "9")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle_ui(pilot)
         assert pilot.app.screen is screen
         assert error_text(screen, "spec.vcluster.replicas") == (
             "spec.vcluster.replicas: Invalid value: 9: spec.vcluster.replicas in body should be less than or equal to 5"
@@ -381,3 +403,44 @@ def test_read_only_dashboard_cannot_open_create(make_app):
         assert isinstance(pilot.app.screen, DashboardScreen)
 
     drive(app, script)
+
+
+def test_the_form_validates_and_submits_in_the_workers_never_on_the_ui_thread(make_app, sample_lab_path, monkeypatch):
+    """Issue 10: the create form works through Source + Actions on the dashboard's workers — at every keystroke
+    the UI thread neither runs ``forms.validate`` nor opens the lab's SQLite store (it holds no Lab at all)."""
+    import sqlite3
+    import threading
+
+    calls: list[tuple[str, bool]] = []
+    validate, connect = forms.validate, sqlite3.connect
+
+    def recording_validate(*args: Any, **kwargs: Any) -> Any:
+        calls.append(("validate", threading.current_thread() is threading.main_thread()))
+        return validate(*args, **kwargs)
+
+    def recording_connect(*args: Any, **kwargs: Any) -> Any:
+        calls.append(("sqlite", threading.current_thread() is threading.main_thread()))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(forms, "validate", recording_validate)
+    monkeypatch.setattr(sqlite3, "connect", recording_connect)
+    app = make_app(refresh_every=0)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("c")
+        await settle_ui(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, CreateScreen)
+        await type_into(pilot, "spec.name", "sandbox")  # a name in use: the platform's answer, from the reader
+        assert error_text(screen, "spec.name").startswith('metadata.name: VClusterOrchestrator "sandbox" already')
+        await type_into(pilot, "spec.name", "fresh")
+        assert error_text(screen, "spec.name") == ""
+        await pilot.press("ctrl+s")
+        await settle_ui(pilot)
+        assert not isinstance(pilot.app.screen, CreateScreen)  # committed (on the writer): the detail follows
+
+    drive(app, script)
+    assert ("validate", False) in calls and ("sqlite", False) in calls  # the workers did the work…
+    assert ("validate", True) not in calls and ("sqlite", True) not in calls, calls  # …the UI thread none of it
+    with Lab(sample_lab_path, create=False) as lab:
+        assert "platform/vclusters/fresh.yaml" in lab.gitops_repo.read_files("platform/vclusters/fresh.yaml")

@@ -41,11 +41,10 @@ class LabScreen(Screen):
         error: str | None = None
         try:
             result = await self.app.read(job, fleet=fleet)
-        except Exception as e:  # the lab's own message: not found, unknown kind, unreadable lab
+        except Exception as e:  # the platform's own message: not found, unknown kind, unreadable lab, no cluster
             error = str(e)
         if self.is_gone:
             return
-        self.app.show_lab_state()
         with contextlib.suppress(NoMatches):
             if error is not None:
                 fail(error)
@@ -56,7 +55,7 @@ class LabScreen(Screen):
     _read_again = False
 
     def refresh_data(self) -> None:
-        """Read the lab again (the app calls this on every tick and after every step). One read at a
+        """Read the platform again (the app calls this on every tick and after every step). One read at a
         time: asked while one runs, the screen reads once more when it ends — reads never pile up
         behind a slow one (a 100-vCluster fleet takes a second)."""
         if self._reading:
@@ -77,7 +76,7 @@ class LabScreen(Screen):
             self._reading = False
 
     async def load(self) -> None:
-        """Read what the screen shows and show it (screens that show the lab implement this)."""
+        """Read what the screen shows and show it (screens that show the platform implement this)."""
 
     def palette_commands(self) -> list[PaletteCommand]:
         return []

@@ -5,6 +5,11 @@ validation (the schema engine's own messages, at the field they are about), the 
 pipelines run locally: the orchestrator's seven sub-requests) and the submit (a commit to the
 gitops repo, only when nothing is wrong). Empty inputs mean "not set": the placeholder shows the
 default that then applies.
+
+The screen never touches the platform: the model, every validation (at each change: names in use and
+the platform's admission need its objects and gitops repo) and the submit are jobs on the dashboard's
+workers (``tui.jobs``: the reader validates, the writer commits), through ``Source`` + ``Actions`` — the
+lab's or, in live mode, a cluster's (a GitOps commit to its gitops repo).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from textual.worker import get_current_worker
 
 from kratix_lab import forms
 from kratix_lab.forms import FormField, FormInvalid, FormModel, FormResult, FormSection, Preview
+from tui import jobs
 
 INTRO = (
     "Empty fields are not set: the default shown in grey applies (or the preset decides). "
@@ -231,72 +237,90 @@ class CreateScreen(Screen):
         self._preview_yaml: dict[str, str] = {}
         self._boxes: dict[str, FieldBox] = {}
         self._pending: dict[str, str] = {}  # values of fields whose section has not been opened yet
+        self._catalogue: Any = None
+        self._validations = 0  # the number of the latest validation asked for: only its answer is shown
 
     # ---- building the form -------------------------------------------------------------------
-
-    @property
-    def lab(self) -> Any:
-        return self.app.lab
 
     @property
     def read_only(self) -> bool:
         return bool(getattr(self.app, "read_only", False))
 
-    def _load_model(self) -> None:
+    def compose(self) -> ComposeResult:
+        yield Header()
         if self.read_only:
             self.refusal = "Read-only mode: creating requests is disabled (nothing can be written). Escape goes back."
-            return
-        promise = next((p for p in self.lab.promises() if p.name == self.promise), None)
-        if promise is None:
-            self.refusal = (
-                f"The lab has no Promise named {self.promise!r}: there is nothing to request. Escape goes back."
-            )
-            return
-        try:
-            self.model = forms.form_for(promise)
-            if self.edit is not None:
-                self._edit_values = forms.edit_values(self.model, self.lab, self.edit)
-        except forms.FormError as e:
-            self.model = None
-            self.refusal = f"{e}. Escape goes back."
+            yield Static(self.refusal, id="read-only")
+        else:
+            yield Static(Text(f"Reading the {self.promise} Promise's API…", style="italic"), id="loading")
+        yield Footer()
 
-    def compose(self) -> ComposeResult:
-        self._load_model()
-        yield Header()
-        if self.model is None:
-            yield Static(self.refusal or "", id="read-only")
-            yield Footer()
+    def on_mount(self) -> None:
+        if not self.read_only:
+            self._load()
+
+    @work(exclusive=True, group="form-load")
+    async def _load(self) -> None:
+        """The form's model (and an edit's values from git) read on the reader, then the form built."""
+        try:
+            start = await self.app.read(jobs.read_form_start(self.promise, self.edit))
+        except Exception as e:  # the platform cannot be read
+            start = jobs.FormStart(None, f"{e}.")
+        if not self.is_attached:
             return
+        loading = self.query("#loading")
+        if start.model is None:
+            self.refusal = f"{start.refusal} Escape goes back."
+            await self.mount(Static(self.refusal, id="read-only"), before=self.query_one(Footer))
+            await loading.remove()
+            self.refresh_bindings()
+            return
+        self.model, self._edit_values, self._catalogue = start.model, start.values, start.catalogue
         self.title = f"Create {self.model.kind}" if self.model.kind != "VClusterOrchestrator" else "Create vCluster"
         self.sub_title = f"{self.model.kind} → the gitops repo"
         if self.edit is not None:
             self.title = f"Edit {self.model.kind} {self.edit}"
             self.sub_title = "from the gitops repo; ctrl+s shows the diff, y commits it"
-        with TabbedContent(id="create-tabs"):
-            with TabPane("Form", id="form-tab"), VerticalScroll(id="create-form"):
-                yield Static(INTRO if self.edit is None else EDIT_INTRO, id="intro")
-                yield Static("", id="form-problems")
-                yield SectionView(self.model.metadata, collapsed=False)
-                yield from section_children(self.model.spec)  # the spec's own fields lie open
-                with Horizontal(id="create-buttons"):
-                    yield Button("Submit (ctrl+s)", id="submit", variant="primary")
-                    yield Button("Preview (ctrl+r)", id="preview")
-                    yield Button("Cancel (esc)", id="cancel")
-            with TabPane("Preview", id="preview-tab"):
-                yield Static("", id="preview-status")
-                yield OptionList(id="preview-objects")
-                with VerticalScroll(id="preview-yaml-scroll"):
-                    yield Static("", id="preview-yaml")
-        yield Footer()
+        with self.app.batch_update():
+            await self.mount(self._form(self.model), before=self.query_one(Footer))
+            await loading.remove()
+        if self.edit is not None:
+            self.set_values(self._edit_values)
+        self._register_boxes()
+        self.refresh_bindings()
+        self.call_after_refresh(self._become_ready)
+        self._warm_up()
 
-    def on_mount(self) -> None:
-        if self.model is not None:
-            self._catalogue = forms.catalogue_of(self.lab)
-            if self.edit is not None:
-                self.set_values(self._edit_values)
-            self._register_boxes()
-            self.call_after_refresh(self._become_ready)
-            self._warm_up()
+    def _form(self, model: FormModel) -> TabbedContent:
+        tabs = TabbedContent(id="create-tabs")
+        for pane in (
+            TabPane(
+                "Form",
+                VerticalScroll(
+                    Static(INTRO if self.edit is None else EDIT_INTRO, id="intro"),
+                    Static("", id="form-problems"),
+                    SectionView(model.metadata, collapsed=False),
+                    *section_children(model.spec),  # the spec's own fields lie open
+                    Horizontal(
+                        Button("Submit (ctrl+s)", id="submit", variant="primary"),
+                        Button("Preview (ctrl+r)", id="preview"),
+                        Button("Cancel (esc)", id="cancel"),
+                        id="create-buttons",
+                    ),
+                    id="create-form",
+                ),
+                id="form-tab",
+            ),
+            TabPane(
+                "Preview",
+                Static("", id="preview-status"),
+                OptionList(id="preview-objects"),
+                VerticalScroll(Static("", id="preview-yaml"), id="preview-yaml-scroll"),
+                id="preview-tab",
+            ),
+        ):
+            tabs.compose_add_child(pane)  # as `with TabbedContent(): with TabPane(…)` in a compose
+        return tabs
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:
@@ -371,23 +395,47 @@ class CreateScreen(Screen):
         if isinstance(event.collapsible, SectionView) and await event.collapsible.fill():
             self._register_boxes()
             if self._show_all:
-                self.validate()
+                self._validate_soon()
 
-    def validate(self, *, show_all: bool = False) -> FormResult:
-        """Validate everything; show problems at the fields touched so far (all of them with ``show_all``)."""
+    async def validate(self, *, show_all: bool = False) -> FormResult:
+        """Validate everything (``forms.validate`` on the reader: the platform's names and admission); show
+        problems at the fields touched so far (all of them with ``show_all``). An answer overtaken by a later
+        validation is returned, not shown."""
         assert self.model is not None
         self._show_all = self._show_all or show_all
-        self.result = forms.validate(self.model, self.values(), self.lab, editing=self.edit)
+        self._validations += 1
+        number = self._validations
+        result = await self.app.read(jobs.validate_form(self.model, self.values(), self.edit))
+        if number == self._validations and self.is_attached:
+            self.result = result
+            self._show_result()
+        return result
+
+    @work(exclusive=True, group="validate")
+    async def _validate_soon(self) -> None:
+        """A validation after a change (exclusive: a newer change's replaces it)."""
+        await self.validate()
+
+    def _show_result(self) -> None:
+        assert self.result is not None
         by_field = self.result.by_field()
         name_follows = not self._boxes["metadata.name"].value if "metadata.name" in self._boxes else False
+        focused = self.app.focused
         for path, box in self._boxes.items():
+            before = box.problems
             box.show_problems(by_field.get(path, []) if self._visible(path, name_follows) else [])
+            if box.problems != before and focused is not None and box in focused.ancestors_with_self:
+                # the answer came after the focus did: the problem that appeared under the field comes into view too
+                self.call_after_refresh(self._problems_in_view, box)
         # problems of the whole form, of a section, or of a field not built yet
         shown = [p.message for p in self.result.problems if p.field not in self._boxes] if self._show_all else []
         panel = self.query_one("#form-problems", Static)
         panel.update(Text("\n".join(shown)))
         panel.set_class(bool(shown), "-shown")
-        return self.result
+
+    def _problems_in_view(self, box: FieldBox) -> None:
+        if box.is_attached and box.problems:
+            box.query_one(".field-error").scroll_visible(animate=False, immediate=True)
 
     def _visible(self, path: str, name_follows: bool) -> bool:
         if self._show_all or path in self._touched:
@@ -400,7 +448,7 @@ class CreateScreen(Screen):
         if box is None or not self._ready or self.model is None:
             return
         self._touched.add(box.field.path)
-        self.validate()
+        self._validate_soon()
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -472,37 +520,37 @@ class CreateScreen(Screen):
                 v.collapsed = False
         self._register_boxes()
 
-    def action_preview(self) -> None:
+    async def action_preview(self) -> None:
         tabs = self.query_one("#create-tabs", TabbedContent)
         if tabs.active == "preview-tab":
-            self.refresh_preview()  # again: the form may have changed
+            await self.refresh_preview()  # again: the form may have changed
         tabs.active = "preview-tab"
 
     @on(TabbedContent.TabActivated, pane="#preview-tab")
-    def _preview_tab(self) -> None:
-        self.refresh_preview()
+    async def _preview_tab(self) -> None:
         self.query_one("#preview-objects", OptionList).focus()
+        await self.refresh_preview()
 
     async def action_submit(self) -> None:
         if self.model is None or self.read_only:
             self.notify("Read-only mode: nothing can be written", severity="warning")
             return
-        result = self.validate(show_all=True)
+        result = await self.validate(show_all=True)
         if not result.ok:
             await self._point_at_problems(result)
             return
         if self.edit is not None:
-            self._confirm_edit(result)
+            await self._confirm_edit(result)
             return
         await self._submit()
 
-    def _confirm_edit(self, result: FormResult) -> None:
-        """The edit's diff against the file in git; committed only when confirmed."""
+    async def _confirm_edit(self, result: FormResult) -> None:
+        """The edit's diff against the file in git (read on the reader); committed only when confirmed."""
         from tui.screens.confirm_edit import ConfirmEditScreen
 
         assert self.model is not None and self.edit is not None
         try:
-            diff = forms.edit_diff(self.model, self.lab, result, self.edit)
+            diff = await self.app.read(jobs.read_edit_diff(self.model, result, self.edit))
         except forms.FormError as e:
             self._show_form_problem(str(e))
             return
@@ -522,11 +570,11 @@ class CreateScreen(Screen):
     async def _submit(self) -> None:
         assert self.model is not None
         try:
-            done = forms.submit(self.model, self.values(), self.lab, editing=self.edit)
-        except FormInvalid as e:  # the lab changed in between (a name taken meanwhile)
+            done = await self.app.write(jobs.submit_form(self.model, self.values(), self.edit))
+        except FormInvalid as e:  # the platform changed in between (a name taken meanwhile)
             await self._point_at_problems(e.result)
             return
-        except Exception as e:  # the lab refused the commit: say so, nothing was written
+        except Exception as e:  # the platform refused the commit: say so, nothing was written
             self._show_form_problem(f"{type(e).__name__}: {e}")
             self.notify(f"Not submitted: {e}", severity="error", timeout=8)
             return
@@ -546,8 +594,8 @@ class CreateScreen(Screen):
         await self.action_submit()
 
     @on(Button.Pressed, "#preview")
-    def _preview_pressed(self) -> None:
-        self.action_preview()
+    async def _preview_pressed(self) -> None:
+        await self.action_preview()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
@@ -570,7 +618,7 @@ class CreateScreen(Screen):
             box = await self.reveal(p.field)
             box.show_problems(result.messages_for(p.field))
             first = first or box
-        self.validate(show_all=True)  # fields just built may hold problems too; the panel keeps the rest
+        await self.validate(show_all=True)  # fields just built may hold problems too; the panel keeps the rest
         if first is not None:
             first.input.focus()
             self.call_after_refresh(first.scroll_visible)
@@ -581,10 +629,10 @@ class CreateScreen(Screen):
 
     # ---- preview -------------------------------------------------------------------------------
 
-    def refresh_preview(self) -> None:
+    async def refresh_preview(self) -> None:
         if self.model is None:
             return
-        result = self.validate(show_all=True)
+        result = await self.validate(show_all=True)
         status = self.query_one("#preview-status", Static)
         self._preview_yaml = {"request": result.request_yaml}
         objects = self.query_one("#preview-objects", OptionList)
@@ -608,7 +656,7 @@ class CreateScreen(Screen):
 
     @work(thread=True, exclusive=True, group="preview")
     def _render_preview(self, request: dict[str, Any]) -> None:
-        preview = forms.preview(self._catalogue, request)  # pure: no lab, safe off the UI thread
+        preview = forms.preview(self._catalogue, request)  # pure: no platform, safe off the UI thread
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_preview, preview)
 

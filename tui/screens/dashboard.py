@@ -22,9 +22,9 @@ from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
-    COLUMNS,
     SORT_KEYS,
     VClusterTable,
+    column_labels,
     health_counts,
     matches,
     row_cells,
@@ -96,7 +96,8 @@ class DashboardScreen(TableScreen):
         self.show()
 
     def _failed(self, message: str) -> None:
-        self.error = f"cannot read the lab: {message}"
+        what = "the cluster" if getattr(self.app, "live", False) else "the lab"
+        self.error = f"cannot read {what}: {message}"
         self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
 
     def show(self, *, to_top: bool = False) -> None:
@@ -110,6 +111,7 @@ class DashboardScreen(TableScreen):
             s for s in self.rows if matches(s, self.filter_text) and not (self.problems_only and s.health == HEALTHY)
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
+        self.table.label_columns(column_labels(self.rows))
         self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
         if to_top and rows:
             self.table.move_cursor(row=0, animate=False)
@@ -120,7 +122,7 @@ class DashboardScreen(TableScreen):
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a
         problem is noticed whatever the order and wherever the cursor is (issue 17.2)."""
-        label = dict(COLUMNS)[self.sort_column].lower()
+        label = column_labels(self.rows)[self.sort_column].lower()
         count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
         title = f"vClusters{count}"
         if total is not None:

@@ -14,8 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from kratix_lab import Lab
-from kratix_lab.sources.lab import LabSource
+from kratix_lab.sources import Actions, Source
 from kratix_lab.views.literal import printable
 from tui.screens.base import LabScreen
 from tui.widgets.lab_header import LabHeader
@@ -31,7 +30,7 @@ class TextPageScreen(LabScreen):
     FOLLOW: ClassVar[bool] = False
     EMPTY: ClassVar[str] = "(empty)"
 
-    def __init__(self, title: str, job: Callable[[Lab, LabSource], str]) -> None:
+    def __init__(self, title: str, job: Callable[[Source, Actions], str]) -> None:
         super().__init__()
         self.page_title = title
         self.job = job
@@ -61,7 +60,7 @@ class TextPageScreen(LabScreen):
         if self.FOLLOW:
             self.query_one("#page", VerticalScroll).scroll_end(animate=False)
 
-    def _failed(self, message: str) -> None:  # the object is gone, or the lab cannot be read
+    def _failed(self, message: str) -> None:  # the object is gone, or the platform cannot be read
         if self.error != message:
             self.error, self.text = message, None
             self.query_one("#page-text", Static).update(Text(message, "bold red"))

@@ -1,5 +1,5 @@
-"""The top line of every screen: which lab, read-only or the clock's state, the lab's simulated time,
-and the active faults."""
+"""The top line of every screen: which platform, read-only or the clock's state, the lab's simulated time,
+and the active faults — in live mode, the cluster's context and server instead of a clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 class LabHeader(Widget):
     def on_mount(self) -> None:
-        for name in ("lab_time", "playing", "faults"):
+        for name in ("lab_time", "playing", "faults", "platform_name"):
             self.watch(self.app, name, self._changed, init=False)
 
     def _changed(self, _value: object = None) -> None:
@@ -19,6 +19,13 @@ class LabHeader(Widget):
         app = self.app
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(" kratix-lab ", style="bold")
+        if getattr(app, "live", False):
+            if getattr(app, "read_only", False):
+                t.append(" read-only ", style="bold black on yellow")
+            else:
+                t.append(" live: writes allowed ", style="bold white on red")
+            t.append(f" {getattr(app, 'platform_name', '') or 'connecting…'}", style="bold")
+            return t
         if getattr(app, "read_only", False):
             t.append(" read-only ", style="bold black on yellow")
         elif getattr(app, "playing", False):

@@ -26,6 +26,18 @@ COLUMNS = [
     ("message", "MESSAGE"),
 ]
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
+# The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
+# the VClusterOrchestrator: its CRD's additionalPrinterColumns, ``diagnose.fleet_columns``).
+REQUEST_COLUMNS = ("preset", "k8s")
+
+
+def column_labels(rows: list[VClusterStatus]) -> dict[str, str]:
+    """Each column's header for these rows: the printer columns' names, upper-cased as kubectl prints them."""
+    labels = dict(COLUMNS)
+    names = next((r.columns for r in rows if r.columns), ())
+    for key, name in zip(REQUEST_COLUMNS, names, strict=False):
+        labels[key] = name.upper()
+    return labels
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -93,8 +105,19 @@ class VClusterTable(DataTable):
         self._cells: dict[str, list[Any]] = {}
 
     def on_mount(self) -> None:
+        self._labels = dict(COLUMNS)
         for key, label in COLUMNS:
             self.add_column(label, key=key)
+
+    def label_columns(self, labels: dict[str, str]) -> None:
+        """Headers for the request columns (the request kind's printer columns); rebuilt only when they change."""
+        if labels == self._labels:
+            return
+        self._labels = dict(labels)
+        self.clear(columns=True)
+        for key, _ in COLUMNS:
+            self.add_column(labels[key], key=key)
+        self._keys, self._cells = [], {}
 
     @property
     def selected_key(self) -> str | None:
