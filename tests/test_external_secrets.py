@@ -214,3 +214,14 @@ def test_an_eso_015_lab_defaults_the_promises_to_v1beta1(tmp_path):
         d = diagnose(LabSource(lab), "VClusterKubeconfigExternalSecret", "new")
         assert d.findings[0].id == "sync-failed"
         assert "(this cluster serves external-secrets.io/v1beta1)" in d.verdict
+
+
+def test_lab_init_takes_the_eso_version(tmp_path, capsys):
+    from kratix_lab.cli import main
+
+    assert main(["lab", "init", "--lab", str(tmp_path / "lab"), "--external-secrets-version", "0.16.2"]) == 0
+    assert "External Secrets 0.16.2" in capsys.readouterr().out
+    assert json.loads((tmp_path / "lab" / "lab.json").read_text())["externalSecretsVersion"] == "0.16.2"
+    assert main(["lab", "init", "--lab", str(tmp_path / "bad"), "--external-secrets-version", "latest"]) != 0
+    assert "expected MAJOR.MINOR" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists(), "a refused setting creates nothing"

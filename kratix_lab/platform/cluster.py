@@ -46,6 +46,7 @@ class ClusterController:
 
     def __init__(self) -> None:
         self._synced: set[tuple] = set()  # (app uid, generation, control plane uid) already synced
+        self._written: set[tuple[Any, ...]] = set()  # (CronJob uid, resourceVersion, container, vault revision)
         self._synced_es: set[tuple[Any, ...]] = set()  # (uid, resourceVersion, backend token) already reconciled
 
     def next_due(self, ctx: Context) -> int | None:
@@ -186,6 +187,9 @@ class ClusterController:
                 vault, title = env["OP_VAULT"], env["OP_ITEM_TITLE"]
                 if missing and missing.get("item") in (title, "") and missing.get("vault", vault) == vault:
                     continue
+                memo = (cj["metadata"]["uid"], cj["metadata"]["resourceVersion"], c.get("name"), vaults.revision())
+                if memo in self._written:
+                    continue  # written, and neither the CronJob nor the vault has changed since
                 kubeconfig = self._vcluster_kubeconfig(ctx, env["VCLUSTER_NAME"], env["VCLUSTER_NAMESPACE"])
                 if kubeconfig is None:
                     continue
@@ -200,9 +204,11 @@ class ClusterController:
                 if not labels or any(not values.get(label) for label in labels if label in values):
                     continue  # the script refuses a kubeconfig without client certificates
                 fields = {label: values.get(label, f"<modelled value of {label}>") for label in labels}
-                if vaults.put(
+                wrote = vaults.put(
                     vault, title, fields, f"CronJob/{cj['metadata'].get('namespace')}/{name_of(cj)}", store.now()
-                ):
+                )
+                self._written.add((*memo[:3], vaults.revision()))
+                if wrote:
                     store.event(
                         cj,
                         "Normal",

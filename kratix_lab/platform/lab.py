@@ -111,6 +111,11 @@ class Lab:
         SQLite connection — so reading commands work on a lab the user may not write (issue 18 item 14); a lab
         that needs repairing or was never bootstrapped is an error saying to open it writable once."""
         self.path = Path(path) if path is not None else default_lab_dir()
+        if external_secrets_version is not None:
+            try:
+                parse_version(external_secrets_version)
+            except ValueError as e:
+                raise LabError(str(e)) from None
         self.read_only = read_only
         marker = self.path / "lab.json"
         if self.path.exists() and not self.path.is_dir():
@@ -123,11 +128,6 @@ class Lab:
             self.path.mkdir(parents=True, exist_ok=True)
         self.executor = make_executor(executor) if isinstance(executor, str) else executor
         self.vcluster_schema = vcluster_schema
-        if external_secrets_version is not None:
-            try:
-                parse_version(external_secrets_version)
-            except ValueError as e:
-                raise LabError(str(e)) from None
         self._eso_wanted = external_secrets_version
         if read_only:
             self._open_read_only(marker)
