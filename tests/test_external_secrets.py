@@ -225,3 +225,26 @@ def test_lab_init_takes_the_eso_version(tmp_path, capsys):
     assert main(["lab", "init", "--lab", str(tmp_path / "bad"), "--external-secrets-version", "latest"]) != 0
     assert "expected MAJOR.MINOR" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists(), "a refused setting creates nothing"
+
+
+def test_an_item_stored_by_hand_is_synced(lab):
+    """What a person puts in 1Password (``op item create``) is what an ExternalSecret reads: the notebook's
+    credentials ExternalSecret syncs once its item exists, and not before."""
+    es = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "app-credentials", "namespace": "default"},
+        "spec": {
+            "secretStoreRef": {"name": "onepassword-store", "kind": "ClusterSecretStore"},
+            "target": {"name": "app-credentials"},
+            "data": [{"secretKey": "password", "remoteRef": {"key": "app-credentials", "property": "password"}}],
+        },
+    }
+    lab.apply(es)
+    lab.settle()
+    assert _ready(lab, "app-credentials", "default")["reason"] == "SecretSyncedError"
+    lab.put_onepassword_item("app-credentials", {"password": "s3cret"})
+    lab.settle()
+    assert _ready(lab, "app-credentials", "default")["reason"] == "SecretSynced"
+    assert _decode(lab.get("Secret", "app-credentials", "default")) == {"password": "s3cret"}
+    assert lab.onepassword_items()["homelab"]["app-credentials"]["fields"] == {"password": "s3cret"}

@@ -32,7 +32,13 @@ from kratix_lab.pipeline.executors import Executor, make_executor
 from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDController
 from kratix_lab.platform.cluster import ClusterController
 from kratix_lab.platform.controller import Context
-from kratix_lab.platform.externalsecrets import DEFAULT_ESO_VERSION, parse_version, promise_for_eso, served_map
+from kratix_lab.platform.externalsecrets import (
+    DEFAULT_ESO_VERSION,
+    Vaults,
+    parse_version,
+    promise_for_eso,
+    served_map,
+)
 from kratix_lab.platform.faults import Faults
 from kratix_lab.platform.gitrepo import NAME_MAX, GitRepo, Identity
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, MANUAL_RECONCILE, SYSTEM_NAMESPACE, KratixController
@@ -612,6 +618,18 @@ class Lab:
                 return f"removed {path} from the gitops repo ({sha[:8] if sha else 'unchanged'}); Argo CD prunes it"
         self.store.delete(obj["kind"], name, namespace_of(obj), GVK.of(obj).group)
         return f"{obj['kind'].lower()}/{name} deleted"
+
+    def put_onepassword_item(self, title: str, fields: dict[str, str], vault: str = "homelab") -> None:
+        """Store an item in the lab's modelled 1Password vault, as a person or a tool outside the cluster would
+        (``op item create``); ExternalSecrets reading it sync at the next round. Field values are strings."""
+        if not title or not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+            raise LabError("put_onepassword_item: a title and string field values are required")
+        with self._lock(), self.store.transaction():
+            Vaults(self.store).put(vault, title, dict(fields), "kratix-lab (by hand)", self.store.now())
+
+    def onepassword_items(self) -> dict[str, dict[str, Any]]:
+        """The modelled 1Password vaults: ``{vault: {title: {"fields": {...}, "by": writer, "updated": time}}}``."""
+        return Vaults(self.store).items()
 
     def resolve_kind(self, kind: str) -> tuple[str, str | None]:
         """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group).
