@@ -248,3 +248,13 @@ def test_an_item_stored_by_hand_is_synced(lab):
     assert _ready(lab, "app-credentials", "default")["reason"] == "SecretSynced"
     assert _decode(lab.get("Secret", "app-credentials", "default")) == {"password": "s3cret"}
     assert lab.onepassword_items()["homelab"]["app-credentials"]["fields"] == {"password": "s3cret"}
+
+
+def test_the_fault_names_an_item_that_exists(lab):
+    from kratix_lab.platform.faults import FaultError
+
+    with pytest.raises(FaultError, match="item= is required .*vcluster-sandbox-kubeconfig"):
+        lab.faults.inject("secret-item-missing")
+    with pytest.raises(FaultError, match="did you mean vcluster-sandbox-kubeconfig"):
+        lab.faults.inject("secret-item-missing", item="vcluster-sandbox-kubeconfg")
+    assert lab.faults.active() == {}

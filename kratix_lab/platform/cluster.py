@@ -185,7 +185,7 @@ class ClusterController:
                 if not all(env.get(k) for k in needed):
                     continue
                 vault, title = env["OP_VAULT"], env["OP_ITEM_TITLE"]
-                if missing and missing.get("item") in (title, "") and missing.get("vault", vault) == vault:
+                if missing and missing.get("item") == title and missing.get("vault", vault) == vault:
                     continue
                 memo = (cj["metadata"]["uid"], cj["metadata"]["resourceVersion"], c.get("name"), vaults.revision())
                 if memo in self._written:

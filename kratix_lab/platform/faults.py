@@ -103,6 +103,10 @@ def _delete_item(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
 
     vaults = Vaults(lab.store)
     held = sorted(vaults.items().get(p["vault"], {}))
+    if not p.get("item"):
+        raise FaultError(
+            f"fault secret-item-missing: item= is required (items in {p['vault']}: {', '.join(held) or 'none'})"
+        )
     if p["item"] not in held:
         close = difflib.get_close_matches(p["item"], held, n=1, cutoff=0.6)
         raise FaultError(
