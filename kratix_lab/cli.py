@@ -342,8 +342,9 @@ def cmd_lab_init(args: argparse.Namespace) -> int:
         seed = _remove_lab(path)
     elif path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise CLIError(f"{path}: exists, is not empty and is not a lab (no lab.json); choose another directory")
-    with Lab(path, create=True, seed=seed) as lab:
-        print(f"created lab {path} (simulated time {lab.store.now()})")
+    eso = getattr(args, "external_secrets_version", None)
+    with Lab(path, create=True, seed=seed, external_secrets_version=eso) as lab:
+        print(f"created lab {path} (simulated time {lab.store.now()}, External Secrets {lab.external_secrets_version})")
     return EXIT_OK
 
 
@@ -1291,6 +1292,12 @@ def _add_lab_commands(sub: Any) -> None:
         cmd_lab_init,
     )
     p.add_argument("--force", action="store_true", help="re-create the lab if one is already there")
+    p.add_argument(
+        "--external-secrets-version",
+        metavar="X.Y.Z",
+        help="the External Secrets Operator the lab models (default 2.9.0: serves only external-secrets.io/v1; "
+        "0.16.x serves v1 and v1beta1; before 0.16 only v1beta1)",
+    )
     p = add(labsub, "status", "the lab at a glance: time, requests, Argo CD apps, faults, repo heads", cmd_lab_status)
     p.add_argument("-o", "--output", choices=["text", "json"], default="text")
     p = add(labsub, "reset", "delete the lab (only a directory holding lab.json) and create it afresh", cmd_lab_reset)

@@ -12,6 +12,7 @@ never frozen into a message: a row read a minute later says a minute more (issue
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -590,6 +591,105 @@ def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> 
         depth,
         {"restarts": n.evidence.get("restarts"), "lastTermination": last},
         keys=keys,
+    )
+
+
+_ITEM_MISSING = re.compile(r"key not found in 1Password Vaults: (.+) in: map\[")
+_FIELD_MISSING = re.compile(r"expected one 1Password ItemField matching: '([^']*)' in '([^']*)', got 0")
+_STORE_MISSING = re.compile(r'could not get (ClusterSecretStore|SecretStore) "([^"]*)"')
+_SCRIPT_LABEL = re.compile(r'\\"label\\": \\"([^"\\]+)\\"')
+
+
+def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str]]]:
+    """CronJobs whose container writes the 1Password item ``title`` (``OP_ITEM_TITLE``), with the fields its
+    script writes (the kubeconfig sync's item template)."""
+    out = []
+    for cj in s.list("CronJob", None, None, group="batch"):
+        pod = ((((cj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+            "spec"
+        ) or {}
+        for c in pod.get("containers") or []:
+            env = {e.get("name"): e.get("value") for e in c.get("env") or []}
+            if env.get("OP_ITEM_TITLE") == title:
+                script = " ".join(str(a) for a in [*(c.get("command") or []), *(c.get("args") or [])])
+                out.append((cj, list(dict.fromkeys(_SCRIPT_LABEL.findall(script)))))
+    return out
+
+
+@rule("external-secret-failed")
+def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    """An ExternalSecret ESO cannot sync: Ready=False SecretSyncedError, the provider's error in its latest Warning
+    UpdateFailed event (external-secrets pkg/controllers/externalsecret/externalsecret_controller.go ``markAsFailed``,
+    lines 786-791). The fix follows the chain: the store, the 1Password item and who writes it, the field."""
+    if n.stage != "object" or n.kind != "ExternalSecret" or n.health != DEGRADED:
+        return
+    es = s.get("ExternalSecret", n.name, n.namespace, "external-secrets.io")
+    if es is None:
+        return
+    ready = get_condition(es, "Ready") or {}
+    if ready.get("reason") != "SecretSyncedError":
+        return
+    failed = [e for e in s.events(es) if e.get("reason") == "UpdateFailed"]
+    error = failed[-1]["message"] if failed else ready.get("message", "")
+    req = _request_of(parents)
+    request = f"{req.kind}/{req.name}" if req else "the request"
+    item, field_, store = _ITEM_MISSING.search(error), _FIELD_MISSING.search(error), _STORE_MISSING.search(error)
+    if store:
+        stores = s.list(store.group(1), None, None, group="external-secrets.io")
+        known = ", ".join(
+            f"{o['metadata']['name']} ({', '.join(f'{k}={v}' for k, v in (o['metadata'].get('labels') or {}).items())})"
+            for o in stores
+        )
+        fix = (
+            f"no {store.group(1)} {store.group(2)!r} (there are: {known or 'none'}): point {request} at an existing "
+            "store — the orchestrator resolves it from spec.integrations.externalSecrets.clusterStoreSelectorLabels "
+            "(integratn.tech/cluster-secret-store: <store name>) or storeName — and submit it again"
+        )
+    elif item:
+        title = item.group(1).strip()
+        writers = _item_writers(s, title)
+        if writers:
+            cj = writers[0][0]
+            where = f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}"
+            fix = fix_for(
+                s,
+                lab=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
+                f"not written it back: see its runs (`kratix-lab get jobs -n {cj['metadata'].get('namespace')}`, "
+                f"`kratix-lab describe cronjob {cj['metadata']['name']} -n {cj['metadata'].get('namespace')}`) and "
+                "`kratix-lab fault list` (secret-item-missing); once the item exists ESO syncs it",
+                live=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
+                f"not written it back: read its last Job's logs (`kubectl logs job/<last> -n "
+                f"{cj['metadata'].get('namespace')}`), fix what it reports (Connect token, vault), or run it now: "
+                f"`kubectl create job --from=cronjob/{cj['metadata']['name']} {cj['metadata']['name']}-now -n "
+                f"{cj['metadata'].get('namespace')}`",
+            )
+        else:
+            fix = (
+                f"nothing on the cluster writes the 1Password item {title}: create it in 1Password, or correct the "
+                f"item name (spec.remoteKey) in {request}"
+            )
+    elif field_:
+        prop, title = field_.group(1), field_.group(2)
+        writers = _item_writers(s, title)
+        fields = writers[0][1] if writers else []
+        fix = (
+            f"the 1Password item {title} has no field {prop!r}"
+            + (f" (its writer writes: {', '.join(fields)})" if fields else "")
+            + f": correct the property {request} asks for (remoteRef.property) or make the writer write it, and "
+            "submit it again"
+        )
+    else:
+        fix = "read the ExternalSecret's events (`describe`) for the provider's error and fix what it names"
+    yield Finding(
+        "external-secret-failed",
+        "error",
+        "object",
+        n.ref,
+        f"External Secrets cannot sync {n.name}: {ready.get('message', '')}: {error}",
+        fix,
+        n.since,
+        depth,
+        {"error": error},
     )
 
 

@@ -112,7 +112,8 @@ def test_media_kubeconfig_external_secret_and_sync(media):
     es = outputs_of(media, "vcluster-kubeconfig-external-secret")[("ExternalSecret", "media-kubeconfig")]
     assert es["apiVersion"] == "external-secrets.io/v1"
     assert es["metadata"]["namespace"] == "vcluster-media"
-    assert es["spec"]["secretStoreRef"] == {"name": "onepassword-connect", "kind": "ClusterSecretStore"}
+    # the store the request's clusterStoreSelectorLabels name (the real platform's onepassword-store)
+    assert es["spec"]["secretStoreRef"] == {"name": "onepassword-store", "kind": "ClusterSecretStore"}
     assert es["spec"]["data"] == [
         {"secretKey": "kubeconfig", "remoteRef": {"key": "vcluster-media-kubeconfig", "property": "kubeconfig"}}
     ]

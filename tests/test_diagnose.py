@@ -319,7 +319,13 @@ def test_invalid_helm_values_then_fixed(lab):
 
 
 def test_sync_failed_then_fixed(lab):
-    spec = {"name": "old", "targetNamespace": "default", "externalSecretsApiVersion": "v1beta1"}
+    # reads the item the sandbox's kubeconfig sync writes, so once served it syncs (tests/test_external_secrets.py)
+    spec = {
+        "name": "old",
+        "targetNamespace": "default",
+        "externalSecretsApiVersion": "v1beta1",
+        "remoteKey": "vcluster-sandbox-kubeconfig",
+    }
     lab.apply(request("VClusterKubeconfigExternalSecret", "old", spec))
     lab.settle()
     source = LabSource(lab)

@@ -4,19 +4,33 @@ None of these run for real in the lab; each sets what its real counterpart would
 rest of the road (Argo CD health, trace) sees a faithful cluster:
 - the namespace controller deletes everything in a namespace that is gone;
 - Services get a deterministic ClusterIP, Ingresses a load-balancer address;
-- External Secrets (≥ 0.17 by default: only ``external-secrets.io/v1`` is served) syncs an
-  ExternalSecret into its target Secret when the referenced store exists; the secret *values*
-  are placeholders (no 1Password here), labelled as modelled.
+- External Secrets (the version is a lab setting, ``externalSecretsVersion`` in lab.json; by default a current
+  ESO serving only ``external-secrets.io/v1``) syncs an ExternalSecret into its target Secret from the lab's
+  modelled 1Password vault (``platform/externalsecrets.py``), and fails as ESO does — Ready=False
+  ``SecretSyncedError`` "could not get secret data from provider", a Warning ``UpdateFailed`` event with the
+  provider's error naming the missing item or field — when the store, item or property is missing;
+- the kubeconfig-sync CronJob's ``op item create/edit`` is modelled: the fields its script writes are written to
+  the vault once the vCluster's kubeconfig exists (the fault ``secret-item-missing`` removes an item and stops it).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from typing import Any
 
-from kratix_lab.model import clone, get_condition, set_condition
+from kratix_lab.model import clone, get_condition, name_of, set_condition
+from kratix_lab.model import namespace_of as ns_of
 from kratix_lab.platform.controller import Context
+from kratix_lab.platform.externalsecrets import (
+    ExternalSecretError,
+    Vaults,
+    kubeconfig_value,
+    modelled_kubeconfig,
+    provider_data,
+    render_template,
+)
 
 MODELLED = {"kratix-lab.io/modelled": "true"}
 ESO_GROUP = "external-secrets.io"
@@ -32,7 +46,8 @@ class ClusterController:
 
     def __init__(self) -> None:
         self._synced: set[tuple] = set()  # (app uid, generation, control plane uid) already synced
-        self._synced_es: set[tuple[str, str]] = set()  # (uid, resourceVersion) of ExternalSecrets in sync
+        self._written: set[tuple[Any, ...]] = set()  # (CronJob uid, resourceVersion, container, vault revision)
+        self._synced_es: set[tuple[Any, ...]] = set()  # (uid, resourceVersion, backend token) already reconciled
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -42,6 +57,7 @@ class ClusterController:
             self._namespaces(ctx)
             + self._services(ctx)
             + self._ingresses(ctx)
+            + self._kubeconfig_sync(ctx)
             + self._external_secrets(ctx)
             + self._vcluster_syncer(ctx)
         )
@@ -145,65 +161,183 @@ class ClusterController:
             writes += 1
         return writes
 
-    def _external_secrets(self, ctx: Context) -> int:
-        store, now = ctx.store, ctx.store.now()
+    # ---- External Secrets ---------------------------------------------------------------------
+
+    def _kubeconfig_sync(self, ctx: Context) -> int:
+        """The kubeconfig-sync CronJob's effect, modelled: its script (``op item create/edit``) writes the fields it
+        names (``"label": "…"`` in its item template) to the 1Password item ``OP_VAULT/OP_ITEM_TITLE``, from the
+        vCluster's kubeconfig — the ``vc-<name>`` Secret's ``config`` when the lab has it, else a modelled
+        kubeconfig once the vCluster's control plane is ready. A kubeconfig without client certificates makes the
+        script fail (nothing written). Written as soon as the kubeconfig exists, not at the next schedule."""
+        store = ctx.store
+        vaults = Vaults(store)
+        missing = ctx.faults.get("secret-item-missing")
         writes = 0
-        for es in store.list("ExternalSecret", group=ESO_GROUP, readonly=True):
-            memo = (es["metadata"]["uid"], es["metadata"]["resourceVersion"])
-            if memo in self._synced_es:
-                continue  # unchanged since it was last synced
-            spec = es.get("spec") or {}
-            ref = spec.get("secretStoreRef") or {}
-            kind = ref.get("kind", "SecretStore")
-            ns = es["metadata"]["namespace"]
-            found = store.get(
-                kind, ref.get("name", ""), None if kind == "ClusterSecretStore" else ns, ESO_GROUP, readonly=True
-            )
-            new = clone(es)
-            target = spec.get("target") or {}
-            secret_name = target.get("name") or es["metadata"]["name"]
-            if found is None:
-                set_condition(
-                    new,
-                    "Ready",
-                    "False",
-                    "SecretSyncedError",
-                    f'could not get {kind} "{ref.get("name")}": not found',
-                    now,
+        for cj in store.list("CronJob", group="batch", readonly=True):
+            if (cj.get("spec") or {}).get("suspend") or cj["metadata"].get("deletionTimestamp"):
+                continue
+            pod = ((((cj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+                "spec"
+            ) or {}
+            for c in pod.get("containers") or []:
+                env = {e.get("name"): e.get("value") for e in c.get("env") or [] if "value" in e}
+                needed = ("OP_VAULT", "OP_ITEM_TITLE", "VCLUSTER_NAME", "VCLUSTER_NAMESPACE")
+                if not all(env.get(k) for k in needed):
+                    continue
+                vault, title = env["OP_VAULT"], env["OP_ITEM_TITLE"]
+                if missing and missing.get("item") == title and missing.get("vault", vault) == vault:
+                    continue
+                memo = (cj["metadata"]["uid"], cj["metadata"]["resourceVersion"], c.get("name"), vaults.revision())
+                if memo in self._written:
+                    continue  # written, and neither the CronJob nor the vault has changed since
+                kubeconfig = self._vcluster_kubeconfig(ctx, env["VCLUSTER_NAME"], env["VCLUSTER_NAMESPACE"])
+                if kubeconfig is None:
+                    continue
+                script = " ".join(str(a) for a in [*(c.get("command") or []), *(c.get("args") or [])])
+                labels = list(dict.fromkeys(re.findall(r'\\"label\\": \\"([^"\\]+)\\"', script)))
+                values = {
+                    "kubeconfig": kubeconfig.rstrip("\n"),
+                    "ca": kubeconfig_value(kubeconfig, "certificate-authority-data"),
+                    "cert": kubeconfig_value(kubeconfig, "client-certificate-data"),
+                    "key": kubeconfig_value(kubeconfig, "client-key-data"),
+                }
+                if not labels or any(not values.get(label) for label in labels if label in values):
+                    continue  # the script refuses a kubeconfig without client certificates
+                fields = {label: values.get(label, f"<modelled value of {label}>") for label in labels}
+                wrote = vaults.put(
+                    vault, title, fields, f"CronJob/{cj['metadata'].get('namespace')}/{name_of(cj)}", store.now()
                 )
-            else:
-                self._target_secret(ctx, es, secret_name, target, spec)
-                set_condition(new, "Ready", "True", "SecretSynced", "secret synced (modelled: placeholder values)", now)
-                new["status"]["binding"] = {"name": secret_name}
-                new["status"]["syncedResourceVersion"] = f"{es['metadata'].get('generation', 1)}-modelled"
-            if new.get("status") != es.get("status"):
-                if (get_condition(es, "Ready") or {}).get("status") != (get_condition(new, "Ready") or {}).get(
-                    "status"
-                ):
-                    ok = (get_condition(new, "Ready") or {}).get("status") == "True"
+                self._written.add((*memo[:3], vaults.revision()))
+                if wrote:
                     store.event(
-                        es,
-                        "Normal" if ok else "Warning",
-                        "Updated" if ok else "UpdateFailed",
-                        (get_condition(new, "Ready") or {}).get("message", ""),
-                        "external-secrets",
+                        cj,
+                        "Normal",
+                        "ItemWritten",
+                        f"modelled run: {vault}/{title} written with fields {', '.join(labels)}",
+                        "kratix-lab",
                     )
-                new["status"].setdefault("refreshTime", now)
-                new = store.update_status(new)
-                writes += 1
-            if found is not None and (get_condition(new, "Ready") or {}).get("status") == "True":
-                self._synced_es.add((new["metadata"]["uid"], new["metadata"]["resourceVersion"]))
+                    writes += 1
         return writes
 
+    def _vcluster_kubeconfig(self, ctx: Context, name: str, namespace: str) -> str | None:
+        store = ctx.store
+        secret = store.get("Secret", f"vc-{name}", namespace, "", readonly=True)
+        if secret is not None and (secret.get("data") or {}).get("config"):
+            try:
+                return base64.b64decode(secret["data"]["config"]).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+        for kind in ("StatefulSet", "Deployment"):
+            cp = store.get(kind, name, namespace, "apps", readonly=True)
+            if cp is not None:
+                want = (cp.get("spec") or {}).get("replicas", 1)
+                if ((cp.get("status") or {}).get("readyReplicas") or 0) >= want:
+                    return modelled_kubeconfig(name, namespace, f"https://{name}.{namespace}.svc.cluster.local")
+        return None
+
+    def _external_secrets(self, ctx: Context) -> int:
+        """ESO's ExternalSecret reconcile (external-secrets pkg/controllers/externalsecret/externalsecret_controller.go
+        ``Reconcile``/``markAsFailed``/``markAsDone``, lines 172-425, 765-791): the provider data, then the target
+        Secret; a failure leaves the Secret as it was."""
+        store, now = ctx.store, ctx.store.now()
+        vaults = Vaults(store)
+        token = (
+            vaults.revision(),
+            tuple(store.versions("ClusterSecretStore", ESO_GROUP)),
+            tuple(store.versions("SecretStore", ESO_GROUP)),
+        )
+        writes = 0
+        for es in store.list("ExternalSecret", group=ESO_GROUP, readonly=True):
+            memo = (es["metadata"]["uid"], es["metadata"]["resourceVersion"], token)
+            if memo in self._synced_es or es["metadata"].get("deletionTimestamp"):
+                continue  # nothing it reads has changed since it was last reconciled
+            spec = es.get("spec") or {}
+            target = spec.get("target") or {}
+            secret_name = target.get("name") or es["metadata"]["name"]
+            new = clone(es)
+            new.setdefault("status", {})
+            try:
+                data = self._provider_data(ctx, vaults, es)
+                created = self._target_secret(ctx, es, secret_name, target, data)
+            except ExternalSecretError as e:
+                # ESO records the provider's error as a Warning event on every failed reconcile (markAsFailed); the
+                # lab records it once per distinct error
+                error = str(e)
+                last = [
+                    ev
+                    for ev in store.events("ExternalSecret", name_of(es), ns_of(es))
+                    if ev["reason"] == "UpdateFailed"
+                ]
+                if (
+                    (get_condition(es, "Ready") or {}).get("reason") != "SecretSyncedError"
+                    or not last
+                    or last[-1]["message"] != error
+                ):
+                    store.event(es, "Warning", "UpdateFailed", error, "external-secrets")
+                set_condition(
+                    new, "Ready", "False", "SecretSyncedError", "could not get secret data from provider", now
+                )
+            else:
+                if created is not None:
+                    store.event(
+                        es,
+                        "Normal",
+                        "Created" if created else "Updated",
+                        "secret created" if created else "secret updated",
+                        "external-secrets",
+                    )
+                set_condition(new, "Ready", "True", "SecretSynced", "secret synced", now)
+                new["status"]["binding"] = {"name": secret_name}
+                new["status"]["refreshTime"] = (
+                    now if created is not None else es.get("status", {}).get("refreshTime", now)
+                )
+                new["status"]["syncedResourceVersion"] = f"{es['metadata'].get('generation', 1)}-modelled"
+            if new.get("status") != es.get("status"):
+                new = store.update_status(new)
+                writes += 1
+            self._synced_es.add((new["metadata"]["uid"], new["metadata"]["resourceVersion"], token))
+        return writes
+
+    def _provider_data(self, ctx: Context, vaults: Vaults, es: dict[str, Any]) -> dict[str, str]:
+        spec = es.get("spec") or {}
+        ref = spec.get("secretStoreRef") or {}
+        kind = ref.get("kind") or "SecretStore"
+        ns = es["metadata"]["namespace"]
+        found = ctx.store.get(
+            kind, ref.get("name", ""), None if kind == "ClusterSecretStore" else ns, ESO_GROUP, readonly=True
+        )
+        if found is None:
+            # client_manager.go:39-40, 190-207, wrapped by GetProviderSecretData (externalsecret_controller_secret.go)
+            plural = "clustersecretstores" if kind == "ClusterSecretStore" else "secretstores"
+            err = (
+                f'could not get {kind} "{ref.get("name", "")}", {plural}.{ESO_GROUP} "{ref.get("name", "")}" not found'
+            )
+            for i, r in enumerate(spec.get("dataFrom") or []):
+                if (r or {}).get("extract"):
+                    raise ExternalSecretError(f"error processing spec.dataFrom[{i}].extract, err: {err}")
+            for i, r in enumerate(spec.get("data") or []):
+                key = (r.get("remoteRef") or {}).get("key", "")
+                raise ExternalSecretError(f"error processing spec.data[{i}] (key: {key}), err: {err}")
+            raise ExternalSecretError(err)
+        return provider_data(vaults, found, es)
+
     def _target_secret(
-        self, ctx: Context, es: dict[str, Any], name: str, target: dict[str, Any], spec: dict[str, Any]
-    ) -> None:
+        self, ctx: Context, es: dict[str, Any], name: str, target: dict[str, Any], data: dict[str, str]
+    ) -> bool | None:
+        """Create or update the target Secret (ApplyTemplate, externalsecret_controller_template.go:40-117).
+        Returns True when created, False when updated, None when it was already as it should be."""
         store = ctx.store
         ns = es["metadata"]["namespace"]
-        template = target.get("template") or {}
-        tmeta = template.get("metadata") or {}
-        keys = [d["secretKey"] for d in spec.get("data") or []] + list((template.get("data") or {}).keys())
-        data = {k: base64.b64encode(f"<modelled value of {k}>".encode()).decode() for k in sorted(set(keys))}
+        template = target.get("template")
+        values = dict(data)
+        if template is not None:
+            tdata = template.get("data") or {}
+            if tdata or template.get("templateFrom"):
+                values = dict(data) if template.get("mergePolicy") == "Merge" else {}
+            for key in sorted(tdata):
+                values[key] = render_template(key, str(tdata[key]), data)
+        tmeta = (template or {}).get("metadata") or {}
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())}
         secret = {
             "apiVersion": "v1",
             "kind": "Secret",
@@ -222,21 +356,24 @@ class ClusterController:
                     }
                 ],
             },
-            "type": template.get("type", "Opaque"),
-            "data": data,
+            "type": (template or {}).get("type", "Opaque"),
+            "data": encoded,
         }
         live = store.get("Secret", name, ns, "", readonly=True)
         if live is None:
             store.create(secret)
-        elif {k: live.get(k) for k in ("type", "data")} != {k: secret[k] for k in ("type", "data")} or live[
+            return True
+        if {k: live.get(k) for k in ("type", "data")} != {k: secret[k] for k in ("type", "data")} or live[
             "metadata"
         ].get("labels") != secret["metadata"]["labels"]:
             store.update(
                 live
                 | {
                     "type": secret["type"],
-                    "data": data,
+                    "data": encoded,
                     "metadata": live["metadata"]
                     | {"labels": secret["metadata"]["labels"], "annotations": secret["metadata"]["annotations"]},
                 }
             )
+            return False
+        return None

@@ -98,6 +98,25 @@ def _fresh_image(lab: Lab, p: dict[str, Any]) -> None:
     _set_pipeline_tag(lab, p["promise"], None, json.loads(p["restore"]))
 
 
+def _delete_item(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
+    from kratix_lab.platform.externalsecrets import Vaults
+
+    vaults = Vaults(lab.store)
+    held = sorted(vaults.items().get(p["vault"], {}))
+    if not p.get("item"):
+        raise FaultError(
+            f"fault secret-item-missing: item= is required (items in {p['vault']}: {', '.join(held) or 'none'})"
+        )
+    if p["item"] not in held:
+        close = difflib.get_close_matches(p["item"], held, n=1, cutoff=0.6)
+        raise FaultError(
+            f"fault secret-item-missing: item={p['item']}: no item {p['item']!r} in the 1Password vault {p['vault']!r} "
+            f"(items: {', '.join(held) or 'none'})" + (f"; did you mean {close[0]}?" if close else "")
+        )
+    vaults.delete(p["vault"], p["item"])
+    return {}
+
+
 FAULTS: dict[str, Fault] = {
     f.name: f
     for f in [
@@ -138,6 +157,15 @@ FAULTS: dict[str, Fault] = {
             {"promise": "vcluster-argocd-cluster-registration"},
             _stale_image,
             _fresh_image,
+        ),
+        Fault(
+            "secret-item-missing",
+            "a 1Password item is deleted and the kubeconfig sync cannot write it back",
+            'ExternalSecrets reading the item turn Ready=False SecretSyncedError "could not get secret data from '
+            'provider", a Warning UpdateFailed event "… key not found in 1Password Vaults: <item> …"; the Secret they '
+            "own keeps its last data (Argo CD's cluster registration stops being refreshed)",
+            {"item": "", "vault": "homelab"},
+            _delete_item,
         ),
         Fault(
             "workload-crashloop",

@@ -3,7 +3,7 @@ repo, Argo CD, the Helm stage and the workloads — deterministic and shared bet
 
 Layout of a lab directory::
 
-    lab.json            what this is (version, seed)
+    lab.json            what this is (version, seed) and its settings (externalSecretsVersion: the ESO it models)
     store.sqlite        objects, events, logs, the simulated clock (SQLite, WAL)
     gitops/             the gitops repo (gitops_homelab_2_0): requests in platform/vclusters/<name>.yaml
     state.git/          the Kratix state store: a bare repo, the "remote"
@@ -32,6 +32,13 @@ from kratix_lab.pipeline.executors import Executor, make_executor
 from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDController
 from kratix_lab.platform.cluster import ClusterController
 from kratix_lab.platform.controller import Context
+from kratix_lab.platform.externalsecrets import (
+    DEFAULT_ESO_VERSION,
+    Vaults,
+    parse_version,
+    promise_for_eso,
+    served_map,
+)
 from kratix_lab.platform.faults import Faults
 from kratix_lab.platform.gitrepo import NAME_MAX, GitRepo, Identity
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, MANUAL_RECONCILE, SYSTEM_NAMESPACE, KratixController
@@ -52,8 +59,9 @@ DESTINATION = "the-cluster"
 DESTINATION_LABELS = {"integratn.tech/cluster-role": "control-plane", "environment": "platform"}
 STEP_SECONDS = 5
 GITOPS_IDENTITY = Identity("platform-engineer", "platform@integratn.tech")
-# API versions the lab's "cluster" serves for CRD groups it does not install from Promises.
-SERVED = {"external-secrets.io": {"ExternalSecret": ["v1"], "ClusterSecretStore": ["v1"], "SecretStore": ["v1"]}}
+# The platform's ClusterSecretStore: named and labelled as on the real platform (docs/upstream.md, External Secrets).
+SECRET_STORE = "onepassword-store"
+SECRET_STORE_LABELS = {"integratn.tech/cluster-secret-store": SECRET_STORE}
 
 
 class LabError(KratixLabError):
@@ -110,11 +118,17 @@ class Lab:
         vcluster_schema: Path | None = None,
         create: bool = True,
         read_only: bool = False,
+        external_secrets_version: str | None = None,
     ):
         """``read_only=True`` opens an existing lab without writing anything — no lock file, no repair, a read-only
         SQLite connection — so reading commands work on a lab the user may not write (issue 18 item 14); a lab
         that needs repairing or was never bootstrapped is an error saying to open it writable once."""
         self.path = Path(path) if path is not None else default_lab_dir()
+        if external_secrets_version is not None:
+            try:
+                parse_version(external_secrets_version)
+            except ValueError as e:
+                raise LabError(str(e)) from None
         self.read_only = read_only
         marker = self.path / "lab.json"
         if self.path.exists() and not self.path.is_dir():
@@ -127,10 +141,19 @@ class Lab:
             self.path.mkdir(parents=True, exist_ok=True)
         self.executor = make_executor(executor) if isinstance(executor, str) else executor
         self.vcluster_schema = vcluster_schema
+        self._eso_wanted = external_secrets_version
         if read_only:
             self._open_read_only(marker)
         else:
             self._open_writable(marker, seed)
+        self.external_secrets_version = _read_settings(marker).get("externalSecretsVersion", DEFAULT_ESO_VERSION)
+        if external_secrets_version is not None and external_secrets_version != self.external_secrets_version:
+            raise LabError(
+                f"{self.path}: the lab models External Secrets {self.external_secrets_version} (lab.json), not "
+                f"{external_secrets_version}; the version is chosen when the lab is created (`lab init --force`)"
+            )
+        # API versions the lab's "cluster" serves for CRD groups it does not install from Promises
+        self.served = {"external-secrets.io": served_map(self.external_secrets_version)}
         self.faults = Faults(self)
         self.controllers = [
             ArgoCDController(),
@@ -243,10 +266,16 @@ class Lab:
         repo.sync_worktree()
         Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
         os.chmod(self.path / "store.sqlite", 0o600)
-        (self.path / "lab.json").write_text(json.dumps({"kratix-lab": __version__, "seed": seed}, indent=2) + "\n")
+        info = {
+            "kratix-lab": __version__,
+            "seed": seed,
+            "externalSecretsVersion": self._eso_wanted or DEFAULT_ESO_VERSION,
+        }
+        (self.path / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
 
     def _bootstrap(self) -> None:
         s = self.store
+        eso = _read_settings(self.path / "lab.json").get("externalSecretsVersion", DEFAULT_ESO_VERSION)
         with s.transaction():
             for ns in ("default", "kube-system", "argocd", SYSTEM_NAMESPACE, REQUESTS_NAMESPACE):
                 s.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -275,9 +304,13 @@ class Lab:
             )
             s.create(
                 {
-                    "apiVersion": "external-secrets.io/v1",
+                    "apiVersion": f"external-secrets.io/{served_map(eso)['ClusterSecretStore'][0]}",
                     "kind": "ClusterSecretStore",
-                    "metadata": {"name": "onepassword-connect", "annotations": {"kratix-lab.io/modelled": "true"}},
+                    "metadata": {
+                        "name": SECRET_STORE,
+                        "labels": dict(SECRET_STORE_LABELS),
+                        "annotations": {"kratix-lab.io/modelled": "true"},
+                    },
                     "spec": {
                         "provider": {
                             "onepassword": {
@@ -332,7 +365,7 @@ class Lab:
                     }
                 )
             for name in CATALOGUE_PROMISES:
-                self.install_promise(Promise.from_file(promise_path(name)).doc)
+                self.install_promise(promise_for_eso(Promise.from_file(promise_path(name)).doc, eso))
             s.set_meta("bootstrapped", "1")
 
     def install_promise(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -398,7 +431,7 @@ class Lab:
             raise AdmissionError("Object 'Kind' is missing" if not gvk.kind else "Object 'apiVersion' is missing")
         if not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name"):
             raise AdmissionError(f"{gvk.kind}: metadata.name: Required value: name or generateName is required")
-        served = SERVED.get(gvk.group, {}).get(gvk.kind)
+        served = self.served.get(gvk.group, {}).get(gvk.kind)
         if served is not None and gvk.version not in served:
             raise AdmissionError(
                 f'resource mapping not found for name: "{(obj.get("metadata") or {}).get("name")}" namespace: '
@@ -617,6 +650,18 @@ class Lab:
         self.store.delete(obj["kind"], name, namespace_of(obj), GVK.of(obj).group)
         return f"{obj['kind'].lower()}/{name} deleted"
 
+    def put_onepassword_item(self, title: str, fields: dict[str, str], vault: str = "homelab") -> None:
+        """Store an item in the lab's modelled 1Password vault, as a person or a tool outside the cluster would
+        (``op item create``); ExternalSecrets reading it sync at the next round. Field values are strings."""
+        if not title or not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+            raise LabError("put_onepassword_item: a title and string field values are required")
+        with self._lock(), self.store.transaction():
+            Vaults(self.store).put(vault, title, dict(fields), "kratix-lab (by hand)", self.store.now())
+
+    def onepassword_items(self) -> dict[str, dict[str, Any]]:
+        """The modelled 1Password vaults: ``{vault: {title: {"fields": {...}, "by": writer, "updated": time}}}``."""
+        return Vaults(self.store).items()
+
     def resolve_kind(self, kind: str) -> tuple[str, str | None]:
         """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group).
 
@@ -807,6 +852,15 @@ def _read_marker(marker: Path) -> str:
     if not isinstance(info, dict) or "kratix-lab" not in info or not isinstance(info.get("seed"), str):
         raise LabError(f'{marker}: not a lab.json (expected "kratix-lab" and "seed"); the lab is damaged')
     return info["seed"]
+
+
+def _read_settings(marker: Path) -> dict[str, Any]:
+    """lab.json's settings (a lab made before a setting existed has the default)."""
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def _check_parts(path: Path) -> None:

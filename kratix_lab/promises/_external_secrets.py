@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 ESO_GROUP = "external-secrets.io"
+# The platform's ClusterSecretStore (the real platform's kratixutil DefaultSecretStoreName, labelled
+# integratn.tech/cluster-secret-store: onepassword-store, the selector the orchestrator's requests carry).
+DEFAULT_STORE = "onepassword-store"
+STORE_SELECTOR_LABEL = "integratn.tech/cluster-secret-store"
+# The 1Password item the kubeconfig sync writes (its script's fields, in order) and the cluster registration reads.
+KUBECONFIG_ITEM_FIELDS = ("kubeconfig", "ca", "cert", "key")
 
 
 def external_secret(
@@ -19,7 +25,7 @@ def external_secret(
         "spec": {
             "refreshInterval": spec.get("refreshInterval", "1h"),
             "secretStoreRef": {
-                "name": store.get("name", "onepassword-connect"),
+                "name": store.get("name", DEFAULT_STORE),
                 "kind": store.get("kind", "ClusterSecretStore"),
             },
             "target": target,

@@ -14,7 +14,11 @@ import pytest
 
 from kratix_lab.promises.vcluster_kubeconfig_sync.pipeline import SYNC_SCRIPT
 
-KUBECONFIG = 'apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: "s3cr\\et-TOKEN"\n\tx: y\n'
+KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: Q0EtREFUQQ==\n"
+    '  name: c\nusers:\n- name: u\n  user:\n    token: "s3cr\\et-TOKEN"\n\tx: y\n'
+    "    client-certificate-data: Q0VSVA==\n    client-key-data: S0VZ\n"
+)
 
 FAKE_KUBECTL = """#!/bin/sh
 echo "$*" >> "$FAKE_LOG/kubectl.argv"
@@ -99,6 +103,28 @@ def test_kubeconfig_goes_in_a_private_template_never_on_argv(fakes, tmp_path, ex
     assert item["fields"][0]["value"] == KUBECONFIG.rstrip("\n")  # byte for byte, escapes included
     assert not Path(template["path"]).exists()  # removed on exit
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_the_item_holds_exactly_the_fields_the_cluster_registration_reads(fakes, tmp_path):
+    """Issue 12 item 9: the item's field labels are the properties the registration's ExternalSecret asks for
+    (ESO's 1Password provider matches ``remoteRef.property`` against field labels, external-secrets
+    providers/v1/onepassword/onepassword.go:563-584), and ca/cert/key are the kubeconfig's base64 data."""
+    from kratix_lab.promises._external_secrets import KUBECONFIG_ITEM_FIELDS
+
+    proc, _, template = run(fakes, tmp_path, exists=False)
+    assert proc.returncode == 0, proc.stderr
+    fields = {f["label"]: f["value"] for f in json.loads(template["body"])["fields"]}
+    assert tuple(fields) == KUBECONFIG_ITEM_FIELDS
+    assert (fields["ca"], fields["cert"], fields["key"]) == ("Q0EtREFUQQ==", "Q0VSVA==", "S0VZ")
+
+
+def test_a_kubeconfig_without_client_certificates_leaves_the_item_unchanged(fakes, tmp_path):
+    proc, calls, _ = run(
+        fakes, tmp_path, secret="apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: t\n"
+    )
+    assert proc.returncode == 1
+    assert "no certificate-authority-data" in proc.stderr
+    assert not [c for c in calls if c[:2] in (["item", "edit"], ["item", "create"])]
 
 
 def test_title_starting_with_dashes_is_not_an_option(fakes, tmp_path):

@@ -12,7 +12,7 @@ import json
 import kratix_sdk as ks
 
 from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_input, refs, spec_of, write_status
-from kratix_lab.promises._external_secrets import external_secret
+from kratix_lab.promises._external_secrets import KUBECONFIG_ITEM_FIELDS, external_secret
 
 # External Secrets renders this with Go templates from the 1Password item's fields.
 CLUSTER_CONFIG = json.dumps(
@@ -44,7 +44,12 @@ def configure(sdk: ks.KratixSDK) -> None:
             "data": {"name": name, "server": server, "config": CLUSTER_CONFIG},
         },
     }
-    data = [{"secretKey": field, "remoteRef": {"key": key, "property": field}} for field in ("ca", "cert", "key")]
+    # the fields the kubeconfig sync writes to the item (KUBECONFIG_ITEM_FIELDS): its base64 CA, certificate, key
+    data = [
+        {"secretKey": field, "remoteRef": {"key": key, "property": field}}
+        for field in KUBECONFIG_ITEM_FIELDS
+        if field != "kubeconfig"
+    ]
     out = Outputs(sdk, resource)
     out.add(external_secret(spec, f"{name}-cluster", spec.get("argocdNamespace", "argocd"), data, target))
     out.write()

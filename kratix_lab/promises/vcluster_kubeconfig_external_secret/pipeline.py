@@ -20,7 +20,12 @@ def configure(sdk: ks.KratixSDK) -> None:
             spec,
             secret_name,
             namespace,
-            [{"secretKey": "kubeconfig", "remoteRef": {"key": key, "property": "kubeconfig"}}],
+            [
+                {
+                    "secretKey": "kubeconfig",
+                    "remoteRef": {"key": key, "property": spec.get("remoteProperty") or "kubeconfig"},
+                }
+            ],
             {"name": secret_name, "creationPolicy": "Owner"},
         )
     )

@@ -19,6 +19,9 @@ from kratix_lab.promises._common import Outputs, delete_pipeline, need, read_inp
 #   assignment argument (arguments are readable in /proc by every process; 1Password's CLI docs:
 #   "If you're assigning sensitive values, use a JSON template instead");
 # - files are made under ``umask 077`` in a private ``mktemp -d`` directory and removed on exit;
+# - the item's fields are exactly what the cluster registration's ExternalSecret reads (``ITEM_FIELDS``): the
+#   whole kubeconfig, and its base64 CA, client certificate and key for Argo CD's ``tlsClientConfig``
+#   (as the real platform's sync-kubeconfig.sh extracts them with grep/awk);
 # - ``--`` ends ``op``'s options before the item title, and values are passed as ``--flag=value``,
 #   so a title or vault starting with ``-`` is never read as an option.
 SYNC_SCRIPT = r"""set -eu
@@ -41,8 +44,19 @@ awk 'function esc(s,  o, i, c) {
     return o
   }
   { v = v (NR > 1 ? "\\n" : "") esc($0) }
+  $1 == "certificate-authority-data:" && ca == "" { ca = $2 }
+  $1 == "client-certificate-data:" && cert == "" { cert = $2 }
+  $1 == "client-key-data:" && key == "" { key = $2 }
   END {
-    printf "{\"title\": \"%s\", \"category\": \"LOGIN\", \"fields\": [{\"id\": \"kubeconfig\", \"label\": \"kubeconfig\", \"type\": \"CONCEALED\", \"value\": \"%s\"}]}\n", esc(ENVIRON["OP_ITEM_TITLE"]), v
+    if (ca == "" || cert == "" || key == "") {
+      print "error: the kubeconfig has no certificate-authority-data, client-certificate-data or client-key-data; item left unchanged" > "/dev/stderr"
+      exit 1
+    }
+    printf "{\"title\": \"%s\", \"category\": \"LOGIN\", \"fields\": [", esc(ENVIRON["OP_ITEM_TITLE"])
+    printf "{\"id\": \"kubeconfig\", \"label\": \"kubeconfig\", \"type\": \"CONCEALED\", \"value\": \"%s\"}, ", v
+    printf "{\"id\": \"ca\", \"label\": \"ca\", \"type\": \"CONCEALED\", \"value\": \"%s\"}, ", esc(ca)
+    printf "{\"id\": \"cert\", \"label\": \"cert\", \"type\": \"CONCEALED\", \"value\": \"%s\"}, ", esc(cert)
+    printf "{\"id\": \"key\", \"label\": \"key\", \"type\": \"CONCEALED\", \"value\": \"%s\"}]}\n", esc(key)
   }' "$work/kubeconfig" > "$work/item.json"
 if op item get --vault="${OP_VAULT}" -- "${OP_ITEM_TITLE}" >/dev/null 2>&1; then
   op item edit --vault="${OP_VAULT}" --template="$work/item.json" -- "${OP_ITEM_TITLE}" >/dev/null

@@ -22,6 +22,7 @@ from kratix_lab.promises._common import (
     spec_of,
     write_status,
 )
+from kratix_lab.promises._external_secrets import DEFAULT_STORE, STORE_SELECTOR_LABEL
 
 GROUP_VERSION = "platform.integratn.tech/v1alpha1"
 
@@ -46,6 +47,19 @@ PRESETS: dict[str, dict[str, Any]] = {
         "environment": "production",
     },
 }
+
+
+def store_name(eso: dict[str, Any]) -> str:
+    """The store the kubeconfig ExternalSecrets read from: ``storeName``, else the store the request's
+    ``clusterStoreSelectorLabels`` select — the platform labels its ClusterSecretStore with its own name
+    (``integratn.tech/cluster-secret-store: onepassword-store``), so the label's value names it. A pipeline only
+    renders (it cannot list the cluster's stores); the lab checks the store exists and carries the labels
+    (``diagnose``: external-secret-failed). ExternalSecret's ``secretStoreRef`` takes a name, not a selector
+    (external-secrets apis/externalsecrets/v1/externalsecret_types.go ``SecretStoreRef``)."""
+    if eso.get("storeName"):
+        return str(eso["storeName"])
+    labels = eso.get("clusterStoreSelectorLabels") or {}
+    return str(labels.get(STORE_SELECTOR_LABEL) or DEFAULT_STORE)
 
 
 def resolve(spec: dict[str, Any], request_namespace: str) -> dict[str, Any]:
@@ -78,7 +92,7 @@ def resolve(spec: dict[str, Any], request_namespace: str) -> dict[str, Any]:
         "clusterAnnotations": dict(argocd.get("clusterAnnotations") or {}),
         "workloadRepo": argocd.get("workloadRepo"),
         "store": {
-            "name": eso.get("storeName", "onepassword-connect"),
+            "name": store_name(eso),
             "kind": eso.get("storeKind", "ClusterSecretStore"),
         },
         "esoApiVersion": eso.get("apiVersion", "v1"),
