@@ -122,7 +122,10 @@ def api_table(promise: str | Promise, root: str = "spec") -> Table:
         )
     t = table(rows, title=f"{crd.kind} ({crd.group}/{crd.storage_version}): {root}")
     t.columns[0].no_wrap = True
+    t.columns[2].max_width = 24  # a long default (a URL) is cut with …: `kratix-lab explain` shows it whole
     t.columns[3].overflow = "fold"  # a pattern is shown whole, folded if it must be: it is not a name
+    t.columns[3].min_width = 20  # "(x-kubernetes-preserve-unknown-fields)" wraps between its two words of prose
+    t.columns[4].min_width = 34  # the description reads as sentences, not one word a line
     return t
 
 
@@ -234,6 +237,8 @@ def works_table(lab: Lab, resource_name: str | None = None, promise: str | None 
     columns = ["promise", *([] if resource_name else ["request"]), "Work", "destination", "commit"]
     t = table(rows, columns, title="Works → WorkPlacements (destination) → commits (versionID)")
     t.columns[0].no_wrap = True
+    t.columns[-2].min_width = max([len("destination"), *(len(r["destination"]) for r in rows)])
+    t.columns[-1].min_width = 8  # a short SHA whole: the long Work name is the one cut with …
     return t
 
 
@@ -999,13 +1004,12 @@ def same_but_the_fix(a: Any, b: Any) -> bool:
 # ---- one Promise up close (01–08): its API, a sample, the pipeline run, the state repo ------------------------------
 
 
-def show_api(promise: str) -> Table:
-    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table."""
+def show_api(promise: str) -> None:
+    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table (printed once: a
+    returned table would be displayed a second time as the cell's value)."""
     kind = load_catalogue().get(promise).crd.kind
     command(f"explain {kind.lower()}.spec --recursive")
-    t = api_table(promise)
-    console.print(t)
-    return t
+    console.print(api_table(promise))
 
 
 def show_sample(name: str) -> dict[str, Any]:
@@ -1102,15 +1106,15 @@ def with_values(request: dict[str, Any], path: str, value: Any) -> dict[str, Any
     return out
 
 
-def seed_values_application() -> dict[str, Any]:
+def seed_values_application(project: str = "vcluster-media") -> dict[str, Any]:
     """The seed's Application as its document writes it: two sources, the values from ``$values`` — a ``ref`` to
-    the API server's URL (the seed's "ConfigMap hack")."""
+    the API server's URL (the seed's "ConfigMap hack"); in ``project``."""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "media-seed", "namespace": "argocd"},
         "spec": {
-            "project": "vcluster-media",
+            "project": project,
             "sources": [
                 {
                     "repoURL": "https://charts.loft.sh",
@@ -1151,7 +1155,278 @@ def show_app_resources(lab: Lab, name: str) -> list[dict[str, Any]]:
     return resources
 
 
-def submit_object(lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None) -> str:
-    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git). Returns the SHA."""
+def submit_object(
+    lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None, message: str | None = None
+) -> str:
+    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git), committed with
+    ``message`` (default: the lab's). Returns the SHA."""
     command(f"submit {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", key=key, note=note)
-    return lab.submit(obj)
+    return lab.submit(obj, message=message) if message else lab.submit(obj)
+
+
+# ---- the orchestrator up close (01-vcluster-orchestrator): defaults, presets, the render tree, values as data ------
+
+SUB_KINDS = [
+    "VClusterCore",
+    "VClusterCoreDNS",
+    "VClusterKubeconfigSync",
+    "VClusterKubeconfigExternalSecret",
+    "VClusterArgocdClusterRegistration",
+    "ArgocdProject",
+    "ArgocdApplication",
+]  # the seven sub-requests the orchestrator writes, one per component Promise
+
+
+def show_defaults(name: str) -> dict[str, Any]:
+    """``kratix-lab validate sample_requests/<name>.yaml``: the file, then every field the API server fills in from
+    the schema's defaults. Returns the admitted object (raises with the API server's message when it is refused)."""
+    command(f"validate sample_requests/{name}.yaml", note="the file with the schema's defaults applied")
+    given = sample(name)
+    show_yaml(given, title=f"sample_requests/{name}.yaml")
+    _, admission = admit(load_catalogue(), given)
+    if not admission.ok:
+        raise ValueError(admission.message)
+    before = flatten(given["spec"])
+    added = [
+        {"field": f"spec.{k}", "default": v} for k, v in flatten(admission.object["spec"]).items() if k not in before
+    ]
+    console.print(table(added, title="filled in by the API server (schema defaults)"))
+    return admission.object
+
+
+def orchestrator(name: str, vcluster: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A ``VClusterOrchestrator`` request: ``orchestrator("demo", {"preset": "dev"}, integrations={...})``."""
+    return {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": "VClusterOrchestrator",
+        "metadata": {"name": name},
+        "spec": {"name": name, "vcluster": vcluster, **spec},
+    }
+
+
+def _sub_request(node: Any, kind: str) -> dict[str, Any]:
+    return next(o.obj for o in node.outputs if o.obj["kind"] == kind)
+
+
+def preset_values(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each ``spec.vcluster`` of ``variants`` (label → vcluster) rendered by the orchestrator's own pipeline (not the
+    sub-requests'): the chart values it puts in the ``ArgocdApplication`` sub-request and the cluster registration's
+    environment. Prints the fields that differ; returns label → flattened values."""
+    from kratix_lab.render import render as render_tree
+
+    command("render FILE -o yaml", note="one run per variation: the ArgocdApplication's helm.valuesObject")
+    decided = {}
+    for label, vcluster in variants.items():
+        node = render_tree(load_catalogue(), orchestrator("demo", vcluster), max_depth=0)
+        values = _sub_request(node, "ArgocdApplication")["spec"]["source"]["helm"]["valuesObject"]
+        environment = _sub_request(node, "VClusterArgocdClusterRegistration")["spec"]["environment"]
+        decided[label] = {**flatten(values), "(cluster registration) environment": environment}
+    rows = sorted(differences(decided), key=lambda r: (r["field"].startswith("("), r["field"]))
+    console.print(table(rows, title="chart values (helm.valuesObject) that differ between presets"))
+    return decided
+
+
+def render_all(request: dict[str, Any], file: str) -> tuple[Any, PipelineRun]:
+    """``kratix-lab render FILE``: admit the request and run its pipeline and, recursively, its sub-requests' ones
+    (``kratix_lab.render.render``); shows the first run's input object and environment. Returns the tree and run."""
+    from kratix_lab.render import render as render_tree
+
+    command(f"render {file}", note="every pipeline, the sub-requests' too")
+    tree = render_tree(load_catalogue(), request)
+    run = tree.result.pipelines[0]
+    show_text(f"pipeline {run.name}: {run.phase} (exit code {run.exit_code}); {len(tree.children)} sub-requests")
+    show_yaml(run.input_object, title="/kratix/input/object.yaml (the admitted request, defaults applied)")
+    console.print(run_env_table(run))
+    return tree, run
+
+
+def show_subrequests(tree: Any) -> list[dict[str, str]]:
+    """The render tree's sub-requests: each one's Promise and what its pipeline writes. Returns the rows."""
+    command(f"render sample_requests/{tree.request['metadata']['name']}.yaml", note="the tree: one branch each")
+    rows = [
+        {
+            "sub-request": f"{child.request['kind']}/{child.request['metadata']['name']}",
+            "served by Promise": child.promise.name,
+            "its pipeline writes": ", ".join(f"{o.obj['kind']}/{o.obj['metadata']['name']}" for o in child.outputs),
+        }
+        for child in tree.children
+    ]
+    console.print(
+        table(
+            rows,
+            title=f"{len(tree.children)} sub-requests of {tree.request['kind']}/{tree.request['metadata']['name']}",
+        )
+    )
+    return rows
+
+
+class InlineValues:
+    """The rendered Application and the ``vcluster-core`` ConfigMap of one render tree (``show_inline_values``)."""
+
+    def __init__(self, app_node: Any, application: dict[str, Any], configmap: dict[str, Any]):
+        self.rendered_by = app_node.promise.name
+        self.application, self.configmap = application, configmap
+        self.source = application["spec"]["source"]
+        self.inline = self.source["helm"]["valuesObject"]
+        self.copy = load_one(configmap["data"]["values.yaml"])
+
+
+def show_inline_values(tree: Any) -> InlineValues:
+    """The Application the ``argocd-application`` sub-request's pipeline renders (its one source, the values folded)
+    and whether its ``helm.valuesObject`` equals the ``vcluster-core`` ConfigMap's ``values.yaml``."""
+    command(
+        f"render sample_requests/{tree.request['metadata']['name']}.yaml -o yaml", note="the Application, the ConfigMap"
+    )
+    app_node = next(c for c in tree.children if c.request["kind"] == "ArgocdApplication")
+    core_node = next(c for c in tree.children if c.request["kind"] == "VClusterCore")
+    v = InlineValues(app_node, _sub_request(app_node, "Application"), _sub_request(core_node, "ConfigMap"))
+    folded = {**v.source, "helm": {**v.source["helm"], "valuesObject": "…"}}
+    meta = v.application["metadata"]
+    shown = {"Application": f"{meta['namespace']}/{meta['name']}", "rendered by": v.rendered_by, "spec.source": folded}
+    show_yaml(shown, title="the Application's one source (valuesObject folded; compared below)")
+    show_text(
+        f"helm.valuesObject == ConfigMap {v.configmap['metadata']['name']} values.yaml: {v.inline == v.copy} "
+        f"({len(flatten(v.inline))} values)"
+    )
+    return v
+
+
+def through_two_pipelines(value: str) -> tuple[str, str, dict[str, Any]]:
+    """``value`` as a ``clusterAnnotations`` entry of an orchestrator request, through the orchestrator's pipeline
+    (into the ``VClusterArgocdClusterRegistration`` sub-request) and the registration's (into the ExternalSecret's
+    template). Shows the ExternalSecret as written; returns the value after each pipeline and the ExternalSecret."""
+    from kratix_lab.render import render as render_tree
+
+    annotations = {"integratn.tech/notes": value}
+    command("render hostile.yaml", note="spec.integrations.argocd.clusterAnnotations: the string below")
+    tree = render_tree(
+        load_catalogue(), orchestrator("hostile", {}, integrations={"argocd": {"clusterAnnotations": annotations}})
+    )
+    registration = next(c for c in tree.children if c.request["kind"] == "VClusterArgocdClusterRegistration")
+    (es_file,) = registration.result.pipelines[0].workloads
+    es_text = es_file.content.decode()
+    show_code(es_text, "yaml", title=f"/kratix/output/{es_file.filepath}, as the registration pipeline wrote it")
+    sub = next(
+        w for w in tree.result.pipelines[0].workloads if w.filepath.startswith("vclusterargocdclusterregistration")
+    )
+    after_one = load_one(sub.content.decode())["spec"]["clusterAnnotations"]["integratn.tech/notes"]
+    es = load_one(es_text)
+    after_two = es["spec"]["target"]["template"]["metadata"]["annotations"]["integratn.tech/notes"]
+    show_text(f"after the orchestrator:   byte-identical: {after_one.encode() == value.encode()}")
+    show_text(f"after the registration:   byte-identical: {after_two.encode() == value.encode()}")
+    show_text(f"kind of the object:       {es['kind']}")
+    return after_one, after_two, es
+
+
+HEREDOC = """\
+NOTES=$(yq '.spec.clusterAnnotations["integratn.tech/notes"]' /kratix/input/object.yaml)
+cat > /kratix/output/externalsecret.yaml <<EOF
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: ${NAME}-cluster
+  namespace: argocd
+  annotations:
+    integratn.tech/notes: ${NOTES}
+spec:
+  secretStoreRef:
+    name: onepassword-connect
+    kind: ClusterSecretStore
+EOF"""  # a seed-style heredoc for the same annotation: shown, never run
+
+
+def heredoc(value: str) -> str:
+    """The document ``HEREDOC`` would write for ``value``: a plain text replacement, which is what ``${NOTES}`` does
+    in an unquoted heredoc."""
+    template = HEREDOC.split("<<EOF\n", 1)[1].rsplit("\nEOF", 1)[0]
+    return template.replace("${NAME}", "hostile").replace("${NOTES}", value)
+
+
+def parsed(text: str) -> str:
+    """What kratix_lab's one YAML loader makes of a document: its kind and top-level keys, or its error."""
+    from kratix_lab.model import YamlError
+
+    try:
+        obj = load_one(text)
+    except YamlError as e:
+        return "YAML error: " + str(e).splitlines()[0]
+    return f"kind: {obj['kind']}; top-level keys: {', '.join(obj)}"
+
+
+def heredoc_table(values: Sequence[str]) -> list[dict[str, str]]:
+    """``HEREDOC`` (shown, not run), then each value through it (the document, parsed by the lab's loader) and
+    through data rendering. Returns the rows."""
+    show_code(HEREDOC, "bash", title="a seed-style heredoc (not run)")
+    command("validate externalsecret.yaml", note="the heredoc's document, read by the lab's YAML loader")
+    rows = [
+        {
+            "value": repr(v),
+            "heredoc output parses as": parsed(heredoc(v)),
+            "data rendering gives back": "the same string, byte for byte",
+        }
+        for v in values
+    ]
+    console.print(table(rows, title="the same values through a heredoc and through data rendering"))
+    return rows
+
+
+def show_repo_log(lab: Lab, repo: str = "state", files: bool = True) -> None:
+    """``kratix-lab repo log`` (``--gitops``): every commit of a lab repository, newest first."""
+    from kratix_lab.views.lab_view import repo_log_rich
+
+    command("repo log" + (" --gitops" if repo == "gitops" else ""), key="4" if repo == "state" else None)
+    commits = new_commits(lab, repo=repo)
+    text = repo_log_rich(commits, files=files)
+    if files:
+        console.print(text)
+        return
+    for line in text.split("\n"):
+        console.print(line, no_wrap=True, overflow="ellipsis")  # one line a commit, cut with …
+
+
+def show_placement_commit(
+    lab: Lab, resource: str, promise: str, namespace: str = "platform-requests"
+) -> tuple[Any, Any, str]:
+    """The commit a request's WorkPlacement recorded (``status.versionID``) and the files under its folder at that
+    commit. Returns the WorkPlacement, the commit and the folder."""
+    selector = {"kratix.io/resource-name": resource, "kratix.io/promise-name": promise}
+    (wp,) = lab.list("WorkPlacement", namespace, selector)
+    base = f"clusters/the-cluster/resources/{namespace}/{promise}/{resource}/{promise}-configure/5058f"
+    command(f"repo show {wp['status']['versionID'][:12]}", key="4", note="the WorkPlacement's versionID")
+    commit = lab.state_remote.show(wp["status"]["versionID"])
+    show_text(f"commit {commit.sha[:12]}  {commit.message.splitlines()[0]}")
+    console.print(repo_tree(lab.state_remote, base, commit.sha))
+    return wp, commit, base
+
+
+def show_status(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> dict[str, Any]:
+    """An object's ``.status`` as YAML (``kratix-lab get … -o yaml``). Returns the object."""
+    obj = lab.get(kind, name, namespace)
+    if obj is None:
+        raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
+    command(f"get {kind.lower()} {name} -n {namespace} -o yaml", key="y", note=".status")
+    show_yaml(obj["status"], title=f"{kind}/{name} .status")
+    return obj
+
+
+def show_branch(lab: Lab, kind: str, name: str, sub_kind: str, namespace: str = "platform-requests") -> Any:
+    """One branch of a request's trace, every node (``kratix-lab trace SUB-REQUEST -o wide``): the sub-request of kind
+    ``sub_kind``, its pipeline, Work, placement, commit, sync, the live objects and their pods. Returns the trace."""
+    from kratix_lab.views.trace_view import trace_tree
+
+    command(f"trace {sub_kind.lower()}/{name} -n {namespace} -o wide", key="enter")
+    root = _trace(lab, kind, name, namespace)
+    branch = next(n for n, _ in root.walk() if n.stage == "request" and n.kind == sub_kind)
+    console.print(trace_tree(branch))
+    return root
+
+
+def stages_table(root: Any) -> list[dict[str, Any]]:
+    """A whole trace counted by stage: how many nodes, and their healths. Prints it; returns the rows."""
+    command(f"trace {root.kind.lower()}/{root.name} -n {root.namespace} -o json", note="every node, by stage")
+    stages: dict[str, list[str]] = {}
+    for n, _ in root.walk():
+        stages.setdefault(n.stage, []).append(n.health)
+    rows = [{"stage": s, "nodes": len(h), "health": ", ".join(sorted(set(h)))} for s, h in stages.items()]
+    console.print(table(rows, title=f"the whole trace of {root.kind}/{root.name}, by stage"))
+    return rows
