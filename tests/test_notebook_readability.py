@@ -27,6 +27,7 @@ NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 STEPWISE = [
     "00-tour.ipynb",
+    "01-vcluster-orchestrator.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "10-troubleshooting.ipynb",
