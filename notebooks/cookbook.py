@@ -1430,3 +1430,172 @@ def stages_table(root: Any) -> list[dict[str, Any]]:
     rows = [{"stage": s, "nodes": len(h), "health": ", ".join(sorted(set(h)))} for s, h in stages.items()]
     console.print(table(rows, title=f"the whole trace of {root.kind}/{root.name}, by stage"))
     return rows
+
+
+# ---- a new Promise, written and run (09-new-promise): its files, a local run, edits, the best-practice checks ----
+
+MY_PROMISE = Path(__file__).resolve().parent / "my-promise"  # the tutorial's files: promises/my-promise/ in the seed
+MY_PROMISE_SHOWN = "promises/my-promise"
+_my_promise_dir: list[Path] = []
+
+
+def _load_edits() -> Any:
+    import runpy
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**runpy.run_path(str(MY_PROMISE / "edits.py")))
+
+
+my_promise_edits = _load_edits()  # the tutorial's changes to its files, in order (my-promise/edits.py)
+
+
+def write_file(name: str) -> Path:
+    """Copy the tutorial's ``my-promise/<name>`` into a scratch directory of this kernel (where the notebook then edits
+    it) and show it. Returns the copy's path."""
+    if not _my_promise_dir:
+        _my_promise_dir.append(scratch_dir("my-promise"))
+    path = _my_promise_dir[0] / name
+    text = (MY_PROMISE / name).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    lexer = {".yaml": "yaml", ".py": "python"}.get(path.suffix, "docker")
+    show_code(text, lexer, f"{MY_PROMISE_SHOWN}/{name}")
+    return path
+
+
+def edit_file(path: Path, replacements: Sequence[tuple[str, str]]) -> None:
+    """Apply exact (old, new) replacements to a file (each must match exactly once) and show the diff."""
+    before = after = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert after.count(old) == 1, f"not exactly one match for {old!r}"
+        after = after.replace(old, new)
+    path.write_text(after, encoding="utf-8")
+    show_diff(before, after, path.name)
+
+
+def show_promise_api(promise: Promise) -> None:
+    """``kratix-lab --promise DIR explain KIND.spec --recursive`` of a Promise outside the catalogue."""
+    command(f"--promise {MY_PROMISE_SHOWN} explain {promise.crd.kind.lower()}.spec --recursive")
+    console.print(api_table(promise))
+
+
+def my_request(object_name: str, /, **spec: Any) -> dict[str, Any]:
+    """A MyPromise request named ``object_name``, with the given spec fields."""
+    return request("MyPromise", object_name, spec)
+
+
+def admission_table(promise: Promise, tries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each request of ``tries`` (label → request) as the API server answers it (``promise.crd.admit``): admitted with
+    its stored spec, or refused with the API server's error. Returns label → admission."""
+    command(f"--promise {MY_PROMISE_SHOWN} validate FILE", note="one run per request")
+    admissions = {what: promise.crd.admit(obj) for what, obj in tries.items()}
+    rows = [
+        {
+            "request": what,
+            "admitted": "yes" if a.ok else "no",
+            "stored spec / the API server's error": dump(a.object["spec"]).strip() if a.ok else a.message,
+        }
+        for what, a in admissions.items()
+    ]
+    console.print(table(rows, title="admission of MyPromise requests"))
+    return admissions
+
+
+def local_render(promise: Promise, executor: Executor) -> Any:
+    """A function running a request through ``promise``'s configure workflow here, admitted first as the API server
+    would (``kratix-lab --promise DIR render FILE --executor container``, once the image is built)."""
+
+    def render_one(req: dict[str, Any]) -> WorkflowResult:
+        command(
+            f"--promise {MY_PROMISE_SHOWN} render {req['metadata']['name']}.yaml --executor container",
+            note="with the image built",
+        )
+        admission = promise.crd.admit(req)
+        assert admission.ok, admission.message
+        return run_workflow(promise, admission.object, executor=executor)
+
+    return render_one
+
+
+REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+
+
+def best_practice_problems(result: WorkflowResult) -> list[str]:
+    """The seed's output rules (required labels, an explicit namespace, never a Secret), checked on a local run
+    before anything reaches git: a small pre-commit check in the spirit of the seed's hook."""
+    problems = []
+    for path, obj in run_outputs(result.pipelines[0]):
+        ref, meta = f"{obj['kind']}/{obj['metadata']['name']}", obj["metadata"]
+        if obj["kind"] == "Secret":
+            problems.append(f"{path}: {ref} is a Secret (use an ExternalSecret)")
+        missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
+        if missing:
+            problems.append(f"{path}: {ref} lacks {', '.join(missing)}")
+        if obj["kind"] not in CLUSTER_SCOPED and not meta.get("namespace"):
+            problems.append(f"{path}: {ref} has no namespace")
+    return problems
+
+
+def show_local_run(result: WorkflowResult) -> None:
+    """A local run: what it wrote, its log, each output as YAML, and the pre-commit check."""
+    console.print(run_outputs_table(result.pipelines[0]))
+    show_text(result.logs)
+    show_outputs(result.pipelines[0])
+    show_table(({"problem": p} for p in best_practice_problems(result)), title="pre-commit check")
+
+
+def install_promise(lab: Lab, promise: Promise) -> None:
+    """``kratix-lab apply -f promise.yaml``: install (or update) a Promise, as ``kubectl apply`` would."""
+    command(f"apply -f {MY_PROMISE_SHOWN}/promise.yaml")
+    lab.install_promise(promise.doc)
+
+
+def submit_path(lab: Lab, path: Path) -> str:
+    """``kratix-lab submit FILE`` of a request file; shows the gitops commit. Returns the SHA."""
+    command(f"submit {MY_PROMISE_SHOWN}/{path.name}", key="c")
+    sha = lab.submit(path)
+    show_commits(new_commits(lab, repo="gitops")[:1], "gitops repo")
+    return sha
+
+
+def label_destination(lab: Lab, name: str, labels: dict[str, str]) -> None:
+    """Label a Destination (``kubectl label destination NAME k=v``): the lab applies the labels onto it."""
+    pairs = " ".join(f"{k}={v}" for k, v in labels.items())
+    command(f"apply -f destination-{name}.yaml", note=f"kubectl label destination {name} {pairs}")
+    lab.apply(
+        {
+            "apiVersion": "platform.kratix.io/v1alpha1",
+            "kind": "Destination",
+            "metadata": {"name": name, "labels": labels},
+        }
+    )
+
+
+def rerun(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> Any:
+    """Ask Kratix to run the request's pipeline again (``reconcile``), let the platform settle, diagnose the request.
+    Returns the ``Diagnosis``."""
+    reconcile(lab, kind, name, namespace)
+    wait(lab)
+    return show_diagnose(lab, kind, name, namespace)
+
+
+def final_runs_table(runs: dict[str, WorkflowResult]) -> None:
+    """Local runs by size: the outputs and the pre-commit check of each."""
+    rows = [
+        {
+            "size": size,
+            "outputs": ", ".join(w.filepath for w in run.workloads),
+            "pre-commit check": "; ".join(best_practice_problems(run)) or "clean",
+        }
+        for size, run in runs.items()
+    ]
+    show_table(rows, title="local runs of the final pipeline")
+
+
+def show_events(lab: Lab, kind: str, name: str, reason: str, namespace: str = "platform-requests") -> list[dict]:
+    """``kratix-lab events --for KIND/NAME``: the object's events whose reason holds ``reason``. Returns them."""
+    command(f"events -n {namespace} --for {kind.lower()}/{name}", key="d", note="describe lists them too")
+    events = [e for e in lab.events(kind, name, namespace) if reason in e["reason"]]
+    rows = [{"type": e["type"], "reason": e["reason"], "message": e["message"]} for e in events]
+    show_table(rows, title=f"events of {kind} {name} ({reason})")
+    return events

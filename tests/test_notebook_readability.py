@@ -30,6 +30,7 @@ STEPWISE = [
     "01-vcluster-orchestrator.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
+    "09-new-promise.ipynb",
     "10-troubleshooting.ipynb",
 ]  # every code cell one step, its command beside it
 MAX_LINES = 8
