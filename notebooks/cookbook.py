@@ -1143,14 +1143,26 @@ def app_condition(lab: Lab, name: str) -> dict[str, Any]:
     return condition
 
 
-def show_app_resources(lab: Lab, name: str) -> list[dict[str, Any]]:
-    """What an Application's source rendered (its ``status.resources``), each object's sync and health."""
+def show_app_resources(lab: Lab, name: str, provenance: bool = False) -> list[dict[str, Any]]:
+    """What an Application's source rendered (its ``status.resources``), each object's sync and health (and, with
+    ``provenance``, who creates it in a real cluster and whether the lab models it)."""
     command(f"get application {name} -n argocd -o yaml", key="y", note="status.resources")
     resources = (lab.get("Application", name, "argocd") or {}).get("status", {}).get("resources") or []
-    rows = [
-        {"kind": r["kind"], "name": r["name"], "sync": r["status"], "health": (r.get("health") or {}).get("status", "")}
-        for r in resources
-    ]
+    rows = []
+    for r in resources:
+        row = {
+            "kind": r["kind"],
+            "name": r["name"],
+            "sync": r["status"],
+            "health": (r.get("health") or {}).get("status", ""),
+        }
+        if provenance:
+            annotations = (
+                (lab.get(r["kind"], r["name"], r.get("namespace")) or {}).get("metadata", {}).get("annotations", {})
+            )
+            row["created by"] = annotations.get("kratix-lab.io/rendered-by")
+            row["modelled"] = annotations.get("kratix-lab.io/modelled")
+        rows.append(row)
     console.print(table(rows, title=f"Application {name}: status.resources"))
     return resources
 
@@ -1599,3 +1611,70 @@ def show_events(lab: Lab, kind: str, name: str, reason: str, namespace: str = "p
     rows = [{"type": e["type"], "reason": e["reason"], "message": e["message"]} for e in events]
     show_table(rows, title=f"events of {kind} {name} ({reason})")
     return events
+
+
+# ---- a sub-Promise up close (02–06): what the orchestrator writes for it, live metadata, the modelled chart --------
+
+
+def orchestrated(request: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The sub-request of ``kind`` the orchestrator's own pipeline writes for ``request`` (its sub-requests' pipelines
+    are not run)."""
+    from kratix_lab.render import render as render_tree
+
+    node = render_tree(load_catalogue(), request, max_depth=0)
+    return _sub_request(node, kind)
+
+
+def show_orchestrated(name: str, kind: str) -> dict[str, Any]:
+    """``kratix-lab render sample_requests/<name>.yaml -o yaml``: the ``kind`` sub-request the orchestrator writes for
+    that sample, as YAML. Returns it."""
+    command(f"render sample_requests/{name}.yaml -o yaml", note=f"the {kind} sub-request")
+    request = sample(name)
+    obj = orchestrated(request, kind)
+    show_yaml(obj, title=f"{kind}/{obj['metadata']['name']}, as the orchestrator writes it")
+    return obj
+
+
+def show_labels(*objs: dict[str, Any]) -> None:
+    """Live objects' labels and annotations (``kratix-lab describe``), one row each."""
+    for o in objs:
+        meta = o["metadata"]
+        command(
+            f"describe {o['kind'].lower()}/{meta['name']}"
+            + (f" -n {meta['namespace']}" if meta.get("namespace") else ""),
+            key="d",
+        )
+    rows = [
+        {"object": f"{o['kind']}/{o['metadata']['name']}", "label / annotation": k, "value": v}
+        for o in objs
+        for k, v in {**o["metadata"].get("labels", {}), **o["metadata"].get("annotations", {})}.items()
+    ]
+    console.print(table(rows, title="labels and annotations of the live objects"))
+
+
+def chart_compare(
+    source: dict[str, Any], namespace: str, values: dict[str, dict[str, Any]], release: str | None = None
+) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """The lab's modelled ``helm template`` of an Application's chart (``source``) with each label's values: the
+    objects only some render, and the control plane's and etcd's replicas. Returns label → (kind, name) → object."""
+    from kratix_lab.platform.helm import HelmSource, render_chart
+
+    release = release or source["helm"]["releaseName"]
+    rendered = {}
+    for label, v in values.items():
+        helm = HelmSource(source["repoURL"], source["chart"], source["targetRevision"], release, namespace, v)
+        rendered[label] = {(o["kind"], o["metadata"]["name"]): o for o in render_chart(helm).objects}
+
+    def replicas(objs: dict[tuple[str, str], dict[str, Any]], name: str) -> Any:
+        return objs[("StatefulSet", name)]["spec"]["replicas"] if ("StatefulSet", name) in objs else "—"
+
+    keys = sorted(set().union(*rendered.values()))
+    rows = [
+        {"object": f"{k}/{n}", **{label: "✔" if (k, n) in objs else "" for label, objs in rendered.items()}}
+        for k, n in keys
+        if len({(k, n) in objs for objs in rendered.values()}) > 1
+    ]
+    for name in (release, f"{release}-etcd"):
+        rows.append({"object": f"StatefulSet/{name} replicas", **{lb: replicas(o, name) for lb, o in rendered.items()}})
+    console.print(table(rows, title=f"the modelled chart: what {' vs '.join(values)} render differently"))
+    return rendered

@@ -28,6 +28,7 @@ ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 STEPWISE = [
     "00-tour.ipynb",
     "01-vcluster-orchestrator.ipynb",
+    "02-vcluster-core.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
