@@ -213,7 +213,10 @@ def kubectl_get(
     return table(
         data.records(),
         data.headers,
-        title or f"$ kratix-lab get {kind.lower()}" + (f" -n {namespace}" if namespace else " -A"),
+        title
+        or f"$ kratix-lab get {kind.lower()}"
+        + (f" -n {namespace}" if namespace else " -A")
+        + (" -l " + ",".join(f"{k}={v}" for k, v in selector.items()) if selector else ""),
     )
 
 
@@ -1678,3 +1681,30 @@ def chart_compare(
         rows.append({"object": f"StatefulSet/{name} replicas", **{lb: replicas(o, name) for lb, o in rendered.items()}})
     console.print(table(rows, title=f"the modelled chart: what {' vs '.join(values)} render differently"))
     return rendered
+
+
+def dns_entries_table(blocks: Sequence[dict[str, Any]]) -> None:
+    """The host CoreDNS's server-block ConfigMaps (03-vcluster-coredns): each vCluster's zone and where it forwards."""
+    rows = []
+    for cm in blocks:
+        ((key, block),) = cm["data"].items()
+        rows.append(
+            {
+                "vCluster": cm["metadata"]["labels"]["kratix.io/resource-name"],
+                "ConfigMap": f"kube-system/{cm['metadata']['name']}",
+                "key": key,
+                "zone": block.split(":53", 1)[0],
+                "forward to": block.split("forward . ", 1)[1].split()[0],
+                "applied by": cm["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"].split(":", 1)[0],
+            }
+        )
+    console.print(table(rows, title=f"{len(rows)} vClusters, {len(rows)} entries"))
+
+
+def show_coredns_import(blocks: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """What CoreDNS's config sidecar would assemble for ``import /etc/coredns/custom/*.server`` from the live
+    ConfigMaps (the lab runs no CoreDNS). Returns file → server block."""
+    imported = {key: block for cm in blocks for key, block in cm["data"].items()}
+    text = "".join(f"# /etc/coredns/custom/{key}\n{block}" for key, block in sorted(imported.items()))
+    show_code(text, "text", title="the host CoreDNS import directory")
+    return imported

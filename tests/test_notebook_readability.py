@@ -29,6 +29,7 @@ STEPWISE = [
     "00-tour.ipynb",
     "01-vcluster-orchestrator.ipynb",
     "02-vcluster-core.ipynb",
+    "03-vcluster-coredns.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
