@@ -7,6 +7,7 @@ copy) in Jupyter; the width and colours are fixed so nbval can compare the store
 from __future__ import annotations
 
 import atexit
+import copy
 import itertools
 import shutil
 import tempfile
@@ -1708,3 +1709,168 @@ def show_coredns_import(blocks: Sequence[dict[str, Any]]) -> dict[str, str]:
     text = "".join(f"# /etc/coredns/custom/{key}\n{block}" for key, block in sorted(imported.items()))
     show_code(text, "text", title="the host CoreDNS import directory")
     return imported
+
+
+# ---- the kubeconfig sync job (04-vcluster-kubeconfig-sync): its CronJob, its script run against stand-ins ---------
+
+_OP_STUB = """#!{python} -IS
+# modelled 1Password CLI: items live in $OP_STUB_DB (JSON); `--opt value`, `--opt=value`, `--` and --template
+import json, os, sys
+db, (noun, verb, *rest) = os.environ["OP_STUB_DB"], sys.argv[1:]
+items = json.load(open(db)) if os.path.exists(db) else []
+opts, args, it = {{}}, [], iter(rest)
+for a in it:
+    if a == "--":
+        args += list(it)
+    elif a.startswith("--"):
+        key, eq, value = a[2:].partition("=")
+        opts[key] = value if eq else next(it)
+    else:
+        args.append(a)
+template = json.load(open(opts["template"])) if "template" in opts else {{}}
+title = opts.get("title") or template.get("title") or next((a for a in args if "=" not in a), None)
+fields = [f["id"] for f in template.get("fields", [])] or [a.split("=", 1)[0] for a in args if "=" in a]
+found = [i for i in items if i["title"] == title and i["vault"] == opts.get("vault")]
+if (noun, verb) == ("item", "get"):
+    sys.exit(0 if found else 1)
+if (noun, verb) == ("item", "create"):
+    items.append({{"id": f"item-{{len(items) + 1}}", "vault": opts["vault"], "title": title, "fields": sorted(fields), "edits": 0}})
+elif (noun, verb) == ("item", "edit") and found:
+    found[0]["edits"] += 1
+else:
+    sys.exit(f"op: unsupported or failed: {{sys.argv[1:4]}}")
+json.dump(items, open(db, "w"))
+"""
+
+SEED_SYNC_SCRIPT = """\
+vcluster connect media --namespace vcluster-media --print-kubeconfig > /tmp/kubeconfig
+op item create --vault homelab --category login \\
+  --title "vcluster-media-kubeconfig" \\
+  "kubeconfig=$(cat /tmp/kubeconfig)"
+"""  # the seed's CronJob script (text from the seed document)
+
+
+class OpStandIns:
+    """Small stand-ins for ``op`` (a modelled 1Password CLI keeping a vault in a JSON file), ``kubectl`` and
+    ``vcluster`` in a scratch directory: ``run`` runs a job's script (``sh -c``, as the CronJob's container does, its
+    ``/tmp`` redirected to the scratch directory) and returns what it printed and the vault's items."""
+
+    KUBECONFIG = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: media\n  cluster: {server: https://media.integratn.tech}\n"
+    )
+
+    def __init__(self) -> None:
+        import base64
+        import sys
+
+        self.scratch = scratch_dir("kubeconfig-sync")
+        self.bin = self.scratch / "bin"
+        self.bin.mkdir()
+        (self.bin / "op").write_text(_OP_STUB.format(python=sys.executable))
+        encoded = base64.b64encode(self.KUBECONFIG.encode()).decode()
+        (self.bin / "kubectl").write_text(f"#!/bin/sh\nprintf '%s' '{encoded}'\n")
+        (self.bin / "vcluster").write_text("#!/bin/sh\nprintf '%s' " + repr(self.KUBECONFIG) + "\n")
+        for stub in self.bin.iterdir():
+            stub.chmod(0o755)
+
+    def run(self, script: str, vault_db: str, **env: str) -> tuple[str, list[dict[str, Any]]]:
+        import json
+        import subprocess
+
+        text = script.replace("/tmp/", "${SCRATCH}/")
+        environ = {
+            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "SCRATCH": str(self.scratch),
+            "OP_STUB_DB": str(self.scratch / vault_db),
+            **env,
+        }
+        done = subprocess.run(["/bin/sh", "-c", text], env=environ, capture_output=True, text=True, check=True)
+        return done.stdout.strip(), json.loads((self.scratch / vault_db).read_text())
+
+
+def show_cronjob(run: PipelineRun) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The pipeline's CronJob as YAML with its script folded, and the Role's rules. Returns the outputs by kind, the
+    CronJob and its container."""
+    outputs = {o["kind"]: o for _, o in run_outputs(run)}
+    cronjob = outputs["CronJob"]
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    folded = copy.deepcopy(cronjob)
+    folded["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2] = (
+        "<the sync script, below>"
+    )
+    command(f"render sample_requests/{run.input_object['kind'].lower()}.yaml -o yaml", note="the CronJob and the Role")
+    name = cronjob["metadata"]["name"]
+    show_yaml(folded, title=f"/kratix/output/cronjob-{name}.yaml (the script folded)")
+    show_yaml(outputs["Role"]["rules"], title=f"Role {outputs['Role']['metadata']['name']}: rules")
+    return outputs, cronjob, container
+
+
+def env_table(container: dict[str, Any]) -> None:
+    """A container's environment: each variable's value, or the Secret key it comes from."""
+    rows = [
+        {
+            "env": e["name"],
+            "value": e.get("value")
+            or f"Secret {e['valueFrom']['secretKeyRef']['name']}, key {e['valueFrom']['secretKeyRef']['key']}",
+        }
+        for e in container["env"]
+    ]
+    console.print(table(rows, title="the container's environment"))
+
+
+def show_cronjob_history(lab: Lab, name: str, namespace: str) -> list[dict[str, Any]]:
+    """``kratix-lab events --for cronjob/NAME``, its Jobs, and its schedule and last runs. Returns the events."""
+    from kratix_lab.views.lab_view import events_table
+
+    command(f"events -n {namespace} --for cronjob/{name}")
+    events = lab.events("CronJob", name, namespace)
+    rows = events_table(events, lab.store.now_seconds(), show_namespace=False)
+    console.print(table(rows.records(), [h for h in rows.headers if h != "OBJECT"]))
+    console.print(kubectl_get(lab, "Job", namespace))
+    cj = lab.get("CronJob", name, namespace) or {}
+    show_text(
+        f"schedule {cj['spec']['schedule']!r}, last schedule {cj['status']['lastScheduleTime']}, "
+        f"last success {cj['status']['lastSuccessfulTime']}"
+    )
+    return events
+
+
+def get_kinds(lab: Lab, kinds: Sequence[str], namespace: str, selector: dict[str, str]) -> list[dict[str, Any]]:
+    """``kratix-lab get a,b,c -n NS -l k=v``: several kinds in one table (``kind/name``). Returns the objects."""
+    from kratix_lab.views.lab_view import get_table
+
+    short = {"ServiceAccount": "sa"}
+    labels = ",".join(f"{k}={v}" for k, v in selector.items())
+    title = f"$ kratix-lab get {','.join(short.get(k, k.lower()) for k in kinds)} -n {namespace} -l {labels}"
+    live = [o for kind in kinds for o in lab.list(kind, namespace, selector)]
+    rows = get_table(lab, live, show_namespace=False, kind_prefix=True)
+    console.print(table(rows.records(), rows.headers, title=title))
+    return live
+
+
+def op_vault(lab: Lab, name: str = "sandbox") -> str:
+    """The vault the kubeconfig-sync CronJob of ``name`` writes to (its ``OP_VAULT``)."""
+    cj = lab.get("CronJob", f"{name}-kubeconfig-sync", f"vcluster-{name}") or {}
+    env = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    return next(e["value"] for e in env if e["name"] == "OP_VAULT")
+
+
+def cron_runs(
+    stand_ins: OpStandIns, script: str, seed_script: str, env: dict[str, str], minutes: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both scripts run once a minute of ``minutes`` against the stand-ins, each with its own vault; prints what each
+    run printed and left in the vaults. Returns the two vaults' items after the last run."""
+    rows = []
+    for minute in minutes:
+        ours, vault = stand_ins.run(script, "vault-ours.json", **env)
+        _, seed_vault = stand_ins.run(seed_script, "vault-seed.json")
+        rows.append(
+            {
+                "run": minute,
+                "this job prints": ours,
+                "items (this job)": ", ".join(f"{i['id']} ({i['edits']} edits)" for i in vault),
+                "items (seed job)": ", ".join(i["id"] for i in seed_vault),
+            }
+        )
+    console.print(table(rows, title=f"{len(minutes)} CronJob runs against the modelled 1Password vault"))
+    return vault, seed_vault

@@ -30,6 +30,7 @@ STEPWISE = [
     "01-vcluster-orchestrator.ipynb",
     "02-vcluster-core.ipynb",
     "03-vcluster-coredns.ipynb",
+    "04-vcluster-kubeconfig-sync.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
