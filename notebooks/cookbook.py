@@ -1613,7 +1613,7 @@ def show_events(lab: Lab, kind: str, name: str, reason: str, namespace: str = "p
     command(f"events -n {namespace} --for {kind.lower()}/{name}", key="d", note="describe lists them too")
     events = [e for e in lab.events(kind, name, namespace) if reason in e["reason"]]
     rows = [{"type": e["type"], "reason": e["reason"], "message": e["message"]} for e in events]
-    show_table(rows, title=f"events of {kind} {name} ({reason})")
+    show_table(rows, title=f"events of {kind} {name}" + (f" ({reason})" if reason else ""))
     return events
 
 
@@ -1874,3 +1874,82 @@ def cron_runs(
         )
     console.print(table(rows, title=f"{len(minutes)} CronJob runs against the modelled 1Password vault"))
     return vault, seed_vault
+
+
+# ---- the kubeconfig ExternalSecret (05): what each request renders, the Secret ESO writes, Argo CD's sync ----------
+
+
+def externalsecret_row(es: dict[str, Any]) -> dict[str, str]:
+    """What an ExternalSecret asks ESO for: API version, store, 1Password item, refresh, and the Secret it writes."""
+    return {
+        "apiVersion": es["apiVersion"],
+        "store": f"{es['spec']['secretStoreRef']['kind']}/{es['spec']['secretStoreRef']['name']}",
+        "1Password item (remoteRef.key)": es["spec"]["data"][0]["remoteRef"]["key"],
+        "refresh": es["spec"]["refreshInterval"],
+        "Secret": f"{es['metadata']['namespace']}/{es['spec']['target']['name']}",
+    }
+
+
+def show_owned_secret(lab: Lab, name: str, namespace: str) -> dict[str, Any]:
+    """``kratix-lab describe secret/NAME``: a Secret's owner, annotations and (decoded) data. Returns it."""
+    import base64
+
+    command(f"describe secret/{name} -n {namespace}", key="d")
+    secret = lab.get("Secret", name, namespace)
+    if secret is None:
+        raise LookupError(f"Secret/{name} not found in namespace {namespace}")
+    owner = secret["metadata"]["ownerReferences"][0]
+    rows = [
+        {
+            "field": "owner",
+            "value": f"{owner['kind']}/{owner['name']} ({owner['apiVersion']}, controller={owner['controller']})",
+        },
+        {"field": "annotations", "value": ", ".join(f"{k}={v}" for k, v in secret["metadata"]["annotations"].items())},
+        *({"field": f"data.{k} (decoded)", "value": base64.b64decode(v).decode()} for k, v in secret["data"].items()),
+    ]
+    console.print(table(rows, title=f"Secret {namespace}/{name}"))
+    return secret
+
+
+def seed_external_secret() -> dict[str, Any]:
+    """The seed document's ExternalSecret for ``media``'s kubeconfig: ``external-secrets.io/v1beta1``."""
+    return {
+        "apiVersion": "external-secrets.io/v1beta1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "media-kubeconfig", "namespace": "vcluster-media"},
+        "spec": {
+            "secretStoreRef": {"name": "onepassword-connect", "kind": "ClusterSecretStore"},
+            "target": {"name": "media-kubeconfig"},
+            "data": [
+                {"secretKey": "kubeconfig", "remoteRef": {"key": "vcluster-media-kubeconfig", "property": "kubeconfig"}}
+            ],
+        },
+    }
+
+
+def try_apply(lab: Lab, obj: dict[str, Any]) -> str:
+    """``kratix-lab apply -f FILE`` of an object the API server refuses: shows it, returns (and prints) why."""
+    from kratix_lab.platform.lab import AdmissionError
+
+    show_yaml(obj, title=f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml")
+    command(f"apply -f {obj['kind'].lower()}-{obj['metadata']['name']}.yaml")
+    try:
+        lab.apply(obj)
+    except AdmissionError as e:
+        show_text(f"apply refused it: {e}", style="red")
+        return str(e)
+    raise AssertionError(f"{obj['kind']}/{obj['metadata']['name']} was accepted")
+
+
+def show_sync_state(lab: Lab, app: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """An Application's sync status, its last sync operation and its ``SyncError`` condition (if any), as
+    ``kratix-lab get application … -o yaml`` shows them. Returns the Application, the operation and the condition."""
+    command(f"get application {app} -n argocd -o yaml", key="y", note="status.operationState, conditions")
+    obj = lab.get("Application", app, "argocd") or {}
+    st = obj.get("status") or {}
+    operation = st.get("operationState") or {}
+    show_text(f"{app}: {st['sync']['status']}; last sync {operation.get('phase')}: {operation.get('message')}")
+    error = next((c for c in st.get("conditions") or [] if c["type"] == "SyncError"), None)
+    if error:
+        show_text(f"SyncError: {error['message']}")
+    return obj, operation, error

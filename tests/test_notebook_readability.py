@@ -31,6 +31,7 @@ STEPWISE = [
     "02-vcluster-core.ipynb",
     "03-vcluster-coredns.ipynb",
     "04-vcluster-kubeconfig-sync.ipynb",
+    "05-vcluster-kubeconfig-external-secret.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
