@@ -1890,8 +1890,9 @@ def externalsecret_row(es: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def show_owned_secret(lab: Lab, name: str, namespace: str) -> dict[str, Any]:
-    """``kratix-lab describe secret/NAME``: a Secret's owner, annotations and (decoded) data. Returns it."""
+def show_owned_secret(lab: Lab, name: str, namespace: str, labels: bool = False) -> dict[str, Any]:
+    """``kratix-lab describe secret/NAME``: a Secret's owner, annotations and (decoded) data (with ``labels``, its
+    type and labels too). Returns it."""
     import base64
 
     command(f"describe secret/{name} -n {namespace}", key="d")
@@ -1907,6 +1908,9 @@ def show_owned_secret(lab: Lab, name: str, namespace: str) -> dict[str, Any]:
         {"field": "annotations", "value": ", ".join(f"{k}={v}" for k, v in secret["metadata"]["annotations"].items())},
         *({"field": f"data.{k} (decoded)", "value": base64.b64decode(v).decode()} for k, v in secret["data"].items()),
     ]
+    if labels:
+        rows[1:1] = [{"field": f"label {k}", "value": v} for k, v in secret["metadata"]["labels"].items()]
+        rows.insert(0, {"field": "type", "value": secret["type"]})
     console.print(table(rows, title=f"Secret {namespace}/{name}"))
     return secret
 
@@ -1953,3 +1957,50 @@ def show_sync_state(lab: Lab, app: str) -> tuple[dict[str, Any], dict[str, Any],
     if error:
         show_text(f"SyncError: {error['message']}")
     return obj, operation, error
+
+
+# ---- the Argo CD cluster registration (06): the cluster Secret's labels, what cluster generators select -----------
+
+
+def without(request: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """A copy of ``request`` without some ``spec`` fields (the schema's defaults then apply)."""
+    out = variant(request)
+    for f in fields:
+        out["spec"].pop(f, None)
+    return out
+
+
+def cluster_labels_table(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """The labels each registration request puts on its cluster Secret (the ExternalSecret's target template), run
+    through the real pipeline: one column per request. Returns request label → labels."""
+    command("render FILE -o yaml", note="one run per variation: target.template.metadata.labels")
+    rendered = {}
+    for label, req in variants.items():
+        (run,) = run_configure(req).pipelines
+        [(_, es)] = run_outputs(run)
+        rendered[label] = es["spec"]["target"]["template"]["metadata"]["labels"]
+    keys = list(dict.fromkeys(k for labels in rendered.values() for k in labels))
+    rows = [{"label": k, **{v: labels.get(k, "") for v, labels in rendered.items()}} for k in keys]
+    t = table(rows, title="labels on the cluster Secret")
+    for column, labels in zip(t.columns[1:], rendered.values(), strict=True):
+        column.no_wrap = False  # the request's name (the header) wraps between its words; a value is never cut
+        column.min_width = max(len(v) for v in labels.values())
+    console.print(t)
+    return rendered
+
+
+def cluster_generators(lab: Lab, selectors: Sequence[str], namespace: str = "argocd") -> list[str]:
+    """The cluster Secrets (``argocd.argoproj.io/secret-type: cluster``) each selector (``"k=v"``; ``""``: none) picks,
+    as an ApplicationSet cluster generator with that ``matchLabels`` would. Returns the names each found."""
+    cluster = {"argocd.argoproj.io/secret-type": "cluster"}
+    command(f"get secrets -n {namespace} -l argocd.argoproj.io/secret-type=cluster,KEY=VALUE", note="one per selector")
+    rows, found = [], []
+    for sel in selectors:
+        labels = dict([sel.split("=", 1)]) if sel else {}
+        names = ", ".join(
+            s["metadata"]["name"] for s in lab.list("Secret", namespace, {"matchLabels": cluster | labels})
+        )
+        rows.append({"selector": sel or "(Argo CD's cluster list)", "clusters (Secrets)": names})
+        found.append(names)
+    console.print(table(rows, title=f"Secrets in {namespace} with argocd.argoproj.io/secret-type=cluster"))
+    return found

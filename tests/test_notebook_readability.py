@@ -32,6 +32,7 @@ STEPWISE = [
     "03-vcluster-coredns.ipynb",
     "04-vcluster-kubeconfig-sync.ipynb",
     "05-vcluster-kubeconfig-external-secret.ipynb",
+    "06-vcluster-argocd-cluster-registration.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
