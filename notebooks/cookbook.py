@@ -7,6 +7,7 @@ copy) in Jupyter; the width and colours are fixed so nbval can compare the store
 from __future__ import annotations
 
 import atexit
+import copy
 import itertools
 import shutil
 import tempfile
@@ -122,7 +123,10 @@ def api_table(promise: str | Promise, root: str = "spec") -> Table:
         )
     t = table(rows, title=f"{crd.kind} ({crd.group}/{crd.storage_version}): {root}")
     t.columns[0].no_wrap = True
+    t.columns[2].max_width = 24  # a long default (a URL) is cut with …: `kratix-lab explain` shows it whole
     t.columns[3].overflow = "fold"  # a pattern is shown whole, folded if it must be: it is not a name
+    t.columns[3].min_width = 20  # "(x-kubernetes-preserve-unknown-fields)" wraps between its two words of prose
+    t.columns[4].min_width = 34  # the description reads as sentences, not one word a line
     return t
 
 
@@ -210,7 +214,10 @@ def kubectl_get(
     return table(
         data.records(),
         data.headers,
-        title or f"$ kratix-lab get {kind.lower()}" + (f" -n {namespace}" if namespace else " -A"),
+        title
+        or f"$ kratix-lab get {kind.lower()}"
+        + (f" -n {namespace}" if namespace else " -A")
+        + (" -l " + ",".join(f"{k}={v}" for k, v in selector.items()) if selector else ""),
     )
 
 
@@ -234,6 +241,8 @@ def works_table(lab: Lab, resource_name: str | None = None, promise: str | None 
     columns = ["promise", *([] if resource_name else ["request"]), "Work", "destination", "commit"]
     t = table(rows, columns, title="Works → WorkPlacements (destination) → commits (versionID)")
     t.columns[0].no_wrap = True
+    t.columns[-2].min_width = max([len("destination"), *(len(r["destination"]) for r in rows)])
+    t.columns[-1].min_width = 8  # a short SHA whole: the long Work name is the one cut with …
     return t
 
 
@@ -999,13 +1008,12 @@ def same_but_the_fix(a: Any, b: Any) -> bool:
 # ---- one Promise up close (01–08): its API, a sample, the pipeline run, the state repo ------------------------------
 
 
-def show_api(promise: str) -> Table:
-    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table."""
+def show_api(promise: str) -> None:
+    """``kratix-lab explain KIND.spec --recursive``: a Promise's API from its schema, as a table (printed once: a
+    returned table would be displayed a second time as the cell's value)."""
     kind = load_catalogue().get(promise).crd.kind
     command(f"explain {kind.lower()}.spec --recursive")
-    t = api_table(promise)
-    console.print(t)
-    return t
+    console.print(api_table(promise))
 
 
 def show_sample(name: str) -> dict[str, Any]:
@@ -1102,15 +1110,15 @@ def with_values(request: dict[str, Any], path: str, value: Any) -> dict[str, Any
     return out
 
 
-def seed_values_application() -> dict[str, Any]:
+def seed_values_application(project: str = "vcluster-media") -> dict[str, Any]:
     """The seed's Application as its document writes it: two sources, the values from ``$values`` — a ``ref`` to
-    the API server's URL (the seed's "ConfigMap hack")."""
+    the API server's URL (the seed's "ConfigMap hack"); in ``project``."""
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "media-seed", "namespace": "argocd"},
         "spec": {
-            "project": "vcluster-media",
+            "project": project,
             "sources": [
                 {
                     "repoURL": "https://charts.loft.sh",
@@ -1139,19 +1147,860 @@ def app_condition(lab: Lab, name: str) -> dict[str, Any]:
     return condition
 
 
-def show_app_resources(lab: Lab, name: str) -> list[dict[str, Any]]:
-    """What an Application's source rendered (its ``status.resources``), each object's sync and health."""
+def show_app_resources(lab: Lab, name: str, provenance: bool = False) -> list[dict[str, Any]]:
+    """What an Application's source rendered (its ``status.resources``), each object's sync and health (and, with
+    ``provenance``, who creates it in a real cluster and whether the lab models it)."""
     command(f"get application {name} -n argocd -o yaml", key="y", note="status.resources")
     resources = (lab.get("Application", name, "argocd") or {}).get("status", {}).get("resources") or []
-    rows = [
-        {"kind": r["kind"], "name": r["name"], "sync": r["status"], "health": (r.get("health") or {}).get("status", "")}
-        for r in resources
-    ]
+    rows = []
+    for r in resources:
+        row = {
+            "kind": r["kind"],
+            "name": r["name"],
+            "sync": r["status"],
+            "health": (r.get("health") or {}).get("status", ""),
+        }
+        if provenance:
+            annotations = (
+                (lab.get(r["kind"], r["name"], r.get("namespace")) or {}).get("metadata", {}).get("annotations", {})
+            )
+            row["created by"] = annotations.get("kratix-lab.io/rendered-by")
+            row["modelled"] = annotations.get("kratix-lab.io/modelled")
+        rows.append(row)
     console.print(table(rows, title=f"Application {name}: status.resources"))
     return resources
 
 
-def submit_object(lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None) -> str:
-    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git). Returns the SHA."""
+def submit_object(
+    lab: Lab, obj: dict[str, Any], key: str = "c", note: str | None = None, message: str | None = None
+) -> str:
+    """``kratix-lab submit FILE`` of a request built here (``e``: an edit of one already in git), committed with
+    ``message`` (default: the lab's). Returns the SHA."""
     command(f"submit {obj['kind'].lower()}-{obj['metadata']['name']}.yaml", key=key, note=note)
-    return lab.submit(obj)
+    return lab.submit(obj, message=message) if message else lab.submit(obj)
+
+
+# ---- the orchestrator up close (01-vcluster-orchestrator): defaults, presets, the render tree, values as data ------
+
+SUB_KINDS = [
+    "VClusterCore",
+    "VClusterCoreDNS",
+    "VClusterKubeconfigSync",
+    "VClusterKubeconfigExternalSecret",
+    "VClusterArgocdClusterRegistration",
+    "ArgocdProject",
+    "ArgocdApplication",
+]  # the seven sub-requests the orchestrator writes, one per component Promise
+
+
+def show_defaults(name: str) -> dict[str, Any]:
+    """``kratix-lab validate sample_requests/<name>.yaml``: the file, then every field the API server fills in from
+    the schema's defaults. Returns the admitted object (raises with the API server's message when it is refused)."""
+    command(f"validate sample_requests/{name}.yaml", note="the file with the schema's defaults applied")
+    given = sample(name)
+    show_yaml(given, title=f"sample_requests/{name}.yaml")
+    _, admission = admit(load_catalogue(), given)
+    if not admission.ok:
+        raise ValueError(admission.message)
+    before = flatten(given["spec"])
+    added = [
+        {"field": f"spec.{k}", "default": v} for k, v in flatten(admission.object["spec"]).items() if k not in before
+    ]
+    console.print(table(added, title="filled in by the API server (schema defaults)"))
+    return admission.object
+
+
+def orchestrator(name: str, vcluster: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A ``VClusterOrchestrator`` request: ``orchestrator("demo", {"preset": "dev"}, integrations={...})``."""
+    return {
+        "apiVersion": "platform.integratn.tech/v1alpha1",
+        "kind": "VClusterOrchestrator",
+        "metadata": {"name": name},
+        "spec": {"name": name, "vcluster": vcluster, **spec},
+    }
+
+
+def _sub_request(node: Any, kind: str) -> dict[str, Any]:
+    return next(o.obj for o in node.outputs if o.obj["kind"] == kind)
+
+
+def preset_values(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each ``spec.vcluster`` of ``variants`` (label → vcluster) rendered by the orchestrator's own pipeline (not the
+    sub-requests'): the chart values it puts in the ``ArgocdApplication`` sub-request and the cluster registration's
+    environment. Prints the fields that differ; returns label → flattened values."""
+    from kratix_lab.render import render as render_tree
+
+    command("render FILE -o yaml", note="one run per variation: the ArgocdApplication's helm.valuesObject")
+    decided = {}
+    for label, vcluster in variants.items():
+        node = render_tree(load_catalogue(), orchestrator("demo", vcluster), max_depth=0)
+        values = _sub_request(node, "ArgocdApplication")["spec"]["source"]["helm"]["valuesObject"]
+        environment = _sub_request(node, "VClusterArgocdClusterRegistration")["spec"]["environment"]
+        decided[label] = {**flatten(values), "(cluster registration) environment": environment}
+    rows = sorted(differences(decided), key=lambda r: (r["field"].startswith("("), r["field"]))
+    console.print(table(rows, title="chart values (helm.valuesObject) that differ between presets"))
+    return decided
+
+
+def render_all(request: dict[str, Any], file: str) -> tuple[Any, PipelineRun]:
+    """``kratix-lab render FILE``: admit the request and run its pipeline and, recursively, its sub-requests' ones
+    (``kratix_lab.render.render``); shows the first run's input object and environment. Returns the tree and run."""
+    from kratix_lab.render import render as render_tree
+
+    command(f"render {file}", note="every pipeline, the sub-requests' too")
+    tree = render_tree(load_catalogue(), request)
+    run = tree.result.pipelines[0]
+    show_text(f"pipeline {run.name}: {run.phase} (exit code {run.exit_code}); {len(tree.children)} sub-requests")
+    show_yaml(run.input_object, title="/kratix/input/object.yaml (the admitted request, defaults applied)")
+    console.print(run_env_table(run))
+    return tree, run
+
+
+def show_subrequests(tree: Any) -> list[dict[str, str]]:
+    """The render tree's sub-requests: each one's Promise and what its pipeline writes. Returns the rows."""
+    command(f"render sample_requests/{tree.request['metadata']['name']}.yaml", note="the tree: one branch each")
+    rows = [
+        {
+            "sub-request": f"{child.request['kind']}/{child.request['metadata']['name']}",
+            "served by Promise": child.promise.name,
+            "its pipeline writes": ", ".join(f"{o.obj['kind']}/{o.obj['metadata']['name']}" for o in child.outputs),
+        }
+        for child in tree.children
+    ]
+    console.print(
+        table(
+            rows,
+            title=f"{len(tree.children)} sub-requests of {tree.request['kind']}/{tree.request['metadata']['name']}",
+        )
+    )
+    return rows
+
+
+class InlineValues:
+    """The rendered Application and the ``vcluster-core`` ConfigMap of one render tree (``show_inline_values``)."""
+
+    def __init__(self, app_node: Any, application: dict[str, Any], configmap: dict[str, Any]):
+        self.rendered_by = app_node.promise.name
+        self.application, self.configmap = application, configmap
+        self.source = application["spec"]["source"]
+        self.inline = self.source["helm"]["valuesObject"]
+        self.copy = load_one(configmap["data"]["values.yaml"])
+
+
+def show_inline_values(tree: Any) -> InlineValues:
+    """The Application the ``argocd-application`` sub-request's pipeline renders (its one source, the values folded)
+    and whether its ``helm.valuesObject`` equals the ``vcluster-core`` ConfigMap's ``values.yaml``."""
+    command(
+        f"render sample_requests/{tree.request['metadata']['name']}.yaml -o yaml", note="the Application, the ConfigMap"
+    )
+    app_node = next(c for c in tree.children if c.request["kind"] == "ArgocdApplication")
+    core_node = next(c for c in tree.children if c.request["kind"] == "VClusterCore")
+    v = InlineValues(app_node, _sub_request(app_node, "Application"), _sub_request(core_node, "ConfigMap"))
+    folded = {**v.source, "helm": {**v.source["helm"], "valuesObject": "…"}}
+    meta = v.application["metadata"]
+    shown = {"Application": f"{meta['namespace']}/{meta['name']}", "rendered by": v.rendered_by, "spec.source": folded}
+    show_yaml(shown, title="the Application's one source (valuesObject folded; compared below)")
+    show_text(
+        f"helm.valuesObject == ConfigMap {v.configmap['metadata']['name']} values.yaml: {v.inline == v.copy} "
+        f"({len(flatten(v.inline))} values)"
+    )
+    return v
+
+
+def through_two_pipelines(value: str) -> tuple[str, str, dict[str, Any]]:
+    """``value`` as a ``clusterAnnotations`` entry of an orchestrator request, through the orchestrator's pipeline
+    (into the ``VClusterArgocdClusterRegistration`` sub-request) and the registration's (into the ExternalSecret's
+    template). Shows the ExternalSecret as written; returns the value after each pipeline and the ExternalSecret."""
+    from kratix_lab.render import render as render_tree
+
+    annotations = {"integratn.tech/notes": value}
+    command("render hostile.yaml", note="spec.integrations.argocd.clusterAnnotations: the string below")
+    tree = render_tree(
+        load_catalogue(), orchestrator("hostile", {}, integrations={"argocd": {"clusterAnnotations": annotations}})
+    )
+    registration = next(c for c in tree.children if c.request["kind"] == "VClusterArgocdClusterRegistration")
+    (es_file,) = registration.result.pipelines[0].workloads
+    es_text = es_file.content.decode()
+    show_code(es_text, "yaml", title=f"/kratix/output/{es_file.filepath}, as the registration pipeline wrote it")
+    sub = next(
+        w for w in tree.result.pipelines[0].workloads if w.filepath.startswith("vclusterargocdclusterregistration")
+    )
+    after_one = load_one(sub.content.decode())["spec"]["clusterAnnotations"]["integratn.tech/notes"]
+    es = load_one(es_text)
+    after_two = es["spec"]["target"]["template"]["metadata"]["annotations"]["integratn.tech/notes"]
+    show_text(f"after the orchestrator:   byte-identical: {after_one.encode() == value.encode()}")
+    show_text(f"after the registration:   byte-identical: {after_two.encode() == value.encode()}")
+    show_text(f"kind of the object:       {es['kind']}")
+    return after_one, after_two, es
+
+
+HEREDOC = """\
+NOTES=$(yq '.spec.clusterAnnotations["integratn.tech/notes"]' /kratix/input/object.yaml)
+cat > /kratix/output/externalsecret.yaml <<EOF
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: ${NAME}-cluster
+  namespace: argocd
+  annotations:
+    integratn.tech/notes: ${NOTES}
+spec:
+  secretStoreRef:
+    name: onepassword-connect
+    kind: ClusterSecretStore
+EOF"""  # a seed-style heredoc for the same annotation: shown, never run
+
+
+def heredoc(value: str) -> str:
+    """The document ``HEREDOC`` would write for ``value``: a plain text replacement, which is what ``${NOTES}`` does
+    in an unquoted heredoc."""
+    template = HEREDOC.split("<<EOF\n", 1)[1].rsplit("\nEOF", 1)[0]
+    return template.replace("${NAME}", "hostile").replace("${NOTES}", value)
+
+
+def parsed(text: str) -> str:
+    """What kratix_lab's one YAML loader makes of a document: its kind and top-level keys, or its error."""
+    from kratix_lab.model import YamlError
+
+    try:
+        obj = load_one(text)
+    except YamlError as e:
+        return "YAML error: " + str(e).splitlines()[0]
+    return f"kind: {obj['kind']}; top-level keys: {', '.join(obj)}"
+
+
+def heredoc_table(values: Sequence[str]) -> list[dict[str, str]]:
+    """``HEREDOC`` (shown, not run), then each value through it (the document, parsed by the lab's loader) and
+    through data rendering. Returns the rows."""
+    show_code(HEREDOC, "bash", title="a seed-style heredoc (not run)")
+    command("validate externalsecret.yaml", note="the heredoc's document, read by the lab's YAML loader")
+    rows = [
+        {
+            "value": repr(v),
+            "heredoc output parses as": parsed(heredoc(v)),
+            "data rendering gives back": "the same string, byte for byte",
+        }
+        for v in values
+    ]
+    console.print(table(rows, title="the same values through a heredoc and through data rendering"))
+    return rows
+
+
+def show_repo_log(lab: Lab, repo: str = "state", files: bool = True) -> None:
+    """``kratix-lab repo log`` (``--gitops``): every commit of a lab repository, newest first."""
+    from kratix_lab.views.lab_view import repo_log_rich
+
+    command("repo log" + (" --gitops" if repo == "gitops" else ""), key="4" if repo == "state" else None)
+    commits = new_commits(lab, repo=repo)
+    text = repo_log_rich(commits, files=files)
+    if files:
+        console.print(text)
+        return
+    for line in text.split("\n"):
+        console.print(line, no_wrap=True, overflow="ellipsis")  # one line a commit, cut with …
+
+
+def show_placement_commit(
+    lab: Lab, resource: str, promise: str, namespace: str = "platform-requests"
+) -> tuple[Any, Any, str]:
+    """The commit a request's WorkPlacement recorded (``status.versionID``) and the files under its folder at that
+    commit. Returns the WorkPlacement, the commit and the folder."""
+    selector = {"kratix.io/resource-name": resource, "kratix.io/promise-name": promise}
+    (wp,) = lab.list("WorkPlacement", namespace, selector)
+    base = f"clusters/the-cluster/resources/{namespace}/{promise}/{resource}/{promise}-configure/5058f"
+    command(f"repo show {wp['status']['versionID'][:12]}", key="4", note="the WorkPlacement's versionID")
+    commit = lab.state_remote.show(wp["status"]["versionID"])
+    show_text(f"commit {commit.sha[:12]}  {commit.message.splitlines()[0]}")
+    console.print(repo_tree(lab.state_remote, base, commit.sha))
+    return wp, commit, base
+
+
+def show_status(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> dict[str, Any]:
+    """An object's ``.status`` as YAML (``kratix-lab get … -o yaml``). Returns the object."""
+    obj = lab.get(kind, name, namespace)
+    if obj is None:
+        raise LookupError(f"{kind}/{name} not found in namespace {namespace}")
+    command(f"get {kind.lower()} {name} -n {namespace} -o yaml", key="y", note=".status")
+    show_yaml(obj["status"], title=f"{kind}/{name} .status")
+    return obj
+
+
+def show_branch(lab: Lab, kind: str, name: str, sub_kind: str, namespace: str = "platform-requests") -> Any:
+    """One branch of a request's trace, every node (``kratix-lab trace SUB-REQUEST -o wide``): the sub-request of kind
+    ``sub_kind``, its pipeline, Work, placement, commit, sync, the live objects and their pods. Returns the trace."""
+    from kratix_lab.views.trace_view import trace_tree
+
+    command(f"trace {sub_kind.lower()}/{name} -n {namespace} -o wide", key="enter")
+    root = _trace(lab, kind, name, namespace)
+    branch = next(n for n, _ in root.walk() if n.stage == "request" and n.kind == sub_kind)
+    console.print(trace_tree(branch))
+    return root
+
+
+def stages_table(root: Any) -> list[dict[str, Any]]:
+    """A whole trace counted by stage: how many nodes, and their healths. Prints it; returns the rows."""
+    command(f"trace {root.kind.lower()}/{root.name} -n {root.namespace} -o json", note="every node, by stage")
+    stages: dict[str, list[str]] = {}
+    for n, _ in root.walk():
+        stages.setdefault(n.stage, []).append(n.health)
+    rows = [{"stage": s, "nodes": len(h), "health": ", ".join(sorted(set(h)))} for s, h in stages.items()]
+    console.print(table(rows, title=f"the whole trace of {root.kind}/{root.name}, by stage"))
+    return rows
+
+
+# ---- a new Promise, written and run (09-new-promise): its files, a local run, edits, the best-practice checks ----
+
+MY_PROMISE = Path(__file__).resolve().parent / "my-promise"  # the tutorial's files: promises/my-promise/ in the seed
+MY_PROMISE_SHOWN = "promises/my-promise"
+_my_promise_dir: list[Path] = []
+
+
+def _load_edits() -> Any:
+    import runpy
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**runpy.run_path(str(MY_PROMISE / "edits.py")))
+
+
+my_promise_edits = _load_edits()  # the tutorial's changes to its files, in order (my-promise/edits.py)
+
+
+def write_file(name: str) -> Path:
+    """Copy the tutorial's ``my-promise/<name>`` into a scratch directory of this kernel (where the notebook then edits
+    it) and show it. Returns the copy's path."""
+    if not _my_promise_dir:
+        _my_promise_dir.append(scratch_dir("my-promise"))
+    path = _my_promise_dir[0] / name
+    text = (MY_PROMISE / name).read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    lexer = {".yaml": "yaml", ".py": "python"}.get(path.suffix, "docker")
+    show_code(text, lexer, f"{MY_PROMISE_SHOWN}/{name}")
+    return path
+
+
+def edit_file(path: Path, replacements: Sequence[tuple[str, str]]) -> None:
+    """Apply exact (old, new) replacements to a file (each must match exactly once) and show the diff."""
+    before = after = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert after.count(old) == 1, f"not exactly one match for {old!r}"
+        after = after.replace(old, new)
+    path.write_text(after, encoding="utf-8")
+    show_diff(before, after, path.name)
+
+
+def show_promise_api(promise: Promise) -> None:
+    """``kratix-lab --promise DIR explain KIND.spec --recursive`` of a Promise outside the catalogue."""
+    command(f"--promise {MY_PROMISE_SHOWN} explain {promise.crd.kind.lower()}.spec --recursive")
+    console.print(api_table(promise))
+
+
+def my_request(object_name: str, /, **spec: Any) -> dict[str, Any]:
+    """A MyPromise request named ``object_name``, with the given spec fields."""
+    return request("MyPromise", object_name, spec)
+
+
+def admission_table(promise: Promise, tries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each request of ``tries`` (label → request) as the API server answers it (``promise.crd.admit``): admitted with
+    its stored spec, or refused with the API server's error. Returns label → admission."""
+    command(f"--promise {MY_PROMISE_SHOWN} validate FILE", note="one run per request")
+    admissions = {what: promise.crd.admit(obj) for what, obj in tries.items()}
+    rows = [
+        {
+            "request": what,
+            "admitted": "yes" if a.ok else "no",
+            "stored spec / the API server's error": dump(a.object["spec"]).strip() if a.ok else a.message,
+        }
+        for what, a in admissions.items()
+    ]
+    console.print(table(rows, title="admission of MyPromise requests"))
+    return admissions
+
+
+def local_render(promise: Promise, executor: Executor) -> Any:
+    """A function running a request through ``promise``'s configure workflow here, admitted first as the API server
+    would (``kratix-lab --promise DIR render FILE --executor container``, once the image is built)."""
+
+    def render_one(req: dict[str, Any]) -> WorkflowResult:
+        command(
+            f"--promise {MY_PROMISE_SHOWN} render {req['metadata']['name']}.yaml --executor container",
+            note="with the image built",
+        )
+        admission = promise.crd.admit(req)
+        assert admission.ok, admission.message
+        return run_workflow(promise, admission.object, executor=executor)
+
+    return render_one
+
+
+REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+
+
+def best_practice_problems(result: WorkflowResult) -> list[str]:
+    """The seed's output rules (required labels, an explicit namespace, never a Secret), checked on a local run
+    before anything reaches git: a small pre-commit check in the spirit of the seed's hook."""
+    problems = []
+    for path, obj in run_outputs(result.pipelines[0]):
+        ref, meta = f"{obj['kind']}/{obj['metadata']['name']}", obj["metadata"]
+        if obj["kind"] == "Secret":
+            problems.append(f"{path}: {ref} is a Secret (use an ExternalSecret)")
+        missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
+        if missing:
+            problems.append(f"{path}: {ref} lacks {', '.join(missing)}")
+        if obj["kind"] not in CLUSTER_SCOPED and not meta.get("namespace"):
+            problems.append(f"{path}: {ref} has no namespace")
+    return problems
+
+
+def show_local_run(result: WorkflowResult) -> None:
+    """A local run: what it wrote, its log, each output as YAML, and the pre-commit check."""
+    console.print(run_outputs_table(result.pipelines[0]))
+    show_text(result.logs)
+    show_outputs(result.pipelines[0])
+    show_table(({"problem": p} for p in best_practice_problems(result)), title="pre-commit check")
+
+
+def install_promise(lab: Lab, promise: Promise) -> None:
+    """``kratix-lab apply -f promise.yaml``: install (or update) a Promise, as ``kubectl apply`` would."""
+    command(f"apply -f {MY_PROMISE_SHOWN}/promise.yaml")
+    lab.install_promise(promise.doc)
+
+
+def submit_path(lab: Lab, path: Path) -> str:
+    """``kratix-lab submit FILE`` of a request file; shows the gitops commit. Returns the SHA."""
+    command(f"submit {MY_PROMISE_SHOWN}/{path.name}", key="c")
+    sha = lab.submit(path)
+    show_commits(new_commits(lab, repo="gitops")[:1], "gitops repo")
+    return sha
+
+
+def label_destination(lab: Lab, name: str, labels: dict[str, str]) -> None:
+    """Label a Destination (``kubectl label destination NAME k=v``): the lab applies the labels onto it."""
+    pairs = " ".join(f"{k}={v}" for k, v in labels.items())
+    command(f"apply -f destination-{name}.yaml", note=f"kubectl label destination {name} {pairs}")
+    lab.apply(
+        {
+            "apiVersion": "platform.kratix.io/v1alpha1",
+            "kind": "Destination",
+            "metadata": {"name": name, "labels": labels},
+        }
+    )
+
+
+def rerun(lab: Lab, kind: str, name: str, namespace: str = "platform-requests") -> Any:
+    """Ask Kratix to run the request's pipeline again (``reconcile``), let the platform settle, diagnose the request.
+    Returns the ``Diagnosis``."""
+    reconcile(lab, kind, name, namespace)
+    wait(lab)
+    return show_diagnose(lab, kind, name, namespace)
+
+
+def final_runs_table(runs: dict[str, WorkflowResult]) -> None:
+    """Local runs by size: the outputs and the pre-commit check of each."""
+    rows = [
+        {
+            "size": size,
+            "outputs": ", ".join(w.filepath for w in run.workloads),
+            "pre-commit check": "; ".join(best_practice_problems(run)) or "clean",
+        }
+        for size, run in runs.items()
+    ]
+    show_table(rows, title="local runs of the final pipeline")
+
+
+def show_events(lab: Lab, kind: str, name: str, reason: str, namespace: str = "platform-requests") -> list[dict]:
+    """``kratix-lab events --for KIND/NAME``: the object's events whose reason holds ``reason``. Returns them."""
+    command(f"events -n {namespace} --for {kind.lower()}/{name}", key="d", note="describe lists them too")
+    events = [e for e in lab.events(kind, name, namespace) if reason in e["reason"]]
+    rows = [{"type": e["type"], "reason": e["reason"], "message": e["message"]} for e in events]
+    show_table(rows, title=f"events of {kind} {name}" + (f" ({reason})" if reason else ""))
+    return events
+
+
+# ---- a sub-Promise up close (02–06): what the orchestrator writes for it, live metadata, the modelled chart --------
+
+
+def orchestrated(request: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The sub-request of ``kind`` the orchestrator's own pipeline writes for ``request`` (its sub-requests' pipelines
+    are not run)."""
+    from kratix_lab.render import render as render_tree
+
+    node = render_tree(load_catalogue(), request, max_depth=0)
+    return _sub_request(node, kind)
+
+
+def show_orchestrated(name: str, kind: str) -> dict[str, Any]:
+    """``kratix-lab render sample_requests/<name>.yaml -o yaml``: the ``kind`` sub-request the orchestrator writes for
+    that sample, as YAML. Returns it."""
+    command(f"render sample_requests/{name}.yaml -o yaml", note=f"the {kind} sub-request")
+    request = sample(name)
+    obj = orchestrated(request, kind)
+    show_yaml(obj, title=f"{kind}/{obj['metadata']['name']}, as the orchestrator writes it")
+    return obj
+
+
+def show_labels(*objs: dict[str, Any]) -> None:
+    """Live objects' labels and annotations (``kratix-lab describe``), one row each."""
+    for o in objs:
+        meta = o["metadata"]
+        command(
+            f"describe {o['kind'].lower()}/{meta['name']}"
+            + (f" -n {meta['namespace']}" if meta.get("namespace") else ""),
+            key="d",
+        )
+    rows = [
+        {"object": f"{o['kind']}/{o['metadata']['name']}", "label / annotation": k, "value": v}
+        for o in objs
+        for k, v in {**o["metadata"].get("labels", {}), **o["metadata"].get("annotations", {})}.items()
+    ]
+    console.print(table(rows, title="labels and annotations of the live objects"))
+
+
+def chart_compare(
+    source: dict[str, Any], namespace: str, values: dict[str, dict[str, Any]], release: str | None = None
+) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """The lab's modelled ``helm template`` of an Application's chart (``source``) with each label's values: the
+    objects only some render, and the control plane's and etcd's replicas. Returns label → (kind, name) → object."""
+    from kratix_lab.platform.helm import HelmSource, render_chart
+
+    release = release or source["helm"]["releaseName"]
+    rendered = {}
+    for label, v in values.items():
+        helm = HelmSource(source["repoURL"], source["chart"], source["targetRevision"], release, namespace, v)
+        rendered[label] = {(o["kind"], o["metadata"]["name"]): o for o in render_chart(helm).objects}
+
+    def replicas(objs: dict[tuple[str, str], dict[str, Any]], name: str) -> Any:
+        return objs[("StatefulSet", name)]["spec"]["replicas"] if ("StatefulSet", name) in objs else "—"
+
+    keys = sorted(set().union(*rendered.values()))
+    rows = [
+        {"object": f"{k}/{n}", **{label: "✔" if (k, n) in objs else "" for label, objs in rendered.items()}}
+        for k, n in keys
+        if len({(k, n) in objs for objs in rendered.values()}) > 1
+    ]
+    for name in (release, f"{release}-etcd"):
+        rows.append({"object": f"StatefulSet/{name} replicas", **{lb: replicas(o, name) for lb, o in rendered.items()}})
+    console.print(table(rows, title=f"the modelled chart: what {' vs '.join(values)} render differently"))
+    return rendered
+
+
+def dns_entries_table(blocks: Sequence[dict[str, Any]]) -> None:
+    """The host CoreDNS's server-block ConfigMaps (03-vcluster-coredns): each vCluster's zone and where it forwards."""
+    rows = []
+    for cm in blocks:
+        ((key, block),) = cm["data"].items()
+        rows.append(
+            {
+                "vCluster": cm["metadata"]["labels"]["kratix.io/resource-name"],
+                "ConfigMap": f"kube-system/{cm['metadata']['name']}",
+                "key": key,
+                "zone": block.split(":53", 1)[0],
+                "forward to": block.split("forward . ", 1)[1].split()[0],
+                "applied by": cm["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"].split(":", 1)[0],
+            }
+        )
+    console.print(table(rows, title=f"{len(rows)} vClusters, {len(rows)} entries"))
+
+
+def show_coredns_import(blocks: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """What CoreDNS's config sidecar would assemble for ``import /etc/coredns/custom/*.server`` from the live
+    ConfigMaps (the lab runs no CoreDNS). Returns file → server block."""
+    imported = {key: block for cm in blocks for key, block in cm["data"].items()}
+    text = "".join(f"# /etc/coredns/custom/{key}\n{block}" for key, block in sorted(imported.items()))
+    show_code(text, "text", title="the host CoreDNS import directory")
+    return imported
+
+
+# ---- the kubeconfig sync job (04-vcluster-kubeconfig-sync): its CronJob, its script run against stand-ins ---------
+
+_OP_STUB = """#!{python} -IS
+# modelled 1Password CLI: items live in $OP_STUB_DB (JSON); `--opt value`, `--opt=value`, `--` and --template
+import json, os, sys
+db, (noun, verb, *rest) = os.environ["OP_STUB_DB"], sys.argv[1:]
+items = json.load(open(db)) if os.path.exists(db) else []
+opts, args, it = {{}}, [], iter(rest)
+for a in it:
+    if a == "--":
+        args += list(it)
+    elif a.startswith("--"):
+        key, eq, value = a[2:].partition("=")
+        opts[key] = value if eq else next(it)
+    else:
+        args.append(a)
+template = json.load(open(opts["template"])) if "template" in opts else {{}}
+title = opts.get("title") or template.get("title") or next((a for a in args if "=" not in a), None)
+fields = [f["id"] for f in template.get("fields", [])] or [a.split("=", 1)[0] for a in args if "=" in a]
+found = [i for i in items if i["title"] == title and i["vault"] == opts.get("vault")]
+if (noun, verb) == ("item", "get"):
+    sys.exit(0 if found else 1)
+if (noun, verb) == ("item", "create"):
+    items.append({{"id": f"item-{{len(items) + 1}}", "vault": opts["vault"], "title": title, "fields": sorted(fields), "edits": 0}})
+elif (noun, verb) == ("item", "edit") and found:
+    found[0]["edits"] += 1
+else:
+    sys.exit(f"op: unsupported or failed: {{sys.argv[1:4]}}")
+json.dump(items, open(db, "w"))
+"""
+
+SEED_SYNC_SCRIPT = """\
+vcluster connect media --namespace vcluster-media --print-kubeconfig > /tmp/kubeconfig
+op item create --vault homelab --category login \\
+  --title "vcluster-media-kubeconfig" \\
+  "kubeconfig=$(cat /tmp/kubeconfig)"
+"""  # the seed's CronJob script (text from the seed document)
+
+
+class OpStandIns:
+    """Small stand-ins for ``op`` (a modelled 1Password CLI keeping a vault in a JSON file), ``kubectl`` and
+    ``vcluster`` in a scratch directory: ``run`` runs a job's script (``sh -c``, as the CronJob's container does, its
+    ``/tmp`` redirected to the scratch directory) and returns what it printed and the vault's items."""
+
+    KUBECONFIG = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: media\n  cluster: {server: https://media.integratn.tech}\n"
+    )
+
+    def __init__(self) -> None:
+        import base64
+        import sys
+
+        self.scratch = scratch_dir("kubeconfig-sync")
+        self.bin = self.scratch / "bin"
+        self.bin.mkdir()
+        (self.bin / "op").write_text(_OP_STUB.format(python=sys.executable))
+        encoded = base64.b64encode(self.KUBECONFIG.encode()).decode()
+        (self.bin / "kubectl").write_text(f"#!/bin/sh\nprintf '%s' '{encoded}'\n")
+        (self.bin / "vcluster").write_text("#!/bin/sh\nprintf '%s' " + repr(self.KUBECONFIG) + "\n")
+        for stub in self.bin.iterdir():
+            stub.chmod(0o755)
+
+    def run(self, script: str, vault_db: str, **env: str) -> tuple[str, list[dict[str, Any]]]:
+        import json
+        import subprocess
+
+        text = script.replace("/tmp/", "${SCRATCH}/")
+        environ = {
+            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "SCRATCH": str(self.scratch),
+            "OP_STUB_DB": str(self.scratch / vault_db),
+            **env,
+        }
+        done = subprocess.run(["/bin/sh", "-c", text], env=environ, capture_output=True, text=True, check=True)
+        return done.stdout.strip(), json.loads((self.scratch / vault_db).read_text())
+
+
+def show_cronjob(run: PipelineRun) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The pipeline's CronJob as YAML with its script folded, and the Role's rules. Returns the outputs by kind, the
+    CronJob and its container."""
+    outputs = {o["kind"]: o for _, o in run_outputs(run)}
+    cronjob = outputs["CronJob"]
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    folded = copy.deepcopy(cronjob)
+    folded["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2] = (
+        "<the sync script, below>"
+    )
+    command(f"render sample_requests/{run.input_object['kind'].lower()}.yaml -o yaml", note="the CronJob and the Role")
+    name = cronjob["metadata"]["name"]
+    show_yaml(folded, title=f"/kratix/output/cronjob-{name}.yaml (the script folded)")
+    show_yaml(outputs["Role"]["rules"], title=f"Role {outputs['Role']['metadata']['name']}: rules")
+    return outputs, cronjob, container
+
+
+def env_table(container: dict[str, Any]) -> None:
+    """A container's environment: each variable's value, or the Secret key it comes from."""
+    rows = [
+        {
+            "env": e["name"],
+            "value": e.get("value")
+            or f"Secret {e['valueFrom']['secretKeyRef']['name']}, key {e['valueFrom']['secretKeyRef']['key']}",
+        }
+        for e in container["env"]
+    ]
+    console.print(table(rows, title="the container's environment"))
+
+
+def show_cronjob_history(lab: Lab, name: str, namespace: str) -> list[dict[str, Any]]:
+    """``kratix-lab events --for cronjob/NAME``, its Jobs, and its schedule and last runs. Returns the events."""
+    from kratix_lab.views.lab_view import events_table
+
+    command(f"events -n {namespace} --for cronjob/{name}")
+    events = lab.events("CronJob", name, namespace)
+    rows = events_table(events, lab.store.now_seconds(), show_namespace=False)
+    console.print(table(rows.records(), [h for h in rows.headers if h != "OBJECT"]))
+    console.print(kubectl_get(lab, "Job", namespace))
+    cj = lab.get("CronJob", name, namespace) or {}
+    show_text(
+        f"schedule {cj['spec']['schedule']!r}, last schedule {cj['status']['lastScheduleTime']}, "
+        f"last success {cj['status']['lastSuccessfulTime']}"
+    )
+    return events
+
+
+def get_kinds(lab: Lab, kinds: Sequence[str], namespace: str, selector: dict[str, str]) -> list[dict[str, Any]]:
+    """``kratix-lab get a,b,c -n NS -l k=v``: several kinds in one table (``kind/name``). Returns the objects."""
+    from kratix_lab.views.lab_view import get_table
+
+    short = {"ServiceAccount": "sa"}
+    labels = ",".join(f"{k}={v}" for k, v in selector.items())
+    title = f"$ kratix-lab get {','.join(short.get(k, k.lower()) for k in kinds)} -n {namespace} -l {labels}"
+    live = [o for kind in kinds for o in lab.list(kind, namespace, selector)]
+    rows = get_table(lab, live, show_namespace=False, kind_prefix=True)
+    console.print(table(rows.records(), rows.headers, title=title))
+    return live
+
+
+def op_vault(lab: Lab, name: str = "sandbox") -> str:
+    """The vault the kubeconfig-sync CronJob of ``name`` writes to (its ``OP_VAULT``)."""
+    cj = lab.get("CronJob", f"{name}-kubeconfig-sync", f"vcluster-{name}") or {}
+    env = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    return next(e["value"] for e in env if e["name"] == "OP_VAULT")
+
+
+def cron_runs(
+    stand_ins: OpStandIns, script: str, seed_script: str, env: dict[str, str], minutes: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both scripts run once a minute of ``minutes`` against the stand-ins, each with its own vault; prints what each
+    run printed and left in the vaults. Returns the two vaults' items after the last run."""
+    rows = []
+    for minute in minutes:
+        ours, vault = stand_ins.run(script, "vault-ours.json", **env)
+        _, seed_vault = stand_ins.run(seed_script, "vault-seed.json")
+        rows.append(
+            {
+                "run": minute,
+                "this job prints": ours,
+                "items (this job)": ", ".join(f"{i['id']} ({i['edits']} edits)" for i in vault),
+                "items (seed job)": ", ".join(i["id"] for i in seed_vault),
+            }
+        )
+    console.print(table(rows, title=f"{len(minutes)} CronJob runs against the modelled 1Password vault"))
+    return vault, seed_vault
+
+
+# ---- the kubeconfig ExternalSecret (05): what each request renders, the Secret ESO writes, Argo CD's sync ----------
+
+
+def externalsecret_row(es: dict[str, Any]) -> dict[str, str]:
+    """What an ExternalSecret asks ESO for: API version, store, 1Password item, refresh, and the Secret it writes."""
+    return {
+        "apiVersion": es["apiVersion"],
+        "store": f"{es['spec']['secretStoreRef']['kind']}/{es['spec']['secretStoreRef']['name']}",
+        "1Password item (remoteRef.key)": es["spec"]["data"][0]["remoteRef"]["key"],
+        "refresh": es["spec"]["refreshInterval"],
+        "Secret": f"{es['metadata']['namespace']}/{es['spec']['target']['name']}",
+    }
+
+
+def show_owned_secret(lab: Lab, name: str, namespace: str, labels: bool = False) -> dict[str, Any]:
+    """``kratix-lab describe secret/NAME``: a Secret's owner, annotations and (decoded) data (with ``labels``, its
+    type and labels too). Returns it."""
+    import base64
+
+    command(f"describe secret/{name} -n {namespace}", key="d")
+    secret = lab.get("Secret", name, namespace)
+    if secret is None:
+        raise LookupError(f"Secret/{name} not found in namespace {namespace}")
+    owner = secret["metadata"]["ownerReferences"][0]
+    rows = [
+        {
+            "field": "owner",
+            "value": f"{owner['kind']}/{owner['name']} ({owner['apiVersion']}, controller={owner['controller']})",
+        },
+        {"field": "annotations", "value": ", ".join(f"{k}={v}" for k, v in secret["metadata"]["annotations"].items())},
+        *({"field": f"data.{k} (decoded)", "value": base64.b64decode(v).decode()} for k, v in secret["data"].items()),
+    ]
+    if labels:
+        rows[1:1] = [{"field": f"label {k}", "value": v} for k, v in secret["metadata"]["labels"].items()]
+        rows.insert(0, {"field": "type", "value": secret["type"]})
+    console.print(table(rows, title=f"Secret {namespace}/{name}"))
+    return secret
+
+
+def seed_external_secret() -> dict[str, Any]:
+    """The seed document's ExternalSecret for ``media``'s kubeconfig: ``external-secrets.io/v1beta1``."""
+    return {
+        "apiVersion": "external-secrets.io/v1beta1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "media-kubeconfig", "namespace": "vcluster-media"},
+        "spec": {
+            "secretStoreRef": {"name": "onepassword-connect", "kind": "ClusterSecretStore"},
+            "target": {"name": "media-kubeconfig"},
+            "data": [
+                {"secretKey": "kubeconfig", "remoteRef": {"key": "vcluster-media-kubeconfig", "property": "kubeconfig"}}
+            ],
+        },
+    }
+
+
+def try_apply(lab: Lab, obj: dict[str, Any]) -> str:
+    """``kratix-lab apply -f FILE`` of an object the API server refuses: shows it, returns (and prints) why."""
+    from kratix_lab.platform.lab import AdmissionError
+
+    show_yaml(obj, title=f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml")
+    command(f"apply -f {obj['kind'].lower()}-{obj['metadata']['name']}.yaml")
+    try:
+        lab.apply(obj)
+    except AdmissionError as e:
+        show_text(f"apply refused it: {e}", style="red")
+        return str(e)
+    raise AssertionError(f"{obj['kind']}/{obj['metadata']['name']} was accepted")
+
+
+def show_sync_state(lab: Lab, app: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """An Application's sync status, its last sync operation and its ``SyncError`` condition (if any), as
+    ``kratix-lab get application … -o yaml`` shows them. Returns the Application, the operation and the condition."""
+    command(f"get application {app} -n argocd -o yaml", key="y", note="status.operationState, conditions")
+    obj = lab.get("Application", app, "argocd") or {}
+    st = obj.get("status") or {}
+    operation = st.get("operationState") or {}
+    show_text(f"{app}: {st['sync']['status']}; last sync {operation.get('phase')}: {operation.get('message')}")
+    error = next((c for c in st.get("conditions") or [] if c["type"] == "SyncError"), None)
+    if error:
+        show_text(f"SyncError: {error['message']}")
+    return obj, operation, error
+
+
+# ---- the Argo CD cluster registration (06): the cluster Secret's labels, what cluster generators select -----------
+
+
+def without(request: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """A copy of ``request`` without some ``spec`` fields (the schema's defaults then apply)."""
+    out = variant(request)
+    for f in fields:
+        out["spec"].pop(f, None)
+    return out
+
+
+def cluster_labels_table(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """The labels each registration request puts on its cluster Secret (the ExternalSecret's target template), run
+    through the real pipeline: one column per request. Returns request label → labels."""
+    command("render FILE -o yaml", note="one run per variation: target.template.metadata.labels")
+    rendered = {}
+    for label, req in variants.items():
+        (run,) = run_configure(req).pipelines
+        [(_, es)] = run_outputs(run)
+        rendered[label] = es["spec"]["target"]["template"]["metadata"]["labels"]
+    keys = list(dict.fromkeys(k for labels in rendered.values() for k in labels))
+    rows = [{"label": k, **{v: labels.get(k, "") for v, labels in rendered.items()}} for k in keys]
+    t = table(rows, title="labels on the cluster Secret")
+    for column, labels in zip(t.columns[1:], rendered.values(), strict=True):
+        column.no_wrap = False  # the request's name (the header) wraps between its words; a value is never cut
+        column.min_width = max(len(v) for v in labels.values())
+    console.print(t)
+    return rendered
+
+
+def cluster_generators(lab: Lab, selectors: Sequence[str], namespace: str = "argocd") -> list[str]:
+    """The cluster Secrets (``argocd.argoproj.io/secret-type: cluster``) each selector (``"k=v"``; ``""``: none) picks,
+    as an ApplicationSet cluster generator with that ``matchLabels`` would. Returns the names each found."""
+    cluster = {"argocd.argoproj.io/secret-type": "cluster"}
+    command(f"get secrets -n {namespace} -l argocd.argoproj.io/secret-type=cluster,KEY=VALUE", note="one per selector")
+    rows, found = [], []
+    for sel in selectors:
+        labels = dict([sel.split("=", 1)]) if sel else {}
+        names = ", ".join(
+            s["metadata"]["name"] for s in lab.list("Secret", namespace, {"matchLabels": cluster | labels})
+        )
+        rows.append({"selector": sel or "(Argo CD's cluster list)", "clusters (Secrets)": names})
+        found.append(names)
+    console.print(table(rows, title=f"Secrets in {namespace} with argocd.argoproj.io/secret-type=cluster"))
+    return found

@@ -27,8 +27,15 @@ NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 STEPWISE = [
     "00-tour.ipynb",
+    "01-vcluster-orchestrator.ipynb",
+    "02-vcluster-core.ipynb",
+    "03-vcluster-coredns.ipynb",
+    "04-vcluster-kubeconfig-sync.ipynb",
+    "05-vcluster-kubeconfig-external-secret.ipynb",
+    "06-vcluster-argocd-cluster-registration.ipynb",
     "07-argocd-project.ipynb",
     "08-argocd-application.ipynb",
+    "09-new-promise.ipynb",
     "10-troubleshooting.ipynb",
 ]  # every code cell one step, its command beside it
 MAX_LINES = 8
