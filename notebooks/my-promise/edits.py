@@ -43,7 +43,7 @@ EXTERNAL_SECRET = """\
         "kind": "ExternalSecret",
         "metadata": {"name": f"{name}-credentials", "namespace": "default", "labels": labels},
         "spec": {
-            "secretStoreRef": {"name": "onepassword-connect", "kind": "ClusterSecretStore"},
+            "secretStoreRef": {"name": "onepassword-store", "kind": "ClusterSecretStore"},
             "target": {"name": f"{name}-credentials"},
             "data": [
                 {"secretKey": "password", "remoteRef": {"key": f"{name}-credentials", "property": "password"}}
