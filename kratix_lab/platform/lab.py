@@ -404,7 +404,10 @@ class Lab:
                 f'no matches for kind "{gvk.kind}" in version "{gvk.api_version}": is its Promise installed?'
             )
         if crd is not None:
-            admission = crd.admit(obj)
+            # an update when the object is stored: CEL transition rules (oldSelf) see it (schema/engine/cel.py)
+            ns = namespace_of(obj) if crd.namespaced else None
+            stored = self.store.get(gvk.kind, obj["metadata"]["name"], ns or None, gvk.group, readonly=True)
+            admission = crd.admit(obj, old=stored)
             if not admission.ok:
                 raise AdmissionError(admission.message)
             obj = admission.object
