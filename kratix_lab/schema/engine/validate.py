@@ -6,6 +6,7 @@ from typing import Any
 
 from kratix_lab.schema.engine.cel import _validate_cel
 from kratix_lab.schema.engine.fields import DUPLICATE, INVALID, REQUIRED, TOO_LONG, TOO_MANY, UNSUPPORTED, FieldError
+from kratix_lab.schema.engine.formats import format_error
 from kratix_lab.schema.engine.goformat import go_float, go_json, go_number, go_quote
 from kratix_lab.schema.engine.goregex import PatternError, compile_pattern
 from kratix_lab.schema.engine.nodes import (
@@ -55,6 +56,7 @@ def _validate(x: Any, s: Schema, path: str, out: list[FieldError]) -> None:
     _check_junctors(x, s, path, out)
     if isinstance(x, str):
         _check_string(x, s, path, out)
+        _check_format(x, s, types, path, out)
     elif _is_number(x):
         _check_number(x, s, path, out)
     elif isinstance(x, list):
@@ -135,6 +137,14 @@ def _check_string(x: str, s: Schema, path: str, out: list[FieldError]) -> None:
             return
         if not matched:
             out.append(FieldError(path, INVALID, f"{path} in body should match '{pattern}'", x))
+
+
+def _check_format(x: str, s: Schema, types: list[str], path: str, out: list[FieldError]) -> None:
+    """A supported string ``format`` (engine/formats.py), after the string checks as go-openapi's
+    SchemaValidator orders its validators; the error is ``errors.InvalidType``."""
+    fmt = s.get("format")
+    if isinstance(fmt, str) and fmt and types in ([], ["string"]) and format_error(x, fmt):
+        out.append(FieldError(path, INVALID, f"{path} in body must be of type {fmt}: {go_quote(x)}", x))
 
 
 def _check_number(x: int | float, s: Schema, path: str, out: list[FieldError]) -> None:
