@@ -69,3 +69,69 @@ def test_format_follows_the_string_checks():
         "spec.ip: Too long: may not be more than 3 bytes",
         'spec.ip: Invalid value: "10.0.0.300": spec.ip in body must be of type ipv4: "10.0.0.300"',
     ]
+
+
+# ---- CRDValidationRatcheting of the OpenAPI checks (apiextensions-apiserver validation/ratcheting.go) -------
+
+RATCHET = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "url": {"type": "string", "format": "uri"},
+        "size": {"type": "integer", "maximum": 10},
+        "byIndex": {"type": "array", "items": {"type": "string", "maxLength": 2}},
+        "byKey": {
+            "type": "array",
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["k"],
+            "items": {
+                "type": "object",
+                "properties": {"k": {"type": "string"}, "v": {"type": "integer", "maximum": 1}},
+            },
+        },
+        "set": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string", "maxLength": 2}},
+    },
+}
+
+
+def _upd(new, old):
+    return [str(e) for e in validate(new, RATCHET, "spec", old=old)]
+
+
+def test_unchanged_invalid_values_are_ratcheted():
+    """ratchetingValueValidator.Validate: errors of a node equal to its correlated old value are dropped."""
+    stored = {"name": "a", "url": "not a uri", "size": 50}
+    assert _upd({"name": "b", "url": "not a uri", "size": 50}, stored) == []
+    assert _upd({"name": "b", "url": "still not", "size": 50}, stored) == [
+        'spec.url: Invalid value: "still not": spec.url in body must be of type uri: "still not"'
+    ]
+    assert _upd({"name": "b", "url": "not a uri", "size": 51}, stored) == [
+        "spec.size: Invalid value: 51: spec.size in body should be less than or equal to 10"
+    ]
+    # create (no old value): everything is checked
+    assert len([str(e) for e in validate(stored, RATCHET, "spec")]) == 2
+
+
+def test_a_changed_parent_does_not_ratchet_its_own_errors():
+    """A node's own errors (required) are ratcheted only when the node itself is unchanged."""
+    stored = {"url": "x"}
+    assert _upd({"url": "x"}, stored) == []
+    assert _upd({"url": "x", "size": 1}, stored) == ["spec.name: Required value"]
+
+
+def test_list_items_correlate_by_index_by_key_and_not_in_sets():
+    """correlateOldValueForChildAtNewIndex: untyped lists by index, list-type=map by key, set not at all."""
+    stored = {"name": "a", "byIndex": ["long", "ok"], "byKey": [{"k": "a", "v": 5}], "set": ["long"]}
+    new = {
+        "name": "a",
+        "byIndex": ["long", "ok", "x"],
+        "byKey": [{"k": "b", "v": 1}, {"k": "a", "v": 5}],
+        "set": ["long", "ok"],
+    }
+    assert _upd(new, stored) == ["spec.set[0]: Too long: may not be more than 2 bytes"]
+    moved = {"name": "a", "byIndex": ["ok", "long"], "byKey": [{"k": "a", "v": 6}], "set": ["long"]}
+    assert _upd(moved, stored) == [
+        "spec.byIndex[1]: Too long: may not be more than 2 bytes",
+        "spec.byKey[0].v: Invalid value: 6: spec.byKey[0].v in body should be less than or equal to 1",
+    ]
