@@ -431,3 +431,34 @@ def test_unchanged_values_are_ratcheted_on_update():
     assert _msgs({"a": "long", "b": "y"}, s, old=stored) == []
     assert _msgs({"a": "longer", "b": "x"}, s, old=stored) == ['spec.a: Invalid value: "string": short']
     assert _msgs({"a": "long", "b": "x"}, s) == ['spec.a: Invalid value: "string": short']
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # apiserver pkg/cel/library/semverlib.go doc-comment examples
+        "semver('1.2.3').compareTo(semver('1.2.3')) == 0",
+        "semver('1.2.3').compareTo(semver('2.0.0')) == -1",
+        "semver('1.2.3').compareTo(semver('0.1.2')) == 1",
+        "semver('1.2.3').isGreaterThan(semver('1.0.0')) && semver('1.0.0').isLessThan(semver('1.2.3'))",
+        "semver('1.2.3').major() == 1 && semver('1.2.3').minor() == 2 && semver('1.2.3').patch() == 3",
+        "isSemver('1.0.0') && !isSemver('v1.0.0') && !isSemver('1.0') && !isSemver('01.0.0')",
+        "isSemver('v1.0', true) && semver('v01.2', true) == semver('1.2.0')",
+        # semver.org precedence: pre-releases below the release, numeric < alphanumeric identifiers
+        "semver('1.0.0-alpha').isLessThan(semver('1.0.0'))",
+        "semver('1.0.0-alpha.1').isLessThan(semver('1.0.0-alpha.beta'))",
+        "semver('1.0.0-beta.2').isLessThan(semver('1.0.0-beta.11'))",
+        "semver('1.0.0-alpha').isLessThan(semver('1.0.0-alpha.1'))",
+        "semver('1.0.0+build.1') == semver('1.0.0+build.2')",
+    ],
+)
+def test_semver_library(rule):
+    """apiserver pkg/cel/library/semverlib.go over blang/semver v4 (Parse, Compare; build metadata ignored)."""
+    assert _rule(rule, {}) == []
+
+
+def test_semver_errors_are_blangs():
+    (msg,) = _rule("semver(self.v).major() == 1", {"v": "1.2"})
+    assert msg.startswith('spec: Invalid value: "object": No Major.Minor.Patch elements found evaluating rule')
+    (msg,) = _rule("semver(self.v).major() == 1", {"v": "1.02.3"})
+    assert 'Minor number must not contain leading zeroes "02" evaluating rule' in msg

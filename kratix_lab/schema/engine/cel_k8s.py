@@ -16,7 +16,10 @@ function checks its arguments' tags and answers ``no such overload`` otherwise, 
   getEscapedPath/getQuery) over Go's ``net/url``;
 - ``library/format.go`` (``ConstantFormats``, ``format.named``, ``<Format>.validate`` → ``optional``).
 
-Not provided (a rule using them fails with ``Undefined variable or function``): ``semver``, the quantity
+- ``library/semverlib.go`` (semver/isSemver with the ``normalize`` flag, major/minor/patch, comparisons) over
+  blang/semver v4 ``Parse``.
+
+Not provided (a rule using them fails with ``Undefined variable or function``): the quantity
 ``mul``/``div``/``divInt`` overloads (Kubernetes 1.35), ``string(<ip|cidr>)`` (cel-rust's ``string`` cannot be
 overloaded from Python; ``ip.isCanonical`` covers the common use).
 """
@@ -62,7 +65,7 @@ def _cel() -> Any:
     return cel  # pragma: no cover
 
 
-QUANTITY, IP, CIDR, URL, FORMAT = "@quantity", "@ip", "@cidr", "@url", "@format"
+QUANTITY, IP, CIDR, URL, FORMAT, SEMVER = "@quantity", "@ip", "@cidr", "@url", "@format", "@semver"
 
 
 class CelLibError(Exception):
@@ -531,6 +534,115 @@ def _format_named(name: Any) -> Any:
     return _cel().OptionalValue.of({FORMAT: n}) if _named_format(n) else _cel().OptionalValue.none()
 
 
+# ---- semver (library/semverlib.go over blang/semver/v4 Parse) ------------------------------------------------
+
+_NUMBERS = re.compile(r"[0-9]*")
+_ALNUM = re.compile(r"[0-9A-Za-z-]*")
+
+
+def _semver_number(part: str, what: str) -> int:
+    if not _NUMBERS.fullmatch(part):
+        raise CelLibError(f"Invalid character(s) found in {what.lower()} number {_goq(part)}")
+    if len(part) > 1 and part[0] == "0":
+        raise CelLibError(f"{what} number must not contain leading zeroes {_goq(part)}")
+    if not part:
+        raise CelLibError('strconv.ParseUint: parsing "": invalid syntax')
+    return int(part)
+
+
+def parse_semver(s: str) -> tuple[int, int, int, list[str]]:
+    """blang/semver v4 ``Parse`` (strict ``major.minor.patch[-pre][+build]``), with its error messages."""
+    if not s:
+        raise CelLibError("Version string empty")
+    parts = s.split(".", 2)
+    if len(parts) != 3:
+        raise CelLibError("No Major.Minor.Patch elements found")
+    major = _semver_number(parts[0], "Major")
+    minor = _semver_number(parts[1], "Minor")
+    patch_s, build, pre = parts[2], None, None
+    if "+" in patch_s:
+        patch_s, _, b = patch_s.partition("+")
+        build = b.split(".")
+    if "-" in patch_s:
+        patch_s, _, p = patch_s.partition("-")
+        pre = p.split(".")
+    patch = _semver_number(patch_s, "Patch")
+    for ident in pre or []:
+        if not ident:
+            raise CelLibError("Prerelease is empty")
+        if _NUMBERS.fullmatch(ident):
+            if len(ident) > 1 and ident[0] == "0":
+                raise CelLibError(f"Numeric PreRelease version must not contain leading zeroes {_goq(ident)}")
+        elif not _ALNUM.fullmatch(ident):
+            raise CelLibError(f"Invalid character(s) found in prerelease {_goq(ident)}")
+    for ident in build or []:
+        if not ident:
+            raise CelLibError("Build meta data is empty")
+        if not _ALNUM.fullmatch(ident):
+            raise CelLibError(f"Invalid character(s) found in build meta data {_goq(ident)}")
+    return major, minor, patch, pre or []
+
+
+def _normalize_semver(s: str) -> str:
+    """semverlib.go ``normalizeAndParse``: no ``v`` prefix, leading zeros dropped, missing minor/patch = 0."""
+    s = s.removeprefix("v")
+    parts = s.split(".", 2)
+    for i, p in enumerate(parts):
+        if len(p) > 1:
+            p = p.lstrip("0")
+            if not p or not p[0].isdigit():
+                p = "0" + p
+            parts[i] = p
+    if len(parts) < 3:
+        if any(c in parts[-1] for c in "+-"):
+            raise CelLibError("short version cannot contain PreRelease/Build meta data")
+        parts += ["0"] * (3 - len(parts))
+    return ".".join(parts)
+
+
+def _semver(s: Any, normalize: Any = False) -> dict[str, str]:
+    text = _string(s)
+    if not isinstance(normalize, bool):
+        raise NoSuchOverload()
+    major, minor, patch, pre = parse_semver(_normalize_semver(text) if normalize else text)
+    return {SEMVER: f"{major}.{minor}.{patch}" + ("-" + ".".join(pre) if pre else "")}
+
+
+def _is_semver(s: Any, normalize: Any = False) -> bool:
+    try:
+        _semver(s, normalize)
+    except NoSuchOverload:
+        raise
+    except CelLibError:
+        return False
+    return True
+
+
+def _sv(v: Any) -> tuple[int, int, int, list[str]]:
+    return parse_semver(_tagged(v, SEMVER))
+
+
+def _semver_cmp(a: Any, b: Any) -> int:
+    """blang ``Version.Compare``: major, minor, patch, then a release above its pre-releases; identifiers
+    numeric < alphanumeric, numbers numerically, a shorter list first when one is a prefix of the other."""
+    x, y = _sv(a), _sv(b)
+    if x[:3] != y[:3]:
+        return 1 if x[:3] > y[:3] else -1
+    px, py = x[3], y[3]
+    if not px or not py:
+        return (not px) - (not py)
+    for i, j in zip(px, py, strict=False):
+        if i == j:
+            continue
+        ni, nj = i.isdigit(), j.isdigit()
+        if ni and nj:
+            return 1 if int(i) > int(j) else -1
+        if ni != nj:
+            return -1 if ni else 1
+        return 1 if i > j else -1
+    return (len(px) > len(py)) - (len(px) < len(py))
+
+
 # ---- the registry --------------------------------------------------------------------------------------------
 
 
@@ -556,14 +668,22 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "quantity": _quantity,
     "isQuantity": _is_quantity,
     "sign": lambda q: _cmp(_qv(q), Fraction(0)),
-    "isGreaterThan": _dispatch(**{QUANTITY: _q_binary(lambda a, b: a > b)}),
-    "isLessThan": _dispatch(**{QUANTITY: _q_binary(lambda a, b: a < b)}),
-    "compareTo": _dispatch(**{QUANTITY: _q_binary(_cmp)}),
+    "isGreaterThan": _dispatch(
+        **{QUANTITY: _q_binary(lambda a, b: a > b), SEMVER: lambda a, b: _semver_cmp(a, b) == 1}
+    ),
+    "isLessThan": _dispatch(**{QUANTITY: _q_binary(lambda a, b: a < b), SEMVER: lambda a, b: _semver_cmp(a, b) == -1}),
+    "compareTo": _dispatch(**{QUANTITY: _q_binary(_cmp), SEMVER: _semver_cmp}),
     "asApproximateFloat": lambda q: float(_qv(q)),
     "asInteger": _as_integer,
     "isInteger": _is_integer,
     "add": _dispatch(**{QUANTITY: lambda a, b: _q(_qv(a) + _q_operand(b))}),
     "sub": _dispatch(**{QUANTITY: lambda a, b: _q(_qv(a) - _q_operand(b))}),
+    # semverlib.go
+    "semver": _semver,
+    "isSemver": _is_semver,
+    "major": lambda v: _sv(v)[0],
+    "minor": lambda v: _sv(v)[1],
+    "patch": lambda v: _sv(v)[2],
     # ip.go / cidr.go
     "ip": _ip_fn,
     "isIP": _is_ip,
