@@ -51,6 +51,7 @@ from kratix_lab.promise import Promise
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.schema import CRD
 from kratix_lab.schema.builtin import builtin_errors
+from kratix_lab.schema.upstream import upstream_crd
 
 GITOPS_URL = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
 STATE_URL = "https://github.com/jamesatintegratnio/kratix-platform-state"
@@ -444,7 +445,10 @@ class Lab:
                 f'no matches for kind "{gvk.kind}" in version "{gvk.api_version}": is its Promise installed?'
             )
         if crd is not None:
-            admission = crd.admit(obj)
+            # an update when the object is stored: CEL transition rules (oldSelf) see it (schema/engine/cel.py)
+            ns = namespace_of(obj) if crd.namespaced else None
+            stored = self.store.get(gvk.kind, obj["metadata"]["name"], ns or None, gvk.group, readonly=True)
+            admission = crd.admit(obj, old=stored)
             if not admission.ok:
                 raise AdmissionError(admission.message)
             obj = admission.object
@@ -452,6 +456,15 @@ class Lab:
             refused = builtin_errors(obj, namespaced=not self.cluster_scoped(obj))
             if refused:
                 raise AdmissionError(refused)
+            upstream = upstream_crd(gvk.group, gvk.kind)  # its schema and CEL rules (kratix_lab/schema/upstream.py)
+            if upstream is not None:
+                ns = namespace_of(obj) if upstream.namespaced else None
+                stored = self.store.get(gvk.kind, obj["metadata"]["name"], ns or None, gvk.group, readonly=True)
+                if stored is not None:  # as the API server would have stored it: defaulted
+                    stored = upstream.admit(stored).object
+                admission = upstream.admit(obj, old=stored)
+                if not admission.ok:
+                    raise AdmissionError(admission.message)
         if not self.cluster_scoped(obj):
             ns = namespace_of(obj)
             if not ns:

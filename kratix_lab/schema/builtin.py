@@ -17,23 +17,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from kratix_lab.schema.engine import go_quote, is_dns1123_label, name_is_dns_subdomain, validate_object_meta
+from kratix_lab.schema.engine import (
+    go_quote,
+    is_dns1035_label,
+    is_dns1123_label,
+    name_is_dns_subdomain,
+    validate_object_meta,
+)
 
-_DNS1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DNS1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")  # a kind, lower-cased
 
 
 def _dns1035_label(name: str, prefix: bool) -> list[str]:
     """apimachinery ``IsDNS1035Label`` (NameIsDNS1035Label)."""
-    errs = []
-    if len(name) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1035.fullmatch(name):
-        errs.append(
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
-            "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
-            "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-        )
-    return errs
+    return is_dns1035_label(name)
 
 
 def _dns_label(name: str, prefix: bool) -> list[str]:

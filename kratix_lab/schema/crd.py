@@ -233,8 +233,12 @@ class CRD:
 
     # ---- the create path -------------------------------------------------------------------
 
-    def admit(self, obj: Any) -> Admission:
-        """Create ``obj`` as the API server would; ``obj`` itself is never changed."""
+    def admit(self, obj: Any, old: Any = None) -> Admission:
+        """Create ``obj`` as the API server would; ``obj`` itself is never changed.
+
+        ``old`` is the stored object when this is an update: the CEL rules that use ``oldSelf`` run only then,
+        and a rule failing on a value equal to the stored one is ratcheted (apiextensions-apiserver
+        pkg/registry/customresource/strategy.go ``ValidateUpdate`` passes the old object to the CEL validator)."""
         if not isinstance(obj, dict):
             bad = FieldError("", INVALID, "must be an object", to_json_like(obj))
             return Admission({}, [], [bad], self.group_kind, self.storage_version)
@@ -264,7 +268,7 @@ class CRD:
             errors += object_meta_type_errors(meta)
             if isinstance(meta, dict):
                 errors += validate_object_meta(meta, namespaced=self.namespaced)
-        errors += validate(out, schema)
+        errors += validate(out, schema, old=old if isinstance(old, dict) else None)
         return Admission(out, pruned, errors, self.group_kind, version)
 
     def _check_type_meta(self, obj: dict[str, Any]) -> tuple[list[FieldError], str]:

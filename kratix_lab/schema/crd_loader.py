@@ -330,6 +330,15 @@ class _Loader:
                         f"{where}.x-kubernetes-validations[{i}].rule",
                         f"{INVALID}: {go_quote(text)}: compilation failed: {e}",
                     ) from None
+                msg_expr = rule.get("messageExpression") if isinstance(rule, dict) else None
+                if isinstance(msg_expr, str) and msg_expr.strip():
+                    try:  # apiextensions-apiserver schema/cel/compilation.go: "messageExpression compilation failed"
+                        compile_rule(msg_expr)
+                    except ValueError as e:
+                        raise self.fail(
+                            f"{where}.x-kubernetes-validations[{i}].messageExpression",
+                            f"{INVALID}: {go_quote(msg_expr)}: messageExpression compilation failed: {e}",
+                        ) from None
         list_type = s.get(LIST_TYPE)
         if list_type is not None:
             if list_type not in ("atomic", "set", "map"):

@@ -183,9 +183,11 @@ class LabApi:
         warnings: list[str] = []
         crd = self.lab.crd_for(obj)
         if crd is not None:
-            admission = crd.admit(clone(obj))
+            name = (obj.get("metadata") or {}).get("name", "")
+            ns = obj["metadata"].get("namespace") if k.namespaced else None
+            stored = self.lab.store.get(k.kind, name, ns or None, k.group, readonly=True)
+            admission = crd.admit(clone(obj), old=stored)  # the stored object on an update: CEL oldSelf
             if not admission.ok:
-                name = (obj.get("metadata") or {}).get("name", "")
                 causes = [
                     {
                         "reason": _CAUSE_REASONS.get(e.type, "FieldValueInvalid"),

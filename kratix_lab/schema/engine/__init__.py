@@ -46,6 +46,7 @@ from kratix_lab.schema.engine.nodes import (
 )
 from kratix_lab.schema.engine.normalise import to_json_like
 from kratix_lab.schema.engine.objectmeta import (
+    is_dns1035_label,
     is_dns1123_label,
     is_dns1123_subdomain,
     is_qualified_name,
@@ -86,6 +87,7 @@ __all__ = [
     "go_json",
     "go_number",
     "go_quote",
+    "is_dns1035_label",
     "is_dns1123_label",
     "is_dns1123_subdomain",
     "is_qualified_name",

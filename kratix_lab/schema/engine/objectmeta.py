@@ -70,6 +70,23 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+_DNS1035_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def is_dns1035_label(name: str) -> list[str]:
+    """apimachinery ``IsDNS1035Label`` (NameIsDNS1035Label)."""
+    errs = []
+    if len(name) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _DNS1035_RE.fullmatch(name):
+        errs.append(
+            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+            "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+            "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+        )
+    return errs
+
+
 def is_qualified_name(value: str) -> list[str]:
     """validation.IsQualifiedName: label and annotation keys (``prefix/name``)."""
     errs: list[str] = []

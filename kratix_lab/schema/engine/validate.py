@@ -6,6 +6,7 @@ from typing import Any
 
 from kratix_lab.schema.engine.cel import _validate_cel
 from kratix_lab.schema.engine.fields import DUPLICATE, INVALID, REQUIRED, TOO_LONG, TOO_MANY, UNSUPPORTED, FieldError
+from kratix_lab.schema.engine.formats import format_error
 from kratix_lab.schema.engine.goformat import go_float, go_json, go_number, go_quote
 from kratix_lab.schema.engine.goregex import PatternError, compile_pattern
 from kratix_lab.schema.engine.nodes import (
@@ -32,16 +33,57 @@ def validate(obj: Any, schema: Schema | None, path: str = "", *, old: Any = None
 
     The OpenAPI errors come first, then the ``x-kubernetes-validations`` (CEL) errors, as the
     custom-resource strategy appends the CEL validator's list after the schema validator's.
-    ``old`` is the stored object on an update: rules that use ``oldSelf`` run only then.
+    ``old`` is the stored object on an update: rules that use ``oldSelf`` run only then, and a value equal
+    to its correlated stored value is ratcheted (its errors are not reported; see ``_validate``).
     """
     out: list[FieldError] = []
     if isinstance(schema, dict):
-        _validate(obj, schema, path, out)
+        _validate(obj, schema, path, out, _MISSING if old is None else old)
         _validate_cel(obj, old, schema, path, out)
     return out
 
 
-def _validate(x: Any, s: Schema, path: str, out: list[FieldError]) -> None:
+_MISSING: Any = object()  # no correlated old value
+
+
+def _validate(x: Any, s: Schema, path: str, out: list[FieldError], old: Any = _MISSING) -> None:
+    """One node and its subtree. On an update (``old`` correlated), CRDValidationRatcheting: the errors of a
+    node whose value deep-equals its old value are dropped, subtree included (apiextensions-apiserver
+    pkg/apiserver/validation/ratcheting.go ``ratchetingValueValidator.Validate``: a result is ratcheted when
+    ``CachedDeepEqual``; children correlate by property, list-map items by key, other untyped lists by index,
+    ``set``/``atomic`` items not at all: ``correlateOldValueForChildAtNewIndex``)."""
+    if old is _MISSING:
+        _validate_node(x, s, path, out, old)
+        return
+    local: list[FieldError] = []
+    _validate_node(x, s, path, local, old)
+    if local and not _json_equal(x, old):
+        out.extend(local)
+
+
+def _old_item(s: Schema, x: list[Any], old: Any) -> Any:
+    """ratcheting.go ``correlateOldValueForChildAtNewIndex``, as a function of the new index."""
+    if not isinstance(old, list):
+        return lambda i: _MISSING
+    list_type = s.get(LIST_TYPE)
+    if list_type == "map":
+        keys = [k for k in s.get(LIST_MAP_KEYS) or [] if isinstance(k, str)]
+        by_key = {}
+        for o in old:
+            if isinstance(o, dict):
+                by_key.setdefault(go_json([o.get(k) for k in keys]), o)
+
+        def by_map_key(i: int) -> Any:
+            v = x[i]
+            return by_key.get(go_json([v.get(k) for k in keys]), _MISSING) if isinstance(v, dict) else _MISSING
+
+        return by_map_key
+    if list_type in ("set", "atomic"):
+        return lambda i: _MISSING
+    return lambda i: old[i] if i < len(old) else _MISSING
+
+
+def _validate_node(x: Any, s: Schema, path: str, out: list[FieldError], old: Any) -> None:
     types = _types(s)
     if x is None:
         if types and s.get("nullable") is not True:
@@ -55,18 +97,20 @@ def _validate(x: Any, s: Schema, path: str, out: list[FieldError]) -> None:
     _check_junctors(x, s, path, out)
     if isinstance(x, str):
         _check_string(x, s, path, out)
+        _check_format(x, s, types, path, out)
     elif _is_number(x):
         _check_number(x, s, path, out)
     elif isinstance(x, list):
         _check_array(x, s, path, out)
     _check_enum(x, s, path, out)
     if isinstance(x, dict):
-        _check_object(x, s, path, out)
+        _check_object(x, s, path, out, old)
     elif isinstance(x, list):
         items = _items(s)
         if items is not None:
+            old_at = _old_item(s, x, old) if old is not _MISSING else (lambda i: _MISSING)
             for i, v in enumerate(x):
-                _validate(v, items, f"{path}[{i}]", out)
+                _validate(v, items, f"{path}[{i}]", out, old_at(i))
 
 
 def _check_junctors(x: Any, s: Schema, path: str, out: list[FieldError]) -> None:
@@ -135,6 +179,14 @@ def _check_string(x: str, s: Schema, path: str, out: list[FieldError]) -> None:
             return
         if not matched:
             out.append(FieldError(path, INVALID, f"{path} in body should match '{pattern}'", x))
+
+
+def _check_format(x: str, s: Schema, types: list[str], path: str, out: list[FieldError]) -> None:
+    """A supported string ``format`` (engine/formats.py), after the string checks as go-openapi's
+    SchemaValidator orders its validators; the error is ``errors.InvalidType``."""
+    fmt = s.get("format")
+    if isinstance(fmt, str) and fmt and types in ([], ["string"]) and format_error(x, fmt):
+        out.append(FieldError(path, INVALID, f"{path} in body must be of type {fmt}: {go_quote(x)}", x))
 
 
 def _check_number(x: int | float, s: Schema, path: str, out: list[FieldError]) -> None:
@@ -248,7 +300,7 @@ def _json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _check_object(x: dict[str, Any], s: Schema, path: str, out: list[FieldError]) -> None:
+def _check_object(x: dict[str, Any], s: Schema, path: str, out: list[FieldError], old: Any = _MISSING) -> None:
     n = len(x)
     min_props = s.get("minProperties")
     if _is_int(min_props) and n < min_props:
@@ -266,8 +318,9 @@ def _check_object(x: dict[str, Any], s: Schema, path: str, out: list[FieldError]
         out.extend(validate_embedded_resource(x, path))
     props = _props(s)
     _, additional = _additional(s)
+    olds = old if isinstance(old, dict) else {}
     for k, v in x.items():
         if k in props:
-            _validate(v, props[k], _join(path, k), out)
+            _validate(v, props[k], _join(path, k), out, olds.get(k, _MISSING))
         elif additional is not None:
-            _validate(v, additional, _join(path, k), out)
+            _validate(v, additional, _join(path, k), out, olds.get(k, _MISSING))
