@@ -1750,13 +1750,37 @@ op item create --vault homelab --category login \\
 """  # the seed's CronJob script (text from the seed document)
 
 
+def put_kubeconfig_items(lab: Lab, *vclusters: str) -> None:
+    """Put each vCluster's 1Password item ``vcluster-<name>-kubeconfig`` (fields ``kubeconfig``, ``ca``, ``cert``,
+    ``key``: what 04's kubeconfig sync writes, from a modelled kubeconfig) as ``op item create`` would — for a lab in
+    which no vCluster runs for the sync to read. ``lab.put_onepassword_item`` is the lab's side of it."""
+    from kratix_lab.platform.externalsecrets import kubeconfig_value
+
+    kc = OpStandIns.KUBECONFIG
+    fields = {"kubeconfig": kc.rstrip("\n")} | {
+        f: kubeconfig_value(kc, k)
+        for f, k in (
+            ("ca", "certificate-authority-data"),
+            ("cert", "client-certificate-data"),
+            ("key", "client-key-data"),
+        )
+    }
+    for name in vclusters:
+        show_text(
+            f"$ op item create --vault homelab --title vcluster-{name}-kubeconfig …   (the lab: put_onepassword_item)"
+        )
+        lab.put_onepassword_item(f"vcluster-{name}-kubeconfig", fields)
+
+
 class OpStandIns:
     """Small stand-ins for ``op`` (a modelled 1Password CLI keeping a vault in a JSON file), ``kubectl`` and
     ``vcluster`` in a scratch directory: ``run`` runs a job's script (``sh -c``, as the CronJob's container does, its
     ``/tmp`` redirected to the scratch directory) and returns what it printed and the vault's items."""
 
-    KUBECONFIG = (
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: media\n  cluster: {server: https://media.integratn.tech}\n"
+    KUBECONFIG = (  # the fields the sync script copies into the 1Password item (modelled certificates)
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: media\n  cluster:\n    server: https://media.integratn.tech\n"
+        "    certificate-authority-data: bW9kZWxsZWQtY2E=\nusers:\n- name: media\n  user:\n"
+        "    client-certificate-data: bW9kZWxsZWQtY2VydA==\n    client-key-data: bW9kZWxsZWQta2V5\n"
     )
 
     def __init__(self) -> None:
