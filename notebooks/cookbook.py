@@ -767,14 +767,9 @@ def road_mermaid(root: Any, gitops: str | None = None, platform_app: dict[str, A
     lines += [f"  {a} --> {b}" for a, b in itertools.pairwise(chain)]
     if roles.get("subrequest") and roles.get("pipeline"):
         lines.append("  subrequest -. each runs its own pipeline .-> pipeline")
-    lines += [
-        "  classDef healthy fill:#e6f4ea,stroke:#2e7d32",
-        "  classDef progressing fill:#e3f2fd,stroke:#1565c0",
-        "  classDef degraded fill:#fdecea,stroke:#c62828",
-        "  classDef missing fill:#fff8e1,stroke:#f9a825",
-        "  classDef suspended fill:#f3e5f5,stroke:#6a1b9a",
-        "  classDef unknown fill:#eeeeee,stroke:#616161",
-    ]
+    from kratix_lab.views.trace_view import MERMAID_HEALTH_CLASSES
+
+    lines += MERMAID_HEALTH_CLASSES
     return "\n".join(lines)
 
 

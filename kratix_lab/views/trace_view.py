@@ -344,12 +344,16 @@ def trace_mermaid(node: TraceNode) -> str:
     for n, _ in node.walk():
         for c in n.children:
             lines.append(f"  {nid(n)} --> {nid(c)}")
-    lines += [
-        "  classDef healthy fill:#e6f4ea,stroke:#2e7d32",
-        "  classDef progressing fill:#e3f2fd,stroke:#1565c0",
-        "  classDef degraded fill:#fdecea,stroke:#c62828",
-        "  classDef missing fill:#fff8e1,stroke:#f9a825",
-        "  classDef suspended fill:#f3e5f5,stroke:#6a1b9a",
-        "  classDef unknown fill:#eeeeee,stroke:#616161",
-    ]
+    lines += MERMAID_HEALTH_CLASSES
     return "\n".join(lines) + "\n"
+
+
+# One fill per health, for every Mermaid diagram of a road (the trace's, the cookbook's role-level one).
+MERMAID_HEALTH_CLASSES = [
+    "  classDef healthy fill:#e6f4ea,stroke:#2e7d32",
+    "  classDef progressing fill:#e3f2fd,stroke:#1565c0",
+    "  classDef degraded fill:#fdecea,stroke:#c62828",
+    "  classDef missing fill:#fff8e1,stroke:#f9a825",
+    "  classDef suspended fill:#f3e5f5,stroke:#6a1b9a",
+    "  classDef unknown fill:#eeeeee,stroke:#616161",
+]
