@@ -7,11 +7,12 @@ copy) in Jupyter; the width and colours are fixed so nbval can compare the store
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import itertools
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -1743,6 +1744,87 @@ op item create --vault homelab --category login \\
   --title "vcluster-media-kubeconfig" \\
   "kubeconfig=$(cat /tmp/kubeconfig)"
 """  # the seed's CronJob script (text from the seed document)
+
+
+class Served:
+    """``kratix-lab --lab DIR serve --paused`` on a fresh lab, and the real ``kubectl`` against it (notebook 11).
+
+    ``kubectl(...)`` prints ``$ kubectl …`` and what it printed, and — given ``same`` — the ``kratix-lab`` command that
+    answers the same from the lab's directory; ``settle()``/``step()`` are what ``kratix-lab settle``/``step`` from
+    another shell do to the served lab; ``with served.lab() as lab`` reads the served lab itself; ``stop()`` is Ctrl-C."""
+
+    def __init__(self) -> None:
+        import os
+        import shutil
+
+        from kratix_lab import serve
+
+        self.kubectl_binary = shutil.which("kubectl")
+        assert self.kubectl_binary, "kubectl is not installed: this notebook runs the real kubectl"
+        lab = fresh_lab()
+        self.lab_dir = lab.path
+        lab.close()
+        command("--lab LAB serve --paused --kubeconfig kubeconfig", note="in its own shell; Ctrl-C stops it")
+        self.run = serve.start(self.lab_dir, paused=True, kubeconfig=self.lab_dir.parent / "kubeconfig")
+        cache = str(self.lab_dir.parent / "kube-cache")
+        self.env = {**os.environ, "KUBECONFIG": str(self.run.kubeconfig), "KUBECACHEDIR": cache}
+
+    def kubectl(self, *args: str, same: str | None = None, quiet: bool = False) -> Any:
+        import subprocess
+
+        assert self.kubectl_binary is not None
+        p = subprocess.run(
+            [self.kubectl_binary, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if not quiet:
+            print("$ kubectl " + " ".join(f"'{a}'" if " " in a or "{" in a else a for a in args))
+            print((p.stdout + p.stderr).rstrip("\n"))
+            if same:
+                command(same, note="the same, from the lab's directory")
+        return p
+
+    def grep(self, word: str, *args: str, same: str | None = None) -> list[str]:
+        """``kubectl ARGS | grep WORD``: the matching lines, printed."""
+        lines = [line for line in self.kubectl(*args, quiet=True).stdout.splitlines() if word in line]
+        print(f"$ kubectl {' '.join(args)} | grep {word}")
+        print("\n".join(lines))
+        if same:
+            command(same, note="the same, from the lab's directory")
+        return lines
+
+    @contextlib.contextmanager
+    def lab(self) -> Iterator[Lab]:
+        """The served lab, between two API requests (its lock held)."""
+        with self.run.api.lock:
+            yield self.run.api.lab
+        self.run.api.hub.poll()
+
+    def settle(self) -> None:
+        command("--lab LAB settle", key="p", note="from another shell: the served lab's controllers run")
+        with self.lab() as lab:
+            lab.settle()
+
+    def step_until(self, word: str, *args: str, steps: int = 60) -> list[str]:
+        """``kratix-lab step`` until ``kubectl ARGS`` prints a line with ``word`` (at most ``steps``); those lines."""
+        command("--lab LAB step", key="n", note=f"until `kubectl {' '.join(args)}` shows {word!r}")
+        for _ in range(steps):
+            with self.lab() as lab:
+                lab.step()
+            if any(word in line for line in self.kubectl(*args, quiet=True).stdout.splitlines()):
+                break
+        return self.grep(word, *args)
+
+    def inject(self, fault: str, **params: str) -> None:
+        with self.lab() as lab:
+            inject(lab, fault, **params)
+
+    def clear(self, fault: str) -> None:
+        with self.lab() as lab:
+            clear(lab, fault)
+
+    def stop(self) -> None:
+        show_text("Ctrl-C in the shell running $ kratix-lab serve: the server stops, the lab stays")
+        self.run.stop()
 
 
 def put_kubeconfig_items(lab: Lab, *vclusters: str) -> None:

@@ -37,6 +37,7 @@ STEPWISE = [
     "08-argocd-application.ipynb",
     "09-new-promise.ipynb",
     "10-troubleshooting.ipynb",
+    "11-kubectl.ipynb",
 ]  # every code cell one step, its command beside it
 MAX_LINES = 8
 CHANGE_LINES = 10
