@@ -96,12 +96,10 @@ def test_null_is_not_validated():
     assert validate(None, s) == []
 
 
-def test_crd_with_a_bad_rule_is_refused():
-    """The CRD's rule must compile (apiextensions validation: compilation failed)."""
-    from kratix_lab.errors import Invalid
-    from kratix_lab.schema.crd import CRD
-
-    crd = {
+def _thing_crd(validations: list[dict[str, str]]) -> dict:
+    """A CRD whose root schema carries ``validations`` (the refused-at-load tests)."""
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-validations": validations}}
+    return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {"name": "things.example.com"},
@@ -109,18 +107,18 @@ def test_crd_with_a_bad_rule_is_refused():
             "group": "example.com",
             "names": {"kind": "Thing", "plural": "things", "singular": "thing", "listKind": "ThingList"},
             "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-validations": [{"rule": "self.("}]}},
-                }
-            ],
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema}],
         },
     }
+
+
+def test_crd_with_a_bad_rule_is_refused():
+    """The CRD's rule must compile (apiextensions validation: compilation failed)."""
+    from kratix_lab.errors import Invalid
+    from kratix_lab.schema.crd import CRD
+
     with pytest.raises(Invalid, match=r"x-kubernetes-validations\[0\]\.rule.*compilation failed"):
-        CRD.from_dict(crd)
+        CRD.from_dict(_thing_crd([{"rule": "self.("}]))
 
 
 def test_catalogue_application_with_chart_and_path_is_refused_at_admission(capsys):
@@ -344,33 +342,10 @@ def test_crd_with_a_bad_message_expression_is_refused():
     from kratix_lab.errors import Invalid
     from kratix_lab.schema.crd import CRD
 
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "things.example.com"},
-        "spec": {
-            "group": "example.com",
-            "names": {"kind": "Thing", "plural": "things", "singular": "thing", "listKind": "ThingList"},
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-validations": [{"rule": "true", "messageExpression": "'a' +"}],
-                        }
-                    },
-                }
-            ],
-        },
-    }
     with pytest.raises(
         Invalid, match=r"x-kubernetes-validations\[0\]\.messageExpression.*messageExpression compilation"
     ):
-        CRD.from_dict(crd)
+        CRD.from_dict(_thing_crd([{"rule": "true", "messageExpression": "'a' +"}]))
 
 
 # ---- oldSelf: optionalOldSelf, list-map correlation, ratcheting --------------------------------------------
