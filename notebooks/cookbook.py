@@ -1753,7 +1753,8 @@ class Served:
     answers the same from the lab's directory; ``settle()``/``step()`` are what ``kratix-lab settle``/``step`` from
     another shell do to the served lab; ``with served.lab() as lab`` reads the served lab itself; ``stop()`` is Ctrl-C."""
 
-    def __init__(self) -> None:
+    def __init__(self, lab: Lab) -> None:
+        """Serve ``lab`` (closed here: the server opens it)."""
         import os
         import shutil
 
@@ -1761,7 +1762,6 @@ class Served:
 
         self.kubectl_binary = shutil.which("kubectl")
         assert self.kubectl_binary, "kubectl is not installed: this notebook runs the real kubectl"
-        lab = fresh_lab()
         self.lab_dir = lab.path
         lab.close()
         command("--lab LAB serve --paused --kubeconfig kubeconfig", note="in its own shell; Ctrl-C stops it")
