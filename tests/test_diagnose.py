@@ -102,6 +102,15 @@ SCENARIOS = [
         "ran out of memory",
     ),
     (
+        "secret-item-missing",
+        {"item": "vcluster-sandbox-kubeconfig"},
+        "run",
+        "sandbox",
+        "external-secret-failed",
+        "object",
+        "vcluster-sandbox-kubeconfig",
+    ),
+    (
         "workload-crashloop",
         {"namespace": "vcluster-sandbox", "name": "sandbox-0"},
         "run",
