@@ -215,21 +215,11 @@ def _live(args: argparse.Namespace) -> bool:
 def _source(args: argparse.Namespace) -> Iterator[Any]:
     """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only)."""
     if _live(args):
-        from kratix_lab.live.repos import parse_overrides
-        from kratix_lab.sources.factory import open_live
+        from kratix_lab.sources.factory import PlatformSettings, open_live_from
 
         if args.request_timeout <= 0:
             raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
-        source = open_live(
-            context=args.context,
-            kubeconfig=args.kubeconfig,
-            in_cluster=args.in_cluster,
-            repos=parse_overrides(args.repo),
-            cache_dir=args.cache_dir,
-            timeout=args.request_timeout,
-            write=getattr(args, "write", False),
-            watch=getattr(args, "watch", False),
-        )
+        source = open_live_from(PlatformSettings.from_args(args), watch=getattr(args, "watch", False))
         try:
             yield source
         finally:

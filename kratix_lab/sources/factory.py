@@ -117,6 +117,21 @@ class PlatformSettings:
         )
 
 
+def open_live_from(settings: PlatformSettings, *, read_only: bool = False, watch: bool = False) -> Source:
+    """The cluster ``settings`` name, as ``open_live`` opens it (writable only with ``settings.write`` and not
+    ``read_only``; ``watch``: through the watch cache)."""
+    return open_live(
+        context=settings.context,
+        kubeconfig=settings.kubeconfig,
+        in_cluster=settings.in_cluster,
+        repos=dict(settings.repos),
+        cache_dir=settings.cache_dir,
+        timeout=settings.timeout,
+        write=settings.write and not read_only,
+        watch=watch,
+    )
+
+
 def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Platform:
     """The composition root for front ends: a ``Platform`` (its ``Source`` and ``Actions``) from settings.
 
@@ -132,15 +147,7 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
         return lab_platform(lab, read_only=read_only)
     from kratix_lab.live.actions import GitOpsSettings, LiveActions
 
-    source = open_live(
-        context=settings.context,
-        kubeconfig=settings.kubeconfig,
-        in_cluster=settings.in_cluster,
-        repos=dict(settings.repos),
-        cache_dir=settings.cache_dir,
-        timeout=settings.timeout,
-        write=settings.write and not read_only,
-    )
+    source = open_live_from(settings, read_only=read_only)
     gitops = GitOpsSettings(
         settings.gitops_repo, settings.gitops_branch, settings.gitops_path, settings.repos, settings.cache_dir
     )
