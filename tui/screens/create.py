@@ -467,12 +467,15 @@ class CreateScreen(Screen):
         # a field in a section just built has no size, and the form no room to scroll to it, until the next
         # layouts: Textual's scroll_visible then does nothing (it checks the widget's size), so scroll again
         # after each refresh until the input has been inside the form's visible part three refreshes running
-        # (a scroll the focus itself asked for, from the stale layout, may land after ours)
+        # (a scroll the focus itself asked for, from the stale layout, may land after ours: an animated one is
+        # waited for)
         focused = self.app.focused
         if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
             return
         form = self.query_one("#create-form")
-        if box.size and form.content_region.contains_region(focused.region):
+        if self.app.animator.is_being_animated(form, "scroll_y"):
+            stable = 0  # Textual's own scroll to the focus (animated, from the layout of its time) is still moving
+        elif box.size and form.content_region.contains_region(focused.region):
             stable += 1
         else:
             stable = 0
