@@ -1139,64 +1139,80 @@ def fleet(source: Source, kind: str = "VClusterOrchestrator") -> list[VClusterSt
     """Every vCluster with the stage its road reached, its health, since when, and the verdict.
 
     The fleet is the cluster's requests and the ones Argo CD lists from git without a live object (issue 17
-    item 1: a request committed but never applied is a row, stuck where Argo CD should apply it)."""
+    item 1: a request committed but never applied is a row, stuck where Argo CD should apply it). Each row is
+    ``fleet_row``; ``kratix_lab.fleet.rows.FleetRows`` keeps them and recomputes only the rows a change reaches."""
     rk = resolve(source, kind)
-    rows = []
     columns = fleet_columns(source, rk)
-    names = tuple(c.name for c in columns)
-    objects = source.list(rk.kind, group=rk.group)
-    live = {(namespace_of(o) or "", o["metadata"]["name"]) for o in objects}
-    try:
-        apps = source.list("Application", "argocd", group="argoproj.io")
-    except UNREADABLE:
-        apps = []  # live mode without the right to read Applications: the cluster's requests only
-    for obj in objects:
-        meta = obj["metadata"]
-        cells = [column_text(obj, c) for c in columns] + ["", ""]
-        d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
-        if d.findings:
-            top = d.findings[0]
-            stage, health, since = top.stage, DEGRADED if top.severity == "error" else PROGRESSING, top.since
-        else:
-            pending = [(n, depth) for n, depth in d.trace.walk() if n.health != HEALTHY]
-            if pending:
-                node = max(pending, key=lambda nd: nd[1])[0]
-                stage, health, since = node.stage, node.health, node.since
-            else:
-                stage, health, since = "pod", HEALTHY, d.trace.since
-        if meta.get("deletionTimestamp") and health != DEGRADED:
-            # being deleted (its delete pipeline, finalizers, pruning): say so, not "Progressing" (issue 17.11)
-            health, since = DELETING, source.timestamp(meta["deletionTimestamp"])
-        rows.append(
-            VClusterStatus(
-                meta["name"],
-                meta.get("namespace") or "",
-                cells[0],
-                cells[1],
-                stage,
-                health,
-                since,
-                d.judged.summary,
-                names,
-            )
-        )
-    for _, entry in declared_requests(apps, rk):
-        key = (entry.get("namespace") or "", str(entry.get("name")))
-        if key not in live:
-            live.add(key)
-            rows.append(replace(_git_only_row(source, rk, *key), columns=names))
+    rows = [fleet_row(source, rk, columns, ns, name, obj)[0] for ns, name, obj in fleet_members(source, rk)]
     rows.sort(key=lambda r: (r.namespace, r.name))
     return rows
 
 
-def _git_only_row(source: Source, rk: RequestKind, namespace: str, name: str) -> VClusterStatus:
+def fleet_members(source: Source, rk: RequestKind) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The fleet's rows as ``(namespace, name, the request or None)``: the cluster's requests, then the ones an Argo
+    CD Application lists from git that are not in the cluster (None), each once."""
+    objects = source.list(rk.kind, group=rk.group)
+    out: list[tuple[str, str, dict[str, Any] | None]] = [
+        (namespace_of(o) or "", o["metadata"]["name"], o) for o in objects
+    ]
+    live = {(ns, name) for ns, name, _ in out}
+    try:
+        apps = source.list("Application", "argocd", group="argoproj.io")
+    except UNREADABLE:
+        apps = []  # live mode without the right to read Applications: the cluster's requests only
+    for _, entry in declared_requests(apps, rk):
+        key = (entry.get("namespace") or "", str(entry.get("name")))
+        if key not in live:
+            live.add(key)
+            out.append((*key, None))
+    return out
+
+
+def fleet_row(
+    source: Source,
+    rk: RequestKind,
+    columns: tuple[PrinterColumn, ...],
+    namespace: str,
+    name: str,
+    obj: dict[str, Any] | None,
+) -> tuple[VClusterStatus, Diagnosis]:
+    """One fleet row and the diagnosis it comes from: the request ``obj`` (None: in git, not in the cluster)."""
+    names = tuple(c.name for c in columns)
+    if obj is None:
+        return _git_only_row(source, rk, namespace, name, names)
+    meta = obj["metadata"]
+    cells = [column_text(obj, c) for c in columns] + ["", ""]
+    d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
+    if d.findings:
+        top = d.findings[0]
+        stage, health, since = top.stage, DEGRADED if top.severity == "error" else PROGRESSING, top.since
+    else:
+        pending = [(n, depth) for n, depth in d.trace.walk() if n.health != HEALTHY]
+        if pending:
+            node = max(pending, key=lambda nd: nd[1])[0]
+            stage, health, since = node.stage, node.health, node.since
+        else:
+            stage, health, since = "pod", HEALTHY, d.trace.since
+    if meta.get("deletionTimestamp") and health != DEGRADED:
+        # being deleted (its delete pipeline, finalizers, pruning): say so, not "Progressing" (issue 17.11)
+        health, since = DELETING, source.timestamp(meta["deletionTimestamp"])
+    row = VClusterStatus(
+        meta["name"], meta.get("namespace") or "", cells[0], cells[1], stage, health, since, d.judged.summary, names
+    )
+    return row, d
+
+
+def _git_only_row(
+    source: Source, rk: RequestKind, namespace: str, name: str, columns: tuple[str, ...] = ()
+) -> tuple[VClusterStatus, Diagnosis]:
     """A request in git that is not in the cluster: its stage and health are the Application's that should apply
     it (the request itself has no preset or version to show but what git holds, which the seam does not read)."""
     d = diagnose(source, rk.kind, name, namespace or None)
     top = d.findings[0] if d.findings else None
     stage = top.stage if top else "request"
     health = MISSING if top is None else DEGRADED if top.severity == "error" else PROGRESSING
-    return VClusterStatus(name, namespace, "", "", stage, health, top.since if top else None, d.judged.summary)
+    row = VClusterStatus(name, namespace, "", "", stage, health, top.since if top else None, d.judged.summary, columns)
+    return row, d
 
 
 SUMMARY_ORDER = (HEALTHY, DEGRADED, PROGRESSING, DELETING, MISSING)

@@ -606,7 +606,7 @@ class _Tracer:
             )
         elif sync_failed(op) and sync.get("status") != "Synced" and self._failed_here(op, files):
             health, msg = DEGRADED, f"sync failed: {operation_message(op)}"
-        elif sync.get("status") == "Synced" or applied:
+        elif applied or sync.get("status") == "Synced":  # applied first: the fleet's rows need not read the status
             health, msg = HEALTHY, f"synced at {str(synced_rev or revision)[:8]}"
         elif self._objects_synced(st, files):
             health, msg = (
