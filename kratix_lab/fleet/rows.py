@@ -163,7 +163,7 @@ class Recorder:
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
     ) -> dict[str, Any] | None:
-        obj = self._s.get(kind, name, namespace, group)
+        obj: dict[str, Any] | None = self._s.get(kind, name, namespace, group)
         if not self.track:
             return obj
         key = (kind, namespace or "", name)
@@ -177,7 +177,7 @@ class Recorder:
     def list(
         self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
     ) -> builtins.list[dict[str, Any]]:
-        objs = self._s.list(kind, namespace, labels, group)
+        objs: builtins.list[dict[str, Any]] = self._s.list(kind, namespace, labels, group)
         if not self.track:
             return objs
         query = Query(kind, group, namespace, tuple(sorted((labels or {}).items())))
@@ -194,7 +194,7 @@ class Recorder:
         return objs
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
-        events = self._s.events(plain(obj) if isinstance(obj, TDict) else obj)
+        events: builtins.list[dict[str, Any]] = self._s.events(plain(obj) if isinstance(obj, TDict) else obj)
         if self.track:
             self.deps.events[_key_of(obj)] = _fingerprint(events)
         return events
@@ -203,7 +203,7 @@ class Recorder:
         if self.track:
             meta = pod.get("metadata") or {}
             self.deps.logs.add((str(meta.get("namespace") or ""), str(meta.get("name") or "")))
-        return self._s.logs(pod, tail, container)
+        return str(self._s.logs(pod, tail, container))
 
     def timestamp(self, text: str | None) -> int | None:
         if isinstance(text, TStr):
@@ -322,7 +322,8 @@ class FleetRows:
             token = self.source.change_token()
             moved, self._token = token != self._token, token
             return Changes(everything=moved)
-        return self.feed.poll()  # type: ignore[no-any-return]
+        changes: Changes = self.feed.poll()
+        return changes
 
     def _dirty(self, changes: Changes) -> set[tuple[str, str]]:
         s = self.source

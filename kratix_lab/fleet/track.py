@@ -276,12 +276,12 @@ class TDict(dict):  # type: ignore[type-arg]
         return n
 
     def __eq__(self, other: object) -> bool:
-        return plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other)
+        return bool(plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other))
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return repr(plain(self))
@@ -295,7 +295,7 @@ class TDict(dict):  # type: ignore[type-arg]
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("a shared object read through the row engine is read-only")
 
-    __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = _refuse
 
 
 class TList(list):  # type: ignore[type-arg]
@@ -351,12 +351,12 @@ class TList(list):  # type: ignore[type-arg]
         return plain(self).count(value)  # type: ignore[no-any-return]
 
     def __eq__(self, other: object) -> bool:
-        return plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other)
+        return bool(plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other))
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return repr(plain(self))
@@ -376,7 +376,7 @@ class TList(list):  # type: ignore[type-arg]
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("a shared object read through the row engine is read-only")
 
-    __setitem__ = __delitem__ = append = extend = insert = pop = remove = sort = reverse = clear = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = sort = reverse = clear = _refuse
 
 
 class _Followed:
