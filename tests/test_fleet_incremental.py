@@ -239,3 +239,19 @@ def test_a_file_argo_cd_cannot_read_reaches_every_row_through_the_facts(lab):
     lab.settle()
     assert rows.refresh() == fleet(source), rows.why
     assert "cannot read git" not in next(r for r in rows.rows() if r.name == "sandbox").message
+
+
+def test_the_lab_feed_reports_writes_removals_and_logs_once(lab):
+    from kratix_lab.fleet.feeds import LabFeed
+
+    feed = LabFeed(lab)
+    assert feed.poll().objects == set()
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": "default"}}
+    lab.store.create(cm)
+    lab.store.write_log("default", "probe-pod", "main", "hello\n")
+    changes = feed.poll()
+    assert ("ConfigMap", "default", "probe") in changes.objects
+    assert changes.logs == {("default", "probe-pod")}
+    assert feed.poll().objects == set() and feed.poll().logs == set()  # reported once
+    lab.store.delete("ConfigMap", "probe", "default")
+    assert ("ConfigMap", "default", "probe") in feed.poll().objects  # a removal too
