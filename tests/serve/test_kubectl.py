@@ -290,3 +290,14 @@ def test_tables_carry_each_kinds_columns(kubectl):
     assert "NODE" in wide and "IP" in wide
     works = kubectl("get", "workplacements", "-A", "-o", "wide").stdout.splitlines()[0]
     assert works.startswith("NAMESPACE")
+
+
+def test_get_events_prints_the_api_servers_event_columns(kubectl):
+    kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
+    _reconciled(kubectl, "sandbox")
+    lines = kubectl("get", "events", *NS).stdout.splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    started = [line.split() for line in lines[1:] if "PipelineStarted" in line]
+    assert started and started[0][1:4] == ["Normal", "PipelineStarted", "vclusterorchestrator/sandbox"]
+    wide = kubectl("get", "events", *NS, "-o", "wide").stdout.splitlines()[0]
+    assert "SOURCE" in wide and "FIRST SEEN" in wide and "COUNT" in wide
