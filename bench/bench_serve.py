@@ -18,7 +18,8 @@ each run works on a copy (the runs add vClusters and ConfigMaps). `--rebuild` bu
 
 Run: `.venv/bin/python bench/bench_serve.py [--vclusters 100] [--repeat 5] [--watches 50] [--rounds 4]`.
 
-Results are in the README's Benchmarks section.
+Results are in the README's Benchmarks section. One settle of the sequence (round 3's second) is several times the
+others with or without a server: the lab's own work at that point of its history, which the medians absorb.
 """
 
 from __future__ import annotations
