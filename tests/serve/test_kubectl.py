@@ -187,6 +187,17 @@ def test_unsupported_verbs_answer_a_status(kubectl):
     assert p.returncode == 1 and "doesn't have a resource type" in p.stderr
     p = kubectl("get", "--raw", "/nothing/here", check=False)
     assert p.returncode == 1 and "NotFound" in p.stderr
+    p = kubectl("auth", "can-i", "get", "pods", check=False)
+    assert p.returncode != 0 and "selfsubjectaccessreviews" in p.stderr and "Traceback" not in p.stderr
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "shell", "namespace": "default"},
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+    }
+    kubectl("create", "-f", "-", stdin=json.dumps(pod))
+    p = kubectl("exec", "-n", "default", "shell", "--", "ls", check=False, timeout=60)
+    assert p.returncode != 0 and "not modelled" in p.stderr, p.stderr
 
 
 CM = """apiVersion: v1
