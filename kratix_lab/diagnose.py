@@ -20,7 +20,7 @@ from typing import Any
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.registry import PrinterColumn, column_text
 from kratix_lab.kube.times import ago, rfc3339
-from kratix_lab.model import GVK, get_condition, load_documents, namespace_of
+from kratix_lab.model import GVK, Document, YamlError, get_condition, load_documents, namespace_of
 from kratix_lab.pipeline.image import PIPELINE_IMAGE, image_tag, is_catalogue_image
 from kratix_lab.sources import Source
 from kratix_lab.trace import STAGE_TITLES, UNREADABLE, RequestKind, TraceNode, declared_requests, resolve, trace
@@ -713,12 +713,7 @@ def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> It
 def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "commit":
         return
-    for fpath in n.evidence.get("files", []):
-        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
-        try:
-            docs = load_documents(content.decode("utf-8"), fpath)
-        except Exception:  # unreadable files are reported by the trace itself
-            continue
+    for fpath, docs in _commit_documents(s, n):
         for d in docs:
             obj = d.data if isinstance(d.data, dict) else {}
             meta = obj.get("metadata") or {}
@@ -751,6 +746,24 @@ def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> It
                 )
 
 
+def _commit_documents(s: Source, n: TraceNode) -> Iterator[tuple[str, list[Document]]]:
+    """Each file of a commit node with its YAML documents: as the trace parsed them (``n.manifests``), else read
+    from the state repo. Files that are not YAML are left out (the trace reports them itself)."""
+    for fpath in n.evidence.get("files", []):
+        if n.manifests is not None and fpath in n.manifests:
+            try:
+                yield fpath, n.manifests.documents(fpath)
+            except (YamlError, UnicodeDecodeError):
+                continue
+            continue
+        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
+        try:
+            docs = load_documents(content.decode("utf-8"), fpath)
+        except Exception:  # unreadable files are reported by the trace itself
+            continue
+        yield fpath, docs
+
+
 def _is_promise_request(s: Source, obj: dict[str, Any]) -> bool:
     """Whether ``obj`` is a request of an installed Promise (Kratix labels those itself)."""
     return _promise_of_request(s, obj) is not None
@@ -769,12 +782,7 @@ def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth
     Argo CD's self-heal puts git's value back: the two flap for ever."""
     if n.stage != "commit":
         return
-    for fpath in n.evidence.get("files", []):
-        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
-        try:
-            docs = load_documents(content.decode("utf-8"), fpath)
-        except Exception:  # unreadable files are reported by the trace itself
-            continue
+    for fpath, docs in _commit_documents(s, n):
         for d in docs:
             obj = d.data if isinstance(d.data, dict) else {}
             own = _promise_of_request(s, obj)

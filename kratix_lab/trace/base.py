@@ -7,6 +7,7 @@ from typing import Any
 
 from kratix_lab.pipeline.contract import state_store_base
 from kratix_lab.sources import Source
+from kratix_lab.trace.manifests import CommitManifests
 from kratix_lab.trace.node import ARGO, KRATIX, UNREADABLE, RequestKind, TraceNode, went_bad
 
 
@@ -19,6 +20,7 @@ class _TracerBase:
         self._apps: list[dict[str, Any]] | None = None
         self._apps_error: Exception | None = None
         self._stores: dict[str, dict[str, Any]] | None = None
+        self._manifests: dict[tuple[str, str], CommitManifests] = {}
         self._kinds = {(p.crd.group, p.crd.kind): p.name for p in source.promises() if p.crd}
 
     # ---- helpers -----------------------------------------------------------------------
@@ -72,6 +74,13 @@ class _TracerBase:
             return None, ""
         base = state_store_base((gss.get("spec") or {}).get("path", ""), dest["spec"].get("path", ""))
         return (gss.get("spec") or {}).get("url"), base
+
+    def manifests(self, sha: str, path: str) -> CommitManifests:
+        """The state repo's files under ``path`` at commit ``sha``, read and parsed once per trace."""
+        files = self._manifests.get((sha, path))
+        if files is None:
+            files = self._manifests[(sha, path)] = CommitManifests(self.s.state_files(path, sha))
+        return files
 
     def request(self, rk: RequestKind, name: str, namespace: str | None, depth: int) -> TraceNode:
         """Trace a request (the Kratix stretch, ``trace.kratix``): a live object that is a sub-request recurses

@@ -16,9 +16,9 @@ from kratix_lab.kube.health import (
     operation_message,
     sync_failed,
 )
-from kratix_lab.model import GVK, YamlError, load_documents, namespace_of
+from kratix_lab.model import GVK, YamlError, namespace_of
 from kratix_lab.trace.helm import HelmStretch
-from kratix_lab.trace.manifests import placement_files
+from kratix_lab.trace.manifests import CommitManifests, placement_files
 from kratix_lab.trace.node import UNREADABLE, RequestKind, TraceNode, unreadable
 from kratix_lab.words import plural
 
@@ -78,13 +78,13 @@ class GitopsStretch(HelmStretch):
 
     def commit(self, sha: str, path: str, url: str | None, depth: int, wp: dict[str, Any] | None = None) -> TraceNode:
         info = self.s.state_commit(sha)
-        files = self.s.state_files(path, sha)
+        files = self.manifests(sha, path)
         # A source that cannot read the state repo (live mode: no access, a BucketStateStore) says why;
         # the files then come from the WorkPlacement itself and the commit is Unknown, never Missing.
         repo_error = getattr(self.s, "state_repo_error", None)
         repo_unreadable = repo_error(url) if info is None and repo_error is not None else None
         if repo_unreadable and wp is not None:
-            files = placement_files(wp, path)
+            files = CommitManifests(placement_files(wp, path))
             node = TraceNode(
                 "Commit",
                 sha[:12],
@@ -111,6 +111,7 @@ class GitopsStretch(HelmStretch):
                 self.ts(info.date.replace("+00:00", "Z")) if info else None,
                 {"sha": sha, "path": path, "files": sorted(files), "author": info.author if info else None},
             )
+            node.manifests = files
         app = self.syncing_app(url, path)
         if app is None and self._apps_error is not None:
             node.children.append(unreadable("Application", "?", "argocd", "sync", self._apps_error))
@@ -138,7 +139,7 @@ class GitopsStretch(HelmStretch):
         self,
         app: dict[str, Any],
         sha: str,
-        files: dict[str, bytes],
+        files: CommitManifests,
         depth: int,
         written: int | None = None,
         history: bool = True,
@@ -199,7 +200,7 @@ class GitopsStretch(HelmStretch):
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
         for fpath in sorted(files):
             try:
-                docs = load_documents(files[fpath].decode("utf-8"), fpath)
+                docs = files.documents(fpath)
             except (YamlError, UnicodeDecodeError) as e:
                 node.children.append(TraceNode("File", fpath, None, "object", DEGRADED, f"not YAML: {e}"))
                 continue
@@ -208,16 +209,16 @@ class GitopsStretch(HelmStretch):
                     node.children.append(self.live(d.data, fpath, dest_ns, depth))
         return node
 
-    def _objects_synced(self, status: dict[str, Any], files: dict[str, bytes]) -> bool:
+    def _objects_synced(self, status: dict[str, Any], files: CommitManifests) -> bool:
         state = {(r.get("kind"), r.get("name")): r.get("status") for r in status.get("resources") or []}
         wanted = self._objects_of(files)
         return bool(wanted) and all(state.get(k) == "Synced" for k in wanted)
 
-    def _objects_of(self, files: dict[str, bytes]) -> list[tuple[Any, Any]]:
+    def _objects_of(self, files: CommitManifests) -> list[tuple[Any, Any]]:
         out = []
-        for fpath, content in files.items():
+        for fpath in files:
             try:
-                docs = load_documents(content.decode("utf-8"), fpath)
+                docs = files.documents(fpath)
             except (YamlError, UnicodeDecodeError):
                 continue
             out += [
@@ -227,16 +228,16 @@ class GitopsStretch(HelmStretch):
             ]
         return out
 
-    def _failed_here(self, op: dict[str, Any], files: dict[str, bytes]) -> bool:
+    def _failed_here(self, op: dict[str, Any], files: CommitManifests) -> bool:
         """Did the failed sync fail on an object of these files (not on someone else's)?"""
         failed = {
             (r.get("kind"), r.get("name"))
             for r in (op.get("syncResult") or {}).get("resources") or []
             if r.get("status") == "SyncFailed"
         }
-        for fpath, content in files.items():
+        for fpath in files:
             try:
-                docs = load_documents(content.decode("utf-8"), fpath)
+                docs = files.documents(fpath)
             except (YamlError, UnicodeDecodeError):
                 continue
             if any(

@@ -9,6 +9,7 @@ from typing import Any
 from kratix_lab.errors import Forbidden, UnknownKind, UsageError
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING, SUSPENDED, UNKNOWN, worst
 from kratix_lab.sources import Source
+from kratix_lab.trace.manifests import CommitManifests
 
 KRATIX = "platform.kratix.io"
 ARGO = "argoproj.io"
@@ -82,6 +83,9 @@ class TraceNode:
     since: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     children: list[TraceNode] = field(default_factory=list)
+    # a commit node's files, each parsed once, for diagnose's commit rules (only when they came from the state
+    # repo); not part of what a node says: never shown, serialised or compared
+    manifests: CommitManifests | None = field(default=None, repr=False, compare=False)
 
     @property
     def ref(self) -> str:
