@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from kratix_lab.schema.engine.cel_ext import FUNCTIONS as EXT_FUNCTIONS
 from kratix_lab.schema.engine.cel_k8s import FUNCTIONS, _cel, library_error
 from kratix_lab.schema.engine.fields import FORBIDDEN, INVALID, REQUIRED, FieldError
 from kratix_lab.schema.engine.nodes import LIST_MAP_KEYS, LIST_TYPE, Schema, _additional, _items, _join, _props
@@ -21,9 +22,13 @@ def compile_rule(rule: str) -> Any:
     return _cel().compile(rule)
 
 
+# The Kubernetes CEL libraries (cel_k8s) and the strings/lists/sets/regex extensions (cel_ext): disjoint names.
+_ALL_FUNCTIONS = {**FUNCTIONS, **EXT_FUNCTIONS}
+
+
 def _cel_context(variables: dict[str, Any]) -> Any:
-    """The variables plus the Kubernetes CEL libraries (``cel_k8s.FUNCTIONS``)."""
-    return _cel().Context(variables, FUNCTIONS)
+    """The variables plus the Kubernetes CEL libraries (``cel_k8s.FUNCTIONS``, ``cel_ext.FUNCTIONS``)."""
+    return _cel().Context(variables, _ALL_FUNCTIONS)
 
 
 def _rule_message(rule: dict[str, Any]) -> str:
