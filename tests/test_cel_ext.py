@@ -126,3 +126,10 @@ def test_a_crd_style_rule_with_the_extensions():
 def test_cel_equality_is_not_pythons():
     assert cel_equal(1, 1.0) and not cel_equal(True, 1) and not cel_equal([1], [True])
     assert cel_equal({"a": [1]}, {"a": [1.0]}) and not cel_equal("1", 1) and not cel_equal(b"a", "a")
+
+
+def test_strings_version_3_functions_are_not_offered():
+    """Kubernetes registers ``ext.Strings(ext.StringsVersion(2))`` (apiserver pkg/cel/environment/base.go);
+    ``reverse`` is version 3 (cel-go ext/strings.go:300), so a rule using it is not accepted."""
+    (msg,) = _rule("'abc'.reverse() == 'cba'")
+    assert "Undefined variable or function: 'reverse'" in msg

@@ -8,8 +8,9 @@ Upstream, function by function:
   staging/src/k8s.io/apiserver/pkg/cel/environment/base.go): ``charAt`` (:649-659), ``indexOf`` (:661-696),
   ``lastIndexOf`` (:698-744), ``lowerAscii`` (:746-755), ``replace`` (:757-763), ``split`` (:765-771),
   ``substring`` (:773-794), ``trim`` (:796-798, Go ``strings.TrimSpace``), ``upperAscii`` (:800-809),
-  ``reverse`` (:811-817), ``join`` (:819-846), ``strings.quote`` (:848-890). Indexes count code points (Go
-  runes), as upstream's ``[]rune(str)`` does.
+  ``join`` (:819-846), ``strings.quote`` (:848-890) — the functions of ``ext.StringsVersion(2)``, which base.go
+  registers from Kubernetes 1.29 (``reverse`` is version 3: not offered to CRD rules, so not here). Indexes count
+  code points (Go runes), as upstream's ``[]rune(str)`` does.
 - kubernetes ``staging/src/k8s.io/apiserver/pkg/cel/library/lists.go``: ``isSorted``, ``sum``, ``min``, ``max``,
   ``indexOf``, ``lastIndexOf`` on lists (``min``/``max`` of an empty list: ``min called on empty list``).
 - cel-go ``ext/sets.go`` :201-233: ``sets.contains``, ``sets.equivalent``, ``sets.intersects`` (CEL equality:
@@ -328,7 +329,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "split": _split,
     "substring": _substring,
     "trim": _trim,
-    "reverse": lambda s: _str(s)[::-1],
     "join": _join,
     "strings.quote": _quote,
     # lists
