@@ -133,3 +133,14 @@ def test_strings_version_3_functions_are_not_offered():
     ``reverse`` is version 3 (cel-go ext/strings.go:300), so a rule using it is not accepted."""
     (msg,) = _rule("'abc'.reverse() == 'cba'")
     assert "Undefined variable or function: 'reverse'" in msg
+
+
+def test_a_rule_gets_the_library_functions_it_names():
+    """Each evaluation's context registers only the functions the compiled rule calls (speed: the package wraps
+    every registered function per context); dotted names (``sets.contains``) resolve through the variable."""
+    from kratix_lab.schema.engine.cel import _functions_for
+
+    rule = "sets.contains(self.a, [1]) && self.s.lowerAscii().find('x') == '' && format.named('uuid').hasValue()"
+    assert set(_functions_for(rule)) == {"sets.contains", "lowerAscii", "find", "format.named"}
+    assert _functions_for("self.a == 1") == {}
+    assert _rule(rule, {"a": [1, 2], "s": "AB"}) == []
