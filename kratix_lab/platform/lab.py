@@ -155,7 +155,7 @@ class Lab:
             )
         # API versions the lab's "cluster" serves for CRD groups it does not install from Promises
         self.served = {"external-secrets.io": served_map(self.external_secrets_version)}
-        self.faults = Faults(self)
+        self.faults = Faults(self.store)
         self.controllers = [
             ArgoCDController(),
             KratixController(),
