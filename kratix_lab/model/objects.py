@@ -96,6 +96,18 @@ def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
     return dict(labels) if isinstance(labels, dict) else {}
 
 
+# What the lab models rather than runs (pods with no process, chart objects it renders itself, the kubeconfig sync's
+# runs): annotated ``kratix-lab.io/modelled: "true"`` by every lab controller that makes one, read by the front ends
+# (``logs`` says why a modelled pod prints nothing). The one spelling of the key (issue 10 item 5).
+MODELLED_ANNOTATION = "kratix-lab.io/modelled"
+
+
+def is_modelled(obj: Mapping[str, Any]) -> bool:
+    """Whether the lab models ``obj`` (annotation ``kratix-lab.io/modelled: "true"``) instead of running it."""
+    annotations = meta(obj).get("annotations")
+    return isinstance(annotations, dict) and annotations.get(MODELLED_ANNOTATION) == "true"
+
+
 def ref(obj: Mapping[str, Any]) -> str:
     """`Kind/name` or `Kind/namespace/name`: how objects are named in messages."""
     ns = namespace_of(obj)
