@@ -152,3 +152,36 @@ def test_replay_takes_only_a_recording(lab):
 
     with pytest.raises(TypeError, match="takes the Platform that record"):
         replay(lab_platform(lab, read_only=True))
+
+
+def test_one_commit_type_and_one_header_parser_for_the_labs_repos(tmp_path):
+    """GitRepo.commit_info / first_parent parse a commit's header (issue 10 item 5: sources/lab.py no longer
+    reads GitRepo's objects itself) and agree with git's own reading (gitpython's log/show); a lab repo's
+    log and show give the seam's CommitInfo, the one commit type."""
+    from kratix_lab.platform.gitrepo import Commit, GitRepo, Identity
+    from kratix_lab.sources import CommitInfo
+
+    assert Commit is CommitInfo
+    repo = GitRepo.init(tmp_path / "repo")
+    who = Identity("kratix", "kratix@kratix.io")
+    first = repo.write_files({"a.yaml": b"a: 1\n"}, "Add a\n\nwith a body", who, 5)
+    second = repo.write_files({"a.yaml": b"a: 2\n", "b.yaml": b"b: 1\n"}, "Change a, add b", who, 65)
+    assert repo.first_parent(first) is None and repo.first_parent(second) == first  # read before the flush, too
+    info = repo.commit_info(second)
+    assert info == CommitInfo(second, "Change a, add b", "kratix <kratix@kratix.io>", info.date, (), (first,))
+    repo.flush()
+    shown = repo.show(second)
+    assert isinstance(shown, CommitInfo) and shown.parents == (first,) and shown.files == ("a.yaml", "b.yaml")
+    assert (shown.message, shown.author) == (info.message, info.author)
+    assert repo.commit_info(first).message == "Add a\n\nwith a body" and repo.commit_info(first).parents == ()
+    assert [c.sha for c in repo.log()] == [second, first]
+    # the date is the commit's, in RFC 3339 UTC: the same instant git reports
+    from datetime import datetime
+
+    assert datetime.fromisoformat(info.date.replace("Z", "+00:00")) == datetime.fromisoformat(shown.date)
+    # not a commit: unknown, malformed, a blob
+    from kratix_lab.platform.gitrepo import blob_sha
+
+    blob = blob_sha(b"a: 2\n")
+    for sha in ("0" * 40, "not-a-sha", blob):
+        assert repo.commit_info(sha) is None and repo.first_parent(sha) is None
