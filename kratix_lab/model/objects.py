@@ -8,28 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so).
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "StorageClass",
-        "PriorityClass",
-        "Promise",
-        "PromiseRelease",
-        "Destination",
-        "GitStateStore",
-        "BucketStateStore",
-        "ClusterSecretStore",
-        "ClusterIssuer",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    }
-)
+from kratix_lab.kube.registry import BUILTIN_KINDS
+
+# Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so): the kind
+# registry's built-in kinds that are not namespaced — one list of scopes (issue 10 item 2).
+CLUSTER_SCOPED_KINDS = frozenset(k.kind for k in BUILTIN_KINDS if not k.namespaced)
 
 
 @dataclass(frozen=True, order=True)
