@@ -73,3 +73,19 @@ def test_the_dashboard_and_the_form_loading_the_lab_break_the_contract(tmp_path)
     assert "- tui.jobs -> kratix_lab.platform.lab" in out
     assert "- tui.screens.object_pages -> kratix_lab.sources.lab" in out  # indirect: LabSource loads the lab
     assert "Contracts: 8 kept, 1 broken." in out
+
+
+def test_the_recorded_source_and_the_faults_loading_the_lab_break_the_contracts(tmp_path):
+    """The recorded source replays with no lab behind it (tests/test_sources.py), and Faults work over the Store
+    (issue 10 item 5): either importing kratix_lab.platform.lab is refused."""
+    src = _copy(tmp_path)
+    recorded = src / "kratix_lab" / "sources" / "recorded.py"
+    recorded.write_text(recorded.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
+    faults = src / "kratix_lab" / "platform" / "faults.py"
+    faults.write_text(faults.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
+    bad = _lint(src)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    out = " ".join(bad.stdout.split())
+    assert "kratix_lab.sources.recorded is not allowed to import kratix_lab.platform" in out
+    assert "kratix_lab.platform.faults is not allowed to import kratix_lab.platform.lab" in out
+    assert "Contracts: 7 kept, 2 broken." in out
