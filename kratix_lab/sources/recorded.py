@@ -158,18 +158,34 @@ class RecordedSource:
         return self._answer("is_ancestor", ancestor, descendant)  # type: ignore[no-any-return]
 
 
-def _refuse(who: str, what: str) -> NoReturn:
-    raise Forbidden(f"read-only: {who} changes nothing ({what} refused)")
+class _RefusesWrites:
+    """The writes of ``Actions``, each refused (``Forbidden``): a recording or a replay changes nothing."""
+
+    read_only = True
+    clock = None
+    _who = "a recording"
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise Forbidden(f"read-only: {self._who} changes nothing ({what} refused)")
+
+    def submit(self, request: dict[str, Any]) -> str | None:
+        self._refuse("submit")
+
+    def submit_text(self, text: str, message: str) -> str | None:
+        self._refuse("submit")
+
+    def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
+        self._refuse("reconcile")
+
+    def delete(self, kind: str, name: str, namespace: str | None) -> str:
+        self._refuse("delete")
 
 
-class ActionsRecorder:
+class ActionsRecorder(_RefusesWrites):
     """``Actions`` that forward the reads validation asks to ``inner`` and record them; writes are refused.
 
     ``admit`` is recorded with its outcome: nothing, or the ``KratixLabError`` it raised (re-raised in the
     replay with the same class and message)."""
-
-    read_only = True
-    clock = None
 
     def __init__(self, inner: Actions) -> None:
         self.inner = inner
@@ -195,22 +211,10 @@ class ActionsRecorder:
         self.answers[_key("gitops_file", (path, kind), {})] = data
         return data
 
-    def submit(self, request: dict[str, Any]) -> str | None:
-        _refuse("a recording", "submit")
-
-    def submit_text(self, text: str, message: str) -> str | None:
-        _refuse("a recording", "submit")
-
-    def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
-        _refuse("a recording", "reconcile")
-
     def delete_route(self, kind: str, name: str, namespace: str | None) -> str:
         route = self.inner.delete_route(kind, name, namespace)
         self.answers[_key("delete_route", (kind, name, namespace), {})] = route
         return route
-
-    def delete(self, kind: str, name: str, namespace: str | None) -> str:
-        _refuse("a recording", "delete")
 
     def close(self) -> None:
         self.inner.close()
@@ -219,12 +223,11 @@ class ActionsRecorder:
         return RecordedActions(dict(self.answers), where=self.where)
 
 
-class RecordedActions:
+class RecordedActions(_RefusesWrites):
     """``Actions`` answering validation's reads from a recording (``ActionsRecorder``); every write is refused
     and a read never recorded raises ``NotRecorded``."""
 
-    read_only = True
-    clock = None
+    _who = "a replay"
 
     def __init__(self, answers: dict[str, Any], where: str = "a recording") -> None:
         self.answers = answers
@@ -247,20 +250,8 @@ class RecordedActions:
     def gitops_file(self, path: str, kind: str | None = None) -> bytes | None:
         return self._answer("gitops_file", path, kind)  # type: ignore[no-any-return]
 
-    def submit(self, request: dict[str, Any]) -> str | None:
-        _refuse("a replay", "submit")
-
-    def submit_text(self, text: str, message: str) -> str | None:
-        _refuse("a replay", "submit")
-
-    def reconcile(self, kind: str, name: str, namespace: str | None) -> str:
-        _refuse("a replay", "reconcile")
-
     def delete_route(self, kind: str, name: str, namespace: str | None) -> str:
         return self._answer("delete_route", kind, name, namespace)  # type: ignore[no-any-return]
-
-    def delete(self, kind: str, name: str, namespace: str | None) -> str:
-        _refuse("a replay", "delete")
 
     def close(self) -> None:
         pass
