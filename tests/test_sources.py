@@ -185,3 +185,13 @@ def test_one_commit_type_and_one_header_parser_for_the_labs_repos(tmp_path):
     blob = blob_sha(b"a: 2\n")
     for sha in ("0" * 40, "not-a-sha", blob):
         assert repo.commit_info(sha) is None and repo.first_parent(sha) is None
+
+
+def test_a_sources_timestamps_are_seconds_on_its_clock_and_unknown_ones_none(lab):
+    """Source.timestamp of the lab and of live mode is kube.times.timestamp: RFC 3339 → seconds on the clock;
+    no text or text in another form is unknown (None), never an error."""
+    from kratix_lab.kube.times import rfc3339, timestamp
+
+    assert timestamp(rfc3339(90)) == 90 == LabSource(lab, read_only=True).timestamp("2026-01-01T00:01:30Z")
+    for text in (None, "", "yesterday", "2026-01-01T00:01:30+00:00", "2026-13-01T00:00:00Z"):
+        assert timestamp(text) is None and LabSource(lab, read_only=True).timestamp(text) is None

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from kratix_lab.kube.registry import KindRegistry
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import timestamp
 from kratix_lab.model import namespace_of
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
@@ -50,12 +50,7 @@ class LabSource:
         return self.lab.store.now_seconds()
 
     def timestamp(self, text: str | None) -> int | None:
-        if not text:
-            return None
-        try:
-            return parse_time(text)
-        except ValueError:
-            return None
+        return timestamp(text)
 
     def promises(self) -> builtins.list[Any]:
         return self.lab.promises()
