@@ -25,7 +25,7 @@ from kratix_lab.errors import EXIT_BUG, KratixLabError, NotFound, UsageError
 from kratix_lab.fsutil import atomic_dir
 from kratix_lab.kube.refs import ObjectRef
 from kratix_lab.kube.times import ago, rfc3339
-from kratix_lab.model import dump, dump_all, load_documents, load_file, namespace_of
+from kratix_lab.model import dump, dump_all, is_modelled, load_documents, load_file, namespace_of
 from kratix_lab.pipeline.executors import make_executor
 from kratix_lab.platform.lab import AdmissionError, Lab, default_lab_dir
 from kratix_lab.platform.store import Conflict
@@ -856,8 +856,8 @@ _WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
 
 
 def _modelled(pod: dict[str, Any]) -> bool:
-    """A pod the lab models (state and events, no process): ``kratix-lab.io/modelled`` (platform/cluster.py)."""
-    return ((pod.get("metadata") or {}).get("annotations") or {}).get("kratix-lab.io/modelled") == "true"
+    """A pod the lab models (state and events, no process): annotation ``model.MODELLED_ANNOTATION``."""
+    return is_modelled(pod)
 
 
 def cmd_logs(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ import hashlib
 import re
 from typing import Any
 
-from kratix_lab.model import clone, get_condition, name_of, set_condition
+from kratix_lab.model import MODELLED_ANNOTATION, clone, get_condition, name_of, set_condition
 from kratix_lab.model import namespace_of as ns_of
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.externalsecrets import (
@@ -31,7 +31,7 @@ from kratix_lab.platform.externalsecrets import (
     render_template,
 )
 
-MODELLED = {"kratix-lab.io/modelled": "true"}
+MODELLED = {MODELLED_ANNOTATION: "true"}
 ESO_GROUP = "external-secrets.io"
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kratix_lab.platform.helm.source import BY_CHART, CHART, MODELLED_ANNOTATION, RENDERED_BY_ANNOTATION
+from kratix_lab.model import MODELLED_ANNOTATION
+from kratix_lab.platform.helm.source import BY_CHART, CHART, RENDERED_BY_ANNOTATION
 from kratix_lab.platform.helm.values import _get, _list, _map, _on, _str_bool
 
 
