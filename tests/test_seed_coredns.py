@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 
 from kratix_lab.diagnose import diagnose
+from kratix_lab.platform.hostdns import resolve_in
 from kratix_lab.sources.lab import LabSource
 
 
@@ -40,6 +41,14 @@ def test_the_old_coredns_image_writes_the_one_shared_object_and_an_entry_is_lost
     )
     live = lab.get("ConfigMap", "coredns-custom", "kube-system")
     assert len(live["data"]) == 1, "one vCluster's entry is lost"
+    # k3s's CoreDNS (hostdns.py; k3s manifests/coredns.yaml:77, 187-190) imports only the surviving key: the other
+    # vCluster's zone falls through to the kubernetes plugin and is NXDOMAIN.
+    (kept,) = live["data"]
+    lost = "studio" if kept == "sandbox.server" else "sandbox"
+    r = resolve_in(lab, f"web.{lost}.svc.cluster.local")
+    assert not r.resolved and r.block == ".:53 (k3s Corefile)" and "no Service" in r.reason
+    served = resolve_in(lab, f"web.{kept.removesuffix('.server')}.svc.cluster.local")
+    assert served.block.endswith(f"key {kept})")
     assert "kratix-lab-pipeline v0.0.9" in lab.logs("VClusterCoreDNS", "sandbox", "platform-requests")
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox", "platform-requests")
     assert {"object-written-twice", "pipeline-image-stale"} <= {f.id for f in d.findings}
