@@ -104,8 +104,12 @@ def test_a_block_on_another_port_is_not_on_the_hosts_server():
     assert not resolve("web.media.svc.cluster.local", [custom], SERVICES).resolved
 
 
-def test_in_the_lab_the_current_per_vcluster_configmaps_are_never_read(lab):
-    """The catalogue's coredns-custom-<name> objects are live in the lab, but k3s's CoreDNS would not read them."""
-    assert lab.get("ConfigMap", "coredns-custom-sandbox", "kube-system") is not None
-    r = resolve_in(lab, "web.sandbox.svc.cluster.local")
-    assert not r.resolved and "coredns-custom does not exist" in r.reason
+def test_in_the_lab_a_vclusters_host_names_resolve_with_no_coredns_custom(lab):
+    """The current release patches nothing (docs/upstream.md): no coredns-custom (the volume is optional,
+    coredns.yaml:190); the vCluster's Service, synced into its host namespace, resolves through the kubernetes
+    plugin, and the seed's zone name does not."""
+    assert lab.get("ConfigMap", "coredns-custom", "kube-system") is None
+    api = resolve_in(lab, "sandbox.vcluster-sandbox.svc.cluster.local")
+    assert api.resolved and api.answer == "kubernetes plugin → Service vcluster-sandbox/sandbox"
+    seed_zone = resolve_in(lab, "web.sandbox.svc.cluster.local")
+    assert not seed_zone.resolved and "coredns-custom does not exist" in seed_zone.reason
