@@ -8,7 +8,8 @@ Per-vCluster keys in that one object would need a single writer that sees every 
 workflow poked by every request), which Kratix does not re-run on request changes.
 
 vCluster needs none of it: its syncer creates every virtual Service in the host namespace as
-``<service>-x-<namespace>-x-<vcluster>`` (and its DNS as ``kube-dns-x-kube-system-x-<vcluster>``), which
+``<service>-x-<namespace>-x-<vcluster>`` (loft-sh/vcluster v0.30.5 ``pkg/util/translate/single_namespace.go:35-44,
+59-64``; its DNS as ``kube-dns-x-kube-system-x-<vcluster>``), which
 k3s's CoreDNS answers through its ``kubernetes`` plugin; the names exist exactly while the vCluster's
 Services do, and no object is shared. So this pipeline renders nothing on the host: it records the host
 names in the request's status. See docs/upstream.md ("CoreDNS on a k3s host").
