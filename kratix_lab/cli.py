@@ -212,14 +212,15 @@ def _live(args: argparse.Namespace) -> bool:
 
 
 @contextlib.contextmanager
-def _source(args: argparse.Namespace) -> Iterator[Any]:
-    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only)."""
+def _source(args: argparse.Namespace, cached: bool = False) -> Iterator[Any]:
+    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only; ``cached`` or
+    ``--watch``: through the watch cache, each kind listed once — the fleet's commands)."""
     if _live(args):
         from kratix_lab.sources.factory import PlatformSettings, open_live_from
 
         if args.request_timeout <= 0:
             raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
-        source = open_live_from(PlatformSettings.from_args(args), watch=getattr(args, "watch", False))
+        source = open_live_from(PlatformSettings.from_args(args), watch=cached or getattr(args, "watch", False))
         try:
             yield source
         finally:
@@ -577,17 +578,18 @@ def _clock_note(args: argparse.Namespace, now: int) -> str:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import all_healthy, diagnose, fleet, fleet_summary, platform_findings
+    from kratix_lab.diagnose import all_healthy, diagnose, fleet_summary, platform_findings
+    from kratix_lab.fleet.rows import FleetRows
     from kratix_lab.views import trace_view as tv
 
     rows: list[Any] = []
-    with _source(args) as source:
+    with _source(args, cached=args.all) as source:
         _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            rows = fleet(source)
-            results = [diagnose(source, "VClusterOrchestrator", r.name, r.namespace) for r in rows]
+            fleet_rows = FleetRows(source, track=False)  # each vCluster diagnosed once, its row from that diagnosis
+            rows, results = fleet_rows.refresh(), fleet_rows.diagnoses()
         else:
             if not args.refs:
                 raise CLIError("give KIND/NAME (or KIND NAME), or --all")
@@ -621,14 +623,17 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
-    from kratix_lab.diagnose import all_healthy, fleet, fleet_summary
+    from kratix_lab.diagnose import all_healthy, fleet_summary
+    from kratix_lab.fleet.rows import FleetRows
 
-    with _source(args) as source:
+    with _source(args, cached=True) as source:
         _platform_line(args, source)
-        rows = fleet(source)
+        watch = getattr(args, "watch", False)
+        fleet_rows = FleetRows(source, track=watch)  # -w: kept incrementally (kratix_lab.fleet.rows)
+        rows = fleet_rows.refresh()
         now = source.now()
-        if getattr(args, "watch", False):
-            return _watch_status(args, source, rows, now)
+        if watch:
+            return _watch_status(args, source, rows, now, fleet_rows)
     code = EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
     if args.output == "json":
         print(json.dumps([_status_json(r) for r in rows], indent=2))
@@ -683,7 +688,7 @@ def _print_status(
     return widths
 
 
-def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int) -> int:
+def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int, fleet_rows: Any) -> int:
     """``status -w``, as ``kubectl get -w``: the table, then a row for each vCluster whose stage, health or
     message changes (``-o json``: one JSON object per line). The fleet is computed again when the platform
     changed — the lab's change token, or live a change the watch cache saw (``kratix_lab.live.cache``: one watch
@@ -693,7 +698,7 @@ def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: i
     import threading
     import time
 
-    from kratix_lab.diagnose import all_healthy, fleet
+    from kratix_lab.diagnose import all_healthy
 
     console, wide = _console(), args.output == "wide"
 
@@ -724,7 +729,7 @@ def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: i
             if new_token == token and now - computed < 60:
                 continue
             token, computed = new_token, now
-            rows = fleet(source)
+            rows = fleet_rows.refresh()
             seen = {(r.namespace, r.name): shown(r) for r in rows}
             widths = show([r for r in rows if last.get((r.namespace, r.name)) != shown(r)], now, widths)
             for ns, name in sorted(last.keys() - seen.keys()):
