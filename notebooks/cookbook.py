@@ -28,6 +28,7 @@ from kratix_lab.model import MODELLED_ANNOTATION, dump, load_documents, load_one
 from kratix_lab.pipeline.executors import Executor
 from kratix_lab.pipeline.runner import PipelineRun, WorkflowResult, run_workflow
 from kratix_lab.platform.gitrepo import GitRepo
+from kratix_lab.platform.hostdns import resolve_in
 from kratix_lab.promise import Promise
 from kratix_lab.promises import load_catalogue
 from kratix_lab.render import admit
@@ -1680,31 +1681,24 @@ def chart_compare(
     return rendered
 
 
-def dns_entries_table(blocks: Sequence[dict[str, Any]]) -> None:
-    """The host CoreDNS's server-block ConfigMaps (03-vcluster-coredns): each vCluster's zone and where it forwards."""
+def dns_table(lab: Lab, names: Sequence[str], title: str | None = None) -> dict[str, Any]:
+    """What k3s's CoreDNS on the host answers for each name (03-vcluster-coredns), from the lab's live objects
+    (``kratix_lab.platform.hostdns``: the lab runs no CoreDNS). Returns name → Resolution."""
+    answers = {n: resolve_in(lab, n) for n in names}
     rows = []
-    for cm in blocks:
-        ((key, block),) = cm["data"].items()
+    for n, r in answers.items():
+        block, _, source = r.block.partition(" (")  # "<zone>:53 (<where it is configured>)"
         rows.append(
             {
-                "vCluster": cm["metadata"]["labels"]["kratix.io/resource-name"],
-                "ConfigMap": f"kube-system/{cm['metadata']['name']}",
-                "key": key,
-                "zone": block.split(":53", 1)[0],
-                "forward to": block.split("forward . ", 1)[1].split()[0],
-                "applied by": cm["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"].split(":", 1)[0],
+                "name": n,
+                "resolves": "yes" if r.resolved else "no",
+                "server block": block,
+                "from": source.rstrip(")").replace("ConfigMap kube-system/", ""),
+                "answer / why not": r.answer if r.resolved else r.reason,
             }
         )
-    console.print(table(rows, title=f"{len(rows)} vClusters, {len(rows)} entries"))
-
-
-def show_coredns_import(blocks: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """What CoreDNS's config sidecar would assemble for ``import /etc/coredns/custom/*.server`` from the live
-    ConfigMaps (the lab runs no CoreDNS). Returns file → server block."""
-    imported = {key: block for cm in blocks for key, block in cm["data"].items()}
-    text = "".join(f"# /etc/coredns/custom/{key}\n{block}" for key, block in sorted(imported.items()))
-    show_code(text, "text", title="the host CoreDNS import directory")
-    return imported
+    console.print(table(rows, title=title or "what a host pod gets from k3s's CoreDNS"))
+    return answers
 
 
 # ---- the kubeconfig sync job (04-vcluster-kubeconfig-sync): its CronJob, its script run against stand-ins ---------

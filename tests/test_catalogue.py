@@ -156,14 +156,18 @@ def test_media_cluster_registration_is_an_external_secret(media):
     assert es["spec"]["target"]["template"]["data"]["server"] == "https://media.vcluster-media.svc.cluster.local"
 
 
-def test_coredns_entries_are_one_object_per_vcluster(catalogue):
+def test_coredns_renders_nothing_on_the_host_and_records_the_host_names(catalogue):
+    """No host CoreDNS patch (docs/upstream.md, "CoreDNS on a k3s host"): no object for kube-system; the host names
+    vCluster's syncer gives the vCluster's Services are in the request's status."""
     media = render(catalogue, read_request(SAMPLES / "media.yaml"))
-    sandbox = render(catalogue, read_request(SAMPLES / "dev.yaml"))
-    a = outputs_of(media, "vcluster-coredns")
-    b = outputs_of(sandbox, "vcluster-coredns")
-    assert set(a) == {("ConfigMap", "coredns-custom-media")}
-    assert set(b) == {("ConfigMap", "coredns-custom-sandbox")}
-    assert "media.svc.cluster.local:53" in a["ConfigMap", "coredns-custom-media"]["data"]["media.server"]
+    assert outputs_of(media, "vcluster-coredns") == {}
+    (node,) = [n for n in media.walk() if n.promise.name == "vcluster-coredns"]
+    names = node.result.status["hostNames"]
+    assert names == {
+        "services": "<service>-x-<namespace>-x-media.vcluster-media.svc.cluster.local",
+        "dns": "kube-dns-x-kube-system-x-media.vcluster-media.svc.cluster.local",
+        "apiServer": "media.vcluster-media.svc.cluster.local",
+    }
 
 
 def test_dev_preset(catalogue):

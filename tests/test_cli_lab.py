@@ -313,7 +313,7 @@ def test_logs_of_a_request_a_job_and_a_pod(media, capsys):
     assert "Namespace/vcluster-media" in out
     code, _, err = cli(capsys, media, "logs", "nope", "-n", "vcluster-media")
     assert code == 1 and err == 'Error from server (NotFound): pods "nope" not found\n'
-    code, _, err = cli(capsys, media, "logs", "configmap/coredns-custom-media")
+    code, _, err = cli(capsys, media, "logs", "configmap/media-vcluster-values", "-n", "vcluster-media")
     assert code == 2 and "ConfigMap has no logs" in err
     code, _, err = cli(capsys, media, "logs", "vclusterorchestrator/")
     assert code == 2 and "expected KIND/NAME" in err

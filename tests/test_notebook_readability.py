@@ -231,7 +231,7 @@ def test_the_tour_draws_the_road_by_role_with_counts():
     assert 6 <= len(boxes) <= 14, f"{len(boxes)} boxes: one per role, not one per object"
     labels = " ".join(label for _, label in boxes)
     assert not re.search(r"-[a-z0-9]{5}\b", labels), "machine-generated names in the diagram"
-    for want in ("7 sub-requests", "8 pipeline runs", "8 commits", "7 pods", "Argo CD", "Helm"):
+    for want in ("7 sub-requests", "8 pipeline runs", "7 commits", "7 pods", "Argo CD", "Helm"):
         assert want in labels, f"{want!r} not in the diagram: {labels}"
 
 

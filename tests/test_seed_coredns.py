@@ -1,11 +1,13 @@
 """The seed's CoreDNS design in the lab (the old pipeline image): two vClusters, one shared coredns-custom written by
-two Works, one entry lost, found by diagnose; the current release keeps one ConfigMap per vCluster."""
+two Works, one entry lost (k3s's CoreDNS serves only the surviving key), found by diagnose; the current release
+patches nothing on the host."""
 
 from __future__ import annotations
 
 import subprocess
 
 from kratix_lab.diagnose import diagnose
+from kratix_lab.platform.hostdns import resolve_in
 from kratix_lab.sources.lab import LabSource
 
 
@@ -40,6 +42,14 @@ def test_the_old_coredns_image_writes_the_one_shared_object_and_an_entry_is_lost
     )
     live = lab.get("ConfigMap", "coredns-custom", "kube-system")
     assert len(live["data"]) == 1, "one vCluster's entry is lost"
+    # k3s's CoreDNS (hostdns.py; k3s manifests/coredns.yaml:77, 187-190) imports only the surviving key: the other
+    # vCluster's zone falls through to the kubernetes plugin and is NXDOMAIN.
+    (kept,) = live["data"]
+    lost = "studio" if kept == "sandbox.server" else "sandbox"
+    r = resolve_in(lab, f"web.{lost}.svc.cluster.local")
+    assert not r.resolved and r.block == ".:53 (k3s Corefile)" and "no Service" in r.reason
+    served = resolve_in(lab, f"web.{kept.removesuffix('.server')}.svc.cluster.local")
+    assert served.block.endswith(f"key {kept})")
     assert "kratix-lab-pipeline v0.0.9" in lab.logs("VClusterCoreDNS", "sandbox", "platform-requests")
     d = diagnose(LabSource(lab), "VClusterOrchestrator", "sandbox", "platform-requests")
     assert {"object-written-twice", "pipeline-image-stale"} <= {f.id for f in d.findings}
@@ -47,7 +57,7 @@ def test_the_old_coredns_image_writes_the_one_shared_object_and_an_entry_is_lost
     lab.faults.clear("pipeline-image-stale")
     lab.settle()
     assert lab.get("ConfigMap", "coredns-custom", "kube-system") is None, "Argo CD prunes the shared object"
+    assert lab.list("ConfigMap", "kube-system") == [], "the current release patches nothing on the host"
     for name in ("sandbox", "studio"):
-        cm = lab.get("ConfigMap", f"coredns-custom-{name}", "kube-system")
-        assert list(cm["data"]) == [f"{name}.server"]
         assert diagnose(LabSource(lab), "VClusterOrchestrator", name, "platform-requests").healthy
+        assert resolve_in(lab, f"{name}.vcluster-{name}.svc.cluster.local").resolved

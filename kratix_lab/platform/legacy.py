@@ -51,25 +51,28 @@ def _seed_registration(dirs: PipelineDirs) -> None:
             (dirs.output / f"secret-{secret['metadata']['name']}.yaml").write_text(dump(secret))
 
 
-def _seed_coredns(dirs: PipelineDirs) -> None:
-    for f in sorted(dirs.output.glob("*.yaml")):
-        for d in load_documents(f.read_text(), str(f)):
-            cm: dict[str, Any] = d.data
-            if not isinstance(cm, dict) or cm.get("kind") != "ConfigMap":
-                continue
-            labels = cm["metadata"].get("labels") or {}
-            shared = {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": "coredns-custom",  # the seed's one object, whichever vCluster writes it
-                    "namespace": "kube-system",
-                    "labels": {k: v for k, v in labels.items() if k.startswith(("kratix.io/", "app.kubernetes.io/"))},
-                },
-                "data": dict(cm.get("data") or {}),
-            }
-            f.unlink()
-            (dirs.output / "configmap-coredns-custom.yaml").write_text(dump(shared))
+def _seed_coredns(dirs: PipelineDirs, env: dict[str, str]) -> None:
+    """The seed's pipeline output, whatever the vCluster: the whole ``kube-system/coredns-custom`` with this
+    vCluster's ``<name>.server`` block forwarding ``<name>.svc.cluster.local`` to ``10.43.0.10`` (text from
+    the seed document). The current release writes nothing on the host (see the Promise's pipeline)."""
+    request = load_documents((dirs.input / "object.yaml").read_text(), "/kratix/input/object.yaml")[0].data
+    name = str(((request or {}).get("spec") or {}).get("name") or env.get("KRATIX_OBJECT_NAME", ""))
+    block = f"{name}.svc.cluster.local:53 {{\n    errors\n    cache 30\n    forward . 10.43.0.10\n}}\n"
+    shared = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "coredns-custom",  # the seed's one object, whichever vCluster writes it
+            "namespace": "kube-system",
+            "labels": {
+                "kratix.io/promise-name": env.get("KRATIX_PROMISE_NAME", ""),
+                "kratix.io/resource-name": env.get("KRATIX_OBJECT_NAME", ""),
+                "app.kubernetes.io/managed-by": "kratix",
+            },
+        },
+        "data": {f"{name}.server": block},
+    }
+    (dirs.output / "configmap-coredns-custom.yaml").write_text(dump(shared))
 
 
 def _seed_orchestrator(dirs: PipelineDirs) -> None:
@@ -124,8 +127,8 @@ class StaleImageExecutor:
             _seed_orchestrator(dirs)
             after = "labelled the sub-requests kratix.io/promise-name: vcluster-orchestrator (behaviour of the old release)\n"
         if env.get("KRATIX_PROMISE_NAME") == "vcluster-coredns" and env.get("KRATIX_WORKFLOW_ACTION") == "configure":
-            _seed_coredns(dirs)
-            after = "rewrote it as configmap-coredns-custom.yaml: the one shared kube-system/coredns-custom (behaviour of the old release)\n"
+            _seed_coredns(dirs, env)
+            after = "wrote configmap-coredns-custom.yaml: the one shared kube-system/coredns-custom (behaviour of the old release)\n"
         return ContainerResult(res.name, res.image, res.exit_code, note + res.logs + after, res.seconds)
 
 

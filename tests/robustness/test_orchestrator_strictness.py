@@ -49,7 +49,6 @@ FIELDS = [
     ("spec", "vcluster", "replicas"),
     ("spec", "vcluster", "persistence", "size"),
     ("spec", "vcluster", "persistence", "storageClass"),
-    ("spec", "vcluster", "coredns", "upstream"),
     ("spec", "vcluster", "networking", "clusterDomain"),
     ("spec", "vcluster", "exportKubeConfig", "server"),
     ("spec", "vcluster", "exportKubeConfig", "context"),

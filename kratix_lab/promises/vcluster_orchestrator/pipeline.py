@@ -190,9 +190,7 @@ def sub_requests(r: dict[str, Any]) -> list[dict[str, Any]]:
         }
 
     store = {"secretStoreRef": dict(r["store"]), "externalSecretsApiVersion": r["esoApiVersion"]}
-    coredns: dict[str, Any] = {"name": name, "targetNamespace": target, "clusterDomain": r["clusterDomain"]}
-    if r["coredns"].get("upstream"):
-        coredns["upstream"] = r["coredns"]["upstream"]
+    coredns: dict[str, Any] = {"name": name, "targetNamespace": target}
     registration: dict[str, Any] = {
         "name": name,
         "targetNamespace": target,
