@@ -257,7 +257,10 @@ def group_workloads(
     """Split outputs into workload groups: one per selector directory, the rest in the default group.
 
     The default group's selectors are the file's root entry plus the Promise's
-    ``destinationSelectors``; on a conflict the Promise's labels win.
+    ``destinationSelectors``; on a conflict the Promise's labels win. An output with no files outside the
+    selector directories has no default group (kratix work-creator/lib/work_creator.go ~150, ``if len(workloads)
+    > 0``): a pipeline that writes nothing (VClusterCoreDNS) makes a Work without workload groups, which the
+    scheduler places nowhere — no WorkPlacement, no state-repo commit.
     """
     groups: list[WorkloadGroup] = []
     dirs = {s.directory: s for s in selectors if s.directory != DEFAULT_DIRECTORY}
