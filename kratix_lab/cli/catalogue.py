@@ -11,13 +11,7 @@ from typing import Any
 from rich.table import Table
 
 from kratix_lab.catalogue import Catalogue
-from kratix_lab.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    CLIError,
-    _catalogue,
-    _console,
-)
+from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, CLIError, _catalogue, _console
 from kratix_lab.fsutil import atomic_dir
 from kratix_lab.model import dump, dump_all
 from kratix_lab.pipeline.executors import make_executor

@@ -7,13 +7,7 @@ import json
 import sys
 from typing import Any
 
-from kratix_lab.cli.common import (
-    EXIT_OK,
-    CLIError,
-    _open,
-    _show,
-    add,
-)
+from kratix_lab.cli.common import EXIT_OK, CLIError, _open, _show, add
 from kratix_lab.views import lab_view as lv
 
 

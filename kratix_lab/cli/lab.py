@@ -9,15 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kratix_lab.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    CLIError,
-    _lab_path,
-    _open,
-    _show,
-    add,
-)
+from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, CLIError, _lab_path, _open, _show, add
 from kratix_lab.platform.lab import Lab
 from kratix_lab.views import lab_view as lv
 from kratix_lab.words import plural

@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kratix_lab.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    CLIError,
-    add,
-    add_live,
-)
+from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, CLIError, add, add_live
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

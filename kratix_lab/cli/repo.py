@@ -10,14 +10,7 @@ from typing import Any
 
 from gitdb.exc import ODBError
 
-from kratix_lab.cli.common import (
-    EXIT_OK,
-    CLIError,
-    NotFoundError,
-    _console,
-    _open,
-    add,
-)
+from kratix_lab.cli.common import EXIT_OK, CLIError, NotFoundError, _console, _open, add
 from kratix_lab.platform.lab import Lab
 from kratix_lab.views import lab_view as lv
 

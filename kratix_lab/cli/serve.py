@@ -6,12 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from kratix_lab.cli.common import (
-    EXIT_OK,
-    CLIError,
-    _lab_path,
-    add,
-)
+from kratix_lab.cli.common import EXIT_OK, CLIError, _lab_path, add
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

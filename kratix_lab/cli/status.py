@@ -9,15 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from kratix_lab.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    _console,
-    _platform_line,
-    _source,
-    add,
-    add_live,
-)
+from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, _console, _platform_line, _source, add, add_live
 from kratix_lab.kube.times import ago, rfc3339
 
 
