@@ -60,7 +60,7 @@ def test_the_dashboard_and_the_form_loading_the_lab_break_the_contract(tmp_path)
     jobs.write_text(jobs.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
     screen = src / "tui" / "screens" / "object_pages.py"
     screen.write_text(screen.read_text() + "\nfrom kratix_lab.sources.lab import LabSource  # noqa: E402\n")
-    form = src / "kratix_lab" / "forms.py"
+    form = src / "kratix_lab" / "forms" / "__init__.py"
     form.write_text(
         form.read_text() + "\n\ndef _lab():\n    from kratix_lab.platform.lab import Lab\n\n    return Lab\n"
     )
