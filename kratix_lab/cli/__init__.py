@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # each group adds its own subcommands; this order is the one --help lists them in
     catalogue.register(sub)
     _add_front_ends(sub, [lab_flag(), parent(add_live), parent(add_gitops)])
     lab.register(sub)
