@@ -487,7 +487,8 @@ def test_fault_list_inject_clear(fresh, capsys):
     assert code == 0
     rows = {r["NAME"]: r for r in parse_table(out)}
     assert len(rows) == 8 and {r["ACTIVE"] for r in rows.values()} == {"-"}
-    assert rows["secret-item-missing"]["PARAMS (defaults)"].endswith("vault=homelab")
+    # item has no default and inject refuses without it: listed as required, not optional
+    assert rows["secret-item-missing"]["PARAMS (defaults)"] == "item (required), vault=homelab"
     assert rows["pipeline-fails"]["PARAMS (defaults)"] == "promise=vcluster-core, request (optional)"
     data = json.loads(cli(capsys, fresh, "fault", "list", "-o", "json")[1])
     assert {d["name"] for d in data} == set(rows) and all(d["symptom"] for d in data)

@@ -30,6 +30,7 @@ class Fault:
     params: dict[str, str] = field(default_factory=dict)  # name -> default ("" = optional, no default)
     inject: Callable[[Lab, dict[str, Any]], dict[str, Any]] | None = None  # returns what clear needs
     clear: Callable[[Lab, dict[str, Any]], None] | None = None
+    required: tuple[str, ...] = ()  # parameters without a default that must be given (inject refuses without)
 
 
 STALE_TAG = "v0.0.9"
@@ -166,6 +167,7 @@ FAULTS: dict[str, Fault] = {
             "own keeps its last data (Argo CD's cluster registration stops being refreshed)",
             {"item": "", "vault": "homelab"},
             _delete_item,
+            required=("item",),
         ),
         Fault(
             "workload-crashloop",

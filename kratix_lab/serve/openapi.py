@@ -83,3 +83,25 @@ def index(reg: KindRegistry) -> dict[str, Any]:
             rel = _gv_path(g, v)
             paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash={digest}"}
     return {"paths": paths}
+
+
+# An OpenAPI v2 document with no paths and no definitions. kubectl reads v2 only where v3 has no answer: for
+# a kind the server does not serve (``kubectl apply -f`` a typo'd kind), ``cli-runtime@v0.32:pkg/resource/
+# query_param_verifier_v3.go`` (HasSupport: ParamUnsupportedError) makes ``kubectl@v0.32:pkg/validation/
+# schema.go`` validate on the client from v2, where a kind v2 does not describe is skipped
+# (``kubectl@v0.32:pkg/util/openapi/validation/validation.go``, validateResource: "resource is not present,
+# let's just skip validation") and kubectl goes on to say 'no matches for kind'. Without any v2 that apply
+# failed with "failed to download openapi". kubectl asks for protobuf (client-go ``discovery_client.go``,
+# OpenAPISchema: ``application/com.github.proto-openapi.spec.v2@v1.0+protobuf``): gnostic's
+# ``openapi_v2.Document`` with only field 1, ``swagger: "2.0"``, answered as ``kube-openapi``'s
+# ``pkg/handler/handler.go`` does, with ``.v1.0`` for ``@v1.0`` (Go's mime parser refuses the ``@``).
+_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+_V2_DOCUMENT = b"\x0a\x032.0"
+
+
+def empty_v2(accept: str) -> tuple[bytes, str]:
+    """The body and content type of ``/openapi/v2``: protobuf when asked for, else JSON."""
+    if "protobuf" in accept:
+        return _V2_DOCUMENT, _V2_PROTOBUF
+    doc = {"swagger": "2.0", "info": {"title": "kratix-lab", "version": "v2 (empty: see /openapi/v3)"}, "paths": {}}
+    return json.dumps(doc).encode(), "application/json"

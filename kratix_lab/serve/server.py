@@ -185,6 +185,8 @@ class Handler(BaseHTTPRequestHandler):
         if method not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
             raise not_modelled(f"{method} {self.path}")
         if segs[:1] == ["openapi"]:
+            if segs == ["openapi", "v2"]:
+                return self._send(200, *openapi.empty_v2(accept))
             if segs == ["openapi", "v3"]:
                 return self._json(200, openapi.index(api.registry()))
             if len(segs) >= 3 and segs[1] == "v3":
@@ -200,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
                 if doc is not None:
                     return self._json(200, doc)
             raise ApiError(
-                404, "NotFound", f"{self.path}: no OpenAPI document here (OpenAPI v2 is not modelled; kubectl uses v3)"
+                404, "NotFound", f"{self.path}: no OpenAPI document here (the lab's schemas are in /openapi/v3)"
             )
         if segs == ["api"]:
             if "as=APIGroupDiscoveryList" in accept:
@@ -363,6 +365,13 @@ class Handler(BaseHTTPRequestHandler):
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.server.bookmark_seconds
 
+        out: list[bytes] = []  # the events of one wake-up, written as one chunk (one TLS write per watcher)
+
+        def flush() -> None:
+            if out:
+                self._chunk(b"".join(out))
+                out.clear()
+
         def send(kind: str, obj: dict[str, Any]) -> None:
             if as_table:
                 with api.lock:
@@ -372,14 +381,15 @@ class Handler(BaseHTTPRequestHandler):
                         include_object=params.get("includeObject") == "Object",
                         rv=obj["metadata"].get("resourceVersion", ""),
                     )
-                self._chunk(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
+                out.append(json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n")
                 return
             # encoded once per object version, whatever the number of watchers
-            self._chunk(b'{"type":"' + kind.encode() + b'","object":' + api.encoded(obj) + b"}\n")
+            out.append(b'{"type":"' + kind.encode() + b'","object":' + api.encoded(obj) + b"}\n")
 
         try:
             for obj in initial:
                 send("ADDED", obj)
+            flush()
             while time.monotonic() < deadline and not self.server.stopping.is_set():
                 events = api.hub.since(last)
                 if events is None:
@@ -390,6 +400,7 @@ class Handler(BaseHTTPRequestHandler):
                     last = max(last, e.rv)
                     if self._wanted(k, ns, e) and matches(_with_kind(k, e.obj), labels, fields):
                         send(e.type, _with_kind(k, e.obj))
+                flush()
                 if bookmarks and time.monotonic() >= next_bookmark:
                     self._chunk(
                         json.dumps(
@@ -405,7 +416,7 @@ class Handler(BaseHTTPRequestHandler):
                         + b"\n"
                     )
                     next_bookmark = time.monotonic() + self.server.bookmark_seconds
-                api.hub.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+                api.hub.wait(min(1.0, max(0.0, deadline - time.monotonic())), after=last)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
             return

@@ -106,8 +106,12 @@ class WatchHub:
                 return None
             return self.events[bisect.bisect_right(self.events, rv, key=lambda e: e.rv) :]  # 50 watchers ask per change
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, after: int | None = None) -> None:
+        """Until the next poll that adds events; at once when there are already events after ``after`` (one the
+        poller added between a watcher's ``since`` and this wait would otherwise wait for the next change)."""
         with self.cond:
+            if after is not None and self.events and self.events[-1].rv > after:
+                return
             self.cond.wait(timeout)
 
 

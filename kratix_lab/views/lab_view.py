@@ -457,7 +457,13 @@ def _params(p: dict[str, Any]) -> str:
 def faults_table(available: list[Fault], active: dict[str, dict[str, Any]]) -> TableData:
     rows = []
     for f in available:
-        params = ", ".join(f"{k}={v}" if v != "" else f"{k} (optional)" for k, v in f.params.items()) or NONE
+        params = (
+            ", ".join(
+                f"{k}={v}" if v != "" else f"{k} (required)" if k in f.required else f"{k} (optional)"
+                for k, v in f.params.items()
+            )
+            or NONE
+        )
         state = f"active ({_params(active[f.name])})" if f.name in active else "-"
         rows.append([f.name, state, f.summary, params])
     return TableData(["NAME", "ACTIVE", "SUMMARY", "PARAMS (defaults)"], rows)
@@ -470,6 +476,7 @@ def faults_data(available: list[Fault], active: dict[str, dict[str, Any]]) -> li
             "summary": f.summary,
             "symptom": f.symptom,
             "params": dict(f.params),
+            "required": list(f.required),
             "active": f.name in active,
             "activeParams": {k: v for k, v in active.get(f.name, {}).items() if k != "restore"} or None,
         }

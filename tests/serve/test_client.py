@@ -187,7 +187,8 @@ def test_kubeconfig_is_private(served):
         ("POST", "/api/v1/namespaces/default/pods/x/exec", b"", "application/json", 405),
         ("GET", "/nothing/here", None, "", 404),
         ("GET", "/apis/no.such.group/v1/things", None, "", 404),
-        ("GET", "/openapi/v2", None, "", 404),
+        ("GET", "/openapi/v4", None, "", 404),
+        ("GET", "/openapi/v3/apis/no.such.group/v1", None, "", 404),
         ("PATCH", "/api/v1/namespaces/default/configmaps/x", b"{}", "text/plain", 415),  # type first, as patch.go
     ],
 )
@@ -312,3 +313,46 @@ def test_a_watch_that_allows_bookmarks_gets_them(served):
     marks = [e for e in events if e["type"] == "BOOKMARK"]
     assert marks and int(marks[-1]["object"]["metadata"]["resourceVersion"]) > 0
     assert marks[-1]["object"]["kind"] == "Secret"
+
+
+def test_openapi_v2_is_an_empty_document_in_json_or_protobuf(served):
+    """kubectl reads v2 only for a kind v3 does not describe, and skips what v2 does not describe (serve/openapi.py)."""
+    status, raw = _request(served, "/openapi/v2")
+    assert status == 200 and json.loads(raw) == {
+        "swagger": "2.0",
+        "info": {"title": "kratix-lab", "version": "v2 (empty: see /openapi/v3)"},
+        "paths": {},
+    }
+    pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    status, raw = _request(served, "/openapi/v2", headers={"Accept": pb})
+    assert status == 200 and raw == b"\x0a\x032.0"  # openapi_v2.Document{swagger: "2.0"}
+
+
+def test_watch_of_a_request_sees_it_added_modified_and_deleted(api_client, served):
+    co = client.CustomObjectsApi(api_client)
+    listed = co.list_namespaced_custom_object(GROUP, VERSION, NS, PLURAL)
+    rv = listed["metadata"]["resourceVersion"]
+    body = yaml.safe_load((SAMPLES / "dev.yaml").read_text())
+    body["metadata"] = {"name": "pywatch", "namespace": NS, "finalizers": ["example.com/hold"]}
+    body["spec"]["name"] = "pywatch"
+    with served.hold():  # no pipeline runs: the request's life is these API calls alone
+        co.create_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, body)
+        co.patch_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pywatch", {"metadata": {"labels": {"w": "1"}}})
+        co.delete_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pywatch")  # terminating behind the finalizer
+        assert co.get_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pywatch")["metadata"]["deletionTimestamp"]
+        co.patch_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, "pywatch", {"metadata": {"finalizers": None}})
+    seen = []
+    w = watch.Watch()
+    for ev in w.stream(
+        co.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL, resource_version=rv, timeout_seconds=30
+    ):
+        if ev["object"]["metadata"]["name"] != "pywatch":
+            continue
+        seen.append((ev["type"], ev["object"]["metadata"].get("labels", {}).get("w")))
+        if ev["type"] == "DELETED":
+            break
+    w.stop()
+    # added; labelled; terminating; gone once its finalizer is removed. (Two writes between two of the hub's polls
+    # arrive as one event with the newer object, so the label may come with ADDED.)
+    assert seen[0][0] == "ADDED" and seen[-1] == ("DELETED", "1")
+    assert [t for t, _ in seen[1:-1]] == ["MODIFIED"] * (len(seen) - 2)

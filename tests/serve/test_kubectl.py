@@ -82,6 +82,38 @@ def test_invalid_apply_is_refused_with_the_words_validate_prints(kubectl, path):
         assert e in p.stderr
 
 
+# the other files of sample_requests/invalid/ never reach the server: kubectl refuses them itself, in its words
+# (``validate``'s are about one request per file, which is no rule of kubectl's); several-documents.yaml holds two
+# valid requests, and kubectl applies both
+KUBECTL_REFUSES = {
+    "empty": "error: no objects passed to apply",
+    "yaml-syntax-error": "error converting YAML to JSON: yaml: line 7: did not find expected ',' or '}'",
+    # from discovery, after a client-side validation that reads /openapi/v2 (see serve/openapi.py: empty_v2)
+    "unknown-kind": 'no matches for kind "VClusterOrchestra" in version "platform.integratn.tech/v1alpha1"',
+}
+
+
+def test_every_invalid_sample_is_either_refused_by_the_server_or_by_kubectl_itself():
+    others = {p.stem for p in (SAMPLES / "invalid").glob("*.yaml")} - {p.stem for p in INVALID}
+    assert others == {*KUBECTL_REFUSES, "several-documents"}
+
+
+@pytest.mark.parametrize("stem", sorted(KUBECTL_REFUSES))
+def test_apply_of_an_invalid_file_kubectl_refuses_itself(kubectl, stem):
+    p = kubectl("apply", "-f", str(SAMPLES / "invalid" / f"{stem}.yaml"), *NS, check=False)
+    assert p.returncode == 1 and KUBECTL_REFUSES[stem] in p.stderr
+    assert "failed to download openapi" not in p.stderr
+
+
+def test_apply_of_several_documents_applies_each(kubectl):
+    out = kubectl("apply", "-f", str(SAMPLES / "invalid" / "several-documents.yaml"), *NS).stdout.split("\n")
+    assert out[:2] == [
+        "vclusterorchestrator.platform.integratn.tech/one created",
+        "vclusterorchestrator.platform.integratn.tech/two created",
+    ]
+    kubectl("delete", "vco", "one", "two", *NS, "--wait=false")
+
+
 def test_server_side_apply_label_annotate_patch_diff(kubectl):
     kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
     assert "serverside-applied" in kubectl("apply", "--server-side", "-f", str(SAMPLES / "dev.yaml")).stdout
@@ -128,6 +160,8 @@ def test_explain_reads_the_crd_schema(kubectl):
     assert "DESCRIPTION:\n    Sizing and behaviour of the virtual cluster." in out
     assert "  preset\t<string>\n  enum: dev, prod\n    Sizing preset: dev" in out  # the CRD's enum and description
     assert "  replicas\t<integer>\n    Control-plane replicas" in out
+    field = kubectl("explain", "vco.spec.vcluster.preset").stdout
+    assert "FIELD: preset <string>\nENUM:\n    dev\n    prod\n" in field  # kubectl prints enums, never defaults
 
 
 def test_delete_shows_terminating_then_waits_for_the_delete_pipeline(kubectl, served):
@@ -153,6 +187,17 @@ def test_unsupported_verbs_answer_a_status(kubectl):
     assert p.returncode == 1 and "doesn't have a resource type" in p.stderr
     p = kubectl("get", "--raw", "/nothing/here", check=False)
     assert p.returncode == 1 and "NotFound" in p.stderr
+    p = kubectl("auth", "can-i", "get", "pods", check=False)
+    assert p.returncode != 0 and "selfsubjectaccessreviews" in p.stderr and "Traceback" not in p.stderr
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "shell", "namespace": "default"},
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+    }
+    kubectl("create", "-f", "-", stdin=json.dumps(pod))
+    p = kubectl("exec", "-n", "default", "shell", "--", "ls", check=False, timeout=60)
+    assert p.returncode != 0 and "not modelled" in p.stderr, p.stderr
 
 
 CM = """apiVersion: v1
@@ -256,3 +301,14 @@ def test_tables_carry_each_kinds_columns(kubectl):
     assert "NODE" in wide and "IP" in wide
     works = kubectl("get", "workplacements", "-A", "-o", "wide").stdout.splitlines()[0]
     assert works.startswith("NAMESPACE")
+
+
+def test_get_events_prints_the_api_servers_event_columns(kubectl):
+    kubectl("apply", "-f", str(SAMPLES / "dev.yaml"))
+    _reconciled(kubectl, "sandbox")
+    lines = kubectl("get", "events", *NS).stdout.splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    started = [line.split() for line in lines[1:] if "PipelineStarted" in line]
+    assert started and started[0][1:4] == ["Normal", "PipelineStarted", "vclusterorchestrator/sandbox"]
+    wide = kubectl("get", "events", *NS, "-o", "wide").stdout.splitlines()[0]
+    assert "SOURCE" in wide and "FIRST SEEN" in wide and "COUNT" in wide

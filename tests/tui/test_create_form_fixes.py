@@ -149,7 +149,9 @@ def test_a_field_focused_in_a_section_just_opened_is_scrolled_into_view(sample_l
                     break
                 await pilot.pause()
             form = screen.query_one("#create-form")
-            assert on_screen(box.input), f"{path}: focused at {box.input.region}, off screen (form shows {form.content_region}, scrolled {form.scroll_y}/{form.max_scroll_y})"
+            assert on_screen(box.input), (
+                f"{path}: focused at {box.input.region}, off screen (form shows {form.content_region}, scrolled {form.scroll_y}/{form.max_scroll_y})"
+            )
 
     try:
         drive(app, script)
