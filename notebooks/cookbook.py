@@ -24,7 +24,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from kratix_lab import Lab
-from kratix_lab.model import dump, load_documents, load_one
+from kratix_lab.model import MODELLED_ANNOTATION, dump, load_documents, load_one
 from kratix_lab.pipeline.executors import Executor
 from kratix_lab.pipeline.runner import PipelineRun, WorkflowResult, run_workflow
 from kratix_lab.platform.gitrepo import GitRepo
@@ -1161,7 +1161,7 @@ def show_app_resources(lab: Lab, name: str, provenance: bool = False) -> list[di
                 (lab.get(r["kind"], r["name"], r.get("namespace")) or {}).get("metadata", {}).get("annotations", {})
             )
             row["created by"] = annotations.get("kratix-lab.io/rendered-by")
-            row["modelled"] = annotations.get("kratix-lab.io/modelled")
+            row["modelled"] = annotations.get(MODELLED_ANNOTATION)
         rows.append(row)
     console.print(table(rows, title=f"Application {name}: status.resources"))
     return resources

@@ -187,3 +187,34 @@ def test_workload_faults(lab, fault, reason, code):
     lab.run_for(400)
     lab.settle()
     all_healthy(lab)
+
+
+def test_faults_work_over_a_bare_store_with_no_lab(tmp_path):
+    """Faults take the lab's Store, nothing else of it (issue 10 item 5: no lab<->faults cycle, enforced by the
+    import contract "the lab's faults work over its Store"): inject, refuse, clear against a Store alone."""
+    from kratix_lab.platform.faults import Faults
+    from kratix_lab.platform.store import Store
+
+    store = Store(tmp_path / "store.sqlite")
+    store.create(
+        {
+            "apiVersion": "platform.kratix.io/v1alpha1",
+            "kind": "Destination",
+            "metadata": {"name": "the-cluster", "labels": {"integratn.tech/cluster-role": "host", "env": "lab"}},
+            "spec": {},
+        }
+    )
+    faults = Faults(store)
+    with pytest.raises(FaultError, match="no Destination named 'the-clustr'.*did you mean the-cluster"):
+        faults.inject("destination-unlabelled", destination="the-clustr")
+    assert faults.active() == {}
+    faults.inject("destination-unlabelled")
+    assert store.get("Destination", "the-cluster", group="platform.kratix.io")["metadata"]["labels"] == {"env": "lab"}
+    assert set(Faults(store).active()) == {"destination-unlabelled"}  # kept in the store's meta, not in the object
+    assert any(e["reason"] == "FaultInjected" for e in store.events())
+    faults.clear("destination-unlabelled")
+    labels = store.get("Destination", "the-cluster", group="platform.kratix.io")["metadata"]["labels"]
+    assert labels == {"env": "lab", "integratn.tech/cluster-role": "host"}
+    assert faults.active() == {}
+    with pytest.raises(FaultError, match="fault destination-unlabelled is not active"):
+        faults.clear("destination-unlabelled")

@@ -258,6 +258,8 @@ def test_media_every_named_object(media):
         ("StatefulSet", "media-etcd"),
         ("Ingress", "media"),
         ("Deployment", "coredns-x-kube-system-x-media"),
+        ("Service", "kube-dns-x-kube-system-x-media"),
+        ("Secret", "vc-media"),
     }
 
 
@@ -302,9 +304,14 @@ def test_media_coredns_synced_deployment(media):
     assert dns["metadata"]["namespace"] == "vcluster-media"
     assert dns["spec"]["template"]["metadata"]["labels"]["k8s-app"] == "vcluster-kube-dns"
     assert dns["metadata"]["annotations"][helm.RENDERED_BY_ANNOTATION] == helm.BY_SYNCER
-    assert media.synced_objects == [dns]
+    assert media.synced_objects[0] == dns
+    assert names(media.synced_objects) == {
+        ("Deployment", "coredns-x-kube-system-x-media"),
+        ("Service", "kube-dns-x-kube-system-x-media"),
+        ("Secret", "vc-media"),
+    }
     assert dns not in media.chart_objects
-    assert len(media.chart_objects) == len(media.objects) - 1
+    assert len(media.chart_objects) == len(media.objects) - 3
 
 
 def test_config_secret_holds_the_effective_values(media):
@@ -398,13 +405,14 @@ def test_coredns_replicas_from_values():
 
 def test_no_synced_coredns_when_disabled():
     r = render({"controlPlane": {"coredns": {"enabled": False}}})
-    assert r.synced_objects == []
+    assert names(r.synced_objects) == {("Secret", "vc-media")}  # no CoreDNS, no kube-dns; the kubeconfig still
     assert ("ConfigMap", "vc-coredns-media") not in names(r.objects)
 
 
 def test_embedded_coredns_runs_in_the_control_plane():
     r = render({"controlPlane": {"coredns": {"embedded": True}}})
-    assert r.synced_objects == []
+    # no CoreDNS Deployment; the kube-dns Service (no selector: pkg/coredns/template.go:75-107) and the kubeconfig
+    assert names(r.synced_objects) == {("Service", "kube-dns-x-kube-system-x-media"), ("Secret", "vc-media")}
     assert "Corefile" in find(r.objects, "ConfigMap", "vc-coredns-media")["data"]
 
 
@@ -492,7 +500,12 @@ def test_services_select_the_right_pods(media):
         for svc in media.objects
         if svc["kind"] == "Service"
     }
-    assert selected == {"media": ["media"], "media-etcd": ["media-etcd"], "media-etcd-headless": ["media-etcd"]}
+    assert selected == {
+        "media": ["media"],
+        "media-etcd": ["media-etcd"],
+        "media-etcd-headless": ["media-etcd"],
+        "kube-dns-x-kube-system-x-media": ["coredns-x-kube-system-x-media"],  # the synced Service, the synced CoreDNS
+    }
 
 
 def test_objects_follow_helm_install_order(scenario_renders):

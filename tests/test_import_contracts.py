@@ -43,8 +43,8 @@ def test_contracts_are_kept_and_a_trace_importing_the_lab_breaks_them(tmp_path):
     src = _copy(tmp_path)
     ok = _lint(src)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "Contracts: 10 kept, 0 broken." in ok.stdout
-    trace = src / "kratix_lab" / "trace.py"
+    assert "Contracts: 14 kept, 0 broken." in ok.stdout
+    trace = src / "kratix_lab" / "trace" / "__init__.py"
     trace.write_text(trace.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
     bad = _lint(src)
     assert bad.returncode == 1, bad.stdout + bad.stderr
@@ -72,4 +72,17 @@ def test_the_dashboard_and_the_form_loading_the_lab_break_the_contract(tmp_path)
     assert "tui is not allowed to import kratix_lab.platform" in out
     assert "- tui.jobs -> kratix_lab.platform.lab" in out
     assert "- tui.screens.object_pages -> kratix_lab.sources.lab" in out  # indirect: LabSource loads the lab
-    assert "Contracts: 9 kept, 1 broken." in out
+    assert "Contracts: 13 kept, 1 broken." in out
+
+
+def test_the_recorded_source_and_the_faults_loading_the_lab_break_the_contracts(tmp_path):
+    """The recorded source replays with no lab behind it (tests/test_sources.py), and Faults work over the Store
+    (issue 10 item 5): either importing kratix_lab.platform.lab is refused."""
+    src = _copy(tmp_path)
+    for module in (("sources", "recorded.py"), ("platform", "faults.py")):
+        path = src.joinpath("kratix_lab", *module)
+        path.write_text(path.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
+    out = " ".join(_lint(src).stdout.split())
+    assert "kratix_lab.sources.recorded is not allowed to import kratix_lab.platform" in out
+    assert "kratix_lab.platform.faults is not allowed to import kratix_lab.platform.lab" in out
+    assert "Contracts: 12 kept, 2 broken." in out

@@ -272,3 +272,17 @@ def test_output_missing_namespace_asks_the_registry_for_the_scope() -> None:
     rule = dict(diagnose.RULES)["output-labels"]
     found = [f for f in rule(Stub(), node, [], 0) if f.id == "output-missing-namespace"]
     assert [f.object for f in found] == ["Deployment/web"]
+
+
+def test_one_list_of_scopes_the_models_cluster_scoped_kinds_are_the_registrys():
+    """Cluster-scoped kinds are listed once (issue 10 item 2): model.objects.CLUSTER_SCOPED_KINDS is derived from
+    the registry's built-in kinds, so the lab's admission, pipelines' output checks and diagnose agree."""
+    from kratix_lab.kube.registry import BUILTIN_KINDS, KindRegistry
+    from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
+
+    registry = KindRegistry.from_crds([])
+    for info in BUILTIN_KINDS:
+        assert (info.kind in CLUSTER_SCOPED_KINDS) == (not info.namespaced), info.kind
+        assert registry.namespaced(info.kind, info.group) == info.namespaced, info.kind
+    assert {"PriorityClass", "Namespace", "Promise", "Destination", "ClusterSecretStore"} <= CLUSTER_SCOPED_KINDS
+    assert not {"Pod", "Secret", "ExternalSecret", "Application"} & CLUSTER_SCOPED_KINDS

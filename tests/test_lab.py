@@ -89,6 +89,26 @@ def test_helm_stage_is_labelled_modelled(media_lab):
     assert media_lab.get("Secret", "vc-config-media", "vcluster-media") is not None
 
 
+def test_the_modelled_annotation_is_spelled_once_and_marks_what_the_lab_models(media_lab):
+    """One constant for "kratix-lab.io/modelled" (issue 10 item 5): model.MODELLED_ANNOTATION; every lab controller
+    that models an object (the chart, the workloads, Kratix's pipeline pods, the lab's own) writes it through that,
+    and is_modelled reads it."""
+    from pathlib import Path
+
+    import kratix_lab
+    from kratix_lab.model import MODELLED_ANNOTATION, is_modelled
+
+    assert MODELLED_ANNOTATION == "kratix-lab.io/modelled"
+    root = Path(kratix_lab.__file__).parent
+    spelled = [str(p.relative_to(root)) for p in root.rglob("*.py") if f'"{MODELLED_ANNOTATION}"' in p.read_text()]
+    assert spelled == ["model/objects.py"]
+    kinds = {p["kind"] for p in media_lab.list("Pod") if is_modelled(p)}
+    kinds |= {o["kind"] for o in media_lab.list("StatefulSet", "vcluster-media") if is_modelled(o)}
+    assert kinds == {"Pod", "StatefulSet"}
+    assert not is_modelled({"metadata": {"annotations": {MODELLED_ANNOTATION: "false"}}})
+    assert not is_modelled({"metadata": {"annotations": None}}) and not is_modelled({})
+
+
 def test_pipeline_jobs_and_logs(media_lab):
     jobs = media_lab.list("Job", "platform-requests", {"kratix.io/promise-name": "vcluster-orchestrator"})
     assert len(jobs) == 1

@@ -91,14 +91,15 @@ def _live(args: argparse.Namespace) -> bool:
 
 
 @contextlib.contextmanager
-def _source(args: argparse.Namespace) -> Iterator[Any]:
-    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only)."""
+def _source(args: argparse.Namespace, cached: bool = False) -> Iterator[Any]:
+    """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only; ``cached`` or
+    ``--watch``: through the watch cache, each kind listed once — the fleet's commands)."""
     if _live(args):
         from kratix_lab.sources.factory import PlatformSettings, open_live_from
 
         if args.request_timeout <= 0:
             raise CLIError(f"--request-timeout must be a positive number of seconds, got {args.request_timeout}")
-        source = open_live_from(PlatformSettings.from_args(args), watch=getattr(args, "watch", False))
+        source = open_live_from(PlatformSettings.from_args(args), watch=cached or getattr(args, "watch", False))
         try:
             yield source
         finally:

@@ -27,7 +27,7 @@ from kratix_lab.cli.common import (
     add_refs,
 )
 from kratix_lab.kube.refs import ObjectRef
-from kratix_lab.model import dump, namespace_of
+from kratix_lab.model import dump, is_modelled, namespace_of
 from kratix_lab.platform.lab import Lab
 from kratix_lab.views import lab_view as lv
 
@@ -123,8 +123,8 @@ _WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet")
 
 
 def _modelled(pod: dict[str, Any]) -> bool:
-    """A pod the lab models (state and events, no process): ``kratix-lab.io/modelled`` (platform/cluster.py)."""
-    return ((pod.get("metadata") or {}).get("annotations") or {}).get("kratix-lab.io/modelled") == "true"
+    """A pod the lab models (state and events, no process): annotation ``model.MODELLED_ANNOTATION``."""
+    return is_modelled(pod)
 
 
 def cmd_logs(args: argparse.Namespace) -> int:

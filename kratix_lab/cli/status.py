@@ -15,14 +15,17 @@ from kratix_lab.kube.times import ago, rfc3339
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
-    from kratix_lab.diagnose import all_healthy, fleet, fleet_summary
+    from kratix_lab.diagnose import all_healthy, fleet_summary
+    from kratix_lab.fleet.rows import FleetRows
 
-    with _source(args) as source:
+    with _source(args, cached=True) as source:
         _platform_line(args, source)
-        rows = fleet(source)
+        watch = getattr(args, "watch", False)
+        fleet_rows = FleetRows(source, track=watch)  # -w: kept incrementally (kratix_lab.fleet.rows)
+        rows = fleet_rows.refresh()
         now = source.now()
-        if getattr(args, "watch", False):
-            return _watch_status(args, source, rows, now)
+        if watch:
+            return _watch_status(args, source, rows, now, fleet_rows)
     code = EXIT_OK if all_healthy(rows) else EXIT_FINDINGS
     if args.output == "json":
         print(json.dumps([_status_json(r) for r in rows], indent=2))
@@ -77,7 +80,7 @@ def _print_status(
     return widths
 
 
-def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int) -> int:
+def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int, fleet_rows: Any) -> int:
     """``status -w``, as ``kubectl get -w``: the table, then a row for each vCluster whose stage, health or
     message changes (``-o json``: one JSON object per line). The fleet is computed again when the platform
     changed — the lab's change token, or live a change the watch cache saw (``kratix_lab.live.cache``: one watch
@@ -87,7 +90,7 @@ def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: i
     import threading
     import time
 
-    from kratix_lab.diagnose import all_healthy, fleet
+    from kratix_lab.diagnose import all_healthy
 
     console, wide = _console(), args.output == "wide"
 
@@ -118,7 +121,7 @@ def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: i
             if new_token == token and now - computed < 60:
                 continue
             token, computed = new_token, now
-            rows = fleet(source)
+            rows = fleet_rows.refresh()
             seen = {(r.namespace, r.name): shown(r) for r in rows}
             widths = show([r for r in rows if last.get((r.namespace, r.name)) != shown(r)], now, widths)
             for ns, name in sorted(last.keys() - seen.keys()):

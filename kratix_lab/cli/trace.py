@@ -104,17 +104,18 @@ def _clock_note(args: argparse.Namespace, now: int) -> str:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from kratix_lab.diagnose import all_healthy, diagnose, fleet, fleet_summary, platform_findings
+    from kratix_lab.diagnose import all_healthy, diagnose, fleet_summary, platform_findings
+    from kratix_lab.fleet.rows import FleetRows
     from kratix_lab.views import trace_view as tv
 
     rows: list[Any] = []
-    with _source(args) as source:
+    with _source(args, cached=args.all) as source:
         _platform_line(args, source)
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            rows = fleet(source)
-            results = [diagnose(source, "VClusterOrchestrator", r.name, r.namespace) for r in rows]
+            fleet_rows = FleetRows(source, track=False)  # each vCluster diagnosed once, its row from that diagnosis
+            rows, results = fleet_rows.refresh(), fleet_rows.diagnoses()
         else:
             if not args.refs:
                 raise CLIError("give KIND/NAME (or KIND NAME), or --all")

@@ -22,6 +22,17 @@ def parse_time(text: str) -> int:
     return int((datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - EPOCH).total_seconds())
 
 
+def timestamp(text: str | None) -> int | None:
+    """``Source.timestamp``: an RFC 3339 timestamp as seconds on the clock; None for no text or one that does not
+    parse (a field a controller left empty or wrote in another form is "unknown", never an error)."""
+    if not text:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError:
+        return None
+
+
 def human_duration(seconds: int) -> str:
     """A duration as kubectl prints ages and "since" columns: ``45s``, ``3m10s``, ``45m``, ``2h30m``, ``20h``,
     ``5d``, ``2y30d`` — about two significant figures. The one duration format of the CLI, the dashboard and the

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from kratix_lab.kube.registry import KindInfo, KindRegistry, promise_crds
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import timestamp
 from kratix_lab.live.kube import Kube, NotServed
 from kratix_lab.live.repos import RepoUnavailable, StateRepo, StateRepos, norm_url
 from kratix_lab.model import namespace_of
@@ -141,12 +141,7 @@ class LiveSource:
         return self.kube.now()
 
     def timestamp(self, text: str | None) -> int | None:
-        if not text:
-            return None
-        try:
-            return parse_time(text)
-        except ValueError:
-            return None
+        return timestamp(text)
 
     def change_token(self) -> int:
         """Direct mode keeps nothing to compare: every call is a new token (a poller redoes its work)."""

@@ -2,8 +2,10 @@
 
 from kratix_lab.model.objects import (
     GVK,
+    MODELLED_ANNOTATION,
     clone,
     get_condition,
+    is_modelled,
     labels_of,
     matches_labels,
     matches_selector,
@@ -18,12 +20,14 @@ from kratix_lab.model.yamlio import Document, YamlError, dump, dump_all, load_do
 
 __all__ = [
     "GVK",
+    "MODELLED_ANNOTATION",
     "Document",
     "YamlError",
     "clone",
     "dump",
     "dump_all",
     "get_condition",
+    "is_modelled",
     "labels_of",
     "load_documents",
     "load_file",

@@ -8,28 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so).
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "StorageClass",
-        "PriorityClass",
-        "Promise",
-        "PromiseRelease",
-        "Destination",
-        "GitStateStore",
-        "BucketStateStore",
-        "ClusterSecretStore",
-        "ClusterIssuer",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    }
-)
+from kratix_lab.kube.registry import BUILTIN_KINDS
+
+# Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so): the kind
+# registry's built-in kinds that are not namespaced — one list of scopes (issue 10 item 2).
+CLUSTER_SCOPED_KINDS = frozenset(k.kind for k in BUILTIN_KINDS if not k.namespaced)
 
 
 @dataclass(frozen=True, order=True)
@@ -94,6 +77,18 @@ def namespace_of(obj: Mapping[str, Any]) -> str | None:
 def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
     labels = meta(obj).get("labels")
     return dict(labels) if isinstance(labels, dict) else {}
+
+
+# What the lab models rather than runs (pods with no process, chart objects it renders itself, the kubeconfig sync's
+# runs): annotated ``kratix-lab.io/modelled: "true"`` by every lab controller that makes one, read by the front ends
+# (``logs`` says why a modelled pod prints nothing). The one spelling of the key (issue 10 item 5).
+MODELLED_ANNOTATION = "kratix-lab.io/modelled"
+
+
+def is_modelled(obj: Mapping[str, Any]) -> bool:
+    """Whether the lab models ``obj`` (annotation ``kratix-lab.io/modelled: "true"``) instead of running it."""
+    annotations = meta(obj).get("annotations")
+    return isinstance(annotations, dict) and annotations.get(MODELLED_ANNOTATION) == "true"
 
 
 def ref(obj: Mapping[str, Any]) -> str:

@@ -20,19 +20,18 @@ import hashlib
 import re
 from typing import Any
 
-from kratix_lab.model import clone, get_condition, name_of, set_condition
+from kratix_lab.model import MODELLED_ANNOTATION, clone, get_condition, name_of, set_condition
 from kratix_lab.model import namespace_of as ns_of
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.externalsecrets import (
     ExternalSecretError,
     Vaults,
     kubeconfig_value,
-    modelled_kubeconfig,
     provider_data,
     render_template,
 )
 
-MODELLED = {"kratix-lab.io/modelled": "true"}
+MODELLED = {MODELLED_ANNOTATION: "true"}
 ESO_GROUP = "external-secrets.io"
 
 
@@ -63,8 +62,12 @@ class ClusterController:
         )
 
     def _vcluster_syncer(self, ctx: Context) -> int:
-        """vCluster's syncer, modelled: once a control plane is ready, what runs inside the virtual
-        cluster (CoreDNS) appears in the host namespace, owned by the control plane."""
+        """vCluster's syncer, modelled: once a control plane is ready, what it writes to the host namespace appears
+        there (``ChartRender.synced_objects``): the synced CoreDNS, owned by the control plane; the synced
+        ``kube-dns`` Service and the kubeconfig Secret ``vc-<name>``, owned by the vCluster's Service as
+        ``experimental.syncSettings.setOwner`` (default on) makes them (vcluster pkg/setup/config/config.go:237-257,
+        pkg/util/kubeconfig/kubeconfig.go:93-96 at v0.30.5). Each is written once per control plane, as the syncer
+        does at start (pkg/setup/controllers.go:285-326)."""
         from kratix_lab.platform.helm import ChartError, HelmSource, render_chart
 
         store = ctx.store
@@ -108,12 +111,18 @@ class ClusterController:
                 "name": release,
                 "uid": control_plane["metadata"]["uid"],
             }
+            service = store.get("Service", release, ns, "", readonly=True)
+            service_owner = (
+                {"apiVersion": "v1", "kind": "Service", "name": release, "uid": service["metadata"]["uid"]}
+                if service is not None
+                else owner
+            )
             for obj in rendered.synced_objects:
                 m = obj["metadata"]
                 group = obj["apiVersion"].rpartition("/")[0]
                 if store.get(obj["kind"], m["name"], m.get("namespace"), group, readonly=True) is None:
                     obj = clone(obj)
-                    obj["metadata"]["ownerReferences"] = [owner]
+                    obj["metadata"]["ownerReferences"] = [owner if obj["kind"] == "Deployment" else service_owner]
                     store.create(obj)
                     writes += 1
             self._synced.add(memo)
@@ -166,9 +175,11 @@ class ClusterController:
     def _kubeconfig_sync(self, ctx: Context) -> int:
         """The kubeconfig-sync CronJob's effect, modelled: its script (``op item create/edit``) writes the fields it
         names (``"label": "…"`` in its item template) to the 1Password item ``OP_VAULT/OP_ITEM_TITLE``, from the
-        vCluster's kubeconfig — the ``vc-<name>`` Secret's ``config`` when the lab has it, else a modelled
-        kubeconfig once the vCluster's control plane is ready. A kubeconfig without client certificates makes the
-        script fail (nothing written). Written as soon as the kubeconfig exists, not at the next schedule."""
+        vCluster's kubeconfig — the ``config`` key of the ``vc-<name>`` Secret in the vCluster's namespace, which
+        the modelled syncer writes once the control plane is ready (``_vcluster_syncer``), as the script's
+        ``kubectl get secret vc-<name> -o jsonpath={.data.config}`` reads it on a real cluster. No Secret, no
+        ``config`` key, or a kubeconfig without client certificates makes the script fail (nothing written).
+        Written as soon as the kubeconfig exists, not at the next schedule."""
         store = ctx.store
         vaults = Vaults(store)
         missing = ctx.faults.get("secret-item-missing")
@@ -220,19 +231,13 @@ class ClusterController:
         return writes
 
     def _vcluster_kubeconfig(self, ctx: Context, name: str, namespace: str) -> str | None:
-        store = ctx.store
-        secret = store.get("Secret", f"vc-{name}", namespace, "", readonly=True)
+        """The ``config`` of Secret ``vc-<name>`` (vcluster pkg/util/kubeconfig/kubeconfig.go:30, 88), or None."""
+        secret = ctx.store.get("Secret", f"vc-{name}", namespace, "", readonly=True)
         if secret is not None and (secret.get("data") or {}).get("config"):
             try:
                 return base64.b64decode(secret["data"]["config"]).decode()
             except (ValueError, UnicodeDecodeError):
                 return None
-        for kind in ("StatefulSet", "Deployment"):
-            cp = store.get(kind, name, namespace, "apps", readonly=True)
-            if cp is not None:
-                want = (cp.get("spec") or {}).get("replicas", 1)
-                if ((cp.get("status") or {}).get("readyReplicas") or 0) >= want:
-                    return modelled_kubeconfig(name, namespace, f"https://{name}.{namespace}.svc.cluster.local")
         return None
 
     def _external_secrets(self, ctx: Context) -> int:

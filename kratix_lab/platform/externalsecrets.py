@@ -199,9 +199,11 @@ def _pem(kind: str, seed: str) -> str:
     return f"-----BEGIN {kind}-----\n{body}\n(kratix-lab: modelled, not a real {kind.lower()})\n-----END {kind}-----\n"
 
 
-def modelled_kubeconfig(name: str, namespace: str, server: str) -> str:
+def modelled_kubeconfig(name: str, namespace: str, server: str, context: str = "my-vcluster") -> str:
     """The kubeconfig vCluster writes to ``vc-<name>`` (its syncer's ``config`` key), with modelled certificates:
-    the lab runs no vCluster, so no real CA or client certificate exists. Deterministic per vCluster."""
+    the lab runs no vCluster, so no real CA or client certificate exists. Deterministic per vCluster. ``context``
+    names the context, cluster and user (``exportKubeConfig.context``, vcluster pkg/setup/controller_context.go:
+    295-330 at v0.30.5)."""
     seed = f"{namespace}/{name}"
 
     def b64(s: str) -> str:
@@ -210,8 +212,8 @@ def modelled_kubeconfig(name: str, namespace: str, server: str) -> str:
     return (
         "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
         f"    certificate-authority-data: {b64(_pem('CERTIFICATE', 'ca/' + seed))}\n"
-        f"    server: {server}\n  name: my-vcluster\ncontexts:\n- context:\n    cluster: my-vcluster\n"
-        f"    user: my-vcluster\n  name: my-vcluster\ncurrent-context: my-vcluster\nusers:\n- name: my-vcluster\n"
+        f"    server: {server}\n  name: {context}\ncontexts:\n- context:\n    cluster: {context}\n"
+        f"    user: {context}\n  name: {context}\ncurrent-context: {context}\nusers:\n- name: {context}\n"
         f"  user:\n    client-certificate-data: {b64(_pem('CERTIFICATE', 'client/' + seed))}\n"
         f"    client-key-data: {b64(_pem('PRIVATE KEY', 'client/' + seed))}\n"
     )

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from kratix_lab.errors import Invalid
 from kratix_lab.model import clone
 from kratix_lab.pipeline.image import image_repository
+from kratix_lab.platform.externalsecrets import Vaults
 
 if TYPE_CHECKING:
-    from kratix_lab.platform.lab import Lab
+    from kratix_lab.platform.store import Store
 
 
 class FaultError(Invalid):
@@ -28,56 +29,56 @@ class Fault:
     summary: str
     symptom: str
     params: dict[str, str] = field(default_factory=dict)  # name -> default ("" = optional, no default)
-    inject: Callable[[Lab, dict[str, Any]], dict[str, Any]] | None = None  # returns what clear needs
-    clear: Callable[[Lab, dict[str, Any]], None] | None = None
+    inject: Callable[[Store, dict[str, Any]], dict[str, Any]] | None = None  # returns what clear needs
+    clear: Callable[[Store, dict[str, Any]], None] | None = None
     required: tuple[str, ...] = ()  # parameters without a default that must be given (inject refuses without)
 
 
 STALE_TAG = "v0.0.9"
 
 
-def _unlabel_destination(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
-    dest = lab.store.get("Destination", p["destination"], group="platform.kratix.io")
+def _unlabel_destination(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    dest = store.get("Destination", p["destination"], group="platform.kratix.io")
     if dest is None:
         raise FaultError(f"no Destination named {p['destination']!r}")
     labels = dest["metadata"].get("labels") or {}
     if p["label"] not in labels:
         raise FaultError(f"Destination {p['destination']} has no label {p['label']!r}")
     saved = {p["label"]: labels.pop(p["label"])}
-    lab.store.update(dest)
+    store.update(dest)
     return {"restore": saved}
 
 
-def _relabel_destination(lab: Lab, p: dict[str, Any]) -> None:
-    dest = lab.store.get("Destination", p["destination"], group="platform.kratix.io")
+def _relabel_destination(store: Store, p: dict[str, Any]) -> None:
+    dest = store.get("Destination", p["destination"], group="platform.kratix.io")
     if dest is not None:
         dest["metadata"].setdefault("labels", {}).update(p.get("restore") or {})
-        lab.store.update(dest)
+        store.update(dest)
 
 
-def _disable_autosync(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
-    app = lab.store.get("Application", p["app"], "argocd", "argoproj.io")
+def _disable_autosync(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    app = store.get("Application", p["app"], "argocd", "argoproj.io")
     if app is None:
         raise FaultError(f"no Application {p['app']!r} in argocd")
     policy = (app.get("spec") or {}).get("syncPolicy") or {}
     saved = clone(policy.get("automated"))
     policy.pop("automated", None)
     app["spec"]["syncPolicy"] = policy
-    lab.store.update(app)
+    store.update(app)
     return {"restore": json.dumps(saved)}
 
 
-def _enable_autosync(lab: Lab, p: dict[str, Any]) -> None:
-    app = lab.store.get("Application", p["app"], "argocd", "argoproj.io")
+def _enable_autosync(store: Store, p: dict[str, Any]) -> None:
+    app = store.get("Application", p["app"], "argocd", "argoproj.io")
     if app is not None and p.get("restore") not in (None, "null"):
         app.setdefault("spec", {}).setdefault("syncPolicy", {})["automated"] = json.loads(p["restore"])
-        lab.store.update(app)
+        store.update(app)
 
 
 def _set_pipeline_tag(
-    lab: Lab, promise_name: str, tag: str | None, restore: dict[str, str] | None = None
+    store: Store, promise_name: str, tag: str | None, restore: dict[str, str] | None = None
 ) -> dict[str, str]:
-    promise = lab.store.get("Promise", promise_name, group="platform.kratix.io")
+    promise = store.get("Promise", promise_name, group="platform.kratix.io")
     if promise is None:
         raise FaultError(f"no Promise named {promise_name!r}")
     before: dict[str, str] = {}
@@ -87,22 +88,20 @@ def _set_pipeline_tag(
                 key = f"{action}/{i}/{j}"
                 before[key] = c["image"]
                 c["image"] = restore[key] if restore else f"{image_repository(c['image'])}:{tag}"
-    lab.store.update(promise)
+    store.update(promise)
     return before
 
 
-def _stale_image(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
-    return {"restore": json.dumps(_set_pipeline_tag(lab, p["promise"], STALE_TAG))}
+def _stale_image(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    return {"restore": json.dumps(_set_pipeline_tag(store, p["promise"], STALE_TAG))}
 
 
-def _fresh_image(lab: Lab, p: dict[str, Any]) -> None:
-    _set_pipeline_tag(lab, p["promise"], None, json.loads(p["restore"]))
+def _fresh_image(store: Store, p: dict[str, Any]) -> None:
+    _set_pipeline_tag(store, p["promise"], None, json.loads(p["restore"]))
 
 
-def _delete_item(lab: Lab, p: dict[str, Any]) -> dict[str, Any]:
-    from kratix_lab.platform.externalsecrets import Vaults
-
-    vaults = Vaults(lab.store)
+def _delete_item(store: Store, p: dict[str, Any]) -> dict[str, Any]:
+    vaults = Vaults(store)
     held = sorted(vaults.items().get(p["vault"], {}))
     if not p.get("item"):
         raise FaultError(
@@ -197,21 +196,25 @@ _REFERENCES = {
 
 
 class Faults:
-    """The lab's active faults: ``inject(name, **params)``, ``clear(name)``, ``active()``."""
+    """The lab's active faults: ``inject(name, **params)``, ``clear(name)``, ``active()``.
+
+    Over the lab's ``Store`` alone (its objects, events and meta table): a fault changes objects as a person or a
+    broken component would, so it needs nothing else of the lab, and the lab owns its ``Faults`` without a cycle
+    (issue 10 item 5)."""
 
     META_KEY = "faults"
 
-    def __init__(self, lab: Lab):
-        self.lab = lab
+    def __init__(self, store: Store):
+        self.store = store
 
     def available(self) -> list[Fault]:
         return list(FAULTS.values())
 
     def active(self) -> dict[str, dict[str, Any]]:
-        return json.loads(self.lab.store.get_meta(self.META_KEY, "{}") or "{}")
+        return json.loads(self.store.get_meta(self.META_KEY, "{}") or "{}")
 
     def _save(self, active: dict[str, dict[str, Any]]) -> None:
-        self.lab.store.set_meta(self.META_KEY, json.dumps(active, sort_keys=True))
+        self.store.set_meta(self.META_KEY, json.dumps(active, sort_keys=True))
 
     def inject(self, name: str, /, **params: Any) -> dict[str, Any]:
         fault = FAULTS.get(name)
@@ -227,12 +230,12 @@ class Faults:
         active = self.active()
         if name in active:
             raise FaultError(f"fault {name} is already active (clear it first)")
-        with self.lab.store.transaction():
+        with self.store.transaction():
             if fault.inject is not None:
-                full |= fault.inject(self.lab, full)
+                full |= fault.inject(self.store, full)
             active[name] = full
             self._save(active)
-        self.lab.store.event(
+        self.store.event(
             {"kind": "Lab", "metadata": {"name": "faults"}},
             "Warning",
             "FaultInjected",
@@ -249,7 +252,7 @@ class Faults:
             wanted = params.get(key)
             if not wanted:
                 continue
-            known = sorted(o["metadata"]["name"] for o in self.lab.store.list(kind, namespace, group=group))
+            known = sorted(o["metadata"]["name"] for o in self.store.list(kind, namespace, group=group))
             if wanted in known:
                 continue
             close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
@@ -265,14 +268,12 @@ class Faults:
         if name not in active:
             raise FaultError(f"fault {name} is not active (active: {', '.join(active) or 'none'})")
         fault = FAULTS[name]
-        with self.lab.store.transaction():
+        with self.store.transaction():
             if fault.clear is not None:
-                fault.clear(self.lab, active[name])
+                fault.clear(self.store, active[name])
             del active[name]
             self._save(active)
-        self.lab.store.event(
-            {"kind": "Lab", "metadata": {"name": "faults"}}, "Normal", "FaultCleared", name, "kratix-lab"
-        )
+        self.store.event({"kind": "Lab", "metadata": {"name": "faults"}}, "Normal", "FaultCleared", name, "kratix-lab")
 
     def clear_all(self) -> None:
         for name in list(self.active()):

@@ -10,6 +10,7 @@ import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from gitdb.pack import PackEntity
 
 from kratix_lab.errors import Conflict, Invalid
 from kratix_lab.kube.times import EPOCH
+from kratix_lab.sources import CommitInfo
 
 T = TypeVar("T")
 
@@ -61,13 +63,8 @@ def git_date(seconds: int) -> str:
     return f"{int(EPOCH.timestamp()) + seconds} +0000"
 
 
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    message: str
-    author: str
-    date: str
-    files: tuple[str, ...]
+# One commit type (issue 10 item 5): the seam's CommitInfo, what a lab repo's log and show give too.
+Commit = CommitInfo
 
 
 class GitRepo:
@@ -209,7 +206,41 @@ class GitRepo:
             f"{c.author.name} <{c.author.email}>",
             c.authored_datetime.isoformat(),
             files,
+            tuple(p.hexsha for p in c.parents),
         )
+
+    def commit_info(self, sha: str) -> CommitInfo | None:
+        """A commit's message, author, date (RFC 3339, UTC) and parents, read from its object alone (no diff:
+        ``files`` is empty; a tree's files come from ``read_files``). None when the SHA is not a commit here.
+
+        The one parser of a commit's header (``tree``/``parent``/``author`` lines, then the message)."""
+        header = self._commit_header(sha)
+        if header is None:
+            return None
+        lines, message = header
+        author = next((line[7:] for line in lines if line.startswith("author ")), "")
+        who, _, stamp = author.rpartition(">")
+        seconds = int(stamp.split()[0]) if stamp.strip() else 0
+        date = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        parents = tuple(line[7:] for line in lines if line.startswith("parent "))
+        return CommitInfo(sha, message.rstrip("\n"), who + ">", date, (), parents)
+
+    def first_parent(self, sha: str) -> str | None:
+        """The commit's first parent (None for a root commit, or when the SHA is not a commit here)."""
+        header = self._commit_header(sha)
+        if header is None:
+            return None
+        return next((line[7:] for line in header[0] if line.startswith("parent ")), None)
+
+    def _commit_header(self, sha: str) -> tuple[list[str], str] | None:
+        raw = self.raw_object(sha)
+        if raw is None:
+            return None
+        header, _, message = raw.decode("utf-8", "replace").partition("\n\n")
+        lines = header.splitlines()
+        if not lines or not lines[0].startswith("tree "):
+            return None  # a blob or a tree, not a commit
+        return lines, message
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -483,9 +514,7 @@ class GitRepo:
                 return False
             if sha == ancestor:
                 return True
-            data = self._read(bytes.fromhex(sha)).decode("utf-8", "replace")
-            parents = [line[7:] for line in data.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
-            sha = parents[0] if parents else ""
+            sha = self.first_parent(sha) or ""
         return False
 
     def reset_to_remote(self, remote: str = "origin", branch: str = DEFAULT_BRANCH) -> None:

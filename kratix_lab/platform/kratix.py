@@ -17,7 +17,7 @@ import hashlib
 from typing import Any
 
 from kratix_lab.kube.times import parse_time, rfc3339
-from kratix_lab.model import clone, get_condition, set_condition
+from kratix_lab.model import MODELLED_ANNOTATION, clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import WorkloadGroup, merge_status, pipeline_env
 from kratix_lab.pipeline.pod import (
     KRATIX_CONTAINERS,
@@ -501,7 +501,7 @@ class KratixController:
                         "kratix.io/job-resource-name": meta["name"],
                         "kratix.io/job-resource-kind": req["kind"],
                         "kratix.io/job-resource-api-version": req["apiVersion"],
-                        "kratix-lab.io/modelled": "true",
+                        MODELLED_ANNOTATION: "true",
                         "kratix-lab.io/workloads": "ignore",
                     },
                     "ownerReferences": [
@@ -540,7 +540,7 @@ class KratixController:
                         "name": name,
                         "namespace": namespace,
                         "labels": {PROMISE_NAME_LABEL: promise_name},
-                        "annotations": {"kratix-lab.io/modelled": "true"},
+                        "annotations": {MODELLED_ANNOTATION: "true"},
                     },
                 }
             )
@@ -595,7 +595,7 @@ class KratixController:
                     "name": pod_name,
                     "namespace": ns,
                     "labels": {**job["metadata"]["labels"], "job-name": job["metadata"]["name"]},
-                    "annotations": {"kratix-lab.io/modelled": "true", "kratix-lab.io/workloads": "ignore"},
+                    "annotations": {MODELLED_ANNOTATION: "true", "kratix-lab.io/workloads": "ignore"},
                     "ownerReferences": [
                         {
                             "apiVersion": "batch/v1",

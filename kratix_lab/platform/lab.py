@@ -26,7 +26,7 @@ from typing import Any
 from kratix_lab import __version__
 from kratix_lab.errors import KratixLabError, Refused, UnknownKind
 from kratix_lab.kube.registry import KindRegistry, promise_crds
-from kratix_lab.model import GVK, YamlError, clone, dump, load_documents, load_file, namespace_of
+from kratix_lab.model import GVK, MODELLED_ANNOTATION, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.pipeline.executors import Executor, make_executor
 from kratix_lab.platform.argocd import ARGO_GROUP, ARGO_NS, TRACKING, ArgoCDController
@@ -155,7 +155,7 @@ class Lab:
             )
         # API versions the lab's "cluster" serves for CRD groups it does not install from Promises
         self.served = {"external-secrets.io": served_map(self.external_secrets_version)}
-        self.faults = Faults(self)
+        self.faults = Faults(self.store)
         self.controllers = [
             ArgoCDController(),
             KratixController(),
@@ -310,7 +310,7 @@ class Lab:
                     "metadata": {
                         "name": SECRET_STORE,
                         "labels": dict(SECRET_STORE_LABELS),
-                        "annotations": {"kratix-lab.io/modelled": "true"},
+                        "annotations": {MODELLED_ANNOTATION: "true"},
                     },
                     "spec": {
                         "provider": {

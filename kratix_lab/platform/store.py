@@ -623,6 +623,12 @@ class Store:
                 (self.now_seconds(), namespace, pod, container, text),
             )
 
+    def logs_written_since(self, seq: int) -> tuple[int, set[tuple[str, str]]]:
+        """(the last log write's sequence number, the ``(namespace, pod)`` of every log written after ``seq``): the
+        log half of a change feed (``kratix_lab.fleet.feeds.LabFeed``; objects come from ``written_since``)."""
+        rows = self._conn.execute("SELECT seq, namespace, pod FROM logs WHERE seq > ?", (seq,)).fetchall()
+        return max((r[0] for r in rows), default=seq), {(r[1], r[2]) for r in rows}
+
     def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
         sql, args = "SELECT container, text FROM logs WHERE namespace=? AND pod=?", [namespace, pod]
         if container:

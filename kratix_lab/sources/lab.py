@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import builtins
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from kratix_lab.kube.registry import KindRegistry
-from kratix_lab.kube.times import parse_time
+from kratix_lab.kube.times import timestamp
 from kratix_lab.model import namespace_of
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
@@ -51,12 +50,7 @@ class LabSource:
         return self.lab.store.now_seconds()
 
     def timestamp(self, text: str | None) -> int | None:
-        if not text:
-            return None
-        try:
-            return parse_time(text)
-        except ValueError:
-            return None
+        return timestamp(text)
 
     def promises(self) -> builtins.list[Any]:
         return self.lab.promises()
@@ -85,21 +79,9 @@ class LabSource:
         return self.lab.state_remote.head()
 
     def state_commit(self, sha: str) -> CommitInfo | None:
-        """The commit's message, author and date, read from the object (no diff: files come from trees)."""
-        raw = self._raw_commit(sha)
-        if raw is None:
-            return None
-        header, _, message = raw.partition("\n\n")
-        author = next((line[7:] for line in header.splitlines() if line.startswith("author ")), "")
-        who, _, stamp = author.rpartition(">")
-        seconds = int(stamp.split()[0]) if stamp.strip() else 0
-        date = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        parents = tuple(line[7:] for line in header.splitlines() if line.startswith("parent "))
-        return CommitInfo(sha, message.rstrip("\n"), who + ">", date, (), parents)
-
-    def _raw_commit(self, sha: str) -> str | None:
-        raw = self.lab.state_remote.raw_object(sha)  # an unknown or unreadable commit is "not found" to a trace
-        return raw.decode("utf-8", "replace") if raw is not None else None
+        """The commit's message, author and date, read from the object (no diff: files come from trees); an
+        unknown or unreadable commit is "not found" to a trace."""
+        return self.lab.state_remote.commit_info(sha)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Kratix's state history is linear: ``ancestor`` is on ``descendant``'s first-parent chain.
@@ -117,11 +99,7 @@ class LabSource:
                 if known is not None:
                     chain |= known
                     break
-                raw = self._raw_commit(sha)
-                if raw is None:
-                    break
-                parents = [line[7:] for line in raw.split("\n\n", 1)[0].splitlines() if line.startswith("parent ")]
-                sha = parents[0] if parents else ""
+                sha = self.lab.state_remote.first_parent(sha) or ""
             self._ancestors[descendant] = chain
         return ancestor in chain
 

@@ -8,6 +8,7 @@ lab-specific views on top of these.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,6 +224,155 @@ def _images(obj: dict[str, Any]) -> tuple[str, str]:
 def _labels(obj: dict[str, Any]) -> str:
     labels = labels_of(obj)  # sorted by key, as kubectl formats a label set
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or NONE
+
+
+# ---- columns per kind ---------------------------------------------------------------------------
+# ``kubectl get``'s columns after NAMESPACE and NAME: (headers, cells), the ``-o wide`` ones appended when ``wide``.
+
+Columns = tuple[list[str], list[str]]
+
+
+def request_columns(obj: dict[str, Any], now: int, wide: bool, promise: Callable[[], str | None]) -> Columns:
+    """A Kratix request: the printer columns Kratix adds to its CRD (``promise`` names its Promise, asked only
+    when ``wide``)."""
+    st = obj.get("status") or {}
+    created = age((obj.get("metadata") or {}).get("creationTimestamp"), now)
+    h = ["MESSAGE", "STATUS", "AGE"]
+    c = [str(st.get("message", "")), _cond(obj, "Reconciled"), created]
+    if wide:
+        h += ["PROMISE", "GENERATION", "OBSERVED GENERATION"]
+        c += [
+            promise() or NONE,
+            str(obj["metadata"].get("generation", "")),
+            str(st.get("observedGeneration", NONE)),
+        ]
+    return h, c
+
+
+def _pod_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    h = ["READY", "STATUS", "RESTARTS", "AGE"]
+    c = [pod_ready(obj), pod_status(obj), _pod_restarts(obj, now), created]
+    if wide:
+        h += ["IP", "NODE"]
+        c += [st.get("podIP") or NONE, spec.get("nodeName") or NONE]
+    return h, c
+
+
+def _workload_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    h, c = ["READY", "AGE"], [workload_ready(obj), created]
+    if wide:
+        h += ["CONTAINERS", "IMAGES"]
+        c += list(_images(obj))
+    return h, c
+
+
+def _application_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    sync, health = st.get("sync") or {}, st.get("health") or {}
+    # the Application CRD's printer columns: Revision and Project have priority 10 (wide only)
+    # (argo-cd manifests/crds/application-crd.yaml, additionalPrinterColumns)
+    h = ["SYNC STATUS", "HEALTH STATUS"]
+    c = [sync.get("status", "Unknown"), health.get("status", "Unknown")]
+    if wide:
+        src = spec.get("source") or {}
+        h += ["REVISION", "PROJECT", "SOURCE", "DESTINATION"]
+        c += [
+            _short(sync.get("revision")),
+            spec.get("project", ""),
+            f"{src.get('repoURL', '')} {src.get('chart') or src.get('path') or ''}".strip(),
+            (spec.get("destination") or {}).get("namespace", ""),
+        ]
+    return h, c
+
+
+def _work_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    h, c = ["STATUS"], [_cond(obj, "Ready")]
+    if wide:
+        h += ["PROMISE", "RESOURCE", "AGE"]
+        c += [spec.get("promiseName", ""), spec.get("resourceName", ""), created]
+    return h, c
+
+
+def _work_placement_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    h, c = ["DESTINATION", "VERSION"], [spec.get("targetDestinationName", ""), _short(st.get("versionID"))]
+    if wide:
+        h += ["WRITE SUCCEEDED", "AGE"]
+        c += [_cond(obj, "WriteSucceeded", "status"), created]
+    return h, c
+
+
+def _job_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    completions = spec.get("completions", 1)
+    h, c = ["COMPLETIONS", "AGE"], [f"{st.get('succeeded', 0) or 0}/{completions}", created]
+    if wide:
+        start, end = st.get("startTime"), st.get("completionTime")
+        duration = human_duration(parse_time(end) - parse_time(start)) if start and end else ""
+        status = (
+            "Failed"
+            if _cond(obj, "Failed", "status") == "True"
+            else "Complete"
+            if _cond(obj, "Complete", "status") == "True"
+            else "Running"
+        )
+        h += ["STATUS", "DURATION", "CONTAINERS", "IMAGES"]
+        c += [status, duration, *_images(obj)]
+    return h, c
+
+
+def _destination_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    return ["LABELS", "AGE"], [_labels(obj), created]
+
+
+def _namespace_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    return ["STATUS", "AGE"], ["Terminating" if obj["metadata"].get("deletionTimestamp") else "Active", created]
+
+
+def _default_columns(
+    obj: dict[str, Any], st: dict[str, Any], spec: dict[str, Any], created: str, now: int, wide: bool
+) -> Columns:
+    h, c = ["AGE"], [created]
+    if wide:
+        h.append("LABELS")
+        c.append(_labels(obj))
+    return h, c
+
+
+KindColumns = Callable[[dict[str, Any], dict[str, Any], dict[str, Any], str, int, bool], Columns]
+# kind -> its columns (obj, status, spec, its AGE, now, wide); a kind not listed shows AGE (and LABELS when wide)
+KIND_COLUMNS: dict[str, KindColumns] = {
+    "Pod": _pod_columns,
+    "Deployment": _workload_columns,
+    "StatefulSet": _workload_columns,
+    "ReplicaSet": _workload_columns,
+    "Application": _application_columns,
+    "Work": _work_columns,
+    "WorkPlacement": _work_placement_columns,
+    "Job": _job_columns,
+    "Destination": _destination_columns,
+    "Namespace": _namespace_columns,
+}
+
+
+def kind_columns(obj: dict[str, Any], now: int, wide: bool) -> Columns:
+    """(headers, cells) after NAMESPACE and NAME for an object that is not a Kratix request, by its kind."""
+    columns = KIND_COLUMNS.get(str(obj.get("kind")), _default_columns)
+    created = age((obj.get("metadata") or {}).get("creationTimestamp"), now)
+    return columns(obj, obj.get("status") or {}, obj.get("spec") or {}, created, now, wide)
 
 
 def conditions_table(obj: dict[str, Any], now: int) -> TableData:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from kratix_lab.errors import KratixLabError, UnknownKind
-from kratix_lab.kube.times import human_duration, parse_time
+from kratix_lab.kube.times import human_duration
 from kratix_lab.model import GVK, get_condition, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, re-exported for lab_view callers)
@@ -31,10 +31,12 @@ from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, r
     as_list,
     conditions_table,
     events_table,
+    kind_columns,
     object_name,
     parse_selector,
     pod_ready,
     pod_status,
+    request_columns,
     workload_ready,
 )
 
@@ -128,88 +130,11 @@ def promise_of(lab: Lab, obj: dict[str, Any]) -> str | None:
 
 
 def _columns(lab: Lab, obj: dict[str, Any], now: int, wide: bool) -> tuple[list[str], list[str]]:
-    """(headers, cells) after NAMESPACE and NAME for one object."""
-    kind = obj.get("kind")
-    st = obj.get("status") or {}
-    spec = obj.get("spec") or {}
-    created = age((obj.get("metadata") or {}).get("creationTimestamp"), now)
+    """(headers, cells) after NAMESPACE and NAME for one object: a Kratix request's printer columns, else its kind's
+    (``kube_view.kind_columns``)."""
     if lab.crd_for(obj) is not None:  # a Kratix request: the printer columns Kratix adds to its CRD
-        h = ["MESSAGE", "STATUS", "AGE"]
-        c = [str(st.get("message", "")), _cond(obj, "Reconciled"), created]
-        if wide:
-            h += ["PROMISE", "GENERATION", "OBSERVED GENERATION"]
-            c += [
-                promise_of(lab, obj) or NONE,
-                str(obj["metadata"].get("generation", "")),
-                str(st.get("observedGeneration", NONE)),
-            ]
-        return h, c
-    if kind == "Pod":
-        h = ["READY", "STATUS", "RESTARTS", "AGE"]
-        c = [pod_ready(obj), pod_status(obj), _pod_restarts(obj, now), created]
-        if wide:
-            h += ["IP", "NODE"]
-            c += [st.get("podIP") or NONE, spec.get("nodeName") or NONE]
-        return h, c
-    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        h, c = ["READY", "AGE"], [workload_ready(obj), created]
-        if wide:
-            h += ["CONTAINERS", "IMAGES"]
-            c += list(_images(obj))
-        return h, c
-    if kind == "Application":
-        sync, health = st.get("sync") or {}, st.get("health") or {}
-        # the Application CRD's printer columns: Revision and Project have priority 10 (wide only)
-        # (argo-cd manifests/crds/application-crd.yaml, additionalPrinterColumns)
-        h = ["SYNC STATUS", "HEALTH STATUS"]
-        c = [sync.get("status", "Unknown"), health.get("status", "Unknown")]
-        if wide:
-            src = spec.get("source") or {}
-            h += ["REVISION", "PROJECT", "SOURCE", "DESTINATION"]
-            c += [
-                _short(sync.get("revision")),
-                spec.get("project", ""),
-                f"{src.get('repoURL', '')} {src.get('chart') or src.get('path') or ''}".strip(),
-                (spec.get("destination") or {}).get("namespace", ""),
-            ]
-        return h, c
-    if kind == "Work":
-        h, c = ["STATUS"], [_cond(obj, "Ready")]
-        if wide:
-            h += ["PROMISE", "RESOURCE", "AGE"]
-            c += [spec.get("promiseName", ""), spec.get("resourceName", ""), created]
-        return h, c
-    if kind == "WorkPlacement":
-        h, c = ["DESTINATION", "VERSION"], [spec.get("targetDestinationName", ""), _short(st.get("versionID"))]
-        if wide:
-            h += ["WRITE SUCCEEDED", "AGE"]
-            c += [_cond(obj, "WriteSucceeded", "status"), created]
-        return h, c
-    if kind == "Job":
-        completions = spec.get("completions", 1)
-        h, c = ["COMPLETIONS", "AGE"], [f"{st.get('succeeded', 0) or 0}/{completions}", created]
-        if wide:
-            start, end = st.get("startTime"), st.get("completionTime")
-            duration = human_duration(parse_time(end) - parse_time(start)) if start and end else ""
-            status = (
-                "Failed"
-                if _cond(obj, "Failed", "status") == "True"
-                else "Complete"
-                if _cond(obj, "Complete", "status") == "True"
-                else "Running"
-            )
-            h += ["STATUS", "DURATION", "CONTAINERS", "IMAGES"]
-            c += [status, duration, *_images(obj)]
-        return h, c
-    if kind == "Destination":
-        return ["LABELS", "AGE"], [_labels(obj), created]
-    if kind == "Namespace":
-        return ["STATUS", "AGE"], ["Terminating" if obj["metadata"].get("deletionTimestamp") else "Active", created]
-    h, c = ["AGE"], [created]
-    if wide:
-        h.append("LABELS")
-        c.append(_labels(obj))
-    return h, c
+        return request_columns(obj, now, wide, lambda: promise_of(lab, obj))
+    return kind_columns(obj, now, wide)
 
 
 def get_table(

@@ -18,6 +18,7 @@ Where each stage lives:
 - ``syncer``: what vCluster's syncer creates in the host namespace at runtime.
 """
 
+from kratix_lab.model import MODELLED_ANNOTATION
 from kratix_lab.platform.helm.reference import (
     SCHEMA_ENV,
     VALUES_ENV,
@@ -33,7 +34,6 @@ from kratix_lab.platform.helm.source import (
     CHART,
     CHART_REPO,
     MANAGED_BY_LABEL,
-    MODELLED_ANNOTATION,
     MODELLED_VERSIONS,
     RENDERED_BY_ANNOTATION,
     ChartError,

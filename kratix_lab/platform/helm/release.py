@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kratix_lab.platform.helm.source import BY_CHART, CHART, MODELLED_ANNOTATION, RENDERED_BY_ANNOTATION
+from kratix_lab.model import MODELLED_ANNOTATION
+from kratix_lab.platform.helm.source import BY_CHART, CHART, RENDERED_BY_ANNOTATION
 from kratix_lab.platform.helm.values import _get, _list, _map, _on, _str_bool
 
 
@@ -71,13 +72,21 @@ def _distro(r: _Release) -> str:
     return "k3s" if _on(r.get("controlPlane.distro.k3s.enabled")) else "k8s"
 
 
+# The five backing stores the chart counts (chart/templates/_backingstore.tpl:4-26 at v0.30.5).
+BACKING_STORES = (
+    "controlPlane.backingStore.etcd.embedded.enabled",
+    "controlPlane.backingStore.etcd.deploy.enabled",
+    "controlPlane.backingStore.etcd.external.enabled",
+    "controlPlane.backingStore.database.embedded.enabled",
+    "controlPlane.backingStore.database.external.enabled",
+)
+
+
 def _embedded_database(r: _Release) -> bool:
-    """vcluster.database.embedded.enabled: on when asked for, or when no other backing store is."""
-    others = [
-        "controlPlane.backingStore.etcd.embedded.enabled",
-        "controlPlane.backingStore.etcd.deploy.enabled",
-        "controlPlane.backingStore.database.external.enabled",
-    ]
+    """vcluster.database.embedded.enabled (chart/templates/_backingstore.tpl:4-26 at v0.30.5, and
+    config/config.go:907-909 ``EmbeddedDatabase``): on when asked for, or when no other backing store is —
+    deployed etcd, embedded etcd, an external etcd (``etcd.external.enabled``) or an external database."""
+    others = [s for s in BACKING_STORES if s != "controlPlane.backingStore.database.embedded.enabled"]
     return _on(r.get("controlPlane.backingStore.database.embedded.enabled")) or not any(_on(r.get(o)) for o in others)
 
 
@@ -104,3 +113,31 @@ def _control_plane_kind(r: _Release) -> tuple[str, str]:
     if _on(r.get("controlPlane.backingStore.etcd.embedded.enabled")):
         return "StatefulSet", "embedded etcd"
     return "Deployment", f"no persistent volume claim: {why}"
+
+
+def _backing_store(r: _Release) -> tuple[str, str | None]:
+    """The backing store the control plane uses, as vCluster's ``Config.BackingStoreType`` picks it
+    (config/config.go:888-905 at v0.30.5: etcd embedded, etcd external, etcd deploy, database embedded,
+    database external, else the embedded database), and a warning when the values leave it unusable.
+
+    The chart and its schema accept ``etcd.external.enabled`` without ``endpoint`` (values.schema.json
+    ``EtcdExternal`` requires nothing), but the control plane then dials ``https://`` — pkg/etcd/client.go:64-65,
+    pkg/k8s/k8s.go:313, pkg/k3s/k3s.go:75-76 prefix the empty endpoint — and does not come up."""
+    if _on(r.get("controlPlane.backingStore.etcd.embedded.enabled")):
+        return "embedded etcd", None
+    if _on(r.get("controlPlane.backingStore.etcd.external.enabled")):
+        endpoint = str(r.get("controlPlane.backingStore.etcd.external.endpoint") or "").strip()
+        if not endpoint:
+            return "external etcd (no endpoint)", (
+                "controlPlane.backingStore.etcd.external.endpoint is empty while etcd.external.enabled is true: "
+                "the chart renders, but vCluster dials https:// (pkg/etcd/client.go:64-65) and its control plane "
+                "does not start; the modelled syncer writes no vc-" + r.name + " kubeconfig Secret"
+            )
+        return f"external etcd at https://{endpoint.removeprefix('https://')}", None
+    if _on(r.get("controlPlane.backingStore.etcd.deploy.enabled")):
+        return "deployed etcd", None
+    if _on(r.get("controlPlane.backingStore.database.external.enabled")) and not _on(
+        r.get("controlPlane.backingStore.database.embedded.enabled")
+    ):
+        return "external database", None
+    return "embedded database", None

@@ -25,10 +25,10 @@ from kratix_lab.platform.helm.reference import (
     find_values_file,
     validate_values,
 )
-from kratix_lab.platform.helm.release import _control_plane_kind, _Release
+from kratix_lab.platform.helm.release import BACKING_STORES, _backing_store, _control_plane_kind, _Release
 from kratix_lab.platform.helm.services import _services
 from kratix_lab.platform.helm.source import CHART, ChartError, ChartRender, HelmSource, _not_modelled, supported
-from kratix_lab.platform.helm.syncer import _coredns_synced
+from kratix_lab.platform.helm.syncer import _coredns_synced, _kube_dns_synced, _kubeconfig_secret
 from kratix_lab.platform.helm.values import _coalesce, _on
 
 # Helm's InstallOrder (pkg/releaseutil/kind_sorter.go): `helm template` prints objects in this order.
@@ -169,6 +169,10 @@ def _render(r: _Release) -> tuple[list[dict], list[str]]:
     notes: list[str] = []
     kind, why = _control_plane_kind(r)
     notes.append(f"control plane: {kind} {r.name} ({why})")
+    store, store_warning = _backing_store(r)
+    notes.append(f"backing store: {store}")
+    if store_warning:
+        notes.append(store_warning)
     chart: list[dict] = [
         *_service_accounts(r),
         _config_secret(r),
@@ -188,6 +192,22 @@ def _render(r: _Release) -> tuple[list[dict], list[str]]:
             f"CoreDNS: Deployment {synced[0]['metadata']['name']} models what vCluster's syncer puts in the host "
             "namespace at runtime (in a real cluster: the synced CoreDNS pods); it is not chart output"
         )
+    dns_service = _kube_dns_synced(r)
+    kubeconfig = _kubeconfig_secret(r)
+    if dns_service:
+        notes.append(
+            f"kube-dns: Service {dns_service[0]['metadata']['name']} is the virtual cluster's kube-system/kube-dns as "
+            "vCluster's service syncer writes it to the host namespace at runtime; it is not chart output"
+        )
+    if kubeconfig:
+        notes.append(
+            f"kubeconfig: Secret vc-{r.name} (keys config, certificate-authority, client-certificate, client-key, "
+            "token) is written by vCluster's syncer once the control plane runs (modelled certificates); it is not "
+            "chart output"
+        )
+    synced += dns_service + kubeconfig
+    if _on(r.get("exportKubeConfig.secret.name")) or _on(r.get("exportKubeConfig.additionalSecrets")):
+        notes.append("set in values but not modelled: exportKubeConfig.secret / additionalSecrets (only vc-<name>)")
     unmodelled = [
         label
         for dotted, label in (
@@ -204,14 +224,10 @@ def _render(r: _Release) -> tuple[list[dict], list[str]]:
 
 
 def _check_fails(r: _Release) -> None:
-    """The chart's own `fail` calls, which make `helm template` exit with an error."""
-    stores = [
-        r.get("controlPlane.backingStore.etcd.embedded.enabled"),
-        r.get("controlPlane.backingStore.etcd.deploy.enabled"),
-        r.get("controlPlane.backingStore.database.embedded.enabled"),
-        r.get("controlPlane.backingStore.database.external.enabled"),
-    ]
-    if sum(map(_on, stores)) > 1:
+    """The chart's own `fail` calls, which make `helm template` exit with an error: more than one of the
+    five backing stores (chart/templates/_backingstore.tpl:6-23 at v0.30.5 counts etcd embedded, deploy and
+    external, database embedded and external), more than one distro."""
+    if sum(_on(r.get(s)) for s in BACKING_STORES) > 1:
         raise ChartError("execution error: you can only enable one backingStore at the same time")
     if _on(r.get("controlPlane.distro.k3s.enabled")) and _on(r.get("controlPlane.distro.k8s.enabled")):
         raise ChartError("execution error: you can only enable one distro at the same time")

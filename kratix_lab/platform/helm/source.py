@@ -20,7 +20,6 @@ CHART_REPO = "https://charts.loft.sh"
 MODELLED_VERSIONS = "0.30.x"
 _VERSION = re.compile(r"0\.30\.(0|[1-9][0-9]?)")
 
-MODELLED_ANNOTATION = "kratix-lab.io/modelled"
 # Who creates the object in a real cluster: the chart (`helm template`) or vCluster's syncer at runtime.
 RENDERED_BY_ANNOTATION = "kratix-lab.io/rendered-by"
 BY_CHART = "helm-template"

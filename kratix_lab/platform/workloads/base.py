@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kratix_lab.model import clone, labels_of, matches_selector, name_of, namespace_of
+from kratix_lab.model import MODELLED_ANNOTATION, clone, labels_of, matches_selector, name_of, namespace_of
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict, Store
 from kratix_lab.platform.workloads.kubelet import _crash_for, _PodRun, initial_pod_status
 from kratix_lab.platform.workloads.objects import (
     _IP_COUNTER,
     _KINDS,
-    MODELLED,
     NODE_NAME,
     Obj,
     _created,
@@ -142,7 +141,7 @@ class _ControllerBase:
             meta.update(
                 namespace=ns,
                 labels={**(tmeta.get("labels") or {}), **(labels or {})},
-                annotations={**(tmeta.get("annotations") or {}), **(annotations or {}), MODELLED: "true"},
+                annotations={**(tmeta.get("annotations") or {}), **(annotations or {}), MODELLED_ANNOTATION: "true"},
                 ownerReferences=[owner_reference(owner)],
             )
             pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
@@ -179,7 +178,7 @@ class _ControllerBase:
     def _bind(self, pod: Obj) -> Obj:
         """A pod this controller did not create: the modelled scheduler binds it to the node."""
         pod = clone(pod)
-        pod["metadata"].setdefault("annotations", {})[MODELLED] = "true"
+        pod["metadata"].setdefault("annotations", {})[MODELLED_ANNOTATION] = "true"
         pod.setdefault("spec", {})["nodeName"] = self.node_name
         pod = self._update(pod)
         pod = self._update({**pod, "status": initial_pod_status(pod, _created(pod))}, status=True)

@@ -12,12 +12,11 @@ from datetime import tzinfo
 from typing import Any
 
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import clone, name_of, namespace_of
+from kratix_lab.model import MODELLED_ANNOTATION, clone, name_of, namespace_of
 from kratix_lab.platform.workloads.base import _ControllerBase
 from kratix_lab.platform.workloads.cron import CronSchedule, _rfc3339_in, _time_zone
 from kratix_lab.platform.workloads.objects import (
     CRONJOB_SCHEDULED,
-    MODELLED,
     Obj,
     _created,
     _deleting,
@@ -134,7 +133,7 @@ class CronJobReconciler(_ControllerBase):
         annotations = {
             **(tmeta.get("annotations") or {}),
             CRONJOB_SCHEDULED: _rfc3339_in(scheduled, tz),
-            MODELLED: "true",
+            MODELLED_ANNOTATION: "true",
         }
         meta: Obj = {"name": job_name, "namespace": namespace_of(cj)}
         if tmeta.get("labels"):

@@ -10,13 +10,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import clone, get_condition, labels_of, matches_selector, name_of, namespace_of, set_condition
+from kratix_lab.model import (
+    MODELLED_ANNOTATION,
+    clone,
+    get_condition,
+    labels_of,
+    matches_selector,
+    name_of,
+    namespace_of,
+    set_condition,
+)
 from kratix_lab.platform.workloads.base import _ControllerBase
 from kratix_lab.platform.workloads.objects import (
     DESIRED_REPLICAS,
     LAST_APPLIED,
     MAX_REPLICAS,
-    MODELLED,
     POD_TEMPLATE_HASH,
     REVISION,
     Obj,
@@ -119,7 +127,7 @@ class DeploymentReconciler(_ControllerBase):
                 DESIRED_REPLICAS: str(desired),
                 MAX_REPLICAS: str(desired + surge),
                 REVISION: str(revision),
-                MODELLED: "true",
+                MODELLED_ANNOTATION: "true",
             }
         )
         rs_spec: Obj = {"replicas": replicas}

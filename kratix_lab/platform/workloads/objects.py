@@ -19,7 +19,6 @@ from kratix_lab.kube.times import parse_time as _parse_time
 from kratix_lab.model import get_condition, labels_of, name_of, namespace_of
 from kratix_lab.platform.store import _SUFFIX_ALPHABET
 
-MODELLED = "kratix-lab.io/modelled"
 WORKLOADS = "kratix-lab.io/workloads"  # "ignore": another lab controller models this object
 RUN_SECONDS = "kratix-lab.io/run-seconds"
 NODE_NAME = "kratix-lab-node"  # the one modelled node

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kratix_lab.model import clone, labels_of, name_of, namespace_of
+from kratix_lab.model import MODELLED_ANNOTATION, clone, labels_of, name_of, namespace_of
 from kratix_lab.platform.workloads.base import _ControllerBase
 from kratix_lab.platform.workloads.objects import (
-    MODELLED,
     STS_POD_INDEX,
     STS_POD_NAME,
     STS_REVISION,
@@ -128,7 +127,7 @@ class StatefulSetReconciler(_ControllerBase):
                 **(vmeta.get("annotations") or {}),
                 "pv.kubernetes.io/bind-completed": "yes",
                 "pv.kubernetes.io/bound-by-controller": "yes",
-                MODELLED: "true",
+                MODELLED_ANNOTATION: "true",
             },
         }
         if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted") == "Delete":

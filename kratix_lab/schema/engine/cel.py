@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from kratix_lab.schema.engine.cel_ext import FUNCTIONS as EXT_FUNCTIONS
 from kratix_lab.schema.engine.cel_k8s import FUNCTIONS, _cel, library_error
 from kratix_lab.schema.engine.fields import FORBIDDEN, INVALID, REQUIRED, FieldError
 from kratix_lab.schema.engine.nodes import LIST_MAP_KEYS, LIST_TYPE, Schema, _additional, _items, _join, _props
@@ -21,9 +22,28 @@ def compile_rule(rule: str) -> Any:
     return _cel().compile(rule)
 
 
-def _cel_context(variables: dict[str, Any]) -> Any:
-    """The variables plus the Kubernetes CEL libraries (``cel_k8s.FUNCTIONS``)."""
-    return _cel().Context(variables, FUNCTIONS)
+# The Kubernetes CEL libraries (cel_k8s) and the strings/lists/sets/regex extensions (cel_ext): disjoint names.
+_ALL_FUNCTIONS = {**FUNCTIONS, **EXT_FUNCTIONS}
+
+
+@functools.lru_cache(maxsize=512)
+def _functions_for(rule: str) -> dict[str, Any]:
+    """The library functions ``rule`` can call: the package wraps every registered function each time a context
+    is built (~1 µs each), so a context gets only those the compiled program names. ``x.f()`` is listed as
+    ``f``; ``sets.contains(…)`` as the variable ``sets`` and the function ``contains``."""
+    prog = compile_rule(rule)
+    called, names = set(prog.functions()), set(prog.variables())
+    return {
+        name: fn
+        for name, fn in _ALL_FUNCTIONS.items()
+        if (name in called) or ("." in name and name.split(".", 1)[0] in names and name.split(".", 1)[1] in called)
+    }
+
+
+def _cel_context(variables: dict[str, Any], rule: str) -> Any:
+    """The variables plus the Kubernetes CEL library functions (``cel_k8s.FUNCTIONS``, ``cel_ext.FUNCTIONS``)
+    that ``rule`` calls."""
+    return _cel().Context(variables, _functions_for(rule))
 
 
 def _rule_message(rule: dict[str, Any]) -> str:
@@ -77,7 +97,7 @@ def _message_expression(rule: dict[str, Any], variables: dict[str, Any]) -> str 
     if not isinstance(src, str) or not src.strip():
         return None
     try:
-        result = compile_rule(src).execute(_cel_context(variables))
+        result = compile_rule(src).execute(_cel_context(variables, src))
     except (KeyError, ValueError, TypeError, RuntimeError):
         return None
     if not isinstance(result, str):
@@ -151,7 +171,7 @@ def _validate_rules(x: Any, old: Any, s: Schema, rules: list[Any], path: str, ou
         if uses_old:
             variables["oldSelf"] = _optional(old) if optional_old else old
         try:
-            result = prog.execute(_cel_context(variables))
+            result = prog.execute(_cel_context(variables, str(rule["rule"])))
         except (KeyError, ValueError, TypeError, RuntimeError) as e:  # the CEL runtime errors
             msg = _eval_error(e)
             if msg.startswith("no such overload"):

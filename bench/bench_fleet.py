@@ -1,0 +1,145 @@
+"""Fleet rows at 100 and 300 vClusters (issue 15): the cost of bringing ``status``'s rows up to date after one
+request's state changes — every row computed again (``diagnose.fleet``, what ``status -w`` and the dashboard did)
+against only the rows the change reached (``kratix_lab.fleet.rows.FleetRows``) — and ``kratix-lab status`` cold.
+
+A "change" is one lab step while one request moves: request ``vcNNN`` is reconciled (its pipelines run again, its
+Works and the state repo are rewritten, Argo CD's state reconciler syncs) and the lab is stepped until it is quiet;
+the rows are brought up to date after every step that changed something. Medians and p95 over every such step
+(at least ``--changes`` requests, one run); the full recomputation is timed on the first ``--full`` of those steps
+(it costs the same whatever changed). The rows kept are checked against the full ones after every timed step.
+Every five lab minutes (`*/5 * * * *`) the kubeconfig-sync CronJob of every vCluster fires at once: each row's own objects change,
+so those steps reach every row; they are counted, and the steps without them are summed up apart.
+
+Labs are built once and cached in /tmp/kratix-lab-bench/fleet-<n> (a 100-vCluster lab takes ~30 s to settle, 300
+~2 min; the time is printed); `--rebuild` builds them again.
+Run: `.venv/bin/python bench/bench_fleet.py [--sizes 100,300] [--changes 20] [--full 20] [--rebuild]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_lab import request
+
+from kratix_lab.diagnose import fleet
+from kratix_lab.fleet.rows import FleetRows
+from kratix_lab.platform.lab import Lab
+from kratix_lab.sources.lab import LabSource
+
+CACHE = Path("/tmp/kratix-lab-bench")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lab_with(n: int, rebuild: bool) -> Path:
+    path = CACHE / f"fleet-{n}"
+    marker = path / ".settled"
+    if rebuild or not marker.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        t = time.perf_counter()
+        with Lab(path) as lab:
+            for i in range(n):
+                lab.submit(request(i))
+            assert lab.settle().quiescent
+        marker.write_text("settled\n")
+        print(f"built and settled a {n}-vCluster lab in {time.perf_counter() - t:.1f} s ({path})", flush=True)
+    return path
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def stats(values: list[float]) -> str:
+    return f"median {statistics.median(values):8.1f} ms, p95 {p95(values):8.1f} ms (n={len(values)})"
+
+
+def status_cold(path: Path) -> float:
+    """``kratix-lab status`` as a user runs it: a new process, the lab opened read-only, every row computed."""
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "kratix_lab.cli", "--lab", str(path), "status"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - t
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"status failed ({proc.returncode}): {proc.stderr}")
+    return elapsed
+
+
+def bench(n: int, changes: int, full_samples: int, rebuild: bool) -> None:
+    base = lab_with(n, rebuild)
+    cold = status_cold(base)
+    print(f"{n:>4} vClusters  kratix-lab status, cold (a new process):    {cold * 1000:8.0f} ms", flush=True)
+    work = CACHE / f"fleet-{n}-work"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(base, work)
+    incremental: list[float] = []
+    full: list[float] = []
+    reached: list[int] = []
+    with Lab(work, create=False) as lab:
+        source = LabSource(lab)
+        t = time.perf_counter()
+        rows = FleetRows(source)
+        rows.refresh()
+        first = time.perf_counter() - t
+        print(f"{n:>4} vClusters  rows, first computation recording reads:   {first * 1000:8.0f} ms", flush=True)
+        for k in range(changes):
+            lab.reconcile("VClusterCore", f"vc{(k * 7) % n:03d}", "platform-requests")
+            quiet = 0
+            for _ in range(12):
+                if lab.step().total == 0:
+                    quiet += 1
+                    if quiet == 2:
+                        break
+                    continue
+                quiet = 0
+                t = time.perf_counter()
+                kept = rows.refresh()
+                incremental.append((time.perf_counter() - t) * 1000)
+                reached.append(rows.recomputed)
+                if len(full) < full_samples:
+                    t = time.perf_counter()
+                    again = fleet(source)
+                    full.append((time.perf_counter() - t) * 1000)
+                    assert kept == again, f"rows kept differ from rows computed again after change {k}"
+        assert rows.refresh() == fleet(source)
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"{n:>4} vClusters  after a change, every row again:           {stats(full)}")
+    print(f"{n:>4} vClusters  after a change, the rows it reached:       {stats(incremental)}")
+    # the kubeconfig-sync CronJob of every vCluster fires in the same lab minute: every row's own CronJob changed
+    few = [t for t, r in zip(incremental, reached, strict=True) if r < n // 2]
+    print(f"{n:>4} vClusters    steps where no CronJob fleet-wide fired:  {stats(few)}")
+    print(
+        f"{n:>4} vClusters  rows reached per change: median {statistics.median(reached):g}, max {max(reached)}; "
+        f"{len(reached) - len(few)} of {len(reached)} steps reached every row (the CronJobs) "
+        f"({changes} requests reconciled)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100,300")
+    ap.add_argument("--changes", type=int, default=20, help="requests reconciled, one after another")
+    ap.add_argument("--full", type=int, default=20, help="steps on which every row is also computed again")
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args()
+    for n in (int(s) for s in args.sizes.split(",")):
+        bench(n, args.changes, args.full, args.rebuild)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Rules over what the pipelines wrote and what landed: a commit's files (plain Secrets, missing labels and
+namespaces, a request labelled with another Promise) and the live objects (written twice, missing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kratix_lab.diagnose.model import Finding, fix_for
+from kratix_lab.diagnose.rules.registry import rule
+from kratix_lab.kube.health import MISSING
+from kratix_lab.model import GVK, Document, YamlError, load_documents
+from kratix_lab.sources import Source
+from kratix_lab.trace import TraceNode
+
+REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
+
+
+@rule("output-secret")
+def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage == "object" and n.kind == "Secret":
+        yield Finding(
+            "output-secret",
+            "error",
+            "commit",
+            n.ref,
+            f"a pipeline wrote a plain Secret to the state repo ({n.evidence.get('file')}): credentials in git",
+            "render an ExternalSecret instead (the platform forbids kind: Secret in pipeline outputs); "
+            "check the Promise's pipeline image is the current release",
+            n.since,
+            depth,
+        )
+
+
+@rule("output-labels")
+def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage != "commit":
+        return
+    for fpath, docs in _commit_documents(s, n):
+        for d in docs:
+            obj = d.data if isinstance(d.data, dict) else {}
+            meta = obj.get("metadata") or {}
+            missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
+            if obj.get("kind") and missing and not _is_promise_request(s, obj):
+                yield Finding(
+                    "output-missing-labels",
+                    "warning",
+                    "commit",
+                    f"{obj.get('kind')}/{meta.get('name')}",
+                    f"{fpath} lacks the required labels {', '.join(missing)}",
+                    "add kratix.io/promise-name, kratix.io/resource-name and app.kubernetes.io/managed-by: kratix in the pipeline",
+                    n.since,
+                    depth,
+                )
+            if (
+                obj.get("kind")
+                and not meta.get("namespace")
+                and s.kinds().namespaced(str(obj["kind"]), GVK.of(obj).group)
+            ):
+                yield Finding(
+                    "output-missing-namespace",
+                    "warning",
+                    "commit",
+                    f"{obj.get('kind')}/{meta.get('name')}",
+                    f"{fpath} has no namespace: it lands in whatever namespace Argo CD defaults to",
+                    "set an explicit metadata.namespace in the pipeline",
+                    n.since,
+                    depth,
+                )
+
+
+def _commit_documents(s: Source, n: TraceNode) -> Iterator[tuple[str, list[Document]]]:
+    """Each file of a commit node with its YAML documents: as the trace parsed them (``n.manifests``), else read
+    from the state repo. Files that are not YAML are left out (the trace reports them itself)."""
+    for fpath in n.evidence.get("files", []):
+        if n.manifests is not None and fpath in n.manifests:
+            try:
+                yield fpath, n.manifests.documents(fpath)
+            except (YamlError, UnicodeDecodeError):
+                continue
+            continue
+        content = s.state_files(fpath, n.evidence.get("sha")).get(fpath, b"")
+        try:
+            docs = load_documents(content.decode("utf-8"), fpath)
+        except Exception:  # unreadable files are reported by the trace itself
+            continue
+        yield fpath, docs
+
+
+def _is_promise_request(s: Source, obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` is a request of an installed Promise (Kratix labels those itself)."""
+    return _promise_of_request(s, obj) is not None
+
+
+def _promise_of_request(s: Source, obj: dict[str, Any]) -> str | None:
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return next((p.name for p in s.promises() if p.crd and (p.crd.kind, p.crd.group) == (obj.get("kind"), group)), None)
+
+
+@rule("promise-label-flap")
+def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    """A committed request labelled ``kratix.io/promise-name`` with another Promise's name. Kratix sets that
+    label to the request's own Promise on every reconcile (syntasso/kratix
+    internal/controller/dynamic_resource_request_controller.go:159-165, setPromiseLabels :1783-1791);
+    Argo CD's self-heal puts git's value back: the two flap for ever."""
+    if n.stage != "commit":
+        return
+    for fpath, docs in _commit_documents(s, n):
+        for d in docs:
+            obj = d.data if isinstance(d.data, dict) else {}
+            own = _promise_of_request(s, obj)
+            label = ((obj.get("metadata") or {}).get("labels") or {}).get("kratix.io/promise-name")
+            if own is None or label in (None, own):
+                continue
+            meta = obj.get("metadata") or {}
+            yield Finding(
+                "promise-label-flap",
+                "error",
+                "commit",
+                f"{obj.get('kind')}/{meta.get('name')}",
+                f"{fpath} labels this {obj.get('kind')} request kratix.io/promise-name={label}, but Kratix labels "
+                f"every request with its own Promise ({own}): Kratix and Argo CD's self-heal overwrite each other",
+                "in the pipeline that renders it, record the parent under keys Kratix does not own "
+                "(integratn.tech/parent-promise, integratn.tech/parent-resource) and drop kratix.io/promise-name; "
+                "if an old pipeline image is running, roll out the current one",
+                n.since,
+                depth,
+            )
+
+
+@rule("object-written-twice")
+def _twice(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage != "sync":
+        return
+    # The warnings are the whole Application's: only a request whose own files or objects they name is a writer.
+    # Shared names "Kind/name is part of …"; Repeated names the resource key "group/Kind/namespace/name appeared …"
+    objects = [c for c in n.children if c.stage == "object"]
+    mine = [
+        *(n.evidence.get("files") or []),
+        *(f"{c.kind}/{c.name} " for c in objects),
+        *(f"/{c.kind}/{ns}/{c.name} appeared " for c in objects for ns in {c.namespace or "", ""}),
+    ]
+    for c in n.evidence.get("conditions", []):
+        if c.get("type") in ("RepeatedResourceWarning", "SharedResourceWarning") and any(
+            m in c.get("message", "") + " " for m in mine
+        ):
+            yield Finding(
+                "object-written-twice",
+                "warning",
+                "sync",
+                n.ref,
+                f"{c['type']}: {c['message']} — one of the writers loses its content",
+                "give each request its own object (e.g. a ConfigMap per vCluster) instead of sharing one",
+                s.timestamp(c.get("lastTransitionTime")),
+                depth,
+            )
+
+
+@rule("object-missing")
+def _object_missing(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage == "object" and n.health == MISSING:
+        yield Finding(
+            "object-missing",
+            "warning",
+            "object",
+            n.ref,
+            f"{n.ref} is in git ({n.evidence.get('file')}) but not in the cluster",
+            "check the Argo CD Application's sync result "
+            + fix_for(
+                s,
+                lab="(`kratix-lab describe application kratix-state-reconciler -n argocd`)",
+                live="(`kubectl describe application kratix-state-reconciler -n argocd`)",
+            ),
+            n.since,
+            depth,
+        )

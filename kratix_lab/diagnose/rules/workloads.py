@@ -1,0 +1,203 @@
+"""Rules of the Helm + workloads stretch: the Helm render, workloads not ready, ExternalSecrets that do not sync."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from kratix_lab.diagnose.model import Finding, _cmd_ref, fix_for
+from kratix_lab.diagnose.rules.registry import _request_of, rule
+from kratix_lab.kube.health import DEGRADED
+from kratix_lab.model import get_condition
+from kratix_lab.sources import Source
+from kratix_lab.trace import TraceNode
+
+
+@rule("helm-render-failed")
+def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage != "helm" or n.health != DEGRADED:
+        return
+    app = s.get("Application", parents[-1].name if parents else n.name, "argocd", "argoproj.io")
+    conditions = ((app or {}).get("status") or {}).get("conditions") or []
+    if any(c.get("type") == "InvalidSpecError" for c in conditions):
+        return  # app-invalid-spec says it; the chart was never rendered
+    if n.message.startswith("Failed sync attempt"):
+        yield Finding(
+            "sync-failed",
+            "error",
+            "helm",
+            n.ref,
+            n.message,
+            "fix the objects the API server refused (the message names them); Argo CD retries on the next change",
+            n.since,
+            depth,
+        )
+        return
+    not_modelled = "not modelled by kratix-lab" in n.message
+    req = _request_of(parents)
+    reconcile = (
+        fix_for(
+            s,
+            lab=f"`kratix-lab reconcile {_cmd_ref(req)}`",
+            live=f"`kubectl label {_cmd_ref(req)} kratix.io/manual-reconciliation=true --overwrite`",
+        )
+        if req
+        else "reconcile the request"
+    )
+    yield Finding(
+        "helm-values-invalid" if "schema" in n.message or "values" in n.message else "helm-render-failed",
+        "error",
+        "helm",
+        n.ref,
+        f"the chart cannot be rendered: {n.message}",
+        "the lab models only vcluster 0.30.x from https://charts.loft.sh"
+        if not_modelled
+        else f"fix the values it names (vcluster.helmOverrides / the orchestrator fields), then {reconcile}",
+        n.since,
+        depth,
+        keys="" if not_modelled or not req else "fix the values it names in the request, then press `r` to reconcile",
+    )
+
+
+@rule("workload-not-ready")
+def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    if n.stage != "pod" or n.health != DEGRADED:
+        return
+    last = n.evidence.get("lastTermination") or []
+    oom = "OOMKilled" in last
+    root = next((p for p in parents if p.stage == "request"), None)
+    if oom:
+        memory = "spec.vcluster.resources.limits.memory"
+        gitops = f"platform/vclusters/{root.name}.yaml" if root and root.kind == "VClusterOrchestrator" else None
+        fix = fix_for(
+            s,
+            lab=f"raise the memory limit ({memory} in the request): `kratix-lab repo files --gitops {gitops} > "
+            f"{root.name}.yaml`, edit it, `kratix-lab submit {root.name}.yaml`, `kratix-lab settle` (Argo CD rolls "
+            "it out)"
+            if gitops and root
+            else f"raise the memory limit ({memory} in the request), submit it again and let Argo CD roll it out",
+            live=f"raise the memory limit ({memory} in the request): edit {gitops or 'its file'} in the gitops repo, "
+            "`git commit` and `git push` (or `kratix-lab submit FILE --write`); Argo CD rolls it out",
+        )
+        keys = f"press `e` to edit the request and raise {memory}; Argo CD rolls it out"
+    else:
+        fix = fix_for(
+            s,
+            lab=f"see why it exits (`kratix-lab describe pod {n.name} -n {n.namespace}`: its last state and events; the "
+            "lab models the pod, so it has no logs) and fix the cause; it restarts on its own",
+            live=f"read its logs (`kubectl logs {n.name} -n {n.namespace} --previous`) and fix the cause; it restarts "
+            "on its own",
+        )
+        keys = "press `d` to describe the pod (its last state and events), fix the cause; it restarts on its own"
+    yield Finding(
+        "pod-oomkilled" if oom else "pod-crashloop",
+        "error",
+        "pod",
+        n.ref,
+        f"CrashLoopBackOff: {n.message}" + (" — the container ran out of memory (OOMKilled)" if oom else ""),
+        fix,
+        n.since,
+        depth,
+        {"restarts": n.evidence.get("restarts"), "lastTermination": last},
+        keys=keys,
+    )
+
+
+_ITEM_MISSING = re.compile(r"key not found in 1Password Vaults: (.+) in: map\[")
+_FIELD_MISSING = re.compile(r"expected one 1Password ItemField matching: '([^']*)' in '([^']*)', got 0")
+_STORE_MISSING = re.compile(r'could not get (ClusterSecretStore|SecretStore) "([^"]*)"')
+_SCRIPT_LABEL = re.compile(r'\\"label\\": \\"([^"\\]+)\\"')
+
+
+def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str]]]:
+    """CronJobs whose container writes the 1Password item ``title`` (``OP_ITEM_TITLE``), with the fields its
+    script writes (the kubeconfig sync's item template)."""
+    out = []
+    for cj in s.list("CronJob", None, None, group="batch"):
+        pod = ((((cj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+            "spec"
+        ) or {}
+        for c in pod.get("containers") or []:
+            env = {e.get("name"): e.get("value") for e in c.get("env") or []}
+            if env.get("OP_ITEM_TITLE") == title:
+                script = " ".join(str(a) for a in [*(c.get("command") or []), *(c.get("args") or [])])
+                out.append((cj, list(dict.fromkeys(_SCRIPT_LABEL.findall(script)))))
+    return out
+
+
+@rule("external-secret-failed")
+def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    """An ExternalSecret ESO cannot sync: Ready=False SecretSyncedError, the provider's error in its latest Warning
+    UpdateFailed event (external-secrets pkg/controllers/externalsecret/externalsecret_controller.go ``markAsFailed``,
+    lines 786-791). The fix follows the chain: the store, the 1Password item and who writes it, the field."""
+    if n.stage != "object" or n.kind != "ExternalSecret" or n.health != DEGRADED:
+        return
+    es = s.get("ExternalSecret", n.name, n.namespace, "external-secrets.io")
+    if es is None:
+        return
+    ready = get_condition(es, "Ready") or {}
+    if ready.get("reason") != "SecretSyncedError":
+        return
+    failed = [e for e in s.events(es) if e.get("reason") == "UpdateFailed"]
+    error = failed[-1]["message"] if failed else ready.get("message", "")
+    req = _request_of(parents)
+    request = f"{req.kind}/{req.name}" if req else "the request"
+    item, field_, store = _ITEM_MISSING.search(error), _FIELD_MISSING.search(error), _STORE_MISSING.search(error)
+    if store:
+        stores = s.list(store.group(1), None, None, group="external-secrets.io")
+        known = ", ".join(
+            f"{o['metadata']['name']} ({', '.join(f'{k}={v}' for k, v in (o['metadata'].get('labels') or {}).items())})"
+            for o in stores
+        )
+        fix = (
+            f"no {store.group(1)} {store.group(2)!r} (there are: {known or 'none'}): point {request} at an existing "
+            "store — the orchestrator resolves it from spec.integrations.externalSecrets.clusterStoreSelectorLabels "
+            "(integratn.tech/cluster-secret-store: <store name>) or storeName — and submit it again"
+        )
+    elif item:
+        title = item.group(1).strip()
+        writers = _item_writers(s, title)
+        if writers:
+            cj = writers[0][0]
+            where = f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}"
+            fix = fix_for(
+                s,
+                lab=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
+                f"not written it back: see its runs (`kratix-lab get jobs -n {cj['metadata'].get('namespace')}`, "
+                f"`kratix-lab describe cronjob {cj['metadata']['name']} -n {cj['metadata'].get('namespace')}`) and "
+                "`kratix-lab fault list` (secret-item-missing); once the item exists ESO syncs it",
+                live=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
+                f"not written it back: read its last Job's logs (`kubectl logs job/<last> -n "
+                f"{cj['metadata'].get('namespace')}`), fix what it reports (Connect token, vault), or run it now: "
+                f"`kubectl create job --from=cronjob/{cj['metadata']['name']} {cj['metadata']['name']}-now -n "
+                f"{cj['metadata'].get('namespace')}`",
+            )
+        else:
+            fix = (
+                f"nothing on the cluster writes the 1Password item {title}: create it in 1Password, or correct the "
+                f"item name (spec.remoteKey) in {request}"
+            )
+    elif field_:
+        prop, title = field_.group(1), field_.group(2)
+        writers = _item_writers(s, title)
+        fields = writers[0][1] if writers else []
+        fix = (
+            f"the 1Password item {title} has no field {prop!r}"
+            + (f" (its writer writes: {', '.join(fields)})" if fields else "")
+            + f": correct the property {request} asks for (remoteRef.property) or make the writer write it, and "
+            "submit it again"
+        )
+    else:
+        fix = "read the ExternalSecret's events (`describe`) for the provider's error and fix what it names"
+    yield Finding(
+        "external-secret-failed",
+        "error",
+        "object",
+        n.ref,
+        f"External Secrets cannot sync {n.name}: {ready.get('message', '')}: {error}",
+        fix,
+        n.since,
+        depth,
+        {"error": error},
+    )

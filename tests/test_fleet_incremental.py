@@ -1,0 +1,257 @@
+"""Incremental fleet rows (issue 15, ``kratix_lab.fleet.rows``): after any sequence of submits, deletes, fault injects
+and clears, reconciles and steps, the rows kept incrementally equal the rows computed from scratch
+(``diagnose.fleet``) — a hypothesis property test over the faults the diagnose tests use — and a change reaches only
+the rows that read what changed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kratix_lab.diagnose import fleet
+from kratix_lab.errors import KratixLabError
+from kratix_lab.fleet.rows import FleetRows
+from kratix_lab.fleet.track import MISSING, Facts, TDict, TInt, TStr, plain, wrap
+from kratix_lab.model.yamlio import load_one
+from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
+from kratix_lab.sources.lab import LabSource
+from tests.helpers import SAMPLES
+
+# the faults of tests/test_diagnose.py's SCENARIOS, with their parameters for the dev lab's "sandbox"
+FAULTS = [
+    ("pipeline-fails", {"promise": "vcluster-core"}),
+    ("destination-unlabelled", {}),
+    ("statestore-push-rejected", {}),
+    ("argocd-autosync-disabled", {}),
+    ("pipeline-image-stale", {}),
+    ("workload-oomkilled", {"namespace": "vcluster-sandbox", "name": "sandbox-0"}),
+    ("secret-item-missing", {"item": "vcluster-sandbox-kubeconfig"}),
+    ("workload-crashloop", {"namespace": "vcluster-sandbox", "name": "sandbox-0"}),
+]
+FAULT_NAMES = [f for f, _ in FAULTS]
+
+OPS = st.one_of(
+    st.tuples(st.just("step"), st.integers(1, 3)),
+    st.tuples(st.just("run"), st.sampled_from([30, 120])),
+    st.tuples(st.just("submit"), st.sampled_from(["media.yaml", "dev.yaml"])),
+    st.tuples(st.just("delete"), st.sampled_from(["sandbox", "media"])),
+    st.tuples(st.just("inject"), st.integers(0, len(FAULTS) - 1)),
+    st.tuples(st.just("clear"), st.integers(0, len(FAULTS) - 1)),
+    st.tuples(st.just("reconcile"), st.sampled_from(["sandbox", "media"])),
+    st.tuples(st.just("gitops"), st.sampled_from(["refused", "not-yaml", "fix"])),
+)
+
+# straight to the gitops repo (skipping submit's checks): a request the API server refuses, a file Argo CD cannot
+# read (a ComparisonError on the Application every request row reads: only the facts about it reach those rows)
+GITOPS = {
+    "refused": {"platform/vclusters/huge.yaml": (SAMPLES / "invalid" / "bad-enum.yaml").read_bytes()},
+    "not-yaml": {"platform/vclusters/broken.yaml": b"kind: [unclosed\n"},
+    "fix": {"platform/vclusters/huge.yaml": None, "platform/vclusters/broken.yaml": None},
+}
+
+
+def apply(lab: Lab, op: tuple[str, object]) -> None:
+    what, arg = op
+    try:
+        if what == "step":
+            for _ in range(int(arg)):  # type: ignore[call-overload]
+                lab.step()
+        elif what == "run":
+            lab.run_for(int(arg))  # type: ignore[call-overload]
+        elif what == "submit":
+            lab.submit(SAMPLES / str(arg))
+        elif what == "delete":
+            lab.delete("VClusterOrchestrator", str(arg), "platform-requests")
+        elif what == "inject":
+            name, params = FAULTS[int(arg)]  # type: ignore[call-overload]
+            lab.faults.inject(name, **params)
+        elif what == "clear":
+            lab.faults.clear(FAULT_NAMES[int(arg)])  # type: ignore[call-overload]
+        elif what == "reconcile":
+            lab.reconcile("VClusterCore", str(arg), "platform-requests")
+        elif what == "gitops":
+            lab.gitops_repo.write_files(GITOPS[str(arg)], f"gitops {arg}", GITOPS_IDENTITY, lab.store.now_seconds())
+            lab.gitops_repo.sync_worktree()
+    except KratixLabError:
+        pass  # refused (a fault already active, nothing to delete): the lab is unchanged, the rows must be too
+
+
+@pytest.fixture(scope="module")
+def base(dev_lab_template, tmp_path_factory):
+    return dev_lab_template
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(OPS, min_size=3, max_size=10))
+def test_incremental_rows_equal_rows_from_scratch(base, tmp_path_factory, ops):
+    path = tmp_path_factory.mktemp("incremental") / "lab"
+    shutil.copytree(base, path)
+    with Lab(path, create=False) as lab:
+        source = LabSource(lab)
+        rows = FleetRows(source)
+        assert rows.refresh() == fleet(source)
+        for op in ops:
+            apply(lab, op)
+            assert rows.refresh() == fleet(source), (op, rows.why)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("fault", "params"), FAULTS, ids=FAULT_NAMES)
+def test_each_fault_injected_and_cleared_keeps_the_rows_right(lab, fault, params):
+    """Every fault of the diagnose scenarios, injected then cleared, with a second vCluster beside the one it hits:
+    the kept rows equal the rows from scratch at every step."""
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    lab.faults.inject(fault, **params)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    for _ in range(6):
+        lab.step()
+        assert rows.refresh() == fleet(source), rows.why
+    lab.run_for(60)
+    assert rows.refresh() == fleet(source), rows.why
+    lab.faults.clear(fault)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.run_for(400)
+    lab.settle()
+    assert rows.refresh() == fleet(source), rows.why
+
+
+def test_a_change_to_one_request_recomputes_only_its_row(lab):
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    assert rows.refresh() == fleet(source) and rows.recomputed == 0  # nothing changed: nothing computed
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    touched = set()
+    for _ in range(4):
+        lab.step()
+        rows.refresh()
+        touched |= set(rows.changed)
+    assert touched == {("platform-requests", "sandbox")}, rows.why
+    row = next(r for r in rows.rows() if r.name == "sandbox")
+    assert row.health == "Degraded" and row.stage == "pipeline"
+
+
+def test_the_state_reconcilers_sync_reaches_only_the_row_whose_commit_it_syncs(lab):
+    """Reconciling media writes a new commit; Argo CD's state reconciler (read by every row) syncs it: the sandbox
+    row's facts about it (its own commit is still an ancestor of the synced revision) hold, so it is not computed."""
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    before = source.get("Application", "kratix-state-reconciler", "argocd", "argoproj.io")["metadata"][
+        "resourceVersion"
+    ]
+    media = load_one((SAMPLES / "media.yaml").read_text())
+    media["spec"]["exposure"]["hostname"] = "media-renamed.integratn.tech"
+    lab.submit(media)
+    touched = set()
+    for _ in range(8):
+        lab.step()
+        rows.refresh()
+        touched |= set(rows.changed)
+    after = source.get("Application", "kratix-state-reconciler", "argocd", "argoproj.io")["metadata"]["resourceVersion"]
+    assert rows.rows() == fleet(source)
+    assert before != after  # the state reconciler synced media's new commit
+    assert ("platform-requests", "media") in touched
+    assert ("platform-requests", "sandbox") not in touched, rows.why
+
+
+# ---- the facts kept about a shared object --------------------------------------------------------
+
+
+def _hold(facts: Facts, obj: object) -> bool:
+    return facts.hold(obj, lambda a, d: d.startswith(a), lambda t: int(t) if t.isdigit() else None)
+
+
+def test_facts_record_what_was_read_not_the_whole_object():
+    obj = {"status": {"sync": {"revision": "abc123", "status": "Synced"}, "health": {"status": "Healthy"}}}
+    facts = Facts()
+    app = wrap(obj, facts, ())
+    rev = app["status"]["sync"]["revision"]
+    assert isinstance(app, TDict) and isinstance(rev, TStr)
+    assert rev  # truth is a fact; the value is not
+    facts.settle("output without the revision")
+    changed = {"status": {"sync": {"revision": "fff999", "status": "OutOfSync"}, "health": {"status": "Degraded"}}}
+    assert _hold(facts, changed)  # only that a revision exists was read
+    assert not _hold(facts, {"status": {"sync": {"status": "Synced"}}})  # the revision is gone
+    assert not _hold(facts, None)
+
+
+def test_a_formatted_value_is_a_fact_only_when_it_reaches_the_output():
+    obj = {"status": {"sync": {"revision": "abcdef123456"}}}
+    shown, hidden = Facts(), Facts()
+    for facts, output in ((shown, "synced at abcdef12"), (hidden, "healthy")):
+        rev = wrap(obj, facts, ())["status"]["sync"]["revision"]
+        _ = f"synced at {str(rev)[:8]}"
+        facts.settle(output)
+    other = {"status": {"sync": {"revision": "99999999aaaa"}}}
+    assert not _hold(shown, other)
+    assert _hold(hidden, other)
+
+
+def test_ancestry_and_times_are_facts_about_the_answer():
+    facts = Facts()
+    app = wrap({"status": {"sync": {"revision": "c2"}, "reconciledAt": "100"}}, facts, ())
+    rev, at = app["status"]["sync"]["revision"], app["status"]["reconciledAt"]
+    facts.add(rev._path, "ancestor", "c", True)  # as Recorder.is_ancestor records it
+    t = TInt(100, facts, at._path)
+    assert t > 50 and plain(t) == 100
+    facts.settle("")
+    assert _hold(facts, {"status": {"sync": {"revision": "c3"}, "reconciledAt": "100"}})  # still a descendant of c
+    assert not _hold(facts, {"status": {"sync": {"revision": "d1"}, "reconciledAt": "100"}})
+    assert not _hold(facts, {"status": {"sync": {"revision": "c3"}, "reconciledAt": "101"}})  # whole: plain(t)
+
+
+def test_a_missing_key_and_a_refused_write_on_a_shared_object():
+    facts = Facts()
+    app = wrap({"status": {}}, facts, ())
+    assert app["status"].get("conditions") is None
+    assert facts.seen[(("status",), "get", "conditions")] == MISSING
+    with pytest.raises(TypeError, match="read-only"):
+        app["status"]["x"] = 1
+    assert not _hold(facts, {"status": {"conditions": []}})
+
+
+def test_a_file_argo_cd_cannot_read_reaches_every_row_through_the_facts(lab):
+    """A ComparisonError on the Application that applies the requests changes no request's own objects: only the
+    facts the rows keep about that Application tell them (every request row gains the app-comparison-error
+    warning)."""
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    apply(lab, ("gitops", "not-yaml"))
+    for _ in range(3):
+        lab.step()
+        assert rows.refresh() == fleet(source), rows.why
+    assert "cannot read git" in next(r for r in rows.rows() if r.name == "sandbox").message
+    apply(lab, ("gitops", "fix"))
+    lab.settle()
+    assert rows.refresh() == fleet(source), rows.why
+    assert "cannot read git" not in next(r for r in rows.rows() if r.name == "sandbox").message
+
+
+def test_the_lab_feed_reports_writes_removals_and_logs_once(lab):
+    from kratix_lab.fleet.feeds import LabFeed
+
+    feed = LabFeed(lab)
+    assert feed.poll().objects == set()
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": "default"}}
+    lab.store.create(cm)
+    lab.store.write_log("default", "probe-pod", "main", "hello\n")
+    changes = feed.poll()
+    assert ("ConfigMap", "default", "probe") in changes.objects
+    assert changes.logs == {("default", "probe-pod")}
+    assert feed.poll().objects == set() and feed.poll().logs == set()  # reported once
+    lab.store.delete("ConfigMap", "probe", "default")
+    assert ("ConfigMap", "default", "probe") in feed.poll().objects  # a removal too
