@@ -746,7 +746,7 @@ def test_logs_container_and_positional_container(media, capsys):
 
 
 def test_a_bug_exits_70_with_a_traceback_hint(media, capsys, monkeypatch):
-    from kratix_lab import cli as cli_module
+    from kratix_lab.cli import kubectl as cli_module
 
     def boom(args):
         raise KeyError("x")

@@ -184,7 +184,7 @@ def test_logs_of_a_modelled_pod_say_why_there_are_none(fleet_lab, capsys):
 
 
 def test_trace_watch_says_the_lab_clock_is_not_running_until_it_moves(lab, capsys, monkeypatch):
-    import kratix_lab.cli as cli_module
+    import kratix_lab.cli.trace as cli_module
 
     watch = ["trace", "vco/sandbox", "--watch", "--interval", "0", "--watch-count", "2"]
     code, out, _ = cli(capsys, lab.path, *watch)
