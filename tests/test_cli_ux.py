@@ -176,7 +176,7 @@ def test_logs_of_a_modelled_pod_say_why_there_are_none(fleet_lab, capsys):
     code, out, err = cli(capsys, fleet_lab, "logs", "media-0", "-n", "vcluster-media")
     assert code == 0 and out == ""
     assert err.startswith("pod media-0 is modelled by kratix-lab: no container runs in the lab, so there are no logs")
-    assert "`kratix-lab describe pod media-0 -n vcluster-media`" in err
+    assert "`kratix-lab describe pod/media-0 -n vcluster-media`" in err
     code, out, err = cli(capsys, fleet_lab, "logs", "statefulset/media", "-n", "vcluster-media")
     assert code == 0 and out == "" and err.startswith("pods media-0, media-1, media-2 are modelled")
     code, out, err = cli(capsys, fleet_lab, "logs", "vcc/media", "-n", "platform-requests")
@@ -268,7 +268,7 @@ def test_a_deleted_request_with_leftovers_has_the_leftovers_as_its_verdict_and_t
     assert code == 1 and out.splitlines()[0] == d.verdict
 
     # the fix, run as the verdict says (kratix-lab get … -o yaml, set automated prune, apply, settle)
-    assert "`kratix-lab get application kratix-state-reconciler -n argocd -o yaml > app.yaml`" in d.verdict
+    assert "`kratix-lab get application/kratix-state-reconciler -n argocd -o yaml > app.yaml`" in d.verdict
     code, out, _ = cli(capsys, lab.path, "get", "application", "kratix-state-reconciler", "-n", "argocd", "-o", "yaml")
     app = yaml.safe_load(out)
     app["spec"].setdefault("syncPolicy", {})["automated"] = {"prune": True, "selfHeal": True}
@@ -335,7 +335,7 @@ def test_a_failed_pipeline_fix_runs_as_written_in_the_lab_and_names_kubectl_live
     assert live_logs.endswith(" -c render")
     assert (
         live_label
-        == "kubectl label vclustercore sandbox -n platform-requests kratix.io/manual-reconciliation=true --overwrite"
+        == "kubectl label vclustercore/sandbox -n platform-requests kratix.io/manual-reconciliation=true --overwrite"
     )
     # the dashboard: the keys that do it, the rest of the verdict unchanged
     assert d.dashboard_verdict == d.verdict[: -len(top.fix)] + top.keys
@@ -372,7 +372,7 @@ def test_an_unscheduled_work_fix_runs_as_written_in_the_lab(lab, capsys):
     top = d.findings[0]
     assert top.id == "work-unscheduled"
     get, apply = _commands(top.fix)
-    assert get == "kratix-lab get destination the-cluster -o yaml > destination.yaml"
+    assert get == "kratix-lab get destination/the-cluster -o yaml > destination.yaml"
     assert (
         apply == "kratix-lab apply -f destination.yaml" and "add integratn.tech/cluster-role=control-plane" in top.fix
     )

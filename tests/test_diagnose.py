@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -143,6 +144,13 @@ def test_each_fault_is_found_at_its_stage_and_clears(lab, fault, params, action,
     top = d.findings[0]
     assert (top.id, top.stage) == (rule_id, stage), (ids, d.verdict)
     assert top.fix and top.object
+    # every command a fix quotes names its object as KIND/NAME, the form every command takes (issue 10); a bare
+    # KIND lists (`get jobs -n …`)
+    for f in d.findings:
+        for command in re.findall(r"kratix-lab (?:get|describe|reconcile|delete|trace|diagnose|logs) ([^`]*)", f.fix):
+            args = command.split()
+            kind_then_name = len(args) >= 2 and "/" not in args[0] and not {args[0][0], args[1][0]} & {"-", ">", "|"}
+            assert not kind_then_name, (f.id, command)
     assert d.verdict.startswith("stuck at ") and words in d.verdict and "→" in d.verdict, d.verdict
     assert "since 2026-01-01T" in d.verdict
     lab.faults.clear(fault)
@@ -178,7 +186,7 @@ def test_a_request_waiting_for_a_destination(lab):
     assert d.verdict.startswith("stuck at Work since ")
     assert "no Destination matches the selectors integratn.tech/cluster-role=control-plane:" in d.verdict
     assert (
-        "`kratix-lab get destination the-cluster -o yaml > destination.yaml`, add integratn.tech/cluster-role=control-plane"
+        "`kratix-lab get destination/the-cluster -o yaml > destination.yaml`, add integratn.tech/cluster-role=control-plane"
         in d.verdict
     )
 
@@ -191,7 +199,7 @@ def test_a_failed_pipeline_verdict_names_the_logs_and_the_fix(lab):
     assert d.verdict.startswith("stuck at pipeline run since ")
     assert "pipeline vcluster-core-configure failed: " in d.verdict
     assert "kratix-lab logs vclustercore/sandbox -n platform-requests" in d.verdict
-    assert "kratix-lab reconcile vclustercore sandbox -n platform-requests" in d.verdict
+    assert "kratix-lab reconcile vclustercore/sandbox -n platform-requests" in d.verdict
     assert d.findings[0].evidence["logTail"]
 
 

@@ -172,7 +172,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         print(
             f"{'pod ' + first + ' is' if len(silent) == 1 else 'pods ' + ', '.join(silent) + ' are'} modelled by "
             "kratix-lab: no container runs in the lab, so there are no logs; the pod's state is in "
-            f"`kratix-lab describe pod {first} -n {ns}` and "
+            f"`kratix-lab describe pod/{first} -n {ns}` and "
             f"`kratix-lab events --for pod/{first} -n {ns}`",
             file=sys.stderr,
         )

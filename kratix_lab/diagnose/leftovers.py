@@ -37,7 +37,7 @@ def _prune_fix(source: Source, app: str) -> str:
     why = f"Argo CD application {app} does not prune what left git (no automated sync with prune)"
     return fix_for(
         source,
-        lab=f"{why}: turn it on — `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set "
+        lab=f"{why}: turn it on — `kratix-lab get application/{app} -n argocd -o yaml > app.yaml`, set "
         "spec.syncPolicy.automated to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, "
         "`kratix-lab settle` — and Argo CD prunes them",
         live=f"{why}: turn it on — `kubectl patch application {app} -n argocd --type merge -p "

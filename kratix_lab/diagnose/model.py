@@ -99,7 +99,7 @@ VERDICT_HEAD = 200  # characters of "stuck at … since …: reason" the dashboa
 
 def _cmd_ref(node: TraceNode) -> str:
     ns = f" -n {node.namespace}" if node.namespace else ""
-    return f"{node.kind.lower()} {node.name}{ns}"
+    return f"{node.kind.lower()}/{node.name}{ns}"  # KIND/NAME: the form every command takes (issue 10)
 
 
 def mode(source: Source) -> str:

@@ -122,16 +122,6 @@ def resolve(source: Source, kind: str) -> RequestKind:
     raise TraceError(f'no installed Promise serves kind "{kind}" (known: {", ".join(known)})')
 
 
-def parse_ref(text: str) -> tuple[str, str, str | None]:
-    """``KIND/NAME`` or ``KIND/NAMESPACE/NAME`` → (kind, name, namespace)."""
-    parts = text.split("/")
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1], None
-    if len(parts) == 3 and all(parts):
-        return parts[0], parts[2], parts[1]
-    raise TraceError(f"{text!r}: expected KIND/NAME or KIND/NAMESPACE/NAME")
-
-
 def _trouble_below(node: TraceNode, otherwise: int | None) -> int | None:
     """When the trouble of ``node``'s children began (the earliest ``since`` of those not Healthy), else
     ``otherwise``: the time of a node whose own status has none (a StatefulSet without conditions, whose pod

@@ -166,7 +166,7 @@ def test_a_fault_injected_elsewhere_shows_as_a_failing_stage_with_its_fix(make_a
         await settle_ui(pilot)
         findings = app.screen.details.texts["tab-findings"]
         assert "pipeline-failed" in findings and "fix: read the logs" in findings
-        assert "kratix-lab reconcile vclustercore media -n platform-requests" in findings
+        assert "kratix-lab reconcile vclustercore/media -n platform-requests" in findings
         with Lab(sample_lab_path, create=False) as other:  # cleared elsewhere while the detail is open
             other.faults.clear("pipeline-fails")
         await app.screen.load()

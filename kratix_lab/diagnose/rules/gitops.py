@@ -53,7 +53,7 @@ def _autosync_fix(s: Source, app: str, what: str, instead: str) -> str:
     """How to turn automated sync (with prune and self-heal) on for an Argo CD Application, where the user is."""
     return fix_for(
         s,
-        lab=f"{what}: `kratix-lab get application {app} -n argocd -o yaml > app.yaml`, set spec.syncPolicy.automated "
+        lab=f"{what}: `kratix-lab get application/{app} -n argocd -o yaml > app.yaml`, set spec.syncPolicy.automated "
         "to {prune: true, selfHeal: true}, `kratix-lab apply -f app.yaml`, `kratix-lab settle`",
         live=f"{what}: `kubectl patch application {app} -n argocd --type merge -p "
         '\'{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}\'`, '

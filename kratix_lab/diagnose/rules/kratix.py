@@ -57,9 +57,9 @@ def _promise_unavailable(s: Source, n: TraceNode, parents: list[TraceNode], dept
             fix_for(
                 s,
                 lab=f"install its required Promises (`kratix-lab get promises`, "
-                f"`kratix-lab describe promise {n.evidence.get('promise')}`)",
+                f"`kratix-lab describe promise/{n.evidence.get('promise')}`)",
                 live=f"install its required Promises (`kubectl get promises`, "
-                f"`kubectl describe promise {n.evidence.get('promise')}`)",
+                f"`kubectl describe promise/{n.evidence.get('promise')}`)",
             ),
             n.since,
             depth,
@@ -154,10 +154,10 @@ def _unscheduled(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
             "anywhere",
             fix_for(
                 s,
-                lab="label a Destination to match: `kratix-lab get destination the-cluster -o yaml > destination.yaml`, "
+                lab="label a Destination to match: `kratix-lab get destination/the-cluster -o yaml > destination.yaml`, "
                 f"add {labels} to metadata.labels, `kratix-lab apply -f destination.yaml` (or fix the Promise's "
                 "destinationSelectors)",
-                live=f"label a Destination to match: `kubectl label destination the-cluster {labels}` (or fix the "
+                live=f"label a Destination to match: `kubectl label destination/the-cluster {labels}` (or fix the "
                 "Promise's destinationSelectors)",
             ),
             n.since,
@@ -177,10 +177,10 @@ def _misplaced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) ->
             n.message,
             fix_for(
                 s,
-                lab="restore the Destination's labels (`kratix-lab get destination the-cluster -o yaml > "
+                lab="restore the Destination's labels (`kratix-lab get destination/the-cluster -o yaml > "
                 "destination.yaml`, edit metadata.labels, `kratix-lab apply -f destination.yaml`), or delete the "
                 "request and submit it again to schedule it elsewhere",
-                live="restore the Destination's labels (`kubectl label destination the-cluster KEY=VALUE`), or delete "
+                live="restore the Destination's labels (`kubectl label destination/the-cluster KEY=VALUE`), or delete "
                 "the request and create it again to schedule it elsewhere",
             ),
             n.since,
@@ -207,8 +207,8 @@ def _write_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int)
             "check the GitStateStore's credentials Secret and the branch's push rules "
             + fix_for(
                 s,
-                lab="(`kratix-lab describe gitstatestore default`)",
-                live="(`kubectl describe gitstatestore default`)",
+                lab="(`kratix-lab describe gitstatestore/default`)",
+                live="(`kubectl describe gitstatestore/default`)",
             )
             + "; Kratix retries on its own once pushes are accepted",
             n.since,

@@ -150,7 +150,10 @@ def _twice(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Ite
                 "sync",
                 n.ref,
                 f"{c['type']}: {c['message']} — one of the writers loses its content",
-                "give each request its own object (e.g. a ConfigMap per vCluster) instead of sharing one",
+                "give each request its own object (named after the request) instead of sharing one; where the "
+                "consumer reads only the one shared object (k3s's CoreDNS reads kube-system/coredns-custom and no "
+                "other), have a single writer own it or avoid the shared object (docs/upstream.md: CoreDNS on a "
+                "k3s host)",
                 s.timestamp(c.get("lastTransitionTime")),
                 depth,
             )
@@ -168,8 +171,8 @@ def _object_missing(s: Source, n: TraceNode, parents: list[TraceNode], depth: in
             "check the Argo CD Application's sync result "
             + fix_for(
                 s,
-                lab="(`kratix-lab describe application kratix-state-reconciler -n argocd`)",
-                live="(`kubectl describe application kratix-state-reconciler -n argocd`)",
+                lab="(`kratix-lab describe application/kratix-state-reconciler -n argocd`)",
+                live="(`kubectl describe application/kratix-state-reconciler -n argocd`)",
             ),
             n.since,
             depth,

@@ -84,7 +84,7 @@ def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> 
     else:
         fix = fix_for(
             s,
-            lab=f"see why it exits (`kratix-lab describe pod {n.name} -n {n.namespace}`: its last state and events; the "
+            lab=f"see why it exits (`kratix-lab describe pod/{n.name} -n {n.namespace}`: its last state and events; the "
             "lab models the pod, so it has no logs) and fix the cause; it restarts on its own",
             live=f"read its logs (`kubectl logs {n.name} -n {n.namespace} --previous`) and fix the cause; it restarts "
             "on its own",
@@ -165,7 +165,7 @@ def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
                 s,
                 lab=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
                 f"not written it back: see its runs (`kratix-lab get jobs -n {cj['metadata'].get('namespace')}`, "
-                f"`kratix-lab describe cronjob {cj['metadata']['name']} -n {cj['metadata'].get('namespace')}`) and "
+                f"`kratix-lab describe cronjob/{cj['metadata']['name']} -n {cj['metadata'].get('namespace')}`) and "
                 "`kratix-lab fault list` (secret-item-missing); once the item exists ESO syncs it",
                 live=f"the 1Password item {title} is missing and its writer, the kubeconfig sync CronJob {where}, has "
                 f"not written it back: read its last Job's logs (`kubectl logs job/<last> -n "
