@@ -280,6 +280,23 @@ def test_get_not_found_unknown_kind_and_nothing_found(media, capsys):
     capsys.readouterr()
 
 
+def test_a_kind_the_lab_does_not_serve_is_refused_and_the_chart_policies_resolve(media, capsys, tmp_path):
+    """The API server stores only kinds it serves (discovery); kubectl says so before sending anything:
+    kubectl apply.go / RESTMapper "no matches for kind … ensure CRDs are installed first". Nothing is stored,
+    so the kind registry is the one resolver (issue 10): no guessing from stored objects."""
+    widget = tmp_path / "widget.yaml"
+    widget.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\n")
+    code, out, err = cli(capsys, media, "apply", "-f", str(widget))
+    assert code == 1 and out == ""
+    assert 'no matches for kind "Widget" in version "example.com/v1"; ensure CRDs are installed first' in err
+    code, out, err = cli(capsys, media, "get", "widgets", "-A")
+    assert code == 2 and 'the server doesn\'t have a resource type "widgets"' in err
+    # the vCluster chart's policies render LimitRange and ResourceQuota: served, with kubectl's short names
+    for name in ("limitranges", "limits", "resourcequotas", "quota"):
+        code, _, err = cli(capsys, media, "get", name, "-A")
+        assert code == 0, (name, err)
+
+
 # ---- describe / logs / events ----------------------------------------------------------------------
 
 

@@ -149,6 +149,8 @@ _CORE_KINDS: tuple[KindInfo, ...] = (
     _kind("ConfigMap", "", "v1", "configmaps", ("cm",)),
     _kind("Secret", "", "v1", "secrets"),
     _kind("ServiceAccount", "", "v1", "serviceaccounts", ("sa",)),
+    _kind("LimitRange", "", "v1", "limitranges", ("limits",)),  # the vCluster chart's policies render these two
+    _kind("ResourceQuota", "", "v1", "resourcequotas", ("quota",)),
     _kind("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", ("pvc",)),
     _kind("PersistentVolume", "", "v1", "persistentvolumes", ("pv",), namespaced=False),
     _kind("Event", "", "v1", "events", ("ev",)),

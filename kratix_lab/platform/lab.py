@@ -444,6 +444,13 @@ class Lab:
             raise AdmissionError(
                 f'no matches for kind "{gvk.kind}" in version "{gvk.api_version}": is its Promise installed?'
             )
+        if crd is None and not self._serves(gvk):
+            # what kubectl says when discovery has no such kind (the API server serves only what it knows)
+            raise AdmissionError(
+                f'resource mapping not found for name: "{obj["metadata"]["name"]}" namespace: '
+                f'"{namespace_of(obj) or ""}": no matches for kind "{gvk.kind}" in version "{gvk.api_version}"; '
+                "ensure CRDs are installed first"
+            )
         if crd is not None:
             # an update when the object is stored: CEL transition rules (oldSelf) see it (schema/engine/cel.py)
             ns = namespace_of(obj) if crd.namespaced else None
@@ -675,20 +682,18 @@ class Lab:
         """The modelled 1Password vaults: ``{vault: {title: {"fields": {...}, "by": writer, "updated": time}}}``."""
         return Vaults(self.store).items()
 
-    def resolve_kind(self, kind: str) -> tuple[str, str | None]:
-        """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group).
+    def _serves(self, gvk: GVK) -> bool:
+        """Does the lab's API serve this group and kind (the kind registry: built-ins, upstream CRDs, Promises)?"""
+        return any(info.group == gvk.group and info.kind == gvk.kind for info in self.kinds())
 
-        Resolved by the kind registry (``kinds()``), then among the kinds of stored objects (group
-        None: any). Raises LabError for a kind the lab's API does not serve.
-        """
+    def resolve_kind(self, kind: str) -> tuple[str, str | None]:
+        """A kind as typed by a user (kind, plural, singular or short name, any case) → (Kind, group), by the kind
+        registry (``kinds()``) alone: admission refuses kinds it does not serve, so nothing else is stored. Raises
+        LabError for a kind the lab's API does not serve."""
         try:
             info = self.kinds().resolve(kind)
             return info.kind, info.group
         except UnknownKind as e:
-            k = kind.lower()
-            for stored in self.store.kinds():
-                if stored.lower() == k:
-                    return stored, None
             raise LabError(str(e)) from None
 
     def _resolve(self, kind: str) -> tuple[str, str | None]:

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from kratix_lab.errors import KratixLabError, UnknownKind
+from kratix_lab.errors import UnknownKind
 from kratix_lab.kube.times import human_duration
 from kratix_lab.model import GVK, get_condition, namespace_of
-from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
 from kratix_lab.views.kube_view import (  # noqa: F401 (kube-generic printers, re-exported for lab_view callers)
     NONE,
     TableData,
@@ -78,37 +77,19 @@ class Kind:
         return f'Error from server (NotFound): {self.resource} "{name}" not found'
 
 
-def _plural(kind: str) -> str:
-    k = kind.lower()
-    if k.endswith(("s", "x", "ch", "sh")):
-        return k + "es"
-    if k.endswith("y") and k[-2:-1] not in "aeiou":
-        return k[:-1] + "ies"
-    return k + "s"
-
-
 def resolve_kind(lab: Lab, text: str) -> Kind:
     """``text`` (``pods``, ``po``, ``VClusterOrchestrator``, ``applications.argoproj.io`` …) → Kind.
 
     The lab's kind registry resolves it (``kratix_lab.kube.registry``: built-in, upstream and
-    Promise-served kinds, by kind, plural, singular, short name or ``plural.group``); a kind known
-    only from stored objects comes next. Raises UnknownKindError.
+    Promise-served kinds, by kind, plural, singular, short name or ``plural.group``) — the one resolver:
+    the lab's admission refuses any other kind, so none is stored. Raises UnknownKindError.
     """
     if not text.strip():
         raise UnknownKindError(f'the server doesn\'t have a resource type "{text}"')
     try:
         info = lab.kinds().resolve(text)
     except UnknownKind as e:
-        base, _, group_hint = text.strip().partition(".")
-        try:
-            kind, group = lab.resolve_kind(base)  # kinds of stored objects
-        except KratixLabError:  # the lab's LabError, or a Source's UnknownKind (sources/shape.py)
-            raise UnknownKindError(str(e)) from None
-        sample = lab.store.list(kind)
-        group = GVK.of(sample[0]).group if sample else ""
-        if group_hint and group != group_hint:
-            raise UnknownKindError(str(e)) from None
-        return Kind(kind, group, kind not in CLUSTER_SCOPED_KINDS, _plural(kind))
+        raise UnknownKindError(str(e)) from None
     promise = None
     if not info.builtin:
         promise = next(
