@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
 import sys
 import time
@@ -24,28 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_lab import request
+from bench_lab import cached_lab
 
 from kratix_lab.platform.lab import Lab
-from kratix_lab.sources.lab import LabSource
+from kratix_lab.sources.lab import LabActions, LabSource
 from tui.jobs import FleetReader
-
-CACHE = Path("/tmp/kratix-lab-bench")
-
-
-def lab_with(n: int, rebuild: bool) -> Path:
-    path = CACHE / f"dashboard-{n}"
-    marker = path / ".settled"
-    if rebuild or not marker.exists():
-        shutil.rmtree(path, ignore_errors=True)
-        t = time.perf_counter()
-        with Lab(path) as lab:
-            for i in range(n):
-                lab.submit(request(i))
-            assert lab.settle().quiescent
-        marker.write_text("settled\n")
-        print(f"built and settled a {n}-vCluster lab in {time.perf_counter() - t:.1f} s ({path})")
-    return path
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -59,14 +41,14 @@ def median_ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 def bench_reads(path: Path, n: int, repeat: int) -> None:
     with Lab(path, create=False) as lab:
-        source = LabSource(lab, read_only=True)
+        source, actions = LabSource(lab, read_only=True), LabActions(lab, read_only=True)  # a job's (source, actions)
         t = time.perf_counter()
-        FleetReader().job()(lab, source)
+        FleetReader().job()(source, actions)
         cold = (time.perf_counter() - t) * 1000
-        med, low = median_ms(lambda: FleetReader().job()(lab, source), repeat)  # a changed lab: fleet() again
+        med, low = median_ms(lambda: FleetReader().job()(source, actions), repeat)  # a changed lab: fleet() again
         reader = FleetReader()
-        reader.take(reader.job()(lab, source))
-        same, same_low = median_ms(lambda: reader.take(reader.job()(lab, source)), repeat)  # nothing changed
+        reader.take(reader.job()(source, actions))
+        same, same_low = median_ms(lambda: reader.take(reader.job()(source, actions)), repeat)  # nothing changed
     print(f"{n:>4} vClusters  rows, first read (cold caches): {cold:8.1f} ms")
     print(f"{n:>4} vClusters  rows, lab changed:              {med:8.1f} ms median (min {low:.1f}, n={repeat})")
     print(f"{n:>4} vClusters  rows, lab unchanged:            {same:8.1f} ms median (min {same_low:.1f}, n={repeat})")
@@ -121,7 +103,7 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     args = ap.parse_args()
     for n in (int(s) for s in args.sizes.split(",")):
-        path = lab_with(n, args.rebuild)
+        path = cached_lab("dashboard", n, args.rebuild)
         bench_reads(path, n, args.repeat)
         bench_table(path, n, args.repeat)
 

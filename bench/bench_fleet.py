@@ -28,30 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_lab import request
+from bench_lab import BENCH_CACHE as CACHE
+from bench_lab import cached_lab
 
 from kratix_lab.diagnose import fleet
 from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources.lab import LabSource
 
-CACHE = Path("/tmp/kratix-lab-bench")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def lab_with(n: int, rebuild: bool) -> Path:
-    path = CACHE / f"fleet-{n}"
-    marker = path / ".settled"
-    if rebuild or not marker.exists():
-        shutil.rmtree(path, ignore_errors=True)
-        t = time.perf_counter()
-        with Lab(path) as lab:
-            for i in range(n):
-                lab.submit(request(i))
-            assert lab.settle().quiescent
-        marker.write_text("settled\n")
-        print(f"built and settled a {n}-vCluster lab in {time.perf_counter() - t:.1f} s ({path})", flush=True)
-    return path
 
 
 def p95(values: list[float]) -> float:
@@ -80,7 +65,7 @@ def status_cold(path: Path) -> float:
 
 
 def bench(n: int, changes: int, full_samples: int, rebuild: bool) -> None:
-    base = lab_with(n, rebuild)
+    base = cached_lab("fleet", n, rebuild)
     cold = status_cold(base)
     print(f"{n:>4} vClusters  kratix-lab status, cold (a new process):    {cold * 1000:8.0f} ms", flush=True)
     work = CACHE / f"fleet-{n}-work"

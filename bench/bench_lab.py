@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import shutil
 import statistics
 import tempfile
 import time
@@ -20,6 +21,26 @@ from kratix_lab.model import get_condition, load_one
 from kratix_lab.platform.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+BENCH_CACHE = Path("/tmp/kratix-lab-bench")
+
+
+def cached_lab(prefix: str, n: int, rebuild: bool = False) -> Path:
+    """An n-vCluster lab (``request(0..n-1)``, settled), built once and kept in /tmp/kratix-lab-bench/<prefix>-<n>
+    for the benchmarks that read a big lab (``--rebuild`` builds it again); the build time is printed."""
+    path = BENCH_CACHE / f"{prefix}-{n}"
+    marker = path / ".settled"
+    if rebuild or not marker.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        t = time.perf_counter()
+        with Lab(path) as lab:
+            for i in range(n):
+                lab.submit(request(i))
+            assert lab.settle().quiescent
+        marker.write_text("settled\n")
+        print(f"built and settled a {n}-vCluster lab in {time.perf_counter() - t:.1f} s ({path})", flush=True)
+    return path
 
 
 def request(i: int) -> dict:

@@ -216,7 +216,24 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-class TDict(dict):  # type: ignore[type-arg]
+class _Container:
+    """What TDict and TList share: equal to (and shown as) the plain data they wrap; unhashable, as dict and list."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return bool(plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other))
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # as dict and list: unhashable
+
+    def __repr__(self) -> str:
+        return repr(plain(self))
+
+
+class TDict(_Container, dict):  # type: ignore[type-arg]
     __slots__ = ("_facts", "_path")
 
     def __init__(self, data: dict[str, Any], facts: Facts, path: Path) -> None:
@@ -275,17 +292,6 @@ class TDict(dict):  # type: ignore[type-arg]
         self._facts.add(self._path, "truthy", None, n)
         return n
 
-    def __eq__(self, other: object) -> bool:
-        return bool(plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other))
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return repr(plain(self))
-
     def copy(self) -> dict[str, Any]:
         return plain(self)  # type: ignore[no-any-return]
 
@@ -298,7 +304,7 @@ class TDict(dict):  # type: ignore[type-arg]
     __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = _refuse
 
 
-class TList(list):  # type: ignore[type-arg]
+class TList(_Container, list):  # type: ignore[type-arg]
     __slots__ = ("_facts", "_path")
 
     def __init__(self, data: list[Any], facts: Facts, path: Path) -> None:
@@ -349,17 +355,6 @@ class TList(list):  # type: ignore[type-arg]
 
     def count(self, value: Any) -> int:
         return plain(self).count(value)  # type: ignore[no-any-return]
-
-    def __eq__(self, other: object) -> bool:
-        return bool(plain(self) == (_unwrap(other) if isinstance(other, TDict | TList) else other))
-
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return repr(plain(self))
 
     def __add__(self, other: Any) -> Any:
         return plain(self) + list(other)
