@@ -444,13 +444,6 @@ class Lab:
             raise AdmissionError(
                 f'no matches for kind "{gvk.kind}" in version "{gvk.api_version}": is its Promise installed?'
             )
-        if crd is None and not self._serves(gvk):
-            # what kubectl says when discovery has no such kind (the API server serves only what it knows)
-            raise AdmissionError(
-                f'resource mapping not found for name: "{obj["metadata"]["name"]}" namespace: '
-                f'"{namespace_of(obj) or ""}": no matches for kind "{gvk.kind}" in version "{gvk.api_version}"; '
-                "ensure CRDs are installed first"
-            )
         if crd is not None:
             # an update when the object is stored: CEL transition rules (oldSelf) see it (schema/engine/cel.py)
             ns = namespace_of(obj) if crd.namespaced else None
@@ -463,6 +456,13 @@ class Lab:
             refused = builtin_errors(obj, namespaced=not self.cluster_scoped(obj))
             if refused:
                 raise AdmissionError(refused)
+            if not self._serves(gvk):
+                # what kubectl says when discovery has no such kind (the API server serves only what it knows)
+                raise AdmissionError(
+                    f'resource mapping not found for name: "{obj["metadata"]["name"]}" namespace: '
+                    f'"{namespace_of(obj) or ""}": no matches for kind "{gvk.kind}" in version "{gvk.api_version}"; '
+                    "ensure CRDs are installed first"
+                )
             upstream = upstream_crd(gvk.group, gvk.kind)  # its schema and CEL rules (kratix_lab/schema/upstream.py)
             if upstream is not None:
                 ns = namespace_of(obj) if upstream.namespaced else None

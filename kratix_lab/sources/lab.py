@@ -151,14 +151,18 @@ class LabActions:
             raise Forbidden(f"read-only: this dashboard does not change the lab ({what} refused)")
 
     def admit(self, obj: dict[str, Any]) -> None:
-        from kratix_lab.model import clone
+        from kratix_lab.model import GVK, clone
         from kratix_lab.platform.lab import LabError
 
-        self.lab.admit(clone(obj))
-        if self.lab.crd_for(obj) is None:
-            raise LabError(
-                f"{obj.get('kind')} ({obj.get('apiVersion')}) is not served by the lab: its Promise is not installed"
-            )
+        served = self.lab.crd_for(obj) is not None
+        not_served = LabError(
+            f"{obj.get('kind')} ({obj.get('apiVersion')}) is not served by the lab: its Promise is not installed"
+        )
+        if not served and not GVK.of(obj).group.endswith("platform.integratn.tech"):
+            raise not_served  # a request kind of no platform group: said before the API server's generic refusal
+        self.lab.admit(clone(obj))  # the platform's groups: the API server's own "is its Promise installed?"
+        if not served:
+            raise not_served
 
     def gitops_path(self, kind: str, name: str, crd: Any) -> str:
         return Lab.gitops_path(kind, name, crd)
