@@ -435,3 +435,52 @@ def test_a_shared_object_is_blamed_on_its_writers_only(lab):
     assert "object-written-twice" in [f.id for f in diagnose(source, "ArgocdProject", "two").findings]
     sandbox = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
     assert sandbox.healthy, sandbox.verdict
+
+
+def test_external_etcd_without_an_endpoint_crash_loops_and_diagnose_names_the_value_then_fixed(lab):
+    """vcluster v0.30.5 with ``controlPlane.backingStore.etcd.external.enabled`` and no endpoint: the chart renders
+    (values.schema.json ``EtcdExternal`` requires nothing) but the control plane dials ``https://`` and never starts:
+    ``Couldn't connect to etcd (will retry in a second)`` (pkg/etcd/util.go:27-48), ``Error running k8s: waited until
+    timeout for the api to be up`` after 5 minutes (pkg/k8s/k8s.go:128-131, 368-401; pkg/setup/initialize.go:
+    131-142) and exit 1; the kubelet restarts it (CrashLoopBackOff between runs), never Ready, so the syncer never
+    writes ``vc-<name>`` (pkg/setup/controllers.go:285-326 runs after start-up). With the endpoint it starts."""
+    spec = {"name": "etcd", "vcluster": {"backingStore": {"etcd": {"external": {"enabled": True}}}}}
+    lab.submit(request("VClusterOrchestrator", "etcd", spec))
+    lab.settle()
+    source = LabSource(lab)
+    (pod,) = lab.list("Pod", "vcluster-etcd", {"app": "vcluster", "release": "etcd"})
+    pod_name = pod["metadata"]["name"]
+    waits = set()
+    for _ in range(12):  # ~20 minutes: it runs 5 minutes each time, then waits out its back-off
+        lab.run_for(100)
+        pod = lab.get("Pod", pod_name, "vcluster-etcd")
+        (syncer,) = pod["status"]["containerStatuses"]
+        assert syncer["ready"] is False and pod["status"]["phase"] == "Running"
+        waits.add((syncer["state"].get("waiting") or {}).get("reason"))
+    assert "CrashLoopBackOff" in waits, waits
+    assert syncer["restartCount"] >= 3
+    assert syncer["lastState"]["terminated"]["exitCode"] == 1
+    assert (lab.get("Deployment", "etcd", "vcluster-etcd")["status"].get("readyReplicas") or 0) == 0
+    assert lab.get("Secret", "vc-etcd", "vcluster-etcd") is None, "the syncer never started: no kubeconfig Secret"
+    log = lab.logs("Pod", pod_name, "vcluster-etcd", container="syncer")
+    assert "Couldn't connect to etcd (will retry in a second): open : no such file or directory" in log
+    assert "Error running k8s: waited until timeout for the api to be up" in log
+    d = diagnose(source, "VClusterOrchestrator", "etcd", "platform-requests")
+    top = d.findings[0]
+    assert (top.id, top.stage) == ("vcluster-etcd-endpoint-missing", "helm"), [f.id for f in d.findings]
+    assert "controlPlane.backingStore.etcd.external.endpoint is empty" in top.message
+    assert "spec.vcluster.backingStore.etcd.external.endpoint of vclusterorchestrator/etcd -n platform-requests" in (
+        top.fix
+    )
+    assert f"kratix-lab logs pod/{pod_name} -n vcluster-etcd -c syncer" in top.fix
+    ids = [f.id for f in d.findings]
+    assert "pod-crashloop" not in ids and "helm-render-failed" not in ids, "the cause, not its symptoms"
+    spec["vcluster"]["backingStore"]["etcd"]["external"]["endpoint"] = "etcd.example.internal:2379"
+    lab.submit(request("VClusterOrchestrator", "etcd", spec))
+    lab.settle()
+    deployment = lab.get("Deployment", "etcd", "vcluster-etcd")
+    assert deployment["status"].get("readyReplicas") == 1
+    assert lab.get("Secret", "vc-etcd", "vcluster-etcd") is not None
+    assert "vcluster-etcd-endpoint-missing" not in [
+        f.id for f in diagnose(source, "VClusterOrchestrator", "etcd", "platform-requests").findings
+    ]
