@@ -32,14 +32,13 @@ MAIN_BLOCK = ".:53"
 
 def _resolve(s: Source, name: str) -> Resolution:
     """hostdns.resolve with what it needs: the one ``coredns-custom``, and the Services of the name's namespace
-    and ``kube-system`` (every Service only when a custom block forwards to an address)."""
+    (every Service when a custom block takes the name: its forward target and kube-dns may be anywhere)."""
     custom = s.get("ConfigMap", CUSTOM_NAME, CUSTOM_NAMESPACE, "")
     configmaps = [custom] if custom is not None else []
     parts = name.strip().lower().rstrip(".").removesuffix("." + CLUSTER_DOMAIN).split(".")
-    namespaces = dict.fromkeys([parts[1] if len(parts) == 3 and parts[2] == "svc" else None, CUSTOM_NAMESPACE])
-    services = [svc for ns in namespaces if ns for svc in s.list("Service", ns, None, group="")]
-    answer = resolve(name, configmaps, services)
-    if not answer.resolved and not answer.block.startswith(MAIN_BLOCK) and answer.answer.startswith("forward"):
+    ns = parts[1] if len(parts) == 3 and parts[2] == "svc" else None
+    answer = resolve(name, configmaps, s.list("Service", ns, None, group="") if ns else [])
+    if not answer.block.startswith(MAIN_BLOCK):
         answer = resolve(name, configmaps, s.list("Service", None, None, group=""))
     return answer
 
