@@ -52,9 +52,9 @@ class _Crash:
     log: str = ""  # what it logs before exiting ("": the lab's note)
 
 
-def _crash_for(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
+def _crash_for(ctx: Context, pod: Mapping[str, Any], programs: dict[str, _Crash | None] | None = None) -> _Crash | None:
     """The active workload fault matching this pod (namespace, and name prefix of pod or workload); else its own
-    program failing at start (:func:`_program_crash`)."""
+    program failing at start (:func:`_program_crash`; ``programs`` remembers that per pod uid)."""
     ns, name = namespace_of(pod) or "", name_of(pod)
     for fault, reason, code in FAULTS:
         params = ctx.fault(fault)
@@ -65,7 +65,18 @@ def _crash_for(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
         if params.get("name") and not name.startswith(str(params["name"])):
             continue
         return _Crash(reason, code, params.get("container"))
-    return _program_crash(ctx, pod)
+    if programs is None:
+        return _program_crash(ctx, pod)
+    uid = str((pod.get("metadata") or {}).get("uid") or "")
+    if uid in programs:
+        return programs[uid]
+    crash = _program_crash(ctx, pod)
+    if crash is not None or not _mounts_config(pod) or _config_secret(ctx, pod) is not None:
+        if len(programs) > 65536:  # a long-lived lab: forget the oldest half
+            for key in list(programs)[: len(programs) // 2]:
+                del programs[key]
+        programs[uid] = crash  # the program reads its config once, at start; a pod keeps its config
+    return crash
 
 
 SYNCER, VCLUSTER_CONFIG = "syncer", "vcluster-config"  # the chart's control-plane container and its config volume
@@ -75,22 +86,29 @@ def _program_crash(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
     """vCluster's ``syncer`` container reads its config from the Secret mounted as ``vcluster-config``
     (``vc-config-<name>``, key ``config.yaml``: the chart's effective values; vcluster cmd/vcluster/cmd/start.go:68-86
     parses it at start); when vCluster cannot start with it (``helm.syncer.start_failure``) the container fails."""
+    secret = _config_secret(ctx, pod) if _mounts_config(pod) else None
+    config = ((secret or {}).get("data") or {}).get("config.yaml")
+    return _config_crash(config) if isinstance(config, str) else None
+
+
+def _mounts_config(pod: Mapping[str, Any]) -> str | None:
+    """The Secret a pod running vCluster's ``syncer`` mounts as ``vcluster-config``, or None."""
     spec = _spec(pod)
     if not any(c.get("name") == SYNCER for c in spec.get("containers") or []):
         return None
-    secret_name = next(
+    return next(
         (
-            (v.get("secret") or {}).get("secretName")
+            str((v.get("secret") or {}).get("secretName"))
             for v in spec.get("volumes") or []
-            if v.get("name") == VCLUSTER_CONFIG and v.get("secret")
+            if v.get("name") == VCLUSTER_CONFIG and (v.get("secret") or {}).get("secretName")
         ),
         None,
     )
-    if not secret_name:
-        return None
-    secret = ctx.store.get("Secret", str(secret_name), namespace_of(pod), "", readonly=True)
-    config = ((secret or {}).get("data") or {}).get("config.yaml")
-    return _config_crash(config) if isinstance(config, str) else None
+
+
+def _config_secret(ctx: Context, pod: Mapping[str, Any]) -> dict[str, Any] | None:
+    name = _mounts_config(pod)
+    return ctx.store.get("Secret", name, namespace_of(pod), "", readonly=True) if name else None
 
 
 @functools.lru_cache(maxsize=1024)
