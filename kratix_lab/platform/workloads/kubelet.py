@@ -113,7 +113,7 @@ def _config_secret(ctx: Context, pod: Mapping[str, Any]) -> dict[str, Any] | Non
 
 @functools.lru_cache(maxsize=1024)
 def _config_crash(config_b64: str) -> _Crash | None:
-    """Cached by the config's text: every round asks again for every control-plane pod."""
+    """Cached by the config's text: each new control-plane pod asks, and most share a few configs."""
     from kratix_lab.platform.helm.syncer import start_failure  # the vCluster model, loaded only for its pods
 
     try:
