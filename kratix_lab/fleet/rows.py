@@ -26,6 +26,7 @@ followed value reaches a row only through its message verbatim (``track.Facts.se
 from __future__ import annotations
 
 import builtins
+import gc
 import hashlib
 import json
 import re
@@ -152,6 +153,8 @@ class Recorder:
         self._s, self.deps, self.track = source, deps, track
 
     def __getattr__(self, name: str) -> Any:  # name, read_only, mode, state_repo_error …
+        if name == "derived" and self.track:
+            raise AttributeError(name)  # a value computed once would hide what each row read
         return getattr(self._s, name)
 
     def _facts(self, key: Key) -> Facts:
@@ -280,8 +283,24 @@ class FleetRows:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
     def refresh(self) -> builtins.list[VClusterStatus]:
-        s = self.source
+        if self.track:
+            return self._refresh()
+        # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
+        # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._refresh()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _refresh(self) -> builtins.list[VClusterStatus]:
         changes = self._changes()
+        # one-shot: every row read from one bulk read of the platform (the source's ``snapshot()``, when it has one:
+        # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
+        snapshot = None if self.track else getattr(self.source, "snapshot", None)
+        s = snapshot() if snapshot is not None else self.source
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
@@ -294,14 +313,14 @@ class FleetRows:
             entry = self.entries.get(key)
             if entry is not None and key not in dirty and entry.member[2] == live:
                 continue
-            self.entries[key] = self._compute(rk, columns, key, live)
+            self.entries[key] = self._compute(s, rk, columns, key, live)
             self.changed.append(key)
         self.recomputed = len(self.changed)
         return self.rows()
 
-    def _compute(self, rk: Any, columns: Any, key: tuple[str, str], live: bool) -> _Entry:
+    def _compute(self, source: Any, rk: Any, columns: Any, key: tuple[str, str], live: bool) -> _Entry:
         deps = Deps()
-        rec = Recorder(self.source, deps, self.track)
+        rec = Recorder(source, deps, self.track)
         ns, name = key
         obj = rec.get(rk.kind, name, ns or None, rk.group) if live else None
         if live and obj is None:  # gone since the member list was read: as a request in git, or absent
