@@ -262,3 +262,21 @@ def test_the_piped_table_is_richs(seed, monkeypatch):
                 out.append(buf.getvalue())
                 monkeypatch.undo()
             assert out[0] == out[1]
+
+
+def test_two_workers_make_the_same_rows_and_diagnoses(two, monkeypatch):
+    """A one-shot's rows computed by two processes (``workers=2``: each opens the lab again, read-only, and reads its
+    share through its own snapshot) are the rows and diagnoses computed in this process, in the same order."""
+    import kratix_lab.fleet.rows as fleet_rows
+
+    source = LabSource(two)
+    two.faults.inject("pipeline-fails", promise="vcluster-core")
+    two.reconcile("VClusterCore", "sandbox", "platform-requests")
+    two.run_for(60)
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    parallel = FleetRows(source, track=False, workers=2)
+    rows = parallel.refresh()
+    assert parallel.changed == [("platform-requests", "media"), ("platform-requests", "sandbox")]
+    assert (rows, [tv.diagnosis_json(d) for d in parallel.diagnoses()]) == _one_shot(source)
+    assert {r.health for r in rows} == {"Healthy", "Degraded"}
+    assert callable(source.reopen) and source.reopen().read_only

@@ -16,12 +16,13 @@ from kratix_lab.kube.times import ago, rfc3339
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
     from kratix_lab.diagnose import all_healthy, fleet_summary
-    from kratix_lab.fleet.rows import FleetRows
+    from kratix_lab.fleet.rows import FleetRows, one_shot_workers
 
     with _source(args, cached=True) as source:
         _platform_line(args, source)
         watch = getattr(args, "watch", False)
-        fleet_rows = FleetRows(source, track=watch)  # -w: kept incrementally (kratix_lab.fleet.rows)
+        # -w: kept incrementally (kratix_lab.fleet.rows); else every row once, from one bulk read, on the cores
+        fleet_rows = FleetRows(source, track=watch, workers=1 if watch else one_shot_workers())
         rows = fleet_rows.refresh()
         now = source.now()
         if watch:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +49,12 @@ class LabSource:
             lines = text.splitlines()[-tail:] if tail > 0 else []
             text = "".join(line + "\n" for line in lines)
         return text
+
+    @property
+    def reopen(self) -> Callable[[], LabSource]:
+        """How another process opens this lab for reading (read-only, its own connections): a one-shot fleet's
+        worker processes (``kratix_lab.fleet.rows``)."""
+        return functools.partial(open_for_reading, str(self.lab.path))
 
     def snapshot(self) -> LabSnapshot:
         """The lab read in bulk for a one-shot fleet (``LabSnapshot``): what ``FleetRows(track=False)`` reads."""
@@ -114,31 +122,47 @@ class LabSource:
         return ancestor in chain
 
 
+class _Obj:
+    """One object of a snapshot: its key, and its body parsed the first time it is asked for."""
+
+    __slots__ = ("body", "group", "labels", "name", "namespace", "value")
+
+    def __init__(self, row: tuple[str, str, str, str, str | None]) -> None:
+        self.group, self.namespace, self.name, self.body, self.labels = row
+        self.value: dict[str, Any] | None = None
+
+    def obj(self) -> dict[str, Any]:
+        if self.value is None:
+            self.value = json.loads(self.body)
+        return self.value
+
+
 class _Kind:
     """One kind as a snapshot read it: its objects (sorted as the store lists them) and indexes on them."""
 
-    def __init__(self, rows: builtins.list[tuple[str, str, str, dict[str, Any]]]) -> None:
-        self.rows = rows  # (group, namespace, name, object)
-        self.by_name: dict[tuple[str, str], builtins.list[tuple[str, dict[str, Any]]]] = {}
-        self.by_namespace: dict[str, builtins.list[tuple[str, str, str, dict[str, Any]]]] = {}
-        for row in rows:
-            self.by_name.setdefault((row[1], row[2]), []).append((row[0], row[3]))
-            self.by_namespace.setdefault(row[1], []).append(row)
-        self._labels: dict[
-            tuple[str, ...], dict[tuple[Any, ...], builtins.list[tuple[str, str, str, dict[str, Any]]]]
-        ] = {}
+    def __init__(self, rows: builtins.list[tuple[str, str, str, str, str | None]]) -> None:
+        self.rows = [_Obj(r) for r in rows]
+        self.by_name: dict[tuple[str, str], builtins.list[_Obj]] = {}
+        self.by_namespace: dict[str, builtins.list[_Obj]] = {}
+        for o in self.rows:
+            self.by_name.setdefault((o.namespace, o.name), []).append(o)
+            self.by_namespace.setdefault(o.namespace, []).append(o)
+        self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
 
-    def with_labels(self, labels: dict[str, Any]) -> builtins.list[tuple[str, str, str, dict[str, Any]]]:
-        """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once)."""
+    def with_labels(self, labels: dict[str, Any]) -> builtins.list[_Obj]:
+        """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
+        the labels alone: no body is parsed for it)."""
         keys = tuple(sorted(labels))
         index = self._labels.get(keys)
         if index is None:
             index = self._labels[keys] = {}
-            for row in self.rows:
-                have = (row[3].get("metadata") or {}).get("labels") or {}
+            for o in self.rows:
+                have = json.loads(o.labels) if o.labels else {}
+                if not isinstance(have, dict):
+                    continue
                 values = tuple(have.get(k) for k in keys)
                 if all(isinstance(v, str | int | float | bool) for v in values):
-                    index.setdefault(values, []).append(row)
+                    index.setdefault(values, []).append(o)
         wanted = tuple(labels[k] for k in keys)
         if not all(isinstance(v, str | int | float | bool) for v in wanted):
             return []
@@ -149,7 +173,7 @@ class LabSnapshot:
     """The lab read in bulk for a one-shot fleet (issue 15: ``status`` and ``diagnose --all`` cold): a Source that
     answers as ``source`` (a ``LabSource``) does, from memory.
 
-    - Each kind is read in one query the first time it is asked for (``Store.read_kind``: every object parsed once)
+    - Each kind is read in one query the first time it is asked for (``Store.read_kind``: each body parsed when first asked for)
       and indexed by namespace and name, and by the value of each label a list selects on (``kratix.io/promise-name``,
       ``kratix.io/resource-name``, ``kratix.io/work``, ``job-name``…): a get or a list is a dictionary look-up, never a
       query or a scan of the kind (a fleet's rows list every Argo CD Application, a thousand of them, per trace).
@@ -183,9 +207,9 @@ class LabSnapshot:
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
     ) -> dict[str, Any] | None:
-        for g, obj in self._kind(kind).by_name.get((namespace or "", name), ()):
-            if group is None or g == group:
-                return obj
+        for o in self._kind(kind).by_name.get((namespace or "", name), ()):
+            if group is None or o.group == group:
+                return o.obj()
         return None
 
     def list(
@@ -196,13 +220,14 @@ class LabSnapshot:
         k = self._kind(kind)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
         rows = k.with_labels(labels) if labels else everything
-        return [
-            obj
-            for g, ns, _, obj in rows
-            if (group is None or g == group)
-            and (namespace is None or ns == namespace)
-            and (not labels or matches_labels((obj.get("metadata") or {}).get("labels") or {}, labels))
-        ]
+        out = []
+        for o in rows:
+            if (group is not None and o.group != group) or (namespace is not None and o.namespace != namespace):
+                continue
+            obj = o.obj()
+            if not labels or matches_labels((obj.get("metadata") or {}).get("labels") or {}, labels):
+                out.append(obj)
+        return out
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self.source.events(obj)
@@ -271,6 +296,11 @@ class LabSnapshot:
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self.source.is_ancestor(ancestor, descendant)
+
+
+def open_for_reading(path: str) -> LabSource:
+    """A read-only ``LabSource`` of the lab at ``path`` (``LabSource.reopen``)."""
+    return LabSource(Lab(path, create=False, read_only=True), read_only=True)
 
 
 class LabClock:
