@@ -289,13 +289,16 @@ class FleetRows:
         if self.track:
             return self._refresh()
         # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
-        # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``)
+        # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``),
+        # and once more at its first full collection after (seconds): what is alive then is frozen out of its sight
+        # (``gc.freeze``; freed by reference counting as ever) — a one-shot's process ends soon after
         collecting = gc.isenabled()
         gc.disable()
         try:
             return self._refresh()
         finally:
             if collecting:
+                gc.freeze()
                 gc.enable()
 
     def _refresh(self) -> builtins.list[VClusterStatus]:
