@@ -133,7 +133,7 @@ class _Obj:
 
     def obj(self) -> dict[str, Any]:
         if self.value is None:
-            self.value = json.loads(self.body)
+            self.value, self.body = json.loads(self.body), ""  # the text is not needed again
         return self.value
 
 
