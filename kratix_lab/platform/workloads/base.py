@@ -58,7 +58,7 @@ class _ControllerBase:
 
     def _create(self, obj: Obj) -> Obj | None:
         try:
-            created = self._store.create(obj)
+            created = self._store.create(obj, readonly=True)
         except Conflict:
             return None
         self._world.put(created)
@@ -67,7 +67,7 @@ class _ControllerBase:
 
     def _update(self, obj: Obj, status: bool = False) -> Obj:
         before = obj["metadata"].get("resourceVersion")
-        new = self._store.update(obj, status=status)
+        new = self._store.update(obj, status=status, readonly=True)
         if new["metadata"].get("resourceVersion") != before:
             self._writes += 1
         self._world.put(new)
