@@ -48,7 +48,7 @@ from kratix_lab import forms
 from kratix_lab.forms import FormInvalid, FormModel, FormResult, Preview
 from tui import jobs
 from tui import messages as msg
-from tui.host import LabHost, lab_app
+from tui.host import lab_app
 from tui.widgets.form_fields import FieldBox, SectionView, section_children, section_id
 from tui.widgets.form_fields import widget_id as widget_id  # the form's widgets are found here too (tests)
 
@@ -66,8 +66,7 @@ EDIT_INTRO = (
 
 
 class CreateScreen(Screen[forms.Submitted | None]):
-    """Create a request of ``promise`` (the orchestrator: a vCluster) through the GitOps path; dismissed with the
-    commit (``forms.Submitted``: the app opens the request's detail) or None (cancelled)."""
+    """Create a request of ``promise`` (a vCluster) through the GitOps path; dismissed with the commit or None."""
 
     TITLE = "Create vCluster"
 
@@ -134,23 +133,12 @@ class CreateScreen(Screen[forms.Submitted | None]):
     # ---- building the form -------------------------------------------------------------------
 
     @property
-    def lab_app(self) -> LabHost:
-        """The app hosting the form, typed: read-only mode, the reader that validates, the writer that commits."""
-        return lab_app(self)
-
-    @property
     def read_only(self) -> bool:
-        return self.lab_app.read_only
-
-    # the form's widgets, typed (built once the Promise's API has been read)
+        return lab_app(self).read_only
 
     @property
     def tabs(self) -> TabbedContent:
         return self.query_one("#create-tabs", TabbedContent)
-
-    @property
-    def form_scroll(self) -> VerticalScroll:
-        return self.query_one("#create-form", VerticalScroll)
 
     @property
     def form_problems(self) -> Static:
@@ -181,7 +169,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
     async def _load(self) -> None:
         """The form's model (and an edit's values from git) read on the reader, then the form built."""
         try:
-            start = await self.lab_app.read(jobs.read_form_start(self.promise, self.edit))
+            start = await lab_app(self).read(jobs.read_form_start(self.promise, self.edit))
         except Exception as e:  # the platform cannot be read
             start = jobs.FormStart(None, f"{e}.")
         if not self.is_attached:
@@ -323,7 +311,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
         self._show_all = self._show_all or show_all
         self._validations += 1
         number = self._validations
-        result = await self.lab_app.read(jobs.validate_form(self.model, self.values(), self.edit))
+        result = await lab_app(self).read(jobs.validate_form(self.model, self.values(), self.edit))
         if number == self._validations and self.is_attached:
             self.result = result
             self._show_result()
@@ -390,7 +378,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
         focused = self.app.focused
         if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
             return
-        form = self.form_scroll
+        form = self.query_one("#create-form", VerticalScroll)
         if self.app.animator.is_being_animated(form, "scroll_y"):
             stable = 0  # Textual's own scroll to the focus (animated, from the layout of its time) is still moving
         elif box.size and form.content_region.contains_region(focused.region):
@@ -470,7 +458,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
 
         assert self.model is not None and self.edit is not None
         try:
-            diff = await self.lab_app.read(jobs.read_edit_diff(self.model, result, self.edit))
+            diff = await lab_app(self).read(jobs.read_edit_diff(self.model, result, self.edit))
         except forms.FormError as e:
             self._show_form_problem(str(e))
             return
@@ -493,7 +481,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
     async def _submit(self) -> None:
         assert self.model is not None
         try:
-            done = await self.lab_app.write(jobs.submit_form(self.model, self.values(), self.edit))
+            done = await lab_app(self).write(jobs.submit_form(self.model, self.values(), self.edit))
         except FormInvalid as e:  # the platform changed in between (a name taken meanwhile)
             await self._point_at_problems(e.result)
             return
@@ -541,7 +529,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
             first.input.focus()
             self.call_after_refresh(first.scroll_visible)
         else:
-            self.form_scroll.scroll_home()
+            self.query_one("#create-form", VerticalScroll).scroll_home()
         n = len(result.problems)
         self.notify(f"{n} problem{'s' if n != 1 else ''}: nothing was written", severity="error")
 
