@@ -353,19 +353,7 @@ class _PodRun:
             cs["restartCount"] = 1
             self._start(cs, t, fresh=False)
             return
-        backoff = min(BACKOFF_INITIAL * 2 ** (restarts - 1), BACKOFF_MAX)
-        cs["state"] = {
-            "waiting": {
-                "reason": "CrashLoopBackOff",
-                "message": f"back-off {_go_duration(backoff)} restarting failed container={name} "
-                f"pod={self.name}_{self.ns}({self.uid})",
-            }
-        }
-        self._event(
-            "Warning",
-            "BackOff",
-            f"Back-off restarting failed container {name} in pod {self.name}_{self.ns}({self.uid})",
-        )
+        self._back_off(cs, name, min(BACKOFF_INITIAL * 2 ** (restarts - 1), BACKOFF_MAX))
 
     def _exit(self, cs: Obj, crash: _Crash, started: int, t: int, fresh: bool) -> None:
         """The container exits non-zero at ``t``; Never leaves it terminated, else the back-off starts."""
@@ -393,6 +381,10 @@ class _PodRun:
         else:
             backoff = min(previous * 2, BACKOFF_MAX)
         cs["lastState"] = {"terminated": term}
+        self._back_off(cs, name, backoff)
+
+    def _back_off(self, cs: Obj, name: str, backoff: int) -> None:
+        """The container waits ``backoff`` seconds in CrashLoopBackOff, with the kubelet's BackOff event."""
         cs["state"] = {
             "waiting": {
                 "reason": "CrashLoopBackOff",
