@@ -335,13 +335,7 @@ class _PodRun:
         at once the first time, then after its back-off (10 s doubling to 300 s), as for a crash at start."""
         name = cs["name"]
         restarts = int(cs.get("restartCount") or 0)
-        term = {
-            "exitCode": crash.exit_code,
-            "reason": crash.reason,
-            "startedAt": rfc3339(started),
-            "finishedAt": rfc3339(t),
-            "containerID": cs.get("containerID", ""),
-        }
+        term = _terminated(cs, crash, started, t)
         self._log(cs, crash)
         cs["lastState"] = {"terminated": term}
         cs["ready"] = cs["started"] = False
@@ -359,13 +353,7 @@ class _PodRun:
         """The container exits non-zero at ``t``; Never leaves it terminated, else the back-off starts."""
         name = cs["name"]
         previous = _backoff_of((cs["state"].get("waiting") or {}).get("message", "")) if not fresh else 0
-        term = {
-            "exitCode": crash.exit_code,
-            "reason": crash.reason,
-            "startedAt": rfc3339(started),
-            "finishedAt": rfc3339(t),
-            "containerID": cs.get("containerID", ""),
-        }
+        term = _terminated(cs, crash, started, t)
         self._log(cs, crash)
         cs["ready"] = cs["started"] = False
         if self.policy == "Never":
@@ -444,3 +432,14 @@ class _PodRun:
             else:
                 set_condition(self.pod, "Ready", "True", "", "", now)
                 set_condition(self.pod, "ContainersReady", "True", "", "", now)
+
+
+def _terminated(cs: Mapping[str, Any], crash: _Crash, started: int, t: int) -> dict[str, Any]:
+    """A container status's ``terminated`` state for ``crash`` (ran from ``started`` to ``t``)."""
+    return {
+        "exitCode": crash.exit_code,
+        "reason": crash.reason,
+        "startedAt": rfc3339(started),
+        "finishedAt": rfc3339(t),
+        "containerID": cs.get("containerID", ""),
+    }
