@@ -264,19 +264,85 @@ def test_the_piped_table_is_richs(seed, monkeypatch):
             assert out[0] == out[1]
 
 
-def test_two_workers_make_the_same_rows_and_diagnoses(two, monkeypatch):
-    """A one-shot's rows computed by two processes (``workers=2``: each opens the lab again, read-only, and reads its
-    share through its own snapshot) are the rows and diagnoses computed in this process, in the same order."""
+@pytest.fixture
+def three(two, tmp_path):
+    """The two vClusters and a third (three rows: the first computed before the fork, one share each after)."""
+    text = (SAMPLES / "media.yaml").read_text().replace("media", "news")
+    (tmp_path / "news.yaml").write_text(text)
+    two.submit(tmp_path / "news.yaml")
+    assert two.settle().quiescent
+    return two
+
+
+def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_path):
+    """A one-shot's rows computed by two processes (``workers=2``: the first row here, then a forked process computes
+    the last share with what this one read and the lab opened again for the rest) are the rows and diagnoses
+    computed in one process, in the same order; a process that dies without its rows has them computed here."""
+    import os
+
     import kratix_lab.fleet.rows as fleet_rows
 
-    source = LabSource(two)
-    two.faults.inject("pipeline-fails", promise="vcluster-core")
-    two.reconcile("VClusterCore", "sandbox", "platform-requests")
-    two.run_for(60)
+    source = LabSource(three)
+    three.faults.inject("pipeline-fails", promise="vcluster-core")
+    three.reconcile("VClusterCore", "sandbox", "platform-requests")
+    three.run_for(60)
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    share, pids = fleet_rows._share, tmp_path / "pids"
+
+    def watched(*args):
+        with pids.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        share(*args)
+
+    monkeypatch.setattr(fleet_rows, "_share", watched)
     parallel = FleetRows(source, track=False, workers=2)
     rows = parallel.refresh()
-    assert parallel.changed == [("platform-requests", "media"), ("platform-requests", "sandbox")]
+    keys = [("platform-requests", n) for n in ("media", "news", "sandbox")]
+    assert parallel.changed == keys and [(r.namespace, r.name) for r in rows] == keys
+    assert [int(p) for p in pids.read_text().split()] != [os.getpid()]  # one share, in another process
+    assert len(pids.read_text().split()) == 1
     assert (rows, [tv.diagnosis_json(d) for d in parallel.diagnoses()]) == _one_shot(source)
     assert {r.health for r in rows} == {"Healthy", "Degraded"}
     assert callable(source.reopen) and source.reopen().read_only
+    monkeypatch.setattr(fleet_rows, "_share", lambda *args: os._exit(3))  # dies without its rows
+    again = FleetRows(source, track=False, workers=2)
+    assert again.refresh() == rows and [tv.diagnosis_json(d) for d in again.diagnoses()] == _one_shot(source)[1]
+
+
+def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
+    """A row whose computation raises in the forked process is computed again here, where it raises the same error
+    (no row is lost or made up)."""
+    import kratix_lab.fleet.rows as fleet_rows
+
+    compute = fleet_rows._compute
+
+    def failing(s, rk, columns, key, *rest):
+        if key[1] == "sandbox":  # the last row: the forked process's share
+            raise RuntimeError("row sandbox failed")
+        return compute(s, rk, columns, key, *rest)
+
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_rows, "_compute", failing)
+    with pytest.raises(RuntimeError, match="row sandbox failed"):
+        FleetRows(LabSource(three), track=False, workers=2).refresh()
+
+
+def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
+    """``LabSnapshot.reopened()`` (a forked worker's): what it read stays as it was read; what it reads after comes
+    through the lab opened again — a write made in between is seen by a kind read after, never by one read before."""
+    source = LabSource(two)
+    snap = source.snapshot()
+    works = snap.list("Work", "platform-requests")
+    wp = snap.list("WorkPlacement", "platform-requests")[0]
+    meta = wp["metadata"]
+    two.store.update({**wp, "metadata": {**meta, "finalizers": []}})
+    two.store.delete("WorkPlacement", meta["name"], meta["namespace"], "platform.kratix.io")
+    job = two.store.list("Job", "platform-requests")[0]
+    two.store.delete("Job", job["metadata"]["name"], "platform-requests", "batch")
+    again = snap.reopened()
+    assert again is snap and snap.source is not source and snap.source.read_only
+    assert snap.list("Work", "platform-requests") == works  # read before: kept
+    assert snap.get("WorkPlacement", meta["name"], meta["namespace"], "platform.kratix.io") == wp
+    assert snap.list("Job", "platform-requests") == source.list("Job", "platform-requests")  # read after: anew
+    assert job not in snap.list("Job", "platform-requests")
+    assert snap.state_head() == source.state_head() and snap.now() == source.now()

@@ -319,9 +319,8 @@ class FleetRows:
             entry = self.entries.get(key)
             if entry is None or key in dirty or entry.member[2] != live:
                 todo.append((key, live))
-        opener = None if self.track else getattr(self.source, "reopen", None)
-        if opener is not None and self.workers > 1 and len(todo) >= PARALLEL_FROM:
-            computed = _in_workers(opener, self.kind, todo, self.workers, self._keep_diagnoses)
+        if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
+            computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
         else:
             computed = [_compute(s, rk, columns, key, live, self.track, self._keep_diagnoses) for key, live in todo]
         for (key, _), entry in zip(todo, computed, strict=True):
@@ -440,36 +439,63 @@ def one_shot_workers() -> int:
 
 
 def _in_workers(
-    opener: Any, kind: str, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int, keep: bool
+    s: Any, rk: Any, columns: Any, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int, keep: bool
 ) -> builtins.list[_Entry]:
     """A one-shot's rows computed by ``workers`` processes (issue 15: a cold ``status`` of a thousand vClusters on a
-    machine's cores), each over a contiguous share of ``todo``: a process forked from this one opens the platform
-    again (``opener``, the source's ``reopen``: its own connections, never this process's) and reads it through
-    its own snapshot. Without ``fork`` (another OS) they are computed here."""
+    machine's cores) over one snapshot ``s``, read once.
+
+    The first row is computed here: it reads what every row reads (each kind the trace lists and its label indexes,
+    the files of every WorkPlacement's commit, the Promises). Then ``workers - 1`` processes are forked, each with
+    what this process has read (shared copy-on-write, never read again) and computing one contiguous share of the
+    rest; for anything it reads from then on, a process opens the lab again (the snapshot's ``reopened()``: its own
+    SQLite connection and git processes — a process never uses its parent's). This process computes the first share
+    meanwhile, then takes the others' rows (pickled through a pipe). A process that dies without its rows (killed, or
+    a row that raised) has its share computed here, where the same row raises the same error. Without ``fork``
+    (another OS) every row is computed here."""
     import multiprocessing
+    import sys
+
+    def here(share: builtins.list[tuple[tuple[str, str], bool]]) -> builtins.list[_Entry]:
+        return [_compute(s, rk, columns, key, live, False, keep) for key, live in share]
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        source = opener()
-        s = getattr(source, "snapshot", lambda: source)()
-        rk = resolve(s, kind)
-        columns = fleet_columns(s, rk)
-        return [_compute(s, rk, columns, key, live, False, keep) for key, live in todo]
-    size = -(-len(todo) // workers)
-    shares = [(opener, kind, todo[i : i + size], keep) for i in range(0, len(todo), size)]
-    with multiprocessing.get_context("fork").Pool(len(shares)) as pool:
-        parts = pool.map(_share, shares)
-    return [entry for part in parts for entry in part]
+        return here(todo)
+    out = here(todo[:1])
+    rest = todo[1:]
+    size = -(-len(rest) // workers)
+    shares = [rest[i : i + size] for i in range(0, len(rest), size)]
+    ctx = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
+        stream.flush()
+    children = []
+    for share in shares[1:]:
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_share, args=(send, s, rk, columns, share, keep), daemon=True)
+        process.start()
+        send.close()
+        children.append((process, receive, share))
+    out += here(shares[0] if shares else [])
+    for process, receive, share in children:
+        try:
+            entries: builtins.list[_Entry] = receive.recv()
+        except EOFError:  # it died without its rows
+            entries = here(share)
+        receive.close()
+        process.join()
+        out += entries
+    return out
 
 
-def _share(args: tuple[Any, str, builtins.list[tuple[tuple[str, str], bool]], bool]) -> builtins.list[_Entry]:
-    """One worker's rows (see ``_in_workers``)."""
-    opener, kind, todo, keep = args
-    gc.disable()  # as the one-shot in the parent: the objects live until the rows are made
-    source = opener()
-    s = getattr(source, "snapshot", lambda: source)()
-    rk = resolve(s, kind)
-    columns = fleet_columns(s, rk)
-    return [_compute(s, rk, columns, key, live, False, keep) for key, live in todo]
+def _share(send: Any, s: Any, rk: Any, columns: Any, share: Any, keep: bool) -> None:
+    """A forked process's rows (see ``_in_workers``): sent to the parent, or nothing when a row raises."""
+    import contextlib
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
+    s = s.reopened()
+    with contextlib.suppress(Exception):  # else the parent computes this share again and raises there
+        send.send([_compute(s, rk, columns, key, live, False, keep) for key, live in share])
+    send.close()
 
 
 def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:

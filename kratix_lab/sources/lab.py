@@ -198,6 +198,17 @@ class LabSnapshot:
         self._placements: dict[tuple[str, str], dict[str, bytes]] | None = None
         self._derived: dict[str, Any] = {}
 
+    def reopened(self) -> LabSnapshot:
+        """This snapshot in a process forked from the one that read it (a one-shot fleet's worker,
+        ``kratix_lab.fleet.rows``): what it has read is kept (shared copy-on-write: each kind, its indexes, the
+        placements' files, the Promises), and whatever it reads from now on is read through the lab opened again
+        (``LabSource.reopen``: a SQLite connection and git processes of its own; a process must never use its
+        parent's). The chains and files of commits already read are kept too (a commit never changes)."""
+        source = self.source.reopen()
+        source._ancestors, source._files = self.source._ancestors, self.source._files
+        self.source, self._store = source, source.lab.store
+        return self
+
     def _kind(self, kind: str) -> _Kind:
         known = self._kinds.get(kind)
         if known is None:
