@@ -66,6 +66,50 @@ def test_at_least_twelve_rules():
     assert len(RULES) >= 12
 
 
+class _Untouchable:
+    """A source any use of which fails the test: a rule that reads it did more than look at the stage."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the rule read source.{name}")
+
+
+def test_a_rule_given_stages_yields_and_reads_nothing_on_any_other_stage():
+    """``rule(..., stages=…)``: diagnose calls a rule only on nodes of its stages (``rules_for``), so it must find
+    nothing — and read nothing — on every other: tried on nodes of each other stage, of every kind, health and
+    message the rules test for, with and without parents and evidence."""
+    from kratix_lab.diagnose.rules import STAGES, rules_for
+    from kratix_lab.trace import STAGES as TRACE_STAGES
+    from kratix_lab.trace import TraceNode
+
+    assert {rule_id for rule_id, fn in RULES if fn in STAGES} == {rule_id for rule_id, _ in RULES}
+    kinds = ["VClusterOrchestrator", "VClusterCoreDNS", "Secret", "ExternalSecret", "Application", "Pod", "Job"]
+    healths = ["Healthy", "Degraded", "Progressing", "Missing", "Unknown"]
+    messages = ["", "sync failed: x", "misplaced: y", "WorkloadsFailedWrite: z", "UnscheduledWorkloads: w"]
+    evidence = {
+        "conditions": [{"type": "ComparisonError", "status": "True", "message": "m"}],
+        "values": {"exportKubeConfig": {"server": "https://x.example:443"}, "controlPlane": {}},
+        "images": ["ghcr.io/x/y:old"],
+        "files": ["a.yaml"],
+        "automated": False,
+    }
+    for rule_id, fn in RULES:
+        for stage in sorted(set(TRACE_STAGES) - STAGES[fn]):
+            for kind in kinds:
+                for health in healths:
+                    for message in messages:
+                        for ev in ({}, evidence):
+                            node = TraceNode(kind, "n", "ns", stage, health, message, 1, dict(ev))
+                            parent = TraceNode("VClusterOrchestrator", "p", "ns", "request", health, message)
+                            for parents in ([], [parent]):
+                                assert list(fn(_Untouchable(), node, parents, 1)) == [], (rule_id, stage)
+            assert (rule_id, fn) not in rules_for(stage)
+        for stage in STAGES[fn]:
+            assert (rule_id, fn) in rules_for(stage)
+    for stage in TRACE_STAGES:  # each stage's rules in the order they run
+        found = rules_for(stage)
+        assert found == [r for r in RULES if r in found]
+
+
 def inject(lab, fault, **params):
     lab.faults.inject(fault, **params)
 

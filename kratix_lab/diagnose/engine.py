@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from kratix_lab.diagnose.leftovers import leftovers
 from kratix_lab.diagnose.model import Diagnosis, Finding, Verdict
-from kratix_lab.diagnose.rules import RULES
+from kratix_lab.diagnose.rules import rules_for
 from kratix_lab.kube.health import HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.sources import Source
@@ -26,7 +26,7 @@ def diagnose(source: Source, kind: str, name: str, namespace: str | None = None)
     findings: list[Finding] = []
 
     def visit(node: TraceNode, parents: list[TraceNode], depth: int, blocked: bool) -> None:
-        for rule_id, fn in RULES:
+        for rule_id, fn in rules_for(node.stage):  # the rules that look at this stage, in order
             if blocked and rule_id in SYMPTOMS:
                 continue  # missing objects below an unapplied commit are its symptoms, not causes
             try:

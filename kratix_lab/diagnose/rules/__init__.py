@@ -18,6 +18,6 @@ from kratix_lab.diagnose.rules import dns  # noqa: F401
 from kratix_lab.diagnose.rules import outputs  # noqa: F401
 
 # isort: split
-from kratix_lab.diagnose.rules.registry import RULES, Rule, _request_of, rule
+from kratix_lab.diagnose.rules.registry import RULES, STAGES, Rule, _request_of, rule, rules_for
 
-__all__ = ["RULES", "Rule", "_request_of", "rule"]
+__all__ = ["RULES", "STAGES", "Rule", "_request_of", "rule", "rules_for"]

@@ -113,7 +113,7 @@ def _fix(s: Source, n: TraceNode, parents: list[TraceNode], what: str, vcluster:
     )
 
 
-@rule("host-dns-unresolved")
+@rule("host-dns-unresolved", stages=("helm", "request"))
 def _host_dns(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     found = _names(s, n)
     if found is None:

@@ -13,7 +13,7 @@ from kratix_lab.sources import Source
 from kratix_lab.trace import TraceNode
 
 
-@rule("commit-not-synced")
+@rule("commit-not-synced", stages=("sync",))
 def _not_synced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if (
         n.stage != "sync"
@@ -61,7 +61,7 @@ def _autosync_fix(s: Source, app: str, what: str, instead: str) -> str:
     )
 
 
-@rule("sync-failed")
+@rule("sync-failed", stages=("sync",))
 def _sync_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "sync" and n.message.startswith("sync failed"):
         yield Finding(
@@ -76,7 +76,7 @@ def _sync_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
         )
 
 
-@rule("app-invalid-spec")
+@rule("app-invalid-spec", stages=("sync", "helm"))
 def _invalid_spec(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage not in ("sync", "helm"):
         return
@@ -121,7 +121,7 @@ def _comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]
     return out
 
 
-@rule("app-comparison-error")
+@rule("app-comparison-error", stages=("request",))
 def _comparison_error(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """A request applied by an Application that can no longer compare git with the cluster: the request keeps
     running as last synced, but no change to it in git is applied until the file the error names is fixed."""

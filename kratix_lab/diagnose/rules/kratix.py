@@ -15,7 +15,7 @@ from kratix_lab.sources import Source
 from kratix_lab.trace import UNREADABLE, TraceNode
 
 
-@rule("request-missing")
+@rule("request-missing", stages=("request",))
 def _missing_request(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "request" and n.health == MISSING:
         parent = _request_of(parents)
@@ -32,7 +32,7 @@ def _missing_request(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
         yield Finding("request-missing", "error", "request", n.ref, n.message + where, fix, None, depth)
 
 
-@rule("promise-unavailable")
+@rule("promise-unavailable", stages=("request",))
 def _promise_unavailable(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "request":
         return
@@ -66,7 +66,7 @@ def _promise_unavailable(s: Source, n: TraceNode, parents: list[TraceNode], dept
         )
 
 
-@rule("pipeline-failed")
+@rule("pipeline-failed", stages=("pipeline",))
 def _pipeline_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "pipeline" and n.health == DEGRADED:
         req = _request_of(parents)
@@ -117,7 +117,7 @@ def _pipeline_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
         )
 
 
-@rule("pipeline-image-stale")
+@rule("pipeline-image-stale", stages=("pipeline",))
 def _image_stale(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "pipeline":
         return
@@ -137,7 +137,7 @@ def _image_stale(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
             )
 
 
-@rule("work-unscheduled")
+@rule("work-unscheduled", stages=("work",))
 def _unscheduled(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "work" and n.health == DEGRADED and "UnscheduledWorkloads" in n.message:
         selectors: dict[str, str] = {}
@@ -166,7 +166,7 @@ def _unscheduled(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
         )
 
 
-@rule("work-misplaced")
+@rule("work-misplaced", stages=("placement",))
 def _misplaced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "placement" and n.health == DEGRADED and n.message.startswith("misplaced"):
         yield Finding(
@@ -188,7 +188,7 @@ def _misplaced(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) ->
         )
 
 
-@rule("statestore-write-failed")
+@rule("statestore-write-failed", stages=("placement",))
 def _write_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     # WriteSucceeded=False reason WorkloadsFailedWrite (kratix api/v1alpha1/workplacement_types.go:138-155);
     # a Destination or store that does not exist is not a write the store refused

@@ -16,7 +16,7 @@ from kratix_lab.trace import TraceNode
 REQUIRED_LABELS = ("kratix.io/promise-name", "kratix.io/resource-name", "app.kubernetes.io/managed-by")
 
 
-@rule("output-secret")
+@rule("output-secret", stages=("object",))
 def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "object" and n.kind == "Secret":
         yield Finding(
@@ -32,7 +32,7 @@ def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> It
         )
 
 
-@rule("output-labels")
+@rule("output-labels", stages=("commit",))
 def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "commit":
         return
@@ -97,7 +97,7 @@ def _promise_of_request(s: Source, obj: dict[str, Any]) -> str | None:
     return next((p.name for p in s.promises() if p.crd and (p.crd.kind, p.crd.group) == (obj.get("kind"), group)), None)
 
 
-@rule("promise-label-flap")
+@rule("promise-label-flap", stages=("commit",))
 def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """A committed request labelled ``kratix.io/promise-name`` with another Promise's name. Kratix sets that
     label to the request's own Promise on every reconcile (syntasso/kratix
@@ -128,7 +128,7 @@ def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth
             )
 
 
-@rule("object-written-twice")
+@rule("object-written-twice", stages=("sync",))
 def _twice(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "sync":
         return
@@ -159,7 +159,7 @@ def _twice(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Ite
             )
 
 
-@rule("object-missing")
+@rule("object-missing", stages=("object",))
 def _object_missing(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage == "object" and n.health == MISSING:
         yield Finding(

@@ -34,7 +34,7 @@ def _control_plane_pods(n: TraceNode) -> list[TraceNode]:
     return [p for w in n.children if w.stage == "workload" and w.name == n.name for p in w.children if p.stage == "pod"]
 
 
-@rule("vcluster-etcd-endpoint-missing")
+@rule("vcluster-etcd-endpoint-missing", stages=("helm",))
 def _etcd_endpoint(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """A vCluster whose values turn on an external etcd without its endpoint: the chart renders (the schema requires
     nothing), but the control plane dials ``https://`` and never starts — vcluster v0.30.5 pkg/etcd/util.go:27-48
@@ -84,7 +84,7 @@ def _etcd_endpoint(s: Source, n: TraceNode, parents: list[TraceNode], depth: int
     )
 
 
-@rule("helm-render-failed")
+@rule("helm-render-failed", stages=("helm",))
 def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "helm" or n.health != DEGRADED:
         return
@@ -132,7 +132,7 @@ def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
     )
 
 
-@rule("workload-not-ready")
+@rule("workload-not-ready", stages=("pod",))
 def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "pod" or n.health != DEGRADED:
         return
@@ -201,7 +201,7 @@ def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str]
     return out
 
 
-@rule("external-secret-failed")
+@rule("external-secret-failed", stages=("object",))
 def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     """An ExternalSecret ESO cannot sync: Ready=False SecretSyncedError, the provider's error in its latest Warning
     UpdateFailed event (external-secrets pkg/controllers/externalsecret/externalsecret_controller.go ``markAsFailed``,
