@@ -110,8 +110,26 @@ def test_the_snapshot_answers_as_the_lab_source(two):
     # a LabelSelector is the store's to read (matchLabels / matchExpressions)
     selector = {"matchExpressions": [{"key": "kratix.io/work", "operator": "Exists"}]}
     assert snap.list("WorkPlacement", None, selector) == source.list("WorkPlacement", None, selector) != []
-    assert [p.name for p in snap.promises()] == [p.name for p in source.promises()]
+    assert [(p.name, p.doc, p.source) for p in snap.promises()] == [
+        (p.name, p.doc, p.source) for p in source.promises()
+    ]
     assert snap.kinds() is snap.kinds()
+    for kind in [*store.kinds(), *(p.crd.kind for p in source.promises() if p.crd), "vco", "NoSuchKind"]:
+        assert _outcome(lambda kind=kind: snap.kinds().resolve(kind)) == _outcome(
+            lambda kind=kind: source.kinds().resolve(kind)
+        ), kind
+    # every pod's log (and one with no log), whole, by container and by tail, as the LabSource reads it
+    containers = {
+        c
+        for p in source.list("Pod")
+        for c in [None, "nope", *(x["name"] for x in p["spec"]["containers"] + p["spec"].get("initContainers", []))]
+    }
+    pods = [*source.list("Pod"), {"metadata": {"name": "no-such-pod", "namespace": "platform-requests"}}]
+    assert any(source.logs(p) for p in pods)
+    for pod in pods:
+        for container in containers:
+            for tail in (None, 0, 1, 10):
+                assert snap.logs(pod, tail, container) == source.logs(pod, tail, container)
     assert snap.now() == source.now() and snap.state_head() == source.state_head()
     assert snap.change_token() == source.change_token()
 
@@ -134,6 +152,10 @@ def test_an_object_deleted_after_the_snapshot_read_its_kind(two):
     assert fresh.list("WorkPlacement", meta["namespace"], {"kratix.io/work": work}) == source.list(
         "WorkPlacement", meta["namespace"], {"kratix.io/work": work}
     )
+    pod = snap.list("Pod", "platform-requests")[0]
+    before = snap.logs(pod)
+    two.store.write_log("platform-requests", pod["metadata"]["name"], "status-writer", "a line written later\n")
+    assert snap.logs(pod) == before != source.logs(pod) == source.snapshot().logs(pod)
     # the rows of a snapshot taken now are the rows read object by object (the placement missing from both)
     assert _one_shot(source) == _object_by_object(source)
 

@@ -653,6 +653,16 @@ class Store:
         rows = self._conn.execute("SELECT seq, namespace, pod FROM logs WHERE seq > ?", (seq,)).fetchall()
         return max((r[0] for r in rows), default=seq), {(r[1], r[2]) for r in rows}
 
+    def read_logs(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """Every pod's log as ``(namespace, pod) -> [(container, text)]`` in the order written, in one query: a
+        snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``; ``logs`` reads one pod's)."""
+        out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for ns, pod, container, text in self._conn.execute(
+            "SELECT namespace, pod, container, text FROM logs ORDER BY seq"
+        ):
+            out.setdefault((ns, pod), []).append((container, text))
+        return out
+
     def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
         sql, args = "SELECT container, text FROM logs WHERE namespace=? AND pod=?", [namespace, pod]
         if container:

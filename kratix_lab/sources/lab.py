@@ -9,9 +9,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from kratix_lab.kube.registry import KindRegistry
+from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.kube.times import timestamp
-from kratix_lab.model import matches_labels, namespace_of
+from kratix_lab.model import clone, matches_labels, namespace_of
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
 
@@ -44,11 +44,7 @@ class LabSource:
         return self.lab.store.events(obj.get("kind"), (obj.get("metadata") or {}).get("name"), namespace_of(obj))
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
-        text = self.lab.store.logs(namespace_of(pod) or "", pod["metadata"]["name"], container)
-        if tail is not None:
-            lines = text.splitlines()[-tail:] if tail > 0 else []
-            text = "".join(line + "\n" for line in lines)
-        return text
+        return _tail(self.lab.store.logs(namespace_of(pod) or "", pod["metadata"]["name"], container), tail)
 
     @property
     def reopen(self) -> Callable[[], LabSource]:
@@ -120,6 +116,14 @@ class LabSource:
                 sha = next(listed, None) or self.lab.state_remote.first_parent(sha) or ""
             self._ancestors[descendant] = chain
         return ancestor in chain
+
+
+def _tail(text: str, tail: int | None) -> str:
+    """The last ``tail`` lines of a log (all of it for None)."""
+    if tail is not None:
+        lines = text.splitlines()[-tail:] if tail > 0 else []
+        text = "".join(line + "\n" for line in lines)
+    return text
 
 
 class _Obj:
@@ -197,6 +201,7 @@ class LabSnapshot:
         self._registry: KindRegistry | None = None
         self._placements: dict[tuple[str, str], dict[str, bytes]] | None = None
         self._derived: dict[str, Any] = {}
+        self._logs: dict[tuple[str, str], builtins.list[tuple[str, str]]] | None = None
 
     def reopened(self) -> LabSnapshot:
         """This snapshot in a process forked from the one that read it (a one-shot fleet's worker,
@@ -244,7 +249,11 @@ class LabSnapshot:
         return self.source.events(obj)
 
     def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
-        return self.source.logs(pod, tail, container)
+        """A pod's log as ``Store.logs`` reads it, from every pod's logs read in one query at the first ask."""
+        if self._logs is None:
+            self._logs = self._store.read_logs()
+        lines = self._logs.get((namespace_of(pod) or "", pod["metadata"]["name"]), ())
+        return _tail("".join(text for c, text in lines if not container or c == container), tail)
 
     def now(self) -> int:
         return self.source.now()
@@ -253,13 +262,23 @@ class LabSnapshot:
         return timestamp(text)
 
     def promises(self) -> builtins.list[Any]:
+        """The installed Promises as ``Lab.promises`` makes them (cluster-scoped Promise objects of Kratix's group,
+        by name, each ``Promise.from_dict`` of its own copy), from the snapshot's read of the kind: the lab's own
+        list first reads every object's version, tens of thousands in a fleet."""
         if self._promises is None:
-            self._promises = self.source.promises()
+            from kratix_lab.promise import Promise
+
+            self._promises = [
+                Promise.from_dict(clone(o.obj()), f"Promise/{o.name}")
+                for o in self._kind("Promise").rows
+                if o.group == _KRATIX and o.namespace == ""
+            ]
         return builtins.list(self._promises)
 
     def kinds(self) -> KindRegistry:
+        """The kind registry as ``Lab.kinds`` builds it, over the snapshot's Promises."""
         if self._registry is None:
-            self._registry = self.source.kinds()
+            self._registry = KindRegistry.from_crds(promise_crds(p.doc for p in self.promises()))
         return self._registry
 
     def change_token(self) -> tuple[Any, ...]:
