@@ -368,3 +368,64 @@ def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     assert snap.list("Job", "platform-requests") == source.list("Job", "platform-requests")  # read after: anew
     assert job not in snap.list("Job", "platform-requests")
     assert snap.state_head() == source.state_head() and snap.now() == source.now()
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, ascii_only=st.booleans())
+def test_parse_json_reads_what_json_reads(value, ascii_only):
+    """``model.parse_json`` (the store's bodies: msgspec, json where msgspec refuses) gives ``json.loads``'s value —
+    integers beyond 64 bits exactly, floats alike, any text (escaped or not)."""
+    import json
+
+    from kratix_lab.model import parse_json
+
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    got, want = parse_json(text), json.loads(text)
+    assert got == want and repr(got) == repr(want)
+    assert parse_json(text.encode()) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[NaN, Infinity, -Infinity]",
+        "1e400",
+        '"\\ud800 lone"',
+        '{"a": 1, "a": 2}',
+        "123456789012345678901234567890",
+        '"\\u0000\\/"',
+        "-0",
+        "-0.0",
+        " [1] ",
+    ],
+)
+def test_parse_json_where_msgspec_differs_or_refuses(text):
+    import json
+
+    from kratix_lab.model import parse_json
+
+    assert repr(parse_json(text)) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["[1,]", '{"a": 1}x', "", '"\t"', "{'a': 1}"])
+def test_parse_json_refuses_what_json_refuses(text):
+    import json
+
+    from kratix_lab.model import parse_json
+
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as ours:
+        parse_json(text)
+    assert str(ours.value) == str(theirs.value)

@@ -13,6 +13,7 @@ from kratix_lab.model.objects import (
     meta,
     name_of,
     namespace_of,
+    parse_json,
     ref,
     set_condition,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "meta",
     "name_of",
     "namespace_of",
+    "parse_json",
     "ref",
     "set_condition",
 ]

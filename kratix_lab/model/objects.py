@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from kratix_lab.kube.registry import BUILTIN_KINDS
 
 # Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so): the kind
@@ -37,6 +39,21 @@ def _gvk(cls: type[GVK], api_version: str, kind: str) -> GVK:
 
 
 _JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+_decode_json = msgspec.json.Decoder().decode
+
+
+def parse_json(text: str | bytes) -> Any:
+    """A JSON text as ``json.loads`` reads it (the one loader of the lab store's bodies).
+
+    msgspec's decoder parses it (C, about 1.5× the standard library on Kubernetes objects: a cold ``status`` of a
+    thousand vClusters parses a few hundred megabytes of them) and gives json's values for every text it accepts —
+    integers of any size exactly (orjson makes a float of one beyond 64 bits), doubles rounded alike, the last of
+    duplicate keys; the texts it refuses are ``json.loads``'s to read or refuse: NaN and Infinity, a number beyond
+    a double (json: inf), a lone surrogate (json keeps it), invalid JSON (json's error)."""
+    try:
+        return _decode_json(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 def clone(obj: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 
 from kratix_lab import errors
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import GVK, clone, matches_selector
+from kratix_lab.model import GVK, clone, matches_selector, parse_json
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 
@@ -256,7 +256,7 @@ class Store:
         rows = self._conn.execute(sql, args).fetchall()
         if not rows:
             return None
-        return self._parse(rows[0]) if readonly else json.loads(rows[0][5])
+        return self._parse(rows[0]) if readonly else parse_json(rows[0][5])
 
     def _shared(self, key: tuple[str, str, str, str], rv: int) -> dict[str, Any]:
         """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached)."""
@@ -275,7 +275,7 @@ class Store:
         hit = self._parsed.get(key)
         if hit is not None and hit[0] == row[4]:
             return hit[1]
-        obj = json.loads(row[5])
+        obj = parse_json(row[5])
         self._parsed[key] = (row[4], obj)
         return obj
 
@@ -395,7 +395,7 @@ class Store:
                 args.append(value)
         sql += " ORDER BY kind, namespace, name"
         rows = self._conn.execute(sql, args)
-        objs = [self._parse(r) for r in rows] if readonly else [json.loads(r[5]) for r in rows]
+        objs = [self._parse(r) for r in rows] if readonly else [parse_json(r[5]) for r in rows]
         if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
         return objs

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import builtins
 import functools
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.kube.times import timestamp
-from kratix_lab.model import clone, matches_labels, namespace_of
+from kratix_lab.model import clone, matches_labels, namespace_of, parse_json
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
 
@@ -137,7 +136,7 @@ class _Obj:
 
     def obj(self) -> dict[str, Any]:
         if self.value is None:
-            self.value, self.body = json.loads(self.body), ""  # the text is not needed again
+            self.value, self.body = parse_json(self.body), ""  # the text is not needed again
         return self.value
 
 
@@ -161,7 +160,7 @@ class _Kind:
         if index is None:
             index = self._labels[keys] = {}
             for o in self.rows:
-                have = json.loads(o.labels) if o.labels else {}
+                have = parse_json(o.labels) if o.labels else {}
                 if not isinstance(have, dict):
                     continue
                 values = tuple(have.get(k) for k in keys)
