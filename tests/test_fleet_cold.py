@@ -429,3 +429,32 @@ def test_parse_json_refuses_what_json_refuses(text):
     with pytest.raises(json.JSONDecodeError) as ours:
         parse_json(text)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"metadata": {"name": "a", "labels": {"x": "1", "y": "2"}}, "spec": {"big": [1, 2, 3]}}',
+        '{"metadata": {"name": "a"}}',
+        "{}",
+        '{"metadata": null}',
+        '{"metadata": "text"}',
+        '{"metadata": {"labels": null}}',
+        '{"metadata": {"labels": ["a"]}}',
+        '{"metadata": {"labels": {"x": NaN}}}',
+        '{"metadata": {"labels": {"x": "\\ud800"}}, "spec": {"n": 123456789012345678901234567890}}',
+    ],
+)
+def test_a_snapshot_object_reads_its_labels_as_its_parsed_body_holds_them(body):
+    """``_Obj.labels()`` (the label indexes: metadata.labels alone, the rest skipped) is what the parsed body holds,
+    before and after the body is parsed; the body parsed later is the whole object."""
+    import json
+
+    from kratix_lab.sources.lab import _Obj
+
+    meta = json.loads(body).get("metadata")
+    want = meta.get("labels") if isinstance(meta, dict) else None
+    o = _Obj(("g", "ns", "a", body))
+    assert repr(o.labels()) == repr(want)
+    assert repr(o.obj()) == repr(json.loads(body))
+    assert repr(o.labels()) == repr(want)

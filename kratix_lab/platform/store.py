@@ -328,15 +328,12 @@ class Store:
         """Every kind that has at least one object."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT kind FROM objects ORDER BY kind")]
 
-    def read_kind(self, kind: str) -> list[tuple[str, str, str, str, str | None]]:
-        """Every object of ``kind`` (any group) as ``(group, namespace, name, body, labels)`` — its JSON text and its
-        ``metadata.labels`` as JSON text (SQLite's ``json_extract``; None without labels) — sorted by namespace, name
-        and group, in one query: a snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``), which parses a
-        body only when it is asked for."""
+    def read_kind(self, kind: str) -> list[tuple[str, str, str, str]]:
+        """Every object of ``kind`` (any group) as ``(group, namespace, name, body)`` — its JSON text — sorted by
+        namespace, name and group, in one query: a snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``),
+        which parses a body only when it is asked for."""
         return self._conn.execute(
-            "SELECT grp, namespace, name, body, json_extract(body, '$.metadata.labels') FROM objects WHERE kind = ? "
-            "ORDER BY namespace, name, grp",
-            (kind,),
+            "SELECT grp, namespace, name, body FROM objects WHERE kind = ? ORDER BY namespace, name, grp", (kind,)
         ).fetchall()
 
     def list(

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.kube.times import timestamp
 from kratix_lab.model import clone, matches_labels, namespace_of, parse_json
@@ -125,13 +127,24 @@ def _tail(text: str, tail: int | None) -> str:
     return text
 
 
+class _Meta(msgspec.Struct):
+    labels: Any = None
+
+
+class _Head(msgspec.Struct):
+    metadata: _Meta | None = None
+
+
+_decode_head = msgspec.json.Decoder(_Head).decode  # an object's metadata.labels alone (its other fields skipped)
+
+
 class _Obj:
     """One object of a snapshot: its key, and its body parsed the first time it is asked for."""
 
-    __slots__ = ("body", "group", "labels", "name", "namespace", "value")
+    __slots__ = ("body", "group", "name", "namespace", "value")
 
-    def __init__(self, row: tuple[str, str, str, str, str | None]) -> None:
-        self.group, self.namespace, self.name, self.body, self.labels = row
+    def __init__(self, row: tuple[str, str, str, str]) -> None:
+        self.group, self.namespace, self.name, self.body = row
         self.value: dict[str, Any] | None = None
 
     def obj(self) -> dict[str, Any]:
@@ -139,11 +152,23 @@ class _Obj:
             self.value, self.body = parse_json(self.body), ""  # the text is not needed again
         return self.value
 
+    def labels(self) -> Any:
+        """Its ``metadata.labels`` (None without), the body left unparsed when it still is: msgspec reads that one
+        field and skips the rest (what ``parse_json`` would give for it; a body msgspec will not read so is parsed)."""
+        if self.value is None:
+            try:
+                meta = _decode_head(self.body).metadata
+                return None if meta is None else meta.labels
+            except msgspec.DecodeError:  # metadata not an object, NaN, …: parse_json says what it holds
+                pass
+        meta = self.obj().get("metadata")
+        return meta.get("labels") if isinstance(meta, dict) else None
+
 
 class _Kind:
     """One kind as a snapshot read it: its objects (sorted as the store lists them) and indexes on them."""
 
-    def __init__(self, rows: builtins.list[tuple[str, str, str, str, str | None]]) -> None:
+    def __init__(self, rows: builtins.list[tuple[str, str, str, str]]) -> None:
         self.rows = [_Obj(r) for r in rows]
         self.by_name: dict[tuple[str, str], builtins.list[_Obj]] = {}
         self.by_namespace: dict[str, builtins.list[_Obj]] = {}
@@ -151,6 +176,7 @@ class _Kind:
             self.by_name.setdefault((o.namespace, o.name), []).append(o)
             self.by_namespace.setdefault(o.namespace, []).append(o)
         self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
+        self._have: builtins.list[Any] | None = None  # each object's labels, read at the first label-selected list
 
     def with_labels(self, labels: dict[str, Any]) -> builtins.list[_Obj]:
         """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
@@ -158,9 +184,12 @@ class _Kind:
         keys = tuple(sorted(labels))
         index = self._labels.get(keys)
         if index is None:
+            if self._have is None:
+                self._have = [o.labels() for o in self.rows]
             index = self._labels[keys] = {}
-            for o in self.rows:
-                have = parse_json(o.labels) if o.labels else {}
+            for o, have in zip(self.rows, self._have, strict=True):
+                if have is None:
+                    have = {}
                 if not isinstance(have, dict):
                     continue
                 values = tuple(have.get(k) for k in keys)
