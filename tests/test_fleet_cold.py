@@ -458,3 +458,38 @@ def test_a_snapshot_object_reads_its_labels_as_its_parsed_body_holds_them(body):
     assert repr(o.labels()) == repr(want)
     assert repr(o.obj()) == repr(json.loads(body))
     assert repr(o.labels()) == repr(want)
+
+
+def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):
+    """``LabSnapshot.prefetch`` reads every placement's files on a thread while the caller goes on; whatever touches
+    the state repo waits for it, and the answers are the ones read when asked. A failed read on the thread is read
+    again where the files are asked for (and raises there, as it did before the thread)."""
+    source = LabSource(two)
+    specs = [
+        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+        for wp in two.store.list("WorkPlacement")
+        if (wp.get("status") or {}).get("versionID")
+    ]
+    assert specs
+    early, late = source.snapshot(), source.snapshot()
+    early.prefetch()
+    assert early._reading is not None
+    assert early.state_commit(specs[0][1]) == source.state_commit(specs[0][1]) and early._reading is None
+    for spec in specs:
+        assert early.state_files(*spec) == late.state_files(*spec) == source.state_files(*spec)
+    repo = two.state_remote
+    calls = []
+
+    def failing(specs):
+        calls.append(len(specs))
+        raise OSError("git is gone")
+
+    monkeypatch.setattr(repo, "read_files_many", failing)
+    broken = source.snapshot()
+    broken.prefetch()
+    broken.ready()
+    with pytest.raises(OSError, match="git is gone"):
+        broken.state_files(*specs[0])
+    assert len(calls) == 2  # on the thread, then when asked
+    monkeypatch.undo()
+    assert broken.state_files(*specs[0]) == source.state_files(*specs[0])

@@ -307,6 +307,7 @@ class FleetRows:
         # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
         snapshot = None if self.track else getattr(self.source, "snapshot", None)
         s = snapshot() if snapshot is not None else self.source
+        getattr(s, "prefetch", lambda: None)()  # what every row reads, read meanwhile where it can (the placements)
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
@@ -465,6 +466,7 @@ def _in_workers(
     size = -(-len(rest) // workers)
     shares = [rest[i : i + size] for i in range(0, len(rest), size)]
     ctx = multiprocessing.get_context("fork")
+    getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
         stream.flush()
     children = []
