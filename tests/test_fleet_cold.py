@@ -493,3 +493,30 @@ def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monke
     assert len(calls) == 2  # on the thread, then when asked
     monkeypatch.undo()
     assert broken.state_files(*specs[0]) == source.state_files(*specs[0])
+
+
+def test_a_list_made_once_is_a_new_list_each_time(two):
+    """An unselected list (every Application, each row) is made once per snapshot; each answer is a list of its own
+    (a caller that changes it changes no other answer), the same objects in the same order."""
+    snap = LabSource(two).snapshot()
+    first = snap.list("Application", "argocd", group="argoproj.io")
+    assert first
+    first.pop()
+    again = snap.list("Application", "argocd", group="argoproj.io")
+    assert len(again) == len(first) + 1 and all(a is b for a, b in zip(first, again, strict=False))
+    assert snap.list("Application", "argocd", group="argoproj.io") == again is not first
+
+
+def test_a_pickled_diagnosis_leaves_the_parsed_files_behind(two):
+    """A diagnosis sent from a worker process is the same diagnosis (everything shown, serialised or compared) without
+    the commit nodes' parsed files, which only the rules read (where the trace was made)."""
+    import pickle
+
+    source = LabSource(two)
+    d = diagnose(source, "VClusterOrchestrator", "media", "platform-requests")
+    commits = [n for n, _ in d.trace.walk() if n.stage == "commit"]
+    assert commits and all(n.manifests is not None for n in commits)
+    back = pickle.loads(pickle.dumps(d))
+    assert back == d and tv.diagnosis_json(back) == tv.diagnosis_json(d)
+    assert all(n.manifests is None for n, _ in back.trace.walk())
+    assert all(n.manifests is not None for n in commits)  # the original keeps them

@@ -230,6 +230,7 @@ class LabSnapshot:
         self._registry: KindRegistry | None = None
         self._placements: dict[tuple[str, str], dict[str, bytes]] | None = None
         self._derived: dict[str, Any] = {}
+        self._lists: dict[tuple[str, str | None, str | None], builtins.list[dict[str, Any]]] = {}  # unselected lists
         self._logs: dict[tuple[str, str], builtins.list[tuple[str, str]]] | None = None
         self._reading: tuple[threading.Thread, dict[str, Any]] | None = None  # the placements' files (``prefetch``)
 
@@ -294,6 +295,9 @@ class LabSnapshot:
     ) -> builtins.list[dict[str, Any]]:
         if labels and ("matchLabels" in labels or "matchExpressions" in labels):
             return self.source.list(kind, namespace, labels, group)  # the store reads such a map as a LabelSelector
+        whole = (kind, namespace, group) if not labels else None
+        if whole is not None and whole in self._lists:
+            return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
         k = self._kind(kind)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
         rows = k.with_labels(labels) if labels else everything
@@ -304,6 +308,8 @@ class LabSnapshot:
             obj = o.obj()
             if not labels or matches_labels((obj.get("metadata") or {}).get("labels") or {}, labels):
                 out.append(obj)
+        if whole is not None:
+            self._lists[whole] = builtins.list(out)
         return out
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:

@@ -87,6 +87,12 @@ class TraceNode:
     # repo); not part of what a node says: never shown, serialised or compared
     manifests: CommitManifests | None = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a fleet's worker process sends its diagnoses back) without ``manifests``: a commit's parsed
+        files are for the rules, which ran where the trace was made; nothing shown, serialised or compared reads
+        them (and they are most of a diagnosis's size)."""
+        return {**self.__dict__, "manifests": None}
+
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
