@@ -25,6 +25,7 @@ from typing import Any
 
 from kratix_lab import __version__
 from kratix_lab.errors import KratixLabError, Refused, UnknownKind
+from kratix_lab.kube.applied import last_applied, record_applied
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.model import GVK, MODELLED_ANNOTATION, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
@@ -553,11 +554,22 @@ class Lab:
         return docs[0].data, Path(file_or_obj).read_text()
 
     def apply(self, file_or_obj: str | Path | dict[str, Any]) -> str:
-        """Apply directly to the cluster (like ``kubectl apply -f``), bypassing GitOps."""
+        """Apply directly to the cluster (like ``kubectl apply -f``), bypassing GitOps.
+
+        As kubectl's client-side apply, the object records the configuration applied (its last-applied annotation,
+        ``kube/applied.py``) and a field the previous apply set that this one does not is removed (a key dropped
+        from a ConfigMap's ``data``, a label)."""
         obj, _ = self._read(file_or_obj)
         if not self.cluster_scoped(obj) and not namespace_of(obj) and isinstance(obj.get("metadata"), dict):
             obj["metadata"]["namespace"] = REQUESTS_NAMESPACE if self.crd_for(obj) else "default"
-        return self.apply_object(obj)
+        previous = None
+        if isinstance(obj.get("metadata"), dict) and obj["metadata"].get("name"):
+            gvk = GVK.of(obj)
+            live = self.store.get(gvk.kind, obj["metadata"]["name"], namespace_of(obj), gvk.group, readonly=True)
+            previous = last_applied(live)
+            obj = clone(obj)
+            record_applied(obj)
+        return self.apply_object(obj, previous=previous)
 
     @staticmethod
     def gitops_path(kind: str, name: str, crd: CRD) -> str:
