@@ -269,6 +269,7 @@ class Lab:
         Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
         os.chmod(self.path / "store.sqlite", 0o600)
         info = {
+            "format": LAB_FORMAT,
             "kratix-lab": __version__,
             "seed": seed,
             "externalSecretsVersion": self._eso_wanted or DEFAULT_ESO_VERSION,
@@ -871,6 +872,10 @@ class Lab:
 
 
 LAB_PARTS = ("store.sqlite", "gitops", "state.git", "state")
+# The lab directory's layout (lab.json, the store's tables, the repositories). A lab.json without "format" was
+# written before the number existed and is format 1. Raise it when a change makes older code misread a lab; a lab
+# of a newer format is refused with an error rather than read wrong.
+LAB_FORMAT = 1
 
 
 def _read_marker(marker: Path) -> str:
@@ -881,6 +886,14 @@ def _read_marker(marker: Path) -> str:
         raise LabError(f"{marker}: not a valid lab.json ({e}); the lab is damaged") from None
     if not isinstance(info, dict) or "kratix-lab" not in info or not isinstance(info.get("seed"), str):
         raise LabError(f'{marker}: not a lab.json (expected "kratix-lab" and "seed"); the lab is damaged')
+    fmt = info.get("format", 1)
+    if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt < 1:
+        raise LabError(f"{marker}: format: {fmt!r} is not a lab format number (1, 2, ...); the lab is damaged")
+    if fmt > LAB_FORMAT:
+        raise LabError(
+            f"{marker}: format: this lab was written by kratix-lab {info['kratix-lab']} in lab format {fmt}; "
+            f"kratix-lab {__version__} reads format {LAB_FORMAT} and older: upgrade kratix-lab to open it"
+        )
     return info["seed"]
 
 
