@@ -51,7 +51,7 @@ from kratix_lab.platform.workloads import WorkloadsController
 from kratix_lab.promise import Promise
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.schema import CRD
-from kratix_lab.schema.builtin import builtin_errors
+from kratix_lab.schema.builtin import builtin_errors, decode_error
 from kratix_lab.schema.upstream import upstream_crd
 
 GITOPS_URL = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
@@ -72,6 +72,10 @@ class LabError(KratixLabError):
 
 class AdmissionError(LabError, Refused):
     """The API server refused the object (the message is the server's)."""
+
+
+class Undecodable(AdmissionError):
+    """The API server could not decode the object into its kind's type (a 400 BadRequest, not a 422 Invalid)."""
 
 
 @dataclass
@@ -454,7 +458,10 @@ class Lab:
             if not admission.ok:
                 raise AdmissionError(admission.message)
             obj = admission.object
-        else:  # a built-in kind: the API server's kind and ObjectMeta rules (kratix_lab/schema/builtin.py)
+        else:  # a built-in kind: decoded into its type, then the kind and ObjectMeta rules (kratix_lab/schema/builtin.py)
+            undecodable = decode_error(obj)
+            if undecodable:
+                raise Undecodable(undecodable)
             refused = builtin_errors(obj, namespaced=not self.cluster_scoped(obj))
             if refused:
                 raise AdmissionError(refused)
