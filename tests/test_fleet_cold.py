@@ -520,3 +520,39 @@ def test_a_pickled_diagnosis_leaves_the_parsed_files_behind(two):
     assert back == d and tv.diagnosis_json(back) == tv.diagnosis_json(d)
     assert all(n.manifests is None for n, _ in back.trace.walk())
     assert all(n.manifests is not None for n in commits)  # the original keeps them
+
+
+def test_two_cold_runs_see_the_change_made_between_them(three, monkeypatch):
+    """``status`` and ``diagnose --all`` are one-shots over a snapshot read by each run (nothing kept between runs):
+    a change made between two runs is in the second, whose output is the rows read object by object — with the
+    rows computed by two processes (PARALLEL_FROM lowered so three rows fork)."""
+    import contextlib
+    import json
+
+    import kratix_lab.fleet.rows as fleet_rows
+    from kratix_lab.cli import main
+
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_rows, "one_shot_workers", lambda: 2)
+    path = str(three.path)
+
+    def run(*args: str) -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["--lab", path, *args])
+        return code, out.getvalue()
+
+    code, before = run("status", "-o", "json")
+    assert code == 0 and {r["health"] for r in json.loads(before)} == {"Healthy"}
+    three.faults.inject("pipeline-fails", promise="vcluster-core")
+    three.reconcile("VClusterCore", "sandbox", "platform-requests")
+    three.run_for(60)
+    code, after = run("status", "-o", "json")
+    rows = {r["name"]: r for r in json.loads(after)}
+    assert code == 1 and rows["sandbox"]["health"] == "Degraded" and rows["media"]["health"] == "Healthy"
+    want = fleet(LabSource(three))
+    assert [(r["name"], r["stage"], r["health"], r["message"]) for r in rows.values()] == [
+        (r.name, r.stage, r.health, r.message) for r in want
+    ]
+    code, text = run("diagnose", "--all")
+    assert code == 1 and "pipeline-failed" in text and text.count("== VClusterOrchestrator/") == 3
