@@ -556,3 +556,25 @@ def test_two_cold_runs_see_the_change_made_between_them(three, monkeypatch):
     ]
     code, text = run("diagnose", "--all")
     assert code == 1 and "pipeline-failed" in text and text.count("== VClusterOrchestrator/") == 3
+
+
+def test_the_pipeline_image_needs_no_msgspec():
+    """The pipeline image holds only what pipelines import (promises/Dockerfile: no msgspec); ``kratix_lab.model``
+    imports there, and ``parse_json`` is ``json.loads`` without msgspec."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('msgspec', 'git', 'rich', 'textual', 'cryptography'): sys.modules[m] = None\n"
+        "import kratix_lab.pipeline.entrypoint\n"
+        "from kratix_lab.model import parse_json\n"
+        "assert repr(parse_json('[1, 2.5, NaN, 123456789012345678901234567890]')) == "
+        "'[1, 2.5, nan, 123456789012345678901234567890]'\n"
+        "try:\n"
+        "    parse_json('[1,]')\n"
+        "except ValueError as e:\n"
+        "    print(type(e).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "JSONDecodeError", done.stderr

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from kratix_lab.kube.registry import BUILTIN_KINDS
 
 # Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so): the kind
@@ -39,7 +37,13 @@ def _gvk(cls: type[GVK], api_version: str, kind: str) -> GVK:
 
 
 _JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
-_decode_json = msgspec.json.Decoder().decode
+try:
+    import msgspec
+
+    _decode_json: Any = msgspec.json.Decoder().decode
+    _Refused: type[Exception] = msgspec.DecodeError
+except ImportError:  # the pipeline image (promises/Dockerfile) holds only what pipelines import: they read no store
+    _decode_json, _Refused = json.loads, ValueError
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -52,7 +56,7 @@ def parse_json(text: str | bytes) -> Any:
     a double (json: inf), a lone surrogate (json keeps it), invalid JSON (json's error)."""
     try:
         return _decode_json(text)
-    except msgspec.DecodeError:
+    except _Refused:
         return json.loads(text)
 
 
