@@ -36,10 +36,6 @@ UNSUPPORTED_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # TCP_NODELAY on each connection (socketserver.StreamRequestHandler.setup): a response is two writes (the
-    # headers, then the body), and with Nagle's algorithm the body waited for the client's delayed ACK of the
-    # headers — ~40 ms per request on a keep-alive connection (a live dashboard's first paint: 17 s → 5 s).
-    disable_nagle_algorithm = True
     server: ApiServer
 
     def log_message(self, format: str, *args: Any) -> None:
