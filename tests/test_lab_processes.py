@@ -15,10 +15,15 @@ from kratix_lab.model import get_condition
 from kratix_lab.platform.lab import Lab
 from tests.helpers import ROOT, SAMPLES
 
+# As every kratix-lab process starts (the CLI, the pipeline entry point, the dashboard's workers): else the first step
+# compiles rfc3987-syntax's grammars for seconds (kratix_lab.startup), and a kill meant to land inside settle lands
+# inside that import instead.
+STARTUP = "from kratix_lab.startup import skip_slow_optional_imports\nskip_slow_optional_imports()\n"
+
 
 def run_py(code: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", STARTUP + textwrap.dedent(code)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
