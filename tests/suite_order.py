@@ -3,21 +3,24 @@
 ``--dist loadfile`` hands whole files to the two workers in collection order (``--no-loadscope-reorder``,
 pyproject.toml), so the files that take longest go out first and the short ones fill the end: no worker is left
 alone with a long file at the end (longest-processing-time-first). ``tests/durations.json`` holds each file's
-seconds (setup, call and teardown of its tests, summed, on the worker that ran it). Files it does not name run
-too, after the ones it names, in their collection order. Refresh it with ``KRATIX_LAB_RECORD_DURATIONS=1 make test``
-(README, Development): a run of some files updates theirs, and files that no longer exist are dropped.
+seconds (setup, call and teardown of its tests, summed, on the worker that ran it). Files it does not name (new
+ones) run too, before the ones it names, in their collection order: one of them may be slow, and at the start it
+cannot hold up the end. Refresh it with ``KRATIX_LAB_RECORD_DURATIONS=1 make test`` (README, Development): a run of
+some files updates theirs, and files that no longer exist are dropped. ``KRATIX_LAB_DURATIONS=PATH`` reads and
+writes another record (tests/test_suite_order.py uses it).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-DURATIONS = Path(__file__).with_name("durations.json")
-ROOT = DURATIONS.parent.parent
+ROOT = Path(__file__).parent.parent
+DURATIONS = Path(os.environ.get("KRATIX_LAB_DURATIONS") or Path(__file__).with_name("durations.json"))
 RECORD_ENV = "KRATIX_LAB_RECORD_DURATIONS"
 
 
