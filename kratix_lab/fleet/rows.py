@@ -29,6 +29,7 @@ import builtins
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -258,7 +259,12 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``)."""
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
+
+    ``refresh(limit)`` computes rows in batches (the dashboard's streaming first paint): ``limit(n)`` is asked after
+    each row computed (``n`` so far in this call; one is always computed) and True ends the batch; the rows left
+    are ``pending`` (a member never computed has no row yet, a stale one keeps its last row) and the next refreshes
+    compute them. ``total`` is the number of members the last refresh saw."""
 
     def __init__(self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None):
         from kratix_lab.fleet.feeds import feed_for
@@ -272,6 +278,8 @@ class FleetRows:
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
         self._keep_diagnoses = not track
+        self.pending: set[tuple[str, str]] = set()  # rows a limited refresh left to compute
+        self.total = 0
 
     def rows(self) -> builtins.list[VClusterStatus]:
         return [self.entries[k].row for k in sorted(self.entries)]
@@ -279,12 +287,14 @@ class FleetRows:
     def diagnoses(self) -> builtins.list[Diagnosis]:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
-    def refresh(self) -> builtins.list[VClusterStatus]:
+    def refresh(self, limit: Callable[[int], bool] | None = None) -> builtins.list[VClusterStatus]:
         s = self.source
         changes = self._changes()
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
+        dirty |= self.pending & members.keys()
+        self.pending, self.total = set(), len(members)
         self.gone = sorted(self.entries.keys() - members.keys())
         for k in self.gone:
             del self.entries[k]
@@ -293,6 +303,9 @@ class FleetRows:
         for key, live in sorted(members.items()):
             entry = self.entries.get(key)
             if entry is not None and key not in dirty and entry.member[2] == live:
+                continue
+            if limit is not None and self.changed and limit(len(self.changed)):
+                self.pending.add(key)
                 continue
             self.entries[key] = self._compute(rk, columns, key, live)
             self.changed.append(key)

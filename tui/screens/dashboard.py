@@ -1,7 +1,9 @@
 """The dashboard: every vCluster with the stage its road reached, its health, since when and why.
 
-Rows come from ``diagnose.fleet`` on the reader (recomputed only when the lab changed), so the
-table refreshes live without ever blocking a key press.
+Rows come from the fleet's worker (``tui.jobs.read_fleet``), which keeps them incrementally: each read returns
+only the rows a change reached, and the table updates those cells in place, so it refreshes live without ever
+blocking a key press. The first read streams: rows are computed in batches, each shown as it arrives (the title
+counts ``rows 120/1000``) while the next is asked for at once, and the table is usable meanwhile.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
+    SINCE,
     SORT_KEYS,
     VClusterTable,
     column_labels,
@@ -29,6 +32,7 @@ from tui.widgets.vcluster_table import (
     matches,
     row_cells,
     row_key,
+    since_cell,
 )
 
 KIND = "VClusterOrchestrator"
@@ -60,6 +64,7 @@ class DashboardScreen(TableScreen):
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
+        self._cells: dict[str, tuple[Any, list[Any]]] = {}  # row key -> (its row, its cells but SINCE)
         self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
@@ -94,6 +99,8 @@ class DashboardScreen(TableScreen):
         self.rows = self.reader.take(snapshot)
         self.snapshot = snapshot
         self.show()
+        if not snapshot.complete:
+            self._read_again = True  # streaming first paint: ask for the next batch at once (refresh_data's loop)
 
     def _failed(self, message: str) -> None:
         what = "the cluster" if getattr(self.app, "live", False) else "the lab"
@@ -112,12 +119,25 @@ class DashboardScreen(TableScreen):
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.label_columns(column_labels(self.rows))
-        self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
+        if len(self._cells) > len(self.rows):  # rows gone from the fleet: their cells too
+            keep = {row_key(s) for s in self.rows}
+            self._cells = {k: v for k, v in self._cells.items() if k in keep}
+        self.table.show([(row_key(s), self._row_cells(s, snap.now)) for s in rows])
         if to_top and rows:
             self.table.move_cursor(row=0, animate=False)
             self.table.scroll_home(animate=False)
         self._title(len(rows), len(self.rows))
         self._show_selected()
+
+    def _row_cells(self, s: Any, now: int) -> list[Any]:
+        """The row's cells: computed again only for a row that changed, but SINCE (the lab's time moves on)."""
+        key = row_key(s)
+        kept = self._cells.get(key)
+        if kept is None or kept[0] is not s:
+            kept = self._cells[key] = (s, row_cells(s, now))
+        cells = list(kept[1])
+        cells[SINCE] = since_cell(s, now)
+        return cells
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a
@@ -125,6 +145,8 @@ class DashboardScreen(TableScreen):
         label = column_labels(self.rows)[self.sort_column].lower()
         count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
         title = f"vClusters{count}"
+        if self.snapshot is not None and not self.snapshot.complete:  # the first paint is still streaming
+            title += f" · rows {self.snapshot.done}/{self.snapshot.total}…"
         if total is not None:
             title += "".join(f" · {mark} {n}" for mark, n in health_counts(self.rows))
         title += f" · sort: {label} {'▼' if self.sort_reverse else '▲'}"
