@@ -248,10 +248,18 @@ def test_a_reader_that_missed_an_answer_gets_every_row_again(sample_lab_path):
         reader.take(first)
         second = read_fleet(reader.token, None, None, source, actions)
         assert second.rows is None and not second.recomputed  # a delta: nothing changed
+        assert second.token == first.token and second.computed == 0
+        pod = lab.store.get("Pod", "sandbox-0", "vcluster-sandbox")
+        for c in pod["status"]["conditions"]:
+            if c["type"] == "Ready":
+                c["status"] = "False"
+        lab.store.update_status(pod)  # sandbox's pod is not ready any more: its row changes
         lost = read_fleet(second.token, None, None, source, actions)  # answered, but never taken by this reader
-        assert lost.rows is None
+        assert lost.rows is None and [(s.name, s.health) for s in lost.changed] == [("sandbox", "Progressing")]
+        assert lost.computed == 1 and lost.token != second.token
         again = read_fleet(reader.token, None, None, source, actions)  # the reader's token is an answer behind
         assert again.rows is not None and [s.name for s in again.rows] == ALL
+        assert again.rows[1].health == "Progressing" and again.computed == 0
         assert read_fleet(("another worker", 1), None, None, source, actions).rows is not None
         # batches: at most one row per read, the progress counted, the rows so far sent once then only the new
         fresh = LabSource(lab, read_only=True)
@@ -261,7 +269,7 @@ def test_a_reader_that_missed_an_answer_gets_every_row_again(sample_lab_path):
         shown.take(snap)
         snap = read_fleet(shown.token, 1, None, fresh, actions)
         assert (snap.done, snap.total, snap.rows, [s.name for s in snap.changed]) == (2, 4, None, ["sandbox"])
-        assert sorted(shown.take(snap), key=lambda s: s.name) == first.rows[:2]
+        assert sorted(shown.take(snap), key=lambda s: s.name) == again.rows[:2]
         while not snap.complete:
             snap = read_fleet(shown.token, 1, None, fresh, actions)
             shown.take(snap)
