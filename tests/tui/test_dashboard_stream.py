@@ -92,12 +92,13 @@ def run(app, script) -> None:
     asyncio.run(main())
 
 
-async def until(pilot: Pilot, condition, what: str, rounds: int = 2000) -> None:
-    """Let the app run until ``condition()`` holds (a bounded number of event-loop rounds, no clock)."""
+async def until(pilot: Pilot, condition, what: str, rounds: int = 6000) -> None:
+    """Let the app run until ``condition()`` holds (a bounded number of short pauses: a stuck dashboard fails the
+    test after a minute or so; how fast it happens is the benchmark's business)."""
     for _ in range(rounds):
         if condition():
             return
-        await pilot.pause()
+        await pilot.pause(0.01)
     raise AssertionError(f"never happened: {what}\n{screen_text(pilot.app)}")
 
 
@@ -290,5 +291,26 @@ def test_a_snapshot_built_by_hand_replaces_the_rows(make_app):
         await screen.load()  # the worker does not know that token: every row again
         await pilot.pause()
         assert table_names(app) == ALL
+
+    run(app, script)
+
+
+def test_a_change_made_elsewhere_shows_by_itself_while_the_dashboard_runs(make_app, sample_lab_path, computed):
+    """With refreshes on (as `kratix-lab tui` runs; the dashboard then asks for changed rows every 0.1 s), a pod
+    made not ready by another process turns its row Progressing without anyone asking, one row computed."""
+    app = make_app(refresh_every=1.0)
+
+    async def script(pilot: Pilot) -> None:
+        await until(pilot, lambda: app.screen.snapshot is not None and app.screen.snapshot.complete, "every row")
+        table = app.screen.query_one(VClusterTable)
+        computed.clear()
+        with Lab(sample_lab_path, create=False) as other:
+            pod = other.store.get("Pod", "team-a-0", "vcluster-team-a")
+            for c in pod["status"]["conditions"]:
+                if c["type"] == "Ready":
+                    c["status"] = "False"
+            other.store.update_status(pod)
+        await until(pilot, lambda: "Progressing" in str(table.get_cell(f"{NS}/team-a", "health")), "team-a Progressing")
+        assert table_names(app)[0] == "team-a" and computed == [(NS, "team-a")]
 
     run(app, script)
