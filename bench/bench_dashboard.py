@@ -224,6 +224,9 @@ def bench(path: Path, n: int, changes: int, keys: int) -> bool:
             each = ", ".join(f"{rss_mb([pid]):.0f}" for pid in [os.getpid(), *workers])
             results.append(one(f"memory, {1 + len(workers)} processes (RSS)", mb, BUDGETS["memory"], "MB"))
             print(f"  (the app's process first, then its workers: {each} MB)")
+            threads = [w.name for w in (app.reader, app.fleet_reader, app.writer) if getattr(w, "fallback", None)]
+            if threads:  # a worker process that died twice, or could not start, runs in the app's process
+                print(f"  workers running as threads in the app's process: {', '.join(threads)}")
         app.close_workers(wait=True)
 
     try:
