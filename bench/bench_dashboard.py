@@ -147,6 +147,7 @@ def bench(path: Path, n: int, changes: int, keys: int) -> bool:
             await pilot.pause()
             every = time.monotonic()
             print(f"{n} vClusters — load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            print(f"  workers after the first paint: {_worker_states(app)}")
             results.append(one("first row on screen", first - started, BUDGETS["first row"]))
             results.append(one("every row on screen", every - started, BUDGETS["every row"]))
 
@@ -178,6 +179,7 @@ def bench(path: Path, n: int, changes: int, keys: int) -> bool:
                 latencies.append(time.monotonic() - committed)
                 await asyncio.sleep(random.Random(i).uniform(0.05, 0.3))  # changes at different moments of a tick
             results.append(stats("row on screen after a change", latencies, BUDGETS["row after a change"]))
+            print(f"  workers after the changes: {_worker_states(app)}")
             print(f"  rows computed per refresh that showed a change: median {statistics.median(computed)}")
 
             # key presses while the clock runs (it steps every second and the dashboard refreshes after each step):
@@ -224,9 +226,7 @@ def bench(path: Path, n: int, changes: int, keys: int) -> bool:
             each = ", ".join(f"{rss_mb([pid]):.0f}" for pid in [os.getpid(), *workers])
             results.append(one(f"memory, {1 + len(workers)} processes (RSS)", mb, BUDGETS["memory"], "MB"))
             print(f"  (the app's process first, then its workers: {each} MB)")
-            threads = [w.name for w in (app.reader, app.fleet_reader, app.writer) if getattr(w, "fallback", None)]
-            if threads:  # a worker process that died twice, or could not start, runs in the app's process
-                print(f"  workers running as threads in the app's process: {', '.join(threads)}")
+            print(f"  workers at the end: {_worker_states(app)}")
         app.close_workers(wait=True)
 
     try:
@@ -235,6 +235,17 @@ def bench(path: Path, n: int, changes: int, keys: int) -> bool:
         parent.send(None)
         changer.join(30)
     return all(results)
+
+
+def _worker_states(app: Any) -> str:
+    """Each worker: a process (restarted n times after dying) or a thread of the app's process (its fallback)."""
+    out = []
+    for w in (app.reader, app.fleet_reader, app.writer):
+        if getattr(w, "fallback", None) is not None:
+            out.append(f"{w.name}: a thread (its process died or never started)")
+        else:
+            out.append(f"{w.name}: a process, restarted {getattr(w, '_restarts', 0)}×")
+    return "; ".join(out)
 
 
 def _worker_pids(app: Any) -> list[int]:

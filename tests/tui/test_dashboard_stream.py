@@ -314,3 +314,30 @@ def test_a_change_made_elsewhere_shows_by_itself_while_the_dashboard_runs(make_a
         assert table_names(app)[0] == "team-a" and computed == [(NS, "team-a")]
 
     run(app, script)
+
+
+def test_before_the_first_row_the_title_says_the_fleet_is_being_read(make_app, computed, monkeypatch):
+    gate, started = threading.Event(), threading.Event()
+    real = fleet_rows_module.fleet_row
+
+    def held(source, rk, columns, ns, name, obj):
+        started.set()
+        assert gate.wait(60), "the test never let the first row be computed"
+        return real(source, rk, columns, ns, name, obj)
+
+    monkeypatch.setattr(fleet_rows_module, "fleet_row", held)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        try:
+            await until(pilot, started.is_set, "the first row being computed")
+            await pilot.pause()
+            assert "vClusters · reading the fleet… · sort: health ▲" in screen_text(app)
+            assert table_names(app) == []
+        finally:
+            gate.set()
+        await until(pilot, lambda: app.screen.snapshot is not None and app.screen.snapshot.complete, "every row")
+        await pilot.pause()
+        assert "reading" not in screen_text(app) and table_names(app) == ALL
+
+    run(app, script)

@@ -162,7 +162,9 @@ class DashboardScreen(TableScreen):
         label = column_labels(self.rows)[self.sort_column].lower()
         count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
         title = f"vClusters{count}"
-        if self.snapshot is not None and not self.snapshot.complete:  # the first paint is still streaming
+        if self.snapshot is None and self.error is None:  # the fleet's worker is starting, or its first batch runs
+            title += " · reading the fleet…"
+        elif self.snapshot is not None and not self.snapshot.complete:  # the first paint is still streaming
             title += f" · rows {self.snapshot.done}/{self.snapshot.total}…"
         if total is not None:
             title += "".join(f" · {mark} {n}" for mark, n in health_counts(self.rows))
