@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Static
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
+from tui.messages import OpenRequest
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
@@ -88,14 +89,14 @@ class DashboardScreen(TableScreen):
         self.table.focus()
         self._title()
         self.refresh_data()
-        every = getattr(self.app, "refresh_every", 0)
-        if every > 0 and not getattr(self.app, "live", False):
+        every = self.lab_app.refresh_every
+        if every > 0 and not self.lab_app.live:
             # the lab's fleet is asked ten times a second: an unchanged lab costs its worker a change token, and
             # a changed row is on screen within ~100 ms, not at the next refresh (live: the app's own refresh)
             self.set_interval(min(every, FLEET_POLL), self._poll_fleet, name="fleet poll")
 
     def _poll_fleet(self) -> None:
-        if self.app.screen is self:
+        if self.is_current:
             self.refresh_data()
 
     # ---- reading --------------------------------------------------------------------------
@@ -120,7 +121,7 @@ class DashboardScreen(TableScreen):
             self._read_again = True  # streaming first paint: ask for the next batch at once (refresh_data's loop)
 
     def _failed(self, message: str) -> None:
-        what = "the cluster" if getattr(self.app, "live", False) else "the lab"
+        what = "the cluster" if self.lab_app.live else "the lab"
         self.error = f"cannot read {what}: {message}"
         self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
 
@@ -231,7 +232,7 @@ class DashboardScreen(TableScreen):
     # ---- actions on the selected vCluster ----------------------------------------------------
 
     def action_open(self) -> None:
-        self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
+        self._post_for_selected(OpenRequest)
 
     def palette_commands(self) -> list[PaletteCommand]:
         ref = self.selected_ref()
