@@ -31,11 +31,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_columns, fleet_members, fleet_row
-from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
+from kratix_lab.fleet.track import Facts, TDict, TInt, TList, TStr, followed_time, plain, wrap
 from kratix_lab.model import matches_labels
 from kratix_lab.trace import resolve
 
@@ -99,6 +99,14 @@ class Deps:
         """The row computed: its followed values made plain (recorded whole) and the formatted ones that reached
         its text made facts."""
         row = replace(row, since=plain(row.since) if row.since is not None else None)
+        # every other field too: a followed value taken whole (a health read from an Application's status) must not
+        # leave the row as a TStr — it records facts on each use and does not unpickle (TStr.__new__ takes facts and
+        # a path), so a row carrying one broke the dashboard's fleet worker process (tui.lab_workers)
+        followed = {
+            f.name: plain(v) for f in fields(row) if isinstance(v := getattr(row, f.name), TStr | TInt | TDict | TList)
+        }
+        if followed:
+            row = replace(row, **followed)
         text = "\n".join((row.message, row.stage, row.health, row.preset, row.k8s_version))
         for facts in self.shared.values():
             facts.settle(text)
