@@ -100,3 +100,36 @@ def test_an_answer_that_cannot_travel_back_is_the_jobs_error_and_the_worker_stay
         asyncio.run(run())
     finally:
         worker.close(wait=True)
+
+
+# ---- keys typed right after `/` (a terminal delivers "/c" in one read; tmux send-keys "/c" did) ----------------
+
+
+@pytest.mark.parametrize("typed", ["c", "d", "med"])
+def test_keys_typed_at_once_after_slash_go_to_the_filter(make_app, typed: str) -> None:
+    """``/`` and the next keys queued together: each key reaches the filter, never a binding of the table or the
+    app (``c`` opened the CREATE form, ``d`` a describe page — Textual's ``focus()`` moves the focus later, after
+    keys already queued were handed to the table)."""
+    from textual import events
+
+    from tests.tui.tui_helpers import drive, screen_text, settle_ui
+    from tui.screens.dashboard import DashboardScreen
+    from tui.widgets.filter_bar import FilterBar
+
+    app = make_app()
+
+    async def script(pilot) -> None:
+        await settle_ui(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        for key, char in [("slash", "/"), *((c, c) for c in typed)]:  # posted as the driver posts a read's keys
+            app.post_message(events.Key(key, char))
+        await settle_ui(pilot)
+        assert app.screen is screen, f"a key left the dashboard for {type(app.screen).__name__}"
+        bar = screen.query_one(FilterBar)
+        assert bar.has_focus and bar.value == typed and screen.filter_text == typed, screen_text(app)
+        app.post_message(events.Key("slash", "/"))  # in the filter, `/` is a character (the binding steps aside)
+        await settle_ui(pilot)
+        assert bar.value == typed + "/" and bar.has_focus, screen_text(app)
+
+    drive(app, script)
