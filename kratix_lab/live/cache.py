@@ -74,6 +74,13 @@ class Informer:
     def __init__(self, kube: Kube, kind: KindInfo, on_change: Change | None = None) -> None:
         self.kube, self.kind, self.on_change = kube, kind, on_change
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        # indexes for the label-selected lists trace and diagnose ask (kratix.io/promise-name, resource-name,
+        # work, Argo CD's tracking labels…): every label pair and namespace → the keys of the objects holding it,
+        # and each key's place in the order the objects came (a list answers in that order, as before)
+        self._by_label: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._by_ns: dict[str, set[tuple[str, str]]] = {}
+        self._order: dict[tuple[str, str], int] = {}
+        self._next = 0
         self.rv = ""
         self.synced = threading.Event()
         self.error: Exception | None = None  # the last error that stopped a list or watch (retried)
@@ -151,7 +158,10 @@ class Informer:
             if not token:
                 break
         with self._lock:
-            old, self.objects, self.rv = self.objects, fresh, rv
+            old, self.objects, self.rv = self.objects, {}, rv
+            self._by_label, self._by_ns, self._order = {}, {}, {}
+            for key, obj in fresh.items():
+                self._put(key, obj)
             self.lists += 1
         if self.synced.is_set():  # a relist after 410: report what changed meanwhile, once each
             for key, obj in fresh.items():
@@ -203,9 +213,9 @@ class Informer:
                 with self._lock:
                     before = self.objects.get(key)
                     if kind == "DELETED":
-                        self.objects.pop(key, None)
+                        self._drop(key)
                     else:
-                        self.objects[key] = obj
+                        self._put(key, obj)
                     if rv:
                         self.rv = rv
                 if kind == "DELETED":
@@ -228,14 +238,64 @@ class Informer:
             return self.objects.get((namespace or "", name))
 
     def list(self, namespace: str | None, labels: dict[str, str] | None) -> builtins.list[dict[str, Any]]:
+        """The objects in ``namespace`` (None: all) whose labels match ``labels``, in the order they came: the
+        smallest index set among the selector's label pairs and the namespace is filtered through the one matcher."""
         with self._lock:
-            objs = list(self.objects.values())
+            if not labels and namespace is None:
+                return list(self.objects.values())
+            sets: builtins.list[set[tuple[str, str]]] = [
+                self._by_label.get(pair, set()) for pair in (labels or {}).items()
+            ]
+            if namespace is not None:
+                sets.append(self._by_ns.get(namespace, set()))
+            smallest = sets[0]
+            for candidate in sets[1:]:
+                if len(candidate) < len(smallest):
+                    smallest = candidate
+            keys = sorted(smallest, key=self._order.__getitem__)
+            objs = [self.objects[k] for k in keys]
         return [
             o
             for o in objs
             if (namespace is None or (o.get("metadata") or {}).get("namespace") == namespace)
             and (not labels or matches_labels((o.get("metadata") or {}).get("labels") or {}, labels))
         ]
+
+    def _put(self, key: tuple[str, str], obj: dict[str, Any]) -> None:
+        """Keep ``obj`` under ``key`` and index it (the caller holds the lock)."""
+        before = self.objects.get(key)
+        if before is not None:
+            self._unindex(key, before)
+        else:
+            self._order[key] = self._next
+            self._next += 1
+        self.objects[key] = obj
+        self._by_ns.setdefault(key[0], set()).add(key)
+        for pair in _labels(obj).items():
+            self._by_label.setdefault(pair, set()).add(key)
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        before = self.objects.pop(key, None)
+        if before is not None:
+            self._unindex(key, before)
+            del self._order[key]
+
+    def _unindex(self, key: tuple[str, str], obj: dict[str, Any]) -> None:
+        ns_keys = self._by_ns.get(key[0])
+        if ns_keys is not None:
+            ns_keys.discard(key)
+            if not ns_keys:
+                del self._by_ns[key[0]]
+        for pair in _labels(obj).items():
+            keys = self._by_label.get(pair)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_label[pair]
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def _rv(obj: dict[str, Any]) -> str:

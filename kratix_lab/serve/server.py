@@ -6,6 +6,7 @@ page or a traceback. Endpoints and the request sequences kubectl 1.32 sends: ``d
 
 from __future__ import annotations
 
+import collections
 import hmac
 import json
 import socket
@@ -182,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, discovery.SERVER_VERSION)
         if segs in (["healthz"], ["livez"], ["readyz"]):
             return self._send(200, b"ok", "text/plain")
+        if segs == ["metrics"] and method == "GET":
+            return self._send(200, self.server.metrics().encode(), "text/plain; version=0.0.4")
         if method not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
             raise not_modelled(f"{method} {self.path}")
         if segs[:1] == ["openapi"]:
@@ -242,6 +245,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", f"the server could not find the requested resource ({self.path})")
         k = api.kind(group, version, plural)
         self._check_limited(k, ns, name)
+        self.server.count(_verb(method, name, sub, params), k, sub)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         if body and "protobuf" in ctype:
             raise not_modelled("a protobuf request body (send JSON)", 415)
@@ -362,6 +366,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise bad_request(f"invalid resourceVersion {raw_rv!r}") from None
         self._start_stream("application/json")
+        self.server.watching(k, +1)
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.server.bookmark_seconds
 
@@ -420,11 +425,28 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
             return
+        finally:
+            self.server.watching(k, -1)
         self._end_stream()
 
     @staticmethod
     def _wanted(k: KindInfo, ns: str | None, e: Event) -> bool:
         return e.kind == k.kind and e.group == k.group and (ns is None or not k.namespaced or e.namespace == ns)
+
+
+def _verb(method: str, name: str | None, sub: str | None, params: dict[str, str]) -> str:
+    """The API server's request verb (``k8s.io/apiserver/pkg/endpoints/request/requestinfo.go``): GET of a
+    collection is LIST, or WATCH with ``watch=true``."""
+    if method == "GET" and name is None:
+        try:
+            return "WATCH" if parse_bool(params.get("watch")) else "LIST"
+        except ValueError:
+            return "LIST"
+    return {"PUT": "UPDATE", "POST": "CREATE"}.get(method, method)
+
+
+def _resource(k: KindInfo) -> str:
+    return f"{k.plural}.{k.group}" if k.group else k.plural
 
 
 def _with_kind(k: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
@@ -445,6 +467,10 @@ class ApiServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.bookmark_seconds = BOOKMARK_SECONDS  # how often a watch that allows bookmarks gets one
         self.stopping = threading.Event()
+        # what ``/metrics`` shows: requests by (verb, resource), watches open by resource
+        self._counts_lock = threading.Lock()
+        self.requests: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.watches: collections.Counter[str] = collections.Counter()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory() as tmp:
             cert, key = Path(tmp) / "tls.crt", Path(tmp) / "tls.key"
@@ -453,6 +479,41 @@ class ApiServer(ThreadingHTTPServer):
             key.chmod(0o600)
             ctx.load_cert_chain(cert, key)
         self._ctx = ctx
+
+    # ---- counts: the API server's request metrics, for a client's budget (watches held, re-lists) -------------
+
+    def count(self, verb: str, k: KindInfo, sub: str | None = None) -> None:
+        with self._counts_lock:
+            self.requests[(verb, _resource(k) + (f"/{sub}" if sub else ""))] += 1
+
+    def watching(self, k: KindInfo, delta: int) -> None:
+        with self._counts_lock:
+            self.watches[_resource(k)] += delta
+
+    def open_watches(self) -> int:
+        """Watch connections being served now (every client, every kind)."""
+        with self._counts_lock:
+            return sum(self.watches.values())
+
+    def lists(self) -> int:
+        """LIST requests served so far (every client, every kind)."""
+        with self._counts_lock:
+            return sum(n for (verb, _), n in self.requests.items() if verb == "LIST")
+
+    def metrics(self) -> str:
+        """``/metrics`` in Prometheus' text format, with the API server's names for the two counts a client's
+        budget is checked against (``k8s.io/apiserver/pkg/endpoints/metrics/metrics.go``):
+        ``apiserver_request_total`` (a counter by verb and resource) and ``apiserver_longrunning_requests``
+        (a gauge: the watches open now, by resource)."""
+        with self._counts_lock:
+            requests, watches = dict(self.requests), dict(self.watches)
+        out = ["# TYPE apiserver_request_total counter"]
+        for (verb, resource), n in sorted(requests.items()):
+            out.append(f'apiserver_request_total{{verb="{verb}",resource="{resource}"}} {n}')
+        out.append("# TYPE apiserver_longrunning_requests gauge")
+        for resource, n in sorted(watches.items()):
+            out.append(f'apiserver_longrunning_requests{{verb="WATCH",resource="{resource}"}} {n}')
+        return "\n".join(out) + "\n"
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
