@@ -25,6 +25,7 @@ Run: `.venv/bin/python bench/bench_live_fleet.py [--sizes 100,1000] [--changes 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -277,10 +278,8 @@ def bench(n: int, changes: int, build: bool) -> bool:
         if proc is not None:
             with_pipe = proc.is_alive()
             if with_pipe:
-                try:
+                with contextlib.suppress(OSError):
                     here.send(("stop",))
-                except OSError:
-                    pass
                 proc.join(30)
             if proc.is_alive():
                 proc.kill()
