@@ -9,7 +9,9 @@ server restart (retried with a capped backoff). A ``410 Gone`` (the server no lo
 resourceVersion: reflector.go ``isExpiredError``) is answered by a fresh LIST, compared with what was
 kept so that every object added, changed or removed meanwhile is reported once — nothing lost, nothing
 reported twice. ``metadata.managedFields`` is dropped from what is kept (nothing here reads it; on a real
-cluster it is a large share of every object).
+cluster it is a large share of every object), and so are the files' contents of a WorkPlacement whose Destination's
+state repo can be read (``trim_payloads``: a trace reads them only when the repo cannot be). Label-selected lists
+are answered from indexes (every label pair and namespace → its objects), not by scanning a kind.
 
 ``CachedSource`` is a ``LiveSource`` whose ``get``/``list`` of the watched kinds are answered from the
 informers (label-selected lists through the one matcher, ``model.matches_labels``); other kinds, events,
@@ -68,11 +70,31 @@ def _trim(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def trim_payloads(obj: dict[str, Any]) -> dict[str, Any]:
+    """A WorkPlacement without its files' contents (``spec.workloads[].content``, gzip+base64: kratix
+    ``api/v1alpha1/work_types.go`` Workload): the paths stay. The contents are read only when the state repo
+    cannot be (``trace.gitops``, "read from the WorkPlacement's spec.workloads instead"); on a fleet they are
+    most of a WorkPlacement's bytes."""
+    spec = obj.get("spec")
+    workloads = spec.get("workloads") if isinstance(spec, dict) else None
+    if not isinstance(workloads, list) or not any(isinstance(w, dict) and "content" in w for w in workloads):
+        return obj
+    kept = [{k: v for k, v in w.items() if k != "content"} if isinstance(w, dict) else w for w in workloads]
+    return {**obj, "spec": {**spec, "workloads": kept}}  # type: ignore[dict-item]
+
+
 class Informer:
     """One kind's objects, kept up to date from a LIST and a resumed WATCH (see the module docstring)."""
 
-    def __init__(self, kube: Kube, kind: KindInfo, on_change: Change | None = None) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        kind: KindInfo,
+        on_change: Change | None = None,
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.kube, self.kind, self.on_change = kube, kind, on_change
+        self.transform = transform  # applied to every object kept, after managedFields is dropped
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         # indexes for the label-selected lists trace and diagnose ask (kratix.io/promise-name, resource-name,
         # work, Argo CD's tracking labels…): every label pair and namespace → the keys of the objects holding it,
@@ -151,7 +173,7 @@ class Informer:
                 raise ApiStatusError(f"LIST {self.kind.plural}: {status} {_message(body)}".rstrip(), status)
             doc = json.loads(body)
             for item in doc.get("items") or []:
-                obj = _trim(_typed(self.kind, item))
+                obj = self._keep(item)
                 fresh[_key(obj)] = obj
             rv = (doc.get("metadata") or {}).get("resourceVersion") or rv
             token = (doc.get("metadata") or {}).get("continue") or None
@@ -208,7 +230,7 @@ class Informer:
                     if rv:
                         self.rv = rv
                     continue
-                obj = _trim(_typed(self.kind, obj))
+                obj = self._keep(obj)
                 key = _key(obj)
                 with self._lock:
                     before = self.objects.get(key)
@@ -225,6 +247,10 @@ class Informer:
         finally:
             self._resp = None
             resp.release_conn()
+
+    def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
+        obj = _trim(_typed(self.kind, obj))
+        return self.transform(obj) if self.transform is not None else obj
 
     def _changed(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         self.events += 1
@@ -326,9 +352,14 @@ class CachedSource(LiveSource):
         self._token = 0
         self._token_lock = threading.Lock()
         self.listeners: builtins.list[Change] = []
+        self.trimmed_destinations: frozenset[str] = frozenset()  # WorkPlacements to these are kept without payloads
+        self._logs: dict[tuple[str, str, str, int | None, str | None], str] = {}  # the logs of pods that ended
+        self._logs_lock = threading.Lock()
 
     def start(self, timeout: float = 60.0) -> CachedSource:
         """Start an informer per watched kind the cluster serves and wait for their first lists."""
+        if not self.informers:
+            self.trimmed_destinations = self._readable_destinations()
         self.refresh_kinds()
         deadline = time.monotonic() + timeout
         for inf in self.informers.values():
@@ -345,7 +376,34 @@ class CachedSource(LiveSource):
             k = reg.get(group, kind)
             if k is None or (group, kind) in self.informers:
                 continue
-            self.informers[(group, kind)] = Informer(self.kube, k, self._on_change).start()
+            transform = self._trim_placement if (group, kind) == (KRATIX, "WorkPlacement") else None
+            self.informers[(group, kind)] = Informer(self.kube, k, self._on_change, transform).start()
+
+    def _readable_destinations(self) -> frozenset[str]:
+        """The Destinations whose files a trace reads from the state repo, never from their WorkPlacements: the
+        ones whose ``stateStoreRef`` names a GitStateStore whose repo can be read now (``trace.base.state_store_url``
+        finds the store by that name). Read directly, once, before the informers start."""
+        try:
+            stores = {
+                s["metadata"]["name"]: (s.get("spec") or {}).get("url")
+                for s in LiveSource.list(self, "GitStateStore", group=KRATIX)
+            }
+            dests = LiveSource.list(self, "Destination", group=KRATIX)
+        except LiveError:
+            return frozenset()
+        readable = {url for url in set(stores.values()) if url and self.state_repo_error(url) is None}
+        return frozenset(
+            d["metadata"]["name"]
+            for d in dests
+            if stores.get(((d.get("spec") or {}).get("stateStoreRef") or {}).get("name", "")) in readable
+        )
+
+    def _trim_placement(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A WorkPlacement to a Destination whose files are read from the state repo is kept without its files'
+        contents (``trim_payloads``); one to any other Destination keeps them (a trace reads them there)."""
+        if (obj.get("spec") or {}).get("targetDestinationName") in self.trimmed_destinations:
+            return trim_payloads(obj)
+        return obj
 
     def stop(self) -> None:
         for inf in self.informers.values():
@@ -362,6 +420,7 @@ class CachedSource(LiveSource):
             self._token += 1
         if (new or old or {}).get("kind") == "Promise":
             self._promises = None
+        self._forget_logs(kind, old, new)
         for listener in list(self.listeners):
             listener(kind, old, new)
 
@@ -396,6 +455,34 @@ class CachedSource(LiveSource):
             return []
         return inf.list(namespace, labels)
 
+    def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
+        """A pod's log; kept once the pod has ended (phase ``Succeeded``/``Failed``: no container runs again, so its
+        log is final — a pipeline's pods, read by every trace of its request) for as long as the watch cache holds
+        that pod (same uid). A running pod's log is read from the API every time."""
+        meta = pod.get("metadata") or {}
+        ns, name = meta.get("namespace") or "", meta.get("name") or ""
+        cached = self.get("Pod", name, ns or None, "") if self._informer("Pod", "") is not None else None
+        phase = ((cached or {}).get("status") or {}).get("phase")
+        uid = (cached or {}).get("metadata", {}).get("uid")
+        if phase not in ("Succeeded", "Failed") or not uid or uid != meta.get("uid", uid):
+            return super().logs(pod, tail, container)
+        key = (ns, name, str(uid), tail, container)
+        with self._logs_lock:
+            text = self._logs.get(key)
+        if text is None:
+            text = super().logs(pod, tail, container)
+            with self._logs_lock:
+                self._logs[key] = text
+        return text
+
+    def _forget_logs(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if kind == "DELETED" and old is not None and old.get("kind") == "Pod" and self._logs:
+            meta = old.get("metadata") or {}
+            gone = (meta.get("namespace") or "", meta.get("name") or "")
+            with self._logs_lock:
+                for key in [k for k in self._logs if k[:2] == gone]:
+                    del self._logs[key]
+
     def promises(self) -> builtins.list[Any]:
         inf = self._informer("Promise", KRATIX)
         if inf is None:
@@ -419,4 +506,4 @@ class CachedSource(LiveSource):
         return sum(1 for i in self.informers.values() if i._resp is not None)
 
 
-__all__ = ["WATCHED", "CachedSource", "Expired", "Informer"]
+__all__ = ["WATCHED", "CachedSource", "Expired", "Informer", "trim_payloads"]
