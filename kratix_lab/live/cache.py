@@ -351,6 +351,7 @@ class CachedSource(LiveSource):
         self.informers: dict[tuple[str, str], Informer] = {}
         self._token = 0
         self._token_lock = threading.Lock()
+        self._woken = threading.Event()  # set at every change (``wait_change``)
         self.listeners: builtins.list[Change] = []
         self.trimmed_destinations: frozenset[str] = frozenset()  # WorkPlacements to these are kept without payloads
         self._logs: dict[tuple[str, str, str, int | None, str | None], str] = {}  # the logs of pods that ended
@@ -418,6 +419,7 @@ class CachedSource(LiveSource):
     def _on_change(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         with self._token_lock:
             self._token += 1
+        self._woken.set()
         if (new or old or {}).get("kind") == "Promise":
             self._promises = None
         self._forget_logs(kind, old, new)
@@ -496,6 +498,14 @@ class CachedSource(LiveSource):
                 [Promise.from_dict(o, f"Promise/{o['metadata']['name']}") for o in objs],
             )
         return list(self._promises[1])
+
+    def wait_change(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a watched object to change (True when one did): a poller of
+        ``change_token()`` (``status -w``) wakes at the change instead of at its next tick. The token stays the
+        truth: a change that lands between two waits has moved it."""
+        fired = self._woken.wait(timeout)
+        self._woken.clear()
+        return fired
 
     def change_token(self) -> int:
         """Moves only when a watched object changed (direct mode's moves at every call)."""

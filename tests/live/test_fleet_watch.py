@@ -105,12 +105,14 @@ def test_a_change_reaches_its_row_through_the_watch_without_a_relist(lab, tmp_pa
         (before,) = rows.rows()
         assert before.health == "Healthy"
         lists = run.server.lists()
+        src.wait_change(0)  # forget the first sync's changes
         with run.api.lock:
             run.api.lab.faults.inject("workload-oomkilled", namespace="vcluster-sandbox", name="sandbox")
         for _ in range(12):  # until the lab itself shows the pod in trouble
             with run.api.lock:
                 run.api.lab.step()
             run.api.hub.poll()
+            assert src.wait_change(20), "status -w is woken by the change (no polling tick)"
             wait_for(lambda: rows.refresh() is not None and rows.rows()[0] != before, "the row to change", 20)
             if rows.rows()[0].health == "Degraded":
                 break
