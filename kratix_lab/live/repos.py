@@ -68,6 +68,7 @@ class StateRepo:
     _repo: Any = None
     _files: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
     _chains: dict[str, set[str]] = field(default_factory=dict)
+    _commits: dict[str, Any] = field(default_factory=dict)  # full SHA -> its commit (a row asks about one often)
 
     # ---- clone and fetch -------------------------------------------------------------------
 
@@ -145,10 +146,16 @@ class StateRepo:
         """The commit object, fetching once when it is missing; None when it is not in the repo."""
         from gitdb.exc import BadName, BadObject
 
+        known = self._commits.get(sha)
+        if known is not None:
+            return known
         repo = self.ensure()
         for attempt in (0, 1):
             try:
-                return repo.commit(sha)
+                commit = repo.commit(sha)
+                if len(sha) == 40:  # a full SHA names one commit forever (a branch name moves): asked once
+                    self._commits[sha] = commit
+                return commit
             except (BadName, BadObject, ValueError):
                 if attempt or time.monotonic() - self.fetched_at < MISS_FETCH_SECONDS:
                     return None
