@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kratix_lab.kube.registry import KindInfo
-from kratix_lab.live.kube import AccessDenied, ApiStatusError, Kube, LiveError, _denied, _message, _typed
+from kratix_lab.live.kube import AccessDenied, ApiStatusError, Kube, LiveError, NotServed, _denied, _message, _typed
 from kratix_lab.live.repos import StateRepos
 from kratix_lab.live.source import KRATIX, LiveSource
 from kratix_lab.model import matches_labels
@@ -390,7 +390,7 @@ class CachedSource(LiveSource):
                 for s in LiveSource.list(self, "GitStateStore", group=KRATIX)
             }
             dests = LiveSource.list(self, "Destination", group=KRATIX)
-        except LiveError:
+        except (LiveError, ApiStatusError, AccessDenied, NotServed):  # not readable, not served: keep every payload
             return frozenset()
         readable = {url for url in set(stores.values()) if url and self.state_repo_error(url) is None}
         return frozenset(

@@ -165,3 +165,29 @@ def test_payloads_are_kept_where_the_state_repo_cannot_be_read(lab, tmp_path):
             assert "read from the WorkPlacement's spec.workloads instead" in json.dumps(a)
             assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
             assert rows.rows() == fleet(direct)
+
+
+def test_an_identity_that_may_not_read_the_state_stores_keeps_every_payload(lab, tmp_path):
+    """Which WorkPlacements may lose their payloads is decided from the GitStateStores: an identity that may not list
+    them (403) still gets a started cache, and nothing trimmed."""
+    import yaml
+
+    from kratix_lab.live.doctor import allowed_resources, cluster_role
+
+    path = lab.path
+    lab.close()
+    with served(path, tmp_path / "kubeconfig") as run:
+        direct = live_source(run.kubeconfig, path, tmp_path / "d")
+        run.server.limited["nostores"] = allowed_resources(cluster_role(direct)) - {f"gitstatestores.{KRATIX}"}
+        doc = yaml.safe_load(run.kubeconfig.read_text())
+        doc["users"][0]["user"]["token"] = "nostores"
+        limited = tmp_path / "limited"
+        limited.write_text(yaml.safe_dump(doc))
+        live = open_live(kubeconfig=limited, repos={STATE_URL: str(path / "state.git")}, cache_dir=tmp_path / "c")
+        src = CachedSource(live.kube, live.repos).start()
+        try:
+            assert src.trimmed_destinations == frozenset()
+            kept = src.list("WorkPlacement", group=KRATIX)
+            assert kept and all("content" in w for wp in kept for w in wp["spec"]["workloads"])
+        finally:
+            src.stop()
