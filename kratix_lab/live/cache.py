@@ -108,6 +108,7 @@ class Informer:
         self.error: Exception | None = None  # the last error that stopped a list or watch (retried)
         self.lists = 0  # full LISTs made: 1, plus one per 410
         self.watches = 0  # WATCH connections opened
+        self.progress = time.monotonic()  # when the informer started, or its list last got a page
         self.events = 0  # changes applied (ADDED/MODIFIED/DELETED, and the ones a relist found)
         self._stop = threading.Event()
         self._resp: Any = None
@@ -117,6 +118,7 @@ class Informer:
     # ---- the loop ----------------------------------------------------------------------------
 
     def start(self) -> Informer:
+        self.progress = time.monotonic()
         self._thread.start()
         return self
 
@@ -177,6 +179,7 @@ class Informer:
                 fresh[_key(obj)] = obj
             rv = (doc.get("metadata") or {}).get("resourceVersion") or rv
             token = (doc.get("metadata") or {}).get("continue") or None
+            self.progress = time.monotonic()
             if not token:
                 break
         with self._lock:
@@ -362,12 +365,15 @@ class CachedSource(LiveSource):
         if not self.informers:
             self.trimmed_destinations = self._readable_destinations()
         self.refresh_kinds()
-        deadline = time.monotonic() + timeout
         for inf in self.informers.values():
-            if not inf.synced.wait(max(0.0, deadline - time.monotonic())):
-                raise LiveError(
-                    f"the watch cache did not fill within {timeout:g}s: {inf.kind.plural}: {inf.error or 'no answer'}"
-                )
+            # a big fleet's lists take a while: give up only when a kind's list made no progress (no page) for
+            # ``timeout`` seconds
+            while not inf.synced.wait(1.0):
+                if time.monotonic() - inf.progress > timeout:
+                    raise LiveError(
+                        f"the watch cache did not fill: {inf.kind.plural}: no answer within {timeout:g}s"
+                        + (f" ({inf.error})" if inf.error else "")
+                    )
         return self
 
     def refresh_kinds(self) -> None:
