@@ -190,21 +190,26 @@ def bench(n: int, changes: int, build: bool) -> bool:
         fleetwide: list[float] = []  # steps that reached every row (the CronJobs)
         delivery: list[float] = []  # commit → the cache's first event
         reached: list[int] = []
+        cpu_one: list[float] = []  # CPU time of this thread in those refreshes: what a quiet machine would wait
+        cpu_fleetwide: list[float] = []
 
         def follow(committed: float) -> None:
             """Refresh on the cache's events until none come for 0.5 s; one sample when a row was recomputed."""
             if not woke.wait(3.0):
                 return
             delivery.append((first_event[0] - committed) * 1000)
-            done, count = None, 0
+            done, count, cpu = None, 0, 0.0
             while woke.wait(0.5):
                 woke.clear()
+                c = time.thread_time()
                 rows.refresh()
+                cpu += time.thread_time() - c
                 if rows.recomputed:
                     done, count = time.time(), count + rows.recomputed
             if done is not None:
                 latency = (done - committed) * 1000
                 (fleetwide if count >= n else one).append(latency)
+                (cpu_fleetwide if count >= n else cpu_one).append(cpu * 1000)
                 reached.append(count)
 
         for k in range(changes):
@@ -239,6 +244,7 @@ def bench(n: int, changes: int, build: bool) -> bool:
         load = os.getloadavg()
         print(f"{n:>5} vClusters  row latency, one request's change:   {stats(one)}")
         print(f"{n:>5} vClusters  row latency, fleet-wide (CronJobs):  {stats(fleetwide)}")
+        print(f"{n:>5} vClusters  CPU of the refreshes, one request:   {stats(cpu_one)}")
         print(f"{n:>5} vClusters  commit → the cache's first event:    {stats(delivery)}")
         if reached:
             print(
