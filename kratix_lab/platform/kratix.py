@@ -91,6 +91,16 @@ def short_name(base: str, suffix: str, limit: int = 63) -> str:
     return f"{base}-{suffix}"
 
 
+def _request_labels(promise: Promise, meta: dict[str, Any]) -> dict[str, str]:
+    """The labels Kratix puts on what it makes for a request (its Works and pipeline Jobs)."""
+    return {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name}
+
+
+def _request_works(store: Any, promise: Promise, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's Works (read only)."""
+    return store.list("Work", meta["namespace"], _request_labels(promise, meta), group=KRATIX_GROUP, readonly=True)
+
+
 def _conds(obj: dict[str, Any], now: str, *triples: tuple[str, str, str, str]) -> bool:
     changed = False
     for ctype, status, reason, message in triples:
@@ -810,13 +820,7 @@ class KratixController:
         lib/resourceutil/util.go:74-112, 124-152."""
         store, now = ctx.store, ctx.store.now()
         meta = new["metadata"]
-        works = store.list(
-            "Work",
-            meta["namespace"],
-            {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
-            group=KRATIX_GROUP,
-            readonly=True,
-        )
+        works = _request_works(store, promise, meta)
         by: dict[str, list[str]] = {"Failing": [], "Misplaced": [], "Pending": [], "Ready": []}
         for w in works:
             message = (get_condition(w, "Ready") or {}).get("message") or "Pending"
@@ -931,13 +935,7 @@ class KratixController:
             store.update(new)
             return 1
         if FINALIZER_WORKS in finalizers:
-            works = store.list(
-                "Work",
-                meta["namespace"],
-                {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
-                group=KRATIX_GROUP,
-                readonly=True,
-            )
+            works = _request_works(store, promise, meta)
             if works:
                 for w in works:
                     if not w["metadata"].get("deletionTimestamp"):
@@ -948,12 +946,7 @@ class KratixController:
             store.update(new)
             return 1
         if FINALIZER_WORKFLOWS in finalizers:
-            for job in store.list(
-                "Job",
-                meta["namespace"],
-                {"kratix.io/resource-name": meta["name"], "kratix.io/promise-name": promise.name},
-                readonly=True,
-            ):
+            for job in store.list("Job", meta["namespace"], _request_labels(promise, meta), readonly=True):
                 store.delete("Job", job["metadata"]["name"], meta["namespace"])
             new = clone(req)
             new["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER_WORKFLOWS]

@@ -70,13 +70,7 @@ def _event_table(lab: Lab, objs: list[dict[str, Any]], include_object: bool, rv:
         for n, p in _EVENT_COLUMNS
     ]
     rows = [{"cells": _event_cells(e, now), "object": e if include_object else _partial(e)} for e in objs]
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": rv},
-        "columnDefinitions": cols,
-        "rows": rows,
-    }
+    return _table(rv, cols, rows)
 
 
 def table(
@@ -103,6 +97,11 @@ def table(
         {"cells": list(cells), "object": obj if include_object else _partial(obj)}
         for obj, cells in zip(objs, wide.rows, strict=True)
     ]
+    return _table(rv, cols, rows)
+
+
+def _table(rv: str, cols: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``meta.k8s.io/v1`` Table (what ``kubectl get`` asks for with ``Accept: …;as=Table``)."""
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
