@@ -366,10 +366,10 @@ class CachedSource(LiveSource):
             self.trimmed_destinations = self._readable_destinations()
         self.refresh_kinds()
         for inf in self.informers.values():
-            # a big fleet's lists take a while: give up only when a kind's list made no progress (no page) for
-            # ``timeout`` seconds
+            # a big fleet's lists take a while (and a server may answer them one after another): give up only when
+            # no list got a page for ``timeout`` seconds
             while not inf.synced.wait(1.0):
-                if time.monotonic() - inf.progress > timeout:
+                if time.monotonic() - max(i.progress for i in self.informers.values()) > timeout:
                     raise LiveError(
                         f"the watch cache did not fill: {inf.kind.plural}: no answer within {timeout:g}s"
                         + (f" ({inf.error})" if inf.error else "")
