@@ -57,7 +57,7 @@ class LabApi:
         self._registry: tuple[Any, KindRegistry] | None = None
         self.hub = WatchHub(lab.store, self.lock)
         self._json: dict[tuple[str, str, str, str], tuple[str, bytes]] = {}  # see encoded
-        # paginated lists being read: token key -> (when, resourceVersion, the items after the page sent); see list
+        # paginated lists being read: token key -> (when last read, resourceVersion, every item); see list
         self._pages: dict[str, tuple[float, str, Items]] = {}
         self._pages_lock = threading.Lock()
         self._page_seq = 0
@@ -112,8 +112,8 @@ class LabApi:
 
         A paginated list is served from one snapshot, as the API server serves every page at the first page's
         resourceVersion (``k8s.io/apiserver/pkg/storage/etcd3/store.go`` ``GetList``: the continue token carries it):
-        the items after the first page are kept under the token, so the pages of a 4,500-Pod list read the store
-        once, not once per page. A token whose snapshot is gone (``PAGES`` newer lists, or ``PAGE_SECONDS``) is
+        the items are kept under the token, so the pages of a 4,500-Pod list read the store once, not once per
+        page. A token whose snapshot is gone (``PAGES`` newer lists, or ``PAGE_SECONDS``) is
         ``410 Gone`` with reason ``Expired``, as an API server answers a compacted one; the client lists again."""
         labels = label_selector(params.get("labelSelector"))
         fields = field_selector(params.get("fieldSelector"))
@@ -134,34 +134,40 @@ class LabApi:
         items = [o for o in items if matches(o, labels, fields)]
         return self._page(items, rv, limit)
 
-    def _page(self, items: Items, rv: str, limit: int) -> tuple[Items, str, str | None]:
-        if limit <= 0 or limit >= len(items):
-            return items, rv, None
+    def _page(self, items: Items, rv: str, limit: int, key: str = "", start: int = 0) -> tuple[Items, str, str | None]:
+        """Items ``start``… of a snapshot, at most ``limit``; the continue token names the snapshot (kept under
+        ``key``, a new one for a first page) and where the next page starts, and may be used again."""
+        end = len(items) if limit <= 0 else start + limit
+        if end >= len(items):
+            return items[start:], rv, None
         with self._pages_lock:
-            self._page_seq += 1
-            key = str(self._page_seq)
-            self._pages[key] = (time.monotonic(), rv, items[limit:])
+            if not key:
+                self._page_seq += 1
+                key = str(self._page_seq)
+            self._pages.pop(key, None)
+            self._pages[key] = (time.monotonic(), rv, items)  # the newest last: the oldest is forgotten first
             while len(self._pages) > PAGES:
                 del self._pages[next(iter(self._pages))]
-        return items[:limit], rv, base64.urlsafe_b64encode(f"{key}:{rv}".encode()).decode()
+        return items[start:end], rv, base64.urlsafe_b64encode(f"{key}:{end}:{rv}".encode()).decode()
 
     def _next_page(self, token: str, limit: int) -> tuple[Items, str, str | None]:
         try:
-            key, _, rv = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+            key, start_text, rv = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+            start = int(start_text)
         except (ValueError, UnicodeDecodeError):
             raise bad_request(f"invalid continue token {token!r}") from None
-        if not key.isdigit() or not rv:
+        if not key.isdigit() or start < 0 or not rv:
             raise bad_request(f"invalid continue token {token!r}")
         with self._pages_lock:
-            kept = self._pages.pop(key, None)
-        if kept is None or time.monotonic() - kept[0] > PAGE_SECONDS:
+            kept = self._pages.get(key)
+        if kept is None or time.monotonic() - kept[0] > PAGE_SECONDS or kept[1] != rv:
             raise ApiError(
                 410,
                 "Expired",
                 "The provided continue parameter is too old to display a consistent list result. You can start a new "
                 "list without the continue parameter.",
             )
-        return self._page(kept[2], kept[1], limit)
+        return self._page(kept[2], kept[1], limit, key, start)
 
     def _events(self, ns: str | None) -> list[dict[str, Any]]:
         """core/v1 Events from the store's event table (with the involved object's uid, which
