@@ -10,6 +10,7 @@ import pytest
 
 from kratix_lab.cli import main
 from kratix_lab.diagnose import RULES, diagnose, fleet
+from kratix_lab.platform.hostdns import resolve_in
 from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
 from kratix_lab.sources.lab import LabSource
 from kratix_lab.trace import TraceError, trace
@@ -435,3 +436,149 @@ def test_a_shared_object_is_blamed_on_its_writers_only(lab):
     assert "object-written-twice" in [f.id for f in diagnose(source, "ArgocdProject", "two").findings]
     sandbox = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
     assert sandbox.healthy, sandbox.verdict
+
+
+def test_external_etcd_without_an_endpoint_crash_loops_and_diagnose_names_the_value_then_fixed(lab):
+    """vcluster v0.30.5 with ``controlPlane.backingStore.etcd.external.enabled`` and no endpoint: the chart renders
+    (values.schema.json ``EtcdExternal`` requires nothing) but the control plane dials ``https://`` and never starts:
+    ``Couldn't connect to etcd (will retry in a second)`` (pkg/etcd/util.go:27-48), ``Error running k8s: waited until
+    timeout for the api to be up`` after 5 minutes (pkg/k8s/k8s.go:128-131, 368-401; pkg/setup/initialize.go:
+    131-142) and exit 1; the kubelet restarts it (CrashLoopBackOff between runs), never Ready, so the syncer never
+    writes ``vc-<name>`` (pkg/setup/controllers.go:285-326 runs after start-up). With the endpoint it starts."""
+    spec = {"name": "etcd", "vcluster": {"backingStore": {"etcd": {"external": {"enabled": True}}}}}
+    lab.submit(request("VClusterOrchestrator", "etcd", spec))
+    lab.settle()
+    source = LabSource(lab)
+    (pod,) = lab.list("Pod", "vcluster-etcd", {"app": "vcluster", "release": "etcd"})
+    pod_name = pod["metadata"]["name"]
+    waits = set()
+    for _ in range(12):  # ~20 minutes: it runs 5 minutes each time, then waits out its back-off
+        lab.run_for(100)
+        pod = lab.get("Pod", pod_name, "vcluster-etcd")
+        (syncer,) = pod["status"]["containerStatuses"]
+        assert syncer["ready"] is False and pod["status"]["phase"] == "Running"
+        waits.add((syncer["state"].get("waiting") or {}).get("reason"))
+    assert "CrashLoopBackOff" in waits, waits
+    assert syncer["restartCount"] >= 3
+    assert syncer["lastState"]["terminated"]["exitCode"] == 1
+    assert (lab.get("Deployment", "etcd", "vcluster-etcd")["status"].get("readyReplicas") or 0) == 0
+    assert lab.get("Secret", "vc-etcd", "vcluster-etcd") is None, "the syncer never started: no kubeconfig Secret"
+    log = lab.logs("Pod", pod_name, "vcluster-etcd", container="syncer")
+    assert "Couldn't connect to etcd (will retry in a second): open : no such file or directory" in log
+    assert "Error running k8s: waited until timeout for the api to be up" in log
+    d = diagnose(source, "VClusterOrchestrator", "etcd", "platform-requests")
+    top = d.findings[0]
+    assert (top.id, top.stage) == ("vcluster-etcd-endpoint-missing", "helm"), [f.id for f in d.findings]
+    assert "controlPlane.backingStore.etcd.external.endpoint is empty" in top.message
+    assert "spec.vcluster.backingStore.etcd.external.endpoint of vclusterorchestrator/etcd -n platform-requests" in (
+        top.fix
+    )
+    assert f"kratix-lab logs pod/{pod_name} -n vcluster-etcd -c syncer" in top.fix
+    ids = [f.id for f in d.findings]
+    assert "pod-crashloop" not in ids and "helm-render-failed" not in ids, "the cause, not its symptoms"
+    assert "host-dns-unresolved" not in ids, "its names come with the control plane: not a cause"
+    spec["vcluster"]["backingStore"]["etcd"]["external"]["endpoint"] = "etcd.example.internal:2379"
+    lab.submit(request("VClusterOrchestrator", "etcd", spec))
+    lab.settle()
+    deployment = lab.get("Deployment", "etcd", "vcluster-etcd")
+    assert deployment["status"].get("readyReplicas") == 1
+    assert lab.get("Secret", "vc-etcd", "vcluster-etcd") is not None
+    assert "vcluster-etcd-endpoint-missing" not in [
+        f.id for f in diagnose(source, "VClusterOrchestrator", "etcd", "platform-requests").findings
+    ]
+
+
+# ---- host-dns-unresolved: a vCluster name k3s's CoreDNS cannot resolve (kratix_lab/kube/hostdns.py) ---------------
+
+
+def sandbox(**spec):
+    return request("VClusterOrchestrator", "sandbox", {"name": "sandbox", **spec})
+
+
+def test_an_exposure_hostname_the_host_cannot_resolve_then_fixed(lab):
+    """k3s's CoreDNS (k3s manifests/coredns.yaml:55-77: the ``kubernetes cluster.local`` plugin of ``.:53``) answers
+    ``<service>.<namespace>.svc.cluster.local`` for the host's Services only; the exported kubeconfig's server
+    (``exportKubeConfig.server``, from ``spec.exposure.hostname``) names a Service that is not there: diagnose quotes
+    the host CoreDNS model's reason and says which field to set. A public name is the host's upstream resolver's
+    (not modelled: no finding); the vCluster's own Service resolves (healthy)."""
+    source = LabSource(lab)
+    lab.submit(sandbox(exposure={"hostname": "api.sandbox.svc.cluster.local"}))
+    lab.settle()
+    d = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
+    top = d.findings[0]
+    assert (top.id, top.stage, top.object) == ("host-dns-unresolved", "helm", "HelmRelease/vcluster-sandbox/sandbox")
+    reason = resolve_in(lab, "api.sandbox.svc.cluster.local").reason
+    assert reason.startswith("the kubernetes plugin finds no Service sandbox/api on the host (NXDOMAIN)")
+    assert top.message.endswith(reason) and "api.sandbox.svc.cluster.local" in top.message
+    assert "spec.exposure.hostname" in top.fix and "of vclusterorchestrator/sandbox -n platform-requests" in top.fix
+    assert "`kratix-lab get service/sandbox -n vcluster-sandbox`" in top.fix
+    assert "sandbox.vcluster-sandbox.svc.cluster.local" in top.fix
+    assert [f.id for f in d.findings] == ["host-dns-unresolved"], "nothing else is wrong"
+    lab.submit(sandbox(exposure={"hostname": "sandbox.integratn.tech"}))
+    lab.settle()
+    assert diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests").healthy, "outside the cluster"
+    lab.submit(sandbox(exposure={"hostname": "sandbox.vcluster-sandbox.svc.cluster.local"}))
+    lab.settle()
+    assert diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests").healthy
+
+
+def test_the_dns_name_of_a_vcluster_without_coredns_does_not_resolve(lab):
+    """``VClusterCoreDNS`` records ``kube-dns-x-kube-system-x-<name>``; vCluster syncs that Service only when its
+    CoreDNS is on (vcluster v0.30.5 pkg/coredns/template.go:308-345; the lab's ``test_no_kube_dns_service_without_
+    coredns``): with ``controlPlane.coredns.enabled: false`` the recorded name is NXDOMAIN on the host once the
+    control plane runs; before that (its names come with it) nothing is reported."""
+    source = LabSource(lab)
+    spec = {"name": "nodns", "vcluster": {"helmOverrides": {"controlPlane": {"coredns": {"enabled": False}}}}}
+    lab.submit(request("VClusterOrchestrator", "nodns", spec))
+    lab.settle()
+    d = diagnose(source, "VClusterOrchestrator", "nodns", "platform-requests")
+    top = d.findings[0]
+    assert (top.id, top.stage, top.object) == (
+        "host-dns-unresolved",
+        "request",
+        "VClusterCoreDNS/platform-requests/nodns",
+    )
+    name = "kube-dns-x-kube-system-x-nodns.vcluster-nodns.svc.cluster.local"
+    assert top.message.endswith(resolve_in(lab, name).reason) and name in top.message
+    assert "controlPlane.coredns.enabled" in top.fix and "`kratix-lab get services -n vcluster-nodns`" in top.fix
+    assert [f.id for f in d.findings] == ["host-dns-unresolved"]
+    lab.store.update_status(
+        lab.get("StatefulSet", "nodns", "vcluster-nodns") | {"status": {"readyReplicas": 0, "replicas": 1}}
+    )
+    not_ready = diagnose(source, "VClusterOrchestrator", "nodns", "platform-requests")
+    assert "host-dns-unresolved" not in [f.id for f in not_ready.findings], "not ready: its names come with it"
+    del spec["vcluster"]
+    lab.submit(request("VClusterOrchestrator", "nodns", spec))
+    lab.settle()
+    assert "host-dns-unresolved" not in [
+        f.id for f in diagnose(source, "VClusterOrchestrator", "nodns", "platform-requests").findings
+    ]
+
+
+def test_a_host_coredns_block_that_loops_is_reported_with_the_key_to_fix(lab):
+    """A ``*.server`` key of ``kube-system/coredns-custom`` (imported at the top level: k3s manifests/coredns.yaml:77,
+    134-137) whose zone takes the vCluster's names (the longest zone wins: coredns core/dnsserver/server.go
+    ``ServeDNS``) and forwards to k3s's own kube-dns (10.43.0.10) loops: a configuration error, reported with the
+    block and the object to fix; removing the key makes the names resolve again."""
+    source = LabSource(lab)
+    block = "vcluster-sandbox.svc.cluster.local:53 {\n    forward . 10.43.0.10\n}\n"
+    custom = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "coredns-custom", "namespace": "kube-system"},
+        "data": {"sandbox.server": block},
+    }
+    lab.apply(custom)
+    lab.settle()
+    d = diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests")
+    found = {f.object: f for f in d.findings if f.id == "host-dns-unresolved"}
+    # the names VClusterCoreDNS records and the exported kubeconfig's server (the in-cluster name) both loop
+    assert set(found) == {"VClusterCoreDNS/platform-requests/sandbox", "HelmRelease/vcluster-sandbox/sandbox"}
+    assert d.findings[0].id == "host-dns-unresolved"
+    for f in found.values():
+        assert "10.43.0.10 is the host's own kube-dns" in f.message and "forwarding loop" in f.message
+        assert "`kratix-lab get configmap/coredns-custom -n kube-system -o yaml`" in f.fix
+        assert "key sandbox.server" in f.fix
+    lab.delete("ConfigMap", "coredns-custom", "kube-system")
+    lab.settle()
+    assert diagnose(source, "VClusterOrchestrator", "sandbox", "platform-requests").healthy

@@ -1,4 +1,4 @@
-"""The host's CoreDNS as k3s deploys it (``kratix_lab/platform/hostdns.py``): a vCluster's zone resolves only
+"""The host's CoreDNS as k3s deploys it (``kratix_lab/kube/hostdns.py``): a vCluster's zone resolves only
 through a ``*.server`` key of the one ``kube-system/coredns-custom``.
 
 Upstream: k3s-io/k3s ``manifests/coredns.yaml`` at ``66c487bd``: the Corefile (lines 55-77) ends the ``.:53``
@@ -10,7 +10,8 @@ zone, label by label, ``.`` last.
 
 from __future__ import annotations
 
-from kratix_lab.platform.hostdns import K3S_CLUSTER_DNS, imported, resolve, resolve_in
+from kratix_lab.kube.hostdns import K3S_CLUSTER_DNS, imported, resolve
+from kratix_lab.platform.hostdns import resolve_in
 
 
 def cm(name, data, namespace="kube-system"):

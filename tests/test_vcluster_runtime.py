@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 
+from kratix_lab.diagnose.rules.workloads import etcd_endpoint_missing
 from kratix_lab.model import load_one, matches_selector
 from kratix_lab.platform.cluster import ClusterController
 from kratix_lab.platform.externalsecrets import Vaults, kubeconfig_value
 from kratix_lab.platform.helm import ChartError, HelmSource, render_chart
+from kratix_lab.platform.helm.syncer import start_failure
 
 REPO = "https://charts.loft.sh"
 
@@ -97,6 +99,67 @@ def test_external_etcd_without_an_endpoint_renders_but_the_control_plane_cannot_
     assert "pkg/etcd/client.go:64-65" in warning and "vc-media" in warning
     assert ("Secret", "vc-media") not in kinds(r.synced_objects)
     assert "backing store: external etcd (no endpoint)" in r.notes
+
+
+NO_ENDPOINT = [{}, {"endpoint": ""}, {"endpoint": "https://"}, {"endpoint": "  "}]
+
+
+@pytest.mark.parametrize("external", NO_ENDPOINT, ids=["no-key", "empty", "scheme-only", "blank"])
+def test_the_syncer_without_an_etcd_endpoint_fails_at_start_as_vcluster_does(external):
+    """vcluster v0.30.5: nothing refuses the config (values.schema.json ``EtcdExternal``; pkg/config/validation.go
+    has no etcd check); the k8s distro's API server dials ``"https://" + TrimPrefix(endpoint, "https://")``
+    (pkg/k8s/k8s.go:307-313), ``etcd.WaitForEtcd`` logs ``Couldn't connect to etcd (will retry in a second): …``
+    every second (pkg/etcd/util.go:27-48) — with the chart's empty tls files, loading the client certificate fails
+    (util.go:78-84, 90-96: ``open : no such file or directory``) — and ``waitForAPI`` gives up after 5 minutes
+    (k8s.go:128-131, 368-401): ``Error running k8s: …`` and exit 1 (pkg/setup/initialize.go:131-142)."""
+    values = render({"controlPlane": {"backingStore": {"etcd": {"external": {"enabled": True, **external}}}}}).values
+    failure = start_failure(values)
+    assert failure is not None
+    assert failure.seconds == 300 and failure.cause == "controlPlane.backingStore.etcd.external.endpoint"
+    assert "Couldn't connect to etcd (will retry in a second): open : no such file or directory\n" in failure.log
+    assert failure.error.startswith("Error running k8s: waited until timeout for the api to be up: error waiting")
+    assert failure.log.endswith(failure.error + "\n")
+    assert etcd_endpoint_missing(values), "diagnose's test agrees with the chart model"
+
+
+def test_the_k3s_syncer_without_an_etcd_endpoint_gives_up_after_ten_minutes():
+    """pkg/k3s/k3s.go:75-86: StartK3S waits for the external etcd (WaitForEtcd, 10 minutes: pkg/etcd/util.go:17-19)
+    and returns its error: ``Error running k3s: error waiting for etcd: …`` (pkg/setup/initialize.go:89-97)."""
+    values = {
+        "controlPlane": {
+            "distro": {"k3s": {"enabled": True}},
+            "backingStore": {"etcd": {"external": {"enabled": True, "endpoint": ""}}},
+        }
+    }
+    failure = start_failure(values)
+    assert failure is not None and failure.seconds == 600
+    assert failure.error == "Error running k3s: error waiting for etcd: open : no such file or directory"
+
+
+def test_with_tls_files_the_etcd_error_is_not_the_missing_certificate():
+    """util.go:78-84: the client certificate is loaded only from the files named; with them set the dial itself
+    fails (the lab does not word the etcd client's error)."""
+    tls = {"caFile": "/certs/ca.crt", "certFile": "/certs/tls.crt", "keyFile": "/certs/tls.key"}
+    failure = start_failure({"controlPlane": {"backingStore": {"etcd": {"external": {"enabled": True, "tls": tls}}}}})
+    assert failure is not None and "open : no such file or directory" not in failure.log
+    assert 'dialling "https://"' in failure.log
+
+
+@pytest.mark.parametrize(
+    "backing",
+    [
+        {"etcd": {"external": {"enabled": True, "endpoint": "etcd.example.internal:2379"}}},
+        {"etcd": {"external": {"enabled": True, "endpoint": "https://etcd.example.internal:2379"}}},
+        {"etcd": {"external": {"enabled": False}}},
+        {"etcd": {"deploy": {"enabled": True}}},
+        {},
+    ],
+    ids=["endpoint", "endpoint-with-scheme", "external-off", "deployed-etcd", "default"],
+)
+def test_the_syncer_starts_with_an_endpoint_or_another_backing_store(backing):
+    values = render({"controlPlane": {"backingStore": backing}}).values
+    assert start_failure(values) is None
+    assert not etcd_endpoint_missing(values)
 
 
 def test_unknown_external_etcd_key_is_refused_by_the_schema():

@@ -15,9 +15,9 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
@@ -26,17 +26,20 @@ from textual.screen import Screen
 from kratix_lab.errors import KratixLabError
 from kratix_lab.sources.factory import PlatformSettings, open_platform
 from tui import jobs
+from tui import messages as msg
+from tui.host import CLOCK_ACTIONS, MUTATING_ACTIONS, LabHost, Permissions
 from tui.jobs import ObjectRef
 from tui.lab_workers import Header, Job, LabWorker, make_worker
+from tui.screens.base import LabScreen
+
+if TYPE_CHECKING:
+    from kratix_lab.forms import Submitted
 
 T = TypeVar("T")
 
-# Actions that change the platform: hidden (bindings, palette commands, buttons) in read-only mode.
-MUTATING_ACTIONS = frozenset({"create", "edit", "reconcile", "delete", "toggle_clock", "step_clock"})
-LIVE_REFRESH = 5.0  # seconds between two reads of a cluster (k9s polls every 2 s; a fleet costs more)
+__all__ = ["CLOCK_ACTIONS", "LIVE_REFRESH", "MUTATING_ACTIONS", "KratixLabApp", "main"]
 
-# Actions of the lab's clock: a live cluster has none (its controllers run by themselves).
-CLOCK_ACTIONS = frozenset({"toggle_clock", "step_clock"})
+LIVE_REFRESH = 5.0  # seconds between two reads of a cluster (k9s polls every 2 s; a fleet costs more)
 
 
 class KratixLabApp(App[int]):
@@ -54,6 +57,10 @@ class KratixLabApp(App[int]):
         Binding("n", "step_clock", "Step"),
     ]
 
+    # The app's state, read by screens and widgets through ``tui.host.lab_app`` (typed, see ``LabHost``) and
+    # watched by those that show it (the header).
+    live: reactive[bool] = reactive(False)
+    read_only: reactive[bool] = reactive(False)
     lab_time: reactive[str] = reactive("")
     playing: reactive[bool] = reactive(False)
     faults: reactive[tuple[str, ...]] = reactive(())
@@ -71,10 +78,10 @@ class KratixLabApp(App[int]):
     ) -> None:
         super().__init__()
         self.settings = platform if isinstance(platform, PlatformSettings) else PlatformSettings(lab=str(platform))
-        self.live = self.settings.live
+        self.set_reactive(KratixLabApp.live, self.settings.live)
         self.lab_path: Path | None = None if self.live else Path(str(self.settings.lab))
         # live mode is read-only unless started with --write
-        self.read_only = read_only or (self.live and not self.settings.write)
+        self.set_reactive(KratixLabApp.read_only, read_only or (self.live and not self.settings.write))
         self.has_clock = not self.live
         self.tick = tick
         self.refresh_every = refresh_every
@@ -169,9 +176,8 @@ class KratixLabApp(App[int]):
 
     def refresh_screen(self) -> None:
         """Ask the visible screen to read the platform again (it skips the work when nothing changed)."""
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
+        if isinstance(self.screen, LabScreen):
+            self.screen.refresh_data()
 
     # ---- the lab clock ---------------------------------------------------------------------
 
@@ -207,7 +213,7 @@ class KratixLabApp(App[int]):
     # ---- navigation ------------------------------------------------------------------------
 
     def open_request(self, kind: str, name: str, namespace: str | None) -> None:
-        """Open a request's detail screen (the create screen calls this after submitting)."""
+        """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create)."""
         from tui.screens.request_detail import RequestDetailScreen
 
         self.push_screen(RequestDetailScreen(ObjectRef(kind, name, namespace)))
@@ -235,7 +241,20 @@ class KratixLabApp(App[int]):
         except ImportError as e:
             self.notify(f"the create screen is not available: {e}", severity="error")
             return
-        self.push_screen(CreateScreen())
+        self.push_screen(CreateScreen(), self._form_done)
+
+    def _form_done(self, done: Submitted | None, *, edited: bool = False) -> None:
+        """The create form dismissed with its commit (None: cancelled): open the request's detail — or, for an
+        edit started from that detail (now on top again), read it again so it follows the new commit."""
+        from tui.screens.request_detail import RequestDetailScreen
+
+        if done is None:
+            return
+        below = self.screen
+        if edited and isinstance(below, RequestDetailScreen) and below.ref.name == done.name:
+            below.refresh_data()
+            return
+        self.open_request(done.kind, done.name, done.namespace)
 
     def edit_request(self, ref: ObjectRef, focus_hints: tuple[str, ...] = ()) -> None:
         """`e` (as k9s): the create form prefilled from the request's file in the gitops repo; the same
@@ -257,27 +276,31 @@ class KratixLabApp(App[int]):
         if promise is None:
             self.notify(f"{ref.kind} is not a request of an installed Promise: nothing to edit", severity="warning")
             return
-        self.push_screen(CreateScreen(promise, edit=ref.name, focus_hints=focus_hints))
+        self.push_screen(
+            CreateScreen(promise, edit=ref.name, focus_hints=focus_hints),
+            lambda done: self._form_done(done, edited=True),
+        )
 
     def show_describe(self, ref: ObjectRef) -> None:
-        from tui.screens.object_pages import DescribeScreen
-
-        self.push_screen(DescribeScreen(f"describe {ref.title}", jobs.read_describe(ref)))
+        self.show_page("describe", f"describe {ref.title}", jobs.read_describe(ref))
 
     def show_yaml(self, ref: ObjectRef) -> None:
-        from tui.screens.object_pages import YamlScreen
-
-        self.push_screen(YamlScreen(f"YAML {ref.title}", jobs.read_yaml(ref)))
+        self.show_page("yaml", f"YAML {ref.title}", jobs.read_yaml(ref))
 
     def show_logs(self, ref: ObjectRef) -> None:
-        from tui.screens.object_pages import LogsScreen
+        self.show_page("logs", f"logs {ref.title}", jobs.read_logs(ref))
 
-        self.push_screen(LogsScreen(f"logs {ref.title}", jobs.read_logs(ref)))
+    def show_page(self, page: msg.Page, title: str, job: Job[str]) -> None:
+        """A full-screen page of text read by ``job``, kept current while open (logs follow their end)."""
+        from tui.screens.object_pages import DescribeScreen, LogsScreen, YamlScreen
+
+        screen = {"describe": DescribeScreen, "yaml": YamlScreen, "logs": LogsScreen}[page]
+        self.push_screen(screen(title, job))
 
     # ---- actions on a request ----------------------------------------------------------------
 
     def reconcile(self, ref: ObjectRef) -> None:
-        self.run_worker(self.act(jobs.reconcile(ref), lambda message: message), group="actions")
+        self.run_worker(self.act(jobs.reconcile(ref), str), group="actions")  # the platform's own message
 
     def delete(self, ref: ObjectRef) -> None:
         """Show what a delete removes; delete (through the gitops repo) only when confirmed."""
@@ -297,19 +320,51 @@ class KratixLabApp(App[int]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_worker(
-                    self.act(jobs.delete(ref), lambda message: message),
-                    group="actions",
-                )
+                self.run_worker(self.act(jobs.delete(ref), str), group="actions")
 
         self.push_screen(ConfirmDeleteScreen(plan), confirmed)
 
+    # ---- messages from the screens (tui.messages): what they ask, the app does ---------------
+
+    @on(msg.OpenRequest)
+    def _on_open_request(self, message: msg.OpenRequest) -> None:
+        self.open_request(message.ref.kind, message.ref.name, message.ref.namespace)
+
+    @on(msg.ShowObject)
+    def _on_show_object(self, message: msg.ShowObject) -> None:
+        {"describe": self.show_describe, "yaml": self.show_yaml, "logs": self.show_logs}[message.page](message.ref)
+
+    @on(msg.ShowPage)
+    def _on_show_page(self, message: msg.ShowPage) -> None:
+        self.show_page(message.page, message.title, message.job)
+
+    @on(msg.Reconcile)
+    def _on_reconcile(self, message: msg.Reconcile) -> None:
+        self.reconcile(message.ref)
+
+    @on(msg.Delete)
+    def _on_delete(self, message: msg.Delete) -> None:
+        self.delete(message.ref)
+
+    @on(msg.EditRequest)
+    def _on_edit_request(self, message: msg.EditRequest) -> None:
+        self.edit_request(message.ref, message.focus_hints)
+
+    @on(msg.ConfirmEdit)
+    def _on_confirm_edit(self, message: msg.ConfirmEdit) -> None:
+        from tui.screens.confirm_edit import ConfirmEditScreen
+
+        self.push_screen(ConfirmEditScreen(message.title, message.diff), lambda yes: message.answer(bool(yes)))
+
     # ---- read-only mode and the command palette --------------------------------------------
 
+    @property
+    def permissions(self) -> Permissions:
+        """Which actions this dashboard's mode allows (read-only, and whether there is a clock)."""
+        return Permissions(read_only=self.read_only, has_clock=self.has_clock)
+
     def allows(self, action: str) -> bool:
-        if action in CLOCK_ACTIONS and not self.has_clock:
-            return False
-        return not (self.read_only and action in MUTATING_ACTIONS)
+        return self.permissions.allows(action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.allows(action)
@@ -317,7 +372,10 @@ class KratixLabApp(App[int]):
     def watch_playing(self) -> None:
         self.refresh_bindings()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def watch_read_only(self) -> None:
+        self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         commands: list[tuple[str, str, Callable[[], Any], str]] = [
             ("Create vCluster", "a form from the Promise's schema; commits the request to the gitops repo", self.action_create, "create"),
@@ -329,9 +387,16 @@ class KratixLabApp(App[int]):
         for title, help_text, callback, action in commands:
             if self.allows(action):
                 yield SystemCommand(title, help_text, callback)
-        for title, help_text, callback, action in getattr(screen, "palette_commands", lambda: [])():
+        palette_commands = screen.palette_commands() if isinstance(screen, LabScreen) else []
+        for title, help_text, callback, action in palette_commands:
             if self.allows(action) and screen.check_action(action, ()) is not False:
                 yield SystemCommand(title, help_text, callback)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_lab_host(app: KratixLabApp) -> LabHost:
+        return app  # mypy checks that the app is what screens and widgets read (tui.host.LabHost)
 
 
 def main(args: argparse.Namespace) -> int:

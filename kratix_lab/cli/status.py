@@ -16,12 +16,13 @@ from kratix_lab.kube.times import ago, rfc3339
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
     from kratix_lab.diagnose import all_healthy, fleet_summary
-    from kratix_lab.fleet.rows import FleetRows
+    from kratix_lab.fleet.rows import FleetRows, one_shot_workers
 
     with _source(args, cached=True) as source:
         _platform_line(args, source)
         watch = getattr(args, "watch", False)
-        fleet_rows = FleetRows(source, track=watch)  # -w: kept incrementally (kratix_lab.fleet.rows)
+        # -w: kept incrementally (kratix_lab.fleet.rows); else every row once, from one bulk read, on the cores
+        fleet_rows = FleetRows(source, track=watch, workers=1 if watch else one_shot_workers())
         rows = fleet_rows.refresh()
         now = source.now()
         if watch:
@@ -67,17 +68,45 @@ def _print_status(
     header = widths is None
     if widths is None:
         widths = _status_widths(STATUS_COLUMNS, cells, console.width if console.is_terminal and not wide else None)
-    table = Table(box=None, pad_edge=False, show_edge=False, show_header=header)
-    # PRESET and K8S are the request kind's printer columns (diagnose.fleet_columns): headed by their names
     heads = dict(
         zip(("PRESET", "K8S"), (n.upper() for n in next((r.columns for r in rows if r.columns), ())), strict=False)
     )
-    for c, w in zip(STATUS_COLUMNS, widths, strict=True):
-        table.add_column(heads.get(c, c), overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
+    titles = [heads.get(c, c) for c in STATUS_COLUMNS]
+    if not console.is_terminal and all(w is None for w in widths) and _plain_cells([titles, *cells]):
+        _print_plain(titles if header else None, cells, console)  # piped: what the table prints, made directly
+        return widths
+    table = Table(box=None, pad_edge=False, show_edge=False, show_header=header)
+    # PRESET and K8S are the request kind's printer columns (diagnose.fleet_columns): headed by their names
+    for title, w in zip(titles, widths, strict=True):
+        table.add_column(title, overflow="fold" if wide else "ellipsis", no_wrap=not wide, width=w)
     for cell in cells:
         table.add_row(*cell)
     console.print(table)
     return widths
+
+
+_PLAIN_WIDTH = 4096  # the piped console's width (common._console): a wider table is left to Rich
+
+
+def _plain_cells(lines: list[list[str]]) -> bool:
+    """Whether Rich would print these cells as they are, each one cell per character on one line (printable ASCII:
+    no wide characters, no newlines, nothing to escape) and the table within the piped console's width."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return sum(widths) + 2 * (len(widths) - 1) <= _PLAIN_WIDTH and all(
+        cell.isascii() and cell.isprintable() for line in lines for cell in line
+    )
+
+
+def _print_plain(titles: list[str] | None, cells: list[list[str]], console: Any) -> None:
+    """``status``'s table as Rich prints it piped (no box, no edge padding, two spaces between columns, every cell
+    padded to its column's width) — made directly: Rich measures every cell of every row, which for a thousand
+    vClusters takes longer than computing their rows (issue 15). ``tests/test_status_watch.py`` compares the two."""
+    lines = ([titles] if titles is not None else []) + cells
+    widths = [max(len(line[i]) for line in lines) for i in range(len(STATUS_COLUMNS))]
+    out = console.file
+    for line in lines:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + "\n")
+    out.flush()
 
 
 def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: int, fleet_rows: Any) -> int:

@@ -105,7 +105,7 @@ def _clock_note(args: argparse.Namespace, now: int) -> str:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import all_healthy, diagnose, fleet_summary, platform_findings
-    from kratix_lab.fleet.rows import FleetRows
+    from kratix_lab.fleet.rows import FleetRows, one_shot_workers
     from kratix_lab.views import trace_view as tv
 
     rows: list[Any] = []
@@ -114,7 +114,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            fleet_rows = FleetRows(source, track=False)  # each vCluster diagnosed once, its row from that diagnosis
+            # each vCluster diagnosed once (from one bulk read, on the cores), its row from that diagnosis
+            fleet_rows = FleetRows(source, track=False, workers=one_shot_workers())
             rows, results = fleet_rows.refresh(), fleet_rows.diagnoses()
         else:
             if not args.refs:

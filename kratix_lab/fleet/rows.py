@@ -26,6 +26,7 @@ followed value reaches a row only through its message verbatim (``track.Facts.se
 from __future__ import annotations
 
 import builtins
+import gc
 import hashlib
 import json
 import re
@@ -152,6 +153,8 @@ class Recorder:
         self._s, self.deps, self.track = source, deps, track
 
     def __getattr__(self, name: str) -> Any:  # name, read_only, mode, state_repo_error …
+        if name == "derived" and self.track:
+            raise AttributeError(name)  # a value computed once would hide what each row read
         return getattr(self._s, name)
 
     def _facts(self, key: Key) -> Facts:
@@ -260,10 +263,13 @@ class FleetRows:
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
     one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``)."""
 
-    def __init__(self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None):
+    def __init__(
+        self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
+    ):
         from kratix_lab.fleet.feeds import feed_for
 
         self.source, self.kind, self.track = source, kind, track
+        self.workers = workers  # one-shot: processes computing the rows (see _in_workers)
         self.feed = feed if feed is not None else (feed_for(source) if track else None)
         self.entries: dict[tuple[str, str], _Entry] = {}
         self.changed: builtins.list[tuple[str, str]] = []
@@ -280,8 +286,27 @@ class FleetRows:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
     def refresh(self) -> builtins.list[VClusterStatus]:
-        s = self.source
+        if self.track:
+            return self._refresh()
+        # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
+        # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``),
+        # and once more at its first full collection after (seconds): what is alive then is frozen out of its sight
+        # (``gc.freeze``; freed by reference counting as ever) — a one-shot's process ends soon after
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._refresh()
+        finally:
+            if collecting:
+                gc.freeze()
+                gc.enable()
+
+    def _refresh(self) -> builtins.list[VClusterStatus]:
         changes = self._changes()
+        # one-shot: every row read from one bulk read of the platform (the source's ``snapshot()``, when it has one:
+        # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
+        snapshot = None if self.track else getattr(self.source, "snapshot", None)
+        s = snapshot() if snapshot is not None else self.source
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
@@ -289,26 +314,21 @@ class FleetRows:
         for k in self.gone:
             del self.entries[k]
         columns = fleet_columns(s, rk)
-        self.changed = []
+        todo = []
         for key, live in sorted(members.items()):
             entry = self.entries.get(key)
-            if entry is not None and key not in dirty and entry.member[2] == live:
-                continue
-            self.entries[key] = self._compute(rk, columns, key, live)
-            self.changed.append(key)
+            if entry is None or key in dirty or entry.member[2] != live:
+                todo.append((key, live))
+        opener = None if self.track else getattr(self.source, "reopen", None)
+        if opener is not None and self.workers > 1 and len(todo) >= PARALLEL_FROM:
+            computed = _in_workers(opener, self.kind, todo, self.workers, self._keep_diagnoses)
+        else:
+            computed = [_compute(s, rk, columns, key, live, self.track, self._keep_diagnoses) for key, live in todo]
+        for (key, _), entry in zip(todo, computed, strict=True):
+            self.entries[key] = entry
+        self.changed = [key for key, _ in todo]
         self.recomputed = len(self.changed)
         return self.rows()
-
-    def _compute(self, rk: Any, columns: Any, key: tuple[str, str], live: bool) -> _Entry:
-        deps = Deps()
-        rec = Recorder(self.source, deps, self.track)
-        ns, name = key
-        obj = rec.get(rk.kind, name, ns or None, rk.group) if live else None
-        if live and obj is None:  # gone since the member list was read: as a request in git, or absent
-            rec.deps.objects[(rk.kind, ns, name)] = None
-        row, d = fleet_row(rec, rk, columns, ns, name, obj)
-        row = deps.settle(row) if self.track else row
-        return _Entry((ns, name, live), row, deps, d if self._keep_diagnoses else None)
 
     # ---- which rows a change reaches ----------------------------------------------------------
 
@@ -396,6 +416,62 @@ class FleetRows:
         return None
 
 
+def _compute(source: Any, rk: Any, columns: Any, key: tuple[str, str], live: bool, track: bool, keep: bool) -> _Entry:
+    deps = Deps()
+    rec = Recorder(source, deps, track)
+    ns, name = key
+    obj = rec.get(rk.kind, name, ns or None, rk.group) if live else None
+    if live and obj is None:  # gone since the member list was read: as a request in git, or absent
+        rec.deps.objects[(rk.kind, ns, name)] = None
+    row, d = fleet_row(rec, rk, columns, ns, name, obj)
+    row = deps.settle(row) if track else row
+    return _Entry((ns, name, live), row, deps, d if keep else None)
+
+
+PARALLEL_FROM = 64  # rows: below this a one-shot computes them in this process (starting workers costs more)
+
+
+def one_shot_workers() -> int:
+    """How many processes a one-shot fleet (``status``, ``diagnose --all``) computes its rows in: two where the
+    machine has two cores or more (issue 15 measures both the wall and the CPU time), else one."""
+    import os
+
+    return min(2, os.cpu_count() or 1)
+
+
+def _in_workers(
+    opener: Any, kind: str, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int, keep: bool
+) -> builtins.list[_Entry]:
+    """A one-shot's rows computed by ``workers`` processes (issue 15: a cold ``status`` of a thousand vClusters on a
+    machine's cores), each over a contiguous share of ``todo``: a process forked from this one opens the platform
+    again (``opener``, the source's ``reopen``: its own connections, never this process's) and reads it through
+    its own snapshot. Without ``fork`` (another OS) they are computed here."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        source = opener()
+        s = getattr(source, "snapshot", lambda: source)()
+        rk = resolve(s, kind)
+        columns = fleet_columns(s, rk)
+        return [_compute(s, rk, columns, key, live, False, keep) for key, live in todo]
+    size = -(-len(todo) // workers)
+    shares = [(opener, kind, todo[i : i + size], keep) for i in range(0, len(todo), size)]
+    with multiprocessing.get_context("fork").Pool(len(shares)) as pool:
+        parts = pool.map(_share, shares)
+    return [entry for part in parts for entry in part]
+
+
+def _share(args: tuple[Any, str, builtins.list[tuple[tuple[str, str], bool]], bool]) -> builtins.list[_Entry]:
+    """One worker's rows (see ``_in_workers``)."""
+    opener, kind, todo, keep = args
+    gc.disable()  # as the one-shot in the parent: the objects live until the rows are made
+    source = opener()
+    s = getattr(source, "snapshot", lambda: source)()
+    rk = resolve(s, kind)
+    columns = fleet_columns(s, rk)
+    return [_compute(s, rk, columns, key, live, False, keep) for key, live in todo]
+
+
 def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:
     """A ``FleetRows`` over ``source``, computed once (``refresh()`` again after changes)."""
     rows = FleetRows(source, kind)
@@ -403,4 +479,4 @@ def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:
     return rows
 
 
-__all__ = ["SHARED", "Changes", "Deps", "FleetRows", "Recorder", "fleet_rows"]
+__all__ = ["SHARED", "Changes", "Deps", "FleetRows", "Recorder", "fleet_rows", "one_shot_workers"]

@@ -263,7 +263,16 @@ def load_documents(text: str, source: str = "<string>") -> list[Document]:
         datas = [clone(d) for d in known]
     else:
         datas = _parse_all(text, source)
-        _remember(text, datas)  # readers of another process's files (trace, the dashboard) parse each text once
+        # readers of another process's files (trace, the dashboard) parse each text at most twice: a text read a
+        # second time is remembered (a copy of every document); one read once — a cold ``status`` reads each of a
+        # fleet's state files once — costs no copy
+        key = hash(text)
+        if key in _parsed_once:
+            _remember(text, datas)
+        else:
+            if len(_parsed_once) >= 2 * _DUMPED_KEPT:
+                _parsed_once.clear()
+            _parsed_once.add(key)
     lines = _compose_lines(text) if len(datas) > 1 else [_first_content_line(text)] * len(datas)
     if len(lines) != len(datas):  # documents that are only "null" are dropped by both; be safe
         lines = [1] * len(datas)
@@ -315,6 +324,7 @@ def _parse_all(text: str, source: str) -> list[Any]:
 # they hold, oldest first.
 _DUMPED_KEPT = 8192  # a 100-vCluster lab's state repo holds ~3,600 files
 _dumped: dict[str, list[Any]] = {}
+_parsed_once: set[int] = set()  # hashes of texts load_documents parsed (see there)
 
 
 def _remember(text: str, docs: list[Any]) -> None:

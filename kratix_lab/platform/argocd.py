@@ -431,7 +431,7 @@ class ArgoCDController:
             new["status"].pop("conditions", None)
         if (new.get("status") or {}) == (app.get("status") or {}):
             return 0
-        ctx.store.update_status(new)
+        ctx.store.update_status(new, readonly=True)
         old_sync = ((app.get("status") or {}).get("sync") or {}).get("status")
         new_sync = new["status"].get("sync", {}).get("status")
         if old_sync != new_sync:

@@ -135,7 +135,7 @@ class ClusterController:
         for ns in store.list("Namespace", group="", readonly=True):
             existing.add(ns["metadata"]["name"])
             if (ns.get("status") or {}).get("phase") != "Active":
-                store.update_status(ns | {"status": {"phase": "Active"}})
+                store.update_status(ns | {"status": {"phase": "Active"}}, readonly=True)
                 writes += 1
         for namespace in store.namespaces_in_use():
             if namespace in existing:
@@ -166,7 +166,9 @@ class ClusterController:
         for ing in ctx.store.list("Ingress", group="networking.k8s.io", readonly=True):
             if ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
                 continue
-            ctx.store.update_status(ing | {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}})
+            ctx.store.update_status(
+                ing | {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}, readonly=True
+            )
             writes += 1
         return writes
 

@@ -7,8 +7,9 @@ import io
 import os
 import re
 import shutil
+import subprocess
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ T = TypeVar("T")
 
 DEFAULT_BRANCH = "main"
 _TREE_MODE = 0o040000
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _BLOB_MODE = 0o100644
 
 
@@ -78,6 +80,7 @@ class GitRepo:
         self._pending_head: str | None = None
         self._base_head: str | None = None
         self._trees: dict[bytes, dict[str, tuple[int, bytes]]] = {}
+        self._commits: dict[str, bytes] = {}  # commit objects read by read_files_many, by SHA
         with warnings.catch_warnings():
             # GitDB reads objects in-process (no git subprocess per object); the lab opens only its own repos.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -169,6 +172,119 @@ class GitRepo:
             return {prefix: self._read(node[1])}
         return {path: self._read(sha) for path, sha in self._walk(node[1], prefix)}
 
+    def read_files_many(self, specs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, bytes]]:
+        """``read_files(prefix, rev)`` of many ``(prefix, rev)`` at once, keyed by ``(prefix, rev)`` as given; each
+        ``rev`` a full commit SHA (issue 15: the files of every WorkPlacement's commit, for a cold ``status``).
+
+        ``git cat-file --batch`` resolves every ``rev:prefix`` in C and the trees under it and their blobs are read in
+        a few more runs of it: a fleet's state repo has a directory of every request of a Promise, which each commit
+        rewrites, and parsing those trees here (``_lookup``) costs a thousand entries a commit. The answers are
+        ``read_files``'s; what a batch cannot say exactly (another kind of object, an unusual path, a gitlink, objects
+        this process has not flushed yet, git failing) is read by ``read_files`` itself."""
+        wanted = list(dict.fromkeys(specs))
+        out: dict[tuple[str, str], dict[str, bytes]] = {}
+        batch: list[tuple[tuple[str, str], str]] = []
+        for spec in wanted:
+            prefix, rev = spec[0].strip("/"), spec[1]
+            plain = all(p not in ("", ".", "..") for p in prefix.split("/")) if prefix else True
+            if self._pending or not _FULL_SHA.fullmatch(rev) or not plain or "\n" in prefix:
+                out[spec] = self.read_files(*spec)
+            else:
+                batch.append((spec, prefix))
+        revs = list(dict.fromkeys(spec[1] for spec, _ in batch))
+        try:
+            found = self._cat_batch(revs + [f"{spec[1]}:{prefix}" for spec, prefix in batch])
+        except (OSError, subprocess.SubprocessError):
+            return out | {spec: self.read_files(*spec) for spec, _ in batch}
+        commits = {rev for rev, obj in zip(revs, found, strict=False) if obj is not None and obj[0] == b"commit"}
+        for rev, obj in zip(revs, found, strict=False):
+            if obj is not None and obj[0] == b"commit":
+                self._commits[rev] = obj[1]  # a commit never changes: its header is read from here (commit_info)
+        roots: dict[tuple[str, str], tuple[bytes, bytes] | None] = {}
+        for (spec, _), obj in zip(batch, found[len(revs) :], strict=True):
+            if spec[1] not in commits:
+                out[spec] = self.read_files(*spec)  # not a commit here: read_files says what that means
+            else:
+                roots[spec] = obj
+        trees: dict[bytes, list[tuple[str, int, bytes]]] = {}
+        blobs: dict[bytes, bytes] = {}
+
+        def entries(data: bytes) -> list[tuple[str, int, bytes]]:
+            return [(name, mode, sha) for sha, mode, name in tree_entries_from_data(data)]
+
+        todo: list[bytes] = []
+        for obj in roots.values():
+            if obj is not None and obj[0] == b"tree":
+                sha = hashlib.sha1(b"tree %d\0" % len(obj[1]) + obj[1]).digest()
+                trees[sha] = entries(obj[1])
+                todo.append(sha)
+        while todo:  # the trees under each prefix, level by level, then every blob
+            need: list[bytes] = []
+            for sha in todo:
+                for _, mode, sub in trees[sha]:
+                    if mode == _TREE_MODE and sub not in trees:
+                        need.append(sub)
+            need = list(dict.fromkeys(need))
+            todo = []
+            for sub, obj in zip(need, self._cat_batch([s.hex() for s in need]), strict=True):
+                if obj is not None and obj[0] == b"tree":
+                    trees[sub] = entries(obj[1])
+                    todo.append(sub)
+        want_blobs = list(
+            dict.fromkeys(sub for t in trees.values() for _, mode, sub in t if mode in (_BLOB_MODE, 0o100755))
+        )
+        for sub, obj in zip(want_blobs, self._cat_batch([s.hex() for s in want_blobs]), strict=True):
+            if obj is not None and obj[0] == b"blob":
+                blobs[sub] = obj[1]
+
+        def walk(tree: bytes, base: str, files: dict[str, bytes]) -> bool:
+            for name, mode, sub in trees[tree]:
+                path = f"{base}/{name}" if base else name
+                if mode == _TREE_MODE and sub in trees:
+                    if not walk(sub, path, files):
+                        return False
+                elif sub in blobs and mode != _TREE_MODE:
+                    files[path] = blobs[sub]
+                else:
+                    return False  # a gitlink, a symlink or an unreadable object: read_files decides
+            return True
+
+        for spec, obj in roots.items():
+            prefix = spec[0].strip("/")
+            if obj is None:
+                out[spec] = {}  # no such path at that commit
+            elif obj[0] == b"blob":
+                out[spec] = {prefix: obj[1]}
+            else:
+                files: dict[str, bytes] = {}
+                sha = hashlib.sha1(b"tree %d\0" % len(obj[1]) + obj[1]).digest()
+                out[spec] = files if obj[0] == b"tree" and walk(sha, prefix, files) else self.read_files(*spec)
+        return {spec: out[spec] for spec in wanted}
+
+    def _cat_batch(self, names: list[str]) -> list[tuple[bytes, bytes] | None]:
+        """``(type, content)`` of each object name (a SHA, ``rev:path``) from one ``git cat-file --batch`` run; None
+        for a name git cannot resolve (``missing``, ``ambiguous``)."""
+        if not names:
+            return []
+        proc = subprocess.run(
+            ["git", f"--git-dir={self.repo.git_dir}", "cat-file", "--batch"],
+            input="".join(n + "\n" for n in names).encode(),
+            capture_output=True,
+            check=True,
+        )
+        data, pos, out = proc.stdout, 0, []
+        for _ in names:
+            end = data.index(b"\n", pos)
+            head = data[pos:end].split(b" ")
+            pos = end + 1
+            if len(head) == 3 and len(head[0]) == 40 and head[2].isdigit():
+                size = int(head[2])
+                out.append((head[1], data[pos : pos + size]))
+                pos += size + 1
+            else:
+                out.append(None)
+        return out
+
     def log(self, path: str | None = None, max_count: int = 50, rev: str = DEFAULT_BRANCH) -> list[Commit]:
         if self.head(rev) is None:
             return []
@@ -231,6 +347,24 @@ class GitRepo:
         if header is None:
             return None
         return next((line[7:] for line in header[0] if line.startswith("parent ")), None)
+
+    def first_parent_chain(self, sha: str) -> list[str] | None:
+        """``sha`` and its first parents back to the root (``git rev-list --first-parent``: one run, where following
+        ``first_parent`` reads every commit of a fleet's history here); None when git cannot say (not a commit here,
+        objects not flushed yet): then the caller follows ``first_parent`` itself."""
+        if self._pending or not _FULL_SHA.fullmatch(sha):
+            return None
+        try:
+            proc = subprocess.run(
+                ["git", f"--git-dir={self.repo.git_dir}", "rev-list", "--first-parent", sha, "--"],
+                capture_output=True,
+                check=False,
+            )
+        except OSError:
+            return None
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode().split()
 
     def _commit_header(self, sha: str) -> tuple[list[str], str] | None:
         raw = self.raw_object(sha)
@@ -309,6 +443,9 @@ class GitRepo:
 
     def raw_object(self, sha: str) -> bytes | None:
         """An object's content by SHA (a commit's header and message, a tree, a blob); None when unknown."""
+        known = self._commits.get(sha)
+        if known is not None:
+            return known
         try:
             return self._read(bytes.fromhex(sha))
         except (BadObject, ValueError, OSError):

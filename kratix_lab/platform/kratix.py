@@ -203,7 +203,7 @@ class KratixController:
                 writes += self._rerun_requests(ctx, obj)  # a changed Promise re-runs every request
             st["observedGeneration"] = generation
             if changed or new["status"] != obj.get("status"):
-                store.update_status(new)
+                store.update_status(new, readonly=True)
                 writes += 1
         return writes
 
@@ -385,7 +385,7 @@ class KratixController:
         mutate(new)
         if new.get("status") == req.get("status"):
             return 0
-        ctx.store.update_status(new)
+        ctx.store.update_status(new, readonly=True)
         return 1
 
     def _start_workflow(self, ctx: Context, promise: Promise, req: dict[str, Any], manual: bool) -> int:
@@ -420,7 +420,7 @@ class KratixController:
             ("ConfigureWorkflowCompleted", "False", "PipelinesInProgress", "Pipelines are still in progress"),
             ("Reconciled", "Unknown", "WorkflowPending", "Pending"),
         )
-        store.update_status(new)
+        store.update_status(new, readonly=True)
         store.event(
             new,
             "Normal",
@@ -645,7 +645,7 @@ class KratixController:
         new = clone(job)
         new["status"] = status
         set_condition(new, cond[0], cond[1], cond[2], cond[3], now)
-        store.update_status(new)
+        store.update_status(new, readonly=True)
         store.event(
             job,
             "Normal" if ok else "Warning",
@@ -685,7 +685,7 @@ class KratixController:
                 ),
                 ("Reconciled", "False", "ConfigureWorkflowFailed", "Failing"),
             )
-            store.update_status(new)
+            store.update_status(new, readonly=True)
             store.event(
                 new,
                 "Warning",
@@ -703,7 +703,7 @@ class KratixController:
         if index + 1 < len(pipelines):
             new["status"]["workflowsSucceeded"] = index + 1  # completed in this run (reconciler.go:277-290, 318-319)
             phases[index + 1].update(phase="Running", lastTransitionTime=now)
-            store.update_status(new)
+            store.update_status(new, readonly=True)
             self._job(ctx, promise, new, pipelines[index + 1], "configure")
             return 1
         st = new["status"]
@@ -713,7 +713,7 @@ class KratixController:
             st["message"] = "Resource requested"
         _conds(new, now, ("ConfigureWorkflowCompleted", "True", "PipelinesExecutedSuccessfully", "Pipelines completed"))
         self._works_conditions(ctx, promise, new)
-        store.update_status(new)
+        store.update_status(new, readonly=True)
         store.event(new, "Normal", "PipelinesExecutedSuccessfully", "All Configure Pipelines completed", "kratix")
         return 1
 
@@ -747,7 +747,7 @@ class KratixController:
         )
         current["metadata"].setdefault("labels", {})[WORKFLOW_SUSPENDED] = "true"
         labelled = store.update(current)
-        store.update_status({**new, "metadata": labelled["metadata"]})
+        store.update_status({**new, "metadata": labelled["metadata"]}, readonly=True)
         store.event(
             new,
             "Warning",
@@ -919,7 +919,7 @@ class KratixController:
                         ("DeleteWorkflowCompleted", "False", "DeleteWorkflowFailed", "The Delete Pipeline has failed"),
                     )
                     if new.get("status") != req.get("status"):
-                        store.update_status(new)
+                        store.update_status(new, readonly=True)
                     store.event(new, "Warning", "Failed Pipeline", "The Delete Pipeline has failed", "kratix")
                     return 1  # the failed Job (and its Pod) were written
                 _conds(

@@ -162,7 +162,7 @@ class Scheduler:
         new["status"]["workPlacements"] = len(groups)
         new["status"]["workPlacementsCreated"] = len(groups) - len(unscheduled)
         if new.get("status") != work.get("status"):
-            store.update_status(new)
+            store.update_status(new, readonly=True)
             writes += 1
             if unscheduled and (get_condition(work, "ScheduleSucceeded") or {}).get("reason") != "UnscheduledWorkloads":
                 store.event(
@@ -309,5 +309,5 @@ class Scheduler:
                 set_condition(new, "Ready", "True", "WorkloadsWrittenToTargetDestination", "Ready", now)
         if new.get("status") == wp.get("status"):
             return 0
-        store.update_status(new)
+        store.update_status(new, readonly=True)
         return 1

@@ -159,7 +159,7 @@ class StateStoreWriter:
             set_condition(new, "Ready", "False", "WorkloadsFailedWrite", "Failing", now)
         if new.get("status") == wp.get("status"):
             return 0
-        ctx.store.update_status(new)
+        ctx.store.update_status(new, readonly=True)
         return 1
 
     def _drop_finalizer(self, ctx: Context, wp: dict[str, Any]) -> None:
@@ -173,7 +173,7 @@ class StateStoreWriter:
         new = clone(dest)
         if gss is None:
             set_condition(new, "Ready", "False", "StateStoreNotFound", "State store not found", now)
-            ctx.store.update_status(new)
+            ctx.store.update_status(new, readonly=True)
             return False
         base = state_store_base(gss["spec"].get("path", ""), dest["spec"].get("path", ""))
         repo = ctx.lab.state_repo
@@ -188,8 +188,8 @@ class StateStoreWriter:
         except PushRejected as e:
             repo.reset_to_remote()
             set_condition(new, "Ready", "False", "StateStoreWriteFailed", str(e), now)
-            ctx.store.update_status(new)
+            ctx.store.update_status(new, readonly=True)
             return False
         set_condition(new, "Ready", "True", "TestWorkloadsWritten", "Test documents written to State Store", now)
-        ctx.store.update_status(new)
+        ctx.store.update_status(new, readonly=True)
         return sha is not None

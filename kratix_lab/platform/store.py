@@ -328,6 +328,17 @@ class Store:
         """Every kind that has at least one object."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT kind FROM objects ORDER BY kind")]
 
+    def read_kind(self, kind: str) -> list[tuple[str, str, str, str, str | None]]:
+        """Every object of ``kind`` (any group) as ``(group, namespace, name, body, labels)`` — its JSON text and its
+        ``metadata.labels`` as JSON text (SQLite's ``json_extract``; None without labels) — sorted by namespace, name
+        and group, in one query: a snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``), which parses a
+        body only when it is asked for."""
+        return self._conn.execute(
+            "SELECT grp, namespace, name, body, json_extract(body, '$.metadata.labels') FROM objects WHERE kind = ? "
+            "ORDER BY namespace, name, grp",
+            (kind,),
+        ).fetchall()
+
     def list(
         self,
         kind: str | None = None,
@@ -398,7 +409,9 @@ class Store:
         if not (obj.get("metadata") or {}).get("name"):
             raise Invalid("metadata.name: Required value")
 
-    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+    def create(self, obj: Mapping[str, Any], *, readonly: bool = False) -> dict[str, Any]:
+        """Store a new object. ``readonly=True``: the object returned is shared with the parsed cache (as a
+        ``readonly=True`` read's), never to be changed; the next read of it then decodes nothing."""
         self._check(obj)
         obj = clone(obj)
         meta = obj.setdefault("metadata", {})
@@ -411,9 +424,11 @@ class Store:
             meta["uid"] = self._uid()
             meta["generation"] = 1
             meta["creationTimestamp"] = self.now()
-            return self._write(obj, insert=True)
+            return self._write(obj, insert=True, cache=readonly)
 
-    def _write(self, obj: dict[str, Any], insert: bool = False) -> dict[str, Any]:
+    def _write(self, obj: dict[str, Any], insert: bool = False, cache: bool = False) -> dict[str, Any]:
+        """Write ``obj`` (JSON-shaped) with a new resourceVersion. ``cache``: ``obj`` becomes the parsed cache's
+        copy of the new version (what decoding the body gives), so the caller must never change it."""
         rv = self._counter("resourceVersion")
         obj["metadata"]["resourceVersion"] = str(rv)
         key = _key(obj)
@@ -430,14 +445,19 @@ class Store:
                 "UPDATE objects SET rv = ?, body = ? WHERE grp=? AND kind=? AND namespace=? AND name=?",
                 (rv, body, *key),
             )
+        if cache:
+            self._parsed[key] = (rv, obj)
         return obj
 
-    def update(self, obj: Mapping[str, Any], *, status: bool = False) -> dict[str, Any]:
+    def update(self, obj: Mapping[str, Any], *, status: bool = False, readonly: bool = False) -> dict[str, Any]:
         """Replace an object; refused when its resourceVersion is stale.
 
         ``status=True`` is the status subresource: only ``.status`` changes. Otherwise ``.status``
         is kept from storage and ``generation`` increases when anything but metadata changed.
         Removing the last finalizer of an object being deleted removes it.
+
+        ``readonly=True``: the object returned is shared with the parsed cache (as a ``readonly=True`` read's),
+        never to be changed; the stored object is then not copied, and the next read decodes nothing.
         """
         self._check(obj)
         if not status:
@@ -448,19 +468,23 @@ class Store:
             if rv is None:
                 raise NotFound(f'{key[1]} "{key[3]}" not found')
             stored = self._shared(key, rv)  # read-only: copied below where it is changed or returned
-            # The status subresource copies only the caller's status and the rest of the stored object.
-            current = stored if status else clone(stored)
-            cm = current["metadata"]
+            cm = stored["metadata"]
             if (obj.get("metadata") or {}).get("resourceVersion") not in (None, cm["resourceVersion"]):
                 raise Conflict(
                     f'Operation cannot be fulfilled on {key[1]} "{key[3]}": the object has been modified; '
                     "please apply your changes to the latest version and try again"
                 )
             if status:
-                new = {k: None if k == "status" else clone(v) for k, v in stored.items()}  # keeps the key order
-                new["status"] = clone(obj.get("status", {}))
-                if new == current:
-                    return new  # nothing changed: no new resourceVersion (like the API server)
+                # The status subresource: the caller's status and the rest of the stored object, in its key order.
+                st = clone(obj.get("status", {}))
+                if "status" in stored and stored["status"] == st:
+                    return stored if readonly else clone(stored)  # nothing changed: no new resourceVersion
+                if readonly:  # shares the stored (read-only) parts; only metadata is written to
+                    new = {k: None if k == "status" else v for k, v in stored.items()}
+                    new["metadata"] = dict(cm)
+                else:
+                    new = {k: None if k == "status" else clone(v) for k, v in stored.items()}
+                new["status"] = st
                 obj = new
             else:
                 nm = obj["metadata"]
@@ -469,24 +493,24 @@ class Store:
                         nm[f] = cm[f]
                     else:
                         nm.pop(f, None)
-                if "status" in current:
-                    obj["status"] = current["status"]
+                if "status" in stored:
+                    obj["status"] = stored["status"] if readonly else clone(stored["status"])
                 else:
                     obj.pop("status", None)
-                body_old = {k: v for k, v in current.items() if k not in ("metadata", "status")}
+                body_old = {k: v for k, v in stored.items() if k not in ("metadata", "status")}
                 body_new = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
                 if body_old != body_new:
                     nm["generation"] = int(cm.get("generation", 1)) + 1
                 nm["resourceVersion"] = cm["resourceVersion"]
-                if obj == current:
-                    return current  # nothing changed: no new resourceVersion (like the API server)
+                if obj == stored:
+                    return stored if readonly else clone(stored)  # nothing changed: no new resourceVersion
             if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers"):
-                self._remove(current)
+                self._remove(stored)
                 return obj
-            return self._write(obj)
+            return self._write(obj, cache=readonly)
 
-    def update_status(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        return self.update(obj, status=True)
+    def update_status(self, obj: Mapping[str, Any], *, readonly: bool = False) -> dict[str, Any]:
+        return self.update(obj, status=True, readonly=readonly)
 
     def delete(
         self,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from kratix_lab.kube.registry import KindRegistry
 from kratix_lab.kube.times import timestamp
-from kratix_lab.model import namespace_of
+from kratix_lab.model import matches_labels, namespace_of
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_KRATIX = "platform.kratix.io"
 _FILES_KEPT = 8192  # (path, commit) entries: a 100-vCluster lab's trace of every request reads ~1,000
 
 
@@ -45,6 +49,16 @@ class LabSource:
             lines = text.splitlines()[-tail:] if tail > 0 else []
             text = "".join(line + "\n" for line in lines)
         return text
+
+    @property
+    def reopen(self) -> Callable[[], LabSource]:
+        """How another process opens this lab for reading (read-only, its own connections): a one-shot fleet's
+        worker processes (``kratix_lab.fleet.rows``)."""
+        return functools.partial(open_for_reading, str(self.lab.path))
+
+    def snapshot(self) -> LabSnapshot:
+        """The lab read in bulk for a one-shot fleet (``LabSnapshot``): what ``FleetRows(track=False)`` reads."""
+        return LabSnapshot(self)
 
     def now(self) -> int:
         return self.lab.store.now_seconds()
@@ -92,6 +106,10 @@ class LabSource:
             return True
         chain = self._ancestors.get(descendant)
         if chain is None:
+            # the first parents in order: listed by one git run (a fleet's history is thousands of commits), else
+            # read one commit at a time
+            listed = iter(self.lab.state_remote.first_parent_chain(descendant) or ())
+            next(listed, None)  # descendant itself
             chain, sha = set(), descendant
             while sha and sha not in chain:
                 chain.add(sha)
@@ -99,9 +117,190 @@ class LabSource:
                 if known is not None:
                     chain |= known
                     break
-                sha = self.lab.state_remote.first_parent(sha) or ""
+                sha = next(listed, None) or self.lab.state_remote.first_parent(sha) or ""
             self._ancestors[descendant] = chain
         return ancestor in chain
+
+
+class _Obj:
+    """One object of a snapshot: its key, and its body parsed the first time it is asked for."""
+
+    __slots__ = ("body", "group", "labels", "name", "namespace", "value")
+
+    def __init__(self, row: tuple[str, str, str, str, str | None]) -> None:
+        self.group, self.namespace, self.name, self.body, self.labels = row
+        self.value: dict[str, Any] | None = None
+
+    def obj(self) -> dict[str, Any]:
+        if self.value is None:
+            self.value, self.body = json.loads(self.body), ""  # the text is not needed again
+        return self.value
+
+
+class _Kind:
+    """One kind as a snapshot read it: its objects (sorted as the store lists them) and indexes on them."""
+
+    def __init__(self, rows: builtins.list[tuple[str, str, str, str, str | None]]) -> None:
+        self.rows = [_Obj(r) for r in rows]
+        self.by_name: dict[tuple[str, str], builtins.list[_Obj]] = {}
+        self.by_namespace: dict[str, builtins.list[_Obj]] = {}
+        for o in self.rows:
+            self.by_name.setdefault((o.namespace, o.name), []).append(o)
+            self.by_namespace.setdefault(o.namespace, []).append(o)
+        self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
+
+    def with_labels(self, labels: dict[str, Any]) -> builtins.list[_Obj]:
+        """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
+        the labels alone: no body is parsed for it)."""
+        keys = tuple(sorted(labels))
+        index = self._labels.get(keys)
+        if index is None:
+            index = self._labels[keys] = {}
+            for o in self.rows:
+                have = json.loads(o.labels) if o.labels else {}
+                if not isinstance(have, dict):
+                    continue
+                values = tuple(have.get(k) for k in keys)
+                if all(isinstance(v, str | int | float | bool) for v in values):
+                    index.setdefault(values, []).append(o)
+        wanted = tuple(labels[k] for k in keys)
+        if not all(isinstance(v, str | int | float | bool) for v in wanted):
+            return []
+        return index.get(wanted, [])
+
+
+class LabSnapshot:
+    """The lab read in bulk for a one-shot fleet (issue 15: ``status`` and ``diagnose --all`` cold): a Source that
+    answers as ``source`` (a ``LabSource``) does, from memory.
+
+    - Each kind is read in one query the first time it is asked for (``Store.read_kind``: each body parsed when first asked for)
+      and indexed by namespace and name, and by the value of each label a list selects on (``kratix.io/promise-name``,
+      ``kratix.io/resource-name``, ``kratix.io/work``, ``job-name``…): a get or a list is a dictionary look-up, never a
+      query or a scan of the kind (a fleet's rows list every Argo CD Application, a thousand of them, per trace).
+    - The state repo's files of every WorkPlacement's commit are read at the first ask, in one batch
+      (``GitRepo.read_files_many``); any other ``(path, rev)`` is the source's.
+    - The installed Promises and kinds are read once; ``derived(key, compute)`` keeps a value computed from the
+      snapshot's answers (diagnose's Applications that cannot compare), which the snapshot never changes under it.
+
+    A kind read later sees the writes made before that (as the source's own reads would): a snapshot is for a read
+    that ends (a ``status``), not one that watches; events, logs, time and the state head are the source's."""
+
+    mode = "lab"
+
+    def __init__(self, source: LabSource) -> None:
+        self.source = source
+        self.read_only = source.read_only
+        self.name = source.name
+        self._store = source.lab.store
+        self._kinds: dict[str, _Kind] = {}
+        self._promises: builtins.list[Any] | None = None
+        self._registry: KindRegistry | None = None
+        self._placements: dict[tuple[str, str], dict[str, bytes]] | None = None
+        self._derived: dict[str, Any] = {}
+
+    def _kind(self, kind: str) -> _Kind:
+        known = self._kinds.get(kind)
+        if known is None:
+            known = self._kinds[kind] = _Kind(self._store.read_kind(kind))
+        return known
+
+    def get(
+        self, kind: str, name: str, namespace: str | None = None, group: str | None = None
+    ) -> dict[str, Any] | None:
+        for o in self._kind(kind).by_name.get((namespace or "", name), ()):
+            if group is None or o.group == group:
+                return o.obj()
+        return None
+
+    def list(
+        self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        if labels and ("matchLabels" in labels or "matchExpressions" in labels):
+            return self.source.list(kind, namespace, labels, group)  # the store reads such a map as a LabelSelector
+        k = self._kind(kind)
+        everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
+        rows = k.with_labels(labels) if labels else everything
+        out = []
+        for o in rows:
+            if (group is not None and o.group != group) or (namespace is not None and o.namespace != namespace):
+                continue
+            obj = o.obj()
+            if not labels or matches_labels((obj.get("metadata") or {}).get("labels") or {}, labels):
+                out.append(obj)
+        return out
+
+    def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
+        return self.source.events(obj)
+
+    def logs(self, pod: dict[str, Any], tail: int | None = None, container: str | None = None) -> str:
+        return self.source.logs(pod, tail, container)
+
+    def now(self) -> int:
+        return self.source.now()
+
+    def timestamp(self, text: str | None) -> int | None:
+        return timestamp(text)
+
+    def promises(self) -> builtins.list[Any]:
+        if self._promises is None:
+            self._promises = self.source.promises()
+        return builtins.list(self._promises)
+
+    def kinds(self) -> KindRegistry:
+        if self._registry is None:
+            self._registry = self.source.kinds()
+        return self._registry
+
+    def change_token(self) -> tuple[Any, ...]:
+        return self.source.change_token()
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per snapshot: a value made only of the snapshot's answers."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
+    def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]:
+        if rev is not None and _FULL_SHA.fullmatch(rev):
+            if self._placements is None:
+                self._placements = self._placement_files()
+            files = self._placements.get((path, rev))
+            if files is not None:
+                return dict(files)
+        return self.source.state_files(path, rev)
+
+    def _placement_files(self) -> dict[tuple[str, str], dict[str, bytes]]:
+        """The files of every WorkPlacement's commit under its directory (where a trace reads them), in one batch."""
+        from kratix_lab.pipeline.contract import placement_dir, state_store_base
+
+        stores = {g["metadata"]["name"]: g for g in self.list("GitStateStore", group=_KRATIX)}
+        specs = []
+        for wp in self.list("WorkPlacement", group=_KRATIX):
+            try:
+                version = (wp.get("status") or {}).get("versionID")
+                dest = self.get("Destination", wp["spec"].get("targetDestinationName", ""), group=_KRATIX)
+                gss = stores.get(((dest or {}).get("spec") or {}).get("stateStoreRef", {}).get("name", ""))
+                if not version or dest is None or gss is None:
+                    continue
+                base = state_store_base((gss.get("spec") or {}).get("path", ""), dest["spec"].get("path", ""))
+                specs.append((placement_dir(base, wp), version))
+            except (KeyError, TypeError, AttributeError):
+                continue  # a malformed placement: the trace reads (and judges) it through the source
+        return self.source.lab.state_remote.read_files_many(specs)
+
+    def state_head(self) -> str | None:
+        return self.source.state_head()
+
+    def state_commit(self, sha: str) -> CommitInfo | None:
+        return self.source.state_commit(sha)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.source.is_ancestor(ancestor, descendant)
+
+
+def open_for_reading(path: str) -> LabSource:
+    """A read-only ``LabSource`` of the lab at ``path`` (``LabSource.reopen``)."""
+    return LabSource(Lab(path, create=False, read_only=True), read_only=True)
 
 
 class LabClock:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,8 @@ class Terminal:
 
 def test_dashboard_detail_and_quit_in_tmux(sample_lab_path: Path, tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "kratix-lab"
-    term = Terminal(f"kratix-lab-test-{tmp_path.name}")
+    # the socket is this run's own (a server left by an earlier run under the same name would refuse the session)
+    term = Terminal(f"kratix-lab-test-{os.getpid()}-{tmp_path.name}")
     command = f"{exe} --lab {sample_lab_path} tui; echo EXIT=$?; sleep 60"
     term.tmux("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", command)
     try:

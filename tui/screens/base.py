@@ -1,5 +1,8 @@
 """What every full screen of the dashboard shares: read-only mode hides the mutating actions, the app
-asks the visible screen to refresh, and the screen offers its actions to the command palette."""
+asks the visible screen to refresh, and the screen offers its actions to the command palette.
+
+A screen reads the app's state through ``lab_app`` (typed: ``tui.host.LabHost``) and asks the app to navigate or
+act by posting a message (``tui.messages``); it never calls the app for either."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from textual import work
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
+from tui.host import LabHost, lab_app
 from tui.lab_workers import Job
 
 T = TypeVar("T")
@@ -20,9 +24,13 @@ PaletteCommand = tuple[str, str, Callable[[], Any], str]
 
 
 class LabScreen(Screen):
+    @property
+    def lab_app(self) -> LabHost:
+        """The app hosting this screen, typed: its state (reactives) and its reader and writer."""
+        return lab_app(self)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        allows = getattr(self.app, "allows", None)
-        return allows(action) if allows is not None else True
+        return self.lab_app.permissions.allows(action)
 
     @property
     def is_gone(self) -> bool:
@@ -40,7 +48,7 @@ class LabScreen(Screen):
         """
         error: str | None = None
         try:
-            result = await self.app.read(job, fleet=fleet)
+            result = await self.lab_app.read(job, fleet=fleet)
         except Exception as e:  # the platform's own message: not found, unknown kind, unreadable lab, no cluster
             error = str(e)
         if self.is_gone:

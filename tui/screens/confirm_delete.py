@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kratix_lab.deletion import DeletePlan
+from tui.host import lab_app
 
 
 def plan_text(plan: DeletePlan) -> Text:
@@ -42,7 +43,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             yield Static(Text(f"Delete {self.plan.ref}?", "bold red"), id="confirm-title")
             with VerticalScroll(id="confirm-plan"):
                 yield Static(plan_text(self.plan), id="confirm-plan-text")
-            allowed = getattr(self.app, "allows", lambda action: True)("delete")
+            allowed = self.allowed
             if self.plan.confirm_name and allowed:
                 # a production vCluster: its name typed, as GitHub asks for a repository's, not one key
                 yield Static(
@@ -56,10 +57,22 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                     yield Button(label, variant="error", id="confirm", disabled=bool(self.plan.confirm_name))
                 yield Button("Cancel (n)" if not self.plan.confirm_name else "Cancel (esc)", id="cancel")
 
+    @property
+    def allowed(self) -> bool:
+        """Whether the dashboard's mode allows a delete at all (read-only shows the plan, and Cancel)."""
+        return lab_app(self).permissions.allows("delete")
+
+    @property
+    def name_input(self) -> Input | None:
+        """Where a prod vCluster's name is typed (None: no name is asked for)."""
+        inputs = self.query("#confirm-name").results(Input)
+        return next(inputs, None)
+
     def on_mount(self) -> None:
         self.query_one("#confirm-plan", VerticalScroll).border_title = "what will be removed"
-        if self.plan.confirm_name and self.query("#confirm-name"):
-            self.query_one("#confirm-name", Input).focus()
+        name_input = self.name_input
+        if self.plan.confirm_name and name_input is not None:
+            name_input.focus()
         else:
             self.query_one("#cancel", Button).focus()
 
@@ -67,8 +80,8 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         """Whether the delete may go ahead: no name asked for, or exactly the name typed."""
         if not self.plan.confirm_name:
             return True
-        inputs = self.query("#confirm-name")
-        return bool(inputs) and self.query_one("#confirm-name", Input).value == self.plan.confirm_name
+        name_input = self.name_input
+        return name_input is not None and name_input.value == self.plan.confirm_name
 
     @on(Input.Changed, "#confirm-name")
     def _name_changed(self) -> None:
@@ -82,7 +95,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":
-            return getattr(self.app, "allows", lambda action: True)("delete") and self.typed()
+            return self.allowed and self.typed()
         return True
 
     def action_confirm(self) -> None:

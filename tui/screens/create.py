@@ -47,6 +47,8 @@ from textual.worker import get_current_worker
 from kratix_lab import forms
 from kratix_lab.forms import FormInvalid, FormModel, FormResult, Preview
 from tui import jobs
+from tui import messages as msg
+from tui.host import lab_app
 from tui.widgets.form_fields import FieldBox, SectionView, section_children, section_id
 from tui.widgets.form_fields import widget_id as widget_id  # the form's widgets are found here too (tests)
 
@@ -63,8 +65,8 @@ EDIT_INTRO = (
 )
 
 
-class CreateScreen(Screen):
-    """Create a request of ``promise`` (the orchestrator: a vCluster) through the GitOps path."""
+class CreateScreen(Screen[forms.Submitted | None]):
+    """Create a request of ``promise`` (a vCluster) through the GitOps path; dismissed with the commit or None."""
 
     TITLE = "Create vCluster"
 
@@ -132,7 +134,23 @@ class CreateScreen(Screen):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.app, "read_only", False))
+        return lab_app(self).read_only
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#create-tabs", TabbedContent)
+
+    @property
+    def form_problems(self) -> Static:
+        return self.query_one("#form-problems", Static)
+
+    @property
+    def preview_status(self) -> Static:
+        return self.query_one("#preview-status", Static)
+
+    @property
+    def preview_objects(self) -> OptionList:
+        return self.query_one("#preview-objects", OptionList)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -151,7 +169,7 @@ class CreateScreen(Screen):
     async def _load(self) -> None:
         """The form's model (and an edit's values from git) read on the reader, then the form built."""
         try:
-            start = await self.app.read(jobs.read_form_start(self.promise, self.edit))
+            start = await lab_app(self).read(jobs.read_form_start(self.promise, self.edit))
         except Exception as e:  # the platform cannot be read
             start = jobs.FormStart(None, f"{e}.")
         if not self.is_attached:
@@ -293,7 +311,7 @@ class CreateScreen(Screen):
         self._show_all = self._show_all or show_all
         self._validations += 1
         number = self._validations
-        result = await self.app.read(jobs.validate_form(self.model, self.values(), self.edit))
+        result = await lab_app(self).read(jobs.validate_form(self.model, self.values(), self.edit))
         if number == self._validations and self.is_attached:
             self.result = result
             self._show_result()
@@ -317,7 +335,7 @@ class CreateScreen(Screen):
                 self.call_after_refresh(self._problems_in_view, box)
         # problems of the whole form, of a section, or of a field not built yet
         shown = [p.message for p in self.result.problems if p.field not in self._boxes] if self._show_all else []
-        panel = self.query_one("#form-problems", Static)
+        panel = self.form_problems
         panel.update(Text("\n".join(shown)))
         panel.set_class(bool(shown), "-shown")
 
@@ -360,7 +378,7 @@ class CreateScreen(Screen):
         focused = self.app.focused
         if not box.is_attached or focused is None or box not in focused.ancestors_with_self:
             return
-        form = self.query_one("#create-form")
+        form = self.query_one("#create-form", VerticalScroll)
         if self.app.animator.is_being_animated(form, "scroll_y"):
             stable = 0  # Textual's own scroll to the focus (animated, from the layout of its time) is still moving
         elif box.size and form.content_region.contains_region(focused.region):
@@ -394,7 +412,7 @@ class CreateScreen(Screen):
 
     def action_cancel(self) -> None:
         """Leave without writing anything."""
-        self.app.pop_screen()
+        self.dismiss(None)
 
     async def action_toggle_sections(self) -> None:
         """Open every section (building them all), or close them all when all are open."""
@@ -412,14 +430,14 @@ class CreateScreen(Screen):
         self._register_boxes()
 
     async def action_preview(self) -> None:
-        tabs = self.query_one("#create-tabs", TabbedContent)
+        tabs = self.tabs
         if tabs.active == "preview-tab":
             await self.refresh_preview()  # again: the form may have changed
         tabs.active = "preview-tab"
 
     @on(TabbedContent.TabActivated, pane="#preview-tab")
     async def _preview_tab(self) -> None:
-        self.query_one("#preview-objects", OptionList).focus()
+        self.preview_objects.focus()
         await self.refresh_preview()
 
     async def action_submit(self) -> None:
@@ -437,11 +455,10 @@ class CreateScreen(Screen):
 
     async def _confirm_edit(self, result: FormResult) -> None:
         """The edit's diff against the file in git (read on the reader); committed only when confirmed."""
-        from tui.screens.confirm_edit import ConfirmEditScreen
 
         assert self.model is not None and self.edit is not None
         try:
-            diff = await self.app.read(jobs.read_edit_diff(self.model, result, self.edit))
+            diff = await lab_app(self).read(jobs.read_edit_diff(self.model, result, self.edit))
         except forms.FormError as e:
             self._show_form_problem(str(e))
             return
@@ -449,19 +466,22 @@ class CreateScreen(Screen):
             self.notify("no change: the form holds what the gitops repo has; nothing to commit", severity="warning")
             return
 
-        async def confirmed(yes: bool | None) -> None:
+        def answered(yes: bool) -> None:
             if yes:
-                await self._submit()
+                self._submit_confirmed()
 
-        self.app.push_screen(
-            ConfirmEditScreen(f"Commit this change to {self.model.kind} {self.edit} in the gitops repo?", diff),
-            confirmed,
+        self.post_message(
+            msg.ConfirmEdit(f"Commit this change to {self.model.kind} {self.edit} in the gitops repo?", diff, answered)
         )
+
+    @work(exclusive=True, group="submit")
+    async def _submit_confirmed(self) -> None:
+        await self._submit()
 
     async def _submit(self) -> None:
         assert self.model is not None
         try:
-            done = await self.app.write(jobs.submit_form(self.model, self.values(), self.edit))
+            done = await lab_app(self).write(jobs.submit_form(self.model, self.values(), self.edit))
         except FormInvalid as e:  # the platform changed in between (a name taken meanwhile)
             await self._point_at_problems(e.result)
             return
@@ -473,12 +493,7 @@ class CreateScreen(Screen):
             f"Committed {done.path} ({(done.sha or 'unchanged')[:8]}) to the gitops repo"
             + ("; Argo CD applies it, then Kratix re-runs the request's workflows" if self.edit else "")
         )
-        self.app.pop_screen()
-        below = self.app.screen
-        if self.edit is not None and getattr(getattr(below, "ref", None), "name", None) == done.name:
-            below.refresh_data()  # edited from its detail: that detail follows the new commit
-            return
-        self.app.open_request(done.kind, done.name, done.namespace)
+        self.dismiss(done)  # the app opens the request's detail (an edit's detail below reads it again)
 
     @on(Button.Pressed, "#submit")
     async def _submit_pressed(self) -> None:
@@ -493,14 +508,14 @@ class CreateScreen(Screen):
         self.action_cancel()
 
     def _show_form_problem(self, message: str) -> None:
-        panel = self.query_one("#form-problems", Static)
+        panel = self.form_problems
         panel.update(Text(message))
         panel.add_class("-shown")
 
     async def _point_at_problems(self, result: FormResult) -> None:
         """Open the sections holding problems, focus the first one, and say nothing was written."""
         assert self.model is not None
-        self.query_one("#create-tabs", TabbedContent).active = "form-tab"
+        self.tabs.active = "form-tab"
         fields = {f.path for f in self.model.fields()}
         first: FieldBox | None = None
         for p in result.problems:
@@ -514,7 +529,7 @@ class CreateScreen(Screen):
             first.input.focus()
             self.call_after_refresh(first.scroll_visible)
         else:
-            self.query_one("#create-form").scroll_home()
+            self.query_one("#create-form", VerticalScroll).scroll_home()
         n = len(result.problems)
         self.notify(f"{n} problem{'s' if n != 1 else ''}: nothing was written", severity="error")
 
@@ -524,9 +539,9 @@ class CreateScreen(Screen):
         if self.model is None:
             return
         result = await self.validate(show_all=True)
-        status = self.query_one("#preview-status", Static)
+        status = self.preview_status
         self._preview_yaml = {"request": result.request_yaml}
-        objects = self.query_one("#preview-objects", OptionList)
+        objects = self.preview_objects
         objects.clear_options()
         objects.add_option(Option(f"{result.kind}/{result.name or '?'}  the request, as committed", id="request"))
         objects.highlighted = 0
@@ -553,8 +568,8 @@ class CreateScreen(Screen):
 
     def _show_preview(self, preview: Preview) -> None:
         self.last_preview = preview
-        status = self.query_one("#preview-status", Static)
-        objects = self.query_one("#preview-objects", OptionList)
+        status = self.preview_status
+        objects = self.preview_objects
         self._preview_yaml = {"request": preview.request_yaml, "admitted": preview.admitted_yaml}
         objects.clear_options()
         name = self.result.name if self.result else ""

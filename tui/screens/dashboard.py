@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
+from tui.messages import OpenRequest
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
@@ -96,7 +97,7 @@ class DashboardScreen(TableScreen):
         self.show()
 
     def _failed(self, message: str) -> None:
-        what = "the cluster" if getattr(self.app, "live", False) else "the lab"
+        what = "the cluster" if self.lab_app.live else "the lab"
         self.error = f"cannot read {what}: {message}"
         self.query_one("#selected-message", Static).update(Text(self.error, "bold red"))
 
@@ -190,7 +191,7 @@ class DashboardScreen(TableScreen):
     # ---- actions on the selected vCluster ----------------------------------------------------
 
     def action_open(self) -> None:
-        self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
+        self._post_for_selected(OpenRequest)
 
     def palette_commands(self) -> list[PaletteCommand]:
         ref = self.selected_ref()

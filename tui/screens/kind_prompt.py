@@ -17,6 +17,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, OptionList, Static
 
 from kratix_lab.views import lab_view as lv
+from tui.host import lab_app
 from tui.jobs import read_kinds, read_resolve_kind
 
 
@@ -36,9 +37,21 @@ class KindPromptScreen(ModalScreen[lv.Kind | None]):
             yield OptionList(id="kind-list")
             yield Static("", id="kind-error")
 
+    @property
+    def kind_input(self) -> Input:
+        return self.query_one("#kind-input", Input)
+
+    @property
+    def kind_list(self) -> OptionList:
+        return self.query_one("#kind-list", OptionList)
+
+    @property
+    def kind_error(self) -> Static:
+        return self.query_one("#kind-error", Static)
+
     def on_mount(self) -> None:
         self.query_one("#kind-prompt", Vertical).border_title = ": jump to a kind"
-        self.query_one("#kind-input", Input).focus()
+        self.kind_input.focus()
         self.load_kinds()
 
     @property
@@ -49,21 +62,21 @@ class KindPromptScreen(ModalScreen[lv.Kind | None]):
     async def load_kinds(self) -> None:
         error = None
         try:
-            kinds = await self.app.read(read_kinds)
+            kinds = await lab_app(self).read(read_kinds)
         except Exception as e:
             error = str(e)
         if not self._open:
             return
         with contextlib.suppress(NoMatches):  # closing meanwhile
             if error is not None:
-                self.query_one("#kind-error", Static).update(Text(error, "bold red"))
+                self.kind_error.update(Text(error, "bold red"))
                 return
             self.kinds = kinds
-            self.query_one("#kind-input", Input).suggester = SuggestFromList(self.kinds, case_sensitive=False)
+            self.kind_input.suggester = SuggestFromList(self.kinds, case_sensitive=False)
             self._fill("")
 
     def _fill(self, text: str) -> None:
-        options = self.query_one("#kind-list", OptionList)
+        options = self.kind_list
         options.clear_options()
         want = text.strip().lower()
         options.add_options([k for k in self.kinds if want in k.lower()])
@@ -72,14 +85,14 @@ class KindPromptScreen(ModalScreen[lv.Kind | None]):
 
     @on(Input.Changed, "#kind-input")
     def _typed(self, event: Input.Changed) -> None:
-        self.query_one("#kind-error", Static).update("")
+        self.kind_error.update("")
         self._fill(event.value)
 
     @on(Input.Submitted, "#kind-input")
     def _submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
-            options = self.query_one("#kind-list", OptionList)
+            options = self.kind_list
             if options.highlighted is None:
                 return
             text = str(options.get_option_at_index(options.highlighted).prompt)
@@ -92,17 +105,17 @@ class KindPromptScreen(ModalScreen[lv.Kind | None]):
     @work(exclusive=True, group="resolve")
     async def choose(self, text: str) -> None:
         try:
-            kind = await self.app.read(read_resolve_kind(text))
+            kind = await lab_app(self).read(read_resolve_kind(text))
         except Exception as e:  # UnknownKindError: the server's own wording
             if self._open:
                 with contextlib.suppress(NoMatches):
-                    self.query_one("#kind-error", Static).update(Text(str(e), "bold red"))
+                    self.kind_error.update(Text(str(e), "bold red"))
             return
-        if self is self.app.screen:
+        if self.is_active:
             self.dismiss(kind)
 
     def action_list(self) -> None:
-        self.query_one("#kind-list", OptionList).focus()
+        self.kind_list.focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
 from kratix_lab.views import lab_view as lv
+from tui import messages as msg
 from tui.jobs import ObjectListing, ObjectRef, read_objects
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
@@ -57,7 +58,7 @@ class ObjectListScreen(TableScreen):
         return self.query_one(ObjectTable)
 
     def on_mount(self) -> None:
-        self.query_one(FilterBar).display = False
+        self.filter_bar.display = False
         self.table.focus()
         self.refresh_data()
 
@@ -108,13 +109,13 @@ class ObjectListScreen(TableScreen):
 
     def action_back(self) -> None:
         if not self.close_filter():
-            self.app.pop_screen()
+            self.dismiss()
 
     def action_open(self) -> None:
         if self.is_request_kind:
-            self._with_selected(lambda ref: self.app.open_request(ref.kind, ref.name, ref.namespace))
+            self._post_for_selected(msg.OpenRequest)
         else:
-            self._with_selected(self.app.show_describe)
+            self._post_for_selected(lambda ref: msg.ShowObject(ref, "describe"))
 
     def palette_commands(self) -> list[PaletteCommand]:
         ref = self.selected_ref()

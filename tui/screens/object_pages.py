@@ -43,10 +43,17 @@ class TextPageScreen(LabScreen):
             yield Static("reading…", id="page-text")
         yield Footer()
 
+    @property
+    def page(self) -> VerticalScroll:
+        return self.query_one("#page", VerticalScroll)
+
+    @property
+    def page_text(self) -> Static:
+        return self.query_one("#page-text", Static)
+
     def on_mount(self) -> None:
-        page = self.query_one("#page", VerticalScroll)
-        page.border_title = self.page_title
-        page.focus()
+        self.page.border_title = self.page_title
+        self.page.focus()
         self.refresh_data()
 
     async def load(self) -> None:
@@ -56,14 +63,14 @@ class TextPageScreen(LabScreen):
         if text == self.text and self.error is None:
             return
         self.error, self.text = None, text
-        self.query_one("#page-text", Static).update(self.render_text(text))
+        self.page_text.update(self.render_text(text))
         if self.FOLLOW:
-            self.query_one("#page", VerticalScroll).scroll_end(animate=False)
+            self.page.scroll_end(animate=False)
 
     def _failed(self, message: str) -> None:  # the object is gone, or the platform cannot be read
         if self.error != message:
             self.error, self.text = message, None
-            self.query_one("#page-text", Static).update(Text(message, "bold red"))
+            self.page_text.update(Text(message, "bold red"))
 
     def render_text(self, text: str) -> RenderableType:
         text = printable(text)  # data shown literally: control characters escaped (views/literal.py)
@@ -74,13 +81,13 @@ class TextPageScreen(LabScreen):
         return Text(text)
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss()
 
     def action_top(self) -> None:
-        self.query_one("#page", VerticalScroll).scroll_home(animate=False)
+        self.page.scroll_home(animate=False)
 
     def action_bottom(self) -> None:
-        self.query_one("#page", VerticalScroll).scroll_end(animate=False)
+        self.page.scroll_end(animate=False)
 
 
 class DescribeScreen(TextPageScreen):

@@ -16,6 +16,7 @@ from textual.widgets import Footer, TabbedContent, Tree
 
 from kratix_lab.trace import STAGE_TITLES, TraceNode
 from kratix_lab.views.trace_view import HEALTH_STYLE
+from tui import messages as msg
 from tui.jobs import (
     NodeDetail,
     ObjectRef,
@@ -68,6 +69,10 @@ class RequestDetailScreen(LabScreen):
     def details(self) -> NodeDetails:
         return self.query_one(NodeDetails)
 
+    @property
+    def verdict(self) -> VerdictLine:
+        return self.query_one(VerdictLine)
+
     def on_mount(self) -> None:
         self.tree.border_title = self.ref.title
         self.tree.focus()
@@ -90,13 +95,13 @@ class RequestDetailScreen(LabScreen):
     def _loaded(self, snapshot: TraceSnapshot) -> None:
         self.error = None
         self.snapshot = snapshot
-        self.query_one(VerdictLine).show(snapshot.diagnosis)
+        self.verdict.show(snapshot.diagnosis)
         d = snapshot.diagnosis
         self.tree.show(d.trace, snapshot.now, failing=d.findings[0].object if d.findings else None)
 
     def _failed(self, message: str) -> None:  # an unknown kind, an unreadable lab
         self.error = message
-        self.query_one(VerdictLine).update(Text(f"cannot trace {self.ref.title}: {message}", "bold red"))
+        self.verdict.update(Text(f"cannot trace {self.ref.title}: {message}", "bold red"))
 
     def _current(self, entry: TraceEntry) -> TraceEntry:
         """The entry at the same place in the latest trace (the tree may not have moved its cursor yet)."""
@@ -155,12 +160,12 @@ class RequestDetailScreen(LabScreen):
         return self.ref
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss()
 
     def action_zoom(self) -> None:
         """`z` cycles: the side pane full screen (long YAML and logs in 80 columns), then the tree (a deep trace's
         names uncut), then both side by side again."""
-        tree = self.query_one(TraceTree)
+        tree = self.tree
         if self.maximized is None:
             self.maximize(self.details, container=False)
         elif self.maximized is self.details:
@@ -173,20 +178,16 @@ class RequestDetailScreen(LabScreen):
         self.query_one(TabbedContent).active = tab_id
 
     def action_logs(self) -> None:
-        from tui.screens.object_pages import LogsScreen
-
         node = self.selected_node()
-        self.app.push_screen(LogsScreen(f"logs {node.ref}", read_node_logs(node)))
+        self.post_message(msg.ShowPage("logs", f"logs {node.ref}", read_node_logs(node)))
 
     def action_describe(self) -> None:
-        from tui.screens.object_pages import DescribeScreen
-
         node = self.selected_node()
         ref = node_ref(node)
         if ref is not None:
-            self.app.show_describe(ref)
+            self.post_message(msg.ShowObject(ref, "describe"))
         else:
-            self.app.push_screen(DescribeScreen(f"describe {node.ref}", read_node_text(node)))
+            self.post_message(msg.ShowPage("describe", f"describe {node.ref}", read_node_text(node)))
 
     def action_yaml(self) -> None:
         node = self.selected_node()
@@ -194,19 +195,19 @@ class RequestDetailScreen(LabScreen):
         if ref is None:
             self.action_tab("tab-yaml")
             return
-        self.app.show_yaml(ref)
+        self.post_message(msg.ShowObject(ref, "yaml"))
 
     def action_reconcile(self) -> None:
-        self.app.reconcile(self.selected_request())
+        self.post_message(msg.Reconcile(self.selected_request()))
 
     def action_edit(self) -> None:
         """`e`: edit this request in git, starting in the field the findings' fixes name (the OOM fix:
         vcluster.resources.limits.memory)."""
         fixes = tuple(f.fix for f in self.snapshot.diagnosis.findings) if self.snapshot is not None else ()
-        self.app.edit_request(self.ref, fixes)
+        self.post_message(msg.EditRequest(self.ref, fixes))
 
     def action_delete(self) -> None:
-        self.app.delete(self.ref)
+        self.post_message(msg.Delete(self.ref))
 
     def palette_commands(self) -> list[PaletteCommand]:
         node = self.selected_node()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from tui import messages as msg
 from tui.jobs import ObjectRef
 from tui.screens.base import LabScreen
 from tui.widgets.filter_bar import FilterBar
@@ -31,8 +34,12 @@ class TableScreen(LabScreen):
 
     # ---- the filter ------------------------------------------------------------------------------
 
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
     def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
+        self.filter_bar.open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -45,7 +52,7 @@ class TableScreen(LabScreen):
 
     def close_filter(self) -> bool:
         """Clear and hide the filter; False when there was none to close."""
-        bar = self.query_one(FilterBar)
+        bar = self.filter_bar
         if not (bar.display or self.filter_text):
             return False
         bar.close()
@@ -60,27 +67,31 @@ class TableScreen(LabScreen):
     def _selected(self) -> None:
         self.action_open()
 
-    def _with_selected(self, fn: Any) -> None:
+    def _with_selected(self, fn: Callable[[ObjectRef], Any]) -> None:
         ref = self.selected_ref()
         if ref is None:
             self.notify(f"no {self.noun} selected", severity="warning")
             return
         fn(ref)
 
+    def _post_for_selected(self, message: Callable[[ObjectRef], Message]) -> None:
+        """Ask the app (a message: ``tui.messages``) to act on the selected row's object."""
+        self._with_selected(lambda ref: self.post_message(message(ref)))
+
     def action_logs(self) -> None:
-        self._with_selected(self.app.show_logs)
+        self._post_for_selected(lambda ref: msg.ShowObject(ref, "logs"))
 
     def action_describe(self) -> None:
-        self._with_selected(self.app.show_describe)
+        self._post_for_selected(lambda ref: msg.ShowObject(ref, "describe"))
 
     def action_yaml(self) -> None:
-        self._with_selected(self.app.show_yaml)
+        self._post_for_selected(lambda ref: msg.ShowObject(ref, "yaml"))
 
     def action_reconcile(self) -> None:
-        self._with_selected(self.app.reconcile)
+        self._post_for_selected(msg.Reconcile)
 
     def action_edit(self) -> None:
-        self._with_selected(self.app.edit_request)
+        self._post_for_selected(msg.EditRequest)
 
     def action_delete(self) -> None:
-        self._with_selected(self.app.delete)
+        self._post_for_selected(msg.Delete)

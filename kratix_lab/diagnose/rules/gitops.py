@@ -102,7 +102,17 @@ def _invalid_spec(s: Source, n: TraceNode, parents: list[TraceNode], depth: int)
 def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every Argo CD Application that cannot generate its manifests, with its ``ComparisonError`` condition
     (argo-cd controller/state.go: a file of the source the repo-server cannot unmarshal fails the whole
-    comparison; the Application's live objects stay as last synced)."""
+    comparison; the Application's live objects stay as last synced).
+
+    A source that reads once (``derived``: the fleet's snapshot, ``kratix_lab.sources.lab.LabSnapshot``) scans its
+    Applications once, not once per request of every row."""
+    derived = getattr(s, "derived", None)
+    if derived is not None:
+        return derived("comparison_errors", lambda: _comparison_errors(s))  # type: ignore[no-any-return]
+    return _comparison_errors(s)
+
+
+def _comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     out = []
     for app in s.list("Application", "argocd", group="argoproj.io"):
         for c in (app.get("status") or {}).get("conditions") or []:

@@ -13,11 +13,83 @@ from kratix_lab.model import get_condition
 from kratix_lab.sources import Source
 from kratix_lab.trace import TraceNode
 
+ETCD_ENDPOINT = "controlPlane.backingStore.etcd.external.endpoint"
+
+
+def etcd_endpoint_missing(values: dict[str, Any]) -> bool:
+    """``etcd.external.enabled`` with no endpoint: vCluster v0.30.5 dials ``"https://" + TrimPrefix(endpoint,
+    "https://")`` (pkg/etcd/client.go:64-65), so an empty endpoint or ``https://`` alone dials ``https://``. The
+    same test as the lab's chart model (``platform/helm/release.py`` ``external_etcd_host``, which diagnose may not
+    import); tests/test_vcluster_runtime.py checks that the two agree."""
+    cp = values.get("controlPlane") if isinstance(values, dict) else None
+    etcd = (((cp or {}).get("backingStore") or {}).get("etcd") or {}) if isinstance(cp, dict) else {}
+    ext = etcd.get("external") if isinstance(etcd, dict) else None
+    if not isinstance(ext, dict) or ext.get("enabled") is not True:
+        return False
+    return not str(ext.get("endpoint") or "").strip().removeprefix("https://")
+
+
+def _control_plane_pods(n: TraceNode) -> list[TraceNode]:
+    """The pods of the release's control plane (its StatefulSet or Deployment named after the release)."""
+    return [p for w in n.children if w.stage == "workload" and w.name == n.name for p in w.children if p.stage == "pod"]
+
+
+@rule("vcluster-etcd-endpoint-missing")
+def _etcd_endpoint(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
+    """A vCluster whose values turn on an external etcd without its endpoint: the chart renders (the schema requires
+    nothing), but the control plane dials ``https://`` and never starts — vcluster v0.30.5 pkg/etcd/util.go:27-48
+    (``Couldn't connect to etcd (will retry in a second)``), pkg/k8s/k8s.go:128-131 and pkg/setup/initialize.go:
+    131-142 (``Error running k8s``, exit 1), so the syncer container restarts for ever and is never Ready (the lab's
+    kubelet runs it so: ``platform/helm/syncer.py`` ``start_failure``)."""
+    if n.stage != "helm" or not etcd_endpoint_missing(n.evidence.get("values") or {}):
+        return
+    pods = _control_plane_pods(n)
+    pod = pods[0] if pods else None
+    root = next((p for p in parents if p.stage == "request"), None)
+    orchestrated = root is not None and root.kind == "VClusterOrchestrator"
+    field_ = "spec.vcluster.backingStore.etcd.external.endpoint" if orchestrated else f"helm values {ETCD_ENDPOINT}"
+    where = f"{field_} of {_cmd_ref(root)}" if root else ETCD_ENDPOINT
+    logs = f"`kratix-lab logs pod/{pod.name} -n {pod.namespace} -c syncer`" if pod else None
+    gitops = f"platform/vclusters/{root.name}.yaml" if orchestrated and root else None
+    fix = fix_for(
+        s,
+        lab=f"set {where} to your etcd (host:port), or turn controlPlane.backingStore.etcd.external off"
+        + (
+            f": `kratix-lab repo files --gitops {gitops} > {root.name}.yaml`, edit it, `kratix-lab submit "
+            f"{root.name}.yaml`, `kratix-lab settle`"
+            if gitops and root
+            else ", submit it again and `kratix-lab settle`"
+        )
+        + (f" ({logs} shows the syncer's `Couldn't connect to etcd`)" if logs else ""),
+        live=f"set {where} to your etcd (host:port), or turn controlPlane.backingStore.etcd.external off: edit "
+        f"{gitops or 'its file'} in the gitops repo, `git commit` and `git push`"
+        + (
+            f" (`kubectl logs {pod.name} -n {pod.namespace} -c syncer` shows `Couldn't connect to etcd`)" if pod else ""
+        ),
+    )
+    state = f"; {pod.ref}: {pod.message}" if pod else ""
+    yield Finding(
+        "vcluster-etcd-endpoint-missing",
+        "error",
+        "helm",
+        n.ref,
+        f"the control plane cannot start: controlPlane.backingStore.etcd.external.enabled is true but {ETCD_ENDPOINT} "
+        f"is empty, so vCluster dials https:// (`Couldn't connect to etcd`), its syncer exits 1 and restarts and is "
+        f"never Ready{state}",
+        fix,
+        min((p.since for p in pods if p.since is not None), default=n.since),
+        depth,
+        {"missing": ETCD_ENDPOINT, "pods": [p.ref for p in pods]},
+        keys=f"press `e` to edit the request and set {field_}",
+    )
+
 
 @rule("helm-render-failed")
 def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "helm" or n.health != DEGRADED:
         return
+    if etcd_endpoint_missing(n.evidence.get("values") or {}):
+        return  # rendered; vcluster-etcd-endpoint-missing says why its control plane is Degraded
     app = s.get("Application", parents[-1].name if parents else n.name, "argocd", "argoproj.io")
     conditions = ((app or {}).get("status") or {}).get("conditions") or []
     if any(c.get("type") == "InvalidSpecError" for c in conditions):
@@ -64,6 +136,9 @@ def _helm_failed(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) 
 def _workload(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "pod" or n.health != DEGRADED:
         return
+    helm = next((p for p in reversed(parents) if p.stage == "helm"), None)
+    if helm is not None and n in _control_plane_pods(helm) and etcd_endpoint_missing(helm.evidence.get("values") or {}):
+        return  # its cause is vcluster-etcd-endpoint-missing, on the release
     last = n.evidence.get("lastTermination") or []
     oom = "OOMKilled" in last
     root = next((p for p in parents if p.stage == "request"), None)

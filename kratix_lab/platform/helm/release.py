@@ -115,6 +115,18 @@ def _control_plane_kind(r: _Release) -> tuple[str, str]:
     return "Deployment", f"no persistent volume claim: {why}"
 
 
+def external_etcd_host(values: Mapping[str, Any]) -> str | None:
+    """The host vCluster dials for an external etcd (``etcd.external.enabled``), or None when it is off.
+
+    vCluster v0.30.5 dials ``"https://" + strings.TrimPrefix(endpoint, "https://")`` (pkg/etcd/client.go:64-65,
+    pkg/k8s/k8s.go:307-313, pkg/k3s/k3s.go:75-76): ``""`` means the endpoint is missing (an empty endpoint, or
+    ``https://`` alone, both dial ``https://``)."""
+    if not _on(_get(values, "controlPlane.backingStore.etcd.external.enabled")):
+        return None
+    endpoint = str(_get(values, "controlPlane.backingStore.etcd.external.endpoint") or "").strip()
+    return endpoint.removeprefix("https://")
+
+
 def _backing_store(r: _Release) -> tuple[str, str | None]:
     """The backing store the control plane uses, as vCluster's ``Config.BackingStoreType`` picks it
     (config/config.go:888-905 at v0.30.5: etcd embedded, etcd external, etcd deploy, database embedded,
@@ -122,18 +134,20 @@ def _backing_store(r: _Release) -> tuple[str, str | None]:
 
     The chart and its schema accept ``etcd.external.enabled`` without ``endpoint`` (values.schema.json
     ``EtcdExternal`` requires nothing), but the control plane then dials ``https://`` — pkg/etcd/client.go:64-65,
-    pkg/k8s/k8s.go:313, pkg/k3s/k3s.go:75-76 prefix the empty endpoint — and does not come up."""
+    pkg/k8s/k8s.go:313, pkg/k3s/k3s.go:75-76 prefix the empty endpoint — and does not come up: the syncer
+    container exits 1 and restarts for ever (``syncer.start_failure``, which the modelled kubelet runs)."""
     if _on(r.get("controlPlane.backingStore.etcd.embedded.enabled")):
         return "embedded etcd", None
-    if _on(r.get("controlPlane.backingStore.etcd.external.enabled")):
-        endpoint = str(r.get("controlPlane.backingStore.etcd.external.endpoint") or "").strip()
-        if not endpoint:
+    host = external_etcd_host(r.values)
+    if host is not None:
+        if not host:
             return "external etcd (no endpoint)", (
                 "controlPlane.backingStore.etcd.external.endpoint is empty while etcd.external.enabled is true: "
                 "the chart renders, but vCluster dials https:// (pkg/etcd/client.go:64-65) and its control plane "
-                "does not start; the modelled syncer writes no vc-" + r.name + " kubeconfig Secret"
+                "does not start (the syncer container exits 1 and restarts: CrashLoopBackOff, never Ready); the "
+                "modelled syncer writes no vc-" + r.name + " kubeconfig Secret"
             )
-        return f"external etcd at https://{endpoint.removeprefix('https://')}", None
+        return f"external etcd at https://{host}", None
     if _on(r.get("controlPlane.backingStore.etcd.deploy.enabled")):
         return "deployed etcd", None
     if _on(r.get("controlPlane.backingStore.database.external.enabled")) and not _on(

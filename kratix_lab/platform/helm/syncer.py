@@ -5,14 +5,72 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kratix_lab.model import clone
 from kratix_lab.platform.externalsecrets import kubeconfig_value, modelled_kubeconfig
 from kratix_lab.platform.helm.coredns import _coredns_container
-from kratix_lab.platform.helm.release import _backing_store, _Release
+from kratix_lab.platform.helm.release import _backing_store, _Release, external_etcd_host
 from kratix_lab.platform.helm.source import BY_SYNCER, MANAGED_BY_LABEL
 from kratix_lab.platform.helm.values import _get, _int, _map, _on
+
+# How long vCluster v0.30.5 waits before giving up, by distro (seconds): k8s — StartK8S's waitForAPI polls
+# /readyz every 2 s for 5 minutes (pkg/k8s/k8s.go:368-401); k3s — StartK3S's WaitForEtcd polls every second for
+# 10 minutes (pkg/k3s/k3s.go:75-86, pkg/etcd/util.go:17-19, 27-48).
+START_TIMEOUT = {"k8s": 300, "k3s": 600}
+# tls.LoadX509KeyPair("", "") — the external etcd's tls.certFile/keyFile default to "" (chart/values.yaml:360-367)
+NO_TLS_FILES = "open : no such file or directory"
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """The syncer container failing at start-up: it runs ``seconds`` (never Ready), logs ``log`` and exits 1."""
+
+    seconds: int
+    log: str
+    error: str  # the last line: what it exits with
+    cause: str  # the value at fault, as the chart names it
+
+
+def start_failure(values: Mapping[str, Any]) -> StartFailure | None:
+    """What vCluster v0.30.5's control plane (the ``syncer`` container) does at start with these effective values
+    (the chart's ``vc-config-<name>`` ``config.yaml``), when it cannot start; None when it starts.
+
+    Modelled: an external etcd without an endpoint (``controlPlane.backingStore.etcd.external.enabled`` and no
+    ``endpoint``). Neither the schema nor the chart nor vCluster's config validation refuses it
+    (values.schema.json ``EtcdExternal``; pkg/config/validation.go has no etcd check); the control plane dials
+    ``https://`` (pkg/k8s/k8s.go:307-313, pkg/k3s/k3s.go:75-76). ``etcd.WaitForEtcd`` (pkg/etcd/util.go:27-48)
+    retries every second, logging ``Couldn't connect to etcd (will retry in a second): <err>``; with the chart's
+    default empty tls files the error is loading the client certificate (util.go:78-84, 90-96). With the k8s
+    distro the API server never comes up, StartK8S's ``waitForAPI`` gives up after 5 minutes (k8s.go:106-113, 128-131,
+    384-401) and the syncer exits 1 (``Error running k8s: …``, pkg/setup/initialize.go:131-142); with k3s,
+    WaitForEtcd gives up after 10 minutes (``Error running k3s: …``, initialize.go:89-97). The kubelet restarts
+    it with its back-off: CrashLoopBackOff, never Ready."""
+    host = external_etcd_host(values)
+    if host is None or host:
+        return None
+    tls = {
+        k: str(_get(values, f"controlPlane.backingStore.etcd.external.tls.{k}") or "") for k in ("certFile", "keyFile")
+    }
+    dial = NO_TLS_FILES if not all(tls.values()) else 'the etcd client\'s error dialling "https://" (an empty host)'
+    retry = f"Couldn't connect to etcd (will retry in a second): {dial}"
+    if _on(_get(values, "controlPlane.distro.k3s.enabled")):
+        seconds = START_TIMEOUT["k3s"]
+        error = f"Error running k3s: error waiting for etcd: {dial}"
+    else:
+        seconds = START_TIMEOUT["k8s"]
+        error = (
+            "Error running k8s: waited until timeout for the api to be up: error waiting for API server: "
+            'Get "https://127.0.0.1:6443/readyz": dial tcp 127.0.0.1:6443: connect: connection refused'
+        )
+    log = (
+        "kratix-lab (modelled): vCluster's start-up with controlPlane.backingStore.etcd.external.enabled: true and "
+        "no controlPlane.backingStore.etcd.external.endpoint: it dials https://\n"
+        f"{retry}\n{retry} (again every second for {seconds} s)\n{error}\n"
+    )
+    return StartFailure(seconds, log, error, "controlPlane.backingStore.etcd.external.endpoint")
 
 
 def synced_name(name: str, namespace: str, vcluster: str) -> str:

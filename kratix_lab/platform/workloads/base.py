@@ -8,7 +8,7 @@ from typing import Any
 from kratix_lab.model import MODELLED_ANNOTATION, clone, labels_of, matches_selector, name_of, namespace_of
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict, Store
-from kratix_lab.platform.workloads.kubelet import _crash_for, _PodRun, initial_pod_status
+from kratix_lab.platform.workloads.kubelet import _Crash, _crash_for, _PodRun, initial_pod_status
 from kratix_lab.platform.workloads.objects import (
     _IP_COUNTER,
     _KINDS,
@@ -42,6 +42,7 @@ class _ControllerBase:
         self._writes = 0
         self._new_rs: set[str] = set()  # Deployments whose new ReplicaSet was created this round
         self._job_failed: dict[str, int] = {}  # Job uid -> pods deleted when it failed this round
+        self._programs: dict[str, _Crash | None] = {}  # pod uid -> its program's start-up failure (kubelet)
 
     # -- writes (each one counted; the round's view kept current)
 
@@ -57,7 +58,7 @@ class _ControllerBase:
 
     def _create(self, obj: Obj) -> Obj | None:
         try:
-            created = self._store.create(obj)
+            created = self._store.create(obj, readonly=True)
         except Conflict:
             return None
         self._world.put(created)
@@ -66,7 +67,7 @@ class _ControllerBase:
 
     def _update(self, obj: Obj, status: bool = False) -> Obj:
         before = obj["metadata"].get("resourceVersion")
-        new = self._store.update(obj, status=status)
+        new = self._store.update(obj, status=status, readonly=True)
         if new["metadata"].get("resourceVersion") != before:
             self._writes += 1
         self._world.put(new)
@@ -166,7 +167,7 @@ class _ControllerBase:
         if not _phase(pod):
             pod = self._bind(pod)
         assert self._ctx is not None
-        run = _PodRun(self, pod, self._now, _crash_for(self._ctx, pod))
+        run = _PodRun(self, pod, self._now, _crash_for(self._ctx, pod, self._programs))
         run.run()
         if run.changed and run.status != pod.get("status"):
             pod = self._update(run.pod, status=True)

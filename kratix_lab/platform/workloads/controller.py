@@ -66,7 +66,7 @@ class WorkloadsController(DeploymentReconciler, StatefulSetReconciler, JobReconc
             if not _phase(pod):
                 times.append(now)
                 continue
-            crash = _crash_for(ctx, pod)
+            crash = _crash_for(ctx, pod, self._programs)
             t = _PodRun(self, pod, now, crash).next_time()
             if t is not None:
                 (periodic if crash is not None else times).append(t)

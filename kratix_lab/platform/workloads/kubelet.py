@@ -3,17 +3,22 @@
 Containers start ``start_delay`` seconds after the pod is created and are Ready ``ready_delay``
 seconds later; a Job's pod exits 0 after ``job_duration`` seconds; the ``workload-crashloop`` and
 ``workload-oomkilled`` faults make containers exit at once and the kubelet's back-off (immediate
-first restart, then 10 s doubling to 300 s) restarts them.
+first restart, then 10 s doubling to 300 s) restarts them. A container whose own program cannot start
+(vCluster's ``syncer`` with a config it cannot run: ``helm.syncer.start_failure``, read from the
+``vc-config-<name>`` Secret the pod mounts) runs, never Ready, for as long as that program waits, logs what it
+logs and exits 1, and the same back-off restarts it.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kratix_lab.kube.times import rfc3339
-from kratix_lab.model import clone, name_of, namespace_of, set_condition
+from kratix_lab.model import YamlError, clone, load_one, name_of, namespace_of, set_condition
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.workloads.objects import (
     _NOT_STARTED,
@@ -43,10 +48,13 @@ class _Crash:
     reason: str
     exit_code: int
     container: str | None  # None: every container of the pod
+    after: int = 0  # seconds the container runs (never Ready) before it exits; 0: at once
+    log: str = ""  # what it logs before exiting ("": the lab's note)
 
 
-def _crash_for(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
-    """The active workload fault matching this pod (namespace, and name prefix of pod or workload)."""
+def _crash_for(ctx: Context, pod: Mapping[str, Any], programs: dict[str, _Crash | None] | None = None) -> _Crash | None:
+    """The active workload fault matching this pod (namespace, and name prefix of pod or workload); else its own
+    program failing at start (:func:`_program_crash`; ``programs`` remembers that per pod uid)."""
     ns, name = namespace_of(pod) or "", name_of(pod)
     for fault, reason, code in FAULTS:
         params = ctx.fault(fault)
@@ -57,7 +65,65 @@ def _crash_for(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
         if params.get("name") and not name.startswith(str(params["name"])):
             continue
         return _Crash(reason, code, params.get("container"))
-    return None
+    if programs is None:
+        return _program_crash(ctx, pod)
+    uid = str((pod.get("metadata") or {}).get("uid") or "")
+    if uid in programs:
+        return programs[uid]
+    crash = _program_crash(ctx, pod)
+    if crash is not None or not _mounts_config(pod) or _config_secret(ctx, pod) is not None:
+        if len(programs) > 65536:  # a long-lived lab: forget the oldest half
+            for key in list(programs)[: len(programs) // 2]:
+                del programs[key]
+        programs[uid] = crash  # the program reads its config once, at start; a pod keeps its config
+    return crash
+
+
+SYNCER, VCLUSTER_CONFIG = "syncer", "vcluster-config"  # the chart's control-plane container and its config volume
+
+
+def _program_crash(ctx: Context, pod: Mapping[str, Any]) -> _Crash | None:
+    """vCluster's ``syncer`` container reads its config from the Secret mounted as ``vcluster-config``
+    (``vc-config-<name>``, key ``config.yaml``: the chart's effective values; vcluster cmd/vcluster/cmd/start.go:68-86
+    parses it at start); when vCluster cannot start with it (``helm.syncer.start_failure``) the container fails."""
+    secret = _config_secret(ctx, pod) if _mounts_config(pod) else None
+    config = ((secret or {}).get("data") or {}).get("config.yaml")
+    return _config_crash(config) if isinstance(config, str) else None
+
+
+def _mounts_config(pod: Mapping[str, Any]) -> str | None:
+    """The Secret a pod running vCluster's ``syncer`` mounts as ``vcluster-config``, or None."""
+    spec = _spec(pod)
+    if not any(c.get("name") == SYNCER for c in spec.get("containers") or []):
+        return None
+    return next(
+        (
+            str((v.get("secret") or {}).get("secretName"))
+            for v in spec.get("volumes") or []
+            if v.get("name") == VCLUSTER_CONFIG and (v.get("secret") or {}).get("secretName")
+        ),
+        None,
+    )
+
+
+def _config_secret(ctx: Context, pod: Mapping[str, Any]) -> dict[str, Any] | None:
+    name = _mounts_config(pod)
+    return ctx.store.get("Secret", name, namespace_of(pod), "", readonly=True) if name else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _config_crash(config_b64: str) -> _Crash | None:
+    """Cached by the config's text: each new control-plane pod asks, and most share a few configs."""
+    from kratix_lab.platform.helm.syncer import start_failure  # the vCluster model, loaded only for its pods
+
+    try:
+        values = load_one(base64.b64decode(config_b64).decode(), "config.yaml")
+    except (ValueError, UnicodeDecodeError, YamlError):  # vCluster fails on a config it cannot parse: not modelled
+        return None
+    failure = start_failure(values) if isinstance(values, dict) else None
+    if failure is None:
+        return None
+    return _Crash("Error", 1, SYNCER, failure.seconds, failure.log)
 
 
 def _container_status(container: Mapping[str, Any], reason: str) -> Obj:
@@ -159,7 +225,10 @@ class _PodRun:
             return None
         if "running" in state:
             started = parse_time(state["running"]["startedAt"])
-            if self._crash_of(cs.get("name", "")):
+            crash = self._crash_of(cs.get("name", ""))
+            if crash and crash.after:
+                return started + crash.after  # its program gives up (never Ready until then)
+            if crash:
                 return max(started, self.now)  # exits as soon as the fault is there
             times = [] if cs.get("ready") else [started + self.ready_delay]
             if self.run_seconds is not None:
@@ -230,7 +299,9 @@ class _PodRun:
             return
         started = parse_time(state["running"]["startedAt"])
         crash = self._crash_of(cs["name"])
-        if crash:
+        if crash and crash.after:
+            self._give_up(cs, crash, started, t)
+        elif crash:
             self._exit(cs, crash, started, t, fresh=True)
         elif self.run_seconds is not None and t >= started + self.run_seconds:
             cs["state"] = {
@@ -250,26 +321,39 @@ class _PodRun:
         name = cs["name"]
         cs["containerID"] = _container_id(self.uid, name, int(cs.get("restartCount") or 0))
         crash = self._crash_of(name)
-        if fresh or not crash:
+        if fresh or not crash or crash.after:
             self._started_events(name, cs.get("image", ""))
-        if crash:
+        if crash and not crash.after:
             self._exit(cs, crash, t, t, fresh=fresh)
             return
         cs["state"] = {"running": {"startedAt": rfc3339(t)}}
         cs["started"] = True
-        cs["ready"] = self.ready_delay == 0
+        cs["ready"] = self.ready_delay == 0 and crash is None
+
+    def _give_up(self, cs: Obj, crash: _Crash, started: int, t: int) -> None:
+        """A container whose program gave up after ``crash.after`` seconds exits 1 at ``t``: the kubelet restarts it
+        at once the first time, then after its back-off (10 s doubling to 300 s), as for a crash at start."""
+        name = cs["name"]
+        restarts = int(cs.get("restartCount") or 0)
+        term = _terminated(cs, crash, started, t)
+        self._log(cs, crash)
+        cs["lastState"] = {"terminated": term}
+        cs["ready"] = cs["started"] = False
+        if self.policy == "Never":
+            cs["state"] = {"terminated": term}
+            cs.pop("lastState")
+            return
+        if restarts == 0:
+            cs["restartCount"] = 1
+            self._start(cs, t, fresh=False)
+            return
+        self._back_off(cs, name, min(BACKOFF_INITIAL * 2 ** (restarts - 1), BACKOFF_MAX))
 
     def _exit(self, cs: Obj, crash: _Crash, started: int, t: int, fresh: bool) -> None:
         """The container exits non-zero at ``t``; Never leaves it terminated, else the back-off starts."""
         name = cs["name"]
         previous = _backoff_of((cs["state"].get("waiting") or {}).get("message", "")) if not fresh else 0
-        term = {
-            "exitCode": crash.exit_code,
-            "reason": crash.reason,
-            "startedAt": rfc3339(started),
-            "finishedAt": rfc3339(t),
-            "containerID": cs.get("containerID", ""),
-        }
+        term = _terminated(cs, crash, started, t)
         self._log(cs, crash)
         cs["ready"] = cs["started"] = False
         if self.policy == "Never":
@@ -285,6 +369,10 @@ class _PodRun:
         else:
             backoff = min(previous * 2, BACKOFF_MAX)
         cs["lastState"] = {"terminated": term}
+        self._back_off(cs, name, backoff)
+
+    def _back_off(self, cs: Obj, name: str, backoff: int) -> None:
+        """The container waits ``backoff`` seconds in CrashLoopBackOff, with the kubelet's BackOff event."""
         cs["state"] = {
             "waiting": {
                 "reason": "CrashLoopBackOff",
@@ -300,7 +388,9 @@ class _PodRun:
 
     def _log(self, cs: Mapping[str, Any], crash: _Crash) -> None:
         name, n = cs["name"], cs.get("restartCount", 0)
-        if crash.reason == "OOMKilled":
+        if crash.log:
+            text = crash.log
+        elif crash.reason == "OOMKilled":
             limit = ((self.specs.get(name) or {}).get("resources") or {}).get("limits", {}).get("memory")
             why = f": memory limit {limit} exceeded" if limit else ""
             text = f"kratix-lab (modelled): container {name} was OOMKilled (exit code 137){why}; restartCount {n}\n"
@@ -342,3 +432,14 @@ class _PodRun:
             else:
                 set_condition(self.pod, "Ready", "True", "", "", now)
                 set_condition(self.pod, "ContainersReady", "True", "", "", now)
+
+
+def _terminated(cs: Mapping[str, Any], crash: _Crash, started: int, t: int) -> dict[str, Any]:
+    """A container status's ``terminated`` state for ``crash`` (ran from ``started`` to ``t``)."""
+    return {
+        "exitCode": crash.exit_code,
+        "reason": crash.reason,
+        "startedAt": rfc3339(started),
+        "finishedAt": rfc3339(t),
+        "containerID": cs.get("containerID", ""),
+    }

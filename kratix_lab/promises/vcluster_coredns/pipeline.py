@@ -2,7 +2,7 @@
 
 On a k3s host the only custom CoreDNS configuration is the keys of the one ConfigMap
 ``kube-system/coredns-custom`` (k3s ``manifests/coredns.yaml`` lines 75-77, 134-137, 187-190; the lab's
-model is ``kratix_lab/platform/hostdns.py``). The seed wrote that whole object from every vCluster's
+model is ``kratix_lab/kube/hostdns.py``). The seed wrote that whole object from every vCluster's
 Work: two vClusters clobber each other, and its ``forward . 10.43.0.10`` is k3s's own kube-dns (a loop).
 Per-vCluster keys in that one object would need a single writer that sees every vCluster (a Promise
 workflow poked by every request), which Kratix does not re-run on request changes.
