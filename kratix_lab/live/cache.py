@@ -47,6 +47,7 @@ WATCHED = (
     ("argoproj.io", "Application"),
     ("batch", "Job"),
     ("", "Pod"),
+    ("", "Service"),  # diagnose host-dns-unresolved: the Services of a vCluster's namespace, per row
     ("apps", "Deployment"),
     ("apps", "StatefulSet"),
 )
