@@ -8,8 +8,8 @@ bookmark's) whenever the connection ends — the server's ``timeoutSeconds``, a 
 server restart (retried with a capped backoff). A ``410 Gone`` (the server no longer has that
 resourceVersion: reflector.go ``isExpiredError``) is answered by a fresh LIST, compared with what was
 kept so that every object added, changed or removed meanwhile is reported once — nothing lost, nothing
-reported twice. ``metadata.managedFields`` is dropped from what is kept (nothing here reads it; on a real
-cluster it is a large share of every object), and so are the files' contents of a WorkPlacement whose Destination's
+reported twice. ``metadata.managedFields`` and the last-applied-configuration annotation are dropped from what is
+kept (nothing here reads them; on a real cluster they are a large share of every object), and so are the files' contents of a WorkPlacement whose Destination's
 state repo can be read (``trim_payloads``: a trace reads them only when the repo cannot be). Label-selected lists
 are answered from indexes (every label pair and namespace → its objects), not by scanning a kind.
 
@@ -64,10 +64,23 @@ def _key(obj: dict[str, Any]) -> tuple[str, str]:
     return (meta.get("namespace") or "", meta.get("name") or "")
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
 def _trim(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without ``metadata.managedFields`` and the ``kubectl.kubernetes.io/last-applied-configuration``
+    annotation (a second copy of the object as last applied: kubectl ``apply.go``; in the served fleet a tenth of a
+    StatefulSet's or Service's bytes): nothing here reads either."""
     meta = obj.get("metadata")
-    if isinstance(meta, dict) and "managedFields" in meta:
-        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+    if not isinstance(meta, dict):
+        return obj
+    annotations = meta.get("annotations")
+    applied = isinstance(annotations, dict) and LAST_APPLIED in annotations
+    if "managedFields" in meta or applied:
+        meta = {k: v for k, v in meta.items() if k != "managedFields"}
+        if applied:
+            meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}  # type: ignore[union-attr]
+        obj = {**obj, "metadata": meta}
     return obj
 
 

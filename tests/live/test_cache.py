@@ -264,3 +264,29 @@ def test_a_kind_the_identity_may_not_watch_is_read_directly_and_says_why(lab, tm
                 src.list("Job", "platform-requests")
         finally:
             src.stop()
+
+
+def test_trim_drops_managed_fields_and_the_last_applied_annotation_only():
+    from kratix_lab.live.cache import LAST_APPLIED, _trim
+
+    obj = {
+        "kind": "Service",
+        "metadata": {
+            "name": "s",
+            "managedFields": [{"manager": "kubectl"}],
+            "annotations": {LAST_APPLIED: '{"kind":"Service"}', "argocd.argoproj.io/tracking-id": "app:/Service:ns/s"},
+            "labels": {"a": "b"},
+        },
+        "spec": {"ports": []},
+    }
+    kept = _trim(obj)
+    assert kept["metadata"] == {
+        "name": "s",
+        "annotations": {"argocd.argoproj.io/tracking-id": "app:/Service:ns/s"},
+        "labels": {"a": "b"},
+    }
+    assert kept["spec"] is obj["spec"]
+    assert LAST_APPLIED in obj["metadata"]["annotations"] and "managedFields" in obj["metadata"], "input untouched"
+    plain = {"kind": "Pod", "metadata": {"name": "p", "annotations": {"x": "y"}}}
+    assert _trim(plain) is plain
+    assert _trim({"kind": "Pod"}) == {"kind": "Pod"}

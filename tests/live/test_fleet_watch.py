@@ -142,6 +142,13 @@ def test_the_trimmed_cache_gives_direct_modes_rows_and_traces(lab, tmp_path):
             assert all(
                 "managedFields" not in o["metadata"] for inf in src.informers.values() for o in inf.objects.values()
             )
+            applied = cache.LAST_APPLIED
+            full_sts = direct.list("StatefulSet", group="apps")
+            assert any(applied in (o["metadata"].get("annotations") or {}) for o in full_sts), "direct mode has it"
+            kept_sts = {o["metadata"]["name"]: o for o in src.list("StatefulSet", group="apps")}
+            for o in full_sts:
+                others = {k: v for k, v in (o["metadata"].get("annotations") or {}).items() if k != applied}
+                assert (kept_sts[o["metadata"]["name"]]["metadata"].get("annotations") or {}) == others
             assert rows.rows() == fleet(direct)
             a = trace_json(trace(src, "vco", "sandbox", "platform-requests"))
             b = trace_json(trace(direct, "vco", "sandbox", "platform-requests"))
