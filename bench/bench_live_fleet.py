@@ -17,7 +17,7 @@ Budgets (issue 15): row latency ≤ 500 ms p95 over ≥ 20 changes, ≤ 20 watch
 (the cache's lists + every row computed once) and the load average. Exit 1 when a budget is missed.
 
 The labs are the benchmarks' cached ones (``bench_lab.cached_lab("fleet", n)``, /tmp/kratix-lab-bench/fleet-<n>),
-never written: each run serves a copy in a temporary directory, removed at the end (the server is stopped whatever
+never written (``--labs DIR`` reads them from another directory): each run serves a copy in a temporary directory, removed at the end (the server is stopped whatever
 happens). A missing lab is built only with ``--build`` (300 takes ~2 min, 1,000 ~10 min).
 Run: `.venv/bin/python bench/bench_live_fleet.py [--sizes 100,1000] [--changes 20] [--build]`.
 """
@@ -50,6 +50,12 @@ BUDGET_P95_MS, BUDGET_WATCHES, BUDGET_RELISTS = 500.0, 20, 0
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux ``/proc/self/statm``), in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def stats(values: list[float]) -> str:
@@ -131,14 +137,14 @@ def relists(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 # ---- one size -------------------------------------------------------------------------------------------------------
 
 
-def bench(n: int, changes: int, build: bool) -> bool:
+def bench(n: int, changes: int, build: bool, labs: Path = BENCH_CACHE) -> bool:
     from kratix_lab.fleet.rows import FleetRows
     from kratix_lab.platform.lab import STATE_URL
     from kratix_lab.sources.factory import open_live
 
-    base = BENCH_CACHE / f"fleet-{n}"
+    base = labs / f"fleet-{n}"
     if not (base / ".settled").exists():
-        if not build:
+        if not build or labs != BENCH_CACHE:
             print(f"{n:>5} vClusters  no settled lab at {base} (--build builds it)", flush=True)
             return True
         cached_lab("fleet", n)
@@ -154,6 +160,7 @@ def bench(n: int, changes: int, build: bool) -> bool:
         proc = mp.get_context("spawn").Process(target=writer, args=(str(work / "lab"), there), daemon=True)
         proc.start()
 
+        before_mb = rss_mb()
         t = time.perf_counter()
         src = open_live(
             kubeconfig=work / "kubeconfig",
@@ -163,13 +170,15 @@ def bench(n: int, changes: int, build: bool) -> bool:
             watch=True,
         )
         synced = time.perf_counter() - t
+        cache_mb = rss_mb() - before_mb
         rows = FleetRows(src)
         first = rows.refresh()
         table = time.perf_counter() - t
         objects = sum(len(i.objects) for i in src.informers.values())
         print(
             f"{n:>5} vClusters  first full table {table * 1000:7.0f} ms ({synced * 1000:.0f} ms the cache's lists of "
-            f"{objects} objects in {len(src.informers)} kinds, {len(first)} rows)",
+            f"{objects} objects in {len(src.informers)} kinds, {len(first)} rows); this process {rss_mb():.0f} MB "
+            f"resident (the cache alone: {cache_mb:.0f} MB)",
             flush=True,
         )
         deadline = time.monotonic() + 30
@@ -256,6 +265,7 @@ def bench(n: int, changes: int, build: bool) -> bool:
             f"kinds {kinds_relisted or ''}, {more.get('events', 0)} of events (field-selected, for rows in trouble); "
             f"informer re-lists {informer_lists}"
         )
+        print(f"{n:>5} vClusters  this process {rss_mb():.0f} MB resident at the end", flush=True)
         print(f"{n:>5} vClusters  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
         checks = [
             (
@@ -310,10 +320,16 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000")
     ap.add_argument("--changes", type=int, default=20, help="requests reconciled, one after another")
     ap.add_argument("--build", action="store_true", help="build a missing cached lab (never rebuilds one)")
+    ap.add_argument(
+        "--labs",
+        type=Path,
+        default=BENCH_CACHE,
+        help=f"where the settled labs fleet-<n> are (default {BENCH_CACHE}); each run serves a copy of one",
+    )
     args = ap.parse_args()
     ok = True
     for n in (int(s) for s in args.sizes.split(",")):
-        ok = bench(n, args.changes, args.build) and ok
+        ok = bench(n, args.changes, args.build, args.labs) and ok
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 
