@@ -5,14 +5,26 @@ Reports medians over repeats; each repeat uses a fresh lab (its creation is time
 ``--controllers`` also shows where the rounds' time went: seconds in each controller's reconcile,
 summed over the rounds of the first run of each size.
 Run: `.venv/bin/python bench/bench_lab.py [--sizes 1,10,50,100] [--repeat 3] [--controllers]`.
+
+``--against REV [--rounds 8]`` compares this tree's per-vCluster cost with an earlier commit's, in one run: the
+commit is exported (``git archive``) to a temporary directory and each round measures both trees in fresh
+processes, in ABBA order (A B, B A, ...) so a drift in the machine's load falls on both. A measurement is the
+process's CPU seconds (user + system) from the first submit to a settled lab at 10 and at 30 vClusters after a
+warm-up; the per-vCluster cost is the slope between the two, so fixed costs (lab creation, the last rounds of
+settle) cancel. Printed: each tree's median and spread of the slope, and the median of the per-round ratios
+against the budget (issue 12: within 10 % of the commit before it).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,8 +55,8 @@ def cached_lab(prefix: str, n: int, rebuild: bool = False) -> Path:
     return path
 
 
-def request(i: int) -> dict:
-    media = load_one((ROOT / "sample_requests" / "media.yaml").read_text())
+def request(i: int, root: Path = ROOT) -> dict:
+    media = load_one((root / "sample_requests" / "media.yaml").read_text())
     name = f"vc{i:03d}"
     media["metadata"] = {"name": name, "namespace": "platform-requests"}
     media["spec"].update(name=name, targetNamespace=f"vcluster-{name}", projectName=f"vcluster-{name}")
@@ -89,12 +101,97 @@ def run(n: int, spent: collections.Counter[str] | None = None) -> tuple[float, f
         return t1 - t0, t2 - t1, result.steps
 
 
+SLOPE_SIZES = (10, 30)
+
+
+def probe(sizes: tuple[int, ...] = SLOPE_SIZES) -> list[float]:
+    """CPU seconds (user + system) of this process from the first submit to a settled lab, per size, after a warm-up;
+    run with the tree under test first on PYTHONPATH (``--probe``), its own sample request."""
+    import kratix_lab
+
+    root = Path(kratix_lab.__file__).resolve().parents[1]
+    import kratix_lab.pipeline.entrypoint  # warm imports, as main()
+
+    run(1)
+    out = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as d:
+            lab = Lab(Path(d) / "lab")
+            c0 = os.times()
+            for i in range(n):
+                lab.submit(request(i, root))
+            result = lab.settle()
+            c1 = os.times()
+            assert result.quiescent and all_ready(lab, n), f"{root}: {n} vClusters did not settle Ready"
+            lab.close()
+        out.append(c1.user + c1.system - c0.user - c0.system)
+    return out
+
+
+def against(rev: str, rounds: int) -> None:
+    """Per-vCluster cost of this tree against ``rev``'s, ABBA rounds in fresh processes (see the module docstring)."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"], capture_output=True, text=True
+    )
+    if sha.returncode:
+        sys.exit(f"bench_lab: --against {rev!r}: not a commit in {ROOT} ({sha.stderr.strip()})")
+    low, high = SLOPE_SIZES
+    with tempfile.TemporaryDirectory(prefix="bench-lab-base-") as d:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha.stdout.strip()], capture_output=True)
+        subprocess.run(["tar", "-x", "-C", d], input=archive.stdout, check=True)
+        trees = {"base": Path(d), "this": ROOT}
+
+        def measure(name: str) -> float:
+            env = dict(os.environ, PYTHONPATH=str(trees[name]))
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--probe"],
+                env=env,
+                cwd=tempfile.gettempdir(),
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode:
+                sys.exit(f"bench_lab: the {name} tree's probe failed:\n{done.stderr[-2000:]}")
+            cpu = json.loads(done.stdout.strip().splitlines()[-1])
+            return (cpu[1] - cpu[0]) / (high - low)
+
+        slopes: dict[str, list[float]] = {"base": [], "this": []}
+        for r in range(rounds):
+            order = ("base", "this") if r % 2 == 0 else ("this", "base")
+            for name in order:
+                slopes[name].append(measure(name))
+            print(
+                f"round {r + 1}: per-vCluster CPU base {slopes['base'][-1] * 1000:.0f} ms, "
+                f"this {slopes['this'][-1] * 1000:.0f} ms",
+                flush=True,
+            )
+    ratios = [t / b for t, b in zip(slopes["this"], slopes["base"], strict=True)]
+    for name, label in (("base", f"{rev} ({sha.stdout.strip()[:7]})"), ("this", "this tree")):
+        xs = sorted(slopes[name])
+        print(
+            f"per-vCluster CPU ({low}→{high} vClusters), {label}: median {statistics.median(xs) * 1000:.0f} ms, "
+            f"range {xs[0] * 1000:.0f}–{xs[-1] * 1000:.0f} ms over {rounds} rounds"
+        )
+    ratio = statistics.median(ratios)
+    verdict = "PASS" if ratio <= 1.10 else "FAIL"
+    print(f"this / base, median of the per-round ratios: {ratio:.3f} (budget ≤ 1.10: {verdict})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1,10,50,100")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--controllers", action="store_true", help="also show the seconds spent in each controller")
+    ap.add_argument("--against", metavar="REV", help="compare the per-vCluster cost with this commit's (ABBA rounds)")
+    ap.add_argument("--rounds", type=int, default=8, help="rounds of --against (default 8)")
+    ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.probe:
+        print(json.dumps(probe()))
+        return
+    if args.against:
+        against(args.against, args.rounds)
+        return
     import kratix_lab.pipeline.entrypoint  # noqa: F401 - warm imports: kratix-sdk pulls in the kubernetes client once
 
     run(1)  # warm-up: first renders compile the chart schema and import the pipeline modules

@@ -45,7 +45,7 @@ def gitops_file(lab, path, text):
 
 
 GITOPS = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: {value}\n"
+CM = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: "{value}"\n'
 
 
 def test_missing_project_is_an_invalid_spec(lab):

@@ -39,3 +39,71 @@ def test_apply_refuses_what_the_api_server_refuses(lab, obj, message):
 def test_apply_accepts_valid_built_in_objects(lab):
     assert lab.apply(cm("ok.name-1", labels={"app": "x"}, annotations={"example.com/a": "b"})) == "created"
     assert lab.apply(cm("web", kind="Service")) == "created"
+
+
+# ---- decoding: a value of the wrong JSON type in a built-in object is a 400, worded as the API server words it ----
+# apiserver pkg/endpoints/handlers/rest.go:245-256 (transformDecodeError), sigs.k8s.io/json UnmarshalTypeError,
+# Go encoding/base64 decodeQuantum (CorruptInputError); kratix_lab/schema/builtin.py ``decode_error``
+
+
+def typed(kind, **fields):
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": "typed", "namespace": "default"}, **fields}
+
+
+CANNOT = "cannot be handled as a {0}: json: cannot unmarshal {1} into Go struct field {0}.{2} of type {3}"
+
+
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        (typed("ConfigMap", data={"port": 8080}), CANNOT.format("ConfigMap", "number", "data", "string")),
+        (typed("ConfigMap", data={"on": True}), CANNOT.format("ConfigMap", "bool", "data", "string")),
+        (typed("ConfigMap", data={"nested": {"a": "b"}}), CANNOT.format("ConfigMap", "object", "data", "string")),
+        (typed("ConfigMap", data="a=b"), CANNOT.format("ConfigMap", "string", "data", "map[string]string")),
+        (typed("ConfigMap", data=["a"]), CANNOT.format("ConfigMap", "array", "data", "map[string]string")),
+        (typed("ConfigMap", binaryData={"b": 1}), CANNOT.format("ConfigMap", "number", "binaryData", "[]uint8")),
+        (typed("ConfigMap", immutable="yes"), CANNOT.format("ConfigMap", "string", "immutable", "bool")),
+        (typed("Secret", stringData={"n": 1}), CANNOT.format("Secret", "number", "stringData", "string")),
+        (typed("Secret", type=3), CANNOT.format("Secret", "number", "type", "v1.SecretType")),
+        (
+            typed("Secret", data={"k": "not base64!"}),
+            "cannot be handled as a Secret: illegal base64 data at input byte 3",
+        ),
+        (typed("Secret", data={"k": "aGVsbG8"}), "illegal base64 data at input byte 4"),  # unpadded
+        (typed("Secret", data={"k": "QQ="}), "illegal base64 data at input byte 3"),  # "==" cut short
+        (typed("Secret", data={"k": "QQ==QQ=="}), "illegal base64 data at input byte 4"),  # data after the padding
+        (typed("ConfigMap", binaryData={"b": "Q==="}), "illegal base64 data at input byte 1"),  # padding too early
+    ],
+    ids=[
+        "cm-number",
+        "cm-bool",
+        "cm-object",
+        "cm-data-string",
+        "cm-data-array",
+        "cm-binary-number",
+        "cm-immutable",
+        "secret-stringdata",
+        "secret-type",
+        "secret-space",
+        "secret-unpadded",
+        "secret-short-padding",
+        "secret-after-padding",
+        "cm-binary-early-padding",
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_as_the_api_server_decodes(lab, obj, message):
+    from kratix_lab.platform.lab import Undecodable
+
+    with pytest.raises(Undecodable) as e:
+        lab.apply(obj)
+    assert str(e.value).startswith(f'{obj["kind"]} in version "v1" cannot be handled as a {obj["kind"]}: ')
+    assert message in str(e.value)
+    assert lab.get(obj["kind"], "typed", "default") is None
+
+
+def test_values_of_the_right_type_decode(lab):
+    """Base64 with line breaks (Go skips \\r and \\n), null values (Go leaves the zero value) and an empty map."""
+    assert lab.apply(typed("Secret", data={"k": "aGVs\nbG8=", "e": ""}, stringData={"s": "x"}, type="Opaque")) == (
+        "created"
+    )
+    assert lab.apply(typed("ConfigMap", data={"a": "1", "b": None}, binaryData={}, immutable=False)) == "created"

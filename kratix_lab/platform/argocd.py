@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kratix_lab.kube import health as H
+from kratix_lab.kube.applied import LAST_APPLIED, last_applied, record_applied
 from kratix_lab.kube.times import parse_time, rfc3339
 from kratix_lab.model import GVK, YamlError, clone, load_documents
 from kratix_lab.platform.controller import Context
@@ -27,7 +28,6 @@ from kratix_lab.platform.store import Conflict
 ARGO_GROUP = "argoproj.io"
 ARGO_NS = "argocd"
 TRACKING = "argocd.argoproj.io/tracking-id"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -71,27 +71,6 @@ def is_subset(desired: Any, live: Any) -> bool:
             and all(is_subset(a, b) for a, b in zip(desired, live, strict=True))
         )
     return desired == live
-
-
-def last_applied(live: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The configuration last applied to ``live`` (its ``kubectl.kubernetes.io/last-applied-configuration``
-    annotation), or None: gitops-engine pkg/diff/diff.go:823-845 GetLastAppliedConfigAnnotation."""
-    text = (((live or {}).get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
-    if not text:
-        return None
-    if text in _parsed:
-        return _parsed[text]
-    try:
-        orig = json.loads(text)
-    except ValueError:  # upstream logs and falls back to the two-way diff (diff.go:122-131)
-        orig = None
-    if len(_parsed) > 4096:
-        _parsed.clear()
-    _parsed[text] = orig if isinstance(orig, dict) else None  # shared and read-only
-    return _parsed[text]
-
-
-_parsed: dict[str, dict[str, Any] | None] = {}
 
 
 def removed_fields(orig: Any, config: Any, live: Any) -> bool:
@@ -699,11 +678,9 @@ class ArgoCDController:
             # Argo CD applies as ``kubectl apply`` does: the object records the configuration applied
             # (kubectl's last-applied annotation, read back by the three-way diff), and a field the
             # previous configuration set that this one does not is removed.
-            annotations.pop(LAST_APPLIED, None)
-            config = json.dumps({k: v for k, v in obj.items() if k != "status"}, separators=(",", ":"))
             key = self._key(obj)
             previous = last_applied(ctx.store.get(key[1], key[3], key[2] or None, key[0], readonly=True))
-            annotations[LAST_APPLIED] = config
+            record_applied(obj)
             if admitted is not None:  # the dry run's object (defaults applied) with this apply's annotations
                 admitted["metadata"]["annotations"] = {**(admitted["metadata"].get("annotations") or {}), **annotations}
                 obj = admitted

@@ -25,6 +25,7 @@ from typing import Any
 
 from kratix_lab import __version__
 from kratix_lab.errors import KratixLabError, Refused, UnknownKind
+from kratix_lab.kube.applied import last_applied, record_applied
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.model import GVK, MODELLED_ANNOTATION, YamlError, clone, dump, load_documents, load_file, namespace_of
 from kratix_lab.model.objects import CLUSTER_SCOPED_KINDS
@@ -50,7 +51,7 @@ from kratix_lab.platform.workloads import WorkloadsController
 from kratix_lab.promise import Promise
 from kratix_lab.promises import CATALOGUE_PROMISES, promise_path
 from kratix_lab.schema import CRD
-from kratix_lab.schema.builtin import builtin_errors
+from kratix_lab.schema.builtin import builtin_errors, decode_error
 from kratix_lab.schema.upstream import upstream_crd
 
 GITOPS_URL = "https://github.com/jamesatintegratnio/gitops_homelab_2_0"
@@ -71,6 +72,10 @@ class LabError(KratixLabError):
 
 class AdmissionError(LabError, Refused):
     """The API server refused the object (the message is the server's)."""
+
+
+class Undecodable(AdmissionError):
+    """The API server could not decode the object into its kind's type (a 400 BadRequest, not a 422 Invalid)."""
 
 
 @dataclass
@@ -268,6 +273,7 @@ class Lab:
         Store(self.path / "store.sqlite", seed).close()  # exists before lab.json: a lab without it is damaged
         os.chmod(self.path / "store.sqlite", 0o600)
         info = {
+            "format": LAB_FORMAT,
             "kratix-lab": __version__,
             "seed": seed,
             "externalSecretsVersion": self._eso_wanted or DEFAULT_ESO_VERSION,
@@ -452,7 +458,10 @@ class Lab:
             if not admission.ok:
                 raise AdmissionError(admission.message)
             obj = admission.object
-        else:  # a built-in kind: the API server's kind and ObjectMeta rules (kratix_lab/schema/builtin.py)
+        else:  # a built-in kind: decoded into its type, then the kind and ObjectMeta rules (kratix_lab/schema/builtin.py)
+            undecodable = decode_error(obj)
+            if undecodable:
+                raise Undecodable(undecodable)
             refused = builtin_errors(obj, namespaced=not self.cluster_scoped(obj))
             if refused:
                 raise AdmissionError(refused)
@@ -553,11 +562,22 @@ class Lab:
         return docs[0].data, Path(file_or_obj).read_text()
 
     def apply(self, file_or_obj: str | Path | dict[str, Any]) -> str:
-        """Apply directly to the cluster (like ``kubectl apply -f``), bypassing GitOps."""
+        """Apply directly to the cluster (like ``kubectl apply -f``), bypassing GitOps.
+
+        As kubectl's client-side apply, the object records the configuration applied (its last-applied annotation,
+        ``kube/applied.py``) and a field the previous apply set that this one does not is removed (a key dropped
+        from a ConfigMap's ``data``, a label)."""
         obj, _ = self._read(file_or_obj)
         if not self.cluster_scoped(obj) and not namespace_of(obj) and isinstance(obj.get("metadata"), dict):
             obj["metadata"]["namespace"] = REQUESTS_NAMESPACE if self.crd_for(obj) else "default"
-        return self.apply_object(obj)
+        previous = None
+        if isinstance(obj.get("metadata"), dict) and obj["metadata"].get("name"):
+            gvk = GVK.of(obj)
+            live = self.store.get(gvk.kind, obj["metadata"]["name"], namespace_of(obj), gvk.group, readonly=True)
+            previous = last_applied(live)
+            obj = clone(obj)
+            record_applied(obj)
+        return self.apply_object(obj, previous=previous)
 
     @staticmethod
     def gitops_path(kind: str, name: str, crd: CRD) -> str:
@@ -859,6 +879,10 @@ class Lab:
 
 
 LAB_PARTS = ("store.sqlite", "gitops", "state.git", "state")
+# The lab directory's layout (lab.json, the store's tables, the repositories). A lab.json without "format" was
+# written before the number existed and is format 1. Raise it when a change makes older code misread a lab; a lab
+# of a newer format is refused with an error rather than read wrong.
+LAB_FORMAT = 1
 
 
 def _read_marker(marker: Path) -> str:
@@ -869,6 +893,14 @@ def _read_marker(marker: Path) -> str:
         raise LabError(f"{marker}: not a valid lab.json ({e}); the lab is damaged") from None
     if not isinstance(info, dict) or "kratix-lab" not in info or not isinstance(info.get("seed"), str):
         raise LabError(f'{marker}: not a lab.json (expected "kratix-lab" and "seed"); the lab is damaged')
+    fmt = info.get("format", 1)
+    if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt < 1:
+        raise LabError(f"{marker}: format: {fmt!r} is not a lab format number (1, 2, ...); the lab is damaged")
+    if fmt > LAB_FORMAT:
+        raise LabError(
+            f"{marker}: format: this lab was written by kratix-lab {info['kratix-lab']} in lab format {fmt}; "
+            f"kratix-lab {__version__} reads format {LAB_FORMAT} and older: upgrade kratix-lab to open it"
+        )
     return info["seed"]
 
 

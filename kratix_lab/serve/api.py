@@ -19,7 +19,7 @@ from kratix_lab.kube.registry import KindInfo, KindRegistry, promise_crds
 from kratix_lab.model import YamlError, load_one
 from kratix_lab.model.objects import clone
 from kratix_lab.platform.kratix import KRATIX_GROUP
-from kratix_lab.platform.lab import AdmissionError, Lab
+from kratix_lab.platform.lab import AdmissionError, Lab, Undecodable
 from kratix_lab.serve import fields
 from kratix_lab.serve import patch as patches
 from kratix_lab.serve.selectors import field_selector, label_selector, matches
@@ -257,6 +257,8 @@ class LabApi:
                 warnings = []
         try:
             admitted = self.lab.admit(obj)
+        except Undecodable as e:
+            raise bad_request(str(e)) from None
         except AdmissionError as e:
             msg = str(e)
             if msg.startswith('namespaces "') and msg.endswith("not found"):

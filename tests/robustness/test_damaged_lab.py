@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -58,6 +59,26 @@ def test_a_bad_lab_json_is_an_error_naming_it(lab_dir, capsys, text):
     (lab_dir / "lab.json").write_text(text)
     code, _, err = cli(capsys, "--lab", str(lab_dir), "get", "pods")
     assert code == 2 and err.startswith(f"error: {lab_dir / 'lab.json'}: ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["2", '"1"', "0", "true", "1.5"])
+def test_a_lab_json_format_this_version_cannot_read_is_an_error_naming_the_field(lab_dir, capsys, fmt):
+    """A lab written in a newer format is refused (never read wrong); a damaged number names the field."""
+    info = json.loads((lab_dir / "lab.json").read_text())
+    assert info["format"] == 1
+    (lab_dir / "lab.json").write_text(json.dumps({**info, "format": json.loads(fmt)}))
+    code, _, err = cli(capsys, "--lab", str(lab_dir), "get", "pods")
+    assert code == 2 and err.startswith(f"error: {lab_dir / 'lab.json'}: format: ") and len(err.splitlines()) == 1
+    assert ("upgrade kratix-lab" in err) == (fmt == "2"), err
+
+
+def test_a_lab_json_without_a_format_is_format_1(lab_dir, capsys):
+    """Labs made before the number existed open as they did."""
+    info = json.loads((lab_dir / "lab.json").read_text())
+    del info["format"]
+    (lab_dir / "lab.json").write_text(json.dumps(info))
+    code, _, err = cli(capsys, "--lab", str(lab_dir), "get", "pods")
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("text", ["{}", "not json"])

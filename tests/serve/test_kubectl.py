@@ -312,3 +312,18 @@ def test_get_events_prints_the_api_servers_event_columns(kubectl):
     assert started and started[0][1:4] == ["Normal", "PipelineStarted", "vclusterorchestrator/sandbox"]
     wide = kubectl("get", "events", *NS, "-o", "wide").stdout.splitlines()[0]
     assert "SOURCE" in wide and "FIRST SEEN" in wide and "COUNT" in wide
+
+
+def test_a_value_of_the_wrong_type_is_the_servers_400(kubectl):
+    """A number in a ConfigMap's data (a Helm chart's unquoted port): the API server cannot decode it — a 400
+    BadRequest in its words (apiserver handlers/rest.go:245-256 transformDecodeError; kratix_lab/schema/builtin.py),
+    not a 422 Invalid; nothing is created."""
+    doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unquoted\n  namespace: default\ndata:\n  port: 8080\n"
+    p = kubectl("apply", "-f", "-", stdin=doc, check=False)
+    assert p.returncode == 1, p.stdout
+    assert "Error from server (BadRequest)" in p.stderr, p.stderr
+    assert (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct '
+        "field ConfigMap.data of type string"
+    ) in p.stderr
+    assert kubectl("get", "configmap", "unquoted", "-n", "default", check=False).returncode == 1

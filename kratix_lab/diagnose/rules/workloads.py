@@ -8,6 +8,7 @@ from typing import Any
 
 from kratix_lab.diagnose.model import Finding, _cmd_ref, fix_for
 from kratix_lab.diagnose.rules.registry import _request_of, rule
+from kratix_lab.errors import Forbidden
 from kratix_lab.kube.health import DEGRADED
 from kratix_lab.model import get_condition
 from kratix_lab.sources import Source
@@ -185,9 +186,9 @@ _STORE_MISSING = re.compile(r'could not get (ClusterSecretStore|SecretStore) "([
 _SCRIPT_LABEL = re.compile(r'\\"label\\": \\"([^"\\]+)\\"')
 
 
-def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str]]]:
+def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str], dict[str, Any]]]:
     """CronJobs whose container writes the 1Password item ``title`` (``OP_ITEM_TITLE``), with the fields its
-    script writes (the kubeconfig sync's item template)."""
+    script writes (the kubeconfig sync's item template) and the container's env."""
     out = []
     for cj in s.list("CronJob", None, None, group="batch"):
         pod = ((((cj.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
@@ -197,8 +198,22 @@ def _item_writers(s: Source, title: str) -> list[tuple[dict[str, Any], list[str]
             env = {e.get("name"): e.get("value") for e in c.get("env") or []}
             if env.get("OP_ITEM_TITLE") == title:
                 script = " ".join(str(a) for a in [*(c.get("command") or []), *(c.get("args") or [])])
-                out.append((cj, list(dict.fromkeys(_SCRIPT_LABEL.findall(script)))))
+                out.append((cj, list(dict.fromkeys(_SCRIPT_LABEL.findall(script))), env))
     return out
+
+
+def _sync_source(s: Source, env: dict[str, Any]) -> tuple[str, str] | None:
+    """The Secret a kubeconfig sync reads (``vc-$VCLUSTER_NAME`` in ``$VCLUSTER_NAMESPACE``: its script's ``kubectl get
+    secret``, promises/vcluster_kubeconfig_sync/pipeline.py) when it does not exist, else None."""
+    name, namespace = env.get("VCLUSTER_NAME"), env.get("VCLUSTER_NAMESPACE")
+    if not isinstance(name, str) or not isinstance(namespace, str) or not name or not namespace:
+        return None
+    try:
+        if s.get("Secret", f"vc-{name}", namespace, "") is not None:
+            return None
+    except Forbidden:  # an identity that may not read Secrets cannot tell: say nothing
+        return None
+    return f"vc-{name}", namespace
 
 
 @rule("external-secret-failed")
@@ -233,7 +248,23 @@ def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
     elif item:
         title = item.group(1).strip()
         writers = _item_writers(s, title)
-        if writers:
+        source = _sync_source(s, writers[0][2]) if writers else None
+        if writers and source:
+            cj, (secret, namespace) = writers[0][0], source
+            fix = fix_for(
+                s,
+                lab=f"the 1Password item {title} is missing because its writer, the kubeconfig sync CronJob "
+                f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}, has nothing to write: it reads Secret "
+                f"{secret} in {namespace}, which the vCluster's syncer writes once the control plane runs, and it "
+                f"does not exist — fix the control plane first (`kratix-lab get pods -n {namespace}`); the item and "
+                "this ExternalSecret follow",
+                live=f"the 1Password item {title} is missing because its writer, the kubeconfig sync CronJob "
+                f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}, has nothing to write: it reads Secret "
+                f"{secret} in {namespace}, which the vCluster's syncer writes once the control plane runs, and it "
+                f"does not exist — fix the control plane first (`kubectl get pods -n {namespace}`); the item and this "
+                "ExternalSecret follow",
+            )
+        elif writers:
             cj = writers[0][0]
             where = f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}"
             fix = fix_for(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kratix_lab.kube.applied import LAST_APPLIED
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import (
     MODELLED_ANNOTATION,
@@ -23,7 +24,6 @@ from kratix_lab.model import (
 from kratix_lab.platform.workloads.base import _ControllerBase
 from kratix_lab.platform.workloads.objects import (
     DESIRED_REPLICAS,
-    LAST_APPLIED,
     MAX_REPLICAS,
     POD_TEMPLATE_HASH,
     REVISION,

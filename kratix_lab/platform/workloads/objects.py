@@ -32,7 +32,6 @@ STS_POD_NAME = "statefulset.kubernetes.io/pod-name"
 STS_REVISION = "controller-revision-hash"
 STS_POD_INDEX = "apps.kubernetes.io/pod-index"
 CRONJOB_SCHEDULED = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 BACKOFF_INITIAL, BACKOFF_MAX = 10, 300  # the kubelet's container restart back-off
 JOB_BACKOFF_INITIAL, JOB_BACKOFF_MAX = 10, 360  # the Job controller's pod-failure back-off
