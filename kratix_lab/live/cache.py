@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from kratix_lab.kube.applied import LAST_APPLIED
 from kratix_lab.kube.registry import KindInfo
 from kratix_lab.live.kube import AccessDenied, ApiStatusError, Kube, LiveError, NotServed, _denied, _message, _typed
 from kratix_lab.live.repos import StateRepos
@@ -62,9 +63,6 @@ class Expired(Exception):
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return (meta.get("namespace") or "", meta.get("name") or "")
-
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def _trim(obj: dict[str, Any]) -> dict[str, Any]:
@@ -536,4 +534,4 @@ class CachedSource(LiveSource):
         return sum(1 for i in self.informers.values() if i._resp is not None)
 
 
-__all__ = ["WATCHED", "CachedSource", "Expired", "Informer", "trim_payloads"]
+__all__ = ["LAST_APPLIED", "WATCHED", "CachedSource", "Expired", "Informer", "trim_payloads"]
