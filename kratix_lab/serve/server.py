@@ -205,6 +205,11 @@ class Handler(BaseHTTPRequestHandler):
             params = dict(parse_qsl(url.query, keep_blank_values=True))
             segs = [unquote(s) for s in url.path.split("/") if s]
             self._route(segs, params, body)
+            if self.command in ("POST", "PUT", "PATCH", "DELETE"):
+                # the write's watch event is recorded before its answer leaves (``_Gathered`` sends at the flush after
+                # this): a client's writes each get their event, as the API server's do, however fast they come —
+                # the hub's poller alone could fold a create and a delete 20 ms apart into nothing
+                self.server.api.hub.poll()
         except ApiError as e:
             self._error(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
