@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
 
 from kratix_lab.startup import skip_slow_optional_imports
+from tests import suite_order
 from tests.helpers import SAMPLES
 
 skip_slow_optional_imports()  # seconds per xdist worker otherwise (kratix_lab.startup says why)
@@ -41,3 +43,23 @@ def lab(dev_lab_template, tmp_path):
     lab = Lab(tmp_path / "lab", create=False)
     yield lab
     lab.close()
+
+
+# ---- the slowest files first (tests/suite_order.py says why and how) -----------------------------------------------
+_spent: dict[str, float] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = suite_order.slowest_first(items, suite_order.read_durations())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if os.environ.get(suite_order.RECORD_ENV):
+        path = suite_order.file_of(report.nodeid)
+        _spent[path] = _spent.get(path, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not os.environ.get(suite_order.RECORD_ENV) or hasattr(session.config, "workerinput") or not _spent:
+        return  # an xdist worker's reports reach the controller, which writes
+    suite_order.write_durations(suite_order.merged(suite_order.read_durations(), _spent))

@@ -40,6 +40,7 @@ from typing import Any, Generic, TypeVar
 
 from kratix_lab.sources import Actions, Platform, Source
 from kratix_lab.sources.factory import PlatformSettings, open_platform
+from kratix_lab.startup import skip_slow_optional_imports
 
 T = TypeVar("T")
 Job = Callable[[Source, Actions], T]
@@ -151,6 +152,7 @@ def _process_init(settings: PlatformSettings, read_only: bool) -> None:
     """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
     ctrl+c is the dashboard's key), and the platform is opened on the first job."""
     global _opened
+    skip_slow_optional_imports()  # a spawned process starts afresh: else its first step compiles grammars for seconds
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

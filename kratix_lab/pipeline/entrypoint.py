@@ -16,12 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-import kratix_sdk as ks
-
-from kratix_lab.errors import NotFound
-from kratix_lab.promises import CATALOGUE_PROMISES
-from kratix_lab.promises._common import PipelineInputError
 from kratix_lab.startup import skip_slow_optional_imports
+
+# Before kratix_sdk imports jsonschema, not in main(): by then the import below had compiled rfc3987-syntax's
+# grammars (kratix_lab.startup) — 2-6 s of every `python -m kratix_lab.pipeline.entrypoint` the subprocess executor
+# starts, eight per media render.
+skip_slow_optional_imports()
+
+import kratix_sdk as ks  # noqa: E402
+
+from kratix_lab.errors import NotFound  # noqa: E402
+from kratix_lab.promises import CATALOGUE_PROMISES  # noqa: E402
+from kratix_lab.promises._common import PipelineInputError  # noqa: E402
 
 
 class UnknownPipeline(NotFound):
@@ -92,7 +98,6 @@ def call(fn: Callable[[ks.KratixSDK], None]) -> int:
 
 
 def main() -> None:
-    skip_slow_optional_imports()
     env = os.environ
     if "KRATIX_LAB_INPUT_DIR" in env:
         point_sdk_at(

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -217,19 +217,53 @@ class SubprocessExecutor:
         )
 
 
-@cache
-def container_runtime() -> str | None:
-    """``docker`` or ``podman`` when one is on PATH *and* answers (a client without an engine does not)."""
-    for tool in ("docker", "podman"):
+ENGINE_TOOLS = ("docker", "podman")
+ENGINE_INFO_TIMEOUT = 30.0  # seconds for ``<tool> info``: podman's took over 10 s on a loaded 2-core machine
+
+
+@dataclass(frozen=True)
+class EngineProbe:
+    """What ``<tool> info`` said: ``answered``, else ``problem`` (not on PATH, exited non-zero, or timed out)."""
+
+    tool: str
+    path: str | None
+    answered: bool = False
+    timed_out: bool = False
+    problem: str = ""
+
+
+def probe_container_engines(timeout: float = ENGINE_INFO_TIMEOUT) -> Iterator[EngineProbe]:
+    """Asks docker, then podman, whether an engine answers (``<tool> info``), yielding each answer; a caller that
+    stops at the first that answered (:func:`container_runtime`) asks no further."""
+    for tool in ENGINE_TOOLS:
         path = shutil.which(tool)
         if not path:
+            yield EngineProbe(tool, None, problem=f"{tool} is not on PATH")
             continue
         try:
-            ok = subprocess.run([path, "info"], capture_output=True, timeout=10, check=False).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
-        if ok:
-            return path
+            done = subprocess.run([path, "info"], capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            yield EngineProbe(tool, path, timed_out=True, problem=f"`{tool} info` did not answer within {timeout:g} s")
+            continue
+        except OSError as exc:
+            yield EngineProbe(tool, path, problem=f"`{tool} info` could not start: {exc}")
+            continue
+        if done.returncode == 0:
+            yield EngineProbe(tool, path, answered=True)
+        else:
+            said = (done.stderr.strip().splitlines() or [""])[-1][:200]
+            yield EngineProbe(
+                tool, path, problem=f"`{tool} info` exited {done.returncode}" + (f": {said}" if said else "")
+            )
+
+
+@cache
+def container_runtime(timeout: float = ENGINE_INFO_TIMEOUT) -> str | None:
+    """``docker`` or ``podman`` when one is on PATH *and* answers (a client without an engine does not); asked once
+    per process."""
+    for probe in probe_container_engines(timeout):
+        if probe.answered:
+            return probe.path
     return None
 
 

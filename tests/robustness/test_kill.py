@@ -24,9 +24,15 @@ from tests.robustness.faultlib import assert_intact, snapshot, trials
 ORCH = ("VClusterOrchestrator", "sandbox", "platform-requests")
 
 
+# As every kratix-lab process starts (the CLI, the pipeline entry point, the dashboard's workers): else the first step
+# compiles rfc3987-syntax's grammars for seconds (kratix_lab.startup), and a kill meant to land inside settle lands
+# inside that import instead.
+STARTUP = "from kratix_lab.startup import skip_slow_optional_imports\nskip_slow_optional_imports()\n"
+
+
 def run_py(code: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", STARTUP + textwrap.dedent(code)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,30 @@
+"""A dashboard worker process starts as the CLI does (kratix_lab.startup): rfc3987-syntax hidden before anything
+imports jsonschema — a spawned process starts afresh, and otherwise its first lab step compiled ~40 Lark grammars
+(3.5-6 s) for format checks the lab never makes."""
+
+from __future__ import annotations
+
+import sys
+
+from kratix_lab.platform.lab import Lab
+from kratix_lab.sources import Actions, Source
+from tui.lab_workers import LabProcess
+
+
+def hidden_after_a_step(source: Source, actions: Actions) -> tuple[bool, bool]:
+    """In the worker: step the lab (a step validates Helm values with jsonschema), then say what was imported."""
+    assert actions.clock is not None
+    actions.clock.step()
+    return "jsonschema" in sys.modules, "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None
+
+
+def test_a_worker_process_hides_rfc3987_syntax_before_its_first_step(tmp_path):
+    from kratix_lab.sources.factory import PlatformSettings
+
+    Lab(tmp_path / "lab").close()
+    worker = LabProcess(PlatformSettings(lab=str(tmp_path / "lab")), "probe", read_only=False)
+    try:
+        answer = worker.submit(hidden_after_a_step).result(timeout=120)
+    finally:
+        worker.close(wait=True)
+    assert answer.value == (True, True)
