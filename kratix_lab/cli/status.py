@@ -143,9 +143,10 @@ def _watch_status(args: argparse.Namespace, source: Any, rows: list[Any], now: i
     last = {(r.namespace, r.name): shown(r) for r in rows}
     widths = show(rows, now, None)
     token, computed = source.change_token(), now
+    wait = getattr(source, "wait_change", None)  # live: the watch cache wakes us at a change (issue 15)
     try:
         while True:
-            time.sleep(0.5)
+            wait(0.5) if wait is not None else time.sleep(0.5)
             new_token, now = source.change_token(), source.now()
             if new_token == token and now - computed < 60:
                 continue

@@ -8,7 +8,8 @@ writes; each WorkPlacement's ``status.versionID`` is the SHA of the commit that 
   credentials from the user's own git setup; prompting is off (``GIT_TERMINAL_PROMPT=0``) so nothing
   ever waits for a password;
 - fetched when it is older than ``max_age`` (30 s) the first time a source uses it, and when a SHA it is
-  asked about is missing (at most once per source, so a SHA that is really not there costs one fetch);
+  asked about is missing (at most once every ``MISS_FETCH_SECONDS``, so a SHA that is really not there costs one
+  fetch, and a source that keeps reading — ``status -w``'s watch cache — finds the commits pushed since it began);
 - ``overrides`` map a URL to another location (a local mirror, or the lab's ``state.git`` when the
   platform is ``kratix-lab serve``): ``--repo URL=PATH_OR_URL``.
 
@@ -29,6 +30,9 @@ from kratix_lab.errors import Unavailable
 from kratix_lab.sources import CommitInfo
 
 MAX_AGE = 30.0
+# a SHA the clone lacks is fetched for, at most once in this many seconds: a long-running reader (the watch cache's
+# rows) sees every commit the platform pushes after it started; a SHA that is really not there costs one fetch
+MISS_FETCH_SECONDS = 2.0
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
 
 
@@ -59,10 +63,12 @@ class StateRepo:
     path: Path
     fetches: int = 0
     fetched_this_run: bool = False
+    fetched_at: float = 0.0  # time.monotonic() of the last clone or fetch
     error: str | None = None
     _repo: Any = None
     _files: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
     _chains: dict[str, set[str]] = field(default_factory=dict)
+    _commits: dict[str, Any] = field(default_factory=dict)  # full SHA -> its commit (a row asks about one often)
 
     # ---- clone and fetch -------------------------------------------------------------------
 
@@ -99,6 +105,7 @@ class StateRepo:
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         self.fetches += 1
         self.fetched_this_run = True
+        self.fetched_at = time.monotonic()
         try:
             git.Repo.clone_from(
                 self.remote,
@@ -119,6 +126,7 @@ class StateRepo:
 
         self.fetches += 1
         self.fetched_this_run = True
+        self.fetched_at = time.monotonic()
         try:
             git.Repo(self.path).git.fetch(
                 self.remote,
@@ -138,12 +146,18 @@ class StateRepo:
         """The commit object, fetching once when it is missing; None when it is not in the repo."""
         from gitdb.exc import BadName, BadObject
 
+        known = self._commits.get(sha)
+        if known is not None:
+            return known
         repo = self.ensure()
         for attempt in (0, 1):
             try:
-                return repo.commit(sha)
+                commit = repo.commit(sha)
+                if len(sha) == 40:  # a full SHA names one commit forever (a branch name moves): asked once
+                    self._commits[sha] = commit
+                return commit
             except (BadName, BadObject, ValueError):
-                if attempt or self.fetched_this_run:
+                if attempt or time.monotonic() - self.fetched_at < MISS_FETCH_SECONDS:
                     return None
                 self.fetch()
                 repo = self.ensure()

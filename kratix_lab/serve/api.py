@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from typing import Any
 
 from kratix_lab.errors import Conflict as StoreConflict
@@ -36,6 +37,17 @@ _CAUSE_REASONS = {
 }
 
 
+Items = list[dict[str, Any]]
+PAGES, PAGE_SECONDS = 64, 300.0  # paginated lists kept for their next page: how many, and for how long
+
+
+def _limit(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise bad_request(f"invalid limit {text!r}") from None
+
+
 class LabApi:
     """One lab behind one lock (the store's SQLite connection is shared by the server's threads)."""
 
@@ -45,6 +57,10 @@ class LabApi:
         self._registry: tuple[Any, KindRegistry] | None = None
         self.hub = WatchHub(lab.store, self.lock)
         self._json: dict[tuple[str, str, str, str], tuple[str, bytes]] = {}  # see encoded
+        # paginated lists being read: token key -> (when last read, resourceVersion, every item); see list
+        self._pages: dict[str, tuple[float, str, Items]] = {}
+        self._pages_lock = threading.Lock()
+        self._page_seq = 0
 
     def encoded(self, obj: dict[str, Any]) -> bytes:
         """An object as compact JSON, encoded once per resourceVersion: a list of every Pod of a 100-vCluster
@@ -92,9 +108,19 @@ class LabApi:
         return _typed(k, obj)
 
     def list(self, k: KindInfo, ns: str | None, params: dict[str, str]) -> tuple[list[dict[str, Any]], str, str | None]:
-        """(items, resourceVersion, continue token)."""
+        """(items, resourceVersion, continue token).
+
+        A paginated list is served from one snapshot, as the API server serves every page at the first page's
+        resourceVersion (``k8s.io/apiserver/pkg/storage/etcd3/store.go`` ``GetList``: the continue token carries it):
+        the items are kept under the token, so the pages of a 4,500-Pod list read the store once, not once per
+        page. A token whose snapshot is gone (``PAGES`` newer lists, or ``PAGE_SECONDS``) is
+        ``410 Gone`` with reason ``Expired``, as an API server answers a compacted one; the client lists again."""
         labels = label_selector(params.get("labelSelector"))
         fields = field_selector(params.get("fieldSelector"))
+        limit = _limit(params.get("limit"))
+        token = params.get("continue")
+        if token:
+            return self._next_page(token, limit)
         with self.lock:
             self.hub.poll()
             rv = self.rv()
@@ -106,21 +132,42 @@ class LabApi:
                     for o in self.lab.store.list(k.kind, ns if k.namespaced else None, None, k.group, readonly=True)
                 ]
         items = [o for o in items if matches(o, labels, fields)]
-        start = 0
-        token = params.get("continue")
-        if token:
-            try:
-                start = int(base64.urlsafe_b64decode(token.encode()).decode())
-            except (ValueError, UnicodeDecodeError):
-                raise bad_request(f"invalid continue token {token!r}") from None
-        limit = int(params.get("limit") or 0)
-        nxt = None
-        if limit > 0 and start + limit < len(items):
-            nxt = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-            items = items[start : start + limit]
-        else:
-            items = items[start:]
-        return items, rv, nxt
+        return self._page(items, rv, limit)
+
+    def _page(self, items: Items, rv: str, limit: int, key: str = "", start: int = 0) -> tuple[Items, str, str | None]:
+        """Items ``start``… of a snapshot, at most ``limit``; the continue token names the snapshot (kept under
+        ``key``, a new one for a first page) and where the next page starts, and may be used again."""
+        end = len(items) if limit <= 0 else start + limit
+        if end >= len(items):
+            return items[start:], rv, None
+        with self._pages_lock:
+            if not key:
+                self._page_seq += 1
+                key = str(self._page_seq)
+            self._pages.pop(key, None)
+            self._pages[key] = (time.monotonic(), rv, items)  # the newest last: the oldest is forgotten first
+            while len(self._pages) > PAGES:
+                del self._pages[next(iter(self._pages))]
+        return items[start:end], rv, base64.urlsafe_b64encode(f"{key}:{end}:{rv}".encode()).decode()
+
+    def _next_page(self, token: str, limit: int) -> tuple[Items, str, str | None]:
+        try:
+            key, start_text, rv = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+            start = int(start_text)
+        except (ValueError, UnicodeDecodeError):
+            raise bad_request(f"invalid continue token {token!r}") from None
+        if not key.isdigit() or start < 0 or not rv:
+            raise bad_request(f"invalid continue token {token!r}")
+        with self._pages_lock:
+            kept = self._pages.get(key)
+        if kept is None or time.monotonic() - kept[0] > PAGE_SECONDS or kept[1] != rv:
+            raise ApiError(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result. You can start a new "
+                "list without the continue parameter.",
+            )
+        return self._page(kept[2], kept[1], limit, key, start)
 
     def _events(self, ns: str | None) -> list[dict[str, Any]]:
         """core/v1 Events from the store's event table (with the involved object's uid, which

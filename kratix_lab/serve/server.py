@@ -6,6 +6,7 @@ page or a traceback. Endpoints and the request sequences kubectl 1.32 sends: ``d
 
 from __future__ import annotations
 
+import collections
 import hmac
 import json
 import socket
@@ -34,9 +35,52 @@ DRAIN_LIMIT = 8 * MAX_BODY  # an oversized body is read and dropped up to this m
 UNSUPPORTED_SUBRESOURCES = {"exec", "attach", "portforward", "proxy", "eviction", "binding", "ephemeral-containers"}
 
 
+class _Gathered:
+    """A connection's writer that sends what was written since the last ``flush`` in one ``sendall``: a response's
+    status line, headers and body leave together (one TLS record when it fits, one segment on loopback), and so does
+    each chunk of a stream (``Handler._chunk`` flushes). ``BaseHTTPRequestHandler`` writes the headers and the body
+    separately and flushes after each request (``handle_one_request``); with the socketserver's unbuffered writer
+    that was two sends, the second held back by Nagle's algorithm until the client's delayed ACK of the first
+    (~40 ms a request on a keep-alive connection). With whole responses in one send, ``TCP_NODELAY`` costs no
+    extra segments."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        if self._parts:
+            data = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+            self._parts.clear()
+            self._sock.sendall(data)
+
+    def close(self) -> None:
+        self._parts.clear()
+        self.closed = True
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY on each connection (socketserver.StreamRequestHandler.setup): every response and every stream
+    # chunk is written in one send (``_Gathered``), so nothing waits for an ACK — as the API server (Go's net/http
+    # sets TCP_NODELAY on every TCP connection — net/tcpsock.go, newTCPConn — and buffers a response's headers with its
+    # first body write).
+    disable_nagle_algorithm = True
     server: ApiServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _Gathered(self.connection)  # type: ignore[assignment]
+
+    def handle_expect_100(self) -> bool:
+        ok = super().handle_expect_100()
+        self.wfile.flush()  # "100 Continue" goes now: the client waits for it before sending the body
+        return ok
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
@@ -85,6 +129,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
+        self.wfile.flush()  # the client has the headers before the first event (the API server flushes them too)
 
     def _end_stream(self) -> None:
         try:
@@ -160,6 +205,11 @@ class Handler(BaseHTTPRequestHandler):
             params = dict(parse_qsl(url.query, keep_blank_values=True))
             segs = [unquote(s) for s in url.path.split("/") if s]
             self._route(segs, params, body)
+            if self.command in ("POST", "PUT", "PATCH", "DELETE"):
+                # the write's watch event is recorded before its answer leaves (``_Gathered`` sends at the flush after
+                # this): a client's writes each get their event, as the API server's do, however fast they come —
+                # the hub's poller alone could fold a create and a delete 20 ms apart into nothing
+                self.server.api.hub.poll()
         except ApiError as e:
             self._error(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
@@ -182,6 +232,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, discovery.SERVER_VERSION)
         if segs in (["healthz"], ["livez"], ["readyz"]):
             return self._send(200, b"ok", "text/plain")
+        if segs == ["metrics"] and method == "GET":
+            return self._send(200, self.server.metrics().encode(), "text/plain; version=0.0.4")
         if method not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
             raise not_modelled(f"{method} {self.path}")
         if segs[:1] == ["openapi"]:
@@ -242,6 +294,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", f"the server could not find the requested resource ({self.path})")
         k = api.kind(group, version, plural)
         self._check_limited(k, ns, name)
+        self.server.count(_verb(method, name, sub, params), k, sub)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         if body and "protobuf" in ctype:
             raise not_modelled("a protobuf request body (send JSON)", 415)
@@ -362,6 +415,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise bad_request(f"invalid resourceVersion {raw_rv!r}") from None
         self._start_stream("application/json")
+        self.server.watching(k, +1)
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.server.bookmark_seconds
 
@@ -420,11 +474,28 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
             return
+        finally:
+            self.server.watching(k, -1)
         self._end_stream()
 
     @staticmethod
     def _wanted(k: KindInfo, ns: str | None, e: Event) -> bool:
         return e.kind == k.kind and e.group == k.group and (ns is None or not k.namespaced or e.namespace == ns)
+
+
+def _verb(method: str, name: str | None, sub: str | None, params: dict[str, str]) -> str:
+    """The API server's request verb (``k8s.io/apiserver/pkg/endpoints/request/requestinfo.go``): GET of a
+    collection is LIST, or WATCH with ``watch=true``."""
+    if method == "GET" and name is None:
+        try:
+            return "WATCH" if parse_bool(params.get("watch")) else "LIST"
+        except ValueError:
+            return "LIST"
+    return {"PUT": "UPDATE", "POST": "CREATE"}.get(method, method)
+
+
+def _resource(k: KindInfo) -> str:
+    return f"{k.plural}.{k.group}" if k.group else k.plural
 
 
 def _with_kind(k: KindInfo, obj: dict[str, Any]) -> dict[str, Any]:
@@ -445,6 +516,10 @@ class ApiServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.bookmark_seconds = BOOKMARK_SECONDS  # how often a watch that allows bookmarks gets one
         self.stopping = threading.Event()
+        # what ``/metrics`` shows: requests by (verb, resource), watches open by resource
+        self._counts_lock = threading.Lock()
+        self.requests: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.watches: collections.Counter[str] = collections.Counter()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory() as tmp:
             cert, key = Path(tmp) / "tls.crt", Path(tmp) / "tls.key"
@@ -453,6 +528,41 @@ class ApiServer(ThreadingHTTPServer):
             key.chmod(0o600)
             ctx.load_cert_chain(cert, key)
         self._ctx = ctx
+
+    # ---- counts: the API server's request metrics, for a client's budget (watches held, re-lists) -------------
+
+    def count(self, verb: str, k: KindInfo, sub: str | None = None) -> None:
+        with self._counts_lock:
+            self.requests[(verb, _resource(k) + (f"/{sub}" if sub else ""))] += 1
+
+    def watching(self, k: KindInfo, delta: int) -> None:
+        with self._counts_lock:
+            self.watches[_resource(k)] += delta
+
+    def open_watches(self) -> int:
+        """Watch connections being served now (every client, every kind)."""
+        with self._counts_lock:
+            return sum(self.watches.values())
+
+    def lists(self) -> int:
+        """LIST requests served so far (every client, every kind)."""
+        with self._counts_lock:
+            return sum(n for (verb, _), n in self.requests.items() if verb == "LIST")
+
+    def metrics(self) -> str:
+        """``/metrics`` in Prometheus' text format, with the API server's names for the two counts a client's
+        budget is checked against (``k8s.io/apiserver/pkg/endpoints/metrics/metrics.go``):
+        ``apiserver_request_total`` (a counter by verb and resource) and ``apiserver_longrunning_requests``
+        (a gauge: the watches open now, by resource)."""
+        with self._counts_lock:
+            requests, watches = dict(self.requests), dict(self.watches)
+        out = ["# TYPE apiserver_request_total counter"]
+        for (verb, resource), n in sorted(requests.items()):
+            out.append(f'apiserver_request_total{{verb="{verb}",resource="{resource}"}} {n}')
+        out.append("# TYPE apiserver_longrunning_requests gauge")
+        for resource, n in sorted(watches.items()):
+            out.append(f'apiserver_longrunning_requests{{verb="WATCH",resource="{resource}"}} {n}')
+        return "\n".join(out) + "\n"
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
