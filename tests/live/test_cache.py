@@ -149,21 +149,32 @@ def test_a_dropped_connection_and_a_410_lose_no_event_and_repeat_none(lab, tmp_p
         assert [rv for _, rv in seen] == sorted({rv for _, rv in seen}, key=int), seen
 
 
-def test_the_cache_survives_a_server_restart(lab, tmp_path):
+def served_and_cached(lab, tmp_path, rec):
+    """The lab served (paused) and a watch cache over it reporting to ``rec``; ``restart()`` serves the lab again on
+    the same port with the same CA and token (the server coming back after ``run.stop()``)."""
     from kratix_lab import serve
 
     path = lab.path
     lab.close()
-    rec = Recorder()
     run = serve.start(path, paused=True, kubeconfig=tmp_path / "kubeconfig")
     port, creds = run.server.server_address[1], run.credentials
     src = cached(run, path, tmp_path / "c")
+    src.listeners.append(rec)
+
+    def restart():
+        return serve.start(path, paused=True, kubeconfig=tmp_path / "kubeconfig", port=port, credentials=creds)
+
+    return path, run, src, restart
+
+
+def test_the_cache_survives_a_server_restart(lab, tmp_path):
+    rec = Recorder()
+    _, run, src, restart = served_and_cached(lab, tmp_path, rec)
     try:
-        src.listeners.append(rec)
         vco = src.informers[(GROUP, "VClusterOrchestrator")]
         wait_for(lambda: vco._resp is not None, "the watch open")
         run.stop()
-        again = serve.start(path, paused=True, kubeconfig=tmp_path / "kubeconfig", port=port, credentials=creds)
+        again = restart()
         try:
             rv = label(again, "sandbox", "after-restart")
             wait_for(
@@ -186,17 +197,11 @@ def test_changes_made_while_the_server_was_down_arrive_once_each(lab, tmp_path):
     window: the informer's resourceVersion is older than it keeps, ``410 Gone``): the relist reports each of the
     three once — MODIFIED with the new resourceVersion, DELETED with the last body the cache had, ADDED — and
     nothing else (client-go ``reflector.go`` relist, ``DeltaFIFO.Replace`` emitting deletions for what is gone)."""
-    from kratix_lab import serve
     from kratix_lab.platform.lab import Lab
 
-    path = lab.path
-    lab.close()
     rec = Recorder()
-    run = serve.start(path, paused=True, kubeconfig=tmp_path / "kubeconfig")
-    port, creds = run.server.server_address[1], run.credentials
-    src = cached(run, path, tmp_path / "c")
+    path, run, src, restart = served_and_cached(lab, tmp_path, rec)
     try:
-        src.listeners.append(rec)
         services = src.informers[("", "Service")]
         vco = src.informers[(GROUP, "VClusterOrchestrator")]
         wait_for(lambda: vco._resp is not None and services._resp is not None, "the watches open")
@@ -214,7 +219,7 @@ def test_changes_made_while_the_server_was_down_arrive_once_each(lab, tmp_path):
             down.store.create(
                 {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "born-while-down", "namespace": "default"}}
             )
-        again = serve.start(path, paused=True, kubeconfig=tmp_path / "kubeconfig", port=port, credentials=creds)
+        again = restart()
         try:
             wait_for(lambda: vco.lists == 2 and services.lists == 2, "a relist after the 410", seconds=30)
             wait_for(lambda: rec.of("Service", "default", "born-while-down"), "the Service created while down")
