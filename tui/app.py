@@ -89,7 +89,6 @@ class KratixLabApp(App[int]):
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         self.fleet_reader = make_worker(workers, self.settings, "fleet", read_only=True)
-        self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (tui.jobs.warm_fleet; issue 15)
         # Every change (and, in the lab, every step of its clock) on one worker of its own.
         self.writer: LabWorker | None = (
             None if self.read_only else make_worker(workers, self.settings, "writer", read_only=False)

@@ -75,10 +75,6 @@ class LabHost(Protocol):
     @property
     def lab_path(self) -> Path | None: ...
 
-    @property
-    def refresh_every(self) -> float:
-        """Seconds between two refreshes of the visible screen (0: none, the tests step them)."""
-
     async def read(self, job: Job[T], *, fleet: bool = False) -> T:
         """Run a read on the reader (or the fleet's own) and return its answer; errors propagate."""
         ...

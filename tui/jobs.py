@@ -4,25 +4,20 @@ No Textual here, and no platform logic either: each job asks kratix_lab (fleet, 
 views over a ``Source``, the platform's ``Actions``) and packs the answer for a screen. The same jobs
 serve the lab and a live cluster; none holds a ``Lab``. Jobs are module-level functions, bound to their
 arguments with ``functools.partial``, so they can run in another process. Refreshes are cheap when
-nothing changed: a list screen passes the platform's last change token and gets no table back while it is
-the same (``Source.change_token``); the dashboard's fleet is kept incrementally in its worker and each read
-returns only the rows that changed (``read_fleet``).
+nothing changed: the screen passes the platform's last change token and gets no rows back while it is
+the same (``Source.change_token``).
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from kratix_lab import forms
 from kratix_lab.deletion import DeletePlan, delete_plan
-from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose
+from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose, fleet
 from kratix_lab.errors import NotFound
-from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.live import commands as live_commands
 from kratix_lab.model import dump
 from kratix_lab.sources import Actions, Platform, Source
@@ -56,162 +51,43 @@ def _unchanged(source: Source, token: Any, at: int | None) -> tuple[Any, int, bo
 
 
 # ---- the dashboard ----------------------------------------------------------------------------
-#
-# The fleet's worker keeps one ``kratix_lab.fleet.rows.FleetRows`` per source (module state: in a worker process,
-# the process's; with a thread worker, the app's process'): each read asks the source's change feed what changed and
-# computes only the rows it reaches, and the answer carries only what changed since the reader's last answer. The
-# first read computes the rows in batches (``FleetReader.BATCH_SECONDS`` of work, or ``BATCH_ROWS`` rows): the
-# dashboard shows each batch and asks for the next at once until every row is in (streaming first paint).
 
 
 @dataclass
 class FleetSnapshot:
-    """One answer of ``read_fleet``. ``rows`` is every row computed so far when the reader starts afresh (a new
-    reader, a token from another worker or a lost answer); otherwise None, and ``changed``/``gone`` say what
-    differs from the reader's last answer. ``done``/``total``: rows computed of the fleet's members (None: all)."""
-
     now: int
-    rows: list[VClusterStatus] | None
-    token: Any  # the worker's rows as of this answer: pass it back to get only what changes after it
+    rows: list[VClusterStatus] | None  # None: unchanged since the token the reader passed
+    token: Any
     computed_at: int
-    changed: list[VClusterStatus] = field(default_factory=list)  # rows computed again, or new
-    gone: list[str] = field(default_factory=list)  # row keys (``namespace/name``) no longer in the fleet
-    done: int | None = None
-    total: int | None = None
-    computed: int = 0  # rows this read computed
 
     @property
     def recomputed(self) -> bool:
-        """True when the rows differ from the reader's last answer (a fresh start counts)."""
-        return self.rows is not None or bool(self.changed or self.gone)
-
-    @property
-    def complete(self) -> bool:
-        return self.done is None or self.total is None or self.done >= self.total
+        return self.rows is not None
 
 
-def fleet_key(s: VClusterStatus) -> str:
-    """A row's key, as the dashboard's table names it."""
-    return f"{s.namespace}/{s.name}"
-
-
-class _FleetState:
-    """The rows kept for one source, and the generation of the last answer (its token's second half)."""
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.rows = FleetRows(source)
-        self.id = f"{os.getpid()}:{next(_FLEET_IDS)}"
-        self.generation = 0
-        self.change_token: Any = None  # the source's change token at the last refresh
-        self.refreshed_at = 0.0  # time.monotonic() of the last refresh
-
-
-# The source's change token moves with objects, the state repo and faults, not with events or pod logs alone (rows in
-# trouble read those): while it stays, the rows are refreshed at most this often (seconds).
-FLEET_FULL_CHECK = 1.0
-_FLEET_IDS = itertools.count(1)
-_FLEETS: dict[int, _FleetState] = {}  # id(source) -> its rows (the state holds the source, so the id stays its own)
-_FLEETS_KEPT = 4  # a thread worker's process opens a source per app (tests open many): the oldest are dropped
-
-
-def fleet_state(source: Source) -> _FleetState:
-    """The rows this worker keeps for ``source`` (created on first use)."""
-    state = _FLEETS.get(id(source))
-    if state is None or state.source is not source:
-        state = _FLEETS[id(source)] = _FleetState(source)
-        while len(_FLEETS) > _FLEETS_KEPT:
-            old = _FLEETS.pop(next(iter(_FLEETS)))
-            close = getattr(old.rows.feed, "close", None)
-            if close is not None:
-                close()
-    return state
-
-
-def warm_fleet(source: Source, actions: Actions) -> None:
-    """Open the platform and start keeping the fleet's rows (``FleetRows`` and its change feed, which indexes every
-    object of the lab) before the dashboard asks: the app submits it as it starts, so the worker's start, the lab's
-    opening and the feed's index overlap the app's own start instead of delaying the first row."""
-    fleet_state(source)
-
-
-def read_fleet(
-    token: Any, batch_rows: int | None, batch_seconds: float | None, source: Source, actions: Actions
-) -> FleetSnapshot:
-    """The fleet's rows that changed since ``token`` (every row computed so far when the token is not this worker's
-    last answer), computing at most one batch of the rows not computed yet."""
-    state = fleet_state(source)
-    fleet_rows = state.rows
-    start = time.perf_counter()
-    current = token == (state.id, state.generation)
-    change_token = source.change_token()
-    if (
-        current
-        and not fleet_rows.pending
-        and change_token == state.change_token
-        and time.monotonic() - state.refreshed_at < FLEET_FULL_CHECK
-    ):  # nothing changed (the dashboard asks ten times a second): no refresh, an empty delta
-        now = source.now()
-        return FleetSnapshot(now, None, token, now, done=fleet_rows.total, total=fleet_rows.total)
-
-    def limit(n: int) -> bool:
-        if batch_rows is not None and n >= batch_rows:
-            return True
-        return batch_seconds is not None and time.perf_counter() - start >= batch_seconds
-
-    try:
-        rows = fleet_rows.refresh(limit)
-    except Exception:
-        state.generation += 1  # what this refresh changed is not known: the next answer is every row
-        raise
-    state.change_token, state.refreshed_at = change_token, time.monotonic()
-    delta = current
-    state.generation += 1
-    now = source.now()
-    snap = FleetSnapshot(
-        now,
-        None if delta else rows,
-        (state.id, state.generation),
-        now,
-        done=fleet_rows.total - len(fleet_rows.pending),
-        total=fleet_rows.total,
-        computed=fleet_rows.recomputed,
-    )
-    if delta:
-        snap.changed = [fleet_rows.entries[k].row for k in fleet_rows.changed]
-        snap.gone = [f"{ns}/{name}" for ns, name in fleet_rows.gone]
-    return snap
+def read_fleet(token: Any, computed_at: int | None, source: Source, actions: Actions) -> FleetSnapshot:
+    new, now, same = _unchanged(source, token, computed_at)
+    rows = None if same else fleet(source)
+    return FleetSnapshot(now, rows, new, computed_at if same else now)
 
 
 class FleetReader:
-    """The dashboard's side of ``read_fleet``: asks with the token of its last answer, keeps the rows by key."""
-
-    BATCH_ROWS: int | None = None  # a batch of the first paint: at most this many rows (None: no limit)…
-    BATCH_SECONDS: float | None = 0.1  # …or this much work, whichever comes first
+    """The dashboard's side of ``read_fleet``: asks with the last token, keeps the last rows."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, VClusterStatus] | None = None
+        self.rows: list[VClusterStatus] | None = None
         self.token: Any = None
         self.computed_at: int | None = None
-        self.done: int | None = None
-        self.total: int | None = None
 
     def job(self):
-        token = self.token if self.rows is not None else None
-        return partial(read_fleet, token, self.BATCH_ROWS, self.BATCH_SECONDS)
+        return partial(read_fleet, self.token if self.rows is not None else None, self.computed_at)
 
     def take(self, snap: FleetSnapshot) -> list[VClusterStatus]:
-        """The rows to show after ``snap``: its rows, or the kept ones with its changes applied."""
-        if snap.rows is not None or self.rows is None:
-            self.rows = {fleet_key(s): s for s in snap.rows or []}
-        else:
-            for key in snap.gone:
-                self.rows.pop(key, None)
-            for s in snap.changed:
-                self.rows[fleet_key(s)] = s
+        """The rows to show after ``snap`` (the kept ones when the lab had not changed)."""
+        if snap.rows is not None:
+            self.rows = snap.rows
         self.token, self.computed_at = snap.token, snap.computed_at
-        self.done, self.total = snap.done, snap.total
-        return list(self.rows.values())
+        return list(self.rows or [])
 
 
 # ---- a request's detail -----------------------------------------------------------------------

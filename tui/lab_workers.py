@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import multiprocessing
 import os
 import pickle
@@ -182,30 +181,15 @@ class WorkerError(Exception):
 
 
 def _process_run(job: Job[Any]) -> Answer[Any]:
-    """Run the job in the worker process. Its answer travels back pickled, and one that cannot be unpickled is
-    this job's error here: unpickled in the app's process it would break the pool (the executor's result
-    thread fails, every job fails with BrokenProcessPool, and after ``RESTARTS`` the worker became a thread —
-    what a fleet row carrying a followed ``TStr`` did, issue 15). Unpickling it here costs the worker, not the
-    app (an answer is at most a batch of rows)."""
     assert _opened is not None
     try:
-        answer = _opened.run(job)
+        return _opened.run(job)
     except Exception as e:
         try:
             pickle.loads(pickle.dumps(e))
         except Exception:
             raise WorkerError(f"{type(e).__name__}: {e}") from None
         raise
-    try:
-        pickle.loads(pickle.dumps(answer))
-    except Exception as e:
-        raise WorkerError(f"the answer of {_job_name(job)} cannot travel back ({type(e).__name__}: {e})") from None
-    return answer
-
-
-def _job_name(job: Job[Any]) -> str:
-    func = job.func if isinstance(job, functools.partial) else job
-    return getattr(func, "__qualname__", repr(func))
 
 
 class LabProcess(LabWorker):

@@ -30,12 +30,11 @@ import gc
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_columns, fleet_members, fleet_row
-from kratix_lab.fleet.track import Facts, TDict, TInt, TList, TStr, followed_time, plain, wrap
+from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
 from kratix_lab.model import matches_labels
 from kratix_lab.trace import resolve
 
@@ -94,20 +93,11 @@ class Deps:
     logs: set[tuple[str, str]] = field(default_factory=set)  # (namespace, pod)
     files: dict[tuple[str, str | None], str] = field(default_factory=dict)  # (path, branch) -> fingerprint
     head: list[str | None] = field(default_factory=list)  # the state head, when the row read it
-    derived: dict[str, str] = field(default_factory=dict)  # a value every row reads (``DERIVED``) -> its fingerprint
 
     def settle(self, row: VClusterStatus) -> VClusterStatus:
         """The row computed: its followed values made plain (recorded whole) and the formatted ones that reached
         its text made facts."""
         row = replace(row, since=plain(row.since) if row.since is not None else None)
-        # every other field too: a followed value taken whole (a health read from an Application's status) must not
-        # leave the row as a TStr — it records facts on each use and does not unpickle (TStr.__new__ takes facts and
-        # a path), so a row carrying one broke the dashboard's fleet worker process (tui.lab_workers)
-        followed = {
-            f.name: plain(v) for f in fields(row) if isinstance(v := getattr(row, f.name), TStr | TInt | TDict | TList)
-        }
-        if followed:
-            row = replace(row, **followed)
         text = "\n".join((row.message, row.stage, row.health, row.preset, row.k8s_version))
         for facts in self.shared.values():
             facts.settle(text)
@@ -156,30 +146,6 @@ class _SharedResult(builtins.list):  # type: ignore[type-arg]
         return (self._take(i) for i in reversed(range(n)))
 
 
-def _comparison_errors(source: Any) -> Any:
-    from kratix_lab.diagnose.rules.gitops import _comparison_errors as scan
-
-    return scan(source)
-
-
-# What a tracking ``Recorder.derived`` computes once for every row: name -> (the kind it is computed from, how).
-DERIVED: dict[str, tuple[str, Any]] = {"comparison_errors": ("Application", _comparison_errors)}
-_DERIVED_CACHE: dict[tuple[int, str], tuple[Any, Any, str]] = {}  # (id(source), name) -> (change token, value, fp)
-
-
-def _derived_value(source: Any, name: str) -> tuple[Any, str]:
-    """A ``DERIVED`` value over ``source`` and its fingerprint, computed again only when the source's change token
-    moved (every write of the platform moves it; one refresh reads it once)."""
-    token = source.change_token()
-    cached = _DERIVED_CACHE.get((id(source), name))
-    if cached is not None and cached[0] == token:
-        return cached[1], cached[2]
-    value = DERIVED[name][1](source)
-    fp = _fingerprint(value)
-    _DERIVED_CACHE[(id(source), name)] = (token, value, fp)
-    return value, fp
-
-
 class Recorder:
     """A Source that answers from ``source`` and writes down in ``deps`` what each answer depended on."""
 
@@ -190,20 +156,6 @@ class Recorder:
         if name == "derived" and self.track:
             raise AttributeError(name)  # a value computed once would hide what each row read
         return getattr(self._s, name)
-
-    def derived(self, name: str, compute: Any) -> Any:
-        """A value computed from every object of a kind (``source.derived``, as diagnose asks for it): tracking, one
-        of ``DERIVED`` is computed once per change of the platform for all rows and the row depends on its
-        fingerprint — read through the recorder, each row listed and wrapped every Application (O(rows²): at 100
-        vClusters a third of a row's time, ~10× that at 1,000). Any other is computed through the recorder."""
-        if not self.track:
-            own = getattr(self._s, "derived", None)
-            return own(name, compute) if own is not None else compute()
-        if name not in DERIVED:
-            return compute()
-        value, fp = _derived_value(self._s, name)
-        self.deps.derived[name] = fp
-        return value
 
     def _facts(self, key: Key) -> Facts:
         facts = self.deps.shared.get(key)
@@ -309,12 +261,7 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
-
-    ``refresh(limit)`` computes rows in batches (the dashboard's streaming first paint): ``limit(n)`` is asked after
-    each row computed (``n`` so far in this call; one is always computed) and True ends the batch; the rows left
-    are ``pending`` (a member never computed has no row yet, a stale one keeps its last row) and the next refreshes
-    compute them. ``total`` is the number of members the last refresh saw."""
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``)."""
 
     def __init__(
         self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
@@ -331,8 +278,6 @@ class FleetRows:
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
         self._keep_diagnoses = not track
-        self.pending: set[tuple[str, str]] = set()  # rows a limited refresh left to compute
-        self.total = 0
 
     def rows(self) -> builtins.list[VClusterStatus]:
         return [self.entries[k].row for k in sorted(self.entries)]
@@ -340,9 +285,9 @@ class FleetRows:
     def diagnoses(self) -> builtins.list[Diagnosis]:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
-    def refresh(self, limit: Callable[[int], bool] | None = None) -> builtins.list[VClusterStatus]:
+    def refresh(self) -> builtins.list[VClusterStatus]:
         if self.track:
-            return self._refresh(limit)
+            return self._refresh()
         # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
         # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``),
         # and once more at its first full collection after (seconds): what is alive then is frozen out of its sight
@@ -350,13 +295,13 @@ class FleetRows:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._refresh(limit)
+            return self._refresh()
         finally:
             if collecting:
                 gc.freeze()
                 gc.enable()
 
-    def _refresh(self, limit: Callable[[int], bool] | None = None) -> builtins.list[VClusterStatus]:
+    def _refresh(self) -> builtins.list[VClusterStatus]:
         changes = self._changes()
         # one-shot: every row read from one bulk read of the platform (the source's ``snapshot()``, when it has one:
         # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
@@ -366,8 +311,6 @@ class FleetRows:
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
-        dirty |= self.pending & members.keys()
-        self.pending, self.total = set(), len(members)
         self.gone = sorted(self.entries.keys() - members.keys())
         for k in self.gone:
             del self.entries[k]
@@ -379,14 +322,6 @@ class FleetRows:
                 todo.append((key, live))
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
             computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
-        elif limit is not None:  # a batch: rows computed until ``limit`` says stop, the rest left ``pending``
-            computed = []
-            for key, live in todo:
-                if computed and limit(len(computed)):
-                    break
-                computed.append(_compute(s, rk, columns, key, live, self.track, self._keep_diagnoses))
-            self.pending = {key for key, _ in todo[len(computed) :]}
-            todo = todo[: len(computed)]
         else:
             computed = [_compute(s, rk, columns, key, live, self.track, self._keep_diagnoses) for key, live in todo]
         for (key, _), entry in zip(todo, computed, strict=True):
@@ -472,9 +407,6 @@ class FleetRows:
             for (path, rev), fp in d.files.items():
                 if _fingerprint({k: v.hex() for k, v in s.state_files(path, rev).items()}) != fp:
                     return f"{path} at {rev} changed"
-        for name, fp in d.derived.items():  # a value of every object of a kind: compared when that kind changed
-            if DERIVED[name][0] in kinds and _derived_value(s, name)[1] != fp:
-                return f"{name} changed"
         for (kind, ns, name), fp in d.events.items():  # events have no feed: read again (rows in trouble only)
             meta: dict[str, Any] = {"name": name}
             if ns:

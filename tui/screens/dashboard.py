@@ -1,9 +1,7 @@
 """The dashboard: every vCluster with the stage its road reached, its health, since when and why.
 
-Rows come from the fleet's worker (``tui.jobs.read_fleet``), which keeps them incrementally: each read returns
-only the rows a change reached, and the table updates those cells in place, so it refreshes live without ever
-blocking a key press. The first read streams: rows are computed in batches, each shown as it arrives (the title
-counts ``rows 120/1000``) while the next is asked for at once, and the table is usable meanwhile.
+Rows come from ``diagnose.fleet`` on the reader (recomputed only when the lab changed), so the
+table refreshes live without ever blocking a key press.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
-    SINCE,
     SORT_KEYS,
     VClusterTable,
     column_labels,
@@ -33,11 +30,9 @@ from tui.widgets.vcluster_table import (
     matches,
     row_cells,
     row_key,
-    since_cell,
 )
 
 KIND = "VClusterOrchestrator"
-FLEET_POLL = 0.1  # seconds between two asks for the lab's changed rows (cheap when none changed)
 SORT_ORDER = ["name", "stage", "health", "since", "preset", "k8s", "message"]
 
 
@@ -48,7 +43,7 @@ class DashboardScreen(TableScreen):
         # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
         Binding("enter", "open", "Trace"),
-        Binding("slash", "filter", "Filter", key_display="/", priority=True),  # TableScreen.action_filter
+        Binding("slash", "filter", "Filter", key_display="/"),
         Binding("exclamation_mark", "problems", "Problems", key_display="!"),
         Binding("s", "sort", "Sort", show=False),  # health, worst first, is the default order (? lists s)
         Binding("S", "reverse", "Reverse sort", show=False),
@@ -66,7 +61,6 @@ class DashboardScreen(TableScreen):
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
-        self._cells: dict[str, tuple[Any, list[Any]]] = {}  # row key -> (its row, its cells but SINCE)
         self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
@@ -89,15 +83,6 @@ class DashboardScreen(TableScreen):
         self.table.focus()
         self._title()
         self.refresh_data()
-        every = self.lab_app.refresh_every
-        if every > 0 and not self.lab_app.live:
-            # the lab's fleet is asked ten times a second: an unchanged lab costs its worker a change token, and
-            # a changed row is on screen within ~100 ms, not at the next refresh (live: the app's own refresh)
-            self.set_interval(min(every, FLEET_POLL), self._poll_fleet, name="fleet poll")
-
-    def _poll_fleet(self) -> None:
-        if self.is_current:
-            self.refresh_data()
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -106,19 +91,10 @@ class DashboardScreen(TableScreen):
         await self.read_and_show(self.reader.job(), self._loaded, self._failed, fleet=True)
 
     def _loaded(self, snapshot: FleetSnapshot) -> None:
-        before, failed, self.error = self.snapshot, self.error is not None, None
+        self.error = None
         self.rows = self.reader.take(snapshot)
         self.snapshot = snapshot
-        if (
-            before is not None
-            and before.now == snapshot.now
-            and before.complete
-            and not (snapshot.recomputed or failed)
-        ):
-            return  # nothing changed, not even the time SINCE counts from
         self.show()
-        if not snapshot.complete:
-            self._read_again = True  # streaming first paint: ask for the next batch at once (refresh_data's loop)
 
     def _failed(self, message: str) -> None:
         what = "the cluster" if self.lab_app.live else "the lab"
@@ -137,25 +113,12 @@ class DashboardScreen(TableScreen):
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.label_columns(column_labels(self.rows))
-        if len(self._cells) > len(self.rows):  # rows gone from the fleet: their cells too
-            keep = {row_key(s) for s in self.rows}
-            self._cells = {k: v for k, v in self._cells.items() if k in keep}
-        self.table.show([(row_key(s), self._row_cells(s, snap.now)) for s in rows])
+        self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
         if to_top and rows:
             self.table.move_cursor(row=0, animate=False)
             self.table.scroll_home(animate=False)
         self._title(len(rows), len(self.rows))
         self._show_selected()
-
-    def _row_cells(self, s: Any, now: int) -> list[Any]:
-        """The row's cells: computed again only for a row that changed, but SINCE (the lab's time moves on)."""
-        key = row_key(s)
-        kept = self._cells.get(key)
-        if kept is None or kept[0] is not s:
-            kept = self._cells[key] = (s, row_cells(s, now))
-        cells = list(kept[1])
-        cells[SINCE] = since_cell(s, now)
-        return cells
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a
@@ -163,10 +126,6 @@ class DashboardScreen(TableScreen):
         label = column_labels(self.rows)[self.sort_column].lower()
         count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
         title = f"vClusters{count}"
-        if self.snapshot is None and self.error is None:  # the fleet's worker is starting, or its first batch runs
-            title += " · reading the fleet…"
-        elif self.snapshot is not None and not self.snapshot.complete:  # the first paint is still streaming
-            title += f" · rows {self.snapshot.done}/{self.snapshot.total}…"
         if total is not None:
             title += "".join(f" · {mark} {n}" for mark, n in health_counts(self.rows))
         title += f" · sort: {label} {'▼' if self.sort_reverse else '▲'}"
