@@ -107,3 +107,16 @@ def test_values_of_the_right_type_decode(lab):
         "created"
     )
     assert lab.apply(typed("ConfigMap", data={"a": "1", "b": None}, binaryData={}, immutable=False)) == "created"
+
+
+def test_the_first_type_error_in_the_documents_order_is_the_one_reported(lab):
+    """Go's decoder records the first type error it meets and goes on (encoding/json ``saveError``): the field that
+    comes first in the object is the one named."""
+    from kratix_lab.platform.lab import Undecodable
+
+    data_first = {**typed("ConfigMap", data={"a": 1}), "immutable": "yes"}
+    immutable_first = {**typed("ConfigMap", immutable="yes"), "data": {"a": 1}}
+    with pytest.raises(Undecodable, match=r"ConfigMap\.data of type string"):
+        lab.apply(data_first)
+    with pytest.raises(Undecodable, match=r"ConfigMap\.immutable of type bool"):
+        lab.apply(immutable_first)

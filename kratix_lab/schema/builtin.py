@@ -47,8 +47,12 @@ def _dns_label(name: str, prefix: bool) -> list[str]:
 _NAME_RULES: dict[str, Callable[[str, bool], list[str]]] = {"Namespace": _dns_label, "Service": _dns1035_label}
 
 # Go types of the decoded fields (k8s.io/api/core/v1/types.go ConfigMap, Secret): a map's element type, or a scalar's
-_MAPS = {("ConfigMap", "data"): "string", ("ConfigMap", "binaryData"): "[]uint8", ("Secret", "data"): "[]uint8"}
-_MAPS[("Secret", "stringData")] = "string"
+_MAPS = {
+    ("ConfigMap", "data"): "string",
+    ("ConfigMap", "binaryData"): "[]uint8",
+    ("Secret", "data"): "[]uint8",
+    ("Secret", "stringData"): "string",
+}
 _SCALARS = {("ConfigMap", "immutable"): "bool", ("Secret", "immutable"): "bool", ("Secret", "type"): "v1.SecretType"}
 _BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
@@ -112,25 +116,24 @@ def decode_error(obj: dict[str, Any]) -> str | None:
     def type_error(json_kind: str, field: str, go_type: str) -> str:
         return refused(f"json: cannot unmarshal {json_kind} into Go struct field {kind}.{field} of type {go_type}")
 
-    for (k, field), elem in _MAPS.items():
-        if k != kind or obj.get(field) is None:
+    # Go's decoder keeps going after a type error and reports the first one met, in the document's order
+    for field, value in obj.items():
+        if value is None:
             continue
-        value = obj[field]
-        if not isinstance(value, dict):
-            return type_error(_json_kind(value), field, f"map[string]{elem}")
-        for v in value.values():
-            if v is None:
-                continue
-            if not isinstance(v, str):
-                return type_error(_json_kind(v), field, elem)
-            if elem == "[]uint8" and (at := base64_error_offset(v)) is not None:
-                return refused(f"illegal base64 data at input byte {at}")
-    for (k, field), go_type in _SCALARS.items():
-        if k != kind or obj.get(field) is None:
-            continue
-        want = bool if go_type == "bool" else str
-        if not isinstance(obj[field], want):
-            return type_error(_json_kind(obj[field]), field, go_type)
+        elem = _MAPS.get((kind, field))
+        if elem is not None:
+            if not isinstance(value, dict):
+                return type_error(_json_kind(value), field, f"map[string]{elem}")
+            for v in value.values():
+                if v is None:
+                    continue
+                if not isinstance(v, str):
+                    return type_error(_json_kind(v), field, elem)
+                if elem == "[]uint8" and (at := base64_error_offset(v)) is not None:
+                    return refused(f"illegal base64 data at input byte {at}")
+        go_type = _SCALARS.get((kind, field))
+        if go_type is not None and not isinstance(value, bool if go_type == "bool" else str):
+            return type_error(_json_kind(value), field, go_type)
     return None
 
 
