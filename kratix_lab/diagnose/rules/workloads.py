@@ -251,19 +251,17 @@ def _external_secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: i
         source = _sync_source(s, writers[0][2]) if writers else None
         if writers and source:
             cj, (secret, namespace) = writers[0][0], source
-            fix = fix_for(
-                s,
-                lab=f"the 1Password item {title} is missing because its writer, the kubeconfig sync CronJob "
-                f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}, has nothing to write: it reads Secret "
-                f"{secret} in {namespace}, which the vCluster's syncer writes once the control plane runs, and it "
-                f"does not exist — fix the control plane first (`kratix-lab get pods -n {namespace}`); the item and "
-                "this ExternalSecret follow",
-                live=f"the 1Password item {title} is missing because its writer, the kubeconfig sync CronJob "
-                f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}, has nothing to write: it reads Secret "
-                f"{secret} in {namespace}, which the vCluster's syncer writes once the control plane runs, and it "
-                f"does not exist — fix the control plane first (`kubectl get pods -n {namespace}`); the item and this "
-                "ExternalSecret follow",
-            )
+
+            def waits(get_pods: str) -> str:
+                return (
+                    f"the 1Password item {title} is missing because its writer, the kubeconfig sync CronJob "
+                    f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}, has nothing to write: it reads "
+                    f"Secret {secret} in {namespace}, which the vCluster's syncer writes once the control plane runs, "
+                    f"and it does not exist — fix the control plane first (`{get_pods} -n {namespace}`); the item and "
+                    "this ExternalSecret follow"
+                )
+
+            fix = fix_for(s, lab=waits("kratix-lab get pods"), live=waits("kubectl get pods"))
         elif writers:
             cj = writers[0][0]
             where = f"{cj['metadata'].get('namespace')}/{cj['metadata']['name']}"
