@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kratix_lab.diagnose import fleet
 from kratix_lab.errors import KratixLabError
-from kratix_lab.fleet.rows import FleetRows
+from kratix_lab.fleet.rows import FleetRows, _Index
 from kratix_lab.fleet.track import MISSING, Facts, TDict, TInt, TStr, plain, wrap
 from kratix_lab.model.yamlio import load_one
 from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
@@ -79,6 +79,25 @@ def apply(lab: Lab, op: tuple[str, object]) -> None:
         pass  # refused (a fault already active, nothing to delete): the lab is unchanged, the rows must be too
 
 
+def index_of(rows: FleetRows) -> dict[str, object]:
+    """The index of what each row read, as one built afresh from the rows' dependencies would be."""
+    return vars(rows._index)
+
+
+def rebuilt(rows: FleetRows) -> dict[str, object]:
+    index = _Index()
+    for key, entry in rows.entries.items():
+        index.add(key, entry.deps)
+    return vars(index)
+
+
+def check(rows: FleetRows, source: LabSource, why: object = None) -> None:
+    """The kept rows equal the rows from scratch, and the index the rows are found by is the one their dependencies
+    make (nothing left behind by a row computed again or removed)."""
+    assert rows.refresh() == fleet(source), why if why is not None else rows.why
+    assert index_of(rows) == rebuilt(rows)
+
+
 @pytest.fixture(scope="module")
 def base(dev_lab_template, tmp_path_factory):
     return dev_lab_template
@@ -92,10 +111,10 @@ def test_incremental_rows_equal_rows_from_scratch(base, tmp_path_factory, ops):
     with Lab(path, create=False) as lab:
         source = LabSource(lab)
         rows = FleetRows(source)
-        assert rows.refresh() == fleet(source)
+        check(rows, source)
         for op in ops:
             apply(lab, op)
-            assert rows.refresh() == fleet(source), (op, rows.why)
+            check(rows, source, (op, rows.why))
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -112,14 +131,14 @@ def test_each_fault_injected_and_cleared_keeps_the_rows_right(lab, fault, params
     lab.reconcile("VClusterCore", "sandbox", "platform-requests")
     for _ in range(6):
         lab.step()
-        assert rows.refresh() == fleet(source), rows.why
+        check(rows, source)
     lab.run_for(60)
-    assert rows.refresh() == fleet(source), rows.why
+    check(rows, source)
     lab.faults.clear(fault)
     lab.reconcile("VClusterCore", "sandbox", "platform-requests")
     lab.run_for(400)
     lab.settle()
-    assert rows.refresh() == fleet(source), rows.why
+    check(rows, source)
 
 
 def test_a_change_to_one_request_recomputes_only_its_row(lab):
@@ -241,6 +260,46 @@ def test_a_file_argo_cd_cannot_read_reaches_every_row_through_the_facts(lab):
     assert "cannot read git" not in next(r for r in rows.rows() if r.name == "sandbox").message
 
 
+def test_the_applications_that_cannot_compare_are_computed_once_for_every_row(lab):
+    """diagnose's scan of every Application for a ComparisonError (``comparison_errors``) is a value computed once
+    for all rows (``Recorder.derived``): no row records facts about Applications it did not take, and after an
+    Application changes the scan is made again once — the rows that used it are computed again only when its answer
+    moved."""
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    assert "comparison_errors" in rows.memo and rows.memo["comparison_errors"].value == []
+    assert rows.memo["comparison_errors"].kinds == {"Application"}
+    for entry in rows.entries.values():
+        assert "comparison_errors" in entry.deps.derived
+        apps = {k for k in entry.deps.shared if k[0] == "Application"}
+        assert len(apps) <= 3, apps  # the one that syncs its commit, its own, the platform's — not every one
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")  # the state reconciler syncs a new commit
+    lab.settle()
+    check(rows, source)
+    assert not any("comparison_errors" in why for why in rows.why.values()), rows.why
+    apply(lab, ("gitops", "not-yaml"))
+    reasons: list[str] = []
+    for _ in range(3):
+        lab.step()
+        check(rows, source)
+        reasons += rows.why.values()
+    assert rows.memo["comparison_errors"].value != []
+    assert any("comparison_errors changed" in why for why in reasons), reasons
+
+
+def test_rows_removed_leave_nothing_in_the_index(lab):
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    assert rows._index.objects and rows._index.queries
+    lab.delete("VClusterOrchestrator", "sandbox", "platform-requests")
+    lab.settle()
+    check(rows, source)
+    assert rows.rows() == []
+    assert not any(vars(rows._index).values()), {k: v for k, v in vars(rows._index).items() if v}
+
+
 def test_the_lab_feed_reports_writes_removals_and_logs_once(lab):
     from kratix_lab.fleet.feeds import LabFeed
 
@@ -255,3 +314,18 @@ def test_the_lab_feed_reports_writes_removals_and_logs_once(lab):
     assert feed.poll().objects == set() and feed.poll().logs == set()  # reported once
     lab.store.delete("ConfigMap", "probe", "default")
     assert ("ConfigMap", "default", "probe") in feed.poll().objects  # a removal too
+
+
+def test_a_followed_value_pickles_as_its_plain_value_and_records_it_whole():
+    """A row can carry a followed value out to another process (the dashboard's fleet worker): it pickles as the
+    plain str/int, and sending it is a use of the whole value (a fact)."""
+    import pickle
+
+    facts = Facts()
+    app = wrap({"status": {"sync": {"revision": "abc123"}, "reconciledAt": "100"}}, facts, ())
+    rev = app["status"]["sync"]["revision"]
+    t = TInt(100, facts, app["status"]["reconciledAt"]._path)
+    assert (pickle.loads(pickle.dumps(rev)), pickle.loads(pickle.dumps(t))) == ("abc123", 100)
+    assert type(pickle.loads(pickle.dumps([rev, t]))[0]) is str
+    assert facts.seen[(("status", "sync", "revision"), "whole", None)] == "abc123"
+    assert facts.seen[(("status", "reconciledAt"), "ts:whole", None)] == 100

@@ -93,6 +93,7 @@ class Deps:
     logs: set[tuple[str, str]] = field(default_factory=set)  # (namespace, pod)
     files: dict[tuple[str, str | None], str] = field(default_factory=dict)  # (path, branch) -> fingerprint
     head: list[str | None] = field(default_factory=list)  # the state head, when the row read it
+    derived: set[str] = field(default_factory=set)  # the values computed once for every row it used (``Derived``)
 
     def settle(self, row: VClusterStatus) -> VClusterStatus:
         """The row computed: its followed values made plain (recorded whole) and the formatted ones that reached
@@ -105,15 +106,24 @@ class Deps:
 
 
 class _SharedResult(builtins.list):  # type: ignore[type-arg]
-    """The list of a shared kind a ``Recorder`` returns: walking it records which object is at each index."""
+    """The list of a shared kind a ``Recorder`` returns: walking it records which object is at each index, and an
+    object taken is read through facts (``Recorder._facts``) from then on — the list holds the plain objects, so a
+    row that stops at the second of a thousand Applications records two (a C-level read of the list, which Python
+    does not let a subclass see, reads plain objects: untracked, as it would read the proxies)."""
 
-    def __init__(self, items: builtins.list[Any], keys: builtins.list[Key], record: SharedList) -> None:
+    def __init__(self, items: builtins.list[Any], keys: builtins.list[Key], record: SharedList, rec: Recorder) -> None:
         super().__init__(items)
-        self._keys, self._record = keys, record
+        self._keys, self._record, self._rec = keys, record, rec
+        self._wrapped: dict[int, Any] = {}
 
     def _take(self, i: int) -> Any:
-        self._record.taken[i] = self._keys[i]
-        return builtins.list.__getitem__(self, i)
+        key = self._record.taken[i] = self._keys[i]
+        obj = self._wrapped.get(i)
+        if obj is None:
+            facts = self._rec._facts(key)
+            facts.add((), "exists", None, True)
+            obj = self._wrapped[i] = wrap(builtins.list.__getitem__(self, i), facts, ())
+        return obj
 
     def _len(self) -> int:
         self._record.length = builtins.list.__len__(self)
@@ -146,16 +156,72 @@ class _SharedResult(builtins.list):  # type: ignore[type-arg]
         return (self._take(i) for i in reversed(range(n)))
 
 
-class Recorder:
-    """A Source that answers from ``source`` and writes down in ``deps`` what each answer depended on."""
+@dataclass
+class Derived:
+    """A value computed once from the platform for every row (``Recorder.derived``: diagnose's Applications that
+    cannot compare), what it read, and its fingerprint: after a change to a kind it read it is computed again, and
+    only when its fingerprint moved are the rows that used it computed again."""
 
-    def __init__(self, source: Any, deps: Deps, track: bool = True) -> None:
+    compute: Any  # compute(source)
+    value: Any
+    fingerprint: str
+    kinds: frozenset[str]
+    always: bool  # it read events, logs or the state repo (no kind to follow): computed again at every refresh
+
+
+class _Reads:
+    """A Source that answers as ``source`` and notes which kinds were read (what a ``Derived`` depends on)."""
+
+    _UNFOLLOWED = frozenset({"events", "logs", "state_files", "state_head", "state_commit", "is_ancestor"})
+
+    def __init__(self, source: Any) -> None:
+        self._s, self.kinds, self.always = source, set[str](), False
+
+    def get(self, kind: str, name: str, namespace: str | None = None, group: str | None = None) -> Any:
+        self.kinds.add(kind)
+        return self._s.get(kind, name, namespace, group)
+
+    def list(
+        self, kind: str, namespace: str | None = None, labels: dict[str, str] | None = None, group: str | None = None
+    ) -> Any:
+        self.kinds.add(kind)
+        return self._s.list(kind, namespace, labels, group)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._UNFOLLOWED:
+            self.always = True
+        return getattr(self._s, name)
+
+
+def _derive(source: Any, compute: Any) -> Derived:
+    reads = _Reads(source)
+    value = compute(reads)
+    return Derived(compute, value, _fingerprint(value), frozenset(reads.kinds), reads.always)
+
+
+class Recorder:
+    """A Source that answers from ``source`` and writes down in ``deps`` what each answer depended on; values every
+    row computes alike (``derived``) are kept in ``memo``, shared by the rows of one ``FleetRows``."""
+
+    def __init__(self, source: Any, deps: Deps, track: bool = True, memo: dict[str, Derived] | None = None) -> None:
         self._s, self.deps, self.track = source, deps, track
+        self.memo: dict[str, Derived] = {} if memo is None else memo
 
     def __getattr__(self, name: str) -> Any:  # name, read_only, mode, state_repo_error …
-        if name == "derived" and self.track:
-            raise AttributeError(name)  # a value computed once would hide what each row read
         return getattr(self._s, name)
+
+    def derived(self, key: str, compute: Any) -> Any:
+        """``compute(source)``, a value that is the same for every row (a scan of every Application), computed once:
+        untracked, the source's own ``derived`` when it has one (the one-shot's snapshot); tracked, kept in the
+        memo and recorded as a dependency of the row on the value as a whole (``Derived``)."""
+        if not self.track:
+            inner = getattr(self._s, "derived", None)
+            return inner(key, compute) if inner is not None else compute(self._s)
+        entry = self.memo.get(key)
+        if entry is None:
+            entry = self.memo[key] = _derive(self._s, compute)
+        self.deps.derived.add(key)
+        return entry.value
 
     def _facts(self, key: Key) -> Facts:
         facts = self.deps.shared.get(key)
@@ -187,10 +253,7 @@ class Recorder:
         if kind in SHARED:
             record = SharedList(query)
             self.deps.shared_lists.append(record)
-            keys = [_key_of(o) for o in objs]
-            for k in keys:
-                self._facts(k).add((), "exists", None, True)
-            return _SharedResult([wrap(o, self._facts(k), ()) for o, k in zip(objs, keys, strict=True)], keys, record)
+            return _SharedResult(objs, [_key_of(o) for o in objs], record, self)
         self.deps.queries.append(query)
         for o in objs:
             self.deps.objects[_key_of(o)] = _rv(o)
@@ -278,6 +341,8 @@ class FleetRows:
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
         self._keep_diagnoses = not track
+        self._index = _Index()  # what each row read, by what was read (``_dirty``)
+        self.memo: dict[str, Derived] = {}  # values computed once for every row (``Recorder.derived``)
 
     def rows(self) -> builtins.list[VClusterStatus]:
         return [self.entries[k].row for k in sorted(self.entries)]
@@ -303,9 +368,12 @@ class FleetRows:
 
     def _refresh(self) -> builtins.list[VClusterStatus]:
         changes = self._changes()
-        # one-shot: every row read from one bulk read of the platform (the source's ``snapshot()``, when it has one:
-        # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
-        snapshot = None if self.track else getattr(self.source, "snapshot", None)
+        # every row computed (a one-shot, or the first refresh): read from one bulk read of the platform (the source's
+        # ``snapshot()``, when it has one: kratix_lab.sources.lab.LabSnapshot). Tracking, the rows record what they
+        # read of it as they would of the source: the feed was polled before it was read, so a write the snapshot
+        # saw or missed is reported at the next refresh and reaches the rows that read it.
+        every = changes is None or changes.everything
+        snapshot = getattr(self.source, "snapshot", None) if every else None
         s = snapshot() if snapshot is not None else self.source
         getattr(s, "prefetch", lambda: None)()  # what every row reads, read meanwhile where it can (the placements)
         rk = resolve(s, self.kind)
@@ -313,7 +381,7 @@ class FleetRows:
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
         self.gone = sorted(self.entries.keys() - members.keys())
         for k in self.gone:
-            del self.entries[k]
+            self._index.remove(k, self.entries.pop(k).deps)
         columns = fleet_columns(s, rk)
         todo = []
         for key, live in sorted(members.items()):
@@ -323,9 +391,16 @@ class FleetRows:
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
             computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
         else:
-            computed = [_compute(s, rk, columns, key, live, self.track, self._keep_diagnoses) for key, live in todo]
+            computed = [
+                _compute(s, rk, columns, key, live, self.track, self._keep_diagnoses, self.memo) for key, live in todo
+            ]
         for (key, _), entry in zip(todo, computed, strict=True):
+            old = self.entries.get(key)
+            if old is not None:
+                self._index.remove(key, old.deps)
             self.entries[key] = entry
+            if self.track:
+                self._index.add(key, entry.deps)
         self.changed = [key for key, _ in todo]
         self.recomputed = len(self.changed)
         return self.rows()
@@ -346,13 +421,15 @@ class FleetRows:
         return changes
 
     def _dirty(self, changes: Changes) -> set[tuple[str, str]]:
-        s = self.source
-        dirty: set[tuple[str, str]] = set()
+        """The rows ``changes`` reach, and why (``self.why``), found through the index of what each row read
+        (``_Index``): the work is the rows that read a changed object, not every row."""
+        s, idx = self.source, self._index
         if any(k[0] in EVERY_ROW for k in changes.objects):
+            self.memo.clear()
             self.why = dict.fromkeys(self.entries, "a Promise or CRD changed")
             return set(self.entries)
+        why: dict[tuple[str, str], str] = {}
         new: dict[Key, dict[str, Any] | None] = {}
-        lists: dict[tuple[Any, ...], builtins.list[Key]] = {}
 
         def current(key: Key) -> dict[str, Any] | None:
             if key not in new:
@@ -360,65 +437,191 @@ class FleetRows:
                 new[key] = s.get(kind, name, ns or None)
             return new[key]
 
-        def listed(q: Query) -> builtins.list[Key]:
-            k = (q.kind, q.group, q.namespace, q.labels)
-            if k not in lists:
-                lists[k] = [_key_of(o) for o in s.list(q.kind, q.namespace, dict(q.labels) or None, q.group)]
-            return lists[k]
+        def mark(rows: Any, reason: Any) -> None:
+            for row in rows:
+                if row not in why:
+                    why[row] = reason() if callable(reason) else reason
 
-        changed_kinds = {k[0] for k in changes.objects}
-        self.why = {}
-        for rowkey, e in self.entries.items():
-            why = self._reached(e.deps, changes, changed_kinds, current, listed)
-            if why is not None:
-                dirty.add(rowkey)
-                self.why[rowkey] = why
-        return dirty
-
-    def _reached(self, d: Deps, changes: Changes, kinds: set[str], current: Any, listed: Any) -> str | None:
-        """Why the change reaches a row with these dependencies (None: it does not)."""
-        s = self.source
+        kinds = {k[0] for k in changes.objects}
         for key in changes.objects:
-            if key in d.objects:
-                return f"{'/'.join(key)} changed"
-            facts = d.shared.get(key)
-            if facts is not None:
-                broken = facts.broken(current(key), s.is_ancestor, s.timestamp)
-                if broken is not None:
-                    return f"{'/'.join(key)}: {broken}"
+            mark(idx.objects.get(key, ()), lambda key=key: f"{'/'.join(key)} changed")
+            readers = idx.shared.get(key)
+            if readers:
+                obj, memo = current(key), dict[Any, Any]()
+                for row in readers - why.keys():
+                    broken = self.entries[row].deps.shared[key].broken(obj, s.is_ancestor, s.timestamp, memo)
+                    if broken is not None:
+                        why[row] = f"{'/'.join(key)}: {broken}"
+            if key[0] in idx.query_kinds:
+                obj = current(key)
+                if obj is not None:
+                    for row in idx.listing(obj, key) - why.keys():
+                        why[row] = f"{'/'.join(key)} joined a list it read"
+        lists: dict[tuple[Any, ...], builtins.list[Key]] = {}
+        for kind in kinds & idx.shared_lists.keys():
+            for row in idx.shared_lists[kind] - why.keys():
+                reason = _walked(self.entries[row].deps, kind, s, lists)
+                if reason is not None:
+                    why[row] = reason
+        for name in builtins.list(self.memo):
+            entry = self.memo[name]
+            if not idx.derived.get(name):
+                del self.memo[name]  # no row uses it any more
+            elif entry.always or entry.kinds & kinds:
+                again = self.memo[name] = _derive(s, entry.compute)
+                if again.fingerprint != entry.fingerprint:
+                    mark(idx.derived[name], f"{name} changed (computed once for every row)")
+        for log in changes.logs:
+            mark(idx.logs.get(log, ()), "a pod log it read grew")
+        if changes.head and idx.repo:
+            head, fingerprints = s.state_head(), dict[tuple[str, str | None], str]()
+            for row in idx.repo - why.keys():
+                reason = _repo_moved(self.entries[row].deps, head, s, fingerprints)
+                if reason is not None:
+                    why[row] = reason
+        events: dict[Key, str] = {}
+        for row in idx.events - why.keys():  # events have no feed: read again (rows in trouble only)
+            reason = _events_changed(self.entries[row].deps, s, events)
+            if reason is not None:
+                why[row] = reason
+        self.why = why
+        return set(why)
+
+
+class _Index:
+    """What each row read, by what was read: the rows a change reaches are looked up, never searched for.
+
+    ``objects`` (an object got or listed by its key), ``shared`` (facts about an object every row reads),
+    ``queries`` (a label-selected list, by kind, namespace and its first label: an object that joins the list
+    has that label), ``shared_lists`` (a list of a shared kind walked, by kind), ``derived`` (a value computed for
+    every row), ``logs`` (a pod's log), ``repo`` (the state head or a branch's files), ``events`` (rows that read
+    events: read again at each refresh)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[Key, set[tuple[str, str]]] = {}
+        self.shared: dict[Key, set[tuple[str, str]]] = {}
+        self.queries: dict[tuple[str, str | None, tuple[str, str] | None], dict[tuple[str, str], builtins.list[Query]]]
+        self.queries = {}
+        self.query_kinds: dict[str, int] = {}  # kind -> queries of it in the index
+        self.shared_lists: dict[str, set[tuple[str, str]]] = {}
+        self.derived: dict[str, set[tuple[str, str]]] = {}
+        self.logs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self.repo: set[tuple[str, str]] = set()
+        self.events: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def _query_key(q: Query) -> tuple[str, str | None, tuple[str, str] | None]:
+        return (q.kind, q.namespace, q.labels[0] if q.labels else None)
+
+    def _sets(self, d: Deps) -> Any:
+        yield self.objects, d.objects
+        yield self.shared, d.shared
+        yield self.shared_lists, {r.query.kind for r in d.shared_lists}
+        yield self.derived, d.derived
+        yield self.logs, d.logs
+
+    def add(self, row: tuple[str, str], d: Deps) -> None:
+        for index, keys in self._sets(d):
+            for k in keys:
+                index.setdefault(k, set()).add(row)
         for q in d.queries:
-            if q.kind in kinds:
-                for key in changes.objects:
-                    obj = current(key) if key[0] == q.kind else None
-                    if obj is not None and q.matches(obj):
-                        return f"{'/'.join(key)} joined a list it read"
-        for record in d.shared_lists:
-            if record.query.kind in kinds:
-                keys = listed(record.query)
-                if record.length is not None and len(keys) != record.length:
-                    return f"the list of {record.query.kind} it read all of changed length"
-                if any(i >= len(keys) or keys[i] != k for i, k in record.taken.items()):
-                    return f"the list of {record.query.kind} it walked changed"
-        if d.logs & changes.logs:
-            return "a pod log it read grew"
-        if changes.head and (d.head or d.files):
-            if d.head and d.head[0] != s.state_head():
-                return "the state repo's head moved"
-            for (path, rev), fp in d.files.items():
-                if _fingerprint({k: v.hex() for k, v in s.state_files(path, rev).items()}) != fp:
-                    return f"{path} at {rev} changed"
-        for (kind, ns, name), fp in d.events.items():  # events have no feed: read again (rows in trouble only)
+            self.queries.setdefault(self._query_key(q), {}).setdefault(row, []).append(q)
+            self.query_kinds[q.kind] = self.query_kinds.get(q.kind, 0) + 1
+        if d.head or d.files:
+            self.repo.add(row)
+        if d.events:
+            self.events.add(row)
+
+    def remove(self, row: tuple[str, str], d: Deps) -> None:
+        for index, keys in self._sets(d):
+            for k in keys:
+                rows = index.get(k)
+                if rows is not None:
+                    rows.discard(row)
+                    if not rows:
+                        del index[k]
+        for q in d.queries:
+            qk = self._query_key(q)
+            by_row = self.queries.get(qk)
+            if by_row is not None and by_row.pop(row, None) is not None and not by_row:
+                del self.queries[qk]
+            self.query_kinds[q.kind] -= 1
+            if not self.query_kinds[q.kind]:
+                del self.query_kinds[q.kind]
+        self.repo.discard(row)
+        self.events.discard(row)
+
+    def listing(self, obj: dict[str, Any], key: Key) -> set[tuple[str, str]]:
+        """The rows that listed a selection ``obj`` now belongs to."""
+        kind, ns, _ = key
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        firsts: builtins.list[tuple[str, str] | None] = [None]
+        if isinstance(labels, dict):
+            firsts += [(k, v) for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)]
+        rows: set[tuple[str, str]] = set()
+        for first in firsts:
+            for namespace in (ns, None):
+                for row, queries in self.queries.get((kind, namespace, first), {}).items():
+                    if row not in rows and any(q.matches(obj) for q in queries):
+                        rows.add(row)
+        return rows
+
+
+def _walked(d: Deps, kind: str, s: Any, lists: dict[tuple[Any, ...], builtins.list[Key]]) -> str | None:
+    """Why a list of a shared ``kind`` the row walked is no longer what it walked (None: it is)."""
+    for record in d.shared_lists:
+        q = record.query
+        if q.kind != kind:
+            continue
+        k = (q.kind, q.group, q.namespace, q.labels)
+        if k not in lists:
+            lists[k] = [_key_of(o) for o in s.list(q.kind, q.namespace, dict(q.labels) or None, q.group)]
+        keys = lists[k]
+        if record.length is not None and len(keys) != record.length:
+            return f"the list of {kind} it read all of changed length"
+        if any(i >= len(keys) or keys[i] != taken for i, taken in record.taken.items()):
+            return f"the list of {kind} it walked changed"
+    return None
+
+
+def _repo_moved(d: Deps, head: str | None, s: Any, fingerprints: dict[tuple[str, str | None], str]) -> str | None:
+    """Why the state repo's head moving reaches a row that read the head or a branch's files (None: it does not)."""
+    if d.head and d.head[0] != head:
+        return "the state repo's head moved"
+    for (path, rev), fp in d.files.items():
+        if (path, rev) not in fingerprints:
+            fingerprints[(path, rev)] = _fingerprint({k: v.hex() for k, v in s.state_files(path, rev).items()})
+        if fingerprints[(path, rev)] != fp:
+            return f"{path} at {rev} changed"
+    return None
+
+
+def _events_changed(d: Deps, s: Any, seen: dict[Key, str]) -> str | None:
+    """Why the events a row read are no longer the same (None: they are)."""
+    for key, fp in d.events.items():
+        if key not in seen:
+            kind, ns, name = key
             meta: dict[str, Any] = {"name": name}
             if ns:
                 meta["namespace"] = ns
-            if _fingerprint(s.events({"kind": kind, "metadata": meta})) != fp:
-                return f"the events of {kind}/{ns}/{name} changed"
-        return None
+            seen[key] = _fingerprint(s.events({"kind": kind, "metadata": meta}))
+        if seen[key] != fp:
+            return f"the events of {'/'.join(key)} changed"
+    return None
 
 
-def _compute(source: Any, rk: Any, columns: Any, key: tuple[str, str], live: bool, track: bool, keep: bool) -> _Entry:
+def _compute(
+    source: Any,
+    rk: Any,
+    columns: Any,
+    key: tuple[str, str],
+    live: bool,
+    track: bool,
+    keep: bool,
+    memo: dict[str, Derived] | None = None,
+) -> _Entry:
     deps = Deps()
-    rec = Recorder(source, deps, track)
+    rec = Recorder(source, deps, track, memo)
     ns, name = key
     obj = rec.get(rk.kind, name, ns or None, rk.group) if live else None
     if live and obj is None:  # gone since the member list was read: as a request in git, or absent
@@ -507,4 +710,4 @@ def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:
     return rows
 
 
-__all__ = ["SHARED", "Changes", "Deps", "FleetRows", "Recorder", "fleet_rows", "one_shot_workers"]
+__all__ = ["SHARED", "Changes", "Deps", "Derived", "FleetRows", "Recorder", "fleet_rows", "one_shot_workers"]

@@ -26,6 +26,7 @@ from typing import Any
 Path = tuple[Any, ...]
 MISSING = "<missing>"  # a key that is absent (a fact's value)
 NOPATH = object()  # the path no longer leads anywhere: every fact on it fails
+_UNSEEN = object()  # not yet in a ``broken`` memo
 
 # Leaves whose value is followed (TStr): passed to is_ancestor/timestamp by the trace, moving at every sync.
 FOLLOWED: frozenset[Path] = frozenset(
@@ -72,12 +73,24 @@ class Facts:
         return self.broken(obj, ancestor, timestamp) is None
 
     def broken(
-        self, obj: Any, ancestor: Callable[[str, str], bool], timestamp: Callable[[str], int | None]
+        self,
+        obj: Any,
+        ancestor: Callable[[str, str], bool],
+        timestamp: Callable[[str], int | None],
+        memo: dict[tuple[Path, str, Any], Any] | None = None,
     ) -> str | None:
-        """The first fact no longer true of ``obj``, said as ``path op arg: was → now`` (None: they all hold)."""
-        for (path, op, arg), value in self.seen.items():
-            now = _evaluate(obj, path, op, arg, ancestor, timestamp)
+        """The first fact no longer true of ``obj``, said as ``path op arg: was → now`` (None: they all hold).
+        ``memo`` keeps each fact's value on ``obj`` for the next row's facts about the same version (every row reads
+        the state reconciler's spec and status the same way)."""
+        for fact, value in self.seen.items():
+            if memo is None:
+                now = _evaluate(obj, *fact, ancestor, timestamp)
+            else:
+                now = memo.get(fact, _UNSEEN)
+                if now is _UNSEEN:
+                    now = memo[fact] = _evaluate(obj, *fact, ancestor, timestamp)
             if now != value:
+                path, op, arg = fact
                 where = ".".join(str(p) for p in path) or "(object)"
                 return f"{where} {op}{f' {arg!r}' if arg is not None else ''}: {value!r} → {'(gone)' if now is NOPATH else repr(now)}"
         return None
@@ -428,6 +441,10 @@ class TStr(_Followed, str):
     def __hash__(self) -> int:
         return hash(plain(self))
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # a row sent to another process (the dashboard's fleet worker): the whole value, as a plain str
+        return (str, (plain(self),))
+
     def __str__(self) -> str:
         # still followed (``str(revision)[:8]`` is a slice); "%s" copies it whole: pending until the output says
         self._facts.formatted(self._whole(), self._path, "whole", None, self._whole())
@@ -539,6 +556,9 @@ class TInt(_Followed, int):
 
     def __int__(self) -> int:
         return plain(self)  # type: ignore[no-any-return]
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (int, (plain(self),))  # sent to another process: the whole value, as a plain int
 
     def __index__(self) -> int:
         return plain(self)  # type: ignore[no-any-return]

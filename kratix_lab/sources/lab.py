@@ -352,10 +352,10 @@ class LabSnapshot:
         self.ready()
         return self.source.change_token()
 
-    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()``, once per snapshot: a value made only of the snapshot's answers."""
+    def derived(self, key: str, compute: Callable[[Any], Any]) -> Any:
+        """``compute(self)``, once per snapshot: a value made only of the snapshot's answers."""
         if key not in self._derived:
-            self._derived[key] = compute()
+            self._derived[key] = compute(self)
         return self._derived[key]
 
     def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]:

@@ -104,11 +104,12 @@ def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     (argo-cd controller/state.go: a file of the source the repo-server cannot unmarshal fails the whole
     comparison; the Application's live objects stay as last synced).
 
-    A source that reads once (``derived``: the fleet's snapshot, ``kratix_lab.sources.lab.LabSnapshot``) scans its
-    Applications once, not once per request of every row."""
+    A source that keeps derived values (``derived(key, compute)``: the fleet's snapshot,
+    ``kratix_lab.sources.lab.LabSnapshot``, and the row engine's ``kratix_lab.fleet.rows.Recorder``, which computes
+    it again only after an Application changed) scans its Applications once, not once per request of every row."""
     derived = getattr(s, "derived", None)
     if derived is not None:
-        return derived("comparison_errors", lambda: _comparison_errors(s))  # type: ignore[no-any-return]
+        return derived("comparison_errors", _comparison_errors)  # type: ignore[no-any-return]
     return _comparison_errors(s)
 
 
