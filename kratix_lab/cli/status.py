@@ -21,8 +21,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _source(args, cached=True) as source:
         _platform_line(args, source)
         watch = getattr(args, "watch", False)
-        # -w: kept incrementally (kratix_lab.fleet.rows); else every row once, from one bulk read, on the cores
-        fleet_rows = FleetRows(source, track=watch, workers=1 if watch else one_shot_workers())
+        # -w: kept incrementally (kratix_lab.fleet.rows; a big fleet's first rows computed by forked processes); else
+        # every row once, from one bulk read, on the cores
+        fleet_rows = FleetRows(source, track=watch, workers=one_shot_workers())
         rows = fleet_rows.refresh()
         now = source.now()
         if watch:

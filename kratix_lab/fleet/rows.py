@@ -93,7 +93,7 @@ class Deps:
     logs: set[tuple[str, str]] = field(default_factory=set)  # (namespace, pod)
     files: dict[tuple[str, str | None], str] = field(default_factory=dict)  # (path, branch) -> fingerprint
     head: list[str | None] = field(default_factory=list)  # the state head, when the row read it
-    derived: set[str] = field(default_factory=set)  # the values computed once for every row it used (``Derived``)
+    derived: dict[str, str] = field(default_factory=dict)  # a value computed for every row it used -> fingerprint
 
     def settle(self, row: VClusterStatus) -> VClusterStatus:
         """The row computed: its followed values made plain (recorded whole) and the formatted ones that reached
@@ -220,7 +220,7 @@ class Recorder:
         entry = self.memo.get(key)
         if entry is None:
             entry = self.memo[key] = _derive(self._s, compute)
-        self.deps.derived.add(key)
+        self.deps.derived[key] = entry.fingerprint
         return entry.value
 
     def _facts(self, key: Key) -> Facts:
@@ -342,6 +342,9 @@ class FleetRows:
         self._token: Any = None
         self._keep_diagnoses = not track
         self._index = _Index()  # what each row read, by what was read (``_dirty``)
+        self._stream: _Stream | None = None  # the first rows being computed by forked processes
+        self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
+        self._due: dict[tuple[str, str], bool] = {}  # rows due, not computed yet (a refresh with a limit)
         self.memo: dict[str, Derived] = {}  # values computed once for every row (``Recorder.derived``)
 
     def rows(self) -> builtins.list[VClusterStatus]:
@@ -350,9 +353,14 @@ class FleetRows:
     def diagnoses(self) -> builtins.list[Diagnosis]:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
-    def refresh(self) -> builtins.list[VClusterStatus]:
+    def refresh(self, limit: int | None = None) -> builtins.list[VClusterStatus]:
+        """Bring the rows up to date and return them. While the first rows stream in (``pending`` > 0: tracked rows
+        of a fleet of ``STREAM_FROM`` or more on a source with a bulk snapshot, computed by forked processes, see
+        ``_Stream``), a refresh returns the rows in so far: ``limit`` caps the rows it computes here (the first
+        ones, read directly, so the first row comes at once), and it waits for the processes' next rows only when
+        it has nothing else to do."""
         if self.track:
-            return self._refresh()
+            return self._refresh(limit)
         # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
         # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``),
         # and once more at its first full collection after (seconds): what is alive then is frozen out of its sight
@@ -366,16 +374,31 @@ class FleetRows:
                 gc.freeze()
                 gc.enable()
 
-    def _refresh(self) -> builtins.list[VClusterStatus]:
+    def _refresh(self, limit: int | None = None) -> builtins.list[VClusterStatus]:
+        rows = self._streaming(limit) if self._stream is not None else self._refresh_rows(limit)
+        if limit is None and self._stream is not None:  # no limit: every row, once the stream is in
+            changed, why = builtins.list(self.changed), dict(self.why)
+            while self._stream is not None:
+                rows = self._streaming(None)
+                changed += self.changed
+                why |= self.why
+            self.changed, self.why = sorted(set(changed)), why
+            self.recomputed = len(self.changed)
+        return rows
+
+    def _refresh_rows(self, limit: int | None) -> builtins.list[VClusterStatus]:
         changes = self._changes()
         # every row computed (a one-shot, or the first refresh): read from one bulk read of the platform (the source's
         # ``snapshot()``, when it has one: kratix_lab.sources.lab.LabSnapshot). Tracking, the rows record what they
         # read of it as they would of the source: the feed was polled before it was read, so a write the snapshot
         # saw or missed is reported at the next refresh and reaches the rows that read it.
         every = changes is None or changes.everything
-        snapshot = getattr(self.source, "snapshot", None) if every else None
+        # (a refresh that computes only ``limit`` rows here reads them directly, unless they may stream in)
+        bulk = every and (limit is None or (self.track and self.workers > 1))
+        snapshot = getattr(self.source, "snapshot", None) if bulk else None
         s = snapshot() if snapshot is not None else self.source
-        getattr(s, "prefetch", lambda: None)()  # what every row reads, read meanwhile where it can (the placements)
+        if not self.track:  # what every row reads, read meanwhile where it can (the placements)
+            getattr(s, "prefetch", lambda: None)()
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
@@ -384,13 +407,25 @@ class FleetRows:
             self._index.remove(k, self.entries.pop(k).deps)
         columns = fleet_columns(s, rk)
         todo = []
+        for k in self.gone:
+            self._due.pop(k, None)
         for key, live in sorted(members.items()):
             entry = self.entries.get(key)
             if entry is None or key in dirty or entry.member[2] != live:
                 todo.append((key, live))
+        if self.track and snapshot is not None and _Stream.possible(self, todo):
+            self._stream = _Stream(s, rk, columns, todo, self.workers)
+            return self._streaming(limit)
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
             computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
         else:
+            if limit is not None and self.track:  # the rows due wait their turn (``pending``); the rest stay shown
+                self._due.update(todo)
+                todo = [(k, self._due.pop(k)) for k in builtins.list(self._due)[: max(limit, 0)]]
+                self.pending = len(self._due)
+            elif self._due:
+                self._due.update(todo)
+                todo, self._due, self.pending = sorted(self._due.items()), {}, 0
             computed = [
                 _compute(s, rk, columns, key, live, self.track, self._keep_diagnoses, self.memo) for key, live in todo
             ]
@@ -403,6 +438,51 @@ class FleetRows:
                 self._index.add(key, entry.deps)
         self.changed = [key for key, _ in todo]
         self.recomputed = len(self.changed)
+        return self.rows()
+
+    def _put(self, key: tuple[str, str], entry: _Entry) -> None:
+        old = self.entries.get(key)
+        if old is not None:
+            self._index.remove(key, old.deps)
+        self.entries[key] = entry
+        self._index.add(key, entry.deps)
+
+    def _streaming(self, limit: int | None) -> builtins.list[VClusterStatus]:
+        """A refresh while the first rows stream in (``_Stream``): the rows here are brought up to date as ever,
+        the stream's new rows are taken — and checked against every change since it started (they may have read
+        before it) — and, up to ``limit``, the rows left to this process are computed."""
+        stream = self._stream
+        assert stream is not None and self.feed is not None
+        changes: Changes = self.feed.poll()
+        since = stream.since
+        since.objects |= changes.objects
+        since.logs |= changes.logs
+        since.head |= changes.head
+        since.everything |= changes.everything
+        dirty = self._dirty(changes) if self.entries else set()
+        why = dict(self.why) if dirty else {}
+        mine = stream.mine(limit)
+        arrived, orphans = stream.take(block=not mine and not dirty)
+        for key, entry in arrived:
+            self._put(key, entry)
+        for name, derived in stream.memo.items():  # what the streamed rows used, as it is now (``_dirty`` compares)
+            if name not in self.memo:
+                self.memo[name] = _derive(self.source, derived.compute)
+        if arrived:
+            late = self._dirty(since, only={k for k, _ in arrived})
+            dirty |= late
+            why |= {k: self.why[k] for k in late}
+        todo = [*mine, *orphans, *((k, self.entries[k].member[2]) for k in sorted(dirty) if k in self.entries)]
+        for key, live in todo:
+            self._put(key, _compute(self.source, stream.rk, stream.columns, key, live, True, False, self.memo))
+        self.why = why
+        self.changed = [*(k for k, _ in arrived), *(k for k, _ in todo)]
+        self.recomputed = len(self.changed)
+        self.gone = []
+        self.pending = stream.pending
+        if not self.pending:
+            stream.close()
+            self._stream = None
         return self.rows()
 
     # ---- which rows a change reaches ----------------------------------------------------------
@@ -420,15 +500,17 @@ class FleetRows:
         changes: Changes = self.feed.poll()
         return changes
 
-    def _dirty(self, changes: Changes) -> set[tuple[str, str]]:
-        """The rows ``changes`` reach, and why (``self.why``), found through the index of what each row read
-        (``_Index``): the work is the rows that read a changed object, not every row."""
+    def _dirty(self, changes: Changes, only: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+        """The rows ``changes`` reach (of ``only``, when given), and why (``self.why``), found through the index of
+        what each row read (``_Index``): the work is the rows that read a changed object, not every row."""
         s, idx = self.source, self._index
-        if any(k[0] in EVERY_ROW for k in changes.objects):
-            self.memo.clear()
-            self.why = dict.fromkeys(self.entries, "a Promise or CRD changed")
-            return set(self.entries)
-        why: dict[tuple[str, str], str] = {}
+        if changes.everything or any(k[0] in EVERY_ROW for k in changes.objects):
+            if only is None:
+                self.memo.clear()
+            self.why = dict.fromkeys(self.entries if only is None else only, "a Promise or CRD changed")
+            return set(self.why)
+        # rows outside ``only`` count as reached already: nothing is looked up for them
+        why: dict[tuple[str, str], str] = {} if only is None else dict.fromkeys(self.entries.keys() - only, "")
         new: dict[Key, dict[str, Any] | None] = {}
 
         def current(key: Key) -> dict[str, Any] | None:
@@ -463,14 +545,18 @@ class FleetRows:
                 reason = _walked(self.entries[row].deps, kind, s, lists)
                 if reason is not None:
                     why[row] = reason
-        for name in builtins.list(self.memo):
-            entry = self.memo[name]
-            if not idx.derived.get(name):
-                del self.memo[name]  # no row uses it any more
-            elif entry.always or entry.kinds & kinds:
-                again = self.memo[name] = _derive(s, entry.compute)
-                if again.fingerprint != entry.fingerprint:
-                    mark(idx.derived[name], f"{name} changed (computed once for every row)")
+        if only is None:  # the values computed for every row, computed again after a change to what they read
+            for name in builtins.list(self.memo):
+                entry = self.memo[name]
+                if not idx.derived.get(name):
+                    del self.memo[name]  # no row uses it any more
+                elif entry.always or entry.kinds & kinds:
+                    self.memo[name] = _derive(s, entry.compute)
+        for name, rows in idx.derived.items():  # (the memo is current: rows streamed in are checked against it)
+            now = self.memo.get(name)
+            for row in rows - why.keys():
+                if now is None or self.entries[row].deps.derived[name] != now.fingerprint:
+                    why[row] = f"{name} changed (computed once for every row)"
         for log in changes.logs:
             mark(idx.logs.get(log, ()), "a pod log it read grew")
         if changes.head and idx.repo:
@@ -484,6 +570,8 @@ class FleetRows:
             reason = _events_changed(self.entries[row].deps, s, events)
             if reason is not None:
                 why[row] = reason
+        if only is not None:
+            why = {k: v for k, v in why.items() if k in only}
         self.why = why
         return set(why)
 
@@ -632,6 +720,140 @@ def _compute(
 
 
 PARALLEL_FROM = 64  # rows: below this a one-shot computes them in this process (starting workers costs more)
+STREAM_FROM = 64  # rows: from this many, a tracked fleet's first rows stream in from forked processes (_Stream)
+STREAM_HERE = 16  # of those, the first ones this process computes itself, read directly (the first row at once)
+STREAM_CHUNK = 16  # rows a forked process sends at a time
+
+
+class _Stream:
+    """A tracked fleet's first rows (issue 15: the dashboard's first paint), computed by ``workers`` forked
+    processes over the bulk snapshot and streamed back ``STREAM_CHUNK`` rows at a time, each with what it read.
+
+    Why forked: the snapshot of a thousand vClusters is every object parsed (a gigabyte at its peak); read in a
+    long-lived process (the dashboard's fleet worker) the memory stays with it, fragmented among the rows'
+    dependency records; a forked process that reads it and exits gives all of it back, and two use both cores.
+    This process computes the first ``STREAM_HERE`` rows itself, read directly from the source, so the first rows
+    show at once while the processes read the snapshot (seconds). Each process opens the lab again
+    (``LabSnapshot.reopened``). A process that dies leaves the rows it did not send to this process. Rows read
+    before a change that this process polls meanwhile are checked against every change since the start
+    (``FleetRows._streaming``)."""
+
+    def __init__(self, s: Any, rk: Any, columns: Any, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int):
+        import multiprocessing
+        import sys
+
+        self.rk, self.columns = rk, columns
+        self.since = Changes()  # every change polled since the stream started
+        self.memo: dict[str, Derived] = {}  # the values computed for every row the processes' rows used
+        self.here = todo[:STREAM_HERE]
+        rest = todo[STREAM_HERE:]
+        size = -(-len(rest) // workers)
+        ctx = multiprocessing.get_context("fork")
+        getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        self.children: builtins.list[_Child] = []
+        for i in range(0, len(rest), size):
+            share = rest[i : i + size]
+            receive, send = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_stream_share, args=(send, s, rk, columns, share), daemon=True)
+            process.start()
+            send.close()
+            self.children.append(_Child(process, receive, {k: live for k, live in share}))
+        self.pending = len(todo)
+
+    @staticmethod
+    def possible(rows: FleetRows, todo: builtins.list[Any]) -> bool:
+        import multiprocessing
+        import threading
+
+        return (
+            rows.workers > 1
+            and rows.feed is not None
+            and len(todo) >= STREAM_FROM
+            and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1  # forking a process with threads can copy a lock held
+        )
+
+    def mine(self, limit: int | None) -> builtins.list[tuple[tuple[str, str], bool]]:
+        """The next rows this process computes itself (``limit`` of them, else all it has)."""
+        n = len(self.here) if limit is None else max(0, min(limit, len(self.here)))
+        out, self.here = self.here[:n], self.here[n:]
+        self.pending -= len(out)
+        return out
+
+    def take(
+        self, block: bool
+    ) -> tuple[builtins.list[tuple[tuple[str, str], _Entry]], builtins.list[tuple[tuple[str, str], bool]]]:
+        """The rows the processes sent (waiting for some when ``block``), and the rows of a process that died
+        without sending them (to compute here)."""
+        from multiprocessing.connection import wait
+
+        arrived: builtins.list[tuple[tuple[str, str], _Entry]] = []
+        orphans: builtins.list[tuple[tuple[str, str], bool]] = []
+        open_ = [c for c in self.children if c.todo]
+        if not open_:
+            return arrived, orphans
+        ready = set(wait([c.conn for c in open_], timeout=None if block else 0))
+        for child in open_:
+            if child.conn not in ready:
+                continue
+            try:
+                while True:
+                    rows, memo = child.conn.recv()
+                    for key, entry in rows:
+                        if child.todo.pop(key, None) is not None:
+                            arrived.append((key, entry))
+                    for name, derived in memo.items():
+                        self.memo.setdefault(name, derived)
+                    if not child.todo or not child.conn.poll():
+                        break
+            except (EOFError, OSError):  # it died: its rows left are computed here
+                orphans += sorted(child.todo.items())
+                child.todo.clear()
+            if not child.todo:
+                child.close()
+        self.pending -= len(arrived) + len(orphans)
+        return arrived, orphans
+
+    def close(self) -> None:
+        for child in self.children:
+            child.close()
+
+
+@dataclass
+class _Child:
+    process: Any
+    conn: Any
+    todo: dict[tuple[str, str], bool]  # rows it has not sent yet
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
+    """A forked process's tracked rows (``_Stream``), sent ``STREAM_CHUNK`` at a time with the values computed for
+    every row they used; it stops at a row that raises (the parent computes the rest and raises there)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
+    try:
+        s = s.reopened()
+        memo: dict[str, Derived] = {}
+        sent: set[str] = set()
+        for i in range(0, len(share), STREAM_CHUNK):
+            chunk = share[i : i + STREAM_CHUNK]
+            rows = [(key, _compute(s, rk, columns, key, live, True, False, memo)) for key, live in chunk]
+            send.send((rows, {name: d for name, d in memo.items() if name not in sent}))
+            sent |= memo.keys()
+    except Exception:  # the parent computes what was not sent, and raises there
+        pass
+    finally:
+        send.close()
 
 
 def one_shot_workers() -> int:

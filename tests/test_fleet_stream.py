@@ -1,0 +1,138 @@
+"""A tracked fleet's first rows streamed in from forked processes (issue 15: the dashboard's first paint, memory
+and both cores; ``kratix_lab.fleet.rows._Stream``), and rows due computed a few at a time (``refresh(limit)``):
+the rows equal the rows from scratch whatever happens meanwhile — a change made after a process read its rows, a
+process that dies."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from kratix_lab.diagnose import fleet
+from kratix_lab.fleet import rows as rows_mod
+from kratix_lab.fleet.rows import FleetRows
+from kratix_lab.model.yamlio import load_one
+from kratix_lab.sources.lab import LabSource
+from tests.helpers import SAMPLES
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="streaming forks (POSIX)")
+
+
+def request(i: int) -> dict:
+    media = load_one((SAMPLES / "media.yaml").read_text())
+    name = f"vc{i:02d}"
+    media["metadata"] = {"name": name, "namespace": "platform-requests"}
+    media["spec"].update(name=name, targetNamespace=f"vcluster-{name}", projectName=f"vcluster-{name}")
+    media["spec"]["exposure"]["hostname"] = f"{name}.integratn.tech"
+    return media
+
+
+@pytest.fixture
+def fleet_lab(lab):
+    for i in range(5):
+        lab.submit(request(i))
+    assert lab.settle().quiescent
+    return lab  # six vClusters: sandbox and vc00..vc04
+
+
+@pytest.fixture
+def small_stream(monkeypatch):
+    """Streaming from 4 rows: 1 computed here, the rest by two processes, 2 rows a message."""
+    monkeypatch.setattr(rows_mod, "STREAM_FROM", 4)
+    monkeypatch.setattr(rows_mod, "STREAM_HERE", 1)
+    monkeypatch.setattr(rows_mod, "STREAM_CHUNK", 2)
+
+
+def drain(rows: FleetRows, limit: int = 1) -> list[int]:
+    pending = [rows.pending]
+    while rows.pending:
+        rows.refresh(limit=limit)
+        pending.append(rows.pending)
+    return pending
+
+
+def test_the_first_rows_stream_in_and_equal_the_rows_from_scratch(fleet_lab, small_stream):
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    first = rows.refresh(limit=1)
+    assert rows._stream is not None, "six rows from four: streamed"
+    assert 1 <= len(first) < 6 and rows.pending == 6 - len(first)
+    assert first[0] in fleet(source)
+    pending = drain(rows)
+    assert pending == sorted(pending, reverse=True) and pending[-1] == 0
+    assert rows.rows() == fleet(source) and rows._stream is None
+    assert rows._index.objects and "comparison_errors" in rows.memo  # what the processes' rows read, indexed here
+    fleet_lab.reconcile("VClusterCore", "vc03", "platform-requests")
+    touched = set()
+    for _ in range(4):
+        fleet_lab.step()
+        assert rows.refresh() == fleet(source), rows.why
+        touched |= set(rows.changed)
+    assert touched == {("platform-requests", "vc03")}, rows.why  # incremental from then on
+
+
+def test_a_refresh_without_a_limit_waits_for_every_row(fleet_lab, small_stream):
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    assert rows.refresh() == fleet(source) and rows.pending == 0 and len(rows.changed) == 6
+
+
+def test_a_change_after_a_process_read_its_rows_reaches_them_when_they_arrive(fleet_lab, small_stream):
+    """The processes compute their rows and send them; the lab changes before they are taken: the rows arrive read
+    before the change, are checked against every change since the stream began, and computed again here."""
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    rows.refresh(limit=1)
+    stream = rows._stream
+    assert stream is not None
+    for child in stream.children:  # every process has sent (at least) its first rows: they were read before now
+        assert child.conn.poll(60)
+    late = next(k for c in stream.children for k in c.todo)  # a row still in a process's pipe
+    fleet_lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    fleet_lab.reconcile("VClusterCore", late[1], late[0])
+    for _ in range(3):
+        fleet_lab.step()
+    drain(rows)
+    assert late in rows.why, rows.why  # computed again after it arrived
+    assert rows.rows() == fleet(source)
+    row = next(r for r in rows.rows() if (r.namespace, r.name) == late)
+    assert row.health == "Degraded" and row.stage == "pipeline"
+
+
+def test_a_process_that_dies_leaves_its_rows_to_this_one(fleet_lab, small_stream, monkeypatch):
+    def dies(send, *args):
+        os._exit(3)
+
+    monkeypatch.setattr(rows_mod, "_stream_share", dies)
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    assert rows.refresh() == fleet(source) and rows.pending == 0
+
+
+def test_no_stream_below_its_size_with_one_worker_or_without_a_feed(fleet_lab, small_stream, monkeypatch):
+    source = LabSource(fleet_lab)
+    one = FleetRows(source, workers=1)
+    one.refresh(limit=2)
+    assert one._stream is None
+    monkeypatch.setattr(rows_mod, "STREAM_FROM", 7)
+    seven = FleetRows(source, workers=2)
+    seven.refresh(limit=2)
+    assert seven._stream is None
+
+
+def test_rows_due_are_computed_a_few_at_a_time_and_changes_meanwhile_are_kept(fleet_lab):
+    """Without a stream (one worker), ``refresh(limit)`` computes at most ``limit`` of the rows due and says how
+    many wait (``pending``); a change that reaches a row still waiting, or one already shown, is not lost."""
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=1)
+    assert len(rows.refresh(limit=2)) == 2 and rows.pending == 4
+    fleet_lab.reconcile("VClusterCore", "vc04", "platform-requests")
+    fleet_lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    for _ in range(3):
+        fleet_lab.step()
+        rows.refresh(limit=1)
+        assert rows.recomputed <= 1
+    drain(rows, limit=1)
+    assert rows.rows() == fleet(source)
