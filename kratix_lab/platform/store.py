@@ -104,6 +104,7 @@ class Store:
         self._parsed: dict[tuple[str, str, str, str], tuple[int, dict[str, Any]]] = {}
         self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index
         self._rvs_data_version: int | None = None
+        self._rvs_top = 0  # the highest resourceVersion in _rvs
         if read_only:
             self._conn = self._connect_read_only()
             return
@@ -294,11 +295,28 @@ class Store:
         if self._rvs is not None and getattr(local, "rvs_checked", False):
             return self._rvs
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._rvs is None or version != self._rvs_data_version:
+        if self._rvs is not None and version != self._rvs_data_version:
+            # another connection committed: what it wrote has resourceVersions above every one known here (one
+            # counter, one writer at a time); only a removal, which the count tells, needs everything read again
+            rvs, written = (
+                self._rvs,
+                self._conn.execute(
+                    "SELECT grp, kind, namespace, name, rv FROM objects WHERE rv > ?", (self._rvs_top,)
+                ).fetchall(),
+            )
+            for g, k, ns, n, rv in written:
+                rvs.setdefault(k, {})[(g, ns, n)] = rv
+                self._rvs_top = max(self._rvs_top, rv)
+            count = self._conn.execute("SELECT count(*) FROM objects").fetchone()[0]
+            if sum(len(objs) for objs in rvs.values()) != count:
+                self._rvs = None
+            self._rvs_data_version = version
+        if self._rvs is None:
             rows = self._conn.execute("SELECT grp, kind, namespace, name, rv FROM objects")
-            self._rvs = {}
+            self._rvs, self._rvs_top = {}, 0
             for g, k, ns, n, rv in rows:
                 self._rvs.setdefault(k, {})[(g, ns, n)] = rv
+                self._rvs_top = max(self._rvs_top, rv)
             self._rvs_data_version = version
         if getattr(local, "depth", 0):
             local.rvs_checked = True
@@ -431,6 +449,7 @@ class Store:
         key = _key(obj)
         if self._rvs is not None:
             self._rvs.setdefault(key[1], {})[(key[0], key[2], key[3])] = rv
+            self._rvs_top = max(self._rvs_top, rv)
         body = json.dumps(obj, sort_keys=False, separators=(",", ":"))
         if insert:
             self._conn.execute(
