@@ -329,3 +329,26 @@ def test_a_followed_value_pickles_as_its_plain_value_and_records_it_whole():
     assert type(pickle.loads(pickle.dumps([rev, t]))[0]) is str
     assert facts.seen[(("status", "sync", "revision"), "whole", None)] == "abc123"
     assert facts.seen[(("status", "reconciledAt"), "ts:whole", None)] == 100
+
+
+def test_a_fleet_row_reads_no_log_of_a_pipeline_run_that_succeeded(lab):
+    """A kept row (dashboard, ``status -w``, live) never shows a succeeded run's log, so it does not read it (live,
+    each log is a request to the API server); a failed run's log is read — its last line is the row's message."""
+    from kratix_lab.trace import trace
+
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.refresh()
+    assert all(not e.deps.logs for e in rows.entries.values())
+    jobs = [
+        n for n, _ in trace(source, "VClusterOrchestrator", "sandbox", "platform-requests").walk() if n.kind == "Job"
+    ]
+    assert jobs and any(n.evidence["logTail"] for n in jobs)  # a trace, as ever, shows them
+    quiet = trace(source, "VClusterOrchestrator", "sandbox", "platform-requests", healthy_logs=False)
+    assert not any(n.evidence["logTail"] for n, _ in quiet.walk() if n.kind == "Job")
+    lab.faults.inject("pipeline-fails", promise="vcluster-core")
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    for _ in range(4):
+        lab.step()
+        check(rows, source)
+    assert any(e.deps.logs for e in rows.entries.values())

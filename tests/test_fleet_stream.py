@@ -136,3 +136,17 @@ def test_rows_due_are_computed_a_few_at_a_time_and_changes_meanwhile_are_kept(fl
         assert rows.recomputed <= 1
     drain(rows, limit=1)
     assert rows.rows() == fleet(source)
+
+
+def test_many_rows_reached_at_once_stream_in_too(fleet_lab, small_stream):
+    """Every vCluster's kubeconfig-sync CronJob fires in the same lab minute: every row is reached. They are
+    computed by forked processes as the first rows were (the memory they read goes with them), while the rows
+    shown stay until replaced."""
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    rows.refresh()
+    fleet_lab.run_for(600)  # two */5 firings of every CronJob
+    shown = rows.refresh(limit=1)
+    assert rows._stream is not None and len(shown) == 6  # the old rows stay shown meanwhile
+    drain(rows)
+    assert rows.rows() == fleet(source)

@@ -20,8 +20,10 @@ BLOCKING = {"commit-not-synced", "sync-failed", "statestore-write-failed", "work
 SYMPTOMS = {"request-missing", "object-missing"}
 
 
-def diagnose(source: Source, kind: str, name: str, namespace: str | None = None) -> Diagnosis:
-    root = trace(source, kind, name, namespace)
+def diagnose(
+    source: Source, kind: str, name: str, namespace: str | None = None, *, healthy_logs: bool = True
+) -> Diagnosis:
+    root = trace(source, kind, name, namespace, healthy_logs=healthy_logs)
     now = source.now()
     findings: list[Finding] = []
 

@@ -81,14 +81,18 @@ def fleet_row(
     namespace: str,
     name: str,
     obj: dict[str, Any] | None,
+    *,
+    healthy_logs: bool = True,
 ) -> tuple[VClusterStatus, Diagnosis]:
-    """One fleet row and the diagnosis it comes from: the request ``obj`` (None: in git, not in the cluster)."""
+    """One fleet row and the diagnosis it comes from: the request ``obj`` (None: in git, not in the cluster).
+    ``healthy_logs=False`` when the diagnosis is not kept: the row is the same, the logs of the pipeline runs that
+    succeeded are not read (``trace``)."""
     names = tuple(c.name for c in columns)
     if obj is None:
-        return _git_only_row(source, rk, namespace, name, names)
+        return _git_only_row(source, rk, namespace, name, names, healthy_logs)
     meta = obj["metadata"]
     cells = [column_text(obj, c) for c in columns] + ["", ""]
-    d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"))
+    d = diagnose(source, rk.kind, meta["name"], meta.get("namespace"), healthy_logs=healthy_logs)
     if d.findings:
         top = d.findings[0]
         stage, health, since = top.stage, DEGRADED if top.severity == "error" else PROGRESSING, top.since
@@ -109,11 +113,16 @@ def fleet_row(
 
 
 def _git_only_row(
-    source: Source, rk: RequestKind, namespace: str, name: str, columns: tuple[str, ...] = ()
+    source: Source,
+    rk: RequestKind,
+    namespace: str,
+    name: str,
+    columns: tuple[str, ...] = (),
+    healthy_logs: bool = True,
 ) -> tuple[VClusterStatus, Diagnosis]:
     """A request in git that is not in the cluster: its stage and health are the Application's that should apply
     it (the request itself has no preset or version to show but what git holds, which the seam does not read)."""
-    d = diagnose(source, rk.kind, name, namespace or None)
+    d = diagnose(source, rk.kind, name, namespace or None, healthy_logs=healthy_logs)
     top = d.findings[0] if d.findings else None
     stage = top.stage if top else "request"
     health = MISSING if top is None else DEGRADED if top.severity == "error" else PROGRESSING

@@ -1,9 +1,11 @@
 """Change feeds for ``FleetRows``: what changed since the last poll, as object keys, pod logs and the state head.
 
 - ``LabFeed``: the lab store gives every write a resourceVersion from one counter; ``Store.written_since`` lists the
-  objects written after the last one seen, and the index of every object's resourceVersion is compared only when
-  the object count says something was removed (as ``kratix_lab/serve/watch.py``'s hub does for ``kratix-lab
-  serve``'s watches). Logs come from ``Store.logs_written_since``; the head from the state remote.
+  objects written after the last one seen and ``Store.removed_since`` the objects removed (the store's removal
+  log); a lab without the log (written by an older kratix-lab, opened read-only) has the index of every object's
+  resourceVersion compared when the object count says something was removed (as ``kratix_lab/serve/watch.py``'s
+  hub does for ``kratix-lab serve``'s watches). Logs come from ``Store.logs_written_since``; the head from the
+  state remote.
 - ``CacheFeed``: a ``kratix_lab.live.cache.CachedSource``'s informers report every ADDED/MODIFIED/DELETED (a relist
   after ``410 Gone`` reports the differences once); the state head is asked at each poll.
 
@@ -26,7 +28,10 @@ class LabFeed:
         self.lab = lab
         self.store = lab.store
         self.rv, self.count = self.store.version()
-        self.index = self._index()
+        now = self.store.removed_since(None)
+        self.removed: int | None = now[0] if now is not None else None
+        # a lab without the removal log (written before it, opened read-only): removals found by comparing indexes
+        self.index = self._index() if self.removed is None else None
         self.log_seq, _ = self.store.logs_written_since(0)
         self.head = lab.state_remote.head()
 
@@ -43,16 +48,24 @@ class LabFeed:
         if (rv, count) != (self.rv, self.count):
             added = 0
             for g, kind, ns, name, obj_rv in self.store.written_since(self.rv):
-                key = (g, kind, ns, name)
-                if key not in self.index:
-                    added += 1
-                self.index[key] = obj_rv
+                if self.index is not None:
+                    added += (g, kind, ns, name) not in self.index
+                    self.index[(g, kind, ns, name)] = obj_rv
                 changes.objects.add((kind, ns, name))
-            if count < self.count + added:  # something was removed: find what
-                now = self._index()
-                for _, kind, ns, name in self.index.keys() - now.keys():
+            if self.removed is not None:
+                removed = self.store.removed_since(self.removed)
+                if removed is None:  # further behind than the log keeps: every row again
+                    changes.everything = True
+                    now = self.store.removed_since(None)
+                    self.removed = now[0] if now is not None else None
+                else:
+                    self.removed = removed[0]
+                    changes.objects |= {(kind, ns, name) for _, kind, ns, name in removed[1]}
+            elif count < self.count + added:  # something was removed: find what
+                now_index = self._index()
+                for _, kind, ns, name in (self.index or {}).keys() - now_index.keys():
                     changes.objects.add((kind, ns, name))
-                self.index = now
+                self.index = now_index
             self.rv, self.count = rv, count
         self.log_seq, changes.logs = self.store.logs_written_since(self.log_seq)
         head = self.lab.state_remote.head()

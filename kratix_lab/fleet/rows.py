@@ -376,13 +376,14 @@ class FleetRows:
 
     def _refresh(self, limit: int | None = None) -> builtins.list[VClusterStatus]:
         rows = self._streaming(limit) if self._stream is not None else self._refresh_rows(limit)
-        if limit is None and self._stream is not None:  # no limit: every row, once the stream is in
-            changed, why = builtins.list(self.changed), dict(self.why)
-            while self._stream is not None:
-                rows = self._streaming(None)
+        if limit is None and (self._stream is not None or self._due):  # no limit: every row, once all are in
+            changed, gone, why = builtins.list(self.changed), builtins.list(self.gone), dict(self.why)
+            while self._stream is not None or self._due:
+                rows = self._streaming(None) if self._stream is not None else self._refresh_rows(None)
                 changed += self.changed
+                gone += self.gone
                 why |= self.why
-            self.changed, self.why = sorted(set(changed)), why
+            self.changed, self.gone, self.why = sorted(set(changed)), sorted(set(gone)), why
             self.recomputed = len(self.changed)
         return rows
 
@@ -411,9 +412,13 @@ class FleetRows:
             self._due.pop(k, None)
         for key, live in sorted(members.items()):
             entry = self.entries.get(key)
-            if entry is None or key in dirty or entry.member[2] != live:
+            if entry is None or key in dirty or entry.member[2] != live or key in self._due:
                 todo.append((key, live))
-        if self.track and snapshot is not None and _Stream.possible(self, todo):
+        if self.track and _Stream.possible(self, todo):  # many rows due (the first, or every CronJob firing at once)
+            self._due = {}
+            if snapshot is None:  # read by the processes only
+                snapshot = self.source.snapshot
+                s = snapshot()
             self._stream = _Stream(s, rk, columns, todo, self.workers)
             return self._streaming(limit)
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
@@ -423,9 +428,8 @@ class FleetRows:
                 self._due.update(todo)
                 todo = [(k, self._due.pop(k)) for k in builtins.list(self._due)[: max(limit, 0)]]
                 self.pending = len(self._due)
-            elif self._due:
-                self._due.update(todo)
-                todo, self._due, self.pending = sorted(self._due.items()), {}, 0
+            else:
+                self._due, self.pending = {}, 0
             computed = [
                 _compute(s, rk, columns, key, live, self.track, self._keep_diagnoses, self.memo) for key, live in todo
             ]
@@ -472,15 +476,19 @@ class FleetRows:
             late = self._dirty(since, only={k for k, _ in arrived})
             dirty |= late
             why |= {k: self.why[k] for k in late}
-        todo = [*mine, *orphans, *((k, self.entries[k].member[2]) for k in sorted(dirty) if k in self.entries)]
+        again = [(k, self.entries[k].member[2]) for k in sorted(dirty) if k in self.entries]
+        if len(again) > STREAM_HERE:  # many rows reached at once (CronJobs): streamed after this stream
+            self._due.update(again)
+            again = []
+        todo = [*mine, *orphans, *again]
         for key, live in todo:
             self._put(key, _compute(self.source, stream.rk, stream.columns, key, live, True, False, self.memo))
         self.why = why
         self.changed = [*(k for k, _ in arrived), *(k for k, _ in todo)]
         self.recomputed = len(self.changed)
         self.gone = []
-        self.pending = stream.pending
-        if not self.pending:
+        self.pending = stream.pending + len(self._due)
+        if not stream.pending:
             stream.close()
             self._stream = None
         return self.rows()
@@ -714,7 +722,7 @@ def _compute(
     obj = rec.get(rk.kind, name, ns or None, rk.group) if live else None
     if live and obj is None:  # gone since the member list was read: as a request in git, or absent
         rec.deps.objects[(rk.kind, ns, name)] = None
-    row, d = fleet_row(rec, rk, columns, ns, name, obj)
+    row, d = fleet_row(rec, rk, columns, ns, name, obj, healthy_logs=keep)
     row = deps.settle(row) if track else row
     return _Entry((ns, name, live), row, deps, d if keep else None)
 
@@ -770,6 +778,7 @@ class _Stream:
         return (
             rows.workers > 1
             and rows.feed is not None
+            and callable(getattr(rows.source, "snapshot", None))
             and len(todo) >= STREAM_FROM
             and "fork" in multiprocessing.get_all_start_methods()
             and threading.active_count() == 1  # forking a process with threads can copy a lock held

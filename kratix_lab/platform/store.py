@@ -80,7 +80,12 @@ CREATE TABLE IF NOT EXISTS logs (
   container TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_pod ON logs (namespace, pod);
+CREATE TABLE IF NOT EXISTS removed (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL,
+  name TEXT NOT NULL
+);
 """
+REMOVED_KEPT = 100_000  # the removals a reader behind by more must compare every object to find (``removed_since``)
 
 
 class Store:
@@ -105,6 +110,7 @@ class Store:
         self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index
         self._rvs_data_version: int | None = None
         self._rvs_top = 0  # the highest resourceVersion in _rvs
+        self._rvs_removed: int | None = None  # the last removal (``removed_since``) _rvs has seen
         if read_only:
             self._conn = self._connect_read_only()
             return
@@ -163,6 +169,8 @@ class Store:
         # changes them, so each is read once and written once, at commit.
         self._local.meta, self._local.meta_dirty = {}, set()
         self._local.rvs_checked = False
+        if self._rvs is not None:  # brought up to date before this transaction's writes extend it
+            self._rv_index()
         try:
             yield
             for key in sorted(self._local.meta_dirty):
@@ -280,6 +288,35 @@ class Store:
         self._parsed[key] = (row[4], obj)
         return obj
 
+    def _read_rvs(self, version: int) -> None:
+        """``_rv_index``'s reading. Another connection committed: what it wrote has resourceVersions above every
+        one known here (one counter, one writer at a time) and what it removed is in the removal log; only a log
+        that cannot say (a lab from before it, a reader too far behind) needs every object read again — and the
+        count of objects checks the result."""
+        rvs = self._rvs
+        removed = self.removed_since(self._rvs_removed) if rvs is not None and self._rvs_removed is not None else None
+        if rvs is not None and removed is not None:
+            self._rvs_removed = removed[0]
+            for g, k, ns, n in removed[1]:
+                rvs.get(k, {}).pop((g, ns, n), None)
+            written = self._conn.execute(
+                "SELECT grp, kind, namespace, name, rv FROM objects WHERE rv > ?", (self._rvs_top,)
+            ).fetchall()
+            for g, k, ns, n, rv in written:
+                rvs.setdefault(k, {})[(g, ns, n)] = rv
+                self._rvs_top = max(self._rvs_top, rv)
+            count = self._conn.execute("SELECT count(*) FROM objects").fetchone()[0]
+            if sum(len(objs) for objs in rvs.values()) == count:
+                self._rvs_data_version = version
+                return
+        now = self.removed_since(None)
+        self._rvs_removed = now[0] if now is not None else None
+        self._rvs, self._rvs_top = {}, 0
+        for g, k, ns, n, rv in self._conn.execute("SELECT grp, kind, namespace, name, rv FROM objects"):
+            self._rvs.setdefault(k, {})[(g, ns, n)] = rv
+            self._rvs_top = max(self._rvs_top, rv)
+        self._rvs_data_version = version
+
     def rv(self, group: str, kind: str, namespace: str | None, name: str) -> int | None:
         """An object's resourceVersion without reading its body (cheap change detection)."""
         return self._rv_index().get(kind, {}).get((group, namespace or "", name))
@@ -295,29 +332,16 @@ class Store:
         if self._rvs is not None and getattr(local, "rvs_checked", False):
             return self._rvs
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._rvs is not None and version != self._rvs_data_version:
-            # another connection committed: what it wrote has resourceVersions above every one known here (one
-            # counter, one writer at a time); only a removal, which the count tells, needs everything read again
-            rvs, written = (
-                self._rvs,
-                self._conn.execute(
-                    "SELECT grp, kind, namespace, name, rv FROM objects WHERE rv > ?", (self._rvs_top,)
-                ).fetchall(),
-            )
-            for g, k, ns, n, rv in written:
-                rvs.setdefault(k, {})[(g, ns, n)] = rv
-                self._rvs_top = max(self._rvs_top, rv)
-            count = self._conn.execute("SELECT count(*) FROM objects").fetchone()[0]
-            if sum(len(objs) for objs in rvs.values()) != count:
-                self._rvs = None
-            self._rvs_data_version = version
-        if self._rvs is None:
-            rows = self._conn.execute("SELECT grp, kind, namespace, name, rv FROM objects")
-            self._rvs, self._rvs_top = {}, 0
-            for g, k, ns, n, rv in rows:
-                self._rvs.setdefault(k, {})[(g, ns, n)] = rv
-                self._rvs_top = max(self._rvs_top, rv)
-            self._rvs_data_version = version
+        if self._rvs is not None and version == self._rvs_data_version:
+            pass
+        elif getattr(local, "depth", 0):  # in a transaction: what it reads is one state of the store
+            self._read_rvs(version)
+        else:
+            self._conn.execute("BEGIN")  # the log, the writes and the count read as of one commit
+            try:
+                self._read_rvs(version)
+            finally:
+                self._conn.execute("COMMIT")
         if getattr(local, "depth", 0):
             local.rvs_checked = True
         return self._rvs
@@ -587,9 +611,13 @@ class Store:
     def _remove(self, obj: dict[str, Any]) -> None:
         key = _key(obj)
         self._conn.execute("DELETE FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?", key)
+        seq = self._conn.execute("INSERT INTO removed (grp, kind, namespace, name) VALUES (?, ?, ?, ?)", key).lastrowid
+        if seq is not None and seq % 10_000 == 0:
+            self._conn.execute("DELETE FROM removed WHERE seq <= ?", (seq - REMOVED_KEPT,))
         self._parsed.pop(key, None)
         if self._rvs is not None:
             self._rvs.get(key[1], {}).pop((key[0], key[2], key[3]), None)
+            self._rvs_removed = seq
         uid = obj["metadata"]["uid"]
         # Background garbage collection of dependents (ownerReferences to this uid).
         for dep in self._dependents(uid):
@@ -662,6 +690,27 @@ class Store:
                 "INSERT INTO logs (ts, namespace, pod, container, text) VALUES (?, ?, ?, ?, ?)",
                 (self.now_seconds(), namespace, pod, container, text),
             )
+
+    def removed_since(self, seq: int | None) -> tuple[int, list[tuple[str, str, str, str]]] | None:
+        """(the last removal's sequence number, the ``(group, kind, namespace, name)`` of every object removed after
+        ``seq``, in order) from the removal log — the removal half of a change feed (``written_since`` has the
+        writes); ``seq=None``: where the log stands now, nothing listed. None when the log cannot say: a lab
+        written before the log was kept (opened read-only), or ``seq`` older than the ``REMOVED_KEPT`` removals
+        kept — a reader then compares every object (a watch's ``410 Gone``)."""
+        try:
+            if seq is None:
+                self._conn.execute("SELECT 1 FROM removed LIMIT 1")  # there is a log (else OperationalError)
+                top = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'removed'").fetchone()
+                return (top[0] if top else 0), []
+            oldest = self._conn.execute("SELECT min(seq) FROM removed").fetchone()[0]
+            if oldest is not None and oldest > seq + 1:
+                return None
+            rows = self._conn.execute(
+                "SELECT seq, grp, kind, namespace, name FROM removed WHERE seq > ? ORDER BY seq", (seq,)
+            ).fetchall()
+        except sqlite3.OperationalError:  # no log in this lab (nor the sequence table: nothing ever logged)
+            return None
+        return (rows[-1][0] if rows else seq), [r[1:] for r in rows]
 
     def logs_written_since(self, seq: int) -> tuple[int, set[tuple[str, str]]]:
         """(the last log write's sequence number, the ``(namespace, pod)`` of every log written after ``seq``): the

@@ -62,7 +62,17 @@ __all__ = [
 ]
 
 
-def trace(source: Source, kind: str, name: str, namespace: str | None = None, *, max_depth: int = 3) -> TraceNode:
-    """The road of one request, as a tree of TraceNodes (sub-requests traced up to ``max_depth``)."""
+def trace(
+    source: Source,
+    kind: str,
+    name: str,
+    namespace: str | None = None,
+    *,
+    max_depth: int = 3,
+    healthy_logs: bool = True,
+) -> TraceNode:
+    """The road of one request, as a tree of TraceNodes (sub-requests traced up to ``max_depth``).
+    ``healthy_logs=False``: the log tail of a pipeline run that succeeded is not read (its evidence ``logTail`` is
+    empty) — a fleet row never shows it, and live every log is a request to the API server."""
     rk = resolve(source, kind)
-    return _Tracer(source, max_depth).request(rk, name, namespace, 0)
+    return _Tracer(source, max_depth, healthy_logs).request(rk, name, namespace, 0)

@@ -14,9 +14,10 @@ from kratix_lab.trace.node import ARGO, KRATIX, UNREADABLE, RequestKind, TraceNo
 class _TracerBase:
     """One trace's state and the helpers every stretch reads through."""
 
-    def __init__(self, source: Source, max_depth: int):
+    def __init__(self, source: Source, max_depth: int, healthy_logs: bool = True):
         self.s = source
         self.max_depth = max_depth
+        self.healthy_logs = healthy_logs  # read the log tail of a pipeline run that succeeded (see ``trace``)
         self._apps: list[dict[str, Any]] | None = None
         self._apps_error: Exception | None = None
         self._stores: dict[str, dict[str, Any]] | None = None

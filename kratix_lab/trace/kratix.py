@@ -119,7 +119,8 @@ class _Tracer(GitopsStretch):
                 # the failing container is an init container (a Pipeline's own containers run between
                 # Kratix's reader and work-writer): its log, by name, is the one that says why
                 container = next((c for p in reversed(pods) if (c := failed_container(p))), None)
-                logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods)
+                wanted = health != HEALTHY or self.healthy_logs
+                logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods) if wanted else ""
             except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
                 pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
