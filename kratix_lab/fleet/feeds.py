@@ -32,7 +32,7 @@ class LabFeed:
         self.removed: int | None = now[0] if now is not None else None
         # a lab without the removal log (written before it, opened read-only): removals found by comparing indexes
         self.index = self._index() if self.removed is None else None
-        self.log_seq, _ = self.store.logs_written_since(0)
+        self.log_seq = self.store.last_log_seq()
         self.head = lab.state_remote.head()
 
     def _index(self) -> dict[tuple[str, str, str, str], int]:

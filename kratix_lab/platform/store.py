@@ -712,6 +712,10 @@ class Store:
             return None
         return (rows[-1][0] if rows else seq), [r[1:] for r in rows]
 
+    def last_log_seq(self) -> int:
+        """The last log write's sequence number (where ``logs_written_since`` starts from now)."""
+        return int(self._conn.execute("SELECT coalesce(max(seq), 0) FROM logs").fetchone()[0])
+
     def logs_written_since(self, seq: int) -> tuple[int, set[tuple[str, str]]]:
         """(the last log write's sequence number, the ``(namespace, pod)`` of every log written after ``seq``): the
         log half of a change feed (``kratix_lab.fleet.feeds.LabFeed``; objects come from ``written_since``)."""
