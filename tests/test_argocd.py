@@ -585,3 +585,39 @@ def test_a_missing_child_does_not_set_the_apps_health_but_no_live_child_is_missi
     b = next(r for r in st["resources"] if r["name"] == "b")
     assert (b["status"], b["health"]["status"]) == ("OutOfSync", "Missing")
     assert (st["sync"]["status"], st["health"]["status"]) == ("OutOfSync", "Healthy"), "b's absence is OutOfSync only"
+
+
+def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(lab, monkeypatch):
+    """Argo CD's repo server keeps generated manifests (reposerver/cache/cache.go): a step compares every
+    Application without rendering its chart again; the least recently used rendering goes first when the cache is
+    full (a cap that was cleared when full re-rendered every chart of a 1,000-vCluster fleet at every step)."""
+    lab.submit(SAMPLES / "dev.yaml")
+    lab.settle()
+    from kratix_lab.platform import argocd
+
+    argo = next(c for c in lab.controllers if c.name == "argocd")
+    renders: list[str] = []
+    real = argo._render_helm
+
+    def counting(ctx, app, *args):
+        renders.append(app["metadata"]["name"])
+        return real(ctx, app, *args)
+
+    monkeypatch.setattr(argo, "_render_helm", counting)
+    rounds = 0
+    real_reconcile = argo.reconcile
+
+    def counted(ctx):
+        nonlocal rounds
+        rounds += 1
+        return real_reconcile(ctx)
+
+    monkeypatch.setattr(argo, "reconcile", counted)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")  # new commits: Argo CD compares every app again
+    lab.settle()
+    assert rounds >= 2 and renders == []  # the same chart inputs: every comparison came from the cache
+    monkeypatch.setattr(argocd, "HELM_CACHE_SIZE", 0)
+    argo._helm_cache.clear()
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.settle()
+    assert len(renders) >= 2  # with no room, each comparison renders again
