@@ -261,7 +261,14 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``)."""
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
+
+    ``refresh(limit=N)`` computes at most N of the rows due (the dashboard's streaming first paint): the others are
+    left ``pending`` (in the order they will be computed; a member never computed has no row yet, a stale one keeps
+    its last row) and the next refresh computes them first, with whatever the changes seen meanwhile reach.
+    ``total`` is the number of members the last refresh saw. Without a change feed (``change_token`` only), a pass
+    under way is finished before the token is compared again — else a token that moves at every call (a direct
+    ``LiveSource``) would start the pass again at each refresh and never end it."""
 
     def __init__(
         self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
@@ -278,6 +285,8 @@ class FleetRows:
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
         self._keep_diagnoses = not track
+        self.pending: builtins.list[tuple[str, str]] = []  # rows due that a limited refresh left for the next
+        self.total = 0  # members the last refresh saw
 
     def rows(self) -> builtins.list[VClusterStatus]:
         return [self.entries[k].row for k in sorted(self.entries)]
@@ -285,9 +294,11 @@ class FleetRows:
     def diagnoses(self) -> builtins.list[Diagnosis]:
         return [d for k in sorted(self.entries) if (d := self.entries[k].diagnosis) is not None]
 
-    def refresh(self) -> builtins.list[VClusterStatus]:
+    def refresh(self, limit: int | None = None) -> builtins.list[VClusterStatus]:
+        if limit is not None and limit < 1:
+            raise ValueError(f"FleetRows.refresh: limit must be at least 1, not {limit}")
         if self.track:
-            return self._refresh()
+            return self._refresh(limit)
         # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
         # made; the cyclic collector would walk them again and again as they pile up (a third of a cold ``status``),
         # and once more at its first full collection after (seconds): what is alive then is frozen out of its sight
@@ -295,14 +306,17 @@ class FleetRows:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._refresh()
+            return self._refresh(limit)
         finally:
             if collecting:
                 gc.freeze()
                 gc.enable()
 
-    def _refresh(self) -> builtins.list[VClusterStatus]:
+    def _refresh(self, limit: int | None = None) -> builtins.list[VClusterStatus]:
+        token = self._token
         changes = self._changes()
+        if self.feed is None and self.pending and changes is not None and changes.everything:
+            changes, self._token = Changes(), token  # no feed: the pass under way first (see the class docstring)
         # one-shot: every row read from one bulk read of the platform (the source's ``snapshot()``, when it has one:
         # kratix_lab.sources.lab.LabSnapshot) — never when tracking, whose rows must record each read
         snapshot = None if self.track else getattr(self.source, "snapshot", None)
@@ -311,6 +325,8 @@ class FleetRows:
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
+        dirty.update(self.pending)
+        self.total = len(members)
         self.gone = sorted(self.entries.keys() - members.keys())
         for k in self.gone:
             del self.entries[k]
@@ -320,6 +336,13 @@ class FleetRows:
             entry = self.entries.get(key)
             if entry is None or key in dirty or entry.member[2] != live:
                 todo.append((key, live))
+        if limit is not None:  # the rows left pending first, so that a stream of changes never starves them
+            left = set(self.pending)
+            todo.sort(key=lambda t: t[0] not in left)
+            self.pending = [key for key, _ in todo[limit:]]
+            todo = todo[:limit]
+        else:
+            self.pending = []
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
             computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
         else:
