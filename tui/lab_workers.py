@@ -83,6 +83,9 @@ class _Opened:
 
     def close(self) -> None:
         if self.platform is not None:
+            from tui.jobs import forget_fleet
+
+            forget_fleet(self.platform.source)  # the fleet's rows kept for it (tui.jobs.read_fleet)
             self.platform.close()
             self.platform = None
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from kratix_lab.diagnose import VClusterStatus
 from kratix_lab.kube.health import HEALTHY, ORDER
@@ -25,6 +27,7 @@ COLUMNS = [
     ("since", "SINCE"),
     ("message", "MESSAGE"),
 ]
+REBUILD_AFTER = 20  # more rows than this (and a quarter of them) leaving the table at once: it is rebuilt
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
 # The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
 # the VClusterOrchestrator: its CRD's additionalPrinterColumns, ``diagnose.fleet_columns``).
@@ -64,8 +67,15 @@ def health_text(health: str) -> Text:
     return Text(f"{HEALTH_MARK.get(health, '·')} {health}", style=HEALTH_STYLE.get(health, ""))
 
 
+SINCE = 5  # the SINCE cell's index: the one cell that changes with the lab's time alone
+
+
+def since_cell(s: VClusterStatus, now: int) -> str:
+    return ago(s.since, now)  # computed now, from the row's timestamp (issue 17 item 5)
+
+
 def row_cells(s: VClusterStatus, now: int) -> list[Any]:
-    since = ago(s.since, now)  # computed now, from the row's timestamp (issue 17 item 5)
+    since = since_cell(s, now)
     message = s.message if len(s.message) <= MESSAGE_WIDTH else s.message[: MESSAGE_WIDTH - 1] + "…"
     return [  # data shown literally (views/literal.py): never markup, control characters escaped
         literal(s.name, style="bold"),
@@ -126,19 +136,52 @@ class VClusterTable(DataTable):
         return self._keys[self.cursor_row]
 
     def show(self, rows: list[tuple[str, list[Any]]]) -> None:
-        """Show these rows: cells that changed are updated in place; the cursor stays on its vCluster."""
+        """Show these rows in this order; the cursor stays on its vCluster. Cells that changed are updated in place,
+        rows that left are removed and new ones added — the table is rebuilt only when most rows leave (as a filter
+        keystroke may make them: removing one row renumbers every row below it) — and a row whose place changed (a
+        sort by health, and its health changed) is moved by reordering the rows, not by adding them again."""
         keys = [k for k, _ in rows]
         if keys == self._keys:
             for key, cells in rows:
-                for (column, _), new, old in zip(COLUMNS, cells, self._cells[key], strict=True):
-                    if new != old:
-                        self.update_cell(key, column, new, update_width=True)  # "✖ Degraded" is wider than "✔ Healthy"
-        else:
-            selected = self.selected_key
+                self._update(key, cells)
+            return
+        selected = self.selected_key
+        new = dict(rows)
+        leaving = [k for k in self._keys if k not in new]
+        if len(leaving) > max(REBUILD_AFTER, len(self._keys) // 4):
             self.clear()
-            for key, cells in rows:
+            self._keys, self._cells = [], {}
+        else:
+            for key in leaving:
+                self.remove_row(key)
+                del self._cells[key]
+        order = [k for k in self._keys if k in new]  # the table's order now: the rows kept, then the ones added
+        for key, cells in rows:
+            if key in self._cells:
+                self._update(key, cells)
+            else:
                 self.add_row(*cells, key=key)
-            if selected in keys:
-                self.move_cursor(row=keys.index(selected), animate=False)
+                self._cells[key] = list(cells)
+                order.append(key)
+        if order != keys:
+            # DataTable.sort by each row's place in ``keys``, the row known by its NAME cell (the table keeps the very
+            # cell object given to add_row or update_cell, as ``_cells`` does)
+            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
+            self.sort("name", key=lambda cell: place[id(cell)])
         self._keys = keys
-        self._cells = dict(rows)
+        if selected in new and self.cursor_row != keys.index(selected):
+            self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _update(self, key: str, cells: list[Any]) -> None:
+        old = self._cells[key]
+        for i, ((column, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+            if cell is not old[i] and cell != old[i]:
+                # a wider cell widens its column ("✖ Degraded" is wider than "✔ Healthy"); a narrower one leaves it:
+                # narrowing would measure every cell of the column (a thousand of them) at each update
+                wider = _width(cell) > self.columns[ColumnKey(column)].content_width
+                self.update_cell(key, column, cell, update_width=wider)
+                old[i] = cell
+
+
+def _width(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
