@@ -87,6 +87,9 @@ class _Opened:
 
             forget_fleet(self.platform.source)  # the fleet's rows kept for it (tui.jobs.read_fleet)
             self.platform.close()
+            stop = getattr(self.platform.source, "stop", None)  # a watch cache's informers (PlatformSettings.watch)
+            if stop is not None:
+                stop()
             self.platform = None
 
 

@@ -4,7 +4,8 @@ rows incrementally (one change recomputes one row; a new vCluster adds a row, a 
 filter and the selected row survive the updates.
 
 Deterministic: the tests turn the dashboard's streaming off (``DashboardScreen.STREAM``) and ask for each batch
-themselves (``screen.load()``), with batches of a known size (``FleetReader.FIRST_BATCH``/``BATCH``); nothing here
+themselves (``screen.load()``), with batches of a known size (``FleetReader.FIRST_BATCH``/``BATCH``, not sized by
+time: ``BATCH_SECONDS`` None); nothing here
 waits on a wall-clock refresh (``refresh_every=0``)."""
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def batches(monkeypatch):
     monkeypatch.setattr(DashboardScreen, "STREAM", False)
     monkeypatch.setattr(FleetReader, "FIRST_BATCH", 1)
     monkeypatch.setattr(FleetReader, "BATCH", 2)
+    monkeypatch.setattr(FleetReader, "BATCH_SECONDS", None)
 
 
 def test_the_first_paint_streams_and_the_table_is_usable_before_the_last_row(make_app, sample_lab_path, batches):
@@ -121,6 +123,7 @@ def test_streaming_on_fills_the_table_without_being_asked(make_app, sample_lab_p
     """With streaming on (the default), the screen asks for each batch as the last arrives: one refresh fills it."""
     monkeypatch.setattr(FleetReader, "FIRST_BATCH", 1)
     monkeypatch.setattr(FleetReader, "BATCH", 1)
+    monkeypatch.setattr(FleetReader, "BATCH_SECONDS", None)
     submit(sample_lab_path, *MORE)
     app = make_app()
 
