@@ -63,6 +63,7 @@ class Figures:
     every_row: float = float("nan")
     rows_at_wait: str = ""
     change_ms: list[float] = field(default_factory=list)
+    change_worker: list[tuple[float, int]] = field(default_factory=list)  # the fleet worker's read: ms, rows computed
     key_ms: dict[str, list[float]] = field(default_factory=dict)
     stream_key_ms: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
@@ -187,6 +188,8 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                     if cells(key) != before:
                         await pilot._wait_for_screen()  # the screen has processed it (and drawn it)
                         fig.change_ms.append((time.perf_counter() - written) * 1000)
+                        snap = screen.snapshot
+                        fig.change_worker.append((snap.seconds * 1000, snap.computed))
                         break
                     if not screen._reading:
                         await asyncio.sleep(0.02)
@@ -225,6 +228,12 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
             fig.key_ms.setdefault(kind, []).append(ms)
 
         rounds = max(1, args.keys // 10)
+        prof = None
+        if args.profile_ui:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         for r in range(rounds):
             for name in ("down", "down", "up"):
                 row = screen.table.cursor_row
@@ -242,6 +251,14 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
             timed("back", await key("escape", lambda: app.screen is screen))
             await asyncio.sleep(0.3 if r % 2 else 0.7)  # keys land at different phases of the clock's steps
         app.playing = False
+        if prof is not None:
+            import io
+            import pstats
+
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
+            Path(f"/tmp/profile-dashboard-ui-{n}.txt").write_text(out.getvalue())
         fig.cpu["keys"] = cpu_seconds() - cpu2
         fig.remember_rss()
         fig.loads["keys"] = load()
@@ -270,6 +287,12 @@ def report(fig: Figures) -> None:
     for kind, values in fig.key_ms.items():
         print(
             f"{n:>5}   keys: {kind:<22} median {statistics.median(values):7.1f} ms, p95 {p95(values):7.1f} ms, n={len(values)}"
+        )
+    if fig.change_worker:
+        ms = [m for m, _ in fig.change_worker]
+        rows = [r for _, r in fig.change_worker]
+        print(
+            f"{n:>5}   after a change, the fleet worker's read that showed it: median {statistics.median(ms):.0f} ms, p95 {p95(ms):.0f} ms; rows it computed: median {statistics.median(rows):.0f}, max {max(rows)}"
         )
     if fig.stream_key_ms:
         v = fig.stream_key_ms
@@ -319,6 +342,7 @@ def main() -> None:
         "--wait", type=float, default=600.0, help="seconds at most for the first paint, and for the changes"
     )
     ap.add_argument("--profile", type=int, default=0, help="rows of a profiled batch of the fleet's worker (0: none)")
+    ap.add_argument("--profile-ui", action="store_true", help="cProfile the app's process while the keys are pressed")
     args = ap.parse_args()
     work = Path(args.work)
     for n in (int(s) for s in args.sizes.split(",")):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets.data_table import ColumnKey
 
 from kratix_lab import Lab
 from kratix_lab.model.yamlio import load_one
@@ -21,7 +22,9 @@ from tui import jobs
 from tui.jobs import FleetReader
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.request_detail import RequestDetailScreen
-from tui.widgets.vcluster_table import VClusterTable
+from tui.widgets.vcluster_table import COLUMNS, VClusterTable
+
+COLUMN_INDEX = {key: i for i, (key, _) in enumerate(COLUMNS)}
 
 MORE = ["team-a", "team-b", "team-c"]  # submitted beside media and sandbox: a fleet of five
 
@@ -230,6 +233,11 @@ def test_sort_filter_and_selection_survive_updates(make_app, sample_lab_path):
         await pilot.press("escape")  # the filter cleared: every row again, team-b still selected
         assert sorted(names(app)) == sorted(before) and cells(app)["sandbox"][4] != "✖ Degraded"
         assert screen.table.selected_key == "platform-requests/team-b"
+        # the HEALTH and STAGE columns grew for "✖ Degraded" at "pipeline run", and shrink back once no cell needs it
+        await pilot.pause()
+        for column in ("health", "stage"):
+            widest = max(len(row[COLUMN_INDEX[column]]) for row in cells(app).values())
+            assert screen.table.columns[ColumnKey(column)].content_width == max(widest, len(column)), column
 
     drive(app, script)
 
