@@ -12,7 +12,7 @@ answers with the rows that changed only (``read_fleet``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import Any
 
@@ -96,6 +96,18 @@ class FleetSnapshot:
         return (self.total or 0) - self.pending
 
 
+def _plain_row(row: VClusterStatus) -> VClusterStatus:
+    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.track``'s ``TStr``/``TInt``,
+    a subclass of str/int) taken whole into a field does not unpickle in the app's process (its ``__new__`` takes the
+    facts it records into), and one row that cannot travel back would break the fleet's worker process."""
+    odd = {
+        f.name: (str.__str__(v) if isinstance(v, str) else int(v) if isinstance(v, int) else v)
+        for f in fields(row)
+        if type(v := getattr(row, f.name)) not in (str, int, type(None), tuple)
+    }
+    return replace(row, **odd) if odd else row
+
+
 def fleet_key(s: VClusterStatus) -> str:
     """A row's key, as the dashboard's table names it."""
     return f"{s.namespace}/{s.name}"
@@ -164,12 +176,12 @@ def read_fleet(token: Any, limit: int | None, source: Source, actions: Actions) 
     snap = FleetSnapshot(now, None, fleet.token, now, pending=len(rows.pending), total=rows.total)
     snap.computed, snap.seconds = rows.recomputed, time.perf_counter() - start
     if not delta:
-        snap.rows = [rows.entries[k].row for k in sorted(rows.entries)]
+        snap.rows = [_plain_row(rows.entries[k].row) for k in sorted(rows.entries)]
         return snap
     for key in rows.changed:
         row = rows.entries[key].row
         if before.get(key) != row:
-            snap.changed.append(row)
+            snap.changed.append(_plain_row(row))
     snap.gone = [f"{ns}/{name}" for ns, name in rows.gone]
     return snap
 

@@ -258,3 +258,19 @@ def test_a_new_vcluster_computes_only_its_own_row(make_app, sample_lab_path):
         assert rows.changed == [("platform-requests", "team-a")], rows.why
 
     drive(app, script)
+
+
+def test_a_row_carrying_a_followed_value_still_travels_back_from_the_worker_process():
+    """A field the engine followed (``track.TStr``, taken whole into a row) does not unpickle in the app's process;
+    ``read_fleet`` answers with plain values, so one such row cannot break the fleet's worker process."""
+    import pickle
+
+    from kratix_lab.diagnose import VClusterStatus
+    from kratix_lab.fleet.track import Facts, wrap
+
+    health = wrap({"health": "Degraded"}, Facts(), ())["health"]
+    row = VClusterStatus("a", "platform-requests", "prod", "v1.34.3", "pod", health, 5, "stuck")
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(row))
+    plain = pickle.loads(pickle.dumps(jobs._plain_row(row)))
+    assert plain == row and type(plain.health) is str
