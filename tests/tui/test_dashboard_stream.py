@@ -274,3 +274,26 @@ def test_a_row_carrying_a_followed_value_still_travels_back_from_the_worker_proc
         pickle.loads(pickle.dumps(row))
     plain = pickle.loads(pickle.dumps(jobs._plain_row(row)))
     assert plain == row and type(plain.health) is str
+
+
+def test_a_filter_typed_at_once_mid_stream_filters_and_opens_nothing(make_app, sample_lab_path, batches):
+    """``/c`` arriving in one read of the terminal (tmux's send-keys, a fast typist) while the rows stream in: ``c``
+    is typed into the filter, not handed to the app's ``c`` (the create form)."""
+    from textual import events
+
+    submit(sample_lab_path, *MORE)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        assert not screen.snapshot.complete
+        for key, char in (("slash", "/"), ("c", "c")):
+            app.post_message(events.Key(key, char))
+        await settle_ui(pilot)
+        assert app.screen is screen and screen.filter_text == "c", (app.screen, screen.filter_text)
+        while not screen.snapshot.complete:
+            await screen.load()
+        await pilot.pause()
+        assert len(names(app)) == 5 and "filter: c" in screen_text(app)  # every row has a "c" (VClusterOrchestrator)
+
+    drive(app, script)

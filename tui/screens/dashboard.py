@@ -48,7 +48,7 @@ class DashboardScreen(TableScreen):
         # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
         Binding("enter", "open", "Trace"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),  # TableScreen.action_filter
         Binding("exclamation_mark", "problems", "Problems", key_display="!"),
         Binding("s", "sort", "Sort", show=False),  # health, worst first, is the default order (? lists s)
         Binding("S", "reverse", "Reverse sort", show=False),
