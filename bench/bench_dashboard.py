@@ -279,7 +279,7 @@ def report(fig: Figures) -> None:
         ("every row on screen", fig.every_row, fig.rows_at_wait),
         ("row on screen after a change (p95)", p95(fig.change_ms), f"median {statistics.median(fig.change_ms):.0f} ms, n={len(fig.change_ms)}, {fig.steps} steps" if fig.change_ms else "no change seen"),
         ("key press on screen (p95)", p95(keys), f"median {statistics.median(keys):.1f} ms, n={len(keys)}" if keys else ""),
-        ("memory of the dashboard's processes", fig.rss_mb, "largest sum seen: " + " + ".join(f"{m:.0f}" for m in fig.rss_each) + " (app, then workers)"),
+        ("memory of the dashboard's processes", fig.rss_mb, "largest sum seen: " + " + ".join(f"{m:.0f}" for m in fig.rss_each) + " (app, then its children as they started: resource tracker, fleet, reader, writer)"),
     ]  # fmt: skip
     for label, value, note in lines:
         budget, unit = BUDGETS[label]
