@@ -297,3 +297,21 @@ def test_a_filter_typed_at_once_mid_stream_filters_and_opens_nothing(make_app, s
         assert len(names(app)) == 5 and "filter: c" in screen_text(app)  # every row has a "c" (VClusterOrchestrator)
 
     drive(app, script)
+
+
+def test_enter_then_down_typed_at_once_leaves_the_filter_and_moves_the_cursor(make_app, sample_lab_path):
+    from textual import events
+
+    submit(sample_lab_path, *MORE)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        await pilot.press("slash", *"team")
+        for key, char in (("enter", "\r"), ("down", None)):
+            app.post_message(events.Key(key, char))
+        await settle_ui(pilot)
+        assert screen.filter_text == "team" and screen.table.has_focus
+        assert screen.table.cursor_row == 1, screen.table.cursor_row
+
+    drive(app, script)

@@ -18,6 +18,12 @@ class FilterBar(Input):
         self.display = True
         self.screen.set_focus(self)
 
+    async def action_submit(self) -> None:
+        """enter: back to the table below at once (``Screen.focus_next``; the screen's ``Submitted`` handler focusing
+        it ran after the keys typed with enter — "enter down" in one read — had gone to the bar)."""
+        await super().action_submit()
+        self.screen.focus_next()
+
     def close(self) -> None:
         self.value = ""
         self.display = False
