@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -88,7 +89,11 @@ class KratixLabApp(App[int]):
         self.reader = make_worker(workers, self.settings, "reader", read_only=True)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
-        self.fleet_reader = make_worker(workers, self.settings, "fleet", read_only=True)
+        # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
+        # rows what changed, and only the rows they reach are computed again (tui.jobs.read_fleet).
+        fleet_settings = replace(self.settings, watch=True) if self.settings.live else self.settings
+        self.fleet_reader = make_worker(workers, fleet_settings, "fleet", read_only=True)
+        self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
         # Every change (and, in the lab, every step of its clock) on one worker of its own.
         self.writer: LabWorker | None = (
             None if self.read_only else make_worker(workers, self.settings, "writer", read_only=False)

@@ -4,20 +4,23 @@ No Textual here, and no platform logic either: each job asks kratix_lab (fleet, 
 views over a ``Source``, the platform's ``Actions``) and packs the answer for a screen. The same jobs
 serve the lab and a live cluster; none holds a ``Lab``. Jobs are module-level functions, bound to their
 arguments with ``functools.partial``, so they can run in another process. Refreshes are cheap when
-nothing changed: the screen passes the platform's last change token and gets no rows back while it is
-the same (``Source.change_token``).
+nothing changed: a list screen passes the platform's last change token and gets no table back while it is
+the same (``Source.change_token``); the dashboard's fleet is kept incrementally in its worker, and each read
+answers with the rows that changed only (``read_fleet``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import Any
 
 from kratix_lab import forms
 from kratix_lab.deletion import DeletePlan, delete_plan
-from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose, fleet
+from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose
 from kratix_lab.errors import NotFound
+from kratix_lab.fleet.rows import FleetRows, one_shot_workers
 from kratix_lab.live import commands as live_commands
 from kratix_lab.model import dump
 from kratix_lab.sources import Actions, Platform, Source
@@ -26,8 +29,8 @@ from kratix_lab.trace import TraceNode, resolve, trace
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views import node_view as nv
 
-# A minute of lab time makes rows stale even when nothing changed: object lists quote AGE as text (fleet rows keep
-# timestamps, their SINCE is computed when shown, issue 17 item 5).
+# A minute of lab time makes an object list stale even when nothing changed: it quotes AGE as text (the dashboard's
+# fleet rows keep timestamps, their SINCE is computed when shown, issue 17 item 5: no such limit there).
 STALE_AFTER = 60
 
 
@@ -51,43 +54,188 @@ def _unchanged(source: Source, token: Any, at: int | None) -> tuple[Any, int, bo
 
 
 # ---- the dashboard ----------------------------------------------------------------------------
+#
+# The fleet's worker keeps one ``kratix_lab.fleet.rows.FleetRows`` per source, alive between jobs (module state: in a
+# worker process the process's, with a thread worker the app process's): each read asks the source's change feed what
+# changed (the lab store's writes, a watch cache's events; without a feed, the source's change token), computes only
+# the rows it reaches — at most ``limit`` of them: the first paint streams — and answers with what changed since the
+# reader's last answer, never every row (pickling a thousand rows per refresh costs). Rows hold ``since``: the
+# durations are computed when shown, from the answer's ``now``, so the lab's clock alone changes no row.
 
 
 @dataclass
 class FleetSnapshot:
+    """One answer of ``read_fleet``. ``rows`` is every row computed so far when the reader starts afresh (its first
+    read, a token from another worker, an answer it never took); otherwise None, and ``changed``/``gone`` say what
+    differs from the reader's last answer. ``pending``: rows due and not computed yet (the next read computes them);
+    ``total``: the fleet's members; ``computed``: rows this read computed (changed or not)."""
+
     now: int
-    rows: list[VClusterStatus] | None  # None: unchanged since the token the reader passed
-    token: Any
+    rows: list[VClusterStatus] | None
+    token: Any  # the worker's rows as of this answer: passed back, the next answer is what changed after it
     computed_at: int
+    changed: list[VClusterStatus] = field(default_factory=list)  # rows that differ, or are new
+    gone: list[str] = field(default_factory=list)  # keys (``namespace/name``) of the rows no longer in the fleet
+    pending: int = 0
+    total: int | None = None
+    computed: int = 0
+    seconds: float = 0.0  # the worker's time on this read (``FleetReader`` sizes the next batch from it)
 
     @property
     def recomputed(self) -> bool:
-        return self.rows is not None
+        """True when this read computed rows (or started the reader afresh)."""
+        return self.rows is not None or self.computed > 0
+
+    @property
+    def complete(self) -> bool:
+        return self.pending == 0
+
+    @property
+    def done(self) -> int:
+        """Rows on screen after this answer (of ``total``)."""
+        return (self.total or 0) - self.pending
 
 
-def read_fleet(token: Any, computed_at: int | None, source: Source, actions: Actions) -> FleetSnapshot:
-    new, now, same = _unchanged(source, token, computed_at)
-    rows = None if same else fleet(source)
-    return FleetSnapshot(now, rows, new, computed_at if same else now)
+def _plain_row(row: VClusterStatus) -> VClusterStatus:
+    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.track``'s ``TStr``/``TInt``,
+    a subclass of str/int) taken whole into a field does not unpickle in the app's process (its ``__new__`` takes the
+    facts it records into), and one row that cannot travel back would break the fleet's worker process."""
+    odd = {
+        f.name: (str.__str__(v) if isinstance(v, str) else int(v) if isinstance(v, int) else v)
+        for f in fields(row)
+        if type(v := getattr(row, f.name)) not in (str, int, type(None), tuple)
+    }
+    return replace(row, **odd) if odd else row
+
+
+def fleet_key(s: VClusterStatus) -> str:
+    """A row's key, as the dashboard's table names it."""
+    return f"{s.namespace}/{s.name}"
+
+
+class _Fleet:
+    """What the fleet's worker keeps for one source: its rows and the last answer's token."""
+
+    serial = 0
+
+    def __init__(self, source: Source) -> None:
+        _Fleet.serial += 1
+        self.source = source
+        # a big batch of rows (the first paint, every CronJob firing) streams in from forked processes: the
+        # worker's memory stays its own and both cores work (kratix_lab.fleet.rows._Stream; never from a thread)
+        self.rows = FleetRows(source, workers=one_shot_workers())
+        self.id, self.generation = _Fleet.serial, 0
+
+    @property
+    def token(self) -> tuple[int, int]:
+        return self.id, self.generation
+
+    def close(self) -> None:
+        close = getattr(self.rows.feed, "close", None)
+        if close is not None:
+            close()
+
+
+_FLEETS: dict[int, _Fleet] = {}  # id(source) -> its rows (the entry holds the source: the id stays its own)
+_FLEETS_KEPT = 4  # a thread worker's process opens a source per app (the tests open many): the oldest go
+
+
+def fleet_of(source: Source) -> _Fleet:
+    """The rows this worker keeps for ``source`` (started on first use)."""
+    fleet = _FLEETS.get(id(source))
+    if fleet is None or fleet.source is not source:
+        fleet = _FLEETS[id(source)] = _Fleet(source)
+        while len(_FLEETS) > _FLEETS_KEPT:
+            _FLEETS.pop(next(iter(_FLEETS))).close()
+    return fleet
+
+
+def warm_fleet(source: Source, actions: Actions) -> None:
+    """Open the platform and start keeping the fleet's rows (its change feed indexes every object of the lab) before
+    the dashboard asks: the app submits this as it starts, so the worker's start and the lab's opening overlap the
+    app's own start instead of delaying the first row."""
+    fleet_of(source)
+
+
+def forget_fleet(source: Source) -> None:
+    """Drop the rows kept for ``source`` (it is being closed)."""
+    fleet = _FLEETS.pop(id(source), None)
+    if fleet is not None:
+        fleet.close()
+
+
+def read_fleet(token: Any, limit: int | None, source: Source, actions: Actions) -> FleetSnapshot:
+    """The fleet's rows that changed since the answer ``token`` names (every row computed so far when it is not this
+    worker's last answer), after computing at most ``limit`` of the rows due (None: all of them)."""
+    fleet = fleet_of(source)
+    rows = fleet.rows
+    delta = token is not None and token == fleet.token
+    before = {k: e.row for k, e in rows.entries.items()} if delta else {}
+    fleet.generation += 1  # from here, an answer lost (an error, a reader that never takes it) makes the next whole
+    start = time.perf_counter()
+    rows.refresh(limit)
+    now = source.now()
+    snap = FleetSnapshot(now, None, fleet.token, now, pending=rows.pending, total=rows.total)
+    snap.computed, snap.seconds = rows.recomputed, time.perf_counter() - start
+    if not delta:
+        snap.rows = [_plain_row(rows.entries[k].row) for k in sorted(rows.entries)]
+        return snap
+    for key in rows.changed:
+        row = rows.entries[key].row
+        if before.get(key) != row:
+            snap.changed.append(_plain_row(row))
+    snap.gone = [f"{ns}/{name}" for ns, name in rows.gone]
+    return snap
 
 
 class FleetReader:
-    """The dashboard's side of ``read_fleet``: asks with the last token, keeps the last rows."""
+    """The dashboard's side of ``read_fleet``: asks with the token of its last answer, keeps the rows by key.
+
+    ``FIRST_BATCH`` rows are computed by the first read (the first row on screen soon), then batches while rows are
+    pending (the dashboard asks again at once: streaming first paint); every read computes at most a batch, so a
+    refresh never holds the fleet's worker for long and a change reaches the screen between two batches. A batch is
+    ``BATCH`` rows, or with ``BATCH_SECONDS`` as many rows as the last read computed in that time (a row costs ~25 ms
+    at 100 vClusters and several times that at 1,000); the tests set ``BATCH_SECONDS`` to None (sizes they choose)."""
+
+    FIRST_BATCH = 1
+    BATCH = 20
+    BATCH_SECONDS: float | None = 0.3
+    BATCH_MAX = 500
 
     def __init__(self) -> None:
-        self.rows: list[VClusterStatus] | None = None
+        self.rows: dict[str, VClusterStatus] | None = None
         self.token: Any = None
         self.computed_at: int | None = None
+        self.pending = 0
+        self.total: int | None = None
+        self.batch = self.BATCH
 
     def job(self):
-        return partial(read_fleet, self.token if self.rows is not None else None, self.computed_at)
+        if self.rows is None:
+            return partial(read_fleet, None, self.FIRST_BATCH)
+        return partial(read_fleet, self.token, self.batch)
+
+    def _size(self, snap: FleetSnapshot) -> None:
+        """The next batch: sized from this read's time per row computed (when ``BATCH_SECONDS`` is set)."""
+        if self.BATCH_SECONDS is None:
+            self.batch = self.BATCH
+        elif snap.computed and snap.seconds > 0:
+            per_row = snap.seconds / snap.computed
+            self.batch = max(1, min(self.BATCH_MAX, int(self.BATCH_SECONDS / per_row)))
 
     def take(self, snap: FleetSnapshot) -> list[VClusterStatus]:
-        """The rows to show after ``snap`` (the kept ones when the lab had not changed)."""
-        if snap.rows is not None:
-            self.rows = snap.rows
+        """The rows to show after ``snap``: its rows, or the kept ones with its changes applied."""
+        if snap.rows is not None or self.rows is None:
+            self.rows = {fleet_key(s): s for s in snap.rows or []}
+        else:
+            for key in snap.gone:
+                self.rows.pop(key, None)
+            for s in snap.changed:
+                self.rows[fleet_key(s)] = s
         self.token, self.computed_at = snap.token, snap.computed_at
-        return list(self.rows or [])
+        self.pending, self.total = snap.pending, snap.total
+        self._size(snap)
+        return list(self.rows.values())
 
 
 # ---- a request's detail -----------------------------------------------------------------------

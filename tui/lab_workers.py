@@ -83,7 +83,13 @@ class _Opened:
 
     def close(self) -> None:
         if self.platform is not None:
+            from tui.jobs import forget_fleet
+
+            forget_fleet(self.platform.source)  # the fleet's rows kept for it (tui.jobs.read_fleet)
             self.platform.close()
+            stop = getattr(self.platform.source, "stop", None)  # a watch cache's informers (PlatformSettings.watch)
+            if stop is not None:
+                stop()
             self.platform = None
 
 

@@ -324,7 +324,14 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``)."""
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
+
+    ``refresh(limit=N)`` computes at most N of the rows due here (the dashboard's streaming first paint): the others
+    are ``pending`` (a count; a member never computed has no row yet, a stale one keeps its last row) and the next
+    refresh computes them first, with whatever the changes seen meanwhile reach; many rows due at once stream in from
+    forked processes (``_Stream``). ``total`` is the number of members the last refresh saw. Without a change feed
+    (``change_token`` only), a pass under way is finished before the token is compared again — else a token that
+    moves at every call (a direct ``LiveSource``) would start the pass again at each refresh and never end it."""
 
     def __init__(
         self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
@@ -345,6 +352,7 @@ class FleetRows:
         self._stream: _Stream | None = None  # the first rows being computed by forked processes
         self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
         self._due: dict[tuple[str, str], bool] = {}  # rows due, not computed yet (a refresh with a limit)
+        self.total = 0  # members the last refresh saw
         self.memo: dict[str, Derived] = {}  # values computed once for every row (``Recorder.derived``)
 
     def rows(self) -> builtins.list[VClusterStatus]:
@@ -359,6 +367,8 @@ class FleetRows:
         ``_Stream``), a refresh returns the rows in so far: ``limit`` caps the rows it computes here (the first
         ones, read directly, so the first row comes at once), and it waits for the processes' next rows only when
         it has nothing else to do."""
+        if limit is not None and limit < 1:
+            raise ValueError(f"FleetRows.refresh: limit must be at least 1, not {limit}")
         if self.track:
             return self._refresh(limit)
         # one-shot: a fleet's objects are hundreds of thousands of dicts and lists, all alive until the rows are
@@ -388,7 +398,10 @@ class FleetRows:
         return rows
 
     def _refresh_rows(self, limit: int | None) -> builtins.list[VClusterStatus]:
+        token = self._token
         changes = self._changes()
+        if self.feed is None and self._due and changes is not None and changes.everything:
+            changes, self._token = Changes(), token  # no feed: the pass under way first (see the class docstring)
         # every row computed (a one-shot, or the first refresh): read from one bulk read of the platform (the source's
         # ``snapshot()``, when it has one: kratix_lab.sources.lab.LabSnapshot). Tracking, the rows record what they
         # read of it as they would of the source: the feed was polled before it was read, so a write the snapshot
@@ -403,6 +416,7 @@ class FleetRows:
         rk = resolve(s, self.kind)
         members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
+        self.total = len(members)
         self.gone = sorted(self.entries.keys() - members.keys())
         for k in self.gone:
             self._index.remove(k, self.entries.pop(k).deps)
@@ -426,7 +440,7 @@ class FleetRows:
         else:
             if limit is not None and self.track:  # the rows due wait their turn (``pending``); the rest stay shown
                 self._due.update(todo)
-                todo = [(k, self._due.pop(k)) for k in builtins.list(self._due)[: max(limit, 0)]]
+                todo = [(k, self._due.pop(k)) for k in builtins.list(self._due)[:limit]]
                 self.pending = len(self._due)
             else:
                 self._due, self.pending = {}, 0

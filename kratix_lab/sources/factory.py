@@ -58,7 +58,9 @@ class PlatformSettings:
 
     ``lab``: a lab directory; else live mode — ``context``/``kubeconfig`` (or ``in_cluster``), ``repos``
     (state/gitops repo URL → where to clone it from), ``cache_dir``, ``timeout`` (per API request),
-    ``write`` (live writes allowed) and where GitOps writes commit (``gitops_*``, as ``submit`` takes them).
+    ``write`` (live writes allowed) and where GitOps writes commit (``gitops_*``, as ``submit`` takes them);
+    ``watch``: read through the watch cache (``CachedSource``: each kind listed once, then watched; its events are the
+    change feed of ``kratix_lab.fleet``) — for a reader that keeps reading, as the dashboard's fleet worker.
     """
 
     lab: str | None = None
@@ -72,6 +74,7 @@ class PlatformSettings:
     gitops_repo: str | None = None
     gitops_branch: str = "main"
     gitops_path: str = "platform/vclusters"
+    watch: bool = False
 
     @property
     def live(self) -> bool:
@@ -137,7 +140,8 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
 
     A lab directory opens as the lab (read-only: ``Lab.open_for_reading``, every write refused); a live
     cluster as ``LiveSource`` + ``LiveActions``, writable only with ``settings.write`` and not ``read_only``.
-    Raises the lab's or the cluster's error naming what is wrong (a missing lab, a bad kubeconfig …)."""
+    Raises the lab's or the cluster's error naming what is wrong (a missing lab, a bad kubeconfig …). With
+    ``settings.watch`` the source is a started ``CachedSource``: whoever closes the platform ``stop()``s it."""
     if not settings.live:
         from kratix_lab.platform.lab import Lab
         from kratix_lab.sources.lab import lab_platform
@@ -147,7 +151,7 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
         return lab_platform(lab, read_only=read_only)
     from kratix_lab.live.actions import GitOpsSettings, LiveActions
 
-    source = open_live_from(settings, read_only=read_only)
+    source = open_live_from(settings, read_only=read_only, watch=settings.watch)
     gitops = GitOpsSettings(
         settings.gitops_repo, settings.gitops_branch, settings.gitops_path, settings.repos, settings.cache_dir
     )

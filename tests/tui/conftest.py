@@ -15,6 +15,17 @@ import pytest
 from tests.helpers import SAMPLES
 
 
+@pytest.fixture(autouse=True)
+def fleet_batches_of_a_known_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's fleet reads compute every row due at once here (``FleetReader``: batches sized by the worker's
+    time per row would make how many rows one ``screen.load()`` brings depend on the machine's load); the streaming
+    tests (test_dashboard_stream.py) choose their own sizes."""
+    from tui.jobs import FleetReader
+
+    monkeypatch.setattr(FleetReader, "BATCH_SECONDS", None)
+    monkeypatch.setattr(FleetReader, "BATCH", 10_000)
+
+
 @pytest.fixture(scope="session")
 def sample_lab_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """media.yaml and dev.yaml submitted and settled once per session (per xdist worker)."""

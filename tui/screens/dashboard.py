@@ -1,7 +1,10 @@
 """The dashboard: every vCluster with the stage its road reached, its health, since when and why.
 
-Rows come from ``diagnose.fleet`` on the reader (recomputed only when the lab changed), so the
-table refreshes live without ever blocking a key press.
+Rows come from the fleet's worker (``tui.jobs.read_fleet``), which keeps them incrementally: each read answers
+with the rows a change reached, and the table updates those cells in place (a row moves when its place in the order
+changed; sort, filter and the selected row stay), so it refreshes live without ever blocking a key press. The first
+paint streams: the worker computes the rows in batches, each shown as it arrives — the title counts ``computing 120
+of 1,000…`` — while the next is asked for at once, and the table is usable meanwhile.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
+    SINCE,
     SORT_KEYS,
     VClusterTable,
     column_labels,
@@ -30,6 +34,7 @@ from tui.widgets.vcluster_table import (
     matches,
     row_cells,
     row_key,
+    since_cell,
 )
 
 KIND = "VClusterOrchestrator"
@@ -43,7 +48,7 @@ class DashboardScreen(TableScreen):
         # enter is the table's own binding (RowSelected below): a priority binding here ran before the table had
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
         Binding("enter", "open", "Trace"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),  # TableScreen.action_filter
         Binding("exclamation_mark", "problems", "Problems", key_display="!"),
         Binding("s", "sort", "Sort", show=False),  # health, worst first, is the default order (? lists s)
         Binding("S", "reverse", "Reverse sort", show=False),
@@ -56,11 +61,14 @@ class DashboardScreen(TableScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
+    STREAM = True  # rows pending after a read: ask for the next batch at once (tests turn it off to stop mid-stream)
+
     def __init__(self) -> None:
         super().__init__()
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
+        self._cells: dict[str, tuple[Any, list[Any]]] = {}  # row key -> (its row, its cells); SINCE is made per show
         self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
@@ -91,9 +99,16 @@ class DashboardScreen(TableScreen):
         await self.read_and_show(self.reader.job(), self._loaded, self._failed, fleet=True)
 
     def _loaded(self, snapshot: FleetSnapshot) -> None:
-        self.error = None
+        before, failed, self.error = self.snapshot, self.error is not None, None
         self.rows = self.reader.take(snapshot)
         self.snapshot = snapshot
+        if self.STREAM and not snapshot.complete:
+            self._read_again = True  # the next batch at once (``refresh_data``'s loop)
+        unchanged = snapshot.rows is None and not (snapshot.changed or snapshot.gone)
+        if unchanged and before is not None and before.now == snapshot.now and before.pending == snapshot.pending:
+            if failed:
+                self._show_selected()
+            return  # nothing to redraw: not even the time SINCE counts from moved
         self.show()
 
     def _failed(self, message: str) -> None:
@@ -113,12 +128,27 @@ class DashboardScreen(TableScreen):
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.label_columns(column_labels(self.rows))
-        self.table.show([(row_key(s), row_cells(s, snap.now)) for s in rows])
+        if len(self._cells) > len(self.rows):  # rows gone from the fleet: their cells too
+            kept = {row_key(s) for s in self.rows}
+            self._cells = {k: v for k, v in self._cells.items() if k in kept}
+        self.table.show([(row_key(s), self._row_cells(s, snap.now)) for s in rows])
         if to_top and rows:
             self.table.move_cursor(row=0, animate=False)
             self.table.scroll_home(animate=False)
         self._title(len(rows), len(self.rows))
         self._show_selected()
+
+    def _row_cells(self, s: Any, now: int) -> list[Any]:
+        """The row's cells, made again only for a row that changed — but SINCE, which the lab's time moves."""
+        key = row_key(s)
+        kept = self._cells.get(key)
+        if kept is None or kept[0] is not s:
+            kept = self._cells[key] = (s, row_cells(s, now))
+        cells = list(kept[1])
+        since = since_cell(s, now)
+        if since != cells[SINCE]:
+            cells[SINCE] = kept[1][SINCE] = since
+        return cells
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a
@@ -126,6 +156,11 @@ class DashboardScreen(TableScreen):
         label = column_labels(self.rows)[self.sort_column].lower()
         count = "" if total is None else (f" {shown}/{total}" if shown != total else f" {total}")
         title = f"vClusters{count}"
+        snap = self.snapshot
+        if snap is None and self.error is None:  # the fleet's worker is starting, or computing its first rows
+            title += " · reading the fleet…"
+        elif snap is not None and not snap.complete:  # the first paint is still streaming
+            title += f" · computing {snap.done:,} of {snap.total or 0:,}…"
         if total is not None:
             title += "".join(f" · {mark} {n}" for mark, n in health_counts(self.rows))
         title += f" · sort: {label} {'▼' if self.sort_reverse else '▲'}"

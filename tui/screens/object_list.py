@@ -28,7 +28,7 @@ class ObjectListScreen(TableScreen):
         # moved its cursor for the keys typed just before ("down down enter" opened the first row)
         Binding("enter", "open", "Open"),
         Binding("escape", "back", "Back"),
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),  # TableScreen.action_filter
         Binding("d", "describe", "Describe"),
         Binding("y", "yaml", "YAML"),
         Binding("l", "logs", "Logs"),

@@ -39,7 +39,16 @@ class TableScreen(LabScreen):
         return self.query_one(FilterBar)
 
     def action_filter(self) -> None:
+        """``/`` is a priority binding: it runs when the app reads the key, before the keys read with it are handed
+        to the focused widget — a terminal delivers ``/c`` in one read (tmux's send-keys does), and as an ordinary
+        binding ``/`` ran only after ``c`` had gone to the table and from it to the app's ``c`` (the create form).
+        The bar takes the focus at once (``FilterBar.open``), so the next keys are typed into it."""
         self.filter_bar.open()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.focused is self.filter_bar:
+            return False  # typing in the filter: ``/`` is a character of it (the priority binding steps aside)
+        return super().check_action(action, parameters)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

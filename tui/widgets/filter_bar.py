@@ -12,8 +12,17 @@ class FilterBar(Input):
         )  # type: ignore[arg-type]
 
     def open(self) -> None:
+        """Show the bar and focus it at once: ``Widget.focus()`` moves the focus later (``call_later``), after the
+        keys already queued — a terminal delivers ``/c`` in one read — were handed to the table, so ``c`` opened
+        the create form instead of filtering. ``Screen.set_focus`` moves it now, before the next key is handled."""
         self.display = True
-        self.focus()
+        self.screen.set_focus(self)
+
+    async def action_submit(self) -> None:
+        """enter: back to the table below at once (``Screen.focus_next``; the screen's ``Submitted`` handler focusing
+        it ran after the keys typed with enter — "enter down" in one read — had gone to the bar)."""
+        await super().action_submit()
+        self.screen.focus_next()
 
     def close(self) -> None:
         self.value = ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from kratix_lab.diagnose import VClusterStatus
 from kratix_lab.kube.health import HEALTHY, ORDER
@@ -25,6 +28,7 @@ COLUMNS = [
     ("since", "SINCE"),
     ("message", "MESSAGE"),
 ]
+REBUILD_AFTER = 20  # more rows than this (and a quarter of them) leaving the table at once: it is rebuilt
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
 # The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
 # the VClusterOrchestrator: its CRD's additionalPrinterColumns, ``diagnose.fleet_columns``).
@@ -64,8 +68,15 @@ def health_text(health: str) -> Text:
     return Text(f"{HEALTH_MARK.get(health, '·')} {health}", style=HEALTH_STYLE.get(health, ""))
 
 
+SINCE = 5  # the SINCE cell's index: the one cell that changes with the lab's time alone
+
+
+def since_cell(s: VClusterStatus, now: int) -> str:
+    return ago(s.since, now)  # computed now, from the row's timestamp (issue 17 item 5)
+
+
 def row_cells(s: VClusterStatus, now: int) -> list[Any]:
-    since = ago(s.since, now)  # computed now, from the row's timestamp (issue 17 item 5)
+    since = since_cell(s, now)
     message = s.message if len(s.message) <= MESSAGE_WIDTH else s.message[: MESSAGE_WIDTH - 1] + "…"
     return [  # data shown literally (views/literal.py): never markup, control characters escaped
         literal(s.name, style="bold"),
@@ -103,6 +114,7 @@ class VClusterTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._keys: list[str] = []
         self._cells: dict[str, list[Any]] = {}
+        self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many cells of each width
 
     def on_mount(self) -> None:
         self._labels = dict(COLUMNS)
@@ -118,6 +130,7 @@ class VClusterTable(DataTable):
         for key, _ in COLUMNS:
             self.add_column(labels[key], key=key)
         self._keys, self._cells = [], {}
+        self._widths = [Counter() for _ in COLUMNS]
 
     @property
     def selected_key(self) -> str | None:
@@ -126,19 +139,94 @@ class VClusterTable(DataTable):
         return self._keys[self.cursor_row]
 
     def show(self, rows: list[tuple[str, list[Any]]]) -> None:
-        """Show these rows: cells that changed are updated in place; the cursor stays on its vCluster."""
+        """Show these rows in this order; the cursor stays on its vCluster. Cells that changed are updated in place,
+        rows that left are removed and new ones added — the table is rebuilt only when most rows leave (as a filter
+        keystroke may make them: removing one row renumbers every row below it) — and a row whose place changed (a
+        sort by health, and its health changed) is moved by reordering the rows, not by adding them again."""
         keys = [k for k, _ in rows]
         if keys == self._keys:
             for key, cells in rows:
-                for (column, _), new, old in zip(COLUMNS, cells, self._cells[key], strict=True):
-                    if new != old:
-                        self.update_cell(key, column, new, update_width=True)  # "✖ Degraded" is wider than "✔ Healthy"
-        else:
-            selected = self.selected_key
+                self._update(key, cells)
+            return
+        selected = self.selected_key
+        new = dict(rows)
+        leaving = [k for k in self._keys if k not in new]
+        if len(leaving) > max(REBUILD_AFTER, len(self._keys) // 4):
             self.clear()
-            for key, cells in rows:
+            self._keys, self._cells = [], {}
+            self._widths = [Counter() for _ in COLUMNS]
+        else:
+            for key in leaving:
+                self.remove_row(key)
+                self._count(self._cells.pop(key), -1)
+        order = [k for k in self._keys if k in new]  # the table's order now: the rows kept, then the ones added
+        kept = len(order)
+        for key, cells in rows:
+            if key in self._cells:
+                self._update(key, cells)
+            else:
                 self.add_row(*cells, key=key)
-            if selected in keys:
-                self.move_cursor(row=keys.index(selected), animate=False)
+                self._cells[key] = list(cells)
+                self._count(cells, 1)
+                order.append(key)
+        self._widen(order[kept:])
+        if order != keys:
+            # DataTable.sort by each row's place in ``keys``, the row known by its NAME cell (the table keeps the very
+            # cell object given to add_row or update_cell, as ``_cells`` does)
+            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
+            self.sort("name", key=lambda cell: place[id(cell)])
         self._keys = keys
-        self._cells = dict(rows)
+        if leaving:
+            self._shrink()
+        if selected in new and self.cursor_row != keys.index(selected):
+            self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _widen(self, added: list[str]) -> None:
+        """The rows just added widen the columns from the widths counted here (``cell_len``), instead of DataTable
+        measuring each new cell through the console when idle (~70 µs a cell: half a second for the thousand rows a
+        cleared filter brings back). Only where DataTable keeps its new rows as this version does (``_new_rows``, a
+        set of the rows its idle handler measures); elsewhere it measures them itself."""
+        new_rows = getattr(self, "_new_rows", None)
+        if not added or not isinstance(new_rows, set):
+            return
+        new_rows.difference_update(RowKey(k) for k in added)
+        for i, (column, _) in enumerate(COLUMNS):
+            col = self.columns[ColumnKey(column)]
+            widest = max((w for w, n in self._widths[i].items() if n > 0), default=0)
+            col.content_width = max(col.content_width, widest)
+
+    def _shrink(self) -> None:
+        """After rows left (DataTable never narrows a column for that, nor for ``clear``): a column wider than any of
+        its cells now is measured again, once (``update_cell(update_width=True)`` with a narrower cell measures the
+        column's cells)."""
+        if not self._keys:
+            return
+        first = self._keys[0]
+        for i, (column, _) in enumerate(COLUMNS):
+            col = self.columns[ColumnKey(column)]
+            widest = max((w for w, n in self._widths[i].items() if n > 0), default=0)
+            if max(widest, col.label.cell_len) < col.content_width:
+                self.update_cell(first, column, self._cells[first][i], update_width=True)
+
+    def _count(self, cells: list[Any], n: int) -> None:
+        for counts, cell in zip(self._widths, cells, strict=True):
+            counts[_width(cell)] += n
+
+    def _update(self, key: str, cells: list[Any]) -> None:
+        old = self._cells[key]
+        for i, ((column, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+            if cell is not old[i] and cell != old[i]:
+                # Widths: a wider cell widens its column ("✖ Degraded" is wider than "✔ Healthy"); DataTable measures
+                # every cell of the column (a thousand) when a cell gets narrower, so that is asked only when the
+                # column's widest cell was this one (the counts of each width say so), and the column may shrink.
+                before, after, counts = _width(old[i]), _width(cell), self._widths[i]
+                counts[before] -= 1
+                counts[after] += 1
+                width = self.columns[ColumnKey(column)].content_width
+                resize = after > width or (before >= width and counts[before] == 0)
+                self.update_cell(key, column, cell, update_width=resize)
+                old[i] = cell
+
+
+def _width(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
