@@ -408,7 +408,10 @@ class FleetRows:
         # saw or missed is reported at the next refresh and reaches the rows that read it.
         every = changes is None or changes.everything
         # (a refresh that computes only ``limit`` rows here reads them directly, unless they may stream in)
-        bulk = every and (limit is None or (self.track and self.workers > 1))
+        # (rows that may stream in are read by the processes: this one reads only the members, directly, and the
+        # Applications it parses then serve its own first rows)
+        may_stream = self.track and _Stream.possible(self, None)
+        bulk = every and not may_stream and (limit is None or not self.track)
         snapshot = getattr(self.source, "snapshot", None) if bulk else None
         s = snapshot() if snapshot is not None else self.source
         if not self.track:  # what every row reads, read meanwhile where it can (the placements)
@@ -785,7 +788,8 @@ class _Stream:
         self.pending = len(todo)
 
     @staticmethod
-    def possible(rows: FleetRows, todo: builtins.list[Any]) -> bool:
+    def possible(rows: FleetRows, todo: builtins.list[Any] | None) -> bool:
+        """Whether ``todo`` (None: any batch big enough) may stream in from forked processes."""
         import multiprocessing
         import threading
 
@@ -793,7 +797,7 @@ class _Stream:
             rows.workers > 1
             and rows.feed is not None
             and callable(getattr(rows.source, "snapshot", None))
-            and len(todo) >= STREAM_FROM
+            and (todo is None or len(todo) >= STREAM_FROM)
             and "fork" in multiprocessing.get_all_start_methods()
             and threading.active_count() == 1  # forking a process with threads can copy a lock held
         )
