@@ -32,9 +32,9 @@ def test_another_connections_creates_updates_and_removals_are_seen(tmp_path):
     writer.update(a)
     assert names(reader) == [("a", "2"), ("b", "1")]  # read from the writes since the last version seen
     writer.delete("ConfigMap", "b", "default")
-    assert names(reader) == [("a", "2")]  # a removal: the count tells, the index is read again
+    assert names(reader) == [("a", "2")]  # a removal: from the removal log
     writer.delete("ConfigMap", "a", "default")
-    writer.create(cm("c"))  # one out, one in: the count alone would not tell
+    writer.create(cm("c"))  # one out, one in: a count alone would not tell
     assert names(reader) == [("c", "1")]
     writer.create(cm("a", "3"))  # back, with a new resourceVersion
     assert names(reader) == [("a", "3"), ("c", "1")]
