@@ -173,9 +173,19 @@ class _Kind:
         self.rows = [_Obj(r) for r in rows]
         self.by_name: dict[tuple[str, str], builtins.list[_Obj]] = {}
         self.by_namespace: dict[str, builtins.list[_Obj]] = {}
-        for o in self.rows:
-            self.by_name.setdefault((o.namespace, o.name), []).append(o)
-            self.by_namespace.setdefault(o.namespace, []).append(o)
+        by_name, by_namespace = self.by_name, self.by_namespace
+        for o in self.rows:  # (a kind of a thousand vClusters' fleet is tens of thousands of objects)
+            key = (o.namespace, o.name)
+            same = by_name.get(key)
+            if same is None:
+                by_name[key] = [o]
+            else:
+                same.append(o)  # the same name in another group
+            inside = by_namespace.get(o.namespace)
+            if inside is None:
+                by_namespace[o.namespace] = [o]
+            else:
+                inside.append(o)
         self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
         self._have: builtins.list[Any] | None = None  # each object's labels, read at the first label-selected list
 
@@ -189,17 +199,25 @@ class _Kind:
                 self._have = [o.labels() for o in self.rows]
             index = self._labels[keys] = {}
             for o, have in zip(self.rows, self._have, strict=True):
-                if have is None:
-                    have = {}
-                if not isinstance(have, dict):
+                if not isinstance(have, dict):  # no labels (None): it has none of the keys
                     continue
-                values = tuple(have.get(k) for k in keys)
-                if all(isinstance(v, str | int | float | bool) for v in values):
-                    index.setdefault(values, []).append(o)
+                values = tuple(map(have.get, keys))
+                for v in values:
+                    if not isinstance(v, _LABEL_VALUE):
+                        break
+                else:
+                    same = index.get(values)
+                    if same is None:
+                        index[values] = [o]
+                    else:
+                        same.append(o)
         wanted = tuple(labels[k] for k in keys)
-        if not all(isinstance(v, str | int | float | bool) for v in wanted):
+        if not all(isinstance(v, _LABEL_VALUE) for v in wanted):
             return []
         return index.get(wanted, [])
+
+
+_LABEL_VALUE = (str, int, float, bool)  # a label value an index keeps (a selector's value compared as it is)
 
 
 class LabSnapshot:
