@@ -471,6 +471,7 @@ def _in_workers(
     kept = [(max(0, len(rest) - (k + 1) * chunk), max(0, len(rest) - k * chunk)) for k in range(workers - 1)]
     ctx = multiprocessing.get_context("fork")
     queue = _Chunks(ctx, max(0, len(rest) - (workers - 1) * chunk), chunk)
+    getattr(s, "parse_while_reading", lambda: None)()  # the git batch may still run: its wait put to use
     getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
         stream.flush()
