@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import re
 import threading
@@ -323,7 +324,8 @@ class LabSnapshot:
             for i, o in enumerate(kind.rows):
                 if i % 64 == 0 and not thread.is_alive():
                     return
-                o.obj()
+                with contextlib.suppress(Exception):  # a body that is not JSON: said by the row that reads it
+                    o.obj()
 
     def ready(self) -> None:
         """Wait for ``prefetch``'s thread (before a fork: a forked process has no threads)."""
