@@ -452,8 +452,8 @@ def _in_workers(
     process must never use its parent's). The rest is shared out in chunks as the processes ask for them (one counter
     in shared memory): a forked process starts on a chunk from the end kept for it, then every process takes the next
     chunk until none is left — whichever runs faster (a forked process pays for the pages it touches, another program
-    may hold a core) computes more rows, and none waits long for another. A forked process sends its rows (pickled
-    through a pipe) when no chunk is left; a thread here takes them. Rows a process took and did not
+    may hold a core) computes more rows, and none waits long for another. A forked process sends each chunk's rows
+    (pickled through a pipe) as it makes them; a thread here takes them meanwhile. Rows a process took and did not
     send (it was killed, or a row raised) are computed here at the end, where the same row raises the same error.
     Without ``fork`` (another OS) every row is computed here."""
     import multiprocessing
@@ -522,8 +522,8 @@ def _take_rows(receive: Any, sent: dict[int, builtins.list[_Entry]]) -> None:
     """A thread of ``_in_workers``: every chunk a forked process sends, until it closes its end (or dies)."""
     try:
         while True:
-            for begin, entries in receive.recv():
-                sent[begin] = entries
+            begin, entries = receive.recv()
+            sent[begin] = entries
     except (EOFError, OSError):
         pass
     finally:
@@ -541,18 +541,13 @@ def _share(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
     s = s.reopened()
     span: tuple[int, int] | None = first
-    made: builtins.list[tuple[int, builtins.list[_Entry]]] = []
     with contextlib.suppress(Exception):
         while span is not None:
             if span[1] > span[0]:
-                made.append(
+                send.send(
                     (span[0], [_compute(s, rk, columns, key, live, False, keep) for key, live in rest[slice(*span)]])
                 )
             span = queue.take()
-    # in one send at the end: a chunk of diagnoses sent as made (hundreds of kilobytes) waited for the parent's
-    # thread, which gets the GIL from its rows only every few milliseconds (diagnose --all's worker stalled)
-    with contextlib.suppress(Exception):
-        send.send(made)
     send.close()
 
 
