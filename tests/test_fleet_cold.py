@@ -349,45 +349,6 @@ def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
         FleetRows(LabSource(three), track=False, workers=2).refresh()
 
 
-@pytest.mark.parametrize("dies_after", [None, 0, 1, 3])
-def test_rows_shared_out_in_chunks_come_back_in_order_whoever_made_them(monkeypatch, tmp_path, dies_after):
-    """``_in_workers`` shares the rows out in chunks as the processes ask: the forked process starts on the chunk kept
-    for it at the end, then both take the next chunk until none is left. The rows come back in order, each computed
-    once by whoever took it — and those a forked process took and never sent (it died after ``dies_after`` chunks)
-    are computed here."""
-    import os
-
-    import kratix_lab.fleet.rows as fleet_rows
-
-    parent, made = os.getpid(), tmp_path / "made"
-
-    def compute(s, rk, columns, key, live, track, keep):
-        rows = made.read_text().count("child") if made.exists() else 0  # chunks of two rows
-        if os.getpid() != parent and dies_after is not None and rows >= 2 * dies_after:
-            os._exit(3)
-        with made.open("a") as f:
-            f.write(f"{key[1]} {'parent' if os.getpid() == parent else 'child'}\n")
-        return key[1]
-
-    class Snapshot:
-        def reopened(self):
-            return self
-
-    monkeypatch.setattr(fleet_rows, "_compute", compute)
-    monkeypatch.setattr(fleet_rows, "_CHUNK", 2)
-    todo = [(("ns", f"vc{i:02d}"), True) for i in range(41)]
-    rows = fleet_rows._in_workers(Snapshot(), None, (), todo, 2, False)
-    assert rows == [f"vc{i:02d}" for i in range(41)]
-    by = [line.split() for line in made.read_text().splitlines()]
-    assert by[0] == ["vc00", "parent"]  # the first row, before the fork
-    children = [name for name, who in by if who == "child"]
-    if dies_after is None:
-        assert sorted(name for name, _ in by) == [f"vc{i:02d}" for i in range(41)]  # each row once
-        assert children[:2] == ["vc39", "vc40"]  # the chunk kept for the forked process
-    else:
-        assert len(children) <= 2 * dies_after  # it died: what it took and did not send was computed here
-
-
 def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     """``LabSnapshot.reopened()`` (a forked worker's): what it read stays as it was read; what it reads after comes
     through the lab opened again — a write made in between is seen by a kind read after, never by one read before."""

@@ -447,18 +447,14 @@ def _in_workers(
 
     The first row is computed here: it reads what every row reads (each kind the trace lists and its label indexes,
     the files of every WorkPlacement's commit, the Promises). Then ``workers - 1`` processes are forked, each with
-    what this process has read (shared copy-on-write, never read again); for anything it reads from then on, a
-    process opens the lab again (the snapshot's ``reopened()``: its own SQLite connection and git processes — a
-    process must never use its parent's). The rest is shared out in chunks as the processes ask for them (one counter
-    in shared memory): a forked process starts on a chunk from the end kept for it, then every process takes the next
-    chunk until none is left — whichever runs faster (a forked process pays for the pages it touches, another program
-    may hold a core) computes more rows, and none waits long for another. A forked process sends each chunk's rows
-    (pickled through a pipe) as it makes them; a thread here takes them meanwhile. Rows a process took and did not
-    send (it was killed, or a row raised) are computed here at the end, where the same row raises the same error.
-    Without ``fork`` (another OS) every row is computed here."""
+    what this process has read (shared copy-on-write, never read again) and computing one contiguous share of the
+    rest; for anything it reads from then on, a process opens the lab again (the snapshot's ``reopened()``: its own
+    SQLite connection and git processes — a process never uses its parent's). This process computes the first share
+    meanwhile, then takes the others' rows (pickled through a pipe). A process that dies without its rows (killed, or
+    a row that raised) has its share computed here, where the same row raises the same error. Without ``fork``
+    (another OS) every row is computed here."""
     import multiprocessing
     import sys
-    import threading
 
     def here(share: builtins.list[tuple[tuple[str, str], bool]]) -> builtins.list[_Entry]:
         return [_compute(s, rk, columns, key, live, False, keep) for key, live in share]
@@ -467,87 +463,41 @@ def _in_workers(
         return here(todo)
     out = here(todo[:1])
     rest = todo[1:]
-    chunk = max(1, min(_CHUNK, len(rest) // (8 * workers)))
-    kept = [(max(0, len(rest) - (k + 1) * chunk), max(0, len(rest) - k * chunk)) for k in range(workers - 1)]
+    size = -(-len(rest) // workers)
+    shares = [rest[i : i + size] for i in range(0, len(rest), size)]
     ctx = multiprocessing.get_context("fork")
-    queue = _Chunks(ctx, max(0, len(rest) - (workers - 1) * chunk), chunk)
     getattr(s, "parse_while_reading", lambda: None)()  # the git batch may still run: its wait put to use
     getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
         stream.flush()
-    sent: dict[int, builtins.list[_Entry]] = {}  # a chunk's first index in ``rest`` -> its rows, from the others
     children = []
-    for first in kept:
+    for share in shares[1:]:
         receive, send = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_share, args=(send, s, rk, columns, rest, first, queue, keep), daemon=True)
+        process = ctx.Process(target=_share, args=(send, s, rk, columns, share, keep), daemon=True)
         process.start()
         send.close()
-        children.append((process, threading.Thread(target=_take_rows, args=(receive, sent), daemon=True)))
-    for _, taker in children:  # once every process is forked (a forked process has no threads)
-        taker.start()
-    mine: dict[int, builtins.list[_Entry]] = {}
-    while (span := queue.take()) is not None:
-        mine[span[0]] = here(rest[span[0] : span[1]])
-    for process, taker in children:
-        taker.join()  # the process has sent every chunk it computed, or died
-        process.join()
-    made: builtins.list[_Entry | None] = [None] * len(rest)
-    for begin, entries in (*mine.items(), *sent.items()):
-        made[begin : begin + len(entries)] = entries
-    for i, entry in enumerate(made):
-        if entry is None:  # taken by a process that died (or raised) before it sent them
-            made[i] = here(rest[i : i + 1])[0]
-    return out + [e for e in made if e is not None]
-
-
-_CHUNK = 8  # rows a process takes at a time (~50 ms of work): small enough that the last one never waits long
-
-
-class _Chunks:
-    """The next rows to compute, ``[0, end)`` of the rest, shared by a one-shot's processes (``_in_workers``)."""
-
-    def __init__(self, ctx: Any, end: int, size: int) -> None:
-        self.next, self.end, self.size = ctx.Value("q", 0), end, size
-
-    def take(self) -> tuple[int, int] | None:
-        with self.next.get_lock():
-            begin = self.next.value
-            if begin >= self.end:
-                return None
-            self.next.value = min(begin + self.size, self.end)
-            return begin, self.next.value
-
-
-def _take_rows(receive: Any, sent: dict[int, builtins.list[_Entry]]) -> None:
-    """A thread of ``_in_workers``: every chunk a forked process sends, until it closes its end (or dies)."""
-    try:
-        while True:
-            begin, entries = receive.recv()
-            sent[begin] = entries
-    except (EOFError, OSError):
-        pass
-    finally:
+        children.append((process, receive, share))
+    out += here(shares[0] if shares else [])
+    for process, receive, share in children:
+        try:
+            entries: builtins.list[_Entry] = receive.recv()
+        except EOFError:  # it died without its rows
+            entries = here(share)
         receive.close()
+        process.join()
+        out += entries
+    return out
 
 
-def _share(
-    send: Any, s: Any, rk: Any, columns: Any, rest: Any, first: tuple[int, int], queue: _Chunks, keep: bool
-) -> None:
-    """A forked process's rows (see ``_in_workers``): the chunk kept for it, then each chunk it takes, sent as made;
-    it stops at a row that raises (the parent computes that one again and raises there)."""
+def _share(send: Any, s: Any, rk: Any, columns: Any, share: Any, keep: bool) -> None:
+    """A forked process's rows (see ``_in_workers``): sent to the parent, or nothing when a row raises."""
     import contextlib
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
     s = s.reopened()
-    span: tuple[int, int] | None = first
-    with contextlib.suppress(Exception):
-        while span is not None:
-            if span[1] > span[0]:
-                send.send(
-                    (span[0], [_compute(s, rk, columns, key, live, False, keep) for key, live in rest[slice(*span)]])
-                )
-            span = queue.take()
+    with contextlib.suppress(Exception):  # else the parent computes this share again and raises there
+        send.send([_compute(s, rk, columns, key, live, False, keep) for key, live in share])
     send.close()
 
 
