@@ -460,6 +460,66 @@ def test_a_snapshot_object_reads_its_labels_as_its_parsed_body_holds_them(body):
     assert repr(o.labels()) == repr(want)
 
 
+_PLACEMENT_FIELDS = {
+    "metadata": ("name", "namespace", "labels"),
+    "spec": ("targetDestinationName", "promiseName", "resourceName", "id"),
+    "status": ("versionID",),
+}
+_PLACEMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        part: _JSON | st.fixed_dictionaries({}, optional={f: _JSON for f in (*fields, "uid", "workloads")})
+        for part, fields in _PLACEMENT_FIELDS.items()
+    }
+    | {"kind": _JSON},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_PLACEMENTS)
+def test_a_placement_read_for_the_batch_holds_its_fields_as_its_parsed_body(value):
+    """``_Obj.head()`` (a WorkPlacement decoded without its files, for the placements' batch) holds the fields
+    ``_placement_specs`` reads as the parsed body does; the body parsed later is the whole object."""
+    import json
+
+    from kratix_lab.sources.lab import _Obj
+
+    body = json.dumps(value)
+    o = _Obj(("g", "ns", "a", body))
+    head = o.head()
+    for part, fields in _PLACEMENT_FIELDS.items():
+        whole, got = value.get(part), head.get(part)
+        if isinstance(whole, dict):
+            assert {f: whole[f] for f in fields if f in whole} == {f: got[f] for f in fields if f in got}
+        else:
+            assert repr(got) == repr(whole)
+    assert repr(o.obj()) == repr(json.loads(body)) and o.head() is o.obj()
+
+
+def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one_to_its_reader(two):
+    """``parse_while_reading`` (before a one-shot's fork, while git still reads) parses the bodies of the kinds read so
+    far, and stops when the reading thread ends; a body that is not JSON stays unparsed, for the row that reads it to
+    raise (as it did before)."""
+    import threading
+
+    snap = LabSource(two).snapshot()
+    pods = snap._kind("Pod").rows  # read, not parsed
+    pods[1].body = "{not json"
+    go = threading.Event()
+    reading = threading.Thread(target=go.wait)
+    reading.start()
+    snap._reading = (reading, {})
+    snap.parse_while_reading()
+    assert pods[1].value is None and all(o.value is not None for o in pods if o is not pods[1])
+    go.set()
+    reading.join()
+    fresh = LabSource(two).snapshot()
+    jobs = fresh._kind("Job").rows
+    fresh._reading = (reading, {})  # ended: nothing is parsed
+    fresh.parse_while_reading()
+    assert jobs and all(o.value is None for o in jobs)
+
+
 def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):
     """``LabSnapshot.prefetch`` reads every placement's files on a thread while the caller goes on; whatever touches
     the state repo waits for it, and the answers are the ones read when asked. A failed read on the thread is read

@@ -96,3 +96,79 @@ def test_a_tab_the_pure_python_scanner_refuses_does_not_escape_as_a_scanner_erro
     each document's line) raised ScannerError; the documents load and their lines fall back to 1."""
     docs = load_documents("a\tpiVersion: x\n---\nb: 1\n", "f.yaml")
     assert [d.data for d in docs] == [{"a\tpiVersion": "x"}, {"b": 1}]
+
+
+def _the_long_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every document checked whole (``_check_graph``) and then built, as before the one-walk path."""
+    from kratix_lab.model import yamlio
+
+    def refuse(self: object, node: object, depth: int, seen: set[int]) -> None:
+        raise yamlio._NotPlain
+
+    monkeypatch.setattr(yamlio._Loader, "_checked_plain", refuse)
+
+
+def _outcome(text: str) -> tuple[str, object]:
+    from kratix_lab.model import yamlio
+
+    try:
+        return "ok", repr(yamlio._parse_all(text, "f.yaml"))
+    except YamlError as e:
+        return "error", str(e)
+
+
+ONE_WALK_CASES = [
+    "a: 1\nb: [x, 2, 3.5, true, null, ~, 2001-12-14t21:59:43.10-05:00]\nc: {d: e}\n",
+    "a: 1\na: 2\n",  # a duplicate key: said with its line
+    "true: 1\nTrue: 2\n",  # two keys, one value: as the long way builds it
+    "1: a\n0x1: b\n",
+    ".nan: 1\n.NaN: 2\n",
+    "a: &x [1, 2]\nb: *x\n",  # an alias: one list shared
+    "a: &x 1\nb: *x\n",
+    "<<: {a: 1}\nb: 2\n",  # a merge key
+    "a: 99999999999999999999\n",  # beyond uint64
+    "a: -9223372036854775809\n",
+    "a: 18446744073709551615\n",
+    "a: " + "1" * 45 + "\n",
+    "a: !!binary aGVsbG8=\n",
+    "a: !!set {x, y}\n",
+    "a: !!omap [x: 1]\n",
+    "a: !custom x\n",
+    "a: !!str 12\nb: '12'\nc: 0o17\nd: 1_000\ne: 0b101\nf: 190:20:30\n",
+    "a: =\n",
+    "[" * 127 + "x" + "]" * 127 + "\n",  # 128 levels: the limit
+    "[" * 128 + "]" * 128 + "\n",
+    "[" * 128 + "x" + "]" * 128 + "\n",  # 129
+    "[" * 129 + "]" * 129 + "\n",
+    "? [a]\n: b\n",
+    "? {a: 1}\n: b\n",
+    "[1, [2, [3, {a: b}]]]\n",
+    "---\na: 1\n---\nb: [2001-12-14]\n",
+]
+
+
+@pytest.mark.parametrize("text", ONE_WALK_CASES)
+def test_the_one_walk_loads_what_the_long_way_does(text, monkeypatch):
+    """``_Loader._checked_plain`` (the intake checks and the building in one walk, for plain documents) gives the
+    same values, or the same error, as checking the whole document and then building it (what it replaced)."""
+    fast = _outcome(text)
+    _the_long_way(monkeypatch)
+    assert fast == _outcome(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_the_one_walk_reads_dumped_data_as_the_long_way(data):
+    from kratix_lab.model import yamlio
+
+    text = yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
+    fast = _outcome(text)
+    with pytest.MonkeyPatch.context() as m:
+        _the_long_way(m)
+        assert fast == _outcome(text)

@@ -114,7 +114,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         if args.all:
             if args.refs:
                 raise CLIError("give KIND/NAME or --all, not both")
-            # each vCluster diagnosed once (from one bulk read, on the cores), its row from that diagnosis
+            # each vCluster diagnosed once (from one bulk read, on the cores), its row from that diagnosis; the
+            # platform's findings below read the same bulk read (the lab's snapshot: its Applications parsed once)
+            snapshot = getattr(source, "snapshot", None)
+            source = snapshot() if snapshot is not None else source
             fleet_rows = FleetRows(source, track=False, workers=one_shot_workers())
             rows, results = fleet_rows.refresh(), fleet_rows.diagnoses()
         else:

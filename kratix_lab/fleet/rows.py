@@ -918,6 +918,7 @@ def _in_workers(
     size = -(-len(rest) // workers)
     shares = [rest[i : i + size] for i in range(0, len(rest), size)]
     ctx = multiprocessing.get_context("fork")
+    getattr(s, "parse_while_reading", lambda: None)()  # the git batch may still run: its wait put to use
     getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
         stream.flush()

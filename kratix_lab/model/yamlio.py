@@ -18,6 +18,7 @@ from kratix_lab.errors import Invalid
 from kratix_lab.model.objects import clone
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
 _PLAIN_SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "binary", "timestamp")
 )
@@ -36,7 +37,9 @@ class _CachedResolve:
     """
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode and not self.yaml_path_resolvers:
+        if self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if kind is ScalarNode:
             if not implicit[0]:
                 return self.DEFAULT_SCALAR_TAG
             tag = _resolved.get(value)
@@ -47,6 +50,10 @@ class _CachedResolve:
                         _resolved.clear()
                     _resolved[value] = tag
             return tag
+        if kind is MappingNode:  # the resolver's answer without path resolvers (a quarter of a load's calls)
+            return self.DEFAULT_MAPPING_TAG
+        if kind is SequenceNode:
+            return self.DEFAULT_SEQUENCE_TAG
         return super().resolve(kind, value, implicit)
 
 
@@ -60,12 +67,71 @@ class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  #
     def construct_document(self, node: Any) -> Any:
         """Plain maps, sequences and scalars built directly, as the safe constructor builds them
         (its generator-based two-step construction is most of a load's cost); a document with
-        anything else is constructed by PyYAML. The intake limits are checked first."""
+        anything else is constructed by PyYAML. The intake limits are checked first.
+
+        A document of plain data within the limits (what the lab writes: the state repo's files, a
+        fleet's thousands of them) is checked and built in one walk (``_checked_plain``); anything
+        it does not take whole is checked and built as ever, from the start."""
+        try:
+            return self._checked_plain(node, 1, set())
+        except _NotPlain:
+            pass
         _check_graph(node, self.source, lambda n: self.construct_yaml_int(n))
         try:
             return self._plain(node, set())
         except _NotPlain:
             return super().construct_document(node)
+
+    def _checked_plain(self, node: Any, depth: int, seen: set[int]) -> Any:
+        """``_check_graph`` then ``_plain`` in one walk, for a document they both take as it is: no alias (a node
+        met twice), no level deeper than ``MAX_DEPTH``, no duplicate key, only the plain tags, every integer within
+        int64/uint64 (a timestamp kept as its text, as ``_check_graph`` makes it). Anything else raises
+        ``_NotPlain`` before a value is returned: the caller checks and builds the document the long way, which
+        says what is wrong (or builds what this does not)."""
+        if id(node) in seen:
+            raise _NotPlain
+        seen.add(id(node))
+        cls = type(node)
+        if cls is ScalarNode:
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            if tag == _NULL:
+                return None
+            if tag == _TIMESTAMP:
+                node.tag = _STR  # as _check_graph: the text, never a date
+                return node.value
+            if tag == _INT:
+                if sum(c.isalnum() for c in node.value) > 40:
+                    raise _NotPlain
+                try:
+                    value = self.construct_yaml_int(node)
+                except (ValueError, IndexError):
+                    raise _NotPlain from None
+                if not _INT_MIN <= value <= _INT_MAX:
+                    raise _NotPlain
+                return value
+            if tag in (_BOOL, _FLOAT):
+                try:
+                    return self.yaml_constructors[tag](self, node)
+                except (ValueError, KeyError, IndexError):
+                    raise _NotPlain from None
+            raise _NotPlain
+        if depth >= MAX_DEPTH and node.value:  # its children would be deeper than the limit
+            raise _NotPlain
+        depth += 1
+        if cls is MappingNode and node.tag == _MAP:
+            out = {}
+            for key, value in node.value:
+                if type(key) is not ScalarNode or key.tag in _KEY_TAGS_WITH_MEANING:
+                    raise _NotPlain
+                out[self._checked_plain(key, depth, seen)] = self._checked_plain(value, depth, seen)
+            if len(out) != len(node.value):  # two keys the same value: a duplicate, or not (``true``/``True``)
+                raise _NotPlain
+            return out
+        if cls is SequenceNode and node.tag == _SEQ:
+            return [self._checked_plain(v, depth, seen) for v in node.value]
+        raise _NotPlain
 
     def _plain(self, node: Any, seen: set[int]) -> Any:
         cls = type(node)

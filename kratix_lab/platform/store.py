@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import operator
 import sqlite3
 import threading
 import urllib.parse
@@ -27,6 +28,7 @@ from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import GVK, clone, matches_selector, parse_json
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
+_NAMESPACE_NAME_GROUP = operator.itemgetter(1, 2, 0)  # of a ``read_kind`` row: its order
 
 
 class Conflict(errors.Conflict):
@@ -373,10 +375,14 @@ class Store:
     def read_kind(self, kind: str) -> list[tuple[str, str, str, str]]:
         """Every object of ``kind`` (any group) as ``(group, namespace, name, body)`` — its JSON text — sorted by
         namespace, name and group, in one query: a snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``),
-        which parses a body only when it is asked for."""
-        return self._conn.execute(
-            "SELECT grp, namespace, name, body FROM objects WHERE kind = ? ORDER BY namespace, name, grp", (kind,)
-        ).fetchall()
+        which parses a body only when it is asked for.
+
+        Sorted here, not by SQLite: an ORDER BY SQLite cannot take from an index copies every body through a sort
+        (at 1,000 vClusters, 300 MB: half the read). Python orders ``str`` by code point, as SQLite's BINARY
+        collation orders their UTF-8 bytes; the primary key makes (namespace, name, group) unique within a kind."""
+        rows = self._conn.execute("SELECT grp, namespace, name, body FROM objects WHERE kind = ?", (kind,)).fetchall()
+        rows.sort(key=_NAMESPACE_NAME_GROUP)
+        return rows
 
     def list(
         self,
