@@ -135,7 +135,9 @@ class Browser:
                 self.close()
                 raise RuntimeError("chromium did not start its DevTools endpoint within 30 s")
             time.sleep(0.2)
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30)
+        # no Origin header: Chromium refuses a DevTools WebSocket that sends one it was not told to allow
+        # (--remote-allow-origins), and websocket-client sends the endpoint's own as Origin
+        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
         self.next_id = 0
         self.problems: list[str] = []
         for method in ("Runtime.enable", "Log.enable", "Page.enable", "Network.enable"):
