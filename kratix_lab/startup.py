@@ -1,4 +1,5 @@
-"""What a kratix-lab process does first (the CLI, the pipeline entry point, notebook kernels, the tests).
+"""What a kratix-lab process does first (the CLI, the pipeline entry point, notebook kernels, the tests; the
+dashboard's worker processes also tune the garbage collector: ``tune_gc``).
 
 jsonschema (the lab's Helm values check and, through kubernetes-validate, the pipeline SDK's client) imports
 rfc3987-syntax whenever it is installed — Jupyter's jupyter-events brings it — and that import compiles ~40
@@ -10,9 +11,26 @@ jsonschema is left alone.
 
 from __future__ import annotations
 
+import gc
 import sys
+
+# The cyclic garbage collector's thresholds in a process that reads a lab: a young generation of 50,000 allocations
+# (Python's default: 700) and the older ones collected half as often as Python's (20, not 10; a full collection also
+# waits until a quarter of what it would walk is new, Python's own rule). Measured at 1,000 vClusters (300 rows):
+# (50,000, 10, 10) left the bulk read of the first row at 1.4 s of CPU, (50,000, 20, 20) 1.0 s, as never collecting.
+GC_THRESHOLDS = (50_000, 20, 20)
 
 
 def skip_slow_optional_imports() -> None:
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def tune_gc() -> None:
+    """Let the collector run less often in a process that parses a lab's objects (the CLI, the dashboard's workers).
+
+    What the lab reads is trees of dicts and lists decoded from JSON, with no cycles; but every few hundred of them
+    made trigger a collection that walks the young objects, and the older generations' collections walk what the
+    process holds (a thousand vClusters: millions of objects). Measured at 1,000 vClusters: a quarter of a fleet
+    row's CPU (11.3 → 8.4 ms) and of a lab's first step. Cycles are still collected, less often."""
+    gc.set_threshold(*GC_THRESHOLDS)

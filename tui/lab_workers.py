@@ -40,7 +40,7 @@ from typing import Any, Generic, TypeVar
 
 from kratix_lab.sources import Actions, Platform, Source
 from kratix_lab.sources.factory import PlatformSettings, open_platform
-from kratix_lab.startup import skip_slow_optional_imports
+from kratix_lab.startup import skip_slow_optional_imports, tune_gc
 
 T = TypeVar("T")
 Job = Callable[[Source, Actions], T]
@@ -159,6 +159,7 @@ def _process_init(settings: PlatformSettings, read_only: bool) -> None:
     ctrl+c is the dashboard's key), and the platform is opened on the first job."""
     global _opened
     skip_slow_optional_imports()  # a spawned process starts afresh: else its first step compiles grammars for seconds
+    tune_gc()  # the lab's objects parsed: the collector at Python's defaults took a quarter of a row's CPU
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

@@ -36,7 +36,7 @@ from kratix_lab.cli.common import (
 )
 from kratix_lab.cli.lab import parse_duration
 from kratix_lab.errors import EXIT_BUG, KratixLabError
-from kratix_lab.startup import skip_slow_optional_imports
+from kratix_lab.startup import skip_slow_optional_imports, tune_gc
 from kratix_lab.views.literal import LiteralStream
 
 EPILOG = """\
@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     skip_slow_optional_imports()
     args = build_parser().parse_args(argv)
-    if getattr(args, "owns_terminal", False):  # the dashboard draws the screen itself
+    if getattr(args, "owns_terminal", False):  # the dashboard draws the screen itself (its workers tune_gc)
         return _run(args)
+    tune_gc()
     # Everything else prints data from objects and repos: control characters in it are escaped, never sent to
     # the terminal (issue 18 item 11; views/literal.py).
     out, err = sys.stdout, sys.stderr
