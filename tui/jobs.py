@@ -14,9 +14,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kratix_lab import forms
 from kratix_lab.deletion import DeletePlan, delete_plan
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose
 from kratix_lab.errors import NotFound
@@ -28,6 +27,9 @@ from kratix_lab.sources.shape import SourceShape
 from kratix_lab.trace import TraceNode, resolve, trace
 from kratix_lab.views import lab_view as lv
 from kratix_lab.views import node_view as nv
+
+if TYPE_CHECKING:  # imported where used: the forms cost every worker process 60 ms to import (the first row waits)
+    from kratix_lab import forms
 
 # A minute of lab time makes an object list stale even when nothing changed: it quotes AGE as text (the dashboard's
 # fleet rows keep timestamps, their SINCE is computed when shown, issue 17 item 5: no such limit there).
@@ -435,6 +437,8 @@ class FormStart:
 
 
 def _form_start(promise: str, edit: str | None, source: Source, actions: Actions) -> FormStart:
+    from kratix_lab import forms
+
     found = next((p for p in source.promises() if p.name == promise), None)
     if found is None:
         where = "The lab" if actions.where == "the lab" else actions.where[:1].upper() + actions.where[1:]
@@ -454,6 +458,8 @@ def read_form_start(promise: str, edit: str | None):
 def _validate_form(
     model: forms.FormModel, values: dict[str, str | None], editing: str | None, source: Source, actions: Actions
 ) -> forms.FormResult:
+    from kratix_lab import forms
+
     return forms.validate(model, values, Platform(source, actions), editing=editing)
 
 
@@ -463,6 +469,8 @@ def validate_form(model: forms.FormModel, values: dict[str, str | None], editing
 
 
 def _edit_diff(model: forms.FormModel, result: forms.FormResult, name: str, source: Source, actions: Actions) -> str:
+    from kratix_lab import forms
+
     return forms.edit_diff(model, Platform(source, actions), result, name)
 
 
@@ -473,6 +481,8 @@ def read_edit_diff(model: forms.FormModel, result: forms.FormResult, name: str):
 def _submit_form(
     model: forms.FormModel, values: dict[str, str | None], editing: str | None, source: Source, actions: Actions
 ) -> forms.Submitted:
+    from kratix_lab import forms
+
     return forms.submit(model, values, Platform(source, actions), editing=editing)
 
 

@@ -111,18 +111,19 @@ class _SharedResult(builtins.list):  # type: ignore[type-arg]
     row that stops at the second of a thousand Applications records two (a C-level read of the list, which Python
     does not let a subclass see, reads plain objects: untracked, as it would read the proxies)."""
 
-    def __init__(self, items: builtins.list[Any], keys: builtins.list[Key], record: SharedList, rec: Recorder) -> None:
+    def __init__(self, items: builtins.list[Any], record: SharedList, rec: Recorder) -> None:
         super().__init__(items)
-        self._keys, self._record, self._rec = keys, record, rec
+        self._record, self._rec = record, rec
         self._wrapped: dict[int, Any] = {}
 
     def _take(self, i: int) -> Any:
-        key = self._record.taken[i] = self._keys[i]
         obj = self._wrapped.get(i)
         if obj is None:
+            plain = builtins.list.__getitem__(self, i)
+            key = self._record.taken[i] = _key_of(plain)  # an object's key when taken (a row takes few of them)
             facts = self._rec._facts(key)
             facts.add((), "exists", None, True)
-            obj = self._wrapped[i] = wrap(builtins.list.__getitem__(self, i), facts, ())
+            obj = self._wrapped[i] = wrap(plain, facts, ())
         return obj
 
     def _len(self) -> int:
@@ -253,7 +254,7 @@ class Recorder:
         if kind in SHARED:
             record = SharedList(query)
             self.deps.shared_lists.append(record)
-            return _SharedResult(objs, [_key_of(o) for o in objs], record, self)
+            return _SharedResult(objs, record, self)
         self.deps.queries.append(query)
         for o in objs:
             self.deps.objects[_key_of(o)] = _rv(o)
@@ -354,6 +355,8 @@ class FleetRows:
         self._due: dict[tuple[str, str], bool] = {}  # rows due, not computed yet (a refresh with a limit)
         self.total = 0  # members the last refresh saw
         self.memo: dict[str, Derived] = {}  # values computed once for every row (``Recorder.derived``)
+        if track:  # the rows' first question of the state repo's history, asked now (LabSource.prefetch_history)
+            getattr(source, "prefetch_history", lambda: None)()
 
     def rows(self) -> builtins.list[VClusterStatus]:
         return [self.entries[k].row for k in sorted(self.entries)]

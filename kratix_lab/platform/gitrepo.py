@@ -384,19 +384,31 @@ class GitRepo:
         """``sha`` and its first parents back to the root (``git rev-list --first-parent``: one run, where following
         ``first_parent`` reads every commit of a fleet's history here); None when git cannot say (not a commit here,
         objects not flushed yet): then the caller follows ``first_parent`` itself."""
+        return self.first_parent_chain_started(sha)()
+
+    def first_parent_chain_started(self, sha: str) -> Callable[[], list[str] | None]:
+        """``first_parent_chain(sha)`` started now, answered when called: git walks the history in its own process
+        (on another core) while the caller goes on."""
         if self._pending or not _FULL_SHA.fullmatch(sha):
-            return None
+            return lambda: None
         try:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 ["git", f"--git-dir={self.repo.git_dir}", "rev-list", "--first-parent", sha, "--"],
-                capture_output=True,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
         except OSError:
-            return None
-        if proc.returncode != 0:
-            return None
-        return proc.stdout.decode().split()
+            return lambda: None
+
+        box: list[list[str] | None] = []
+
+        def answer() -> list[str] | None:
+            if not box:
+                out, _ = proc.communicate()
+                box.append(out.decode().split() if proc.returncode == 0 else None)
+            return box[0]
+
+        return answer
 
     def _commit_header(self, sha: str) -> tuple[list[str], str] | None:
         raw = self.raw_object(sha)
