@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,6 +72,7 @@ class Figures:
     cpu: dict[str, float] = field(default_factory=dict)
     loads: dict[str, str] = field(default_factory=dict)
     steps: int = 0
+    cpu_each: list[float] = field(default_factory=list)  # each process's CPU seconds at the end of the first paint
 
     def remember_rss(self) -> None:
         total, each = rss_mb()
@@ -89,6 +91,20 @@ def rss_mb() -> tuple[float, list[float]]:
         with contextlib.suppress(psutil.NoSuchProcess):
             each.append(p.memory_info().rss / 2**20)
     return sum(each), each
+
+
+def cpu_each(since: dict[int, float] | None = None) -> list[float]:
+    """Each process's CPU seconds (since ``since``: by pid, as this returned with ``by_pid``)."""
+    return list(cpu_by_pid(since).values())
+
+
+def cpu_by_pid(since: dict[int, float] | None = None) -> dict[int, float]:
+    out = {}
+    for p in processes():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            out[p.pid] = t.user + t.system - (since or {}).get(p.pid, 0.0)
+    return out
 
 
 def cpu_seconds() -> float:
@@ -113,8 +129,14 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
     fig = Figures(n)
     app = KratixLabApp(path, play=False, refresh_every=1.0, workers="process")
     app.animation_level = "none"
-    start, cpu0 = time.perf_counter(), cpu_seconds()
+    start, cpu0, cpu0_each = time.perf_counter(), cpu_seconds(), cpu_by_pid()
     fig.loads["start"] = load()
+    paint_prof = None
+    if args.profile_paint:
+        import cProfile
+
+        paint_prof = cProfile.Profile()
+        paint_prof.enable()
     async with app.run_test(size=(80, 24)) as pilot:
 
         def table() -> VClusterTable:
@@ -142,6 +164,9 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
         if not fig.rows_at_wait:
             fig.every_row = (time.perf_counter() - start) * 1000
         fig.cpu["first paint"] = cpu_seconds() - cpu0
+        if paint_prof is not None:
+            write_profile(paint_prof, f"/tmp/profile-dashboard-paint-{n}.txt")
+        fig.cpu_each = cpu_each(cpu0_each)
         fig.remember_rss()
         fig.loads["first paint"] = load()
 
@@ -252,18 +277,23 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
             await asyncio.sleep(0.3 if r % 2 else 0.7)  # keys land at different phases of the clock's steps
         app.playing = False
         if prof is not None:
-            import io
-            import pstats
-
-            prof.disable()
-            out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
-            Path(f"/tmp/profile-dashboard-ui-{n}.txt").write_text(out.getvalue())
+            write_profile(prof, f"/tmp/profile-dashboard-ui-{n}.txt")
         fig.cpu["keys"] = cpu_seconds() - cpu2
         fig.remember_rss()
         fig.loads["keys"] = load()
     app.close_workers(wait=True)
     return fig
+
+
+def write_profile(prof: Any, target: str) -> None:
+    import io
+    import pstats
+
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+    Path(target).write_text(out.getvalue())
 
 
 def verdict(value: float, budget: float) -> str:
@@ -300,6 +330,11 @@ def report(fig: Figures) -> None:
             f"{n:>5}   keys while the rows stream in: median {statistics.median(v):.1f} ms, p95 {p95(v):.1f} ms, n={len(v)}"
         )
     print(f"{n:>5}   CPU of the app's processes: " + ", ".join(f"{k} {v:.1f} s" for k, v in fig.cpu.items()))
+    print(
+        f"{n:>5}   CPU of each at the end of the first paint (as above): "
+        + " + ".join(f"{v:.1f}" for v in fig.cpu_each)
+        + " s"
+    )
     print(f"{n:>5}   load average: " + ", ".join(f"{k} {v}" for k, v in fig.loads.items()))
 
 
@@ -343,6 +378,7 @@ def main() -> None:
     )
     ap.add_argument("--profile", type=int, default=0, help="rows of a profiled batch of the fleet's worker (0: none)")
     ap.add_argument("--profile-ui", action="store_true", help="cProfile the app's process while the keys are pressed")
+    ap.add_argument("--profile-paint", action="store_true", help="cProfile the app's process during the first paint")
     args = ap.parse_args()
     work = Path(args.work)
     for n in (int(s) for s in args.sizes.split(",")):

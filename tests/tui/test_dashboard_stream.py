@@ -63,6 +63,7 @@ def engine(app) -> object:
 def batches(monkeypatch):
     """Streaming off, batches of one row first and two after: each ``load()`` shows the next batch."""
     monkeypatch.setattr(DashboardScreen, "STREAM", False)
+    monkeypatch.setattr(DashboardScreen, "STREAM_SHOW_EVERY", 0.0)
     monkeypatch.setattr(FleetReader, "FIRST_BATCH", 1)
     monkeypatch.setattr(FleetReader, "BATCH", 2)
     monkeypatch.setattr(FleetReader, "BATCH_SECONDS", None)
@@ -98,6 +99,32 @@ def test_the_first_paint_streams_and_the_table_is_usable_before_the_last_row(mak
         await pilot.press("down", "enter")
         await settle_ui(pilot)
         assert isinstance(app.screen, RequestDetailScreen) and app.screen.ref.name == "team-b"
+
+    drive(app, script)
+
+
+def test_while_streaming_the_table_takes_new_rows_at_most_so_often_and_the_last_batch_at_once(
+    make_app, sample_lab_path, batches, monkeypatch
+):
+    """Each update of the table redraws every cell on screen: mid-stream, a batch read within ``STREAM_SHOW_EVERY``
+    of the last update moves the title's count only; the rows come with a later batch, the last one at once."""
+    monkeypatch.setattr(DashboardScreen, "STREAM_SHOW_EVERY", 3600.0)
+    submit(sample_lab_path, *MORE)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        on_table = len(names(app))
+        assert on_table >= 1
+        while screen.snapshot.done < 3:
+            await screen.load()
+        await pilot.pause()
+        assert len(names(app)) == on_table  # not yet on the table…
+        assert "computing 3 of 5…" in screen_text(app)  # …but counted
+        await pilot.press("down")  # usable meanwhile
+        await screen.load()  # the last batch: shown at once
+        await pilot.pause()
+        assert sorted(names(app)) == sorted(["media", "sandbox", *MORE]) and "computing" not in screen_text(app)
 
     drive(app, script)
 
