@@ -83,6 +83,10 @@ class LabHost(Protocol):
         """Run a change on the writer and return its answer; errors propagate (Forbidden when read-only)."""
         ...
 
+    def start_reader(self) -> None:
+        """Start the reader (its process, the platform opened) before a screen asks it to read."""
+        ...
+
 
 def lab_app(node: DOMNode) -> LabHost:
     """The app hosting ``node``, typed: the one way screens and widgets read the app's state."""

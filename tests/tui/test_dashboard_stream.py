@@ -338,3 +338,29 @@ def test_enter_then_down_typed_at_once_leaves_the_filter_and_moves_the_cursor(ma
         assert screen.table.cursor_row == 1, screen.table.cursor_row
 
     drive(app, script)
+
+
+def test_the_reader_starts_once_the_first_rows_are_in(make_app, sample_lab_path, monkeypatch):
+    """Three processes importing and opening the lab at once on two cores delayed the first row: the reader (details,
+    lists, logs) is started by the dashboard's first answer, once, not at the app's start."""
+    from tui.app import KratixLabApp
+
+    started: list[int] = []
+    real = KratixLabApp.start_reader
+
+    def start_reader(self) -> None:
+        started.append(self.screen.query_one(VClusterTable).row_count)
+        real(self)
+
+    monkeypatch.setattr(KratixLabApp, "start_reader", start_reader)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await app.screen.load()
+        await app.screen.load()
+        await settle_ui(pilot)
+        assert len(started) == 1
+        app.reader.flush(10)
+        assert app.reader._opened.platform is not None  # opened before any screen asked it to read
+
+    drive(app, script)

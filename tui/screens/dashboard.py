@@ -108,6 +108,8 @@ class DashboardScreen(TableScreen):
 
     def _loaded(self, snapshot: FleetSnapshot) -> None:
         before, failed, self.error = self.snapshot, self.error is not None, None
+        if before is None:
+            self.lab_app.start_reader()  # the first rows are in: the reader's start no longer delays them
         self.rows = self.reader.take(snapshot)
         self.snapshot = snapshot
         if self.STREAM and not snapshot.complete:
