@@ -10,7 +10,8 @@ budgets, each printed with PASS/FAIL:
   the write is done (its ``refresh_screen``) to the row's new cells drawn;
 - a key press reaching the screen ≤ 50 ms p95 while the lab clock runs (cursor moves, filter keystrokes, opening a
   detail and going back: ``Pilot.press``, which returns once the screen has processed and drawn it);
-- memory: the RSS of the app's process and its worker processes together ≤ 500 MB (the largest seen).
+- memory: the app's process and its worker processes together ≤ 500 MB: the largest sum of their PSS, sampled twice
+  a second from the start (the fleet's forked processes that stream the first rows in included); RSS printed beside.
 
 The labs are copied first (the writer writes to them): ``--labs DIR`` holds settled labs ``DIR/fleet-<n>`` (default
 /tmp/kratix-lab-bench, bench_fleet.py's), copied to ``--work`` (default /tmp/kratix-lab-bench-dashboard). The load
@@ -67,30 +68,66 @@ class Figures:
     change_worker: list[tuple[float, int]] = field(default_factory=list)  # the fleet worker's read: ms, rows computed
     key_ms: dict[str, list[float]] = field(default_factory=dict)
     stream_key_ms: list[float] = field(default_factory=list)
-    rss_mb: float = 0.0
-    rss_each: list[float] = field(default_factory=list)
+    pss_mb: float = 0.0  # the largest sum of the processes' PSS seen (sampled twice a second: ``Memory``)
+    pss_each: list[float] = field(default_factory=list)  # each process's PSS then
+    rss_mb: float = 0.0  # the largest sum of their RSS seen (counting pages they share once in each)
     cpu: dict[str, float] = field(default_factory=dict)
     loads: dict[str, str] = field(default_factory=dict)
     steps: int = 0
     cpu_each: list[float] = field(default_factory=list)  # each process's CPU seconds at the end of the first paint
 
-    def remember_rss(self) -> None:
-        total, each = rss_mb()
-        if total > self.rss_mb:
-            self.rss_mb, self.rss_each = total, each
+    def remember(self, pss: list[float], rss: list[float]) -> None:
+        if sum(pss) > self.pss_mb:
+            self.pss_mb, self.pss_each = sum(pss), pss
+        self.rss_mb = max(self.rss_mb, sum(rss))
+
+
+class Memory:
+    """The memory of the app's processes, sampled every ``every`` seconds on a thread while the app runs — the forked
+    processes that stream the first rows in live for seconds only — and kept at its largest (``Figures.remember``).
+
+    Summed as PSS (``/proc/PID/smaps_rollup``): each page a process maps counted once in all, its share divided
+    among the processes that map it — forked processes share their parent's pages until they change them, and every
+    process the interpreter's and libraries' code. The sum of RSS counts a shared page once in each process; it is
+    printed beside."""
+
+    def __init__(self, fig: Figures, every: float = 0.5) -> None:
+        import threading
+
+        self.fig, self.every = fig, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.sample()
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def sample(self) -> None:
+        pss, rss = [], []
+        for p in processes():
+            try:
+                fields = dict(
+                    (line.split(":")[0], int(line.split()[1]) / 1024)
+                    for line in Path(f"/proc/{p.pid}/smaps_rollup").read_text().splitlines()[1:]
+                )
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            pss.append(fields.get("Pss", 0.0))
+            rss.append(fields.get("Rss", 0.0))
+        self.fig.remember(pss, rss)
 
 
 def processes() -> list[psutil.Process]:
     me = psutil.Process()
     return [me, *me.children(recursive=True)]
-
-
-def rss_mb() -> tuple[float, list[float]]:
-    each = []
-    for p in processes():
-        with contextlib.suppress(psutil.NoSuchProcess):
-            each.append(p.memory_info().rss / 2**20)
-    return sum(each), each
 
 
 def cpu_each(since: dict[int, float] | None = None) -> list[float]:
@@ -137,150 +174,154 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
 
         paint_prof = cProfile.Profile()
         paint_prof.enable()
-    async with app.run_test(size=(80, 24)) as pilot:
+    memory = Memory(fig)
+    memory.start()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
 
-        def table() -> VClusterTable:
-            return app.screen.query_one(VClusterTable)
+            def table() -> VClusterTable:
+                return app.screen.query_one(VClusterTable)
 
-        # ---- first paint ----
-        while not isinstance(app.screen, DashboardScreen) or table().row_count == 0:
-            await asyncio.sleep(0.005)
-        await pilot._wait_for_screen()
-        fig.first_row = (time.perf_counter() - start) * 1000
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        # usable meanwhile: a cursor move while the rows stream in
-        while True:
-            snap = screen.snapshot
-            if snap is not None and snap.complete and table().row_count == n:
-                break
-            if time.perf_counter() - start > args.wait:
-                fig.rows_at_wait = f"{table().row_count}/{n} after {args.wait:.0f} s"
-                break
-            t = time.perf_counter()
-            await pilot.press("down" if len(fig.stream_key_ms) % 2 == 0 else "up")  # Pilot.press: ≥ 40 ms (see key())
-            fig.stream_key_ms.append((time.perf_counter() - t) * 1000)
-            await asyncio.sleep(0.2)
-        if not fig.rows_at_wait:
-            fig.every_row = (time.perf_counter() - start) * 1000
-        fig.cpu["first paint"] = cpu_seconds() - cpu0
-        if paint_prof is not None:
-            write_profile(paint_prof, f"/tmp/profile-dashboard-paint-{n}.txt")
-        fig.cpu_each = cpu_each(cpu0_each)
-        fig.remember_rss()
-        fig.loads["first paint"] = load()
-
-        # ---- a change of one request's state: its row on screen ----
-        changes_start, cpu1 = time.perf_counter(), cpu_seconds()
-        names = sorted(r.name for r in screen.rows)
-        picks = [names[(i * 37) % len(names)] for i in range(len(names))]
-
-        def cells(key: str) -> list[str] | None:
-            try:
-                return [str(c) for c in table().get_row(key)]
-            except Exception:
-                return None  # filtered out, or not in yet
-
-        async def settled_refresh() -> None:
-            """Wait until the dashboard's read after the last write is on screen."""
-            while screen._reading:
-                await asyncio.sleep(0.002)
+            # ---- first paint ----
+            while not isinstance(app.screen, DashboardScreen) or table().row_count == 0:
+                await asyncio.sleep(0.005)
             await pilot._wait_for_screen()
+            fig.first_row = (time.perf_counter() - start) * 1000
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen)
+            # usable meanwhile: a cursor move while the rows stream in
+            while True:
+                snap = screen.snapshot
+                if snap is not None and snap.complete and table().row_count == n:
+                    break
+                if time.perf_counter() - start > args.wait:
+                    fig.rows_at_wait = f"{table().row_count}/{n} after {args.wait:.0f} s"
+                    break
+                t = time.perf_counter()
+                await pilot.press(
+                    "down" if len(fig.stream_key_ms) % 2 == 0 else "up"
+                )  # Pilot.press: ≥ 40 ms (see key())
+                fig.stream_key_ms.append((time.perf_counter() - t) * 1000)
+                await asyncio.sleep(0.2)
+            if not fig.rows_at_wait:
+                fig.every_row = (time.perf_counter() - start) * 1000
+            fig.cpu["first paint"] = cpu_seconds() - cpu0
+            if paint_prof is not None:
+                write_profile(paint_prof, f"/tmp/profile-dashboard-paint-{n}.txt")
+            fig.cpu_each = cpu_each(cpu0_each)
+            fig.loads["first paint"] = load()
 
-        for name in picks:
-            if len(fig.change_ms) >= args.changes or time.perf_counter() - changes_start > args.wait:
-                break
-            key = f"platform-requests/{name}"
-            ns, nm = key.split("/")
-            ref = jobs.ObjectRef("VClusterOrchestrator", nm, ns)
-            for i in range(args.steps_per_change + 1):
-                await settled_refresh()
-                before = cells(key)
-                # the write through the app's writer; ``written``: when the app knows it is done (and asks the screen
-                # to read again: ``KratixLabApp.act`` / ``step_lab`` call ``refresh_screen`` then)
-                if i == 0:
-                    await app.act(jobs.reconcile(ref))
-                    written = time.perf_counter()
-                else:
-                    steps = app.steps
-                    app.step_lab()
-                    while app.steps == steps:
-                        await asyncio.sleep(0.001)
-                    written = time.perf_counter()
-                    fig.steps += 1
-                # the screen polled until the read that follows the write is shown: the row changed, or the read ended
-                while True:
-                    if cells(key) != before:
-                        await pilot._wait_for_screen()  # the screen has processed it (and drawn it)
-                        fig.change_ms.append((time.perf_counter() - written) * 1000)
-                        snap = screen.snapshot
-                        fig.change_worker.append((snap.seconds * 1000, snap.computed))
-                        break
-                    if not screen._reading:
-                        await asyncio.sleep(0.02)
-                        if not screen._reading and cells(key) == before:
+            # ---- a change of one request's state: its row on screen ----
+            changes_start, cpu1 = time.perf_counter(), cpu_seconds()
+            names = sorted(r.name for r in screen.rows)
+            picks = [names[(i * 37) % len(names)] for i in range(len(names))]
+
+            def cells(key: str) -> list[str] | None:
+                try:
+                    return [str(c) for c in table().get_row(key)]
+                except Exception:
+                    return None  # filtered out, or not in yet
+
+            async def settled_refresh() -> None:
+                """Wait until the dashboard's read after the last write is on screen."""
+                while screen._reading:
+                    await asyncio.sleep(0.002)
+                await pilot._wait_for_screen()
+
+            for name in picks:
+                if len(fig.change_ms) >= args.changes or time.perf_counter() - changes_start > args.wait:
+                    break
+                key = f"platform-requests/{name}"
+                ns, nm = key.split("/")
+                ref = jobs.ObjectRef("VClusterOrchestrator", nm, ns)
+                for i in range(args.steps_per_change + 1):
+                    await settled_refresh()
+                    before = cells(key)
+                    # the write through the app's writer; ``written``: when the app knows it is done (and asks the screen
+                    # to read again: ``KratixLabApp.act`` / ``step_lab`` call ``refresh_screen`` then)
+                    if i == 0:
+                        await app.act(jobs.reconcile(ref))
+                        written = time.perf_counter()
+                    else:
+                        steps = app.steps
+                        app.step_lab()
+                        while app.steps == steps:
+                            await asyncio.sleep(0.001)
+                        written = time.perf_counter()
+                        fig.steps += 1
+                    # the screen polled until the read that follows the write is shown: the row changed, or the read ended
+                    while True:
+                        if cells(key) != before:
+                            await pilot._wait_for_screen()  # the screen has processed it (and drawn it)
+                            fig.change_ms.append((time.perf_counter() - written) * 1000)
+                            snap = screen.snapshot
+                            fig.change_worker.append((snap.seconds * 1000, snap.computed))
                             break
-                    await asyncio.sleep(0.001)
-        fig.cpu["changes"] = cpu_seconds() - cpu1
-        fig.remember_rss()
-        fig.loads["changes"] = load()
+                        if not screen._reading:
+                            await asyncio.sleep(0.02)
+                            if not screen._reading and cells(key) == before:
+                                break
+                        await asyncio.sleep(0.001)
+            fig.cpu["changes"] = cpu_seconds() - cpu1
+            fig.loads["changes"] = load()
 
-        # ---- key presses while the lab clock runs ----
-        cpu2 = cpu_seconds()
-        app.playing = True
-        await asyncio.sleep(1.5)  # the clock steps every second
+            # ---- key presses while the lab clock runs ----
+            cpu2 = cpu_seconds()
+            app.playing = True
+            await asyncio.sleep(1.5)  # the clock steps every second
 
-        async def key(name: str, done: Callable[[], bool]) -> float:
-            """The time from the key sent (as a terminal's driver sends it) to its effect on screen: ``done()`` true
-            and the screen's pending messages processed (``Pilot.press`` also waits for the process to idle — at least
-            40 ms, up to seconds while the workers' pipes are busy — so it is not used to time)."""
-            t = time.perf_counter()
-            send(name)
-            while not done():
-                await asyncio.sleep(0.0005)
-            await pilot._wait_for_screen()
-            return (time.perf_counter() - t) * 1000
+            async def key(name: str, done: Callable[[], bool]) -> float:
+                """The time from the key sent (as a terminal's driver sends it) to its effect on screen: ``done()`` true
+                and the screen's pending messages processed (``Pilot.press`` also waits for the process to idle — at least
+                40 ms, up to seconds while the workers' pipes are busy — so it is not used to time)."""
+                t = time.perf_counter()
+                send(name)
+                while not done():
+                    await asyncio.sleep(0.0005)
+                await pilot._wait_for_screen()
+                return (time.perf_counter() - t) * 1000
 
-        def send(name: str) -> None:
-            from textual import events
+            def send(name: str) -> None:
+                from textual import events
 
-            char = {"slash": "/", "escape": "\x1b", "enter": "\r"}.get(name, name if len(name) == 1 else None)
-            event = events.Key(name, char)
-            event.set_sender(app)
-            app._driver.send_message(event)  # type: ignore[union-attr]
+                char = {"slash": "/", "escape": "\x1b", "enter": "\r"}.get(name, name if len(name) == 1 else None)
+                event = events.Key(name, char)
+                event.set_sender(app)
+                app._driver.send_message(event)  # type: ignore[union-attr]
 
-        def timed(kind: str, ms: float) -> None:
-            fig.key_ms.setdefault(kind, []).append(ms)
+            def timed(kind: str, ms: float) -> None:
+                fig.key_ms.setdefault(kind, []).append(ms)
 
-        rounds = max(1, args.keys // 10)
-        prof = None
-        if args.profile_ui:
-            import cProfile
+            rounds = max(1, args.keys // 10)
+            prof = None
+            if args.profile_ui:
+                import cProfile
 
-            prof = cProfile.Profile()
-            prof.enable()
-        for r in range(rounds):
-            for name in ("down", "down", "up"):
-                row = screen.table.cursor_row
-                step = 1 if name == "down" else -1
-                timed("move", await key(name, lambda row=row, step=step: screen.table.cursor_row == row + step))
-            timed("filter keystroke", await key("slash", lambda: screen.filter_bar.has_focus))
-            typed = ""
-            for ch in "vc0":
-                typed += ch
-                timed("filter keystroke", await key(ch, lambda typed=typed: screen.filter_text == typed))
-            timed("filter keystroke", await key("escape", lambda: screen.filter_text == ""))
-            await asyncio.sleep(0.2)
-            timed("open detail", await key("enter", lambda: isinstance(app.screen, RequestDetailScreen)))
-            await asyncio.sleep(0.3)
-            timed("back", await key("escape", lambda: app.screen is screen))
-            await asyncio.sleep(0.3 if r % 2 else 0.7)  # keys land at different phases of the clock's steps
-        app.playing = False
-        if prof is not None:
-            write_profile(prof, f"/tmp/profile-dashboard-ui-{n}.txt")
-        fig.cpu["keys"] = cpu_seconds() - cpu2
-        fig.remember_rss()
-        fig.loads["keys"] = load()
+                prof = cProfile.Profile()
+                prof.enable()
+            for r in range(rounds):
+                for name in ("down", "down", "up"):
+                    row = screen.table.cursor_row
+                    step = 1 if name == "down" else -1
+                    timed("move", await key(name, lambda row=row, step=step: screen.table.cursor_row == row + step))
+                timed("filter keystroke", await key("slash", lambda: screen.filter_bar.has_focus))
+                typed = ""
+                for ch in "vc0":
+                    typed += ch
+                    timed("filter keystroke", await key(ch, lambda typed=typed: screen.filter_text == typed))
+                timed("filter keystroke", await key("escape", lambda: screen.filter_text == ""))
+                await asyncio.sleep(0.2)
+                timed("open detail", await key("enter", lambda: isinstance(app.screen, RequestDetailScreen)))
+                await asyncio.sleep(0.3)
+                timed("back", await key("escape", lambda: app.screen is screen))
+                await asyncio.sleep(0.3 if r % 2 else 0.7)  # keys land at different phases of the clock's steps
+            app.playing = False
+            if prof is not None:
+                write_profile(prof, f"/tmp/profile-dashboard-ui-{n}.txt")
+            fig.cpu["keys"] = cpu_seconds() - cpu2
+            fig.loads["keys"] = load()
+    finally:
+        memory.stop()
     app.close_workers(wait=True)
     return fig
 
@@ -309,7 +350,7 @@ def report(fig: Figures) -> None:
         ("every row on screen", fig.every_row, fig.rows_at_wait),
         ("row on screen after a change (p95)", p95(fig.change_ms), f"median {statistics.median(fig.change_ms):.0f} ms, n={len(fig.change_ms)}, {fig.steps} steps" if fig.change_ms else "no change seen"),
         ("key press on screen (p95)", p95(keys), f"median {statistics.median(keys):.1f} ms, n={len(keys)}" if keys else ""),
-        ("memory of the dashboard's processes", fig.rss_mb, "largest sum seen: " + " + ".join(f"{m:.0f}" for m in fig.rss_each) + " (app, then its children as they started: resource tracker, fleet, reader, writer)"),
+        ("memory of the dashboard's processes", fig.pss_mb, "largest sum of PSS seen (sampled twice a second): " + " + ".join(f"{m:.0f}" for m in fig.pss_each) + f" (the app, then its children as they started: resource tracker, fleet, reader, writer, the fleet's forked processes streaming rows); the largest sum of RSS: {fig.rss_mb:.0f} MB"),
     ]  # fmt: skip
     for label, value, note in lines:
         budget, unit = BUDGETS[label]
