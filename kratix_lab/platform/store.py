@@ -371,6 +371,11 @@ class Store:
 
     def _kind_rvs(self, kind: str) -> dict[tuple[str, str, str], int]:
         """The resourceVersion of every object of ``kind``: (group, namespace, name) -> resourceVersion."""
+        rvs = self._rvs
+        if rvs is not None and getattr(self._local, "rvs_checked", False):  # in a transaction, up to date
+            objs = rvs.get(kind)
+            if objs is not None:
+                return objs
         return self._indexed(kind).get(kind, {})
 
     def _indexed(self, kind: str | None) -> dict[str, dict[tuple[str, str, str], int]]:
@@ -483,15 +488,26 @@ class Store:
                 if (group is None or g == group) and (namespace is None or ns == namespace)
             )
             parsed = self._parsed
-            missing = sum(1 for ns, name, g, rv in wanted if (parsed.get((g, kind, ns, name)) or (0,))[0] != rv)
-            if missing > BULK_READ_FROM:  # a kind not read yet: its bodies in one query, not one each
+            out: list[Any] = []
+            missing: list[tuple[int, tuple[str, str, str, str], int]] = []
+            for ns, name, g, rv in wanted:
+                key = (g, kind, ns, name)
+                hit = parsed.get(key)
+                if hit is not None and hit[0] == rv:
+                    out.append(hit[1])
+                else:
+                    missing.append((len(out), key, rv))
+                    out.append(None)
+            if len(missing) > BULK_READ_FROM:  # a kind not read yet: its bodies in one query, not one each
                 sql = "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE kind = ?"
                 args: tuple[str, ...] = (kind,) if namespace is None else (kind, namespace)
                 for row in self._conn.execute(sql + (" AND namespace = ?" if namespace is not None else ""), args):
                     # a row another connection wrote since the index was read is read again by _shared below
                     if (group is None or row[0] == group) and objs.get((row[0], row[2], row[3])) == row[4]:
                         self._parse(row)
-            return [self._shared((g, kind, ns, name), rv) for ns, name, g, rv in wanted]
+            for i, key, rv in missing:
+                out[i] = self._shared(key, rv)
+            return out
         table = "objects"
         labels = (
             dict((selector or {}).get("matchLabels") or {})
