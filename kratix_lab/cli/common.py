@@ -93,7 +93,14 @@ def _live(args: argparse.Namespace) -> bool:
 @contextlib.contextmanager
 def _source(args: argparse.Namespace, cached: bool = False) -> Iterator[Any]:
     """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only; ``cached`` or
-    ``--watch``: through the watch cache, each kind listed once — the fleet's commands)."""
+    ``--watch``: through the watch cache, each kind listed once — the fleet's commands, which also keep the YAML
+    documents of the state repo's files they parse by content, ``kratix_lab.model.doccache``, in the cache directory:
+    ``$KRATIX_LAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/kratix-lab``, else ``~/.cache/kratix-lab``)."""
+    if cached:
+        from kratix_lab.live.repos import default_cache_dir
+        from kratix_lab.model import doccache
+
+        doccache.open_cache(default_cache_dir())
     if _live(args):
         from kratix_lab.sources.factory import PlatformSettings, open_live_from
 

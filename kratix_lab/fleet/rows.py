@@ -35,7 +35,7 @@ from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_columns, fleet_members, fleet_row
 from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
-from kratix_lab.model import matches_labels
+from kratix_lab.model import doccache, matches_labels
 from kratix_lab.trace import resolve
 
 Key = tuple[str, str, str]  # kind, namespace ("" cluster-wide), name
@@ -951,6 +951,7 @@ def _share(send: Any, s: Any, rk: Any, columns: Any, share: Any, keep: bool) -> 
     with contextlib.suppress(Exception):  # else the parent computes this share again and raises there
         send.send([_compute(s, rk, columns, key, live, False, keep) for key, live in share])
     send.close()
+    doccache.flush()  # the documents it parsed, for the next process (a forked process runs no atexit)
 
 
 def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:
