@@ -221,3 +221,23 @@ def test_status_with_the_cache_cold_and_warm_prints_what_it_prints_without(lab, 
     rows = json.loads(run("status", "-o", "json")[1])
     assert {r["health"] for r in rows} == {"Degraded"} and "plain Secret" in rows[0]["message"]
     assert list((tmp_path / "cache").glob("yaml-documents-*.sqlite"))
+
+
+def test_files_read_in_bulk_answer_as_files_read_one_by_one(cache):
+    """``preload`` reads what is kept for many files in a few queries: those files are then answered (kept or not)
+    without a look-up of their own, as they would have been by one."""
+    kept, new = MULTI, b"kind: New\n"
+    doccache.documents(kept, "k.yaml")
+    again = _reopen(cache)
+    doccache.preload([kept, new, kept])
+    conn = again._connection()
+    assert conn is not None
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    assert _same(doccache.documents(kept, "k.yaml"), load_documents(kept.decode(), "k.yaml"))
+    assert _same(doccache.documents(new, "n.yaml"), load_documents(new.decode(), "n.yaml"))
+    assert not [q for q in asked if q.startswith("SELECT")] and (again.hits, again.misses) == (1, 1)
+    conn.set_trace_callback(None)
+    third = _reopen(again)
+    doccache.documents(new, "n.yaml")  # kept by the process that parsed it
+    assert (third.hits, third.misses) == (1, 0)

@@ -32,6 +32,7 @@ from kratix_lab.model.yamlio import Document, load_documents
 VERSION = 1  # bump when the loader builds other documents from the same text
 KEPT = 250_000  # files (a 1,000-vCluster lab's state repo: ~17,000 at the commits its placements name)
 PENDING = 4096  # entries written at once
+_CHUNK = 900  # keys a query reads (SQLite's limit on variables: 999 before 3.32)
 
 
 def cache_file(directory: str | os.PathLike[str]) -> Path:
@@ -50,6 +51,7 @@ class DocumentCache:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._pending: dict[bytes, bytes] = {}
+        self._known: dict[bytes, bytes | None] = {}  # read in bulk (``preload``): the value, or None when not kept
         self.broken = False  # the cache failed once: every file is parsed from then on
         self.hits = self.misses = 0
 
@@ -59,7 +61,7 @@ class DocumentCache:
         if self._pid != os.getpid():  # never a parent's connection, nor what it had left to write
             if self._conn is not None:  # (closed before a fork, see ``open_cache``): never closed here either
                 _inherited.append(self._conn)
-            self._conn, self._pid, self._pending = None, os.getpid(), {}
+            self._conn, self._pid, self._pending = None, os.getpid(), {}  # (what it read in bulk is still true)
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,14 +75,35 @@ class DocumentCache:
             self._conn = conn
         return self._conn
 
+    def preload(self, files: list[bytes]) -> None:
+        """Read what is kept for these files in a few queries (a one-shot fleet's state files, before its rows ask one
+        by one: seventeen thousand look-ups at 1,000 vClusters); ``documents`` asks the database only for others."""
+        conn = self._connection()
+        if conn is None:
+            return
+        keys = list(dict.fromkeys(hashlib.sha256(data).digest() for data in files))
+        known: dict[bytes, bytes | None] = dict.fromkeys(keys)
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = keys[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                known.update(conn.execute(f"SELECT key, value FROM docs WHERE key IN ({marks})", chunk).fetchall())
+        except sqlite3.Error:
+            self.broken = True
+            return
+        self._known.update(known)
+
     def documents(self, data: bytes, source: str) -> list[Document]:
         key = hashlib.sha256(data).digest()
         conn = self._connection()
         if conn is not None:
-            try:
-                row = conn.execute("SELECT value FROM docs WHERE key = ?", (key,)).fetchone()
-            except sqlite3.Error:
-                self.broken, row = True, None
+            if key in self._known:
+                row = (value,) if (value := self._known[key]) is not None else None
+            else:
+                try:
+                    row = conn.execute("SELECT value FROM docs WHERE key = ?", (key,)).fetchone()
+                except sqlite3.Error:
+                    self.broken, row = True, None
             if row is not None:
                 try:
                     datas, lines = self._decode(row[0])
@@ -100,7 +123,7 @@ class DocumentCache:
                 # integers, floats, booleans and null apart, and a map key that is not a string, a float that is
                 # not finite or a value JSON has no type for (bytes: base64) comes back unequal
                 if self._decode(value) == kept:
-                    self._pending[key] = value
+                    self._pending[key] = self._known[key] = value
             except Exception:  # a value msgspec will not encode: not kept
                 pass
             if len(self._pending) >= PENDING:
@@ -168,6 +191,12 @@ def flush() -> None:
     """Write what this process parsed (a forked process calls this before it exits: it runs no ``atexit``)."""
     if _cache is not None:
         _cache.flush()
+
+
+def preload(files: list[bytes]) -> None:
+    """``DocumentCache.preload`` of the open cache (nothing without one)."""
+    if _cache is not None:
+        _cache.preload(files)
 
 
 def documents(data: bytes, source: str) -> list[Document]:

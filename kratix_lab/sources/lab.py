@@ -14,7 +14,7 @@ import msgspec
 
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.kube.times import timestamp
-from kratix_lab.model import clone, matches_labels, namespace_of, parse_json
+from kratix_lab.model import clone, doccache, matches_labels, namespace_of, parse_json
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
 
@@ -337,7 +337,7 @@ class LabSnapshot:
             thread.join()
             self._reading = None
             if "files" in box:
-                self._placements = box["files"]
+                self._read_placements(box["files"])
 
     def reopened(self) -> LabSnapshot:
         """This snapshot in a process forked from the one that read it (a one-shot fleet's worker,
@@ -436,12 +436,24 @@ class LabSnapshot:
     def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]:
         self.ready()
         if rev is not None and _FULL_SHA.fullmatch(rev):
-            if self._placements is None:
-                self._placements = self.source.lab.state_remote.read_files_many(self._placement_specs())
-            files = self._placements.get((path, rev))
+            placements = self._placements
+            if placements is None:
+                placements = self._read_placements(
+                    self.source.lab.state_remote.read_files_many(self._placement_specs())
+                )
+            files = placements.get((path, rev))
             if files is not None:
                 return dict(files)
         return self.source.state_files(path, rev)
+
+    def _read_placements(
+        self, placements: dict[tuple[str, str], dict[str, bytes]]
+    ) -> dict[tuple[str, str], dict[str, bytes]]:
+        """The files of every placement's commit, read; what the rows will parse of them is read from the document
+        cache in bulk (when one is open: ``kratix_lab.model.doccache``)."""
+        self._placements = placements
+        doccache.preload([data for files in placements.values() for data in files.values()])
+        return placements
 
     def _placement_specs(self) -> builtins.list[tuple[str, str]]:
         """``(directory, commit)`` of every WorkPlacement's files (where a trace reads them), for one batch.
