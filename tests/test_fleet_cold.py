@@ -97,6 +97,8 @@ def test_the_snapshot_answers_as_the_lab_source(two):
                     )
                     assert snap.list(kind, None, labels) == source.list(kind, None, labels)
         assert snap.get(kind, "no-such-name", "platform-requests") is None
+    one_shot = source.snapshot()  # a one-shot's (prefetch): the bodies of a kind selected on are parsed at once
+    one_shot.prefetch()
     for kind, keys in SELECTORS:
         for o in source.list(kind):
             labels = o["metadata"].get("labels") or {}
@@ -104,8 +106,11 @@ def test_the_snapshot_answers_as_the_lab_source(two):
                 selector = {k: labels[k] for k in keys}
                 for ns in (o["metadata"].get("namespace"), None):
                     got = snap.list(kind, ns, selector)
-                    assert got == source.list(kind, ns, selector) and o in got
-                assert snap.list(kind, "no-such-ns", selector) == []
+                    assert got == source.list(kind, ns, selector) == one_shot.list(kind, ns, selector) and o in got
+                assert snap.list(kind, "no-such-ns", selector) == one_shot.list(kind, "no-such-ns", selector) == []
+        if kind in one_shot._kinds:
+            assert all(o.value is not None for o in one_shot._kinds[kind].rows)
+    one_shot.ready()
     assert snap.list("Work", "platform-requests", {"kratix.io/promise-name": "x", "kratix.io/resource-name": ""}) == []
     # a LabelSelector is the store's to read (matchLabels / matchExpressions)
     selector = {"matchExpressions": [{"key": "kratix.io/work", "operator": "Exists"}]}

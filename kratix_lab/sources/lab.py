@@ -229,14 +229,15 @@ class _Kind:
         self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
         self._have: builtins.list[Any] | None = None  # each object's labels, read at the first label-selected list
 
-    def with_labels(self, labels: dict[str, Any]) -> builtins.list[_Obj]:
+    def with_labels(self, labels: dict[str, Any], parse: bool = False) -> builtins.list[_Obj]:
         """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
-        the labels alone: no body is parsed for it)."""
+        the labels alone: no body is parsed for it — unless ``parse``: a one-shot's rows parse every body of the kinds
+        they select on, so each is parsed now and its labels read from it, not decoded twice)."""
         keys = tuple(sorted(labels))
         index = self._labels.get(keys)
         if index is None:
             if self._have is None:
-                self._have = [o.labels() for o in self.rows]
+                self._have = [(o.obj(), o.labels())[1] if parse else o.labels() for o in self.rows]
             index = self._labels[keys] = {}
             for o, have in zip(self.rows, self._have, strict=True):
                 if not isinstance(have, dict):  # no labels (None): it has none of the keys
@@ -291,6 +292,7 @@ class LabSnapshot:
         self._lists: dict[tuple[str, str | None, str | None], builtins.list[dict[str, Any]]] = {}  # unselected lists
         self._logs: dict[tuple[str, str], builtins.list[tuple[str, str]]] | None = None
         self._reading: tuple[threading.Thread, dict[str, Any]] | None = None  # the placements' files (``prefetch``)
+        self._one_shot = False  # every row read from it, once (``prefetch``): every body of a kind they select on too
 
     def prefetch(self) -> None:
         """Start reading the files of every WorkPlacement's commit (``state_files``' one batch) on a thread now, while
@@ -299,6 +301,7 @@ class LabSnapshot:
         ``ready``) waits for it first, so the repo is never read by two threads at once."""
         if self._placements is not None or self._reading is not None:
             return
+        self._one_shot = True
         specs = self._placement_specs()
         repo = self.source.lab.state_remote
         box: dict[str, Any] = {}
@@ -375,7 +378,7 @@ class LabSnapshot:
             return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
         k = self._kind(kind)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
-        rows = k.with_labels(labels) if labels else everything
+        rows = k.with_labels(labels, self._one_shot) if labels else everything
         out = []
         for o in rows:
             if (group is not None and o.group != group) or (namespace is not None and o.namespace != namespace):
