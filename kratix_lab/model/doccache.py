@@ -11,7 +11,8 @@ from the repo every time, and only the parse of those exact bytes is remembered 
 bytes, another key). The loader's own rules are part of the file's name (``VERSION``, PyYAML's version): entries
 made by another loader are never read. Only documents a JSON round trip gives back exactly are kept (maps with
 string keys, lists, strings, integers, booleans, null, finite floats); a file that is not YAML is never kept (parsed again, its error raised again). The cache is a cache: a directory that cannot be
-written, a locked or broken database, a value that will not encode — the file is parsed, as without it.
+written, a locked or broken database (another process writing for more than a quarter of a second), a value that will
+not encode — the file is parsed, as without it.
 
 Entries are written in batches (``flush``: at ``PENDING`` entries, when the process exits, and by a forked process
 before it exits — ``kratix_lab.fleet.rows``); at most ``KEPT`` entries are kept, the oldest dropped first."""
@@ -65,7 +66,7 @@ class DocumentCache:
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=2.0, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=0.25, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=OFF")  # an entry lost in a crash is parsed again
                 conn.execute("CREATE TABLE IF NOT EXISTS docs (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
