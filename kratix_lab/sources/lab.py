@@ -229,15 +229,23 @@ class _Kind:
         self._labels: dict[tuple[str, ...], dict[tuple[Any, ...], builtins.list[_Obj]]] = {}
         self._have: builtins.list[Any] | None = None  # each object's labels, read at the first label-selected list
 
-    def with_labels(self, labels: dict[str, Any], parse: bool = False) -> builtins.list[_Obj]:
+    def with_labels(self, labels: dict[str, Any], parse: Callable[[], bool] | None = None) -> builtins.list[_Obj]:
         """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
-        the labels alone: no body is parsed for it — unless ``parse``: a one-shot's rows parse every body of the kinds
-        they select on, so each is parsed now and its labels read from it, not decoded twice)."""
+        the labels alone: no body is parsed for it — except while ``parse()`` says so: a one-shot's rows parse every
+        body of the kinds they select on, and while git reads for it the other core is busy, so a body parsed then,
+        its labels read from it, is not decoded twice nor parsed later by each forked process)."""
         keys = tuple(sorted(labels))
         index = self._labels.get(keys)
         if index is None:
             if self._have is None:
-                self._have = [(o.obj(), o.labels())[1] if parse else o.labels() for o in self.rows]
+                have, now = [], parse is not None and parse()
+                for i, o in enumerate(self.rows):
+                    if now and i % 64 == 0:
+                        now = parse is not None and parse()
+                    if now:
+                        o.obj()
+                    have.append(o.labels())
+                self._have = have
             index = self._labels[keys] = {}
             for o, have in zip(self.rows, self._have, strict=True):
                 if not isinstance(have, dict):  # no labels (None): it has none of the keys
@@ -292,7 +300,6 @@ class LabSnapshot:
         self._lists: dict[tuple[str, str | None, str | None], builtins.list[dict[str, Any]]] = {}  # unselected lists
         self._logs: dict[tuple[str, str], builtins.list[tuple[str, str]]] | None = None
         self._reading: tuple[threading.Thread, dict[str, Any]] | None = None  # the placements' files (``prefetch``)
-        self._one_shot = False  # every row read from it, once (``prefetch``): every body of a kind they select on too
 
     def prefetch(self) -> None:
         """Start reading the files of every WorkPlacement's commit (``state_files``' one batch) on a thread now, while
@@ -301,7 +308,6 @@ class LabSnapshot:
         ``ready``) waits for it first, so the repo is never read by two threads at once."""
         if self._placements is not None or self._reading is not None:
             return
-        self._one_shot = True
         specs = self._placement_specs()
         repo = self.source.lab.state_remote
         box: dict[str, Any] = {}
@@ -315,6 +321,9 @@ class LabSnapshot:
         thread = threading.Thread(target=read, name="kratix-lab-placements", daemon=True)
         self._reading = (thread, box)
         thread.start()
+
+    def _git_reading(self) -> bool:
+        return self._reading is not None and self._reading[0].is_alive()
 
     def parse_while_reading(self) -> None:
         """While ``prefetch``'s thread still reads the state repo, parse the bodies of the kinds read so far (what a
@@ -378,7 +387,7 @@ class LabSnapshot:
             return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
         k = self._kind(kind)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
-        rows = k.with_labels(labels, self._one_shot) if labels else everything
+        rows = k.with_labels(labels, self._git_reading) if labels else everything
         out = []
         for o in rows:
             if (group is not None and o.group != group) or (namespace is not None and o.namespace != namespace):
