@@ -14,7 +14,7 @@ import msgspec
 
 from kratix_lab.kube.registry import KindRegistry, promise_crds
 from kratix_lab.kube.times import timestamp
-from kratix_lab.model import clone, doccache, matches_labels, namespace_of, parse_json
+from kratix_lab.model import clone, doccache, namespace_of, parse_json
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import CommitInfo, Platform
 
@@ -260,9 +260,10 @@ class _Kind:
                         index[values] = [o]
                     else:
                         same.append(o)
-        wanted = tuple(labels[k] for k in keys)
-        if not all(isinstance(v, _LABEL_VALUE) for v in wanted):
-            return []
+        wanted = tuple(map(labels.__getitem__, keys))
+        for v in wanted:  # (a loop, not all(…): every row's every list asks)
+            if not isinstance(v, _LABEL_VALUE):
+                return []
         return index.get(wanted, [])
 
 
@@ -387,14 +388,14 @@ class LabSnapshot:
             return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
         k = self._kind(kind)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
+        # (the index holds exactly the objects whose labels match: each object's labels as its parsed body holds
+        # them, compared as matches_labels compares them — every key present, each value equal)
         rows = k.with_labels(labels, self._git_reading) if labels else everything
-        out = []
-        for o in rows:
-            if (group is not None and o.group != group) or (namespace is not None and o.namespace != namespace):
-                continue
-            obj = o.obj()
-            if not labels or matches_labels((obj.get("metadata") or {}).get("labels") or {}, labels):
-                out.append(obj)
+        out = [
+            o.obj()
+            for o in rows
+            if (group is None or o.group == group) and (namespace is None or o.namespace == namespace)
+        ]
         if whole is not None:
             self._lists[whole] = builtins.list(out)
         return out
