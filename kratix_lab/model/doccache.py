@@ -124,7 +124,8 @@ class DocumentCache:
                 # integers, floats, booleans and null apart, and a map key that is not a string, a float that is
                 # not finite or a value JSON has no type for (bytes: base64) comes back unequal
                 if self._decode(value) == kept:
-                    self._pending[key] = self._known[key] = value
+                    self._pending[key] = value
+                    self._known.pop(key, None)  # asked of the database again (a long status -w keeps no values)
             except Exception:  # a value msgspec will not encode: not kept
                 pass
             if len(self._pending) >= PENDING:
