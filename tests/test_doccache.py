@@ -241,3 +241,15 @@ def test_files_read_in_bulk_answer_as_files_read_one_by_one(cache):
     third = _reopen(again)
     doccache.documents(new, "n.yaml")  # kept by the process that parsed it
     assert (third.hits, third.misses) == (1, 0)
+
+
+def test_the_oldest_entries_go_first_past_the_limit(cache, monkeypatch):
+    monkeypatch.setattr(doccache, "KEPT", 3)
+    texts = [f"kind: K{i}\n".encode() for i in range(5)]
+    for text in texts:
+        doccache.documents(text, "k.yaml")
+        doccache.flush()  # one after another: each entry newer than the last
+    again = _reopen(cache)
+    for text in reversed(texts):  # newest first: the two oldest were dropped
+        doccache.documents(text, "k.yaml")
+    assert (again.hits, again.misses) == (3, 2)

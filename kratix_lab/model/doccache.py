@@ -31,7 +31,7 @@ import yaml
 from kratix_lab.model.yamlio import Document, load_documents
 
 VERSION = 1  # bump when the loader builds other documents from the same text
-KEPT = 250_000  # files (a 1,000-vCluster lab's state repo: ~17,000 at the commits its placements name)
+KEPT = 100_000  # files, ~1 KB each (a 1,000-vCluster lab: ~17,000 at the commits its placements name, 21 MB)
 PENDING = 4096  # entries written at once
 _CHUNK = 900  # keys a query reads (SQLite's limit on variables: 999 before 3.32)
 
