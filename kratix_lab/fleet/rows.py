@@ -881,6 +881,7 @@ def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
         pass
     finally:
         send.close()
+        doccache.flush()  # (status -w keeps the documents it parses: a forked process runs no atexit)
 
 
 def one_shot_workers() -> int:
