@@ -191,8 +191,8 @@ def test_any_dumped_documents_come_back_as_the_loader_reads_them(docs, tmp_path_
 
 
 def test_status_with_the_cache_cold_and_warm_prints_what_it_prints_without(lab, tmp_path, monkeypatch):
-    """``status`` and ``diagnose --all`` keep the state repo's documents in the cache directory; run again (the
-    documents read from it), under a fault that writes a plain Secret to the repo, they print exactly what they print
+    """``status`` and ``diagnose --all`` keep the state repo's documents in the cache directory (written and closed
+    when the command ends); run again (the documents read from it), under a fault that writes a plain Secret to the repo, they print exactly what they print
     with no cache, and a file changed in the repo since (a new commit) is read for what it holds now."""
     from kratix_lab.cli import main
 
@@ -206,7 +206,7 @@ def test_status_with_the_cache_cold_and_warm_prints_what_it_prints_without(lab, 
                 m.setattr(doccache, "open_cache", lambda directory: None)
             with contextlib.redirect_stdout(out):
                 code = main(["--lab", path, *args])
-        doccache.close_cache()  # written, as when the process exits
+        assert doccache._cache is None  # the command wrote what it parsed and closed the cache
         return code, out.getvalue()
 
     commands = [("status", "-o", "json"), ("status",), ("diagnose", "--all", "-o", "json")]
