@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -12,6 +13,9 @@ from tests import suite_order
 from tests.helpers import SAMPLES
 
 skip_slow_optional_imports()  # seconds per xdist worker otherwise (kratix_lab.startup says why)
+# the fleet's commands keep parsed YAML in the cache directory (kratix_lab.model.doccache): a test run's own, never
+# the user's (inherited by the commands tests run as processes)
+os.environ["KRATIX_LAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="kratix-lab-test-cache-")
 
 
 @pytest.fixture(scope="session")

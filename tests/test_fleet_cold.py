@@ -97,6 +97,8 @@ def test_the_snapshot_answers_as_the_lab_source(two):
                     )
                     assert snap.list(kind, None, labels) == source.list(kind, None, labels)
         assert snap.get(kind, "no-such-name", "platform-requests") is None
+    one_shot = source.snapshot()  # a one-shot's (prefetch): bodies parsed for the label index while git reads
+    one_shot.prefetch()
     for kind, keys in SELECTORS:
         for o in source.list(kind):
             labels = o["metadata"].get("labels") or {}
@@ -104,8 +106,9 @@ def test_the_snapshot_answers_as_the_lab_source(two):
                 selector = {k: labels[k] for k in keys}
                 for ns in (o["metadata"].get("namespace"), None):
                     got = snap.list(kind, ns, selector)
-                    assert got == source.list(kind, ns, selector) and o in got
-                assert snap.list(kind, "no-such-ns", selector) == []
+                    assert got == source.list(kind, ns, selector) == one_shot.list(kind, ns, selector) and o in got
+                assert snap.list(kind, "no-such-ns", selector) == one_shot.list(kind, "no-such-ns", selector) == []
+    one_shot.ready()
     assert snap.list("Work", "platform-requests", {"kratix.io/promise-name": "x", "kratix.io/resource-name": ""}) == []
     # a LabelSelector is the store's to read (matchLabels / matchExpressions)
     selector = {"matchExpressions": [{"key": "kratix.io/work", "operator": "Exists"}]}
@@ -518,6 +521,42 @@ def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one
     fresh._reading = (reading, {})  # ended: nothing is parsed
     fresh.parse_while_reading()
     assert jobs and all(o.value is None for o in jobs)
+
+
+def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
+    """While the placements' files are read (a one-shot's ``prefetch``: git on the other core), the first label-selected
+    list of a kind parses each body and reads its labels from it (the rows parse them all, and each forked process
+    would parse its own); with git done, the labels alone are decoded. Either way the same objects are selected, and a
+    body that is not JSON raises where it did."""
+    import threading
+
+    selector = {"kratix.io/promise-name": "vcluster-core"}
+    want = LabSource(two).list("Job", None, selector)
+    go = threading.Event()
+    reading = threading.Thread(target=go.wait)
+    reading.start()
+    during = LabSource(two).snapshot()
+    during._reading = (reading, {})
+    assert during.list("Job", None, selector) == want != []
+    assert all(o.value is not None for o in during._kind("Job").rows)
+    go.set()
+    reading.join()
+    after = LabSource(two).snapshot()
+    after._reading = (reading, {})  # ended
+    assert after.list("Job", None, selector) == want
+    assert [o.value for o in after._kind("Job").rows if o.value is not None] == want  # the rest: labels only
+    bad = LabSource(two).snapshot()
+    bad._kind("Job").rows[0].body = "{not json"
+    go2 = threading.Event()
+    alive = threading.Thread(target=go2.wait)
+    alive.start()
+    bad._reading = (alive, {})
+    try:
+        with pytest.raises(ValueError):
+            bad.list("Job", None, selector)
+    finally:
+        go2.set()
+        alive.join()
 
 
 def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):

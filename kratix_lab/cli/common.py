@@ -93,7 +93,24 @@ def _live(args: argparse.Namespace) -> bool:
 @contextlib.contextmanager
 def _source(args: argparse.Namespace, cached: bool = False) -> Iterator[Any]:
     """The platform the command reads, as a Source: the lab, or a cluster in live mode (read-only; ``cached`` or
-    ``--watch``: through the watch cache, each kind listed once — the fleet's commands)."""
+    ``--watch``: through the watch cache, each kind listed once — the fleet's commands, which also keep the YAML
+    documents of the state repo's files they parse by content, ``kratix_lab.model.doccache``, in the cache directory:
+    ``$KRATIX_LAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/kratix-lab``, else ``~/.cache/kratix-lab``)."""
+    if not cached:
+        yield from _platform(args, cached)
+        return
+    from kratix_lab.live.repos import default_cache_dir
+    from kratix_lab.model import doccache
+
+    doccache.open_cache(default_cache_dir())
+    try:
+        yield from _platform(args, cached)
+    finally:
+        doccache.close_cache()  # what this process parsed written (a forked share wrote its own)
+
+
+def _platform(args: argparse.Namespace, cached: bool) -> Iterator[Any]:
+    """``_source``'s platform, opened and closed."""
     if _live(args):
         from kratix_lab.sources.factory import PlatformSettings, open_live_from
 

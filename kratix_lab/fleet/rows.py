@@ -35,7 +35,7 @@ from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_columns, fleet_members, fleet_row
 from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
-from kratix_lab.model import matches_labels
+from kratix_lab.model import doccache, matches_labels
 from kratix_lab.trace import resolve
 
 Key = tuple[str, str, str]  # kind, namespace ("" cluster-wide), name
@@ -884,6 +884,7 @@ def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
         pass
     finally:
         send.close()
+        doccache.flush()  # (status -w keeps the documents it parses: a forked process runs no atexit)
 
 
 def one_shot_workers() -> int:
@@ -954,6 +955,7 @@ def _share(send: Any, s: Any, rk: Any, columns: Any, share: Any, keep: bool) -> 
     with contextlib.suppress(Exception):  # else the parent computes this share again and raises there
         send.send([_compute(s, rk, columns, key, live, False, keep) for key, live in share])
     send.close()
+    doccache.flush()  # the documents it parsed, for the next process (a forked process runs no atexit)
 
 
 def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kratix_lab.model import Document, YamlError, load_documents
+from kratix_lab.model import Document, YamlError, doccache
 
 
 class CommitManifests(Mapping[str, bytes]):
@@ -35,7 +35,7 @@ class CommitManifests(Mapping[str, bytes]):
         parsed = self._parsed.get(fpath)
         if parsed is None:
             try:
-                parsed = load_documents(self._files[fpath].decode("utf-8"), fpath)
+                parsed = doccache.documents(self._files[fpath], fpath)  # kept by content when a cache is open
             except (YamlError, UnicodeDecodeError) as e:
                 parsed = e
             self._parsed[fpath] = parsed

@@ -98,9 +98,14 @@ class TraceNode:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
     def walk(self, depth: int = 0) -> Iterator[tuple[TraceNode, int]]:
-        yield self, depth
-        for c in self.children:
-            yield from c.walk(depth + 1)
+        """Every node of the tree from this one, parents before their children, children in order, with its depth
+        (a stack, not nested generators: a fleet's rows walk each of their sixty-odd nodes twice, each row)."""
+        stack = [(self, depth)]
+        while stack:
+            node, d = stack.pop()
+            yield node, d
+            if node.children:
+                stack.extend([(c, d + 1) for c in reversed(node.children)])
 
     def worst(self) -> str:
         return worst([n.health for n, _ in self.walk()])

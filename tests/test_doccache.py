@@ -1,0 +1,255 @@
+"""The YAML documents kept on disk by content (``kratix_lab.model.doccache``, issue 15): what it gives is what the
+loader gives, for a text met before or not; what a JSON round trip would change, and what is not YAML, is never kept;
+another file's bytes are another file; a cache that cannot be used is no cache."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kratix_lab.model import YamlError, doccache, dump_all, load_documents
+
+
+@pytest.fixture
+def cache(tmp_path):
+    doccache.close_cache()
+    opened = doccache.open_cache(tmp_path / "cache")
+    yield opened
+    doccache.close_cache()
+
+
+def _reopen(cache):
+    """The cache as the next process opens it (what this one parsed written first)."""
+    directory = cache.path.parent
+    doccache.close_cache()
+    return doccache.open_cache(directory)
+
+
+def _same(a, b) -> bool:
+    """Equal documents, and equal types all the way down (``True == 1 == 1.0`` for ``==``)."""
+
+    def typed(x):
+        if isinstance(x, dict):
+            return ("map", [(typed(k), typed(v)) for k, v in x.items()])
+        if isinstance(x, list):
+            return ("seq", [typed(v) for v in x])
+        return (type(x).__name__, repr(x))
+
+    return [(typed(d.data), d.source, d.index, d.line) for d in a] == [
+        (typed(d.data), d.source, d.index, d.line) for d in b
+    ]
+
+
+MULTI = b"""# a comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: one
+  labels: {a: "1", b: 2}
+data:
+  x: "yes"
+  y: yes
+  z: 1.5
+  t: 2026-01-01T00:00:00Z
+---
+---
+kind: Secret
+metadata: {name: two}
+stringData:
+  big: 18446744073709551615
+  block: |
+    line one
+    line two
+"""
+
+
+def test_a_text_gives_the_loaders_documents_parsed_or_kept(cache):
+    want = load_documents(MULTI.decode(), "f.yaml")
+    assert _same(doccache.documents(MULTI, "f.yaml"), want) and (cache.hits, cache.misses) == (0, 1)
+    again = _reopen(cache)
+    got = doccache.documents(MULTI, "f.yaml")
+    assert _same(got, want) and (again.hits, again.misses) == (1, 0)
+    moved = doccache.documents(MULTI, "elsewhere/g.yaml")  # the same bytes at another path: that path's documents
+    assert _same(moved, load_documents(MULTI.decode(), "elsewhere/g.yaml"))
+
+
+def test_what_json_would_change_is_parsed_every_time(cache):
+    """Documents a JSON round trip would not give back exactly (a key that is not a string, NaN, infinity) are
+    never kept: each process parses them (and gets the loader's values)."""
+    texts = [b"1: a\n", b"x: .nan\n", b"x: .inf\n", b"true: 1\n", b"1.5: a\n", b"null: a\n"]
+    for text in texts:
+        assert _same(doccache.documents(text, "t.yaml"), load_documents(text.decode(), "t.yaml"))
+    again = _reopen(cache)
+    for text in texts:
+        assert _same(doccache.documents(text, "t.yaml"), load_documents(text.decode(), "t.yaml"))
+    assert (again.hits, again.misses) == (0, len(texts))
+
+
+def test_what_is_not_yaml_raises_what_the_loader_raises_every_time(cache):
+    for text in (b"a: [1,\n", b"a: 1\na: 2\n", b"\xff\xfe not utf-8", b"x: !!binary aGVsbG8=\n"):
+        errors = []
+        for _ in range(2):
+            for read in (
+                lambda t=text: doccache.documents(t, "bad.yaml"),
+                lambda t=text: load_documents(t.decode(), "bad.yaml"),
+            ):
+                with pytest.raises((YamlError, UnicodeDecodeError)) as e:
+                    read()
+                errors.append((type(e.value), str(e.value)))
+            _reopen(cache)
+        assert len(set(errors)) == 1, errors
+    assert doccache._cache is not None and doccache._cache.hits == 0
+
+
+def test_another_files_bytes_are_another_file(cache):
+    """The key is the content: a file whose bytes changed (the repo holds another version at the same path) is parsed
+    for what it holds now, never answered with what the old bytes held."""
+    old, new = b"kind: A\nmetadata: {name: x}\n", b"kind: B\nmetadata: {name: x}\n"
+    doccache.documents(old, "p.yaml")
+    again = _reopen(cache)
+    assert doccache.documents(new, "p.yaml")[0].data["kind"] == "B" and again.misses == 1
+    assert doccache.documents(old, "p.yaml")[0].data["kind"] == "A" and again.hits == 1
+
+
+def test_a_cache_that_cannot_be_used_is_no_cache(tmp_path):
+    doccache.close_cache()
+    (tmp_path / "file").write_text("not a directory")
+    try:
+        broken = doccache.open_cache(tmp_path / "file" / "cache")
+        assert _same(doccache.documents(MULTI, "f.yaml"), load_documents(MULTI.decode(), "f.yaml"))
+        doccache.flush()
+        assert broken.broken and broken.misses == 1
+    finally:
+        doccache.close_cache()
+    # an entry that is not what this version writes is parsed again (and written again)
+    opened = doccache.open_cache(tmp_path / "c2")
+    doccache.documents(MULTI, "f.yaml")
+    again = _reopen(opened)
+    conn = again._connection()
+    assert conn is not None
+    conn.execute("UPDATE docs SET value = ?", (b"[not json",))
+    assert _same(doccache.documents(MULTI, "f.yaml"), load_documents(MULTI.decode(), "f.yaml"))
+    assert (again.hits, again.misses) == (0, 1)
+    doccache.close_cache()
+
+
+def test_a_forked_process_keeps_its_own_documents(cache):
+    """A forked process never uses its parent's connection nor writes what the parent had left to write; what it
+    flushes is there for the next process."""
+    mine, theirs = b"kind: Mine\n", b"kind: Theirs\n"
+    doccache.documents(mine, "m.yaml")  # pending here
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 1
+        with contextlib.suppress(BaseException):
+            doccache.documents(theirs, "t.yaml")
+            doccache.flush()
+            code = 0
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    again = _reopen(cache)
+    doccache.documents(theirs, "t.yaml")
+    doccache.documents(mine, "m.yaml")  # written before the fork (a connection never crosses one)
+    assert (again.hits, again.misses) == (2, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers(-(2**63), 2**64 - 1)
+            | st.floats(allow_nan=False)
+            | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+            max_leaves=12,
+        ).filter(lambda d: d is not None),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_dumped_documents_come_back_as_the_loader_reads_them(docs, tmp_path_factory):
+    """Whatever the dumper writes (the state repo's files are such texts), parsed or kept, is what the loader reads."""
+    doccache.close_cache()
+    opened = doccache.open_cache(tmp_path_factory.mktemp("c"))
+    try:
+        text = dump_all(docs).encode()
+        want = load_documents(text.decode(), "d.yaml")
+        assert _same(doccache.documents(text, "d.yaml"), want)
+        _reopen(opened)
+        assert _same(doccache.documents(text, "d.yaml"), want)
+    finally:
+        doccache.close_cache()
+
+
+def test_status_with_the_cache_cold_and_warm_prints_what_it_prints_without(lab, tmp_path, monkeypatch):
+    """``status`` and ``diagnose --all`` keep the state repo's documents in the cache directory (written and closed
+    when the command ends); run again (the documents read from it), under a fault that writes a plain Secret to the repo, they print exactly what they print
+    with no cache, and a file changed in the repo since (a new commit) is read for what it holds now."""
+    from kratix_lab.cli import main
+
+    monkeypatch.setenv("KRATIX_LAB_CACHE_DIR", str(tmp_path / "cache"))
+    path = str(lab.path)
+
+    def run(*args: str, cached: bool = True) -> tuple[int, str]:
+        out = io.StringIO()
+        with monkeypatch.context() as m:
+            if not cached:
+                m.setattr(doccache, "open_cache", lambda directory: None)
+            with contextlib.redirect_stdout(out):
+                code = main(["--lab", path, *args])
+        assert doccache._cache is None  # the command wrote what it parsed and closed the cache
+        return code, out.getvalue()
+
+    commands = [("status", "-o", "json"), ("status",), ("diagnose", "--all", "-o", "json")]
+    for step in ("healthy", "stale image"):
+        if step == "stale image":
+            lab.faults.inject("pipeline-image-stale")
+            lab.reconcile("VClusterArgocdClusterRegistration", "sandbox", "platform-requests")
+            lab.run_for(120)
+        for command in commands:
+            plain = run(*command, cached=False)
+            assert run(*command) == plain == run(*command), (step, command)
+    rows = json.loads(run("status", "-o", "json")[1])
+    assert {r["health"] for r in rows} == {"Degraded"} and "plain Secret" in rows[0]["message"]
+    assert list((tmp_path / "cache").glob("yaml-documents-*.sqlite"))
+
+
+def test_files_read_in_bulk_answer_as_files_read_one_by_one(cache):
+    """``preload`` reads what is kept for many files in a few queries: those files are then answered (kept or not)
+    without a look-up of their own, as they would have been by one."""
+    kept, new = MULTI, b"kind: New\n"
+    doccache.documents(kept, "k.yaml")
+    again = _reopen(cache)
+    doccache.preload([kept, new, kept])
+    conn = again._connection()
+    assert conn is not None
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    assert _same(doccache.documents(kept, "k.yaml"), load_documents(kept.decode(), "k.yaml"))
+    assert _same(doccache.documents(new, "n.yaml"), load_documents(new.decode(), "n.yaml"))
+    assert not [q for q in asked if q.startswith("SELECT")] and (again.hits, again.misses) == (1, 1)
+    conn.set_trace_callback(None)
+    third = _reopen(again)
+    doccache.documents(new, "n.yaml")  # kept by the process that parsed it
+    assert (third.hits, third.misses) == (1, 0)
+
+
+def test_the_oldest_entries_go_first_past_the_limit(cache, monkeypatch):
+    monkeypatch.setattr(doccache, "KEPT", 3)
+    texts = [f"kind: K{i}\n".encode() for i in range(5)]
+    for text in texts:
+        doccache.documents(text, "k.yaml")
+        doccache.flush()  # one after another: each entry newer than the last
+    again = _reopen(cache)
+    for text in reversed(texts):  # newest first: the two oldest were dropped
+        doccache.documents(text, "k.yaml")
+    assert (again.hits, again.misses) == (3, 2)
