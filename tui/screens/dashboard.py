@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
@@ -24,6 +24,7 @@ from tui.messages import OpenRequest
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
     SINCE,
@@ -80,7 +81,7 @@ class DashboardScreen(TableScreen):
         yield FilterBar(id="filter")
         yield VClusterTable(id="vclusters")
         yield Static("", id="selected-message")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VClusterTable:
