@@ -35,6 +35,7 @@ from tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from kratix_lab.forms import Submitted
+    from tui.screens.request_detail import RequestDetailScreen
 
 T = TypeVar("T")
 
@@ -101,6 +102,7 @@ class KratixLabApp(App[int]):
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:
                 worker.on_header = self._show_header
+        self._detail_screen: RequestDetailScreen | None = None  # kept installed: open_request
         self._stepping = False
         self.steps = 0  # steps this app has taken (the clock's and `n`)
         self.set_reactive(KratixLabApp.playing, play and not self.read_only and self.has_clock)
@@ -218,10 +220,23 @@ class KratixLabApp(App[int]):
     # ---- navigation ------------------------------------------------------------------------
 
     def open_request(self, kind: str, name: str, namespace: str | None) -> None:
-        """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create)."""
+        """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create). One detail screen is
+        kept installed and shows the next request (``RequestDetailScreen.show_request``): building one costs
+        Textual a tenth of a second, and removing one as much; a detail opened while that one is on the stack (from
+        the create form above it) is a screen of its own."""
         from tui.screens.request_detail import RequestDetailScreen
 
-        self.push_screen(RequestDetailScreen(ObjectRef(kind, name, namespace)))
+        ref = ObjectRef(kind, name, namespace)
+        kept = self._detail_screen
+        if kept is not None and kept not in self.screen_stack:
+            kept.show_request(ref)
+            self.push_screen(kept)
+            return
+        screen = RequestDetailScreen(ref)
+        if kept is None:
+            self._detail_screen = screen
+            self.install_screen(screen, name="request-detail")
+        self.push_screen(screen)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

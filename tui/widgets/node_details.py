@@ -100,6 +100,20 @@ class NodeDetails(Vertical):
             return syntax(text, "diff")
         return findings_text(text)
 
+    def clear(self) -> None:
+        """Empty, as a new pane on its first tab: for another request (``RequestDetailScreen.show_request``)."""
+        self.query_one("#node-title", Static).update("")
+        for tab_id, _ in TABS:
+            if self._shown.get(tab_id, "") != "" or self.texts.get(tab_id):
+                self.text_of(tab_id).update("")
+        self.texts = {tab_id: "" for tab_id, _ in TABS}
+        self._shown = {}
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tab-findings").label = "Findings"
+        tabs.active = TABS[0][0]
+        for pane in self.query(ScrollableContainer):
+            pane.scroll_home(animate=False)
+
     def show_error(self, message: str) -> None:
         self.texts = {tab_id: message for tab_id, _ in TABS}
         self._shown = {}
