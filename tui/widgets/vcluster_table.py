@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
@@ -115,6 +116,9 @@ class VClusterTable(DataTable):
         self._keys: list[str] = []
         self._cells: dict[str, list[Any]] = {}
         self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many cells of each width
+        # (row, column) -> (the cell, how it was drawn, its lines): see _render_cell
+        self._drawn: dict[tuple[RowKey, ColumnKey], tuple[Any, tuple[Any, ...], Any]] = {}
+        self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
 
     def on_mount(self) -> None:
         self._labels = dict(COLUMNS)
@@ -226,6 +230,62 @@ class VClusterTable(DataTable):
                 resize = after > width or (before >= width and counts[before] == 0)
                 self.update_cell(key, column, cell, update_width=resize)
                 old[i] = cell
+
+    # ---- drawing ---------------------------------------------------------------------------------------------------
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """A cell's lines, drawn again only when the cell or how it is drawn changed. DataTable keys its own cache of
+        drawn cells with a count of every change to the table: one SINCE cell updated by the lab's clock (every
+        second, while it runs) had every visible cell drawn again through Rich — a fifth of a second's work at 1,000
+        rows, in the way of any key pressed meanwhile. Here a cell is drawn again when its value is another object
+        (the table keeps the very object given to ``add_row``/``update_cell``) or its place, width, row style, cursor
+        or hover changed; a cursor or hover cell also when the table's styles were updated (focus: the cursor's
+        colours). Headers and row labels are DataTable's."""
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = self._data[row_key][column_key]
+        how = (
+            row_index,  # the lines carry it (the mouse's meta)
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.rows[row_key].height,
+            self.cell_padding,
+            self._style_updates if (cursor or hover) else 0,
+        )
+        drawn = self._drawn.get((row_key, column_key))
+        if drawn is not None and drawn[0] is value and drawn[1] == how:
+            return drawn[2]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._drawn[(row_key, column_key)] = (value, how, lines)
+        return lines
+
+    def notify_style_update(self) -> None:
+        self._style_updates += 1
+        super().notify_style_update()
+
+    def clear(self, columns: bool = False) -> VClusterTable:
+        self._drawn = {}
+        return super().clear(columns)
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        super().remove_row(row_key)
+        key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+        for column, _ in COLUMNS:
+            self._drawn.pop((key, ColumnKey(column)), None)
 
 
 def _width(cell: Any) -> int:
