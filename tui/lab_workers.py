@@ -154,10 +154,18 @@ class LabThread(LabWorker):
 _opened: _Opened | None = None  # in a worker process: its platform
 
 
+WORKER_NICENESS = 5  # how much less a worker process is scheduled than the dashboard's own (see _process_init)
+
+
 def _process_init(settings: PlatformSettings, read_only: bool) -> None:
     """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
-    ctrl+c is the dashboard's key), and the platform is opened on the first job."""
+    ctrl+c is the dashboard's key), and the platform is opened on the first job.
+
+    A worker yields the CPU to the dashboard's process (``WORKER_NICENESS``): on a busy machine a key press waited
+    behind the worker's own read — the trace that opening a detail asks for, computed while the detail is drawn."""
     global _opened
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(WORKER_NICENESS)
     skip_slow_optional_imports()  # a spawned process starts afresh: else its first step compiles grammars for seconds
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
