@@ -81,9 +81,13 @@ class NodeDetails(Vertical):
                 self.text_of(tab_id).update(self._render_tab(tab_id, text))
         self._shown = dict(texts)
         self.texts = texts
-        self.query_one(TabbedContent).get_tab("tab-findings").label = (
-            "Findings ⚠" if detail.has_findings else "Findings"
-        )
+        self._findings_label("Findings ⚠" if detail.has_findings else "Findings")
+
+    def _findings_label(self, label: str) -> None:
+        """Relabel the Findings tab when its label changes (Textual redraws the tabs' underline for every relabel)."""
+        tab = self.query_one(TabbedContent).get_tab("tab-findings")
+        if tab.label_text != label:
+            tab.label = label
 
     @staticmethod
     def _render_tab(tab_id: str, text: str) -> RenderableType:
@@ -108,9 +112,10 @@ class NodeDetails(Vertical):
                 self.text_of(tab_id).update("")
         self.texts = {tab_id: "" for tab_id, _ in TABS}
         self._shown = {}
+        self._findings_label("Findings")
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("tab-findings").label = "Findings"
-        tabs.active = TABS[0][0]
+        if tabs.active != TABS[0][0]:
+            tabs.active = TABS[0][0]
         for pane in self.query(ScrollableContainer):
             pane.scroll_home(animate=False)
 
