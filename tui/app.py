@@ -182,9 +182,11 @@ class KratixLabApp(App[int]):
         return result
 
     def refresh_screen(self) -> None:
-        """Ask the visible screen to read the platform again (it skips the work when nothing changed)."""
-        if isinstance(self.screen, LabScreen):
-            self.screen.refresh_data()
+        """Ask the visible screen to read the platform again (it skips the work when nothing changed). None while
+        the app quits (a step that ends then finds no screen)."""
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], LabScreen):
+            stack[-1].refresh_data()
 
     # ---- the lab clock ---------------------------------------------------------------------
 
