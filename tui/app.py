@@ -223,22 +223,38 @@ class KratixLabApp(App[int]):
 
     def open_request(self, kind: str, name: str, namespace: str | None) -> None:
         """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create). One detail screen is
-        kept installed and shows the next request (``RequestDetailScreen.show_request``): building one costs
-        Textual a tenth of a second, and removing one as much; a detail opened while that one is on the stack (from
-        the create form above it) is a screen of its own."""
+        kept installed (built ahead: ``build_detail_ahead``) and shows the next request
+        (``RequestDetailScreen.show_request``): building one costs Textual a tenth of a second, and removing one as
+        much. A detail opened while that one is on the stack (from the create form above it), or before it is built,
+        is a screen of its own."""
         from tui.screens.request_detail import RequestDetailScreen
 
         ref = ObjectRef(kind, name, namespace)
         kept = self._detail_screen
-        if kept is not None and kept not in self.screen_stack:
+        if kept is not None and kept.is_mounted and kept not in self.screen_stack:
             kept.show_request(ref)
             self.push_screen(kept)
             return
         screen = RequestDetailScreen(ref)
         if kept is None:
-            self._detail_screen = screen
-            self.install_screen(screen, name="request-detail")
+            self._keep_detail(screen)
         self.push_screen(screen)
+
+    def build_detail_ahead(self) -> None:
+        """Build the detail screen that ``open_request`` shows requests in, off screen, once (``FleetShown``: when
+        the dashboard's first paint is done, so it never delays a row)."""
+        from tui.screens.request_detail import RequestDetailScreen
+
+        if self._detail_screen is None:
+            screen = RequestDetailScreen.blank()
+            self._keep_detail(screen)
+            # compose and mount it now, not shown: what push_screen does first for a screen that is not running
+            # (App._get_screen; Textual has no public call for it)
+            self._get_screen(screen)
+
+    def _keep_detail(self, screen: RequestDetailScreen) -> None:
+        self._detail_screen = screen
+        self.install_screen(screen, name="request-detail")
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -351,6 +367,10 @@ class KratixLabApp(App[int]):
     @on(msg.OpenRequest)
     def _on_open_request(self, message: msg.OpenRequest) -> None:
         self.open_request(message.ref.kind, message.ref.name, message.ref.namespace)
+
+    @on(msg.FleetShown)
+    def _on_fleet_shown(self, message: msg.FleetShown) -> None:
+        self.build_detail_ahead()
 
     @on(msg.ShowObject)
     def _on_show_object(self, message: msg.ShowObject) -> None:

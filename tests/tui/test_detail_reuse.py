@@ -69,11 +69,13 @@ def test_the_detail_is_on_screen_before_its_trace_then_fills_in(make_app):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
+        ahead = app._detail_screen  # built off screen when the dashboard's first paint was done: it read nothing
+        assert ahead is not None and ahead.is_mounted and ahead.snapshot is None and not ahead.shows_request
         held = HeldTraces(app, "media")
         await pilot.press("enter")  # media: the first row (both are healthy; by name)
         await pilot.pause()
         detail = detail_of(app)
-        assert detail.ref.name == "media"
+        assert detail is ahead and detail.ref.name == "media"
         assert "reading the trace…" in screen_text(app) and detail.tree.border_title == detail.ref.title
         assert detail.snapshot is None and tree_names(detail) == []
         held.release("media")

@@ -51,8 +51,12 @@ def test_each_message_reaches_its_handler(make_app, sample_lab_path):
 
     async def script(pilot: Pilot) -> None:
         assert isinstance(app.screen, DashboardScreen)
+        ahead = app._detail_screen  # built when the dashboard's first paint was done (FleetShown, posted by it)
+        assert ahead is not None and ahead.is_mounted and ahead not in app.screen_stack
+        await post(pilot, msg.FleetShown())  # again: nothing more is built
+        assert app._detail_screen is ahead and app.screen_stack[-1] is not ahead
         await post(pilot, msg.OpenRequest(MEDIA))
-        assert isinstance(app.screen, RequestDetailScreen) and app.screen.ref == MEDIA
+        assert isinstance(app.screen, RequestDetailScreen) and app.screen.ref == MEDIA and app.screen is ahead
         await back(pilot)
 
         for page, screen_type, title in [

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
-from tui.messages import OpenRequest
+from tui.messages import FleetShown, OpenRequest
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
@@ -105,6 +105,8 @@ class DashboardScreen(TableScreen):
         self.snapshot = snapshot
         if self.STREAM and not snapshot.complete:
             self._read_again = True  # the next batch at once (``refresh_data``'s loop)
+        if snapshot.complete and (before is None or not before.complete):
+            self.post_message(FleetShown())  # every row in: the app may build the detail screen ahead
         unchanged = snapshot.rows is None and not (snapshot.changed or snapshot.gone)
         if unchanged and before is not None and before.now == snapshot.now and before.pending == snapshot.pending:
             if failed:

@@ -59,12 +59,22 @@ class RequestDetailScreen(LabScreen):
         self.snapshot: TraceSnapshot | None = None
         self.error: str | None = None
         self.generation = 0  # the requests shown in this screen so far, less one (``show_request``)
+        self.shows_request = True  # False while built ahead, before its first ``show_request`` (``blank``)
+
+    @classmethod
+    def blank(cls) -> RequestDetailScreen:
+        """A detail screen built ahead (``KratixLabApp.build_detail_ahead``): it reads nothing until
+        ``show_request``."""
+        screen = cls(ObjectRef("", ""))
+        screen.shows_request = False
+        return screen
 
     def show_request(self, ref: ObjectRef) -> None:
         """Show ``ref`` in this screen (kept installed by the app, off the stack now): everything of the request shown
         before is cleared — as in a new screen — and what is read for it from now on is dropped (``generation``).
         The screen reads ``ref`` when it is shown again (``on_screen_resume``)."""
         self.generation += 1
+        self.shows_request = True
         self.ref = ref
         self.snapshot = None
         self.error = None
@@ -96,9 +106,10 @@ class RequestDetailScreen(LabScreen):
         return self.query_one(VerdictLine)
 
     def on_mount(self) -> None:
-        self.tree.border_title = self.ref.title
         self.tree.focus()
-        self.refresh_data()
+        if self.shows_request:
+            self.tree.border_title = self.ref.title
+            self.refresh_data()
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown again (``show_request``): its nodes' styles are applied again only when the app's CSS changed
@@ -114,6 +125,8 @@ class RequestDetailScreen(LabScreen):
     async def load(self) -> None:
         """Diagnose the request (on the reader), show the verdict and tree, then the selected node. An answer for a
         request this screen no longer shows (``show_request`` meanwhile) is dropped."""
+        if not self.shows_request:
+            return
         generation = self.generation
 
         def loaded(snapshot: TraceSnapshot) -> None:
