@@ -106,6 +106,7 @@ class RequestDetailScreen(LabScreen):
         return self.query_one(VerdictLine)
 
     def on_mount(self) -> None:
+        self._css_update_count = self.app._css_update_count  # styled as it mounted: with the app's CSS now
         self.tree.focus()
         if self.shows_request:
             self.tree.border_title = self.ref.title
