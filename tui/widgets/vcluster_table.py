@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
 from kratix_lab.diagnose import VClusterStatus
 from kratix_lab.kube.health import HEALTHY, ORDER
@@ -30,6 +30,7 @@ COLUMNS = [
     ("message", "MESSAGE"),
 ]
 REBUILD_AFTER = 20  # more rows than this (and a quarter of them) leaving the table at once: it is rebuilt
+DRAWN_AT_MOST = 50_000  # cells kept drawn (_render_cell), across rows cleared or removed: then forgotten at once
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
 # The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
 # the VClusterOrchestrator: its CRD's additionalPrinterColumns, ``diagnose.fleet_columns``).
@@ -165,14 +166,16 @@ class VClusterTable(DataTable):
                 self._count(self._cells.pop(key), -1)
         order = [k for k in self._keys if k in new]  # the table's order now: the rows kept, then the ones added
         kept = len(order)
+        added: list[tuple[str, list[Any]]] = []
         for key, cells in rows:
             if key in self._cells:
                 self._update(key, cells)
             else:
-                self.add_row(*cells, key=key)
+                added.append((key, cells))
                 self._cells[key] = list(cells)
                 self._count(cells, 1)
                 order.append(key)
+        self._add_rows(added)
         self._widen(order[kept:])
         if order != keys:
             # DataTable.sort by each row's place in ``keys``, the row known by its NAME cell (the table keeps the very
@@ -184,6 +187,35 @@ class VClusterTable(DataTable):
             self._shrink()
         if selected in new and self.cursor_row != keys.index(selected):
             self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _add_rows(self, rows: list[tuple[str, list[Any]]]) -> None:
+        """Add these rows (one line each) below the others: what ``DataTable.add_row`` does for each, done once for
+        all of them. add_row sets the cursor again for each row (its watchers run) and sorts the columns each time:
+        ~0.1 ms a row, a third of the time a cleared filter took at 1,000 rows. Where DataTable keeps its rows as
+        this version does (``_row_locations``, ``_data``, ``rows``, ``_new_rows``); elsewhere through add_row."""
+        if not rows:
+            return
+        new_rows = getattr(self, "_new_rows", None)
+        if not isinstance(new_rows, set) or not hasattr(self, "_row_locations") or not hasattr(self, "_data"):
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            return
+        columns = [column.key for column in self.ordered_columns]
+        first = self.row_count
+        for i, (key, cells) in enumerate(rows):
+            row_key = RowKey(key)
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")  # as add_row says it
+            self._row_locations[row_key] = first + i
+            self._data[row_key] = dict(zip(columns, cells, strict=True))
+            self.rows[row_key] = Row(row_key, 1)
+            new_rows.add(row_key)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if first == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor where there was none: RowHighlighted, as add_row posts it
+        self._update_count += 1
+        self.check_idle()
 
     def _widen(self, added: list[str]) -> None:
         """The rows just added widen the columns from the widths counted here (``cell_len``), instead of DataTable
@@ -255,7 +287,8 @@ class VClusterTable(DataTable):
         column_key = self._column_locations.get_key(column_index)
         value = self._data[row_key][column_key]
         how = (
-            row_index,  # the lines carry it (the mouse's meta)
+            row_index,  # the lines carry them (the mouse's meta)
+            column_index,
             base_style,
             width,
             cursor,
@@ -278,14 +311,11 @@ class VClusterTable(DataTable):
         super().notify_style_update()
 
     def clear(self, columns: bool = False) -> VClusterTable:
-        self._drawn = {}
+        """Cells drawn are kept when rows are cleared (a filter keystroke rebuilds the table; the same cells come back
+        when it is cleared — drawn again only if their place changed), not when the columns are."""
+        if columns or len(self._drawn) > DRAWN_AT_MOST:
+            self._drawn = {}
         return super().clear(columns)
-
-    def remove_row(self, row_key: RowKey | str) -> None:
-        super().remove_row(row_key)
-        key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
-        for column, _ in COLUMNS:
-            self._drawn.pop((key, ColumnKey(column)), None)
 
 
 def _width(cell: Any) -> int:
