@@ -164,22 +164,47 @@ def test_a_detail_opened_over_the_kept_one_is_a_screen_of_its_own(make_app):
     drive(app, script)
 
 
-def test_the_footer_is_composed_again_only_when_its_keys_change(make_app):
+def test_the_footer_changes_its_keys_in_place_as_a_new_footer_would_show_them(make_app):
+    """KeyFooter keeps its key widgets when the keys are the same, and changes them in place otherwise: the footer
+    then reads as Textual's Footer composed afresh for the same keys (the filter bar focused, then the table again;
+    read-only: no mutating actions)."""
     app = make_app()
 
+    def footer_line() -> str:
+        return screen_text(app).splitlines()[-1]
+
+    async def afresh(footer: KeyFooter) -> str:
+        before = set(footer.children)
+        footer.call_later(footer.recompose)  # composed afresh by Textual's Footer, in the footer's own context
+        await settle_ui(pilot_of[0])
+        assert footer.children and not before & set(footer.children)  # new key widgets
+        return footer_line()
+
+    pilot_of: list[Pilot] = []
+
     async def script(pilot: Pilot) -> None:
+        pilot_of.append(pilot)
         footer = app.screen.query_one(KeyFooter)
         keys = list(footer.children)
-        text = screen_text(app).splitlines()[-1]
-        assert keys and "Trace" in text
+        text = footer_line()
+        assert keys and "⏎ Trace" in text and "r Reconcile" in text
         app.screen.refresh_bindings()  # as going back to the dashboard does: the same keys
         await settle_ui(pilot)
-        assert list(footer.children) == keys and screen_text(app).splitlines()[-1] == text
-        app.read_only = True  # the mutating actions leave the footer
-        await settle_ui(pilot)
-        assert list(footer.children) != keys
-        last = screen_text(app).splitlines()[-1]
-        assert "Reconcile" in text and "Reconcile" not in last
+        assert list(footer.children) == keys and footer_line() == text
+        for change in ("slash", "escape", "read-only"):
+            if change == "read-only":
+                app.read_only = True  # the mutating actions leave the footer
+            else:
+                await pilot.press(change)
+            await settle_ui(pilot)
+            shown = footer_line()
+            assert shown == await afresh(footer), change
+            if change == "slash":
+                assert "⏎ Trace" not in shown  # the filter bar's keys (Textual's Footer shows the same)
+            if change == "escape":
+                assert shown == text
+            if change == "read-only":
+                assert "Reconcile" not in shown and "Delete" not in shown
 
     drive(app, script)
 

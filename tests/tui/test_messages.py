@@ -147,8 +147,18 @@ def test_permissions():
 
 # What a screen may still touch on ``self.app``: Textual's own machinery, never this app's methods or state.
 FRAMEWORK = frozenset(
-    {"batch_update", "call_from_thread", "focused", "animator", "screen_stack", "_css_update_count"}  # the last:
-)  # Textual's count of CSS changes (themes), which RequestDetailScreen compares as Textual does for its modes
+    {
+        "batch_update",
+        "call_from_thread",
+        "focused",
+        "animator",
+        "screen_stack",
+        "_css_update_count",  # Textual's count of CSS changes (themes): RequestDetailScreen compares it as Textual does
+        "COMMAND_PALETTE_BINDING",  # what Textual's Footer reads to show its keys (KeyFooter)
+        "ENABLE_COMMAND_PALETTE",
+        "get_key_display",
+    }
+)
 HOST = frozenset(name for name in vars(LabHost) if not name.startswith("_"))
 
 
