@@ -30,7 +30,8 @@ COLUMNS = [
     ("message", "MESSAGE"),
 ]
 REBUILD_AFTER = 20  # more rows than this (and a quarter of them) leaving the table at once: it is rebuilt
-DRAWN_AT_MOST = 50_000  # cells kept drawn (_render_cell), across rows cleared or removed: then forgotten at once
+DRAWN_AT_MOST = 20_000  # cells kept drawn (_render_cell), across rows cleared or removed: then forgotten at once
+DRAWN_WAYS = 3  # ways each cell is kept drawn (a filter narrows the columns; cleared, they are as wide as before)
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
 # The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
 # the VClusterOrchestrator: its CRD's additionalPrinterColumns, ``diagnose.fleet_columns``).
@@ -117,8 +118,8 @@ class VClusterTable(DataTable):
         self._keys: list[str] = []
         self._cells: dict[str, list[Any]] = {}
         self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many cells of each width
-        # (row, column) -> (the cell, how it was drawn, its lines): see _render_cell
-        self._drawn: dict[tuple[RowKey, ColumnKey], tuple[Any, tuple[Any, ...], Any]] = {}
+        # (row, column) -> how it was drawn -> (the cell, its lines): see _render_cell
+        self._drawn: dict[tuple[RowKey, ColumnKey], dict[tuple[Any, ...], tuple[Any, Any]]] = {}
         self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
 
     def on_mount(self) -> None:
@@ -280,7 +281,8 @@ class VClusterTable(DataTable):
         rows, in the way of any key pressed meanwhile. Here a cell is drawn again when its value is another object
         (the table keeps the very object given to ``add_row``/``update_cell``) or its place, width, row style, cursor
         or hover changed; a cursor or hover cell also when the table's styles were updated (focus: the cursor's
-        colours). Headers and row labels are DataTable's."""
+        colours). The last ``DRAWN_WAYS`` ways a cell was drawn are kept: a filter narrows the columns, and when it is
+        cleared the cells come back as they were. Headers and row labels are DataTable's."""
         if row_index < 0 or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
@@ -299,11 +301,17 @@ class VClusterTable(DataTable):
             self.cell_padding,
             self._style_updates if (cursor or hover) else 0,
         )
-        drawn = self._drawn.get((row_key, column_key))
-        if drawn is not None and drawn[0] is value and drawn[1] == how:
-            return drawn[2]
+        ways = self._drawn.get((row_key, column_key))
+        if ways is None:
+            ways = self._drawn[(row_key, column_key)] = {}
+        drawn = ways.get(how)
+        if drawn is not None and drawn[0] is value:
+            return drawn[1]
         lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._drawn[(row_key, column_key)] = (value, how, lines)
+        ways.pop(how, None)
+        if len(ways) >= DRAWN_WAYS:
+            del ways[next(iter(ways))]  # the oldest
+        ways[how] = (value, lines)
         return lines
 
     def notify_style_update(self) -> None:
