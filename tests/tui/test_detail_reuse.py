@@ -119,6 +119,7 @@ def test_the_next_detail_shows_its_request_never_the_one_before_even_answered_la
         assert detail is first and detail.ref.name == "sandbox"
         text = screen_text(app)
         assert "reading the trace…" in text and "media" not in text  # nothing left of media's detail
+        assert "▶ trace" in text  # the tree as a new screen's
         assert detail.maximized is None and detail.details.texts["tab-yaml"] == ""
         assert detail.query_one("#node-tabs").active == "tab-yaml"  # a new screen's first tab
 

@@ -155,6 +155,7 @@ class TraceTree(Tree[TraceEntry]):
     def clear_trace(self, title: str) -> None:
         """Empty, as a new tree: for another request (``RequestDetailScreen.show_request``)."""
         self.reset("trace")
+        self.root.collapse()  # as a new tree's root ("▶ trace"); show() opens it
         self.border_title = title
         self._by_path, self._paths, self._unhealthy = {}, [], set()
         self._trace, self._now = None, 0
