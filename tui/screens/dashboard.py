@@ -31,6 +31,7 @@ from tui.widgets.vcluster_table import (
     SORT_KEYS,
     VClusterTable,
     column_labels,
+    haystack,
     health_counts,
     matches,
     row_cells,
@@ -69,7 +70,9 @@ class DashboardScreen(TableScreen):
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
-        self._cells: dict[str, tuple[Any, list[Any]]] = {}  # row key -> (its row, its cells); SINCE is made per show
+        # row key -> (its row, its cells, the lab time SINCE was made for); SINCE is made again when the time moved
+        self._cells: dict[str, tuple[Any, list[Any], int]] = {}
+        self._hay: dict[str, tuple[Any, str]] = {}  # row key -> (its row, what the filter searches in it)
         self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
@@ -126,14 +129,18 @@ class DashboardScreen(TableScreen):
         if snap is None:
             self._title()
             return
+        text = self.filter_text
         rows = [
-            s for s in self.rows if matches(s, self.filter_text) and not (self.problems_only and s.health == HEALTHY)
+            s
+            for s in self.rows
+            if (not text or matches(s, text, self._haystack(s))) and not (self.problems_only and s.health == HEALTHY)
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.label_columns(column_labels(self.rows))
-        if len(self._cells) > len(self.rows):  # rows gone from the fleet: their cells too
+        if len(self._cells) > len(self.rows) or len(self._hay) > len(self.rows):  # rows gone from the fleet: theirs too
             kept = {row_key(s) for s in self.rows}
             self._cells = {k: v for k, v in self._cells.items() if k in kept}
+            self._hay = {k: v for k, v in self._hay.items() if k in kept}
         self.table.show([(row_key(s), self._row_cells(s, snap.now)) for s in rows])
         if to_top and rows:
             self.table.move_cursor(row=0, animate=False)
@@ -142,16 +149,26 @@ class DashboardScreen(TableScreen):
         self._show_selected()
 
     def _row_cells(self, s: Any, now: int) -> list[Any]:
-        """The row's cells, made again only for a row that changed — but SINCE, which the lab's time moves."""
+        """The row's cells, made again only for a row that changed — but SINCE, which the lab's time moves (made
+        again when the time moved: a filter keystroke shows the rows of the same moment)."""
         key = row_key(s)
         kept = self._cells.get(key)
         if kept is None or kept[0] is not s:
-            kept = self._cells[key] = (s, row_cells(s, now))
-        cells = list(kept[1])
-        since = since_cell(s, now)
-        if since != cells[SINCE]:
-            cells[SINCE] = kept[1][SINCE] = since
-        return cells
+            kept = self._cells[key] = (s, row_cells(s, now), now)
+        elif kept[2] != now:
+            since = since_cell(s, now)
+            if since != kept[1][SINCE]:
+                kept[1][SINCE] = since
+            self._cells[key] = kept = (s, kept[1], now)
+        return list(kept[1])
+
+    def _haystack(self, s: Any) -> str:
+        """The row's text the filter searches (``haystack``), made once per row."""
+        key = row_key(s)
+        kept = self._hay.get(key)
+        if kept is None or kept[0] is not s:
+            kept = self._hay[key] = (s, haystack(s))
+        return kept[1]
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a

@@ -102,11 +102,17 @@ def health_counts(rows: list[VClusterStatus]) -> list[tuple[str, int]]:
     return [(HEALTH_MARK.get(h, "·"), counts[h]) for h in worst_first]
 
 
-def matches(s: VClusterStatus, text: str) -> bool:
-    """The `/` filter: every word must appear in one of the row's columns (any case)."""
-    hay = " ".join(
+def haystack(s: VClusterStatus) -> str:
+    """What the `/` filter searches in a row: its columns, lower-cased."""
+    return " ".join(
         [s.namespace, s.name, s.preset, s.k8s_version, s.stage, STAGE_TITLES.get(s.stage, ""), s.health, s.message]
     ).lower()
+
+
+def matches(s: VClusterStatus, text: str, hay: str | None = None) -> bool:
+    """The `/` filter: every word must appear in one of the row's columns (any case); ``hay``: the row's
+    ``haystack`` when the caller kept it."""
+    hay = haystack(s) if hay is None else hay
     return all(word in hay for word in text.lower().split())
 
 
@@ -121,6 +127,7 @@ class VClusterTable(DataTable):
         # (row, column) -> how it was drawn -> (the cell, its lines): see _render_cell
         self._drawn: dict[tuple[RowKey, ColumnKey], dict[tuple[Any, ...], tuple[Any, Any]]] = {}
         self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
+        self._measured: dict[int, tuple[Any, int]] = {}  # id of a cell -> (the cell, its width): _width
 
     def on_mount(self) -> None:
         self._labels = dict(COLUMNS)
@@ -247,7 +254,18 @@ class VClusterTable(DataTable):
 
     def _count(self, cells: list[Any], n: int) -> None:
         for counts, cell in zip(self._widths, cells, strict=True):
-            counts[_width(cell)] += n
+            counts[self._width(cell)] += n
+
+    def _width(self, cell: Any) -> int:
+        """A cell's width, measured once per cell object (the rows a filter brings back are the same cells)."""
+        known = self._measured.get(id(cell))
+        if known is not None and known[0] is cell:
+            return known[1]
+        if len(self._measured) > DRAWN_AT_MOST:
+            self._measured = {}
+        width = _width(cell)
+        self._measured[id(cell)] = (cell, width)
+        return width
 
     def _update(self, key: str, cells: list[Any]) -> None:
         old = self._cells[key]
@@ -256,7 +274,7 @@ class VClusterTable(DataTable):
                 # Widths: a wider cell widens its column ("✖ Degraded" is wider than "✔ Healthy"); DataTable measures
                 # every cell of the column (a thousand) when a cell gets narrower, so that is asked only when the
                 # column's widest cell was this one (the counts of each width say so), and the column may shrink.
-                before, after, counts = _width(old[i]), _width(cell), self._widths[i]
+                before, after, counts = self._width(old[i]), self._width(cell), self._widths[i]
                 counts[before] -= 1
                 counts[after] += 1
                 width = self.columns[ColumnKey(column)].content_width
