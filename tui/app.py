@@ -30,7 +30,7 @@ from tui import jobs
 from tui import messages as msg
 from tui.host import CLOCK_ACTIONS, MUTATING_ACTIONS, LabHost, Permissions
 from tui.jobs import ObjectRef
-from tui.lab_workers import Header, Job, LabWorker, make_worker
+from tui.lab_workers import WORKER_NICENESS, Header, Job, LabWorker, make_worker
 from tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ class KratixLabApp(App[int]):
         self.has_clock = not self.live
         self.tick = tick
         self.refresh_every = refresh_every
-        self.reader = make_worker(workers, self.settings, "reader", read_only=True)
+        # the reader and the writer yield the CPU to the UI (a key press drawn first); the fleet's reader does not
+        self.reader = make_worker(workers, self.settings, "reader", read_only=True, niceness=WORKER_NICENESS)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
@@ -97,7 +98,9 @@ class KratixLabApp(App[int]):
         self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
         # Every change (and, in the lab, every step of its clock) on one worker of its own.
         self.writer: LabWorker | None = (
-            None if self.read_only else make_worker(workers, self.settings, "writer", read_only=False)
+            None
+            if self.read_only
+            else make_worker(workers, self.settings, "writer", read_only=False, niceness=WORKER_NICENESS)
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:
