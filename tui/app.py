@@ -30,11 +30,12 @@ from tui import jobs
 from tui import messages as msg
 from tui.host import CLOCK_ACTIONS, MUTATING_ACTIONS, LabHost, Permissions
 from tui.jobs import ObjectRef
-from tui.lab_workers import Header, Job, LabWorker, make_worker, noop
+from tui.lab_workers import WORKER_NICENESS, Header, Job, LabWorker, make_worker, noop
 from tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
     from kratix_lab.forms import Submitted
+    from tui.screens.request_detail import RequestDetailScreen
 
 T = TypeVar("T")
 
@@ -86,7 +87,8 @@ class KratixLabApp(App[int]):
         self.has_clock = not self.live
         self.tick = tick
         self.refresh_every = refresh_every
-        self.reader = make_worker(workers, self.settings, "reader", read_only=True)
+        # the reader and the writer yield the CPU to the UI (a key press drawn first); the fleet's reader does not
+        self.reader = make_worker(workers, self.settings, "reader", read_only=True, niceness=WORKER_NICENESS)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
@@ -96,11 +98,14 @@ class KratixLabApp(App[int]):
         self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
         # Every change (and, in the lab, every step of its clock) on one worker of its own.
         self.writer: LabWorker | None = (
-            None if self.read_only else make_worker(workers, self.settings, "writer", read_only=False)
+            None
+            if self.read_only
+            else make_worker(workers, self.settings, "writer", read_only=False, niceness=WORKER_NICENESS)
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:
                 worker.on_header = self._show_header
+        self._detail_screen: RequestDetailScreen | None = None  # kept installed: open_request
         self._stepping = False
         self.steps = 0  # steps this app has taken (the clock's and `n`)
         self.set_reactive(KratixLabApp.playing, play and not self.read_only and self.has_clock)
@@ -187,9 +192,11 @@ class KratixLabApp(App[int]):
         return result
 
     def refresh_screen(self) -> None:
-        """Ask the visible screen to read the platform again (it skips the work when nothing changed)."""
-        if isinstance(self.screen, LabScreen):
-            self.screen.refresh_data()
+        """Ask the visible screen to read the platform again (it skips the work when nothing changed). None while
+        the app quits (a step that ends then finds no screen)."""
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], LabScreen):
+            stack[-1].refresh_data()
 
     # ---- the lab clock ---------------------------------------------------------------------
 
@@ -225,10 +232,39 @@ class KratixLabApp(App[int]):
     # ---- navigation ------------------------------------------------------------------------
 
     def open_request(self, kind: str, name: str, namespace: str | None) -> None:
-        """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create)."""
+        """Open a request's detail screen (``OpenRequest``: enter on a row, or after a create). One detail screen is
+        kept installed (built ahead: ``build_detail_ahead``) and shows the next request
+        (``RequestDetailScreen.show_request``): building one costs Textual a tenth of a second, and removing one as
+        much. A detail opened while that one is on the stack (from the create form above it), or before it is built,
+        is a screen of its own."""
         from tui.screens.request_detail import RequestDetailScreen
 
-        self.push_screen(RequestDetailScreen(ObjectRef(kind, name, namespace)))
+        ref = ObjectRef(kind, name, namespace)
+        kept = self._detail_screen
+        if kept is not None and kept.is_mounted and kept not in self.screen_stack:
+            kept.show_request(ref)
+            self.push_screen(kept)
+            return
+        screen = RequestDetailScreen(ref)
+        if kept is None:
+            self._keep_detail(screen)
+        self.push_screen(screen)
+
+    def build_detail_ahead(self) -> None:
+        """Build the detail screen that ``open_request`` shows requests in, off screen, once (``FleetShown``: when
+        the dashboard's first paint is done, so it never delays a row)."""
+        from tui.screens.request_detail import RequestDetailScreen
+
+        if self._detail_screen is None:
+            screen = RequestDetailScreen.blank()
+            self._keep_detail(screen)
+            # compose and mount it now, not shown: what push_screen does first for a screen that is not running
+            # (App._get_screen; Textual has no public call for it)
+            self._get_screen(screen)
+
+    def _keep_detail(self, screen: RequestDetailScreen) -> None:
+        self._detail_screen = screen
+        self.install_screen(screen, name="request-detail")
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -341,6 +377,10 @@ class KratixLabApp(App[int]):
     @on(msg.OpenRequest)
     def _on_open_request(self, message: msg.OpenRequest) -> None:
         self.open_request(message.ref.kind, message.ref.name, message.ref.namespace)
+
+    @on(msg.FleetShown)
+    def _on_fleet_shown(self, message: msg.FleetShown) -> None:
+        self.build_detail_ahead()
 
     @on(msg.ShowObject)
     def _on_show_object(self, message: msg.ShowObject) -> None:

@@ -97,10 +97,11 @@ class LabWorker:
     """One worker: ``await worker.run(job)``; ``submit`` for a Future of its ``Answer``; ``close`` when done.
     ``on_header`` (when set) gets the platform's header state after each job ``run`` awaited."""
 
-    def __init__(self, settings: PlatformSettings, name: str, *, read_only: bool) -> None:
+    def __init__(self, settings: PlatformSettings, name: str, *, read_only: bool, niceness: int = 0) -> None:
         self.settings = settings
         self.name = name
         self.read_only = read_only
+        self.niceness = niceness  # a process's: how much less it is scheduled than the dashboard (_process_init)
         self.on_header: Callable[[Header], None] | None = None
         self._closing = False
         self._executor = self._start()
@@ -154,10 +155,21 @@ class LabThread(LabWorker):
 _opened: _Opened | None = None  # in a worker process: its platform
 
 
-def _process_init(settings: PlatformSettings, read_only: bool) -> None:
+WORKER_NICENESS = 5  # how much less the reader and the writer are scheduled than the dashboard (_process_init)
+
+
+def _process_init(settings: PlatformSettings, read_only: bool, niceness: int = 0) -> None:
     """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
-    ctrl+c is the dashboard's key), and the platform is opened on the first job."""
+    ctrl+c is the dashboard's key), and the platform is opened on the first job.
+
+    A worker may yield the CPU to the dashboard's process (``niceness``; the app gives the reader and the writer
+    ``WORKER_NICENESS``): on a busy machine a key press waited behind their work — the trace that opening a detail
+    asks for, computed while the detail is drawn; the lab's step every second. The fleet's reader is not: how soon a
+    changed row is on screen is its time."""
     global _opened
+    if niceness:
+        with contextlib.suppress(OSError, AttributeError):  # not on every platform
+            os.nice(niceness)
     skip_slow_optional_imports()  # a spawned process starts afresh: else its first step compiles grammars for seconds
     tune_gc()  # the lab's objects parsed: the collector at Python's defaults took a quarter of a row's CPU
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -214,7 +226,7 @@ class LabProcess(LabWorker):
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_process_init,
-            initargs=(self.settings, self.read_only),
+            initargs=(self.settings, self.read_only, self.niceness),
         )
 
     def _recover(self) -> None:
@@ -225,7 +237,7 @@ class LabProcess(LabWorker):
         if self._worked and self._restarts < self.RESTARTS:
             self._executor = self._start()
         else:
-            self.fallback = LabThread(self.settings, self.name, read_only=self.read_only)
+            self.fallback = LabThread(self.settings, self.name, read_only=self.read_only)  # a thread: no niceness
 
     def _worked_once(self, future: Future[Any]) -> None:
         if not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool):
@@ -258,8 +270,8 @@ class LabProcess(LabWorker):
             self.fallback.close(wait=wait)
 
 
-def make_worker(kind: str, settings: PlatformSettings, name: str, *, read_only: bool) -> LabWorker:
+def make_worker(kind: str, settings: PlatformSettings, name: str, *, read_only: bool, niceness: int = 0) -> LabWorker:
     if kind not in WORKER_KINDS:
         raise ValueError(f"workers must be one of {', '.join(WORKER_KINDS)}, not {kind!r}")
     cls = LabProcess if kind == "process" else LabThread
-    return cls(settings, name, read_only=read_only)
+    return cls(settings, name, read_only=read_only, niceness=niceness)

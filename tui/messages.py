@@ -90,5 +90,20 @@ class ConfirmEdit(Message, namespace="lab"):
     answer: Callable[[bool], None]
 
 
+@dataclass(eq=False)
+class FleetShown(Message, namespace="lab"):
+    """The dashboard shows every row (its first paint is done): the app may build now what the next keys open (the
+    request detail screen, so that the first enter does not wait for Textual to build it)."""
+
+
 # Every message the app handles (tests/tui/test_messages.py checks each reaches its handler).
-ALL: tuple[type[Message], ...] = (OpenRequest, ShowObject, ShowPage, Reconcile, Delete, EditRequest, ConfirmEdit)
+ALL: tuple[type[Message], ...] = (
+    OpenRequest,
+    ShowObject,
+    ShowPage,
+    Reconcile,
+    Delete,
+    EditRequest,
+    ConfirmEdit,
+    FleetShown,
+)

@@ -31,7 +31,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Collapsible,
-    Footer,
     Header,
     Input,
     OptionList,
@@ -51,6 +50,7 @@ from tui import messages as msg
 from tui.host import lab_app
 from tui.widgets.form_fields import FieldBox, SectionView, section_children, section_id
 from tui.widgets.form_fields import widget_id as widget_id  # the form's widgets are found here too (tests)
+from tui.widgets.key_footer import KeyFooter
 
 INTRO = (
     "Empty fields are not set: the default shown in grey applies (or the preset decides). "
@@ -159,7 +159,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
             yield Static(self.refusal, id="read-only")
         else:
             yield Static(Text(f"Reading the {self.promise} Promise's API…", style="italic"), id="loading")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self.read_only:
@@ -177,7 +177,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
         loading = self.query("#loading")
         if start.model is None:
             self.refusal = f"{start.refusal} Escape goes back."
-            await self.mount(Static(self.refusal, id="read-only"), before=self.query_one(Footer))
+            await self.mount(Static(self.refusal, id="read-only"), before=self.query_one(KeyFooter))
             await loading.remove()
             self.refresh_bindings()
             return
@@ -188,7 +188,7 @@ class CreateScreen(Screen[forms.Submitted | None]):
             self.title = f"Edit {self.model.kind} {self.edit}"
             self.sub_title = "from the gitops repo; ctrl+s shows the diff, y commits it"
         with self.app.batch_update():
-            await self.mount(self._form(self.model), before=self.query_one(Footer))
+            await self.mount(self._form(self.model), before=self.query_one(KeyFooter))
             await loading.remove()
         if self.edit is not None:
             self.set_values(self._edit_values)

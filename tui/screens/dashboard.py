@@ -16,21 +16,23 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kratix_lab.kube.health import HEALTHY
 from kratix_lab.views.literal import printable
 from tui.jobs import FleetReader, FleetSnapshot, ObjectRef
-from tui.messages import OpenRequest
+from tui.messages import FleetShown, OpenRequest
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.vcluster_table import (
     SINCE,
     SORT_KEYS,
     VClusterTable,
     column_labels,
+    haystack,
     health_counts,
     matches,
     row_cells,
@@ -74,7 +76,9 @@ class DashboardScreen(TableScreen):
         self.reader = FleetReader()
         self.snapshot: FleetSnapshot | None = None
         self.rows: list[Any] = []
-        self._cells: dict[str, tuple[Any, list[Any]]] = {}  # row key -> (its row, its cells); SINCE is made per show
+        # row key -> (its row, its cells, the lab time SINCE was made for); SINCE is made again when the time moved
+        self._cells: dict[str, tuple[Any, list[Any], int]] = {}
+        self._hay: dict[str, tuple[Any, str]] = {}  # row key -> (its row, what the filter searches in it)
         self.sort_column = "health"  # problems first: worst health on top, then by name (issue 17.2)
         self.sort_reverse = False
         self.filter_text = ""
@@ -88,7 +92,7 @@ class DashboardScreen(TableScreen):
         yield FilterBar(id="filter")
         yield VClusterTable(id="vclusters")
         yield Static("", id="selected-message")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> VClusterTable:
@@ -114,6 +118,8 @@ class DashboardScreen(TableScreen):
         self.snapshot = snapshot
         if self.STREAM and not snapshot.complete:
             self._read_again = True  # the next batch at once (``refresh_data``'s loop)
+        if snapshot.complete and (before is None or not before.complete):
+            self.post_message(FleetShown())  # every row in: the app may build the detail screen ahead
         unchanged = snapshot.rows is None and not (snapshot.changed or snapshot.gone)
         if unchanged and before is not None and before.now == snapshot.now and before.pending == snapshot.pending:
             if failed:
@@ -136,14 +142,18 @@ class DashboardScreen(TableScreen):
         if snap is None:
             self._title()
             return
+        text = self.filter_text
         rows = [
-            s for s in self.rows if matches(s, self.filter_text) and not (self.problems_only and s.health == HEALTHY)
+            s
+            for s in self.rows
+            if (not text or matches(s, text, self._haystack(s))) and not (self.problems_only and s.health == HEALTHY)
         ]
         rows.sort(key=SORT_KEYS[self.sort_column], reverse=self.sort_reverse)
         self.table.label_columns(column_labels(self.rows))
-        if len(self._cells) > len(self.rows):  # rows gone from the fleet: their cells too
+        if len(self._cells) > len(self.rows) or len(self._hay) > len(self.rows):  # rows gone from the fleet: theirs too
             kept = {row_key(s) for s in self.rows}
             self._cells = {k: v for k, v in self._cells.items() if k in kept}
+            self._hay = {k: v for k, v in self._hay.items() if k in kept}
         self.table.show([(row_key(s), self._row_cells(s, snap.now)) for s in rows])
         self._shown_at, self._counts = time.monotonic(), (len(rows), len(self.rows))
         if to_top and rows:
@@ -153,16 +163,26 @@ class DashboardScreen(TableScreen):
         self._show_selected()
 
     def _row_cells(self, s: Any, now: int) -> list[Any]:
-        """The row's cells, made again only for a row that changed — but SINCE, which the lab's time moves."""
+        """The row's cells, made again only for a row that changed — but SINCE, which the lab's time moves (made
+        again when the time moved: a filter keystroke shows the rows of the same moment)."""
         key = row_key(s)
         kept = self._cells.get(key)
         if kept is None or kept[0] is not s:
-            kept = self._cells[key] = (s, row_cells(s, now))
-        cells = list(kept[1])
-        since = since_cell(s, now)
-        if since != cells[SINCE]:
-            cells[SINCE] = kept[1][SINCE] = since
-        return cells
+            kept = self._cells[key] = (s, row_cells(s, now), now)
+        elif kept[2] != now:
+            since = since_cell(s, now)
+            if since != kept[1][SINCE]:
+                kept[1][SINCE] = since
+            self._cells[key] = kept = (s, kept[1], now)
+        return list(kept[1])
+
+    def _haystack(self, s: Any) -> str:
+        """The row's text the filter searches (``haystack``), made once per row."""
+        key = row_key(s)
+        kept = self._hay.get(key)
+        if kept is None or kept[0] is not s:
+            kept = self._hay[key] = (s, haystack(s))
+        return kept[1]
 
     def _title(self, shown: int | None = None, total: int | None = None) -> None:
         """``vClusters 30 · ✖ 1 · ◌ 2 · sort: health ▲``: the fleet counted by health, worst first, so a

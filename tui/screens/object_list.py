@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer
 
 from kratix_lab.views import lab_view as lv
 from tui import messages as msg
@@ -16,6 +15,7 @@ from tui.jobs import ObjectListing, ObjectRef, read_objects
 from tui.screens.base import PaletteCommand
 from tui.screens.table_screen import TableScreen
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.object_table import ObjectTable
 
@@ -51,7 +51,7 @@ class ObjectListScreen(TableScreen):
         yield LabHeader(id="lab-header")
         yield FilterBar(id="filter")
         yield ObjectTable(id="objects")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> ObjectTable:

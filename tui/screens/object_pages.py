@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kratix_lab.sources import Actions, Source
 from kratix_lab.views.literal import printable
 from tui.screens.base import LabScreen
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lab_header import LabHeader
 
 
@@ -41,7 +42,7 @@ class TextPageScreen(LabScreen):
         yield LabHeader(id="lab-header")
         with VerticalScroll(id="page"):
             yield Static("reading…", id="page-text")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def page(self) -> VerticalScroll:

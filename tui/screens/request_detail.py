@@ -1,18 +1,23 @@
 """A request's detail: the verdict on top, the trace tree on the left (health-coloured) and, for the
 selected node, a side pane with its YAML, status, logs, state-repo files and diff, and findings.
-Everything updates as the request progresses."""
+Everything updates as the request progresses.
+
+The screen is on screen at once (``reading the trace…``) and fills in when the reader's answer comes. The app keeps
+one instance installed and shows the next request in it (``show_request``): building a screen of tabs costs Textual
+about a tenth of a second, and so does removing one when it is dismissed. Each request shown in it is a generation:
+an answer read for an earlier one (it may come late: the reader was busy) is dropped, never shown."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widgets import Footer, TabbedContent, Tree
+from textual.widgets import TabbedContent, Tree
 
 from kratix_lab.trace import STAGE_TITLES, TraceNode
 from kratix_lab.views.trace_view import HEALTH_STYLE
@@ -28,6 +33,7 @@ from tui.jobs import (
     read_trace,
 )
 from tui.screens.base import LabScreen, PaletteCommand
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.lab_header import LabHeader
 from tui.widgets.node_details import TABS, NodeDetails
 from tui.widgets.trace_tree import TraceEntry, TraceTree
@@ -52,6 +58,32 @@ class RequestDetailScreen(LabScreen):
         self.ref = ref
         self.snapshot: TraceSnapshot | None = None
         self.error: str | None = None
+        self.generation = 0  # the requests shown in this screen so far, less one (``show_request``)
+        self.shows_request = True  # False while built ahead, before its first ``show_request`` (``blank``)
+
+    @classmethod
+    def blank(cls) -> RequestDetailScreen:
+        """A detail screen built ahead (``KratixLabApp.build_detail_ahead``): it reads nothing until
+        ``show_request``."""
+        screen = cls(ObjectRef("", ""))
+        screen.shows_request = False
+        return screen
+
+    def show_request(self, ref: ObjectRef) -> None:
+        """Show ``ref`` in this screen (kept installed by the app, off the stack now): everything of the request shown
+        before is cleared — as in a new screen — and what is read for it from now on is dropped (``generation``).
+        The screen reads ``ref`` when it is shown again (``on_screen_resume``)."""
+        self.generation += 1
+        self.shows_request = True
+        self.ref = ref
+        self.snapshot = None
+        self.error = None
+        if self.maximized is not None:
+            self.minimize()
+        self.verdict.update("reading the trace…")
+        self.tree.clear_trace(ref.title)
+        self.details.clear()
+        self.tree.focus()
 
     def compose(self) -> ComposeResult:
         yield LabHeader(id="lab-header")
@@ -59,7 +91,7 @@ class RequestDetailScreen(LabScreen):
         with Horizontal(id="detail-body"):
             yield TraceTree(id="trace-tree")
             yield NodeDetails(id="node-details")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def tree(self) -> TraceTree:
@@ -74,16 +106,40 @@ class RequestDetailScreen(LabScreen):
         return self.query_one(VerdictLine)
 
     def on_mount(self) -> None:
-        self.tree.border_title = self.ref.title
+        self._css_update_count = self.app._css_update_count  # styled as it mounted: with the app's CSS now
         self.tree.focus()
-        self.refresh_data()
+        if self.shows_request:
+            self.tree.border_title = self.ref.title
+            self.refresh_data()
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown again (``show_request``): its nodes' styles are applied again only when the app's CSS changed
+        meanwhile (a theme chosen in the palette), as Textual does for a screen of another mode
+        (``App._css_update_count``); else pushing it restyled its ~45 nodes, a third of opening a detail. Runs
+        before ``Screen._on_screen_resume`` (the handlers run down the class's MRO)."""
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
+        self._css_update_count = self.app._css_update_count
 
     # ---- reading --------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Diagnose the request (on the reader), show the verdict and tree, then the selected node."""
-        await self.read_and_show(read_trace(self.ref), self._loaded, self._failed)
-        if self.snapshot is None or self.is_gone:
+        """Diagnose the request (on the reader), show the verdict and tree, then the selected node. An answer for a
+        request this screen no longer shows (``show_request`` meanwhile) is dropped."""
+        if not self.shows_request:
+            return
+        generation = self.generation
+
+        def loaded(snapshot: TraceSnapshot) -> None:
+            if generation == self.generation:
+                self._loaded(snapshot)
+
+        def failed(message: str) -> None:
+            if generation == self.generation:
+                self._failed(message)
+
+        await self.read_and_show(read_trace(self.ref), loaded, failed)
+        if self.snapshot is None or self.is_gone or generation != self.generation:
             return
         trace = self.snapshot.diagnosis.trace
         try:
@@ -117,11 +173,14 @@ class RequestDetailScreen(LabScreen):
         await self.load_detail(entry)
 
     async def load_detail(self, entry: TraceEntry) -> None:
-        if self.snapshot is None:
-            return
+        if self.snapshot is None or entry.path[0] != self.snapshot.diagnosis.trace.ref:
+            return  # a node of a request shown before in this screen (``show_request``)
         node = entry.node
+        generation = self.generation
 
         def show(detail: NodeDetail) -> None:
+            if generation != self.generation:
+                return  # read for the request shown before
             current = self.tree.selected
             if current is not None and current.path != entry.path:
                 return  # the cursor moved on while this was read: that node's read shows
@@ -137,7 +196,9 @@ class RequestDetailScreen(LabScreen):
         await self.read_and_show(
             read_node_detail(self.snapshot.diagnosis, node, entry.ancestors),
             show,
-            lambda message: self.details.show_error(f"cannot read {node.ref}: {message}"),
+            lambda message: (
+                self.details.show_error(f"cannot read {node.ref}: {message}") if generation == self.generation else None
+            ),
         )
 
     # ---- actions ---------------------------------------------------------------------------

@@ -28,6 +28,19 @@ def syntax(text: str, lexer: str) -> Syntax:
     return Syntax(text, lexer, theme="ansi_dark", word_wrap=False, background_color="default")
 
 
+def highlighted(text: str, lexer: str) -> Text:
+    """``syntax(text, lexer)`` highlighted once, as the Text it renders (``Syntax.__rich_console__`` without line
+    numbers, wrapping or a line range). A Syntax given to a Static is highlighted and rendered through Rich, every
+    line of it, each time the pane is drawn — the YAML of a request, every time its detail is shown: most of the
+    time a detail's first paint took. A Text is turned into Textual's own content once."""
+    ends_on_newline = text.endswith("\n")
+    out = syntax(text, lexer).highlight(text if ends_on_newline else text + "\n")
+    if not ends_on_newline:
+        out.remove_suffix("\n")
+    out.expand_tabs(4)  # Syntax's tab_size
+    return out
+
+
 def findings_text(text: str) -> Text:
     out = Text()
     for line in text.splitlines():
@@ -81,15 +94,19 @@ class NodeDetails(Vertical):
                 self.text_of(tab_id).update(self._render_tab(tab_id, text))
         self._shown = dict(texts)
         self.texts = texts
-        self.query_one(TabbedContent).get_tab("tab-findings").label = (
-            "Findings ⚠" if detail.has_findings else "Findings"
-        )
+        self._findings_label("Findings ⚠" if detail.has_findings else "Findings")
+
+    def _findings_label(self, label: str) -> None:
+        """Relabel the Findings tab when its label changes (Textual redraws the tabs' underline for every relabel)."""
+        tab = self.query_one(TabbedContent).get_tab("tab-findings")
+        if tab.label_text != label:
+            tab.label = label
 
     @staticmethod
     def _render_tab(tab_id: str, text: str) -> RenderableType:
         text = printable(text)  # data shown literally: control characters escaped (views/literal.py)
         if tab_id == "tab-yaml":
-            return syntax(text, "yaml")
+            return highlighted(text, "yaml")
         if tab_id == "tab-status":
             return Text(text)
         if tab_id == "tab-logs":
@@ -97,8 +114,23 @@ class NodeDetails(Vertical):
         if tab_id == "tab-repo":
             if not text:
                 return Text("nothing in the state repo: select a request, a Work, a WorkPlacement or a commit", "dim")
-            return syntax(text, "diff")
+            return highlighted(text, "diff")
         return findings_text(text)
+
+    def clear(self) -> None:
+        """Empty, as a new pane on its first tab: for another request (``RequestDetailScreen.show_request``)."""
+        self.query_one("#node-title", Static).update("")
+        for tab_id, _ in TABS:
+            if self._shown.get(tab_id, "") != "" or self.texts.get(tab_id):
+                self.text_of(tab_id).update("")
+        self.texts = {tab_id: "" for tab_id, _ in TABS}
+        self._shown = {}
+        self._findings_label("Findings")
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != TABS[0][0]:
+            tabs.active = TABS[0][0]
+        for pane in self.query(ScrollableContainer):
+            pane.scroll_home(animate=False)
 
     def show_error(self, message: str) -> None:
         self.texts = {tab_id: message for tab_id, _ in TABS}

@@ -152,6 +152,16 @@ class TraceTree(Tree[TraceEntry]):
         target = cursor if cursor in self._by_path else (failing_path(new, failing) if first else new[0].path)
         self.call_after_refresh(self._restore_cursor, target)
 
+    def clear_trace(self, title: str) -> None:
+        """Empty, as a new tree: for another request (``RequestDetailScreen.show_request``)."""
+        self.reset("trace")
+        self.root.collapse()  # as a new tree's root ("▶ trace"); show() opens it
+        self.border_title = title
+        self._by_path, self._paths, self._unhealthy = {}, [], set()
+        self._trace, self._now = None, 0
+        self.unfolded = set()
+        self.scroll_home(animate=False)
+
     def _restore_cursor(self, path: Path) -> None:
         node = self._by_path.get(path)
         if node is None:
