@@ -139,19 +139,22 @@ def cpu_by_pid(since: dict[int, float] | None = None) -> dict[int, float]:
     out = {}
     for p in processes():
         with contextlib.suppress(psutil.NoSuchProcess):
-            t = p.cpu_times()
-            out[p.pid] = t.user + t.system - (since or {}).get(p.pid, 0.0)
+            out[p.pid] = _cpu(p) - (since or {}).get(p.pid, 0.0)
     return out
+
+
+def _cpu(p: psutil.Process) -> float:
+    """A process's CPU seconds, with those of its children that ended (the fleet's forked processes, once it has
+    waited for them: they leave the process list, their CPU goes to their parent's count)."""
+    t = p.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def cpu_seconds() -> float:
     total = 0.0
     for p in processes():
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += _cpu(p)
     return total
 
 
