@@ -9,13 +9,12 @@ from __future__ import annotations
 from kratix_lab.platform.store import Store
 
 
+def obj(kind: str, name: str, value: str = "1") -> dict:
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "default"}, "data": {"v": value}}
+
+
 def cm(name: str, value: str = "1") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": "default"},
-        "data": {"v": value},
-    }
+    return obj("ConfigMap", name, value)
 
 
 def names(store: Store) -> list[tuple[str, str]]:
@@ -143,12 +142,7 @@ def test_the_lab_feed_reports_removals_from_the_log_and_without_it(tmp_path):
 
 
 def secret(name: str, value: str = "1") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": "default"},
-        "data": {"v": value},
-    }
+    return obj("Secret", name, value)
 
 
 def test_the_index_holds_a_kind_once_asked_and_follows_the_others_that_it_holds(tmp_path):
