@@ -66,9 +66,10 @@ class DashboardScreen(TableScreen):
 
     STREAM = True  # rows pending after a read: ask for the next batch at once (tests turn it off to stop mid-stream)
     # While the first paint streams in, the table takes the rows computed meanwhile at most this often (seconds); the
-    # title's count moves with every batch. Any change to a DataTable redraws every cell on screen (its render caches
-    # are keyed by its count of updates): at 1,000 vClusters a batch every 0.3 s made the app's process draw for
-    # 9 of the 17 s the first paint took, on the cores the rows are computed on.
+    # title's count moves with every batch. Any change to a DataTable draws its lines on screen again (its caches of
+    # rows and lines are keyed by its count of updates; VClusterTable keeps the cells drawn): at 1,000 vClusters, a
+    # batch every 0.3 s, before either, made the app's process draw for 9 of the 17 s the first paint took, on the
+    # cores the rows are computed on.
     STREAM_SHOW_EVERY = 1.0
 
     def __init__(self) -> None:
