@@ -180,7 +180,7 @@ class Store:
         self._local.meta, self._local.meta_dirty = {}, set()
         self._local.rvs_checked = False
         if self._rvs is not None:  # brought up to date before this transaction's writes extend it
-            self._synced_rvs()
+            self._indexed(None, load=False)
         try:
             yield
             for key in sorted(self._local.meta_dirty):
@@ -267,7 +267,7 @@ class Store:
         A kind's versions are read into the index once it is read often (``KIND_INDEXED_AFTER`` reads), so that
         reading a few objects of a big kind (a pod of 15,000) does not read the versions of every one of them;
         before, each read is one query, as a read of an object not parsed yet is."""
-        if readonly and group is not None and self._indexes(kind):
+        if readonly and group is not None and self._through_index(kind):
             key = (group, kind, namespace or "", name)
             rv = self.rv(group, kind, namespace, name)
             return None if rv is None else self._shared(key, rv)
@@ -281,10 +281,9 @@ class Store:
             return None
         return self._parse(rows[0]) if readonly else parse_json(rows[0][5])
 
-    def _indexes(self, kind: str) -> bool:
+    def _through_index(self, kind: str) -> bool:
         """Whether reads of ``kind`` go through the index: it holds the kind, or the kind is read often."""
-        rvs = self._rvs
-        if rvs is not None and (self._rvs_all or kind in rvs):
+        if self._holds(kind):
             return True
         seen = self._reads_of.get(kind, 0) + 1
         self._reads_of[kind] = seen
@@ -312,7 +311,7 @@ class Store:
         return obj
 
     def _read_rvs(self, version: int) -> None:
-        """``_synced_rvs``'s reading. Another connection committed: what it wrote has resourceVersions above every
+        """``_indexed``'s reading. Another connection committed: what it wrote has resourceVersions above every
         one known here (one counter, one writer at a time) and what it removed is in the removal log; only a log
         that cannot say (a lab from before it, a reader too far behind) needs the kinds read again — and the
         count of each kind's objects checks the result."""
@@ -378,45 +377,38 @@ class Store:
                 return objs
         return self._indexed(kind).get(kind, {})
 
-    def _indexed(self, kind: str | None) -> dict[str, dict[tuple[str, str, str], int]]:
-        """The index, up to date, holding ``kind`` (None: every kind): a kind is read in the same read transaction
-        the index is brought up to date in, so it and the kinds read before show one state of the store."""
-        if getattr(self._local, "depth", 0):
-            rvs = self._synced_rvs()
-            if not (self._rvs_all or (kind is not None and kind in rvs)):
-                self._read_kinds(kind)
-            return rvs
-        rvs = self._rvs
-        if (
-            rvs is not None
-            and (self._rvs_all or (kind is not None and kind in rvs))
-            and self._conn.execute("PRAGMA data_version").fetchone()[0] == self._rvs_data_version
-        ):
-            return rvs
-        self._conn.execute("BEGIN")  # the log, the writes, the counts and the kind read as of one commit
-        try:
-            rvs = self._bring_up_to_date()
-            if not (self._rvs_all or (kind is not None and kind in rvs)):
-                self._read_kinds(kind)
-        finally:
-            self._conn.execute("COMMIT")
-        return rvs
+    def _holds(self, kind: str | None) -> bool:
+        """Whether the index holds ``kind`` (None: every kind)."""
+        return self._rvs is not None and (self._rvs_all or (kind is not None and kind in self._rvs))
 
-    def _synced_rvs(self) -> dict[str, dict[tuple[str, str, str], int]]:
-        """The index (the kinds read so far) brought up to date: this connection's writes keep it current; it is
-        brought up to date from SQLite when another connection has committed since (``PRAGMA data_version``
-        changes then, and only then). Inside a transaction that is asked once: the write lock keeps every other
-        writer out."""
+    def _indexed(self, kind: str | None, *, load: bool = True) -> dict[str, dict[tuple[str, str, str], int]]:
+        """The index brought up to date, holding ``kind`` (None: every kind; ``load=False``: the kinds it holds).
+
+        This connection's writes keep it current; it is brought up to date from SQLite when another connection has
+        committed since (``PRAGMA data_version`` changes then, and only then). Inside a transaction that is asked
+        once: the write lock keeps every other writer out. Outside one, a kind is read in the same read transaction
+        the index is brought up to date in, so it and the kinds read before show one state of the store."""
         local = self._local
-        if self._rvs is not None and getattr(local, "rvs_checked", False):
+        if self._rvs is not None and getattr(local, "rvs_checked", False) and (not load or self._holds(kind)):
             return self._rvs
         if getattr(local, "depth", 0):  # in a transaction: what it reads is one state of the store
             rvs = self._bring_up_to_date()
             local.rvs_checked = True
+            if load and not self._holds(kind):
+                self._read_kinds(kind)
             return rvs
-        self._conn.execute("BEGIN")  # the log, the writes and the counts read as of one commit
+        if (
+            self._rvs is not None
+            and (not load or self._holds(kind))
+            and self._conn.execute("PRAGMA data_version").fetchone()[0] == self._rvs_data_version
+        ):
+            return self._rvs
+        self._conn.execute("BEGIN")  # the log, the writes, the counts and the kind read as of one commit
         try:
-            return self._bring_up_to_date()
+            rvs = self._bring_up_to_date()
+            if load and not self._holds(kind):
+                self._read_kinds(kind)
+            return rvs
         finally:
             self._conn.execute("COMMIT")
 
