@@ -28,3 +28,27 @@ def test_a_worker_process_hides_rfc3987_syntax_before_its_first_step(tmp_path):
     finally:
         worker.close(wait=True)
     assert answer.value == (True, True)
+
+
+def compacting(source: Source, actions: Actions) -> tuple[bool, bool]:
+    """In the worker: whether its lab store keeps parsed objects compact, and whether the process shares parts."""
+    from kratix_lab.model import objects
+
+    return source.lab.store._compacting, objects._kept_trees is not None  # type: ignore[attr-defined]
+
+
+def test_the_dashboards_clock_keeps_the_lab_compact_and_its_readers_do_not(tmp_path):
+    """The writer (the lab's clock: it holds the whole lab parsed, issue 15's memory) opens the lab with
+    ``PlatformSettings.compact``; the reader and the fleet's worker (whose reads must stay cheap) do not."""
+    from tui.app import KratixLabApp
+
+    Lab(tmp_path / "lab").close()
+    app = KratixLabApp(tmp_path / "lab", play=False, workers="process")
+    try:
+        assert app.writer is not None
+        assert app.writer.submit(compacting).result(timeout=120).value == (True, True)
+        assert app.reader.submit(compacting).result(timeout=120).value == (False, False)
+        assert app.fleet_reader.submit(compacting).result(timeout=120).value == (False, False)
+    finally:
+        for worker in (app.reader, app.fleet_reader, app.writer):
+            worker.close(wait=True)

@@ -96,11 +96,13 @@ class KratixLabApp(App[int]):
         fleet_settings = replace(self.settings, watch=True) if self.settings.live else self.settings
         self.fleet_reader = make_worker(workers, fleet_settings, "fleet", read_only=True)
         self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
-        # Every change (and, in the lab, every step of its clock) on one worker of its own.
+        # Every change (and, in the lab, every step of its clock) on one worker of its own. A lab's clock steps every
+        # controller over every object: it holds the whole lab parsed, each repeated part once (compact).
+        writer_settings = self.settings if self.settings.live else replace(self.settings, compact=True)
         self.writer: LabWorker | None = (
             None
             if self.read_only
-            else make_worker(workers, self.settings, "writer", read_only=False, niceness=WORKER_NICENESS)
+            else make_worker(workers, writer_settings, "writer", read_only=False, niceness=WORKER_NICENESS)
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kratix_lab.model.objects import kept
+
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 _parsed: dict[str, dict[str, Any] | None] = {}
@@ -35,7 +37,7 @@ def last_applied(live: dict[str, Any] | None) -> dict[str, Any] | None:
         orig = None
     if len(_parsed) > 4096:
         _parsed.clear()
-    _parsed[text] = orig if isinstance(orig, dict) else None
+    _parsed[text] = kept(orig) if isinstance(orig, dict) else None
     return _parsed[text]
 
 

@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kratix_lab.errors import Invalid
-from kratix_lab.model.objects import clone
+from kratix_lab.model.objects import clone, kept
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
@@ -401,7 +401,7 @@ def _remember(text: str, docs: list[Any]) -> None:
         return
     if len(_dumped) >= _DUMPED_KEPT:
         _dumped.pop(next(iter(_dumped)), None)
-    _dumped[text] = [clone(d) for d in docs]
+    _dumped[text] = [kept(clone(d)) for d in docs]
 
 
 _PLAIN_SCALARS = frozenset((str, int, bool, type(None)))

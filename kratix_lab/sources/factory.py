@@ -60,7 +60,9 @@ class PlatformSettings:
     (state/gitops repo URL → where to clone it from), ``cache_dir``, ``timeout`` (per API request),
     ``write`` (live writes allowed) and where GitOps writes commit (``gitops_*``, as ``submit`` takes them);
     ``watch``: read through the watch cache (``CachedSource``: each kind listed once, then watched; its events are the
-    change feed of ``kratix_lab.fleet``) — for a reader that keeps reading, as the dashboard's fleet worker.
+    change feed of ``kratix_lab.fleet``) — for a reader that keeps reading, as the dashboard's fleet worker;
+    ``compact``: a lab keeps its parsed objects' equal parts once (``Store.keep_compact``) — for a process that holds
+    a whole lab for long, as the dashboard's clock (a third of the memory, a fifth more CPU a body decoded).
     """
 
     lab: str | None = None
@@ -75,6 +77,7 @@ class PlatformSettings:
     gitops_branch: str = "main"
     gitops_path: str = "platform/vclusters"
     watch: bool = False
+    compact: bool = False
 
     @property
     def live(self) -> bool:
@@ -148,6 +151,8 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
 
         path = Path(str(settings.lab))
         lab = Lab.open_for_reading(path) if read_only else Lab(path, create=False)
+        if settings.compact:
+            lab.store.keep_compact()
         return lab_platform(lab, read_only=read_only)
     from kratix_lab.live.actions import GitOpsSettings, LiveActions
 

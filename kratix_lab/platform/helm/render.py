@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from kratix_lab.model import clone
+from kratix_lab.model.objects import kept
 from kratix_lab.platform.helm.control_plane import _config_secret, _control_plane
 from kratix_lab.platform.helm.coredns import _coredns_configmap
 from kratix_lab.platform.helm.etcd import _etcd_statefulset
@@ -101,6 +102,7 @@ def render_chart(source: HelmSource, schema_path: Path | None = None, *, shared:
     done = _renders.get(key)
     if done is None:
         done = _render_chart(source, schema, defaults_file)
+        done.objects = [kept(o) for o in done.objects]  # shared and read-only: their repeated parts kept once
         if len(_renders) >= _RENDERS_KEPT:
             _renders.pop(next(iter(_renders)))
         _renders[key] = done
