@@ -37,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
+import itertools
 
 import psutil
 
@@ -70,15 +71,17 @@ class Figures:
     stream_key_ms: list[float] = field(default_factory=list)
     pss_mb: float = 0.0  # the largest sum of the processes' PSS seen (sampled twice a second: ``Memory``)
     pss_each: list[float] = field(default_factory=list)  # each process's PSS then
+    pss_roles: list[str] = field(default_factory=list)  # which process each is (Memory.roles)
     rss_mb: float = 0.0  # the largest sum of their RSS seen (counting pages they share once in each)
     cpu: dict[str, float] = field(default_factory=dict)
     loads: dict[str, str] = field(default_factory=dict)
     steps: int = 0
     cpu_each: list[float] = field(default_factory=list)  # each process's CPU seconds at the end of the first paint
 
-    def remember(self, pss: list[float], rss: list[float]) -> None:
+    def remember(self, pss: list[float], rss: list[float], roles: list[str] | None = None) -> None:
         if sum(pss) > self.pss_mb:
             self.pss_mb, self.pss_each = sum(pss), pss
+            self.pss_roles = roles or []
         self.rss_mb = max(self.rss_mb, sum(rss))
 
 
@@ -91,10 +94,10 @@ class Memory:
     process the interpreter's and libraries' code. The sum of RSS counts a shared page once in each process; it is
     printed beside."""
 
-    def __init__(self, fig: Figures, every: float = 0.5) -> None:
+    def __init__(self, fig: Figures, every: float = 0.5, app: Any = None) -> None:
         import threading
 
-        self.fig, self.every = fig, every
+        self.fig, self.every, self.app = fig, every, app
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
 
@@ -110,8 +113,19 @@ class Memory:
         while not self._stop.wait(self.every):
             self.sample()
 
+    def roles(self) -> dict[int, str]:
+        """The app's worker processes by pid (their process pools' processes), to name each figure."""
+        out: dict[int, str] = {}
+        for role in ("fleet", "reader", "writer"):
+            worker = getattr(self.app, {"fleet": "fleet_reader"}.get(role, role), None)
+            pool = getattr(getattr(worker, "_executor", None), "_processes", None) or {}
+            out.update(dict.fromkeys(list(pool), role))
+        return out
+
     def sample(self) -> None:
-        pss, rss = [], []
+        pss, rss, names = [], [], []
+        roles = self.roles()
+        me = os.getpid()
         for p in processes():
             try:
                 fields = dict(
@@ -122,7 +136,15 @@ class Memory:
                 continue  # gone meanwhile
             pss.append(fields.get("Pss", 0.0))
             rss.append(fields.get("Rss", 0.0))
-        self.fig.remember(pss, rss)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                parent = p.ppid()
+                names.append(
+                    "app"
+                    if p.pid == me
+                    else roles.get(p.pid)
+                    or (f"{roles[parent]}'s fork" if parent in roles else "resource tracker" if parent == me else "?")
+                )
+        self.fig.remember(pss, rss, names if len(names) == len(pss) else None)
 
 
 def processes() -> list[psutil.Process]:
@@ -177,7 +199,7 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
 
         paint_prof = cProfile.Profile()
         paint_prof.enable()
-    memory = Memory(fig)
+    memory = Memory(fig, app=app)
     memory.start()
     try:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -353,7 +375,7 @@ def report(fig: Figures) -> None:
         ("every row on screen", fig.every_row, fig.rows_at_wait),
         ("row on screen after a change (p95)", p95(fig.change_ms), f"median {statistics.median(fig.change_ms):.0f} ms, n={len(fig.change_ms)}, {fig.steps} steps" if fig.change_ms else "no change seen"),
         ("key press on screen (p95)", p95(keys), f"median {statistics.median(keys):.1f} ms, n={len(keys)}" if keys else ""),
-        ("memory of the dashboard's processes", fig.pss_mb, "largest sum of PSS seen (sampled twice a second): " + " + ".join(f"{m:.0f}" for m in fig.pss_each) + f" (the app, then its children as they started: resource tracker, fleet, reader, writer, the fleet's forked processes streaming rows); the largest sum of RSS: {fig.rss_mb:.0f} MB"),
+        ("memory of the dashboard's processes", fig.pss_mb, "largest sum of PSS seen (sampled twice a second): " + " + ".join(f"{m:.0f} {r}".strip() for m, r in itertools.zip_longest(fig.pss_each, fig.pss_roles, fillvalue="")) + f"; the largest sum of RSS: {fig.rss_mb:.0f} MB"),
     ]  # fmt: skip
     for label, value, note in lines:
         budget, unit = BUDGETS[label]
