@@ -234,6 +234,30 @@ def test_one_shot_rows_under_every_fault(two, fault, params):
     assert _one_shot(source) == _object_by_object(source)
 
 
+@pytest.mark.parametrize(("fault", "params"), FAULTS, ids=FAULT_NAMES)
+def test_status_rows_without_diagnoses_are_the_rows_with_them(two, fault, params):
+    """``status`` keeps no diagnosis (``FleetRows(diagnoses=False)``: it does not read the logs of pipeline runs that
+    succeeded nor send the diagnoses back from its forked processes): its rows are the ones ``diagnose --all`` makes,
+    under every fault, mid-flight and settled."""
+    source = LabSource(two)
+    two.faults.inject(fault, **params)
+    two.reconcile("VClusterCore", "sandbox", "platform-requests")
+    for settled in (False, True):
+        if settled:
+            two.run_for(60)
+        else:
+            two.step()
+        bare = FleetRows(source, track=False, diagnoses=False)
+        assert bare.refresh() == _one_shot(source)[0]
+        assert bare.diagnoses() == []
+
+
+def test_only_a_one_shot_keeps_diagnoses(two):
+    with pytest.raises(ValueError, match="one-shot"):
+        FleetRows(LabSource(two), track=True, diagnoses=True)
+    assert FleetRows(LabSource(two), track=True, diagnoses=False).refresh() == _one_shot(LabSource(two))[0]
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(OPS, min_size=2, max_size=6))
 def test_one_shot_rows_after_random_changes(dev_lab_template, tmp_path_factory, ops):

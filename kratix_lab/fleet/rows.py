@@ -325,7 +325,8 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()`` unless
+    ``diagnoses=False``: ``status``, which shows the rows alone).
 
     ``refresh(limit=N)`` computes at most N of the rows due here (the dashboard's streaming first paint): the others
     are ``pending`` (a count; a member never computed has no row yet, a stale one keeps its last row) and the next
@@ -335,9 +336,19 @@ class FleetRows:
     moves at every call (a direct ``LiveSource``) would start the pass again at each refresh and never end it."""
 
     def __init__(
-        self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
+        self,
+        source: Any,
+        kind: str = "VClusterOrchestrator",
+        *,
+        track: bool = True,
+        feed: Any = None,
+        workers: int = 1,
+        diagnoses: bool | None = None,
     ):
         from kratix_lab.fleet.feeds import feed_for
+
+        if track and diagnoses:
+            raise ValueError("FleetRows: diagnoses are kept only by a one-shot (track=False)")
 
         self.source, self.kind, self.track = source, kind, track
         self.workers = workers  # one-shot: processes computing the rows (see _in_workers)
@@ -348,7 +359,10 @@ class FleetRows:
         self.recomputed = 0
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
-        self._keep_diagnoses = not track
+        # a one-shot keeps each row's diagnosis (``diagnoses()``: ``diagnose --all`` prints them) unless told not to
+        # (``status``: its rows alone — the same rows, without the logs of pipeline runs that succeeded, and without
+        # sending every diagnosis back from the forked processes)
+        self._keep_diagnoses = not track if diagnoses is None else diagnoses
         self._index = _Index()  # what each row read, by what was read (``_dirty``)
         self._stream: _Stream | None = None  # the first rows being computed by forked processes
         self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
