@@ -439,6 +439,28 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
     assert computed.count("sandbox") == 1  # … and died: computed here once
 
 
+def test_a_reopened_snapshot_answers_the_commits_its_batch_read_without_reading_them_again(two, monkeypatch):
+    """A forked process's snapshot (``reopened``) answers ``state_commit`` of the commits the parent's batch read from
+    what the batch read (not a pack look-up each); the headers are the ones read from the repo. A repository at
+    another path takes none of them."""
+    source = LabSource(two)
+    snap = source.snapshot()
+    snap.prefetch()
+    snap.ready()
+    revs = sorted({rev for _, rev in snap._placement_specs()})
+    assert revs
+    read = {rev: GitRepo(two.state_remote.path).commit_info(rev) for rev in revs}
+    snap.reopened()
+    repo = snap.source.lab.state_remote
+    assert repo is not two.state_remote
+    monkeypatch.setattr(repo, "_read", lambda binsha: pytest.fail(f"{binsha.hex()} read again"))
+    assert {rev: snap.state_commit(rev) for rev in revs} == read
+    monkeypatch.undo()
+    other = GitRepo(two.gitops_repo.path)
+    other.keep_commits_read_by(two.state_remote)
+    assert other.commit_info(revs[0]) is None  # not a commit of that repository
+
+
 def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     """``LabSnapshot.reopened()`` (a forked worker's): what it read stays as it was read; what it reads after comes
     through the lab opened again — a write made in between is seen by a kind read after, never by one read before."""
