@@ -201,6 +201,32 @@ def test_the_files_of_every_placement_read_in_one_batch_are_read_files(two):
     assert fresh.first_parent_chain(head)[0] == head and fresh.first_parent_chain("0" * 40) is None
 
 
+def test_the_batch_reads_its_answers_whole_and_falls_back_when_git_cannot_run(two, monkeypatch):
+    """``GitRepo._cat_batch`` (git's answers through a file, not a pipe) answers each name in order — an object, a
+    ``rev:path``, a name git cannot resolve (None) — whole, the big ones too; when git cannot run at all,
+    ``read_files_many`` answers what ``read_files`` answers."""
+    repo = two.state_remote
+    head = repo.head()
+    specs = [
+        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+        for wp in two.store.list("WorkPlacement")
+        if (wp.get("status") or {}).get("versionID")
+    ]
+    names = [head, f"{head}:clusters", "0" * 40, f"{head}:no/such/path", head]
+    answers = GitRepo(repo.path)._cat_batch(names)
+    assert [a[0] if a else None for a in answers] == [b"commit", b"tree", None, None, b"commit"]
+    assert answers[0] == answers[4] and answers[0][1] == repo.repo.odb.stream(bytes.fromhex(head)).read()
+    blobs = [f"{rev}:{name}" for path, rev in specs for name in repo.read_files(path, rev)]
+    big = GitRepo(repo.path)._cat_batch(blobs * 40)  # megabytes of answers
+    assert all(a is not None and a[0] == b"blob" for a in big) and len(big) == 40 * len(blobs)
+    assert b"".join(a[1] for a in big) == b"".join(a[1] for a in big[: len(blobs)]) * 40
+    expected = {spec: GitRepo(repo.path).read_files(*spec) for spec in specs}
+    monkeypatch.setenv("PATH", "/nonexistent")  # no git to run: read one by one
+    with pytest.raises(OSError):
+        GitRepo(repo.path)._cat_batch([head])
+    assert GitRepo(repo.path).read_files_many(specs) == expected
+
+
 def test_the_first_parent_chain_is_the_walk(two, monkeypatch):
     """``is_ancestor`` from one ``git rev-list --first-parent`` answers as following ``first_parent`` commit by
     commit (the walk it replaces, still there when git cannot list)."""
@@ -232,6 +258,30 @@ def test_one_shot_rows_under_every_fault(two, fault, params):
         assert _one_shot(source) == _object_by_object(source)
     two.run_for(60)
     assert _one_shot(source) == _object_by_object(source)
+
+
+@pytest.mark.parametrize(("fault", "params"), FAULTS, ids=FAULT_NAMES)
+def test_status_rows_without_diagnoses_are_the_rows_with_them(two, fault, params):
+    """``status`` keeps no diagnosis (``FleetRows(diagnoses=False)``: it does not read the logs of pipeline runs that
+    succeeded nor send the diagnoses back from its forked processes): its rows are the ones ``diagnose --all`` makes,
+    under every fault, mid-flight and settled."""
+    source = LabSource(two)
+    two.faults.inject(fault, **params)
+    two.reconcile("VClusterCore", "sandbox", "platform-requests")
+    for settled in (False, True):
+        if settled:
+            two.run_for(60)
+        else:
+            two.step()
+        bare = FleetRows(source, track=False, diagnoses=False)
+        assert bare.refresh() == _one_shot(source)[0]
+        assert bare.diagnoses() == []
+
+
+def test_only_a_one_shot_keeps_diagnoses(two):
+    with pytest.raises(ValueError, match="one-shot"):
+        FleetRows(LabSource(two), track=True, diagnoses=True)
+    assert FleetRows(LabSource(two), track=True, diagnoses=False).refresh() == _one_shot(LabSource(two))[0]
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -350,6 +400,65 @@ def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
     monkeypatch.setattr(fleet_rows, "_compute", failing)
     with pytest.raises(RuntimeError, match="row sandbox failed"):
         FleetRows(LabSource(three), track=False, workers=2).refresh()
+
+
+def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_died_is_computed_here(
+    three, monkeypatch, tmp_path
+):
+    """The rows after the first are taken chunk by chunk (``ONE_SHOT_CHUNK``) by whichever process is free: this one
+    slowed down, the forked one takes the chunks it does not; the forked one dies after taking the last chunk, which
+    is then computed here. The rows and diagnoses are the ones computed in one process, in order."""
+    import os
+    import time
+
+    import kratix_lab.fleet.rows as fleet_rows
+
+    source = LabSource(three)
+    expected = _one_shot(source)
+    here, taken = os.getpid(), tmp_path / "taken"
+    compute = fleet_rows._compute
+    computed: list[str] = []
+
+    def uneven(s, rk, columns, key, *rest):
+        if os.getpid() != here:
+            with taken.open("a") as f:
+                f.write(f"{key[1]}\n")
+            if key[1] == "sandbox":
+                os._exit(3)  # dies with the chunk it took
+        elif computed:  # this process, after its first row: slow
+            time.sleep(0.5)
+        computed.append(key[1])
+        return compute(s, rk, columns, key, *rest)
+
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_rows, "ONE_SHOT_CHUNK", 1)
+    monkeypatch.setattr(fleet_rows, "_compute", uneven)
+    rows = FleetRows(source, track=False, workers=2)
+    assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
+    assert "sandbox" in taken.read_text().split()  # the forked process took it …
+    assert computed.count("sandbox") == 1  # … and died: computed here once
+
+
+def test_a_reopened_snapshot_answers_the_commits_its_batch_read_without_reading_them_again(two, monkeypatch):
+    """A forked process's snapshot (``reopened``) answers ``state_commit`` of the commits the parent's batch read from
+    what the batch read (not a pack look-up each); the headers are the ones read from the repo. A repository at
+    another path takes none of them."""
+    source = LabSource(two)
+    snap = source.snapshot()
+    snap.prefetch()
+    snap.ready()
+    revs = sorted({rev for _, rev in snap._placement_specs()})
+    assert revs
+    read = {rev: GitRepo(two.state_remote.path).commit_info(rev) for rev in revs}
+    snap.reopened()
+    repo = snap.source.lab.state_remote
+    assert repo is not two.state_remote
+    monkeypatch.setattr(repo, "_read", lambda binsha: pytest.fail(f"{binsha.hex()} read again"))
+    assert {rev: snap.state_commit(rev) for rev in revs} == read
+    monkeypatch.undo()
+    other = GitRepo(two.gitops_repo.path)
+    other.keep_commits_read_by(two.state_remote)
+    assert other.commit_info(revs[0]) is None  # not a commit of that repository
 
 
 def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):

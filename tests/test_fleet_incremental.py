@@ -346,6 +346,8 @@ def test_a_fleet_row_reads_no_log_of_a_pipeline_run_that_succeeded(lab):
     assert jobs and any(n.evidence["logTail"] for n in jobs)  # a trace, as ever, shows them
     quiet = trace(source, "VClusterOrchestrator", "sandbox", "platform-requests", healthy_logs=False)
     assert not any(n.evidence["logTail"] for n, _ in quiet.walk() if n.kind == "Job")
+    assert not any(n.evidence["pods"] for n, _ in quiet.walk() if n.kind == "Job")  # nor their pods listed
+    assert any(n.evidence["pods"] for n in jobs)
     lab.faults.inject("pipeline-fails", promise="vcluster-core")
     lab.reconcile("VClusterCore", "sandbox", "platform-requests")
     for _ in range(4):

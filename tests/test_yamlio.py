@@ -172,3 +172,53 @@ def test_the_one_walk_reads_dumped_data_as_the_long_way(data):
     with pytest.MonkeyPatch.context() as m:
         _the_long_way(m)
         assert fast == _outcome(text)
+
+
+def _every_node_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every document walked recording the nodes it met (``_checked_plain``), as a text with an alias is."""
+    from kratix_lab.model import yamlio
+
+    monkeypatch.setattr(
+        yamlio._Loader, "_unshared_plain", lambda self, node, depth: self._checked_plain(node, depth, set())
+    )
+
+
+MORE_UNSHARED_CASES = [
+    "a: b\nc: [d, e, {f: g}]\n",
+    "a: {b: {c: [1, x, {d: 2001-12-14}]}}\n",
+    "2001-12-14: a\n",  # a timestamp key: its text
+    "a: [" + "{b: " * 126 + "c" + "}" * 126 + "]\n",  # 128 levels through maps
+    "a: [" + "{b: " * 127 + "c" + "}" * 127 + "]\n",
+    "a: b\na: b\n",
+    "? !!str a\n: b\n",
+    "a: '*not an alias'\nb: \"&x\"\n",  # a star: walked recording the nodes
+]
+
+
+@pytest.mark.parametrize("text", ONE_WALK_CASES + MORE_UNSHARED_CASES)
+def test_a_text_without_an_alias_is_walked_as_one_with(text, monkeypatch):
+    """``_Loader._unshared_plain`` (a text with no ``*``: no node met twice) gives the same values, or the same
+    error, as the walk that records every node it meets — and both as the long way."""
+    fast = _outcome(text)
+    _every_node_recorded(monkeypatch)
+    assert fast == _outcome(text)
+    _the_long_way(monkeypatch)
+    assert fast == _outcome(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_dumped_data_without_an_alias_is_walked_as_with_one(data):
+    from kratix_lab.model import yamlio
+
+    text = yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
+    fast = _outcome(text)
+    with pytest.MonkeyPatch.context() as m:
+        _every_node_recorded(m)
+        assert fast == _outcome(text)

@@ -22,8 +22,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         _platform_line(args, source)
         watch = getattr(args, "watch", False)
         # -w: kept incrementally (kratix_lab.fleet.rows; a big fleet's first rows computed by forked processes); else
-        # every row once, from one bulk read, on the cores
-        fleet_rows = FleetRows(source, track=watch, workers=one_shot_workers())
+        # every row once, from one bulk read, on the cores (the rows alone: no diagnosis kept, ``diagnose --all``'s)
+        fleet_rows = FleetRows(source, track=watch, workers=one_shot_workers(), diagnoses=False)
         rows = fleet_rows.refresh()
         now = source.now()
         if watch:

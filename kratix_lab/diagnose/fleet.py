@@ -85,8 +85,8 @@ def fleet_row(
     healthy_logs: bool = True,
 ) -> tuple[VClusterStatus, Diagnosis]:
     """One fleet row and the diagnosis it comes from: the request ``obj`` (None: in git, not in the cluster).
-    ``healthy_logs=False`` when the diagnosis is not kept: the row is the same, the logs of the pipeline runs that
-    succeeded are not read (``trace``)."""
+    ``healthy_logs=False`` when the diagnosis is not kept: the row is the same, the pods and logs of the pipeline
+    runs that succeeded are not read (``trace``)."""
     names = tuple(c.name for c in columns)
     if obj is None:
         return _git_only_row(source, rk, namespace, name, names, healthy_logs)

@@ -325,7 +325,8 @@ class FleetRows:
 
     ``refresh()`` returns the rows (sorted by namespace and name) and sets ``changed`` (the keys whose row was
     computed again or is new), ``gone`` (rows removed) and ``recomputed``. ``track=False`` records nothing (a
-    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()``).
+    one-shot ``status``/``diagnose --all``: every row computed once, each diagnosis kept in ``diagnoses()`` unless
+    ``diagnoses=False``: ``status``, which shows the rows alone).
 
     ``refresh(limit=N)`` computes at most N of the rows due here (the dashboard's streaming first paint): the others
     are ``pending`` (a count; a member never computed has no row yet, a stale one keeps its last row) and the next
@@ -335,9 +336,19 @@ class FleetRows:
     moves at every call (a direct ``LiveSource``) would start the pass again at each refresh and never end it."""
 
     def __init__(
-        self, source: Any, kind: str = "VClusterOrchestrator", *, track: bool = True, feed: Any = None, workers: int = 1
+        self,
+        source: Any,
+        kind: str = "VClusterOrchestrator",
+        *,
+        track: bool = True,
+        feed: Any = None,
+        workers: int = 1,
+        diagnoses: bool | None = None,
     ):
         from kratix_lab.fleet.feeds import feed_for
+
+        if track and diagnoses:
+            raise ValueError("FleetRows: diagnoses are kept only by a one-shot (track=False)")
 
         self.source, self.kind, self.track = source, kind, track
         self.workers = workers  # one-shot: processes computing the rows (see _in_workers)
@@ -348,7 +359,10 @@ class FleetRows:
         self.recomputed = 0
         self.why: dict[tuple[str, str], str] = {}  # the last refresh: why each row was computed again
         self._token: Any = None
-        self._keep_diagnoses = not track
+        # a one-shot keeps each row's diagnosis (``diagnoses()``: ``diagnose --all`` prints them) unless told not to
+        # (``status``: its rows alone — the same rows, without the logs of pipeline runs that succeeded, and without
+        # sending every diagnosis back from the forked processes)
+        self._keep_diagnoses = not track if diagnoses is None else diagnoses
         self._index = _Index()  # what each row read, by what was read (``_dirty``)
         self._stream: _Stream | None = None  # the first rows being computed by forked processes
         self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
@@ -901,6 +915,10 @@ def one_shot_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
+ONE_SHOT_CHUNK = 4  # rows a one-shot's process takes at a time (``_in_workers``)
+_CHUNKS_MAX = 1024  # chunks at most: their numbers (4 bytes each) fit in a pipe before any process reads it
+
+
 def _in_workers(
     s: Any, rk: Any, columns: Any, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int, keep: bool
 ) -> builtins.list[_Entry]:
@@ -909,14 +927,19 @@ def _in_workers(
 
     The first row is computed here: it reads what every row reads (each kind the trace lists and its label indexes,
     the files of every WorkPlacement's commit, the Promises). Then ``workers - 1`` processes are forked, each with
-    what this process has read (shared copy-on-write, never read again) and computing one contiguous share of the
-    rest; for anything it reads from then on, a process opens the lab again (the snapshot's ``reopened()``: its own
-    SQLite connection and git processes — a process never uses its parent's). This process computes the first share
-    meanwhile, then takes the others' rows (pickled through a pipe). A process that dies without its rows (killed, or
-    a row that raised) has its share computed here, where the same row raises the same error. Without ``fork``
-    (another OS) every row is computed here."""
+    what this process has read (shared copy-on-write, never read again); for anything it reads from then on, a
+    process opens the lab again (the snapshot's ``reopened()``: its own SQLite connection and git processes — a
+    process never uses its parent's). The rest is cut into chunks of ``ONE_SHOT_CHUNK`` rows whose numbers wait in a
+    pipe: every process, this one too, takes the next chunk when it is done with one, so they end together whatever
+    each row costs (a forked process's rows cost more, its pages copied as it touches them; a first run parses the
+    YAML of some rows' files and not of others'). Between its chunks this one takes the rows the others sent
+    (pickled through a pipe, from a thread of theirs: a process goes on computing while its rows wait to be taken).
+    A chunk a process took and did not send (it died, or a row raised) is computed here at the end, in order, where
+    the same row raises the same error. Without ``fork`` (another OS) every row is computed here."""
     import multiprocessing
+    import os
     import sys
+    from multiprocessing.connection import wait
 
     def here(share: builtins.list[tuple[tuple[str, str], bool]]) -> builtins.list[_Entry]:
         return [_compute(s, rk, columns, key, live, False, keep) for key, live in share]
@@ -925,43 +948,92 @@ def _in_workers(
         return here(todo)
     out = here(todo[:1])
     rest = todo[1:]
-    size = -(-len(rest) // workers)
-    shares = [rest[i : i + size] for i in range(0, len(rest), size)]
+    size = max(ONE_SHOT_CHUNK, -(-len(rest) // _CHUNKS_MAX))
+    chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
     ctx = multiprocessing.get_context("fork")
     getattr(s, "parse_while_reading", lambda: None)()  # the git batch may still run: its wait put to use
     getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
         stream.flush()
-    children = []
-    for share in shares[1:]:
-        receive, send = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_share, args=(send, s, rk, columns, share, keep), daemon=True)
-        process.start()
-        send.close()
-        children.append((process, receive, share))
-    out += here(shares[0] if shares else [])
-    for process, receive, share in children:
-        try:
-            entries: builtins.list[_Entry] = receive.recv()
-        except EOFError:  # it died without its rows
-            entries = here(share)
-        receive.close()
-        process.join()
-        out += entries
-    return out
+    numbers, writer = os.pipe()
+    os.write(writer, b"".join(i.to_bytes(4, "big") for i in range(len(chunks))))  # ≤ 4 KB: never blocks
+    os.close(writer)  # (before the fork: a process reading an empty pipe is told the end, never left waiting)
+
+    def take() -> int | None:
+        number = os.read(numbers, 4)  # (a read of 4 bytes from a pipe is whole: no two processes split one)
+        return int.from_bytes(number, "big") if len(number) == 4 else None
+
+    done: dict[int, builtins.list[_Entry]] = {}
+    children: dict[Any, Any] = {}
+    try:
+        for _ in range(workers - 1 if chunks else 0):
+            receive, send = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_share, args=(send, s, rk, columns, chunks, take, keep), daemon=True)
+            process.start()
+            send.close()
+            children[receive] = process
+
+        def collect(block: bool) -> None:
+            ready: builtins.list[Any] = wait(builtins.list(children), timeout=None if block else 0)
+            for conn in ready:
+                try:
+                    while True:
+                        number, entries = conn.recv()
+                        done[number] = entries
+                        if not conn.poll():
+                            break
+                except (EOFError, OSError):  # it has ended (what it took and did not send is computed below)
+                    conn.close()
+                    children.pop(conn).join()
+
+        while (number := take()) is not None:
+            done[number] = here(chunks[number])
+            if children:
+                collect(block=False)
+        while children:
+            collect(block=True)
+    finally:
+        while take() is not None:  # (a row raised here: the others stop at their next chunk)
+            pass
+        os.close(numbers)
+        for conn, process in children.items():
+            conn.close()
+            process.join()
+    for number, chunk in enumerate(chunks):  # (in order: the first row that raises raises here)
+        if number not in done:
+            done[number] = here(chunk)
+    return out + [entry for number in range(len(chunks)) for entry in done[number]]
 
 
-def _share(send: Any, s: Any, rk: Any, columns: Any, share: Any, keep: bool) -> None:
-    """A forked process's rows (see ``_in_workers``): sent to the parent, or nothing when a row raises."""
+def _share(send: Any, s: Any, rk: Any, columns: Any, chunks: Any, take: Any, keep: bool) -> None:
+    """A forked process's rows (see ``_in_workers``): the chunks it takes, each sent to the parent with its number as
+    soon as it is computed (from a thread: a big diagnosis waits in the pipe while this process goes on); it stops at
+    a chunk whose row raises (the parent computes that chunk again and raises there)."""
     import contextlib
+    import queue
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
-    s = s.reopened()
-    with contextlib.suppress(Exception):  # else the parent computes this share again and raises there
-        send.send([_compute(s, rk, columns, key, live, False, keep) for key, live in share])
-    send.close()
-    doccache.flush()  # the documents it parsed, for the next process (a forked process runs no atexit)
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def sending() -> None:
+        with contextlib.suppress(Exception):  # (the parent has gone: nothing to send to)
+            while (item := outbox.get()) is not None:
+                send.send(item)
+
+    sender = threading.Thread(target=sending, name="kratix-lab-rows", daemon=True)
+    sender.start()
+    try:
+        s = s.reopened()
+        with contextlib.suppress(Exception):  # else the parent computes this chunk again and raises there
+            while (number := take()) is not None:
+                outbox.put((number, [_compute(s, rk, columns, key, live, False, keep) for key, live in chunks[number]]))
+    finally:
+        outbox.put(None)
+        sender.join()
+        send.close()
+        doccache.flush()  # the documents it parsed, for the next process (a forked process runs no atexit)
 
 
 def fleet_rows(source: Any, kind: str = "VClusterOrchestrator") -> FleetRows:

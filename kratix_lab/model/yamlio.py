@@ -63,6 +63,7 @@ class _NotPlain(Exception):
 
 class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parser when available
     source = "<string>"
+    unshared = False  # the text has no alias (no ``*``): no node is met twice (``_parse_all`` says)
 
     def construct_document(self, node: Any) -> Any:
         """Plain maps, sequences and scalars built directly, as the safe constructor builds them
@@ -73,7 +74,7 @@ class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  #
         fleet's thousands of them) is checked and built in one walk (``_checked_plain``); anything
         it does not take whole is checked and built as ever, from the start."""
         try:
-            return self._checked_plain(node, 1, set())
+            return self._unshared_plain(node, 1) if self.unshared else self._checked_plain(node, 1, set())
         except _NotPlain:
             pass
         _check_graph(node, self.source, lambda n: self.construct_yaml_int(n))
@@ -132,6 +133,39 @@ class _Loader(_CachedResolve, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  #
         if cls is SequenceNode and node.tag == _SEQ:
             return [self._checked_plain(v, depth, seen) for v in node.value]
         raise _NotPlain
+
+    def _unshared_plain(self, node: Any, depth: int) -> Any:
+        """``_checked_plain`` of a document whose text has no alias, so that no node is met twice (the composer
+        shares a node only for an alias): the same values and the same ``_NotPlain``, without the walk's record of
+        the nodes met, and a string key's or value's node read where it is met (most of a manifest's nodes; a
+        fleet's thousands of state files are parsed for its cold ``status``)."""
+        cls = type(node)
+        if cls is MappingNode and node.tag == _MAP:
+            pairs = node.value
+            if depth >= MAX_DEPTH and pairs:
+                raise _NotPlain
+            depth += 1
+            out = {}
+            for key, value in pairs:
+                if type(key) is not ScalarNode or key.tag in _KEY_TAGS_WITH_MEANING:
+                    raise _NotPlain
+                k = key.value if key.tag == _STR else self._checked_plain(key, depth, set())
+                if type(value) is ScalarNode and value.tag == _STR:
+                    out[k] = value.value
+                else:
+                    out[k] = self._unshared_plain(value, depth)
+            if len(out) != len(pairs):  # two keys the same value: a duplicate, or not (``true``/``True``)
+                raise _NotPlain
+            return out
+        if cls is SequenceNode and node.tag == _SEQ:
+            items = node.value
+            if depth >= MAX_DEPTH and items:
+                raise _NotPlain
+            depth += 1
+            return [
+                v.value if type(v) is ScalarNode and v.tag == _STR else self._unshared_plain(v, depth) for v in items
+            ]
+        return self._checked_plain(node, depth, set())  # a scalar of another tag, or what is not plain
 
     def _plain(self, node: Any, seen: set[int]) -> Any:
         cls = type(node)
@@ -362,6 +396,7 @@ def _parse_all(text: str, source: str) -> list[Any]:
     check_size(text, source)
     loader = _Loader(text)
     loader.source = source
+    loader.unshared = "*" not in text  # (an alias is ``*name``)
     try:
         out = []
         while loader.check_data():

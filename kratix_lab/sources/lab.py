@@ -414,10 +414,11 @@ class LabSnapshot:
         ``kratix_lab.fleet.rows``): what it has read is kept (shared copy-on-write: each kind, its indexes, the
         placements' files, the Promises), and whatever it reads from now on is read through the lab opened again
         (``LabSource.reopen``: a SQLite connection and git processes of its own; a process must never use its
-        parent's). The chains and files of commits already read are kept too (a commit never changes)."""
+        parent's). The chains, files and headers of commits already read are kept too (a commit never changes)."""
         self.ready()
         source = self.source.reopen()
         source._ancestors, source._files = self.source._ancestors, self.source._files
+        source.lab.state_remote.keep_commits_read_by(self.source.lab.state_remote)
         self.source, self._store = source, source.lab.store
         return self
 

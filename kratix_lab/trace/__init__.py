@@ -72,7 +72,8 @@ def trace(
     healthy_logs: bool = True,
 ) -> TraceNode:
     """The road of one request, as a tree of TraceNodes (sub-requests traced up to ``max_depth``).
-    ``healthy_logs=False``: the log tail of a pipeline run that succeeded is not read (its evidence ``logTail`` is
-    empty) — a fleet row never shows it, and live every log is a request to the API server."""
+    ``healthy_logs=False``: the pods and log tail of a pipeline run that succeeded are not read (its evidence
+    ``pods`` and ``logTail`` are empty, its ``container`` None) — a fleet row never shows them (only a failed run's
+    rule reads its pods), and live every log is a request to the API server."""
     rk = resolve(source, kind)
     return _Tracer(source, max_depth, healthy_logs).request(rk, name, namespace, 0)

@@ -17,7 +17,7 @@ class _TracerBase:
     def __init__(self, source: Source, max_depth: int, healthy_logs: bool = True):
         self.s = source
         self.max_depth = max_depth
-        self.healthy_logs = healthy_logs  # read the log tail of a pipeline run that succeeded (see ``trace``)
+        self.healthy_logs = healthy_logs  # read the pods and log tail of a pipeline run that succeeded (``trace``)
         self._apps: list[dict[str, Any]] | None = None
         self._apps_error: Exception | None = None
         self._stores: dict[str, dict[str, Any]] | None = None

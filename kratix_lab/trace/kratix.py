@@ -114,15 +114,17 @@ class _Tracer(GitopsStretch):
             else:
                 health, phase = PROGRESSING, "Running"
             container = None
-            try:
-                pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
-                # the failing container is an init container (a Pipeline's own containers run between
-                # Kratix's reader and work-writer): its log, by name, is the one that says why
-                container = next((c for p in reversed(pods) if (c := failed_container(p))), None)
-                wanted = health != HEALTHY or self.healthy_logs
-                logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods) if wanted else ""
-            except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
-                pods, logs = [], f"(logs unreadable: {e})\n"
+            if health == HEALTHY and not self.healthy_logs:
+                pods, logs = [], ""  # its pods are read for their logs (and a failed run's rule): neither here
+            else:
+                try:
+                    pods = self.s.list("Pod", namespace_of(job), {"job-name": job["metadata"]["name"]})
+                    # the failing container is an init container (a Pipeline's own containers run between
+                    # Kratix's reader and work-writer): its log, by name, is the one that says why
+                    container = next((c for p in reversed(pods) if (c := failed_container(p))), None)
+                    logs = "".join(self.s.logs(p, tail=10, container=container) for p in pods)
+                except UNREADABLE as e:  # the phase comes from the Job; only the log tail is missing
+                    pods, logs = [], f"(logs unreadable: {e})\n"
             start, end = self.ts(st.get("startTime")), self.ts(st.get("completionTime"))
             images = [c.get("image") for c in user_containers(job["spec"]["template"]["spec"])]
             failed = get_condition(job, "Failed") or {}
