@@ -68,6 +68,8 @@ class Figures:
     change_ms: list[float] = field(default_factory=list)
     change_worker: list[tuple[float, int]] = field(default_factory=list)  # the fleet worker's read: ms, rows computed
     key_ms: dict[str, list[float]] = field(default_factory=dict)
+    key_cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # the UI thread's CPU in each key's window
+    key_log: list[tuple[float, float, str, str]] = field(default_factory=list)  # each press: wall, CPU, kind, key
     stream_key_ms: list[float] = field(default_factory=list)
     pss_mb: float = 0.0  # the largest sum of the processes' PSS seen (sampled twice a second: ``Memory``)
     pss_each: list[float] = field(default_factory=list)  # each process's PSS then
@@ -295,16 +297,19 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
             app.playing = True
             await asyncio.sleep(1.5)  # the clock steps every second
 
-            async def key(name: str, done: Callable[[], bool]) -> float:
+            async def key(name: str, done: Callable[[], bool]) -> tuple[float, float]:
                 """The time from the key sent (as a terminal's driver sends it) to its effect on screen: ``done()`` true
                 and the screen's pending messages processed (``Pilot.press`` also waits for the process to idle — at least
-                40 ms, up to seconds while the workers' pipes are busy — so it is not used to time)."""
-                t = time.perf_counter()
+                40 ms, up to seconds while the workers' pipes are busy — so it is not used to time). With it, the CPU
+                time of the UI thread (the app runs on this thread's event loop) in the same window: what the press cost
+                the app, less noisy than the wall time on a loaded machine (it counts whatever else the app did then —
+                an answer from a worker landing — as the wall time does)."""
+                t, c = time.perf_counter(), time.thread_time()
                 send(name)
                 while not done():
                     await asyncio.sleep(0.0005)
                 await pilot._wait_for_screen()
-                return (time.perf_counter() - t) * 1000
+                return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
 
             def send(name: str) -> None:
                 from textual import events
@@ -314,8 +319,10 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 event.set_sender(app)
                 app._driver.send_message(event)  # type: ignore[union-attr]
 
-            def timed(kind: str, ms: float) -> None:
-                fig.key_ms.setdefault(kind, []).append(ms)
+            def timed(kind: str, ms: tuple[float, float], name: str = "") -> None:
+                fig.key_ms.setdefault(kind, []).append(ms[0])
+                fig.key_cpu_ms.setdefault(kind, []).append(ms[1])
+                fig.key_log.append((ms[0], ms[1], kind, name))
 
             rounds = max(1, args.keys // 10)
             prof = None
@@ -328,13 +335,15 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 for name in ("down", "down", "up"):
                     row = screen.table.cursor_row
                     step = 1 if name == "down" else -1
-                    timed("move", await key(name, lambda row=row, step=step: screen.table.cursor_row == row + step))
-                timed("filter keystroke", await key("slash", lambda: screen.filter_bar.has_focus))
+                    timed(
+                        "move", await key(name, lambda row=row, step=step: screen.table.cursor_row == row + step), name
+                    )
+                timed("filter keystroke", await key("slash", lambda: screen.filter_bar.has_focus), "/")
                 typed = ""
                 for ch in "vc0":
                     typed += ch
-                    timed("filter keystroke", await key(ch, lambda typed=typed: screen.filter_text == typed))
-                timed("filter keystroke", await key("escape", lambda: screen.filter_text == ""))
+                    timed("filter keystroke", await key(ch, lambda typed=typed: screen.filter_text == typed), ch)
+                timed("filter keystroke", await key("escape", lambda: screen.filter_text == ""), "escape")
                 await asyncio.sleep(0.2)
                 timed("open detail", await key("enter", lambda: isinstance(app.screen, RequestDetailScreen)))
                 await asyncio.sleep(0.3)
@@ -381,8 +390,16 @@ def report(fig: Figures) -> None:
         budget, unit = BUDGETS[label]
         print(f"{n:>5} {label:<38} {value:9.1f} {unit}  budget {budget:g} {unit}  {verdict(value, budget)}  {note}")
     for kind, values in fig.key_ms.items():
+        cpu = fig.key_cpu_ms.get(kind, [])
         print(
             f"{n:>5}   keys: {kind:<22} median {statistics.median(values):7.1f} ms, p95 {p95(values):7.1f} ms, n={len(values)}"
+            + (f"; UI thread's CPU median {statistics.median(cpu):5.1f} ms, p95 {p95(cpu):5.1f} ms, max {max(cpu):5.1f} ms" if cpu else "")
+        )  # fmt: skip
+    if fig.key_log:
+        slowest = sorted(fig.key_log, reverse=True)[:6]
+        print(
+            f"{n:>5}   keys: the slowest presses (wall/UI CPU ms): "
+            + ", ".join(f"{k} {name!r} {w:.0f}/{c:.0f}" for w, c, k, name in slowest)
         )
     if fig.change_worker:
         ms = [m for m, _ in fig.change_worker]

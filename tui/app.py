@@ -12,6 +12,7 @@ processes of their own by default (see ``tui.lab_workers``). The UI thread reads
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -26,6 +27,7 @@ from textual.screen import Screen
 
 from kratix_lab.errors import KratixLabError
 from kratix_lab.sources.factory import PlatformSettings, open_platform
+from kratix_lab.startup import tune_gc
 from tui import jobs
 from tui import messages as msg
 from tui.host import CLOCK_ACTIONS, MUTATING_ACTIONS, LabHost, Permissions
@@ -108,6 +110,7 @@ class KratixLabApp(App[int]):
             if worker is not None:
                 worker.on_header = self._show_header
         self._detail_screen: RequestDetailScreen | None = None  # kept installed: open_request
+        self._gc_thresholds = gc.get_threshold()  # the process's, restored when the app ends (``on_mount``)
         self._stepping = False
         self.steps = 0  # steps this app has taken (the clock's and `n`)
         self.set_reactive(KratixLabApp.playing, play and not self.read_only and self.has_clock)
@@ -122,6 +125,17 @@ class KratixLabApp(App[int]):
     def on_mount(self) -> None:
         from tui.screens.dashboard import DashboardScreen
 
+        # The UI thread's garbage collector (issue 15: a key press on screen at once). A collection of the oldest
+        # generation walked everything the app holds — Textual's widgets and caches, a thousand vClusters' rows and
+        # cells — in one block of 80–100 ms at 1,000 vClusters, landing in whichever key press allocated the object
+        # that triggered it. While the first paint streams in, collections are rarer (the workers' thresholds:
+        # ``tune_gc``); once it is done, what is alive is frozen out of the collector's sight (``_on_fleet_shown``;
+        # freed by reference counting as ever) and Python's thresholds are back: small young collections, and an
+        # oldest one that walks only what came after. Undone when the app ends (it may share its process: the tests,
+        # the benchmark).
+        self._gc_thresholds = gc.get_threshold()
+        tune_gc()
+
         self.push_screen(DashboardScreen())
         self.run_worker(self._read_platform_name(), group="platform-name")
         if self.clock is not None and self.has_clock and self.tick > 0:
@@ -131,6 +145,8 @@ class KratixLabApp(App[int]):
 
     def on_unmount(self) -> None:
         self.close_workers()
+        gc.unfreeze()
+        gc.set_threshold(*self._gc_thresholds)
 
     def close_workers(self, *, wait: bool = False) -> None:
         self.reader.close(wait=wait)
@@ -383,6 +399,8 @@ class KratixLabApp(App[int]):
     @on(msg.FleetShown)
     def _on_fleet_shown(self, message: msg.FleetShown) -> None:
         self.build_detail_ahead()
+        gc.freeze()  # every row in: what is alive now stays out of the collector's walks (``on_mount``)
+        gc.set_threshold(*self._gc_thresholds)
 
     @on(msg.ShowObject)
     def _on_show_object(self, message: msg.ShowObject) -> None:

@@ -52,7 +52,10 @@ class TableScreen(LabScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
+        text = event.value.strip()
+        if text == self.filter_text:
+            return  # the bar cleared by ``close_filter``, which has shown the rows already (or a space typed)
+        self.filter_text = text
         self.show()
 
     @on(FilterBar.Submitted)
