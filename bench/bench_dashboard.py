@@ -100,6 +100,7 @@ class Memory:
         import threading
 
         self.fig, self.every, self.app = fig, every, app
+        self._roles: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
 
@@ -116,13 +117,13 @@ class Memory:
             self.sample()
 
     def roles(self) -> dict[int, str]:
-        """The app's worker processes by pid (their process pools' processes), to name each figure."""
-        out: dict[int, str] = {}
+        """The app's worker processes by pid (their process pools' processes, as seen while they ran), to name each
+        figure."""
         for role in ("fleet", "reader", "writer"):
             worker = getattr(self.app, {"fleet": "fleet_reader"}.get(role, role), None)
             pool = getattr(getattr(worker, "_executor", None), "_processes", None) or {}
-            out.update(dict.fromkeys(list(pool), role))
-        return out
+            self._roles.update(dict.fromkeys(list(pool), role))
+        return self._roles
 
     def sample(self) -> None:
         pss, rss, names = [], [], []

@@ -89,8 +89,12 @@ class KratixLabApp(App[int]):
         self.has_clock = not self.live
         self.tick = tick
         self.refresh_every = refresh_every
-        # the reader and the writer yield the CPU to the UI (a key press drawn first); the fleet's reader does not
-        self.reader = make_worker(workers, self.settings, "reader", read_only=True, niceness=WORKER_NICENESS)
+        # the reader and the writer yield the CPU to the UI (a key press drawn first); the fleet's reader does not.
+        # In the lab, the reader and the clock keep what they parse compact (each repeated part once: issue 15's
+        # memory budget; a body they decode costs about twice the CPU, off the UI); the fleet's reader does not (how
+        # soon a changed row is on screen is its time).
+        kept_settings = self.settings if self.settings.live else replace(self.settings, compact=True)
+        self.reader = make_worker(workers, kept_settings, "reader", read_only=True, niceness=WORKER_NICENESS)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
@@ -99,12 +103,11 @@ class KratixLabApp(App[int]):
         self.fleet_reader = make_worker(workers, fleet_settings, "fleet", read_only=True)
         self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
         # Every change (and, in the lab, every step of its clock) on one worker of its own. A lab's clock steps every
-        # controller over every object: it holds the whole lab parsed, each repeated part once (compact).
-        writer_settings = self.settings if self.settings.live else replace(self.settings, compact=True)
+        # controller over every object: it holds the whole lab parsed (compact, as the reader).
         self.writer: LabWorker | None = (
             None
             if self.read_only
-            else make_worker(workers, writer_settings, "writer", read_only=False, niceness=WORKER_NICENESS)
+            else make_worker(workers, kept_settings, "writer", read_only=False, niceness=WORKER_NICENESS)
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:
@@ -399,6 +402,7 @@ class KratixLabApp(App[int]):
     @on(msg.FleetShown)
     def _on_fleet_shown(self, message: msg.FleetShown) -> None:
         self.build_detail_ahead()
+        gc.collect()  # the first paint's garbage (rare collections while it streamed) is not frozen with the rest
         gc.freeze()  # every row in: what is alive now stays out of the collector's walks (``on_mount``)
         gc.set_threshold(*self._gc_thresholds)
 
