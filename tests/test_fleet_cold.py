@@ -163,16 +163,21 @@ def test_an_object_deleted_after_the_snapshot_read_its_kind(two):
     assert _one_shot(source) == _object_by_object(source)
 
 
+def _placement_specs(lab: Lab) -> list[tuple[str, str]]:
+    """Every WorkPlacement's directory and commit in the state repo (what a trace reads of it)."""
+    return [
+        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+        for wp in lab.store.list("WorkPlacement")
+        if (wp.get("status") or {}).get("versionID")
+    ]
+
+
 def test_the_files_of_every_placement_read_in_one_batch_are_read_files(two):
     """``GitRepo.read_files_many`` answers what ``read_files`` answers, in the same order: every WorkPlacement's
     directory at its commit, the root, a file, a path that is not there, a commit that is not there, a branch."""
     repo = two.state_remote
     head = repo.head()
-    specs = [
-        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
-        for wp in two.store.list("WorkPlacement")
-        if (wp.get("status") or {}).get("versionID")
-    ]
+    specs = _placement_specs(two)
     assert specs
     first_file = next(iter(repo.read_files(specs[0][0], specs[0][1])))
     specs += [
@@ -207,11 +212,7 @@ def test_the_batch_reads_its_answers_whole_and_falls_back_when_git_cannot_run(tw
     ``read_files_many`` answers what ``read_files`` answers."""
     repo = two.state_remote
     head = repo.head()
-    specs = [
-        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
-        for wp in two.store.list("WorkPlacement")
-        if (wp.get("status") or {}).get("versionID")
-    ]
+    specs = _placement_specs(two)
     names = [head, f"{head}:clusters", "0" * 40, f"{head}:no/such/path", head]
     answers = GitRepo(repo.path)._cat_batch(names)
     assert [a[0] if a else None for a in answers] == [b"commit", b"tree", None, None, b"commit"]
@@ -673,11 +674,7 @@ def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monke
     the state repo waits for it, and the answers are the ones read when asked. A failed read on the thread is read
     again where the files are asked for (and raises there, as it did before the thread)."""
     source = LabSource(two)
-    specs = [
-        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
-        for wp in two.store.list("WorkPlacement")
-        if (wp.get("status") or {}).get("versionID")
-    ]
+    specs = _placement_specs(two)
     assert specs
     early, late = source.snapshot(), source.snapshot()
     early.prefetch()

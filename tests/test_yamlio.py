@@ -156,18 +156,24 @@ def test_the_one_walk_loads_what_the_long_way_does(text, monkeypatch):
     assert fast == _outcome(text)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-        max_leaves=20,
-    )
+DUMPABLE = st.recursive(  # what the state repo's files hold: JSON-like data
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
 )
-def test_the_one_walk_reads_dumped_data_as_the_long_way(data):
+
+
+def _dumped(data) -> str:
+    """``data`` as the lab's dumper writes it."""
     from kratix_lab.model import yamlio
 
-    text = yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
+    return yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(DUMPABLE)
+def test_the_one_walk_reads_dumped_data_as_the_long_way(data):
+    text = _dumped(data)
     fast = _outcome(text)
     with pytest.MonkeyPatch.context() as m:
         _the_long_way(m)
@@ -207,17 +213,9 @@ def test_a_text_without_an_alias_is_walked_as_one_with(text, monkeypatch):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-        max_leaves=20,
-    )
-)
+@given(DUMPABLE)
 def test_dumped_data_without_an_alias_is_walked_as_with_one(data):
-    from kratix_lab.model import yamlio
-
-    text = yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
+    text = _dumped(data)
     fast = _outcome(text)
     with pytest.MonkeyPatch.context() as m:
         _every_node_recorded(m)
