@@ -136,7 +136,6 @@ class KratixLabApp(App[int]):
         # freed by reference counting as ever) and Python's thresholds are back: small young collections, and an
         # oldest one that walks only what came after. Undone when the app ends (it may share its process: the tests,
         # the benchmark).
-        self._gc_thresholds = gc.get_threshold()
         tune_gc()
 
         self.push_screen(DashboardScreen())

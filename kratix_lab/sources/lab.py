@@ -197,14 +197,17 @@ class _Obj:
         self.value: dict[str, Any] | None = None
         self.seen = False
 
+    def _text(self) -> str:
+        """Its JSON text: as read, or read again from the store when it was dropped (``forget_parsed``)."""
+        if self.body is not None:
+            return self.body
+        assert self.home is not None  # only a snapshot's objects are dropped
+        return self.home.text_again(self)
+
     def obj(self) -> dict[str, Any]:
         if self.value is None:
-            if self.body is None:
-                assert self.home is not None  # only a snapshot's objects are dropped
-                self.value = self.home.read_again(self)
-            else:
-                self.value, self.body = kept(parse_json(self.body)), None  # the text is not needed again
-            fresh = self.home.fresh if self.home is not None else None
+            self.value, self.body = kept(parse_json(self._text())), None  # the text is not needed again
+            fresh = self.home.snapshot._fresh if self.home is not None else None
             if fresh is not None and not self.seen:
                 fresh.append(self)
             self.seen = True
@@ -215,9 +218,8 @@ class _Obj:
         destination, promise, request and id; its status's versionID) as its parsed body holds them, the rest of the
         body (its files) skipped and left unparsed; the parsed body when msgspec will not read it so (or has)."""
         if self.value is None:
-            text = self.body if self.body is not None else self.home.text_again(self) if self.home else ""
             try:  # (a body dropped is read again for it, not kept: the row that reads the placement parses it)
-                return msgspec.to_builtins(_decode_placement(text))  # type: ignore[no-any-return]
+                return msgspec.to_builtins(_decode_placement(self._text()))  # type: ignore[no-any-return]
             except (msgspec.DecodeError, msgspec.ValidationError):
                 pass
         return self.obj()
@@ -254,7 +256,6 @@ class _Kind:
         """``rows``: ``Store.read_kind``'s; ``labels``: each object's labels when they were read with the rows (the
         rows' bodies None then: each is read from the store when asked for)."""
         self.kind, self.snapshot = kind, snapshot
-        self.fresh: builtins.list[_Obj] | None = snapshot._fresh  # bodies parsed since forget_parsed (None: untold)
         self.rows = [_Obj(r, self) for r in rows]
         self.by_name: dict[tuple[str, str], builtins.list[_Obj]] = {}
         self.by_namespace: dict[str, builtins.list[_Obj]] = {}
@@ -280,10 +281,6 @@ class _Kind:
         if text is None:  # what the snapshot had is nowhere now: whoever reads it reads the lab itself instead
             raise LookupError(f"{self.kind} {o.namespace}/{o.name}: deleted since the snapshot read it")
         return text
-
-    def read_again(self, o: _Obj) -> dict[str, Any]:
-        """A body dropped (``forget_parsed``), read from the store and parsed."""
-        return kept(parse_json(self.text_again(o)))  # type: ignore[no-any-return]
 
     def with_labels(self, labels: dict[str, Any], parse: Callable[[], bool] | None = None) -> builtins.list[_Obj]:
         """The objects with every label of ``labels`` (an index of each set of label keys asked for, built once from
@@ -423,7 +420,7 @@ class LabSnapshot:
         return self
 
     def forget_parsed(self) -> None:
-        """Drop the bodies parsed since the last call and the texts not parsed yet (the first call: only start
+        """Drop the bodies parsed since the last call (the first call: the texts not parsed yet, and start
         counting), so that a process computing rows a few at a time (a forked process streaming the dashboard's
         first rows: ``kratix_lab.fleet.rows``) holds the bodies of the rows at hand, not every body of the kinds it
         read (its share of the rows reads half of them) nor of every row it computed: at 300 vClusters ~40 MB of
@@ -431,9 +428,8 @@ class LabSnapshot:
         (an object as it is then), and one parsed before (several rows read it) is kept from then on; what a list
         made once keeps (``_lists``: every Application) and the label indexes stay."""
         fresh, self._fresh = self._fresh, []
-        for k in self._kinds.values():
-            k.fresh = self._fresh
-            if fresh is not None:
+        if fresh is None:  # from now on a kind is read without its texts (``_kind``): those read before, dropped
+            for k in self._kinds.values():
                 for o in k.rows:
                     o.body = None
         for o in fresh or ():
