@@ -115,6 +115,8 @@ def default_lab_dir() -> Path:
 class Lab:
     """Open (or create) a lab directory. Any number of processes may open the same lab."""
 
+    skips_quiet_rounds = True  # ``_round``: False runs every round (tests compare the two)
+
     def __init__(
         self,
         path: str | Path | None = None,
@@ -172,6 +174,8 @@ class Lab:
         self._promise_cache: dict[tuple[str, str], Promise] = {}
         self._kinds: tuple[tuple[int, ...], KindRegistry] | None = None
         self._synced_head: str | None = self.state_repo.head()
+        # after a round that wrote nothing: (the marker then, ``_timers``) — ``_round`` skips rounds while it holds
+        self._quiet: tuple[tuple[Any, ...], int | None, int | None, int | None] | None = None
 
     @classmethod
     def open_for_reading(cls, path: str | Path, **kwargs: Any) -> Lab:
@@ -813,14 +817,46 @@ class Lab:
         return result
 
     def _round(self) -> StepResult:
-        """One round in one store transaction: a process killed mid-round leaves the last whole round."""
+        """One round in one store transaction: a process killed mid-round leaves the last whole round.
+
+        A round after a quiet one (it wrote nothing at all: no object, event, log, meta value or commit) is skipped —
+        the clock moves on and no controller runs — while nothing was written since (here or by another process) and
+        no controller's timed work is due yet (``next_due``, ``next_periodic``): the controllers are level-triggered
+        over the store, the repositories and the clock, so such a round would write nothing either. It is the
+        assumption ``settle`` and ``run_for`` already make when they jump the clock to the next due timer; it makes
+        an idle lab's clock cost nothing (a round over 1,000 vClusters reads ~94,000 objects: a second of CPU)."""
         with self._lock(), self.store.transaction():
+            quiet = self._quiet if self._quiet is not None and self._quiet[0] == self._marker() else None
             self.store.advance(STEP_SECONDS)
-            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
             result = StepResult(self.store.now())
+            if (
+                quiet is not None
+                and self.skips_quiet_rounds
+                and (quiet[1] is None or self.store.now_seconds() < quiet[1])
+            ):
+                self._quiet = (self._marker(), *quiet[1:])
+                return result
+            ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+            before = self._marker()
             for c in self.controllers:
                 result.writes[c.name] = c.reconcile(ctx)
+            after = self._marker()
+            self._quiet = (after, *self._timers(ctx)) if after == before else None
             return result
+
+    def _marker(self) -> tuple[Any, ...]:
+        """What the controllers read besides the clock, as a value that changes when any of it is written: the
+        store (``Store.change_marker``), the repositories' heads and the pipeline executor."""
+        heads = tuple(r.head() for r in (self.gitops_repo, self.state_remote, self.state_repo))
+        return self.store.change_marker(), heads, id(self.executor)
+
+    def _timers(self, ctx: Context) -> tuple[int | None, int | None, int | None]:
+        """(when any timed work is next due, recurring work included; when convergence work is; when recurring
+        work is) — the controllers' ``next_due`` and ``next_periodic``, None for none."""
+        due = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
+        periodic = [d for c in self.controllers if (d := _periodic(c, ctx)) is not None]
+        first = min(due + periodic, default=None)
+        return first, min(due, default=None), min(periodic, default=None)
 
     def sync_checkouts(self) -> None:
         """Bring the writer's clone's files up to its HEAD (commits are made in the object database)."""
@@ -853,11 +889,12 @@ class Lab:
                 writes += r.total
                 if r.total:
                     continue
-                ctx = Context(self.store, self.path, self.faults.active(), lab=self)
-                timers = [c.next_due(ctx) for c in self.controllers]
-                if end is not None:
-                    timers += [_periodic(c, ctx) for c in self.controllers]
-                dues = [d for d in timers if d is not None]
+                if self._quiet is not None:  # the round was quiet: its timers are known
+                    _, due, periodic = self._quiet[1:]
+                else:
+                    ctx = Context(self.store, self.path, self.faults.active(), lab=self)
+                    _, due, periodic = self._timers(ctx)
+                dues = [d for d in (due, periodic if end is not None else None) if d is not None]
                 now = self.store.now_seconds()
                 if end is None and (not dues or min(dues) - now > (horizon or 0)):
                     return SettleResult(steps, self.store.now(), True, writes)

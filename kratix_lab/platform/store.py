@@ -455,6 +455,17 @@ class Store:
             "SELECT grp, kind, namespace, name, rv FROM objects WHERE rv > ? ORDER BY rv", (rv,)
         ).fetchall()
 
+    def change_marker(self) -> tuple[int, int, int]:
+        """A value that differs whenever anything in the store was written since it was taken — an object, an
+        event, a log line, a meta value, the clock — by this connection or by another one (SQLite's
+        ``total_changes`` counts this connection's rows written; ``PRAGMA data_version`` changes when another
+        connection commits). Inside a transaction, the meta values it has written so far count as written (they are
+        at its commit; a value written again is not counted again): a marker taken there equals one taken after the
+        commit when nothing else is written. Comparable only with a marker of the same store object."""
+        conn = self._conn
+        pending = getattr(self._local, "meta_dirty", None) or ()
+        return id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes + len(pending)
+
     def version(self) -> tuple[int, int]:
         """(the last resourceVersion given out, the number of objects): it changes whenever an object is
         created, changed or removed, here or in another process, and never with the clock alone — a
