@@ -258,3 +258,17 @@ def test_the_fault_names_an_item_that_exists(lab):
     with pytest.raises(FaultError, match="did you mean vcluster-sandbox-kubeconfig"):
         lab.faults.inject("secret-item-missing", item="vcluster-sandbox-kubeconfg")
     assert lab.faults.active() == {}
+
+
+def test_a_vaults_reader_parses_the_vaults_once_and_sees_every_change(lab, monkeypatch):
+    vaults, other = Vaults(lab.store), Vaults(lab.store)
+    parses: list[str] = []
+    real_loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda text, *a, **k: parses.append(text) or real_loads(text, *a, **k))
+    first = vaults.item("homelab", ITEM)
+    assert first is not None and vaults.item("homelab", ITEM) is first and len(parses) == 1, "parsed once"
+    assert other.put("homelab", "another", {"password": "x"}, "test", lab.store.now())  # another reader writes
+    assert vaults.item("homelab", "another") == {"fields": {"password": "x"}, "by": "test", "updated": lab.store.now()}
+    assert other.delete("homelab", "another") is not None
+    assert vaults.item("homelab", "another") is None
+    assert vaults.item("homelab", ITEM) == first, "what a writer parsed for itself left the reader's parse alone"
