@@ -13,7 +13,9 @@ budgets, each printed with PASS/FAIL:
 - memory: the app's process and its worker processes together ≤ 500 MB: the largest sum of their PSS, sampled twice
   a second from the start (the fleet's forked processes that stream the first rows in included); RSS printed beside.
 
-The labs are copied first (the writer writes to them): ``--labs DIR`` holds settled labs ``DIR/fleet-<n>`` (default
+The dashboard's workers keep the YAML documents of the state repo's files they parse, by content
+(``kratix_lab.model.doccache``): each size starts with an empty cache (``--documents-kept``: as the run before left
+it — a machine that read the lab before). The labs are copied first (the writer writes to them): ``--labs DIR`` holds settled labs ``DIR/fleet-<n>`` (default
 /tmp/kratix-lab-bench, bench_fleet.py's), copied to ``--work`` (default /tmp/kratix-lab-bench-dashboard). The load
 average is printed with every size, and the CPU time of the app's processes (the machine may be shared: wall figures
 are noisy, CPU ones less so). ``--profile`` writes a cProfile of the fleet's worker computing one batch at each size.
@@ -463,6 +465,12 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, help="rows of a profiled batch of the fleet's worker (0: none)")
     ap.add_argument("--profile-ui", action="store_true", help="cProfile the app's process while the keys are pressed")
     ap.add_argument("--profile-paint", action="store_true", help="cProfile the app's process during the first paint")
+    ap.add_argument(
+        "--documents-kept",
+        action="store_true",
+        help="the YAML documents of the state repo's files kept from an earlier run (default: each size starts with "
+        "an empty document cache, as on a machine that never read the lab)",
+    )
     args = ap.parse_args()
     work = Path(args.work)
     for n in (int(s) for s in args.sizes.split(",")):
@@ -474,6 +482,12 @@ def main() -> None:
         shutil.rmtree(path, ignore_errors=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(src, path, symlinks=True)
+        # the dashboard's workers keep the documents they parse by content (kratix_lab.model.doccache)
+        documents = work / f"documents-{n}"
+        if not args.documents_kept:
+            shutil.rmtree(documents, ignore_errors=True)
+        os.environ["KRATIX_LAB_CACHE_DIR"] = str(documents)
+        print(f"document cache: {documents} ({'kept from an earlier run' if args.documents_kept else 'empty'})")
         fig = asyncio.run(run_app(path, n, args))
         report(fig)
         if args.profile:

@@ -52,3 +52,35 @@ def test_the_dashboards_clock_and_reader_keep_the_lab_compact_and_the_fleets_wor
     finally:
         for worker in (app.reader, app.fleet_reader, app.writer):
             worker.close(wait=True)
+
+
+def documents_read(source: Source, actions: Actions) -> tuple[bool, int, int]:
+    """In the worker: step the lab (its Argo CD reads the repos' files on a process's first round), then say whether
+    the document cache is open and how many files it decoded from what was kept and how many it parsed."""
+    from kratix_lab.model import doccache
+
+    assert actions.clock is not None
+    actions.clock.step()
+    cache = doccache._cache
+    return cache is not None, cache.hits if cache else 0, cache.misses if cache else 0
+
+
+def test_a_dashboard_worker_keeps_the_documents_it_parses_for_the_next_process(lab, tmp_path, monkeypatch):
+    """The dashboard's workers open the document cache (``tui.lab_workers._keep_documents``): a process's parses
+    are written when it ends (a pool's process runs no ``atexit``), and the next process decodes them."""
+    from kratix_lab.sources.factory import PlatformSettings
+
+    monkeypatch.setenv("KRATIX_LAB_CACHE_DIR", str(tmp_path / "documents"))
+    path = lab.path
+    lab.close()
+    answers = []
+    for name in ("first", "second"):
+        worker = LabProcess(PlatformSettings(lab=str(path)), name, read_only=False)
+        try:
+            answers.append(worker.submit(documents_read).result(timeout=120).value)
+        finally:
+            worker.close(wait=True)
+    (opened, hits, parsed), (opened_again, hits_again, parsed_again) = answers
+    assert opened and opened_again
+    assert hits == 0 and parsed > 0, "the first process parses the files"
+    assert hits_again == parsed and parsed_again == 0, "the next one decodes every one of them"

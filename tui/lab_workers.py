@@ -177,7 +177,22 @@ def _process_init(settings: PlatformSettings, read_only: bool, niceness: int = 0
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the worker's whole life
+    _keep_documents()
     _opened = _Opened(settings, read_only)
+
+
+def _keep_documents() -> None:
+    """The YAML documents of the state repo's files, kept by content in the cache directory as ``status`` keeps them
+    (``kratix_lab.model.doccache``: a file parsed once on this machine is decoded, not parsed, by the next process —
+    the fleet's rows, the traces of a detail, the lab's Argo CD on its first round). A pool's process exits without
+    running ``atexit``: what it parsed is written by a finalizer multiprocessing runs as the process ends."""
+    from multiprocessing import util
+
+    from kratix_lab.live.repos import default_cache_dir
+    from kratix_lab.model import doccache
+
+    doccache.open_cache(default_cache_dir())
+    util.Finalize(None, doccache.close_cache, exitpriority=10)
 
 
 @contextlib.contextmanager

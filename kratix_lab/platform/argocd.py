@@ -22,7 +22,7 @@ from typing import Any
 from kratix_lab.kube import health as H
 from kratix_lab.kube.applied import LAST_APPLIED, last_applied, record_applied
 from kratix_lab.kube.times import parse_time, rfc3339
-from kratix_lab.model import GVK, YamlError, clone, load_documents
+from kratix_lab.model import GVK, YamlError, clone, doccache
 from kratix_lab.model.objects import kept
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.store import Conflict
@@ -552,7 +552,8 @@ class ArgoCDController:
             if docs is None:  # a blob is parsed once, whichever revision it appears in
                 try:
                     content = repo.read_files(fpath, rev)[fpath]
-                    docs = [kept(d.data) for d in load_documents(content.decode("utf-8"), fpath)]
+                    # as load_documents gives them; kept by content when a cache is open (the dashboard's workers)
+                    docs = [kept(d.data) for d in doccache.documents(content, fpath)]
                 except (YamlError, UnicodeDecodeError) as e:
                     return Manifests(revision=rev, error=f"rpc error: failed to unmarshal {fpath}: {e}")
                 if len(self._blob_docs) > 20000:
