@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kratix_lab import __version__
 from kratix_lab.errors import KratixLabError, Refused, UnknownKind
@@ -86,6 +86,18 @@ class StepResult:
     @property
     def total(self) -> int:
         return sum(self.writes.values())
+
+
+class _Quiet(NamedTuple):
+    """After a round that wrote nothing: what the lab's marker was then (``Lab._marker``, moved on by the skipped
+    rounds' clock) and when the controllers' timed work is next due (``Lab._timers``)."""
+
+    marker: tuple[Any, ...]
+    due: int | None
+    periodic: int | None
+
+    def due_by(self, now: int) -> bool:
+        return any(t is not None and t <= now for t in (self.due, self.periodic))
 
 
 @dataclass
@@ -174,8 +186,7 @@ class Lab:
         self._promise_cache: dict[tuple[str, str], Promise] = {}
         self._kinds: tuple[tuple[int, ...], KindRegistry] | None = None
         self._synced_head: str | None = self.state_repo.head()
-        # after a round that wrote nothing: (the marker then, ``_timers``) — ``_round`` skips rounds while it holds
-        self._quiet: tuple[tuple[Any, ...], int | None, int | None, int | None] | None = None
+        self._quiet: _Quiet | None = None  # after a round that wrote nothing: ``_round`` skips rounds while it holds
 
     @classmethod
     def open_for_reading(cls, path: str | Path, **kwargs: Any) -> Lab:
@@ -826,22 +837,18 @@ class Lab:
         assumption ``settle`` and ``run_for`` already make when they jump the clock to the next due timer; it makes
         an idle lab's clock cost nothing (a round over 1,000 vClusters reads ~94,000 objects: a second of CPU)."""
         with self._lock(), self.store.transaction():
-            quiet = self._quiet if self._quiet is not None and self._quiet[0] == self._marker() else None
+            quiet = self._quiet if self._quiet is not None and self._quiet.marker == self._marker() else None
             self.store.advance(STEP_SECONDS)
             result = StepResult(self.store.now())
-            if (
-                quiet is not None
-                and self.skips_quiet_rounds
-                and (quiet[1] is None or self.store.now_seconds() < quiet[1])
-            ):
-                self._quiet = (self._marker(), *quiet[1:])
+            if quiet is not None and self.skips_quiet_rounds and not quiet.due_by(self.store.now_seconds()):
+                self._quiet = quiet._replace(marker=self._marker())  # the clock's own write
                 return result
             ctx = Context(self.store, self.path, self.faults.active(), lab=self)
             before = self._marker()
             for c in self.controllers:
                 result.writes[c.name] = c.reconcile(ctx)
             after = self._marker()
-            self._quiet = (after, *self._timers(ctx)) if after == before else None
+            self._quiet = _Quiet(after, *self._timers(ctx)) if after == before else None
             return result
 
     def _marker(self) -> tuple[Any, ...]:
@@ -850,13 +857,12 @@ class Lab:
         heads = tuple(r.head() for r in (self.gitops_repo, self.state_remote, self.state_repo))
         return self.store.change_marker(), heads, id(self.executor)
 
-    def _timers(self, ctx: Context) -> tuple[int | None, int | None, int | None]:
-        """(when any timed work is next due, recurring work included; when convergence work is; when recurring
-        work is) — the controllers' ``next_due`` and ``next_periodic``, None for none."""
+    def _timers(self, ctx: Context) -> tuple[int | None, int | None]:
+        """(when convergence work is next due, when recurring work is): the controllers' ``next_due`` and
+        ``next_periodic``, None for none."""
         due = [d for c in self.controllers if (d := c.next_due(ctx)) is not None]
         periodic = [d for c in self.controllers if (d := _periodic(c, ctx)) is not None]
-        first = min(due + periodic, default=None)
-        return first, min(due, default=None), min(periodic, default=None)
+        return min(due, default=None), min(periodic, default=None)
 
     def sync_checkouts(self) -> None:
         """Bring the writer's clone's files up to its HEAD (commits are made in the object database)."""
@@ -890,10 +896,10 @@ class Lab:
                 if r.total:
                     continue
                 if self._quiet is not None:  # the round was quiet: its timers are known
-                    _, due, periodic = self._quiet[1:]
+                    due, periodic = self._quiet.due, self._quiet.periodic
                 else:
                     ctx = Context(self.store, self.path, self.faults.active(), lab=self)
-                    _, due, periodic = self._timers(ctx)
+                    due, periodic = self._timers(ctx)
                 dues = [d for d in (due, periodic if end is not None else None) if d is not None]
                 now = self.store.now_seconds()
                 if end is None and (not dues or min(dues) - now > (horizon or 0)):
