@@ -103,6 +103,7 @@ def render_chart(source: HelmSource, schema_path: Path | None = None, *, shared:
     if done is None:
         done = _render_chart(source, schema, defaults_file)
         done.objects = [kept(o) for o in done.objects]  # shared and read-only: their repeated parts kept once
+        done.values = kept(done.values)
         if len(_renders) >= _RENDERS_KEPT:
             _renders.pop(next(iter(_renders)))
         _renders[key] = done
