@@ -131,7 +131,7 @@ def in_sync(desired: dict[str, Any], live: dict[str, Any] | None) -> bool:
 _serials = itertools.count(1)
 
 
-@dataclass
+@dataclass(slots=True)
 class Compared:
     """One desired object compared with the live one (cached while neither changes)."""
 
@@ -374,7 +374,7 @@ class ArgoCDController:
             resource |= {"name": desired["metadata"]["name"], "status": "Synced" if synced else "OutOfSync"}
             if h is not None:
                 resource["health"] = {"status": h.status, **({"message": h.message} if h.message else {})}
-            hit = Compared(key, token, desired, synced, live is None, self._owner(live), resource)
+            hit = Compared(key, token, desired, synced, live is None, self._owner(live), kept(resource))
             cache[key] = hit
             out.append(hit)
         out.sort(key=lambda c: (kind_rank(c.key[1]), c.key[2], c.key[3]))
