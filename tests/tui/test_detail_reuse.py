@@ -275,3 +275,43 @@ def test_a_row_is_put_together_again_only_when_it_or_how_it_is_drawn_changed(mak
         assert changed[other] is not before[other] and "changed in place" in changed[other].text
 
     drive(app, script)
+
+
+def test_the_kept_detail_left_is_cleared_off_screen_and_shows_the_next_request_only(make_app):
+    """Left for the dashboard, the kept detail is cleared a moment later off screen (and laid out there): what was read
+    for its request and answers after is dropped, and the next request opened in it shows that request only."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        await pilot.press("enter")
+        await settle_ui(pilot)
+        detail = detail_of(app)
+        assert detail.ref.name == "media" and tree_names(detail)[0] == "media"
+        await pilot.press("down", "3")
+        await settle_ui(pilot)
+        held = HeldTraces(app, "media", "sandbox")
+        detail.refresh_data()  # a read of media in flight when the screen is left, answered after it was cleared
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is dashboard and detail._blank)
+        assert detail.is_attached and detail.snapshot is None and not detail.shows_request
+        assert tree_names(detail) == [] and detail.details.texts["tab-yaml"] == ""
+        assert detail.query_one("#node-tabs").active == "tab-yaml"
+        held.release("media")
+        await until(pilot, lambda: "media" in held.answered)
+        await settle_ui(pilot)
+        assert tree_names(detail) == [] and detail.snapshot is None
+
+        await pilot.press("down", "enter")  # sandbox, in the same screen
+        await pilot.pause()
+        assert detail_of(app) is detail and detail.ref.name == "sandbox"
+        text = screen_text(app)
+        assert "reading the trace…" in text and "media" not in text and "▶ trace" in text
+        assert detail.tree.border_title == detail.ref.title
+        held.release("sandbox")
+        await settle_ui(pilot)
+        assert tree_names(detail)[0] == "sandbox" and "media" not in tree_names(detail)
+        assert "name: sandbox" in detail.details.texts["tab-yaml"] and "media" not in screen_text(app)
+
+    drive(app, script)
