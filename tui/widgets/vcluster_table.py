@@ -179,26 +179,41 @@ class VClusterTable(DataTable):
         order = [k for k in self._keys if k in new]  # the table's order now: the rows kept, then the ones added
         kept = len(order)
         added: list[tuple[str, list[Any]]] = []
+        added_widths: list[list[int]] = []
         for key, cells in rows:
             if key in self._cells:
                 self._update(key, cells)
             else:
                 added.append((key, cells))
                 self._cells[key] = list(cells)
-                self._count(cells, 1)
+                added_widths.append(self._widths_of(cells))
                 order.append(key)
+        for i, counts in enumerate(self._widths):  # the added rows' widths counted at once, column by column
+            counts.update([widths[i] for widths in added_widths])
         self._add_rows(added)
         self._widen(order[kept:])
         if order != keys:
-            # DataTable.sort by each row's place in ``keys``, the row known by its NAME cell (the table keeps the very
-            # cell object given to add_row or update_cell, as ``_cells`` does)
-            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
-            self.sort("name", key=lambda cell: place[id(cell)])
+            self._place(keys)
         self._keys = keys
         if leaving:
             self._shrink()
         if selected in new and self.cursor_row != keys.index(selected):
             self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _place(self, keys: list[str]) -> None:
+        """Put the rows in the order of ``keys``: what ``DataTable.sort`` does — the rows' places given anew, one
+        change — with the places known (sort called a key function on every row: a fifth of the rows a cleared filter
+        brings back at 1,000 rows). Where DataTable keeps its rows' places as this version does (``_row_locations``, a
+        two-way dict of row key and place); elsewhere through sort, by each row's place in ``keys``, the row known by
+        its NAME cell (the table keeps the very cell object given to add_row or update_cell, as ``_cells`` does)."""
+        locations = getattr(self, "_row_locations", None)
+        if locations is None or not hasattr(locations, "get_key") or not isinstance(getattr(self, "_data", None), dict):
+            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
+            self.sort("name", key=lambda cell: place[id(cell)])
+            return
+        self._row_locations = type(locations)({RowKey(k): i for i, k in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()
 
     def _add_rows(self, rows: list[tuple[str, list[Any]]]) -> None:
         """Add these rows (one line each) below the others: what ``DataTable.add_row`` does for each, done once for
@@ -257,8 +272,17 @@ class VClusterTable(DataTable):
                 self.update_cell(first, column, self._cells[first][i], update_width=True)
 
     def _count(self, cells: list[Any], n: int) -> None:
-        for counts, cell in zip(self._widths, cells, strict=True):
-            counts[self._width(cell)] += n
+        for counts, width in zip(self._widths, self._widths_of(cells), strict=True):
+            counts[width] += n
+
+    def _widths_of(self, cells: list[Any]) -> list[int]:
+        """The cells' widths (``_width``), those measured before read at once."""
+        measured = self._measured
+        out = []
+        for cell in cells:
+            known = measured.get(id(cell))
+            out.append(known[1] if known is not None and known[0] is cell else self._width(cell))
+        return out
 
     def _width(self, cell: Any) -> int:
         """A cell's width, measured once per cell object (the rows a filter brings back are the same cells)."""
