@@ -220,6 +220,7 @@ def test_the_table_draws_from_its_cache_what_it_would_draw_afresh(make_app):
 
     def afresh(table: VClusterTable) -> list[list[tuple[str, Any]]]:
         table._drawn.clear()
+        table._lines.clear()
         table._clear_caches()
         return lines(table)
 
@@ -238,5 +239,79 @@ def test_the_table_draws_from_its_cache_what_it_would_draw_afresh(make_app):
             await pilot.press(*keys)
             await settle_ui(pilot)
             assert lines(table) == afresh(table), keys
+
+    drive(app, script)
+
+
+def test_a_row_is_put_together_again_only_when_it_or_how_it_is_drawn_changed(make_app):
+    """VClusterTable's lines kept (``_render_line``): the focus going to the `/` bar and back draws the rows without the
+    cursor from what was kept — the very lines — and a row whose cell changed, or the cursor's, afresh."""
+    app = make_app()
+
+    def strips(table: VClusterTable) -> dict[str, Any]:
+        return {key: table.render_line(table.header_height + i) for i, key in enumerate(table._keys)}
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        assert table.has_focus and table.cursor_row == 0
+        cursor_key, other = table._keys[0], table._keys[1]
+        before = strips(table)
+        await pilot.press("slash")  # the table's focus to the bar: every line looks otherwise (DataTable:focus)
+        await settle_ui(pilot)
+        blurred = strips(table)
+        assert all(blurred[k] is not before[k] for k in before)
+        await pilot.press("escape")  # the focus back: the rows as they were, from what was kept
+        await settle_ui(pilot)
+        assert table.has_focus
+        again = strips(table)
+        assert again[other] is before[other]
+        assert again[cursor_key] is not before[cursor_key]  # the cursor's row: drawn again (the table's styles moved)
+        assert again[cursor_key].text == before[cursor_key].text
+        table.update_cell(other, "message", "changed in place")
+        await pilot.pause()
+        changed = strips(table)
+        assert changed[other] is not before[other] and "changed in place" in changed[other].text
+
+    drive(app, script)
+
+
+def test_the_kept_detail_left_is_cleared_off_screen_and_shows_the_next_request_only(make_app):
+    """Left for the dashboard, the kept detail is cleared a moment later off screen (and laid out there): what was read
+    for its request and answers after is dropped, and the next request opened in it shows that request only."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        await pilot.press("enter")
+        await settle_ui(pilot)
+        detail = detail_of(app)
+        assert detail.ref.name == "media" and tree_names(detail)[0] == "media"
+        await pilot.press("down", "3")
+        await settle_ui(pilot)
+        held = HeldTraces(app, "media", "sandbox")
+        detail.refresh_data()  # a read of media in flight when the screen is left, answered after it was cleared
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is dashboard and detail._blank)
+        assert detail.is_attached and detail.snapshot is None and not detail.shows_request
+        assert tree_names(detail) == [] and detail.details.texts["tab-yaml"] == ""
+        assert detail.query_one("#node-tabs").active == "tab-yaml"
+        held.release("media")
+        await until(pilot, lambda: "media" in held.answered)
+        await settle_ui(pilot)
+        assert tree_names(detail) == [] and detail.snapshot is None
+
+        await pilot.press("down", "enter")  # sandbox, in the same screen
+        await pilot.pause()
+        assert detail_of(app) is detail and detail.ref.name == "sandbox"
+        text = screen_text(app)
+        assert "reading the trace…" in text and "media" not in text and "▶ trace" in text
+        assert detail.tree.border_title == detail.ref.title
+        held.release("sandbox")
+        await settle_ui(pilot)
+        assert tree_names(detail)[0] == "sandbox" and "media" not in tree_names(detail)
+        assert "name: sandbox" in detail.details.texts["tab-yaml"] and "media" not in screen_text(app)
 
     drive(app, script)

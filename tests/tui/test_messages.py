@@ -157,6 +157,7 @@ FRAMEWORK = frozenset(
         "COMMAND_PALETTE_BINDING",  # what Textual's Footer reads to show its keys (KeyFooter)
         "ENABLE_COMMAND_PALETTE",
         "get_key_display",
+        "size",  # the terminal's size: RequestDetailScreen is laid out off screen at it (``lay_out_off_screen``)
     }
 )
 HOST = frozenset(name for name in vars(LabHost) if not name.startswith("_"))

@@ -9,6 +9,7 @@ an answer read for an earlier one (it may come late: the reader was busy) is dro
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from rich.text import Text
@@ -59,7 +60,10 @@ class RequestDetailScreen(LabScreen):
         self.snapshot: TraceSnapshot | None = None
         self.error: str | None = None
         self.generation = 0  # the requests shown in this screen so far, less one (``show_request``)
-        self.shows_request = True  # False while built ahead, before its first ``show_request`` (``blank``)
+        self.shows_request = (
+            True  # False while built ahead, before its first ``show_request`` (``blank``), and once left
+        )
+        self._blank = False  # cleared off screen: nothing of a request shown (``blank``, ``_blank_when_left``)
 
     @classmethod
     def blank(cls) -> RequestDetailScreen:
@@ -67,23 +71,75 @@ class RequestDetailScreen(LabScreen):
         ``show_request``."""
         screen = cls(ObjectRef("", ""))
         screen.shows_request = False
+        screen._blank = True
         return screen
 
     def show_request(self, ref: ObjectRef) -> None:
         """Show ``ref`` in this screen (kept installed by the app, off the stack now): everything of the request shown
         before is cleared — as in a new screen — and what is read for it from now on is dropped (``generation``).
-        The screen reads ``ref`` when it is shown again (``on_screen_resume``)."""
+        The screen reads ``ref`` when it is shown again (``on_screen_resume``). Cleared already when it was left
+        (``_blank_when_left``): only the tree's title is the new request's, so showing it lays nothing out."""
         self.generation += 1
         self.shows_request = True
         self.ref = ref
         self.snapshot = None
         self.error = None
+        if not self._blank:
+            self._clear()
+        self._blank = False
+        self.tree.border_title = ref.title
+        self.tree.focus()
+
+    def _clear(self) -> None:
+        """Everything of the request shown before gone: the screen as a new one looks before its first answer."""
         if self.maximized is not None:
             self.minimize()
         self.verdict.update("reading the trace…")
-        self.tree.clear_trace(ref.title)
+        self.tree.clear_trace("")
         self.details.clear()
-        self.tree.focus()
+
+    def on_screen_suspend(self) -> None:
+        """Left for the dashboard (not for a screen above it: a page, the create form): cleared a moment later, off
+        screen (``_blank_when_left``)."""
+        if self.kept and self not in self.app.screen_stack:
+            self.set_timer(self.BLANK_AFTER, self._blank_when_left, name="blank the kept detail")
+
+    BLANK_AFTER = 0.2  # seconds after the screen was left (`escape`'s paint done)
+    kept = False  # the app's kept detail (``KratixLabApp.open_request``), installed: left, it stays mounted
+
+    def _blank_when_left(self) -> None:
+        """Clear the screen of the request it showed, off screen, and lay it out and draw it there (what opening the
+        next detail did inside the `enter`: a layout and a paint of what was cleared, ~10–20 ms of the UI thread).
+        What was read for that request and answers later is dropped (``generation``); a screen shown again meanwhile
+        is left alone (``show_request`` clears it)."""
+        if self._blank or not self.is_attached or self in self.app.screen_stack:
+            return
+        self.generation += 1
+        self.shows_request = False
+        self.snapshot = None
+        self.error = None
+        self._clear()
+        self._blank = True
+        # a worker: the screen handles the layout its widgets ask for meanwhile (not while this timer's callback runs)
+        self.run_worker(self.lay_out_off_screen(), group="off-screen", exclusive=True)
+
+    async def lay_out_off_screen(self) -> None:
+        """Lay the screen out at the app's size and draw its widgets while it is not shown, so that showing it is a
+        paint of what they drew (``Screen._on_screen_resume`` lays out a screen of another size than the app's, and
+        the screen's timer what changed while it was away). Through Textual's own steps (``Screen._refresh_layout``,
+        the compositor's render), which have no public call; again while what the last layout set off (its Resize and
+        Show events, the tabs mounting their panes, a pane scrolled home) asks for another."""
+        for _ in range(4):
+            await asyncio.sleep(0.05)
+            if not self.is_attached or self in self.app.screen_stack:
+                return  # shown meanwhile (it lays itself out), or the app is closing
+            self._refresh_layout(self.app.size)
+            self._layout_required = False
+            self._compositor.render_update(full=True)
+            self._dirty_widgets.clear()
+            await asyncio.sleep(0.05)
+            if not (self._layout_required or self._dirty_widgets):
+                return
 
     def compose(self) -> ComposeResult:
         yield LabHeader(id="lab-header")

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
@@ -31,6 +32,7 @@ COLUMNS = [
 ]
 REBUILD_AFTER = 20  # more rows than this (and a quarter of them) leaving the table at once: it is rebuilt
 DRAWN_AT_MOST = 20_000  # cells kept drawn (_render_cell), across rows cleared or removed: then forgotten at once
+LINES_AT_MOST = 5_000  # rows' lines kept drawn (_render_line): then forgotten at once
 DRAWN_WAYS = 3  # ways each cell is kept drawn (a filter narrows the columns; cleared, they are as wide as before)
 MESSAGE_WIDTH = 90  # the full message is shown under the table for the selected row
 # The two request columns' keys: their headers are the request kind's printer columns' names (PRESET and K8S for
@@ -126,6 +128,8 @@ class VClusterTable(DataTable):
         self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # per column: how many cells of each width
         # (row, column) -> how it was drawn -> (the cell, its lines): see _render_cell
         self._drawn: dict[tuple[RowKey, ColumnKey], dict[tuple[Any, ...], tuple[Any, Any]]] = {}
+        # (row, line of it) -> how it was drawn -> (its cells, the line): see _render_line
+        self._lines: dict[tuple[RowKey, int], dict[tuple[Any, ...], tuple[tuple[Any, ...], Strip]]] = {}
         self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
         self._measured: dict[int, tuple[Any, int]] = {}  # id of a cell -> (the cell, its width): _width
 
@@ -175,26 +179,41 @@ class VClusterTable(DataTable):
         order = [k for k in self._keys if k in new]  # the table's order now: the rows kept, then the ones added
         kept = len(order)
         added: list[tuple[str, list[Any]]] = []
+        added_widths: list[list[int]] = []
         for key, cells in rows:
             if key in self._cells:
                 self._update(key, cells)
             else:
                 added.append((key, cells))
                 self._cells[key] = list(cells)
-                self._count(cells, 1)
+                added_widths.append(self._widths_of(cells))
                 order.append(key)
+        for i, counts in enumerate(self._widths):  # the added rows' widths counted at once, column by column
+            counts.update([widths[i] for widths in added_widths])
         self._add_rows(added)
         self._widen(order[kept:])
         if order != keys:
-            # DataTable.sort by each row's place in ``keys``, the row known by its NAME cell (the table keeps the very
-            # cell object given to add_row or update_cell, as ``_cells`` does)
-            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
-            self.sort("name", key=lambda cell: place[id(cell)])
+            self._place(keys)
         self._keys = keys
         if leaving:
             self._shrink()
         if selected in new and self.cursor_row != keys.index(selected):
             self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _place(self, keys: list[str]) -> None:
+        """Put the rows in the order of ``keys``: what ``DataTable.sort`` does — the rows' places given anew, one
+        change — with the places known (sort called a key function on every row: a fifth of the rows a cleared filter
+        brings back at 1,000 rows). Where DataTable keeps its rows' places as this version does (``_row_locations``, a
+        two-way dict of row key and place); elsewhere through sort, by each row's place in ``keys``, the row known by
+        its NAME cell (the table keeps the very cell object given to add_row or update_cell, as ``_cells`` does)."""
+        locations = getattr(self, "_row_locations", None)
+        if locations is None or not hasattr(locations, "get_key") or not isinstance(getattr(self, "_data", None), dict):
+            place = {id(self._cells[k][0]): i for i, k in enumerate(keys)}
+            self.sort("name", key=lambda cell: place[id(cell)])
+            return
+        self._row_locations = type(locations)({RowKey(k): i for i, k in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()
 
     def _add_rows(self, rows: list[tuple[str, list[Any]]]) -> None:
         """Add these rows (one line each) below the others: what ``DataTable.add_row`` does for each, done once for
@@ -253,8 +272,17 @@ class VClusterTable(DataTable):
                 self.update_cell(first, column, self._cells[first][i], update_width=True)
 
     def _count(self, cells: list[Any], n: int) -> None:
-        for counts, cell in zip(self._widths, cells, strict=True):
-            counts[self._width(cell)] += n
+        for counts, width in zip(self._widths, self._widths_of(cells), strict=True):
+            counts[width] += n
+
+    def _widths_of(self, cells: list[Any]) -> list[int]:
+        """The cells' widths (``_width``), those measured before read at once."""
+        measured = self._measured
+        out = []
+        for cell in cells:
+            known = measured.get(id(cell))
+            out.append(known[1] if known is not None and known[0] is cell else self._width(cell))
+        return out
 
     def _width(self, cell: Any) -> int:
         """A cell's width, measured once per cell object (the rows a filter brings back are the same cells)."""
@@ -332,6 +360,65 @@ class VClusterTable(DataTable):
         ways[how] = (value, lines)
         return lines
 
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """A row's line, put together again only when one of its cells is another object or how it is drawn changed —
+        its place, the columns' widths, the row's style (zebra stripes), the cursor or hover on it and, for the row
+        they are on, the table's styles (focus: the cursor's colours). DataTable keys its cache of lines with the
+        cursor's place, its count of changes and its focus: moving the cursor, the clock's SINCE cells and the focus
+        going to the `/` bar or back each had every visible line put together again from its cells (~0.4 ms a line:
+        a third of a key press's paint at 1,000 vClusters). Kept ``DRAWN_WAYS`` ways a line, as cells are: rows a
+        filter hid come back where they were. The header, and tables with row labels, fixed columns or another
+        cursor, are DataTable's."""
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        if (
+            row_key is self._header_row_key
+            or self.cursor_type != "row"
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return super()._render_line(y, x1, x2, base_style)
+        row_index = self._row_locations.get(row_key)
+        cursor = self.cursor_coordinate.row == row_index
+        hover = self.hover_coordinate.row == row_index
+        how = (
+            row_index,  # the line carries it (the mouse's meta)
+            x1,
+            x2,
+            self.size.width,
+            base_style,
+            self._get_row_style(row_index, base_style),
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            tuple(column.get_render_width(self) for column in self.ordered_columns),
+            self.cell_padding,
+            self.rows[row_key].height,
+            self._style_updates if (cursor or hover) else 0,
+        )
+        cells = tuple(self._data[row_key].values())
+        ways = self._lines.get((row_key, line_no))
+        if ways is None:
+            if len(self._lines) > LINES_AT_MOST:
+                self._lines = {}
+            ways = self._lines[(row_key, line_no)] = {}
+        drawn = ways.get(how)
+        if (
+            drawn is not None
+            and len(drawn[0]) == len(cells)
+            and all(a is b for a, b in zip(drawn[0], cells, strict=True))
+        ):
+            return drawn[1]
+        strip = super()._render_line(y, x1, x2, base_style)
+        ways.pop(how, None)
+        if len(ways) >= DRAWN_WAYS:
+            del ways[next(iter(ways))]  # the oldest
+        ways[how] = (cells, strip)
+        return strip
+
     def notify_style_update(self) -> None:
         self._style_updates += 1
         super().notify_style_update()
@@ -341,6 +428,8 @@ class VClusterTable(DataTable):
         when it is cleared — drawn again only if their place changed), not when the columns are."""
         if columns or len(self._drawn) > DRAWN_AT_MOST:
             self._drawn = {}
+        if columns:
+            self._lines = {}
         return super().clear(columns)
 
 

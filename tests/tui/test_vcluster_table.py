@@ -1,0 +1,72 @@
+"""VClusterTable.show at fleet size: a filter narrowing a thousand rows to a few and cleared again shows every row in
+the order asked, each with its own cells, the columns as wide as their widest cell, the cursor on its vCluster."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+
+from kratix_lab.diagnose import VClusterStatus
+from tui.widgets.vcluster_table import COLUMNS, SORT_KEYS, VClusterTable, row_cells, row_key
+
+
+def statuses(n: int) -> list[VClusterStatus]:
+    return [
+        VClusterStatus(
+            f"vc{i:04d}",
+            "platform-requests",
+            "small" if i % 3 else "a-larger-preset",
+            "v1.30.2",
+            "workloads",
+            "Healthy" if i % 7 else "Progressing",
+            100 + i,
+            f"message of vc{i:04d}" + " and more" * (i % 5),
+            ("Preset", "K8s"),
+        )
+        for i in range(n)
+    ]
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield VClusterTable(id="vclusters")
+
+
+def test_a_filter_cleared_shows_every_row_in_order_with_the_cursor_on_its_vcluster():
+    rows = statuses(1000)
+    cells = {row_key(s): row_cells(s, 5000) for s in rows}
+
+    def shown(table: VClusterTable) -> list[str]:
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    async def main() -> None:
+        app = TableApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.query_one(VClusterTable)
+            by_health = sorted(rows, key=SORT_KEYS["health"])
+            everything = [(row_key(s), list(cells[row_key(s)])) for s in by_health]
+            table.show(everything)
+            await pilot.pause()
+            assert shown(table) == [s.name for s in by_health]
+            table.move_cursor(row=[s.name for s in by_health].index("vc0042"), animate=False)
+            few = [(k, c) for k, c in everything if "vc00" in k]  # 100 of 1,000: the table rebuilt
+            table.show(few)
+            await pilot.pause()
+            assert (
+                shown(table) == [k.split("/")[1] for k, _ in few] and table.selected_key == "platform-requests/vc0042"
+            )
+            by_name = sorted(rows, key=SORT_KEYS["name"])  # cleared, in another order: 900 rows added, all placed
+            table.show([(row_key(s), list(cells[row_key(s)])) for s in by_name])
+            await pilot.pause()
+            assert shown(table) == [s.name for s in by_name]
+            assert table.selected_key == "platform-requests/vc0042" and table.cursor_row == 42
+            for i in (0, 500, 999):
+                assert table.get_row_at(i) == cells[row_key(by_name[i])]
+            for i, (column, _) in enumerate(COLUMNS):
+                col = table.columns[column]  # type: ignore[index]
+                widest = max(cell_len(str(c[i])) for c in cells.values())
+                assert col.content_width == max(widest, col.label.cell_len), column
+
+    asyncio.run(main())
