@@ -783,3 +783,65 @@ def test_the_pipeline_image_needs_no_msgspec():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "JSONDecodeError", done.stderr
+
+
+def test_the_wait_for_the_placements_reads_the_kinds_not_read_yet_with_their_labels(two):
+    """While git still reads the placements' files, ``ready`` reads every kind of the store not read yet, each with
+    its objects' labels and no body parsed (the first row asks for the files before its live objects' kinds); what the
+    snapshot answers from them is what the source answers, label-selected lists too. With git done it reads nothing
+    more; a kind whose body is not JSON keeps its labels unread and raises where a row selects on it, as before."""
+    import threading
+
+    source = LabSource(two)
+    go = threading.Event()
+    reading = threading.Thread(target=go.wait)
+    reading.start()
+    try:
+        snap = source.snapshot()
+        snap._kind("Application")
+        snap._reading = (reading, {})
+        snap.read_ahead_while_reading()
+        assert sorted(snap._kinds) == two.store.kinds()
+        for kind in two.store.kinds():
+            k = snap._kinds[kind]
+            assert k._have == [
+                source.get(kind, o.name, o.namespace or None, o.group)["metadata"].get("labels") for o in k.rows
+            ]
+            if kind != "Application":
+                assert all(o.value is None for o in k.rows), kind  # read, not parsed
+        for kind, keys in SELECTORS:
+            for o in source.list(kind):
+                labels = o["metadata"].get("labels") or {}
+                if all(k in labels for k in keys):
+                    selector = {k: labels[k] for k in keys}
+                    assert snap.list(kind, None, selector) == source.list(kind, None, selector)
+        bad = source.snapshot()
+        bad._kind("Job").rows[0].body = "{not json"
+        bad._reading = (reading, {})
+        bad.read_ahead_while_reading()
+        assert bad._kinds["Job"]._have is None and bad._kinds["Pod"]._have is not None
+    finally:
+        go.set()
+        reading.join()
+    with pytest.raises(ValueError):
+        bad.list("Job", None, {"kratix.io/promise-name": "vcluster-core"})
+    done = source.snapshot()
+    done._reading = (reading, {})  # ended: nothing read
+    done.read_ahead_while_reading()
+    assert done._kinds == {}
+
+
+def test_a_one_shot_prefetch_starts_the_history_walk(two):
+    """A one-shot's ``prefetch`` starts git walking the state repo's history (``is_ancestor``'s first answer) beside
+    the placements' read; the answers are the ones read when asked."""
+    source = LabSource(two)
+    snap = source.snapshot()
+    snap.prefetch()
+    assert source._history is not None and source._history[0] == two.state_remote.head()
+    snap.ready()
+    head = two.state_remote.head()
+    chain = two.state_remote.first_parent_chain(head)
+    assert chain and len(chain) > 2
+    fresh = LabSource(two)
+    for sha in [chain[0], chain[1], chain[-1], "0" * 40]:
+        assert snap.is_ancestor(sha, head) == fresh.is_ancestor(sha, head)
