@@ -396,12 +396,13 @@ class LabSnapshot:
                     o.obj()
 
     def read_ahead_while_reading(self) -> None:
-        """While ``prefetch``'s thread still reads the state repo, read the kinds not read yet, each with its objects'
-        labels (what a label-selected list of it indexes): the first row asks for the placements' files before the
-        kinds of its live objects and their Helm workloads, and read after git's answer each kind was this process's
-        alone, before a one-shot's fork (issue 15: at 1,000 vClusters the pods, services, workloads and the state
-        files' kinds, ~0.75 s of CPU after the wait). Which kinds the rows read is known only from the files: every
-        kind is read, in the store's order, until git is done; none is parsed (a body is parsed when a row asks)."""
+        """While ``prefetch``'s thread still reads the state repo, read the kinds not read yet (one query each, their
+        objects indexed by namespace and name; none parsed, no label read): the first row asks for the placements' files
+        before the kinds of its live objects and their Helm workloads, and read after git's answer each kind was this
+        process's alone, before a one-shot's fork (issue 15: at 1,000 vClusters the pods, services, workloads and the
+        state files' kinds, ~0.5 s after the wait). Which kinds the rows read is known only from the files: every kind
+        is read, in the store's order, until git is done. (Their labels are left for the first list that selects on
+        them: decoding every object's labels here cost more than the reads, and slowed git on a busy machine.)"""
         if self._reading is None or self._fresh is not None:  # (a snapshot that forgets reads a kind when asked)
             return
         thread = self._reading[0]
@@ -409,15 +410,7 @@ class LabSnapshot:
             if not thread.is_alive():
                 return
             with contextlib.suppress(Exception):  # (what fails here fails again where a row reads it, and says so)
-                k = self._kind(kind)
-                if k._have is None:
-                    have = []
-                    for i, o in enumerate(k.rows):
-                        if i % 256 == 0 and not thread.is_alive():
-                            break
-                        have.append(o.labels())
-                    else:
-                        k._have = have
+                self._kind(kind)
 
     def ready(self) -> None:
         """Wait for ``prefetch``'s thread (before a fork: a forked process has no threads), parsing the bodies read
