@@ -785,50 +785,6 @@ def test_the_pipeline_image_needs_no_msgspec():
     assert done.returncode == 0 and done.stdout.strip() == "JSONDecodeError", done.stderr
 
 
-def test_the_wait_for_the_placements_reads_the_kinds_not_read_yet(two):
-    """While git still reads the placements' files, ``ready`` reads every kind of the store not read yet, no body parsed
-    and no label read (the first row asks for the files before its live objects' kinds); what the snapshot answers
-    from them is what the source answers, label-selected lists too, and a body that is not JSON raises where a row
-    selects on it, as before. With git done it reads nothing more."""
-    import threading
-
-    source = LabSource(two)
-    go = threading.Event()
-    reading = threading.Thread(target=go.wait)
-    reading.start()
-    try:
-        snap = source.snapshot()
-        snap._kind("Application")
-        snap._reading = (reading, {})
-        snap.read_ahead_while_reading()
-        assert sorted(snap._kinds) == two.store.kinds()
-        for kind in two.store.kinds():
-            if kind != "Application":
-                k = snap._kinds[kind]
-                assert k._have is None and all(o.value is None and o.body for o in k.rows), kind
-        bad = source.snapshot()
-        bad._reading = (reading, {})
-        bad.read_ahead_while_reading()
-        bad._kinds["Job"].rows[0].body = "{not json"
-    finally:
-        go.set()
-        reading.join()
-    for kind, keys in SELECTORS:
-        for o in source.list(kind):
-            labels = o["metadata"].get("labels") or {}
-            if all(k in labels for k in keys):
-                selector = {k: labels[k] for k in keys}
-                assert snap.list(kind, None, selector) == source.list(kind, None, selector)
-    for kind in two.store.kinds():
-        assert snap.list(kind) == source.list(kind), kind
-    with pytest.raises(ValueError):
-        bad.list("Job", None, {"kratix.io/promise-name": "vcluster-core"})
-    done = source.snapshot()
-    done._reading = (reading, {})  # ended: nothing read
-    done.read_ahead_while_reading()
-    assert done._kinds == {}
-
-
 def test_a_one_shot_prefetch_starts_the_history_walk(two):
     """A one-shot's ``prefetch`` starts git walking the state repo's history (``is_ancestor``'s first answer) beside
     the placements' read; the answers are the ones read when asked."""

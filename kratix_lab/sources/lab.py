@@ -395,31 +395,12 @@ class LabSnapshot:
                 with contextlib.suppress(Exception):  # a body that is not JSON: said by the row that reads it
                     o.obj()
 
-    def read_ahead_while_reading(self) -> None:
-        """While ``prefetch``'s thread still reads the state repo, read the kinds not read yet (one query each, their
-        objects indexed by namespace and name; none parsed, no label read): the first row asks for the placements' files
-        before the kinds of its live objects and their Helm workloads, and read after git's answer each kind was this
-        process's alone, before a one-shot's fork (issue 15: at 1,000 vClusters the pods, services, workloads and the
-        state files' kinds, ~0.5 s after the wait). Which kinds the rows read is known only from the files: every kind
-        is read, in the store's order, until git is done. (Their labels are left for the first list that selects on
-        them: decoding every object's labels here cost more than the reads, and slowed git on a busy machine.)"""
-        if self._reading is None or self._fresh is not None:  # (a snapshot that forgets reads a kind when asked)
-            return
-        thread = self._reading[0]
-        for kind in self._store.kinds():
-            if not thread.is_alive():
-                return
-            with contextlib.suppress(Exception):  # (what fails here fails again where a row reads it, and says so)
-                self._kind(kind)
-
     def ready(self) -> None:
         """Wait for ``prefetch``'s thread (before a fork: a forked process has no threads), parsing the bodies read
-        so far meanwhile (``parse_while_reading``) and reading the kinds not read yet (``read_ahead_while_reading``):
-        a one-shot's first row asks for the placements' files a second or more before git has read them (issue 15:
-        at 1,000 vClusters this process waited 1.5 s there, idle)."""
+        so far meanwhile (``parse_while_reading``): a one-shot's first row asks for the placements' files a second
+        or more before git has read them (issue 15: at 1,000 vClusters this process waited 1.5 s there, idle)."""
         if self._reading is not None:
             self.parse_while_reading()
-            self.read_ahead_while_reading()
             thread, box = self._reading
             thread.join()
             self._reading = None
