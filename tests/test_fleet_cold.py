@@ -783,3 +783,19 @@ def test_the_pipeline_image_needs_no_msgspec():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "JSONDecodeError", done.stderr
+
+
+def test_a_one_shot_prefetch_starts_the_history_walk(two):
+    """A one-shot's ``prefetch`` starts git walking the state repo's history (``is_ancestor``'s first answer) beside
+    the placements' read; the answers are the ones read when asked."""
+    source = LabSource(two)
+    snap = source.snapshot()
+    snap.prefetch()
+    assert source._history is not None and source._history[0] == two.state_remote.head()
+    snap.ready()
+    head = two.state_remote.head()
+    chain = two.state_remote.first_parent_chain(head)
+    assert chain and len(chain) > 2
+    fresh = LabSource(two)
+    for sha in [chain[0], chain[1], chain[-1], "0" * 40]:
+        assert snap.is_ancestor(sha, head) == fresh.is_ancestor(sha, head)

@@ -220,3 +220,51 @@ def test_dumped_data_without_an_alias_is_walked_as_with_one(data):
     with pytest.MonkeyPatch.context() as m:
         _every_node_recorded(m)
         assert fast == _outcome(text)
+
+
+def _no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every node's resolver calls made through the loader's class, as before ``_no_path_hooks``."""
+    from kratix_lab.model import yamlio
+
+    monkeypatch.setattr(yamlio, "_no_path_hooks", lambda loader: None)
+
+
+@pytest.mark.parametrize("text", ONE_WALK_CASES + MORE_UNSHARED_CASES + ["a: b\n" * 3 + "c: 'true'\nd: true\ne: ~\n"])
+def test_the_cheap_resolver_hooks_load_what_the_class_resolver_does(text, monkeypatch):
+    """A loader with no path resolvers (``_no_path_hooks``: ``descend_resolver``/``ascend_resolver`` doing nothing,
+    a plain scalar met before read from ``_resolved``) gives the same values, or the same error, as one resolving
+    every node through its class — texts parsed twice, so the second parse reads the tags the first remembered."""
+    fast = [_outcome(text), _outcome(text)]
+    _no_hooks(monkeypatch)
+    assert fast == [_outcome(text), _outcome(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(DUMPABLE)
+def test_dumped_data_loads_with_the_cheap_resolver_hooks_as_without(data):
+    text = _dumped(data)
+    fast = [_outcome(text), _outcome(text)]
+    with pytest.MonkeyPatch.context() as m:
+        _no_hooks(m)
+        assert fast == [_outcome(text), _outcome(text)]
+
+
+def test_a_loader_with_path_resolvers_keeps_its_class_resolver():
+    """``_no_path_hooks`` sets nothing on a loader whose class has path resolvers (their answers depend on the path,
+    which the cheap hooks do not follow); on the safe loader it sets the three hooks."""
+    from kratix_lab.model import yamlio
+
+    class Pathed(yamlio._Loader):
+        pass
+
+    Pathed.add_path_resolver("tag:yaml.org,2002:str", ["a"], yamlio.ScalarNode)
+    pathed, plain = Pathed("a: 1\n"), yamlio._Loader("a: 1\n")
+    try:
+        yamlio._no_path_hooks(pathed)
+        yamlio._no_path_hooks(plain)
+        assert not {"resolve", "descend_resolver", "ascend_resolver"} & set(vars(pathed))
+        assert {"resolve", "descend_resolver", "ascend_resolver"} <= set(vars(plain))
+        assert pathed.get_single_data() == plain.get_single_data() == {"a": 1}
+    finally:
+        pathed.dispose()
+        plain.dispose()

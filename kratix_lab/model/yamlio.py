@@ -392,9 +392,36 @@ def check_size(text: str | bytes, source: str) -> None:
         raise YamlError(f"{source}: {request_too_large()}")
 
 
+def _no_path_hooks(loader: _Loader) -> None:
+    """The composer's per-node calls into the resolver, made cheap for a loader with no path resolvers (the safe
+    loader has none; libyaml's composer calls ``descend_resolver``, ``ascend_resolver`` and ``resolve`` for every node
+    — three Python calls, each looking its class's ``yaml_path_resolvers`` up, a tenth of a state file's parse; a cold
+    ``status`` parses seventeen thousand): the first two do nothing then, and a plain scalar's tag met before is read
+    from ``_resolved`` directly — the answers ``_CachedResolve`` gives, set on this loader alone."""
+    if loader.yaml_path_resolvers:
+        return
+    slow, known = loader.resolve, _resolved.get
+
+    def resolve(kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            tag = known(value)
+            if tag is not None:
+                return tag
+        return slow(kind, value, implicit)
+
+    loader.resolve = resolve  # type: ignore[method-assign]
+    loader.descend_resolver = _nothing  # type: ignore[method-assign]
+    loader.ascend_resolver = _nothing  # type: ignore[method-assign]
+
+
+def _nothing(*args: Any) -> None:
+    return None
+
+
 def _parse_all(text: str, source: str) -> list[Any]:
     check_size(text, source)
     loader = _Loader(text)
+    _no_path_hooks(loader)
     loader.source = source
     loader.unshared = "*" not in text  # (an alias is ``*name``)
     try:

@@ -365,6 +365,7 @@ class LabSnapshot:
             return
         specs = self._placement_specs()
         repo = self.source.lab.state_remote
+        self.source.prefetch_history()  # is_ancestor's first answer: git walks the history meanwhile too (its process)
         box: dict[str, Any] = {}
 
         def read() -> None:
