@@ -3,7 +3,11 @@ not ``Progressing`` (issue 17 item 11); a failing delete stays ``Degraded``."""
 
 from __future__ import annotations
 
+import pytest
+
 from kratix_lab.diagnose import DELETING, fleet
+from kratix_lab.errors import KratixLabError
+from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.kube.health import DEGRADED, HEALTHY
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources.lab import LabSource
@@ -80,3 +84,22 @@ def test_the_fleet_columns_are_the_request_kinds_printer_columns(lab):
     assert column_text(obj, PrinterColumn("B", ".spec.a[0].b")) == "true"
     assert column_text(obj, PrinterColumn("M", ".spec.m")) == '{"x":1}'
     assert column_text(obj, PrinterColumn("N", ".spec.a[3].b")) == ""
+
+
+def test_warm_parses_the_members_the_first_refresh_then_reads_as_they_are(lab: Lab):
+    """``FleetRows.warm`` (the dashboard's fleet worker, as the app starts): the requests and Applications the first
+    refresh reads before its first row are parsed ahead, and that refresh takes them as they are."""
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    rows.warm()
+    ahead = dict(lab.store._parsed)
+    assert {key[1] for key in ahead} >= {"VClusterOrchestrator", "Application"}
+    assert rows.refresh() == fleet(source)
+    assert all(lab.store._parsed[key][1] is obj for key, (_, obj) in ahead.items())
+
+
+def test_warm_leaves_an_error_to_the_refresh(lab: Lab):
+    rows = FleetRows(LabSource(lab), kind="NoSuchKind")
+    rows.warm()
+    with pytest.raises(KratixLabError):
+        rows.refresh()
