@@ -151,27 +151,3 @@ def test_many_rows_reached_at_once_stream_in_too(fleet_lab, small_stream):
     assert rows._stream is not None and len(shown) == 6  # the old rows stay shown meanwhile
     drain(rows)
     assert rows.rows() == fleet(source)
-
-
-def test_the_processes_that_stream_rows_yield_the_cpu(monkeypatch):
-    """``_stream_share`` (a forked process computing many rows at once) runs ``STREAM_NICENESS`` below its parent:
-    the dashboard's key presses and the parent's changed rows come first."""
-    import multiprocessing
-    import os
-
-    from kratix_lab.fleet import rows as rows_module
-
-    class Source:
-        def reopened(self):
-            return self
-
-    monkeypatch.setattr(rows_module, "_compute", lambda *args: os.nice(0))  # the "row": the process's niceness
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    process = multiprocessing.get_context("fork").Process(
-        target=rows_module._stream_share, args=(send, Source(), None, None, [(("ns", "a"), True)])
-    )
-    process.start()
-    send.close()
-    rows, _ = receive.recv()
-    process.join(timeout=60)
-    assert rows == [(("ns", "a"), min(19, os.nice(0) + rows_module.STREAM_NICENESS))]

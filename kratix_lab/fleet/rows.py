@@ -30,7 +30,6 @@ import contextlib
 import gc
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,7 +41,6 @@ from kratix_lab.model import doccache, matches_labels
 from kratix_lab.trace import resolve
 
 Key = tuple[str, str, str]  # kind, namespace ("" cluster-wide), name
-STREAM_NICENESS = 5  # the forked processes that stream many rows run below the dashboard and the parent (_stream_share)
 SHARED = frozenset({"Application", "Destination", "GitStateStore"})  # read by many rows: compared on facts
 EVERY_ROW = frozenset({"Promise", "CustomResourceDefinition"})  # what resolve()/kinds() depend on
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
@@ -900,11 +898,6 @@ def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
-    # Many rows at once (the first paint; every CronJob of the fleet firing together): the CPU yielded to whoever
-    # needs it sooner — the dashboard's key presses, the parent computing a changed row (issue 15: at 1,000 vClusters
-    # the two processes of a CronJob wave took both cores for ~10 s and the keys pressed meanwhile waited)
-    with contextlib.suppress(OSError, AttributeError):  # (not on every platform)
-        os.nice(STREAM_NICENESS)
     try:
         s = s.reopened()
         forget = getattr(s, "forget_parsed", lambda: None)  # the bodies of the rows sent: not held (a lab's snapshot)
