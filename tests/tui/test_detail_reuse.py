@@ -61,6 +61,15 @@ def detail_of(app: Any) -> RequestDetailScreen:
     return screen
 
 
+async def open_first(pilot: Pilot) -> tuple[DashboardScreen, RequestDetailScreen]:
+    """From the dashboard: the first row's detail opened and read (the dashboard, the detail)."""
+    dashboard = pilot.app.screen
+    assert isinstance(dashboard, DashboardScreen)
+    await pilot.press("enter")
+    await settle_ui(pilot)
+    return dashboard, detail_of(pilot.app)
+
+
 def tree_names(screen: RequestDetailScreen) -> list[str]:
     return [line.node.data.node.name for line in screen.query_one(TraceTree)._tree_lines if line.node.data is not None]
 
@@ -90,12 +99,8 @@ def test_the_next_detail_shows_its_request_never_the_one_before_even_answered_la
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        dashboard = app.screen
-        assert isinstance(dashboard, DashboardScreen)
         # media's detail, read and shown whole, on another tab, zoomed, the cursor moved: then back
-        await pilot.press("enter")
-        await settle_ui(pilot)
-        first = detail_of(app)
+        dashboard, first = await open_first(pilot)
         await pilot.press("down", "3", "z")
         await settle_ui(pilot)
         assert first.maximized is not None and first.query_one(TraceTree).cursor_line > 0
@@ -284,11 +289,7 @@ def test_the_kept_detail_left_is_cleared_off_screen_and_shows_the_next_request_o
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        dashboard = app.screen
-        assert isinstance(dashboard, DashboardScreen)
-        await pilot.press("enter")
-        await settle_ui(pilot)
-        detail = detail_of(app)
+        dashboard, detail = await open_first(pilot)
         assert detail.ref.name == "media" and tree_names(detail)[0] == "media"
         await pilot.press("down", "3")
         await settle_ui(pilot)
