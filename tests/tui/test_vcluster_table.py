@@ -70,3 +70,30 @@ def test_a_filter_cleared_shows_every_row_in_order_with_the_cursor_on_its_vclust
                 assert col.content_width == max(widest, col.label.cell_len), column
 
     asyncio.run(main())
+
+
+def test_the_clock_moving_every_rows_since_refreshes_the_table_once_and_shows_each_new_cell(monkeypatch):
+    """Every row's SINCE moved by the lab's clock (the same rows, new cells): the table is refreshed once for them all,
+    not once per cell, and shows each row's new cells, its columns as wide as their widest cell."""
+    rows = statuses(1000)
+
+    async def main() -> None:
+        app = TableApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.query_one(VClusterTable)
+            table.show([(row_key(s), row_cells(s, 5000)) for s in rows])
+            await pilot.pause()
+            refreshes: list[object] = []
+            real = table.refresh
+            monkeypatch.setattr(table, "refresh", lambda *a, **k: refreshes.append(a) or real(*a, **k))
+            later = [(row_key(s), row_cells(s, 5000 + 86_400 * 400)) for s in rows]  # SINCE: days
+            table.show(later)
+            assert len(refreshes) == 1
+            await pilot.pause()
+            for i in (0, 500, 999):
+                assert table.get_row_at(i) == later[i][1]
+            since = [column for column, _ in COLUMNS].index("since")
+            col = table.columns[COLUMNS[since][0]]  # type: ignore[index]
+            assert col.content_width == max(col.label.cell_len, *(cell_len(str(c[since])) for _, c in later))
+
+    asyncio.run(main())
