@@ -170,14 +170,19 @@ def _dumped(data) -> str:
     return yamlio.yaml.dump({"d": data}, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False)
 
 
+def _dumped_loads_alike(data, patch, times: int = 1) -> None:
+    """``data``'s dump parsed ``times`` times gives the same values, or the same error, with ``patch`` applied."""
+    text = _dumped(data)
+    fast = [_outcome(text) for _ in range(times)]
+    with pytest.MonkeyPatch.context() as m:
+        patch(m)
+        assert fast == [_outcome(text) for _ in range(times)]
+
+
 @settings(max_examples=200, deadline=None)
 @given(DUMPABLE)
 def test_the_one_walk_reads_dumped_data_as_the_long_way(data):
-    text = _dumped(data)
-    fast = _outcome(text)
-    with pytest.MonkeyPatch.context() as m:
-        _the_long_way(m)
-        assert fast == _outcome(text)
+    _dumped_loads_alike(data, _the_long_way)
 
 
 def _every_node_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,11 +220,7 @@ def test_a_text_without_an_alias_is_walked_as_one_with(text, monkeypatch):
 @settings(max_examples=200, deadline=None)
 @given(DUMPABLE)
 def test_dumped_data_without_an_alias_is_walked_as_with_one(data):
-    text = _dumped(data)
-    fast = _outcome(text)
-    with pytest.MonkeyPatch.context() as m:
-        _every_node_recorded(m)
-        assert fast == _outcome(text)
+    _dumped_loads_alike(data, _every_node_recorded)
 
 
 def _no_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,11 +243,7 @@ def test_the_cheap_resolver_hooks_load_what_the_class_resolver_does(text, monkey
 @settings(max_examples=200, deadline=None)
 @given(DUMPABLE)
 def test_dumped_data_loads_with_the_cheap_resolver_hooks_as_without(data):
-    text = _dumped(data)
-    fast = [_outcome(text), _outcome(text)]
-    with pytest.MonkeyPatch.context() as m:
-        _no_hooks(m)
-        assert fast == [_outcome(text), _outcome(text)]
+    _dumped_loads_alike(data, _no_hooks, times=2)
 
 
 def test_a_loader_with_path_resolvers_keeps_its_class_resolver():

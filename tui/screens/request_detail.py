@@ -60,9 +60,8 @@ class RequestDetailScreen(LabScreen):
         self.snapshot: TraceSnapshot | None = None
         self.error: str | None = None
         self.generation = 0  # the requests shown in this screen so far, less one (``show_request``)
-        self.shows_request = (
-            True  # False while built ahead, before its first ``show_request`` (``blank``), and once left
-        )
+        # False while built ahead, before its first ``show_request`` (``blank``), and once left (``_blank_when_left``)
+        self.shows_request = True
         self._blank = False  # cleared off screen: nothing of a request shown (``blank``, ``_blank_when_left``)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -116,6 +117,31 @@ def matches(s: VClusterStatus, text: str, hay: str | None = None) -> bool:
     ``haystack`` when the caller kept it."""
     hay = haystack(s) if hay is None else hay
     return all(word in hay for word in text.lower().split())
+
+
+def _kept_drawing(
+    ways: dict[tuple[Any, ...], tuple[Any, Any]],
+    how: tuple[Any, ...],
+    source: Any,
+    same: Callable[[Any, Any], bool],
+    draw: Callable[[], Any],
+) -> Any:
+    """What ``draw()`` gives for ``source`` drawn ``how``, kept among the last ``DRAWN_WAYS`` ways it was drawn
+    (``VClusterTable._render_cell`` and ``_render_line``): drawn again only when ``how`` is new or the kept drawing was
+    made from something not ``same`` as ``source``."""
+    drawn = ways.get(how)
+    if drawn is not None and same(drawn[0], source):
+        return drawn[1]
+    out = draw()
+    ways.pop(how, None)
+    if len(ways) >= DRAWN_WAYS:
+        del ways[next(iter(ways))]  # the oldest
+    ways[how] = (source, out)
+    return out
+
+
+def _the_same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 class VClusterTable(DataTable):
@@ -377,15 +403,13 @@ class VClusterTable(DataTable):
         ways = self._drawn.get((row_key, column_key))
         if ways is None:
             ways = self._drawn[(row_key, column_key)] = {}
-        drawn = ways.get(how)
-        if drawn is not None and drawn[0] is value:
-            return drawn[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        ways.pop(how, None)
-        if len(ways) >= DRAWN_WAYS:
-            del ways[next(iter(ways))]  # the oldest
-        ways[how] = (value, lines)
-        return lines
+        return _kept_drawing(
+            ways,
+            how,
+            value,
+            operator.is_,
+            lambda: super(VClusterTable, self)._render_cell(row_index, column_index, base_style, width, cursor, hover),
+        )
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """A row's line, put together again only when one of its cells is another object or how it is drawn changed —
@@ -432,19 +456,9 @@ class VClusterTable(DataTable):
             if len(self._lines) > LINES_AT_MOST:
                 self._lines = {}
             ways = self._lines[(row_key, line_no)] = {}
-        drawn = ways.get(how)
-        if (
-            drawn is not None
-            and len(drawn[0]) == len(cells)
-            and all(a is b for a, b in zip(drawn[0], cells, strict=True))
-        ):
-            return drawn[1]
-        strip = super()._render_line(y, x1, x2, base_style)
-        ways.pop(how, None)
-        if len(ways) >= DRAWN_WAYS:
-            del ways[next(iter(ways))]  # the oldest
-        ways[how] = (cells, strip)
-        return strip
+        return _kept_drawing(
+            ways, how, cells, _the_same_objects, lambda: super(VClusterTable, self)._render_line(y, x1, x2, base_style)
+        )
 
     def notify_style_update(self) -> None:
         self._style_updates += 1
