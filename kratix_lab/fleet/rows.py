@@ -31,6 +31,7 @@ import gc
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,9 +60,10 @@ def _fingerprint(value: Any) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Query:
-    """A list a row asked for: every object of ``kind`` (in ``namespace``) whose labels match ``labels``."""
+    """A list a row asked for: every object of ``kind`` (in ``namespace``) whose labels match ``labels``. Frozen:
+    one instance stands for every equal one the rows keep (``_Canon``)."""
 
     kind: str
     group: str | None
@@ -366,6 +368,7 @@ class FleetRows:
         # sending every diagnosis back from the forked processes)
         self._keep_diagnoses = not track if diagnoses is None else diagnoses
         self._index = _Index()  # what each row read, by what was read (``_dirty``)
+        self._canon = _Canon()  # one object for each equal key, path and query the rows keep
         self._stream: _Stream | None = None  # the first rows being computed by forked processes
         self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
         self._due: dict[tuple[str, str], bool] = {}  # rows due, not computed yet (a refresh with a limit)
@@ -478,17 +481,19 @@ class FleetRows:
                 _compute(s, rk, columns, key, live, self.track, self._keep_diagnoses, self.memo) for key, live in todo
             ]
         for (key, _), entry in zip(todo, computed, strict=True):
-            old = self.entries.get(key)
-            if old is not None:
-                self._index.remove(key, old.deps)
-            self.entries[key] = entry
             if self.track:
-                self._index.add(key, entry.deps)
+                self._put(key, entry)
+            else:
+                self.entries[key] = entry
         self.changed = [key for key, _ in todo]
         self.recomputed = len(self.changed)
         return self.rows()
 
     def _put(self, key: tuple[str, str], entry: _Entry) -> None:
+        """A tracked row computed: kept, and what it read indexed (its keys the ones every row shares)."""
+        key = self._canon.value(key)
+        entry.member = self._canon.value(entry.member)
+        self._canon.deps(entry.deps)
         old = self.entries.get(key)
         if old is not None:
             self._index.remove(key, old.deps)
@@ -578,11 +583,11 @@ class FleetRows:
 
         kinds = {k[0] for k in changes.objects}
         for key in changes.objects:
-            mark(idx.objects.get(key, ()), lambda key=key: f"{'/'.join(key)} changed")
+            mark(_rows_of(idx.objects.get(key)), lambda key=key: f"{'/'.join(key)} changed")
             readers = idx.shared.get(key)
             if readers:
                 obj, memo = current(key), dict[Any, Any]()
-                for row in readers - why.keys():
+                for row in [r for r in _rows_of(readers) if r not in why]:
                     broken = self.entries[row].deps.shared[key].broken(obj, s.is_ancestor, s.timestamp, memo)
                     if broken is not None:
                         why[row] = f"{'/'.join(key)}: {broken}"
@@ -593,7 +598,7 @@ class FleetRows:
                         why[row] = f"{'/'.join(key)} joined a list it read"
         lists: dict[tuple[Any, ...], builtins.list[Key]] = {}
         for kind in kinds & idx.shared_lists.keys():
-            for row in idx.shared_lists[kind] - why.keys():
+            for row in [r for r in _rows_of(idx.shared_lists[kind]) if r not in why]:
                 reason = _walked(self.entries[row].deps, kind, s, lists)
                 if reason is not None:
                     why[row] = reason
@@ -606,11 +611,11 @@ class FleetRows:
                     self.memo[name] = _derive(s, entry.compute)
         for name, rows in idx.derived.items():  # (the memo is current: rows streamed in are checked against it)
             now = self.memo.get(name)
-            for row in rows - why.keys():
+            for row in [r for r in _rows_of(rows) if r not in why]:
                 if now is None or self.entries[row].deps.derived[name] != now.fingerprint:
                     why[row] = f"{name} changed (computed once for every row)"
         for log in changes.logs:
-            mark(idx.logs.get(log, ()), "a pod log it read grew")
+            mark(_rows_of(idx.logs.get(log)), "a pod log it read grew")
         if changes.head and idx.repo:
             head, fingerprints = s.state_head(), dict[tuple[str, str | None], str]()
             for row in idx.repo - why.keys():
@@ -628,6 +633,95 @@ class FleetRows:
         return set(why)
 
 
+class _Canon:
+    """One object for each equal key, path and query the rows keep (issue 15's memory budget): a thousand rows
+    record the same paths of the state reconciler, the same namespaces, kinds and label pairs — and rows streamed in
+    from forked processes arrive unpickled, each chunk with copies of its own. At 1,000 vClusters the rows' records
+    held 32 MB of tuples and 18 MB of strings of which 7.5 and 7.6 were distinct. ``deps(d)`` makes ``d``'s keys
+    these shared ones in place (equal values: what the rows compare is unchanged)."""
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self._kept: dict[Any, Any] = {}
+        self.limit = limit
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def sweep(self) -> None:
+        """Forget what no row keeps any more (the keys of objects gone, a CronJob's pods): when the table outgrew
+        ``limit``, after which the limit is twice what is left — a long run with churn stays within twice what is
+        alive. Newest first: a tuple is kept after its parts, so a dead tuple's parts are free when looked at."""
+        kept = self._kept
+        for key in builtins.list(reversed(kept)):
+            # held by the table alone: its value's reference and the call's; a tuple or query is its own key too,
+            # and this loop's list and variable hold it
+            if sys.getrefcount(kept[key]) <= (_ONLY_TABLE + 3 if kept[key] is key else _ONLY_TABLE):
+                del kept[key]
+        self.limit = max(self.limit, 2 * len(kept))
+
+    def value(self, v: Any) -> Any:
+        """``v`` as kept: a string interned, a tuple of shared values kept once; anything else as it is."""
+        t = type(v)
+        if t is str:
+            return sys.intern(v)
+        if t is tuple:
+            try:
+                hit = self._kept.get(v)
+            except TypeError:  # a tuple holding something unhashable: not shared
+                return v
+            if hit is None:  # (kept as its own key: the tuple given may hold copies of what is shared)
+                hit = tuple(self.value(x) for x in v)
+                self._kept[hit] = hit
+            return hit
+        if t is Query:
+            hit = self._kept.get(v)
+            if hit is None:
+                hit = Query(self.value(v.kind), self.value(v.group), self.value(v.namespace), self.value(v.labels))
+                self._kept[hit] = hit
+            return hit
+        return v
+
+    def _seen(self, seen: dict[Any, Any]) -> dict[Any, Any]:
+        """A row's facts about a shared object, one dict for every row that observed the same (most rows read the
+        GitStateStore and the Destination alike). Never changed once the row is computed (``Facts.settle``)."""
+        try:
+            key = (_FACTS, hash(tuple(seen.items())))  # (the hash only: the dict is kept, not a copy of its items)
+        except TypeError:  # a value that cannot be hashed: kept apart
+            return seen
+        hit = self._kept.get(key)
+        if hit is None:
+            self._kept[key] = seen
+            return seen
+        return hit if hit == seen else seen
+
+    def deps(self, d: Deps) -> None:
+        if len(self._kept) > self.limit:
+            self.sweep()
+        v = self.value
+        d.objects = {v(k): v(rv) for k, rv in d.objects.items()}
+        d.queries = [v(q) for q in d.queries]
+        d.shared = {v(k): facts for k, facts in d.shared.items()}
+        for facts in d.shared.values():
+            facts.seen = self._seen({v(fact): v(value) for fact, value in facts.seen.items()})
+        for record in d.shared_lists:
+            record.query = v(record.query)
+            record.taken = {i: v(k) for i, k in record.taken.items()}
+        d.events = {v(k): fp for k, fp in d.events.items()}
+        d.logs = {v(k) for k in d.logs}
+        d.files = {v(k): fp for k, fp in d.files.items()}
+        d.derived = {v(k): fp for k, fp in d.derived.items()}
+
+
+_FACTS = object()  # the tag of a facts dict's key in ``_Canon``'s table (no key a row reads is equal to it)
+_ONLY_TABLE = 2  # sys.getrefcount(table[key]) of a value only ``_Canon``'s table holds: its reference, the call's
+
+
+def _rows_of(held: Any) -> Any:
+    """The rows an ``_Index`` entry holds: one row is kept as itself (a one-row set for every object of every row
+    was 55,000 sets at 1,000 vClusters, ~12 MB), more as a set."""
+    return () if held is None else (held,) if type(held) is tuple else held
+
+
 class _Index:
     """What each row read, by what was read: the rows a change reaches are looked up, never searched for.
 
@@ -635,17 +729,18 @@ class _Index:
     ``queries`` (a label-selected list, by kind, namespace and its first label: an object that joins the list
     has that label), ``shared_lists`` (a list of a shared kind walked, by kind), ``derived`` (a value computed for
     every row), ``logs`` (a pod's log), ``repo`` (the state head or a branch's files), ``events`` (rows that read
-    events: read again at each refresh)."""
+    events: read again at each refresh). Each of ``objects``, ``shared``, ``shared_lists``, ``derived`` and ``logs``
+    maps what was read to the row that read it, or to a set when more than one did (``_rows_of`` gives them alike)."""
 
     def __init__(self) -> None:
-        self.objects: dict[Key, set[tuple[str, str]]] = {}
-        self.shared: dict[Key, set[tuple[str, str]]] = {}
+        self.objects: dict[Key, Any] = {}
+        self.shared: dict[Key, Any] = {}
         self.queries: dict[tuple[str, str | None, tuple[str, str] | None], dict[tuple[str, str], builtins.list[Query]]]
         self.queries = {}
         self.query_kinds: dict[str, int] = {}  # kind -> queries of it in the index
-        self.shared_lists: dict[str, set[tuple[str, str]]] = {}
-        self.derived: dict[str, set[tuple[str, str]]] = {}
-        self.logs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self.shared_lists: dict[str, Any] = {}
+        self.derived: dict[str, Any] = {}
+        self.logs: dict[tuple[str, str], Any] = {}
         self.repo: set[tuple[str, str]] = set()
         self.events: set[tuple[str, str]] = set()
 
@@ -663,7 +758,14 @@ class _Index:
     def add(self, row: tuple[str, str], d: Deps) -> None:
         for index, keys in self._sets(d):
             for k in keys:
-                index.setdefault(k, set()).add(row)
+                held = index.get(k)
+                if held is None:
+                    index[k] = row
+                elif type(held) is tuple:
+                    if held != row:
+                        index[k] = {held, row}
+                else:
+                    held.add(row)
         for q in d.queries:
             self.queries.setdefault(self._query_key(q), {}).setdefault(row, []).append(q)
             self.query_kinds[q.kind] = self.query_kinds.get(q.kind, 0) + 1
@@ -675,11 +777,16 @@ class _Index:
     def remove(self, row: tuple[str, str], d: Deps) -> None:
         for index, keys in self._sets(d):
             for k in keys:
-                rows = index.get(k)
-                if rows is not None:
-                    rows.discard(row)
-                    if not rows:
+                held = index.get(k)
+                if held is None:
+                    continue
+                if type(held) is tuple:
+                    if held == row:
                         del index[k]
+                    continue
+                held.discard(row)
+                if len(held) == 1:
+                    index[k] = next(iter(held))
         for q in d.queries:
             qk = self._query_key(q)
             by_row = self.queries.get(qk)
