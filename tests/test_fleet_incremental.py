@@ -6,18 +6,21 @@ the rows that read what changed."""
 from __future__ import annotations
 
 import shutil
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kratix_lab.diagnose import fleet
+from kratix_lab.diagnose.fleet import FleetMembers
 from kratix_lab.errors import KratixLabError
 from kratix_lab.fleet.rows import FleetRows, _Index
 from kratix_lab.fleet.track import MISSING, Facts, TDict, TInt, TStr, plain, wrap
 from kratix_lab.model.yamlio import load_one
 from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
 from kratix_lab.sources.lab import LabSource
+from kratix_lab.trace import resolve
 from tests.helpers import SAMPLES
 
 # the faults of tests/test_diagnose.py's SCENARIOS, with their parameters for the dev lab's "sandbox"
@@ -96,6 +99,8 @@ def check(rows: FleetRows, source: LabSource, why: object = None) -> None:
     make (nothing left behind by a row computed again or removed)."""
     assert rows.refresh() == fleet(source), why if why is not None else rows.why
     assert index_of(rows) == rebuilt(rows)
+    # the members kept from change to change are the ones read afresh
+    assert rows._members._members() == FleetMembers().whole(source, resolve(source, rows.kind))
 
 
 @pytest.fixture(scope="module")
@@ -354,3 +359,87 @@ def test_a_fleet_row_reads_no_log_of_a_pipeline_run_that_succeeded(lab):
         lab.step()
         check(rows, source)
     assert any(e.deps.logs for e in rows.entries.values())
+
+
+def _chain(*shas: str) -> Any:
+    """An ``is_ancestor`` over one first-parent chain ``shas`` (oldest first) that counts what it is asked."""
+    asked: list[tuple[str, str]] = []
+
+    def ancestor(a: str, b: str) -> bool:
+        asked.append((a, b))
+        return a in shas and b in shas and shas.index(a) <= shas.index(b)
+
+    ancestor.asked = asked  # type: ignore[attr-defined]
+    return ancestor
+
+
+def _reconciler(rev: str) -> dict[str, Any]:
+    return {"status": {"sync": {"revision": rev}, "operationState": {"syncResult": {"revision": rev}}}}
+
+
+def _synced_commits(facts: Facts, rev: str, commits: dict[str, bool]) -> None:
+    """A row that read the reconciler at ``rev`` and asked whether each commit was synced (as the trace does)."""
+    facts.saw(_reconciler(rev))
+    for sha, answer in commits.items():
+        facts.add(("status", "sync", "revision"), "ancestor", sha, answer)
+    facts.settle("")
+
+
+def test_ancestries_that_held_on_an_ancestor_revision_are_not_asked_again():
+    facts = Facts()
+    _synced_commits(facts, "r2", {"c0": True, "c1": True, "r3": False})
+    ancestor = _chain("c0", "c1", "r2", "r3", "r4")
+    assert facts.broken(_reconciler("r4"), ancestor, lambda s: None) is not None  # r3 is an ancestor of r4 now
+    assert ("r2", "r4") in ancestor.asked
+    assert ("c0", "r4") not in ancestor.asked and ("c1", "r4") not in ancestor.asked  # true on r2, so on r4
+    facts = Facts()
+    _synced_commits(facts, "r2", {"c0": True, "c1": True})
+    ancestor = _chain("c0", "c1", "r2", "r3")
+    assert facts.broken(_reconciler("r3"), ancestor, lambda s: None) is None
+    assert facts.at == (
+        (("status", "sync", "revision"), "r3"),
+        (("status", "operationState", "syncResult", "revision"), "r3"),
+    )  # they hold on r3 now: the next check starts from there
+
+
+def test_ancestries_after_a_rewound_history_are_asked_again():
+    facts = Facts()
+    _synced_commits(facts, "r2", {"c0": True, "c1": True})
+    rewound = _chain("c0", "x1")  # r2 and c1 are not on the new revision's chain
+    assert facts.broken(_reconciler("x1"), rewound, lambda s: None) is not None
+    assert ("c1", "x1") in rewound.asked
+
+
+def test_a_row_that_read_two_revisions_assumes_nothing_of_either():
+    facts = Facts()
+    facts.saw(_reconciler("r1"))
+    facts.saw(_reconciler("r2"))  # the reconciler changed while the row was computed
+    facts.add(("status", "sync", "revision"), "ancestor", "c2", True)
+    facts.settle("")
+    assert facts.at is None
+    ancestor = _chain("c0", "r1", "r2", "r3")  # c2 is on no chain: not an ancestor of r3
+    assert facts.broken(_reconciler("r3"), ancestor, lambda s: None) is not None
+
+
+def test_the_members_are_read_whole_once_then_where_requests_and_applications_changed(lab, monkeypatch):
+    source = LabSource(lab)
+    rows = FleetRows(source)
+    wholes, changed = [], []
+    real_whole, real_changed = FleetMembers.whole, FleetMembers.changed
+    monkeypatch.setattr(FleetMembers, "whole", lambda self, s, rk: wholes.append(1) or real_whole(self, s, rk))
+    monkeypatch.setattr(
+        FleetMembers, "changed", lambda self, s, rk, keys: changed.append(set(keys)) or real_changed(self, s, rk, keys)
+    )
+    check(rows, source)
+    assert len(wholes) == 2  # the rows' first refresh, and check's own afresh
+    lab.submit(SAMPLES / "media.yaml")
+    lab.settle()
+    check(rows, source)
+    assert len(wholes) == 3, "read whole again"
+    assert any(("VClusterOrchestrator", "platform-requests", "media") in keys for keys in changed)
+    assert all(k[0] in ("VClusterOrchestrator", "Application") for keys in changed for k in keys)
+    lab.gitops_repo.write_files(GITOPS["refused"], "gitops refused", GITOPS_IDENTITY, lab.store.now_seconds())
+    lab.gitops_repo.sync_worktree()
+    lab.settle()
+    check(rows, source)  # a request only in git: a member that is not in the cluster
+    assert any(not live for (_, _, live) in (e.member for e in rows.entries.values()))

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_columns, fleet_members, fleet_row
+from kratix_lab.diagnose.fleet import FleetMembers
 from kratix_lab.errors import KratixLabError
 from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
 from kratix_lab.model import doccache, matches_labels
@@ -126,6 +127,7 @@ class _SharedResult(builtins.list):  # type: ignore[type-arg]
             plain = builtins.list.__getitem__(self, i)
             key = self._record.taken[i] = _key_of(plain)  # an object's key when taken (a row takes few of them)
             facts = self._rec._facts(key)
+            facts.saw(plain)
             facts.add((), "exists", None, True)
             obj = self._wrapped[i] = wrap(plain, facts, ())
         return obj
@@ -243,6 +245,7 @@ class Recorder:
         key = (kind, namespace or "", name)
         if kind in SHARED:
             facts = self._facts(key)
+            facts.saw(obj)
             facts.add((), "exists", None, obj is not None)
             return None if obj is None else wrap(obj, facts, ())
         self.deps.objects[key] = _rv(obj)
@@ -369,6 +372,10 @@ class FleetRows:
         self._keep_diagnoses = not track if diagnoses is None else diagnoses
         self._index = _Index()  # what each row read, by what was read (``_dirty``)
         self._canon = _Canon()  # one object for each equal key, path and query the rows keep
+        self._members = FleetMembers()  # the members, kept from one change to the next
+        self._members_whole = True  # whether they are read whole at the next refresh
+        self._member_keys: set[Key] = set()  # the requests and Applications changed since they were read
+        self._member_kind = kind
         self._stream: _Stream | None = None  # the first rows being computed by forked processes
         self.pending = 0  # rows not computed yet: streaming in, or due and left for a later ``refresh(limit)``
         self._due: dict[tuple[str, str], bool] = {}  # rows due, not computed yet (a refresh with a limit)
@@ -447,7 +454,11 @@ class FleetRows:
         if not self.track:  # what every row reads, read meanwhile where it can (the placements)
             getattr(s, "prefetch", lambda: None)()
         rk = resolve(s, self.kind)
-        members = {(ns, name): obj is not None for ns, name, obj in fleet_members(s, rk)}
+        if every or self._members_whole:
+            members, self._members_whole = self._members.whole(s, rk), False
+        else:
+            members = self._members.changed(s, rk, self._member_keys)
+        self._member_keys, self._member_kind = set(), rk.kind
         dirty = set(members) if changes is None or changes.everything else self._dirty(changes)
         self.total = len(members)
         self.gone = sorted(self.entries.keys() - members.keys())
@@ -507,6 +518,7 @@ class FleetRows:
         stream = self._stream
         assert stream is not None and self.feed is not None
         changes: Changes = self.feed.poll()
+        self._note_members(changes)
         since = stream.since
         since.objects |= changes.objects
         since.logs |= changes.logs
@@ -555,7 +567,16 @@ class FleetRows:
             moved, self._token = token != self._token, token
             return Changes(everything=moved)
         changes: Changes = self.feed.poll()
+        self._note_members(changes)
         return changes
+
+    def _note_members(self, changes: Changes) -> None:
+        """What a poll of the feed says of the members (``FleetMembers``): the requests and Applications to read
+        again at the next refresh, or all of them."""
+        if changes.everything or any(k[0] in EVERY_ROW for k in changes.objects):
+            self._members_whole = True
+        else:
+            self._member_keys.update(k for k in changes.objects if k[0] in (self._member_kind, "Application"))
 
     def _dirty(self, changes: Changes, only: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
         """The rows ``changes`` reach (of ``only``, when given), and why (``self.why``), found through the index of
@@ -705,6 +726,7 @@ class _Canon:
         d.shared = {v(k): facts for k, facts in d.shared.items()}
         for facts in d.shared.values():
             facts.seen = self._seen(facts.seen)
+            facts.at = v(facts.at)
         for record in d.shared_lists:
             record.query = v(record.query)
             record.taken = {i: v(k) for i, k in record.taken.items()}
