@@ -26,7 +26,7 @@ from typing import Any
 from kratix_lab import errors
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import GVK, clone, matches_selector, parse_json
-from kratix_lab.model.objects import keep_parts_once, kept
+from kratix_lab.model.objects import keep_parts_once, kept_object
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 _NAMESPACE_NAME_GROUP = operator.itemgetter(1, 2, 0)  # of a ``read_kind`` row: its order
@@ -334,7 +334,7 @@ class Store:
         if not keep:
             return obj
         if self._compacting:
-            obj = kept(obj)
+            obj = kept_object(obj)
         self._parsed[key] = (row[4], obj)
         return obj
 
@@ -347,7 +347,7 @@ class Store:
             keep_parts_once()
             self._compacting = True
             for key, (rv, obj) in list(self._parsed.items()):
-                self._parsed[key] = (rv, kept(obj))
+                self._parsed[key] = (rv, kept_object(obj))
 
     def _read_rvs(self, version: int) -> None:
         """``_indexed``'s reading. Another connection committed: what it wrote has resourceVersions above every
@@ -635,7 +635,7 @@ class Store:
             )
         if cache:
             if self._compacting:
-                obj = kept(obj)
+                obj = kept_object(obj)
             self._parsed[key] = (rv, obj)
         return obj
 
