@@ -114,7 +114,7 @@ def test_a_stored_objects_root_and_metadata_are_its_own_and_not_in_the_table():
     a, b = trees.share_object(pod("a")), trees.share_object(pod("b"))
     assert strict(a, pod("a")) and strict(b, pod("b"))
     assert a["spec"] is b["spec"] and a["metadata"]["labels"] is b["metadata"]["labels"]
-    tabled = {id(v) for v in trees._nodes.values()}
+    tabled = {id(v) for v in trees._parts}
     assert id(a) not in tabled and id(a["metadata"]) not in tabled and id(a["spec"]) in tabled
     assert trees.share_object(pod("a")) is not a  # never one object for two reads
     for odd in ([1, {"x": 1}], "text", {"metadata": "not a map", "k": [1]}):
@@ -128,6 +128,21 @@ def test_sharing_any_json_as_an_object_gives_it_back_exactly(values):
     shared = [trees.share_object({"metadata": v, "spec": v}) for v in values]
     for v, s in zip(values, shared, strict=True):
         assert strict(s, {"metadata": v, "spec": v})
+
+
+def test_every_part_is_found_again_after_the_table_has_grown_and_been_swept():
+    """The table's own index (open addressing, built again as it grows and after a sweep) finds every part it
+    holds, whatever the order parts came in; none is entered twice."""
+    trees = SharedTrees(limit=3000)
+    first = [trees.share({"n": f"n{i}", "l": [True, str(i)]}) for i in range(2000)]
+    assert len(trees) == 4000
+    for _ in range(3):  # parts that go at once: sweeps, the index built again each time
+        for i in range(2000):
+            trees.share({"gone": str(i)})
+    again = [trees.share({"n": f"n{i}", "l": [True, str(i)]}) for i in reversed(range(2000))][::-1]
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert len(trees) <= trees.limit + 1
+    assert len({id(p) for p in trees._parts}) == len(trees)
 
 
 def test_kept_is_the_object_itself_until_a_process_keeps_parts_once(monkeypatch):
