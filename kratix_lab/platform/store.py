@@ -269,7 +269,7 @@ class Store:
         group: str | None = None,
         *,
         readonly: bool = False,
-        keep: bool = True,
+        keep: bool | Callable[[dict[str, Any]], bool] = True,
     ) -> dict[str, Any] | None:
         """One object, or None. ``readonly=True``: shared with the parsed cache, never to be changed.
 
@@ -277,7 +277,7 @@ class Store:
         (its reader remembers what it concluded, by resourceVersion) — the cache's copy when it holds this version,
         else the object parsed for this call and not kept: the cache would otherwise hold it for the process's life
         (the dashboard's clock: Argo CD compares every live object once, ~100 MB at 1,000 vClusters, and then only
-        what changed).
+        what changed). ``keep`` a function: kept when it says so of the object parsed.
 
         A kind's versions are read into the index once it is read often (``KIND_INDEXED_AFTER`` reads), so that
         reading a few objects of a big kind (a pod of 15,000) does not read the versions of every one of them;
@@ -312,7 +312,9 @@ class Store:
         self._reads_of[kind] = seen
         return seen > KIND_INDEXED_AFTER
 
-    def _shared(self, key: tuple[str, str, str, str], rv: int, *, keep: bool = True) -> dict[str, Any]:
+    def _shared(
+        self, key: tuple[str, str, str, str], rv: int, *, keep: bool | Callable[[dict[str, Any]], bool] = True
+    ) -> dict[str, Any]:
         """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached; kept: ``keep``)."""
         hit = self._parsed.get(key)
         if hit is not None and hit[0] == rv:
@@ -323,7 +325,7 @@ class Store:
         ).fetchone()
         return self._parse(row, keep=keep)
 
-    def _parse(self, row: tuple[Any, ...], *, keep: bool = True) -> dict[str, Any]:
+    def _parse(self, row: tuple[Any, ...], *, keep: bool | Callable[[dict[str, Any]], bool] = True) -> dict[str, Any]:
         """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version (``keep``:
         kept in the cache; else the cache's copy if it has this version, or a copy parsed for the caller alone)."""
         key = row[:4]
@@ -331,7 +333,7 @@ class Store:
         if hit is not None and hit[0] == row[4]:
             return hit[1]
         obj = parse_json(row[5])
-        if not keep:
+        if keep is not True and (keep is False or not keep(obj)):
             return obj
         if self._compacting:
             obj = kept_object(obj)
