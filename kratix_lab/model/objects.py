@@ -125,9 +125,12 @@ class SharedTrees:
         for i in range(len(parts) - 1, -1, -1):
             if sys.getrefcount(parts[i]) <= _ONLY_TABLE:
                 parts[i] = None
-        kept = [i for i, part in enumerate(parts) if part is not None]
-        self._parts = [parts[i] for i in kept]
-        self._hashes = array.array("q", [hashes[i] for i in kept])
+        alive = 0  # compacted in place: no list of the survivors beside the table (a million parts at 1,000)
+        for i, part in enumerate(parts):
+            if part is not None:
+                parts[alive], hashes[alive] = part, hashes[i]
+                alive += 1
+        del parts[alive:], hashes[alive:]
         self._reindex()
         self._ints.clear()
 
