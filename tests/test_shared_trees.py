@@ -107,6 +107,44 @@ def test_the_table_forgets_what_only_it_holds_and_stays_within_twice_what_is_ali
     assert again["spec"]["containers"] is alive[0]["spec"]["containers"]  # what is alive is still shared
 
 
+def test_a_stored_objects_root_and_metadata_are_its_own_and_not_in_the_table():
+    """``share_object``: a stored object's root and metadata (its uid and resourceVersion: equal to no other
+    object's) are built of shared parts but take no entry in the table; the rest is shared as ``share`` shares it."""
+    trees = SharedTrees()
+    a, b = trees.share_object(pod("a")), trees.share_object(pod("b"))
+    assert strict(a, pod("a")) and strict(b, pod("b"))
+    assert a["spec"] is b["spec"] and a["metadata"]["labels"] is b["metadata"]["labels"]
+    tabled = {id(v) for v in trees._parts}
+    assert id(a) not in tabled and id(a["metadata"]) not in tabled and id(a["spec"]) in tabled
+    assert trees.share_object(pod("a")) is not a  # never one object for two reads
+    for odd in ([1, {"x": 1}], "text", {"metadata": "not a map", "k": [1]}):
+        assert strict(trees.share_object(odd), odd)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(JSON, min_size=1, max_size=6))
+def test_sharing_any_json_as_an_object_gives_it_back_exactly(values):
+    trees = SharedTrees(limit=8)
+    shared = [trees.share_object({"metadata": v, "spec": v}) for v in values]
+    for v, s in zip(values, shared, strict=True):
+        assert strict(s, {"metadata": v, "spec": v})
+
+
+def test_every_part_is_found_again_after_the_table_has_grown_and_been_swept():
+    """The table's own index (open addressing, built again as it grows and after a sweep) finds every part it
+    holds, whatever the order parts came in; none is entered twice."""
+    trees = SharedTrees(limit=3000)
+    first = [trees.share({"n": f"n{i}", "l": [True, str(i)]}) for i in range(2000)]
+    assert len(trees) == 4000
+    for _ in range(3):  # parts that go at once: sweeps, the index built again each time
+        for i in range(2000):
+            trees.share({"gone": str(i)})
+    again = [trees.share({"n": f"n{i}", "l": [True, str(i)]}) for i in reversed(range(2000))][::-1]
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert len(trees) <= trees.limit + 1
+    assert len({id(p) for p in trees._parts}) == len(trees)
+
+
 def test_kept_is_the_object_itself_until_a_process_keeps_parts_once(monkeypatch):
     monkeypatch.setattr(objects, "_kept_trees", None)
     p = pod("a")

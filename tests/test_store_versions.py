@@ -213,3 +213,29 @@ def test_a_kind_listed_whole_is_read_in_one_query_and_equals_a_fresh_read(tmp_pa
     monkeypatch.setattr(store_mod, "BULK_READ_FROM", 0)
     assert reader.list("ConfigMap", "default", readonly=True) == writer.list("ConfigMap", "default")
     assert reader.list("Secret", "elsewhere", readonly=True) == []
+
+
+def test_a_read_not_kept_gives_the_current_object_and_leaves_the_cache_as_it_was(tmp_path, monkeypatch):
+    """``get(readonly=True, keep=False)``: a read its caller will not repeat (Argo CD's comparison of a live object,
+    remembered by resourceVersion) — the cache's copy when it holds this version, else parsed for the caller alone,
+    before and after the kind is read through the index (issue 15: the dashboard's clock kept every object Argo CD
+    compared once for the rest of its life)."""
+    monkeypatch.setattr("kratix_lab.platform.store.KIND_INDEXED_AFTER", 2)
+    path = tmp_path / "store.sqlite"
+    writer, reader = Store(path), Store(path)
+    for i in range(4):
+        writer.create(cm(f"c{i}"))
+    for i in range(4):  # the first two by a query each, the others through the index
+        got = reader.get("ConfigMap", f"c{i}", "default", "", readonly=True, keep=False)
+        assert got == writer.get("ConfigMap", f"c{i}", "default")
+        assert reader._parsed == {}
+    assert reader.get("ConfigMap", "missing", "default", "", readonly=True, keep=False) is None
+    kept = reader.get("ConfigMap", "c1", "default", "", readonly=True)
+    assert reader.get("ConfigMap", "c1", "default", "", readonly=True, keep=False) is kept  # the cache's copy
+    changed = writer.get("ConfigMap", "c1", "default")
+    changed["data"]["v"] = "2"
+    writer.update(changed)
+    fresh = reader.get("ConfigMap", "c1", "default", "", readonly=True, keep=False)
+    assert fresh is not kept and fresh["data"]["v"] == "2"  # the cached version is not the current one
+    assert reader._parsed[("", "ConfigMap", "default", "c1")][1] is kept  # and the cache is not changed by it
+    assert reader.get("ConfigMap", "c1", "default", "", readonly=True)["data"]["v"] == "2"

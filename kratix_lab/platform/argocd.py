@@ -364,7 +364,8 @@ class ArgoCDController:
             if hit is not None and hit.token == token:
                 out.append(hit)
                 continue
-            live = store.get(key[1], key[3], key[2] or None, key[0], readonly=True)
+            # not kept parsed: what is concluded from it is kept (``hit``), read again only once it has changed
+            live = store.get(key[1], key[3], key[2] or None, key[0], readonly=True, keep=False)
             h = H.assess(live) if desired["kind"] != "Application" else None
             synced = in_sync(desired, live)
             gvk = GVK.of(desired)

@@ -234,7 +234,8 @@ class ClusterController:
 
     def _vcluster_kubeconfig(self, ctx: Context, name: str, namespace: str) -> str | None:
         """The ``config`` of Secret ``vc-<name>`` (vcluster pkg/util/kubeconfig/kubeconfig.go:30, 88), or None."""
-        secret = ctx.store.get("Secret", f"vc-{name}", namespace, "", readonly=True)
+        # not kept parsed: read once per CronJob version and vault revision (``_written``)
+        secret = ctx.store.get("Secret", f"vc-{name}", namespace, "", readonly=True, keep=False)
         if secret is not None and (secret.get("data") or {}).get("config"):
             try:
                 return base64.b64decode(secret["data"]["config"]).decode()

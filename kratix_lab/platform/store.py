@@ -26,7 +26,7 @@ from typing import Any
 from kratix_lab import errors
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import GVK, clone, matches_selector, parse_json
-from kratix_lab.model.objects import keep_parts_once, kept
+from kratix_lab.model.objects import keep_parts_once, kept_object
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 _NAMESPACE_NAME_GROUP = operator.itemgetter(1, 2, 0)  # of a ``read_kind`` row: its order
@@ -262,9 +262,22 @@ class Store:
     # ---- objects -------------------------------------------------------------------------
 
     def get(
-        self, kind: str, name: str, namespace: str | None = None, group: str | None = None, *, readonly: bool = False
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        group: str | None = None,
+        *,
+        readonly: bool = False,
+        keep: bool | Callable[[dict[str, Any]], bool] = True,
     ) -> dict[str, Any] | None:
         """One object, or None. ``readonly=True``: shared with the parsed cache, never to be changed.
+
+        ``keep=False`` (with ``readonly=True``): a read this process will not make again while the object is unchanged
+        (its reader remembers what it concluded, by resourceVersion) — the cache's copy when it holds this version,
+        else the object parsed for this call and not kept: the cache would otherwise hold it for the process's life
+        (the dashboard's clock: Argo CD compares every live object once, ~100 MB at 1,000 vClusters, and then only
+        what changed). ``keep`` a function: kept when it says so of the object parsed.
 
         A kind's versions are read into the index once it is read often (``KIND_INDEXED_AFTER`` reads), so that
         reading a few objects of a big kind (a pod of 15,000) does not read the versions of every one of them;
@@ -272,7 +285,7 @@ class Store:
         if readonly and group is not None and self._through_index(kind):
             key = (group, kind, namespace or "", name)
             rv = self.rv(group, kind, namespace, name)
-            return None if rv is None else self._shared(key, rv)
+            return None if rv is None else self._shared(key, rv, keep=keep)
         sql = "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
         args: list[Any] = [kind, namespace or "", name]
         if group is not None:
@@ -281,7 +294,7 @@ class Store:
         rows = self._conn.execute(sql, args).fetchall()
         if not rows:
             return None
-        return self._parse(rows[0]) if readonly else parse_json(rows[0][5])
+        return self._parse(rows[0], keep=keep) if readonly else parse_json(rows[0][5])
 
     def body(self, kind: str, name: str, namespace: str | None, group: str) -> str | None:
         """One object's JSON text as stored (None when there is none): for a reader that decodes what it needs."""
@@ -299,8 +312,10 @@ class Store:
         self._reads_of[kind] = seen
         return seen > KIND_INDEXED_AFTER
 
-    def _shared(self, key: tuple[str, str, str, str], rv: int) -> dict[str, Any]:
-        """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached)."""
+    def _shared(
+        self, key: tuple[str, str, str, str], rv: int, *, keep: bool | Callable[[dict[str, Any]], bool] = True
+    ) -> dict[str, Any]:
+        """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached; kept: ``keep``)."""
         hit = self._parsed.get(key)
         if hit is not None and hit[0] == rv:
             return hit[1]
@@ -308,17 +323,20 @@ class Store:
             "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
             key,
         ).fetchone()
-        return self._parse(row)
+        return self._parse(row, keep=keep)
 
-    def _parse(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version."""
+    def _parse(self, row: tuple[Any, ...], *, keep: bool | Callable[[dict[str, Any]], bool] = True) -> dict[str, Any]:
+        """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version (``keep``:
+        kept in the cache; else the cache's copy if it has this version, or a copy parsed for the caller alone)."""
         key = row[:4]
         hit = self._parsed.get(key)
         if hit is not None and hit[0] == row[4]:
             return hit[1]
         obj = parse_json(row[5])
+        if keep is not True and (keep is False or not keep(obj)):
+            return obj
         if self._compacting:
-            obj = kept(obj)
+            obj = kept_object(obj)
         self._parsed[key] = (row[4], obj)
         return obj
 
@@ -331,7 +349,7 @@ class Store:
             keep_parts_once()
             self._compacting = True
             for key, (rv, obj) in list(self._parsed.items()):
-                self._parsed[key] = (rv, kept(obj))
+                self._parsed[key] = (rv, kept_object(obj))
 
     def _read_rvs(self, version: int) -> None:
         """``_indexed``'s reading. Another connection committed: what it wrote has resourceVersions above every
@@ -619,7 +637,7 @@ class Store:
             )
         if cache:
             if self._compacting:
-                obj = kept(obj)
+                obj = kept_object(obj)
             self._parsed[key] = (rv, obj)
         return obj
 

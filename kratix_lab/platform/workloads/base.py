@@ -23,7 +23,7 @@ from kratix_lab.platform.workloads.objects import (
     _uid,
     owner_reference,
 )
-from kratix_lab.platform.workloads.world import _World
+from kratix_lab.platform.workloads.world import Alone, _World
 
 
 class _ControllerBase:
@@ -43,6 +43,7 @@ class _ControllerBase:
         self._new_rs: set[str] = set()  # Deployments whose new ReplicaSet was created this round
         self._job_failed: dict[str, int] = {}  # Job uid -> pods deleted when it failed this round
         self._programs: dict[str, _Crash | None] = {}  # pod uid -> its program's start-up failure (kubelet)
+        self._alone: Alone = {}  # the objects seen left alone, by resourceVersion (``_World``)
 
     # -- writes (each one counted; the round's view kept current)
 

@@ -21,6 +21,7 @@ class WorkloadsController(DeploymentReconciler, StatefulSetReconciler, JobReconc
     """Deployments, ReplicaSets, StatefulSets, Jobs, CronJobs and Pods (modelled kubelet)."""
 
     name = "workloads"
+    skips_left_alone = True  # ``_World``'s ``alone``: False reads every object every round (tests compare the two)
 
     # -- the Controller protocol
 
@@ -29,7 +30,7 @@ class WorkloadsController(DeploymentReconciler, StatefulSetReconciler, JobReconc
         with store.transaction():
             self._ctx, self._now, self._writes = ctx, store.now_seconds(), 0
             self._new_rs, self._job_failed = set(), {}
-            w = self._w = _World(store)
+            w = self._w = _World(store, alone=self._alone if self.skips_left_alone else None)
             for cj in w.each("CronJob"):
                 self._sync_cronjob(cj)
             for d in w.each("Deployment"):
@@ -57,7 +58,8 @@ class WorkloadsController(DeploymentReconciler, StatefulSetReconciler, JobReconc
         """(convergence timers, periodic timers): crash-loop restarts and CronJob schedules recur for ever."""
         store = ctx.store
         now = store.now_seconds()
-        w = _World(store, {k: g for k, g in _KINDS.items() if k != "PersistentVolumeClaim"})
+        kinds = {k: g for k, g in _KINDS.items() if k != "PersistentVolumeClaim"}
+        w = _World(store, kinds, alone=self._alone if self.skips_left_alone else None)
         times: list[int] = []
         periodic: list[int] = []
         for pod in w.each("Pod"):

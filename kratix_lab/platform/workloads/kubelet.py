@@ -71,7 +71,8 @@ def _crash_for(ctx: Context, pod: Mapping[str, Any], programs: dict[str, _Crash 
     if uid in programs:
         return programs[uid]
     crash = _program_crash(ctx, pod)
-    if crash is not None or not _mounts_config(pod) or _config_secret(ctx, pod) is not None:
+    mounted = _mounts_config(pod)
+    if crash is not None or not mounted or ctx.store.rv("", "Secret", namespace_of(pod), mounted) is not None:
         if len(programs) > 65536:  # a long-lived lab: forget the oldest half
             for key in list(programs)[: len(programs) // 2]:
                 del programs[key]
@@ -107,8 +108,10 @@ def _mounts_config(pod: Mapping[str, Any]) -> str | None:
 
 
 def _config_secret(ctx: Context, pod: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Not kept parsed: read once per pod (``_crash_for``'s ``programs``), the Secret's text is what is kept
+    (``_config_crash``)."""
     name = _mounts_config(pod)
-    return ctx.store.get("Secret", name, namespace_of(pod), "", readonly=True) if name else None
+    return ctx.store.get("Secret", name, namespace_of(pod), "", readonly=True, keep=False) if name else None
 
 
 @functools.lru_cache(maxsize=1024)
