@@ -103,3 +103,17 @@ def test_a_write_elsewhere_a_fault_or_a_commit_ends_the_skipping(lab: Lab, monke
         lab.gitops_repo.write_files(GITOPS["not-yaml"], "broken", GITOPS_IDENTITY, lab.store.now_seconds())
     lab.step()
     assert len(ran) == 2 * len(lab.controllers)
+
+
+def test_a_skipped_round_says_so_and_the_steps_table_shows_it(lab: Lab):
+    from kratix_lab.views.lab_view import steps_table
+
+    first = lab.step()  # the settled lab: a quiet round, every controller ran
+    assert not first.skipped and first.writes
+    skipped = lab.step()
+    assert skipped.skipped and skipped.total == 0 and not skipped.writes
+    data = steps_table([skipped, first], first=7)
+    assert data.headers == ["STEP", "TIME", *(c.upper() for c in first.writes), "TOTAL"]  # from a round that ran
+    assert data.rows[0] == ["7", skipped.time, *("-" for _ in first.writes), "skipped"]
+    assert data.rows[1][-1] == "0"
+    assert steps_table([skipped]).headers == ["STEP", "TIME", "TOTAL"]

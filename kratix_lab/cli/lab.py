@@ -151,7 +151,10 @@ def register(sub: Any) -> None:
 def register_clock(sub: Any) -> None:
     """``step``, ``settle``, ``run-for``."""
     p = add(
-        sub, "step", "run N controller rounds (5 simulated seconds each); prints each controller's writes", cmd_step
+        sub,
+        "step",
+        "run N controller rounds (5 simulated seconds each); prints each controller's writes (a round after a quiet one is skipped until something is written or due)",
+        cmd_step,
     )
     p.add_argument("count", metavar="N", type=int, nargs="?", default=1)
     p = add(sub, "settle", "step until nothing changes (exit 1 when not quiescent within --max-steps)", cmd_settle)

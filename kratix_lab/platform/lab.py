@@ -82,6 +82,7 @@ class Undecodable(AdmissionError):
 class StepResult:
     time: str
     writes: dict[str, int] = field(default_factory=dict)
+    skipped: bool = False  # no controller ran: nothing was written since a quiet round and nothing was due (``_round``)
 
     @property
     def total(self) -> int:
@@ -842,6 +843,7 @@ class Lab:
             result = StepResult(self.store.now())
             if quiet is not None and self.skips_quiet_rounds and not quiet.due_by(self.store.now_seconds()):
                 self._quiet = quiet._replace(marker=self._marker())  # the clock's own write
+                result.skipped = True
                 return result
             ctx = Context(self.store, self.path, self.faults.active(), lab=self)
             before = self._marker()

@@ -394,10 +394,14 @@ def faults_data(available: list[Fault], active: dict[str, dict[str, Any]]) -> li
 
 
 def steps_table(results: list[StepResult], first: int = 1) -> TableData:
-    """One row per controller round: the time reached and the writes each controller made."""
-    controllers = list(results[0].writes) if results else []
+    """One row per controller round: the time reached and the writes each controller made. A round skipped (no
+    controller ran: nothing written since a quiet round, nothing due) shows "-" for each and "skipped" as its
+    total."""
+    controllers = next((list(r.writes) for r in results if not r.skipped), [])
     rows = [
-        [str(first + i), r.time, *(str(r.writes.get(c, 0)) for c in controllers), str(r.total)]
+        [str(first + i), r.time, *("-" for _ in controllers), "skipped"]
+        if r.skipped
+        else [str(first + i), r.time, *(str(r.writes.get(c, 0)) for c in controllers), str(r.total)]
         for i, r in enumerate(results)
     ]
     return TableData(["STEP", "TIME", *(c.upper() for c in controllers), "TOTAL"], rows)
