@@ -300,18 +300,27 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
             app.playing = True
             await asyncio.sleep(1.5)  # the clock steps every second
 
-            async def key(name: str, done: Callable[[], bool]) -> tuple[float, float]:
+            async def key(name: str, done: Callable[[], bool], label: str = "") -> tuple[float, float]:
                 """The time from the key sent (as a terminal's driver sends it) to its effect on screen: ``done()`` true
                 and the screen's pending messages processed (``Pilot.press`` also waits for the process to idle — at least
                 40 ms, up to seconds while the workers' pipes are busy — so it is not used to time). With it, the CPU
                 time of the UI thread (the app runs on this thread's event loop) in the same window: what the press cost
                 the app, less noisy than the wall time on a loaded machine (it counts whatever else the app did then —
                 an answer from a worker landing — as the wall time does)."""
+                kept = key_profiles.get(label or name) if args.profile_keys else None
+                if args.profile_keys and kept is None:
+                    import cProfile
+
+                    kept = key_profiles[label or name] = cProfile.Profile()
                 t, c = time.perf_counter(), time.thread_time()
+                if kept is not None:
+                    kept.enable()
                 send(name)
                 while not done():
                     await asyncio.sleep(0.0005)
                 await pilot._wait_for_screen()
+                if kept is not None:
+                    kept.disable()
                 return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
 
             def send(name: str) -> None:
@@ -327,6 +336,7 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 fig.key_cpu_ms.setdefault(kind, []).append(ms[1])
                 fig.key_log.append((ms[0], ms[1], kind, name))
 
+            key_profiles: dict[str, Any] = {}  # --profile-keys: one cProfile per key, enabled while it is timed
             rounds = max(1, args.keys // 10)
             prof = None
             if args.profile_ui:
@@ -350,11 +360,14 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 await asyncio.sleep(0.2)
                 timed("open detail", await key("enter", lambda: isinstance(app.screen, RequestDetailScreen)))
                 await asyncio.sleep(0.3)
-                timed("back", await key("escape", lambda: app.screen is screen))
+                timed("back", await key("escape", lambda: app.screen is screen, "back"))
                 await asyncio.sleep(0.3 if r % 2 else 0.7)  # keys land at different phases of the clock's steps
             app.playing = False
             if prof is not None:
                 write_profile(prof, f"/tmp/profile-dashboard-ui-{n}.txt")
+            for name, kept in key_profiles.items():
+                write_profile(kept, str(Path(args.work) / f"profile-keys-{n}-{name}.txt"), running=False)
+                kept.dump_stats(str(Path(args.work) / f"profile-keys-{n}-{name}.prof"))
             fig.cpu["keys"] = cpu_seconds() - cpu2
             fig.loads["keys"] = load()
     finally:
@@ -363,11 +376,12 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
     return fig
 
 
-def write_profile(prof: Any, target: str) -> None:
+def write_profile(prof: Any, target: str, running: bool = True) -> None:
     import io
     import pstats
 
-    prof.disable()
+    if running:
+        prof.disable()
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
@@ -465,6 +479,11 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, help="rows of a profiled batch of the fleet's worker (0: none)")
     ap.add_argument("--profile-ui", action="store_true", help="cProfile the app's process while the keys are pressed")
     ap.add_argument("--profile-paint", action="store_true", help="cProfile the app's process during the first paint")
+    ap.add_argument(
+        "--profile-keys",
+        action="store_true",
+        help="cProfile the app's process while each key press is timed, one profile per key (WORK/profile-keys-N-KEY.txt)",
+    )
     ap.add_argument(
         "--documents-kept",
         action="store_true",

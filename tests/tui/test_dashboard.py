@@ -9,11 +9,13 @@ import os
 import threading
 from pathlib import Path
 
+from rich.text import Text
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets.data_table import RowKey
 
 from kratix_lab import Lab
-from tests.tui.tui_helpers import UPDATE_ENV, assert_snapshot, drive, screen_text, settle_ui, stable
+from tests.tui.tui_helpers import UPDATE_ENV, Layouts, assert_snapshot, drive, screen_text, settle_ui, stable
 from tui.jobs import ObjectRef, read_trace
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.request_detail import RequestDetailScreen
@@ -269,6 +271,45 @@ def test_the_filter_bar_takes_no_room_from_the_table(make_app):
         assert shows == [""], shows  # once: the bar's own Changed("") finds the filter cleared already
         assert names(app) == ["media", "sandbox"] and table.region == region and not screen.filter_bar.display
         assert table.selected_key == "platform-requests/sandbox" and table.has_focus
+
+    drive(app, script)
+
+
+def test_filter_keystrokes_and_cursor_moves_lay_nothing_out_and_escape_adds_no_row(make_app, monkeypatch):
+    """Issue 15 (a key press on screen at once): moving the cursor (the selected row's message under the table
+    changes, not its height) and typing a filter (the bar's text grows, the table's rows change) lay nothing out;
+    escape brings the rows the filter hid back as they were — no row added, the very rows — and only the bar and the
+    footer (their keys change) are laid out. A message of another height is laid out."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        table = screen.table
+        every = {key: table.rows[RowKey(key)] for key in table._keys}
+        layouts = Layouts(monkeypatch)
+        await pilot.press("down", "up")
+        await settle_ui(pilot)
+        assert table.selected_key == "platform-requests/media" and layouts.asked == []
+        await pilot.press("slash")
+        await settle_ui(pilot)
+        layouts.asked.clear()
+        await pilot.press(*"sand")
+        await settle_ui(pilot)
+        assert names(app) == ["sandbox"] and layouts.asked == []
+        added: list[object] = []
+        monkeypatch.setattr(VClusterTable, "add_row", lambda *a, **k: added.append(a))
+        await pilot.press("escape")
+        await settle_ui(pilot)
+        assert names(app) == ["media", "sandbox"] and added == []
+        assert all(table.rows[RowKey(key)] is row for key, row in every.items())
+        assert layouts.asked and set(layouts.asked) <= {"FilterBar", "FooterKey", "KeyFooter", "ScrollBar"}
+        layouts.asked.clear()
+        message = screen.query_one("#selected-message")
+        assert message.size.height == 2  # media's message at 80 columns
+        screen._message(Text("a message of one line"))
+        await settle_ui(pilot)
+        assert "Static" in layouts.asked and message.size.height == 1
 
     drive(app, script)
 

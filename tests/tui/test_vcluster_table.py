@@ -4,11 +4,16 @@ the order asked, each with its own cells, the columns as wide as their widest ce
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
+from textual.widgets.data_table import RowKey
 
+import tui
 from kratix_lab.diagnose import VClusterStatus
+from tests.tui.tui_helpers import Layouts
 from tui.widgets.vcluster_table import COLUMNS, SORT_KEYS, VClusterTable, row_cells, row_key
 
 
@@ -30,6 +35,8 @@ def statuses(n: int) -> list[VClusterStatus]:
 
 
 class TableApp(App[None]):
+    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")  # the dashboard's: the table 1fr high
+
     def compose(self) -> ComposeResult:
         yield VClusterTable(id="vclusters")
 
@@ -95,5 +102,69 @@ def test_the_clock_moving_every_rows_since_refreshes_the_table_once_and_shows_ea
             since = [column for column, _ in COLUMNS].index("since")
             col = table.columns[COLUMNS[since][0]]  # type: ignore[index]
             assert col.content_width == max(col.label.cell_len, *(cell_len(str(c[since])) for _, c in later))
+
+    asyncio.run(main())
+
+
+def test_a_filter_hides_rows_and_brings_them_back_as_they_were_without_a_layout(monkeypatch):
+    """Rows a filter hides (``keep``) stay in the table aside: narrowing a thousand rows to a hundred and clearing
+    the filter adds no row (the very Row objects and cells come back) and no widget asks the screen for a layout; the
+    rows come back in the order asked, with the cells that changed while they were hidden, a row gone from the fleet
+    meanwhile is forgotten, the cursor stays on its vCluster and each column is as wide as its widest cell shown."""
+    rows = statuses(1000)
+    keys = {row_key(s) for s in rows}
+    cells = {row_key(s): row_cells(s, 5000) for s in rows}
+
+    def shown(table: VClusterTable) -> list[str]:
+        return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+    def fitted(table: VClusterTable) -> None:
+        for i, (column, _) in enumerate(COLUMNS):
+            col = table.columns[column]  # type: ignore[index]
+            widest = max(cell_len(str(table.get_row_at(r)[i])) for r in range(table.row_count))
+            assert col.content_width == max(widest, col.label.cell_len), column
+
+    async def main() -> None:
+        app = TableApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.query_one(VClusterTable)
+            by_health = sorted(rows, key=SORT_KEYS["health"])
+            table.show([(row_key(s), list(cells[row_key(s)])) for s in by_health], keep=keys)
+            await pilot.pause()
+            table.move_cursor(row=[s.name for s in by_health].index("vc0042"), animate=False)
+            await pilot.pause()
+            before = {k: table.rows[RowKey(k)] for k in keys}
+            added: list[object] = []
+            monkeypatch.setattr(VClusterTable, "add_row", lambda *a, **k: added.append(a))
+            layouts = Layouts(monkeypatch)
+
+            few = [s for s in by_health if "vc00" in s.name]  # 100 of 1,000
+            table.show([(row_key(s), list(cells[row_key(s)])) for s in few], keep=keys)
+            await pilot.pause()
+            assert shown(table) == [s.name for s in few] and table.selected_key == "platform-requests/vc0042"
+            fitted(table)
+
+            # while the filter hides them: a hidden row's message changes, another leaves the fleet, one is new
+            changed = next(s for s in rows if s.name == "vc0500")
+            changed = replace(changed, message="changed while hidden, " + "and longer " * 6)
+            cells[row_key(changed)] = row_cells(changed, 5000)
+            fleet = [changed if s.name == "vc0500" else s for s in rows if s.name != "vc0999"]
+            newcomer = replace(rows[7], name="vc1000")
+            fleet.append(newcomer)
+            cells[row_key(newcomer)] = row_cells(newcomer, 5000)
+            kept = {row_key(s) for s in fleet}
+            table.show([(row_key(s), list(cells[row_key(s)])) for s in few], keep=kept)
+            await pilot.pause()
+
+            by_name = sorted(fleet, key=SORT_KEYS["name"])  # cleared, in another order
+            table.show([(row_key(s), list(cells[row_key(s)])) for s in by_name], keep=kept)
+            await pilot.pause()
+            assert shown(table) == [s.name for s in by_name] and not table._hidden  # vc0999: forgotten
+            assert table.selected_key == "platform-requests/vc0042" and table.cursor_row == 42
+            assert table.get_row("platform-requests/vc0500") == cells[row_key(changed)]
+            assert all(table.get_row_at(i) == cells[row_key(s)] for i, s in enumerate(by_name))
+            assert all(table.rows[RowKey(k)] is row for k, row in before.items() if k in kept), "the very rows"
+            fitted(table)
+            assert added == [] and layouts.asked == []
 
     asyncio.run(main())

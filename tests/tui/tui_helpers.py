@@ -10,9 +10,12 @@ import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
+from textual import messages
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
 SIZE = (80, 24)
@@ -67,3 +70,17 @@ def assert_snapshot(name: str, text: str) -> None:
         return
     expected = path.read_text()
     assert text == expected, f"{name}: the screen differs from {path} (rerun with {UPDATE_ENV}=1 to accept)\n{text}"
+
+
+class Layouts:
+    """The layouts widgets ask the screen for (``messages.Layout``, handled by ``Screen._on_layout``): who asked."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[str] = []
+        real = Screen._on_layout
+
+        async def on_layout(screen: Screen, message: messages.Layout) -> None:
+            self.asked.append(type(message.widget).__name__)
+            await real(screen, message)
+
+        monkeypatch.setattr(Screen, "_on_layout", on_layout)

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from tui.widgets.scroll_size import ScrollsInPlace
 
-class FilterBar(Input):
+
+class FilterBar(ScrollsInPlace, Input):
+    """Typing does not lay the screen out (``ScrollsInPlace``: Input's text growing changed its scrollable size)."""
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
             placeholder="filter: words that must all appear (enter: back to the table, esc: clear)", **kwargs
