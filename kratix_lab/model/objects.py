@@ -6,7 +6,7 @@ import array
 import functools
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,16 @@ class SharedTrees:
             self._reindex()
         return part
 
+    def _kept_or_added(self, h: int, part: Any, same: Callable[[Any], bool]) -> Any:
+        """The part in the table under hash ``h`` that is ``same`` as ``part``, else ``part``, entered."""
+        index, mask, parts, hashes = self._index, len(self._index) - 1, self._parts, self._hashes
+        i = h & mask
+        while (at := index[i]) != -1:
+            if hashes[at] == h and same(parts[at]):
+                return parts[at]
+            i = (i + 1) & mask
+        return self._add(h, part)
+
     def _share(self, v: Any) -> Any:
         t = type(v)
         if t is str:
@@ -169,36 +179,28 @@ class SharedTrees:
             d = {sys.intern(k) if type(k) is str else k: self._share(x) for k, x in v.items()}
             values = [id(x) if type(x) in _CONTAINERS else x for x in d.values()]
             h = hash((0, tuple(d), tuple(values)))
-            index, mask, parts, hashes = self._index, len(self._index) - 1, self._parts, self._hashes
-            i = h & mask
-            while (at := index[i]) != -1:
-                if hashes[at] == h:
-                    hit = parts[at]
-                    if (
-                        type(hit) is dict
-                        and len(hit) == len(d)
-                        and all(a is b for a, b in zip(hit.values(), d.values(), strict=True))
-                        and all(a == b for a, b in zip(hit, d, strict=True))
-                    ):
-                        return hit
-                i = (i + 1) & mask
-            return self._add(h, d)
+            return self._kept_or_added(
+                h,
+                d,
+                lambda hit: (
+                    type(hit) is dict
+                    and len(hit) == len(d)
+                    and all(a is b for a, b in zip(hit.values(), d.values(), strict=True))
+                    and all(a == b for a, b in zip(hit, d, strict=True))
+                ),
+            )
         if t is list:
             items = [self._share(x) for x in v]
             h = hash((1, tuple(id(x) if type(x) in _CONTAINERS else x for x in items)))
-            index, mask, parts, hashes = self._index, len(self._index) - 1, self._parts, self._hashes
-            i = h & mask
-            while (at := index[i]) != -1:
-                if hashes[at] == h:
-                    hit = parts[at]
-                    if (
-                        type(hit) is list
-                        and len(hit) == len(items)
-                        and all(a is b for a, b in zip(hit, items, strict=True))
-                    ):
-                        return hit
-                i = (i + 1) & mask
-            return self._add(h, items)
+            return self._kept_or_added(
+                h,
+                items,
+                lambda hit: (
+                    type(hit) is list
+                    and len(hit) == len(items)
+                    and all(a is b for a, b in zip(hit, items, strict=True))
+                ),
+            )
         if t is int:
             return self._ints.setdefault(v, v)
         return v  # bool, None (singletons), float (rare: kept as is)
