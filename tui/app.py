@@ -279,11 +279,10 @@ class KratixLabApp(App[int]):
             screen = RequestDetailScreen.blank()
             self._keep_detail(screen)
             # compose and mount it now, not shown: what push_screen does first for a screen that is not running
-            # (App._get_screen; Textual has no public call for it)
-            # (Not laid out off screen yet: its tabs mount their parts after the screen is mounted, and a layout before
-            # they are sent a Resize to a ContentTabs without its Underline — an error that ended the app, seen once
-            # in CI under load. Left once shown, it is laid out off screen: ``RequestDetailScreen._blank_when_left``.)
+            # (App._get_screen; Textual has no public call for it); then laid out off screen once every part of it is
+            # mounted (``lay_out_ahead``: its tabs mount their parts after the screen is mounted)
             self._get_screen(screen)
+            screen.lay_out_ahead()
 
     def _keep_detail(self, screen: RequestDetailScreen) -> None:
         self._detail_screen = screen

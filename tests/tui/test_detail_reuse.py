@@ -317,3 +317,37 @@ def test_the_kept_detail_left_is_cleared_off_screen_and_shows_the_next_request_o
         assert "name: sandbox" in detail.details.texts["tab-yaml"] and "media" not in screen_text(app)
 
     drive(app, script)
+
+
+def test_the_kept_detail_is_laid_out_off_screen_once_built_and_every_part_mounted(make_app, monkeypatch):
+    """Built ahead when the first paint is done, the kept detail is laid out and drawn off screen as soon as every
+    part of it is mounted (the first `enter` only paints) — and never before its tabs have their underline: a
+    layout sends them a Resize, where Textual's Tabs reads its Underline (a NoMatches then ended the app)."""
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    layouts: list[bool] = []  # for each layout of a detail screen off screen: whether every part was mounted
+    real = RequestDetailScreen._refresh_layout
+
+    def spy(self: RequestDetailScreen, *args: Any, **kw: Any) -> Any:
+        if self not in self.app.screen_stack:
+            layouts.append(self._parts_mounted())
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(RequestDetailScreen, "_refresh_layout", spy)
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await until(pilot, lambda: app._detail_screen is not None and bool(layouts))
+        assert all(layouts), "laid out off screen before every part was mounted"
+        kept = app._detail_screen
+        assert kept is not None and kept._parts_mounted()
+        # a row of tabs without its underline (as while the tabs mount their parts): not laid out
+        underline = kept.query(Tabs).first().query_one(Underline)
+        await underline.remove()
+        assert not kept._parts_mounted()
+        before = len(layouts)
+        await kept.lay_out_off_screen()
+        assert len(layouts) == before
+
+    drive(app, script)

@@ -122,6 +122,32 @@ class RequestDetailScreen(LabScreen):
         # a worker: the screen handles the layout its widgets ask for meanwhile (not while this timer's callback runs)
         self.run_worker(self.lay_out_off_screen(), group="off-screen", exclusive=True)
 
+    def lay_out_ahead(self) -> None:
+        """Built ahead (``KratixLabApp.build_detail_ahead``): laid out and drawn off screen once every part is mounted,
+        so that the first `enter` only paints (~55 → ~15 ms of the UI thread at 1,000 vClusters, issue 15)."""
+        self.run_worker(self._lay_out_when_mounted(), group="off-screen", exclusive=True)
+
+    async def _lay_out_when_mounted(self) -> None:
+        for _ in range(40):  # (2 s at most: a screen that never gets there is laid out when shown, as it was)
+            if not self.is_attached or self in self.app.screen_stack:
+                return
+            if self._parts_mounted():
+                await self.lay_out_off_screen()
+                return
+            await asyncio.sleep(0.05)
+
+    def _parts_mounted(self) -> bool:
+        """Whether every widget is mounted and every row of tabs has its underline: a layout sends each widget
+        whose size changed a Resize, and Textual's ``Tabs`` reads its ``Underline`` there (``Tabs._on_resize`` →
+        ``_highlight_active``: ``query_one(Underline)``, an error that ends the app while it is not mounted yet — the
+        tabs mount their parts after the screen is mounted; seen once in CI under load)."""
+        from textual.widgets import Tabs
+        from textual.widgets._tabs import Underline
+
+        return all(w.is_mounted for w in self.walk_children()) and all(
+            any(u.is_mounted for u in tabs.query(Underline)) for tabs in self.query(Tabs)
+        )
+
     async def lay_out_off_screen(self) -> None:
         """Lay the screen out at the app's size and draw its widgets while it is not shown, so that showing it is a
         paint of what they drew (``Screen._on_screen_resume`` lays out a screen of another size than the app's, and
@@ -132,6 +158,8 @@ class RequestDetailScreen(LabScreen):
             await asyncio.sleep(0.05)
             if not self.is_attached or self in self.app.screen_stack:
                 return  # shown meanwhile (it lays itself out), or the app is closing
+            if not self._parts_mounted():  # (what the last layout set off mounts parts: their turn first)
+                continue
             self._refresh_layout(self.app.size)
             self._layout_required = False
             self._compositor.render_update(full=True)
