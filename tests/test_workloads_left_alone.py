@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kratix_lab.platform.controller import Context
@@ -27,6 +27,7 @@ def workloads(lab: Lab) -> WorkloadsController:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(OPS, min_size=3, max_size=10))
+@example(ops=[("step", 1), ("delete", "sandbox"), ("run", 30)])  # no pipeline pod left (found in CI)
 def test_skipping_what_is_left_alone_leaves_the_lab_as_reading_everything_would(
     dev_lab_template, tmp_path_factory, ops
 ):
@@ -44,14 +45,18 @@ def test_skipping_what_is_left_alone_leaves_the_lab_as_reading_everything_would(
             apply(reads, op)
             assert state(skips) == state(reads), op
         alone = workloads(skips)._alone
+        skipped = {}
         for kind in ("Pod", "Job"):  # the pipelines' pods and jobs in the lab are those skipped
             there = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in skips.store.list(kind)}
-            assert {k for k in there if k in alone.get(kind, {})} == {
+            skipped[kind] = {k for k in there if k in alone.get(kind, {})}
+            assert skipped[kind] == {
                 (o["metadata"]["namespace"], o["metadata"]["name"]) for o in skips.store.list(kind) if left_alone(o)
             }
         # not kept by the workloads controller (Kratix keeps the Jobs of a pipeline it is running: ``_current_job``)
-        assert not [key for key in skips.store._parsed if key[1] == "Pod" and (key[2], key[3]) in alone["Pod"]]
-        assert len(skips.store._parsed) < len(reads.store._parsed)
+        assert not [key for key in skips.store._parsed if key[1] == "Pod" and (key[2], key[3]) in alone.get("Pod", {})]
+        assert len(skips.store._parsed) <= len(reads.store._parsed)
+        if skipped["Pod"]:  # (a lab whose requests were all deleted has no pipeline pod left: nothing to keep less of)
+            assert len(skips.store._parsed) < len(reads.store._parsed)
 
 
 def pod(name: str, annotations: dict[str, str]) -> dict:
