@@ -5,6 +5,8 @@ snapshot's ``forget_parsed`` (the forked processes of the dashboard's first pain
 from __future__ import annotations
 
 import json
+import sys
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -220,3 +222,48 @@ def test_a_forgetting_snapshot_reads_kinds_without_their_texts_and_answers_as_on
         assert forgetting.get("Service", o.name, o.namespace or None) == keeping.get(
             "Service", o.name, o.namespace or None
         )
+
+
+def test_threads_sharing_at_once_enter_each_part_once_and_find_it_again():
+    """A live watch cache shares from one thread per kind (``live.cache.Informer._keep``): the table's probe, its
+    entering and its sweep are many steps each, so one thread at a time (the table's lock). Four threads share the
+    same new parts at once, thread switches forced as often as the interpreter allows, sweeps during the run."""
+    trees = SharedTrees(limit=2000)
+    objs = [
+        {
+            "metadata": {"name": f"o{i}"},
+            "spec": {"items": [{"n": f"{i}-{j}"} for j in range(8)], "node": {"name": f"node-{i % 100}"}},
+        }
+        for i in range(4000)
+    ]
+    results: dict[int, list] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            results[n] = [trees.share_object(o) for o in objs]
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
+    texts = [json.dumps(p) for p in trees._parts]
+    assert len(set(texts)) == len(texts), f"{len(texts) - len(set(texts))} parts entered twice"
+    for shared in results.values():
+        assert all(strict(a, b) for a, b in zip(shared, objs, strict=True))
+    # equal parts are one object whichever thread shared them, and found again
+    first = results[0]
+    for shared in results.values():
+        assert all(a["spec"] is b["spec"] for a, b in zip(shared, first, strict=True))
+    assert all(trees.share_object(o)["spec"] is a["spec"] for o, a in zip(objs, first, strict=True))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import array
 import functools
 import json
+import operator
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,13 +90,17 @@ class SharedTrees:
         self._hashes = array.array("q")
         self._index = array.array("i", [-1]) * _FIRST_INDEX
         self._ints: dict[int, int] = {}
+        # one sharer at a time: a live watch cache shares from one thread per kind (``live.cache.Informer``), and
+        # the table's probing and sweeping are many steps each
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._parts)
 
     def share(self, obj: Any) -> Any:
-        self._make_room()
-        return self._share(obj)
+        with self._lock:
+            self._make_room()
+            return self._share(obj)
 
     def share_object(self, obj: Any) -> Any:
         """``share`` for a stored Kubernetes object: its root map and its ``metadata``, which hold its uid and
@@ -103,24 +109,29 @@ class SharedTrees:
         170,000 of the table's ~900,000 entries)."""
         if type(obj) is not dict:
             return self.share(obj)
-        self._make_room()
         out = {}
-        for k, v in obj.items():
-            key = sys.intern(k) if type(k) is str else k
-            if k == "metadata" and type(v) is dict:
-                out[key] = {sys.intern(mk) if type(mk) is str else mk: self._share(x) for mk, x in v.items()}
-            else:
-                out[key] = self._share(v)
+        with self._lock:
+            self._make_room()
+            for k, v in obj.items():
+                key = sys.intern(k) if type(k) is str else k
+                if k == "metadata" and type(v) is dict:
+                    out[key] = {sys.intern(mk) if type(mk) is str else mk: self._share(x) for mk, x in v.items()}
+                else:
+                    out[key] = self._share(v)
         return out
 
     def _make_room(self) -> None:
         if len(self._parts) > self.limit:
-            self.sweep()
+            self._sweep()
             self.limit = max(self.limit, 2 * len(self._parts))
 
     def sweep(self) -> None:
         """Forget the parts only this table holds. Newest first: a part is added after its children, so a dead
         map's children are free by the time they are looked at."""
+        with self._lock:
+            self._sweep()
+
+    def _sweep(self) -> None:
         parts, hashes = self._parts, self._hashes
         for i in range(len(parts) - 1, -1, -1):
             if sys.getrefcount(parts[i]) <= _ONLY_TABLE:
@@ -161,52 +172,64 @@ class SharedTrees:
             self._reindex()
         return part
 
-    def _kept_or_added(self, h: int, part: Any, same: Callable[[Any], bool]) -> Any:
-        """The part in the table under hash ``h`` that is ``same`` as ``part``, else ``part``, entered."""
-        index, mask, parts, hashes = self._index, len(self._index) - 1, self._parts, self._hashes
-        i = h & mask
-        while (at := index[i]) != -1:
-            if hashes[at] == h and same(parts[at]):
-                return parts[at]
-            i = (i + 1) & mask
-        return self._add(h, part)
-
     def _share(self, v: Any) -> Any:
+        """``v`` with its equal parts shared. A part's hash is of its keys and its children's identities (children
+        are shared first: equal strings are interned, equal ints one object, bools and None singletons), and a part
+        found under that hash is the same when each child is the very same object and its keys, in order, equal —
+        so a float (not shared) keeps its map or list to itself. The probe is written out for maps and for lists
+        (no call per part to a comparing function: the lab's clock shares ~10 million parts in its first round at
+        1,000 vClusters)."""
         t = type(v)
         if t is str:
             return sys.intern(v)
         if t is dict:
-            d = {sys.intern(k) if type(k) is str else k: self._share(x) for k, x in v.items()}
-            values = [id(x) if type(x) in _CONTAINERS else x for x in d.values()]
-            h = hash((0, tuple(d), tuple(values)))
-            return self._kept_or_added(
-                h,
-                d,
-                lambda hit: (
-                    type(hit) is dict
-                    and len(hit) == len(d)
-                    and all(a is b for a, b in zip(hit.values(), d.values(), strict=True))
-                    and all(a == b for a, b in zip(hit, d, strict=True))
-                ),
-            )
+            share, intern, ints = self._share, sys.intern, self._ints
+            d = {}
+            for k, x in v.items():
+                tx = type(x)
+                if tx is str:
+                    x = intern(x)
+                elif tx is dict or tx is list:
+                    x = share(x)
+                elif tx is int:
+                    x = ints.setdefault(x, x)
+                d[intern(k) if type(k) is str else k] = x
+            keys = tuple(d)
+            h = hash((0, keys, tuple(map(id, d.values()))))
+            index, parts, hashes = self._index, self._parts, self._hashes
+            mask = len(index) - 1
+            i = h & mask
+            while (at := index[i]) != -1:
+                if hashes[at] == h:
+                    hit = parts[at]
+                    if (
+                        type(hit) is dict
+                        and len(hit) == len(d)
+                        and all(map(_is, hit.values(), d.values()))
+                        and tuple(hit) == keys
+                    ):
+                        return hit
+                i = (i + 1) & mask
+            return self._add(h, d)
         if t is list:
             items = [self._share(x) for x in v]
-            h = hash((1, tuple(id(x) if type(x) in _CONTAINERS else x for x in items)))
-            return self._kept_or_added(
-                h,
-                items,
-                lambda hit: (
-                    type(hit) is list
-                    and len(hit) == len(items)
-                    and all(a is b for a, b in zip(hit, items, strict=True))
-                ),
-            )
+            h = hash((1, tuple(map(id, items))))
+            index, parts, hashes = self._index, self._parts, self._hashes
+            mask = len(index) - 1
+            i = h & mask
+            while (at := index[i]) != -1:
+                if hashes[at] == h:
+                    hit = parts[at]
+                    if type(hit) is list and len(hit) == len(items) and all(map(_is, hit, items)):
+                        return hit
+                i = (i + 1) & mask
+            return self._add(h, items)
         if t is int:
             return self._ints.setdefault(v, v)
         return v  # bool, None (singletons), float (rare: kept as is)
 
 
-_CONTAINERS = (dict, list)
+_is = operator.is_
 _FIRST_INDEX = 1 << 10
 _ONLY_TABLE = 2  # sys.getrefcount of a part only SharedTrees holds: the table's reference and the call's argument
 _kept_trees: SharedTrees | None = None  # see keep_parts_once
