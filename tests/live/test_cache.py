@@ -89,6 +89,16 @@ def test_the_cache_answers_as_direct_mode_does_with_one_watch_per_kind(lab, tmp_
             d = diagnose(src, "VClusterOrchestrator", "sandbox", "platform-requests")
             assert d.verdict == diagnose(direct, "VClusterOrchestrator", "sandbox", "platform-requests").verdict
             assert all("managedFields" not in o["metadata"] for o in src.list("VClusterOrchestrator", group=GROUP))
+            # what the informers keep shares its equal parts (model.objects.keep_parts_once): equal label maps of
+            # different objects are one object
+            by_text: dict[str, list] = {}
+            for inf in src.informers.values():
+                for o in list(inf.objects.values()):
+                    if o["metadata"].get("labels"):
+                        by_text.setdefault(json.dumps(o["metadata"]["labels"]), []).append(o["metadata"]["labels"])
+            repeated = [maps for maps in by_text.values() if len(maps) > 1]
+            assert repeated, "the lab has objects with equal labels"
+            assert all(m is maps[0] for maps in repeated for m in maps)
 
 
 def test_a_change_reaches_the_cache_and_moves_the_change_token(lab, tmp_path):
