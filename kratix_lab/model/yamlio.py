@@ -703,6 +703,11 @@ def _plain(data: Any) -> bool:
 
 
 def _first_content_line(text: str) -> int:
+    first = text.partition("\n")[0]  # (most texts start with content: the rest is not split into lines for it)
+    if first.isprintable():  # no other line break ``splitlines`` knows of (``\r``, ``\x85``, ``\u2028`` …)
+        s = first.strip()
+        if s and not s.startswith("#") and s != "---":
+            return 1
     for n, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         if s and not s.startswith("#") and s != "---":
