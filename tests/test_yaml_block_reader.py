@@ -77,6 +77,9 @@ LEFT_CASES = [  # texts it leaves to the libyaml path (which reads them, or says
     "a: 1\n...\n",
     "# a comment\na: 1\n",
     "a: 1 # a comment\n",
+    "a:\n- b #c\n",  # a comment after an entry
+    "a:\n- 'b' #c\n",
+    "a:\n- b: c #d\n",
     "a: 1\n\nb: 2\n",  # a blank line
     "a: 1\n  \nb: 2\n",
     "a: b \n",  # a trailing space
@@ -142,6 +145,15 @@ def test_what_the_block_reader_reads_it_reads_as_the_libyaml_path(text):
 @pytest.mark.parametrize("text", LEFT_CASES)
 def test_what_the_block_reader_leaves_the_libyaml_path_reads_or_refuses(text):
     assert not _alike(text), f"read by the block reader: {text!r}"
+
+
+def test_a_value_the_resolver_met_before_is_still_checked_where_it_stands():
+    """The dumper resolves every string it writes (``_resolved`` remembers the tags): a plain text met there — ``b: c``,
+    ``x #y``, ``d:`` — read as a value after a key is still not YAML's string (a nested key, a comment, a key)."""
+    dump({"k": ["b: c", "x #y", "d:", "-", "|", "'q'", "[1]"]})
+    assert all(v in yamlio._resolved for v in ["b: c", "x #y", "d:"])
+    for text in ["a: b: c\n", "a: x #y\n", "a: d:\n", "a: -\n", "a: |\n", "a: [1]\n", "a:\n- b: c\n  x #y\n"]:
+        assert not _alike(text), text
 
 
 def test_an_error_names_the_file_and_line_as_ever():
