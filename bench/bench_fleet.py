@@ -20,11 +20,15 @@ Every five lab minutes (`*/5 * * * *`) the kubeconfig-sync CronJob of every vClu
 so those steps reach every row; they are counted, and the steps without them are summed up apart. The incremental
 figures are taken at ``--incremental`` sizes (a full recomputation of 1,000 rows per step takes minutes).
 
+``--against DIR`` (a checkout of another commit, e.g. ``git worktree add DIR main``): the cold first runs of this
+tree and of DIR's ``kratix_lab``, alternated in pairs, and the median of the pairs' differences (on a busy machine
+the runs of one tree minutes apart differ by more than a change does; a pair's two runs see the same load).
+
 Labs are built once and cached in /tmp/kratix-lab-bench/fleet-<n> (a 100-vCluster lab takes ~30 s to settle, 300
 ~2 min, 1,000 ~25 min; the time is printed); `--rebuild` builds them again; ``--labs DIR`` reads settled labs
 ``DIR/fleet-<n>`` instead (copies: the cold runs open the lab as ``status`` does).
 Run: `.venv/bin/python bench/bench_fleet.py [--sizes 100,300,1000] [--cold 3] [--incremental 100,300] [--changes 20]
-[--full 20] [--labs DIR] [--rebuild]`.
+[--full 20] [--labs DIR] [--rebuild] [--against DIR]`.
 """
 
 from __future__ import annotations
@@ -67,10 +71,13 @@ COLD_BUDGET = 5.0  # seconds, ``kratix-lab status`` cold at 1,000 vClusters (iss
 COMMANDS = {"status": ["status"], "diagnose --all": ["diagnose", "--all"]}
 
 
-def status_cold(path: Path, command: str = "status", cache: Path | None = None) -> tuple[float, float]:
+def status_cold(
+    path: Path, command: str = "status", cache: Path | None = None, tree: Path = ROOT
+) -> tuple[float, float]:
     """``kratix-lab status`` (or ``diagnose --all``) as a user runs it: a new process, every row computed, output
     piped; (wall, CPU) seconds — the CPU of the process and of what it waited for (its worker process, git). ``cache``:
-    the cache directory (``KRATIX_LAB_CACHE_DIR``: the YAML documents it keeps, ``kratix_lab.model.doccache``)."""
+    the cache directory (``KRATIX_LAB_CACHE_DIR``: the YAML documents it keeps, ``kratix_lab.model.doccache``); ``tree``:
+    the checkout whose ``kratix_lab`` runs (``--against``)."""
     env = dict(os.environ) | ({"KRATIX_LAB_CACHE_DIR": str(cache)} if cache is not None else {})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
@@ -78,7 +85,7 @@ def status_cold(path: Path, command: str = "status", cache: Path | None = None) 
         [sys.executable, "-m", "kratix_lab.cli", "--lab", str(path), *COMMANDS[command]],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=tree,
         check=False,
         env=env,
     )
@@ -127,12 +134,40 @@ def cold(n: int, path: Path, runs: int, command: str = "status") -> None:
     )
 
 
-def compiled() -> None:
+def against(n: int, path: Path, runs: int, other: Path, command: str = "status") -> None:
+    """First runs (no document kept) of this tree and of ``other`` (a checkout of another commit: its ``kratix_lab``
+    runs), alternated — this, other; other, this; … — each pair at the same moment: on a busy machine the wall and
+    even the CPU of runs minutes apart differ by more than a change does, a pair's difference far less."""
+    import tempfile
+
+    here: list[tuple[float, float]] = []
+    there: list[tuple[float, float]] = []
+    for r in range(runs):
+        order = [(ROOT, here), (other, there)] if r % 2 == 0 else [(other, there), (ROOT, here)]
+        for tree, into in order:
+            with tempfile.TemporaryDirectory(prefix="bench-fleet-cache-") as cache:
+                into.append(status_cold(path, command, Path(cache), tree))
+        print(
+            f"{n:>4} vClusters  kratix-lab {command:<14} first run, this tree: wall {here[-1][0]:6.2f} s, CPU "
+            f"{here[-1][1]:6.2f} s; {other}: wall {there[-1][0]:6.2f} s, CPU {there[-1][1]:6.2f} s ({load()})",
+            flush=True,
+        )
+    wall = statistics.median(a[0] - b[0] for a, b in zip(here, there, strict=True))
+    cpu = statistics.median(a[1] - b[1] for a, b in zip(here, there, strict=True))
+    print(
+        f"{n:>4} vClusters  kratix-lab {command:<14} first run, this tree minus {other}: median of the pairs' "
+        f"differences wall {wall:+6.2f} s, CPU {cpu:+6.2f} s ({runs} pairs)",
+        flush=True,
+    )
+
+
+def compiled(*roots: Path) -> None:
     """The package's bytecode written once, as ``pip install`` does (a cold run measures the lab read, not Python
     compiling kratix_lab: where PYTHONDONTWRITEBYTECODE is set, every run would compile it again)."""
     import compileall
 
-    compileall.compile_dir(str(ROOT / "kratix_lab"), quiet=1)
+    for root in roots:
+        compileall.compile_dir(str(root / "kratix_lab"), quiet=1)
 
 
 def bench(n: int, base: Path, changes: int, full_samples: int) -> None:
@@ -193,18 +228,26 @@ def main() -> None:
     ap.add_argument("--full", type=int, default=20, help="steps on which every row is also computed again")
     ap.add_argument("--labs", type=Path, help="read settled labs DIR/fleet-<n> (copies) instead of the cache")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        help="a checkout of another commit: --cold first runs of this tree and of it, alternated in pairs",
+    )
     args = ap.parse_args()
     incremental = {int(s) for s in args.incremental.split(",") if s}
     print(f"{os.cpu_count()} CPUs, {load()}", flush=True)
     if args.cold > 0:
-        compiled()
+        compiled(ROOT, *([args.against] if args.against else []))
     for n in (int(s) for s in args.sizes.split(",")):
         base = args.labs / f"fleet-{n}" if args.labs else cached_lab("fleet", n, args.rebuild)
         if not (base / "store.sqlite").exists():
             raise SystemExit(f"{base}: no lab there")
         if args.cold > 0:
             for command in ["status"] if args.no_diagnose else list(COMMANDS):
-                cold(n, base, args.cold, command)
+                if args.against:
+                    against(n, base, args.cold, args.against, command)
+                else:
+                    cold(n, base, args.cold, command)
         if n in incremental:
             bench(n, base, args.changes, args.full)
 

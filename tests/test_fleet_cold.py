@@ -228,6 +228,37 @@ def test_the_batch_reads_its_answers_whole_and_falls_back_when_git_cannot_run(tw
     assert GitRepo(repo.path).read_files_many(specs) == expected
 
 
+def test_many_names_read_by_two_runs_of_git_are_answered_in_order(two, monkeypatch):
+    """``_cat_batch`` of many names (two runs of git at once, each every other name) answers each name in order, as
+    one run answers them; either run failing raises in the caller."""
+    import kratix_lab.platform.gitrepo as gitrepo
+
+    repo = two.state_remote
+    head = repo.head()
+    specs = _placement_specs(two)
+    names = [head, "0" * 40, f"{head}:clusters"]
+    names += [f"{rev}:{p}" for path, rev in specs for p in [path.strip("/"), "no/such", *repo.read_files(path, rev)]]
+    names = (names * (gitrepo._CAT_SPLIT_FROM // len(names) + 1))[: gitrepo._CAT_SPLIT_FROM + 1]  # an odd count
+    runs: list[int] = []
+    real = GitRepo._cat_run
+    monkeypatch.setattr(GitRepo, "_cat_run", lambda self, n: runs.append(len(n)) or real(self, n))
+    split = GitRepo(repo.path)._cat_batch(names)
+    assert sorted(runs) == [len(names) // 2, len(names) // 2 + 1]
+    assert split == real(GitRepo(repo.path), names) and split[1] is None and split[2] is not None
+    calls = 0
+
+    def failing(self: GitRepo, n: list[str]) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("git failed")
+        return real(self, n)
+
+    monkeypatch.setattr(GitRepo, "_cat_run", failing)
+    with pytest.raises(OSError, match="git failed"):
+        GitRepo(repo.path)._cat_batch(names)
+
+
 def test_the_first_parent_chain_is_the_walk(two, monkeypatch):
     """``is_ancestor`` from one ``git rev-list --first-parent`` answers as following ``first_parent`` commit by
     commit (the walk it replaces, still there when git cannot list)."""

@@ -265,3 +265,25 @@ def test_a_loader_with_path_resolvers_keeps_its_class_resolver():
     finally:
         pathed.dispose()
         plain.dispose()
+
+
+def _first_content_line_by_every_line(text: str) -> int:
+    """The first content line as it was found before the first line's shortcut: every line split."""
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s and not s.startswith("#") and s != "---":
+            return n
+    return 1
+
+
+LINE_PARTS = st.sampled_from(
+    ["a: b", "", " ", "#", "# c", "---", " --- ", "\t", "x\ry", "\r", "\x85", "\u2028", "\x0c", "é"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE_PARTS, max_size=5).map("\n".join) | st.text(max_size=20))
+def test_the_first_content_line_is_the_one_every_line_split_finds(text):
+    from kratix_lab.model import yamlio
+
+    assert yamlio._first_content_line(text) == _first_content_line_by_every_line(text)

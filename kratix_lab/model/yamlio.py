@@ -420,6 +420,9 @@ def _nothing(*args: Any) -> None:
 
 def _parse_all(text: str, source: str) -> list[Any]:
     check_size(text, source)
+    docs = _read_block(text)  # the dumper's own style, read directly
+    if docs is not None:
+        return docs
     loader = _Loader(text)
     _no_path_hooks(loader)
     loader.source = source
@@ -446,6 +449,225 @@ def _parse_all(text: str, source: str) -> list[Any]:
         raise YamlError(f"{source}: invalid YAML: {what}") from None
     finally:
         loader.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The block reader: text in the lab's dumper's own style read line by line, without libyaml's node
+# graph (its nodes and their marks are most of a parse's cost; a fleet's cold ``status`` parses
+# seventeen thousand state files). It reads a strict subset of YAML — block mappings and sequences,
+# plain, single-quoted and escape-free double-quoted one-line scalars, ``|``/``|-``/``|+`` literal
+# blocks, ``{}`` and ``[]`` — and builds exactly what ``_Loader`` builds from it (each plain
+# scalar's tag from the same resolver, its value from the same constructor). Anything else —
+# comments, tags, anchors, aliases, flow collections, blank lines, multi-line or escaped quoted
+# scalars, duplicate or non-string keys, integers out of range, deep nesting, tabs, non-ASCII, a
+# text that is not one mapping — is left to ``_Loader`` (``_NotBlock``), which says what is wrong.
+# ---------------------------------------------------------------------------------------------
+
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_NOT_PLAIN_FIRST = _INDICATORS | {" "}
+_BLOCK_DEPTH = 64  # levels the block reader reads (deeper: ``_Loader``, which applies ``MAX_DEPTH``)
+_RESOLVER = yaml.resolver.Resolver()  # the resolver class of SafeLoader and CSafeLoader (``_Loader``)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()  # the constructor ``_Loader`` builds bools, ints and floats with
+
+
+class _NotBlock(Exception):
+    """Text the block reader leaves to ``_Loader``."""
+
+
+def _plain_tag(value: str) -> str:
+    """The implicit tag of a plain scalar: what ``_CachedResolve.resolve`` answers for it (and remembers)."""
+    tag = _resolved.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+        if len(value) <= _RESOLVED_MAX_LEN:
+            if len(_resolved) >= _RESOLVED_CAP:
+                _resolved.clear()
+            _resolved[value] = tag
+    return tag
+
+
+def _read_block(text: str) -> list[Any] | None:
+    """The one document of ``text`` when it is in the block reader's subset (see above), else None."""
+    if (
+        not text.endswith("\n")
+        or not text.isascii()
+        or not text.replace("\n", "").isprintable()  # only printable ASCII and newlines: no tab, CR or control
+        or text.startswith(("---", "..."))
+        or "\n---" in text
+        or "\n..." in text  # a document marker
+    ):
+        return None
+    lines = text.split("\n")
+    lines.pop()  # (after the last newline)
+    try:
+        reader = _BlockReader(lines)
+        doc = reader.mapping(0, 1)
+        if reader.i != len(lines) or not doc:
+            return None
+    except _NotBlock:
+        return None
+    return [doc]
+
+
+class _BlockReader:
+    __slots__ = ("i", "lines")
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines, self.i = lines, 0
+
+    def mapping(self, indent: int, depth: int) -> dict[str, Any]:
+        """The keys of a block mapping at ``indent`` from line ``i`` on."""
+        if depth > _BLOCK_DEPTH:
+            raise _NotBlock
+        lines, out, known = self.lines, {}, _resolved.get
+        end = len(lines)
+        while (i := self.i) < end:
+            line = lines[i]
+            entry = line.lstrip(" ")
+            at = len(line) - len(entry)
+            if at != indent:
+                if at < indent:
+                    break
+                raise _NotBlock  # a continuation line
+            key, colon, rest = entry.partition(": ")
+            if not colon:
+                if entry[-1:] != ":":
+                    raise _NotBlock  # an empty line, a dash where a key belongs, a scalar alone
+                key = entry[:-1]
+            # (a key starting with an indicator: also a dash where a key belongs)
+            if not key or key[0] in _INDICATORS or key[-1] == " " or ":" in key or " #" in entry or key in out:
+                raise _NotBlock
+            if (known(key) or _plain_tag(key)) != _STR:
+                raise _NotBlock
+            self.i = i + 1
+            if not colon:
+                out[key] = self.nested(indent, depth)
+            elif (
+                rest
+                and rest[0] not in _NOT_PLAIN_FIRST
+                and rest[-1] not in ": "
+                and ": " not in rest
+                and known(rest) == _STR
+            ):
+                out[key] = rest  # a plain string met before (most values: read here, without a call)
+            else:
+                out[key] = self.scalar(rest, indent)
+        return out
+
+    def nested(self, indent: int, depth: int) -> Any:
+        """The value of a key with nothing after its colon (at ``indent``): a block below it, or null."""
+        lines = self.lines
+        if self.i >= len(lines):
+            return None
+        line = lines[self.i]
+        entry = line.lstrip(" ")
+        at = len(line) - len(entry)
+        dash = entry[:1] == "-" and entry[1:2] in ("", " ")
+        if at > indent:
+            return self.sequence(at, depth + 1) if dash else self.mapping(at, depth + 1)
+        if at == indent and dash:  # a sequence at its key's indentation, as the dumper writes one
+            return self.sequence(at, depth + 1)
+        return None
+
+    def sequence(self, indent: int, depth: int) -> list[Any]:
+        if depth > _BLOCK_DEPTH:
+            raise _NotBlock
+        lines, out = self.lines, []
+        while self.i < len(lines):
+            line = lines[self.i]
+            entry = line.lstrip(" ")
+            at = len(line) - len(entry)
+            if at < indent or (at == indent and not (entry[:1] == "-" and entry[1:2] in ("", " "))):
+                break  # (a key of the mapping the sequence is the value of, at its indentation)
+            if at > indent or " #" in entry:
+                raise _NotBlock
+            item = entry[2:]
+            if not item or item[0] == " " or (item[0] == "-" and item[1:2] in ("", " ")):
+                raise _NotBlock  # a block below a dash, a sequence in a sequence
+            if item[0] not in "'\"" and (": " in item or item[-1] == ":"):  # a mapping in the entry
+                lines[self.i] = " " * (indent + 2) + item
+                out.append(self.mapping(indent + 2, depth + 1))
+            else:
+                self.i += 1
+                out.append(self.scalar(item, indent))
+        return out
+
+    def scalar(self, text: str, indent: int) -> Any:
+        """The scalar ``text`` after a key's colon or a dash, its node in a collection at ``indent`` (a literal
+        block's lines are read from line ``i`` on)."""
+        text = text.lstrip(" ")
+        if not text or text[-1] == " ":
+            raise _NotBlock
+        first = text[0]
+        if first == "'":
+            inner = text[1:-1]
+            if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
+                raise _NotBlock
+            return inner.replace("''", "'")
+        if first == '"':
+            inner = text[1:-1]
+            if len(text) < 2 or text[-1] != '"' or '"' in inner or "\\" in inner:
+                raise _NotBlock
+            return inner
+        if first == "|":
+            return self.literal(text, indent)
+        if text == "{}":
+            return {}
+        if text == "[]":
+            return []
+        if (first in _INDICATORS and (first != "-" or text[1:2] in ("", " "))) or ": " in text or text[-1] == ":":
+            raise _NotBlock
+        tag = _plain_tag(text)
+        if tag in (_STR, _TIMESTAMP):  # a timestamp: its text, as _check_graph keeps it
+            return text
+        if tag == _NULL:
+            return None
+        node = ScalarNode(tag, text)
+        try:
+            if tag == _INT:
+                if sum(c.isalnum() for c in text) > 40:
+                    raise _NotBlock
+                value = _CONSTRUCTOR.construct_yaml_int(node)
+                if not _INT_MIN <= value <= _INT_MAX:
+                    raise _NotBlock
+                return value
+            if tag == _BOOL:
+                return _CONSTRUCTOR.construct_yaml_bool(node)
+            if tag == _FLOAT:
+                return _CONSTRUCTOR.construct_yaml_float(node)
+        except (ValueError, KeyError, IndexError):
+            raise _NotBlock from None
+        raise _NotBlock  # another tag (a merge key's ``<<``, a value's ``=``)
+
+    def literal(self, header: str, indent: int) -> str:
+        """A literal block (``|``, ``|-``, ``|+``; no indentation indicator) whose content starts on line ``i``,
+        indented more than ``indent``, with no blank first line and no line of spaces alone."""
+        if header not in ("|", "|-", "|+"):
+            raise _NotBlock
+        lines, start = self.lines, self.i
+        if start >= len(lines):
+            raise _NotBlock
+        first = lines[start]
+        at = len(first) - len(first.lstrip(" "))
+        if at <= indent or at == len(first):
+            raise _NotBlock
+        pad, end, last = " " * at, start, start  # (last: the line after the last line with content)
+        while end < len(lines):
+            line = lines[end]
+            if line:
+                if not line.startswith(pad):
+                    break
+                if not line.strip(" "):
+                    raise _NotBlock
+                last = end + 1
+            end += 1
+        self.i = end
+        body = "\n".join(line[at:] for line in lines[start:last])
+        if header == "|":
+            return body + "\n"
+        if header == "|-":
+            return body
+        return body + "\n" * (1 + end - last)
 
 
 # Texts ``dump``/``dump_all`` made or ``load_documents`` parsed lately -> (copies of) the documents
@@ -481,6 +703,11 @@ def _plain(data: Any) -> bool:
 
 
 def _first_content_line(text: str) -> int:
+    first = text.partition("\n")[0]  # (most texts start with content: the rest is not split into lines for it)
+    if first.isprintable():  # no other line break ``splitlines`` knows of (``\r``, ``\x85``, ``\u2028`` …)
+        s = first.strip()
+        if s and not s.startswith("#") and s != "---":
+            return 1
     for n, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         if s and not s.startswith("#") and s != "---":

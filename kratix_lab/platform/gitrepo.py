@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import git
 from git.objects.fun import _validate_tree_entry_name
@@ -30,6 +30,7 @@ T = TypeVar("T")
 DEFAULT_BRANCH = "main"
 _TREE_MODE = 0o040000
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_CAT_SPLIT_FROM = 2000  # names read by two runs of git at once (``GitRepo._cat_batch``)
 _BLOB_MODE = 0o100644
 
 
@@ -294,8 +295,36 @@ class GitRepo:
         return {spec: out[spec] for spec in wanted}
 
     def _cat_batch(self, names: list[str]) -> list[tuple[bytes, bytes] | None]:
-        """``(type, content)`` of each object name (a SHA, ``rev:path``) from one ``git cat-file --batch`` run; None
-        for a name git cannot resolve (``missing``, ``ambiguous``)."""
+        """``(type, content)`` of each object name (a SHA, ``rev:path``) from ``git cat-file --batch``; None for a name
+        git cannot resolve (``missing``, ``ambiguous``). Many names are read by two runs of git at once, each every
+        other name, where the machine has two cores: a cold ``status`` of 1,000 vClusters waits for git's 14,000 look-ups
+        (a second of one core) before its first row, its own core idle meanwhile."""
+        if len(names) < _CAT_SPLIT_FROM or (os.cpu_count() or 1) < 2:
+            return self._cat_run(names)
+        import threading
+
+        first: list[Any] = []
+
+        def read_first() -> None:
+            try:
+                first.append(self._cat_run(names[0::2]))  # (every other name: a batch's costly names are together)
+            except BaseException as e:  # raised below, in the caller's thread
+                first.append(e)
+
+        thread = threading.Thread(target=read_first, name="kratix-lab-cat-file", daemon=True)
+        thread.start()
+        try:
+            second = self._cat_run(names[1::2])
+        finally:
+            thread.join()
+        if isinstance(first[0], BaseException):
+            raise first[0]
+        out: list[tuple[bytes, bytes] | None] = [None] * len(names)
+        out[0::2], out[1::2] = first[0], second
+        return out
+
+    def _cat_run(self, names: list[str]) -> list[tuple[bytes, bytes] | None]:
+        """``_cat_batch`` of ``names`` in one run of git."""
         if not names:
             return []
         import tempfile
