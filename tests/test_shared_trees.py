@@ -267,3 +267,22 @@ def test_threads_sharing_at_once_enter_each_part_once_and_find_it_again():
     for shared in results.values():
         assert all(a["spec"] is b["spec"] for a, b in zip(shared, first, strict=True))
     assert all(trees.share_object(o)["spec"] is a["spec"] for o, a in zip(objs, first, strict=True))
+
+
+def test_a_cache_by_digest_keeps_results_under_digests_not_the_texts():
+    calls: list[str] = []
+
+    @objects.cached_by_digest(maxsize=2)
+    def length(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    big = "x" * 100_000
+    assert length(big) == 100_000 and length("x" * 100_000) == 100_000 and len(calls) == 1
+    kept = next(c.cell_contents for c in length.__closure__ if isinstance(c.cell_contents, dict))
+    assert list(kept.values()) == [100_000]
+    assert all(type(k) is bytes and len(k) == 16 for k in kept), "a digest, not the text"
+    assert length("a") == 1 and length("b") == 1  # the oldest (the big text's) goes
+    assert len(kept) == 2 and length(big) == 100_000 and len(calls) == 4
+    length.cache_clear()
+    assert not kept

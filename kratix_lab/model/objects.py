@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import array
 import functools
+import hashlib
 import json
 import operator
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kratix_lab.kube.registry import BUILTIN_KINDS
+
+T = TypeVar("T")
 
 # Kinds the lab knows to be cluster-scoped (everything else is namespaced unless a CRD says so): the kind
 # registry's built-in kinds that are not namespaced — one list of scopes (issue 10 item 2).
@@ -233,6 +236,34 @@ _is = operator.is_
 _FIRST_INDEX = 1 << 10
 _ONLY_TABLE = 2  # sys.getrefcount of a part only SharedTrees holds: the table's reference and the call's argument
 _kept_trees: SharedTrees | None = None  # see keep_parts_once
+
+
+def cached_by_digest(maxsize: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """A cache of a function of one text, keyed by the text's digest (BLAKE2b, 16 bytes) rather than by the text, as
+    ``functools.lru_cache`` would: for big texts asked again and again (pod templates, vCluster configs) the cache
+    would otherwise hold each text for the process's life (the lab's clock at 1,000 vClusters: ~35 MB). The oldest
+    entry goes first once ``maxsize`` are kept; ``cache_clear()`` empties it."""
+
+    def wrap(fn: Callable[[str], T]) -> Callable[[str], T]:
+        kept: dict[bytes, T] = {}
+
+        @functools.wraps(fn)
+        def call(text: str) -> T:
+            key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            try:
+                return kept[key]
+            except KeyError:
+                pass
+            value = fn(text)
+            if len(kept) >= maxsize:
+                del kept[next(iter(kept))]
+            kept[key] = value
+            return value
+
+        call.cache_clear = kept.clear  # type: ignore[attr-defined]
+        return call
+
+    return wrap
 
 
 def keep_parts_once() -> SharedTrees:

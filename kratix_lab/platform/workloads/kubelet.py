@@ -12,13 +12,13 @@ logs and exits 1, and the same back-off restarts it.
 from __future__ import annotations
 
 import base64
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kratix_lab.kube.times import rfc3339
 from kratix_lab.model import YamlError, clone, load_one, name_of, namespace_of, set_condition
+from kratix_lab.model.objects import cached_by_digest
 from kratix_lab.platform.controller import Context
 from kratix_lab.platform.workloads.objects import (
     _NOT_STARTED,
@@ -114,7 +114,7 @@ def _config_secret(ctx: Context, pod: Mapping[str, Any]) -> dict[str, Any] | Non
     return ctx.store.get("Secret", name, namespace_of(pod), "", readonly=True, keep=False) if name else None
 
 
-@functools.lru_cache(maxsize=1024)
+@cached_by_digest(maxsize=1024)
 def _config_crash(config_b64: str) -> _Crash | None:
     """Cached by the config's text: each new control-plane pod asks, and most share a few configs."""
     from kratix_lab.platform.helm.syncer import start_failure  # the vCluster model, loaded only for its pods

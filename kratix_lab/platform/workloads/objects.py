@@ -17,6 +17,7 @@ from typing import Any
 from kratix_lab.kube.times import EPOCH
 from kratix_lab.kube.times import parse_time as _parse_time
 from kratix_lab.model import get_condition, labels_of, name_of, namespace_of
+from kratix_lab.model.objects import cached_by_digest
 from kratix_lab.platform.store import _SUFFIX_ALPHABET
 
 WORKLOADS = "kratix-lab.io/workloads"  # "ignore": another lab controller models this object
@@ -196,7 +197,7 @@ def _generated_name(base: str, suffix: str) -> str:
     return base[:58] + suffix  # generateName keeps the name within 63 characters
 
 
-@functools.lru_cache(maxsize=4096)
+@cached_by_digest(maxsize=4096)  # (every round asks for every template's hash: the texts not kept)
 def _hash_text(text: str) -> str:
     h = 0x811C9DC5  # FNV-1a, 32 bit, as the controllers hash templates
     for b in text.encode():
