@@ -241,7 +241,7 @@ _kept_trees: SharedTrees | None = None  # see keep_parts_once
 def cached_by_digest(maxsize: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A cache of a function of one text, keyed by the text's digest (BLAKE2b, 16 bytes) rather than by the text, as
     ``functools.lru_cache`` would: for big texts asked again and again (pod templates, vCluster configs) the cache
-    would otherwise hold each text for the process's life (the lab's clock at 1,000 vClusters: ~35 MB). The oldest
+    would otherwise hold each text for the process's life (the lab's clock at 1,000 vClusters: ~23 MB). The oldest
     entry goes first once ``maxsize`` are kept; ``cache_clear()`` empties it."""
 
     def wrap(fn: Callable[[str], T]) -> Callable[[str], T]:
