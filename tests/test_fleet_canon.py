@@ -7,7 +7,8 @@ from __future__ import annotations
 import gc
 import sys
 
-from kratix_lab.fleet.rows import Deps, FleetRows, Query, SharedList, _Canon, _Index, _rows_of
+from kratix_lab.fleet.deps import Deps, Query, SharedList
+from kratix_lab.fleet.rows import FleetRows, _Canon, _Index, _rows_of
 from kratix_lab.fleet.track import Facts
 from kratix_lab.sources.lab import LabSource
 from tests.helpers import SAMPLES
