@@ -38,6 +38,7 @@ from kratix_lab.fleet.deps import (
     _repo_moved,
     _walked,
 )
+from kratix_lab.fleet.feeds import feed_for
 from kratix_lab.fleet.index import _Canon, _Index, _rows_of
 from kratix_lab.fleet.parallel import _in_workers, _Stream
 from kratix_lab.trace import resolve
@@ -70,8 +71,6 @@ class FleetRows:
         workers: int = 1,
         diagnoses: bool | None = None,
     ):
-        from kratix_lab.fleet.feeds import feed_for
-
         if track and diagnoses:
             raise ValueError("FleetRows: diagnoses are kept only by a one-shot (track=False)")
 
