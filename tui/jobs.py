@@ -100,7 +100,7 @@ class FleetSnapshot:
 
 
 def _plain_row(row: VClusterStatus) -> VClusterStatus:
-    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.track``'s ``TStr``/``TInt``,
+    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.proxies``'s ``TStr``/``TInt``,
     a subclass of str/int) taken whole into a field does not unpickle in the app's process (its ``__new__`` takes the
     facts it records into), and one row that cannot travel back would break the fleet's worker process."""
     odd = {

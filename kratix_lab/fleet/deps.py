@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_row
-from kratix_lab.fleet.track import Facts, TDict, TStr, followed_time, plain, wrap
+from kratix_lab.fleet.proxies import TDict, TStr, followed_time, plain, wrap
+from kratix_lab.fleet.track import Facts
 from kratix_lab.model import matches_labels
 
 Key = tuple[str, str, str]  # kind, namespace ("" cluster-wide), name
