@@ -1,4 +1,4 @@
-"""What the fleet's rows keep, kept once (issue 15's memory budget, ``kratix_lab.fleet.rows._Canon`` and
+"""What the fleet's rows keep, kept once (issue 15's memory budget, ``kratix_lab.fleet.index._Canon`` and
 ``_Index``): equal keys, queries and facts are one object, what no row keeps any more is forgotten, and an object
 read by one row is indexed as that row (no one-row set) — with the rows a change reaches unchanged."""
 
@@ -7,7 +7,9 @@ from __future__ import annotations
 import gc
 import sys
 
-from kratix_lab.fleet.rows import Deps, FleetRows, Query, SharedList, _Canon, _Index, _rows_of
+from kratix_lab.fleet.deps import Deps, Query, SharedList
+from kratix_lab.fleet.index import _Canon, _Index, _rows_of
+from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.fleet.track import Facts
 from kratix_lab.sources.lab import LabSource
 from tests.helpers import SAMPLES

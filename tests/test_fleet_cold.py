@@ -387,6 +387,7 @@ def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_pa
     computed in one process, in the same order; a process that dies without its rows has them computed here."""
     import os
 
+    import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
@@ -394,14 +395,14 @@ def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_pa
     three.reconcile("VClusterCore", "sandbox", "platform-requests")
     three.run_for(60)
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    share, pids = fleet_rows._share, tmp_path / "pids"
+    share, pids = fleet_parallel._share, tmp_path / "pids"
 
     def watched(*args):
         with pids.open("a") as f:
             f.write(f"{os.getpid()}\n")
         share(*args)
 
-    monkeypatch.setattr(fleet_rows, "_share", watched)
+    monkeypatch.setattr(fleet_parallel, "_share", watched)
     parallel = FleetRows(source, track=False, workers=2)
     rows = parallel.refresh()
     keys = [("platform-requests", n) for n in ("media", "news", "sandbox")]
@@ -411,7 +412,7 @@ def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_pa
     assert (rows, [tv.diagnosis_json(d) for d in parallel.diagnoses()]) == _one_shot(source)
     assert {r.health for r in rows} == {"Healthy", "Degraded"}
     assert callable(source.reopen) and source.reopen().read_only
-    monkeypatch.setattr(fleet_rows, "_share", lambda *args: os._exit(3))  # dies without its rows
+    monkeypatch.setattr(fleet_parallel, "_share", lambda *args: os._exit(3))  # dies without its rows
     again = FleetRows(source, track=False, workers=2)
     assert again.refresh() == rows and [tv.diagnosis_json(d) for d in again.diagnoses()] == _one_shot(source)[1]
 
@@ -419,9 +420,10 @@ def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_pa
 def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
     """A row whose computation raises in the forked process is computed again here, where it raises the same error
     (no row is lost or made up)."""
+    import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
-    compute = fleet_rows._compute
+    compute = fleet_parallel._compute
 
     def failing(s, rk, columns, key, *rest):
         if key[1] == "sandbox":  # the last row: the forked process's share
@@ -429,7 +431,7 @@ def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
         return compute(s, rk, columns, key, *rest)
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(fleet_rows, "_compute", failing)
+    monkeypatch.setattr(fleet_parallel, "_compute", failing)
     with pytest.raises(RuntimeError, match="row sandbox failed"):
         FleetRows(LabSource(three), track=False, workers=2).refresh()
 
@@ -443,12 +445,13 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
     import os
     import time
 
+    import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
     expected = _one_shot(source)
     here, taken = os.getpid(), tmp_path / "taken"
-    compute = fleet_rows._compute
+    compute = fleet_parallel._compute
     computed: list[str] = []
 
     def uneven(s, rk, columns, key, *rest):
@@ -463,8 +466,8 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
         return compute(s, rk, columns, key, *rest)
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(fleet_rows, "ONE_SHOT_CHUNK", 1)
-    monkeypatch.setattr(fleet_rows, "_compute", uneven)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
+    monkeypatch.setattr(fleet_parallel, "_compute", uneven)
     rows = FleetRows(source, track=False, workers=2)
     assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
     assert "sandbox" in taken.read_text().split()  # the forked process took it …
@@ -765,11 +768,12 @@ def test_two_cold_runs_see_the_change_made_between_them(three, monkeypatch):
     import contextlib
     import json
 
+    import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
     from kratix_lab.cli import main
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(fleet_rows, "one_shot_workers", lambda: 2)
+    monkeypatch.setattr(fleet_parallel, "one_shot_workers", lambda: 2)
     path = str(three.path)
 
     def run(*args: str) -> tuple[int, str]:

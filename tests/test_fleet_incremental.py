@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from kratix_lab.diagnose import fleet
 from kratix_lab.diagnose.fleet import FleetMembers
 from kratix_lab.errors import KratixLabError
-from kratix_lab.fleet.rows import FleetRows, _Index
-from kratix_lab.fleet.track import MISSING, Facts, TDict, TInt, TStr, plain, wrap
+from kratix_lab.fleet.index import _Index
+from kratix_lab.fleet.proxies import TDict, TInt, TStr, plain, wrap
+from kratix_lab.fleet.rows import FleetRows
+from kratix_lab.fleet.track import MISSING, Facts
 from kratix_lab.model.yamlio import load_one
 from kratix_lab.platform.lab import GITOPS_IDENTITY, Lab
 from kratix_lab.sources.lab import LabSource

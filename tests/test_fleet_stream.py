@@ -1,5 +1,5 @@
 """A tracked fleet's first rows streamed in from forked processes (issue 15: the dashboard's first paint, memory
-and both cores; ``kratix_lab.fleet.rows._Stream``), and rows due computed a few at a time (``refresh(limit)``):
+and both cores; ``kratix_lab.fleet.parallel._Stream``), and rows due computed a few at a time (``refresh(limit)``):
 the rows equal the rows from scratch whatever happens meanwhile — a change made after a process read its rows, a
 process that dies."""
 
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from kratix_lab.diagnose import fleet
-from kratix_lab.fleet import rows as rows_mod
+from kratix_lab.fleet import parallel as parallel_mod
 from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.model.yamlio import load_one
 from kratix_lab.sources.lab import LabSource
@@ -40,9 +40,9 @@ def fleet_lab(lab):
 @pytest.fixture
 def small_stream(monkeypatch):
     """Streaming from 4 rows: 1 computed here, the rest by two processes, 2 rows a message."""
-    monkeypatch.setattr(rows_mod, "STREAM_FROM", 4)
-    monkeypatch.setattr(rows_mod, "STREAM_HERE", 1)
-    monkeypatch.setattr(rows_mod, "STREAM_CHUNK", 2)
+    monkeypatch.setattr(parallel_mod, "STREAM_FROM", 4)
+    monkeypatch.setattr(parallel_mod, "STREAM_HERE", 1)
+    monkeypatch.setattr(parallel_mod, "STREAM_CHUNK", 2)
 
 
 def drain(rows: FleetRows, limit: int = 1) -> list[int]:
@@ -106,7 +106,7 @@ def test_a_process_that_dies_leaves_its_rows_to_this_one(fleet_lab, small_stream
     def dies(send, *args):
         os._exit(3)
 
-    monkeypatch.setattr(rows_mod, "_stream_share", dies)
+    monkeypatch.setattr(parallel_mod, "_stream_share", dies)
     source = LabSource(fleet_lab)
     rows = FleetRows(source, workers=2)
     assert rows.refresh() == fleet(source) and rows.pending == 0
@@ -117,7 +117,7 @@ def test_no_stream_below_its_size_with_one_worker_or_without_a_feed(fleet_lab, s
     one = FleetRows(source, workers=1)
     one.refresh(limit=2)
     assert one._stream is None
-    monkeypatch.setattr(rows_mod, "STREAM_FROM", 7)
+    monkeypatch.setattr(parallel_mod, "STREAM_FROM", 7)
     seven = FleetRows(source, workers=2)
     seven.refresh(limit=2)
     assert seven._stream is None

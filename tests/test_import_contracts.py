@@ -43,7 +43,7 @@ def test_contracts_are_kept_and_a_trace_importing_the_lab_breaks_them(tmp_path):
     src = _copy(tmp_path)
     ok = _lint(src)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "Contracts: 14 kept, 0 broken." in ok.stdout
+    assert "Contracts: 15 kept, 0 broken." in ok.stdout
     trace = src / "kratix_lab" / "trace" / "__init__.py"
     trace.write_text(trace.read_text() + "\nfrom kratix_lab.platform.lab import Lab  # noqa: E402\n")
     bad = _lint(src)
@@ -72,7 +72,7 @@ def test_the_dashboard_and_the_form_loading_the_lab_break_the_contract(tmp_path)
     assert "tui is not allowed to import kratix_lab.platform" in out
     assert "- tui.jobs -> kratix_lab.platform.lab" in out
     assert "- tui.screens.object_pages -> kratix_lab.sources.lab" in out  # indirect: LabSource loads the lab
-    assert "Contracts: 13 kept, 1 broken." in out
+    assert "Contracts: 14 kept, 1 broken." in out
 
 
 def test_the_recorded_source_and_the_faults_loading_the_lab_break_the_contracts(tmp_path):
@@ -85,4 +85,21 @@ def test_the_recorded_source_and_the_faults_loading_the_lab_break_the_contracts(
     out = " ".join(_lint(src).stdout.split())
     assert "kratix_lab.sources.recorded is not allowed to import kratix_lab.platform" in out
     assert "kratix_lab.platform.faults is not allowed to import kratix_lab.platform.lab" in out
-    assert "Contracts: 12 kept, 2 broken." in out
+    assert "Contracts: 13 kept, 2 broken." in out
+
+
+def test_the_fleet_modules_importing_upwards_break_their_layers(tmp_path):
+    """The fleet package's modules import only those below them (rows > parallel | index | feeds > deps > proxies >
+    track): the tracked facts importing the recorder, or the index importing the stream, is refused."""
+    src = _copy(tmp_path)
+    for module, line in (
+        ("track.py", "from kratix_lab.fleet.deps import Deps  # noqa: E402"),
+        ("index.py", "from kratix_lab.fleet.parallel import _Stream  # noqa: E402"),
+    ):
+        path = src / "kratix_lab" / "fleet" / module
+        path.write_text(path.read_text() + f"\n{line}\n")
+    out = " ".join(_lint(src).stdout.split())
+    assert "fleet: rows > parallel, index, feeds > deps > proxies > track BROKEN" in out
+    assert "kratix_lab.fleet.track -> kratix_lab.fleet.deps" in out
+    assert "kratix_lab.fleet.index -> kratix_lab.fleet.parallel" in out
+    assert "Contracts: 14 kept, 1 broken." in out

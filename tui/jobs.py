@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from kratix_lab.deletion import DeletePlan, delete_plan
 from kratix_lab.diagnose import Diagnosis, VClusterStatus, diagnose
 from kratix_lab.errors import NotFound
-from kratix_lab.fleet.rows import FleetRows, one_shot_workers
+from kratix_lab.fleet.parallel import one_shot_workers
+from kratix_lab.fleet.rows import FleetRows
 from kratix_lab.live import commands as live_commands
 from kratix_lab.model import dump
 from kratix_lab.sources import Actions, Platform, Source
@@ -99,7 +100,7 @@ class FleetSnapshot:
 
 
 def _plain_row(row: VClusterStatus) -> VClusterStatus:
-    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.track``'s ``TStr``/``TInt``,
+    """The row with plain values only: a value the engine followed (``kratix_lab.fleet.proxies``'s ``TStr``/``TInt``,
     a subclass of str/int) taken whole into a field does not unpickle in the app's process (its ``__new__`` takes the
     facts it records into), and one row that cannot travel back would break the fleet's worker process."""
     odd = {
@@ -124,7 +125,7 @@ class _Fleet:
         _Fleet.serial += 1
         self.source = source
         # a big batch of rows (the first paint, every CronJob firing) streams in from forked processes: the
-        # worker's memory stays its own and both cores work (kratix_lab.fleet.rows._Stream; never from a thread)
+        # worker's memory stays its own and both cores work (kratix_lab.fleet.parallel._Stream; never from a thread)
         self.rows = FleetRows(source, workers=one_shot_workers())
         self.id, self.generation = _Fleet.serial, 0
 

@@ -16,7 +16,8 @@ from kratix_lab.kube.times import ago, rfc3339
 def cmd_status(args: argparse.Namespace) -> int:
     """Every vCluster's row, then a one-line summary; exit 1 when any vCluster is not Healthy (issue 17 item 3)."""
     from kratix_lab.diagnose import all_healthy, fleet_summary
-    from kratix_lab.fleet.rows import FleetRows, one_shot_workers
+    from kratix_lab.fleet.parallel import one_shot_workers
+    from kratix_lab.fleet.rows import FleetRows
 
     with _source(args, cached=True) as source:
         _platform_line(args, source)

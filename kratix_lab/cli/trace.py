@@ -105,7 +105,8 @@ def _clock_note(args: argparse.Namespace, now: int) -> str:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from kratix_lab.diagnose import all_healthy, diagnose, fleet_summary, platform_findings
-    from kratix_lab.fleet.rows import FleetRows, one_shot_workers
+    from kratix_lab.fleet.parallel import one_shot_workers
+    from kratix_lab.fleet.rows import FleetRows
     from kratix_lab.views import trace_view as tv
 
     rows: list[Any] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kratix_lab.fleet.rows import Changes, Key
+from kratix_lab.fleet.deps import Changes, Key
 
 
 class LabFeed:

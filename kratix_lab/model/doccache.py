@@ -15,7 +15,7 @@ written, a locked or broken database (another process writing for more than a qu
 not encode — the file is parsed, as without it.
 
 Entries are written in batches (``flush``: at ``PENDING`` entries, when the process exits, and by a forked process
-before it exits — ``kratix_lab.fleet.rows``); at most ``KEPT`` entries are kept, the oldest dropped first."""
+before it exits — ``kratix_lab.fleet.parallel``); at most ``KEPT`` entries are kept, the oldest dropped first."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ class LabSource:
     @property
     def reopen(self) -> Callable[[], LabSource]:
         """How another process opens this lab for reading (read-only, its own connections): a one-shot fleet's
-        worker processes (``kratix_lab.fleet.rows``)."""
+        worker processes (``kratix_lab.fleet.parallel``)."""
         return functools.partial(open_for_reading, str(self.lab.path))
 
     def snapshot(self) -> LabSnapshot:
@@ -383,7 +383,7 @@ class LabSnapshot:
 
     def parse_while_reading(self) -> None:
         """While ``prefetch``'s thread still reads the state repo, parse the bodies of the kinds read so far (what a
-        one-shot's rows parse one by one later; here once for every process forked after: ``fleet.rows``): time this
+        one-shot's rows parse one by one later; here once for every process forked after: ``fleet.parallel``): time this
         process would otherwise spend waiting for git, before a fork."""
         if self._reading is None:
             return
@@ -409,7 +409,7 @@ class LabSnapshot:
 
     def reopened(self) -> LabSnapshot:
         """This snapshot in a process forked from the one that read it (a one-shot fleet's worker,
-        ``kratix_lab.fleet.rows``): what it has read is kept (shared copy-on-write: each kind, its indexes, the
+        ``kratix_lab.fleet.parallel``): what it has read is kept (shared copy-on-write: each kind, its indexes, the
         placements' files, the Promises), and whatever it reads from now on is read through the lab opened again
         (``LabSource.reopen``: a SQLite connection and git processes of its own; a process must never use its
         parent's). The chains, files and headers of commits already read are kept too (a commit never changes)."""
@@ -423,7 +423,7 @@ class LabSnapshot:
     def forget_parsed(self) -> None:
         """Drop the bodies parsed since the last call (the first call: the texts not parsed yet, and start
         counting), so that a process computing rows a few at a time (a forked process streaming the dashboard's
-        first rows: ``kratix_lab.fleet.rows``) holds the bodies of the rows at hand, not every body of the kinds it
+        first rows: ``kratix_lab.fleet.parallel``) holds the bodies of the rows at hand, not every body of the kinds it
         read (its share of the rows reads half of them) nor of every row it computed: at 300 vClusters ~40 MB of
         texts and ~10,000 parsed objects, most read by one row. A body dropped is read from the store when asked for
         (an object as it is then), and one parsed before (several rows read it) is kept from then on; what a list

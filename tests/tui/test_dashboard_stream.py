@@ -290,7 +290,8 @@ def test_a_row_carrying_a_followed_value_still_travels_back_from_the_worker_proc
     import pickle
 
     from kratix_lab.diagnose import VClusterStatus
-    from kratix_lab.fleet.track import Facts, wrap
+    from kratix_lab.fleet.proxies import wrap
+    from kratix_lab.fleet.track import Facts
 
     health = wrap({"health": "Degraded"}, Facts(), ())["health"]
     row = VClusterStatus("a", "platform-requests", "prod", "v1.34.3", "pod", health, 5, "stuck")

@@ -105,7 +105,7 @@ def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     comparison; the Application's live objects stay as last synced).
 
     A source that keeps derived values (``derived(key, compute)``: the fleet's snapshot,
-    ``kratix_lab.sources.lab.LabSnapshot``, and the row engine's ``kratix_lab.fleet.rows.Recorder``, which computes
+    ``kratix_lab.sources.lab.LabSnapshot``, and the row engine's ``kratix_lab.fleet.deps.Recorder``, which computes
     it again only after an Application changed) scans its Applications once, not once per request of every row."""
     derived = getattr(s, "derived", None)
     if derived is not None:
