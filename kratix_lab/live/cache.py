@@ -13,9 +13,9 @@ kept (nothing here reads them; on a real cluster they are a large share of every
 state repo can be read (``trim_payloads``: a trace reads them only when the repo cannot be). Label-selected lists
 are answered from indexes (every label pair and namespace → its objects), not by scanning a kind. What is kept
 keeps its equal parts once (``model.objects.keep_parts_once``, as the lab's clock does: every Pod of a StatefulSet
-has the same containers, every Work of a Promise the same workflow): a served fleet of 1,000 vClusters' 55,000
-objects held ~970 MB decoded separately, about a quarter of that shared — for about twice the CPU of decoding each
-object (measured: bench/bench_live_fleet.py, the process's resident memory and the lists' time).
+has the same containers, every Work of a Promise the same workflow): the lists of a served fleet of 1,000
+vClusters (55,000 objects) grew the process by 966 MB decoded separately, by 466 MB shared, and took 25.0 s against
+23.2 (bench/bench_live_fleet.py, session 13; sharing costs about one more decoding of each object's CPU).
 
 ``CachedSource`` is a ``LiveSource`` whose ``get``/``list`` of the watched kinds are answered from the
 informers (label-selected lists through the one matcher, ``model.matches_labels``); other kinds, events,
