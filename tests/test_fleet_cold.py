@@ -20,7 +20,7 @@ from kratix_lab.platform.lab import Lab
 from kratix_lab.sources.lab import LabSnapshot, LabSource
 from kratix_lab.views import trace_view as tv
 from tests.helpers import SAMPLES
-from tests.test_fleet_incremental import FAULT_NAMES, FAULTS, OPS, apply
+from tests.test_fleet_incremental import FAULT_NAMES, FAULTS, OPS, apply, under_fault
 
 # the label sets trace and diagnose select on (trace/kratix.py, trace/helm.py), and the kinds they list
 SELECTORS = [
@@ -298,13 +298,7 @@ def test_status_rows_without_diagnoses_are_the_rows_with_them(two, fault, params
     succeeded nor send the diagnoses back from its forked processes): its rows are the ones ``diagnose --all`` makes,
     under every fault, mid-flight and settled."""
     source = LabSource(two)
-    two.faults.inject(fault, **params)
-    two.reconcile("VClusterCore", "sandbox", "platform-requests")
-    for settled in (False, True):
-        if settled:
-            two.run_for(60)
-        else:
-            two.step()
+    for _ in under_fault(two, fault, params):
         bare = FleetRows(source, track=False, diagnoses=False)
         assert bare.refresh() == _one_shot(source)[0]
         assert bare.diagnoses() == []

@@ -6,6 +6,7 @@ the rows that read what changed."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,6 +38,18 @@ FAULTS = [
     ("workload-crashloop", {"namespace": "vcluster-sandbox", "name": "sandbox-0"}),
 ]
 FAULT_NAMES = [f for f, _ in FAULTS]
+
+
+def under_fault(lab: Lab, fault: str, params: dict) -> Iterator[str]:
+    """``fault`` injected and the sandbox reconciled: yields "mid-flight" after one step, then "settled" after a
+    lab minute — the two moments the fleet tests compare rows at."""
+    lab.faults.inject(fault, **params)
+    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
+    lab.step()
+    yield "mid-flight"
+    lab.run_for(60)
+    yield "settled"
+
 
 OPS = st.one_of(
     st.tuples(st.just("step"), st.integers(1, 3)),

@@ -19,7 +19,7 @@ from kratix_lab.trace import trace
 from kratix_lab.trace.manifests import CommitManifests
 from kratix_lab.views import trace_view as tv
 from tests.helpers import SAMPLES
-from tests.test_fleet_incremental import FAULT_NAMES, FAULTS
+from tests.test_fleet_incremental import FAULT_NAMES, FAULTS, under_fault
 
 
 def _outcome(text: str, block: bool) -> tuple[str, object]:
@@ -248,13 +248,7 @@ def _rows(source: LabSource, block: bool) -> tuple[list[VClusterStatus], list[di
 @pytest.mark.parametrize(("fault", "params"), FAULTS, ids=FAULT_NAMES)
 def test_rows_and_diagnoses_under_every_fault_are_the_libyaml_paths(two, fault, params):
     source = LabSource(two)
-    two.faults.inject(fault, **params)
-    two.reconcile("VClusterCore", "sandbox", "platform-requests")
-    for settled in (False, True):
-        if settled:
-            two.run_for(60)
-        else:
-            two.step()
+    for _ in under_fault(two, fault, params):
         rows, diagnoses, read = _rows(source, True)
         assert read > 0, "the state files are read by the block reader"
         assert (rows, diagnoses, 0) == _rows(source, False)
