@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import git
 from git.objects.fun import _validate_tree_entry_name
@@ -301,26 +301,14 @@ class GitRepo:
         (a second of one core) before its first row, its own core idle meanwhile."""
         if len(names) < _CAT_SPLIT_FROM or (os.cpu_count() or 1) < 2:
             return self._cat_run(names)
-        import threading
+        from concurrent.futures import ThreadPoolExecutor
 
-        first: list[Any] = []
-
-        def read_first() -> None:
-            try:
-                first.append(self._cat_run(names[0::2]))  # (every other name: a batch's costly names are together)
-            except BaseException as e:  # raised below, in the caller's thread
-                first.append(e)
-
-        thread = threading.Thread(target=read_first, name="kratix-lab-cat-file", daemon=True)
-        thread.start()
-        try:
+        with ThreadPoolExecutor(1, thread_name_prefix="kratix-lab-cat-file") as pool:
+            # every other name: a batch's costly names are together; a run's error is raised here, in the caller
+            first = pool.submit(self._cat_run, names[0::2])
             second = self._cat_run(names[1::2])
-        finally:
-            thread.join()
-        if isinstance(first[0], BaseException):
-            raise first[0]
-        out: list[tuple[bytes, bytes] | None] = [None] * len(names)
-        out[0::2], out[1::2] = first[0], second
+            out: list[tuple[bytes, bytes] | None] = [None] * len(names)
+            out[0::2], out[1::2] = first.result(), second
         return out
 
     def _cat_run(self, names: list[str]) -> list[tuple[bytes, bytes] | None]:
