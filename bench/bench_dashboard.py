@@ -76,16 +76,19 @@ class Figures:
     pss_mb: float = 0.0  # the largest sum of the processes' PSS seen (sampled twice a second: ``Memory``)
     pss_each: list[float] = field(default_factory=list)  # each process's PSS then
     pss_roles: list[str] = field(default_factory=list)  # which process each is (Memory.roles)
+    pss_file: list[float] = field(default_factory=list)  # of each process's PSS then, the pages of files it maps
     rss_mb: float = 0.0  # the largest sum of their RSS seen (counting pages they share once in each)
     cpu: dict[str, float] = field(default_factory=dict)
     loads: dict[str, str] = field(default_factory=dict)
     steps: int = 0
     cpu_each: list[float] = field(default_factory=list)  # each process's CPU seconds at the end of the first paint
 
-    def remember(self, pss: list[float], rss: list[float], roles: list[str] | None = None) -> None:
+    def remember(
+        self, pss: list[float], rss: list[float], roles: list[str] | None = None, files: list[float] | None = None
+    ) -> None:
         if sum(pss) > self.pss_mb:
             self.pss_mb, self.pss_each = sum(pss), pss
-            self.pss_roles = roles or []
+            self.pss_roles, self.pss_file = roles or [], files or []
         self.rss_mb = max(self.rss_mb, sum(rss))
 
 
@@ -128,7 +131,7 @@ class Memory:
         return self._roles
 
     def sample(self) -> None:
-        pss, rss, names = [], [], []
+        pss, rss, files, names = [], [], [], []
         roles = self.roles()
         me = os.getpid()
         for p in processes():
@@ -141,6 +144,7 @@ class Memory:
                 continue  # gone meanwhile
             pss.append(fields.get("Pss", 0.0))
             rss.append(fields.get("Rss", 0.0))
+            files.append(fields.get("Pss_File", 0.0))
             with contextlib.suppress(psutil.NoSuchProcess):
                 parent = p.ppid()
                 names.append(
@@ -149,7 +153,7 @@ class Memory:
                     else roles.get(p.pid)
                     or (f"{roles[parent]}'s fork" if parent in roles else "resource tracker" if parent == me else "?")
                 )
-        self.fig.remember(pss, rss, names if len(names) == len(pss) else None)
+        self.fig.remember(pss, rss, names if len(names) == len(pss) else None, files)
 
 
 def processes() -> list[psutil.Process]:
@@ -401,7 +405,7 @@ def report(fig: Figures) -> None:
         ("every row on screen", fig.every_row, fig.rows_at_wait),
         ("row on screen after a change (p95)", p95(fig.change_ms), f"median {statistics.median(fig.change_ms):.0f} ms, n={len(fig.change_ms)}, {fig.steps} steps" if fig.change_ms else "no change seen"),
         ("key press on screen (p95)", p95(keys), f"median {statistics.median(keys):.1f} ms, n={len(keys)}" if keys else ""),
-        ("memory of the dashboard's processes", fig.pss_mb, "largest sum of PSS seen (sampled twice a second): " + " + ".join(f"{m:.0f} {r}".strip() for m, r in itertools.zip_longest(fig.pss_each, fig.pss_roles, fillvalue="")) + f"; the largest sum of RSS: {fig.rss_mb:.0f} MB"),
+        ("memory of the dashboard's processes", fig.pss_mb, "largest sum of PSS seen (sampled twice a second): " + " + ".join(f"{m:.0f} {r}".strip() + (f" ({f:.0f} of files)" if f >= 1 else "") for m, r, f in itertools.zip_longest(fig.pss_each, fig.pss_roles, fig.pss_file, fillvalue="")) + f"; the largest sum of RSS: {fig.rss_mb:.0f} MB"),
     ]  # fmt: skip
     for label, value, note in lines:
         budget, unit = BUDGETS[label]

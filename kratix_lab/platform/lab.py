@@ -851,6 +851,8 @@ class Lab:
                 result.writes[c.name] = c.reconcile(ctx)
             after = self._marker()
             self._quiet = _Quiet(after, *self._timers(ctx)) if after == before else None
+            for repo in (self.gitops_repo, self.state_remote, self.state_repo):
+                repo.release_pack_pages()  # what the round read of them stays in the page cache, not in this process
             return result
 
     def _marker(self) -> tuple[Any, ...]:
