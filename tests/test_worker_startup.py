@@ -84,3 +84,38 @@ def test_a_dashboard_worker_keeps_the_documents_it_parses_for_the_next_process(l
     assert opened and opened_again
     assert hits == 0 and parsed > 0, "the first process parses the files"
     assert hits_again == parsed and parsed_again == 0, "the next one decodes every one of them"
+
+
+def where_it_started(source: Source, actions: Actions) -> tuple[bool, int, str | None, str]:
+    """In the worker: whether it was forked with the workers' modules imported, its parent, and its environment's
+    and working directory's say."""
+    import os
+
+    return "tui.worker_preload" in sys.modules, os.getppid(), os.environ.get("KRATIX_LAB_PROBE"), os.getcwd()
+
+
+def test_workers_share_a_forkserver_yet_see_the_apps_environment_as_they_start(tmp_path, monkeypatch):
+    """The workers are forked from one forkserver that imported what they all import (``tui.worker_preload``: its
+    pages shared, issue 15's memory), yet each starts with the app's environment and working directory of the
+    moment, as a spawned process would — not the forkserver's, fixed when the first worker started."""
+    import os
+
+    from kratix_lab.sources.factory import PlatformSettings
+
+    Lab(tmp_path / "lab").close()
+    settings = PlatformSettings(lab=str(tmp_path / "lab"))
+    answers = []
+    for probe in ("first", "second"):
+        monkeypatch.setenv("KRATIX_LAB_PROBE", probe)
+        (tmp_path / probe).mkdir()
+        monkeypatch.chdir(tmp_path / probe)
+        worker = LabProcess(settings, probe, read_only=True)
+        try:
+            answers.append(worker.submit(where_it_started).result(timeout=120).value)
+        finally:
+            worker.close(wait=True)
+    (preloaded, parent, env, cwd), (preloaded_2, parent_2, env_2, cwd_2) = answers
+    assert preloaded and preloaded_2
+    assert parent == parent_2 != os.getpid(), "both forked by the one forkserver"
+    assert (env, env_2) == ("first", "second")
+    assert (cwd, cwd_2) == (str(tmp_path / "first"), str(tmp_path / "second"))

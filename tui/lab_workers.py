@@ -9,7 +9,8 @@ serves every refresh; a live source keeps its discovery and Promises. A job is `
 (``kratix_lab.sources.Source`` and ``Actions``), picklable (a module-level function or a
 ``functools.partial`` of one: see ``tui.jobs``), so it runs the same way in either kind of worker:
 
-- ``LabProcess`` (the default): a spawned process of its own. A 100-vCluster lab's step or fleet read is
+- ``LabProcess`` (the default): a process of its own (forked from a forkserver that has imported what every
+  worker imports: ``worker_context``). A 100-vCluster lab's step or fleet read is
   a second of pure Python; in a thread of the app's process it holds the GIL long enough to make
   key presses wait (measured: 0.3–2 s stalls), in another process it cannot.
 - ``LabThread``: a thread of the app's process (cheaper to start: the tests use it).
@@ -158,15 +159,31 @@ _opened: _Opened | None = None  # in a worker process: its platform
 WORKER_NICENESS = 5  # how much less the reader and the writer are scheduled than the dashboard (_process_init)
 
 
-def _process_init(settings: PlatformSettings, read_only: bool, niceness: int = 0) -> None:
+def _process_init(
+    settings: PlatformSettings,
+    read_only: bool,
+    niceness: int = 0,
+    environ: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> None:
     """In the worker process: the terminal belongs to the dashboard (nothing may be printed on it,
     ctrl+c is the dashboard's key), and the platform is opened on the first job.
 
     A worker may yield the CPU to the dashboard's process (``niceness``; the app gives the reader and the writer
     ``WORKER_NICENESS``): on a busy machine a key press waited behind their work — the trace that opening a detail
     asks for, computed while the detail is drawn; the lab's step every second. The fleet's reader is not: how soon a
-    changed row is on screen is its time."""
+    changed row is on screen is its time.
+
+    ``environ`` and ``cwd``: the app's environment and working directory as the worker starts — what a spawned
+    process would have; a worker forked from the forkserver would otherwise have the forkserver's, as they were
+    when the first worker started (a cache directory or kubeconfig set since would be missed)."""
     global _opened
+    if environ is not None:  # the app's, as the worker starts (a forkserver's child has the forkserver's)
+        os.environ.clear()
+        os.environ.update(environ)
+    if cwd is not None:
+        with contextlib.suppress(OSError):  # gone meanwhile: absolute paths still work
+            os.chdir(cwd)
     if niceness:
         with contextlib.suppress(OSError, AttributeError):  # not on every platform
             os.nice(niceness)
@@ -209,6 +226,17 @@ def _main_left_alone() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How a worker process starts: forked from a forkserver (a single-threaded process of its own, started with
+    the first worker, that has imported ``tui.worker_preload``) where there is one, so the workers share the pages
+    of the modules they all import (~38 MB each); else spawned. Never forked from the app: it runs threads."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tui.worker_preload"])
+    return ctx
+
+
 class WorkerError(Exception):
     """An error raised in a worker process that cannot travel back as itself (it does not pickle): its
     message, under its class's name."""
@@ -227,7 +255,7 @@ def _process_run(job: Job[Any]) -> Answer[Any]:
 
 
 class LabProcess(LabWorker):
-    """A worker process (spawned: a process that runs threads is never forked). A process that dies
+    """A worker process (``worker_context``: never forked from the app, which runs threads). A process that dies
     is started again (twice at most); one that cannot start at all (Python cannot spawn this
     program: say, it was read from stdin) is replaced by a thread — slower under load, never broken."""
 
@@ -239,9 +267,9 @@ class LabProcess(LabWorker):
         self.fallback: LabThread | None = getattr(self, "fallback", None)
         return ProcessPoolExecutor(
             max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=worker_context(),
             initializer=_process_init,
-            initargs=(self.settings, self.read_only, self.niceness),
+            initargs=(self.settings, self.read_only, self.niceness, dict(os.environ), os.getcwd()),
         )
 
     def _recover(self) -> None:
