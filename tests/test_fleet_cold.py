@@ -511,6 +511,31 @@ def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     assert snap.state_head() == source.state_head() and snap.now() == source.now()
 
 
+def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_reads(two):
+    """A forked process's snapshot takes the objects its parent had parsed (``LabSource``'s store: the fleet's worker
+    parsed every Application for the members) at the version it reads — the very objects, shared, not parsed again
+    — and reads anew one written since the parent parsed it; a kind the parent never parsed is parsed here."""
+    source = LabSource(two)
+    apps = {a["metadata"]["name"]: a for a in source.list("Application", "argocd", group="argoproj.io")}
+    assert len(apps) >= 2
+    changed, *unchanged = sorted(apps)
+    snap = source.snapshot()
+    app = two.store.get("Application", changed, "argocd", "argoproj.io")
+    app["metadata"].setdefault("labels", {})["probe"] = "written after the parent parsed it"
+    two.store.update(app)
+    snap.reopened()
+    snap.forget_parsed()  # as a streaming process: the texts not kept
+    for name in unchanged:
+        assert snap.get("Application", name, "argocd", "argoproj.io") is apps[name]
+    again = snap.get("Application", changed, "argocd", "argoproj.io")
+    assert again is not apps[changed] and again["metadata"]["labels"]["probe"] == "written after the parent parsed it"
+    assert again == snap.source.get("Application", changed, "argocd", "argoproj.io")
+    work = snap.list("Work", "platform-requests")[0]
+    assert work == source.list("Work", "platform-requests")[0]
+    snap.forget_parsed()
+    assert snap.get("Application", unchanged[0], "argocd", "argoproj.io") is apps[unchanged[0]]  # taken: kept
+
+
 _JSON = st.recursive(
     st.none()
     | st.booleans()

@@ -151,3 +151,26 @@ def test_many_rows_reached_at_once_stream_in_too(fleet_lab, small_stream):
     assert rows._stream is not None and len(shown) == 6  # the old rows stay shown meanwhile
     drain(rows)
     assert rows.rows() == fleet(source)
+
+
+def test_the_processes_fork_with_what_this_one_holds_frozen_and_this_one_collects_as_ever(
+    fleet_lab, small_stream, monkeypatch, tmp_path
+):
+    """The processes are forked with this process's objects out of the collector's sight (``gc.freeze``: their
+    collections do not touch, and so copy, the pages they share with it); this one is not left frozen."""
+    import gc
+
+    seen, share = tmp_path / "frozen", parallel_mod._stream_share
+
+    def probe(send, *args):
+        with seen.open("a") as f:
+            f.write(f"{gc.get_freeze_count()}\n")
+        return share(send, *args)
+
+    monkeypatch.setattr(parallel_mod, "_stream_share", probe)
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    assert rows.refresh() == fleet(source)
+    counts = [int(n) for n in seen.read_text().split()]
+    assert len(counts) == 2 and min(counts) > 10_000, counts
+    assert gc.get_freeze_count() == 0

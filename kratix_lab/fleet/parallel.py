@@ -7,6 +7,7 @@ fleet package's own.
 from __future__ import annotations
 
 import builtins
+import gc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,17 @@ class _Stream:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         self.children: builtins.list[_Child] = []
+        # what this process holds, out of the cyclic collector's sight while the processes fork (``gc.freeze``): a
+        # process's full collection would otherwise touch every object it inherited and copy every page it shares
+        # with this one (Python's gc docs: freeze before fork). Seen again here after: it collects as ever.
+        gc.freeze()
+        try:
+            self._fork(s, rk, columns, rest, size, ctx)
+        finally:
+            gc.unfreeze()
+        self.pending = len(todo)
+
+    def _fork(self, s: Any, rk: Any, columns: Any, rest: Any, size: int, ctx: Any) -> None:
         for i in range(0, len(rest), size):
             share = rest[i : i + size]
             receive, send = ctx.Pipe(duplex=False)
@@ -59,7 +71,6 @@ class _Stream:
             process.start()
             send.close()
             self.children.append(_Child(process, receive, {k: live for k, live in share}))
-        self.pending = len(todo)
 
     @staticmethod
     def possible(rows: FleetRows, todo: builtins.list[Any] | None) -> bool:

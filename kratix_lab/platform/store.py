@@ -405,6 +405,13 @@ class Store:
             self._rvs.setdefault(k, {})[(intern(g), intern(ns), intern(n))] = rv
         self._rvs_top = max(self._rvs_top, max((row[4] for row in rows), default=0))
 
+    def parsed_at(self, group: str, kind: str, namespace: str | None, name: str, rv: int | None) -> Any:
+        """The parsed body this store keeps of an object at resourceVersion ``rv`` (None: none kept at that version);
+        shared and read-only. Reads no database: safe on a store a forked process inherited (whose connection it
+        must never use), to take what its parent parsed rather than parse it again (``LabSnapshot.reopened``)."""
+        hit = self._parsed.get((group, kind, namespace or "", name))
+        return hit[1] if hit is not None and rv is not None and hit[0] == rv else None
+
     def rv(self, group: str, kind: str, namespace: str | None, name: str) -> int | None:
         """An object's resourceVersion without reading its body (cheap change detection)."""
         return self._kind_rvs(kind).get((group, namespace or "", name))
