@@ -65,3 +65,17 @@ def test_a_repository_without_packs_has_nothing_to_release(tmp_path: Path) -> No
     empty = GitRepo.init_bare(tmp_path / "e.git")
     assert empty.release_pack_pages() == 0
     assert empty.head() is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads /proc/self/smaps (Linux)")
+def test_each_object_read_counts_for_the_pages_it_may_touch_not_only_its_size(repo: GitRepo, monkeypatch) -> None:
+    """A small object can be a delta whose bases lie elsewhere in the pack (a repacked repository's trees): each read
+    counts ``PAGES_AN_OBJECT_TOUCHES`` besides its size, so many small reads release too."""
+    monkeypatch.setattr(gitrepo, "RELEASE_PACK_PAGES_EVERY", 1 << 20)
+    monkeypatch.setattr(gitrepo, "PAGES_AN_OBJECT_TOUCHES", 1 << 20)  # here: every read releases
+    pack_dir = Path(repo.repo.git_dir) / "objects" / "pack"
+    peak = 0
+    for sha in repo.tree_shas("d").values():
+        repo.raw_object(sha)
+        peak = max(peak, resident_kb(pack_dir))
+    assert peak < 2 * 64, f"released after each read (saw {peak} KiB)"
