@@ -231,6 +231,11 @@ _ONLY_TABLE = 2  # sys.getrefcount of a part only SharedTrees holds: the table's
 _kept_trees: SharedTrees | None = None  # see keep_parts_once
 
 
+def text_digest(text: str) -> bytes:
+    """A text's digest (BLAKE2b, 16 bytes): the key of a cache that must not keep the texts it is asked about."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 def cached_by_digest(maxsize: int) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
     """A cache of a function of one text, keyed by the text's digest (BLAKE2b, 16 bytes) rather than by the text, as
     ``functools.lru_cache`` would: for big texts asked again and again (pod templates, vCluster configs) the cache
@@ -242,7 +247,7 @@ def cached_by_digest(maxsize: int) -> Callable[[Callable[[str], T]], Callable[[s
 
         @functools.wraps(fn)
         def call(text: str) -> T:
-            key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            key = text_digest(text)
             try:
                 return kept[key]
             except KeyError:
