@@ -79,3 +79,18 @@ def test_each_object_read_counts_for_the_pages_it_may_touch_not_only_its_size(re
         repo.raw_object(sha)
         peak = max(peak, resident_kb(pack_dir))
     assert peak < 2 * 64, f"released after each read (saw {peak} KiB)"
+
+
+def test_a_pack_repacked_away_by_another_process_is_passed_over(repo: GitRepo) -> None:
+    """A reader whose pack list names a pack another process has since folded into a new one (``git repack -ad``)
+    releases it (gitdb mapped it as it entered it: the mapping outlives the file) and raises nothing; reads answer."""
+    before = repo.read_files("d")
+    unread = GitRepo(repo.path)
+    unread.repo.odb.update_cache(force=True)  # knows the pack, has read nothing of it
+    other = GitRepo(repo.path)
+    other.write_files({"e/new.txt": b"new"}, "more", ME, 1)
+    other.flush()
+    other.repo.git.repack("-adq")  # the pack both readers know is gone
+    assert unread.release_pack_pages() == 1
+    assert repo.release_pack_pages() == 1
+    assert GitRepo(repo.path).read_files("d") == before

@@ -566,7 +566,9 @@ class GitRepo:
         advised = self._read_bytes = 0
         for db in self.repo.odb.databases():
             for entity in getattr(db, "entities", list)():
-                data = entity.pack().data()
+                data = (
+                    entity.pack().data()
+                )  # (gitdb maps a pack as it enters it: one repacked away since is still mapped)
                 if isinstance(data, mmap.mmap) and len(data):
                     data.madvise(mmap.MADV_DONTNEED)
                     advised += 1
