@@ -733,6 +733,7 @@ def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one
     import threading
 
     snap = LabSource(two).snapshot()
+    snap.parse_meanwhile = True  # (a machine with a core left over while git reads)
     pods = snap._kind("Pod").rows  # read, not parsed
     pods[1].body = "{not json"
     go = threading.Event()
@@ -744,6 +745,7 @@ def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one
     go.set()
     reading.join()
     fresh = LabSource(two).snapshot()
+    fresh.parse_meanwhile = True
     jobs = fresh._kind("Job").rows
     fresh._reading = (reading, {})  # ended: nothing is parsed
     fresh.parse_while_reading()
@@ -763,6 +765,7 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     reading = threading.Thread(target=go.wait)
     reading.start()
     during = LabSource(two).snapshot()
+    during.parse_meanwhile = True  # (a machine with a core left over while git reads)
     during._reading = (reading, {})
     assert during.list("Job", None, selector) == want != []
     assert all(o.value is not None for o in during._kind("Job").rows)
@@ -773,6 +776,7 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     assert after.list("Job", None, selector) == want
     assert [o.value for o in after._kind("Job").rows if o.value is not None] == want  # the rest: labels only
     bad = LabSource(two).snapshot()
+    bad.parse_meanwhile = True
     bad._kind("Job").rows[0].body = "{not json"
     go2 = threading.Event()
     alive = threading.Thread(target=go2.wait)
@@ -784,6 +788,38 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     finally:
         go2.set()
         alive.join()
+
+
+def test_with_no_core_left_over_nothing_is_parsed_while_git_reads(two, monkeypatch):
+    """Git reads the placements' files in two runs at once (``GitRepo._cat_batch``): on a machine of two cores nothing
+    is parsed meanwhile (``parse_meanwhile``: it would take a core from git, which the fork waits for), neither by
+    ``parse_while_reading`` nor for a label index; with more cores it is. The answers are the same either way."""
+    import os
+    import threading
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert not LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert not LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    selector = {"kratix.io/promise-name": "vcluster-core"}
+    want = LabSource(two).list("Job", None, selector)
+    go = threading.Event()
+    reading = threading.Thread(target=go.wait)
+    reading.start()
+    try:
+        snap = LabSource(two).snapshot()
+        snap._reading = (reading, {})
+        assert snap.list("Job", None, selector) == want != []
+        snap.parse_while_reading()
+        jobs = snap._kind("Job").rows
+        assert [o.value for o in jobs if o.value is not None] == want  # the ones listed, parsed when listed
+        assert any(o.value is None for o in jobs)
+    finally:
+        go.set()
+        reading.join()
 
 
 def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):
