@@ -67,3 +67,14 @@ def test_the_promise_of_an_object_is_the_first_whose_crd_it_is_a_request_of(prom
     for obj in objs:
         assert requests.promise_of(obj) == _walk(promises, obj)
     assert source.asked == (1 if objs else 0)
+
+
+def test_the_map_is_made_again_for_other_promises():
+    """The map by CRD is kept for the same Promise objects only: another list of them (one more, one less, another
+    object with the same CRD and another name) is mapped anew."""
+    a, b = _Promise("a", _Crd("Db", "x.io")), _Promise("b", _Crd("Db", "x.io"))
+    obj = {"kind": "Db", "apiVersion": "x.io/v1"}
+    for promises, want in (([a, b], "a"), ([a, b], "a"), ([b, a], "b"), ([b], "b"), ([], None), ([a], "a")):
+        assert _RequestKinds(_Source(promises)).promise_of(obj) == want  # type: ignore[arg-type]
+    c = _Promise("c", _Crd("Db", "x.io"))
+    assert _RequestKinds(_Source([c, a])).promise_of(obj) == "c"  # type: ignore[arg-type]

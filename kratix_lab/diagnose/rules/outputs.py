@@ -3,6 +3,7 @@ namespaces, a request labelled with another Promise) and the live objects (writt
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,6 +89,24 @@ def _commit_documents(s: Source, n: TraceNode) -> Iterator[tuple[str, list[Docum
         yield fpath, docs
 
 
+_made: tuple[list[Any], dict[tuple[Any, str], str]] | None = None  # the last Promises mapped, and their map
+
+
+def _by_crd(promises: list[Any]) -> dict[tuple[Any, str], str]:
+    """Each Promise's name by its CRD's kind and group (the first Promise of each), made again only for other Promise
+    objects than the last ones (a snapshot answers its one list of Promises for every node of every row)."""
+    global _made
+    made = _made
+    if made is not None and len(made[0]) == len(promises) and all(map(operator.is_, made[0], promises)):
+        return made[1]
+    kinds: dict[tuple[Any, str], str] = {}
+    for p in promises:
+        if p.crd:
+            kinds.setdefault((p.crd.kind, p.crd.group), p.name)
+    _made = (list(promises), kinds)  # (the objects held: their ids stay theirs while compared)
+    return kinds
+
+
 class _RequestKinds:
     """Which installed Promise an object is a request of (its kind and group those of the Promise's CRD; the first such
     Promise), the Promises read from the source at the first ask and kept for one node's files: a commit's files hold
@@ -99,10 +118,7 @@ class _RequestKinds:
 
     def promise_of(self, obj: dict[str, Any]) -> str | None:
         if self._kinds is None:
-            self._kinds = {}
-            for p in self._s.promises():
-                if p.crd:
-                    self._kinds.setdefault((p.crd.kind, p.crd.group), p.name)
+            self._kinds = _by_crd(self._s.promises())
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         try:
             return self._kinds.get((obj.get("kind"), group))
