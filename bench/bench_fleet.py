@@ -26,7 +26,9 @@ the runs of one tree minutes apart differ by more than a change does; a pair's t
 
 Labs are built once and cached in /tmp/kratix-lab-bench/fleet-<n> (a 100-vCluster lab takes ~30 s to settle, 300
 ~2 min, 1,000 ~25 min; the time is printed); `--rebuild` builds them again; ``--labs DIR`` reads settled labs
-``DIR/fleet-<n>`` instead (copies: the cold runs open the lab as ``status`` does).
+``DIR/fleet-<n>`` instead. The runs never open the cached (or given) lab itself: each size is copied to a temporary
+directory first (``status`` opens a lab as its user does — SQLite writes its WAL files beside the store — and the
+changes step it), so the cache stays as built while other benchmarks read it.
 Run: `.venv/bin/python bench/bench_fleet.py [--sizes 100,300,1000] [--cold 3] [--incremental 100,300] [--changes 20]
 [--full 20] [--labs DIR] [--rebuild] [--against DIR]`.
 """
@@ -40,6 +42,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -170,10 +173,8 @@ def compiled(*roots: Path) -> None:
         compileall.compile_dir(str(root / "kratix_lab"), quiet=1)
 
 
-def bench(n: int, base: Path, changes: int, full_samples: int) -> None:
-    work = base.parent / f"fleet-{n}-work"  # beside the lab: the cache, or --labs
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(base, work)
+def bench(n: int, work: Path, changes: int, full_samples: int) -> None:
+    """The changes, stepped in ``work`` (a copy of the settled lab)."""
     incremental: list[float] = []
     full: list[float] = []
     reached: list[int] = []
@@ -204,7 +205,6 @@ def bench(n: int, base: Path, changes: int, full_samples: int) -> None:
                     full.append((time.perf_counter() - t) * 1000)
                     assert kept == again, f"rows kept differ from rows computed again after change {k}"
         assert rows.refresh() == fleet(source)
-    shutil.rmtree(work, ignore_errors=True)
     print(f"{n:>4} vClusters  after a change, every row again:           {stats(full)}")
     print(f"{n:>4} vClusters  after a change, the rows it reached:       {stats(incremental)}")
     # the kubeconfig-sync CronJob of every vCluster fires in the same lab minute: every row's own CronJob changed
@@ -242,14 +242,19 @@ def main() -> None:
         base = args.labs / f"fleet-{n}" if args.labs else cached_lab("fleet", n, args.rebuild)
         if not (base / "store.sqlite").exists():
             raise SystemExit(f"{base}: no lab there")
-        if args.cold > 0:
-            for command in ["status"] if args.no_diagnose else list(COMMANDS):
-                if args.against:
-                    against(n, base, args.cold, args.against, command)
-                else:
-                    cold(n, base, args.cold, command)
-        if n in incremental:
-            bench(n, base, args.changes, args.full)
+        if args.cold <= 0 and n not in incremental:
+            continue
+        with tempfile.TemporaryDirectory(prefix=f"bench-fleet-{n}-") as tmp:
+            work = Path(tmp) / f"fleet-{n}"
+            shutil.copytree(base, work)  # (never the cache itself: see the module's docstring)
+            if args.cold > 0:
+                for command in ["status"] if args.no_diagnose else list(COMMANDS):
+                    if args.against:
+                        against(n, work, args.cold, args.against, command)
+                    else:
+                        cold(n, work, args.cold, command)
+            if n in incremental:
+                bench(n, work, args.changes, args.full)
 
 
 if __name__ == "__main__":

@@ -137,6 +137,95 @@ def test_the_snapshot_answers_as_the_lab_source(two):
     assert snap.change_token() == source.change_token()
 
 
+def test_a_namespace_read_alone_answers_as_the_lab_source(two):
+    """A get or list in one namespace of a kind the snapshot has not read whole reads that namespace alone (``_in``);
+    asked first that way — every kind, every namespace its objects are in, the cluster scope, one nobody uses, with and
+    without group, every label set trace selects on — it answers what the LabSource answers, reads no other namespace,
+    and once the kind is read whole (a list of every namespace) the answers stay the same."""
+    source = LabSource(two, read_only=True)
+    for kind in [*two.store.kinds(), "NoSuchKind"]:
+        snap = source.snapshot()
+        objs = source.list(kind)
+        namespaces = sorted({o["metadata"].get("namespace") or "" for o in objs} | {"", "no-such-ns"})
+        for ns in namespaces:
+            assert snap.list(kind, ns) == source.list(kind, ns), (kind, ns)
+            assert kind not in snap._kinds and (kind, ns) in snap._parts
+            assert [o.namespace for o in snap._parts[(kind, ns)].rows] == [ns] * len(snap._parts[(kind, ns)].rows)
+            for g in {None, "other.group", *(_group(o) for o in objs[:1])}:
+                assert snap.list(kind, ns, group=g) == source.list(kind, ns, group=g), (kind, ns, g)
+        for o in objs:
+            meta = o["metadata"]
+            fresh = source.snapshot()  # a get first: the object's namespace (or the cluster scope) alone
+            for ns in (meta.get("namespace"), None, "elsewhere"):
+                for g in (_group(o), None, "other.group"):
+                    assert fresh.get(kind, meta["name"], ns, g) == source.get(kind, meta["name"], ns, g)
+            assert kind not in fresh._kinds
+        for wanted, keys in SELECTORS:
+            if wanted != kind:
+                continue
+            for o in objs:
+                labels = o["metadata"].get("labels") or {}
+                if all(k in labels for k in keys):
+                    selector = {k: labels[k] for k in keys}
+                    ns = o["metadata"].get("namespace") or ""
+                    fresh = source.snapshot()
+                    got = fresh.list(kind, ns, selector)
+                    assert got == source.list(kind, ns, selector) and o in got
+                    assert fresh.list(kind, ns, {k: labels[k] + "-no" for k in keys}) == []
+        assert snap.list(kind) == objs  # read whole now: it answers from then on
+        for ns in namespaces:
+            assert snap.list(kind, ns) == source.list(kind, ns), (kind, ns)
+
+
+def test_a_namespace_read_alone_selects_a_pod_without_labels_by_none(two):
+    """Odd objects in a namespace read alone: a Pod with no labels at all, one whose labels are null, one with a label
+    of another type — no label selector selects them, and a get and an unselected list find them as the store does."""
+    source = LabSource(two)
+    base = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    two.store.create({**base, "metadata": {"name": "bare", "namespace": "odd"}})
+    two.store.create({**base, "metadata": {"name": "nulls", "namespace": "odd", "labels": None}})
+    two.store.create({**base, "metadata": {"name": "typed", "namespace": "odd", "labels": {"app": "x", "n": "1"}}})
+    snap = source.snapshot()
+    assert snap.list("Pod", "odd", {"app": "x"}) == source.list("Pod", "odd", {"app": "x"})
+    assert [p["metadata"]["name"] for p in snap.list("Pod", "odd", {"app": "x"})] == ["typed"]
+    assert snap.list("Pod", "odd", {"app": "y"}) == [] == snap.list("Pod", "odd", {"release": "x"})
+    assert snap.list("Pod", "odd") == source.list("Pod", "odd") and len(snap.list("Pod", "odd")) == 3
+    for name in ("bare", "nulls", "typed"):
+        assert snap.get("Pod", name, "odd") == source.get("Pod", name, "odd") is not None
+    assert "Pod" not in snap._kinds and [k for k in snap._parts if k[0] == "Pod"] == [("Pod", "odd")]
+
+
+def test_a_namespace_read_alone_after_another_process_wrote(two, tmp_path):
+    """A store written by another process while a snapshot reads: a namespace read before the write answers as it was
+    read (each namespace in one query, so none is seen half-written), one read after sees the write — as a kind read
+    before or after does (``test_an_object_deleted_after_the_snapshot_read_its_kind``)."""
+    import subprocess
+    import sys
+
+    source = LabSource(two)
+    snap = source.snapshot()
+    pods = snap.list("Pod", "platform-requests")
+    assert pods
+    gone = pods[0]["metadata"]["name"]
+    script = (
+        "import sys\n"
+        "from kratix_lab.platform.lab import Lab\n"
+        "with Lab(sys.argv[1], create=False) as lab:\n"
+        "    p = lab.store.get('Pod', sys.argv[2], 'platform-requests')\n"
+        "    lab.store.update({**p, 'metadata': {**p['metadata'], 'finalizers': []}})\n"
+        "    lab.store.delete('Pod', sys.argv[2], 'platform-requests')\n"
+        "    lab.store.create({'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'later', 'namespace': 'later'},"
+        " 'spec': {'containers': []}})\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(two.path), gone], check=True)
+    assert snap.list("Pod", "platform-requests") == pods  # read before: as read
+    assert snap.get("Pod", gone, "platform-requests") == pods[0]
+    assert [p["metadata"]["name"] for p in snap.list("Pod", "later")] == ["later"]  # read after: the write seen
+    fresh = source.snapshot()
+    assert fresh.get("Pod", gone, "platform-requests") is None
+    assert fresh.list("Pod", "platform-requests") == source.list("Pod", "platform-requests")
+
+
 def test_an_object_deleted_after_the_snapshot_read_its_kind(two):
     """The snapshot answers as the lab was when it read a kind: an object deleted after that is still there for every
     get and list of the snapshot (no row sees it half-gone); a new snapshot, as the LabSource, no longer has it."""
@@ -669,6 +758,7 @@ def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one
     import threading
 
     snap = LabSource(two).snapshot()
+    snap.parse_meanwhile = True  # (a machine with a core left over while git reads)
     pods = snap._kind("Pod").rows  # read, not parsed
     pods[1].body = "{not json"
     go = threading.Event()
@@ -680,6 +770,7 @@ def test_the_wait_for_the_placements_parses_the_bodies_read_and_leaves_a_bad_one
     go.set()
     reading.join()
     fresh = LabSource(two).snapshot()
+    fresh.parse_meanwhile = True
     jobs = fresh._kind("Job").rows
     fresh._reading = (reading, {})  # ended: nothing is parsed
     fresh.parse_while_reading()
@@ -699,6 +790,7 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     reading = threading.Thread(target=go.wait)
     reading.start()
     during = LabSource(two).snapshot()
+    during.parse_meanwhile = True  # (a machine with a core left over while git reads)
     during._reading = (reading, {})
     assert during.list("Job", None, selector) == want != []
     assert all(o.value is not None for o in during._kind("Job").rows)
@@ -709,6 +801,7 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     assert after.list("Job", None, selector) == want
     assert [o.value for o in after._kind("Job").rows if o.value is not None] == want  # the rest: labels only
     bad = LabSource(two).snapshot()
+    bad.parse_meanwhile = True
     bad._kind("Job").rows[0].body = "{not json"
     go2 = threading.Event()
     alive = threading.Thread(target=go2.wait)
@@ -720,6 +813,38 @@ def test_a_label_index_built_while_git_reads_parses_the_bodies_it_reads(two):
     finally:
         go2.set()
         alive.join()
+
+
+def test_with_no_core_left_over_nothing_is_parsed_while_git_reads(two, monkeypatch):
+    """Git reads the placements' files in two runs at once (``GitRepo._cat_batch``): on a machine of two cores nothing
+    is parsed meanwhile (``parse_meanwhile``: it would take a core from git, which the fork waits for), neither by
+    ``parse_while_reading`` nor for a label index; with more cores it is. The answers are the same either way."""
+    import os
+    import threading
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert not LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert not LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert LabSource(two).snapshot().parse_meanwhile
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    selector = {"kratix.io/promise-name": "vcluster-core"}
+    want = LabSource(two).list("Job", None, selector)
+    go = threading.Event()
+    reading = threading.Thread(target=go.wait)
+    reading.start()
+    try:
+        snap = LabSource(two).snapshot()
+        snap._reading = (reading, {})
+        assert snap.list("Job", None, selector) == want != []
+        snap.parse_while_reading()
+        jobs = snap._kind("Job").rows
+        assert [o.value for o in jobs if o.value is not None] == want  # the ones listed, parsed when listed
+        assert any(o.value is None for o in jobs)
+    finally:
+        go.set()
+        reading.join()
 
 
 def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):

@@ -506,16 +506,21 @@ class Store:
         """Every kind that has at least one object."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT kind FROM objects ORDER BY kind")]
 
-    def read_kind(self, kind: str, body: Callable[[str], Any] | None = None) -> list[tuple[str, str, str, Any]]:
-        """Every object of ``kind`` (any group) as ``(group, namespace, name, body)`` — its JSON text, or what
-        ``body(text)`` makes of it as the rows are read (no text then kept) — sorted by namespace, name and group, in
-        one query: a snapshot's bulk read (``kratix_lab.sources.lab.LabSnapshot``), which parses a body only when it
-        is asked for.
+    def read_kind(
+        self, kind: str, body: Callable[[str], Any] | None = None, namespace: str | None = None
+    ) -> list[tuple[str, str, str, Any]]:
+        """Every object of ``kind`` (any group; only those in ``namespace`` when given, ``""`` the cluster-scoped
+        ones) as ``(group, namespace, name, body)`` — its JSON text, or what ``body(text)`` makes of it as the rows are
+        read (no text then kept) — sorted by namespace, name and group, in one query: a snapshot's bulk read
+        (``kratix_lab.sources.lab.LabSnapshot``), which parses a body only when it is asked for.
 
         Sorted here, not by SQLite: an ORDER BY SQLite cannot take from an index copies every body through a sort
         (at 1,000 vClusters, 300 MB: half the read). Python orders ``str`` by code point, as SQLite's BINARY
         collation orders their UTF-8 bytes; the primary key makes (namespace, name, group) unique within a kind."""
-        cursor = self._conn.execute("SELECT grp, namespace, name, body FROM objects WHERE kind = ?", (kind,))
+        sql, args = "SELECT grp, namespace, name, body FROM objects WHERE kind = ?", (kind,)
+        if namespace is not None:  # (objects_kind_versions: the index on (kind, namespace, …) finds them)
+            sql, args = sql + " AND namespace = ?", (kind, namespace)
+        cursor = self._conn.execute(sql, args)
         rows = cursor.fetchall() if body is None else [(g, ns, name, body(text)) for g, ns, name, text in cursor]
         rows.sort(key=_NAMESPACE_NAME_GROUP)
         return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -332,6 +333,11 @@ class LabSnapshot:
       and indexed by namespace and name, and by the value of each label a list selects on (``kratix.io/promise-name``,
       ``kratix.io/resource-name``, ``kratix.io/work``, ``job-name``…): a get or a list is a dictionary look-up, never a
       query or a scan of the kind (a fleet's rows list every Argo CD Application, a thousand of them, per trace).
+      A get or list in one namespace (``""``: cluster-scoped) of a kind not read whole reads that namespace of the kind
+      alone, in one query (``_in``): a vCluster's own objects are read by the process that computes its row (each
+      row reads ten kinds in its own namespace: issue 15, a thousand vClusters' Pods, Services, ConfigMaps… were all
+      read before the first fork), and a namespace no row asks for is never read (the pipelines' 8,000 Pods, 55 MB,
+      which a row reads only when a pipeline run failed).
     - The state repo's files of every WorkPlacement's commit are read at the first ask, in one batch
       (``GitRepo.read_files_many``); any other ``(path, rev)`` is the source's.
     - The installed Promises and kinds are read once; ``derived(key, compute)`` keeps a value computed from the
@@ -347,7 +353,8 @@ class LabSnapshot:
         self.read_only = source.read_only
         self.name = source.name
         self._store = source.lab.store
-        self._kinds: dict[str, _Kind] = {}
+        self._kinds: dict[str, _Kind] = {}  # the kinds read whole
+        self._parts: dict[tuple[str, str], _Kind] = {}  # one namespace of a kind not read whole (``_in``)
         self._promises: builtins.list[Any] | None = None
         self._registry: KindRegistry | None = None
         self._placements: dict[tuple[str, str], dict[str, bytes]] | None = None
@@ -357,6 +364,11 @@ class LabSnapshot:
         self._reading: tuple[threading.Thread, dict[str, Any]] | None = None  # the placements' files (``prefetch``)
         self._fresh: builtins.list[_Obj] | None = None  # bodies parsed since the last forget_parsed
         self._inherited: Store | None = None  # a forked process's: its parent's store (``reopened``)
+        # bodies parsed while git reads the placements' files (``parse_while_reading``): only where a core is left
+        # over. Git reads them in two runs at once (``GitRepo._cat_batch``); on two cores, a body parsed meanwhile
+        # takes a core from git, which the fork waits for, and is then shared copy-on-write (its pages copied in
+        # both processes): issue 15, at 1,000 vClusters the fork came 0.6-0.8 s later for it
+        self.parse_meanwhile = (os.cpu_count() or 1) > 2
 
     def prefetch(self) -> None:
         """Start reading the files of every WorkPlacement's commit (``state_files``' one batch) on a thread now, while
@@ -381,16 +393,17 @@ class LabSnapshot:
         thread.start()
 
     def _git_reading(self) -> bool:
-        return self._reading is not None and self._reading[0].is_alive()
+        """Whether a body is parsed now, while git reads (``parse_meanwhile``)."""
+        return self.parse_meanwhile and self._reading is not None and self._reading[0].is_alive()
 
     def parse_while_reading(self) -> None:
         """While ``prefetch``'s thread still reads the state repo, parse the bodies of the kinds read so far (what a
         one-shot's rows parse one by one later; here once for every process forked after: ``fleet.parallel``): time this
-        process would otherwise spend waiting for git, before a fork."""
-        if self._reading is None:
+        process would otherwise spend waiting for git, before a fork — where a core is left over (``parse_meanwhile``)."""
+        if self._reading is None or not self.parse_meanwhile:
             return
         thread = self._reading[0]
-        for kind in builtins.list(self._kinds.values()):
+        for kind in [*self._kinds.values(), *self._parts.values()]:
             for i, o in enumerate(kind.rows):
                 if i % 64 == 0 and not thread.is_alive():
                     return
@@ -419,7 +432,7 @@ class LabSnapshot:
         source = self.source.reopen()
         source._ancestors, source._files = self.source._ancestors, self.source._files
         source.lab.state_remote.keep_commits_read_by(self.source.lab.state_remote)
-        self._inherited = self._store  # what its parent parsed: taken, not parsed again (``_kind``)
+        self._inherited = self._store  # what its parent parsed: taken, not parsed again (``_read``)
         self.source, self._store = source, source.lab.store
         return self
 
@@ -432,24 +445,40 @@ class LabSnapshot:
         (an object as it is then), and one parsed before (several rows read it) is kept from then on; what a list
         made once keeps (``_lists``: every Application) and the label indexes stay."""
         fresh, self._fresh = self._fresh, []
-        if fresh is None:  # from now on a kind is read without its texts (``_kind``): those read before, dropped
-            for k in self._kinds.values():
+        if fresh is None:  # from now on a kind is read without its texts (``_read``): those read before, dropped
+            for k in [*self._kinds.values(), *self._parts.values()]:
                 for o in k.rows:
                     o.body = None
         for o in fresh or ():
             o.value = None
 
     def _kind(self, kind: str) -> _Kind:
+        """The kind, read whole."""
         known = self._kinds.get(kind)
         if known is None:
-            if self._fresh is not None:  # it forgets (forget_parsed): no text kept, the labels read as rows go by
-                rows = self._store.read_kind(kind, labels_of_text)
-                heads = [(g, ns, name, None) for g, ns, name, _ in rows]
-                known = self._kinds[kind] = _Kind(kind, heads, self, [labels for *_, labels in rows])
-            else:
-                known = self._kinds[kind] = _Kind(kind, self._store.read_kind(kind), self)
-            if self._inherited is not None:
-                self._take_inherited(known)
+            known = self._kinds[kind] = self._read(kind, None)
+        return known
+
+    def _in(self, kind: str, namespace: str | None) -> _Kind:
+        """What answers for ``kind`` in ``namespace`` (None: every namespace): the kind read whole once it has been,
+        else that namespace of it alone, read the first time it is asked for."""
+        whole = self._kinds.get(kind)
+        if whole is not None or namespace is None:
+            return whole if whole is not None else self._kind(kind)
+        part = self._parts.get((kind, namespace))
+        if part is None:
+            part = self._parts[(kind, namespace)] = self._read(kind, namespace)
+        return part
+
+    def _read(self, kind: str, namespace: str | None) -> _Kind:
+        if self._fresh is not None:  # it forgets (forget_parsed): no text kept, the labels read as rows go by
+            rows = self._store.read_kind(kind, labels_of_text, namespace)
+            heads = [(g, ns, name, None) for g, ns, name, _ in rows]
+            known = _Kind(kind, heads, self, [labels for *_, labels in rows])
+        else:
+            known = _Kind(kind, self._store.read_kind(kind, None, namespace), self)
+        if self._inherited is not None:
+            self._take_inherited(known)
         return known
 
     def _take_inherited(self, known: _Kind) -> None:
@@ -470,7 +499,7 @@ class LabSnapshot:
     def get(
         self, kind: str, name: str, namespace: str | None = None, group: str | None = None
     ) -> dict[str, Any] | None:
-        for o in self._kind(kind).by_name.get((namespace or "", name), ()):
+        for o in self._in(kind, namespace or "").by_name.get((namespace or "", name), ()):
             if group is None or o.group == group:
                 return o.obj()
         return None
@@ -484,7 +513,7 @@ class LabSnapshot:
         whole = (kind, namespace, group) if not labels and (namespace is None or self._fresh is None) else None
         if whole is not None and whole in self._lists:
             return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
-        k = self._kind(kind)
+        k = self._in(kind, namespace)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
         # (the index holds exactly the objects whose labels match: each object's labels as its parsed body holds
         # them, compared as matches_labels compares them — every key present, each value equal)

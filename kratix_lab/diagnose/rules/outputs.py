@@ -3,6 +3,7 @@ namespaces, a request labelled with another Promise) and the live objects (writt
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,12 +37,13 @@ def _secret(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> It
 def _labels(s: Source, n: TraceNode, parents: list[TraceNode], depth: int) -> Iterator[Finding]:
     if n.stage != "commit":
         return
+    requests = _RequestKinds(s)
     for fpath, docs in _commit_documents(s, n):
         for d in docs:
             obj = d.data if isinstance(d.data, dict) else {}
             meta = obj.get("metadata") or {}
             missing = [k for k in REQUIRED_LABELS if k not in (meta.get("labels") or {})]
-            if obj.get("kind") and missing and not _is_promise_request(s, obj):
+            if obj.get("kind") and missing and requests.promise_of(obj) is None:
                 yield Finding(
                     "output-missing-labels",
                     "warning",
@@ -87,14 +89,41 @@ def _commit_documents(s: Source, n: TraceNode) -> Iterator[tuple[str, list[Docum
         yield fpath, docs
 
 
-def _is_promise_request(s: Source, obj: dict[str, Any]) -> bool:
-    """Whether ``obj`` is a request of an installed Promise (Kratix labels those itself)."""
-    return _promise_of_request(s, obj) is not None
+_made: tuple[list[Any], dict[tuple[Any, str], str]] | None = None  # the last Promises mapped, and their map
 
 
-def _promise_of_request(s: Source, obj: dict[str, Any]) -> str | None:
-    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    return next((p.name for p in s.promises() if p.crd and (p.crd.kind, p.crd.group) == (obj.get("kind"), group)), None)
+def _by_crd(promises: list[Any]) -> dict[tuple[Any, str], str]:
+    """Each Promise's name by its CRD's kind and group (the first Promise of each), made again only for other Promise
+    objects than the last ones (a snapshot answers its one list of Promises for every node of every row)."""
+    global _made
+    made = _made
+    if made is not None and len(made[0]) == len(promises) and all(map(operator.is_, made[0], promises)):
+        return made[1]
+    kinds: dict[tuple[Any, str], str] = {}
+    for p in promises:
+        if p.crd:
+            kinds.setdefault((p.crd.kind, p.crd.group), p.name)
+    _made = (list(promises), kinds)  # (the objects held: their ids stay theirs while compared)
+    return kinds
+
+
+class _RequestKinds:
+    """Which installed Promise an object is a request of (its kind and group those of the Promise's CRD; the first such
+    Promise), the Promises read from the source at the first ask and kept for one node's files: a commit's files hold
+    dozens of objects, and two rules ask of each (a fleet's rows: 24,000 asks, each once a walk of every Promise)."""
+
+    def __init__(self, s: Source) -> None:
+        self._s = s
+        self._kinds: dict[tuple[Any, str], str] | None = None
+
+    def promise_of(self, obj: dict[str, Any]) -> str | None:
+        if self._kinds is None:
+            self._kinds = _by_crd(self._s.promises())
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        try:
+            return self._kinds.get((obj.get("kind"), group))
+        except TypeError:  # a kind YAML made a list or a map of: no CRD's kind (a string) equals it
+            return None
 
 
 @rule("promise-label-flap", stages=("commit",))
@@ -105,10 +134,11 @@ def _promise_label_flap(s: Source, n: TraceNode, parents: list[TraceNode], depth
     Argo CD's self-heal puts git's value back: the two flap for ever."""
     if n.stage != "commit":
         return
+    requests = _RequestKinds(s)
     for fpath, docs in _commit_documents(s, n):
         for d in docs:
             obj = d.data if isinstance(d.data, dict) else {}
-            own = _promise_of_request(s, obj)
+            own = requests.promise_of(obj)
             label = ((obj.get("metadata") or {}).get("labels") or {}).get("kratix.io/promise-name")
             if own is None or label in (None, own):
                 continue
