@@ -564,13 +564,16 @@ class GitRepo:
         only — the file's pages stay in the kernel's page cache, and the next read of one maps it again (a minor
         fault, no disk read). The packs' indexes (~2 % of the size, read by every look-up) are left mapped."""
         advised = self._read_bytes = 0
+        dontneed = getattr(mmap, "MADV_DONTNEED", None)  # (not on every OS: there, nothing is given back)
+        if dontneed is None:
+            return advised
         for db in self.repo.odb.databases():
             for entity in getattr(db, "entities", list)():
                 data = (
                     entity.pack().data()
                 )  # (gitdb maps a pack as it enters it: one repacked away since is still mapped)
                 if isinstance(data, mmap.mmap) and len(data):
-                    data.madvise(mmap.MADV_DONTNEED)
+                    data.madvise(dontneed)
                     advised += 1
         return advised
 
