@@ -569,9 +569,8 @@ class GitRepo:
             return advised
         for db in self.repo.odb.databases():
             for entity in getattr(db, "entities", list)():
-                data = (
-                    entity.pack().data()
-                )  # (gitdb maps a pack as it enters it: one repacked away since is still mapped)
+                # (gitdb maps a pack as it enters it: one repacked away since is still mapped)
+                data = entity.pack().data()
                 if isinstance(data, mmap.mmap) and len(data):
                     data.madvise(dontneed)
                     advised += 1

@@ -416,6 +416,12 @@ class Store:
         """An object's resourceVersion without reading its body (cheap change detection)."""
         return self._kind_rvs(kind).get((group, namespace or "", name))
 
+    def rvs_of(self, kind: str) -> Mapping[tuple[str, str, str], int]:
+        """Every object of ``kind``'s resourceVersion by ``(group, namespace, name)`` (``""`` for a cluster-scoped
+        one), the index brought up to date once: for many look-ups in a row (``rv`` asks SQLite whether another
+        connection wrote, each call outside a transaction). Read-only."""
+        return self._kind_rvs(kind)
+
     def _rv_index(self) -> dict[str, dict[tuple[str, str, str], int]]:
         """Every object's resourceVersion: kind -> (group, namespace, name) -> resourceVersion (every kind read)."""
         return self._indexed(None)

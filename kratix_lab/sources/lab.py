@@ -487,11 +487,12 @@ class LabSnapshot:
         forked processes each parsed every Argo CD Application (the rows' traces list them all) that the fleet's
         worker had parsed already — ~70 MB each at 1,000 vClusters. Taken ones are kept (``seen``): dropping them
         would free nothing of this process's own."""
-        inherited, store, kind = self._inherited, self._store, known.kind
+        inherited, kind = self._inherited, known.kind
         assert inherited is not None
+        rvs = self._store.rvs_of(kind)  # (once: ``rv`` would ask SQLite for each object)
         for o in known.rows:
             value = inherited.parsed_at(
-                o.group, kind, o.namespace, o.name, store.rv(o.group, kind, o.namespace, o.name)
+                o.group, kind, o.namespace, o.name, rvs.get((o.group, o.namespace or "", o.name))
             )
             if value is not None:
                 o.value, o.body, o.seen = value, None, True
