@@ -613,11 +613,20 @@ def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(
         return real_reconcile(ctx)
 
     monkeypatch.setattr(argo, "reconcile", counted)
-    lab.reconcile("VClusterCore", "sandbox", "platform-requests")  # new commits: Argo CD compares every app again
+
+    def touch_every_app(mark: str) -> None:
+        """A new resourceVersion for every Application: Argo CD compares each again (an Application whose
+        comparison's inputs are unchanged is not even read: ``ArgoCDController._unchanged``)."""
+        for a in lab.store.list("Application", "argocd", group="argoproj.io"):
+            a["metadata"].setdefault("annotations", {})["test.kratix-lab.io/touched"] = mark
+            lab.store.update(a)
+
+    touch_every_app("1")
     lab.settle()
-    assert rounds >= 2 and renders == []  # the same chart inputs: every comparison came from the cache
+    assert rounds >= 1 and renders == []  # the same chart inputs: every comparison came from the cache
     monkeypatch.setattr(argocd, "HELM_CACHE_SIZE", 0)
     argo._helm_cache.clear()
-    lab.reconcile("VClusterCore", "sandbox", "platform-requests")
-    lab.settle()
-    assert len(renders) >= 2  # with no room, each comparison renders again
+    for mark in ("2", "3"):
+        touch_every_app(mark)
+        lab.settle()
+    assert renders.count("sandbox") >= 2  # with no room, each comparison renders again

@@ -24,7 +24,7 @@ from kratix_lab.kube.applied import LAST_APPLIED, last_applied, record_applied
 from kratix_lab.kube.times import parse_time, rfc3339
 from kratix_lab.model import GVK, YamlError, clone, doccache
 from kratix_lab.model.objects import kept
-from kratix_lab.platform.controller import Context
+from kratix_lab.platform.controller import Context, Reader
 from kratix_lab.platform.store import Conflict
 
 ARGO_GROUP = "argoproj.io"
@@ -176,6 +176,10 @@ class ArgoCDController:
         self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
         self._desired_keys: dict[tuple, list[tuple[dict[str, Any], tuple[str, str, str, str]]]] = {}
         self._retry_due: dict[str, int] = {}  # app uid -> simulated second its sync is retried
+        # Applications whose comparison was unchanged at their last look, by (namespace, name): (fingerprint, project,
+        # how to find the revision again) — not read again while none of it changed (``_unchanged``)
+        self._quiet: dict[tuple[str, str], tuple[tuple, str, tuple[str, str] | None]] = {}
+        self.skips_unchanged = True  # False: every Application read every round (the tests compare the two)
 
     def next_due(self, ctx: Context) -> int | None:
         """When the next retry of a failed automated sync is due (bounded: the retry limit ends them)."""
@@ -184,32 +188,79 @@ class ArgoCDController:
     def reconcile(self, ctx: Context) -> int:
         store = ctx.store
         writes = 0
-        projects = {
-            p["metadata"]["name"]: p for p in store.list("AppProject", ARGO_NS, group=ARGO_GROUP, readonly=True)
-        }
-        for app in store.list("Application", ARGO_NS, group=ARGO_GROUP, readonly=True):
+        if self.skips_unchanged:  # Applications and AppProjects are read again only when changed: none kept parsed
+            store.keep_none_of("Application")
+            store.keep_none_of("AppProject")
+        quiet, self._quiet = self._quiet, {}
+        due = []
+        for ns, name, rv in store.versions("Application", ARGO_GROUP):
+            if ns != ARGO_NS:
+                continue
+            if self._unchanged(ctx, quiet.get((ns, name)), rv):
+                self._quiet[(ns, name)] = quiet[(ns, name)]
+            else:
+                due.append((ns, name, rv))
+        read = Reader(store, "Application", ARGO_GROUP, len(due), len(due) + len(self._quiet))  # (all in ARGO_NS)
+        # read before any is compared, as a list of them would be (what syncing one writes is seen next round)
+        for app in [app for ns, name, rv in due if (app := read(ns, name, rv)) is not None]:
             try:
-                writes += self._app(ctx, app, projects)
+                writes += self._app(ctx, app)
             except Conflict:
                 writes += 1
         return writes
 
+    def _unchanged(self, ctx: Context, quiet: tuple[tuple, str, tuple[str, str] | None] | None, rv: int) -> bool:
+        """Whether an Application's comparison is what it was at its last look, without reading it: its
+        fingerprint's parts (``_fingerprint``: its resourceVersion, its project's, the revision of its source and
+        the live objects' resourceVersions) are the same — what ``_app`` would find before it returns 0."""
+        if quiet is None or not self.skips_unchanged:
+            return False
+        fingerprint, project, source = quiet
+        store = ctx.store
+        if int(fingerprint[0]) != rv or store.rv(ARGO_GROUP, "AppProject", ARGO_NS, project) != fingerprint[1]:
+            return False
+        if source is not None:
+            repo = ctx.lab.repo_for(source[0])
+            if repo is None or repo.head(source[1]) != fingerprint[2]:
+                return False
+        return tuple(store.rv(*k) for k in fingerprint[5]) == fingerprint[4]
+
+    def _remember_quiet(self, ctx: Context, app: dict[str, Any], fingerprint: tuple) -> None:
+        """Note an Application found unchanged (see ``_unchanged``) — not one whose sync is retried, which is looked
+        at every round."""
+        if ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running":
+            return
+        spec = app.get("spec") or {}
+        if spec.get("sources"):
+            charts = [s for s in spec["sources"] if not s.get("ref")]
+            src: dict[str, Any] | None = charts[0] if len(charts) == 1 else None
+        else:
+            src = spec.get("source") or {}
+        source = None
+        if src is not None and not src.get("chart"):  # a git source: its revision is its branch's head (``_source``)
+            rev_name = src.get("targetRevision") or "HEAD"
+            source = (src.get("repoURL", ""), "main" if rev_name in ("HEAD", "main") else rev_name)
+        meta = app["metadata"]
+        self._quiet[(meta["namespace"], meta["name"])] = (fingerprint, spec.get("project") or "default", source)
+
     # ---- one Application ---------------------------------------------------------------------
 
-    def _app(self, ctx: Context, app: dict[str, Any], projects: dict[str, Any]) -> int:
+    def _app(self, ctx: Context, app: dict[str, Any]) -> int:
         store, now = ctx.store, ctx.store.now()
         name = app["metadata"]["name"]
         if app["metadata"].get("deletionTimestamp"):
             return self._delete_app(ctx, app)
         spec = app.get("spec") or {}
         dest = spec.get("destination") or {}
-        invalid = self._validate_spec(spec, projects)
+        project = store.get("AppProject", spec.get("project") or "default", ARGO_NS, ARGO_GROUP, readonly=True)
+        invalid = self._validate_spec(spec, project)
         conditions = []
         if not invalid:
             manifests = self.manifests(ctx, app)
             fingerprint = self._fingerprint(ctx, app, manifests)
             retrying = ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running"
             if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint and not retrying:
+                self._remember_quiet(ctx, app, fingerprint)
                 return 0  # nothing it compares has changed since the last round
         # Only top-level status fields are set below, never changed in place: a shallow copy will do.
         st = dict(app.get("status") or {})
@@ -347,6 +398,7 @@ class ArgoCDController:
         writes = self._save(ctx, app, new) + (1 if operation else 0)
         if not writes:
             self._fingerprints[app["metadata"]["uid"]] = fingerprint
+            self._remember_quiet(ctx, app, fingerprint)
         return writes
 
     def _compare(
@@ -412,6 +464,7 @@ class ArgoCDController:
             manifests.revision,
             manifests.error,
             tuple(store.rv(k[0], k[1], k[2], k[3]) for k in keys),
+            tuple(keys),  # (which objects: what the live resourceVersions are of, for ``_unchanged``)
         )
 
     def _save(self, ctx: Context, app: dict[str, Any], new: dict[str, Any]) -> int:
@@ -475,9 +528,9 @@ class ArgoCDController:
 
     # ---- spec checks -----------------------------------------------------------------------
 
-    def _validate_spec(self, spec: dict[str, Any], projects: dict[str, Any]) -> str | None:
+    def _validate_spec(self, spec: dict[str, Any], project: dict[str, Any] | None) -> str | None:
+        """Why an Application's spec is refused by its project (None: it is not); ``project`` is its AppProject."""
         pname = spec.get("project") or "default"
-        project = projects.get(pname)
         if project is None:
             return f"Application referencing project {pname} which does not exist"
         pspec = project.get("spec") or {}

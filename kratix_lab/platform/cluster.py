@@ -22,7 +22,7 @@ from typing import Any
 
 from kratix_lab.model import MODELLED_ANNOTATION, clone, get_condition, name_of, set_condition
 from kratix_lab.model import namespace_of as ns_of
-from kratix_lab.platform.controller import Context
+from kratix_lab.platform.controller import Concluded, Context
 from kratix_lab.platform.externalsecrets import (
     ExternalSecretError,
     Vaults,
@@ -46,7 +46,14 @@ class ClusterController:
     def __init__(self) -> None:
         self._synced: set[tuple] = set()  # (app uid, generation, control plane uid) already synced
         self._written: set[tuple[Any, ...]] = set()  # (CronJob uid, resourceVersion, container, vault revision)
-        self._synced_es: set[tuple[Any, ...]] = set()  # (uid, resourceVersion, backend token) already reconciled
+        # (namespace, name) -> (resourceVersion, backend token) of each ExternalSecret reconciled
+        self._synced_es: dict[tuple[str, str], tuple[int, Any]] = {}
+        # what each round looks at every object of these kinds for, remembered by resourceVersion (never kept parsed)
+        self._services_seen = Concluded("Service", "", _has_cluster_ip)
+        self._ingresses_seen = Concluded("Ingress", "networking.k8s.io", _has_address)
+        self._external_secrets_seen = Concluded("ExternalSecret", ESO_GROUP, _deleting)
+        self._vcluster_apps = Concluded("Application", "argoproj.io", _vcluster_release)
+        self._namespaces_seen = Concluded("Namespace", "", lambda ns: (ns.get("status") or {}).get("phase") == "Active")
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -72,21 +79,23 @@ class ClusterController:
 
         store = ctx.store
         writes = 0
-        for app in store.list("Application", "argocd", group="argoproj.io", readonly=True):
-            src = (app.get("spec") or {}).get("source") or {}
-            if src.get("chart") != "vcluster" or app["metadata"].get("deletionTimestamp"):
+        for seen in self._vcluster_apps.each(store):
+            if seen.namespace != "argocd" or seen.conclusion is None:
                 continue
-            helm = src.get("helm") or {}
-            release = helm.get("releaseName") or app["metadata"]["name"]
-            ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace") or "default"
+            uid, generation, release, ns = seen.conclusion
             control_plane = store.get("StatefulSet", release, ns, "apps", readonly=True) or store.get(
                 "Deployment", release, ns, "apps", readonly=True
             )
             if control_plane is None:
                 continue
-            memo = (app["metadata"]["uid"], app["metadata"].get("generation"), control_plane["metadata"]["uid"])
+            memo = (uid, generation, control_plane["metadata"]["uid"])
             if memo in self._synced:
                 continue
+            app = self._vcluster_apps.read(store, seen)
+            if app is None:
+                continue
+            src = (app.get("spec") or {}).get("source") or {}
+            helm = src.get("helm") or {}
             want = (control_plane.get("spec") or {}).get("replicas", 1)
             if ((control_plane.get("status") or {}).get("readyReplicas") or 0) < want:
                 continue
@@ -120,7 +129,7 @@ class ClusterController:
             for obj in rendered.synced_objects:
                 m = obj["metadata"]
                 group = obj["apiVersion"].rpartition("/")[0]
-                if store.get(obj["kind"], m["name"], m.get("namespace"), group, readonly=True) is None:
+                if store.get(obj["kind"], m["name"], m.get("namespace"), group, readonly=True, keep=False) is None:
                     obj = clone(obj)
                     obj["metadata"]["ownerReferences"] = [owner if obj["kind"] == "Deployment" else service_owner]
                     store.create(obj)
@@ -132,10 +141,11 @@ class ClusterController:
         store = ctx.store
         writes = 0
         existing = set()
-        for ns in store.list("Namespace", group="", readonly=True):
-            existing.add(ns["metadata"]["name"])
-            if (ns.get("status") or {}).get("phase") != "Active":
-                store.update_status(ns | {"status": {"phase": "Active"}}, readonly=True)
+        for seen in self._namespaces_seen.each(store):
+            existing.add(seen.name)
+            ns = None if seen.conclusion else self._namespaces_seen.read(store, seen)
+            if ns is not None:
+                store.update_status(ns | {"status": {"phase": "Active"}})
                 writes += 1
         for namespace in store.namespaces_in_use():
             if namespace in existing:
@@ -150,9 +160,9 @@ class ClusterController:
 
     def _services(self, ctx: Context) -> int:
         writes = 0
-        for svc in ctx.store.list("Service", group="", readonly=True):
-            spec = svc.get("spec") or {}
-            if spec.get("clusterIP") or spec.get("type") == "ExternalName":
+        for seen in self._services_seen.each(ctx.store):
+            svc = None if seen.conclusion else self._services_seen.read(ctx.store, seen)
+            if svc is None:
                 continue
             new = clone(svc)
             m = svc["metadata"]
@@ -163,8 +173,9 @@ class ClusterController:
 
     def _ingresses(self, ctx: Context) -> int:
         writes = 0
-        for ing in ctx.store.list("Ingress", group="networking.k8s.io", readonly=True):
-            if ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+        for seen in self._ingresses_seen.each(ctx.store):
+            ing = None if seen.conclusion else self._ingresses_seen.read(ctx.store, seen)
+            if ing is None:
                 continue
             ctx.store.update_status(
                 ing | {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}, readonly=True
@@ -255,10 +266,15 @@ class ClusterController:
             tuple(store.versions("SecretStore", ESO_GROUP)),
         )
         writes = 0
-        for es in store.list("ExternalSecret", group=ESO_GROUP, readonly=True):
-            memo = (es["metadata"]["uid"], es["metadata"]["resourceVersion"], token)
-            if memo in self._synced_es or es["metadata"].get("deletionTimestamp"):
+        synced, self._synced_es = self._synced_es, {}
+        for seen in self._external_secrets_seen.each(store):
+            where = (seen.namespace, seen.name)
+            if synced.get(where) == (seen.rv, token):
+                self._synced_es[where] = synced[where]
                 continue  # nothing it reads has changed since it was last reconciled
+            es = None if seen.conclusion else self._external_secrets_seen.read(store, seen)
+            if es is None:
+                continue  # being deleted: the garbage collector's
             spec = es.get("spec") or {}
             target = spec.get("target") or {}
             secret_name = target.get("name") or es["metadata"]["name"]
@@ -303,7 +319,7 @@ class ClusterController:
             if new.get("status") != es.get("status"):
                 new = store.update_status(new)
                 writes += 1
-            self._synced_es.add((new["metadata"]["uid"], new["metadata"]["resourceVersion"], token))
+            self._synced_es[where] = (int(new["metadata"]["resourceVersion"]), token)
         return writes
 
     def _provider_data(self, ctx: Context, vaults: Vaults, es: dict[str, Any]) -> dict[str, str]:
@@ -367,7 +383,7 @@ class ClusterController:
             "type": (template or {}).get("type", "Opaque"),
             "data": encoded,
         }
-        live = store.get("Secret", name, ns, "", readonly=True)
+        live = store.get("Secret", name, ns, "", readonly=True, keep=False)  # read again only when its ES changed
         if live is None:
             store.create(secret)
             return True
@@ -385,3 +401,29 @@ class ClusterController:
             )
             return False
         return None
+
+
+def _has_cluster_ip(svc: dict[str, Any]) -> bool:
+    """A Service the modelled IP allocator is done with: it has its ClusterIP, or needs none (ExternalName)."""
+    spec = svc.get("spec") or {}
+    return bool(spec.get("clusterIP")) or spec.get("type") == "ExternalName"
+
+
+def _has_address(ing: dict[str, Any]) -> bool:
+    """An Ingress the modelled load balancer has given its address."""
+    return bool(((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress"))
+
+
+def _deleting(obj: dict[str, Any]) -> bool:
+    return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+def _vcluster_release(app: dict[str, Any]) -> tuple[str, Any, str, str] | None:
+    """(uid, generation, release, namespace) of an Application of the vcluster chart not being deleted, else None."""
+    spec = app.get("spec") or {}
+    src = spec.get("source") or {}
+    if src.get("chart") != "vcluster" or app["metadata"].get("deletionTimestamp"):
+        return None
+    release = (src.get("helm") or {}).get("releaseName") or app["metadata"]["name"]
+    namespace = (spec.get("destination") or {}).get("namespace") or "default"
+    return app["metadata"]["uid"], app["metadata"].get("generation"), release, namespace

@@ -30,7 +30,7 @@ from kratix_lab.pipeline.pod import (
     work_writer_container,
 )
 from kratix_lab.pipeline.runner import PipelineRun, run_pipeline, workflow_pipelines
-from kratix_lab.platform.controller import Context
+from kratix_lab.platform.controller import Concluded, Context, Reader
 from kratix_lab.platform.store import Conflict, NotFound
 from kratix_lab.promise import Promise
 
@@ -98,7 +98,16 @@ def _request_labels(promise: Promise, meta: dict[str, Any]) -> dict[str, str]:
 
 def _request_works(store: Any, promise: Promise, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The request's Works (read only)."""
-    return store.list("Work", meta["namespace"], _request_labels(promise, meta), group=KRATIX_GROUP, readonly=True)
+    # not kept parsed: read while the request is handled; each round looks at Works by resourceVersion (``_works_at_start``)
+    return store.list(
+        "Work", meta["namespace"], _request_labels(promise, meta), group=KRATIX_GROUP, readonly=True, keep=False
+    )
+
+
+def _work_owner(work: dict[str, Any]) -> tuple[str, str]:
+    """The request and Promise a Work is for (its ``kratix.io/resource-name`` and ``kratix.io/promise-name``)."""
+    labels = work["metadata"].get("labels") or {}
+    return labels.get("kratix.io/resource-name", ""), labels.get("kratix.io/promise-name", "")
 
 
 def _conds(obj: dict[str, Any], now: str, *triples: tuple[str, str, str, str]) -> bool:
@@ -114,11 +123,14 @@ class KratixController:
     def __init__(self) -> None:
         self._due: dict[str, int] = {}  # request uid -> when Kratix looks at it again (interval, retryAfter)
         self._due_memo: dict[str, tuple[Any, int | None]] = {}  # uid -> (resourceVersion, interval due)
-        # Requests whose Works' state was last found already in their status: request uid ->
-        # (request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)).
-        self._settled: dict[str, tuple[Any, ...]] = {}
+        # Requests whose Works' state was last found already in their status, by (kind, namespace, name):
+        # ((request resourceVersion, Promise resourceVersion, its Works' (name, resourceVersion)), uid, interval due).
+        # Such a request is not read again while those are the same and its interval is not due (``_still_settled``).
+        self._settled: dict[tuple[str, str, str], tuple[tuple[Any, ...], str, int | None]] = {}
+        self.skips_settled = True  # False: every request read and reconciled every round (the tests compare the two)
         self._works: dict[tuple[str, str, str], tuple[tuple[str, int], ...]] = {}  # see _works_at_start
         self._promise_hashes: dict[str, tuple[Any, str]] = {}  # Promise name -> (resourceVersion, spec md5)
+        self._work_owners = Concluded("Work", KRATIX_GROUP, _work_owner)  # each Work's (request, Promise)
 
     # ---- round -------------------------------------------------------------------------------
 
@@ -129,12 +141,41 @@ class KratixController:
         for promise in ctx.lab.promises():
             if promise.crd is None:
                 continue
-            for req in ctx.store.list(promise.crd.kind, group=promise.crd.group, readonly=True):
+            kind, group = promise.crd.kind, promise.crd.group
+            if self.skips_settled:  # a request is read again only when it changed (``_still_settled``): none kept
+                ctx.store.keep_none_of(kind)
+            promise_rv = ctx.store.rv(KRATIX_GROUP, "Promise", None, promise.name)
+            versions = ctx.store.versions(kind, group)
+            due = [
+                (ns, name, rv)
+                for ns, name, rv in versions
+                if not self._still_settled(
+                    ctx, (kind, ns, name), (rv, promise_rv, self._works.get((ns, name, promise.name), ()))
+                )
+            ]
+            read = Reader(ctx.store, kind, group, len(due), len(versions))
+            # read before any is handled, as a list of them would be (what handling one writes is seen next round)
+            for req in [req for ns, name, rv in due if (req := read(ns, name, rv)) is not None]:
                 try:
                     writes += self._request(ctx, promise, req)
                 except Conflict:
                     writes += 1  # someone else wrote it first: look again next round
         return writes
+
+    def _still_settled(self, ctx: Context, key: tuple[str, str, str], inputs: tuple[Any, ...]) -> bool:
+        """Whether a request found settled (``_request``) still is without reading it: its resourceVersion, its
+        Promise's and its Works' are those it was settled at, and its reconciliation interval is not due — the
+        inputs of every decision ``_request`` makes on the way to "settled", the clock apart. Its interval is
+        noted for ``next_periodic`` as ``_request`` notes it."""
+        settled = self._settled.get(key)
+        if not self.skips_settled or settled is None or settled[0] != inputs:
+            return False
+        uid, due = settled[1], settled[2]
+        if due is not None:
+            if ctx.store.now_seconds() > due:
+                return False  # the interval has passed: ``_request`` forces a run
+            self._due[uid] = due
+        return True
 
     def next_due(self, ctx: Context) -> int | None:
         return None
@@ -148,14 +189,11 @@ class KratixController:
         """Every request's Works as ``((name, resourceVersion), …)`` by (namespace, request, Promise),
         as this round starts. Within the round a request's Works change only while that request is
         handled (its pipeline writes them, its deletion deletes them), and each request is handled
-        once, so this is current for every request when it is reached."""
-        store = ctx.store
+        once, so this is current for every request when it is reached. A Work's labels are read again only
+        when its resourceVersion changed (``_work_owners``)."""
         out: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
-        for ns, name, rv in store.versions("Work", KRATIX_GROUP):
-            work = store.get("Work", name, ns, KRATIX_GROUP, readonly=True)
-            labels = (work or {}).get("metadata", {}).get("labels") or {}
-            key = (ns, labels.get("kratix.io/resource-name", ""), labels.get("kratix.io/promise-name", ""))
-            out.setdefault(key, []).append((name, rv))
+        for seen in self._work_owners.each(ctx.store):
+            out.setdefault((seen.namespace, *seen.conclusion), []).append((seen.name, seen.rv))
         return {k: tuple(v) for k, v in out.items()}
 
     # ---- Promises ------------------------------------------------------------------------------
@@ -265,16 +303,19 @@ class KratixController:
         if running is not None:
             return self._run_next(ctx, promise, req, running)
         # Settled: its status follows from itself, its Promise and its Works; unchanged, skip it.
+        promise_rv = (promise_obj.get("metadata") or {}).get("resourceVersion")
         inputs = (
-            meta["resourceVersion"],
-            (promise_obj.get("metadata") or {}).get("resourceVersion"),
+            int(meta["resourceVersion"]),
+            None if promise_rv is None else int(promise_rv),
             self._works.get((meta["namespace"], meta["name"], promise.name), ()),
         )
-        if self._settled.get(meta["uid"]) == inputs:
+        key = (req["kind"], meta["namespace"], meta["name"])
+        settled = self._settled.get(key)
+        if settled is not None and settled[0] == inputs and settled[1] == meta["uid"]:
             return 0
         writes = self._write_status(ctx, req, lambda new: self._works_conditions(ctx, promise, new))
         if not writes:
-            self._settled[meta["uid"]] = inputs
+            self._settled[key] = (inputs, meta["uid"], self._interval_due(req))
         return writes
 
     def _set_promise_label(self, ctx: Context, promise: Promise, req: dict[str, Any]) -> int:
@@ -785,7 +826,7 @@ class KratixController:
                 for g in groups
             ],
         }
-        existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP, readonly=True)
+        existing = store.list("Work", meta["namespace"], labels, group=KRATIX_GROUP, readonly=True, keep=False)
         if existing:
             work = clone(existing[0])
             if work["spec"] | {"lastExecutionTimestamp": None} == spec | {"lastExecutionTimestamp": None}:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kratix_lab.model import clone, get_condition, matches_labels, set_condition
-from kratix_lab.platform.controller import Context
+from kratix_lab.platform.controller import Concluded, Context, Seen
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, WORK_FINALIZER
 from kratix_lab.platform.store import Store
 
@@ -42,7 +42,13 @@ class Scheduler:
 
     def __init__(self) -> None:
         self._retry_at: int | None = None
-        self._done: dict[str, tuple[tuple, bool]] = {}  # work uid -> (fingerprint, unscheduled) when settled
+        # Work (namespace, name) -> (fingerprint, unscheduled) when settled: the Work's resourceVersion, its
+        # placements' (name, resourceVersion) and the Destinations'
+        self._done: dict[tuple[str, str], tuple[tuple, bool]] = {}
+        # each WorkPlacement's Work (its ``kratix.io/work`` label), by resourceVersion
+        self._placements_seen = Concluded(
+            "WorkPlacement", KRATIX_GROUP, lambda wp: (wp["metadata"].get("labels") or {}).get("kratix.io/work")
+        )
         self._unscheduled_now = False
 
     def next_due(self, ctx: Context) -> int | None:
@@ -59,33 +65,34 @@ class Scheduler:
             for d in store.list("Destination", group=KRATIX_GROUP, readonly=True)
             if not d["metadata"].get("deletionTimestamp")
         ]
-        placements: dict[str, list[dict[str, Any]]] = {}
-        for wp in store.list("WorkPlacement", group=KRATIX_GROUP, readonly=True):
-            placements.setdefault(
-                f"{wp['metadata']['namespace']}/{(wp['metadata'].get('labels') or {}).get('kratix.io/work')}", []
-            ).append(wp)
+        # the placements of each Work, by resourceVersion (the Works and placements not read unless they changed)
+        placed: dict[str, list[Seen[Any]]] = {}
+        for seen in self._placements_seen.each(store):
+            placed.setdefault(f"{seen.namespace}/{seen.conclusion}", []).append(seen)
         writes = 0
         self._retry_at = None
         dest_fp = tuple((d["metadata"]["name"], d["metadata"]["resourceVersion"]) for d in destinations)
-        for work in store.list("Work", group=KRATIX_GROUP, readonly=True):
-            mine = placements.get(f"{work['metadata']['namespace']}/{work['metadata']['name']}", [])
-            if work["metadata"].get("deletionTimestamp"):
-                writes += self._delete_work(store, work, mine)
-                continue
-            fp = (
-                work["metadata"]["resourceVersion"],
-                tuple(sorted((wp["metadata"]["name"], wp["metadata"]["resourceVersion"]) for wp in mine)),
-                dest_fp,
-            )
-            memo = self._done.get(work["metadata"]["uid"])
+        done, self._done = self._done, {}
+        for ns, name, rv in store.versions("Work", KRATIX_GROUP):
+            mine_seen = placed.get(f"{ns}/{name}", [])
+            fp = (rv, tuple(sorted((p.name, p.rv) for p in mine_seen)), dest_fp)
+            memo = done.get((ns, name))
             if memo is not None and memo[0] == fp:  # nothing it depends on changed: same decision as before
+                self._done[(ns, name)] = memo
                 if memo[1]:
                     self._note_retry(ctx)
+                continue
+            work = store.get("Work", name, ns, KRATIX_GROUP, readonly=True, keep=False)
+            if work is None:
+                continue
+            mine = [wp for p in mine_seen if (wp := self._placements_seen.read(store, p)) is not None]
+            if work["metadata"].get("deletionTimestamp"):
+                writes += self._delete_work(store, work, mine)
                 continue
             n = self._schedule(ctx, work, mine, destinations)
             writes += n
             if n == 0:
-                self._done[work["metadata"]["uid"]] = (fp, bool(self._unscheduled_now))
+                self._done[(ns, name)] = (fp, bool(self._unscheduled_now))
         return writes
 
     def _note_retry(self, ctx: Context) -> None:
@@ -210,6 +217,7 @@ class Scheduler:
                 {"kratix.io/work": work["metadata"]["name"]},
                 group=KRATIX_GROUP,
                 readonly=True,
+                keep=False,  # (the placements are looked at by resourceVersion: ``_placements_seen``)
             )
             if (get_condition(wp, "WriteSucceeded") or {}).get("status") == "False"
         ]

@@ -17,7 +17,7 @@ from git import GitCommandError
 from kratix_lab.errors import Conflict
 from kratix_lab.model import clone, get_condition, set_condition
 from kratix_lab.pipeline.contract import placement_dir, state_store_base
-from kratix_lab.platform.controller import Context
+from kratix_lab.platform.controller import Concluded, Context
 from kratix_lab.platform.gitrepo import GitPathError, Identity, check_path
 from kratix_lab.platform.kratix import KRATIX_GROUP, decompress
 from kratix_lab.platform.scheduler import WP_FINALIZER
@@ -40,6 +40,11 @@ class PushRejected(Conflict, RuntimeError):
 class StateStoreWriter:
     name = "statestore"
 
+    def __init__(self) -> None:
+        # each WorkPlacement written at its generation (and not being deleted), by resourceVersion: the placements
+        # already written are not read again
+        self._written = Concluded("WorkPlacement", KRATIX_GROUP, _written)
+
     def next_due(self, ctx: Context) -> int | None:
         return None
 
@@ -56,14 +61,15 @@ class StateStoreWriter:
                 writes += 1
                 self._canary(ctx, dest, stores)
         done: list[tuple[dict[str, Any], str, str | None, bool]] = []  # (placement, path, commit, deleting)
-        for wp in store.list("WorkPlacement", group=KRATIX_GROUP, readonly=True):
+        for seen in self._written.each(store):
+            wp = None if seen.conclusion else self._written.read(store, seen)
+            if wp is None:
+                continue  # already written
             dest = destinations.get(wp["spec"].get("targetDestinationName", ""))
             gss = (
                 stores.get(((dest or {}).get("spec") or {}).get("stateStoreRef", {}).get("name", "")) if dest else None
             )
             deleting = bool(wp["metadata"].get("deletionTimestamp"))
-            if not deleting and (wp.get("status") or {}).get("observedGeneration") == wp["metadata"].get("generation"):
-                continue  # already written
             if dest is None or gss is None:
                 if deleting:  # nothing to clean where nothing can be reached
                     self._drop_finalizer(ctx, wp)
@@ -193,3 +199,11 @@ class StateStoreWriter:
         set_condition(new, "Ready", "True", "TestWorkloadsWritten", "Test documents written to State Store", now)
         ctx.store.update_status(new, readonly=True)
         return sha is not None
+
+
+def _written(wp: dict[str, Any]) -> bool:
+    """A placement whose files are in the state repo at its generation, not being deleted."""
+    meta = wp["metadata"]
+    return not meta.get("deletionTimestamp") and (wp.get("status") or {}).get("observedGeneration") == meta.get(
+        "generation"
+    )

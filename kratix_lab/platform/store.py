@@ -118,6 +118,7 @@ class Store:
         self._local = threading.local()
         self._parsed: dict[tuple[str, str, str, str], tuple[int, dict[str, Any]]] = {}
         self._compacting = False  # keep_compact(): the parsed objects' equal parts kept once
+        self._never_kept: set[str] = set()  # keep_none_of(): kinds whose objects are never kept parsed
         self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index: the kinds read
         self._rvs_all = False  # whether _rvs holds every kind (a kind with no object then has no entry)
         self._reads_of: dict[str, int] = {}  # reads of one object of a kind the index does not hold yet (``get``)
@@ -334,12 +335,22 @@ class Store:
         if hit is not None and hit[0] == row[4]:
             return hit[1]
         obj = parse_json(row[5])
-        if keep is not True and (keep is False or not keep(obj)):
+        if (keep is not True and (keep is False or not keep(obj))) or row[1] in self._never_kept:
             return obj
         if self._compacting:
             obj = kept_object(obj)
         self._parsed[key] = (row[4], obj)
         return obj
+
+    def keep_none_of(self, kind: str) -> None:
+        """Keep no object of ``kind`` parsed from now on, whatever a read or a write asks (those kept are dropped):
+        for a process whose controllers look at the kind's objects by resourceVersion (``platform.controller.
+        Concluded``), which would otherwise keep each object a write or another reader's read left in the cache
+        for as long as it does not change again."""
+        if kind not in self._never_kept:
+            self._never_kept.add(kind)
+            for key in [key for key in self._parsed if key[1] == kind]:
+                del self._parsed[key]
 
     def keep_compact(self) -> None:
         """Keep the parsed objects' equal parts once in memory from now on (``keep_parts_once``: a table for the
@@ -539,12 +550,14 @@ class Store:
         group: str | None = None,
         *,
         readonly: bool = False,
+        keep: bool = True,
     ) -> list[dict[str, Any]]:
         """Objects of ``kind`` (all kinds when None), optionally in ``namespace``, label-selected.
 
         ``selector`` is a LabelSelector (``{"matchLabels": …, "matchExpressions": …}``) or a plain
         label map. Sorted by kind, namespace, name — the order the API server lists in.
-        ``readonly=True``: the objects are shared with the parsed cache, never to be changed.
+        ``readonly=True``: the objects are shared with the parsed cache, never to be changed; ``keep=False``: those
+        the cache does not hold at their version are parsed for this call and not kept (as ``get``'s).
         """
         if readonly and kind is not None and not selector:
             # Which objects there are, and their versions, from the index: SQLite is read only
@@ -569,12 +582,16 @@ class Store:
             if len(missing) > BULK_READ_FROM:  # a kind not read yet: its bodies in one query, not one each
                 sql = "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE kind = ?"
                 args: tuple[str, ...] = (kind,) if namespace is None else (kind, namespace)
+                at = {key: i for i, key, _ in missing}
                 for row in self._conn.execute(sql + (" AND namespace = ?" if namespace is not None else ""), args):
                     # a row another connection wrote since the index was read is read again by _shared below
                     if (group is None or row[0] == group) and objs.get((row[0], row[2], row[3])) == row[4]:
-                        self._parse(row)
+                        i = at.get((row[0], row[1], row[2], row[3]))
+                        if i is not None:
+                            out[i] = self._parse(row, keep=keep)
             for i, key, rv in missing:
-                out[i] = self._shared(key, rv)
+                if out[i] is None:
+                    out[i] = self._shared(key, rv, keep=keep)
             return out
         table = "objects"
         labels = (
@@ -605,7 +622,7 @@ class Store:
                 args.append(value)
         sql += " ORDER BY kind, namespace, name"
         rows = self._conn.execute(sql, args)
-        objs = [self._parse(r) for r in rows] if readonly else [parse_json(r[5]) for r in rows]
+        objs = [self._parse(r, keep=keep) for r in rows] if readonly else [parse_json(r[5]) for r in rows]
         if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]
         return objs
@@ -657,10 +674,12 @@ class Store:
                 "UPDATE objects SET rv = ?, body = ? WHERE grp=? AND kind=? AND namespace=? AND name=?",
                 (rv, body, *key),
             )
-        if cache:
+        if cache and key[1] not in self._never_kept:
             if self._compacting:
                 obj = kept_object(obj)
             self._parsed[key] = (rv, obj)
+        else:
+            self._parsed.pop(key, None)  # the version it held is gone: no read can be given it again
         return obj
 
     def update(self, obj: Mapping[str, Any], *, status: bool = False, readonly: bool = False) -> dict[str, Any]:
