@@ -151,9 +151,19 @@ class Memory:
                     "app"
                     if p.pid == me
                     else roles.get(p.pid)
-                    or (f"{roles[parent]}'s fork" if parent in roles else "resource tracker" if parent == me else "?")
+                    or (f"{roles[parent]}'s fork" if parent in roles else _helper(p) if parent == me else "?")
                 )
         self.fig.remember(pss, rss, names if len(names) == len(pss) else None, files)
+
+
+def _helper(p: psutil.Process) -> str:
+    """Which of multiprocessing's helpers a child of the app is: the forkserver the workers are forked from
+    (``tui.lab_workers.worker_context``) or the resource tracker."""
+    try:
+        command = " ".join(p.cmdline())
+    except psutil.Error:
+        return "?"
+    return "forkserver" if "forkserver" in command else "resource tracker" if "resource_tracker" in command else "?"
 
 
 def processes() -> list[psutil.Process]:
