@@ -603,8 +603,10 @@ def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
 def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_reads(two):
     """A forked process's snapshot takes the objects its parent had parsed (``LabSource``'s store: the fleet's worker
     parsed every Application for the members) at the version it reads — the very objects, shared, not parsed again
-    — and reads anew one written since the parent parsed it; a kind the parent never parsed is parsed here."""
-    source = LabSource(two)
+    — and reads anew one written since the parent parsed it; a kind the parent never parsed is parsed here. The
+    parent reads as the fleet's worker does: a lab opened for reading, whose store keeps what it parses (a process
+    whose controllers ran keeps none of the kinds they look at by resourceVersion: ``Store.keep_none_of``)."""
+    source = LabSource(Lab.open_for_reading(two.path), read_only=True)
     apps = {a["metadata"]["name"]: a for a in source.list("Application", "argocd", group="argoproj.io")}
     assert len(apps) >= 2
     changed, *unchanged = sorted(apps)

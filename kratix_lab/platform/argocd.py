@@ -252,6 +252,8 @@ class ArgoCDController:
             return self._delete_app(ctx, app)
         spec = app.get("spec") or {}
         dest = spec.get("destination") or {}
+        # its AppProject as it is now (argo-cd controller/appcontroller.go ``getAppProj``: the projects informer's
+        # lister at each reconcile), so a project the state reconciler applied earlier in the round is seen at once
         project = store.get("AppProject", spec.get("project") or "default", ARGO_NS, ARGO_GROUP, readonly=True)
         invalid = self._validate_spec(spec, project)
         conditions = []
