@@ -192,3 +192,20 @@ def test_many_objects_to_read_are_read_in_one_query(tmp_path, monkeypatch):
     again = seen.each(store)
     assert lists == [] and [s.name for s in again if s.obj is not None] == ["s001"]  # one read, on its own
     assert next(s for s in again if s.name == "s001").conclusion is True
+
+
+def test_only_a_compact_process_keeps_none_of_a_kind(tmp_path):
+    """``Store.keep_none_of`` is for the dashboard's clock (a store kept compact): a process that steps a lab and traces
+    it (a notebook, a command) keeps what its traces read, as before."""
+    for compact in (False, True):
+        store = Store(tmp_path / f"{compact}.db")
+        if compact:
+            store.keep_compact()
+        store.create(service("web"))
+        kept = store.get("Service", "web", "default", "", readonly=True)
+        store.keep_none_of("Service")
+        assert (("", "Service", "default", "web") in store._parsed) is not compact
+        again = store.get("Service", "web", "default", "", readonly=True)
+        assert again == kept and (again is kept) is not compact
+        store.update_status(dict(again, status={"loadBalancer": {}}), readonly=True)  # a write that would cache
+        assert bool([k for k in store._parsed if k[1] == "Service"]) is not compact

@@ -343,11 +343,13 @@ class Store:
         return obj
 
     def keep_none_of(self, kind: str) -> None:
-        """Keep no object of ``kind`` parsed from now on, whatever a read or a write asks (those kept are dropped):
-        for a process whose controllers look at the kind's objects by resourceVersion (``platform.controller.
-        Concluded``), which would otherwise keep each object a write or another reader's read left in the cache
-        for as long as it does not change again."""
-        if kind not in self._never_kept:
+        """In a process that keeps its lab compact (``keep_compact``: the dashboard's clock, which holds the whole
+        lab for long), keep no object of ``kind`` parsed from now on, whatever a read or a write asks (those kept are
+        dropped): its controllers look at the kind's objects by resourceVersion (``platform.controller.Concluded``),
+        and the cache would otherwise keep each object a write or another reader's read left there for as long as it
+        does not change again. Elsewhere (a notebook, a command, a test that steps a lab and traces it in one
+        process) nothing changes: the objects stay parsed for the traces that read them again."""
+        if self._compacting and kind not in self._never_kept:
             self._never_kept.add(kind)
             for key in [key for key in self._parsed if key[1] == kind]:
                 del self._parsed[key]
