@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kratix_lab.model import clone, get_condition, matches_labels, set_condition
-from kratix_lab.platform.controller import Concluded, Context, Reader, Seen
+from kratix_lab.platform.controller import Concluded, Context, Seen
 from kratix_lab.platform.kratix import KRATIX_API, KRATIX_GROUP, WORK_FINALIZER
 from kratix_lab.platform.store import Store
 
@@ -73,9 +73,7 @@ class Scheduler:
         self._retry_at = None
         dest_fp = tuple((d["metadata"]["name"], d["metadata"]["resourceVersion"]) for d in destinations)
         done, self._done = self._done, {}
-        versions = store.versions("Work", KRATIX_GROUP)
-        due = []
-        for ns, name, rv in versions:
+        for ns, name, rv in store.versions("Work", KRATIX_GROUP):
             mine_seen = placed.get(f"{ns}/{name}", [])
             fp = (rv, tuple(sorted((p.name, p.rv) for p in mine_seen)), dest_fp)
             memo = done.get((ns, name))
@@ -83,13 +81,10 @@ class Scheduler:
                 self._done[(ns, name)] = memo
                 if memo[1]:
                     self._note_retry(ctx)
-            else:
-                due.append((ns, name, rv, mine_seen, fp))
-        read = Reader(store, "Work", KRATIX_GROUP, len(due), len(versions))
-        # read before any is scheduled, as a list of them would be
-        works = [(work, mine_seen, fp) for ns, name, rv, mine_seen, fp in due if (work := read(ns, name, rv))]
-        for work, mine_seen, fp in works:
-            ns, name = work["metadata"]["namespace"], work["metadata"]["name"]
+                continue
+            work = store.get("Work", name, ns, KRATIX_GROUP, readonly=True, keep=False)
+            if work is None:
+                continue
             mine = [wp for p in mine_seen if (wp := self._placements_seen.read(store, p)) is not None]
             if work["metadata"].get("deletionTimestamp"):
                 writes += self._delete_work(store, work, mine)
