@@ -200,9 +200,7 @@ class ArgoCDController:
                 self._quiet[(ns, name)] = quiet[(ns, name)]
             else:
                 due.append((ns, name, rv))
-        read = Reader(store, "Application", ARGO_GROUP, len(due), len(due) + len(self._quiet))  # (all in ARGO_NS)
-        # read before any is compared, as a list of them would be (what syncing one writes is seen next round)
-        for app in [app for ns, name, rv in due if (app := read(ns, name, rv)) is not None]:
+        for app in Reader.read_all(store, "Application", ARGO_GROUP, due, len(due) + len(self._quiet)):
             try:
                 writes += self._app(ctx, app)
             except Conflict:

@@ -52,6 +52,16 @@ class Reader:
             obj = self.store.get(self.kind, name, namespace or None, self.group, readonly=True, keep=False)
         return obj
 
+    @classmethod
+    def read_all(
+        cls, store: Store, kind: str, group: str, due: list[tuple[str, str, int]], total: int
+    ) -> list[dict[str, Any]]:
+        """The objects at ``due`` ((namespace, name, resourceVersion) of ``total`` of the kind), those gone left out —
+        all read before the caller handles any, as a list of the kind would be (what handling one writes is seen at
+        the next round)."""
+        read = cls(store, kind, group, len(due), total)
+        return [obj for ns, name, rv in due if (obj := read(ns, name, rv)) is not None]
+
 
 class Concluded(Generic[T]):
     """What a controller concludes of each object of one kind, remembered by resourceVersion: a controller that looks
@@ -82,20 +92,25 @@ class Concluded(Generic[T]):
         seen: dict[tuple[str, str], tuple[int, T]] = {}
         out: list[Seen[T]] = []
         versions = store.versions(self.kind, self.group)
-        changed = [v for v in versions if self.reads_everything or self._seen.get(v[:2], (None,))[0] != v[2]]
-        read = Reader(store, self.kind, self.group, len(changed), len(versions))
+        read = Reader(store, self.kind, self.group, sum(self._stale(*v) for v in versions), len(versions))
         for ns, name, rv in versions:
-            known = self._seen.get((ns, name))
             obj = None
-            if known is None or known[0] != rv or self.reads_everything:
+            if self._stale(ns, name, rv):
                 obj = read(ns, name, rv)
                 if obj is None:  # removed by another process since the versions were read (outside a transaction)
                     continue
                 known = (rv, self.conclude(obj))
+            else:
+                known = self._seen[(ns, name)]
             seen[(ns, name)] = known
             out.append(Seen(ns, name, rv, known[1], obj))
         self._seen = seen
         return out
+
+    def _stale(self, namespace: str, name: str, rv: int) -> bool:
+        """Whether the object at ``rv`` is to be read and concluded (again)."""
+        known = self._seen.get((namespace, name))
+        return self.reads_everything or known is None or known[0] != rv
 
     def read(self, store: Store, seen: Seen[T]) -> dict[str, Any] | None:
         """The object of ``seen`` (read-only, not kept parsed): the one read for it, else read now."""

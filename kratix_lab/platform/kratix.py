@@ -153,9 +153,7 @@ class KratixController:
                     ctx, (kind, ns, name), (rv, promise_rv, self._works.get((ns, name, promise.name), ()))
                 )
             ]
-            read = Reader(ctx.store, kind, group, len(due), len(versions))
-            # read before any is handled, as a list of them would be (what handling one writes is seen next round)
-            for req in [req for ns, name, rv in due if (req := read(ns, name, rv)) is not None]:
+            for req in Reader.read_all(ctx.store, kind, group, due, len(versions)):
                 try:
                     writes += self._request(ctx, promise, req)
                 except Conflict:
