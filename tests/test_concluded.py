@@ -178,11 +178,12 @@ def test_many_objects_to_read_are_read_in_one_query(tmp_path, monkeypatch):
     for i in range(BULK_FROM + 10):
         store.create(service(f"s{i:03}", **({"clusterIP": "10.0.0.1"} if i % 3 == 0 else {})))
     lists: list[str] = []
-    inner = store.list
-    monkeypatch.setattr(store, "list", lambda kind=None, *a, **kw: lists.append(kind) or inner(kind, *a, **kw))
+    inner, one = store.rows, store.get
+    monkeypatch.setattr(store, "rows", lambda kind, group: lists.append(kind) or inner(kind, group))
+    monkeypatch.setattr(store, "get", lambda kind, *a, **kw: lists.append(f"one {kind}") or one(kind, *a, **kw))
     seen = Concluded("Service", "", lambda svc: bool(svc["spec"].get("clusterIP")))
     first = seen.each(store)
-    assert lists == ["Service"]  # a first round: one query
+    assert lists == ["Service"]  # a first round: one query (its bodies parsed one at a time)
     assert [(s.name, s.conclusion) for s in first] == [(f"s{i:03}", i % 3 == 0) for i in range(BULK_FROM + 10)]
     assert all(s.obj is not None for s in first) and not store._parsed
     changed = store.get("Service", "s001", "default")
@@ -190,7 +191,7 @@ def test_many_objects_to_read_are_read_in_one_query(tmp_path, monkeypatch):
     store.update(changed)
     lists.clear()
     again = seen.each(store)
-    assert lists == [] and [s.name for s in again if s.obj is not None] == ["s001"]  # one read, on its own
+    assert lists == ["one Service"] and [s.name for s in again if s.obj is not None] == ["s001"]  # one read, on its own
     assert next(s for s in again if s.name == "s001").conclusion is True
 
 
@@ -209,3 +210,31 @@ def test_only_a_compact_process_keeps_none_of_a_kind(tmp_path):
         assert again == kept and (again is kept) is not compact
         store.update_status(dict(again, status={"loadBalancer": {}}), readonly=True)  # a write that would cache
         assert bool([k for k in store._parsed if k[1] == "Service"]) is not compact
+
+
+def test_a_whole_kind_read_at_once_is_parsed_one_object_at_a_time(tmp_path, monkeypatch):
+    """``Reader.read_all`` of most of a kind (a process's first round): one query before any is handled, as a list
+    would be, each body parsed only as the caller reaches it (the clock's first round held every Application parsed
+    at once); what is written meanwhile (a change, a deletion) is the next round's, as with the list."""
+    from kratix_lab.platform.controller import BULK_FROM, Reader
+
+    store = Store(tmp_path / "s.db")
+    for i in range(BULK_FROM + 10):
+        store.create(service(f"s{i:03}"))
+    parsed: list[str] = []
+    inner = store.parse_row
+    monkeypatch.setattr(store, "parse_row", lambda row: parsed.append(row[3]) or inner(row))
+    due = store.versions("Service", "")
+    objs = iter(Reader.read_all(store, "Service", "", due, len(due)))
+    assert parsed == []
+    first = next(objs)
+    assert parsed == ["s000"] and first["metadata"]["name"] == "s000"
+    changed = store.get("Service", "s002", "default")
+    changed["spec"]["clusterIP"] = "10.0.0.9"
+    store.update(changed)
+    store.delete("Service", "s003", "default")
+    rest = list(objs)
+    assert [o["metadata"]["name"] for o in rest][:2] == ["s001", "s002"] and len(rest) == BULK_FROM + 9
+    assert "clusterIP" not in rest[1]["spec"], "read as the round began"
+    few = Reader.read_all(store, "Service", "", store.versions("Service", "")[:3], len(due))
+    assert isinstance(few, list) and len(few) == 3  # a few: read at once

@@ -544,6 +544,18 @@ class Store:
         rows.sort(key=_NAMESPACE_NAME_GROUP)
         return rows
 
+    def rows(self, kind: str, group: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """Every stored row of ``kind`` in ``group``, in one query, by (namespace, name): ``(grp, kind, namespace,
+        name, rv, body)`` with the body not parsed (``parse_row``) — a whole kind read at once (a controller's first
+        round) held as its JSON text until each object is looked at: at 1,000 vClusters the Applications are 18 MB of
+        text and five times that parsed."""
+        sql = "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE kind = ? AND grp = ?"
+        return {(row[2], row[3]): row for row in self._conn.execute(sql, (kind, group))}
+
+    def parse_row(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """The object of a row ``rows`` read, read-only and not kept (the cache's copy when it holds this version)."""
+        return self._parse(row, keep=False)
+
     def list(
         self,
         kind: str | None = None,
