@@ -589,21 +589,23 @@ def test_a_missing_child_does_not_set_the_apps_health_but_no_live_child_is_missi
 
 def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(lab, monkeypatch):
     """Argo CD's repo server keeps generated manifests (reposerver/cache/cache.go): a step compares every
-    Application without rendering its chart again; the least recently used rendering goes first when the cache is
-    full (a cap that was cleared when full re-rendered every chart of a 1,000-vCluster fleet at every step)."""
+    Application without rendering its chart again — even one gone quiet, whose rendering Argo CD let go
+    (``ArgoCDController._let_go``) and takes back from the cache (``platform.helm.render``'s, serialized); the least
+    recently used rendering goes first when the cache is full (a cap that was cleared when full re-rendered every
+    chart of a 1,000-vCluster fleet at every step)."""
     lab.submit(SAMPLES / "dev.yaml")
     lab.settle()
-    from kratix_lab.platform import argocd
+    from kratix_lab.platform.helm import render
 
     argo = next(c for c in lab.controllers if c.name == "argocd")
     renders: list[str] = []
-    real = argo._render_helm
+    real = render._render_chart
 
-    def counting(ctx, app, *args):
-        renders.append(app["metadata"]["name"])
-        return real(ctx, app, *args)
+    def counting(source, *args):
+        renders.append(source.release_name)
+        return real(source, *args)
 
-    monkeypatch.setattr(argo, "_render_helm", counting)
+    monkeypatch.setattr(render, "_render_chart", counting)
     rounds = 0
     real_reconcile = argo.reconcile
 
@@ -621,11 +623,14 @@ def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(
             a["metadata"].setdefault("annotations", {})["test.kratix-lab.io/touched"] = mark
             lab.store.update(a)
 
+    assert argo._helm_in_use == {}, "every Application is quiet: none holds its rendering"
     touch_every_app("1")
     lab.settle()
     assert rounds >= 1 and renders == []  # the same chart inputs: every comparison came from the cache
-    monkeypatch.setattr(argocd, "HELM_CACHE_SIZE", 0)
-    argo._helm_cache.clear()
+    monkeypatch.setattr(render, "_RENDERS_KEPT", 0)
+    monkeypatch.setattr(render, "_RENDERS_IN_USE", 0)
+    render._renders.clear()
+    render._renders_in_use.clear()
     for mark in ("2", "3"):
         touch_every_app(mark)
         lab.settle()

@@ -34,7 +34,13 @@ _OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-HELM_CACHE_SIZE = 4096  # rendered charts kept (``ArgoCDController._helm``)
+HELM_IN_USE = (
+    64  # the charts rendered for the Applications being compared, kept as objects (``ArgoCDController._helm``)
+)
+# An Application gone quiet (``ArgoCDController._remember_quiet``) whose chart renders at most this many objects lets
+# its comparison go: compared again object by object only once something of it changes (a bigger one — the
+# state reconciler's git path, thousands of objects — keeps it for the next commit)
+QUIET_COMPARISON_KEPT_ABOVE = 64
 # An automated sync's retry strategy when the app sets none (argo-cd v3.5.1
 # controller/appcontroller.go:2383 ``Retry: appv1.RetryStrategy{Limit: 5}``) and the default backoff
 # (pkg/apis/application/v1alpha1/application_defaults.go:6-8): 5 s ×2, at most 3 min.
@@ -155,6 +161,7 @@ class Manifests:
     # What each object's content is, for caches: git objects are (blob sha, document index), the
     # same across revisions while their file is unchanged; otherwise (serial, index).
     content_ids: list[tuple[Any, int]] | None = None
+    helm_key: str | None = None  # a rendered chart's: its key in ``ArgoCDController._helm_in_use``
 
     def content_id(self, index: int) -> tuple[Any, int]:
         return self.content_ids[index] if self.content_ids is not None else (self.serial, index)
@@ -165,12 +172,11 @@ class ArgoCDController:
 
     def __init__(self) -> None:
         self._git_cache: dict[tuple[str, str, str, bool], Manifests] = {}
-        # Rendered charts by source, release and namespace, least recently used dropped first: as Argo CD's repo
-        # server keeps generated manifests (reposerver/cache/cache.go SetManifests/GetManifests, kept
-        # --repo-cache-expiration, 24 h): an Application is compared at every step, its chart rendered once per
-        # input. Room for every Application of a big fleet (a cap of 512 cleared at 1,000 vClusters rendered all of
-        # them again at every step: 27 of 31 s of an idle step).
-        self._helm_cache: collections.OrderedDict[str, Manifests] = collections.OrderedDict()
+        # The charts rendered for the Applications being compared, by source, release and namespace, least recently
+        # used dropped first (an Application gone quiet lets its own go: ``_let_go``); each chart is rendered once
+        # per input whatever the number of comparisons (``platform.helm.render_chart``'s cache, as Argo CD's repo
+        # server keeps generated manifests).
+        self._helm_in_use: collections.OrderedDict[str, Manifests] = collections.OrderedDict()
         self._fingerprints: dict[str, tuple] = {}
         self._compared: dict[str, dict[tuple[str, str, str, str], Compared]] = {}
         self._blob_docs: dict[str, list[Any]] = {}  # blob sha -> its parsed documents (read-only)
@@ -223,11 +229,12 @@ class ArgoCDController:
                 return False
         return tuple(store.rv(*k) for k in fingerprint[5]) == fingerprint[4]
 
-    def _remember_quiet(self, ctx: Context, app: dict[str, Any], fingerprint: tuple) -> None:
+    def _remember_quiet(self, ctx: Context, app: dict[str, Any], fingerprint: tuple, manifests: Manifests) -> None:
         """Note an Application found unchanged (see ``_unchanged``) — not one whose sync is retried, which is looked
-        at every round."""
+        at every round — and let go of what only its next comparison would use (``_let_go``)."""
         if ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running":
             return
+        self._let_go(app, manifests)
         spec = app.get("spec") or {}
         if spec.get("sources"):
             charts = [s for s in spec["sources"] if not s.get("ref")]
@@ -240,6 +247,22 @@ class ArgoCDController:
             source = (src.get("repoURL", ""), "main" if rev_name in ("HEAD", "main") else rev_name)
         meta = app["metadata"]
         self._quiet[(meta["namespace"], meta["name"])] = (fingerprint, spec.get("project") or "default", source)
+
+    def _let_go(self, app: dict[str, Any], manifests: Manifests) -> None:
+        """An Application gone quiet is not compared again until something of it changes: its rendered chart stays
+        in the cache serialized only, and a small one's comparison (each desired object against its live one) is
+        dropped — at 1,000 vClusters ~45 MB of the dashboard's clock that only the next comparison of each would
+        have read. When one changes, its chart comes back from the cache (not rendered again) and its few objects
+        are compared anew. A git source's objects are parsed once per blob for every Application and revision
+        (``_blob_docs``), and a big comparison (the state reconciler's) is kept for its next commit."""
+        if manifests.helm_key is None:
+            return
+        uid = app["metadata"]["uid"]
+        if len(self._compared.get(uid, ())) <= QUIET_COMPARISON_KEPT_ABOVE:
+            self._compared.pop(uid, None)
+        self._helm_in_use.pop(manifests.helm_key, None)
+        for token in [t for t in self._desired_keys if t[0] == manifests.serial]:
+            del self._desired_keys[token]
 
     # ---- one Application ---------------------------------------------------------------------
 
@@ -260,7 +283,7 @@ class ArgoCDController:
             fingerprint = self._fingerprint(ctx, app, manifests)
             retrying = ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running"
             if self._fingerprints.get(app["metadata"]["uid"]) == fingerprint and not retrying:
-                self._remember_quiet(ctx, app, fingerprint)
+                self._remember_quiet(ctx, app, fingerprint, manifests)
                 return 0  # nothing it compares has changed since the last round
         # Only top-level status fields are set below, never changed in place: a shallow copy will do.
         st = dict(app.get("status") or {})
@@ -398,7 +421,7 @@ class ArgoCDController:
         writes = self._save(ctx, app, new) + (1 if operation else 0)
         if not writes:
             self._fingerprints[app["metadata"]["uid"]] = fingerprint
-            self._remember_quiet(ctx, app, fingerprint)
+            self._remember_quiet(ctx, app, fingerprint, manifests)
         return writes
 
     def _compare(
@@ -455,8 +478,12 @@ class ArgoCDController:
         """What an app's comparison depends on: the app, its project, the revision and the live objects."""
         store = ctx.store
         dest_ns = ((app.get("spec") or {}).get("destination") or {}).get("namespace")
-        keys = [key for _, key in self._desired(ctx, manifests, dest_ns)]
-        keys += [self._key_of(r) for r in (app.get("status") or {}).get("resources") or []]
+        keys = {key: None for _, key in self._desired(ctx, manifests, dest_ns)}
+        # those it tracks that are not desired (to prune); one it both wants and tracks is there once (which it
+        # tracks is the Application's own status: its resourceVersion says when that changes)
+        keys.update(
+            (k, None) for k in map(self._key_of, (app.get("status") or {}).get("resources") or []) if k not in keys
+        )
         project = (app.get("spec") or {}).get("project") or "default"
         return (
             app["metadata"]["resourceVersion"],
@@ -632,13 +659,18 @@ class ArgoCDController:
         helm = src.get("helm") or {}
         dest = (app.get("spec") or {}).get("destination") or {}
         key = json.dumps([src, app["metadata"]["name"], dest.get("namespace")], sort_keys=True)
-        cached = self._helm_cache.get(key)
-        if cached is None:
-            cached = self._helm_cache[key] = self._render_helm(ctx, app, src, helm, dest)
-            if len(self._helm_cache) > HELM_CACHE_SIZE:
-                self._helm_cache.popitem(last=False)
-        else:
-            self._helm_cache.move_to_end(key)
+        cached = self._helm_in_use.get(key)
+        if cached is not None:
+            self._helm_in_use.move_to_end(key)
+            return cached
+        cached = self._render_helm(ctx, app, src, helm, dest)
+        cached.helm_key = key
+        # each object's content named by the inputs, not by this Manifests: a comparison cached under an earlier
+        # copy of the same rendering still holds (``_compare``)
+        cached.content_ids = [(key, i) for i in range(len(cached.objects))]
+        self._helm_in_use[key] = cached
+        if len(self._helm_in_use) > HELM_IN_USE:
+            self._helm_in_use.popitem(last=False)
         return cached
 
     def _render_helm(
