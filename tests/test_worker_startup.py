@@ -4,7 +4,10 @@ imports jsonschema — a spawned process starts afresh, and otherwise its first 
 
 from __future__ import annotations
 
+import os
 import sys
+
+import pytest
 
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources import Actions, Source
@@ -119,3 +122,39 @@ def test_workers_share_a_forkserver_yet_see_the_apps_environment_as_they_start(t
     assert parent == parent_2 != os.getpid(), "both forked by the one forkserver"
     assert (env, env_2) == ("first", "second")
     assert (cwd, cwd_2) == (str(tmp_path / "first"), str(tmp_path / "second"))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the process's RSS from /proc")
+def test_free_memory_is_given_back_to_the_system():
+    """``give_back_free_memory`` (glibc's malloc_trim): what the C allocator kept of freed objects over 512 bytes
+    (a JSON body, a big map's table) leaves the process — kept, it stays its high-water mark."""
+    from kratix_lab import startup
+
+    startup.give_back_free_memory()
+    if not startup._libc:
+        pytest.skip("not glibc: nothing to give back through")
+    big = [os.urandom(8) * 128 for _ in range(60_000)]  # ~60 MB in 1 KB blocks from the C allocator
+    pinned = os.urandom(8) * 128  # allocated after them: the heap's top stays in use, nothing is trimmed by itself
+    del big
+    before = _rss_mb()
+    startup.give_back_free_memory()
+    assert before - _rss_mb() > 30 and pinned
+
+
+def test_a_worker_gives_back_free_memory_at_most_once_a_second(monkeypatch):
+    from tui import lab_workers
+
+    calls: list[float] = []
+    now = [100.0]
+    monkeypatch.setattr(lab_workers, "give_back_free_memory", lambda: calls.append(now[0]))
+    monkeypatch.setattr(lab_workers.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(lab_workers, "_last_trim", 0.0)
+    for t in (100.0, 100.4, 100.9, 101.0, 101.5, 103.0):
+        now[0] = t
+        lab_workers._trimmed_after()
+    assert calls == [100.0, 101.0, 103.0]
