@@ -78,6 +78,8 @@ class Figures:
     pss_roles: list[str] = field(default_factory=list)  # which process each is (Memory.roles)
     pss_file: list[float] = field(default_factory=list)  # of each process's PSS then, the pages of files it maps
     rss_mb: float = 0.0  # the largest sum of their RSS seen (counting pages they share once in each)
+    painted: bool = False  # the first paint is over: ``after_paint`` is sampled from then on
+    after_paint: tuple[float, list[float], list[str]] = (0.0, [], [])  # the largest sum of PSS after it: each, roles
     cpu: dict[str, float] = field(default_factory=dict)
     loads: dict[str, str] = field(default_factory=dict)
     steps: int = 0
@@ -89,6 +91,8 @@ class Figures:
         if sum(pss) > self.pss_mb:
             self.pss_mb, self.pss_each = sum(pss), pss
             self.pss_roles, self.pss_file = roles or [], files or []
+        if self.painted and sum(pss) > self.after_paint[0]:
+            self.after_paint = (sum(pss), pss, roles or [])
         self.rss_mb = max(self.rss_mb, sum(rss))
 
 
@@ -254,6 +258,7 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 write_profile(paint_prof, f"/tmp/profile-dashboard-paint-{n}.txt")
             fig.cpu_each = cpu_each(cpu0_each)
             fig.loads["first paint"] = load()
+            fig.painted = True
 
             # ---- a change of one request's state: its row on screen ----
             changes_start, cpu1 = time.perf_counter(), cpu_seconds()
@@ -442,6 +447,13 @@ def report(fig: Figures) -> None:
         v = fig.stream_key_ms
         print(
             f"{n:>5}   keys while the rows stream in: median {statistics.median(v):.1f} ms, p95 {p95(v):.1f} ms, n={len(v)}"
+        )
+    if fig.after_paint[0]:
+        total, each, roles = fig.after_paint
+        print(
+            f"{n:>5}   memory after the first paint (its forked processes gone; the clock's first rounds): largest "
+            f"sum of PSS {total:.0f} MB: "
+            + " + ".join(f"{m:.0f} {r}".strip() for m, r in itertools.zip_longest(each, roles, fillvalue=""))
         )
     print(f"{n:>5}   CPU of the app's processes: " + ", ".join(f"{k} {v:.1f} s" for k, v in fig.cpu.items()))
     print(
