@@ -624,6 +624,8 @@ def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(
             lab.store.update(a)
 
     assert argo._helm_in_use == {}, "every Application is quiet: none holds its rendering"
+    sandbox = lab.get("Application", "sandbox", "argocd")["metadata"]["uid"]
+    assert sandbox not in argo._compared, "nor its comparison (a few objects, compared anew once one changes)"
     touch_every_app("1")
     lab.settle()
     assert rounds >= 1 and renders == []  # the same chart inputs: every comparison came from the cache

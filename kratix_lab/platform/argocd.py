@@ -34,9 +34,8 @@ _OWN_ANNOTATIONS = (TRACKING, LAST_APPLIED)
 APP_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-HELM_IN_USE = (
-    64  # the charts rendered for the Applications being compared, kept as objects (``ArgoCDController._helm``)
-)
+# the charts rendered for the Applications being compared, kept as objects (``ArgoCDController._helm``)
+HELM_IN_USE = 64
 # An Application gone quiet (``ArgoCDController._remember_quiet``) whose chart renders at most this many objects lets
 # its comparison go: compared again object by object only once something of it changes (a bigger one — the
 # state reconciler's git path, thousands of objects — keeps it for the next commit)
@@ -251,7 +250,7 @@ class ArgoCDController:
     def _let_go(self, app: dict[str, Any], manifests: Manifests) -> None:
         """An Application gone quiet is not compared again until something of it changes: its rendered chart stays
         in the cache serialized only, and a small one's comparison (each desired object against its live one) is
-        dropped — at 1,000 vClusters ~45 MB of the dashboard's clock that only the next comparison of each would
+        dropped — at 1,000 vClusters ~40 MB of the dashboard's clock that only the next comparison of each would
         have read. When one changes, its chart comes back from the cache (not rendered again) and its few objects
         are compared anew. A git source's objects are parsed once per blob for every Application and revision
         (``_blob_docs``), and a big comparison (the state reconciler's) is kept for its next commit."""
