@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -239,7 +240,11 @@ def labels_of_text(text: str) -> Any:
     that one field and skips the rest; a body msgspec will not read so is parsed."""
     try:
         meta = _decode_head(text).metadata
-        return None if meta is None else meta.labels
+        labels = None if meta is None else meta.labels
+        if type(labels) is dict:  # kept for every object of a kind selected on: each key and value once in memory
+            intern = sys.intern  # (the values repeat across kinds: a request's Works, placements, Jobs and Pods)
+            return {intern(k): intern(v) if type(v) is str else v for k, v in labels.items()}
+        return labels
     except msgspec.DecodeError:  # metadata not an object, NaN, …: parse_json says what it holds
         meta = parse_json(text).get("metadata")
         return meta.get("labels") if isinstance(meta, dict) else None
