@@ -158,12 +158,15 @@ class Manifests:
     notes: list[str] = field(default_factory=list)
     serial: int = field(default_factory=lambda: next(_serials))  # identifies this rendering in caches
     # What each object's content is, for caches: git objects are (blob sha, document index), the
-    # same across revisions while their file is unchanged; otherwise (serial, index).
+    # same across revisions while their file is unchanged; a rendered chart's (its inputs, index): a comparison
+    # cached under an earlier copy of the same rendering still holds; otherwise (serial, index).
     content_ids: list[tuple[Any, int]] | None = None
     helm_key: str | None = None  # a rendered chart's: its key in ``ArgoCDController._helm_in_use``
 
     def content_id(self, index: int) -> tuple[Any, int]:
-        return self.content_ids[index] if self.content_ids is not None else (self.serial, index)
+        if self.content_ids is not None:
+            return self.content_ids[index]
+        return (self.helm_key if self.helm_key is not None else self.serial, index)
 
 
 class ArgoCDController:
@@ -480,9 +483,7 @@ class ArgoCDController:
         keys = {key: None for _, key in self._desired(ctx, manifests, dest_ns)}
         # those it tracks that are not desired (to prune); one it both wants and tracks is there once (which it
         # tracks is the Application's own status: its resourceVersion says when that changes)
-        keys.update(
-            (k, None) for k in map(self._key_of, (app.get("status") or {}).get("resources") or []) if k not in keys
-        )
+        keys.update(dict.fromkeys(map(self._key_of, (app.get("status") or {}).get("resources") or [])))
         project = (app.get("spec") or {}).get("project") or "default"
         return (
             app["metadata"]["resourceVersion"],
@@ -663,10 +664,7 @@ class ArgoCDController:
             self._helm_in_use.move_to_end(key)
             return cached
         cached = self._render_helm(ctx, app, src, helm, dest)
-        cached.helm_key = key
-        # each object's content named by the inputs, not by this Manifests: a comparison cached under an earlier
-        # copy of the same rendering still holds (``_compare``)
-        cached.content_ids = [(key, i) for i in range(len(cached.objects))]
+        cached.helm_key = key  # (also what its objects' content is: ``Manifests.content_id``)
         self._helm_in_use[key] = cached
         if len(self._helm_in_use) > HELM_IN_USE:
             self._helm_in_use.popitem(last=False)
