@@ -600,12 +600,17 @@ def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     assert snap.state_head() == source.state_head() and snap.now() == source.now()
 
 
-def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_reads(two):
+@pytest.mark.parametrize("forgets", [False, True])
+def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_reads(two, monkeypatch, forgets):
     """A forked process's snapshot takes the objects its parent had parsed (``LabSource``'s store: the fleet's worker
     parsed every Application for the members) at the version it reads — the very objects, shared, not parsed again
     — and reads anew one written since the parent parsed it; a kind the parent never parsed is parsed here. The
     parent reads as the fleet's worker does: a lab opened for reading, whose store keeps what it parses (a process
-    whose controllers ran keeps none of the kinds they look at by resourceVersion: ``Store.keep_none_of``)."""
+    whose controllers ran keeps none of the kinds they look at by resourceVersion: ``Store.keep_none_of``). A
+    snapshot that forgets (a streaming process) takes big bodies only (``INHERITED_FROM``; 0 here: every one)."""
+    import kratix_lab.sources.lab as lab_module
+
+    monkeypatch.setattr(lab_module, "INHERITED_FROM", 0)
     source = LabSource(Lab.open_for_reading(two.path), read_only=True)
     apps = {a["metadata"]["name"]: a for a in source.list("Application", "argocd", group="argoproj.io")}
     assert len(apps) >= 2
@@ -615,7 +620,8 @@ def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_read
     app["metadata"].setdefault("labels", {})["probe"] = "written after the parent parsed it"
     two.store.update(app)
     snap.reopened()
-    snap.forget_parsed()  # as a streaming process: the texts not kept
+    if forgets:
+        snap.forget_parsed()  # as a streaming process: the texts not kept
     for name in unchanged:
         assert snap.get("Application", name, "argocd", "argoproj.io") is apps[name]
     again = snap.get("Application", changed, "argocd", "argoproj.io")
@@ -625,6 +631,38 @@ def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_read
     assert work == source.list("Work", "platform-requests")[0]
     snap.forget_parsed()
     assert snap.get("Application", unchanged[0], "argocd", "argoproj.io") is apps[unchanged[0]]  # taken: kept
+
+
+def test_a_forgetting_snapshot_parses_a_small_body_anew_and_drops_it(two, monkeypatch):
+    """A streaming process's snapshot (one that forgets) leaves the parent's copy of a body under ``INHERITED_FROM``
+    bytes alone: the row it belongs to parses it (equal, not the parent's object), and it is dropped with that row
+    (read again after ``forget_parsed``) — touching the parent's copy would copy its pages, and its neighbours',
+    for good (issue 15); a body of that size or more is taken, and kept."""
+    import json
+
+    import kratix_lab.sources.lab as lab_module
+
+    source = LabSource(Lab.open_for_reading(two.path), read_only=True)
+    apps = {a["metadata"]["name"]: a for a in source.list("Application", "argocd", group="argoproj.io")}
+    sizes = {name: len(two.store.body("Application", name, "argocd", "argoproj.io") or "") for name in apps}
+    big = max(sizes, key=sizes.__getitem__)
+    small = min(sizes, key=sizes.__getitem__)
+    assert sizes[small] < sizes[big]
+    monkeypatch.setattr(lab_module, "INHERITED_FROM", sizes[big])
+    snap = source.snapshot()
+    snap.reopened()
+    snap.forget_parsed()
+    assert snap.get("Application", big, "argocd", "argoproj.io") is apps[big]  # taken
+    held = {o.name: o for o in snap._kinds.get("Application", snap._parts.get(("Application", "argocd"))).rows}
+    assert held[small].value is None  # not taken: the parent's copy untouched
+    first = snap.get("Application", small, "argocd", "argoproj.io")
+    assert json.dumps(first, sort_keys=True) == json.dumps(apps[small], sort_keys=True)
+    assert held[small].value is first  # parsed here when asked for
+    snap.forget_parsed()  # the row is done: dropped
+    assert held[small].value is None and held[big].value is apps[big] and held[big].seen  # taken: kept
+    assert json.dumps(snap.get("Application", small, "argocd", "argoproj.io"), sort_keys=True) == json.dumps(
+        apps[small], sort_keys=True
+    )  # read again
 
 
 _JSON = st.recursive(

@@ -57,7 +57,9 @@ def test_the_first_rows_stream_in_and_equal_the_rows_from_scratch(fleet_lab, sma
     source = LabSource(fleet_lab)
     rows = FleetRows(source, workers=2)
     first = rows.refresh(limit=1)
-    assert rows._stream is not None, "six rows from four: streamed"
+    import threading
+
+    assert rows._stream is not None, f"six rows from four: streamed {threading.enumerate()} {rows.entries.keys()}"
     assert 1 <= len(first) < 6 and rows.pending == 6 - len(first)
     assert first[0] in fleet(source)
     pending = drain(rows)
@@ -174,3 +176,64 @@ def test_the_processes_fork_with_what_this_one_holds_frozen_and_this_one_collect
     counts = [int(n) for n in seen.read_text().split()]
     assert len(counts) == 2 and min(counts) > 10_000, counts
     assert gc.get_freeze_count() == 0
+
+
+def test_the_processes_start_with_what_every_row_computes_alike(fleet_lab, small_stream, monkeypatch, tmp_path):
+    """The first row is computed here, before the processes fork: the values every row computes alike
+    (``Recorder.derived``: the Applications of the state repo, those that cannot compare) are computed once, here,
+    and the processes start with them — each computing them would read every Application (issue 15: and copy the
+    pages of this process's copy of them)."""
+    from kratix_lab.fleet import deps as deps_mod
+
+    seen, share, derive = tmp_path / "memo", parallel_mod._stream_share, deps_mod._derive
+
+    def probe(send, s, rk, columns, todo, memo):
+        computed = []
+
+        def counting(source, compute):
+            computed.append(compute)
+            return derive(source, compute)
+
+        deps_mod._derive = counting  # (in the forked process only)
+        try:
+            return share(send, s, rk, columns, todo, memo)
+        finally:
+            with seen.open("a") as f:
+                f.write(f"{len(computed)} {' '.join(sorted(memo))}\n")
+
+    monkeypatch.setattr(parallel_mod, "_stream_share", probe)
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=2)
+    first = rows.refresh(limit=1)
+    assert rows._stream is not None and len(first) == 1 and rows.changed == [("platform-requests", "sandbox")]
+    assert rows.refresh() == fleet(source)
+    lines = seen.read_text().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        computed, *names = line.split(" ")
+        assert computed == "0", line  # nothing computed again there
+        assert "comparison_errors" in names and any(n.startswith("apps-of-repo") for n in names), line
+
+
+def test_a_new_vcluster_reaches_its_own_row_only(fleet_lab):
+    """A row finds the Application that syncs its commit among the state repo's Applications (a value computed once
+    for every row, ``apps_of_repo``): a new vCluster's own Application is a chart's, so it changes nothing there,
+    and the new request reaches no other row (issue 15) — but for the kubeconfig-sync CronJobs, which every five lab
+    minutes reach every row."""
+    source = LabSource(fleet_lab)
+    rows = FleetRows(source, workers=1)
+    rows.refresh()
+    repo = [k for k in rows.memo if k.startswith("apps-of-repo ")]
+    assert len(repo) == 1 and rows.memo[repo[0]].value  # (name, path) of each Application of the state repo
+    before = rows.memo[repo[0]].fingerprint
+    fleet_lab.submit(request(7))
+    new, others = ("platform-requests", "vc07"), {}
+    for _ in range(40):
+        fleet_lab.step()
+        rows.refresh()
+        others |= {k: rows.why[k] for k in rows.changed if k != new}
+    assert rows.rows() == fleet(source)
+    assert new in {(r.namespace, r.name) for r in rows.rows()}
+    assert fleet_lab.store.get("Application", "vc07", "argocd", "argoproj.io") is not None
+    assert rows.memo[repo[0]].fingerprint == before
+    assert all(why.endswith("-kubeconfig-sync changed") for why in others.values()), others

@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kratix_lab.errors import KratixLabError
+from kratix_lab.sources import BIG_BODY
 from kratix_lab.sources.factory import PlatformSettings, open_platform
 from kratix_lab.startup import tune_gc
 from tui import jobs
@@ -99,7 +100,11 @@ class KratixLabApp(App[int]):
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
         # rows what changed, and only the rows they reach are computed again (tui.jobs.read_fleet).
-        fleet_settings = replace(self.settings, watch=True) if self.settings.live else self.settings
+        # In the lab it keeps parsed only the big bodies (the state reconciler's Application, which every row reads):
+        # the members' read parses every request and Application, and each is read again only by its own row.
+        fleet_settings = (
+            replace(self.settings, watch=True) if self.settings.live else replace(self.settings, kept_from=BIG_BODY)
+        )
         self.fleet_reader = make_worker(workers, fleet_settings, "fleet", read_only=True)
         self.fleet_reader.submit(jobs.warm_fleet)  # its start overlaps the app's (the first row sooner)
         # Every change (and, in the lab, every step of its clock) on one worker of its own. A lab's clock steps every

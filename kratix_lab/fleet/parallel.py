@@ -38,7 +38,15 @@ class _Stream:
     before a change that this process polls meanwhile are checked against every change since the start
     (``FleetRows._streaming``)."""
 
-    def __init__(self, s: Any, rk: Any, columns: Any, todo: builtins.list[tuple[tuple[str, str], bool]], workers: int):
+    def __init__(
+        self,
+        s: Any,
+        rk: Any,
+        columns: Any,
+        todo: builtins.list[tuple[tuple[str, str], bool]],
+        workers: int,
+        memo: dict[str, Derived] | None = None,
+    ):
         import multiprocessing
         import sys
 
@@ -58,16 +66,16 @@ class _Stream:
         # with this one (Python's gc docs: freeze before fork). Seen again here after: it collects as ever.
         gc.freeze()
         try:
-            self._fork(s, rk, columns, rest, size, ctx)
+            self._fork(s, rk, columns, rest, size, ctx, dict(memo or {}))
         finally:
             gc.unfreeze()
         self.pending = len(todo)
 
-    def _fork(self, s: Any, rk: Any, columns: Any, rest: Any, size: int, ctx: Any) -> None:
+    def _fork(self, s: Any, rk: Any, columns: Any, rest: Any, size: int, ctx: Any, memo: dict[str, Derived]) -> None:
         for i in range(0, len(rest), size):
             share = rest[i : i + size]
             receive, send = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_stream_share, args=(send, s, rk, columns, share), daemon=True)
+            process = ctx.Process(target=_stream_share, args=(send, s, rk, columns, share, memo), daemon=True)
             process.start()
             send.close()
             self.children.append(_Child(process, receive, {k: live for k, live in share}))
@@ -153,9 +161,10 @@ class _Child:
             self.process.join()
 
 
-def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
+def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any, memo: dict[str, Derived]) -> None:
     """A forked process's tracked rows (``_Stream``), sent ``STREAM_CHUNK`` at a time with the values computed for
-    every row they used; it stops at a row that raises (the parent computes the rest and raises there)."""
+    every row they used that ``memo`` (the parent's, computed before the fork) did not hold; it stops at a row that
+    raises (the parent computes the rest and raises there)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
@@ -163,8 +172,7 @@ def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any) -> None:
         s = s.reopened()
         forget = getattr(s, "forget_parsed", lambda: None)  # the bodies of the rows sent: not held (a lab's snapshot)
         forget()
-        memo: dict[str, Derived] = {}
-        sent: set[str] = set()
+        sent = set(memo)  # (the parent has them)
         for i in range(0, len(share), STREAM_CHUNK):
             chunk = share[i : i + STREAM_CHUNK]
             rows = [(key, _compute(s, rk, columns, key, live, True, False, memo)) for key, live in chunk]

@@ -190,12 +190,23 @@ class FleetRows:
             if entry is None or key in dirty or entry.member[2] != live or key in self._due:
                 todo.append((key, live))
         if self.track and _Stream.possible(self, todo):  # many rows due (the first, or every CronJob firing at once)
-            self._due = {}
-            if snapshot is None:  # read by the processes only
-                snapshot = self.source.snapshot
-                s = snapshot()
-            self._stream = _Stream(s, rk, columns, todo, self.workers)
-            return self._streaming(limit)
+            # the first row here, before the processes fork: what every row computes alike (``Recorder.derived``:
+            # the Applications of the state repo, those that cannot compare) is computed once, here, and the
+            # processes start with it — each computing it would read (and copy the pages of) every Application
+            (key, live), first = todo[0], [todo[0][0]]
+            self._put(key, _compute(self.source, rk, columns, key, live, True, False, self.memo))
+            todo = todo[1:]
+            if _Stream.possible(self, todo):  # (still: no thread started by that row)
+                self._due = {}
+                if snapshot is None:  # read by the processes only
+                    snapshot = self.source.snapshot
+                    s = snapshot()
+                self._stream = _Stream(s, rk, columns, todo, self.workers, self.memo)
+                return self._streaming(None if limit is None else limit - 1, first)
+            if limit is not None:
+                limit -= 1
+        else:
+            first = []
         if not self.track and self.workers > 1 and len(todo) >= PARALLEL_FROM and hasattr(s, "reopened"):
             computed = _in_workers(s, rk, columns, todo, self.workers, self._keep_diagnoses)
         else:
@@ -213,7 +224,7 @@ class FleetRows:
                 self._put(key, entry)
             else:
                 self.entries[key] = entry
-        self.changed = [key for key, _ in todo]
+        self.changed = [*first, *(key for key, _ in todo)]
         self.recomputed = len(self.changed)
         return self.rows()
 
@@ -228,10 +239,14 @@ class FleetRows:
         self.entries[key] = entry
         self._index.add(key, entry.deps)
 
-    def _streaming(self, limit: int | None) -> builtins.list[VClusterStatus]:
+    def _streaming(
+        self, limit: int | None, first: builtins.list[tuple[str, str]] | None = None
+    ) -> builtins.list[VClusterStatus]:
         """A refresh while the first rows stream in (``_Stream``): the rows here are brought up to date as ever,
         the stream's new rows are taken — and checked against every change since it started (they may have read
-        before it) — and, up to ``limit``, the rows left to this process are computed."""
+        before it) — and, up to ``limit``, the rows left to this process are computed. ``first``: the rows this
+        refresh computed before the stream started (it waits for none of the processes' then)."""
+        first = first or []
         stream = self._stream
         assert stream is not None and self.feed is not None
         changes: Changes = self.feed.poll()
@@ -244,7 +259,7 @@ class FleetRows:
         dirty = self._dirty(changes) if self.entries else set()
         why = dict(self.why) if dirty else {}
         mine = stream.mine(limit)
-        arrived, orphans = stream.take(block=not mine and not dirty)
+        arrived, orphans = stream.take(block=not mine and not dirty and not first)
         for key, entry in arrived:
             self._put(key, entry)
         for name, derived in stream.memo.items():  # what the streamed rows used, as it is now (``_dirty`` compares)
@@ -262,7 +277,7 @@ class FleetRows:
         for key, live in todo:
             self._put(key, _compute(self.source, stream.rk, stream.columns, key, live, True, False, self.memo))
         self.why = why
-        self.changed = [*(k for k, _ in arrived), *(k for k, _ in todo)]
+        self.changed = [*first, *(k for k, _ in arrived), *(k for k, _ in todo)]
         self.recomputed = len(self.changed)
         self.gone = []
         self.pending = stream.pending + len(self._due)

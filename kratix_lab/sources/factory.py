@@ -62,7 +62,9 @@ class PlatformSettings:
     ``watch``: read through the watch cache (``CachedSource``: each kind listed once, then watched; its events are the
     change feed of ``kratix_lab.fleet``) — for a reader that keeps reading, as the dashboard's fleet worker;
     ``compact``: a lab keeps its parsed objects' equal parts once (``Store.keep_compact``) — for a process that holds
-    a whole lab for long, as the dashboard's clock (a third of the memory, a fifth more CPU a body decoded).
+    a whole lab for long, as the dashboard's clock (a third of the memory, a fifth more CPU a body decoded);
+    ``kept_from``: a lab keeps parsed only the bodies of that many bytes of JSON or more, and the Applications
+    (``Store.keep_big_only``) — for a process that reads each object seldom, as the dashboard's fleet worker.
     """
 
     lab: str | None = None
@@ -78,6 +80,7 @@ class PlatformSettings:
     gitops_path: str = "platform/vclusters"
     watch: bool = False
     compact: bool = False
+    kept_from: int = 0
 
     @property
     def live(self) -> bool:
@@ -153,6 +156,10 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
         lab = Lab.open_for_reading(path) if read_only else Lab(path, create=False)
         if settings.compact:
             lab.store.keep_compact()
+        if settings.kept_from:
+            # (the Applications stay parsed: what every row computes alike lists them whole after each change —
+            # ``Recorder.derived`` — and a thousand of them decoded again was a quarter of a second)
+            lab.store.keep_big_only(settings.kept_from, but=("Application",))
         return lab_platform(lab, read_only=read_only)
     from kratix_lab.live.actions import GitOpsSettings, LiveActions
 

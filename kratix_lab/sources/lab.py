@@ -20,7 +20,7 @@ from kratix_lab.model import clone, doccache, namespace_of, parse_json
 from kratix_lab.model.objects import kept
 from kratix_lab.platform.lab import Lab
 from kratix_lab.platform.store import Store
-from kratix_lab.sources import CommitInfo, Platform
+from kratix_lab.sources import BIG_BODY, CommitInfo, Platform
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _KRATIX = "platform.kratix.io"
@@ -194,7 +194,11 @@ class _Obj:
     __slots__ = ("body", "group", "home", "name", "namespace", "seen", "value")
 
     def __init__(self, row: tuple[str, str, str, str], home: _Kind | None = None) -> None:
-        self.group, self.namespace, self.name = row[:3]
+        group, namespace, self.name = row[:3]
+        self.group, self.namespace = (
+            sys.intern(group),
+            sys.intern(namespace),
+        )  # (a kind's thousands of objects share a few)
         self.body: str | None = row[3]  # None: parsed, or dropped (forget_parsed)
         self.home = home
         self.value: dict[str, Any] | None = None
@@ -248,6 +252,14 @@ def labels_of_text(text: str) -> Any:
     except msgspec.DecodeError:  # metadata not an object, NaN, …: parse_json says what it holds
         meta = parse_json(text).get("metadata")
         return meta.get("labels") if isinstance(meta, dict) else None
+
+
+INHERITED_FROM = BIG_BODY  # bytes of JSON: a body a forgetting snapshot's process takes from its parent's memory
+
+
+def _labels_and_size(text: str) -> tuple[Any, int]:
+    """``labels_of_text`` and the text's length (a snapshot that forgets: ``LabSnapshot._read``)."""
+    return labels_of_text(text), len(text)
 
 
 class _Kind:
@@ -476,26 +488,38 @@ class LabSnapshot:
         return part
 
     def _read(self, kind: str, namespace: str | None) -> _Kind:
+        big: builtins.list[bool] | None = None
         if self._fresh is not None:  # it forgets (forget_parsed): no text kept, the labels read as rows go by
-            rows = self._store.read_kind(kind, labels_of_text, namespace)
+            rows = self._store.read_kind(kind, _labels_and_size, namespace)
             heads = [(g, ns, name, None) for g, ns, name, _ in rows]
-            known = _Kind(kind, heads, self, [labels for *_, labels in rows])
+            known = _Kind(kind, heads, self, [labels for *_, (labels, _) in rows])
+            big = [size >= INHERITED_FROM for *_, (_, size) in rows]
         else:
             known = _Kind(kind, self._store.read_kind(kind, None, namespace), self)
         if self._inherited is not None:
-            self._take_inherited(known)
+            self._take_inherited(known, big)
         return known
 
-    def _take_inherited(self, known: _Kind) -> None:
+    def _take_inherited(self, known: _Kind, big: builtins.list[bool] | None) -> None:
         """The objects of ``known`` its parent process had parsed, at the version read here, taken from the parent's
-        store (``Store.parsed_at``: its memory, shared copy-on-write) instead of parsed again here: the dashboard's
-        forked processes each parsed every Argo CD Application (the rows' traces list them all) that the fleet's
-        worker had parsed already — ~70 MB each at 1,000 vClusters. Taken ones are kept (``seen``): dropping them
-        would free nothing of this process's own."""
+        store (``Store.parsed_at``: its memory, shared copy-on-write) instead of parsed again here: each of the
+        dashboard's forked processes parsed the state reconciler's Application (every row reads it; 5 MB of JSON at
+        1,000 vClusters) that the fleet's worker had parsed already. Taken ones are kept (``seen``): dropping them
+        would free nothing of this process's own.
+
+        A snapshot that forgets (``forget_parsed``: the dashboard's first rows) takes only the big ones (``big``: a
+        body of ``INHERITED_FROM`` bytes or more): a small one is read by the row it belongs to, and parsed here it
+        is dropped with that row, where taken its pages are copied for good as the row touches it — and the parent's
+        objects share pages, so touching one copies its neighbours too (issue 15: at 1,000 vClusters each process
+        copied 30-37 MB of the 55 MB of the parent's Applications, most of them a vCluster's own)."""
         inherited, kind = self._inherited, known.kind
         assert inherited is not None
+        if big is not None and not any(big):
+            return  # (nor the kind's resourceVersions read: at 1,000 vClusters 15 MB of an index for every kind read)
         rvs = self._store.rvs_of(kind)  # (once: ``rv`` would ask SQLite for each object)
-        for o in known.rows:
+        for i, o in enumerate(known.rows):
+            if big is not None and not big[i]:
+                continue
             value = inherited.parsed_at(
                 o.group, kind, o.namespace, o.name, rvs.get((o.group, o.namespace or "", o.name))
             )

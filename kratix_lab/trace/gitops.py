@@ -4,6 +4,7 @@ stretch; an Application of a chart goes on to the Helm stretch)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from kratix_lab.kube.health import (
@@ -19,7 +20,7 @@ from kratix_lab.kube.health import (
 from kratix_lab.model import GVK, YamlError, namespace_of
 from kratix_lab.trace.helm import HelmStretch
 from kratix_lab.trace.manifests import CommitManifests, placement_files
-from kratix_lab.trace.node import UNREADABLE, RequestKind, TraceNode, unreadable
+from kratix_lab.trace.node import ARGO, UNREADABLE, RequestKind, TraceNode, unreadable
 from kratix_lab.words import plural
 
 
@@ -127,10 +128,38 @@ class GitopsStretch(HelmStretch):
         return node
 
     def syncing_app(self, url: str | None, path: str) -> dict[str, Any] | None:
-        for app in self.apps():
+        """The first Application (in the list's order) whose source is the repo ``url`` and whose path holds
+        ``path`` (no path: the whole repo).
+
+        A source that keeps derived values (``derived(key, compute)``: the fleet's snapshot and row engine) answers
+        from the names and paths of the Applications of that repo (``apps_of_repo``), read once for every row, and
+        gets the one found: a fleet's row reads that Application only, not the list (issue 15: every row listed a
+        thousand Applications; the dashboard's forked processes copied their pages as the list touched them). The key
+        names the repo, so a vCluster's own Application (a chart's repo) coming or going changes nothing here."""
+        if not url:
+            return None
+        derived = getattr(self.s, "derived", None)
+        if derived is None:
+            return self._first_syncing(self.apps(), url, path)
+        try:
+            apps = derived(f"apps-of-repo {_norm(url)}", partial(apps_of_repo, _norm(url)))
+        except UNREADABLE:
+            return self._first_syncing(self.apps(), url, path)  # (the list says why: ``_apps_error``)
+        for name, app_path in apps:
+            if not app_path or path == app_path or path.startswith(app_path + "/"):
+                try:
+                    return self.s.get("Application", name, "argocd", ARGO)
+                except UNREADABLE as e:
+                    self._apps_error = e
+                    return None
+        return None
+
+    @staticmethod
+    def _first_syncing(apps: list[dict[str, Any]], url: str, path: str) -> dict[str, Any] | None:
+        for app in apps:
             src = (app.get("spec") or {}).get("source") or {}
             app_path = (src.get("path") or "").strip("/")
-            same_repo = bool(url) and _norm(src.get("repoURL", "")) == _norm(url or "")
+            same_repo = _norm(src.get("repoURL", "")) == _norm(url)
             if same_repo and (not app_path or path == app_path or path.startswith(app_path + "/")):
                 return app
         return None
@@ -293,6 +322,17 @@ class GitopsStretch(HelmStretch):
 
 def _norm(url: str) -> str:
     return url.rstrip("/").removesuffix(".git")
+
+
+def apps_of_repo(url: str, s: Any) -> tuple[tuple[str, str], ...]:
+    """The Applications in argocd whose source is the git repo ``url`` (normalized: ``_norm``), as (name, path
+    without its slashes), in the list's order: what ``GitopsStretch.syncing_app`` looks for (a derived value)."""
+    out = []
+    for app in s.list("Application", "argocd", group=ARGO):
+        src = (app.get("spec") or {}).get("source") or {}
+        if _norm(src.get("repoURL", "")) == url:
+            out.append((str(app["metadata"]["name"]), (src.get("path") or "").strip("/")))
+    return tuple(out)
 
 
 def _sync_node(
