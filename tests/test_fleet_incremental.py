@@ -288,7 +288,7 @@ def test_the_applications_that_cannot_compare_are_computed_once_for_every_row(la
     source = LabSource(lab)
     rows = FleetRows(source)
     rows.refresh()
-    assert "comparison_errors" in rows.memo and rows.memo["comparison_errors"].value == []
+    assert "comparison_errors" in rows.memo and rows.memo["comparison_errors"].value == ()  # (per Application)
     assert rows.memo["comparison_errors"].kinds == {"Application"}
     for entry in rows.entries.values():
         assert "comparison_errors" in entry.deps.derived

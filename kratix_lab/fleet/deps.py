@@ -31,6 +31,7 @@ from kratix_lab.diagnose import Diagnosis, VClusterStatus, fleet_row
 from kratix_lab.fleet.proxies import TDict, TStr, followed_time, plain, wrap
 from kratix_lab.fleet.track import Facts
 from kratix_lab.model import matches_labels
+from kratix_lab.sources import PerObject
 
 Key = tuple[str, str, str]  # kind, namespace ("" cluster-wide), name
 SHARED = frozenset({"Application", "Destination", "GitStateStore"})  # read by many rows: compared on facts
@@ -164,6 +165,7 @@ class Derived:
     fingerprint: str
     kinds: frozenset[str]
     always: bool  # it read events, logs or the state repo (no kind to follow): computed again at every refresh
+    parts: dict[tuple[str, str], Any] | None = None  # a ``PerObject``'s parts by (namespace, name)
 
 
 class _Reads:
@@ -190,7 +192,25 @@ class _Reads:
         return getattr(self._s, name)
 
 
-def _derive(source: Any, compute: Any) -> Derived:
+def _derive(source: Any, compute: Any, previous: Derived | None = None, changed: Any = None) -> Derived:
+    """``compute`` over ``source``; a ``PerObject`` with its ``previous`` parts brought up to date by reading again
+    only the objects ``changed`` (keys) of its kind."""
+    if isinstance(compute, PerObject):
+        if previous is not None and previous.parts is not None and changed is not None:
+            parts = dict(previous.parts)
+            for kind, ns, name in changed:
+                if kind != compute.kind or (compute.namespace is not None and ns != compute.namespace):
+                    continue
+                obj = source.get(kind, name, ns or None, compute.group)
+                part = None if obj is None else compute.part(obj)
+                if part is None:
+                    parts.pop((ns, name), None)
+                else:
+                    parts[(ns, name)] = part
+        else:
+            parts = compute.parts(source)
+        value = compute.value(parts)
+        return Derived(compute, value, _fingerprint(value), frozenset({compute.kind}), False, parts)
     reads = _Reads(source)
     value = compute(reads)
     return Derived(compute, value, _fingerprint(value), frozenset(reads.kinds), reads.always)

@@ -361,7 +361,7 @@ class FleetRows:
                 if not idx.derived.get(name):
                     del self.memo[name]  # no row uses it any more
                 elif entry.always or entry.kinds & kinds:
-                    self.memo[name] = _derive(s, entry.compute)
+                    self.memo[name] = _derive(s, entry.compute, entry, changes.objects)
         for name, rows in idx.derived.items():  # (the memo is current: rows streamed in are checked against it)
             now = self.memo.get(name)
             for row in [r for r in _rows_of(rows) if r not in why]:

@@ -20,7 +20,7 @@ import sys
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,6 @@ class Store:
         self._compacting = False  # keep_compact(): the parsed objects' equal parts kept once
         self._never_kept: set[str] = set()  # keep_none_of(): kinds whose objects are never kept parsed
         self._kept_from = 0  # keep_big_only(): bytes of JSON under which a body read is not kept parsed
-        self._kept_whole: frozenset[str] = frozenset()  # keep_big_only(but=…): kinds kept parsed whatever their size
         self._rvs: dict[str, dict[tuple[str, str, str], int]] | None = None  # see _rv_index: the kinds read
         self._rvs_all = False  # whether _rvs holds every kind (a kind with no object then has no entry)
         self._reads_of: dict[str, int] = {}  # reads of one object of a kind the index does not hold yet (``get``)
@@ -340,7 +339,7 @@ class Store:
         if (
             (keep is not True and (keep is False or not keep(obj)))
             or row[1] in self._never_kept
-            or (len(row[5]) < self._kept_from and row[1] not in self._kept_whole)
+            or len(row[5]) < self._kept_from
         ):
             return obj
         if self._compacting:
@@ -360,15 +359,15 @@ class Store:
             for key in [key for key in self._parsed if key[1] == kind]:
                 del self._parsed[key]
 
-    def keep_big_only(self, size: int, *, but: Iterable[str] = ()) -> None:
-        """From now on keep parsed only the bodies read of ``size`` bytes of JSON or more, and those of the kinds
-        ``but`` (those kept already stay): for a process that reads each object seldom — the dashboard's fleet
+    def keep_big_only(self, size: int) -> None:
+        """From now on keep parsed only the bodies read of ``size`` bytes of JSON or more (those kept already stay):
+        for a process that reads each object seldom — the dashboard's fleet
         worker reads every request for the fleet's members, and then each object again only when its row is
         computed again (a few KB: decoded in a fraction of a millisecond) — while what every row reads (the state
         reconciler's Application, megabytes at 1,000 vClusters) stays parsed, and the fleet's forked processes take
         it from here (``LabSnapshot.reopened``). Measured at 1,000 vClusters: the fleet worker after the first paint
-        187 → 161 MB (Applications kept: ``but``)."""
-        self._kept_from, self._kept_whole = size, frozenset(but)
+        187 → 130 MB."""
+        self._kept_from = size
 
     def keep_compact(self) -> None:
         """Keep the parsed objects' equal parts once in memory from now on (``keep_parts_once``: a table for the

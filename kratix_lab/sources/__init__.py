@@ -15,6 +15,7 @@ the dashboard and the create form never import ``kratix_lab.platform`` (import-l
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -26,6 +27,36 @@ if TYPE_CHECKING:
 # reads it; a vCluster's own objects are a few KB, each read by its row. The dashboard's fleet worker keeps only big
 # bodies parsed, and its forked processes take only those from it (``kratix_lab.sources.lab``; issue 15).
 BIG_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PerObject:
+    """A value derived from every object of a kind, for ``derived(key, compute)`` (a source that keeps such values:
+    the fleet's snapshot and row engine): ``part(obj)`` for each object (None: it adds nothing), in (namespace, name)
+    order. Called, it reads the kind whole; the fleet's row engine keeps the parts and after a change reads again
+    only the objects that changed (``kratix_lab.fleet.deps``: issue 15, a thousand Applications walked after every
+    sync of the state reconciler, each parsed again in a process that does not keep them)."""
+
+    kind: str
+    namespace: str | None
+    group: str | None
+    part: Callable[[dict[str, Any]], Any]
+
+    def parts(self, s: Any) -> dict[tuple[str, str], Any]:
+        out = {}
+        for obj in s.list(self.kind, self.namespace, group=self.group):
+            part = self.part(obj)
+            if part is not None:
+                meta = obj.get("metadata") or {}
+                out[(str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = part
+        return out
+
+    @staticmethod
+    def value(parts: dict[tuple[str, str], Any]) -> tuple[Any, ...]:
+        return tuple(parts[key] for key in sorted(parts))
+
+    def __call__(self, s: Any) -> tuple[Any, ...]:
+        return self.value(self.parts(s))
 
 
 @dataclass(frozen=True)

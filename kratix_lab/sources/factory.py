@@ -63,8 +63,8 @@ class PlatformSettings:
     change feed of ``kratix_lab.fleet``) — for a reader that keeps reading, as the dashboard's fleet worker;
     ``compact``: a lab keeps its parsed objects' equal parts once (``Store.keep_compact``) — for a process that holds
     a whole lab for long, as the dashboard's clock (a third of the memory, a fifth more CPU a body decoded);
-    ``kept_from``: a lab keeps parsed only the bodies of that many bytes of JSON or more, and the Applications
-    (``Store.keep_big_only``) — for a process that reads each object seldom, as the dashboard's fleet worker.
+    ``kept_from``: a lab keeps parsed only the bodies of that many bytes of JSON or more (``Store.keep_big_only``) —
+    for a process that reads each object seldom, as the dashboard's fleet worker.
     """
 
     lab: str | None = None
@@ -157,9 +157,7 @@ def open_platform(settings: PlatformSettings, *, read_only: bool = False) -> Pla
         if settings.compact:
             lab.store.keep_compact()
         if settings.kept_from:
-            # (the Applications stay parsed: what every row computes alike lists them whole after each change —
-            # ``Recorder.derived`` — and a thousand of them decoded again was a quarter of a second)
-            lab.store.keep_big_only(settings.kept_from, but=("Application",))
+            lab.store.keep_big_only(settings.kept_from)
         return lab_platform(lab, read_only=read_only)
     from kratix_lab.live.actions import GitOpsSettings, LiveActions
 

@@ -20,7 +20,7 @@ from kratix_lab.model import clone, doccache, namespace_of, parse_json
 from kratix_lab.model.objects import kept
 from kratix_lab.platform.lab import Lab
 from kratix_lab.platform.store import Store
-from kratix_lab.sources import BIG_BODY, CommitInfo, Platform
+from kratix_lab.sources import BIG_BODY, CommitInfo, PerObject, Platform
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _KRATIX = "platform.kratix.io"
@@ -37,6 +37,30 @@ class LabSource:
         self._ancestors: dict[str, set[str]] = {}
         self._history: tuple[str, Callable[[], builtins.list[str] | None]] | None = None  # prefetch_history's walk
         self._files: dict[tuple[str, str], dict[str, bytes]] = {}  # what a commit holds never changes
+        self._parts: dict[str, dict[tuple[str, str, str], tuple[int, Any]]] = {}  # ``derived``'s, by resourceVersion
+
+    def derived(self, key: str, compute: Callable[[Any], Any]) -> Any:
+        """``compute(self)``; a ``PerObject``'s parts kept by resourceVersion, so that only the objects written since
+        the last call are read again (the store's index of resourceVersions says which): a trace looks for the
+        Application that syncs its commit among the state repo's Applications (``trace.gitops.apps_of_repo``)
+        without listing — and parsing, and keeping — a thousand of them each time (issue 15: the dashboard's reader
+        held every Application after its first trace)."""
+        if not isinstance(compute, PerObject):
+            return compute(self)
+        held, now = self._parts.get(key, {}), {}
+        for (group, ns, name), rv in self.lab.store.rvs_of(compute.kind).items():
+            if (compute.group is not None and group != compute.group) or (
+                compute.namespace is not None and ns != compute.namespace
+            ):
+                continue
+            was = held.get((group, ns, name))
+            if was is not None and was[0] == rv:
+                now[(group, ns, name)] = was
+                continue
+            obj = self.get(compute.kind, name, ns or None, group)
+            now[(group, ns, name)] = (rv, None if obj is None else compute.part(obj))
+        self._parts[key] = now
+        return compute.value({(ns, name): part for (_, ns, name), (_, part) in now.items() if part is not None})
 
     def prefetch_history(self) -> None:
         """Start git walking the state repo's history from its head now, on another core (``is_ancestor``'s first

@@ -18,6 +18,7 @@ from kratix_lab.kube.health import (
     sync_failed,
 )
 from kratix_lab.model import GVK, YamlError, namespace_of
+from kratix_lab.sources import PerObject
 from kratix_lab.trace.helm import HelmStretch
 from kratix_lab.trace.manifests import CommitManifests, placement_files
 from kratix_lab.trace.node import ARGO, UNREADABLE, RequestKind, TraceNode, unreadable
@@ -142,7 +143,7 @@ class GitopsStretch(HelmStretch):
         if derived is None:
             return self._first_syncing(self.apps(), url, path)
         try:
-            apps = derived(f"apps-of-repo {_norm(url)}", partial(apps_of_repo, _norm(url)))
+            apps = derived(f"apps-of-repo {_norm(url)}", apps_of_repo(_norm(url)))
         except UNREADABLE:
             return self._first_syncing(self.apps(), url, path)  # (the list says why: ``_apps_error``)
         for name, app_path in apps:
@@ -324,15 +325,18 @@ def _norm(url: str) -> str:
     return url.rstrip("/").removesuffix(".git")
 
 
-def apps_of_repo(url: str, s: Any) -> tuple[tuple[str, str], ...]:
+def apps_of_repo(url: str) -> PerObject:
     """The Applications in argocd whose source is the git repo ``url`` (normalized: ``_norm``), as (name, path
-    without its slashes), in the list's order: what ``GitopsStretch.syncing_app`` looks for (a derived value)."""
-    out = []
-    for app in s.list("Application", "argocd", group=ARGO):
-        src = (app.get("spec") or {}).get("source") or {}
-        if _norm(src.get("repoURL", "")) == url:
-            out.append((str(app["metadata"]["name"]), (src.get("path") or "").strip("/")))
-    return tuple(out)
+    without its slashes), in (namespace, name) order: what ``GitopsStretch.syncing_app`` looks for (a derived
+    value; ``PerObject``: after a change only the Applications that changed are read again)."""
+    return PerObject("Application", "argocd", ARGO, partial(_of_repo, url))
+
+
+def _of_repo(url: str, app: dict[str, Any]) -> tuple[str, str] | None:
+    src = (app.get("spec") or {}).get("source") or {}
+    if _norm(src.get("repoURL", "")) != url:
+        return None
+    return (str(app["metadata"]["name"]), (src.get("path") or "").strip("/"))
 
 
 def _sync_node(

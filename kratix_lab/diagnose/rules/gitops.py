@@ -9,7 +9,7 @@ from typing import Any
 from kratix_lab.diagnose.model import Finding, _gitops_file_fix, fix_for, mode
 from kratix_lab.diagnose.rules.registry import rule
 from kratix_lab.kube.health import HEALTHY, MISSING
-from kratix_lab.sources import Source
+from kratix_lab.sources import PerObject, Source
 from kratix_lab.trace import TraceNode
 
 
@@ -108,18 +108,19 @@ def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     ``kratix_lab.sources.lab.LabSnapshot``, and the row engine's ``kratix_lab.fleet.deps.Recorder``, which computes
     it again only after an Application changed) scans its Applications once, not once per request of every row."""
     derived = getattr(s, "derived", None)
-    if derived is not None:
-        return derived("comparison_errors", _comparison_errors)  # type: ignore[no-any-return]
-    return _comparison_errors(s)
+    parts = derived("comparison_errors", COMPARISON_ERRORS) if derived is not None else COMPARISON_ERRORS(s)
+    return [pair for part in parts for pair in part]
 
 
-def _comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    out = []
-    for app in s.list("Application", "argocd", group="argoproj.io"):
-        for c in (app.get("status") or {}).get("conditions") or []:
-            if c.get("type") == "ComparisonError":
-                out.append((app, c))
-    return out
+def _comparison_errors_of(app: dict[str, Any]) -> tuple[tuple[dict[str, Any], dict[str, Any]], ...] | None:
+    out = tuple(
+        (app, c) for c in (app.get("status") or {}).get("conditions") or [] if c.get("type") == "ComparisonError"
+    )
+    return out or None
+
+
+# (``PerObject``: after a change the fleet's row engine reads again only the Applications that changed)
+COMPARISON_ERRORS = PerObject("Application", "argocd", "argoproj.io", _comparison_errors_of)
 
 
 @rule("app-comparison-error", stages=("request",))
