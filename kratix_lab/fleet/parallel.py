@@ -33,8 +33,9 @@ class _Stream:
     texts, each body read when a row asks, those of the rows sent dropped): they held every body of the kinds they
     read and every one they parsed (at 300 vClusters 270 MB of PSS each; 120 MB now), and the dashboard's memory
     budget counts them. This process computes the first ``STREAM_HERE`` rows itself, read directly from the source,
-    so the first rows show at once while the processes read the snapshot (seconds); the very first it computed before they forked (``FleetRows._refresh_rows``), and they start with the values every row computes alike (``memo``). Each process opens the lab again
-    (``LabSnapshot.reopened``). A process that dies leaves the rows it did not send to this process. Rows read
+    so the first rows show at once while the processes read the snapshot (seconds); the very first it computed
+    before they forked (``FleetRows._refresh_rows``), and they start with the values every row computes alike
+    (``memo``). Each process opens the lab again (``LabSnapshot.reopened``). A process that dies leaves the rows it did not send to this process. Rows read
     before a change that this process polls meanwhile are checked against every change since the start
     (``FleetRows._streaming``)."""
 

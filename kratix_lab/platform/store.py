@@ -361,12 +361,12 @@ class Store:
 
     def keep_big_only(self, size: int) -> None:
         """From now on keep parsed only the bodies read of ``size`` bytes of JSON or more (those kept already stay):
-        for a process that reads each object seldom — the dashboard's fleet
-        worker reads every request for the fleet's members, and then each object again only when its row is
-        computed again (a few KB: decoded in a fraction of a millisecond) — while what every row reads (the state
-        reconciler's Application, megabytes at 1,000 vClusters) stays parsed, and the fleet's forked processes take
-        it from here (``LabSnapshot.reopened``). Measured at 1,000 vClusters: the fleet worker after the first paint
-        187 → 130 MB."""
+        for a process that reads each object seldom — the dashboard's fleet worker reads every request and
+        Application for the fleet's members, and then each object again only when its row is computed again (a few
+        KB: decoded in a fraction of a millisecond; the values every row computes alike read again only the
+        Applications that changed, ``sources.PerObject``) — while what every row reads (the state reconciler's
+        Application, megabytes at 1,000 vClusters) stays parsed, and the fleet's forked processes take it from here
+        (``LabSnapshot.reopened``). Measured at 1,000 vClusters: the fleet worker after the first paint 187 → 108 MB."""
         self._kept_from = size
 
     def keep_compact(self) -> None:
