@@ -201,8 +201,7 @@ def _derive(source: Any, compute: Any, previous: Derived | None = None, changed:
             for kind, ns, name in changed:
                 if kind != compute.kind or (compute.namespace is not None and ns != compute.namespace):
                     continue
-                obj = source.get(kind, name, ns or None, compute.group)
-                part = None if obj is None else compute.part(obj)
+                part = compute.part_of(source, ns, name, compute.group)
                 if part is None:
                     parts.pop((ns, name), None)
                 else:

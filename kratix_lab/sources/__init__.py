@@ -51,6 +51,11 @@ class PerObject:
                 out[(str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = part
         return out
 
+    def part_of(self, s: Any, namespace: str, name: str, group: str | None) -> Any:
+        """The part of one object as ``s`` has it now (None: gone, or it adds nothing)."""
+        obj = s.get(self.kind, name, namespace or None, group)
+        return None if obj is None else self.part(obj)
+
     @staticmethod
     def value(parts: dict[tuple[str, str], Any]) -> tuple[Any, ...]:
         return tuple(parts[key] for key in sorted(parts))

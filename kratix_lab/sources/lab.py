@@ -57,8 +57,7 @@ class LabSource:
             if was is not None and was[0] == rv:
                 now[(group, ns, name)] = was
                 continue
-            obj = self.get(compute.kind, name, ns or None, group)
-            now[(group, ns, name)] = (rv, None if obj is None else compute.part(obj))
+            now[(group, ns, name)] = (rv, compute.part_of(self, ns, name, group))
         self._parts[key] = now
         return compute.value({(ns, name): part for (_, ns, name), (_, part) in now.items() if part is not None})
 
@@ -219,10 +218,8 @@ class _Obj:
 
     def __init__(self, row: tuple[str, str, str, str], home: _Kind | None = None) -> None:
         group, namespace, self.name = row[:3]
-        self.group, self.namespace = (
-            sys.intern(group),
-            sys.intern(namespace),
-        )  # (a kind's thousands of objects share a few)
+        # (a kind's thousands of objects share a few groups and namespaces: each string once)
+        self.group, self.namespace = sys.intern(group), sys.intern(namespace)
         self.body: str | None = row[3]  # None: parsed, or dropped (forget_parsed)
         self.home = home
         self.value: dict[str, Any] | None = None

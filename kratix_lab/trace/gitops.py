@@ -147,7 +147,7 @@ class GitopsStretch(HelmStretch):
         except UNREADABLE:
             return self._first_syncing(self.apps(), url, path)  # (the list says why: ``_apps_error``)
         for name, app_path in apps:
-            if not app_path or path == app_path or path.startswith(app_path + "/"):
+            if _holds(app_path, path):
                 try:
                     return self.s.get("Application", name, "argocd", ARGO)
                 except UNREADABLE as e:
@@ -158,10 +158,8 @@ class GitopsStretch(HelmStretch):
     @staticmethod
     def _first_syncing(apps: list[dict[str, Any]], url: str, path: str) -> dict[str, Any] | None:
         for app in apps:
-            src = (app.get("spec") or {}).get("source") or {}
-            app_path = (src.get("path") or "").strip("/")
-            same_repo = _norm(src.get("repoURL", "")) == _norm(url)
-            if same_repo and (not app_path or path == app_path or path.startswith(app_path + "/")):
+            found = _of_repo(_norm(url), app)
+            if found is not None and _holds(found[1], path):
                 return app
         return None
 
@@ -330,6 +328,11 @@ def apps_of_repo(url: str) -> PerObject:
     without its slashes), in (namespace, name) order: what ``GitopsStretch.syncing_app`` looks for (a derived
     value; ``PerObject``: after a change only the Applications that changed are read again)."""
     return PerObject("Application", "argocd", ARGO, partial(_of_repo, url))
+
+
+def _holds(app_path: str, path: str) -> bool:
+    """Whether an Application whose source path is ``app_path`` (none: the whole repo) syncs ``path``."""
+    return not app_path or path == app_path or path.startswith(app_path + "/")
 
 
 def _of_repo(url: str, app: dict[str, Any]) -> tuple[str, str] | None:
