@@ -128,10 +128,12 @@ class Memory:
     def roles(self) -> dict[int, str]:
         """The app's worker processes by pid (their process pools' processes, as seen while they ran), to name each
         figure."""
+        now: dict[int, list[str]] = {}
         for role in ("fleet", "reader", "writer"):
             worker = getattr(self.app, {"fleet": "fleet_reader"}.get(role, role), None)
-            pool = getattr(getattr(worker, "_executor", None), "_processes", None) or {}
-            self._roles.update(dict.fromkeys(list(pool), role))
+            for pid in worker.pids() if worker is not None else []:
+                now.setdefault(pid, []).append(role)
+        self._roles.update({pid: "+".join(roles) for pid, roles in now.items()})  # the reader+writer share one
         return self._roles
 
     def sample(self) -> None:

@@ -5,8 +5,9 @@ The platform is the embedded lab or, in live mode (``--context``/``--kubeconfig`
 reads and changes it only through ``kratix_lab.sources.Source`` and ``Actions`` — never a ``Lab`` —
 in workers: a reader (every refresh: trace, diagnose, pages, the create form's validation), the fleet's
 own reader, and the writer (reconcile, delete, create; in the lab also the clock's steps, so actions
-never race a step). Each opens its own platform from picklable ``PlatformSettings``; they are
-processes of their own by default (see ``tui.lab_workers``). The UI thread reads nothing itself.
+never race a step). Each opens its own platform from picklable ``PlatformSettings``; by default the fleet's
+reader is a process of its own and the reader and the writer share another, each on a thread of its own (see
+``tui.lab_workers``). The UI thread reads nothing itself.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tui import jobs
 from tui import messages as msg
 from tui.host import CLOCK_ACTIONS, MUTATING_ACTIONS, LabHost, Permissions
 from tui.jobs import ObjectRef
-from tui.lab_workers import WORKER_NICENESS, Header, Job, LabWorker, make_worker, noop
+from tui.lab_workers import WORKER_NICENESS, Header, Job, LabWorker, WorkerHost, make_worker, noop
 from tui.screens.base import LabScreen
 
 if TYPE_CHECKING:
@@ -95,7 +96,12 @@ class KratixLabApp(App[int]):
         # memory budget; a body they decode costs about twice the CPU, off the UI); the fleet's reader does not (how
         # soon a changed row is on screen is its time).
         kept_settings = self.settings if self.settings.live else replace(self.settings, compact=True)
-        self.reader = make_worker(workers, kept_settings, "reader", read_only=True, niceness=WORKER_NICENESS)
+        # The reader and the writer share one process (``WorkerHost``: each on a thread of its own), beside which the
+        # reader costs little — in the lab the writer is the clock, which holds the whole lab parsed.
+        self.host = WorkerHost(WORKER_NICENESS)
+        self.reader = make_worker(
+            workers, kept_settings, "reader", read_only=True, niceness=WORKER_NICENESS, host=self.host
+        )
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
@@ -112,7 +118,9 @@ class KratixLabApp(App[int]):
         self.writer: LabWorker | None = (
             None
             if self.read_only
-            else make_worker(workers, kept_settings, "writer", read_only=False, niceness=WORKER_NICENESS)
+            else make_worker(
+                workers, kept_settings, "writer", read_only=False, niceness=WORKER_NICENESS, host=self.host
+            )
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:

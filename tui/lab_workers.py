@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import multiprocessing
 import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -128,6 +130,10 @@ class LabWorker:
             self.on_header(answer.header)
         return answer.value
 
+    def pids(self) -> list[int]:
+        """The processes this worker's jobs run in now (none for a thread): for a benchmark to name them."""
+        return []
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait (blocking) until the jobs queued so far are done."""
         self.submit(noop).result(timeout)
@@ -179,6 +185,12 @@ def _process_init(
     process would have; a worker forked from the forkserver would otherwise have the forkserver's, as they were
     when the first worker started (a cache directory or kubeconfig set since would be missed)."""
     global _opened
+    _process_setup(niceness, environ, cwd)
+    _opened = _Opened(settings, read_only)
+
+
+def _process_setup(niceness: int, environ: dict[str, str] | None, cwd: str | None) -> None:
+    """A worker process's start (``_process_init``, ``_host_main``): see ``_process_init``."""
     if environ is not None:  # the app's, as the worker starts (a forkserver's child has the forkserver's)
         os.environ.clear()
         os.environ.update(environ)
@@ -196,7 +208,6 @@ def _process_init(
     os.dup2(devnull, 2)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the worker's whole life
     _keep_documents()
-    _opened = _Opened(settings, read_only)
 
 
 def _keep_documents() -> None:
@@ -248,13 +259,21 @@ def _process_run(job: Job[Any]) -> Answer[Any]:
     try:
         return _opened.run(job)
     except Exception as e:
-        try:
-            pickle.loads(pickle.dumps(e))
-        except Exception:
-            raise WorkerError(f"{type(e).__name__}: {e}") from None
+        sent = _sendable(e)
+        if sent is not e:
+            raise sent from None
         raise
     finally:
         _trimmed_after()
+
+
+def _sendable(e: BaseException) -> BaseException:
+    """``e`` when it travels to the app as itself (it pickles), else a ``WorkerError`` with its message."""
+    try:
+        pickle.loads(pickle.dumps(e))
+    except Exception:
+        return WorkerError(f"{type(e).__name__}: {e}")
+    return e
 
 
 _TRIM_EVERY = 1.0  # seconds: at most one trim a second (each walks the heap: ~5 ms at 1,000 vClusters)
@@ -299,6 +318,11 @@ class LabProcess(LabWorker):
         else:
             self.fallback = LabThread(self.settings, self.name, read_only=self.read_only)  # a thread: no niceness
 
+    def pids(self) -> list[int]:
+        if self.fallback is not None:
+            return []
+        return list(getattr(self._executor, "_processes", None) or {})
+
     def _worked_once(self, future: Future[Any]) -> None:
         if not future.cancelled() and not isinstance(future.exception(), BrokenProcessPool):
             self._worked = True
@@ -330,8 +354,248 @@ class LabProcess(LabWorker):
             self.fallback.close(wait=wait)
 
 
-def make_worker(kind: str, settings: PlatformSettings, name: str, *, read_only: bool, niceness: int = 0) -> LabWorker:
+# ---- one process, several workers --------------------------------------------------------------
+
+
+class WorkerHost:
+    """One worker process (``worker_context``) that runs the jobs of several workers (``LabHosted``), each on a
+    thread of its own with its own platform: the dashboard's reader and writer share one (issue 15's memory). In
+    the lab the writer is the clock, which holds the whole lab parsed; a reader of its own cost a process, its
+    modules and its caches (~60 MB at 1,000 vClusters), where beside the clock its traces add ~7 MB (~25 MB when
+    they run during the clock's first round: measured, ``bench/bench_dashboard.py``). Each worker's jobs run one
+    at a time, in order, as in a process of its own; two workers' jobs run side by side (a detail opened during
+    the clock's step is read meanwhile, sharing the process's CPU with it). Not for the fleet's worker, which forks
+    processes (``kratix_lab.fleet.parallel``: only a process without threads may).
+
+    The process starts with the first job (with the app's environment and working directory of that moment, as
+    ``LabProcess``'s) and ends when every worker it ran was closed, after their queued jobs (a step is never cut
+    short). When it dies, the jobs it had fail with ``BrokenProcessPool``; a worker's next job starts another
+    (``restart``)."""
+
+    def __init__(self, niceness: int = 0) -> None:
+        self.niceness = niceness
+        self._lock = threading.Lock()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Any = None
+        self._pending: dict[int, tuple[Future[Any], int]] = {}  # job id -> (its future, the process's generation)
+        self._ids = itertools.count()
+        self.generation = 0  # processes started so far
+        self.worked = False  # whether a job of the current process has answered
+        self._open: set[str] = set()  # the workers not closed yet
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _started(self) -> None:
+        """Start the process if none runs (under ``_lock``)."""
+        if self._process is not None:
+            return
+        ctx = worker_context()
+        here, there = ctx.Pipe()
+        process = ctx.Process(  # type: ignore[attr-defined]  # (every context has it; BaseContext's type does not say)
+            target=_host_main,
+            args=(there, self.niceness, dict(os.environ), os.getcwd()),
+            name="kratix-lab-workers",
+        )
+        with _main_left_alone():
+            process.start()
+        there.close()
+        self._process, self._conn = process, here
+        self.generation += 1
+        self.worked = False
+        threading.Thread(
+            target=self._answers, args=(here, process, self.generation), name="kratix-lab-host", daemon=True
+        ).start()
+
+    def submit(self, worker: str, settings: PlatformSettings, read_only: bool, job: Job[T]) -> Future[Answer[T]]:
+        future: Future[Answer[T]] = Future()
+        with self._lock:
+            self._started()
+            self._open.add(worker)
+            job_id = next(self._ids)
+            self._pending[job_id] = (future, self.generation)
+            try:
+                self._conn.send(("job", job_id, worker, settings, read_only, job))
+            except (OSError, ValueError):  # the process is gone: its answers' thread fails what it had
+                pass
+            except Exception as e:  # the job does not pickle
+                del self._pending[job_id]
+                future.set_exception(e)
+        return future
+
+    def _answers(self, conn: Any, process: multiprocessing.process.BaseProcess, generation: int) -> None:
+        """The answers of one process, each to its job's future; when it ends, its jobs left fail."""
+        while True:
+            try:
+                job_id, ok, payload = conn.recv()
+            except (EOFError, OSError):
+                break
+            try:
+                value = pickle.loads(payload)
+            except Exception as e:  # sent, yet not to be read here (a class this process cannot import)
+                ok, value = False, WorkerError(f"the worker's answer cannot be read here: {type(e).__name__}: {e}")
+            with self._lock:
+                future, _ = self._pending.pop(job_id, (None, 0))
+                if ok and generation == self.generation:
+                    self.worked = True
+            if future is not None and future.set_running_or_notify_cancel():
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        process.join()
+        conn.close()
+        with self._lock:
+            left = [f for f, gen in self._pending.values() if gen == generation]
+            self._pending = {k: v for k, v in self._pending.items() if v[1] != generation}
+            if self._process is process:
+                self._process, self._conn = None, None
+        for future in left:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(BrokenProcessPool("the dashboard's worker process ended"))
+
+    def close(self, worker: str, *, wait: bool = False) -> None:
+        """No more jobs for ``worker``: the process ends after the last worker's queued jobs (``wait``: until it has
+        ended, when this was the last)."""
+        with self._lock:
+            self._open.discard(worker)
+            process, conn, last = self._process, self._conn, not self._open
+            if conn is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    conn.send(("close", worker))
+        if last and wait and process is not None:
+            process.join()
+
+
+def _host_main(conn: Any, niceness: int, environ: dict[str, str], cwd: str) -> None:
+    """The process of a ``WorkerHost``: each worker's jobs on a thread of its own with its own platform (opened on
+    its first job, as ``_Opened``), their answers sent back as they come. A worker closed closes its platform after
+    its queued jobs; the process ends when every worker it ran was closed, or when the app is gone (after the jobs
+    it had)."""
+    _process_setup(niceness, environ, cwd)
+    workers: dict[str, tuple[ThreadPoolExecutor, _Opened]] = {}
+    closed: set[str] = set()
+    sending = threading.Lock()
+
+    def answer(job_id: int, ok: bool, value: Any) -> None:
+        try:
+            payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # the value does not pickle
+            ok, payload = False, pickle.dumps(WorkerError(f"{type(e).__name__}: {e}"))
+        with sending, contextlib.suppress(OSError, ValueError):  # (the app is gone)
+            conn.send((job_id, ok, payload))
+
+    def run(job_id: int, opened: _Opened, job: Job[Any]) -> None:
+        try:
+            value = opened.run(job)
+        except BaseException as e:
+            answer(job_id, False, _sendable(e))
+        else:
+            answer(job_id, True, value)
+        finally:
+            _trimmed_after()
+
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the app is gone: nothing more comes
+            break
+        name = message[2] if message[0] == "job" else message[1]
+        if name in closed:  # (the app closed it: a job sent after is refused, as a shut executor's)
+            if message[0] == "job":
+                answer(message[1], False, WorkerError(f"the {name} worker was closed"))
+            continue
+        if message[0] == "job":
+            _, job_id, _, settings, read_only, job = message
+            if name not in workers:
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kratix-lab-{name}")
+                workers[name] = (pool, _Opened(settings, read_only))
+            pool, opened = workers[name]
+            pool.submit(run, job_id, opened, job)
+        else:
+            closed.add(name)
+            if name in workers:
+                pool, opened = workers[name]
+                pool.submit(opened.close)
+                pool.shutdown(wait=False)
+            if closed >= set(workers):
+                break
+    for name, (pool, opened) in workers.items():
+        if name not in closed:
+            pool.submit(opened.close)
+        pool.shutdown(wait=True)
+    conn.close()
+
+
+class LabHosted(LabWorker):
+    """A worker whose jobs run in a ``WorkerHost``'s process, beside other workers'. When the process dies it is
+    started again (twice at most, as ``LabProcess``'s); one that never answered a job is replaced by a thread."""
+
+    RESTARTS = 2
+
+    def __init__(
+        self, settings: PlatformSettings, name: str, *, read_only: bool, host: WorkerHost, niceness: int = 0
+    ) -> None:
+        self.host = host
+        self.fallback: LabThread | None = None
+        self._restarts = 0
+        super().__init__(settings, name, read_only=read_only, niceness=niceness)
+
+    def _start(self) -> Executor:  # the host's process starts with the first job
+        return None  # type: ignore[return-value]
+
+    def submit(self, job: Job[T]) -> Future[Answer[T]]:
+        if self.fallback is not None:
+            return self.fallback.submit(job)
+        return self.host.submit(self.name, self.settings, self.read_only, job)
+
+    def pids(self) -> list[int]:
+        pid = self.host.pid
+        return [pid] if pid is not None and self.fallback is None else []
+
+    def _recover(self, generation: int) -> None:
+        """After the host's process died with a job of ours: another process (the host starts one with the next
+        job), or a thread when none ever answered."""
+        if self.fallback is not None or self._closing:
+            return
+        if self.host.worked or generation < self.host.generation:
+            self._restarts += 1
+            if self._restarts <= self.RESTARTS:
+                return
+        self.fallback = LabThread(self.settings, self.name, read_only=self.read_only)
+
+    async def run(self, job: Job[T]) -> T:
+        future = self.submit(job)
+        generation = self.host.generation  # the process the job went to
+        try:
+            return self._take(await asyncio.wrap_future(future))
+        except BrokenProcessPool:  # the process died with this job (a step is one transaction: run it again)
+            self._recover(generation)
+            return self._take(await asyncio.wrap_future(self.submit(job)))
+
+    def close(self, *, wait: bool = False) -> None:
+        self._closing = True
+        self.host.close(self.name, wait=wait)
+        if self.fallback is not None:
+            self.fallback.close(wait=wait)
+
+
+def make_worker(
+    kind: str,
+    settings: PlatformSettings,
+    name: str,
+    *,
+    read_only: bool,
+    niceness: int = 0,
+    host: WorkerHost | None = None,
+) -> LabWorker:
+    """A worker of ``kind`` (``WORKER_KINDS``); a process one runs in ``host``'s process when given (its niceness
+    is the host's), else in a process of its own."""
     if kind not in WORKER_KINDS:
         raise ValueError(f"workers must be one of {', '.join(WORKER_KINDS)}, not {kind!r}")
-    cls = LabProcess if kind == "process" else LabThread
-    return cls(settings, name, read_only=read_only, niceness=niceness)
+    if kind == "thread":
+        return LabThread(settings, name, read_only=read_only, niceness=niceness)
+    if host is not None:
+        return LabHosted(settings, name, read_only=read_only, host=host, niceness=host.niceness)
+    return LabProcess(settings, name, read_only=read_only, niceness=niceness)
