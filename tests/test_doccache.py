@@ -253,3 +253,113 @@ def test_the_oldest_entries_go_first_past_the_limit(cache, monkeypatch):
     for text in reversed(texts):  # newest first: the two oldest were dropped
         doccache.documents(text, "k.yaml")
     assert (again.hits, again.misses) == (3, 2)
+
+
+# ---- other values kept: the lab's Argo CD's rendered charts (kratix_lab.platform.helm.render)
+
+
+def _source(name: str = "vc001", **values) -> object:
+    from kratix_lab.platform.helm import HelmSource
+
+    return HelmSource(
+        "https://charts.loft.sh", "vcluster", "0.30.4", name, name, {"controlPlane": {"distro": {"k8s": {}}}, **values}
+    )
+
+
+@pytest.fixture
+def counted_renders(monkeypatch):
+    """Renders made (release names), with the process's own caches empty."""
+    from kratix_lab.platform.helm import render
+
+    made: list[str] = []
+    real = render._render_chart
+
+    def counting(source, *args):
+        made.append(source.release_name)
+        return real(source, *args)
+
+    monkeypatch.setattr(render, "_render_chart", counting)
+    monkeypatch.setattr(render, "_renders", type(render._renders)())
+    monkeypatch.setattr(render, "_renders_in_use", type(render._renders_in_use)())
+    return made
+
+
+def _forget_in_process() -> None:
+    from kratix_lab.platform.helm import render
+
+    render._renders.clear()
+    render._renders_in_use.clear()
+
+
+def test_a_render_kept_on_disk_is_the_next_processes_not_rendered_again(cache, counted_renders):
+    """With a document cache open (the dashboard's workers, ``status``), a rendered chart is kept in its file, not
+    in the process (issue 15's memory: ~15 MB of the clock at 1,000 vClusters), and the next process takes it from
+    there — equal to a render made now, objects, values and notes."""
+    from kratix_lab.platform.helm import render
+
+    first = render.render_chart(_source(), shared=True)
+    assert counted_renders == ["vc001"] and render._renders == {}, "kept on disk, not in the process"
+    _reopen(cache)
+    _forget_in_process()
+    again = render.render_chart(_source(), shared=True)
+    assert counted_renders == ["vc001"], "read, not rendered"
+    fresh = render.render_chart(_source())  # (not shared: always rendered)
+    for r in (first, again):
+        assert (r.objects, r.values, r.notes, r.modelled, r.source) == (
+            fresh.objects, fresh.values, fresh.notes, fresh.modelled, fresh.source
+        )
+    assert render.render_chart(_source("vc002"), shared=True).source.release_name == "vc002"
+    assert counted_renders == ["vc001", "vc001", "vc002"], "another release is another render"
+
+
+def test_a_render_made_by_other_code_or_from_other_files_is_not_read(cache, counted_renders, monkeypatch, tmp_path):
+    from kratix_lab.platform.helm import reference, render
+
+    render.render_chart(_source(), shared=True)
+    _reopen(cache)
+    _forget_in_process()
+    monkeypatch.setattr(render, "code_digest", lambda: "other code")
+    render.render_chart(_source(), shared=True)
+    assert counted_renders == ["vc001", "vc001"], "kratix-lab changed: rendered again"
+    _forget_in_process()
+    schema = reference.find_schema_file()
+    if schema is not None:  # the chart's schema beside the seed: a copy with other content, its mtime kept
+        copy = tmp_path / "values.schema.json"
+        copy.write_text(schema.read_text())
+        render.render_chart(_source(), copy, shared=True)
+        _forget_in_process()
+        render.render_chart(_source(), copy, shared=True)
+        assert counted_renders[2:] == ["vc001"], "another file (its name is in the notes), then its render kept"
+        stat = copy.stat()
+        copy.write_text(schema.read_text().replace('"description"', '"title"', 1))
+        os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        render._content.cache_clear()
+        _forget_in_process()
+        render.render_chart(_source(), copy, shared=True)
+        assert counted_renders[2:] == ["vc001", "vc001"], "another content, the same time: rendered again"
+
+
+def test_a_damaged_render_on_disk_is_rendered_again_and_one_json_would_change_is_not_kept(cache, counted_renders):
+    from kratix_lab.platform.helm import ChartRender, render
+
+    render.render_chart(_source(), shared=True)
+    key = next(iter(cache._pending_values))
+    cache._pending_values[key] = b"not zlib"
+    _forget_in_process()
+    render.render_chart(_source(), shared=True)
+    assert counted_renders == ["vc001", "vc001"]
+    odd = ("odd",) * 8
+    render._keep(odd, ChartRender(objects=[{"ports": (80, 443)}], values={}, notes=[]))  # a tuple: JSON gives a list
+    assert cache.value(render._disk_key(odd)) is None
+
+
+def test_values_are_written_with_the_documents_and_the_oldest_go_first(cache, monkeypatch):
+    monkeypatch.setattr(doccache, "KEPT_VALUES", 3)
+    for n in range(5):
+        cache.keep(b"k%d" % n, b"v%d" % n)
+    assert cache.value(b"k0") == b"v0", "pending: this process reads it before it is written"
+    reopened = _reopen(cache)
+    assert [reopened.value(b"k%d" % n) for n in range(5)] == [None, None, b"v2", b"v3", b"v4"]
+    doccache.close_cache()
+    assert doccache.value(b"k4") is None and not doccache.is_open(), "no cache: nothing kept"
+    doccache.keep(b"k5", b"v5")  # (nothing happens)

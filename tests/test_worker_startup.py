@@ -90,11 +90,14 @@ def test_a_dashboard_worker_keeps_the_documents_it_parses_for_the_next_process(l
 
 
 def where_it_started(source: Source, actions: Actions) -> tuple[bool, int, str | None, str]:
-    """In the worker: whether it was forked with the workers' modules imported, its parent, and its environment's
-    and working directory's say."""
+    """In the worker: whether it was forked with the workers' modules imported — and frozen, the collector never
+    walks them (``gc.freeze``, which the forkserver did) —, its parent, and its environment's and working
+    directory's say."""
+    import gc
     import os
 
-    return "tui.worker_preload" in sys.modules, os.getppid(), os.environ.get("KRATIX_LAB_PROBE"), os.getcwd()
+    preloaded = "tui.worker_preload" in sys.modules and gc.get_freeze_count() > 10_000
+    return preloaded, os.getppid(), os.environ.get("KRATIX_LAB_PROBE"), os.getcwd()
 
 
 def test_workers_share_a_forkserver_yet_see_the_apps_environment_as_they_start(tmp_path, monkeypatch):

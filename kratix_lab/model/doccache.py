@@ -15,7 +15,11 @@ written, a locked or broken database (another process writing for more than a qu
 not encode — the file is parsed, as without it.
 
 Entries are written in batches (``flush``: at ``PENDING`` entries, when the process exits, and by a forked process
-before it exits — ``kratix_lab.fleet.parallel``); at most ``KEPT`` entries are kept, the oldest dropped first."""
+before it exits — ``kratix_lab.fleet.parallel``); at most ``KEPT`` entries are kept, the oldest dropped first.
+
+The same file keeps other values a process computed and the next may reuse (``value``/``keep``: bytes under a key
+the caller makes of everything the value depends on — the lab's Argo CD's rendered charts,
+``kratix_lab.platform.helm.render``), at most ``KEPT_VALUES``, the oldest dropped first."""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ from kratix_lab.model.yamlio import Document, load_documents
 VERSION = 1  # bump when the loader builds other documents from the same text
 KEPT = 100_000  # files, ~1 KB each (a 1,000-vCluster lab: ~17,000 at the commits its placements name, 21 MB)
 PENDING = 4096  # entries written at once
+KEPT_VALUES = 20_000  # values (``keep``): a rendered chart ~10 KB, so ~200 MB at most
+PENDING_VALUES = 256  # values written at once (a few MB held until then)
 _CHUNK = 900  # keys a query reads (SQLite's limit on variables: 999 before 3.32)
 
 
@@ -52,6 +58,7 @@ class DocumentCache:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._pending: dict[bytes, bytes] = {}
+        self._pending_values: dict[bytes, bytes] = {}
         self._known: dict[bytes, bytes | None] = {}  # read in bulk (``preload``): the value, or None when not kept
         self.broken = False  # the cache failed once: every file is parsed from then on
         self.hits = self.misses = 0
@@ -63,6 +70,7 @@ class DocumentCache:
             if self._conn is not None:  # (closed before a fork, see ``open_cache``): never closed here either
                 _inherited.append(self._conn)
             self._conn, self._pid, self._pending = None, os.getpid(), {}  # (what it read in bulk is still true)
+            self._pending_values = {}
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +78,7 @@ class DocumentCache:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=OFF")  # an entry lost in a crash is parsed again
                 conn.execute("CREATE TABLE IF NOT EXISTS docs (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
+                conn.execute("CREATE TABLE IF NOT EXISTS kept (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
             except (OSError, sqlite3.Error):
                 self.broken = True
                 return None
@@ -132,19 +141,48 @@ class DocumentCache:
                 self.flush()
         return docs
 
+    def value(self, key: bytes) -> bytes | None:
+        """The value kept under ``key`` (``keep``) by this process or an earlier one; None when there is none."""
+        pending = self._pending_values.get(key)
+        if pending is not None:
+            return pending
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT value FROM kept WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self.broken = True
+            return None
+        return None if row is None else bytes(row[0])
+
+    def keep(self, key: bytes, value: bytes) -> None:
+        """Keep ``value`` under ``key`` for this process and the next (written with the documents, ``flush``)."""
+        if self._connection() is None:
+            return
+        self._pending_values[key] = value
+        if len(self._pending_values) >= PENDING_VALUES:
+            self.flush()
+
     def flush(self) -> None:
-        """Write what this process parsed since the last flush (nothing when it is not the process that opened it)."""
-        if not self._pending or self._pid != os.getpid() or self._conn is None:
-            self._pending = {}
+        """Write what this process parsed and kept since the last flush (nothing when it is not the process that
+        opened it)."""
+        if (not self._pending and not self._pending_values) or self._pid != os.getpid() or self._conn is None:
+            self._pending, self._pending_values = {}, {}
             return
         pending, self._pending = self._pending, {}
+        values, self._pending_values = self._pending_values, {}
         try:
             with self._conn:  # one transaction
                 self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT OR IGNORE INTO docs (key, value) VALUES (?, ?)", pending.items())
-                self._conn.execute(
-                    "DELETE FROM docs WHERE rowid <= (SELECT MAX(rowid) FROM docs) - ?", (KEPT,)
-                )  # the oldest first
+                for table, entries, most in (("docs", pending, KEPT), ("kept", values, KEPT_VALUES)):
+                    if entries:
+                        self._conn.executemany(
+                            f"INSERT OR IGNORE INTO {table} (key, value) VALUES (?, ?)", entries.items()
+                        )
+                        self._conn.execute(
+                            f"DELETE FROM {table} WHERE rowid <= (SELECT MAX(rowid) FROM {table}) - ?", (most,)
+                        )  # the oldest first
         except sqlite3.Error:
             self.broken = True
 
@@ -199,6 +237,22 @@ def preload(files: list[bytes]) -> None:
     """``DocumentCache.preload`` of the open cache (nothing without one)."""
     if _cache is not None:
         _cache.preload(files)
+
+
+def is_open() -> bool:
+    """Whether this process keeps documents and values (``open_cache``)."""
+    return _cache is not None and not _cache.broken
+
+
+def value(key: bytes) -> bytes | None:
+    """``DocumentCache.value`` of the open cache (None without one)."""
+    return None if _cache is None else _cache.value(key)
+
+
+def keep(key: bytes, value: bytes) -> None:
+    """``DocumentCache.keep`` in the open cache (nothing without one)."""
+    if _cache is not None:
+        _cache.keep(key, value)
 
 
 def documents(data: bytes, source: str) -> list[Document]:

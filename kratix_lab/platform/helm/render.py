@@ -8,12 +8,17 @@ which it sorts in Helm's install order (pkg/releaseutil/kind_sorter.go).
 from __future__ import annotations
 
 import collections
+import functools
+import hashlib
 import pickle
 import re
+import threading
 import zlib
 from pathlib import Path
 
-from kratix_lab.model import clone
+import msgspec
+
+from kratix_lab.model import clone, doccache
 from kratix_lab.platform.helm.control_plane import _config_secret, _control_plane
 from kratix_lab.platform.helm.coredns import _coredns_configmap
 from kratix_lab.platform.helm.etcd import _etcd_statefulset
@@ -101,36 +106,109 @@ def render_chart(source: HelmSource, schema_path: Path | None = None, *, shared:
         _file_identity(schema),
         _file_identity(defaults_file),
     )
-    done = _renders_in_use.get(key)
-    if done is not None:
-        _renders_in_use.move_to_end(key)
-        _renders.move_to_end(key)
-        return done
-    stored = _renders.get(key)
-    if stored is not None:
-        _renders.move_to_end(key)
-        done = pickle.loads(zlib.decompress(stored))
-    else:
+    with _lock:
+        done = _renders_in_use.get(key)
+        if done is not None:
+            _renders_in_use.move_to_end(key)
+            return done
+    done = _kept(key, source)
+    if done is None:
         done = _render_chart(source, schema, defaults_file)
-        _renders[key] = zlib.compress(pickle.dumps(done, pickle.HIGHEST_PROTOCOL), 9)
-        if len(_renders) > _RENDERS_KEPT:
-            _renders.popitem(last=False)
-    _renders_in_use[key] = done
-    if len(_renders_in_use) > _RENDERS_IN_USE:
-        _renders_in_use.popitem(last=False)
+        _keep(key, done)
+    with _lock:
+        _renders_in_use[key] = done
+        if len(_renders_in_use) > _RENDERS_IN_USE:
+            _renders_in_use.popitem(last=False)
     return done
 
 
 # Argo CD renders every release in a round and the modelled syncer then asks for the same ones, and Argo CD asks again
 # for an Application that changes: as Argo CD's repo server keeps generated manifests (reposerver/cache/cache.go
-# SetManifests/GetManifests, kept --repo-cache-expiration, 24 h), a release is rendered once per input. Kept
-# serialized (~15 KB a release: at 1,000 vClusters ~15 MB rather than ~40 MB of objects that only the next comparison
-# of a changed Application reads: ~1 ms to load one again, against ~27 ms to render it), the latest asked for as
-# objects as well. Fewer kept than the fleet's releases would render each twice in a process's first round.
+# SetManifests/GetManifests, kept --repo-cache-expiration, 24 h, in Redis: a restarted controller does not render
+# them again), a release is rendered once per input. Kept serialized (~10 KB a release) in the document cache's file
+# when the process keeps one (``kratix_lab.model.doccache``: the dashboard's workers, ``status``), so also for the
+# next process — at 1,000 vClusters ~15 MB the dashboard's clock no longer holds, and its first round ~10 s shorter
+# when a process rendered them before —, else in this process (``_renders``: ~1 ms to load one again, against ~27 ms
+# to render it); the latest asked for as objects as well. Fewer kept than the fleet's releases would render each
+# twice in a process's first round.
 _RENDERS_KEPT = 4096
 _RENDERS_IN_USE = 8
 _renders: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()  # least recently used first
 _renders_in_use: collections.OrderedDict[tuple, ChartRender] = collections.OrderedDict()
+_lock = threading.Lock()  # the dashboard's reader and clock share a process (``tui.lab_workers.WorkerHost``)
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+def _kept(key: tuple, source: HelmSource) -> ChartRender | None:
+    """The render kept for ``key`` (on disk when a document cache is open, else in ``_renders``), or None."""
+    if doccache.is_open():
+        stored = doccache.value(_disk_key(key))
+        if stored is None:
+            return None
+        try:
+            fields = _decode(zlib.decompress(stored))
+            return ChartRender(
+                objects=fields["objects"],
+                values=fields["values"],
+                modelled=fields["modelled"],
+                notes=fields["notes"],
+                source=source,
+            )
+        except Exception:  # not what this code writes (the key names the code: a damaged file)
+            return None
+    with _lock:
+        stored = _renders.get(key)
+        if stored is not None:
+            _renders.move_to_end(key)
+    return None if stored is None else pickle.loads(zlib.decompress(stored))
+
+
+def _keep(key: tuple, done: ChartRender) -> None:
+    if doccache.is_open():
+        fields = {"objects": done.objects, "values": done.values, "modelled": done.modelled, "notes": done.notes}
+        try:
+            text = _encode(fields)
+            if _decode(text) == fields:  # kept only when JSON gives back exactly this render (types included)
+                doccache.keep(_disk_key(key), zlib.compress(text, 6))
+        except Exception:  # a value JSON has no type for: rendered again next time
+            pass
+        return
+    stored = zlib.compress(pickle.dumps(done, pickle.HIGHEST_PROTOCOL), 9)
+    with _lock:
+        _renders[key] = stored
+        if len(_renders) > _RENDERS_KEPT:
+            _renders.popitem(last=False)
+
+
+def _disk_key(key: tuple) -> bytes:
+    """A render's key in the document cache: its inputs (the files by name, which its notes give, and by content,
+    not by modification time) and the code that renders (``code_digest``: a render made by other code is never
+    read)."""
+    inputs = (*key[:6], _content(key[6]), _content(key[7]))
+    return hashlib.sha256(repr(("helm-render", code_digest(), inputs)).encode()).digest()
+
+
+@functools.lru_cache(maxsize=16)
+def _content(identity: tuple[str, int] | None) -> str | None:
+    if identity is None:
+        return None
+    try:
+        return f"{identity[0]} {hashlib.sha256(Path(identity[0]).read_bytes()).hexdigest()}"
+    except OSError:
+        return f"{identity[0]} unreadable at {identity[1]}"
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of kratix-lab's modules' source (~180 files, ~10 ms once a process): what a render depends on
+    besides its inputs."""
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def _file_identity(path: Path | None) -> tuple[str, int] | None:
