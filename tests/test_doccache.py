@@ -306,7 +306,11 @@ def test_a_render_kept_on_disk_is_the_next_processes_not_rendered_again(cache, c
     fresh = render.render_chart(_source())  # (not shared: always rendered)
     for r in (first, again):
         assert (r.objects, r.values, r.notes, r.modelled, r.source) == (
-            fresh.objects, fresh.values, fresh.notes, fresh.modelled, fresh.source
+            fresh.objects,
+            fresh.values,
+            fresh.notes,
+            fresh.modelled,
+            fresh.source,
         )
     assert render.render_chart(_source("vc002"), shared=True).source.release_name == "vc002"
     assert counted_renders == ["vc001", "vc001", "vc002"], "another release is another render"
