@@ -89,3 +89,32 @@ def test_the_traces_per_object_values_equal_their_whole_reads(lab):
     assert source.derived("repo", repo) == repo(source) == _derive(source, repo).value
     assert ("kratix-state-reconciler", "clusters/the-cluster") in repo(source)
     assert source.derived("errors", COMPARISON_ERRORS) == COMPARISON_ERRORS(source) == ()
+
+
+def test_the_row_engine_computes_the_values_rows_compute_alike_in_one_read_of_their_kind(lab):
+    """The first row asks for the state repo's Applications (its trace) and then for those that cannot compare (its
+    diagnosis): both come from one read of the Applications (``fleet.deps.ROW_VALUES``; the fleet's worker parses
+    each read anew), each equal to its own read, and a value already kept is not computed again."""
+    from kratix_lab.diagnose.rules.gitops import COMPARISON_ERRORS_KEY
+    from kratix_lab.fleet.deps import ROW_VALUES, Deps, Recorder
+
+    assert ROW_VALUES[COMPARISON_ERRORS_KEY] is COMPARISON_ERRORS
+    source = Counting(LabSource(lab))
+    memo: dict = {}
+    recorder = Recorder(source, Deps(), memo)
+    url = "https://github.com/jamesatintegratnio/kratix-platform-state"
+    repo = apps_of_repo(url)
+    assert recorder.derived("repo", repo) == repo(LabSource(lab))
+    assert source.lists == 1 and set(memo) == {"repo", COMPARISON_ERRORS_KEY}
+    assert recorder.derived(COMPARISON_ERRORS_KEY, COMPARISON_ERRORS) == COMPARISON_ERRORS(LabSource(lab))
+    assert source.lists == 1, "kept from the read before"
+    assert memo[COMPARISON_ERRORS_KEY].parts == COMPARISON_ERRORS.parts(LabSource(lab))
+    Recorder(source, Deps(), memo).derived("picked", PICK)  # another kind: its own read, nothing else with it
+    assert source.lists == 2 and set(memo) == {"repo", COMPARISON_ERRORS_KEY, "picked"}
+
+
+def test_values_of_other_kinds_are_not_read_together():
+    import pytest
+
+    with pytest.raises(ValueError, match="other kinds"):
+        PerObject.parts_together(None, [PICK, COMPARISON_ERRORS])

@@ -43,13 +43,28 @@ class PerObject:
     part: Callable[[dict[str, Any]], Any]
 
     def parts(self, s: Any) -> dict[tuple[str, str], Any]:
-        out = {}
-        for obj in s.list(self.kind, self.namespace, group=self.group):
-            part = self.part(obj)
-            if part is not None:
-                meta = obj.get("metadata") or {}
-                out[(str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = part
-        return out
+        return self.parts_together(s, [self])[0]
+
+    @staticmethod
+    def parts_together(s: Any, values: list[PerObject]) -> list[dict[tuple[str, str], Any]]:
+        """The parts of each of ``values`` — of one kind, namespace and group (``alike``) — from one read of the kind:
+        each object is parsed once for all of them where it is not kept parsed (the fleet's worker)."""
+        first = values[0]
+        if not all(v.alike(first) for v in values):
+            raise ValueError("PerObject.parts_together: values of other kinds, namespaces or groups")
+        outs: list[dict[tuple[str, str], Any]] = [{} for _ in values]
+        for obj in s.list(first.kind, first.namespace, group=first.group):
+            meta = obj.get("metadata") or {}
+            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            for out, value in zip(outs, values, strict=True):
+                part = value.part(obj)
+                if part is not None:
+                    out[key] = part
+        return outs
+
+    def alike(self, other: PerObject) -> bool:
+        """Whether ``other`` reads the same objects (kind, namespace and group)."""
+        return (self.kind, self.namespace, self.group) == (other.kind, other.namespace, other.group)
 
     def part_of(self, s: Any, namespace: str, name: str, group: str | None) -> Any:
         """The part of one object as ``s`` has it now (None: gone, or it adds nothing)."""

@@ -108,7 +108,7 @@ def comparison_errors(s: Source) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     ``kratix_lab.sources.lab.LabSnapshot``, and the row engine's ``kratix_lab.fleet.deps.Recorder``, which computes
     it again only after an Application changed) scans its Applications once, not once per request of every row."""
     derived = getattr(s, "derived", None)
-    parts = derived("comparison_errors", COMPARISON_ERRORS) if derived is not None else COMPARISON_ERRORS(s)
+    parts = derived(COMPARISON_ERRORS_KEY, COMPARISON_ERRORS) if derived is not None else COMPARISON_ERRORS(s)
     return [pair for part in parts for pair in part]
 
 
@@ -121,6 +121,7 @@ def _comparison_errors_of(app: dict[str, Any]) -> tuple[tuple[dict[str, Any], di
 
 # (``PerObject``: after a change the fleet's row engine reads again only the Applications that changed)
 COMPARISON_ERRORS = PerObject("Application", "argocd", "argoproj.io", _comparison_errors_of)
+COMPARISON_ERRORS_KEY = "comparison_errors"
 
 
 @rule("app-comparison-error", stages=("request",))
