@@ -367,3 +367,33 @@ def test_values_are_written_with_the_documents_and_the_oldest_go_first(cache, mo
     doccache.close_cache()
     assert doccache.value(b"k4") is None and not doccache.is_open(), "no cache: nothing kept"
     doccache.keep(b"k5", b"v5")  # (nothing happens)
+
+
+def test_two_threads_share_one_cache_without_breaking_it(cache, monkeypatch):
+    """The dashboard's reader and clock share a process (``tui.lab_workers.WorkerHost``), each on a thread, and one
+    cache: a flush's transaction is never another thread's to end, and nothing either kept is lost."""
+    import threading
+
+    monkeypatch.setattr(doccache, "PENDING", 2)
+    monkeypatch.setattr(doccache, "PENDING_VALUES", 2)
+    errors: list[BaseException] = []
+
+    def work(who: str) -> None:
+        try:
+            for n in range(150):
+                cache.documents(f"who: {who}\nn: {n}\n".encode(), f"{who}-{n}.yaml")
+                cache.keep(f"{who}{n}".encode(), b"v")
+                assert cache.value(f"{who}{n}".encode()) == b"v"
+        except BaseException as e:  # pragma: no cover - what the test reports
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(who,)) for who in ("reader", "clock")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and not cache.broken
+    reopened = _reopen(cache)
+    assert all(reopened.value(f"{who}{n}".encode()) == b"v" for who in ("reader", "clock") for n in range(150))
+    assert reopened.documents(b"who: clock\nn: 7\n", "x.yaml")[0].data == {"who": "clock", "n": 7}
+    assert reopened.hits == 1

@@ -27,6 +27,7 @@ import atexit
 import hashlib
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ class DocumentCache:
         self._known: dict[bytes, bytes | None] = {}  # read in bulk (``preload``): the value, or None when not kept
         self.broken = False  # the cache failed once: every file is parsed from then on
         self.hits = self.misses = 0
+        # one user of the connection and the pending entries at a time: the dashboard's reader and clock share a
+        # process, each on a thread (``tui.lab_workers.WorkerHost``); a flush's transaction is not another's to end
+        self._lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection | None:
         if self.broken:
@@ -88,6 +92,10 @@ class DocumentCache:
     def preload(self, files: list[bytes]) -> None:
         """Read what is kept for these files in a few queries (a one-shot fleet's state files, before its rows ask one
         by one: seventeen thousand look-ups at 1,000 vClusters); ``documents`` asks the database only for others."""
+        with self._lock:
+            self._preload(files)
+
+    def _preload(self, files: list[bytes]) -> None:
         conn = self._connection()
         if conn is None:
             return
@@ -105,24 +113,26 @@ class DocumentCache:
 
     def documents(self, data: bytes, source: str) -> list[Document]:
         key = hashlib.sha256(data).digest()
-        conn = self._connection()
-        if conn is not None:
-            if key in self._known:
-                row = (value,) if (value := self._known[key]) is not None else None
-            else:
-                try:
-                    row = conn.execute("SELECT value FROM docs WHERE key = ?", (key,)).fetchone()
-                except sqlite3.Error:
-                    self.broken, row = True, None
-            if row is not None:
-                try:
-                    datas, lines = self._decode(row[0])
-                except Exception:  # not what this version writes: parsed again (and written again)
-                    pass
+        with self._lock:
+            conn = self._connection()
+            row = None
+            if conn is not None:
+                if key in self._known:
+                    row = (value,) if (value := self._known[key]) is not None else None
                 else:
-                    if len(datas) == len(lines):
-                        self.hits += 1
-                        return [Document(d, source, i, ln) for i, (d, ln) in enumerate(zip(datas, lines, strict=True))]
+                    try:
+                        row = conn.execute("SELECT value FROM docs WHERE key = ?", (key,)).fetchone()
+                    except sqlite3.Error:
+                        self.broken, row = True, None
+        if row is not None:
+            try:
+                datas, lines = self._decode(row[0])
+            except Exception:  # not what this version writes: parsed again (and written again)
+                pass
+            else:
+                if len(datas) == len(lines):
+                    self.hits += 1
+                    return [Document(d, source, i, ln) for i, (d, ln) in enumerate(zip(datas, lines, strict=True))]
         docs = load_documents(data.decode("utf-8"), source)
         self.misses += 1
         if conn is not None:
@@ -132,17 +142,23 @@ class DocumentCache:
                 # kept only when decoding gives back exactly these documents: JSON keeps the types of strings,
                 # integers, floats, booleans and null apart, and a map key that is not a string, a float that is
                 # not finite or a value JSON has no type for (bytes: base64) comes back unequal
-                if self._decode(value) == kept:
-                    self._pending[key] = value
-                    self._known.pop(key, None)  # asked of the database again (a long status -w keeps no values)
+                if self._decode(value) != kept:
+                    return docs
             except Exception:  # a value msgspec will not encode: not kept
-                pass
-            if len(self._pending) >= PENDING:
-                self.flush()
+                return docs
+            with self._lock:
+                self._pending[key] = value
+                self._known.pop(key, None)  # asked of the database again (a long status -w keeps no values)
+                if len(self._pending) >= PENDING:
+                    self.flush()
         return docs
 
     def value(self, key: bytes) -> bytes | None:
         """The value kept under ``key`` (``keep``) by this process or an earlier one; None when there is none."""
+        with self._lock:
+            return self._value(key)
+
+    def _value(self, key: bytes) -> bytes | None:
         pending = self._pending_values.get(key)
         if pending is not None:
             return pending
@@ -158,15 +174,20 @@ class DocumentCache:
 
     def keep(self, key: bytes, value: bytes) -> None:
         """Keep ``value`` under ``key`` for this process and the next (written with the documents, ``flush``)."""
-        if self._connection() is None:
-            return
-        self._pending_values[key] = value
-        if len(self._pending_values) >= PENDING_VALUES:
-            self.flush()
+        with self._lock:
+            if self._connection() is None:
+                return
+            self._pending_values[key] = value
+            if len(self._pending_values) >= PENDING_VALUES:
+                self.flush()
 
     def flush(self) -> None:
         """Write what this process parsed and kept since the last flush (nothing when it is not the process that
         opened it)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if (not self._pending and not self._pending_values) or self._pid != os.getpid() or self._conn is None:
             self._pending, self._pending_values = {}, {}
             return
@@ -187,10 +208,11 @@ class DocumentCache:
             self.broken = True
 
     def close(self) -> None:
-        self.flush()
-        if self._conn is not None and self._pid == os.getpid():
-            self._conn.close()
-        self._conn = None
+        with self._lock:
+            self._flush()
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
 
 
 _cache: DocumentCache | None = None
