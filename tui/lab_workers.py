@@ -377,6 +377,7 @@ class WorkerHost:
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
+        self._answering: threading.Thread | None = None  # the process's answers' thread, the one that joins it
         self._pending: dict[int, tuple[Future[Any], int]] = {}  # job id -> (its future, the process's generation)
         self._ids = itertools.count()
         self.generation = 0  # processes started so far
@@ -404,9 +405,10 @@ class WorkerHost:
         self._process, self._conn = process, here
         self.generation += 1
         self.worked = False
-        threading.Thread(
+        self._answering = threading.Thread(
             target=self._answers, args=(here, process, self.generation), name="kratix-lab-host", daemon=True
-        ).start()
+        )
+        self._answering.start()
 
     def submit(self, worker: str, settings: PlatformSettings, read_only: bool, job: Job[T]) -> Future[Answer[T]]:
         future: Future[Answer[T]] = Future()
@@ -460,12 +462,14 @@ class WorkerHost:
         ended, when this was the last)."""
         with self._lock:
             self._open.discard(worker)
-            process, conn, last = self._process, self._conn, not self._open
+            answering, conn, last = self._answering, self._conn, not self._open
             if conn is not None:
                 with contextlib.suppress(OSError, ValueError):
                     conn.send(("close", worker))
-        if last and wait and process is not None:
-            process.join()
+        if last and wait and answering is not None:
+            # the answers' thread joins the process (only one thread may: two reading its exit status at once, the
+            # second finds it read and takes the process for one the forkserver lost, exit code 255)
+            answering.join()
 
 
 def _host_main(conn: Any, niceness: int, environ: dict[str, str], cwd: str) -> None:
