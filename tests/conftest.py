@@ -67,3 +67,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not os.environ.get(suite_order.RECORD_ENV) or hasattr(session.config, "workerinput") or not _spent:
         return  # an xdist worker's reports reach the controller, which writes
     suite_order.write_durations(suite_order.merged(suite_order.read_durations(), _spent))
+
+
+@pytest.fixture
+def counted_renders(monkeypatch) -> list[str]:
+    """The releases the modelled `helm template` renders from now on (``platform.helm.render._render_chart``), in
+    order: what a cache of renders saved is what is not in it."""
+    from kratix_lab.platform.helm import render
+
+    made: list[str] = []
+    real = render._render_chart
+
+    def counting(source, *args):
+        made.append(source.release_name)
+        return real(source, *args)
+
+    monkeypatch.setattr(render, "_render_chart", counting)
+    return made

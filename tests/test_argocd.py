@@ -587,7 +587,7 @@ def test_a_missing_child_does_not_set_the_apps_health_but_no_live_child_is_missi
     assert (st["sync"]["status"], st["health"]["status"]) == ("OutOfSync", "Healthy"), "b's absence is OutOfSync only"
 
 
-def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(lab, monkeypatch):
+def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(lab, monkeypatch, counted_renders):
     """Argo CD's repo server keeps generated manifests (reposerver/cache/cache.go): a step compares every
     Application without rendering its chart again — even one gone quiet, whose rendering Argo CD let go
     (``ArgoCDController._let_go``) and takes back from the cache (``platform.helm.render``'s, serialized); the least
@@ -598,14 +598,8 @@ def test_a_chart_is_rendered_once_per_input_whatever_the_number_of_applications(
     from kratix_lab.platform.helm import render
 
     argo = next(c for c in lab.controllers if c.name == "argocd")
-    renders: list[str] = []
-    real = render._render_chart
-
-    def counting(source, *args):
-        renders.append(source.release_name)
-        return real(source, *args)
-
-    monkeypatch.setattr(render, "_render_chart", counting)
+    renders = counted_renders
+    renders.clear()  # counted from here: the renders of the lab's settling before are not
     rounds = 0
     real_reconcile = argo.reconcile
 

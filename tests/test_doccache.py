@@ -267,21 +267,13 @@ def _source(name: str = "vc001", **values) -> object:
 
 
 @pytest.fixture
-def counted_renders(monkeypatch):
-    """Renders made (release names), with the process's own caches empty."""
+def renders(counted_renders, monkeypatch):
+    """Renders made (release names: ``counted_renders``), with the process's own caches empty."""
     from kratix_lab.platform.helm import render
 
-    made: list[str] = []
-    real = render._render_chart
-
-    def counting(source, *args):
-        made.append(source.release_name)
-        return real(source, *args)
-
-    monkeypatch.setattr(render, "_render_chart", counting)
     monkeypatch.setattr(render, "_renders", type(render._renders)())
     monkeypatch.setattr(render, "_renders_in_use", type(render._renders_in_use)())
-    return made
+    return counted_renders
 
 
 def _forget_in_process() -> None:
@@ -291,18 +283,18 @@ def _forget_in_process() -> None:
     render._renders_in_use.clear()
 
 
-def test_a_render_kept_on_disk_is_the_next_processes_not_rendered_again(cache, counted_renders):
+def test_a_render_kept_on_disk_is_the_next_processes_not_rendered_again(cache, renders):
     """With a document cache open (the dashboard's workers, ``status``), a rendered chart is kept in its file, not
     in the process (issue 15's memory: ~15 MB of the clock at 1,000 vClusters), and the next process takes it from
     there — equal to a render made now, objects, values and notes."""
     from kratix_lab.platform.helm import render
 
     first = render.render_chart(_source(), shared=True)
-    assert counted_renders == ["vc001"] and render._renders == {}, "kept on disk, not in the process"
+    assert renders == ["vc001"] and render._renders == {}, "kept on disk, not in the process"
     _reopen(cache)
     _forget_in_process()
     again = render.render_chart(_source(), shared=True)
-    assert counted_renders == ["vc001"], "read, not rendered"
+    assert renders == ["vc001"], "read, not rendered"
     fresh = render.render_chart(_source())  # (not shared: always rendered)
     for r in (first, again):
         assert (r.objects, r.values, r.notes, r.modelled, r.source) == (
@@ -313,10 +305,10 @@ def test_a_render_kept_on_disk_is_the_next_processes_not_rendered_again(cache, c
             fresh.source,
         )
     assert render.render_chart(_source("vc002"), shared=True).source.release_name == "vc002"
-    assert counted_renders == ["vc001", "vc001", "vc002"], "another release is another render"
+    assert renders == ["vc001", "vc001", "vc002"], "another release is another render"
 
 
-def test_a_render_made_by_other_code_or_from_other_files_is_not_read(cache, counted_renders, monkeypatch, tmp_path):
+def test_a_render_made_by_other_code_or_from_other_files_is_not_read(cache, renders, monkeypatch, tmp_path):
     from kratix_lab.platform.helm import reference, render
 
     render.render_chart(_source(), shared=True)
@@ -324,7 +316,7 @@ def test_a_render_made_by_other_code_or_from_other_files_is_not_read(cache, coun
     _forget_in_process()
     monkeypatch.setattr(render, "code_digest", lambda: "other code")
     render.render_chart(_source(), shared=True)
-    assert counted_renders == ["vc001", "vc001"], "kratix-lab changed: rendered again"
+    assert renders == ["vc001", "vc001"], "kratix-lab changed: rendered again"
     _forget_in_process()
     schema = reference.find_schema_file()
     if schema is not None:  # the chart's schema beside the seed: a copy with other content, its mtime kept
@@ -333,17 +325,17 @@ def test_a_render_made_by_other_code_or_from_other_files_is_not_read(cache, coun
         render.render_chart(_source(), copy, shared=True)
         _forget_in_process()
         render.render_chart(_source(), copy, shared=True)
-        assert counted_renders[2:] == ["vc001"], "another file (its name is in the notes), then its render kept"
+        assert renders[2:] == ["vc001"], "another file (its name is in the notes), then its render kept"
         stat = copy.stat()
         copy.write_text(schema.read_text().replace('"description"', '"title"', 1))
         os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         render._content.cache_clear()
         _forget_in_process()
         render.render_chart(_source(), copy, shared=True)
-        assert counted_renders[2:] == ["vc001", "vc001"], "another content, the same time: rendered again"
+        assert renders[2:] == ["vc001", "vc001"], "another content, the same time: rendered again"
 
 
-def test_a_damaged_render_on_disk_is_rendered_again_and_one_json_would_change_is_not_kept(cache, counted_renders):
+def test_a_damaged_render_on_disk_is_rendered_again_and_one_json_would_change_is_not_kept(cache, renders):
     from kratix_lab.platform.helm import ChartRender, render
 
     render.render_chart(_source(), shared=True)
@@ -351,7 +343,7 @@ def test_a_damaged_render_on_disk_is_rendered_again_and_one_json_would_change_is
     cache._pending_values[key] = b"not zlib"
     _forget_in_process()
     render.render_chart(_source(), shared=True)
-    assert counted_renders == ["vc001", "vc001"]
+    assert renders == ["vc001", "vc001"]
     odd = ("odd",) * 8
     render._keep(odd, ChartRender(objects=[{"ports": (80, 443)}], values={}, notes=[]))  # a tuple: JSON gives a list
     assert cache.value(render._disk_key(odd)) is None
