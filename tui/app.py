@@ -96,12 +96,11 @@ class KratixLabApp(App[int]):
         # memory budget; a body they decode costs about twice the CPU, off the UI); the fleet's reader does not (how
         # soon a changed row is on screen is its time).
         kept_settings = self.settings if self.settings.live else replace(self.settings, compact=True)
-        # The reader and the writer share one process (``WorkerHost``: each on a thread of its own), beside which the
-        # reader costs little — in the lab the writer is the clock, which holds the whole lab parsed.
+        # The reader and the writer share one process (``WorkerHost``: each on a thread of its own, at the host's
+        # niceness), beside which the reader costs little — in the lab the writer is the clock, which holds the whole
+        # lab parsed.
         self.host = WorkerHost(WORKER_NICENESS)
-        self.reader = make_worker(
-            workers, kept_settings, "reader", read_only=True, niceness=WORKER_NICENESS, host=self.host
-        )
+        self.reader = make_worker(workers, kept_settings, "reader", read_only=True, host=self.host)
         # The dashboard's fleet (a second per change at 100 vClusters) reads apart, so a detail, a log or a
         # list opened meanwhile never queues behind it.
         # Live, it reads through the watch cache (each kind listed once, then watched): its events tell the fleet's
@@ -116,11 +115,7 @@ class KratixLabApp(App[int]):
         # Every change (and, in the lab, every step of its clock) on one worker of its own. A lab's clock steps every
         # controller over every object: it holds the whole lab parsed (compact, as the reader).
         self.writer: LabWorker | None = (
-            None
-            if self.read_only
-            else make_worker(
-                workers, kept_settings, "writer", read_only=False, niceness=WORKER_NICENESS, host=self.host
-            )
+            None if self.read_only else make_worker(workers, kept_settings, "writer", read_only=False, host=self.host)
         )
         for worker in (self.reader, self.fleet_reader, self.writer):
             if worker is not None:

@@ -594,8 +594,8 @@ def make_worker(
     niceness: int = 0,
     host: WorkerHost | None = None,
 ) -> LabWorker:
-    """A worker of ``kind`` (``WORKER_KINDS``); a process one runs in ``host``'s process when given (its niceness
-    is the host's), else in a process of its own."""
+    """A worker of ``kind`` (``WORKER_KINDS``); a process one runs in ``host``'s process when given (at the host's
+    niceness: ``niceness`` is then not asked for), else in a process of its own."""
     if kind not in WORKER_KINDS:
         raise ValueError(f"workers must be one of {', '.join(WORKER_KINDS)}, not {kind!r}")
     if kind == "thread":
