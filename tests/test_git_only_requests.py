@@ -15,9 +15,10 @@ import pytest
 
 from kratix_lab.cli import main
 from kratix_lab.diagnose import DEGRADED, all_healthy, diagnose, fleet, fleet_summary
+from kratix_lab.diagnose.fleet import FleetMembers, fleet_members
 from kratix_lab.platform.lab import Lab
 from kratix_lab.sources.lab import LabSource
-from kratix_lab.trace import RequestKind, declared_requests, trace
+from kratix_lab.trace import RequestKind, declared_requests, resolve, trace
 from tests.helpers import SAMPLES
 
 
@@ -159,3 +160,23 @@ def test_a_request_never_applied_is_deleted_from_git(ghost_lab, capsys):
         again.close()
     code, _, err = cli(capsys, ghost_lab.path, "delete", "vco/ghost", "-n", "platform-requests")
     assert code == 1 and 'vclusterorchestrators.platform.integratn.tech "ghost" not found' in err, err  # as kubectl
+
+
+def test_the_members_equal_those_read_from_every_application(ghost_lab):
+    """The fleet's members — the cluster's requests and those an Application lists from git — found through the text
+    filter (``FleetMembers.declared_by``: only an Application whose JSON names the kind is parsed) are those found
+    over every Application."""
+    source = LabSource(ghost_lab)
+    rk = resolve(source, "VClusterOrchestrator")
+    members = FleetMembers().whole(source, rk)
+    assert False in members.values()  # the request only in git
+    whole = {(ns, name): obj is not None for ns, name, obj in fleet_members(source, rk)}
+
+    class Unfiltered:  # the same source, without the filter
+        def __init__(self, s):
+            self.s = s
+
+        def __getattr__(self, name):
+            return getattr(self.s, name)
+
+    assert members == whole == FleetMembers().whole(Unfiltered(source), rk)

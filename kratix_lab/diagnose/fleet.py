@@ -11,7 +11,7 @@ from kratix_lab.diagnose.model import Diagnosis
 from kratix_lab.kube.health import DEGRADED, HEALTHY, MISSING, PROGRESSING
 from kratix_lab.kube.registry import PrinterColumn, column_text
 from kratix_lab.model import namespace_of
-from kratix_lab.sources import Source
+from kratix_lab.sources import Source, list_containing
 from kratix_lab.trace import UNREADABLE, RequestKind, declared_requests, resolve
 
 DELETING = "Deleting"  # a fleet row's state while its request is being deleted (not one of the trace's healths)
@@ -123,8 +123,8 @@ class FleetMembers:
         """The requests the Applications in argocd list from git, with the Application (``name``: that one only;
         none when Applications cannot be read — live mode without the right to: the cluster's requests only)."""
         try:
-            if name is None:
-                apps = source.list("Application", "argocd", group="argoproj.io")
+            if name is None:  # (only an Application whose JSON names the kind may list one: ``list_containing``)
+                apps = list_containing(source, "Application", "argocd", "argoproj.io", (rk.kind,))
             else:
                 app = source.get("Application", name, "argocd", "argoproj.io")
                 apps = [] if app is None else [app]

@@ -92,6 +92,12 @@ CREATE TABLE IF NOT EXISTS removed (
 """
 # a readonly list missing more parsed objects than this reads the kind's bodies in one query (one query each below)
 BULK_READ_FROM = 16
+_LEFT_OUT: Any = object()  # an object ``list(containing=…)`` leaves out
+
+
+def _holds(text: str, needles: tuple[str, ...]) -> bool:
+    """Whether a body's JSON text holds one of ``needles`` (none asked for: it does)."""
+    return not needles or any(n in text for n in needles)
 KIND_INDEXED_AFTER = 64  # reads of single objects of a kind after which its versions are read into the index
 REMOVED_KEPT = 100_000  # the removals a reader behind by more must compare every object to find (``removed_since``)
 
@@ -316,9 +322,15 @@ class Store:
         return seen > KIND_INDEXED_AFTER
 
     def _shared(
-        self, key: tuple[str, str, str, str], rv: int, *, keep: bool | Callable[[dict[str, Any]], bool] = True
-    ) -> dict[str, Any]:
-        """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached; kept: ``keep``)."""
+        self,
+        key: tuple[str, str, str, str],
+        rv: int,
+        *,
+        keep: bool | Callable[[dict[str, Any]], bool] = True,
+        containing: tuple[str, ...] = (),
+    ) -> Any:
+        """The parsed object at ``key`` whose current resourceVersion is ``rv`` (read if not cached; kept: ``keep``);
+        ``_LEFT_OUT`` when its text holds none of ``containing`` (``list``)."""
         hit = self._parsed.get(key)
         if hit is not None and hit[0] == rv:
             return hit[1]
@@ -326,7 +338,7 @@ class Store:
             "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
             key,
         ).fetchone()
-        return self._parse(row, keep=keep)
+        return self._parse(row, keep=keep) if _holds(row[5], containing) else _LEFT_OUT
 
     def _parse(self, row: tuple[Any, ...], *, keep: bool | Callable[[dict[str, Any]], bool] = True) -> dict[str, Any]:
         """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version (``keep``:
@@ -580,6 +592,7 @@ class Store:
         *,
         readonly: bool = False,
         keep: bool = True,
+        containing: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
         """Objects of ``kind`` (all kinds when None), optionally in ``namespace``, label-selected.
 
@@ -587,6 +600,8 @@ class Store:
         label map. Sorted by kind, namespace, name — the order the API server lists in.
         ``readonly=True``: the objects are shared with the parsed cache, never to be changed; ``keep=False``: those
         the cache does not hold at their version are parsed for this call and not kept (as ``get``'s).
+        ``containing``: an object not parsed yet whose JSON text holds none of these strings is left out, unparsed (a
+        filter for a caller that looks at each object after: ``kratix_lab.sources.list_containing``).
         """
         if readonly and kind is not None and not selector:
             # Which objects there are, and their versions, from the index: SQLite is read only
@@ -617,11 +632,11 @@ class Store:
                     if (group is None or row[0] == group) and objs.get((row[0], row[2], row[3])) == row[4]:
                         i = at.get((row[0], row[1], row[2], row[3]))
                         if i is not None:
-                            out[i] = self._parse(row, keep=keep)
+                            out[i] = self._parse(row, keep=keep) if _holds(row[5], containing) else _LEFT_OUT
             for i, key, rv in missing:
                 if out[i] is None:
-                    out[i] = self._shared(key, rv, keep=keep)
-            return out
+                    out[i] = self._shared(key, rv, keep=keep, containing=containing)
+            return [o for o in out if o is not _LEFT_OUT] if containing else out
         table = "objects"
         labels = (
             dict((selector or {}).get("matchLabels") or {})
@@ -651,6 +666,8 @@ class Store:
                 args.append(value)
         sql += " ORDER BY kind, namespace, name"
         rows = self._conn.execute(sql, args)
+        if containing:
+            rows = [r for r in rows if _holds(r[5], containing)]
         objs = [self._parse(r, keep=keep) for r in rows] if readonly else [parse_json(r[5]) for r in rows]
         if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]

@@ -79,6 +79,13 @@ class LabSource:
     ) -> builtins.list[dict[str, Any]]:
         return self.lab.store.list(kind, namespace, labels or None, group, readonly=True)
 
+    def list_containing(
+        self, kind: str, namespace: str | None, group: str | None, needles: tuple[str, ...]
+    ) -> builtins.list[dict[str, Any]]:
+        """``list``, less the objects not parsed yet whose JSON text holds none of ``needles`` (left unparsed):
+        ``kratix_lab.sources.list_containing``."""
+        return self.lab.store.list(kind, namespace, None, group, readonly=True, containing=needles)
+
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self.lab.store.events(obj.get("kind"), (obj.get("metadata") or {}).get("name"), namespace_of(obj))
 
@@ -577,6 +584,24 @@ class LabSnapshot:
         if whole is not None:
             self._lists[whole] = builtins.list(out)
         return out
+
+    def list_containing(
+        self, kind: str, namespace: str | None, group: str | None, needles: tuple[str, ...]
+    ) -> builtins.list[dict[str, Any]]:
+        """``list``, less the objects not parsed yet whose JSON text holds none of ``needles`` (left unparsed):
+        ``kratix_lab.sources.list_containing``."""
+        whole = (kind, namespace, group)
+        if whole in self._lists:
+            return builtins.list(self._lists[whole])
+        k = self._in(kind, namespace)
+        rows = k.rows if namespace is None else k.by_namespace.get(namespace, [])
+        return [
+            o.obj()
+            for o in rows
+            if (group is None or o.group == group)
+            and (namespace is None or o.namespace == namespace)
+            and (o.value is not None or any(n in o._text() for n in needles))
+        ]
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self.source.events(obj)

@@ -327,7 +327,7 @@ def apps_of_repo(url: str) -> PerObject:
     """The Applications in argocd whose source is the git repo ``url`` (normalized: ``_norm``), as (name, path
     without its slashes), in (namespace, name) order: what ``GitopsStretch.syncing_app`` looks for (a derived
     value; ``PerObject``: after a change only the Applications that changed are read again)."""
-    return PerObject("Application", "argocd", ARGO, partial(_of_repo, url))
+    return PerObject("Application", "argocd", ARGO, partial(_of_repo, url), (url,))  # (its repoURL holds ``url``)
 
 
 def _holds(app_path: str, path: str) -> bool:

@@ -120,7 +120,7 @@ def _comparison_errors_of(app: dict[str, Any]) -> tuple[tuple[dict[str, Any], di
 
 
 # (``PerObject``: after a change the fleet's row engine reads again only the Applications that changed)
-COMPARISON_ERRORS = PerObject("Application", "argocd", "argoproj.io", _comparison_errors_of)
+COMPARISON_ERRORS = PerObject("Application", "argocd", "argoproj.io", _comparison_errors_of, ("ComparisonError",))
 COMPARISON_ERRORS_KEY = "comparison_errors"
 
 
