@@ -36,12 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 import itertools
 
 import psutil
+from bench_lab import machine_speed
 
 BUDGETS = {  # issue 15, for 1,000 vClusters
     "first row on screen": (1000.0, "ms"),
@@ -520,6 +522,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     work = Path(args.work)
+    print(machine_speed(), flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         src = Path(args.labs) / f"fleet-{n}"
         if not (src / ".settled").exists():

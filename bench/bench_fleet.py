@@ -49,7 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_lab import cached_lab
+from bench_lab import cached_lab, machine_speed
 
 from kratix_lab.diagnose import fleet
 from kratix_lab.fleet.rows import FleetRows
@@ -235,7 +235,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     incremental = {int(s) for s in args.incremental.split(",") if s}
-    print(f"{os.cpu_count()} CPUs, {load()}", flush=True)
+    print(f"{os.cpu_count()} CPUs, {load()}; {machine_speed()}", flush=True)
     if args.cold > 0:
         compiled(ROOT, *([args.against] if args.against else []))
     for n in (int(s) for s in args.sizes.split(",")):

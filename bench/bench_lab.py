@@ -38,6 +38,22 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_CACHE = Path("/tmp/kratix-lab-bench")
 
 
+def machine_speed() -> str:
+    """How fast this machine runs plain Python now: the median of five runs of one loop (two million additions), with
+    the load average — the VMs' speed varies by 30–50 % from one hour to the next, and a benchmark's figures are
+    read against it (the README's benchmark sections quote it beside each run)."""
+    times = []
+    for _ in range(5):
+        start, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        times.append(time.perf_counter() - start)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"machine: a Python loop of 2,000,000 additions {statistics.median(times) * 1000:.0f} ms (load average {load})"
+    )
+
+
 def cached_lab(prefix: str, n: int, rebuild: bool = False) -> Path:
     """An n-vCluster lab (``request(0..n-1)``, settled), built once and kept in /tmp/kratix-lab-bench/<prefix>-<n>
     for the benchmarks that read a big lab (``--rebuild`` builds it again); the build time is printed."""
