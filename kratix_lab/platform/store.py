@@ -92,14 +92,14 @@ CREATE TABLE IF NOT EXISTS removed (
 """
 # a readonly list missing more parsed objects than this reads the kind's bodies in one query (one query each below)
 BULK_READ_FROM = 16
+KIND_INDEXED_AFTER = 64  # reads of single objects of a kind after which its versions are read into the index
+REMOVED_KEPT = 100_000  # the removals a reader behind by more must compare every object to find (``removed_since``)
 _LEFT_OUT: Any = object()  # an object ``list(containing=…)`` leaves out
 
 
 def _holds(text: str, needles: tuple[str, ...]) -> bool:
     """Whether a body's JSON text holds one of ``needles`` (none asked for: it does)."""
     return not needles or any(n in text for n in needles)
-KIND_INDEXED_AFTER = 64  # reads of single objects of a kind after which its versions are read into the index
-REMOVED_KEPT = 100_000  # the removals a reader behind by more must compare every object to find (``removed_since``)
 
 
 class Store:
