@@ -111,13 +111,16 @@ class RequestDetailScreen(LabScreen):
         next detail did inside the `enter`: a layout and a paint of what was cleared, ~10–20 ms of the UI thread).
         What was read for that request and answers later is dropped (``generation``); a screen shown again meanwhile
         is left alone (``show_request`` clears it)."""
-        if self._blank or not self.is_attached or self in self.app.screen_stack:
+        if self._blank or not self.is_attached or self in self.app.screen_stack or self._pruning:
             return
         self.generation += 1
         self.shows_request = False
         self.snapshot = None
         self.error = None
-        self._clear()
+        try:
+            self._clear()
+        except NoMatches:  # the app is closing: its widgets are being removed (the timer was due meanwhile)
+            return
         self._blank = True
         # a worker: the screen handles the layout its widgets ask for meanwhile (not while this timer's callback runs)
         self.run_worker(self.lay_out_off_screen(), group="off-screen", exclusive=True)
