@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import shutil
 import statistics
@@ -74,6 +75,7 @@ class Figures:
     key_ms: dict[str, list[float]] = field(default_factory=dict)
     key_cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # the UI thread's CPU in each key's window
     key_log: list[tuple[float, float, str, str]] = field(default_factory=list)  # each press: wall, CPU, kind, key
+    key_gc: list[tuple[float, float]] = field(default_factory=list)  # each press: the collector's ms (full, young)
     stream_key_ms: list[float] = field(default_factory=list)
     pss_mb: float = 0.0  # the largest sum of the processes' PSS seen (sampled twice a second: ``Memory``)
     pss_each: list[float] = field(default_factory=list)  # each process's PSS then
@@ -335,6 +337,7 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                     import cProfile
 
                     kept = key_profiles[label or name] = cProfile.Profile()
+                collected = list(COLLECTED)
                 t, c = time.perf_counter(), time.thread_time()
                 if kept is not None:
                     kept.enable()
@@ -344,6 +347,7 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
                 await pilot._wait_for_screen()
                 if kept is not None:
                     kept.disable()
+                fig.key_gc.append((COLLECTED[0] - collected[0], COLLECTED[1] - collected[1]))
                 return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
 
             def send(name: str) -> None:
@@ -399,6 +403,21 @@ async def run_app(path: Path, n: int, args: argparse.Namespace) -> Figures:
     return fig
 
 
+COLLECTED = [0.0, 0.0]  # ms this process's garbage collector has spent: full collections, young ones
+_collecting: list[float] = []
+
+
+def _count_collections(phase: str, info: dict[str, Any]) -> None:
+    """``gc.callbacks``: the collector's time in this process (the app's UI thread: its workers are processes)."""
+    if phase == "start":
+        _collecting[:] = [time.perf_counter()]
+    elif _collecting:
+        COLLECTED[0 if info["generation"] == 2 else 1] += (time.perf_counter() - _collecting[0]) * 1000
+
+
+gc.callbacks.append(_count_collections)
+
+
 def write_profile(prof: Any, target: str, running: bool = True) -> None:
     import io
     import pstats
@@ -436,10 +455,17 @@ def report(fig: Figures) -> None:
             + (f"; UI thread's CPU median {statistics.median(cpu):5.1f} ms, p95 {p95(cpu):5.1f} ms, max {max(cpu):5.1f} ms" if cpu else "")
         )  # fmt: skip
     if fig.key_log:
-        slowest = sorted(fig.key_log, reverse=True)[:6]
+        slowest = sorted(zip(fig.key_log, fig.key_gc, strict=True), reverse=True)[:6]
         print(
-            f"{n:>5}   keys: the slowest presses (wall/UI CPU ms): "
-            + ", ".join(f"{k} {name!r} {w:.0f}/{c:.0f}" for w, c, k, name in slowest)
+            f"{n:>5}   keys: the slowest presses (wall/UI CPU ms, the garbage collector's inside): "
+            + ", ".join(f"{k} {name!r} {w:.0f}/{c:.0f} (gc {g + y:.0f})" for (w, c, k, name), (g, y) in slowest)
+        )
+        full = [g for g, _ in fig.key_gc if g > 0]
+        print(
+            f"{n:>5}   keys: the garbage collector inside the presses: {len(full)} of {len(fig.key_gc)} with a full "
+            f"collection"
+            + (f" (max {max(full):.0f} ms)" if full else "")
+            + f", young ones {sum(y for _, y in fig.key_gc):.0f} ms in all"
         )
     if fig.change_worker:
         ms = [m for m, _ in fig.change_worker]

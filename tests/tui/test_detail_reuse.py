@@ -249,8 +249,9 @@ def test_the_table_draws_from_its_cache_what_it_would_draw_afresh(make_app):
 
 
 def test_a_row_is_put_together_again_only_when_it_or_how_it_is_drawn_changed(make_app):
-    """VClusterTable's lines kept (``_render_line``): the focus going to the `/` bar and back draws the rows without the
-    cursor from what was kept — the very lines, both ways — and a row whose cell changed, or the cursor's, afresh."""
+    """VClusterTable's lines kept (``_render_line``): the focus going to the `/` bar and back changes nothing of the
+    table's look (tui/app.tcss: the cursor keeps its colours), so every row — the cursor's too — is drawn from what was
+    kept, the very lines, both ways; a row whose cell changed, or to which the cursor moved, afresh."""
     app = make_app()
 
     def strips(table: VClusterTable) -> dict[str, Any]:
@@ -263,22 +264,26 @@ def test_a_row_is_put_together_again_only_when_it_or_how_it_is_drawn_changed(mak
         assert table.has_focus and table.cursor_row == 0
         cursor_key, other = table._keys[0], table._keys[1]
         before = strips(table)
-        await pilot.press("slash")  # the table's focus to the bar: the cursor's colours change, nothing else
-        await settle_ui(pilot)  # (no tint of the whole table when focused: tui/app.tcss ``#vclusters:focus``)
+        await pilot.press("slash")  # the table's focus to the bar
+        await settle_ui(pilot)
+        assert not table.has_focus
         blurred = strips(table)
-        assert blurred[cursor_key] is not before[cursor_key]
-        assert all(blurred[k] is before[k] for k in before if k != cursor_key), "the other rows' very lines"
-        await pilot.press("escape")  # the focus back: the rows as they were, from what was kept
+        assert all(blurred[k] is before[k] for k in before), "every row's very line, the cursor's too"
+        await pilot.press("escape")  # the focus back
         await settle_ui(pilot)
         assert table.has_focus
         again = strips(table)
-        assert again[other] is before[other]
-        assert again[cursor_key] is not before[cursor_key]  # the cursor's row: drawn again (the table's styles moved)
-        assert again[cursor_key].text == before[cursor_key].text
-        table.update_cell(other, "message", "changed in place")
+        assert all(again[k] is before[k] for k in before)
+        await pilot.press("down")  # the cursor moves: both rows drawn again
+        await settle_ui(pilot)
+        moved = strips(table)
+        assert moved[cursor_key] is not before[cursor_key] and moved[other] is not before[other]
+        assert moved[cursor_key].text == before[cursor_key].text
+        table.update_cell(cursor_key, "message", "changed in place")
         await pilot.pause()
         changed = strips(table)
-        assert changed[other] is not before[other] and "changed in place" in changed[other].text
+        assert changed[cursor_key] is not moved[cursor_key] and "changed in place" in changed[cursor_key].text
+        assert changed[other] is moved[other]
 
     drive(app, script)
 

@@ -101,7 +101,6 @@ class DashboardScreen(TableScreen):
         return self.query_one(VClusterTable)
 
     def on_mount(self) -> None:
-        self.query_one(FilterBar).display = False
         self.table.focus()
         self._title()
         self.refresh_data()
@@ -206,7 +205,7 @@ class DashboardScreen(TableScreen):
             title += " · not healthy"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
-        self.table.border_title = title
+        self.table.set_title(title)
 
     def _show_selected(self) -> None:
         status = self.selected_status()

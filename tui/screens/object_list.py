@@ -58,7 +58,6 @@ class ObjectListScreen(TableScreen):
         return self.query_one(ObjectTable)
 
     def on_mount(self) -> None:
-        self.filter_bar.display = False
         self.table.focus()
         self.refresh_data()
 

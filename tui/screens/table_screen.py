@@ -7,6 +7,8 @@ from typing import Any
 
 from textual import on
 from textual.message import Message
+from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
 from tui import messages as msg
@@ -22,6 +24,10 @@ class TableScreen(LabScreen):
     noun = "object"
     filter_text = ""
     table: Any
+    # Screen's, without its repaint of the whole screen at every change of focus (`/` and escape move it between the
+    # table and the filter bar): the widgets that gain or lose the focus draw themselves again as their looks change
+    # (issue 15: ~10 ms of the UI thread in each of those key presses at 80×24)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def selected_ref(self) -> ObjectRef | None:
         raise NotImplementedError
@@ -60,17 +66,19 @@ class TableScreen(LabScreen):
 
     @on(FilterBar.Submitted)
     def _filter_done(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)  # (``Widget.focus()`` would draw the whole table again first: ``close_filter``)
 
     def close_filter(self) -> bool:
         """Clear and hide the filter; False when there was none to close."""
         bar = self.filter_bar
-        if not (bar.display or self.filter_text):
+        if not (bar.is_open or self.filter_text):
             return False
         bar.close()
         self.filter_text = ""
         self.show()
-        self.table.focus()
+        # the focus back on the table at once, as ``FilterBar.open`` moves it: ``Widget.focus()`` draws the whole widget
+        # again first, every line of the table inside the key press (issue 15)
+        self.set_focus(self.table)
         return True
 
     # ---- the selected row ------------------------------------------------------------------------

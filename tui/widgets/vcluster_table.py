@@ -10,9 +10,11 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
@@ -162,6 +164,8 @@ class VClusterTable(ScrollsInPlace, DataTable):
         # (row, line of it) -> how it was drawn -> (its cells, the line): see _render_line
         self._lines: dict[tuple[RowKey, int], dict[tuple[Any, ...], tuple[tuple[Any, ...], Strip]]] = {}
         self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
+        self._looked: tuple[Any, ...] | None = None  # how the table looked at its last restyle (``_look``)
+        self._title_shown: str | None = None  # ``set_title``
         self._cells_set = False  # cells set since the table was last refreshed for them (_set_cell, _updated)
         self._measured: dict[int, tuple[Any, int]] = {}  # id of a cell -> (the cell, its width): _width
         # rows a ``show`` took out but was asked to keep (the `/` filter hides them): key -> (its Row, its cells by
@@ -493,9 +497,54 @@ class VClusterTable(ScrollsInPlace, DataTable):
             style = painting["rich_style"] = super().rich_style
         return style  # type: ignore[no-any-return]
 
+    def set_title(self, title: str) -> None:
+        """``border_title = title``, drawing again only the top border's line, and nothing when it is the title shown:
+        Textual's setter draws the whole table again, each time — every filter keystroke changes the title ("· filter:
+        vc0") and every tick of the lab's clock set it (issue 15). A table not on screen yet takes it as ever."""
+        if title == self._title_shown:
+            return
+        self._title_shown = title
+        width = self.outer_size.width
+        if not (self.is_mounted and width):
+            self.border_title = title
+            return
+        self._border_title = self.render_str(title).expand_tabs(4).split()[0]  # (what the setter keeps)
+        offset = self.content_offset
+        self.refresh(Region(-offset.x, -offset.y, width, 1))  # (regions are given from the content's corner)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        """``Widget._on_focus`` less its repaint of the whole table (``Widget`` refreshes a widget whenever it gains or
+        loses the focus): the table looks the same with the focus as without (app.tcss), and `/` moving the focus to
+        the filter bar and escape bringing it back had every line of the table drawn again inside the key press."""
+        event.prevent_default()  # (the handlers of the classes below, Widget's, are not called)
+        self.has_focus = True
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantFocus(self))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        """``Widget._on_blur`` less its repaint of the whole table (``_on_focus``)."""
+        event.prevent_default()
+        self.has_focus = False
+        if self.parent is not None:
+            self.parent.post_message(events.DescendantBlur(self))
+
     def notify_style_update(self) -> None:
+        """After every restyle — the focus gained or lost among them — DataTable forgets what it drew and draws the
+        whole table again; here only when how it looks changed (``_look``): the table looks the same with the focus
+        as without (app.tcss), so `/` and escape draw none of its lines (issue 15)."""
+        look = self._look()
+        if look == self._looked:
+            Widget.notify_style_update(self)  # (the style caches of every widget: not DataTable's, nor its repaint)
+            return
+        self._looked = look
         self._style_updates += 1
         super().notify_style_update()
+
+    def _look(self) -> tuple[Any, ...]:
+        """What the table's lines are drawn from, of its styles: its own rules and its parts' (header, cursor, rows)
+        as Textual applies them, and its background with its ancestors'."""
+        parts = tuple((name, styles.get_render_rules()) for name, styles in sorted(self._component_styles.items()))
+        return (self.styles.get_render_rules(), parts, self.background_colors)
 
     def clear(self, columns: bool = False) -> VClusterTable:
         """Cells and lines drawn are kept when rows are cleared (drawn again only if their place changed), not when
