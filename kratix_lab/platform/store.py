@@ -97,8 +97,9 @@ REMOVED_KEPT = 100_000  # the removals a reader behind by more must compare ever
 _LEFT_OUT: Any = object()  # an object ``list(containing=…)`` leaves out
 
 
-def _holds(text: str, needles: tuple[str, ...]) -> bool:
-    """Whether a body's JSON text holds one of ``needles`` (none asked for: it does)."""
+def holds_any(text: str, needles: tuple[str, ...]) -> bool:
+    """Whether a body's JSON text holds one of ``needles`` (none asked for: it does): ``list(containing=…)``'s test,
+    and ``LabSnapshot.list_containing``'s."""
     return not needles or any(n in text for n in needles)
 
 
@@ -338,7 +339,7 @@ class Store:
             "SELECT grp, kind, namespace, name, rv, body FROM objects WHERE grp=? AND kind=? AND namespace=? AND name=?",
             key,
         ).fetchone()
-        return self._parse(row, keep=keep) if _holds(row[5], containing) else _LEFT_OUT
+        return self._parse(row, keep=keep) if holds_any(row[5], containing) else _LEFT_OUT
 
     def _parse(self, row: tuple[Any, ...], *, keep: bool | Callable[[dict[str, Any]], bool] = True) -> dict[str, Any]:
         """The parsed body of a ``(grp, kind, namespace, name, rv, body)`` row, decoded once per version (``keep``:
@@ -632,7 +633,7 @@ class Store:
                     if (group is None or row[0] == group) and objs.get((row[0], row[2], row[3])) == row[4]:
                         i = at.get((row[0], row[1], row[2], row[3]))
                         if i is not None:
-                            out[i] = self._parse(row, keep=keep) if _holds(row[5], containing) else _LEFT_OUT
+                            out[i] = self._parse(row, keep=keep) if holds_any(row[5], containing) else _LEFT_OUT
             for i, key, rv in missing:
                 if out[i] is None:
                     out[i] = self._shared(key, rv, keep=keep, containing=containing)
@@ -667,7 +668,7 @@ class Store:
         sql += " ORDER BY kind, namespace, name"
         rows = self._conn.execute(sql, args)
         if containing:
-            rows = [r for r in rows if _holds(r[5], containing)]
+            rows = [r for r in rows if holds_any(r[5], containing)]
         objs = [self._parse(r, keep=keep) for r in rows] if readonly else [parse_json(r[5]) for r in rows]
         if sel and sel.get("matchExpressions"):
             objs = [o for o in objs if matches_selector((o.get("metadata") or {}).get("labels") or {}, sel)]

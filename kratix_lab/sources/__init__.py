@@ -78,13 +78,9 @@ class PerObject:
         if not all(v.alike(first) for v in values):
             raise ValueError("PerObject.parts_together: values of other kinds, namespaces or groups")
         outs: list[dict[tuple[str, str], Any]] = [{} for _ in values]
+        # (a value without needles looks at every object: then none are left out)
         needles = tuple(dict.fromkeys(n for v in values for n in v.needles)) if all(v.needles for v in values) else ()
-        objs = (
-            list_containing(s, first.kind, first.namespace, first.group, needles)
-            if needles
-            else s.list(first.kind, first.namespace, group=first.group)
-        )
-        for obj in objs:
+        for obj in list_containing(s, first.kind, first.namespace, first.group, needles):
             meta = obj.get("metadata") or {}
             key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
             for out, value in zip(outs, values, strict=True):

@@ -19,7 +19,7 @@ from kratix_lab.kube.times import timestamp
 from kratix_lab.model import clone, doccache, namespace_of, parse_json
 from kratix_lab.model.objects import kept
 from kratix_lab.platform.lab import Lab
-from kratix_lab.platform.store import Store
+from kratix_lab.platform.store import Store, holds_any
 from kratix_lab.sources import BIG_BODY, CommitInfo, PerObject, Platform
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
@@ -571,19 +571,23 @@ class LabSnapshot:
         whole = (kind, namespace, group) if not labels and (namespace is None or self._fresh is None) else None
         if whole is not None and whole in self._lists:
             return builtins.list(self._lists[whole])  # every row lists every Application: the list made once
+        out = [o.obj() for o in self._listed(kind, namespace, labels, group)]
+        if whole is not None:
+            self._lists[whole] = builtins.list(out)
+        return out
+
+    def _listed(
+        self, kind: str, namespace: str | None, labels: dict[str, str] | None, group: str | None
+    ) -> builtins.list[_Obj]:
+        """The objects ``list`` answers with, as read (parsed or not)."""
         k = self._in(kind, namespace)
         everything = k.rows if namespace is None else k.by_namespace.get(namespace, [])
         # (the index holds exactly the objects whose labels match: each object's labels as its parsed body holds
         # them, compared as matches_labels compares them — every key present, each value equal)
         rows = k.with_labels(labels, self._git_reading) if labels else everything
-        out = [
-            o.obj()
-            for o in rows
-            if (group is None or o.group == group) and (namespace is None or o.namespace == namespace)
+        return [
+            o for o in rows if (group is None or o.group == group) and (namespace is None or o.namespace == namespace)
         ]
-        if whole is not None:
-            self._lists[whole] = builtins.list(out)
-        return out
 
     def list_containing(
         self, kind: str, namespace: str | None, group: str | None, needles: tuple[str, ...]
@@ -593,15 +597,8 @@ class LabSnapshot:
         whole = (kind, namespace, group)
         if whole in self._lists:
             return builtins.list(self._lists[whole])
-        k = self._in(kind, namespace)
-        rows = k.rows if namespace is None else k.by_namespace.get(namespace, [])
-        return [
-            o.obj()
-            for o in rows
-            if (group is None or o.group == group)
-            and (namespace is None or o.namespace == namespace)
-            and (o.value is not None or any(n in o._text() for n in needles))
-        ]
+        listed = self._listed(kind, namespace, None, group)
+        return [o.obj() for o in listed if o.value is not None or holds_any(o._text(), needles)]
 
     def events(self, obj: dict[str, Any]) -> builtins.list[dict[str, Any]]:
         return self.source.events(obj)
