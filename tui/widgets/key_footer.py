@@ -5,7 +5,8 @@ are refreshed — on every focus change and every time a screen is shown again �
 a `back` to the dashboard paid a fifth of its time for it, and a cleared filter (the focus back on the table, whose
 enter adds "⏎ Trace") ~20 ms of ~70 at 1,000 vClusters. ``KeyFooter`` does nothing when the keys are the same, and
 otherwise updates its key widgets in place (adding the keys it lacks, hiding those it has too many); bindings in
-groups, which Footer shows in groups, are composed by Footer as before."""
+groups, which Footer shows in groups, are composed by Footer as before. While the `/` filter bar is typed into it
+lies over the footer, which is then left as it is (``_covered``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from tui.widgets.filter_bar import FilterBar
 
 Shown = tuple[Binding, bool, str]  # a key the footer shows: its binding, whether enabled, its tooltip
 
@@ -49,6 +52,8 @@ class KeyFooter(Footer):
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen) -> None:
+        if self._composed is not None and self._covered(screen):
+            return  # out of sight: left as it is, compared again once uncovered (the focus leaving the bar says so)
         if self._composed is not None and self.is_attached and screen is self.screen:
             keys = shown_keys(screen)
             if keys == self._composed:
@@ -57,6 +62,15 @@ class KeyFooter(Footer):
                 self._composed = keys
                 return
         super().bindings_changed(screen)  # Footer's own: composes again (when the app has focus)
+
+    def _covered(self, screen: Screen) -> bool:
+        """Whether the `/` filter bar being typed into lies over the footer (app.tcss: ``FilterBar.-open:focus``). Its
+        keys then are the Input's — every printable key typed, enter and escape, which the bar's own text names — and
+        the footer showed none of the table's; showing none and then the same ones again when escape gave the focus
+        back laid the footer out and drew it again inside both key presses (issue 15: ~15 of escape's ~50 ms of the UI
+        thread at 1,000 vClusters). Covered, it keeps the keys it shows, out of sight; when the focus leaves the bar,
+        the screen's bindings are published again and they are compared as ever (the same keys: nothing to do)."""
+        return screen is self.screen and isinstance(screen.focused, FilterBar) and screen.focused.is_open
 
     def _change_in_place(self, screen: Screen) -> bool:
         """Show the screen's keys by changing the key widgets there are (in the order ``Footer.compose`` yields

@@ -165,6 +165,7 @@ class VClusterTable(ScrollsInPlace, DataTable):
         self._lines: dict[tuple[RowKey, int], dict[tuple[Any, ...], tuple[tuple[Any, ...], Strip]]] = {}
         self._style_updates = 0  # notify_style_update calls: the cursor's look may have changed (focus)
         self._looked: tuple[Any, ...] | None = None  # how the table looked at its last restyle (``_look``)
+        self._focus_shows: bool | None = None  # whether it looks otherwise with the focus (``watch_has_focus``)
         self._title_shown: str | None = None  # ``set_title``
         self._cells_set = False  # cells set since the table was last refreshed for them (_set_cell, _updated)
         self._measured: dict[int, tuple[Any, int]] = {}  # id of a cell -> (the cell, its width): _width
@@ -172,6 +173,7 @@ class VClusterTable(ScrollsInPlace, DataTable):
         # column as DataTable keeps them, its cells as ``_cells`` keeps them, their widths)
         self._hidden: dict[str, tuple[Row, dict[ColumnKey, Any], list[Any], list[int]]] = {}
         self._row_widths: dict[str, list[int]] = {}  # row key -> its cells' widths, as counted in ``_widths``
+        self._row_keys: dict[str, RowKey] = {}  # each row's RowKey, made once (``_arranged`` places every row anew)
         self._refit = False  # a width counted changed: the columns are fitted to the widths (``_fit_columns``)
 
     def on_mount(self) -> None:
@@ -271,7 +273,12 @@ class VClusterTable(ScrollsInPlace, DataTable):
             counts.subtract(Counter([widths[i] for widths in leaving_widths]))
         for key, cells in back:
             self._update(key, cells)
-        self._row_locations = type(locations)({RowKey(k): i for i, k in enumerate(keys)})
+        row_keys = self._row_keys
+        if len(row_keys) > 2 * len(keys) + len(hidden) + 64:  # (the keys of rows gone from the fleet: not kept)
+            row_keys = self._row_keys = {}
+        self._row_locations = type(locations)(
+            {(row_keys.get(k) or row_keys.setdefault(k, RowKey(k))): i for i, k in enumerate(keys)}
+        )
         self._keys = keys
         self._update_count += 1
         self._require_update_dimensions = True  # the virtual size, on idle (``watch_virtual_size``)
@@ -335,6 +342,8 @@ class VClusterTable(ScrollsInPlace, DataTable):
         """The row's cells that changed set (``_set_cell``), and their widths counted; the columns fitted to them
         when a width changed (``_updated``)."""
         old, widths = self._cells[key], self._row_widths[key]
+        if cells == old:  # (most rows: the list compared in C, each cell by identity first)
+            return
         for i, ((column, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
             if cell is not old[i] and cell != old[i]:
                 width = self._width(cell)
@@ -528,6 +537,20 @@ class VClusterTable(ScrollsInPlace, DataTable):
         if self.parent is not None:
             self.parent.post_message(events.DescendantBlur(self))
 
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """``Widget.watch_has_focus`` restyles the table whenever it gains or loses the focus: ~8 ms of the UI thread
+        (DataTable's styles and its ten parts' — cursor, header, rows…) in each of `/` and escape at 1,000 vClusters
+        (issue 15), for a table that looks the same with the focus as without (app.tcss). So the first change of focus
+        restyles it and compares how it looks (``_look``) before and after; if the focus does not show, later changes
+        leave its styles as they are — styles that a restyle would compute again, equal. Any other restyle that
+        changes its look (a theme: ``notify_style_update``) has the next change of focus compare again."""
+        if self._focus_shows is False:
+            return
+        before = self._look() if self.is_mounted else None
+        super().watch_has_focus(has_focus)
+        if before is not None:
+            self._focus_shows = self._look() != before
+
     def notify_style_update(self) -> None:
         """After every restyle — the focus gained or lost among them — DataTable forgets what it drew and draws the
         whole table again; here only when how it looks changed (``_look``): the table looks the same with the focus
@@ -537,6 +560,7 @@ class VClusterTable(ScrollsInPlace, DataTable):
             Widget.notify_style_update(self)  # (the style caches of every widget: not DataTable's, nor its repaint)
             return
         self._looked = look
+        self._focus_shows = None  # (restyled otherwise: whether the focus shows is known no longer)
         self._style_updates += 1
         super().notify_style_update()
 
