@@ -489,6 +489,37 @@ def test_the_collector_leaves_alone_what_the_first_paint_made(make_app):
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
 
 
+def test_young_collections_wait_while_keys_come(make_app):
+    """Once every row is in, a key turns the collector off until no key came for ``KEYS_BURST_OVER`` seconds, or keys
+    came for ``KEYS_BURST_AT_MOST`` seconds in a row (issue 15: escape showing a thousand rows again made dozens of
+    young collections inside the press); the app's end turns it on again."""
+    from tui import app as app_module
+
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        assert app._collected_at is not None and gc.isenabled()  # FleetShown came: the timers run
+        await pilot.press("down")
+        assert not gc.isenabled() and app._keys_since is not None
+        app._collector_back()
+        assert not gc.isenabled()  # a key a moment ago: still off
+        await pilot.press("up")
+        assert app._keys_since <= app.key_at  # (from the first key of the burst)
+        app.key_at -= app_module.KEYS_BURST_OVER
+        app._collector_back()
+        assert gc.isenabled() and app._keys_since is None  # the keys paused
+        await pilot.press("down")
+        assert not gc.isenabled()
+        app._keys_since -= app_module.KEYS_BURST_AT_MOST
+        app._collector_back()
+        assert gc.isenabled()  # keys all along: on again after KEYS_BURST_AT_MOST
+        await pilot.press("up")
+        assert not gc.isenabled()  # (the app ends with it off)
+
+    drive(app, script)
+    assert gc.isenabled()
+
+
 def test_full_collections_wait_for_the_keys_to_pause(make_app, monkeypatch):
     """Once every row is in, the collector's full collections (40–130 ms of the UI thread at 1,000 vClusters, landing in
     whichever key press tipped Python's rule) run only when no key came for ``KEYS_PAUSED`` seconds, or when the last
