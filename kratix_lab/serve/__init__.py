@@ -50,6 +50,7 @@ class Running:
         self.server.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+        self.server.close_connections()  # (a client's kept-alive connections: their threads end too)
         for t in self.threads:
             t.join(timeout=30)
         with self.api.lock:

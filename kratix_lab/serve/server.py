@@ -7,6 +7,7 @@ page or a traceback. Endpoints and the request sequences kubectl 1.32 sends: ``d
 from __future__ import annotations
 
 import collections
+import contextlib
 import hmac
 import json
 import socket
@@ -516,6 +517,9 @@ class ApiServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.bookmark_seconds = BOOKMARK_SECONDS  # how often a watch that allows bookmarks gets one
         self.stopping = threading.Event()
+        # the connections being served (``get_request`` to ``shutdown_request``): ended by ``close_connections``
+        self._open: set[Any] = set()
+        self._open_lock = threading.Lock()
         # what ``/metrics`` shows: requests by (verb, resource), watches open by resource
         self._counts_lock = threading.Lock()
         self.requests: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -566,7 +570,35 @@ class ApiServer(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
-        return self._ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+        wrapped = self._ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self._open_lock:
+            self._open.add(wrapped)
+        return wrapped, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self, wait: float = 5.0) -> bool:
+        """End every connection still open once the server stopped accepting (``Running.stop``): a client that keeps
+        its connections alive between requests (kubectl, the kubernetes client's pool) held a thread of this server
+        waiting for its next request for as long as the client lived — after the server had stopped, in a process
+        that goes on (the tests: a fleet's rows stream in from forked processes only where no other thread runs).
+        Each connection's socket is shut down, so the thread reading it gets the end of its stream and finishes the
+        request it serves; True when every connection's thread let go of it within ``wait`` seconds."""
+        with self._open_lock:
+            open_ = list(self._open)
+        for request in open_:
+            with contextlib.suppress(OSError):  # (the socket's own shutdown: its TLS state is the reading thread's)
+                socket.socket.shutdown(request, socket.SHUT_RDWR)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with self._open_lock:
+                if not self._open:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         try:
