@@ -17,7 +17,7 @@ from textual.widgets._footer import FooterKey
 from textual.widgets.data_table import RowKey
 
 from kratix_lab import Lab
-from tests.tui.tui_helpers import UPDATE_ENV, Layouts, assert_snapshot, drive, screen_text, settle_ui, stable
+from tests.tui.tui_helpers import UPDATE_ENV, Layouts, assert_snapshot, drive, screen_text, settle_ui, spy, stable
 from tui.jobs import ObjectRef, read_trace
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.request_detail import RequestDetailScreen
@@ -301,8 +301,7 @@ def test_opening_and_closing_the_filter_draws_no_line_of_the_table(make_app, mon
         table, bar = screen.table, screen.filter_bar
         await settle_ui(pilot)
         drawn: list[int] = []  # the lines drawn (Textual asks for the others from its cache of them)
-        render_line = VClusterTable.render_line
-        monkeypatch.setattr(VClusterTable, "render_line", lambda self, y: (drawn.append(y), render_line(self, y))[1])
+        spy(monkeypatch, VClusterTable, "render_line", lambda self, y: drawn.append(y))
         await pilot.press("slash")
         await settle_ui(pilot)
         assert bar.has_focus and bar.is_open and not table.has_focus and drawn == []
@@ -338,8 +337,7 @@ def test_the_footer_under_the_filter_bar_is_left_as_it_was(make_app, monkeypatch
         keys_before = list(footer.children)
         drawn: list[str] = []
         changed: list[object] = []
-        render_line = FooterKey.render_line
-        monkeypatch.setattr(FooterKey, "render_line", lambda self, y: (drawn.append(self.key), render_line(self, y))[1])
+        spy(monkeypatch, FooterKey, "render_line", lambda self, y: drawn.append(self.key))
         monkeypatch.setattr(KeyFooter, "_change_in_place", lambda self, sc: changed.append(sc) or False)
         await pilot.press("slash", *"sa")
         await settle_ui(pilot)
@@ -377,12 +375,7 @@ def test_a_filter_keystroke_asks_the_table_to_draw_itself_once(make_app, monkeyp
         await pilot.press("slash")
         await settle_ui(pilot)
         whole: list[object] = []
-        refresh = VClusterTable.refresh
-        monkeypatch.setattr(
-            VClusterTable,
-            "refresh",
-            lambda self, *r, **k: (whole.append(k) if not r else None, refresh(self, *r, **k))[1],
-        )
+        spy(monkeypatch, VClusterTable, "refresh", lambda self, *r, **k: None if r else whole.append(k))
         for key in "sand":  # the rows change once, two to one (the other keys leave them as they are)
             await pilot.press(key)
             await settle_ui(pilot)
@@ -404,12 +397,7 @@ def test_the_focus_moving_restyles_the_table_only_where_it_shows(make_app, monke
         table = screen.table
         await settle_ui(pilot)
         restyled: list[bool] = []
-        update = VClusterTable.update_node_styles
-        monkeypatch.setattr(
-            VClusterTable,
-            "update_node_styles",
-            lambda self, *a, **k: (restyled.append(self.has_focus), update(self, *a, **k))[1],
-        )
+        spy(monkeypatch, VClusterTable, "update_node_styles", lambda self, *a, **k: restyled.append(self.has_focus))
         await pilot.press("slash")
         await settle_ui(pilot)
         await pilot.press("escape")

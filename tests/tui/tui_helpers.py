@@ -72,6 +72,17 @@ def assert_snapshot(name: str, text: str) -> None:
     assert text == expected, f"{name}: the screen differs from {path} (rerun with {UPDATE_ENV}=1 to accept)\n{text}"
 
 
+def spy(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, note: Callable[..., object]) -> None:
+    """``cls.name`` calls ``note(self, *args, **kwargs)`` first, then does what it did."""
+    real = getattr(cls, name)
+
+    def spied(self: object, *args: object, **kwargs: object) -> object:
+        note(self, *args, **kwargs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, spied)
+
+
 class Layouts:
     """The layouts widgets ask the screen for (``messages.Layout``, handled by ``Screen._on_layout``): who asked."""
 
