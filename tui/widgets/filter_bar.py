@@ -2,10 +2,10 @@
 its own (app.tcss), and always in the screen's layout: opening it moves it over the footer while it is typed into
 (``-open:focus``; the footer underneath is left as it is: ``KeyFooter._covered``), over the line above the footer
 once enter gives the keys back to the table with the filter kept (class ``-open``), and closing it moves it below
-the screen's last line. Shown and hidden through ``display``, it
-was added to and taken from the layout, which renumbered the drawing order of every other widget — Textual then drew
-the whole screen again, inside the key press (``/`` and escape, ~25 ms of the UI thread at 1,000 vClusters; issue
-15). Moved, only the line it leaves and the line it takes are drawn again."""
+the screen's last line. Shown and hidden through ``display``, it was added to and taken from the layout, which
+renumbered the drawing order of every other widget — Textual then drew the whole screen again, inside the key press
+(``/`` and escape, ~25 ms of the UI thread at 1,000 vClusters; issue 15). Moved, only the line it leaves and the line
+it takes are drawn again."""
 
 from __future__ import annotations
 
