@@ -181,13 +181,13 @@ class KratixLabApp(App[int]):
                 self._keys_since = self.key_at
         await super().on_event(event)
 
-    def _collector_back(self) -> None:
+    def _collector_back(self, *, ending: bool = False) -> None:
         """The collector on again once no key came for ``KEYS_BURST_OVER`` seconds, or after ``KEYS_BURST_AT_MOST``
-        seconds of keys (a timer's, every ``KEYS_BURST_CHECK`` seconds)."""
+        seconds of keys (a timer's, every ``KEYS_BURST_CHECK`` seconds), or as the app ends (``ending``)."""
         if self._keys_since is None:
             return
         now = time.monotonic()
-        if now - self.key_at >= KEYS_BURST_OVER or now - self._keys_since >= KEYS_BURST_AT_MOST:
+        if ending or now - self.key_at >= KEYS_BURST_OVER or now - self._keys_since >= KEYS_BURST_AT_MOST:
             self._keys_since = None
             gc.enable()
 
@@ -203,9 +203,7 @@ class KratixLabApp(App[int]):
 
     def on_unmount(self) -> None:
         self.close_workers()
-        if self._keys_since is not None:
-            self._keys_since = None
-            gc.enable()
+        self._collector_back(ending=True)
         gc.unfreeze()
         gc.set_threshold(*self._gc_thresholds)
 
