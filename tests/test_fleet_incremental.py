@@ -262,6 +262,54 @@ def test_a_missing_key_and_a_refused_write_on_a_shared_object():
     assert not _hold(facts, {"status": {"conditions": []}})
 
 
+def test_a_part_read_again_is_the_same_proxy_and_records_the_same_facts():
+    """A row reads the state reconciler's status once for each of its commits: the parts are made once
+    (``TDict._kids``, ``TList._kids``), and the facts are those of one read."""
+    obj = {"status": {"sync": {"revision": "abc"}, "conditions": [{"type": "X"}]}}
+    once, twice = Facts(), Facts()
+    for facts, times in ((once, 1), (twice, 2)):
+        app = wrap(obj, facts, ())
+        for _ in range(times):
+            st = app.get("status")
+            assert st.get("sync") is st["sync"] and st["sync"]["revision"] == "abc"
+            assert [c.get("type") for c in st["conditions"]] == ["X"]
+            assert st["conditions"][0] is st["conditions"][-1]
+    assert twice.seen == once.seen
+    assert (("status", "conditions"), "item", 0) in once.seen
+
+
+def test_a_followed_strings_methods_record_its_whole_value():
+    for method, args, out in (("startswith", ("ab",), True), ("split", ("b",), ["a", "c"]), ("upper", (), "ABC")):
+        facts = Facts()
+        rev = wrap({"r": "abc"}, facts, ())["r"]
+        assert getattr(rev, method)(*args) == out
+        assert facts.seen[(("r",), "whole", None)] == "abc", method
+    facts = Facts()
+    rev = wrap({"r": "abc"}, facts, ())["r"]
+    assert rev._path == ("r",) and (("r",), "whole", None) not in facts.seen  # its own attributes record nothing
+
+
+def test_the_recorder_gives_one_proxy_per_shared_object_while_it_is_the_same(lab):
+    from kratix_lab.fleet.deps import Deps, Recorder
+
+    source = LabSource(lab)
+    rec = Recorder(source, Deps())
+    first = rec.get("Application", "kratix-state-reconciler", "argocd", "argoproj.io")
+    again = rec.get("Application", "kratix-state-reconciler", "argocd", "argoproj.io")
+    assert isinstance(first, TDict) and again is first  # the source gives the very object again (kept parsed)
+    plain_app = plain(first)
+    other = Recorder(_Gives(plain_app), rec.deps)  # a source that gives an equal object, not the same one
+    assert other.get("Application", "x", "argocd") is not other.get("Application", "x", "argocd")
+
+
+class _Gives:
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def get(self, *args: Any) -> Any:
+        return dict(self.obj)
+
+
 def test_a_file_argo_cd_cannot_read_reaches_every_row_through_the_facts(lab):
     """A ComparisonError on the Application that applies the requests changes no request's own objects: only the
     facts the rows keep about that Application tell them (every request row gains the app-comparison-error

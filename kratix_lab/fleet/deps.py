@@ -242,6 +242,8 @@ class Recorder:
     def __init__(self, source: Any, deps: Deps, memo: dict[str, Derived] | None = None) -> None:
         self._s, self.deps = source, deps
         self.memo: dict[str, Derived] = {} if memo is None else memo
+        # a shared object got again as the very object got before: the same proxy (its parts made once, ``TDict``)
+        self._proxies: dict[Key, tuple[dict[str, Any], TDict]] = {}
 
     def __getattr__(self, name: str) -> Any:  # name, read_only, mode, state_repo_error …
         return getattr(self._s, name)
@@ -276,7 +278,12 @@ class Recorder:
             facts = self._facts(key)
             facts.saw(obj)
             facts.add((), "exists", None, obj is not None)
-            return None if obj is None else wrap(obj, facts, ())
+            if obj is None:
+                return None
+            kept = self._proxies.get(key)
+            if kept is None or kept[0] is not obj:
+                kept = self._proxies[key] = (obj, wrap(obj, facts, ()))
+            return kept[1]
         self.deps.objects[key] = _rv(obj)
         return obj
 

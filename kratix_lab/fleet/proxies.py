@@ -20,10 +20,19 @@ from typing import Any
 
 from kratix_lab.fleet.track import _CMP, MISSING, Facts, Path, _marker
 
+_NOT_YET = object()  # a key ``TDict._kids`` has not made a value for
+
 
 def wrap(value: Any, facts: Facts, path: Path) -> Any:
     """``value`` (found at ``path``) as a tracking proxy; a plain leaf is returned as is (its fact is recorded by
     the container it was read from)."""
+    t = type(value)  # (the exact types first: a row reads hundreds of parts of shared objects)
+    if t is dict:
+        return TDict(value, facts, path)
+    if t is str:
+        return TStr(value, facts, path)
+    if t is list:
+        return TList(value, facts, path)
     if isinstance(value, dict):
         return TDict(value, facts, path)
     if isinstance(value, list):
@@ -35,10 +44,16 @@ def wrap(value: Any, facts: Facts, path: Path) -> Any:
 
 def plain(value: Any) -> Any:
     """A tracked value as the plain one (recording that it was used whole)."""
-    if isinstance(value, TStr | TInt):
-        value._facts.add(value._path, value._op("whole"), None, value._whole())
-        return value._whole()
-    if isinstance(value, TDict | TList):
+    t = type(value)
+    if t is TStr:
+        text = str.__str__(value)
+        value._facts.add(value._path, "whole", None, text)
+        return text
+    if t is TInt:
+        number = int(int.__int__(value))
+        value._facts.add(value._path, "ts:whole", None, number)
+        return number
+    if t is TDict or t is TList:
         value._facts.add(value._path, "whole", None, _unwrap(value))
         return _unwrap(value)
     return value
@@ -74,16 +89,42 @@ class _Container:
 
 
 class TDict(_Container, dict):  # type: ignore[type-arg]
-    __slots__ = ("_facts", "_path")
+    """A map of a shared object. What it gives for a key is made once (``_kids``): a row reads the same parts of the
+    state reconciler's Application for each of its commits, and a part read again records no new fact."""
+
+    __slots__ = ("_facts", "_kids", "_path")
 
     def __init__(self, data: dict[str, Any], facts: Facts, path: Path) -> None:
         dict.__init__(self, data)
         self._facts, self._path = facts, path
+        self._kids: dict[Any, Any] | None = None
 
     def _leaf(self, key: Any, value: Any) -> Any:
-        sub = (*self._path, key)
-        self._facts.add(self._path, "get", key, _marker(sub, value))
-        return wrap(value, self._facts, sub)
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = {}
+        else:
+            kid = kids.get(key, _NOT_YET)
+            if kid is not _NOT_YET:
+                return kid
+        # (``wrap`` and ``_marker`` inlined for the plain types: the row engine's most frequent read)
+        path, facts = self._path, self._facts
+        sub = (*path, key)
+        t = type(value)
+        marker: Any
+        proxy: Any
+        if t is str:
+            marker, proxy = "<str>", TStr(value, facts, sub)
+        elif t is dict:
+            marker, proxy = "<dict>", TDict(value, facts, sub)
+        elif t is list:
+            marker, proxy = "<list>", TList(value, facts, sub)
+        else:
+            marker, proxy = _marker(sub, value), wrap(value, facts, sub)
+        if facts.active:  # (``Facts.add``: a key is never a slice)
+            facts.seen.setdefault((path, "get", key), marker)
+        kids[key] = proxy
+        return proxy
 
     def __getitem__(self, key: Any) -> Any:
         if not dict.__contains__(self, key):
@@ -145,17 +186,28 @@ class TDict(_Container, dict):  # type: ignore[type-arg]
 
 
 class TList(_Container, list):  # type: ignore[type-arg]
-    __slots__ = ("_facts", "_path")
+    """A list of a shared object; what it gives at an index is made once (``_kids``), as ``TDict``'s parts."""
+
+    __slots__ = ("_facts", "_kids", "_path")
 
     def __init__(self, data: list[Any], facts: Facts, path: Path) -> None:
         list.__init__(self, data)
         self._facts, self._path = facts, path
+        self._kids: dict[int, Any] | None = None
 
     def _item(self, i: int) -> Any:
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = {}
+        else:
+            kid = kids.get(i, _NOT_YET)
+            if kid is not _NOT_YET:
+                return kid
         value = list.__getitem__(self, i)
         sub = (*self._path, i)
         self._facts.add(self._path, "item", i, _marker(sub, value))
-        return wrap(value, self._facts, sub)
+        kid = kids[i] = wrap(value, self._facts, sub)
+        return kid
 
     def _len(self) -> int:
         n = list.__len__(self)
@@ -221,18 +273,12 @@ class _Followed:
     _path: Path
     _prefix = ""
 
-    def _op(self, op: str) -> str:
-        return self._prefix + op
-
     def _whole(self) -> Any:
         raise NotImplementedError
 
     def _note(self, op: str, arg: Any, value: Any) -> Any:
-        self._facts.add(self._path, self._op(op), arg, value)
+        self._facts.add(self._path, self._prefix + op, arg, value)
         return value
-
-
-_STR_SAFE = frozenset({"_facts", "_path", "_prefix", "_op", "_whole", "_note", "__class__", "__dict__"})
 
 
 class TStr(_Followed, str):
@@ -319,11 +365,20 @@ class TStr(_Followed, str):
         self._facts.formatted(self._whole(), self._path, "whole", None, self._whole())
         return text  # type: ignore[no-any-return]
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in _STR_SAFE or (name.startswith("__") and name.endswith("__")):
-            return object.__getattribute__(self, name)
-        # any str method (startswith, split, rstrip…): on the whole value
-        return getattr(plain(self), name)
+
+def _on_whole(name: str) -> Callable[..., Any]:
+    """A ``str`` method of a ``TStr`` (startswith, split, rstrip…): called on the whole value, recorded so."""
+
+    def method(self: TStr, *args: Any, **kwargs: Any) -> Any:
+        return getattr(plain(self), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _name in dir(str):  # every public method (a class attribute: read at C speed, where ``__getattribute__`` was
+    if not _name.startswith("_") and _name not in TStr.__dict__:  # a Python call at every attribute of a TStr)
+        setattr(TStr, _name, _on_whole(_name))
 
 
 class TInt(_Followed, int):

@@ -62,7 +62,7 @@ class Facts:
 
     def add(self, path: Path, op: str, arg: Any, value: Any) -> None:
         if self.active:
-            self.seen.setdefault((path, op, _hashable(arg)), value)
+            self.seen.setdefault((path, op, arg if type(arg) is not slice else _hashable(arg)), value)
 
     def formatted(self, text: str, path: Path, op: str, arg: Any, value: Any) -> None:
         """A followed value was turned into ``text`` (formatted, sliced): a fact only if ``text`` reaches the row's
