@@ -579,6 +579,36 @@ def test_a_reopened_snapshot_answers_the_commits_its_batch_read_without_reading_
     assert other.commit_info(revs[0]) is None  # not a commit of that repository
 
 
+@pytest.mark.parametrize("forgets", [False, True])
+def test_a_snapshot_told_its_rows_reads_the_files_of_their_placements_only(two, monkeypatch, forgets):
+    """``LabSnapshot.expect`` (a forked process streaming its share of the first rows): the files read in one batch
+    are those of the placements labelled with its requests' names in their namespace; the rows of a request it was
+    not told of read theirs when they ask, and every row is the lab source's."""
+    source = LabSource(two)
+    labelled = {
+        name: sorted(
+            (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+            for wp in two.store.list("WorkPlacement", "platform-requests", {"kratix.io/resource-name": name})
+        )
+        for name in ("media", "sandbox")
+    }
+    assert labelled["media"] and labelled["sandbox"]
+    snap = source.snapshot()
+    if forgets:
+        snap.forget_parsed()
+    snap.expect([("platform-requests", "media"), ("elsewhere", "sandbox")])  # (no sandbox in "elsewhere")
+    assert sorted(snap._placement_specs()) == labelled["media"]
+    expected = fleet(LabSource(two))
+    asked: list[tuple[str, str]] = []
+    read_files = source.state_files
+    monkeypatch.setattr(
+        source, "state_files", lambda path, rev=None: asked.append((path, rev)) or read_files(path, rev)
+    )
+    assert fleet(snap) == expected
+    assert set(asked) & set(labelled["sandbox"]) == set(labelled["sandbox"])  # read when its row asked
+    assert not set(asked) & set(labelled["media"])  # read in the batch
+
+
 def test_a_reopened_snapshot_keeps_what_it_read_and_reads_the_rest_anew(two):
     """``LabSnapshot.reopened()`` (a forked worker's): what it read stays as it was read; what it reads after comes
     through the lab opened again — a write made in between is seen by a kind read after, never by one read before."""

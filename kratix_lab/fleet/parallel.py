@@ -171,6 +171,7 @@ def _stream_share(send: Any, s: Any, rk: Any, columns: Any, share: Any, memo: di
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's (it ends this daemon process)
     try:
         s = s.reopened()
+        getattr(s, "expect", lambda _: None)([key for key, _ in share])  # (the placements' files read: its rows')
         forget = getattr(s, "forget_parsed", lambda: None)  # the bodies of the rows sent: not held (a lab's snapshot)
         forget()
         sent = set(memo)  # (the parent has them)
