@@ -695,6 +695,47 @@ def test_a_forgetting_snapshot_parses_a_small_body_anew_and_drops_it(two, monkey
     )  # read again
 
 
+def test_a_forgetting_snapshot_keeps_a_small_namespaces_texts_until_it_forgets(two, monkeypatch):
+    """A streaming process's snapshot reads a kind in one namespace (the row at hand's) with its texts: the row's gets
+    and label-selected lists read no body again, and ``forget_parsed`` drops them (a body asked for after is read from
+    the store). A namespace over ``HELD_AT_MOST`` bytes keeps its texts up to there and every object's labels."""
+    import kratix_lab.sources.lab as lab_module
+
+    source = LabSource(Lab.open_for_reading(two.path), read_only=True)
+    snap = source.snapshot()
+    snap.forget_parsed()
+    reads: list[str] = []
+    body = snap._store.body
+    monkeypatch.setattr(snap._store, "body", lambda kind, *a: reads.append(kind) or body(kind, *a))
+    pods = source.list("Pod", "platform-requests")
+    assert len(pods) > 1
+    job = pods[0]["metadata"]["labels"]["job-name"]
+    assert snap.list("Pod", "platform-requests", {"job-name": job}) == source.list(
+        "Pod", "platform-requests", {"job-name": job}
+    )
+    name = pods[-1]["metadata"]["name"]
+    assert snap.get("Pod", name, "platform-requests") == pods[-1]
+    assert reads == []  # every text kept: nothing read again
+    snap.forget_parsed()
+    assert all(o.body is None and o.value is None for o in snap._parts[("Pod", "platform-requests")].rows)
+    assert snap.get("Pod", pods[0]["metadata"]["name"], "platform-requests") == pods[0]
+    assert reads == ["Pod"]  # dropped: read from the store when asked for
+
+    sizes = sorted(
+        len(two.store.body("Job", j["metadata"]["name"], "platform-requests", "batch") or "")
+        for j in source.list("Job", "platform-requests")
+    )
+    assert len(sizes) > 2
+    monkeypatch.setattr(lab_module, "HELD_AT_MOST", sizes[0] + 1)  # room for one text at most
+    rows = snap._in("Job", "platform-requests").rows
+    assert sum(o.body is not None for o in rows) <= 1 and len(rows) == len(sizes)
+    jobs = source.list("Job", "platform-requests")
+    selector = {"kratix.io/resource-name": jobs[0]["metadata"]["labels"]["kratix.io/resource-name"]}
+    assert snap.list("Job", "platform-requests", selector) == source.list("Job", "platform-requests", selector)
+    snap.forget_parsed()
+    assert all(o.body is None for o in rows)
+
+
 _JSON = st.recursive(
     st.none()
     | st.booleans()

@@ -285,9 +285,31 @@ def labels_of_text(text: str) -> Any:
 INHERITED_FROM = BIG_BODY  # bytes of JSON: a body a forgetting snapshot's process takes from its parent's memory
 
 
-def _labels_and_size(text: str) -> tuple[Any, int]:
-    """``labels_of_text`` and the text's length (a snapshot that forgets: ``LabSnapshot._read``)."""
-    return labels_of_text(text), len(text)
+HELD_AT_MOST = 128 << 10  # bytes of JSON: one namespace of a kind a snapshot that forgets reads with its texts
+
+
+class _Held:
+    """What a snapshot that forgets (``LabSnapshot._read``) reads of each object of a kind in one namespace: its
+    text (labels None: read from it if a list selects on them) while the texts come to at most ``budget`` bytes,
+    then its labels and no text (``budget`` -1 from then on: every object's labels are read).
+
+    A forked process streaming the dashboard's first rows reads each kind in a vCluster's namespace for the row at
+    hand (tens of KB): its texts were dropped as read, the labels of each object decoded, and each body the row then
+    asked for read again, one query each (issue 15: ~20 queries of a row's ~70 at 1,000 vClusters). The namespace
+    every request shares (``platform-requests``: 8,000 Jobs, 44 MB) keeps no more than ``budget`` of it."""
+
+    __slots__ = ("budget",)
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+
+    def __call__(self, text: str) -> tuple[Any, int, str | None]:
+        size = len(text)
+        if size <= self.budget:
+            self.budget -= size
+            return None, size, text
+        self.budget = -1
+        return labels_of_text(text), size, None
 
 
 class _Kind:
@@ -408,6 +430,7 @@ class LabSnapshot:
         self._logs: dict[tuple[str, str], builtins.list[tuple[str, str]]] | None = None
         self._reading: tuple[threading.Thread, dict[str, Any]] | None = None  # the placements' files (``prefetch``)
         self._fresh: builtins.list[_Obj] | None = None  # bodies parsed since the last forget_parsed
+        self._held: builtins.list[_Kind] = []  # namespaces read with their texts since the last forget_parsed
         self._inherited: Store | None = None  # a forked process's: its parent's store (``reopened``)
         self._expected: set[tuple[str, str]] | None = None  # the requests of the rows at hand (``expect``)
         # bodies parsed while git reads the placements' files (``parse_while_reading``): only where a core is left
@@ -491,10 +514,12 @@ class LabSnapshot:
         (an object as it is then), and one parsed before (several rows read it) is kept from then on; what a list
         made once keeps (``_lists``: every Application) and the label indexes stay."""
         fresh, self._fresh = self._fresh, []
+        held, self._held = self._held, []
         if fresh is None:  # from now on a kind is read without its texts (``_read``): those read before, dropped
-            for k in [*self._kinds.values(), *self._parts.values()]:
-                for o in k.rows:
-                    o.body = None
+            held = [*self._kinds.values(), *self._parts.values()]
+        for k in held:
+            for o in k.rows:
+                o.body = None
         for o in fresh or ():
             o.value = None
 
@@ -518,11 +543,19 @@ class LabSnapshot:
 
     def _read(self, kind: str, namespace: str | None) -> _Kind:
         big: builtins.list[bool] | None = None
-        if self._fresh is not None:  # it forgets (forget_parsed): no text kept, the labels read as rows go by
-            rows = self._store.read_kind(kind, _labels_and_size, namespace)
-            heads = [(g, ns, name, None) for g, ns, name, _ in rows]
-            known = _Kind(kind, heads, self, [labels for *_, (labels, _) in rows])
-            big = [size >= INHERITED_FROM for *_, (_, size) in rows]
+        if self._fresh is not None:  # it forgets (forget_parsed): no text kept, the labels read as rows go by …
+            held = _Held(HELD_AT_MOST if namespace is not None else -1)
+            rows = self._store.read_kind(kind, held, namespace)
+            heads = [(g, ns, name, text) for g, ns, name, (_, _, text) in rows]
+            big = [size >= INHERITED_FROM for *_, (_, size, _) in rows]
+            if held.budget >= 0:  # … but a small namespace's texts until the next forget_parsed, labels read if asked
+                known = _Kind(kind, heads, self)
+                self._held.append(known)
+            else:
+                labels = [labels_of_text(text) if text is not None else lab for *_, (lab, _, text) in rows]
+                known = _Kind(kind, heads, self, labels)
+                if any(text is not None for *_, text in heads):
+                    self._held.append(known)
         else:
             known = _Kind(kind, self._store.read_kind(kind, None, namespace), self)
         if self._inherited is not None:
