@@ -381,6 +381,42 @@ def test_one_shot_rows_under_every_fault(two, fault, params):
     assert _one_shot(source) == _object_by_object(source)
 
 
+@pytest.mark.parametrize(("fault", "params"), [(None, {}), *FAULTS], ids=["no-fault", *FAULT_NAMES])
+def test_a_tracked_rows_garbage_has_no_cycles(two, fault, params):
+    """A forked process streaming the dashboard's first rows runs without the cyclic collector
+    (``parallel._stream_share``): the rows it computes — tracked, through a snapshot that forgets, mid-flight and
+    settled under each fault of the diagnose scenarios — leave no garbage only that collector would free."""
+    import gc
+
+    from kratix_lab.diagnose.fleet import FleetMembers, fleet_columns
+    from kratix_lab.fleet.deps import _compute
+    from kratix_lab.trace import resolve
+
+    moments = under_fault(two, fault, params) if fault else iter(["settled"])
+    for _ in moments:
+        snap = LabSource(two).snapshot()
+        snap.forget_parsed()
+        rk = resolve(snap, "VClusterOrchestrator")
+        columns = fleet_columns(snap, rk)
+        members = sorted(FleetMembers().whole(snap, rk).items())
+        memo: dict = {}
+        gc.collect()
+        gc.disable()
+        try:
+            entries = [_compute(snap, rk, columns, key, live, True, False, memo) for key, live in members]
+            snap.forget_parsed()
+            assert entries and all(e.row for e in entries)
+            del entries
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            cyclic = [type(o).__name__ for o in gc.garbage]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        assert cyclic == [], fault
+
+
 @pytest.mark.parametrize(("fault", "params"), FAULTS, ids=FAULT_NAMES)
 def test_status_rows_without_diagnoses_are_the_rows_with_them(two, fault, params):
     """``status`` keeps no diagnosis (``FleetRows(diagnoses=False)``: it does not read the logs of pipeline runs that

@@ -27,7 +27,11 @@ def diagnose(
     now = source.now()
     findings: list[Finding] = []
 
-    def visit(node: TraceNode, parents: list[TraceNode], depth: int, blocked: bool) -> None:
+    # every node, depth first in the children's order (a stack, not a nested function calling itself: that is a
+    # cycle, and the garbage of a fleet's every row would wait for the cyclic collector)
+    todo: list[tuple[TraceNode, list[TraceNode], int, bool]] = [(root, [], 0, False)]
+    while todo:
+        node, parents, depth, blocked = todo.pop()
         for rule_id, fn in rules_for(node.stage):  # the rules that look at this stage, in order
             if blocked and rule_id in SYMPTOMS:
                 continue  # missing objects below an unapplied commit are its symptoms, not causes
@@ -38,10 +42,7 @@ def diagnose(
             if found:  # (most rules find nothing: a fleet's rows run 150,000 of them)
                 findings.extend(found)
                 blocked = blocked or any(f.id in BLOCKING for f in found)
-        for c in node.children:
-            visit(c, [*parents, node], depth + 1, blocked)
-
-    visit(root, [], 0, False)
+        todo.extend((c, [*parents, node], depth + 1, blocked) for c in reversed(node.children))
     if root.health == MISSING:
         left = leftovers(source, resolve(source, kind).promise, name)
         gone = _deleted_at(source, root)

@@ -118,6 +118,28 @@ RELEASE_PACK_PAGES_EVERY = 32 << 20
 PAGES_AN_OBJECT_TOUCHES = 16 << 10
 
 
+def _files_of(
+    trees: dict[bytes, list[tuple[str, int, bytes]]],
+    blobs: dict[bytes, bytes],
+    tree: bytes,
+    base: str,
+    files: dict[str, bytes],
+) -> bool:
+    """``read_files_many``'s walk of a tree it read: every file under it put in ``files`` by path (False: a gitlink, a
+    symlink or an unreadable object, for ``read_files`` to decide). A function of the module: one nested in the
+    method, calling itself, would be a cycle holding the trees and blobs read until the cyclic collector ran."""
+    for name, mode, sub in trees[tree]:
+        path = f"{base}/{name}" if base else name
+        if mode == _TREE_MODE and sub in trees:
+            if not _files_of(trees, blobs, sub, path, files):
+                return False
+        elif sub in blobs and mode != _TREE_MODE:
+            files[path] = blobs[sub]
+        else:
+            return False
+    return True
+
+
 class GitRepo:
     """One working clone (or a bare remote) with the few operations the lab needs."""
 
@@ -287,18 +309,6 @@ class GitRepo:
             if obj is not None and obj[0] == b"blob":
                 blobs[sub] = obj[1]
 
-        def walk(tree: bytes, base: str, files: dict[str, bytes]) -> bool:
-            for name, mode, sub in trees[tree]:
-                path = f"{base}/{name}" if base else name
-                if mode == _TREE_MODE and sub in trees:
-                    if not walk(sub, path, files):
-                        return False
-                elif sub in blobs and mode != _TREE_MODE:
-                    files[path] = blobs[sub]
-                else:
-                    return False  # a gitlink, a symlink or an unreadable object: read_files decides
-            return True
-
         for spec, obj in roots.items():
             prefix = spec[0].strip("/")
             if obj is None:
@@ -308,7 +318,8 @@ class GitRepo:
             else:
                 files: dict[str, bytes] = {}
                 sha = hashlib.sha1(b"tree %d\0" % len(obj[1]) + obj[1]).digest()
-                out[spec] = files if obj[0] == b"tree" and walk(sha, prefix, files) else self.read_files(*spec)
+                whole = obj[0] == b"tree" and _files_of(trees, blobs, sha, prefix, files)
+                out[spec] = files if whole else self.read_files(*spec)
         return {spec: out[spec] for spec in wanted}
 
     def _cat_batch(self, names: list[str]) -> list[tuple[bytes, bytes] | None]:
