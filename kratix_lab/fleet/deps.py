@@ -63,6 +63,11 @@ class Query:
     namespace: str | None
     labels: tuple[tuple[str, str], ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (a frozen dataclass with slots unpickles through dataclasses' __setstate__, which looks its fields up for
+        # every object: a thousand rows' queries arrive pickled from the processes that stream them in)
+        return (Query, (self.kind, self.group, self.namespace, self.labels))
+
     def matches(self, obj: dict[str, Any]) -> bool:
         meta = obj.get("metadata") or {}
         if self.namespace is not None and (meta.get("namespace") or "") != self.namespace:
