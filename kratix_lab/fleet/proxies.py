@@ -97,16 +97,13 @@ class TDict(_Container, dict):  # type: ignore[type-arg]
     def __init__(self, data: dict[str, Any], facts: Facts, path: Path) -> None:
         dict.__init__(self, data)
         self._facts, self._path = facts, path
-        self._kids: dict[Any, Any] | None = None
+        self._kids: dict[Any, Any] = {}
 
     def _leaf(self, key: Any, value: Any) -> Any:
         kids = self._kids
-        if kids is None:
-            kids = self._kids = {}
-        else:
-            kid = kids.get(key, _NOT_YET)
-            if kid is not _NOT_YET:
-                return kid
+        kid = kids.get(key, _NOT_YET)
+        if kid is not _NOT_YET:
+            return kid
         # (``wrap`` and ``_marker`` inlined for the plain types: the row engine's most frequent read)
         path, facts = self._path, self._facts
         sub = (*path, key)
@@ -193,16 +190,13 @@ class TList(_Container, list):  # type: ignore[type-arg]
     def __init__(self, data: list[Any], facts: Facts, path: Path) -> None:
         list.__init__(self, data)
         self._facts, self._path = facts, path
-        self._kids: dict[int, Any] | None = None
+        self._kids: dict[int, Any] = {}
 
     def _item(self, i: int) -> Any:
         kids = self._kids
-        if kids is None:
-            kids = self._kids = {}
-        else:
-            kid = kids.get(i, _NOT_YET)
-            if kid is not _NOT_YET:
-                return kid
+        kid = kids.get(i, _NOT_YET)
+        if kid is not _NOT_YET:
+            return kid
         value = list.__getitem__(self, i)
         sub = (*self._path, i)
         self._facts.add(self._path, "item", i, _marker(sub, value))
