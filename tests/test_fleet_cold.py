@@ -672,8 +672,9 @@ def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_read
     parsed every Application for the members) at the version it reads — the very objects, shared, not parsed again
     — and reads anew one written since the parent parsed it; a kind the parent never parsed is parsed here. The
     parent reads as the fleet's worker does: a lab opened for reading, whose store keeps what it parses (a process
-    whose controllers ran keeps none of the kinds they look at by resourceVersion: ``Store.keep_none_of``). A
-    snapshot that forgets (a streaming process) takes big bodies only (``INHERITED_FROM``; 0 here: every one)."""
+    whose controllers ran keeps none of the kinds they look at by resourceVersion: ``Store.keep_none_of``); where it
+    parsed nothing, nothing is looked up (``Store.parsed_places``). A snapshot that forgets (a streaming process)
+    takes big bodies only (``INHERITED_FROM``; 0 here: every one)."""
     import kratix_lab.sources.lab as lab_module
 
     monkeypatch.setattr(lab_module, "INHERITED_FROM", 0)
@@ -686,6 +687,10 @@ def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_read
     app["metadata"].setdefault("labels", {})["probe"] = "written after the parent parsed it"
     two.store.update(app)
     snap.reopened()
+    versions = snap._store.rvs_of
+    monkeypatch.setattr(  # where the parent parsed nothing, no resourceVersion is read for a look-up
+        snap._store, "rvs_of", lambda kind: versions(kind) if kind == "Application" else pytest.fail(f"{kind} looked up")
+    )
     if forgets:
         snap.forget_parsed()  # as a streaming process: the texts not kept
     for name in unchanged:

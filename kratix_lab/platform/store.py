@@ -453,6 +453,12 @@ class Store:
         hit = self._parsed.get((group, kind, namespace or "", name))
         return hit[1] if hit is not None and rv is not None and hit[0] == rv else None
 
+    def parsed_places(self) -> set[tuple[str, str]]:
+        """``(kind, namespace)`` (``""`` for cluster-scoped) of every parsed body this store keeps: whether
+        ``parsed_at`` can find anything there, asked without reading a resourceVersion (``LabSnapshot.reopened``).
+        Reads no database."""
+        return {(kind, namespace) for _, kind, namespace, _ in self._parsed}
+
     def rv(self, group: str, kind: str, namespace: str | None, name: str) -> int | None:
         """An object's resourceVersion without reading its body (cheap change detection)."""
         return self._kind_rvs(kind).get((group, namespace or "", name))

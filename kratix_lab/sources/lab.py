@@ -432,6 +432,7 @@ class LabSnapshot:
         self._fresh: builtins.list[_Obj] | None = None  # bodies parsed since the last forget_parsed
         self._held: builtins.list[_Kind] = []  # namespaces read with their texts since the last forget_parsed
         self._inherited: Store | None = None  # a forked process's: its parent's store (``reopened``)
+        self._inherited_places: set[tuple[str, str]] | None = None  # where it parsed something (``_take_inherited``)
         self._expected: set[tuple[str, str]] | None = None  # the requests of the rows at hand (``expect``)
         # bodies parsed while git reads the placements' files (``parse_while_reading``): only where a core is left
         # over. Git reads them in two runs at once (``GitRepo._cat_batch``); on two cores, a body parsed meanwhile
@@ -502,6 +503,7 @@ class LabSnapshot:
         source._ancestors, source._files = self.source._ancestors, self.source._files
         source.lab.state_remote.keep_commits_read_by(self.source.lab.state_remote)
         self._inherited = self._store  # what its parent parsed: taken, not parsed again (``_read``)
+        self._inherited_places = None
         self.source, self._store = source, source.lab.store
         return self
 
@@ -559,10 +561,10 @@ class LabSnapshot:
         else:
             known = _Kind(kind, self._store.read_kind(kind, None, namespace), self)
         if self._inherited is not None:
-            self._take_inherited(known, big)
+            self._take_inherited(known, namespace, big)
         return known
 
-    def _take_inherited(self, known: _Kind, big: builtins.list[bool] | None) -> None:
+    def _take_inherited(self, known: _Kind, namespace: str | None, big: builtins.list[bool] | None) -> None:
         """The objects of ``known`` its parent process had parsed, at the version read here, taken from the parent's
         store (``Store.parsed_at``: its memory, shared copy-on-write) instead of parsed again here: each of the
         dashboard's forked processes parsed the state reconciler's Application (every row reads it; 5 MB of JSON at
@@ -573,11 +575,20 @@ class LabSnapshot:
         body of ``INHERITED_FROM`` bytes or more): a small one is read by the row it belongs to, and parsed here it
         is dropped with that row, where taken its pages are copied for good as the row touches it — and the parent's
         objects share pages, so touching one copies its neighbours too (issue 15: at 1,000 vClusters each process
-        copied 30-37 MB of the 55 MB of the parent's Applications, most of them a vCluster's own)."""
+        copied 30-37 MB of the 55 MB of the parent's Applications, most of them a vCluster's own).
+
+        Nothing is looked up where the parent parsed nothing (``Store.parsed_places``): a one-shot's process reads
+        the vClusters' namespaces its parent never read (issue 15: the kind's resourceVersions read for nothing,
+        8 % of a cold ``status``'s forked process at 1,000 vClusters)."""
         inherited, kind = self._inherited, known.kind
         assert inherited is not None
         if big is not None and not any(big):
             return  # (nor the kind's resourceVersions read: at 1,000 vClusters 15 MB of an index for every kind read)
+        if self._inherited_places is None:
+            self._inherited_places = inherited.parsed_places()
+        places = self._inherited_places
+        if (kind, namespace) not in places if namespace is not None else all(k != kind for k, _ in places):
+            return
         rvs = self._store.rvs_of(kind)  # (once: ``rv`` would ask SQLite for each object)
         for i, o in enumerate(known.rows):
             if big is not None and not big[i]:
