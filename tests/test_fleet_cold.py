@@ -689,7 +689,9 @@ def test_a_reopened_snapshot_takes_what_its_parent_parsed_at_the_version_it_read
     snap.reopened()
     versions = snap._store.rvs_of
     monkeypatch.setattr(  # where the parent parsed nothing, no resourceVersion is read for a look-up
-        snap._store, "rvs_of", lambda kind: versions(kind) if kind == "Application" else pytest.fail(f"{kind} looked up")
+        snap._store,
+        "rvs_of",
+        lambda kind: versions(kind) if kind == "Application" else pytest.fail(f"{kind} looked up"),
     )
     if forgets:
         snap.forget_parsed()  # as a streaming process: the texts not kept
