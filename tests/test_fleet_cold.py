@@ -514,6 +514,7 @@ def test_two_workers_make_the_same_rows_and_diagnoses(three, monkeypatch, tmp_pa
     three.reconcile("VClusterCore", "sandbox", "platform-requests")
     three.run_for(60)
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)  # (a share of one row each)
     share, pids = fleet_parallel._share, tmp_path / "pids"
 
     def watched(*args):
@@ -550,6 +551,7 @@ def test_a_row_that_raises_in_a_worker_raises_here(three, monkeypatch):
         return compute(s, rk, columns, key, *rest)
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)  # (sandbox: the forked process's share)
     monkeypatch.setattr(fleet_parallel, "_compute", failing)
     with pytest.raises(RuntimeError, match="row sandbox failed"):
         FleetRows(LabSource(three), track=False, workers=2).refresh()
@@ -1153,3 +1155,205 @@ def test_labels_read_from_bodies_keep_each_key_and_value_once():
     assert labels_of_text(json.dumps({"metadata": {"name": "c"}})) is None
     odd = labels_of_text('{"metadata": {"labels": {"x": NaN}}}')  # msgspec refuses NaN: parse_json reads it
     assert list(odd) == ["x"] and odd["x"] != odd["x"]
+
+
+@pytest.mark.parametrize("forgets", [False, True])
+def test_a_told_snapshot_reads_its_requests_objects_in_the_shared_namespace_by_label(two, monkeypatch, forgets):
+    """A snapshot told its rows (``expect``: a cold ``status``'s process) reads the Jobs, Works and WorkPlacements its
+    rows list by label in the namespace every request shares by that label's value (``Store.read_labelled``):
+    its requests' names, the names of the Works read so, and a value asked for after that alone — never the
+    namespace whole. Every answer is the lab source's, whatever else the selector holds; a list without such a
+    label reads the namespace whole, and the label-selected lists are answered from it after. A snapshot that
+    forgets (a streaming process) reads as before: by namespace."""
+    from kratix_lab.platform import store as store_module
+
+    source = LabSource(two)
+    snap = source.snapshot()
+    if forgets:
+        snap.forget_parsed()
+    snap.expect([("platform-requests", "media")])
+    wholes: list[tuple[str, str | None]] = []
+    labelled: list[tuple[str, str, list[str]]] = []
+    read_kind, read_labelled = store_module.Store.read_kind, store_module.Store.read_labelled
+
+    def whole(self, kind, body=None, namespace=None):
+        wholes.append((kind, namespace))
+        return read_kind(self, kind, body, namespace)
+
+    def by_label(self, kind, namespace, key, values):
+        labelled.append((kind, key, sorted(values)))
+        return read_labelled(self, kind, namespace, key, values)
+
+    monkeypatch.setattr(store_module.Store, "read_kind", whole)
+    monkeypatch.setattr(store_module.Store, "read_labelled", by_label)
+    ns = "platform-requests"
+    works = {n: source.list("Work", ns, {"kratix.io/resource-name": n}) for n in ("media", "sandbox")}
+    assert works["media"] and works["sandbox"]
+    selectors = [
+        ("Job", {"kratix.io/promise-name": "vcluster-core", "kratix.io/resource-name": "media"}),
+        ("Job", {"kratix.io/resource-name": "media"}),
+        ("Work", {"kratix.io/resource-name": "media", "kratix.io/promise-name": "vcluster-orchestrator"}),
+        *(("WorkPlacement", {"kratix.io/work": w["metadata"]["name"]}) for w in works["media"]),
+        ("Job", {"kratix.io/resource-name": "sandbox", "kratix.io/promise-name": "vcluster-core"}),  # not told
+        ("WorkPlacement", {"kratix.io/work": works["sandbox"][0]["metadata"]["name"]}),
+        ("Job", {"kratix.io/resource-name": "nobody"}),
+        ("Job", {"kratix.io/resource-name": "media", "kratix.io/promise-name": 7}),  # not a label's value: none
+        ("Work", {"kratix.io/resource-name": "media", "missing": "label"}),
+    ]
+    for kind, selector in selectors:
+        assert snap.list(kind, ns, selector) == source.list(kind, ns, selector), (kind, selector)
+    assert any(snap.list("Job", ns, {"kratix.io/resource-name": "media"}))
+    if forgets:
+        assert not labelled and ("Job", ns) in wholes
+        return
+    assert not wholes
+    media_works = sorted(w["metadata"]["name"] for w in works["media"])
+    assert labelled == [
+        ("Job", "kratix.io/resource-name", ["media"]),
+        ("Work", "kratix.io/resource-name", ["media"]),
+        ("WorkPlacement", "kratix.io/work", media_works),  # the told request's Works' names, at once
+        ("Job", "kratix.io/resource-name", ["sandbox"]),  # a value not told: alone
+        ("WorkPlacement", "kratix.io/work", [works["sandbox"][0]["metadata"]["name"]]),
+        ("Job", "kratix.io/resource-name", ["nobody"]),
+    ]
+    assert snap.list("Job", ns) == source.list("Job", ns)  # no label: the namespace whole …
+    assert wholes == [("Job", ns)]
+    labelled.clear()
+    selector = {"kratix.io/resource-name": "news"}
+    assert snap.list("Job", ns, selector) == source.list("Job", ns, selector)
+    assert not labelled  # … which answers from then on
+
+
+def test_a_told_snapshot_without_the_label_index_reads_the_namespace_whole(two, monkeypatch):
+    """A store without the labels' expression indexes (``Store.read_labelled`` raises: a lab no writer has opened
+    since it came) is read as a snapshot not told reads it: the namespace whole, the same answers."""
+    import sqlite3
+
+    from kratix_lab.platform import store as store_module
+
+    def no_index(self, kind, namespace, key, values):
+        raise sqlite3.OperationalError("no such index: objects_label_ns_0")
+
+    source = LabSource(two)
+    expected = fleet(LabSource(two))
+    snap = source.snapshot()
+    snap.expect([("platform-requests", "media")])
+    monkeypatch.setattr(store_module.Store, "read_labelled", no_index)
+    selector = {"kratix.io/resource-name": "media"}
+    assert snap.list("Job", "platform-requests", selector) == source.list("Job", "platform-requests", selector)
+    assert fleet(snap) == expected
+
+
+def test_the_store_reads_objects_by_a_labels_values_in_read_kinds_order(two, monkeypatch):
+    """``Store.read_labelled``: the objects of a kind in a namespace whose indexed label holds one of the values,
+    in ``read_kind``'s order, however many values (bound ``_IN_AT_MOST`` at a time); a label not indexed is refused."""
+    from kratix_lab.platform import store as store_module
+
+    monkeypatch.setattr(store_module, "_IN_AT_MOST", 2)
+    store = two.store
+    jobs = store.read_kind("Job", None, "platform-requests")
+    names = sorted(
+        {store.get("Job", n, ns, g)["metadata"]["labels"]["kratix.io/resource-name"] for g, ns, n, _ in jobs}
+    )
+    assert len(names) >= 2
+    got = store.read_labelled("Job", "platform-requests", "kratix.io/resource-name", [*names, "nobody", names[0]])
+    assert [row[:4] for row in got] == jobs
+    assert {row[4] for row in got} == set(names)
+    assert store.read_labelled("Job", "platform-requests", "kratix.io/resource-name", []) == []
+    with pytest.raises(ValueError):
+        store.read_labelled("Job", "platform-requests", "app", ["x"])
+
+
+def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(three, monkeypatch, tmp_path):
+    """A one-shot's processes (``_in_workers``) are each told their share of the rows: each reads the files of its
+    own rows' placements in one batch (the first row's before the fork, then each share's), none through the
+    source one placement at a time; the rows and diagnoses are the ones computed in one process."""
+    import os
+
+    import kratix_lab.fleet.parallel as fleet_parallel
+    import kratix_lab.fleet.rows as fleet_rows
+
+    source = LabSource(three)
+    expected = _one_shot(source)
+    placements = {
+        name: {
+            (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+            for wp in three.store.list("WorkPlacement", "platform-requests", {"kratix.io/resource-name": name})
+        }
+        for name in ("media", "news", "sandbox")
+    }
+    assert all(placements.values())
+    asked, batched = tmp_path / "asked", tmp_path / "batched"
+    state_files, read_files_many = LabSource.state_files, GitRepo.read_files_many
+
+    def one_by_one(self, path, rev=None):
+        with asked.open("a") as f:
+            f.write(f"{path} {rev}\n")
+        return state_files(self, path, rev)
+
+    def in_a_batch(self, specs):
+        specs = list(specs)
+        with batched.open("a") as f:
+            f.write(f"{os.getpid()} {' '.join(f'{p}@{r}' for p, r in specs)}\n")
+        return read_files_many(self, specs)
+
+    monkeypatch.setattr(LabSource, "state_files", one_by_one)
+    monkeypatch.setattr(GitRepo, "read_files_many", in_a_batch)
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
+    rows = FleetRows(source, track=False, workers=2)
+    assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
+    everything = set().union(*placements.values())
+    one_by_one_asked = {tuple(line.split(" ")) for line in asked.read_text().splitlines()} if asked.exists() else set()
+    assert not one_by_one_asked & everything
+    batches = [line.split(" ") for line in batched.read_text().splitlines()]
+    by_batch = [{tuple(spec.split("@")) for spec in specs} for _, *specs in batches]
+    assert by_batch == [placements["media"], placements["news"], placements["sandbox"]]  # first, then a share each
+    assert batches[0][0] == batches[1][0] == str(os.getpid()) != batches[2][0]
+
+
+@pytest.fixture
+def five(three, tmp_path):
+    """Five vClusters: after the first row, two chunks of one row for each of two processes."""
+    for name in ("alpha", "omega"):
+        (tmp_path / f"{name}.yaml").write_text((SAMPLES / "media.yaml").read_text().replace("media", name))
+        three.submit(tmp_path / f"{name}.yaml")
+    assert three.settle().quiescent
+    return three
+
+
+def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypatch, tmp_path):
+    """A process that is done with its own share takes the chunks another has not taken yet (read when its rows ask:
+    they are not its batch's): this one slowed down at its first chunk, the forked one computes the other row of
+    this one's share. Every row is computed once, and the rows and diagnoses are the ones computed in one process."""
+    import os
+    import time
+
+    import kratix_lab.fleet.parallel as fleet_parallel
+    import kratix_lab.fleet.rows as fleet_rows
+
+    source = LabSource(five)
+    expected = _one_shot(source)
+    here, taken = os.getpid(), tmp_path / "taken"
+    compute = fleet_parallel._compute
+    computed: list[str] = []
+
+    def uneven(s, rk, columns, key, *rest):
+        if os.getpid() != here:
+            with taken.open("a") as f:
+                f.write(f"{key[1]}\n")
+        else:
+            if computed == ["alpha"]:  # this process's first chunk of its share: slow
+                time.sleep(2.0)
+            computed.append(key[1])
+        return compute(s, rk, columns, key, *rest)
+
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
+    monkeypatch.setattr(fleet_parallel, "_compute", uneven)
+    rows = FleetRows(source, track=False, workers=2)
+    assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
+    assert computed == ["alpha", "media"]  # the first row, then the first of this one's share (media, news)
+    elsewhere = taken.read_text().split()
+    assert elsewhere == ["omega", "sandbox", "news"]  # its share, then the rest of this one's
+    assert sorted(computed + elsewhere) == ["alpha", "media", "news", "omega", "sandbox"]

@@ -168,8 +168,10 @@ class FleetRows:
         bulk = every and not may_stream and (limit is None or not self.track)
         snapshot = getattr(self.source, "snapshot", None) if bulk else None
         s = snapshot() if snapshot is not None else self.source
-        if not self.track:  # what every row reads, read meanwhile where it can (the placements)
-            getattr(s, "prefetch", lambda: None)()
+        if not self.track:  # what every row reads, read meanwhile where it can (the placements; the state history)
+            # (rows computed by processes: each reads its own rows' placements, ``_in_workers``)
+            many = self.workers > 1 and hasattr(s, "reopened")
+            getattr(s, "prefetch_history" if many else "prefetch", lambda: None)()
         rk = resolve(s, self.kind)
         if every or self._members_whole:
             members, self._members_whole = self._members.whole(s, rk), False

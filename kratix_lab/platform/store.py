@@ -20,7 +20,7 @@ import sys
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from kratix_lab.model.objects import keep_parts_once, kept_object
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' generateName alphabet
 _NAMESPACE_NAME_GROUP = operator.itemgetter(1, 2, 0)  # of a ``read_kind`` row: its order
+_IN_AT_MOST = 500  # values bound in one ``IN (…)`` (SQLite's limit on a statement's variables is 32,766; older 999)
 
 
 class Conflict(errors.Conflict):
@@ -575,6 +576,28 @@ class Store:
             sql, args = sql + " AND namespace = ?", (kind, namespace)
         cursor = self._conn.execute(sql, args)
         rows = cursor.fetchall() if body is None else [(g, ns, name, body(text)) for g, ns, name, text in cursor]
+        rows.sort(key=_NAMESPACE_NAME_GROUP)
+        return rows
+
+    def read_labelled(
+        self, kind: str, namespace: str, key: str, values: Iterable[str]
+    ) -> list[tuple[str, str, str, str, Any]]:
+        """The objects of ``kind`` in ``namespace`` whose label ``key`` (one of ``INDEXED_LABELS``) holds one of
+        ``values``, as ``(group, namespace, name, body, value)`` sorted as ``read_kind`` sorts them, through the
+        label's expression index: a snapshot's read of some requests' objects in the namespace every request shares
+        (``LabSnapshot.expect``: a cold ``status``'s process reads its own rows' Jobs and Works, not all 8,000 of
+        each). Raises ``sqlite3.Error`` where that index is missing (a store no writer has opened since it came)."""
+        index = INDEXED_LABELS.index(key)
+        expr = _label_expr(key)
+        sql = (
+            f"SELECT grp, namespace, name, body, {expr} FROM objects INDEXED BY objects_label_ns_{index} "
+            f"WHERE kind = ? AND namespace = ? AND {expr} IN "
+        )
+        wanted = sorted(set(values))
+        rows: list[tuple[str, str, str, str, Any]] = []
+        for i in range(0, len(wanted), _IN_AT_MOST):
+            chunk = wanted[i : i + _IN_AT_MOST]
+            rows += self._conn.execute(sql + f"({','.join('?' * len(chunk))})", (kind, namespace, *chunk)).fetchall()
         rows.sort(key=_NAMESPACE_NAME_GROUP)
         return rows
 
