@@ -1004,16 +1004,18 @@ def test_with_no_core_left_over_nothing_is_parsed_while_git_reads(two, monkeypat
 
 
 def test_the_placements_read_on_a_thread_are_the_ones_read_when_asked(two, monkeypatch):
-    """``LabSnapshot.prefetch`` reads every placement's files on a thread while the caller goes on; whatever touches
-    the state repo waits for it, and the answers are the ones read when asked. A failed read on the thread is read
-    again where the files are asked for (and raises there, as it did before the thread)."""
+    """``LabSnapshot.prefetch`` reads every placement's files on a thread while the caller goes on; a placement's
+    files and commit are answered once its piece is read, whatever else touches the state repo waits for the whole
+    batch, and the answers are the ones read when asked. A failed read on the thread is read again where the files
+    are asked for (and raises there, as it did before the thread)."""
     source = LabSource(two)
     specs = _placement_specs(two)
     assert specs
     early, late = source.snapshot(), source.snapshot()
     early.prefetch()
     assert early._reading is not None
-    assert early.state_commit(specs[0][1]) == source.state_commit(specs[0][1]) and early._reading is None
+    assert early.state_commit(specs[0][1]) == source.state_commit(specs[0][1])
+    assert early.state_head() == source.state_head() and early._reading is None
     for spec in specs:
         assert early.state_files(*spec) == late.state_files(*spec) == source.state_files(*spec)
     repo = two.state_remote
@@ -1357,3 +1359,36 @@ def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypa
     elsewhere = taken.read_text().split()
     assert elsewhere == ["omega", "sandbox", "news"]  # its share, then the rest of this one's
     assert sorted(computed + elsewhere) == ["alpha", "media", "news", "omega", "sandbox"]
+
+
+def test_the_batch_answers_a_placement_as_soon_as_its_piece_is_read(two, monkeypatch):
+    """The batch (``prefetch``) is read in pieces in the rows' order (``BATCH_FIRST`` placements, then twice as many
+    each time): a placement's files and commit are answered once its piece is read, while the thread still reads the
+    rest; a commit outside the batch, and the state head, wait for the whole batch. The answers are the source's."""
+    import threading
+
+    import kratix_lab.sources.lab as lab_module
+
+    monkeypatch.setattr(lab_module, "BATCH_FIRST", 1)
+    source = LabSource(two)
+    snap = source.snapshot()
+    repo = two.state_remote
+    read_files_many, pieces, go_on = repo.read_files_many, [], threading.Event()
+
+    def held(specs):
+        pieces.append(len(specs))
+        if len(pieces) > 1:
+            assert go_on.wait(30)
+        return read_files_many(specs)
+
+    monkeypatch.setattr(repo, "read_files_many", held)
+    snap.prefetch()
+    first, *rest = snap._reading[1].specs
+    assert rest
+    assert snap.state_files(*first) == source.state_files(*first)
+    assert snap.state_commit(first[1]) == source.state_commit(first[1])
+    assert snap._reading is not None and snap._reading[0].is_alive()  # the rest still being read
+    go_on.set()
+    assert snap.state_files(*rest[-1]) == source.state_files(*rest[-1])
+    assert snap.state_head() == source.state_head() and snap._reading is None
+    assert pieces[:2] == [1, 2] and sum(pieces) == len(rest) + 1

@@ -557,6 +557,11 @@ class GitRepo:
         if other is not self and other.path.resolve() == self.path.resolve():
             self._commits = other._commits | self._commits
 
+    def holds_header(self, sha: str) -> bool:
+        """Whether the commit's object is kept (read by ``read_files_many``): ``commit_info`` then reads no object
+        (a thread reading a batch meanwhile: ``LabSnapshot.state_commit``)."""
+        return sha in self._commits
+
     def raw_object(self, sha: str) -> bytes | None:
         """An object's content by SHA (a commit's header and message, a tree, a blob); None when unknown."""
         known = self._commits.get(sha)
