@@ -1271,6 +1271,7 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
     own rows' placements in one batch (the first row's before the fork, then each share's), none through the
     source one placement at a time; the rows and diagnoses are the ones computed in one process."""
     import os
+    import time
 
     import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
@@ -1299,10 +1300,18 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
             f.write(f"{os.getpid()} {' '.join(f'{p}@{r}' for p, r in specs)}\n")
         return read_files_many(self, specs)
 
+    compute, here = fleet_parallel._compute, os.getpid()
+
+    def unhurried(*args):
+        if os.getpid() != here:  # (the forked process: its row after this one has taken its own, never stolen)
+            time.sleep(2.0)
+        return compute(*args)
+
     monkeypatch.setattr(LabSource, "state_files", one_by_one)
     monkeypatch.setattr(GitRepo, "read_files_many", in_a_batch)
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
     monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
+    monkeypatch.setattr(fleet_parallel, "_compute", unhurried)
     rows = FleetRows(source, track=False, workers=2)
     assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
     everything = set().union(*placements.values())
@@ -1392,3 +1401,50 @@ def test_the_batch_answers_a_placement_as_soon_as_its_piece_is_read(two, monkeyp
     assert snap.state_files(*rest[-1]) == source.state_files(*rest[-1])
     assert snap.state_head() == source.state_head() and snap._reading is None
     assert pieces[:2] == [1, 2] and sum(pieces) == len(rest) + 1
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_a_told_snapshot_reads_the_kinds_rows_read_in_their_namespace_at_once(two, monkeypatch, told):
+    """A snapshot told its rows (``expect``) reads, at its first read in a vCluster's namespace, every kind the rows
+    before read in theirs in one query (``Store.read_kinds_in``), each kind's objects as ``read_kind`` reads them;
+    a kind no row read before is read alone; the requests' namespace and cluster-scoped objects are read kind by
+    kind. A snapshot not told reads kind by kind. Every answer is the lab source's."""
+    from kratix_lab.platform import store as store_module
+
+    source = LabSource(two)
+    snap = source.snapshot()
+    if told:
+        snap.expect([("platform-requests", "media"), ("platform-requests", "sandbox")])
+    one, together = [], []
+    read_kind, read_kinds_in = store_module.Store.read_kind, store_module.Store.read_kinds_in
+
+    def alone(self, kind, body=None, namespace=None):
+        one.append((kind, namespace))
+        return read_kind(self, kind, body, namespace)
+
+    def at_once(self, namespace, kinds):
+        kinds = sorted(kinds)
+        together.append((namespace, kinds))
+        got = read_kinds_in(self, namespace, kinds)
+        assert got == {kind: read_kind(self, kind, None, namespace) for kind in kinds}
+        return got
+
+    monkeypatch.setattr(store_module.Store, "read_kind", alone)
+    monkeypatch.setattr(store_module.Store, "read_kinds_in", at_once)
+    first, second = (f"vcluster-{name}" for name in ("media", "sandbox"))
+    kinds = ["ConfigMap", "Pod", "Service"]
+    for ns in (first, second):
+        for kind in kinds:
+            assert snap.list(kind, ns) == source.list(kind, ns) and any(source.list(kind, ns)) is not None
+    assert snap.get("ServiceAccount", "default", second) == source.get("ServiceAccount", "default", second)
+    assert snap.get("Namespace", first) == source.get("Namespace", first)
+    assert snap.get("Destination", "the-cluster") == source.get("Destination", "the-cluster")
+    assert snap.list("VClusterCore", "platform-requests") == source.list("VClusterCore", "platform-requests")
+    assert snap.list("Pod", "platform-requests") == source.list("Pod", "platform-requests")
+    if told:
+        assert together == [(second, kinds)]
+        assert [k for k, ns in one if ns == second] == ["ServiceAccount"]  # no row read it before
+    else:
+        assert not together and [k for k, ns in one if ns == second] == [*kinds, "ServiceAccount"]
+    assert [k for k, ns in one if ns == first] == kinds
+    assert {ns for _, ns in one} >= {"", "platform-requests"}

@@ -579,6 +579,22 @@ class Store:
         rows.sort(key=_NAMESPACE_NAME_GROUP)
         return rows
 
+    def read_kinds_in(self, namespace: str, kinds: Iterable[str]) -> dict[str, list[tuple[str, str, str, Any]]]:
+        """``read_kind(kind, None, namespace)`` of each of ``kinds``, in one query (the index on (kind, namespace, …)
+        finds each): a snapshot's read of the kinds a vClusters' rows read in their own namespace, ten queries a
+        row before (``LabSnapshot._in``). Every kind asked has its list, empty when it has no object there."""
+        wanted = sorted(set(kinds))
+        out: dict[str, list[tuple[str, str, str, Any]]] = {kind: [] for kind in wanted}
+        sql = (
+            f"SELECT kind, grp, namespace, name, body FROM objects "
+            f"WHERE kind IN ({','.join('?' * len(wanted))}) AND namespace = ?"
+        )
+        for kind, *row in self._conn.execute(sql, (*wanted, namespace)):
+            out[kind].append(tuple(row))  # type: ignore[arg-type]
+        for rows in out.values():
+            rows.sort(key=_NAMESPACE_NAME_GROUP)
+        return out
+
     def read_labelled(
         self, kind: str, namespace: str, key: str, values: Iterable[str]
     ) -> list[tuple[str, str, str, str, Any]]:

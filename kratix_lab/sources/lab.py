@@ -496,8 +496,10 @@ class LabSnapshot:
         self._inherited: Store | None = None  # a forked process's: its parent's store (``reopened``)
         self._inherited_places: set[tuple[str, str]] | None = None  # where it parsed something (``_take_inherited``)
         self._expected: set[tuple[str, str]] | None = None  # the requests of the rows at hand (``expect``)
-        # objects read by a label's value (``_chosen``): (kind, namespace, label) -> value -> [(object, its labels)]
-        self._chosen_by: dict[tuple[str, str, str], dict[str, builtins.list[tuple[_Obj, Any]]]] = {}
+        # objects read by a label's value (``_chosen``): (kind, namespace, label) -> value -> objects
+        self._chosen_by: dict[tuple[str, str, str], dict[str, builtins.list[_Obj]]] = {}
+        self._part_kinds: dict[str, int] = {}  # kinds read in one namespace (``_in``): in how many namespaces
+        self._namespaces_read: set[str] = set()  # namespaces some kind was read in (``_read_namespace``)
         # bodies parsed while git reads the placements' files (``parse_while_reading``): only where a core is left
         # over. Git reads them in two runs at once (``GitRepo._cat_batch``); on two cores, a body parsed meanwhile
         # takes a core from git, which the fork waits for, and is then shared copy-on-write (its pages copied in
@@ -617,9 +619,32 @@ class LabSnapshot:
         if whole is not None or namespace is None:
             return whole if whole is not None else self._kind(kind)
         part = self._parts.get((kind, namespace))
+        if part is None and namespace not in self._namespaces_read:
+            self._read_namespace(namespace)
+            part = self._parts.get((kind, namespace))
         if part is None:
             part = self._parts[(kind, namespace)] = self._read(kind, namespace)
+            self._part_kinds[kind] = self._part_kinds.get(kind, 0) + 1
         return part
+
+    def _read_namespace(self, namespace: str) -> None:
+        """The first read in a vCluster's namespace by a snapshot told its rows (``expect``: a cold ``status``'s
+        process): every kind the rows before read in theirs (``_part_kinds``), read at once (``Store.read_kinds_in``:
+        one query, where each row made ten). Not in its requests' namespace (every request's Jobs, Works, Pods…:
+        ``_chosen``'s), nor for cluster-scoped objects, nor by a snapshot that forgets (it reads as it goes)."""
+        self._namespaces_read.add(namespace)
+        if self._expected is None or self._fresh is not None or namespace == "":
+            return
+        if any(ns == namespace for ns, _ in self._expected):
+            return
+        kinds = [k for k in self._part_kinds if k not in self._kinds and (k, namespace) not in self._parts]
+        if len(kinds) < 2:
+            return
+        for kind, rows in self._store.read_kinds_in(namespace, kinds).items():
+            known = self._parts[(kind, namespace)] = _Kind(kind, rows, self)
+            self._part_kinds[kind] += 1
+            if self._inherited is not None:
+                self._take_inherited(known, namespace, None)
 
     def _read(self, kind: str, namespace: str | None) -> _Kind:
         big: builtins.list[bool] | None = None
@@ -749,14 +774,19 @@ class LabSnapshot:
             for v in wanted:
                 by[v] = []
             for o, row in zip(read.rows, rows, strict=True):  # (both sorted alike: ``read_kind``'s order)
-                by[row[4]].append((o, o.labels()))
+                by[row[4]].append(o)
         rest = [(k, v) for k, v in labels.items() if k != key]
-        return [
-            o
-            for o, have in by[value]
-            if isinstance(have, dict)
-            and all(isinstance(got := have.get(k), _LABEL_VALUE) and got == v for k, v in rest)
-        ]
+        if not rest:
+            return builtins.list(by[value])
+        out = []
+        for o in by[value]:  # (each is one of the rows' own, each listed by one of them: parsed, labels read from it)
+            o.obj()
+            have = o.labels()
+            if isinstance(have, dict) and all(
+                isinstance(got := have.get(k), _LABEL_VALUE) and got == v for k, v in rest
+            ):
+                out.append(o)
+        return out
 
     def _wanted(self, namespace: str, key: str) -> set[str]:
         """The values of ``key`` the rows told (``expect``) may ask for in ``namespace``: their requests' names (the
@@ -764,7 +794,7 @@ class LabSnapshot:
         if key == "kratix.io/resource-name":
             return {name for ns, name in self._expected or () if ns == namespace}
         works = self._chosen_by.get(("Work", namespace, "kratix.io/resource-name"), {})
-        return {o.name for pairs in works.values() for o, _ in pairs}
+        return {o.name for objs in works.values() for o in objs}
 
     def list_containing(
         self, kind: str, namespace: str | None, group: str | None, needles: tuple[str, ...]
