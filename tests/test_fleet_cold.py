@@ -1334,9 +1334,9 @@ def five(three, tmp_path):
 
 
 def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypatch, tmp_path):
-    """A process that is done with its own share takes the chunks another has not taken yet (read when its rows ask:
-    they are not its batch's): this one slowed down at its first chunk, the forked one computes the other row of
-    this one's share. Every row is computed once, and the rows and diagnoses are the ones computed in one process."""
+    """A process that is done with its own share takes the chunks another has not taken yet (their placements' files
+    read in a batch as it takes them: ``read_ahead``): this one slowed down at its first chunk, the forked one
+    computes the other row of this one's share. Every row is computed once, and the rows and diagnoses are the ones computed in one process."""
     import os
     import time
 
@@ -1359,11 +1359,25 @@ def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypa
             computed.append(key[1])
         return compute(s, rk, columns, key, *rest)
 
+    asked, state_files = tmp_path / "asked", LabSource.state_files
+
+    def one_by_one(self, path, rev=None):
+        with asked.open("a") as f:
+            f.write(f"{path} {rev}\n")
+        return state_files(self, path, rev)
+
+    placements = {
+        (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
+        for wp in five.store.list("WorkPlacement", "platform-requests")
+    }
+    monkeypatch.setattr(LabSource, "state_files", one_by_one)
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
     monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
     monkeypatch.setattr(fleet_parallel, "_compute", uneven)
     rows = FleetRows(source, track=False, workers=2)
     assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
+    one_by_one_asked = {tuple(line.split(" ")) for line in asked.read_text().splitlines()} if asked.exists() else set()
+    assert not one_by_one_asked & placements  # the row taken from the other's share: its files read in a batch too
     assert computed == ["alpha", "media"]  # the first row, then the first of this one's share (media, news)
     elsewhere = taken.read_text().split()
     assert elsewhere == ["omega", "sandbox", "news"]  # its share, then the rest of this one's

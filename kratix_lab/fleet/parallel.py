@@ -227,6 +227,7 @@ def _in_workers(
     Before, every process started from what the first row had read — the whole shared namespace (at 1,000
     vClusters 87 MB of Jobs, Works and WorkPlacements and 23,000 labels decoded) and the files of every placement —
     read by this process alone while the other core waited: 1.6 s of a 6.5 s ``status``."""
+    import functools
     import multiprocessing
     import os
     import sys
@@ -258,12 +259,16 @@ def _in_workers(
         os.close(writer)  # (before the fork: a process reading an empty pipe is told the end, never left waiting)
         pipes.append(numbers)
 
-    def take(mine: int) -> int | None:
-        """The next chunk of share ``mine``, else of the next share that has one left; None when none has."""
+    def take(mine: int, s: Any) -> int | None:
+        """The next chunk of share ``mine``, else of the next share that has one left (its placements' files read
+        in one batch first: ``read_ahead``); None when none has."""
         for i in range(len(pipes)):
             number = os.read(pipes[(mine + i) % len(pipes)], 4)  # (a read of 4 bytes from a pipe is whole)
             if len(number) == 4:
-                return int.from_bytes(number, "big")
+                taken = int.from_bytes(number, "big")
+                if i:
+                    getattr(s, "read_ahead", lambda _: None)([key for key, _ in chunks[taken]])
+                return taken
         return None
 
     done: dict[int, builtins.list[_Entry]] = {}
@@ -273,7 +278,9 @@ def _in_workers(
             told = [key for i in shares[mine] for key, _ in chunks[i]]
             receive, send = ctx.Pipe(duplex=False)
             process = ctx.Process(
-                target=_share, args=(send, s, rk, columns, chunks, lambda m=mine: take(m), told, keep), daemon=True
+                target=_share,
+                args=(send, s, rk, columns, chunks, functools.partial(take, mine), told, keep),
+                daemon=True,
             )
             process.start()
             send.close()
@@ -295,14 +302,14 @@ def _in_workers(
         if shares:
             expect([key for i in shares[0] for key, _ in chunks[i]])
             prefetch()
-        while (number := take(0)) is not None:
+        while (number := take(0, s)) is not None:
             done[number] = here(chunks[number])
             if children:
                 collect(block=False)
         while children:
             collect(block=True)
     finally:
-        while take(0) is not None:  # (a row raised here: the others stop at their next chunk)
+        while any(len(os.read(numbers, 4)) == 4 for numbers in pipes):  # (a row raised here: the others stop)
             pass
         for numbers in pipes:
             os.close(numbers)
@@ -341,7 +348,7 @@ def _share(
         with contextlib.suppress(Exception):  # else the parent computes this chunk again and raises there
             getattr(s, "expect", lambda _: None)(told)
             getattr(s, "prefetch", lambda: None)()
-            while (number := take()) is not None:
+            while (number := take(s)) is not None:
                 outbox.put((number, [_compute(s, rk, columns, key, live, False, keep) for key, live in chunks[number]]))
     finally:
         outbox.put(None)
