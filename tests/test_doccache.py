@@ -389,3 +389,32 @@ def test_two_threads_share_one_cache_without_breaking_it(cache, monkeypatch):
     assert all(reopened.value(f"{who}{n}".encode()) == b"v" for who in ("reader", "clock") for n in range(150))
     assert reopened.documents(b"who: clock\nn: 7\n", "x.yaml")[0].data == {"who": "clock", "n": 7}
     assert reopened.hits == 1
+
+
+def test_status_run_as_a_command_prints_everything_and_keeps_its_documents(lab, tmp_path):
+    """``kratix-lab status`` and ``diagnose --all`` end their process at once when done (``cli._end_now``: no
+    finalization of what they read): what they print piped is whole, their exit code is theirs, and the documents
+    the first run parsed are in the cache for the next; the next prints the same; the exit handlers ran."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KRATIX_LAB_CACHE_DIR=str(tmp_path / "cache"))
+    for command in (["status", "-o", "json"], ["diagnose", "--all", "-o", "json"]):
+        cmd = [sys.executable, "-m", "kratix_lab.cli", "--lab", str(lab.path), *command]
+        first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)  # whole: it parses
+        (kept,) = list((tmp_path / "cache").glob("yaml-documents-*.sqlite"))
+        with contextlib.closing(sqlite3.connect(kept)) as conn:
+            assert conn.execute("SELECT count(*) FROM docs").fetchone()[0] > 0
+        again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    lab.faults.inject("pipeline-image-stale")
+    lab.reconcile("VClusterArgocdClusterRegistration", "sandbox", "platform-requests")
+    lab.run_for(120)
+    handlers = "import atexit, sys; atexit.register(lambda: print('handlers ran', file=sys.stderr)); "
+    cmd = [sys.executable, "-c", handlers + "from kratix_lab.cli import main; sys.exit(main())", "--lab", str(lab.path)]
+    degraded = subprocess.run([*cmd, "status"], env=env, capture_output=True, text=True, timeout=300)
+    assert degraded.returncode == 1 and degraded.stdout.rstrip().endswith("Degraded")
+    assert degraded.stderr == "handlers ran\n"

@@ -118,9 +118,34 @@ def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = LiteralStream(out), LiteralStream(err)
     try:
-        return _run(args)
+        code = _run(args)
     finally:
         sys.stdout, sys.stderr = out, err
+    if argv is None and getattr(args, "ends_the_process", False):
+        _end_now(code)
+    return code
+
+
+def _end_now(code: int) -> None:
+    """End the process as soon as a one-shot command (``status``, ``diagnose``: ``ends_the_process``) is done, run
+    from the command line (``argv`` None; a caller of ``main([...])`` gets the code back): the output flushed, the
+    other non-daemon threads joined and the exit handlers run (the document cache's writes, the forked processes'
+    ends) as at a normal exit, then ``os._exit`` — without Python's finalization freeing what a fleet's rows read
+    one object at a time (a cold ``status`` of 1,000 vClusters holds hundreds of megabytes of parsed objects:
+    0.3-1 s of its wall time, issue 15; mypy ends the same way)."""
+    import atexit
+    import contextlib
+    import os
+    import threading
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # (a pipe closed by the reader: nothing more to say)
+            stream.flush()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:

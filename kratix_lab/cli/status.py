@@ -192,6 +192,7 @@ def _status_widths(cols: list[str], cells: list[list[str]], width: int | None) -
 def register(sub: Any) -> None:
     """``status``."""
     p = add(sub, "status", "every vCluster: preset, stage reached, health, since, verdict", cmd_status)
+    p.set_defaults(ends_the_process=True)  # (``kratix_lab.cli._end_now``)
     p.add_argument("-o", "--output", choices=["table", "wide", "json"], default="table")
     p.add_argument(
         "-w", "--watch", action="store_true", help="keep printing the vClusters that change (live: a watch cache)"

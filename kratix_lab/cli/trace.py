@@ -181,6 +181,7 @@ def register(sub: Any) -> None:
         "findings and the verdict: where a request is stuck, since when, why, and the fix (exit 1 on findings)",
         cmd_diagnose,
     )
+    p.set_defaults(ends_the_process=True)  # (``kratix_lab.cli._end_now``)
     p.add_argument("refs", metavar="KIND/NAME", nargs="*", help="e.g. vco/media or vco media")
     p.add_argument("--all", action="store_true", help="every vCluster")
     add_namespace(p)
