@@ -195,3 +195,22 @@ def test_a_sources_timestamps_are_seconds_on_its_clock_and_unknown_ones_none(lab
     assert timestamp(rfc3339(90)) == 90 == LabSource(lab, read_only=True).timestamp("2026-01-01T00:01:30Z")
     for text in (None, "", "yesterday", "2026-01-01T00:01:30+00:00", "2026-13-01T00:00:00Z"):
         assert timestamp(text) is None and LabSource(lab, read_only=True).timestamp(text) is None
+
+
+@pytest.mark.parametrize("at", [0, 65, 1_700_000_000, 253_402_300_799])
+def test_a_commits_date_is_its_instant_in_rfc3339_utc(tmp_path, at):
+    """``GitRepo.commit_info``'s date: the author's instant (seconds since the epoch ``at``), ``YYYY-MM-DDTHH:MM:SSZ``
+    in UTC — git's own reading of it (gitpython's ``show``) — to the last second of year 9999 (formatted by
+    ``time``: a fleet reads thousands)."""
+    from datetime import UTC, datetime
+
+    from kratix_lab.kube.times import EPOCH
+    from kratix_lab.platform.gitrepo import GitRepo, Identity
+
+    repo = GitRepo.init(tmp_path / "repo")
+    when = at - int(EPOCH.timestamp())
+    sha = repo.write_files({"a.yaml": b"a: 1\n"}, "Add a", Identity("kratix", "kratix@kratix.io"), when)
+    repo.flush()
+    shown = datetime.fromisoformat(repo.show(sha).date).astimezone(UTC)
+    assert repo.commit_info(sha).date == shown.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert shown == datetime.fromtimestamp(at, UTC)

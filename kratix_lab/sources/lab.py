@@ -496,6 +496,7 @@ class LabSnapshot:
         self._inherited: Store | None = None  # a forked process's: its parent's store (``reopened``)
         self._inherited_places: set[tuple[str, str]] | None = None  # where it parsed something (``_take_inherited``)
         self._expected: set[tuple[str, str]] | None = None  # the requests of the rows at hand (``expect``)
+        self._expected_namespaces: set[str] = set()  # their namespaces
         # objects read by a label's value (``_chosen``): (kind, namespace, label) -> value -> objects
         self._chosen_by: dict[tuple[str, str, str], dict[str, builtins.list[_Obj]]] = {}
         self._part_kinds: dict[str, int] = {}  # kinds read in one namespace (``_in``): in how many namespaces
@@ -635,7 +636,7 @@ class LabSnapshot:
         self._namespaces_read.add(namespace)
         if self._expected is None or self._fresh is not None or namespace == "":
             return
-        if any(ns == namespace for ns, _ in self._expected):
+        if namespace in self._expected_namespaces:
             return
         kinds = [k for k in self._part_kinds if k not in self._kinds and (k, namespace) not in self._parts]
         if len(kinds) < 2:
@@ -862,6 +863,7 @@ class LabSnapshot:
         placements it is told of now."""
         self.ready()
         self._expected = set(requests)
+        self._expected_namespaces = {ns for ns, _ in self._expected}
         self._placements = None
 
     def read_ahead(self, requests: Iterable[tuple[str, str]]) -> None:
