@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+
+import pytest
 
 from kratix_lab.cli import main
 from kratix_lab.model import load_documents, load_one
@@ -86,3 +89,46 @@ def test_render_output_is_plain_when_piped():
 def test_missing_file_is_an_error(capsys, tmp_path):
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("tokens", "command"),
+    [
+        (["status"], "status"),
+        (["--lab", "x", "status", "-w"], "status"),
+        (["--lab=x", "status"], "status"),
+        (["--la", "trace", "tui"], "tui"),  # (an abbreviation of --lab takes its value, as argparse reads it)
+        (["--promise", "p", "--pro", "q", "--lab", "l", "tui", "--lab", "x"], "tui"),
+        (["--version"], None),
+        (["-h"], None),
+        ([], None),
+        (["--", "status"], "status"),
+    ],
+)
+def test_the_command_a_line_names(tokens, command):
+    """``cli._command_of``: the command a command line names, as argparse reads it."""
+    from kratix_lab.cli import _command_of
+
+    assert _command_of(tokens) == command
+
+
+def test_the_front_ends_commands_are_found_only_when_the_line_names_none_of_kratix_labs(monkeypatch):
+    """A command of kratix_lab's own is parsed without looking for the front ends' commands (the installed packages'
+    entry points); the front ends' (``tui``) and the help, which lists them, look for them."""
+    import importlib.metadata
+
+    from kratix_lab.cli import build_parser
+
+    def subcommands(parser):
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    looked: list[str] = []
+    entry_points = importlib.metadata.entry_points
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda **kw: looked.append(kw["group"]) or entry_points(**kw)
+    )
+    args = build_parser(["--lab", "x", "status", "-o", "json"]).parse_args(["--lab", "x", "status", "-o", "json"])
+    assert args.command == "status" and not looked
+    for line in (["tui", "--lab", "x"], ["--help"], ["nonsense"]):
+        assert "tui" in subcommands(build_parser(line)) and looked.pop() == "kratix_lab.commands"
+    assert "tui" not in subcommands(build_parser(["status"]))

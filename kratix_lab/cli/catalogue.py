@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from kratix_lab.catalogue import Catalogue
 from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, CLIError, _catalogue, _console
 from kratix_lab.fsutil import atomic_dir
@@ -46,6 +44,8 @@ def cmd_promises(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(rows, indent=2))
         return EXIT_OK
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} Promises", title_justify="left")
     for col in ("PROMISE", "KIND", "API VERSION", "SPEC FIELDS", "PIPELINES"):
         table.add_column(col, overflow="fold")

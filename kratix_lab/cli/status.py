@@ -7,8 +7,6 @@ import json
 import sys
 from typing import Any
 
-from rich.table import Table
-
 from kratix_lab.cli.common import EXIT_FINDINGS, EXIT_OK, _console, _platform_line, _source, add, add_live
 from kratix_lab.kube.times import ago, rfc3339
 
@@ -77,6 +75,8 @@ def _print_status(
     if not console.is_terminal and all(w is None for w in widths) and _plain_cells([titles, *cells]):
         _print_plain(titles if header else None, cells, console)  # piped: what the table prints, made directly
         return widths
+    from rich.table import Table  # (imported when drawn: a piped status never draws one)
+
     table = Table(box=None, pad_edge=False, show_edge=False, show_header=header)
     # PRESET and K8S are the request kind's printer columns (diagnose.fleet_columns): headed by their names
     for title, w in zip(titles, widths, strict=True):
