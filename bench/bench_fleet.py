@@ -27,7 +27,8 @@ the runs of one tree minutes apart differ by more than a change does; a pair's t
 Labs are built once and cached in /tmp/kratix-lab-bench/fleet-<n> (a 100-vCluster lab takes ~30 s to settle, 300
 ~2 min, 1,000 ~25 min; the time is printed); `--rebuild` builds them again; ``--labs DIR`` reads settled labs
 ``DIR/fleet-<n>`` instead. The runs never open the cached (or given) lab itself: each size is copied to a temporary
-directory first (``status`` opens a lab as its user does — SQLite writes its WAL files beside the store — and the
+directory first and written out (``os.sync``: else the runs share the disk with the copy's writeback; ``status``
+opens a lab as its user does — SQLite writes its WAL files beside the store — and the
 changes step it), so the cache stays as built while other benchmarks read it.
 Run: `.venv/bin/python bench/bench_fleet.py [--sizes 100,300,1000] [--cold 3] [--incremental 100,300] [--changes 20]
 [--full 20] [--labs DIR] [--rebuild] [--against DIR]`.
