@@ -490,6 +490,59 @@ def test_the_piped_table_is_richs(seed, monkeypatch):
             assert out[0] == out[1]
 
 
+def _uneven(tmp_path, slow_here, dies_at: str | None = None):
+    """A ``fleet.parallel._compute`` that keeps the names of the rows computed here (``computed``: each after
+    sleeping ``slow_here(computed)`` seconds) and writes those a forked process computes to ``taken``, the forked
+    process dying with the chunk of ``dies_at`` it took."""
+    import os
+    import time
+
+    import kratix_lab.fleet.parallel as fleet_parallel
+
+    here, taken = os.getpid(), tmp_path / "taken"
+    compute = fleet_parallel._compute
+    computed: list[str] = []
+
+    def uneven(s, rk, columns, key, *rest):
+        if os.getpid() != here:
+            with taken.open("a") as f:
+                f.write(f"{key[1]}\n")
+            if key[1] == dies_at:
+                os._exit(3)
+        else:
+            time.sleep(slow_here(computed))
+            computed.append(key[1])
+        return compute(s, rk, columns, key, *rest)
+
+    return uneven, computed, taken
+
+
+def _asked_one_by_one(monkeypatch, tmp_path):
+    """``LabSource.state_files`` writing, in every process, each ``(path, rev)`` it is asked for (files a snapshot's
+    batch did not read); the function returned gives what it was asked."""
+    asked, state_files = tmp_path / "asked", LabSource.state_files
+
+    def one_by_one(self, path, rev=None):
+        with asked.open("a") as f:
+            f.write(f"{path} {rev}\n")
+        return state_files(self, path, rev)
+
+    monkeypatch.setattr(LabSource, "state_files", one_by_one)
+    return lambda: {tuple(line.split(" ")) for line in asked.read_text().splitlines()} if asked.exists() else set()
+
+
+def _in_two_processes(monkeypatch, source, compute):
+    """A one-shot's rows and diagnoses computed by two processes, a share of one-row chunks each, by ``compute``."""
+    import kratix_lab.fleet.parallel as fleet_parallel
+    import kratix_lab.fleet.rows as fleet_rows
+
+    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
+    monkeypatch.setattr(fleet_parallel, "_compute", compute)
+    rows = FleetRows(source, track=False, workers=2)
+    return rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]
+
+
 @pytest.fixture
 def three(two, tmp_path):
     """The two vClusters and a third (three rows: the first computed before the fork, one share each after)."""
@@ -563,28 +616,14 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
     """The rows after the first are taken chunk by chunk (``ONE_SHOT_CHUNK``) by whichever process is free: this one
     slowed down, the forked one takes the chunks it does not; the forked one dies after taking the last chunk, which
     is then computed here. The rows and diagnoses are the ones computed in one process, in order."""
-    import os
-    import time
 
     import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
     expected = _one_shot(source)
-    here, taken = os.getpid(), tmp_path / "taken"
-    compute = fleet_parallel._compute
-    computed: list[str] = []
-
-    def uneven(s, rk, columns, key, *rest):
-        if os.getpid() != here:
-            with taken.open("a") as f:
-                f.write(f"{key[1]}\n")
-            if key[1] == "sandbox":
-                os._exit(3)  # dies with the chunk it took
-        elif computed:  # this process, after its first row: slow
-            time.sleep(0.5)
-        computed.append(key[1])
-        return compute(s, rk, columns, key, *rest)
+    # this process, after its first row: slow; the forked one dies with the chunk of sandbox it took
+    uneven, computed, taken = _uneven(tmp_path, lambda done: 0.5 if done else 0, dies_at="sandbox")
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
     monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
@@ -1274,7 +1313,6 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
     import time
 
     import kratix_lab.fleet.parallel as fleet_parallel
-    import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
     expected = _one_shot(source)
@@ -1286,13 +1324,8 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
         for name in ("media", "news", "sandbox")
     }
     assert all(placements.values())
-    asked, batched = tmp_path / "asked", tmp_path / "batched"
-    state_files, read_files_many = LabSource.state_files, GitRepo.read_files_many
-
-    def one_by_one(self, path, rev=None):
-        with asked.open("a") as f:
-            f.write(f"{path} {rev}\n")
-        return state_files(self, path, rev)
+    asked = _asked_one_by_one(monkeypatch, tmp_path)
+    batched, read_files_many = tmp_path / "batched", GitRepo.read_files_many
 
     def in_a_batch(self, specs):
         specs = list(specs)
@@ -1307,16 +1340,9 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
             time.sleep(2.0)
         return compute(*args)
 
-    monkeypatch.setattr(LabSource, "state_files", one_by_one)
     monkeypatch.setattr(GitRepo, "read_files_many", in_a_batch)
-    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
-    monkeypatch.setattr(fleet_parallel, "_compute", unhurried)
-    rows = FleetRows(source, track=False, workers=2)
-    assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
-    everything = set().union(*placements.values())
-    one_by_one_asked = {tuple(line.split(" ")) for line in asked.read_text().splitlines()} if asked.exists() else set()
-    assert not one_by_one_asked & everything
+    assert _in_two_processes(monkeypatch, source, unhurried) == expected
+    assert not asked() & set().union(*placements.values())
     batches = [line.split(" ") for line in batched.read_text().splitlines()]
     by_batch = [{tuple(spec.split("@")) for spec in specs} for _, *specs in batches]
     assert by_batch == [placements["media"], placements["news"], placements["sandbox"]]  # first, then a share each
@@ -1336,48 +1362,21 @@ def five(three, tmp_path):
 def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypatch, tmp_path):
     """A process that is done with its own share takes the chunks another has not taken yet (their placements' files
     read in a batch as it takes them: ``read_ahead``): this one slowed down at its first chunk, the forked one
-    computes the other row of this one's share. Every row is computed once, and the rows and diagnoses are the ones computed in one process."""
-    import os
-    import time
-
-    import kratix_lab.fleet.parallel as fleet_parallel
-    import kratix_lab.fleet.rows as fleet_rows
+    computes the other row of this one's share. Every row is computed once, and the rows and diagnoses are the ones
+    computed in one process."""
 
     source = LabSource(five)
     expected = _one_shot(source)
-    here, taken = os.getpid(), tmp_path / "taken"
-    compute = fleet_parallel._compute
-    computed: list[str] = []
+    # this process's first chunk of its share: slow
+    uneven, computed, taken = _uneven(tmp_path, lambda done: 2.0 if done == ["alpha"] else 0)
 
-    def uneven(s, rk, columns, key, *rest):
-        if os.getpid() != here:
-            with taken.open("a") as f:
-                f.write(f"{key[1]}\n")
-        else:
-            if computed == ["alpha"]:  # this process's first chunk of its share: slow
-                time.sleep(2.0)
-            computed.append(key[1])
-        return compute(s, rk, columns, key, *rest)
-
-    asked, state_files = tmp_path / "asked", LabSource.state_files
-
-    def one_by_one(self, path, rev=None):
-        with asked.open("a") as f:
-            f.write(f"{path} {rev}\n")
-        return state_files(self, path, rev)
-
+    asked = _asked_one_by_one(monkeypatch, tmp_path)
     placements = {
         (placement_dir("clusters/the-cluster", wp), wp["status"]["versionID"])
         for wp in five.store.list("WorkPlacement", "platform-requests")
     }
-    monkeypatch.setattr(LabSource, "state_files", one_by_one)
-    monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
-    monkeypatch.setattr(fleet_parallel, "_compute", uneven)
-    rows = FleetRows(source, track=False, workers=2)
-    assert (rows.refresh(), [tv.diagnosis_json(d) for d in rows.diagnoses()]) == expected
-    one_by_one_asked = {tuple(line.split(" ")) for line in asked.read_text().splitlines()} if asked.exists() else set()
-    assert not one_by_one_asked & placements  # the row taken from the other's share: its files read in a batch too
+    assert _in_two_processes(monkeypatch, source, uneven) == expected
+    assert not asked() & placements  # the row taken from the other's share: its files read in a batch too
     assert computed == ["alpha", "media"]  # the first row, then the first of this one's share (media, news)
     elsewhere = taken.read_text().split()
     assert elsewhere == ["omega", "sandbox", "news"]  # its share, then the rest of this one's

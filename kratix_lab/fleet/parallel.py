@@ -218,7 +218,8 @@ def _in_workers(
     requests' objects in the namespace every request shares, and the files of their placements in one batch, no
     other's), reads for it through the lab opened again (the snapshot's ``reopened()``: its own SQLite connection
     and git processes — a process never uses its parent's), and takes its own chunks; one done with them takes the
-    next chunks of another's share (read when its rows ask), so they end together whatever each row costs. Between
+    next chunks of another's share (their placements' files read in one batch first: ``read_ahead``), so they end
+    together whatever each row costs. Between
     its chunks this one takes the rows the others sent (pickled through a pipe, from a thread of theirs: a process
     goes on computing while its rows wait to be taken). A chunk a process took and did not send (it died, or a row
     raised) is computed here at the end, in order, where the same row raises the same error. Without ``fork``
