@@ -219,9 +219,8 @@ def _in_workers(
     other's), reads for it through the lab opened again (the snapshot's ``reopened()``: its own SQLite connection
     and git processes — a process never uses its parent's), and takes its own chunks; one done with them takes the
     next chunks of another's share (their placements' files read in one batch first: ``read_ahead``), so they end
-    together whatever each row costs. Between
-    its chunks this one takes the rows the others sent (pickled through a pipe, from a thread of theirs: a process
-    goes on computing while its rows wait to be taken). A chunk a process took and did not send (it died, or a row
+    together whatever each row costs. Between its chunks this one takes the rows the others sent (pickled through a
+    pipe, from a thread of theirs: a process goes on computing while its rows wait to be taken). A chunk a process took and did not send (it died, or a row
     raised) is computed here at the end, in order, where the same row raises the same error. Without ``fork``
     (another OS) every row is computed here.
 
@@ -249,6 +248,7 @@ def _in_workers(
     chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
     per = -(-len(chunks) // workers)  # chunks of a share
     shares = [range(i, min(i + per, len(chunks))) for i in range(0, len(chunks), per)]
+    told = [[key for i in share for key, _ in chunks[i]] for share in shares]  # each process's requests
     ctx = multiprocessing.get_context("fork")
     getattr(s, "ready", lambda: None)()  # no thread of the snapshot's left running (a forked process has none)
     for stream in (sys.stdout, sys.stderr):  # a forked process flushes what it inherited when it exits
@@ -276,11 +276,10 @@ def _in_workers(
     children: dict[Any, Any] = {}
     try:
         for mine in range(1, len(shares)):
-            told = [key for i in shares[mine] for key, _ in chunks[i]]
             receive, send = ctx.Pipe(duplex=False)
             process = ctx.Process(
                 target=_share,
-                args=(send, s, rk, columns, chunks, functools.partial(take, mine), told, keep),
+                args=(send, s, rk, columns, chunks, functools.partial(take, mine), told[mine], keep),
                 daemon=True,
             )
             process.start()
@@ -301,7 +300,7 @@ def _in_workers(
                     children.pop(conn).join()
 
         if shares:
-            expect([key for i in shares[0] for key, _ in chunks[i]])
+            expect(told[0])
             prefetch()
         while (number := take(0, s)) is not None:
             done[number] = here(chunks[number])

@@ -399,6 +399,17 @@ _LABEL_VALUE = (str, int, float, bool)  # a label value an index keeps (a select
 _CHOSEN_BY = ("kratix.io/resource-name", "kratix.io/work")
 
 
+def _always() -> bool:
+    """``_Kind.with_labels``' ``parse``: every body parsed as the index is built."""
+    return True
+
+
+def _preload(files: Iterable[dict[str, bytes]]) -> None:
+    """What the rows will parse of these placements' files, read from the document cache in bulk (when one is open:
+    ``kratix_lab.model.doccache``) rather than one look-up a file."""
+    doccache.preload([data for each in files for data in each.values()])
+
+
 class _Batch:
     """The files of the placements' commits (``LabSnapshot.prefetch``), read by a thread in pieces in the order the
     rows ask for them — ``BATCH_FIRST`` placements, then twice as many each time — each piece's files and commit
@@ -497,8 +508,8 @@ class LabSnapshot:
         self._inherited_places: set[tuple[str, str]] | None = None  # where it parsed something (``_take_inherited``)
         self._expected: set[tuple[str, str]] | None = None  # the requests of the rows at hand (``expect``)
         self._expected_namespaces: set[str] = set()  # their namespaces
-        # objects read by a label's value (``_chosen``): (kind, namespace, label) -> value -> objects
-        self._chosen_by: dict[tuple[str, str, str], dict[str, builtins.list[_Obj]]] = {}
+        # objects read by a label's value (``_chosen``): (kind, namespace, label) -> value -> those objects
+        self._chosen_by: dict[tuple[str, str, str], dict[str, _Kind]] = {}
         self._part_kinds: dict[str, int] = {}  # kinds read in one namespace (``_in``): in how many namespaces
         self._namespaces_read: set[str] = set()  # namespaces some kind was read in (``_read_namespace``)
         # bodies parsed while git reads the placements' files (``parse_while_reading``): only where a core is left
@@ -525,17 +536,16 @@ class LabSnapshot:
         self._reading = (thread, batch)
         thread.start()
 
-    def _batched(self, spec: tuple[str, str] | None = None, commit: str | None = None) -> bool:
-        """Whether the batch under way (``prefetch``) has read ``spec``'s files (``commit``'s header), waiting for
-        its piece; False when it is not in the batch (or no batch is under way, or it failed there)."""
+    def _batched(self, spec: tuple[str, str] | None = None, commit: str | None = None) -> _Batch | None:
+        """The batch under way (``prefetch``) once it has read ``spec``'s files (``commit``'s header), waiting for
+        its piece; None when it is not in the batch (or no batch is under way, or it failed there)."""
         if self._reading is None:
-            return False
+            return None
         batch = self._reading[1]
         done = batch.wait(spec, commit)
         fresh, batch.fresh = batch.fresh, []
-        if fresh:  # what the rows will parse of them: from the document cache in bulk (``_read_placements``)
-            doccache.preload([data for files in fresh for data in files.values()])
-        return done
+        _preload(fresh)
+        return batch if done else None
 
     def prefetch_history(self) -> None:
         """``LabSource.prefetch_history``: git walks the state repo's history meanwhile (``prefetch`` without the
@@ -571,7 +581,7 @@ class LabSnapshot:
             self._reading = None
             if not batch.failed:  # (else read again, and raised, where the files are asked for)
                 self._placements = batch.files
-                doccache.preload([data for files in batch.fresh for data in files.values()])
+                _preload(batch.fresh)
 
     def reopened(self) -> LabSnapshot:
         """This snapshot in a process forked from the one that read it (a one-shot fleet's worker,
@@ -759,9 +769,6 @@ class LabSnapshot:
         key = next((k for k in _CHOSEN_BY if k in labels), None)
         if key is None or type(value := labels[key]) is not str:
             return None
-        for v in labels.values():
-            if not isinstance(v, _LABEL_VALUE):
-                return []
         by = self._chosen_by.setdefault((kind, namespace, key), {})
         if value not in by:
             wanted = {value, *self._wanted(namespace, key)} - by.keys()
@@ -769,25 +776,15 @@ class LabSnapshot:
                 rows = self._store.read_labelled(kind, namespace, key, wanted)
             except sqlite3.Error:  # (no such index: a store no writer opened since) read the namespace whole
                 return None
-            read = _Kind(kind, [row[:4] for row in rows], self)
-            if self._inherited is not None:
-                self._take_inherited(read, namespace, None)
-            for v in wanted:
-                by[v] = []
-            for o, row in zip(read.rows, rows, strict=True):  # (both sorted alike: ``read_kind``'s order)
-                by[row[4]].append(o)
-        rest = [(k, v) for k, v in labels.items() if k != key]
-        if not rest:
-            return builtins.list(by[value])
-        out = []
-        for o in by[value]:  # (each is one of the rows' own, each listed by one of them: parsed, labels read from it)
-            o.obj()
-            have = o.labels()
-            if isinstance(have, dict) and all(
-                isinstance(got := have.get(k), _LABEL_VALUE) and got == v for k, v in rest
-            ):
-                out.append(o)
-        return out
+            of_value: dict[str, builtins.list[Any]] = {v: [] for v in wanted}
+            for row in rows:
+                of_value[row[4]].append(row[:4])
+            for v, read in of_value.items():
+                known = by[v] = _Kind(kind, read, self)
+                if self._inherited is not None:
+                    self._take_inherited(known, namespace, None)
+        # (each is one of the rows' own, listed by one of them: parsed as its labels are indexed, not decoded twice)
+        return by[value].with_labels(labels, _always)
 
     def _wanted(self, namespace: str, key: str) -> set[str]:
         """The values of ``key`` the rows told (``expect``) may ask for in ``namespace``: their requests' names (the
@@ -795,7 +792,7 @@ class LabSnapshot:
         if key == "kratix.io/resource-name":
             return {name for ns, name in self._expected or () if ns == namespace}
         works = self._chosen_by.get(("Work", namespace, "kratix.io/resource-name"), {})
-        return {o.name for objs in works.values() for o in objs}
+        return {o.name for read in works.values() for o in read.rows}
 
     def list_containing(
         self, kind: str, namespace: str | None, group: str | None, needles: tuple[str, ...]
@@ -878,7 +875,7 @@ class LabSnapshot:
         if specs:
             got = self.source.lab.state_remote.read_files_many(specs)
             self._placements.update(got)
-            doccache.preload([data for files in got.values() for data in files.values()])
+            _preload(got.values())
 
     def derived(self, key: str, compute: Callable[[Any], Any]) -> Any:
         """``compute(self)``, once per snapshot: a value made only of the snapshot's answers."""
@@ -887,8 +884,9 @@ class LabSnapshot:
         return self._derived[key]
 
     def state_files(self, path: str, rev: str | None = None) -> dict[str, bytes]:
-        if self._batched(spec=(path, rev or "")):
-            return dict(self._reading[1].files[(path, rev or "")])  # type: ignore[index]
+        batch = self._batched(spec=(path, rev or ""))
+        if batch is not None:
+            return dict(batch.files[(path, rev or "")])
         self.ready()
         if rev is not None and _FULL_SHA.fullmatch(rev):
             placements = self._placements
@@ -907,7 +905,7 @@ class LabSnapshot:
         """The files of every placement's commit, read; what the rows will parse of them is read from the document
         cache in bulk (when one is open: ``kratix_lab.model.doccache``)."""
         self._placements = placements
-        doccache.preload([data for files in placements.values() for data in files.values()])
+        _preload(placements.values())
         return placements
 
     def _placement_specs(self, requests: Iterable[tuple[str, str]] | None = None) -> builtins.list[tuple[str, str]]:
@@ -961,7 +959,7 @@ class LabSnapshot:
         return self.source.state_head()
 
     def state_commit(self, sha: str) -> CommitInfo | None:
-        if not (self._batched(commit=sha) and self.source.lab.state_remote.holds_header(sha)):
+        if self._batched(commit=sha) is None or not self.source.lab.state_remote.holds_header(sha):
             self.ready()  # (not read by the batch: the repo is read here, alone)
         return self.source.state_commit(sha)
 
