@@ -363,6 +363,126 @@ def test_the_first_parent_chain_is_the_walk(two, monkeypatch):
     assert answers.count(True) >= len(chain[::3])
 
 
+def _history(parents: list[int]) -> tuple[list[str], dict[str, str | None]]:
+    """Commits ``c0``… whose first parents are ``parents`` (an index before each, -1 for a root commit)."""
+    shas = [f"c{i}" for i in range(len(parents))]
+    return shas, {sha: (shas[p] if p >= 0 else None) for sha, p in zip(shas, parents, strict=True)}
+
+
+def _chain(parent: dict[str, str | None], sha: str) -> list[str]:
+    out: list[str] = []
+    step: str | None = sha
+    while step is not None:
+        out.append(step)
+        step = parent.get(step)
+    return out
+
+
+def test_the_lineage_learns_a_new_head_by_walking_back_to_the_line():
+    """``Lineage``: the first head's chain comes from git (one listing, kept once as each commit's depth); a newer
+    head is walked back commit by commit to the line's tip and extends it (no git run); a head that joins the line
+    below its tip (history rewritten) keeps its own commits apart; a head beyond ``WALKED_AT_MOST`` commits is listed
+    by git; an unknown SHA is on no chain but its own. Each answer is the walk's."""
+    import kratix_lab.sources.lab as lab_module
+
+    shas, parent = _history([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 4])  # c13: a second child of c4
+    listings: list[str] = []
+
+    def listed_for(sha):
+        def listed():
+            listings.append(sha)
+            return _chain(parent, sha) if sha in parent else None
+
+        return listed
+
+    walked: list[str] = []
+
+    def first_parent(sha):
+        walked.append(sha)
+        return parent.get(sha)
+
+    lineage = lab_module.Lineage()
+    lineage.learn("c5", first_parent, listed_for("c5"))
+    assert listings == ["c5"] and walked == [] and lineage.tip == "c5"
+    assert lineage.depth == {f"c{i}": i for i in range(6)}
+    lineage.learn("c8", first_parent, listed_for("c8"))
+    assert listings == ["c5"] and walked == ["c8", "c7", "c6"] and lineage.tip == "c8"
+    lineage.learn("c13", first_parent, listed_for("c13"))  # joins the line at c4, below its tip
+    assert lineage.tip == "c8" and lineage.branches["c13"] == (frozenset({"c13"}), 4)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lab_module, "WALKED_AT_MOST", 2)
+        lineage.learn("c12", first_parent, listed_for("c12"))  # 4 commits ahead: git lists them
+    assert listings == ["c5", "c12"] and lineage.tip == "c12"
+    lineage.learn("0" * 40, first_parent, listed_for("0" * 40))
+    for d in ["c5", "c8", "c12", "c13", "0" * 40]:
+        assert lineage.knows(d)
+        for a in [*shas, "0" * 40]:
+            assert lineage.holds(a, d) == (a in _chain(parent, d) or a == d), (a, d)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parents=st.lists(st.integers(min_value=-1, max_value=40), min_size=1, max_size=40).map(
+        lambda ps: [p if p < i else i - 1 for i, p in enumerate(ps)]
+    ),
+    asked=st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45)), min_size=1, max_size=30),
+    unlisted=st.sets(st.integers(0, 45)),
+    walk=st.integers(1, 6),
+)
+def test_the_lineage_answers_as_the_walk_on_any_history(parents, asked, unlisted, walk):
+    """Whatever the history (commits with any earlier first parent: lines, forks, several roots), the heads asked in
+    any order, git able to list some of them and not others, and however far a head may be walked: every answer is
+    whether ``ancestor`` is on ``descendant``'s first-parent chain, and the branches kept stay bounded."""
+    import kratix_lab.sources.lab as lab_module
+
+    shas, parent = _history(parents)
+    names = [*shas, *(f"x{i}" for i in range(len(shas), 46))]  # past the history: SHAs that are no commit here
+    lineage = lab_module.Lineage()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lab_module, "WALKED_AT_MOST", walk)
+        for a, d in asked:
+            ancestor, descendant = names[a], names[d]
+            if not lineage.knows(descendant):
+
+                def listed(d=d, descendant=descendant):
+                    return None if d in unlisted or descendant not in parent else _chain(parent, descendant)
+
+                lineage.learn(descendant, parent.get, listed)
+            chain = _chain(parent, descendant) if descendant in parent else [descendant]
+            assert lineage.holds(ancestor, descendant) == (ancestor in chain), (ancestor, descendant)
+            assert [n for n in names if lineage.holds(n, descendant)] == [n for n in names if n in chain]
+    assert len(lineage.branches) <= lab_module.BRANCHES_KEPT
+
+
+def test_a_lab_sources_newer_head_is_learnt_without_git(two):
+    """After the lab steps and the state repo's head moves on, ``is_ancestor`` of the new head walks back the few
+    new commits to the line it knows (no ``git rev-list``), and answers as a source that lists the whole chain."""
+    source = LabSource(two)
+    old = two.state_remote.head()
+    assert source.is_ancestor(two.state_remote.first_parent_chain(old)[-1], old)
+    text = (SAMPLES / "media.yaml").read_text().replace("media", "later")
+    path = two.path / "later.yaml"
+    path.write_text(text)
+    two.submit(path)
+    assert two.settle().quiescent
+    new = two.state_remote.head()
+    chain = two.state_remote.first_parent_chain(new)
+    assert new != old and old in chain
+    runs: list[str] = []
+    listing = two.state_remote.first_parent_chain_started
+
+    def counted(sha):
+        runs.append(sha)
+        return listing(sha)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(two.state_remote, "first_parent_chain_started", counted)
+        answers = [source.is_ancestor(a, new) for a in [*chain, "0" * 40]]
+    assert runs == [] and source._lineage.tip == new
+    fresh = LabSource(two)
+    assert answers == [fresh.is_ancestor(a, new) for a in [*chain, "0" * 40]] == [True] * len(chain) + [False]
+
+
 def test_one_shot_rows_equal_rows_read_object_by_object(two):
     assert _one_shot(LabSource(two)) == _object_by_object(LabSource(two))
 
@@ -490,12 +610,23 @@ def test_the_piped_table_is_richs(seed, monkeypatch):
             assert out[0] == out[1]
 
 
-def _uneven(tmp_path, slow_here, dies_at: str | None = None):
-    """A ``fleet.parallel._compute`` that keeps the names of the rows computed here (``computed``: each after
-    sleeping ``slow_here(computed)`` seconds) and writes those a forked process computes to ``taken``, the forked
-    process dying with the chunk of ``dies_at`` it took."""
-    import os
+def _until(condition, what: str, timeout: float = 120.0) -> None:
+    """Wait until ``condition()`` holds (another process's step, seen through a file): the tests order their two
+    processes by what each has done, not by sleeping and hoping the other is quick enough on a loaded machine."""
     import time
+
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"waited {timeout:.0f} s for {what}"
+        time.sleep(0.01)
+
+
+def _uneven(tmp_path, hold_here, dies_at: str | None = None):
+    """A ``fleet.parallel._compute`` that keeps the names of the rows computed here (``computed``: each after
+    ``hold_here(computed, taken_names)`` returns, ``taken_names()`` the rows the forked process has taken so far)
+    and writes those a forked process computes to ``taken``, the forked process dying with the chunk of ``dies_at``
+    it took."""
+    import os
 
     import kratix_lab.fleet.parallel as fleet_parallel
 
@@ -510,7 +641,7 @@ def _uneven(tmp_path, slow_here, dies_at: str | None = None):
             if key[1] == dies_at:
                 os._exit(3)
         else:
-            time.sleep(slow_here(computed))
+            hold_here(computed, lambda: taken.read_text().split() if taken.exists() else [])
             computed.append(key[1])
         return compute(s, rk, columns, key, *rest)
 
@@ -616,14 +747,20 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
     """The rows after the first are taken chunk by chunk (``ONE_SHOT_CHUNK``) by whichever process is free: this one
     slowed down, the forked one takes the chunks it does not; the forked one dies after taking the last chunk, which
     is then computed here. The rows and diagnoses are the ones computed in one process, in order."""
+    import time
 
     import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
     expected = _one_shot(source)
+
     # this process, after its first row: slow; the forked one dies with the chunk of sandbox it took
-    uneven, computed, taken = _uneven(tmp_path, lambda done: 0.5 if done else 0, dies_at="sandbox")
+    def slow(done, _):
+        if done:
+            time.sleep(0.5)
+
+    uneven, computed, taken = _uneven(tmp_path, slow, dies_at="sandbox")
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
     monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
@@ -1310,7 +1447,6 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
     own rows' placements in one batch (the first row's before the fork, then each share's), none through the
     source one placement at a time; the rows and diagnoses are the ones computed in one process."""
     import os
-    import time
 
     import kratix_lab.fleet.parallel as fleet_parallel
 
@@ -1333,12 +1469,14 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
             f.write(f"{os.getpid()} {' '.join(f'{p}@{r}' for p, r in specs)}\n")
         return read_files_many(self, specs)
 
-    compute, here = fleet_parallel._compute, os.getpid()
+    compute, here, started = fleet_parallel._compute, os.getpid(), tmp_path / "started"
 
-    def unhurried(*args):
-        if os.getpid() != here:  # (the forked process: its row after this one has taken its own, never stolen)
-            time.sleep(2.0)
-        return compute(*args)
+    def unhurried(s, rk, columns, key, *rest):
+        if os.getpid() == here:
+            started.write_text(key[1])  # (news: this process has taken its own share's chunk)
+        else:  # the forked process: its row once this one has taken its own (so it never takes news too)
+            _until(lambda: started.exists() and started.read_text() == "news", "this process to take news")
+        return compute(s, rk, columns, key, *rest)
 
     monkeypatch.setattr(GitRepo, "read_files_many", in_a_batch)
     assert _in_two_processes(monkeypatch, source, unhurried) == expected
@@ -1367,8 +1505,12 @@ def test_a_process_done_with_its_share_takes_the_rest_of_anothers(five, monkeypa
 
     source = LabSource(five)
     expected = _one_shot(source)
-    # this process's first chunk of its share: slow
-    uneven, computed, taken = _uneven(tmp_path, lambda done: 2.0 if done == ["alpha"] else 0)
+
+    def held(done, taken_names):  # this process's first chunk of its share: held until the other has taken news
+        if done == ["alpha"]:
+            _until(lambda: "news" in taken_names(), "the forked process to take news")
+
+    uneven, computed, taken = _uneven(tmp_path, held)
 
     asked = _asked_one_by_one(monkeypatch, tmp_path)
     placements = {

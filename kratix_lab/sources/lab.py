@@ -35,7 +35,7 @@ class LabSource:
         self.lab = lab
         self.read_only = read_only
         self.name = f"lab {lab.path}"
-        self._ancestors: dict[str, set[str]] = {}
+        self._lineage = Lineage()  # what is_ancestor has learnt of the state repo's history
         self._history: tuple[str, Callable[[], builtins.list[str] | None]] | None = None  # prefetch_history's walk
         self._files: dict[tuple[str, str], dict[str, bytes]] = {}  # what a commit holds never changes
         self._parts: dict[str, dict[tuple[str, str, str], tuple[int, Any]]] = {}  # ``derived``'s, by resourceVersion
@@ -67,7 +67,7 @@ class LabSource:
         answer: a fleet's history is thousands of commits, a tenth of a second of git at 1,000 vClusters, which the
         first row of a dashboard would otherwise wait for)."""
         head = self.lab.state_remote.head()
-        if head and head not in self._ancestors:
+        if head and not self._lineage.depth and not self._lineage.knows(head):
             self._history = (head, self.lab.state_remote.first_parent_chain_started(head))
 
     def get(
@@ -141,32 +141,104 @@ class LabSource:
         return self.lab.state_remote.commit_info(sha)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        """Kratix's state history is linear: ``ancestor`` is on ``descendant``'s first-parent chain.
-
-        The chain of each descendant is walked once and kept (commits never change).
-        """
+        """Kratix's state history is linear: ``ancestor`` is on ``descendant``'s first-parent chain (``Lineage``:
+        each commit's place on the line of history known so far, learnt once for the source's life)."""
         if ancestor == descendant:
             return True
-        chain = self._ancestors.get(descendant)
-        if chain is None:
-            # the first parents in order: listed by one git run (a fleet's history is thousands of commits), else
-            # read one commit at a time
+        lineage = self._lineage
+        if not lineage.knows(descendant):
             started = self._history
-            if started is not None and started[0] == descendant:
-                listed = iter(started[1]() or ())
-            else:
-                listed = iter(self.lab.state_remote.first_parent_chain(descendant) or ())
-            next(listed, None)  # descendant itself
-            chain, sha = set(), descendant
-            while sha and sha not in chain:
-                chain.add(sha)
-                known = next((c for c in self._ancestors.values() if sha in c and c is not chain), None)
-                if known is not None:
-                    chain |= known
-                    break
-                sha = next(listed, None) or self.lab.state_remote.first_parent(sha) or ""
-            self._ancestors[descendant] = chain
-        return ancestor in chain
+
+            def listed() -> builtins.list[str] | None:  # the whole chain at once: one git run
+                if started is not None and started[0] == descendant:
+                    return started[1]()
+                return self.lab.state_remote.first_parent_chain(descendant)
+
+            lineage.learn(descendant, self.lab.state_remote.first_parent, listed)
+        return lineage.holds(ancestor, descendant)
+
+
+WALKED_AT_MOST = 256  # commits read one by one from a new head back to the line known, before git lists them all
+BRANCHES_KEPT = 16
+
+
+class Lineage:
+    """What ``LabSource.is_ancestor`` knows of the state repo's first-parent history, kept for the source's life.
+
+    Kratix writes its state repo as one line of commits (upstream's git writer commits onto the branch it cloned and
+    pushes without force — kratix lib/writers/git.go, ``commitAndPush`` and ``push``: a fast-forward or nothing —,
+    and the lab's ``GitRepo.push`` refuses a push that is not one), and a commit's first parent never changes. The line known so far is kept once: each commit's depth
+    (``depth``, the root 0) and its newest commit (``tip``); ``ancestor`` is on ``descendant``'s chain exactly when
+    both are on the line and ``ancestor`` is no deeper. The first chain is listed by git (``git rev-list
+    --first-parent``, thousands of commits at 1,000 vClusters); a later head is walked back commit by commit to the
+    line (the few commits of a lab's step: no git run) and the line grows by them when the walk meets its tip. A
+    head whose chain joins the line below its tip (history rewritten), never joins it, or cannot be listed by git
+    keeps its own commits apart, with the depth where it joins (``BRANCHES_KEPT`` of them, the newest).
+
+    Before, each head asked kept a set of its whole chain (~0.3 MB a head at 1,000 vClusters, for the process's
+    life: a dashboard's reader and fleet worker asked one per step of the clock) and ran git over the whole history
+    each time (its process mapping the pack's index: 8 MB)."""
+
+    def __init__(self) -> None:
+        self.depth: dict[str, int] = {}
+        self.tip: str | None = None
+        self.branches: dict[str, tuple[frozenset[str], int]] = {}  # head -> (its commits off the line, join depth)
+
+    def knows(self, sha: str) -> bool:
+        return sha in self.depth or sha in self.branches
+
+    def holds(self, ancestor: str, descendant: str) -> bool:
+        """Whether ``ancestor`` is on the chain of ``descendant`` (one ``learn``t or on the line)."""
+        if ancestor == descendant:
+            return True
+        top = self.depth.get(descendant)
+        if top is None:
+            own, top = self.branches[descendant]
+            if ancestor in own:
+                return True
+        at = self.depth.get(ancestor)
+        return at is not None and at <= top
+
+    def learn(
+        self,
+        descendant: str,
+        first_parent: Callable[[str], str | None],
+        listed: Callable[[], builtins.list[str] | None],
+    ) -> None:
+        """Learn ``descendant``'s chain: walked back to the line (``first_parent``, at most ``WALKED_AT_MOST``
+        commits), else the whole chain from git (``listed``: ``descendant`` first, None when git cannot say), else
+        walked to its root commit by commit."""
+        walked: list[str] = []
+        sha: str | None = descendant
+        if self.depth:
+            while sha and sha not in self.depth and len(walked) < WALKED_AT_MOST:
+                walked.append(sha)
+                sha = first_parent(sha)
+        from_git = False
+        if sha and sha not in self.depth:
+            chain = listed()
+            if chain and chain[0] == descendant:
+                from_git, walked, sha = True, [], None
+                for c in chain:
+                    if c in self.depth:
+                        sha = c
+                        break
+                    walked.append(c)
+            else:  # git cannot say (not a commit there, or not flushed yet): read it commit by commit
+                while sha and sha not in self.depth:
+                    walked.append(sha)
+                    sha = first_parent(sha)
+        if sha is None and not self.depth and from_git:  # the first chain git listed, down to the root: the line
+            self.depth = {c: len(walked) - 1 - i for i, c in enumerate(walked)}
+            self.tip = descendant
+        elif sha is not None and sha == self.tip:  # a newer head of the line
+            base = self.depth[sha] + len(walked)
+            self.depth.update((c, base - i) for i, c in enumerate(walked))
+            self.tip = descendant
+        else:
+            self.branches[descendant] = (frozenset(walked), -1 if sha is None else self.depth[sha])
+            while len(self.branches) > BRANCHES_KEPT:
+                del self.branches[next(iter(self.branches))]
 
 
 def _tail(text: str, tail: int | None) -> str:
@@ -591,7 +663,7 @@ class LabSnapshot:
         parent's). The chains, files and headers of commits already read are kept too (a commit never changes)."""
         self.ready()
         source = self.source.reopen()
-        source._ancestors, source._files = self.source._ancestors, self.source._files
+        source._lineage, source._files = self.source._lineage, self.source._files
         source.lab.state_remote.keep_commits_read_by(self.source.lab.state_remote)
         self._inherited = self._store  # what its parent parsed: taken, not parsed again (``_read``)
         self._inherited_places = None
@@ -964,7 +1036,7 @@ class LabSnapshot:
         return self.source.state_commit(sha)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        if ancestor != descendant and descendant not in self.source._ancestors:
+        if ancestor != descendant and not self.source._lineage.knows(descendant):
             self.ready()  # (a chain not walked yet: git reads it here, alone)
         return self.source.is_ancestor(ancestor, descendant)
 
