@@ -68,3 +68,28 @@ NAMES = st.one_of(
 @given(st.lists(st.tuples(st.sampled_from([b"40000", b"100644", b"100755", b"120000", b"160000"]), NAMES), max_size=6))
 def test_any_tree_parses_as_gitpython_parses_it(entries):
     same(b"".join(entry(mode, name) for mode, name in entries))
+
+
+def test_a_repo_keeps_at_most_so_many_parsed_trees_and_reads_the_same_after(tmp_path, monkeypatch):
+    """``GitRepo._tree_entries`` keeps at most ``_TREES_KEPT`` parsed trees (the lab's clock read ~21,000 in its first
+    round at 1,000 vClusters and kept them all: 11 MB of its memory after the round), then starts again; what is read
+    and written after a clear is what it was."""
+    from kratix_lab.platform import gitrepo
+    from kratix_lab.platform.gitrepo import GitRepo, Identity
+
+    monkeypatch.setattr(gitrepo, "_TREES_KEPT", 4)
+    repo = GitRepo.init_bare(tmp_path / "state.git")
+    who = Identity("lab", "lab@example.com")
+    files = {f"dir{i}/sub/file{i}.yaml": f"n: {i}\n".encode() for i in range(6)}
+    repo.write_files(files, "six directories", who, 0)
+    repo.flush()
+    sizes = []
+    for i in range(6):
+        assert repo.read_files(f"dir{i}") == {f"dir{i}/sub/file{i}.yaml": f"n: {i}\n".encode()}
+        sizes.append(len(repo._trees))
+    assert max(sizes) <= 5 and min(sizes) < max(sizes)  # a clear happened: never more than the limit and one
+    repo.write_files({"dir0/sub/file0.yaml": b"n: again\n"}, "one changed", who, 1)
+    repo.flush()
+    fresh = GitRepo(tmp_path / "state.git")
+    assert {p: fresh.read_files(p) for p in ("dir0", "dir5")} == {p: repo.read_files(p) for p in ("dir0", "dir5")}
+    assert fresh.read_files("dir0") == {"dir0/sub/file0.yaml": b"n: again\n"}
