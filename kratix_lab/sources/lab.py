@@ -167,13 +167,14 @@ class Lineage:
 
     Kratix writes its state repo as one line of commits (upstream's git writer commits onto the branch it cloned and
     pushes without force — kratix lib/writers/git.go, ``commitAndPush`` and ``push``: a fast-forward or nothing —,
-    and the lab's ``GitRepo.push`` refuses a push that is not one), and a commit's first parent never changes. The line known so far is kept once: each commit's depth
-    (``depth``, the root 0) and its newest commit (``tip``); ``ancestor`` is on ``descendant``'s chain exactly when
-    both are on the line and ``ancestor`` is no deeper. The first chain is listed by git (``git rev-list
-    --first-parent``, thousands of commits at 1,000 vClusters); a later head is walked back commit by commit to the
-    line (the few commits of a lab's step: no git run) and the line grows by them when the walk meets its tip. A
-    head whose chain joins the line below its tip (history rewritten), never joins it, or cannot be listed by git
-    keeps its own commits apart, with the depth where it joins (``BRANCHES_KEPT`` of them, the newest).
+    and the lab's ``GitRepo.push`` refuses a push that is not one), and a commit's first parent never changes. The
+    line known so far is kept once: each commit's depth (``depth``, the root 0) and its newest commit (``tip``);
+    ``ancestor`` is on ``descendant``'s chain exactly when both are on the line and ``ancestor`` is no deeper. The
+    first chain is listed by git (``git rev-list --first-parent``, thousands of commits at 1,000 vClusters); a later
+    head is walked back commit by commit to the line (the few commits of a lab's step: no git run) and the line grows
+    by them when the walk meets its tip. A head whose chain joins the line below its tip (history rewritten), never
+    joins it, or cannot be listed by git keeps its own commits apart, with the depth where it joins (the newest
+    ``BRANCHES_KEPT`` such heads).
 
     Before, each head asked kept a set of its whole chain (~0.3 MB a head at 1,000 vClusters, for the process's
     life: a dashboard's reader and fleet worker asked one per step of the clock) and ran git over the whole history
