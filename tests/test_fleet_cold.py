@@ -747,20 +747,18 @@ def test_the_processes_share_the_rows_as_they_go_and_a_chunk_taken_by_one_that_d
     """The rows after the first are taken chunk by chunk (``ONE_SHOT_CHUNK``) by whichever process is free: this one
     slowed down, the forked one takes the chunks it does not; the forked one dies after taking the last chunk, which
     is then computed here. The rows and diagnoses are the ones computed in one process, in order."""
-    import time
-
     import kratix_lab.fleet.parallel as fleet_parallel
     import kratix_lab.fleet.rows as fleet_rows
 
     source = LabSource(three)
     expected = _one_shot(source)
 
-    # this process, after its first row: slow; the forked one dies with the chunk of sandbox it took
-    def slow(done, _):
+    # this process, after its first row: held until the forked one has taken sandbox (and died with it)
+    def held(done, taken_names):
         if done:
-            time.sleep(0.5)
+            _until(lambda: "sandbox" in taken_names(), "the forked process to take sandbox")
 
-    uneven, computed, taken = _uneven(tmp_path, slow, dies_at="sandbox")
+    uneven, computed, taken = _uneven(tmp_path, held, dies_at="sandbox")
 
     monkeypatch.setattr(fleet_rows, "PARALLEL_FROM", 1)
     monkeypatch.setattr(fleet_parallel, "ONE_SHOT_CHUNK", 1)
@@ -1469,13 +1467,14 @@ def test_each_process_reads_the_files_of_its_own_rows_placements_in_one_batch(th
             f.write(f"{os.getpid()} {' '.join(f'{p}@{r}' for p, r in specs)}\n")
         return read_files_many(self, specs)
 
-    compute, here, started = fleet_parallel._compute, os.getpid(), tmp_path / "started"
+    compute = fleet_parallel._compute
+    other = {"news": "sandbox", "sandbox": "news"}  # the row of each share (this process's, the forked one's)
 
     def unhurried(s, rk, columns, key, *rest):
-        if os.getpid() == here:
-            started.write_text(key[1])  # (news: this process has taken its own share's chunk)
-        else:  # the forked process: its row once this one has taken its own (so it never takes news too)
-            _until(lambda: started.exists() and started.read_text() == "news", "this process to take news")
+        # each process computes its share's row once the other has taken its own: neither takes the other's
+        if key[1] in other:
+            (tmp_path / f"taken-{key[1]}").touch()
+            _until((tmp_path / f"taken-{other[key[1]]}").exists, f"the other process to take {other[key[1]]}")
         return compute(s, rk, columns, key, *rest)
 
     monkeypatch.setattr(GitRepo, "read_files_many", in_a_batch)
