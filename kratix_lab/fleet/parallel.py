@@ -220,8 +220,9 @@ def _in_workers(
     and git processes — a process never uses its parent's), and takes its own chunks; one done with them takes the
     next chunks of another's share (their placements' files read in one batch first: ``read_ahead``), so they end
     together whatever each row costs. Between its chunks this one takes the rows the others sent (pickled through a
-    pipe, from a thread of theirs: a process goes on computing while its rows wait to be taken). A chunk a process took and did not send (it died, or a row
-    raised) is computed here at the end, in order, where the same row raises the same error. Without ``fork``
+    pipe, from a thread of theirs: a process goes on computing while its rows wait to be taken). A chunk a process
+    took and did not send (it died, or a row raised) is computed here at the end, in order, where the same row
+    raises the same error. Without ``fork``
     (another OS) every row is computed here.
 
     Before, every process started from what the first row had read — the whole shared namespace (at 1,000

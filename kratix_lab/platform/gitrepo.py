@@ -644,10 +644,13 @@ class GitRepo:
         cached = self._trees.get(binsha)
         if cached is None:  # trees are immutable: parse each one once
             cached = {name: (mode, sha) for sha, mode, name in parse_tree(self._read(binsha))}
-            if len(self._trees) > _TREES_KEPT:
-                self._trees.clear()
-            self._trees[binsha] = cached
+            self._remember_tree(binsha, cached)
         return dict(cached) if copy else cached
+
+    def _remember_tree(self, binsha: bytes, entries: dict[str, tuple[int, bytes]]) -> None:
+        if len(self._trees) > _TREES_KEPT:
+            self._trees.clear()
+        self._trees[binsha] = entries
 
     def _write_tree(self, entries: dict[str, tuple[int, bytes]]) -> bytes | None:
         if not entries:
@@ -659,9 +662,7 @@ class GitRepo:
         data = b"".join(b"%o %s\0" % (entries[n][0], n.encode()) + entries[n][1] for n in sorted(entries, key=order))
         binsha = self._store(b"tree", data)
         if binsha not in self._trees:  # what parsing it back would give: the next commit reads it at once
-            if len(self._trees) > _TREES_KEPT:
-                self._trees.clear()
-            self._trees[binsha] = dict(entries)
+            self._remember_tree(binsha, dict(entries))
         return binsha
 
     def _write_files_tree(self, files: dict[str, bytes]) -> bytes | None:

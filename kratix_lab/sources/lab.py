@@ -210,11 +210,14 @@ class Lineage:
         commits), else the whole chain from git (``listed``: ``descendant`` first, None when git cannot say), else
         walked to its root commit by commit."""
         walked: list[str] = []
-        sha: str | None = descendant
-        if self.depth:
-            while sha and sha not in self.depth and len(walked) < WALKED_AT_MOST:
+
+        def walk(sha: str | None, most: float) -> str | None:  # back to the line: where it was met, else None
+            while sha and sha not in self.depth and len(walked) < most:
                 walked.append(sha)
                 sha = first_parent(sha)
+            return sha
+
+        sha = walk(descendant, WALKED_AT_MOST if self.depth else 0)
         from_git = False
         if sha and sha not in self.depth:
             chain = listed()
@@ -226,9 +229,7 @@ class Lineage:
                         break
                     walked.append(c)
             else:  # git cannot say (not a commit there, or not flushed yet): read it commit by commit
-                while sha and sha not in self.depth:
-                    walked.append(sha)
-                    sha = first_parent(sha)
+                sha = walk(sha, float("inf"))
         if sha is None and not self.depth and from_git:  # the first chain git listed, down to the root: the line
             self.depth = {c: len(walked) - 1 - i for i, c in enumerate(walked)}
             self.tip = descendant
